@@ -1,0 +1,9 @@
+/**
+ * Binding planned listeners to real sockets, and explaining in plain words
+ * why a bind failed.
+ *
+ * @module
+ */
+
+export { bindAll, bindOne, type BindResult, type BoundSocket } from "./bind.ts";
+export { BindError } from "./bind_error.ts";

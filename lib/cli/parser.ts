@@ -1,0 +1,92 @@
+/**
+ * The command line, declared with optique: `muxd serve`, `muxd services`.
+ *
+ * @module
+ */
+
+import { object, or } from "@optique/core/constructs";
+import { lineBreak, type Message, message, text } from "@optique/core/message";
+import { multiple, optional, withDefault } from "@optique/core/modifiers";
+import { command, constant, flag, option } from "@optique/core/primitives";
+import { choice, float, string } from "@optique/core/valueparser";
+
+const serve = command(
+  "serve",
+  object({
+    command: constant("serve"),
+    config: optional(
+      option("-c", "--config", string({ metavar: "FILE" }), {
+        description: message`Read listeners and settings from a JSONC file.`,
+      }),
+    ),
+    listen: multiple(
+      option("-l", "--listen", string({ metavar: "SPEC" }), {
+        description: message`Bind a listen spec such as ${"tcp://127.0.0.1:7007=echo"}. \
+Repeat it for more; adds to the config file.`,
+      }),
+    ),
+    logFormat: optional(
+      option("--log-format", choice(["text", "json"] as const, { metavar: "FORMAT" }), {
+        description: message`Write log lines as text (default) or JSON lines.`,
+      }),
+    ),
+    logLevel: withDefault(
+      option(
+        "--log-level",
+        choice(["debug", "info", "warning", "error"] as const, { metavar: "LEVEL" }),
+        {
+          description: message`The lowest level logged; ${"debug"} adds UDP replies.`,
+        },
+      ),
+      "info" as const,
+    ),
+    readyFile: optional(
+      option("--ready-file", string({ metavar: "FILE" }), {
+        description: message`Also write the ready record (JSON) to this file.`,
+      }),
+    ),
+    grace: optional(
+      option("--grace", float({ min: 0, max: 3600, metavar: "SECONDS" }), {
+        description: message`How long open connections may finish at shutdown (default 5).`,
+      }),
+    ),
+    keepGoing: withDefault(
+      flag("--keep-going", {
+        description: message`Serve what bound even when some listeners fail.`,
+      }),
+      false,
+    ),
+  }),
+  {
+    brief: message`Bind listen specs and serve them.`,
+    description: message`Bind every listen spec and hand each connection or datagram to the \
+service configured for the socket name it arrived on. With no listener given, serve the \
+built-in demo set.`,
+  },
+);
+
+const services = command(
+  "services",
+  object({ command: constant("services") }),
+  { brief: message`List the services with their RFC and what they do.` },
+);
+
+/** The parser for muxd's whole command line. */
+export const muxdParser = or(serve, services);
+
+const EXAMPLE_LINES = [
+  "muxd serve",
+  "muxd serve -l tcp://127.0.0.1:7007=echo -l udp://[::1]:1060=size",
+  "muxd serve -l tcp://127.0.0.1:0=whoami --ready-file ready.json",
+  "muxd serve --config muxd.jsonc --log-format json",
+  "muxd services",
+] as const;
+
+/**
+ * Examples shown at the end of `muxd --help`.
+ *
+ * @returns The examples, one command line each.
+ */
+export function examples(): Message {
+  return EXAMPLE_LINES.flatMap((line, i) => i === 0 ? [text(line)] : [lineBreak(), text(line)]);
+}

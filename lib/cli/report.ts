@@ -1,0 +1,81 @@
+/**
+ * What `muxd serve` tells people and scripts once it is up: the socket table
+ * with a netcat command per row, and the machine-readable ready record.
+ *
+ * @module
+ */
+
+import type { RunningServer } from "../server/server.ts";
+import { formatSocketName } from "../spec/socket_name.ts";
+import { netcatCommand } from "./try_command.ts";
+
+/** The ready record: one JSON object naming every bound socket. */
+export interface ReadyRecord {
+  /** Always `true`; lets a reader tell this line from others. */
+  readonly ready: true;
+  /** muxd's process id. */
+  readonly pid: number;
+  /** Every socket served, with its real port. */
+  readonly sockets: readonly {
+    readonly transport: "tcp" | "udp";
+    readonly address: string;
+    readonly port: number;
+    readonly service: string;
+    readonly spec: string;
+  }[];
+  /** Listeners that could not be bound (with `--keep-going`). */
+  readonly failed: readonly { readonly spec: string; readonly reason: string }[];
+}
+
+/**
+ * Builds the ready record of a running server.
+ *
+ * @param server The running server.
+ * @param pid The process id to report.
+ * @returns The record.
+ */
+export function readyRecord(server: RunningServer, pid: number): ReadyRecord {
+  return {
+    ready: true,
+    pid,
+    sockets: server.sockets.map((s) => ({
+      transport: s.transport,
+      address: s.local.address,
+      port: s.local.port,
+      service: s.service,
+      spec: s.spec,
+    })),
+    failed: server.failures.map((f) => ({ spec: f.listener.spec, reason: f.reason })),
+  };
+}
+
+/**
+ * The socket table as text: one row per bound socket with a netcat command
+ * to try it, then any listener that could not be bound.
+ *
+ * @param server The running server.
+ * @returns Lines of text, without a trailing newline.
+ */
+export function socketTable(server: RunningServer): string {
+  const rows = server.sockets.map((s) => [
+    s.transport,
+    formatSocketName(s.local),
+    s.service,
+    netcatCommand(s.transport, s.local, s.service),
+  ]);
+  const header = ["TRANSPORT", "LOCAL SOCKET NAME", "SERVICE", "TRY IT"];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) =>
+    "  " + cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join("  ");
+  const out = [
+    `muxd is serving ${server.sockets.length} socket${server.sockets.length === 1 ? "" : "s"}:`,
+    "",
+    line(header),
+    ...rows.map(line),
+  ];
+  if (server.failures.length > 0) {
+    out.push("", "Not bound:");
+    for (const f of server.failures) out.push(`  ${f.listener.spec}: ${f.reason}`);
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,149 @@
+/**
+ * `muxd serve`: gather listen specs (config file, `--listen`, or the demo
+ * set), plan, bind, report, serve until a signal, and shut down.
+ *
+ * @module
+ */
+
+import { type LogFormat, readConfig } from "../config/config_file.ts";
+import { demoItems } from "../config/demo.ts";
+import { EventHub } from "../events/hub.ts";
+import { eventLogger, mainLogger, setUpLogging } from "../log/log.ts";
+import { buildPlan, type ListenItem } from "../plan/plan.ts";
+import { start, StartError } from "../server/server.ts";
+import { readyRecord, socketTable } from "./report.ts";
+
+/** What `muxd serve` was asked on the command line. */
+export interface ServeArgs {
+  readonly config?: string;
+  readonly listen: readonly string[];
+  readonly logFormat?: LogFormat;
+  readonly logLevel: "debug" | "info" | "warning" | "error";
+  readonly readyFile?: string;
+  readonly grace?: number;
+  readonly keepGoing: boolean;
+}
+
+/** Exit codes of `muxd serve`. */
+export const EXIT = { ok: 0, bindFailed: 1, badInput: 2 } as const;
+
+/**
+ * Runs `muxd serve` until SIGINT or SIGTERM.
+ *
+ * @param args The parsed options.
+ * @param argv The raw command-line arguments, to name each spec's position.
+ * @returns The process exit code.
+ */
+export async function serve(args: ServeArgs, argv: readonly string[]): Promise<number> {
+  const problems: string[] = [];
+  let items: ListenItem[] = [];
+  let settings: Awaited<ReturnType<typeof readConfig>>["settings"] = { listen: [] };
+  if (args.config !== undefined) {
+    const result = await readConfig(args.config);
+    settings = result.settings;
+    problems.push(...result.errors.map((e) => e.message));
+    items = [...result.settings.listen];
+  }
+  const positions = listenPositions(argv);
+  items.push(...args.listen.map((text, i) => ({
+    text,
+    source: { kind: "argument", index: positions[i] ?? 0 } as const,
+  })));
+  const demo = items.length === 0 && problems.length === 0;
+  if (demo) items = demoItems();
+  const { plan, errors } = buildPlan(items);
+  problems.push(...errors.map((e) => e.message));
+  if (problems.length > 0) {
+    for (const p of problems) console.error(`muxd: ${p}`);
+    return EXIT.badInput;
+  }
+
+  const format = args.logFormat ?? settings.logFormat ?? "text";
+  const color = format === "text" && Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
+  const closeLog = await setUpLogging({ format, color, level: args.logLevel });
+  const log = mainLogger();
+  try {
+    const hub = new EventHub((e) => log.error(`an event consumer failed: ${e}`));
+    hub.subscribe(eventLogger());
+    const keepGoing = args.keepGoing || (settings.keepGoing ?? false) || demo;
+    let server;
+    try {
+      server = await start(plan, { sink: hub.emit, keepGoing });
+    } catch (error) {
+      if (!(error instanceof StartError)) throw error;
+      const n = error.failures.length;
+      log.error(
+        `nothing is being served: ${n} of ${plan.listeners.length} listener${
+          plan.listeners.length === 1 ? "" : "s"
+        } could not be bound, so muxd closed the rest (use --keep-going to serve what binds)`,
+      );
+      return EXIT.bindFailed;
+    }
+    const record = JSON.stringify(readyRecord(server, Deno.pid));
+    if (format === "text") {
+      console.error(socketTable(server) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
+      console.error("\nPress Ctrl-C to stop.");
+    }
+    const readyFile = args.readyFile ?? settings.readyFile;
+    if (readyFile !== undefined) await writeAtomically(readyFile, record + "\n");
+    console.log(record);
+
+    const graceMs = args.grace !== undefined ? args.grace * 1000 : settings.graceMs ?? 5000;
+    const signal = await waitForSignal();
+    log.info(
+      `${signal}: stopped accepting; open connections may finish for ${graceMs / 1000} s ` +
+        `(send ${signal} again to stop now)`,
+    );
+    const again = () => server.close();
+    Deno.addSignalListener("SIGINT", again);
+    Deno.addSignalListener("SIGTERM", again);
+    try {
+      const { forced } = await server.close({ graceMs });
+      log.info(forced > 0 ? `closed ${forced} connection(s) still open; bye` : "bye");
+    } finally {
+      Deno.removeSignalListener("SIGINT", again);
+      Deno.removeSignalListener("SIGTERM", again);
+    }
+    return EXIT.ok;
+  } finally {
+    await closeLog();
+  }
+}
+
+/** Resolves with the name of the first SIGINT or SIGTERM. */
+function waitForSignal(): Promise<"SIGINT" | "SIGTERM"> {
+  return new Promise((resolve) => {
+    const on = (name: "SIGINT" | "SIGTERM") => () => {
+      Deno.removeSignalListener("SIGINT", onInt);
+      Deno.removeSignalListener("SIGTERM", onTerm);
+      resolve(name);
+    };
+    const onInt = on("SIGINT");
+    const onTerm = on("SIGTERM");
+    Deno.addSignalListener("SIGINT", onInt);
+    Deno.addSignalListener("SIGTERM", onTerm);
+  });
+}
+
+/**
+ * The 1-based position in `argv` of each `--listen`/`-l` value, in order.
+ *
+ * @param argv The raw arguments.
+ * @returns One position per listen value.
+ */
+export function listenPositions(argv: readonly string[]): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") break;
+    if (a === "-l" || a === "--listen") out.push(++i + 1);
+    else if (a.startsWith("--listen=") || (a.startsWith("-l") && a.length > 2)) out.push(i + 1);
+  }
+  return out;
+}
+
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  await Deno.writeTextFile(tmp, text);
+  await Deno.rename(tmp, path);
+}

@@ -1,0 +1,16 @@
+/**
+ * Where listeners come from: the JSONC config file, and the embedded demo
+ * set served when none is given.
+ *
+ * @module
+ */
+
+export {
+  ConfigError,
+  type ConfigResult,
+  type LogFormat,
+  parseConfig,
+  readConfig,
+  type ServeSettings,
+} from "./config_file.ts";
+export { DEMO_LISTENERS, demoItems, type DemoListener } from "./demo.ts";

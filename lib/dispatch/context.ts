@@ -1,0 +1,59 @@
+/**
+ * What the accept and receive loops share with the server that runs them.
+ *
+ * @module
+ */
+
+import type { EventSink } from "../events/event.ts";
+import type { SocketName } from "../spec/types.ts";
+import type { ConnectionTable } from "./connections.ts";
+
+/** The running server's parts that every loop uses. Created by `start()`. */
+export interface DispatchContext {
+  /** Where events go. */
+  readonly emit: EventSink;
+  /** The clock services read. */
+  readonly now: () => Date;
+  /** Aborted when the server starts shutting down. */
+  readonly signal: AbortSignal;
+  /** The open TCP connections. */
+  readonly connections: ConnectionTable;
+  /** Hands out connection ids, 1, 2, 3, … */
+  readonly nextId: () => number;
+}
+
+/**
+ * Converts a Deno address to a socket name.
+ *
+ * @param addr A network address.
+ * @returns Its address and port.
+ */
+export function socketName(addr: Deno.Addr): SocketName {
+  const net = addr as Deno.NetAddr;
+  return { address: net.hostname, port: net.port };
+}
+
+/**
+ * Tells whether an error means the peer went away (reset, closed mid-write),
+ * which ends a conversation but is not the service's fault.
+ *
+ * @param error Any thrown value.
+ * @returns `true` for a reset, broken pipe or aborted connection.
+ */
+export function isPeerGone(error: unknown): boolean {
+  return error instanceof Deno.errors.ConnectionReset ||
+    error instanceof Deno.errors.BrokenPipe ||
+    error instanceof Deno.errors.ConnectionAborted ||
+    error instanceof Deno.errors.UnexpectedEof;
+}
+
+/**
+ * The class name and message of any thrown value, for an error event.
+ *
+ * @param error Any thrown value.
+ * @returns Its name and message.
+ */
+export function describeError(error: unknown): { name: string; message: string } {
+  if (error instanceof Error) return { name: error.name, message: error.message };
+  return { name: typeof error, message: String(error) };
+}

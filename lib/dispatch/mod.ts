@@ -1,0 +1,11 @@
+/**
+ * Dispatch: the accept loop of each TCP listener and the receive loop of
+ * each UDP socket, with one error boundary per connection or datagram.
+ *
+ * @module
+ */
+
+export { acceptLoop } from "./tcp.ts";
+export { receiveLoop } from "./udp.ts";
+export { ConnectionTable, type OpenConnection } from "./connections.ts";
+export type { DispatchContext } from "./context.ts";

@@ -1,0 +1,85 @@
+/**
+ * The UDP side of dispatch: one receive loop per socket, and exactly one
+ * error boundary per datagram. One datagram in gives at most one reply out.
+ *
+ * @module
+ */
+
+import type { BoundSocket } from "../bind/bind.ts";
+import { getService } from "../services/registry.ts";
+import type { ServiceContext } from "../services/service.ts";
+import { describeError, type DispatchContext, socketName } from "./context.ts";
+
+type UdpSocket = Extract<BoundSocket, { transport: "udp" }>;
+
+/** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
+const MAX_DATAGRAM = 65_535;
+
+/**
+ * Receives datagrams until the socket is closed, handing each to the
+ * listener's service and sending its reply, if any, back to the sender.
+ *
+ * @param bound The bound UDP socket.
+ * @param ctx The running server's parts.
+ */
+export async function receiveLoop(bound: UdpSocket, ctx: DispatchContext): Promise<void> {
+  const { listener, socket, local } = bound;
+  const answer = getService(listener.service).udp!;
+  // The OS does not say which local address a datagram on a wildcard socket
+  // was sent to; a service must not pretend to know.
+  const wildcard = local.address === "0.0.0.0" || local.address === "::";
+  const base = {
+    transport: "udp",
+    listener: listener.spec,
+    service: listener.service,
+    local,
+  } as const;
+  const buffer = new Uint8Array(MAX_DATAGRAM);
+  for (;;) {
+    let request: Uint8Array;
+    let from: Deno.Addr;
+    try {
+      [request, from] = await socket.receive(buffer);
+    } catch (error) {
+      if (error instanceof Deno.errors.BadResource || ctx.signal.aborted) return;
+      ctx.emit({
+        type: "error",
+        time: Date.now(),
+        ...base,
+        remote: null,
+        id: null,
+        ...describeError(error),
+      });
+      continue;
+    }
+    const remote = socketName(from);
+    try {
+      ctx.emit({ type: "datagram", time: Date.now(), ...base, remote, bytesIn: request.length });
+      const serviceCtx: ServiceContext = {
+        transport: "udp",
+        local: wildcard ? null : local,
+        bound: local,
+        remote,
+        listener: listener.spec,
+        service: listener.service,
+        options: listener.options,
+        now: ctx.now,
+        signal: ctx.signal,
+      };
+      const reply = answer(request, serviceCtx);
+      if (reply === null) continue;
+      const sent = await socket.send(reply, from);
+      ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut: sent });
+    } catch (error) {
+      if (error instanceof Deno.errors.BadResource && ctx.signal.aborted) return;
+      ctx.emit({
+        type: "error",
+        time: Date.now(),
+        ...base,
+        remote,
+        id: null,
+        ...describeError(error),
+      });
+    }
+  }
+}

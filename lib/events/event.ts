@@ -1,0 +1,138 @@
+/**
+ * The one stream of server events. Logs, stats and the dashboard are all
+ * consumers of it; every event names the transport and both socket names.
+ *
+ * @module
+ */
+
+import type { ServiceName } from "../services/names.ts";
+import type { SocketName, Transport } from "../spec/types.ts";
+
+/** What every event carries. */
+interface EventBase {
+  /** When it happened, in milliseconds since the Unix epoch. */
+  readonly time: number;
+  /** The transport of the socket it concerns. */
+  readonly transport: Transport;
+  /** The listen spec, as text, of the listener it concerns. */
+  readonly listener: string;
+  /** The service configured on that listener. */
+  readonly service: ServiceName;
+}
+
+/** A socket was bound and is accepting connections or datagrams. */
+export interface ListeningEvent extends EventBase {
+  readonly type: "listening";
+  /** The bound socket name, with port 0 resolved to the real port. */
+  readonly local: SocketName;
+}
+
+/** A listen spec could not be bound. */
+export interface BindFailedEvent extends EventBase {
+  readonly type: "bind-failed";
+  /** The socket name that was asked for. */
+  readonly local: SocketName;
+  /** The OS error's code, such as `EADDRINUSE`, when there is one. */
+  readonly code: string | null;
+  /** What went wrong, in plain words. */
+  readonly reason: string;
+}
+
+/** A listener stopped accepting. */
+export interface ListenerClosedEvent extends EventBase {
+  readonly type: "listener-closed";
+  /** The bound socket name. */
+  readonly local: SocketName;
+}
+
+/** A TCP connection was accepted and handed to its service. */
+export interface ConnectionOpenedEvent extends EventBase {
+  readonly type: "connection-opened";
+  readonly transport: "tcp";
+  /** A number unique to this connection within the running server. */
+  readonly id: number;
+  /** The local socket name the connection arrived on. */
+  readonly local: SocketName;
+  /** The peer's socket name. */
+  readonly remote: SocketName;
+}
+
+/** How a connection ended. */
+export type CloseReason =
+  | "done" // the service finished
+  | "reset" // the peer reset the connection or went away mid-write
+  | "error" // the service failed (an error event came first)
+  | "shutdown"; // muxd closed it at the end of the grace period
+
+/** A TCP connection ended. */
+export interface ConnectionClosedEvent extends EventBase {
+  readonly type: "connection-closed";
+  readonly transport: "tcp";
+  /** The id from the matching `connection-opened` event. */
+  readonly id: number;
+  /** The local socket name the connection arrived on. */
+  readonly local: SocketName;
+  /** The peer's socket name. */
+  readonly remote: SocketName;
+  /** Bytes read from the peer. */
+  readonly bytesIn: number;
+  /** Bytes written to the peer. */
+  readonly bytesOut: number;
+  /** Milliseconds from accept to close. */
+  readonly durationMs: number;
+  /** Why it ended. */
+  readonly reason: CloseReason;
+}
+
+/** A UDP datagram arrived and was handed to its service. */
+export interface DatagramEvent extends EventBase {
+  readonly type: "datagram";
+  readonly transport: "udp";
+  /** The bound socket name (on a wildcard socket, the wildcard). */
+  readonly local: SocketName;
+  /** The sender's socket name. */
+  readonly remote: SocketName;
+  /** The datagram's size. */
+  readonly bytesIn: number;
+}
+
+/** A UDP reply was sent. */
+export interface ReplyEvent extends EventBase {
+  readonly type: "reply";
+  readonly transport: "udp";
+  /** The bound socket name the reply was sent from. */
+  readonly local: SocketName;
+  /** The socket name it was sent to. */
+  readonly remote: SocketName;
+  /** The reply's size. */
+  readonly bytesOut: number;
+}
+
+/** A connection or datagram failed; the listener goes on serving. */
+export interface ErrorEvent extends EventBase {
+  readonly type: "error";
+  /** The local socket name. */
+  readonly local: SocketName;
+  /** The peer's socket name, when there is one. */
+  readonly remote: SocketName | null;
+  /** The connection's id, for TCP. */
+  readonly id: number | null;
+  /** The error's class name, such as `TypeError` or `ConnectionReset`. */
+  readonly name: string;
+  /** The error's message. */
+  readonly message: string;
+}
+
+/** Any event a running server emits. */
+export type ServerEvent =
+  | ListeningEvent
+  | BindFailedEvent
+  | ListenerClosedEvent
+  | ConnectionOpenedEvent
+  | ConnectionClosedEvent
+  | DatagramEvent
+  | ReplyEvent
+  | ErrorEvent;
+
+/** Where events go: a function called once per event, synchronously. */
+export type EventSink = (event: ServerEvent) => void;

@@ -1,0 +1,62 @@
+/**
+ * A fan-out point for the event stream: one emitter, any number of sinks.
+ *
+ * @module
+ */
+
+import type { EventSink, ServerEvent } from "./event.ts";
+
+/**
+ * Fans each event out to every subscribed sink. A sink that throws is
+ * removed from nothing and stops nothing: its error is reported to
+ * `onSinkError` and the other sinks still get the event.
+ *
+ * @example
+ * ```ts
+ * import { EventHub } from "./hub.ts";
+ * const hub = new EventHub();
+ * const seen: string[] = [];
+ * const unsubscribe = hub.subscribe((e) => seen.push(e.type));
+ * unsubscribe();
+ * ```
+ */
+export class EventHub {
+  #sinks: EventSink[] = [];
+  #onSinkError: (error: unknown) => void;
+
+  /**
+   * @param onSinkError Called when a sink throws.
+   * @default onSinkError prints the error to stderr
+   */
+  constructor(onSinkError: (error: unknown) => void = (e) => console.error(e)) {
+    this.#onSinkError = onSinkError;
+  }
+
+  /**
+   * Adds a sink.
+   *
+   * @param sink Called with every event from now on.
+   * @returns A function that removes the sink again.
+   */
+  subscribe(sink: EventSink): () => void {
+    this.#sinks = [...this.#sinks, sink];
+    return () => {
+      this.#sinks = this.#sinks.filter((s) => s !== sink);
+    };
+  }
+
+  /**
+   * Sends one event to every sink.
+   *
+   * @param event The event.
+   */
+  emit = (event: ServerEvent): void => {
+    for (const sink of this.#sinks) {
+      try {
+        sink(event);
+      } catch (error) {
+        this.#onSinkError(error);
+      }
+    }
+  };
+}

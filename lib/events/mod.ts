@@ -1,0 +1,22 @@
+/**
+ * The event stream: one typed union of everything a running server does,
+ * a hub that fans it out, and the one-line text form that logs use.
+ *
+ * @module
+ */
+
+export type {
+  BindFailedEvent,
+  CloseReason,
+  ConnectionClosedEvent,
+  ConnectionOpenedEvent,
+  DatagramEvent,
+  ErrorEvent,
+  EventSink,
+  ListenerClosedEvent,
+  ListeningEvent,
+  ReplyEvent,
+  ServerEvent,
+} from "./event.ts";
+export { EventHub } from "./hub.ts";
+export { formatEvent } from "./format.ts";

@@ -1,0 +1,99 @@
+/**
+ * Logs as one consumer of the event stream, through LogTape: a readable
+ * line per event, or JSON lines for machines.
+ *
+ * @module
+ */
+
+import {
+  configure,
+  dispose,
+  getLogger,
+  getStreamSink,
+  getTextFormatter,
+  jsonLinesFormatter,
+  type LogLevel,
+  type TextFormatter,
+} from "@logtape/logtape";
+import { prettyFormatter } from "@logtape/pretty";
+import type { EventSink, ServerEvent } from "../events/event.ts";
+import { formatEvent } from "../events/format.ts";
+import type { LogFormat } from "../config/config_file.ts";
+
+/** Options for {@linkcode setUpLogging}. */
+export interface LoggingOptions {
+  /** `text` for people, `json` for JSON lines. @default "text" */
+  readonly format?: LogFormat;
+  /** Colour the text form. @default false */
+  readonly color?: boolean;
+  /** The lowest level written. @default "info" */
+  readonly level?: LogLevel;
+}
+
+const LEVELS: Record<ServerEvent["type"], LogLevel> = {
+  "listening": "debug",
+  "bind-failed": "error",
+  "listener-closed": "debug",
+  "connection-opened": "info",
+  "connection-closed": "info",
+  "datagram": "info",
+  "reply": "debug",
+  "error": "error",
+};
+
+/**
+ * Configures LogTape to write to standard error. Call once, from `main`;
+ * nothing is configured at import time.
+ *
+ * @param options Format, colour and level.
+ * @returns A function that flushes and closes the log; await it before exit.
+ */
+export async function setUpLogging(options: LoggingOptions = {}): Promise<() => Promise<void>> {
+  const formatter: TextFormatter = options.format === "json"
+    ? jsonLinesFormatter
+    : options.color
+    ? prettyFormatter
+    : getTextFormatter({ timestamp: "time", level: "ABBR", format: plain });
+  await configure({
+    reset: true,
+    sinks: { stderr: getStreamSink(Deno.stderr.writable, { formatter, closeStream: false }) },
+    loggers: [
+      { category: ["muxd"], lowestLevel: options.level ?? "info", sinks: ["stderr"] },
+      { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
+    ],
+  });
+  return dispose;
+}
+
+function plain(values: { timestamp: string | null; level: string; message: string }): string {
+  return `${values.timestamp} ${values.level} ${values.message}`;
+}
+
+/**
+ * An event sink that writes one log record per event, under the category
+ * `muxd.events`. Use it with `start(plan, { sink })` or `EventHub.subscribe`.
+ *
+ * @returns The sink.
+ */
+export function eventLogger(): EventSink {
+  const logger = getLogger(["muxd", "events"]);
+  return (event) => {
+    const line = formatEvent(event);
+    logger.emit({
+      level: LEVELS[event.type],
+      message: [line],
+      rawMessage: line,
+      properties: event as unknown as Record<string, unknown>,
+      timestamp: event.time,
+    });
+  };
+}
+
+/**
+ * The logger for muxd's own messages (start-up, shutdown), category `muxd.main`.
+ *
+ * @returns The logger.
+ */
+export function mainLogger(): ReturnType<typeof getLogger> {
+  return getLogger(["muxd", "main"]);
+}

@@ -1,0 +1,8 @@
+/**
+ * Logging: LogTape set up from `main`, and an event sink that turns each
+ * server event into one log record.
+ *
+ * @module
+ */
+
+export { eventLogger, type LoggingOptions, mainLogger, setUpLogging } from "./log.ts";

@@ -1,0 +1,15 @@
+/**
+ * The bind plan: listen specs parsed, checked against their services and
+ * expanded into one entry per socket, before anything is bound.
+ *
+ * @module
+ */
+
+export {
+  buildPlan,
+  type ListenItem,
+  type Plan,
+  PlanError,
+  type PlannedListener,
+  type PlanResult,
+} from "./plan.ts";

@@ -1,0 +1,17 @@
+/**
+ * Starting and stopping muxd: `start(plan, { sink })` binds every listener
+ * and returns a running server that reports its real socket names and can
+ * be closed gracefully.
+ *
+ * @module
+ */
+
+export {
+  type CloseOptions,
+  type CloseResult,
+  type RunningServer,
+  type ServingSocket,
+  start,
+  StartError,
+  type StartOptions,
+} from "./server.ts";

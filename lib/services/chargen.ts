@@ -1,0 +1,162 @@
+/**
+ * The character generator service (RFC 864): an endless, recognizable
+ * pattern of text lines.
+ *
+ * @module
+ */
+
+import { readChunks } from "./read_chunks.ts";
+import type { Service, Stream } from "./service.ts";
+import { writeAll } from "./write_all.ts";
+
+/** How many printable ASCII characters the ring holds (0x20 through 0x7E). */
+export const CHARGEN_RING_SIZE = 95;
+
+/** How many bytes one line takes: 72 characters, then CR LF. */
+export const CHARGEN_LINE_BYTES = 74;
+
+/** How many lines a UDP reply holds: 6 lines, 444 bytes. */
+export const CHARGEN_UDP_LINES = 6;
+
+const LINE_CHARACTERS = 72;
+
+/**
+ * How many whole 95-line cycles one TCP write sends: 9 cycles are 63,270
+ * bytes, just under 64 KiB. Whole cycles keep the pattern seamless from one
+ * write to the next.
+ */
+const CYCLES_PER_WRITE = 9;
+
+/**
+ * Makes line `index` of the RFC 864 pattern.
+ *
+ * The ring is the 95 printable characters in the order of RFC 864's example:
+ * `!` (0x21) is character 0, `~` (0x7E) is character 93, and the space
+ * (0x20) is character 94. Line N holds characters N through N + 71 (mod 95),
+ * then CR LF, so the pattern repeats every 95 lines.
+ *
+ * @param index The line number, from 0.
+ * @returns The line's 74 bytes.
+ * @throws {RangeError} When `index` is not a non-negative safe integer.
+ *
+ * @example The first line of RFC 864's example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chargenLine } from "./chargen.ts";
+ *
+ * const line = new TextDecoder().decode(chargenLine(0));
+ * assert.equal(line.slice(0, 16), "!\"#$%&'()*+,-./0");
+ * assert.equal(line.length, 74);
+ * ```
+ */
+export function chargenLine(index: number): Uint8Array {
+  if (!Number.isSafeInteger(index) || index < 0) {
+    throw new RangeError(`Cannot make chargen line ${index}: the index must be an integer >= 0`);
+  }
+  const line = new Uint8Array(CHARGEN_LINE_BYTES);
+  for (let i = 0; i < LINE_CHARACTERS; i++) {
+    line[i] = 0x20 + (index + i + 1) % CHARGEN_RING_SIZE;
+  }
+  line[LINE_CHARACTERS] = 0x0d;
+  line[LINE_CHARACTERS + 1] = 0x0a;
+  return line;
+}
+
+/**
+ * Makes `count` consecutive lines of the RFC 864 pattern, starting at line
+ * `first`, as one byte array.
+ *
+ * @param first The first line's number, from 0.
+ * @param count How many lines.
+ * @returns `count * 74` bytes.
+ * @throws {RangeError} When `first` or `count` is not a non-negative safe integer.
+ *
+ * @example The UDP reply
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chargenLines } from "./chargen.ts";
+ *
+ * assert.equal(chargenLines(0, 6).length, 444);
+ * ```
+ */
+export function chargenLines(first: number, count: number): Uint8Array {
+  if (!Number.isSafeInteger(first) || first < 0) {
+    throw new RangeError(
+      `Cannot make chargen lines from ${first}: the index must be an integer >= 0`,
+    );
+  }
+  if (!Number.isSafeInteger(count) || count < 0) {
+    throw new RangeError(`Cannot make ${count} chargen lines: the count must be an integer >= 0`);
+  }
+  const bytes = new Uint8Array(count * CHARGEN_LINE_BYTES);
+  for (let i = 0; i < count; i++) {
+    bytes.set(chargenLine(first + i), i * CHARGEN_LINE_BYTES);
+  }
+  return bytes;
+}
+
+/** Tells whether a write failed because the client went away. */
+function isPeerGone(error: unknown): boolean {
+  return error instanceof Deno.errors.BrokenPipe || error instanceof Deno.errors.ConnectionReset;
+}
+
+/**
+ * Reads and drops what the client sends. Resolves to the error that ended
+ * reading, or `null` at end of stream; it never rejects, so it can run
+ * unobserved while the service writes.
+ */
+async function discardInput(stream: Stream): Promise<unknown> {
+  try {
+    for await (const _chunk of readChunks(stream)) {
+      // Thrown away, as RFC 864 says.
+    }
+    return null;
+  } catch (error) {
+    return error;
+  }
+}
+
+/**
+ * Character generator, RFC 864.
+ *
+ * - TCP: sends the 95-line pattern of {@linkcode chargenLine} over and over,
+ *   in writes of 63,270 bytes, until the client closes the connection (the
+ *   write fails with `BrokenPipe` or `ConnectionReset`, which is the normal
+ *   end) or muxd shuts down. What the client sends is read and dropped
+ *   meanwhile, so the client's own writes never stall; its half-close does
+ *   not end the stream.
+ * - UDP: replies with the first 6 lines of the pattern, 444 bytes, whatever
+ *   the request holds (RFC 864 allows any size from 0 to 512).
+ *
+ * @example The listen specs that run it
+ * ```text
+ * tcp://127.0.0.1:7019=chargen
+ * udp://127.0.0.1:7019=chargen
+ * ```
+ */
+export const chargen: Service = {
+  name: "chargen",
+  rfc: 864,
+  summary: "Streams 72-character lines of rotating ASCII until the client closes " +
+    "(UDP: 6 lines, 444 bytes).",
+  options: [],
+  async tcp(stream, ctx) {
+    const block = chargenLines(0, CHARGEN_RING_SIZE * CYCLES_PER_WRITE);
+    const reading = discardInput(stream);
+    try {
+      while (!ctx.signal.aborted) {
+        await writeAll(stream, block);
+      }
+      // Shutting down: the dispatcher closes the stream, which ends `reading`.
+      return;
+    } catch (error) {
+      // A write cut short by the shutdown's close is part of stopping.
+      if (ctx.signal.aborted) return;
+      if (!isPeerGone(error)) throw error;
+    }
+    // The client closed the connection, as RFC 864 expects; its side ends too.
+    const readError = await reading;
+    if (readError !== null && !isPeerGone(readError)) throw readError;
+  },
+  udp: () => chargenLines(0, CHARGEN_UDP_LINES),
+};

@@ -1,0 +1,36 @@
+/**
+ * The echo service (RFC 862): every byte comes back.
+ *
+ * @module
+ */
+
+import { readChunks } from "./read_chunks.ts";
+import type { Service } from "./service.ts";
+import { writeAll } from "./write_all.ts";
+
+/**
+ * Echo, RFC 862.
+ *
+ * - TCP: writes back every byte it reads, in order, until the client
+ *   half-closes; then returns. Reads grow from 4 KiB to 64 KiB while the
+ *   client keeps the buffer full (see {@linkcode readChunks}).
+ * - UDP: replies with the datagram's own bytes.
+ *
+ * @example The listen specs that run it
+ * ```text
+ * tcp://127.0.0.1:7007=echo
+ * udp://127.0.0.1:7007=echo
+ * ```
+ */
+export const echo: Service = {
+  name: "echo",
+  rfc: 862,
+  summary: "Sends back every byte it receives (UDP: the same datagram).",
+  options: [],
+  async tcp(stream) {
+    for await (const chunk of readChunks(stream)) {
+      await writeAll(stream, chunk);
+    }
+  },
+  udp: (request) => request,
+};

@@ -1,0 +1,62 @@
+/**
+ * muxd's services: what answers a TCP connection or a UDP datagram once a
+ * listener has accepted it. Every service implements one small interface,
+ * {@linkcode Service}, and {@linkcode SERVICES} holds them all by name.
+ *
+ * | Name      | RFC | TCP                                     | UDP reply                |
+ * |-----------|-----|-----------------------------------------|--------------------------|
+ * | `echo`    | 862 | every byte back until half-close        | the same bytes           |
+ * | `discard` | 863 | reads and drops until half-close        | none                     |
+ * | `chargen` | 864 | 74-byte lines until the client closes   | 6 lines, 444 bytes       |
+ * | `qotd`    | 865 | one quote                               | the quote                |
+ * | `daytime` | 867 | `Sunday, November 22, 2026 15:04:05-UTC`| the same line            |
+ * | `time`    | 868 | 4 bytes, seconds since 1900             | the same 4 bytes         |
+ * | `whoami`  | —   | transport, both socket names, listener  | the same lines           |
+ * | `size`    | —   | `Your data was N bytes long`            | the same, for the datagram |
+ * | `banner`  | —   | one line of text                        | (TCP only)               |
+ *
+ * @example Answer a datagram the way the dispatcher does
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { getService, type ServiceContext } from "./mod.ts";
+ *
+ * const ctx: ServiceContext = {
+ *   transport: "udp",
+ *   local: { address: "127.0.0.1", port: 1060 },
+ *   bound: { address: "127.0.0.1", port: 1060 },
+ *   remote: { address: "127.0.0.1", port: 50000 },
+ *   listener: "udp://127.0.0.1:1060=size",
+ *   service: "size",
+ *   options: {},
+ *   now: () => new Date(),
+ *   signal: new AbortController().signal,
+ * };
+ * const reply = getService("size").udp?.(new Uint8Array(5), ctx);
+ * assert.equal(new TextDecoder().decode(reply ?? undefined), "Your data was 5 bytes long\n");
+ * ```
+ *
+ * @module
+ */
+
+export { isServiceName, SERVICE_NAMES, type ServiceName } from "./names.ts";
+export type { Service, ServiceContext, ServiceOption, Stream } from "./service.ts";
+export type { SocketName, Transport } from "../spec/types.ts";
+export { getService, SERVICES } from "./registry.ts";
+export { banner, DEFAULT_BANNER_TEXT } from "./banner.ts";
+export {
+  chargen,
+  CHARGEN_LINE_BYTES,
+  CHARGEN_RING_SIZE,
+  CHARGEN_UDP_LINES,
+  chargenLine,
+  chargenLines,
+} from "./chargen.ts";
+export { daytime, daytimeLine } from "./daytime.ts";
+export { discard } from "./discard.ts";
+export { echo } from "./echo.ts";
+export { DEFAULT_QUOTE, formatQuote, qotd } from "./qotd.ts";
+export { size, sizeSentence } from "./size.ts";
+export { RFC868_UNIX_EPOCH, rfc868Bytes, rfc868Seconds, time } from "./time.ts";
+export { whoami, whoamiText } from "./whoami.ts";
+export { MAX_READ_BUFFER_SIZE, MIN_READ_BUFFER_SIZE, readChunks } from "./read_chunks.ts";
+export { writeAll } from "./write_all.ts";

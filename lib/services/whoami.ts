@@ -1,0 +1,92 @@
+/**
+ * The whoami service (muxd's own): tells the client the socket names of the
+ * conversation it is in.
+ *
+ * @module
+ */
+
+import type { Service, ServiceContext } from "./service.ts";
+import type { SocketName } from "../spec/types.ts";
+import { writeAll } from "./write_all.ts";
+
+const encoder = new TextEncoder();
+
+/** `127.0.0.1:7007`, or `[::1]:7007` for an IPv6 address. */
+function formatName(name: SocketName): string {
+  const host = name.address.includes(":") ? `[${name.address}]` : name.address;
+  return `${host}:${name.port}`;
+}
+
+/**
+ * Describes the conversation in `ctx` as five lines, each ending with `\n`:
+ *
+ * ```text
+ * transport: tcp
+ * local: 127.0.0.2:7007
+ * remote: 127.0.0.1:51234
+ * listener: tcp://127.0.0.2:7007=whoami
+ * service: whoami
+ * ```
+ *
+ * When `ctx.local` is `null` (a datagram on a wildcard UDP socket) the local
+ * line says so and names the bound socket instead:
+ * `local: unknown (UDP socket bound to 0.0.0.0:7000; the OS does not tell
+ * which local address a datagram arrived on)`, on one line.
+ *
+ * @param ctx The conversation.
+ * @returns The lines.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { whoamiText } from "./whoami.ts";
+ *
+ * const text = whoamiText({
+ *   transport: "tcp",
+ *   local: { address: "::1", port: 7007 },
+ *   bound: { address: "::1", port: 7007 },
+ *   remote: { address: "::1", port: 51234 },
+ *   listener: "tcp://[::1]:7007=whoami",
+ *   service: "whoami",
+ * });
+ * assert.equal(text.split("\n")[1], "local: [::1]:7007");
+ * ```
+ */
+export function whoamiText(
+  ctx: Pick<ServiceContext, "transport" | "local" | "bound" | "remote" | "listener" | "service">,
+): string {
+  const local = ctx.local === null
+    ? `unknown (${ctx.transport.toUpperCase()} socket bound to ${formatName(ctx.bound)}; ` +
+      "the OS does not tell which local address a datagram arrived on)"
+    : formatName(ctx.local);
+  return [
+    `transport: ${ctx.transport}`,
+    `local: ${local}`,
+    `remote: ${formatName(ctx.remote)}`,
+    `listener: ${ctx.listener}`,
+    `service: ${ctx.service}`,
+  ].map((line) => `${line}\n`).join("");
+}
+
+/**
+ * Whoami, muxd's own: replies with {@linkcode whoamiText}, the lesson itself.
+ *
+ * - TCP: sends the lines and returns, ignoring input.
+ * - UDP: replies with the lines, whatever the request holds.
+ *
+ * @example The listen specs that run it
+ * ```text
+ * tcp://127.0.0.2:7007=whoami
+ * udp://127.0.0.2:7007=whoami
+ * ```
+ */
+export const whoami: Service = {
+  name: "whoami",
+  rfc: null,
+  summary: "Tells the client the transport, both socket names, the listener and the service.",
+  options: [],
+  async tcp(stream, ctx) {
+    await writeAll(stream, encoder.encode(whoamiText(ctx)));
+  },
+  udp: (_request, ctx) => encoder.encode(whoamiText(ctx)),
+};
