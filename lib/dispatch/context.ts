@@ -5,6 +5,8 @@
  */
 
 import type { EventSink } from "../events/event.ts";
+import type { ServiceName } from "../services/names.ts";
+import type { Service } from "../services/service.ts";
 import type { SocketName } from "../spec/types.ts";
 import type { ConnectionTable } from "./connections.ts";
 
@@ -20,6 +22,8 @@ export interface DispatchContext {
   readonly connections: ConnectionTable;
   /** Hands out connection ids, 1, 2, 3, … */
   readonly nextId: () => number;
+  /** The service implementations, by name. */
+  readonly services: Readonly<Record<ServiceName, Service>>;
 }
 
 /**

@@ -7,7 +7,6 @@
 
 import type { BoundSocket } from "../bind/bind.ts";
 import type { CloseReason } from "../events/event.ts";
-import { getService } from "../services/registry.ts";
 import type { ServiceContext } from "../services/service.ts";
 import { describeError, type DispatchContext, isPeerGone, socketName } from "./context.ts";
 import { CountingStream } from "./counting_stream.ts";
@@ -83,7 +82,7 @@ async function serveConnection(
   let reason: CloseReason = "done";
   ctx.emit({ type: "connection-opened", time: Date.now(), ...base });
   try {
-    await getService(listener.service).tcp!(stream, serviceCtx);
+    await ctx.services[listener.service].tcp!(stream, serviceCtx);
   } catch (error) {
     if (entry.forced) {
       reason = "shutdown";

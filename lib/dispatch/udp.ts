@@ -6,7 +6,6 @@
  */
 
 import type { BoundSocket } from "../bind/bind.ts";
-import { getService } from "../services/registry.ts";
 import type { ServiceContext } from "../services/service.ts";
 import { describeError, type DispatchContext, socketName } from "./context.ts";
 
@@ -24,7 +23,7 @@ const MAX_DATAGRAM = 65_535;
  */
 export async function receiveLoop(bound: UdpSocket, ctx: DispatchContext): Promise<void> {
   const { listener, socket, local } = bound;
-  const answer = getService(listener.service).udp!;
+  const answer = ctx.services[listener.service].udp!;
   // The OS does not say which local address a datagram on a wildcard socket
   // was sent to; a service must not pretend to know.
   const wildcard = local.address === "0.0.0.0" || local.address === "::";

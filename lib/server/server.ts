@@ -10,6 +10,8 @@ import type { BindError } from "../bind/bind_error.ts";
 import type { EventSink } from "../events/event.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { ServiceName } from "../services/names.ts";
+import { SERVICES } from "../services/registry.ts";
+import type { Service } from "../services/service.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 import { acceptLoop } from "../dispatch/tcp.ts";
 import { receiveLoop } from "../dispatch/udp.ts";
@@ -28,6 +30,11 @@ export interface StartOptions {
   readonly keepGoing?: boolean;
   /** The clock services read. @default () => new Date() */
   readonly now?: () => Date;
+  /**
+   * The service implementations, by name; a test can swap one in.
+   * @default the built-in services
+   */
+  readonly services?: Readonly<Record<ServiceName, Service>>;
 }
 
 /** A socket a running server holds. */
@@ -124,7 +131,12 @@ export function start(plan: Plan, options: StartOptions = {}): Promise<RunningSe
     for (const b of bound) b.socket.close();
     return Promise.reject(new StartError(failures));
   }
-  return Promise.resolve(new Server(bound, failures, emit, options.now ?? (() => new Date())));
+  return Promise.resolve(
+    new Server(bound, failures, emit, {
+      now: options.now ?? (() => new Date()),
+      services: options.services ?? SERVICES,
+    }),
+  );
 }
 
 class Server implements RunningServer {
@@ -142,7 +154,7 @@ class Server implements RunningServer {
     bound: readonly BoundSocket[],
     failures: readonly BindError[],
     emit: EventSink,
-    now: () => Date,
+    parts: Pick<DispatchContext, "now" | "services">,
   ) {
     this.#bound = bound;
     this.failures = failures;
@@ -155,8 +167,8 @@ class Server implements RunningServer {
     }));
     let lastId = 0;
     const ctx: DispatchContext = {
+      ...parts,
       emit,
-      now,
       signal: this.#abort.signal,
       connections: this.#connections,
       nextId: () => ++lastId,

@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { ConfigError, DEMO_LISTENERS, parseConfig, readConfig } from "../../lib/config/mod.ts";
+import { buildPlan } from "../../lib/plan/mod.ts";
+import { demoItems } from "../../lib/config/demo.ts";
+
+Deno.test("parseConfig() reads listeners with their file:line:column and every setting", () => {
+  const { settings, errors } = parseConfig(
+    `{
+  // two servers on one port, on different addresses
+  "listen": [
+    "tcp://127.0.0.1:7007=echo",
+    "tcp://127.0.0.2:7007=whoami", // trailing comma next
+  ],
+  "grace": 1.5,
+  "logFormat": "json",
+  "readyFile": "ready.json",
+  "keepGoing": true,
+}`,
+    "muxd.jsonc",
+  );
+  assert.deepEqual(errors, []);
+  assert.deepEqual(settings.listen, [
+    {
+      text: "tcp://127.0.0.1:7007=echo",
+      source: { kind: "file", path: "muxd.jsonc", line: 4, column: 5 },
+    },
+    {
+      text: "tcp://127.0.0.2:7007=whoami",
+      source: { kind: "file", path: "muxd.jsonc", line: 5, column: 5 },
+    },
+  ]);
+  assert.equal(settings.graceMs, 1500);
+  assert.equal(settings.logFormat, "json");
+  assert.equal(settings.readyFile, "ready.json");
+  assert.equal(settings.keepGoing, true);
+});
+
+Deno.test("parseConfig() reports every bad setting at once with its position", () => {
+  const { errors } = parseConfig(
+    `{
+  "listen": ["tcp://127.0.0.1:7007=echo", 7],
+  "grace": "soon",
+  "logformat": "json",
+  "logFormat": "xml"
+}`,
+    "bad.jsonc",
+  );
+  assert.ok(errors.every((e) => e instanceof ConfigError));
+  assert.deepEqual(errors.map((e) => e.message), [
+    'bad.jsonc:2:43: each "listen" entry must be a string such as "tcp://127.0.0.1:7007=echo"',
+    'bad.jsonc:3:12: "grace" must be a number of seconds from 0 to 3600',
+    'bad.jsonc:4:3: unknown setting "logformat"; known settings: listen, grace, logFormat, readyFile, keepGoing',
+    'bad.jsonc:5:16: "logFormat" must be "text" or "json"',
+  ]);
+});
+
+Deno.test("parseConfig() reports broken JSONC with its position", () => {
+  const { errors } = parseConfig(
+    `{\n  "listen": ["tcp://127.0.0.1:7007=echo"\n  "grace": 1\n}`,
+    "x.jsonc",
+  );
+  assert.ok(errors.length >= 1);
+  assert.equal(errors[0].message, "x.jsonc:3:3: invalid JSONC: comma expected");
+});
+
+Deno.test("parseConfig() rejects a config that is not an object", () => {
+  const { errors } = parseConfig(`["tcp://127.0.0.1:7007=echo"]`, "x.jsonc");
+  assert.equal(errors.length, 1);
+  assert.match(errors[0].message, /^x\.jsonc:1:1: the config must be an object/);
+});
+
+Deno.test("readConfig() reports a missing file as one error naming it", async () => {
+  const { errors } = await readConfig("/nonexistent/muxd.jsonc");
+  assert.deepEqual(errors.map((e) => e.message), [
+    "/nonexistent/muxd.jsonc: cannot read config file: no such file",
+  ]);
+});
+
+Deno.test("DEMO_LISTENERS plans cleanly, below port 32768, with every lesson the README promises", () => {
+  const { plan, errors } = buildPlan(demoItems());
+  assert.deepEqual(errors, []);
+  assert.equal(plan.listeners.length, DEMO_LISTENERS.length);
+  assert.ok(plan.listeners.every((l) => l.port > 1023 && l.port < 32768));
+  const find = (t: string, h: string, p: number) =>
+    plan.listeners.find((l) => l.transport === t && l.hostname === h && l.port === p);
+  // The same TCP port on two addresses with two different services.
+  assert.notEqual(find("tcp", "127.0.0.1", 7007)?.service, find("tcp", "127.0.0.2", 7007)?.service);
+  // TCP and UDP on one port number, different services.
+  assert.notEqual(find("udp", "127.0.0.1", 7007)?.service, find("tcp", "127.0.0.1", 7007)?.service);
+  // IPv6 loopback.
+  assert.ok(find("tcp", "::1", 7007));
+  // The UDP size server and a different UDP service on 127.0.0.2:1060.
+  assert.equal(find("udp", "127.0.0.1", 1060)?.service, "size");
+  assert.notEqual(find("udp", "127.0.0.2", 1060)?.service, "size");
+  // A TCP banner sending "Connection received".
+  assert.equal(
+    plan.listeners.find((l) => l.service === "banner")?.options.text,
+    "Connection received",
+  );
+});

@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { formatEvent, type ServerEvent } from "../../lib/events/mod.ts";
+
+const base = { time: 0, listener: "tcp://127.0.0.2:7007=whoami", service: "whoami" } as const;
+const local = { address: "127.0.0.2", port: 7007 };
+const remote = { address: "127.0.0.1", port: 51234 };
+
+const cases: [ServerEvent, string][] = [
+  [
+    { ...base, type: "connection-opened", transport: "tcp", id: 1, local, remote },
+    "tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami",
+  ],
+  [
+    {
+      ...base,
+      type: "connection-closed",
+      transport: "tcp",
+      id: 1,
+      local,
+      remote,
+      bytesIn: 5,
+      bytesOut: 120,
+      durationMs: 3.4,
+      reason: "reset",
+    },
+    "tcp 127.0.0.2:7007 <- 127.0.0.1:51234 closed after 3 ms: 5 B in, 120 B out, reset by peer",
+  ],
+  [
+    {
+      ...base,
+      type: "datagram",
+      transport: "udp",
+      local: { address: "::1", port: 1060 },
+      remote: { address: "::1", port: 40000 },
+      bytesIn: 6,
+    },
+    "udp [::1]:1060 <- [::1]:40000 -> whoami (6 B)",
+  ],
+  [
+    { ...base, type: "reply", transport: "udp", local, remote, bytesOut: 22 },
+    "udp 127.0.0.2:7007 -> 127.0.0.1:51234 reply 22 B from whoami",
+  ],
+  [
+    {
+      ...base,
+      type: "error",
+      transport: "tcp",
+      local,
+      remote,
+      id: 3,
+      name: "TypeError",
+      message: "boom",
+    },
+    "tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami failed: TypeError: boom",
+  ],
+  [
+    {
+      ...base,
+      type: "bind-failed",
+      transport: "tcp",
+      local,
+      code: "EADDRINUSE",
+      reason: "address already in use",
+    },
+    "cannot bind tcp 127.0.0.2:7007 (tcp://127.0.0.2:7007=whoami): address already in use",
+  ],
+];
+
+for (const [event, line] of cases) {
+  Deno.test(`formatEvent() writes a ${event.type} event as "${line}"`, () => {
+    assert.equal(formatEvent(event), line);
+  });
+}

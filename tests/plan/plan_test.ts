@@ -1,0 +1,85 @@
+import assert from "node:assert/strict";
+import { buildPlan, type ListenItem, PlanError } from "../../lib/plan/mod.ts";
+import { ListenSpecError } from "../../lib/spec/mod.ts";
+
+const arg = (index: number, text: string): ListenItem => ({
+  text,
+  source: { kind: "argument", index },
+});
+
+Deno.test("buildPlan() turns each spec into one listener with the service's default options", () => {
+  const { plan, errors } = buildPlan([
+    arg(2, "tcp://127.0.0.1:7007=echo"),
+    arg(4, "tcp://127.0.0.1:1060=banner"),
+    arg(6, "udp://[::1]:1060=size"),
+  ]);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(
+    plan.listeners.map((l) => [l.transport, l.hostname, l.port, l.service, l.spec]),
+    [
+      ["tcp", "127.0.0.1", 7007, "echo", "tcp://127.0.0.1:7007=echo"],
+      ["tcp", "127.0.0.1", 1060, "banner", "tcp://127.0.0.1:1060=banner"],
+      ["udp", "::1", 1060, "size", "udp://[::1]:1060=size"],
+    ],
+  );
+  assert.deepEqual(plan.listeners[1].options, { text: "Connection received" });
+  assert.deepEqual(plan.listeners[1].source, { kind: "argument", index: 4 });
+});
+
+Deno.test("buildPlan() expands a port range into one listener per port", () => {
+  const { plan, errors } = buildPlan([arg(1, "tcp://127.0.0.1:9000-9003=whoami")]);
+  assert.deepEqual(errors, []);
+  assert.deepEqual(plan.listeners.map((l) => l.port), [9000, 9001, 9002, 9003]);
+  assert.equal(plan.listeners[2].spec, "tcp://127.0.0.1:9002=whoami");
+});
+
+Deno.test("buildPlan() reports every bad spec at once, each with its position", () => {
+  const { plan, errors } = buildPlan([
+    arg(2, "tcp://127.0.0.1:70000=echo"),
+    arg(4, "tcp://127.0.0.1:7007=echo"),
+    arg(6, "udp://127.0.0.1:7009=banner"),
+    arg(8, "tcp://127.0.0.1:7010=banner?colour=red"),
+  ]);
+  assert.equal(plan.listeners.length, 1);
+  assert.equal(errors.length, 3);
+  assert.ok(errors[0] instanceof ListenSpecError);
+  assert.match(
+    errors[0].message,
+    /^Cannot parse listen spec "tcp:\/\/127\.0\.0\.1:70000=echo" \(argument 2\): /,
+  );
+  assert.ok(errors[1] instanceof PlanError);
+  assert.equal(
+    errors[1].message,
+    'Cannot use listen spec "udp://127.0.0.1:7009=banner" (argument 6): banner is a TCP-only service',
+  );
+  assert.ok(errors[2] instanceof PlanError);
+  assert.match(
+    errors[2].message,
+    /\(argument 8\): unknown option "colour" for banner; banner takes: text$/,
+  );
+});
+
+Deno.test("buildPlan() rejects the same socket name listed twice, naming both places", () => {
+  const { errors } = buildPlan([
+    arg(2, "tcp://127.0.0.1:7007=echo"),
+    arg(4, "tcp://127.0.0.1:7007=whoami"),
+  ]);
+  assert.equal(errors.length, 1);
+  assert.match(
+    errors[0].message,
+    /\(argument 4\): tcp 127\.0\.0\.1 port 7007 is listed twice \(also at argument 2\)/,
+  );
+});
+
+Deno.test("buildPlan() lets the same port coexist on other addresses, other transports and port 0", () => {
+  const { plan, errors } = buildPlan([
+    arg(1, "tcp://127.0.0.1:7007=echo"),
+    arg(2, "tcp://127.0.0.2:7007=whoami"),
+    arg(3, "udp://127.0.0.1:7007=whoami"),
+    arg(4, "tcp://[::1]:7007=whoami"),
+    arg(5, "tcp://127.0.0.1:0=echo"),
+    arg(6, "tcp://127.0.0.1:0=echo"),
+  ]);
+  assert.deepEqual(errors, []);
+  assert.equal(plan.listeners.length, 6);
+});

@@ -1,0 +1,226 @@
+import assert from "node:assert/strict";
+import type { ServerEvent } from "../../lib/events/mod.ts";
+import { buildPlan, type Plan } from "../../lib/plan/mod.ts";
+import { start, StartError } from "../../lib/server/mod.ts";
+import { SERVICES } from "../../lib/services/registry.ts";
+
+function plan(...texts: string[]): Plan {
+  const { plan, errors } = buildPlan(
+    texts.map((text, i) => ({ text, source: { kind: "argument", index: i + 1 } })),
+  );
+  assert.deepEqual(errors, []);
+  return plan;
+}
+
+async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const buf = new Uint8Array(4096);
+  for (;;) {
+    const n = await conn.read(buf);
+    if (n === null) break;
+    chunks.push(buf.slice(0, n));
+  }
+  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
+  let at = 0;
+  for (const c of chunks) out.set(c, at), at += c.length;
+  return out;
+}
+
+const text = (b: Uint8Array) => new TextDecoder().decode(b);
+
+Deno.test("start() binds port 0, reports the real port and emits events naming both ends", async () => {
+  const events: ServerEvent[] = [];
+  const server = await start(plan("tcp://127.0.0.1:0=echo"), { sink: (e) => events.push(e) });
+  try {
+    const { port } = server.sockets[0].local;
+    assert.notEqual(port, 0);
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("hello"));
+    await conn.closeWrite();
+    assert.equal(text(await readAll(conn)), "hello");
+    const client = conn.localAddr as Deno.NetAddr;
+    conn.close();
+    while (!events.some((e) => e.type === "connection-closed")) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const opened = events.find((e) => e.type === "connection-opened");
+    const closed = events.find((e) => e.type === "connection-closed");
+    assert.deepEqual(opened && [opened.local, opened.remote], [
+      { address: "127.0.0.1", port },
+      { address: "127.0.0.1", port: client.port },
+    ]);
+    assert.ok(closed?.type === "connection-closed");
+    assert.deepEqual([closed.bytesIn, closed.bytesOut, closed.reason], [5, 5, "done"]);
+    assert.equal(events[0].type, "listening");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("start() binds all or nothing: one failure closes the rest and names the cause", async () => {
+  using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const taken = (blocker.addr as Deno.NetAddr).port;
+  using probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const free = (probe.addr as Deno.NetAddr).port;
+  probe.close();
+  const events: ServerEvent[] = [];
+  await assert.rejects(
+    start(plan(`tcp://127.0.0.1:${free}=echo`, `tcp://127.0.0.1:${taken}=whoami`), {
+      sink: (e) => events.push(e),
+    }),
+    (error: unknown) => {
+      assert.ok(error instanceof StartError);
+      assert.equal(error.failures.length, 1);
+      assert.ok(error.failures[0].cause instanceof Deno.errors.AddrInUse);
+      assert.equal(error.failures[0].code, "EADDRINUSE");
+      assert.match(error.failures[0].message, /address already in use/);
+      return true;
+    },
+  );
+  assert.deepEqual(events.map((e) => e.type), ["bind-failed"]);
+  // The listener that did bind was closed again: its port is free.
+  using again = Deno.listen({ hostname: "127.0.0.1", port: free });
+  assert.equal((again.addr as Deno.NetAddr).port, free);
+});
+
+Deno.test("start() with keepGoing serves what bound and lists what did not", async () => {
+  using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const taken = (blocker.addr as Deno.NetAddr).port;
+  const server = await start(plan("tcp://127.0.0.1:0=echo", `tcp://127.0.0.1:${taken}=whoami`), {
+    keepGoing: true,
+  });
+  try {
+    assert.equal(server.sockets.length, 1);
+    assert.deepEqual(server.failures.map((f) => f.listener.port), [taken]);
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("start() keeps a listener serving after its service throws on one connection", async () => {
+  const events: ServerEvent[] = [];
+  let calls = 0;
+  const services = {
+    ...SERVICES,
+    echo: {
+      ...SERVICES.echo,
+      tcp: (
+        stream: Parameters<NonNullable<typeof SERVICES.echo.tcp>>[0],
+        ctx: Parameters<NonNullable<typeof SERVICES.echo.tcp>>[1],
+      ) => {
+        if (++calls === 1) throw new TypeError("boom");
+        return SERVICES.echo.tcp!(stream, ctx);
+      },
+    },
+  };
+  const server = await start(plan("tcp://127.0.0.1:0=echo"), {
+    sink: (e) => events.push(e),
+    services,
+  });
+  try {
+    const { port } = server.sockets[0].local;
+    const first = await Deno.connect({ hostname: "127.0.0.1", port });
+    assert.equal((await readAll(first)).length, 0);
+    first.close();
+    const second = await Deno.connect({ hostname: "127.0.0.1", port });
+    await second.write(new TextEncoder().encode("still here"));
+    await second.closeWrite();
+    assert.equal(text(await readAll(second)), "still here");
+    second.close();
+    const error = events.find((e) => e.type === "error");
+    assert.ok(error?.type === "error");
+    assert.deepEqual([error.name, error.message, error.local.port], ["TypeError", "boom", port]);
+    assert.ok(error.remote !== null && error.remote.address === "127.0.0.1");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("RunningServer.close() waits for the grace period, then closes what is still open", async () => {
+  const events: ServerEvent[] = [];
+  const server = await start(plan("tcp://127.0.0.1:0=echo"), { sink: (e) => events.push(e) });
+  const { port } = server.sockets[0].local;
+  const idle = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    while (server.openConnections === 0) await new Promise((r) => setTimeout(r, 5));
+    const started = performance.now();
+    const result = await server.close({ graceMs: 200 });
+    const took = performance.now() - started;
+    assert.equal(result.forced, 1);
+    assert.ok(took >= 150, `closed after ${took} ms, before the grace period`);
+    const closed = events.find((e) => e.type === "connection-closed");
+    assert.ok(closed?.type === "connection-closed" && closed.reason === "shutdown");
+    assert.equal(await idle.read(new Uint8Array(1)), null);
+  } finally {
+    idle.close();
+  }
+});
+
+Deno.test("RunningServer.close() called again during the grace period closes at once", async () => {
+  const server = await start(plan("tcp://127.0.0.1:0=echo"));
+  const idle = await Deno.connect({ hostname: "127.0.0.1", port: server.sockets[0].local.port });
+  try {
+    while (server.openConnections === 0) await new Promise((r) => setTimeout(r, 5));
+    const started = performance.now();
+    const first = server.close({ graceMs: 60_000 });
+    await new Promise((r) => setTimeout(r, 20));
+    await server.close();
+    assert.equal((await first).forced, 1);
+    assert.ok(performance.now() - started < 5_000);
+  } finally {
+    idle.close();
+  }
+});
+
+Deno.test("start() answers UDP from the bound socket name and emits datagram and reply events", async () => {
+  const events: ServerEvent[] = [];
+  const server = await start(plan("udp://127.0.0.1:0=size"), { sink: (e) => events.push(e) });
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const { port } = server.sockets[0].local;
+    await client.send(new Uint8Array(5), { transport: "udp", hostname: "127.0.0.1", port });
+    const [reply, from] = await client.receive();
+    assert.match(text(reply), /^Your data was 5 bytes/);
+    assert.equal((from as Deno.NetAddr).port, port);
+    assert.deepEqual(events.map((e) => e.type), ["listening", "datagram", "reply"]);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
+Deno.test("start() drops only the datagram whose service throws", async () => {
+  const events: ServerEvent[] = [];
+  let calls = 0;
+  const services = {
+    ...SERVICES,
+    echo: {
+      ...SERVICES.echo,
+      udp: (request: Uint8Array, ctx: Parameters<NonNullable<typeof SERVICES.echo.udp>>[1]) => {
+        if (++calls === 1) throw new RangeError("bad datagram");
+        return SERVICES.echo.udp!(request, ctx);
+      },
+    },
+  };
+  const server = await start(plan("udp://127.0.0.1:0=echo"), {
+    sink: (e) => events.push(e),
+    services,
+  });
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const to = {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port: server.sockets[0].local.port,
+    } as const;
+    await client.send(new TextEncoder().encode("one"), to);
+    await client.send(new TextEncoder().encode("two"), to);
+    const [reply] = await client.receive();
+    assert.equal(text(reply), "two");
+    const error = events.find((e) => e.type === "error");
+    assert.ok(error?.type === "error" && error.name === "RangeError");
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
