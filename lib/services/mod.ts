@@ -3,17 +3,17 @@
  * listener has accepted it. Every service implements one small interface,
  * {@linkcode Service}, and {@linkcode SERVICES} holds them all by name.
  *
- * | Name      | RFC | TCP                                     | UDP reply                |
- * |-----------|-----|-----------------------------------------|--------------------------|
- * | `echo`    | 862 | every byte back until half-close        | the same bytes           |
- * | `discard` | 863 | reads and drops until half-close        | none                     |
- * | `chargen` | 864 | 74-byte lines until the client closes   | 6 lines, 444 bytes       |
- * | `qotd`    | 865 | one quote                               | the quote                |
- * | `daytime` | 867 | `Sunday, November 22, 2026 15:04:05-UTC`| the same line            |
- * | `time`    | 868 | 4 bytes, seconds since 1900             | the same 4 bytes         |
- * | `whoami`  | —   | transport, both socket names, listener  | the same lines           |
- * | `size`    | —   | `Your data was N bytes long`            | the same, for the datagram |
- * | `banner`  | —   | one line of text                        | (TCP only)               |
+ * | Name      | RFC | TCP                                      | UDP reply                  |
+ * |-----------|-----|------------------------------------------|----------------------------|
+ * | `echo`    | 862 | every byte back until the half-close     | the same bytes             |
+ * | `discard` | 863 | reads and drops until the half-close     | none                       |
+ * | `chargen` | 864 | 74-byte lines until the client closes    | 6 lines, 444 bytes         |
+ * | `qotd`    | 865 | one quote                                | the quote                  |
+ * | `daytime` | 867 | `Sunday, November 22, 2026 15:04:05-UTC` | the same line              |
+ * | `time`    | 868 | 4 bytes, seconds since 1900              | the same 4 bytes           |
+ * | `whoami`  | —   | transport, both socket names, listener   | the same lines             |
+ * | `size`    | —   | `Your data was N bytes long`             | the same, for the datagram |
+ * | `banner`  | —   | one line of text                         | none: TCP only             |
  *
  * @example Answer a datagram the way the dispatcher does
  * ```ts

@@ -33,6 +33,6 @@ export async function writeAll(stream: Pick<Stream, "write">, bytes: Uint8Array)
         `Cannot write ${bytes.length - written} more bytes: write() accepted none`,
       );
     }
-    written += bytes.length;
+    written += count;
   }
 }

@@ -7,6 +7,9 @@ import type { ReadyRecord } from "../../lib/cli/report.ts";
 
 const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
+/** How long muxd may take to print its ready record before the test gives up. */
+const READY_TIMEOUT_MS = 15_000;
+
 /** The permissions `deno task serve` grants, so tests run muxd as users do. */
 export const SERVE_PERMISSIONS = [
   "--allow-net",
@@ -18,20 +21,49 @@ export const SERVE_PERMISSIONS = [
 /** A muxd process that printed its ready record. */
 export interface MuxdProcess extends AsyncDisposable {
   readonly ready: ReadyRecord;
+  /** The ready line exactly as printed, without its newline. */
+  readonly readyLine: string;
   readonly child: Deno.ChildProcess;
+  /** Resolves once the process has exited and all its output is read. */
+  readonly exited: Promise<Finished>;
   /** The port of the n-th socket in the ready record. */
   port(index: number): number;
+  /** Sends a signal without waiting; does nothing once the process has exited. */
+  signal(signal: Deno.Signal): void;
   /** Sends a signal and waits for exit; returns the code and all output. */
   stop(signal?: Deno.Signal): Promise<Finished>;
   /** Everything written to stderr so far. */
   stderr(): string;
+  /**
+   * Waits until stderr contains `pattern`.
+   *
+   * @throws {Error} After `timeoutMs`, or when muxd exits first, with its stderr.
+   */
+  waitForStderr(pattern: string | RegExp, timeoutMs?: number): Promise<void>;
 }
 
 /** How a muxd process ended. */
 export interface Finished {
   readonly code: number;
+  readonly signal: Deno.Signal | null;
   readonly stdout: string;
   readonly stderr: string;
+}
+
+/** muxd ended (or was stopped) before it printed a ready record. */
+export class MuxdNotReadyError extends Error {
+  /** How it ended. */
+  readonly finished: Finished;
+
+  /** @param finished How it ended. */
+  constructor(finished: Finished) {
+    super(
+      `muxd exited with code ${finished.code} before it was ready\n` +
+        `stdout:\n${finished.stdout}\nstderr:\n${finished.stderr}`,
+    );
+    this.name = "MuxdNotReadyError";
+    this.finished = finished;
+  }
 }
 
 function command(args: readonly string[]): Deno.Command {
@@ -55,6 +87,7 @@ export async function runMuxd(args: readonly string[]): Promise<Finished> {
   const decoder = new TextDecoder();
   return {
     code: out.code,
+    signal: out.signal,
     stdout: decoder.decode(out.stdout),
     stderr: decoder.decode(out.stderr),
   };
@@ -65,28 +98,45 @@ export async function runMuxd(args: readonly string[]): Promise<Finished> {
  *
  * @param args Arguments after `main.ts`, such as `["serve", "-l", "tcp://127.0.0.1:0=echo"]`.
  * @returns The running process; dispose of it (or `stop()` it) when done.
- * @throws {Error} When muxd exits before it is ready, with its stderr.
+ * @throws {MuxdNotReadyError} When muxd exits before it is ready, with its output.
+ * @throws {Error} When the first line on stdout is not a ready record, or
+ *   none comes within 15 s (muxd is killed first).
  */
 export async function startMuxd(args: readonly string[]): Promise<MuxdProcess> {
   const child = command(args).spawn();
+  let hasExited = false;
+  const status = child.status.then((s) => {
+    hasExited = true;
+    return s;
+  });
+
   let stderrText = "";
+  const watchers = new Set<() => void>();
   const stderrDone = child.stderr.pipeThrough(new TextDecoderStream()).pipeTo(
-    new WritableStream({ write: (chunk) => void (stderrText += chunk) }),
+    new WritableStream({
+      write: (chunk) => {
+        stderrText += chunk;
+        for (const w of watchers) w();
+      },
+    }),
   );
+
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   let stdoutText = "";
-  let ready: ReadyRecord | null = null;
-  let pending = "";
-  while (ready === null) {
-    const { value, done } = await lines.read();
-    if (done) break;
-    stdoutText += value;
-    pending += value;
-    const nl = pending.indexOf("\n");
-    if (nl !== -1) {
-      const first = pending.slice(0, nl);
-      ready = JSON.parse(first) as ReadyRecord;
+  let firstLine: string | null = null;
+  const timer = setTimeout(() => {
+    if (!hasExited) child.kill("SIGKILL");
+  }, READY_TIMEOUT_MS);
+  try {
+    while (firstLine === null) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      stdoutText += value;
+      const nl = stdoutText.indexOf("\n");
+      if (nl !== -1) firstLine = stdoutText.slice(0, nl);
     }
+  } finally {
+    clearTimeout(timer);
   }
   const stdoutDone = (async () => {
     for (;;) {
@@ -95,32 +145,99 @@ export async function startMuxd(args: readonly string[]): Promise<MuxdProcess> {
       stdoutText += value;
     }
   })();
-  const finish = async (): Promise<Finished> => {
-    const { code } = await child.status;
+  const exited: Promise<Finished> = (async () => {
+    const { code, signal } = await status;
     await stdoutDone;
     await stderrDone;
-    return { code, stdout: stdoutText, stderr: stderrText };
+    for (const w of watchers) w();
+    return { code, signal, stdout: stdoutText, stderr: stderrText };
+  })();
+
+  const signal = (name: Deno.Signal) => {
+    if (hasExited) return;
+    try {
+      child.kill(name);
+    } catch (error) {
+      // It exited between the check and the kill.
+      if (!(error instanceof TypeError)) throw error;
+    }
   };
-  if (ready === null) {
-    const { code, stderr } = await finish();
-    throw new Error(`muxd exited with code ${code} before it was ready:\n${stderr}`);
+  if (firstLine === null) throw new MuxdNotReadyError(await exited);
+  let ready: ReadyRecord;
+  try {
+    ready = JSON.parse(firstLine) as ReadyRecord;
+    if (ready.ready !== true) throw new Error(`no "ready": true`);
+  } catch (error) {
+    signal("SIGKILL");
+    const { stderr } = await exited;
+    throw new Error(`muxd's first stdout line is not a ready record: ${firstLine}\n${stderr}`, {
+      cause: error,
+    });
   }
-  const record = ready;
-  let finished: Promise<Finished> | null = null;
-  const stop = (signal: Deno.Signal = "SIGTERM") => {
-    if (finished) return finished;
-    child.kill(signal);
-    finished = finish();
-    return finished;
+
+  const waitForStderr = (pattern: string | RegExp, timeoutMs = 5000): Promise<void> => {
+    const matches = () =>
+      typeof pattern === "string" ? stderrText.includes(pattern) : pattern.test(stderrText);
+    if (matches()) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const done = () => {
+        clearTimeout(timer);
+        watchers.delete(check);
+      };
+      const check = () => {
+        if (matches()) {
+          done();
+          resolve();
+        } else if (hasExited) {
+          done();
+          reject(new Error(`muxd exited without writing ${pattern} to stderr:\n${stderrText}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`muxd did not write ${pattern} to stderr in ${timeoutMs} ms:\n${stderrText}`));
+      }, timeoutMs);
+      watchers.add(check);
+    });
+  };
+
+  const stop = (name: Deno.Signal = "SIGTERM") => {
+    signal(name);
+    return exited;
   };
   return {
-    ready: record,
+    ready,
+    readyLine: firstLine,
     child,
-    port: (i) => record.sockets[i].port,
+    exited,
+    port: (i) => ready.sockets[i].port,
+    signal,
     stop,
     stderr: () => stderrText,
+    waitForStderr,
     [Symbol.asyncDispose]: async () => {
-      await stop("SIGKILL").catch(() => {});
+      await stop("SIGKILL");
     },
   };
+}
+
+/**
+ * Runs `muxd serve ...` that is expected to fail before it is ready (a bad
+ * spec, a port in use). Unlike {@linkcode runMuxd}, it cannot hang when muxd
+ * serves after all: it stops muxd and throws.
+ *
+ * @param args Arguments after `main.ts`.
+ * @returns Exit code, stdout and stderr.
+ * @throws {Error} When muxd printed a ready record.
+ */
+export async function runMuxdExpectingFailure(args: readonly string[]): Promise<Finished> {
+  let muxd: MuxdProcess;
+  try {
+    muxd = await startMuxd(args);
+  } catch (error) {
+    if (error instanceof MuxdNotReadyError) return error.finished;
+    throw error;
+  }
+  const { stderr } = await muxd.stop("SIGKILL");
+  throw new Error(`muxd ${args.join(" ")} was expected to fail, but it served:\n${stderr}`);
 }

@@ -11,6 +11,7 @@
  * @module
  */
 
+import assert from "node:assert/strict";
 import type { Service, ServiceContext, Stream } from "../../lib/services/service.ts";
 import type { SocketName, Transport } from "../../lib/spec/types.ts";
 
@@ -87,13 +88,12 @@ function makeContext(
 ): ServiceContext {
   const specOptions = options.options ?? {};
   const query = new URLSearchParams(Object.entries(specOptions).sort()).toString();
+  const spec = `${transport}://${formatName(names.bound)}=${service.name}`;
   const now = options.now ?? FIXED_NOW;
   return {
     transport,
     ...names,
-    listener: `${transport}://${formatName(names.bound)}=${service.name}${
-      query ? `?${query}` : ""
-    }`,
+    listener: query === "" ? spec : `${spec}?${query}`,
     service: service.name,
     options: specOptions,
     now: () => new Date(now.getTime()),
@@ -311,4 +311,18 @@ export async function sendAndHalfClose(conn: Deno.TcpConn, bytes: Uint8Array): P
     written += await conn.write(bytes.subarray(written));
   }
   await conn.closeWrite();
+}
+
+/**
+ * Asserts that two byte arrays are equal, with a short message naming the
+ * first difference (node's deep-equal diff of megabytes takes minutes).
+ *
+ * @param actual What arrived.
+ * @param expected What should have arrived.
+ * @throws {assert.AssertionError} When they differ.
+ */
+export function assertSameBytes(actual: Uint8Array, expected: Uint8Array): void {
+  assert.equal(actual.length, expected.length, "byte counts differ");
+  const index = actual.findIndex((byte, i) => byte !== expected[i]);
+  assert.equal(index, -1, `first difference at byte ${index}`);
 }
