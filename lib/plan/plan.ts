@@ -143,11 +143,14 @@ function checkSpec(spec: ListenSpec): string | null {
     return `${spec.service} is a ${other}-only service`;
   }
   const known = service.options.map((o) => o.key);
-  for (const key of Object.keys(spec.options)) {
-    if (!known.includes(key)) {
+  for (const [key, value] of Object.entries(spec.options)) {
+    const option = service.options.find((o) => o.key === key);
+    if (!option) {
       const hint = known.length ? `; ${spec.service} takes: ${known.join(", ")}` : "";
       return `unknown option "${key}" for ${spec.service}${hint}`;
     }
+    const problem = option.validate?.(value);
+    if (problem) return `option ${key}: ${problem}`;
   }
   return null;
 }

@@ -77,9 +77,21 @@ export const qotd: Service = {
     description: "The quote to send: printable ASCII, fewer than 512 characters; " +
       "line endings become CR LF.",
     default: DEFAULT_QUOTE,
+    validate: checkQuote,
   }],
   async tcp(stream, ctx) {
     await writeAll(stream, formatQuote(ctx.options.quote ?? DEFAULT_QUOTE));
   },
   udp: (_request, ctx) => formatQuote(ctx.options.quote ?? DEFAULT_QUOTE),
 };
+
+/** What is wrong with a quote, or `null`. */
+function checkQuote(text: string): string | null {
+  try {
+    formatQuote(text);
+    return null;
+  } catch (error) {
+    if (error instanceof RangeError) return error.message;
+    throw error;
+  }
+}

@@ -53,6 +53,11 @@ export interface ServiceOption {
   readonly description: string;
   /** The value used when the spec does not set it. */
   readonly default: string;
+  /**
+   * Checks a value before anything is bound: returns what is wrong with it in
+   * plain words, or `null` when it is fine.
+   */
+  readonly validate?: (value: string) => string | null;
 }
 
 /**

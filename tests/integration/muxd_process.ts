@@ -195,7 +195,9 @@ export async function startMuxd(args: readonly string[]): Promise<MuxdProcess> {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new Error(`muxd did not write ${pattern} to stderr in ${timeoutMs} ms:\n${stderrText}`));
+        reject(
+          new Error(`muxd did not write ${pattern} to stderr in ${timeoutMs} ms:\n${stderrText}`),
+        );
       }, timeoutMs);
       watchers.add(check);
     });

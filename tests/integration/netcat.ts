@@ -81,15 +81,20 @@ export async function ncHead(args: readonly string[], byteCount: number): Promis
       filled += take;
     }
   } finally {
-    try {
-      child.kill("SIGTERM");
-    } catch (error) {
-      // It already ended by itself.
-      if (!(error instanceof TypeError)) throw error;
-    }
+    stopQuietly(child);
     await reader.cancel();
     await child.status;
     await stderr;
   }
   return out.subarray(0, filled);
+}
+
+/** Sends SIGTERM unless the process has already ended. */
+function stopQuietly(child: Deno.ChildProcess): void {
+  try {
+    child.kill("SIGTERM");
+  } catch (error) {
+    // It already ended by itself.
+    if (!(error instanceof TypeError)) throw error;
+  }
 }

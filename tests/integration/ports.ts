@@ -4,7 +4,7 @@
  * this host has IPv6 loopback at all.
  */
 
-import { type MuxdProcess, MuxdNotReadyError, startMuxd } from "./muxd_process.ts";
+import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "./muxd_process.ts";
 
 /**
  * A TCP port that was free a moment ago on `hostname`: bound on port 0,

@@ -83,3 +83,10 @@ Deno.test("buildPlan() lets the same port coexist on other addresses, other tran
   assert.deepEqual(errors, []);
   assert.equal(plan.listeners.length, 6);
 });
+
+Deno.test("buildPlan() checks option values before anything is bound", () => {
+  const { errors } = buildPlan([arg(2, "tcp://127.0.0.1:7017=qotd?quote=caf%C3%A9")]);
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof PlanError);
+  assert.match(errors[0].message, /\(argument 2\): option quote: /);
+});
