@@ -9,22 +9,32 @@ import type { PlannedListener } from "../plan/plan.ts";
 import type { SocketName } from "../spec/types.ts";
 import { BindError } from "./bind_error.ts";
 
+/** An open TCP listener and the listener plan it was bound for. */
+export interface BoundTcpSocket {
+  /** Always TCP. */
+  readonly transport: "tcp";
+  /** What was planned. */
+  readonly listener: PlannedListener;
+  /** The open listener. */
+  readonly socket: Deno.TcpListener;
+  /** The bound socket name, port 0 resolved. */
+  readonly local: SocketName;
+}
+
+/** An open UDP socket and the listener plan it was bound for. */
+export interface BoundUdpSocket {
+  /** Always UDP. */
+  readonly transport: "udp";
+  /** What was planned. */
+  readonly listener: PlannedListener;
+  /** The open socket. */
+  readonly socket: Deno.DatagramConn;
+  /** The bound socket name, port 0 resolved. */
+  readonly local: SocketName;
+}
+
 /** An open socket and the listener it was bound for. */
-export type BoundSocket =
-  | {
-    readonly transport: "tcp";
-    readonly listener: PlannedListener;
-    readonly socket: Deno.TcpListener;
-    /** The bound socket name, port 0 resolved. */
-    readonly local: SocketName;
-  }
-  | {
-    readonly transport: "udp";
-    readonly listener: PlannedListener;
-    readonly socket: Deno.DatagramConn;
-    /** The bound socket name, port 0 resolved. */
-    readonly local: SocketName;
-  };
+export type BoundSocket = BoundTcpSocket | BoundUdpSocket;
 
 /**
  * Binds one listener.

@@ -16,6 +16,8 @@ export class BindError extends Error {
   readonly reason: string;
 
   /**
+   * Creates the error and its plain-words explanation.
+   *
    * @param listener The listener that failed.
    * @param cause The error `Deno.listen` or `Deno.listenDatagram` threw.
    */

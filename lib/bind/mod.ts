@@ -5,5 +5,12 @@
  * @module
  */
 
-export { bindAll, bindOne, type BindResult, type BoundSocket } from "./bind.ts";
+export {
+  bindAll,
+  bindOne,
+  type BindResult,
+  type BoundSocket,
+  type BoundTcpSocket,
+  type BoundUdpSocket,
+} from "./bind.ts";
 export { BindError } from "./bind_error.ts";

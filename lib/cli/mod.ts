@@ -1,11 +1,11 @@
 /**
- * The command line: the optique parser, and the `serve` and `services`
- * commands it dispatches to.
+ * The command line: `runMuxd(args)` parses the arguments with optique and
+ * runs `serve` or `services`.
  *
  * @module
  */
 
-export { examples, muxdParser } from "./parser.ts";
+export { runMuxd, VERSION } from "./run.ts";
 export { EXIT, listenPositions, serve, type ServeArgs } from "./serve.ts";
 export { servicesTable } from "./services_command.ts";
 export { type ReadyRecord, readyRecord, socketTable } from "./report.ts";

@@ -8,19 +8,26 @@
 import { type LogFormat, readConfig } from "../config/config_file.ts";
 import { demoItems } from "../config/demo.ts";
 import { EventHub } from "../events/hub.ts";
-import { eventLogger, mainLogger, setUpLogging } from "../log/log.ts";
+import { eventLogger, type LogLevel, mainLogger, setUpLogging } from "../log/log.ts";
 import { buildPlan, type ListenItem } from "../plan/plan.ts";
 import { start, StartError } from "../server/server.ts";
 import { readyRecord, socketTable } from "./report.ts";
 
 /** What `muxd serve` was asked on the command line. */
 export interface ServeArgs {
+  /** `--config FILE`. */
   readonly config?: string;
+  /** Each `--listen SPEC`, in order. */
   readonly listen: readonly string[];
+  /** `--log-format`. */
   readonly logFormat?: LogFormat;
-  readonly logLevel: "debug" | "info" | "warning" | "error";
+  /** `--log-level`. */
+  readonly logLevel: LogLevel;
+  /** `--ready-file FILE`. */
   readonly readyFile?: string;
+  /** `--grace SECONDS`. */
   readonly grace?: number;
+  /** `--keep-going`. */
   readonly keepGoing: boolean;
 }
 
@@ -125,8 +132,21 @@ function waitForSignal(): Promise<"SIGINT" | "SIGTERM"> {
   });
 }
 
+/** The options of `muxd serve` that take a value, which may itself look like an option. */
+const VALUE_OPTIONS = new Set([
+  "-c",
+  "--config",
+  "-l",
+  "--listen",
+  "--log-format",
+  "--log-level",
+  "--ready-file",
+  "--grace",
+]);
+
 /**
- * The 1-based position in `argv` of each `--listen`/`-l` value, in order.
+ * The 1-based position in `argv` of each `--listen`/`-l` value, in order,
+ * so that errors can say "argument N".
  *
  * @param argv The raw arguments.
  * @returns One position per listen value.
@@ -136,8 +156,9 @@ export function listenPositions(argv: readonly string[]): number[] {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === "--") break;
-    if (a === "-l" || a === "--listen") out.push(++i + 1);
-    else if (a.startsWith("--listen=") || (a.startsWith("-l") && a.length > 2)) out.push(i + 1);
+    if (a === "-l" || a === "--listen") out.push(i + 2);
+    else if (a.startsWith("--listen=")) out.push(i + 1);
+    if (VALUE_OPTIONS.has(a)) i++;
   }
   return out;
 }

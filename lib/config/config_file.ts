@@ -27,7 +27,11 @@ export interface ServeSettings {
 
 /** A config file that cannot be used: the message names file:line:column. */
 export class ConfigError extends SyntaxError {
-  /** @param message The one-line message, starting with the position. */
+  /**
+   * Creates the error.
+   *
+   * @param message The one-line message, starting with the position.
+   */
   constructor(message: string) {
     super(message);
     this.name = "ConfigError";

@@ -5,13 +5,11 @@
  * @module
  */
 
-import type { BoundSocket } from "../bind/bind.ts";
+import type { BoundTcpSocket } from "../bind/bind.ts";
 import type { CloseReason } from "../events/event.ts";
 import type { ServiceContext } from "../services/service.ts";
 import { describeError, type DispatchContext, isPeerGone, socketName } from "./context.ts";
 import { CountingStream } from "./counting_stream.ts";
-
-type TcpSocket = Extract<BoundSocket, { transport: "tcp" }>;
 
 /**
  * Accepts connections until the listener is closed, handing each to the
@@ -21,7 +19,7 @@ type TcpSocket = Extract<BoundSocket, { transport: "tcp" }>;
  * @param bound The bound TCP listener.
  * @param ctx The running server's parts.
  */
-export async function acceptLoop(bound: TcpSocket, ctx: DispatchContext): Promise<void> {
+export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): Promise<void> {
   for (;;) {
     let conn: Deno.TcpConn;
     try {
@@ -50,7 +48,7 @@ export async function acceptLoop(bound: TcpSocket, ctx: DispatchContext): Promis
 /** The one error boundary of a connection. Never rejects. */
 async function serveConnection(
   conn: Deno.TcpConn,
-  bound: TcpSocket,
+  bound: BoundTcpSocket,
   ctx: DispatchContext,
 ): Promise<void> {
   const entry = ctx.connections.add(conn);

@@ -5,11 +5,9 @@
  * @module
  */
 
-import type { BoundSocket } from "../bind/bind.ts";
+import type { BoundUdpSocket } from "../bind/bind.ts";
 import type { ServiceContext } from "../services/service.ts";
 import { describeError, type DispatchContext, socketName } from "./context.ts";
-
-type UdpSocket = Extract<BoundSocket, { transport: "udp" }>;
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
 const MAX_DATAGRAM = 65_535;
@@ -21,7 +19,7 @@ const MAX_DATAGRAM = 65_535;
  * @param bound The bound UDP socket.
  * @param ctx The running server's parts.
  */
-export async function receiveLoop(bound: UdpSocket, ctx: DispatchContext): Promise<void> {
+export async function receiveLoop(bound: BoundUdpSocket, ctx: DispatchContext): Promise<void> {
   const { listener, socket, local } = bound;
   const answer = ctx.services[listener.service].udp!;
   // The OS does not say which local address a datagram on a wildcard socket

@@ -9,7 +9,7 @@ import type { ServiceName } from "../services/names.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 
 /** What every event carries. */
-interface EventBase {
+export interface EventBase {
   /** When it happened, in milliseconds since the Unix epoch. */
   readonly time: number;
   /** The transport of the socket it concerns. */
@@ -22,6 +22,7 @@ interface EventBase {
 
 /** A socket was bound and is accepting connections or datagrams. */
 export interface ListeningEvent extends EventBase {
+  /** The event's kind. */
   readonly type: "listening";
   /** The bound socket name, with port 0 resolved to the real port. */
   readonly local: SocketName;
@@ -29,6 +30,7 @@ export interface ListeningEvent extends EventBase {
 
 /** A listen spec could not be bound. */
 export interface BindFailedEvent extends EventBase {
+  /** The event's kind. */
   readonly type: "bind-failed";
   /** The socket name that was asked for. */
   readonly local: SocketName;
@@ -40,6 +42,7 @@ export interface BindFailedEvent extends EventBase {
 
 /** A listener stopped accepting. */
 export interface ListenerClosedEvent extends EventBase {
+  /** The event's kind. */
   readonly type: "listener-closed";
   /** The bound socket name. */
   readonly local: SocketName;
@@ -47,7 +50,9 @@ export interface ListenerClosedEvent extends EventBase {
 
 /** A TCP connection was accepted and handed to its service. */
 export interface ConnectionOpenedEvent extends EventBase {
+  /** The event's kind. */
   readonly type: "connection-opened";
+  /** Always TCP. */
   readonly transport: "tcp";
   /** A number unique to this connection within the running server. */
   readonly id: number;
@@ -66,7 +71,9 @@ export type CloseReason =
 
 /** A TCP connection ended. */
 export interface ConnectionClosedEvent extends EventBase {
+  /** The event's kind. */
   readonly type: "connection-closed";
+  /** Always TCP. */
   readonly transport: "tcp";
   /** The id from the matching `connection-opened` event. */
   readonly id: number;
@@ -86,7 +93,9 @@ export interface ConnectionClosedEvent extends EventBase {
 
 /** A UDP datagram arrived and was handed to its service. */
 export interface DatagramEvent extends EventBase {
+  /** The event's kind. */
   readonly type: "datagram";
+  /** Always UDP. */
   readonly transport: "udp";
   /** The bound socket name (on a wildcard socket, the wildcard). */
   readonly local: SocketName;
@@ -98,7 +107,9 @@ export interface DatagramEvent extends EventBase {
 
 /** A UDP reply was sent. */
 export interface ReplyEvent extends EventBase {
+  /** The event's kind. */
   readonly type: "reply";
+  /** Always UDP. */
   readonly transport: "udp";
   /** The bound socket name the reply was sent from. */
   readonly local: SocketName;
@@ -110,6 +121,7 @@ export interface ReplyEvent extends EventBase {
 
 /** A connection or datagram failed; the listener goes on serving. */
 export interface ErrorEvent extends EventBase {
+  /** The event's kind. */
   readonly type: "error";
   /** The local socket name. */
   readonly local: SocketName;

@@ -25,8 +25,10 @@ export class EventHub {
   #onSinkError: (error: unknown) => void;
 
   /**
-   * @param onSinkError Called when a sink throws.
-   * @default onSinkError prints the error to stderr
+   * Creates a hub with no sinks.
+   *
+   * @param onSinkError Called when a sink throws; by default the error is
+   *   printed to stderr.
    */
   constructor(onSinkError: (error: unknown) => void = (e) => console.error(e)) {
     this.#onSinkError = onSinkError;

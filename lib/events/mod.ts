@@ -12,6 +12,7 @@ export type {
   ConnectionOpenedEvent,
   DatagramEvent,
   ErrorEvent,
+  EventBase,
   EventSink,
   ListenerClosedEvent,
   ListeningEvent,

@@ -12,7 +12,7 @@ import {
   getStreamSink,
   getTextFormatter,
   jsonLinesFormatter,
-  type LogLevel,
+  type Logger,
   type TextFormatter,
 } from "@logtape/logtape";
 import { prettyFormatter } from "@logtape/pretty";
@@ -29,6 +29,9 @@ export interface LoggingOptions {
   /** The lowest level written. @default "info" */
   readonly level?: LogLevel;
 }
+
+/** The levels muxd logs at. */
+export type LogLevel = "debug" | "info" | "warning" | "error";
 
 const LEVELS: Record<ServerEvent["type"], LogLevel> = {
   "listening": "debug",
@@ -94,6 +97,6 @@ export function eventLogger(): EventSink {
  *
  * @returns The logger.
  */
-export function mainLogger(): ReturnType<typeof getLogger> {
+export function mainLogger(): Logger {
   return getLogger(["muxd", "main"]);
 }

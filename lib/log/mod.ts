@@ -5,4 +5,4 @@
  * @module
  */
 
-export { eventLogger, type LoggingOptions, mainLogger, setUpLogging } from "./log.ts";
+export { eventLogger, type LoggingOptions, type LogLevel, setUpLogging } from "./log.ts";

@@ -59,6 +59,8 @@ export class PlanError extends Error {
   readonly reason: string;
 
   /**
+   * Creates the error; the message names the spec, its source and the reason.
+   *
    * @param text The spec text.
    * @param source Where it came from.
    * @param reason What is wrong.

@@ -82,7 +82,11 @@ export class StartError extends Error {
   /** One error per listener that failed. */
   readonly failures: readonly BindError[];
 
-  /** @param failures The bind failures. */
+  /**
+   * Creates the error from every bind failure.
+   *
+   * @param failures The bind failures.
+   */
   constructor(failures: readonly BindError[]) {
     super(failures.map((f) => f.message).join("\n"));
     this.name = "StartError";

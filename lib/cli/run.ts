@@ -1,0 +1,45 @@
+/**
+ * The whole command line: parse the arguments with optique and run the
+ * command they name.
+ *
+ * @module
+ */
+
+import { message } from "@optique/core/message";
+import { run } from "@optique/run";
+import denoJson from "../../deno.json" with { type: "json" };
+import { examples, muxdParser } from "./parser.ts";
+import { serve } from "./serve.ts";
+import { servicesTable } from "./services_command.ts";
+
+/** muxd's version, from deno.json. */
+export const VERSION: string = denoJson.version;
+
+/**
+ * Runs muxd with the given arguments. `--help`, `--version` and bad input
+ * are answered by optique, which exits the process (code 2 for bad input).
+ *
+ * @param args The arguments, such as `["serve", "-l", "tcp://127.0.0.1:0=echo"]`.
+ * @returns The exit code.
+ */
+export async function runMuxd(args: readonly string[]): Promise<number> {
+  const command = run(muxdParser, {
+    args,
+    programName: "muxd",
+    help: "both",
+    version: VERSION,
+    errorExitCode: 2,
+    brief: message`muxd: see how the OS demultiplexes traffic by socket name.`,
+    description: message`One process binds many socket names (TCP and UDP, IPv4 and IPv6, \
+several addresses, one port) and hands every connection or datagram to the service \
+configured for the socket name it arrived on.`,
+    examples: examples(),
+  });
+  switch (command.command) {
+    case "services":
+      console.log(servicesTable());
+      return 0;
+    case "serve":
+      return await serve(command, args);
+  }
+}
