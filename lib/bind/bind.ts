@@ -44,13 +44,18 @@ export type BoundSocket = BoundTcpSocket | BoundUdpSocket;
  * @throws {BindError} When the OS (or Deno's permissions) refuses.
  */
 export function bindOne(listener: PlannedListener): BoundSocket {
-  const { hostname, port } = listener;
+  const { hostname, port, reuse } = listener;
   try {
     if (listener.transport === "tcp") {
-      const socket = Deno.listen({ transport: "tcp", hostname, port });
+      const socket = Deno.listen({ transport: "tcp", hostname, port, reusePort: reuse });
       return { transport: "tcp", listener, socket, local: nameOf(socket.addr) };
     }
-    const socket = Deno.listenDatagram({ transport: "udp", hostname, port });
+    const socket = Deno.listenDatagram({
+      transport: "udp",
+      hostname,
+      port,
+      reuseAddress: reuse,
+    });
     return { transport: "udp", listener, socket, local: nameOf(socket.addr as Deno.NetAddr) };
   } catch (error) {
     throw new BindError(listener, error);

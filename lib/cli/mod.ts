@@ -6,7 +6,9 @@
  */
 
 export { runMuxd, VERSION } from "./run.ts";
-export { EXIT, listenPositions, serve, type ServeArgs } from "./serve.ts";
+export { EXIT, serve, type ServeArgs } from "./serve.ts";
+export { check, type CheckArgs } from "./check_command.ts";
+export { type GatheredItems, gatherListenItems, listenPositions } from "./listen_items.ts";
 export { servicesTable } from "./services_command.ts";
 export { type ReadyRecord, readyRecord, socketTable } from "./report.ts";
 export { netcatCommand } from "./try_command.ts";

@@ -1,67 +1,98 @@
 /**
- * The command line, declared with optique: `muxd serve`, `muxd services`.
+ * The command line, declared with optique: `muxd serve`, `muxd check`,
+ * `muxd services`.
  *
  * @module
  */
 
-import { object, or } from "@optique/core/constructs";
+import { merge, object, or } from "@optique/core/constructs";
 import { lineBreak, type Message, message, text } from "@optique/core/message";
 import { multiple, optional, withDefault } from "@optique/core/modifiers";
 import { command, constant, flag, option } from "@optique/core/primitives";
 import { choice, float, string } from "@optique/core/valueparser";
 
+/** Where listen specs come from: shared by `serve` and `check`. */
+const specSources = object({
+  config: optional(
+    option("-c", "--config", string({ metavar: "FILE" }), {
+      description: message`Read listeners and settings from a JSONC file.`,
+    }),
+  ),
+  listen: multiple(
+    option("-l", "--listen", string({ metavar: "SPEC" }), {
+      description: message`A listen spec such as ${"tcp://127.0.0.1:7007=echo"}. \
+Repeat it for more; adds to the config file.`,
+    }),
+  ),
+});
+
 const serve = command(
   "serve",
-  object({
-    command: constant("serve"),
-    config: optional(
-      option("-c", "--config", string({ metavar: "FILE" }), {
-        description: message`Read listeners and settings from a JSONC file.`,
-      }),
-    ),
-    listen: multiple(
-      option("-l", "--listen", string({ metavar: "SPEC" }), {
-        description: message`Bind a listen spec such as ${"tcp://127.0.0.1:7007=echo"}. \
-Repeat it for more; adds to the config file.`,
-      }),
-    ),
-    logFormat: optional(
-      option("--log-format", choice(["text", "json"] as const, { metavar: "FORMAT" }), {
-        description: message`Write log lines as text (default) or JSON lines.`,
-      }),
-    ),
-    logLevel: withDefault(
-      option(
-        "--log-level",
-        choice(["debug", "info", "warning", "error"] as const, { metavar: "LEVEL" }),
-        {
-          description: message`The lowest level logged; ${"debug"} adds UDP replies.`,
-        },
+  merge(
+    specSources,
+    object({
+      command: constant("serve"),
+      logFormat: optional(
+        option("--log-format", choice(["text", "json"] as const, { metavar: "FORMAT" }), {
+          description: message`Write log lines as text (default) or JSON lines.`,
+        }),
       ),
-      "info" as const,
-    ),
-    readyFile: optional(
-      option("--ready-file", string({ metavar: "FILE" }), {
-        description: message`Also write the ready record (JSON) to this file.`,
-      }),
-    ),
-    grace: optional(
-      option("--grace", float({ min: 0, max: 3600, metavar: "SECONDS" }), {
-        description: message`How long open connections may finish at shutdown (default 5).`,
-      }),
-    ),
-    keepGoing: withDefault(
-      flag("--keep-going", {
-        description: message`Serve what bound even when some listeners fail.`,
-      }),
-      false,
-    ),
-  }),
+      logLevel: withDefault(
+        option(
+          "--log-level",
+          choice(["debug", "info", "warning", "error"] as const, { metavar: "LEVEL" }),
+          {
+            description: message`The lowest level logged; ${"debug"} adds UDP replies.`,
+          },
+        ),
+        "info" as const,
+      ),
+      readyFile: optional(
+        option("--ready-file", string({ metavar: "FILE" }), {
+          description: message`Also write the ready record (JSON) to this file.`,
+        }),
+      ),
+      grace: optional(
+        option("--grace", float({ min: 0, max: 3600, metavar: "SECONDS" }), {
+          description: message`How long open connections may finish at shutdown (default 5).`,
+        }),
+      ),
+      keepGoing: withDefault(
+        flag("--keep-going", {
+          description: message`Serve what bound even when some listeners fail.`,
+        }),
+        false,
+      ),
+    }),
+  ),
   {
     brief: message`Bind listen specs and serve them.`,
     description: message`Bind every listen spec and hand each connection or datagram to the \
 service configured for the socket name it arrived on. With no listener given, serve the \
 built-in demo set.`,
+  },
+);
+
+const check = command(
+  "check",
+  merge(
+    specSources,
+    object({
+      command: constant("check"),
+      format: withDefault(
+        option("--format", choice(["text", "json"] as const, { metavar: "FORMAT" }), {
+          description: message`Write the findings as text (default) or one JSON document.`,
+        }),
+        "text" as const,
+      ),
+    }),
+  ),
+  {
+    brief: message`Predict every bind problem without binding anything.`,
+    description: message`Check the same listen specs as ${"serve"} against the rules of this \
+operating system (conflicting socket names, privileged ports, addresses this host lacks, the \
+ephemeral port range) without binding anything. Exits 0 when the plan would bind, 1 when it \
+would fail, 2 for bad input.`,
   },
 );
 
@@ -72,13 +103,14 @@ const services = command(
 );
 
 /** The parser for muxd's whole command line. */
-export const muxdParser = or(serve, services);
+export const muxdParser = or(serve, check, services);
 
 const EXAMPLE_LINES = [
   "muxd serve",
   "muxd serve -l tcp://127.0.0.1:7007=echo -l udp://[::1]:1060=size",
   "muxd serve -l tcp://127.0.0.1:0=whoami --ready-file ready.json",
   "muxd serve --config muxd.jsonc --log-format json",
+  "muxd check -l tcp://0.0.0.0:7007=echo -l tcp://127.0.0.1:7007=whoami",
   "muxd services",
 ] as const;
 

@@ -9,6 +9,7 @@ import { message } from "@optique/core/message";
 import { run } from "@optique/run";
 import denoJson from "../../deno.json" with { type: "json" };
 import { examples, muxdParser } from "./parser.ts";
+import { check } from "./check_command.ts";
 import { serve } from "./serve.ts";
 import { servicesTable } from "./services_command.ts";
 
@@ -41,5 +42,7 @@ configured for the socket name it arrived on.`,
       return 0;
     case "serve":
       return await serve(command, args);
+    case "check":
+      return await check(command, args);
   }
 }

@@ -5,11 +5,12 @@
  * @module
  */
 
-import { type LogFormat, readConfig } from "../config/config_file.ts";
-import { demoItems } from "../config/demo.ts";
+import { readHostFacts } from "../check/host_facts.ts";
+import type { LogFormat } from "../config/config_file.ts";
 import { EventHub } from "../events/hub.ts";
 import { eventLogger, type LogLevel, mainLogger, setUpLogging } from "../log/log.ts";
-import { buildPlan, type ListenItem } from "../plan/plan.ts";
+import { buildPlan } from "../plan/plan.ts";
+import { gatherListenItems } from "./listen_items.ts";
 import { start, StartError } from "../server/server.ts";
 import { readyRecord, socketTable } from "./report.ts";
 
@@ -42,23 +43,9 @@ export const EXIT = { ok: 0, bindFailed: 1, badInput: 2 } as const;
  * @returns The process exit code.
  */
 export async function serve(args: ServeArgs, argv: readonly string[]): Promise<number> {
-  const problems: string[] = [];
-  let items: ListenItem[] = [];
-  let settings: Awaited<ReturnType<typeof readConfig>>["settings"] = { listen: [] };
-  if (args.config !== undefined) {
-    const result = await readConfig(args.config);
-    settings = result.settings;
-    problems.push(...result.errors.map((e) => e.message));
-    items = [...result.settings.listen];
-  }
-  const positions = listenPositions(argv);
-  items.push(...args.listen.map((text, i) => ({
-    text,
-    source: { kind: "argument", index: positions[i] ?? 0 } as const,
-  })));
-  const demo = items.length === 0 && problems.length === 0;
-  if (demo) items = demoItems();
-  const { plan, errors } = buildPlan(items);
+  const { items, settings, problems, demo } = await gatherListenItems(args, argv);
+  const facts = await readHostFacts();
+  const { plan, errors } = buildPlan(items, { interfaces: facts.interfaces });
   problems.push(...errors.map((e) => e.message));
   if (problems.length > 0) {
     for (const p of problems) console.error(`muxd: ${p}`);
@@ -92,7 +79,20 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       console.error("\nPress Ctrl-C to stop.");
     }
     const readyFile = args.readyFile ?? settings.readyFile;
-    if (readyFile !== undefined) await writeAtomically(readyFile, record + "\n");
+    if (readyFile !== undefined) {
+      try {
+        await writeAtomically(readyFile, record + "\n");
+      } catch (error) {
+        const why = error instanceof Deno.errors.NotFound
+          ? "its folder does not exist"
+          : error instanceof Error
+          ? error.message
+          : String(error);
+        log.error(`cannot write the ready file ${readyFile}: ${why}; stopping`);
+        await server.close({ graceMs: 0 });
+        return EXIT.badInput;
+      }
+    }
     console.log(record);
 
     const graceMs = args.grace !== undefined ? args.grace * 1000 : settings.graceMs ?? 5000;
@@ -130,37 +130,6 @@ function waitForSignal(): Promise<"SIGINT" | "SIGTERM"> {
     Deno.addSignalListener("SIGINT", onInt);
     Deno.addSignalListener("SIGTERM", onTerm);
   });
-}
-
-/** The options of `muxd serve` that take a value, which may itself look like an option. */
-const VALUE_OPTIONS = new Set([
-  "-c",
-  "--config",
-  "-l",
-  "--listen",
-  "--log-format",
-  "--log-level",
-  "--ready-file",
-  "--grace",
-]);
-
-/**
- * The 1-based position in `argv` of each `--listen`/`-l` value, in order,
- * so that errors can say "argument N".
- *
- * @param argv The raw arguments.
- * @returns One position per listen value.
- */
-export function listenPositions(argv: readonly string[]): number[] {
-  const out: number[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i];
-    if (a === "--") break;
-    if (a === "-l" || a === "--listen") out.push(i + 2);
-    else if (a.startsWith("--listen=")) out.push(i + 1);
-    if (VALUE_OPTIONS.has(a)) i++;
-  }
-  return out;
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

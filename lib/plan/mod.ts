@@ -7,9 +7,11 @@
 
 export {
   buildPlan,
+  LISTENER_OPTIONS,
   type ListenItem,
   type Plan,
   PlanError,
   type PlannedListener,
+  type PlanOptions,
   type PlanResult,
 } from "./plan.ts";

@@ -8,11 +8,15 @@
 
 import { getService } from "../services/registry.ts";
 import type { ServiceName } from "../services/names.ts";
+import type { ServiceOption } from "../services/service.ts";
 import {
+  formatIPv6,
   formatListenSpec,
   formatSource,
+  type Host,
   type ListenSpec,
   ListenSpecError,
+  parseIPv6,
   parseListenSpec,
 } from "../spec/mod.ts";
 import type { SpecSource, Transport } from "../spec/types.ts";
@@ -31,14 +35,23 @@ export interface PlannedListener {
   readonly transport: Transport;
   /** The address or host name to bind, without brackets. */
   readonly hostname: string;
+  /** 4 or 6 for an address; `null` for a host name, resolved when binding. */
+  readonly family: 4 | 6 | null;
   /** The port; 0 lets the OS pick. */
   readonly port: number;
   /** The service that answers on it. */
   readonly service: ServiceName;
   /** The service's options, with defaults filled in. */
   readonly options: Readonly<Record<string, string>>;
+  /**
+   * Share the port with other sockets that also ask for it: SO_REUSEPORT for
+   * TCP, SO_REUSEADDR for UDP (the spec option `reuse=true`).
+   */
+  readonly reuse: boolean;
   /** The canonical spec text for this one socket. */
   readonly spec: string;
+  /** The canonical text of the spec it came from (a range or an interface name). */
+  readonly origin: string;
   /** Where the spec came from. */
   readonly source: SpecSource;
 }
@@ -82,10 +95,22 @@ export interface PlanResult {
   readonly errors: readonly (ListenSpecError | PlanError)[];
 }
 
+/** What the plan needs to know about the host. */
+export interface PlanOptions {
+  /**
+   * The host's network interfaces, as `Deno.networkInterfaces()` lists them;
+   * a spec whose host is an interface name binds each of its addresses.
+   * @default [] (every name is a host name)
+   */
+  readonly interfaces?: readonly Deno.NetworkInterfaceInfo[];
+}
+
 /**
- * Parses and checks listen specs and expands port ranges.
+ * Parses and checks listen specs and expands port ranges and interface
+ * names. Conflicts between listeners are left to `check` and to the kernel.
  *
  * @param items The specs, in order, each with its source.
+ * @param options What the plan needs to know about the host.
  * @returns The plan and every error found.
  *
  * @example
@@ -97,10 +122,9 @@ export interface PlanResult {
  * // plan.listeners[0].port === 7007, errors.length === 0
  * ```
  */
-export function buildPlan(items: readonly ListenItem[]): PlanResult {
+export function buildPlan(items: readonly ListenItem[], options: PlanOptions = {}): PlanResult {
   const errors: (ListenSpecError | PlanError)[] = [];
   const listeners: PlannedListener[] = [];
-  const seen = new Map<string, SpecSource>();
   for (const { text: given, source } of items) {
     let spec: ListenSpec;
     try {
@@ -110,32 +134,31 @@ export function buildPlan(items: readonly ListenItem[]): PlanResult {
       errors.push(error);
       continue;
     }
-    const problem = checkSpec(spec);
     const text = formatListenSpec(spec);
+    const problem = checkSpec(spec);
     if (problem) {
       errors.push(new PlanError(text, source, problem));
       continue;
     }
-    for (const listener of expand(spec, source)) {
-      const key = `${listener.transport} ${listener.hostname} ${listener.port}`;
-      const earlier = seen.get(key);
-      if (listener.port !== 0 && earlier) {
-        errors.push(
-          new PlanError(
-            text,
-            source,
-            `${listener.transport} ${listener.hostname} port ${listener.port} is listed twice ` +
-              `(also at ${formatSource(earlier)}); one socket name can be bound only once`,
-          ),
-        );
-        continue;
-      }
-      seen.set(key, source);
-      listeners.push(listener);
+    const hosts = hostsOf(spec.host, options.interfaces ?? []);
+    if (typeof hosts === "string") {
+      errors.push(new PlanError(text, source, hosts));
+      continue;
     }
+    listeners.push(...expand(spec, hosts, text, source));
   }
   return { plan: { listeners }, errors };
 }
+
+/** The spec options every listener takes, whatever its service. */
+export const LISTENER_OPTIONS: readonly ServiceOption[] = [{
+  key: "reuse",
+  description: "Share the port with other sockets that also set reuse: SO_REUSEPORT for TCP, " +
+    "SO_REUSEADDR for UDP. A wildcard and a specific socket can then share a port, and the " +
+    "kernel hands each arrival to the most specific one.",
+  default: "false",
+  validate: (v) => v === "true" || v === "false" ? null : `must be true or false, not "${v}"`,
+}];
 
 /** Returns what is wrong with a parsed spec, or `null`. */
 function checkSpec(spec: ListenSpec): string | null {
@@ -144,12 +167,12 @@ function checkSpec(spec: ListenSpec): string | null {
     const other = spec.transport === "tcp" ? "UDP" : "TCP";
     return `${spec.service} is a ${other}-only service`;
   }
-  const known = service.options.map((o) => o.key);
+  const known = [...service.options, ...LISTENER_OPTIONS];
   for (const [key, value] of Object.entries(spec.options)) {
-    const option = service.options.find((o) => o.key === key);
+    const option = known.find((o) => o.key === key);
     if (!option) {
-      const hint = known.length ? `; ${spec.service} takes: ${known.join(", ")}` : "";
-      return `unknown option "${key}" for ${spec.service}${hint}`;
+      return `unknown option "${key}" for ${spec.service}; it takes: ` +
+        known.map((o) => o.key).join(", ");
     }
     const problem = option.validate?.(value);
     if (problem) return `option ${key}: ${problem}`;
@@ -157,24 +180,64 @@ function checkSpec(spec: ListenSpec): string | null {
   return null;
 }
 
-/** One planned listener per port of the spec's range. */
-function expand(spec: ListenSpec, source: SpecSource): PlannedListener[] {
+interface BindHost {
+  readonly hostname: string;
+  readonly family: 4 | 6 | null;
+}
+
+/** The addresses a spec's host stands for, or what is wrong. */
+function hostsOf(
+  host: Host,
+  interfaces: readonly Deno.NetworkInterfaceInfo[],
+): BindHost[] | string {
+  if (host.kind === "ipv4") return [{ hostname: host.address, family: 4 }];
+  if (host.kind === "ipv6") return [{ hostname: host.address, family: 6 }];
+  const rows = interfaces.filter((i) => i.name === host.name);
+  if (rows.length === 0) return [{ hostname: host.name, family: null }];
+  // Link-local IPv6 addresses need a zone id to bind, which specs do not take.
+  const usable = rows.filter((i) => !(i.family === "IPv6" && i.address.startsWith("fe80:")));
+  if (usable.length === 0) {
+    return `interface ${host.name} has only link-local IPv6 addresses, which need a zone id`;
+  }
+  return usable.map((i) => ({
+    hostname: i.family === "IPv6" ? formatIPv6(parseIPv6(i.address)!) : i.address,
+    family: i.family === "IPv6" ? 6 : 4,
+  }));
+}
+
+/** One planned listener per address and port of the spec. */
+function expand(
+  spec: ListenSpec,
+  hosts: readonly BindHost[],
+  origin: string,
+  source: SpecSource,
+): PlannedListener[] {
   const service = getService(spec.service);
   const options: Record<string, string> = {};
   for (const o of service.options) options[o.key] = spec.options[o.key] ?? o.default;
-  const hostname = spec.host.kind === "name" ? spec.host.name : spec.host.address;
+  const reuse = spec.options.reuse === "true";
   const out: PlannedListener[] = [];
-  for (let port = spec.port.first; port <= spec.port.last; port++) {
-    const single: ListenSpec = { ...spec, port: { first: port, last: port } };
-    out.push({
-      transport: spec.transport,
-      hostname,
-      port,
-      service: spec.service,
-      options,
-      spec: formatListenSpec(single),
-      source,
-    });
+  for (const { hostname, family } of hosts) {
+    const host: Host = family === 4
+      ? { kind: "ipv4", address: hostname }
+      : family === 6
+      ? { kind: "ipv6", address: hostname }
+      : spec.host;
+    for (let port = spec.port.first; port <= spec.port.last; port++) {
+      const single: ListenSpec = { ...spec, host, port: { first: port, last: port } };
+      out.push({
+        transport: spec.transport,
+        hostname,
+        family,
+        port,
+        service: spec.service,
+        options,
+        reuse,
+        spec: formatListenSpec(single),
+        origin,
+        source,
+      });
+    }
   }
   return out;
 }

@@ -16,6 +16,8 @@ export const SERVE_PERMISSIONS = [
   "--allow-read",
   "--allow-write",
   "--allow-env=NO_COLOR,FORCE_COLOR,TERM,COLUMNS",
+  "--allow-sys=networkInterfaces,uid",
+  "--allow-run=sysctl,ss",
 ];
 
 /** A muxd process that printed its ready record. */

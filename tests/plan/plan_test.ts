@@ -55,19 +55,59 @@ Deno.test("buildPlan() reports every bad spec at once, each with its position", 
   assert.ok(errors[2] instanceof PlanError);
   assert.match(
     errors[2].message,
-    /\(argument 8\): unknown option "colour" for banner; banner takes: text$/,
+    /\(argument 8\): unknown option "colour" for banner; it takes: text, reuse$/,
   );
 });
 
-Deno.test("buildPlan() rejects the same socket name listed twice, naming both places", () => {
-  const { errors } = buildPlan([
+Deno.test("buildPlan() leaves conflicts between listeners to check and the kernel", () => {
+  const { plan, errors } = buildPlan([
     arg(2, "tcp://127.0.0.1:7007=echo"),
     arg(4, "tcp://127.0.0.1:7007=whoami"),
+  ]);
+  assert.deepEqual(errors, []);
+  assert.equal(plan.listeners.length, 2);
+});
+
+Deno.test("buildPlan() takes reuse=true as a listener option for any service", () => {
+  const { plan, errors } = buildPlan([
+    arg(2, "tcp://0.0.0.0:7007=echo?reuse=true"),
+    arg(4, "udp://127.0.0.1:7007=size"),
+    arg(6, "udp://127.0.0.1:7008=size?reuse=maybe"),
+  ]);
+  assert.deepEqual(errors.map((e) => e.message), [
+    'Cannot use listen spec "udp://127.0.0.1:7008=size?reuse=maybe" (argument 6): option reuse: must be true or false, not "maybe"',
+  ]);
+  assert.deepEqual(plan.listeners.map((l) => l.reuse), [true, false]);
+});
+
+Deno.test("buildPlan() binds each address of an interface named as the host", () => {
+  const lo = (address: string, family: "IPv4" | "IPv6"): Deno.NetworkInterfaceInfo => ({
+    name: "lo",
+    family,
+    address,
+    netmask: family === "IPv4" ? "255.0.0.0" : "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    scopeid: family === "IPv6" ? 0 : null,
+    cidr: family === "IPv4" ? `${address}/8` : `${address}/128`,
+    mac: "00:00:00:00:00:00",
+  });
+  const interfaces = [lo("127.0.0.1", "IPv4"), lo("::1", "IPv6"), {
+    ...lo("fe80::1", "IPv6"),
+    name: "eth0",
+  }];
+  const { plan, errors } = buildPlan([
+    arg(2, "tcp://lo:7000=echo"),
+    arg(4, "tcp://localhost:7001=echo"),
+    arg(6, "tcp://eth0:7002=echo"),
+  ], { interfaces });
+  assert.deepEqual(plan.listeners.map((l) => [l.spec, l.family, l.origin]), [
+    ["tcp://127.0.0.1:7000=echo", 4, "tcp://lo:7000=echo"],
+    ["tcp://[::1]:7000=echo", 6, "tcp://lo:7000=echo"],
+    ["tcp://localhost:7001=echo", null, "tcp://localhost:7001=echo"],
   ]);
   assert.equal(errors.length, 1);
   assert.match(
     errors[0].message,
-    /\(argument 4\): tcp 127\.0\.0\.1 port 7007 is listed twice \(also at argument 2\)/,
+    /\(argument 6\): interface eth0 has only link-local IPv6 addresses/,
   );
 });
 

@@ -1,0 +1,166 @@
+/**
+ * The facts about this host that decide whether a bind will work: the
+ * kernel's port settings, the process's privileges and the host's addresses.
+ *
+ * @module
+ */
+
+import { formatIPv6, parseIPv6 } from "../spec/mod.ts";
+
+/** What the bind rules need to know about the host. */
+export interface HostFacts {
+  /** The operating system. */
+  readonly os: typeof Deno.build.os;
+  /** `net.ipv6.bindv6only`: when `false`, `[::]` also receives IPv4. */
+  readonly bindV6Only: boolean;
+  /** `net.ipv4.ip_unprivileged_port_start`: ports below it are privileged. */
+  readonly unprivilegedPortStart: number;
+  /** Whether this process may bind privileged ports: it runs as root. */
+  readonly canBindPrivileged: boolean;
+  /** `net.ipv4.ip_local_port_range`: where the kernel picks ephemeral client ports. */
+  readonly ephemeralPorts: { readonly first: number; readonly last: number };
+  /** The host's own addresses, canonical text (127.0.0.0/8 is implied on Linux). */
+  readonly addresses: readonly string[];
+  /** Each address's interface name, for fixes. */
+  readonly interfaces: readonly Deno.NetworkInterfaceInfo[];
+  /** Facts that could not be read and were assumed, each as a sentence. */
+  readonly assumed: readonly string[];
+}
+
+/**
+ * Reads kernel settings by name (`net.ipv6.bindv6only`); a setting that
+ * cannot be read is missing from the result.
+ */
+export type ReadSysctls = (keys: readonly string[]) => Promise<Record<string, string>>;
+
+/**
+ * Reads kernel settings with `sysctl -n`. Deno lets a program read /proc only
+ * with every permission (`--allow-all`), so muxd asks the `sysctl` tool instead
+ * (`--allow-run=sysctl`).
+ *
+ * @param keys The settings' names.
+ * @returns The values of those that could be read.
+ */
+export const sysctl: ReadSysctls = async (keys) => {
+  const out: Record<string, string> = {};
+  await Promise.all(keys.map(async (key) => {
+    const value = await runTool("sysctl", ["-n", key]);
+    if (value !== null) out[key] = value.trim();
+  }));
+  return out;
+};
+
+/**
+ * Runs a tool and returns its standard output, or `null` when it is not
+ * installed, not permitted, or fails.
+ *
+ * @param tool The program, such as `ss`.
+ * @param args Its arguments.
+ * @returns Its output, or `null`.
+ */
+export async function runTool(tool: string, args: readonly string[]): Promise<string | null> {
+  try {
+    const { success, stdout } = await new Deno.Command(tool, {
+      args: [...args],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return success ? new TextDecoder().decode(stdout) : null;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotCapable) {
+      return null;
+    }
+    throw error;
+  }
+}
+
+/** Where {@linkcode readHostFacts} gets its facts; tests can replace each. */
+export interface FactSources {
+  /** Kernel settings. @default {@linkcode sysctl} */
+  readonly sysctls?: ReadSysctls;
+  /** The host's interfaces. @default Deno.networkInterfaces */
+  readonly interfaces?: () => Deno.NetworkInterfaceInfo[];
+  /** The process's user id. @default Deno.uid */
+  readonly uid?: () => number | null;
+}
+
+/**
+ * Reads the host facts: on Linux from the kernel's settings, elsewhere with
+ * stated assumptions. Nothing that cannot be read stops it: it is assumed,
+ * and said so in `assumed`.
+ *
+ * @param sources Where the facts come from.
+ * @returns The facts.
+ */
+export async function readHostFacts(sources: FactSources = {}): Promise<HostFacts> {
+  const assumed: string[] = [];
+  const os = Deno.build.os;
+  if (os !== "linux") {
+    assumed.push(
+      `the rules of Linux are assumed on ${os}; they differ in places (on macOS, 127.0.0.2 ` +
+        `needs an alias, and wildcard and specific binds may coexist)`,
+    );
+  }
+  const keys = [
+    "net.ipv6.bindv6only",
+    "net.ipv4.ip_unprivileged_port_start",
+    "net.ipv4.ip_local_port_range",
+  ];
+  const values = os === "linux" ? await (sources.sysctls ?? sysctl)(keys) : {};
+  const number = (key: string, fallback: number) => {
+    const n = Number.parseInt(values[key] ?? "", 10);
+    if (Number.isNaN(n)) {
+      assumed.push(`${key} could not be read (is sysctl installed?); assumed ${fallback}`);
+      return fallback;
+    }
+    return n;
+  };
+  const bindV6Only = number("net.ipv6.bindv6only", 0) === 1;
+  const unprivilegedPortStart = number("net.ipv4.ip_unprivileged_port_start", 1024);
+  const [first, last] = (values["net.ipv4.ip_local_port_range"] ?? "").split(/\s+/).map((n) =>
+    Number.parseInt(n, 10)
+  );
+  let ephemeralPorts = { first, last };
+  if (!(first > 0 && last >= first)) {
+    ephemeralPorts = os === "linux" ? { first: 32768, last: 60999 } : { first: 49152, last: 65535 };
+    assumed.push(
+      `net.ipv4.ip_local_port_range could not be read; assumed ` +
+        `${ephemeralPorts.first}-${ephemeralPorts.last}`,
+    );
+  }
+  let uid: number | null = null;
+  try {
+    uid = (sources.uid ?? Deno.uid)();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+  }
+  if (uid === null) {
+    assumed.push("the user id could not be read (--allow-sys=uid); assumed not root");
+  }
+  const canBindPrivileged = uid === 0;
+  let list: Deno.NetworkInterfaceInfo[] = [];
+  try {
+    list = (sources.interfaces ?? (() => Deno.networkInterfaces()))();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+    assumed.push(
+      "the host's addresses could not be listed (run with --allow-sys=networkInterfaces)",
+    );
+  }
+  const addresses = list.map((i) =>
+    i.family === "IPv6"
+      ? formatIPv6(parseIPv6(i.address.split("%")[0]) ?? new Uint8Array(16))
+      : i.address
+  );
+  return {
+    os,
+    bindV6Only,
+    unprivilegedPortStart,
+    canBindPrivileged,
+    ephemeralPorts,
+    addresses,
+    interfaces: list,
+    assumed,
+  };
+}

@@ -1,0 +1,60 @@
+/**
+ * `check`: predict every bind problem of a plan without binding anything.
+ *
+ * @module
+ */
+
+import type { PlannedListener } from "../plan/plan.ts";
+import type { HostFacts } from "./host_facts.ts";
+import {
+  conflictFinding,
+  conflictRule,
+  type Finding,
+  separateTransportsNote,
+  singleFindings,
+} from "./rules.ts";
+
+/**
+ * Applies every rule to every listener and every pair of listeners, in plan
+ * order. A later listener that conflicts with an earlier one is the one
+ * reported as failing, as it would be when binding in order.
+ *
+ * @param listeners The planned listeners.
+ * @param facts The host facts.
+ * @returns Every finding, errors and warnings and notes, in plan order.
+ *
+ * @example
+ * ```ts
+ * import { buildPlan } from "../plan/mod.ts";
+ * import { predict, readHostFacts } from "./mod.ts";
+ * const { plan } = buildPlan([
+ *   { text: "tcp://0.0.0.0:7007=echo", source: { kind: "argument", index: 2 } },
+ *   { text: "tcp://127.0.0.1:7007=whoami", source: { kind: "argument", index: 4 } },
+ * ]);
+ * const findings = predict(plan.listeners, await readHostFacts());
+ * // findings[0].rule === "ipv4-wildcard"
+ * ```
+ */
+export function predict(listeners: readonly PlannedListener[], facts: HostFacts): Finding[] {
+  const out: Finding[] = [];
+  // Group by port first: conflicts need the same port, and 10,000 listeners
+  // must not mean 50 million pairs.
+  const byPort = new Map<number, PlannedListener[]>();
+  for (const l of listeners) {
+    out.push(...singleFindings(l, facts));
+    if (l.port === 0) continue;
+    const earlier = byPort.get(l.port) ?? [];
+    for (const e of earlier) {
+      const rule = conflictRule(l, e, facts);
+      if (rule) out.push(conflictFinding(rule, l, e));
+      else if (e.transport !== l.transport && e.hostname === l.hostname) {
+        out.push(
+          e.transport === "tcp" ? separateTransportsNote(e, l) : separateTransportsNote(l, e),
+        );
+      }
+    }
+    earlier.push(l);
+    byPort.set(l.port, earlier);
+  }
+  return out;
+}

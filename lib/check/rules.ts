@@ -1,0 +1,219 @@
+/**
+ * The rules by which the kernel decides whether a socket name can be bound,
+ * each with a plain explanation and a fix. Linux's rules, in detail.
+ *
+ * @module
+ */
+
+import type { PlannedListener } from "../plan/plan.ts";
+import { isLoopback } from "../spec/mod.ts";
+import type { HostFacts } from "./host_facts.ts";
+
+/** The name of one rule. */
+export type RuleId =
+  | "same-socket-name"
+  | "ipv4-wildcard"
+  | "ipv6-wildcard"
+  | "dual-stack-wildcard"
+  | "privileged-port"
+  | "address-not-local"
+  | "ephemeral-port"
+  | "tcp-udp-separate"
+  | "host-name";
+
+/** How bad a finding is: `error` means the bind would fail. */
+export type Severity = "error" | "warning" | "note";
+
+/** What a rule says about one listener, or a pair. */
+export interface Finding {
+  /** The rule that applies. */
+  readonly rule: RuleId;
+  /** `error`: the bind fails; `warning`: it may fail; `note`: a lesson, no problem. */
+  readonly severity: Severity;
+  /** The listener concerned, and for a conflict the one it conflicts with. */
+  readonly listeners: readonly [PlannedListener] | readonly [PlannedListener, PlannedListener];
+  /** The rule, in one or two plain sentences. */
+  readonly explanation: string;
+  /** What to do about it. */
+  readonly fix: string;
+}
+
+const WILDCARD_4 = "0.0.0.0";
+const WILDCARD_6 = "::";
+
+/** `tcp 127.0.0.1:7007`, `udp [::1]:1060`. */
+export function socketText(l: PlannedListener): string {
+  return `${l.transport} ${l.hostname.includes(":") ? `[${l.hostname}]` : l.hostname}:${l.port}`;
+}
+
+/**
+ * Which rule makes two listeners conflict, if any. Order does not matter.
+ *
+ * @param a One listener.
+ * @param b Another listener.
+ * @param facts The host facts (for `net.ipv6.bindv6only`).
+ * @returns The rule, or `null` when both can be bound at once.
+ */
+export function conflictRule(
+  a: PlannedListener,
+  b: PlannedListener,
+  facts: Pick<HostFacts, "bindV6Only">,
+): RuleId | null {
+  if (a.transport !== b.transport || a.port !== b.port || a.port === 0) return null;
+  if (a.family === null || b.family === null) return null;
+  if (a.reuse && b.reuse) return null;
+  if (a.family === b.family && a.hostname === b.hostname) return "same-socket-name";
+  if (a.family === 4 && b.family === 4) {
+    return a.hostname === WILDCARD_4 || b.hostname === WILDCARD_4 ? "ipv4-wildcard" : null;
+  }
+  if (a.family === 6 && b.family === 6) {
+    return a.hostname === WILDCARD_6 || b.hostname === WILDCARD_6 ? "ipv6-wildcard" : null;
+  }
+  const six = a.family === 6 ? a : b;
+  return six.hostname === WILDCARD_6 && !facts.bindV6Only ? "dual-stack-wildcard" : null;
+}
+
+/**
+ * The finding for a conflict between two listeners.
+ *
+ * @param rule The rule from {@linkcode conflictRule}.
+ * @param a The listener that would fail (the later one).
+ * @param b The listener it conflicts with.
+ * @returns The finding, with explanation and fix.
+ */
+export function conflictFinding(rule: RuleId, a: PlannedListener, b: PlannedListener): Finding {
+  const port = a.port;
+  const share = `or add ?reuse=true to both specs: the kernel then lets them share the port and ` +
+    `hands each arrival to the most specific socket`;
+  const texts: Partial<Record<RuleId, [string, string]>> = {
+    "same-socket-name": [
+      `Both ask for ${socketText(a)}. A socket name (transport, address, port) can be held by ` +
+      `only one socket at a time.`,
+      `Remove one of them, or give one of them another port (${
+        port < 32767 ? port + 1 : 7007
+      }); to share one port on purpose, add ?reuse=true to both.`,
+    ],
+    "ipv4-wildcard": [
+      `0.0.0.0 means every IPv4 address of this host, so ${a.transport} 0.0.0.0:${port} already ` +
+      `covers ${socketText(a.hostname === WILDCARD_4 ? b : a)}. Linux refuses the IPv4 wildcard ` +
+      `and a specific IPv4 address on the same port, in either order.`,
+      `Bind only the wildcard, or only specific addresses, ${share}.`,
+    ],
+    "ipv6-wildcard": [
+      `[::] means every IPv6 address of this host, so ${a.transport} [::]:${port} already covers ` +
+      `${socketText(a.hostname === WILDCARD_6 ? b : a)}.`,
+      `Bind only the wildcard, or only specific addresses, ${share}.`,
+    ],
+    "dual-stack-wildcard": [
+      `[::] is dual-stack on this host (net.ipv6.bindv6only = 0): it receives IPv4 traffic too, ` +
+      `as ::ffff:a.b.c.d, so ${a.transport} [::]:${port} also covers ${
+        socketText(a.family === 4 ? a : b)
+      }.`,
+      `Bind specific IPv6 addresses such as [::1] instead of [::]; or set ` +
+      `net.ipv6.bindv6only=1 (sysctl) so that [::] takes IPv6 only; ${share}.`,
+    ],
+  };
+  const [explanation, fix] = texts[rule] ?? [`${rule}`, ""];
+  return { rule, severity: "error", listeners: [a, b], explanation, fix };
+}
+
+/**
+ * The findings about one listener on its own: privileged ports, addresses
+ * the host lacks, the ephemeral range, host names.
+ *
+ * @param l The listener.
+ * @param facts The host facts.
+ * @returns Zero or more findings.
+ */
+export function singleFindings(l: PlannedListener, facts: HostFacts): Finding[] {
+  const out: Finding[] = [];
+  const at = socketText(l);
+  if (l.port > 0 && l.port < facts.unprivilegedPortStart && !facts.canBindPrivileged) {
+    const suggestion = l.port + 7000;
+    out.push({
+      rule: "privileged-port",
+      severity: "error",
+      listeners: [l],
+      explanation: `Port ${l.port} is privileged: ports below ${facts.unprivilegedPortStart} ` +
+        `(net.ipv4.ip_unprivileged_port_start) may be bound only by root or by a program with ` +
+        `the CAP_NET_BIND_SERVICE capability.`,
+      fix: `Use an unprivileged port such as ${suggestion}; or run muxd as root; or lower ` +
+        `net.ipv4.ip_unprivileged_port_start with sysctl.`,
+    });
+  }
+  if (l.family === null) {
+    out.push({
+      rule: "host-name",
+      severity: "note",
+      listeners: [l],
+      explanation: `"${l.hostname}" is a host name: it is resolved when muxd binds, so the ` +
+        `address rules are not checked for it.`,
+      fix: `Write the address itself (such as 127.0.0.1) to have it checked.`,
+    });
+  } else if (!isLocal(l, facts)) {
+    out.push({
+      rule: "address-not-local",
+      severity: "error",
+      listeners: [l],
+      explanation: `${l.hostname} is not an address of this host, and a socket can be bound ` +
+        `only to one of the host's own addresses or to the wildcard.`,
+      fix: addressFix(l, facts),
+    });
+  }
+  const { first, last } = facts.ephemeralPorts;
+  if (l.port >= first && l.port <= last) {
+    out.push({
+      rule: "ephemeral-port",
+      severity: "warning",
+      listeners: [l],
+      explanation: `Port ${l.port} is inside this host's ephemeral port range ${first}-${last} ` +
+        `(net.ipv4.ip_local_port_range): the kernel hands these ports to outgoing connections, ` +
+        `so any client on this host may be holding ${at} at any moment.`,
+      fix: `Use a port below ${first}, such as ${
+        l.port % 10000 + 7000 < first ? l.port % 10000 + 7000 : 7007
+      }.`,
+    });
+  }
+  return out;
+}
+
+/**
+ * The note for a TCP and a UDP listener on the same address and port.
+ *
+ * @param tcp The TCP listener.
+ * @param udp The UDP listener.
+ * @returns The note.
+ */
+export function separateTransportsNote(tcp: PlannedListener, udp: PlannedListener): Finding {
+  return {
+    rule: "tcp-udp-separate",
+    severity: "note",
+    listeners: [tcp, udp],
+    explanation: `${socketText(tcp)} and ${socketText(udp)} share a port number but not a socket ` +
+      `name: TCP and UDP have separate port spaces, so they never conflict.`,
+    fix: "Nothing to fix.",
+  };
+}
+
+function isLocal(l: PlannedListener, facts: HostFacts): boolean {
+  if (l.hostname === WILDCARD_4 || l.hostname === WILDCARD_6) return true;
+  // On Linux all of 127.0.0.0/8 is on the loopback interface.
+  if (facts.os === "linux" && l.family === 4 && isLoopback(l.hostname)) return true;
+  return facts.addresses.includes(l.hostname);
+}
+
+function addressFix(l: PlannedListener, facts: HostFacts): string {
+  if (l.family === 4 && isLoopback(l.hostname)) {
+    return facts.os === "darwin"
+      ? `Add it to the loopback interface: sudo ifconfig lo0 alias ${l.hostname}`
+      : `Add it to the loopback interface: sudo ip addr add ${l.hostname}/8 dev lo`;
+  }
+  if (l.hostname === "::1") {
+    return `IPv6 is off on this host (there is no ::1); bind 127.0.0.1 instead, or enable IPv6 ` +
+      `(sysctl net.ipv6.conf.lo.disable_ipv6=0).`;
+  }
+  const own = facts.addresses.filter((a) => !a.startsWith("fe80:")).slice(0, 6).join(", ");
+  const iface = facts.interfaces.find((i) => i.name !== "lo")?.name ?? "IFACE";
+  return `Bind one of this host's addresses (${own || "none found"}), or the wildcard; or add ` +
+    `the address: sudo ip addr add ${l.hostname}/${l.family === 4 ? 24 : 64} dev ${iface}`;
+}

@@ -1,0 +1,85 @@
+/**
+ * A holder report in plain words, for the message after "address already in
+ * use".
+ *
+ * @module
+ */
+
+import { formatSocketName } from "../spec/mod.ts";
+import type { Holder, HolderQuery, HolderReport } from "./types.ts";
+
+/** How many holders are described before "and N more". */
+const SHOWN = 3;
+
+/**
+ * Describes who holds a port in one line of plain words: up to three holders,
+ * each with its socket names and its process, then "and N more".
+ *
+ * @param report What {@linkcode findHolders} found.
+ * @param query The query it answered (for the port when nothing was found).
+ * @returns A phrase that completes "Cannot bind tcp 127.0.0.1:7007: address
+ *   already in use; …", e.g. `held by a listening socket tcp 0.0.0.0:7007 of
+ *   process 1234 (python3 -m http.server 7007)`; the report's reason when
+ *   the lookup is not supported here.
+ *
+ * @example A listening socket and a TIME_WAIT connection
+ * ```ts
+ * import { describeHolders } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * const text = describeHolders({
+ *   supported: true,
+ *   holders: [{
+ *     transport: "tcp",
+ *     local: { address: "0.0.0.0", port: 7007 },
+ *     remote: null,
+ *     state: "LISTEN",
+ *     kind: "listening",
+ *     uid: 1000,
+ *     inode: 52133,
+ *     process: { pid: 1234, name: "python3", command: "python3 -m http.server 7007" },
+ *   }],
+ * }, { transport: "tcp", address: "127.0.0.1", port: 7007 });
+ * assert.equal(
+ *   text,
+ *   "held by a listening socket tcp 0.0.0.0:7007 of process 1234 (python3 -m http.server 7007)",
+ * );
+ * ```
+ */
+export function describeHolders(report: HolderReport, query: HolderQuery): string {
+  if (!report.supported) return report.reason ?? "holder lookup is not supported here";
+  const { holders } = report;
+  if (holders.length === 0) {
+    return `no ${query.transport} socket on port ${query.port} was found in /proc/net ` +
+      `(it may have closed since)`;
+  }
+  const parts = holders.slice(0, SHOWN).map(describeHolder);
+  if (holders.length > SHOWN) parts.push(`and ${holders.length - SHOWN} more`);
+  return `held by ${parts.join("; ")}`;
+}
+
+/** One holder: what kind of socket, its names, and who owns it. */
+function describeHolder(holder: Holder): string {
+  const local = `${holder.transport} ${formatSocketName(holder.local)}`;
+  const names = holder.remote === null ? local : `${local} -> ${formatSocketName(holder.remote)}`;
+  const socket = {
+    listening: `a listening socket ${names}`,
+    bound: `a bound socket ${names}`,
+    connection: holder.transport === "tcp"
+      ? `a connection ${names} in ${holder.state}`
+      : `a connected socket ${names}`,
+    "time-wait": `a connection ${names} in ${holder.state}`,
+  }[holder.kind];
+  return `${socket} ${describeOwner(holder)}`;
+}
+
+/** `of process 1234 (command)`, or why the owner is unknown. */
+function describeOwner(holder: Holder): string {
+  if (holder.process === null) {
+    return `(${holder.processUnknownReason ?? "no process found"})`;
+  }
+  const { pid, command } = holder.process;
+  const others = holder.otherPids?.length ?? 0;
+  const shared = others === 0 ? "" : ` and ${others} other process${others === 1 ? "" : "es"}`;
+  return `of process ${pid} (${command})${shared}`;
+}

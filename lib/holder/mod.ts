@@ -1,0 +1,36 @@
+/**
+ * Who holds a port: when a bind fails with "address already in use", name
+ * the sockets on this Linux host that conflict with it and the processes
+ * that own them, read from `/proc/net/{tcp,tcp6,udp,udp6}` and
+ * `/proc/PID/fd`.
+ *
+ * ```ts
+ * import { describeHolders, findHolders } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const query = { transport: "tcp", address: "127.0.0.1", port: listener.addr.port } as const;
+ * const report = await findHolders(query);
+ * if (report.supported) {
+ *   assert.match(describeHolders(report, query), /^held by a listening socket tcp 127\.0\.0\.1:/);
+ * }
+ * ```
+ *
+ * Off Linux, or without a readable `/proc/net`, the report says so and names
+ * a command to use instead (`lsof -nP -iTCP:7007` on macOS).
+ *
+ * @module
+ */
+
+export type {
+  FindHoldersOptions,
+  Holder,
+  HolderKind,
+  HolderProcess,
+  HolderQuery,
+  HolderReport,
+} from "./types.ts";
+export type { SocketName, Transport } from "../spec/mod.ts";
+export { parseProcNet, type ProcSocket } from "./proc_net.ts";
+export { findHolders } from "./find_holders.ts";
+export { describeHolders } from "./describe_holders.ts";
