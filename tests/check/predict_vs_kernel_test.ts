@@ -1,0 +1,130 @@
+/**
+ * Prediction matches reality: for each rule, `predict()` says what would
+ * happen, then the pair is really bound on this machine, in order, and the
+ * two must agree.
+ */
+
+import assert from "node:assert/strict";
+import { bindAll } from "../../lib/bind/mod.ts";
+import { predict, readHostFacts, type RuleId } from "../../lib/check/mod.ts";
+import { buildPlan } from "../../lib/plan/mod.ts";
+
+const facts = await readHostFacts();
+
+/** A port below 32768 that is free for TCP and UDP on every address right now. */
+function freeSharedPort(): number {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    const held: { close(): void }[] = [];
+    try {
+      held.push(Deno.listen({ hostname: "::", port }));
+      held.push(Deno.listenDatagram({ transport: "udp", hostname: "::", port }));
+      return port;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    } finally {
+      for (const h of held) h.close();
+    }
+  }
+  throw new Error("no free port found below 32768");
+}
+
+interface Case {
+  /** Specs with `P` for the shared port. */
+  readonly specs: readonly string[];
+  /** The rule predicted for the last spec, or `null` when all bind. */
+  readonly rule: RuleId | null;
+  /** Run only when this holds. */
+  readonly when?: boolean;
+}
+
+const dualStack = !facts.bindV6Only;
+const root = facts.canBindPrivileged;
+
+const CASES: readonly Case[] = [
+  { specs: ["tcp://127.0.0.1:P=echo", "tcp://127.0.0.1:P=whoami"], rule: "same-socket-name" },
+  { specs: ["udp://127.0.0.1:P=echo", "udp://127.0.0.1:P=size"], rule: "same-socket-name" },
+  { specs: ["tcp://127.0.0.1:P=echo", "tcp://127.0.0.2:P=whoami"], rule: null },
+  { specs: ["tcp://0.0.0.0:P=echo", "tcp://127.0.0.1:P=whoami"], rule: "ipv4-wildcard" },
+  { specs: ["tcp://127.0.0.1:P=echo", "tcp://0.0.0.0:P=whoami"], rule: "ipv4-wildcard" },
+  { specs: ["udp://0.0.0.0:P=echo", "udp://127.0.0.1:P=size"], rule: "ipv4-wildcard" },
+  { specs: ["tcp://[::]:P=echo", "tcp://[::1]:P=whoami"], rule: "ipv6-wildcard" },
+  {
+    specs: ["tcp://[::]:P=echo", "tcp://127.0.0.1:P=whoami"],
+    rule: dualStack ? "dual-stack-wildcard" : null,
+  },
+  {
+    specs: ["tcp://0.0.0.0:P=echo", "tcp://[::]:P=whoami"],
+    rule: dualStack ? "dual-stack-wildcard" : null,
+  },
+  {
+    specs: ["udp://[::]:P=echo", "udp://127.0.0.1:P=size"],
+    rule: dualStack ? "dual-stack-wildcard" : null,
+  },
+  { specs: ["tcp://[::1]:P=echo", "tcp://127.0.0.1:P=whoami"], rule: null },
+  { specs: ["tcp://127.0.0.1:P=echo", "udp://127.0.0.1:P=size"], rule: null },
+  { specs: ["tcp://0.0.0.0:P=echo", "udp://127.0.0.1:P=size"], rule: null },
+  {
+    specs: ["tcp://0.0.0.0:P=echo?reuse=true", "tcp://127.0.0.1:P=whoami?reuse=true"],
+    rule: null,
+  },
+  {
+    specs: ["tcp://127.0.0.1:P=echo?reuse=true", "tcp://127.0.0.1:P=whoami?reuse=true"],
+    rule: null,
+  },
+  {
+    specs: ["udp://0.0.0.0:P=echo?reuse=true", "udp://127.0.0.1:P=size?reuse=true"],
+    rule: null,
+  },
+  {
+    specs: ["tcp://0.0.0.0:P=echo?reuse=true", "tcp://127.0.0.1:P=whoami"],
+    rule: "ipv4-wildcard",
+  },
+  { specs: ["tcp://198.51.100.7:P=echo"], rule: "address-not-local" },
+  { specs: ["tcp://127.0.0.1:1000=echo"], rule: root ? null : "privileged-port" },
+];
+
+/** The error class the kernel answers with, for each rule that fails a bind. */
+const KERNEL_ERROR: Partial<Record<RuleId, new (...args: never[]) => Error>> = {
+  "same-socket-name": Deno.errors.AddrInUse,
+  "ipv4-wildcard": Deno.errors.AddrInUse,
+  "ipv6-wildcard": Deno.errors.AddrInUse,
+  "dual-stack-wildcard": Deno.errors.AddrInUse,
+  "address-not-local": Deno.errors.AddrNotAvailable,
+  "privileged-port": Deno.errors.PermissionDenied,
+};
+
+for (const c of CASES) {
+  Deno.test({
+    name: `predict() agrees with the kernel: ${c.specs.join(" then ")} -> ${c.rule ?? "binds"}`,
+    fn() {
+      const port = freeSharedPort();
+      const { plan, errors } = buildPlan(
+        c.specs.map((s, i) => ({
+          text: s.replace(":P=", `:${port}=`),
+          source: { kind: "argument", index: i + 1 },
+        })),
+      );
+      assert.deepEqual(errors, []);
+      const predicted = predict(plan.listeners, facts).filter((f) => f.severity === "error");
+      assert.deepEqual(predicted.map((f) => f.rule), c.rule ? [c.rule] : []);
+
+      const { bound, failures } = bindAll(plan.listeners);
+      try {
+        if (c.rule === null) {
+          assert.deepEqual(failures.map((f) => f.message), []);
+        } else {
+          assert.equal(failures.length, 1, `the kernel bound all of ${c.specs.join(", ")}`);
+          // The listener predicted to fail is the one the kernel refused.
+          assert.equal(failures[0].listener, predicted[0].listeners[0]);
+          assert.ok(
+            failures[0].cause instanceof KERNEL_ERROR[c.rule]!,
+            `expected ${KERNEL_ERROR[c.rule]!.name}, got ${failures[0].cause}`,
+          );
+        }
+      } finally {
+        for (const b of bound) b.socket.close();
+      }
+    },
+  });
+}
