@@ -1,0 +1,237 @@
+/**
+ * End-to-end tests of muxd's command line: exit codes and what it prints
+ * for bad input, bind failures, `services`, `--version` and `--help`.
+ */
+
+import assert from "node:assert/strict";
+import denoJson from "../../deno.json" with { type: "json" };
+import { type Finished, runMuxd, runMuxdExpectingFailure } from "./muxd_process.ts";
+import { freePort } from "./ports.ts";
+
+/** The lines of `text`, without the empty line after the last newline. */
+function lines(text: string): string[] {
+  return text.split("\n").filter((line, i, all) => !(line === "" && i === all.length - 1));
+}
+
+/** Fails when the output holds a JavaScript stack trace or an uncaught error. */
+function assertNoStackTrace({ stdout, stderr }: Finished): void {
+  for (const text of [stdout, stderr]) {
+    assert.doesNotMatch(text, /^\s+at /m, "no stack frames");
+    assert.doesNotMatch(text, /error: Uncaught/i, "no uncaught error");
+    assert.doesNotMatch(text, /Stack backtrace/, "no Rust backtrace");
+  }
+}
+
+Deno.test("muxd serve exits with 1 and names the spec when its port is already in use", async () => {
+  using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = blocker.addr.port;
+  const spec = `tcp://127.0.0.1:${port}=echo`;
+  const result = await runMuxdExpectingFailure(["serve", "-l", spec]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.stdout, "", "no ready record");
+  const failed = lines(result.stderr).filter((line) => line.includes(spec));
+  assert.equal(failed.length, 1, result.stderr);
+  assert.match(failed[0], /address already in use/);
+  assertNoStackTrace(result);
+});
+
+Deno.test("muxd serve leaves nothing bound when one of its listeners cannot bind", async () => {
+  using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const taken = blocker.addr.port;
+  for (let attempt = 1;; attempt++) {
+    const free = freePort("127.0.0.1");
+    const result = await runMuxdExpectingFailure([
+      "serve",
+      "-l",
+      `tcp://127.0.0.1:${free}=echo`,
+      "-l",
+      `udp://127.0.0.1:${free}=size`,
+      "-l",
+      `tcp://127.0.0.1:${taken}=whoami`,
+    ]);
+    assert.equal(result.code, 1, result.stderr);
+    assert.equal(result.stdout, "", "no ready record");
+    const cannotBind = lines(result.stderr).filter((line) => line.includes("cannot bind"));
+    if (cannotBind.length > 1 && attempt < 5) continue; // another program took `free`
+    assert.equal(cannotBind.length, 1, result.stderr);
+    assert.match(cannotBind[0], new RegExp(`\\(tcp://127\\.0\\.0\\.1:${taken}=whoami\\)`));
+    assert.match(
+      result.stderr,
+      /nothing is being served: 1 of 3 listeners could not be bound, so muxd closed the rest/,
+    );
+    // Both socket names muxd did bind are free again.
+    using tcp = Deno.listen({ hostname: "127.0.0.1", port: free });
+    const udp = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: free });
+    try {
+      assert.equal(tcp.addr.port, free);
+      assert.equal((udp.addr as Deno.NetAddr).port, free);
+    } finally {
+      udp.close();
+    }
+    return;
+  }
+});
+
+Deno.test("muxd serve exits with 2 and quotes a bad spec with its argument position", async () => {
+  const spec = "tcp://127.0.0.1:99999=echo";
+  const result = await runMuxdExpectingFailure(["serve", "--grace", "1", "-l", spec]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stdout, "");
+  assert.deepEqual(lines(result.stderr), [
+    `muxd: Cannot parse listen spec "${spec}" (argument 5): port must be <= 65535`,
+  ]);
+});
+
+Deno.test("muxd serve reports every bad spec, each with its argument position", async () => {
+  const result = await runMuxdExpectingFailure([
+    "serve",
+    "--log-format",
+    "json",
+    "-l",
+    "sctp://127.0.0.1:7=echo",
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+    "--listen=udp://127.0.0.1:0=banner",
+    "--listen",
+    "udp://127.0.0.1:0=nope",
+  ]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stdout, "");
+  assert.deepEqual(lines(result.stderr), [
+    'muxd: Cannot parse listen spec "sctp://127.0.0.1:7=echo" (argument 5): ' +
+    'unknown transport "sctp"; use tcp or udp',
+    'muxd: Cannot use listen spec "udp://127.0.0.1:0=banner" (argument 8): ' +
+    "banner is a TCP-only service",
+    'muxd: Cannot parse listen spec "udp://127.0.0.1:0=nope" (argument 10): ' +
+    'unknown service "nope"; known services: echo, discard, chargen, qotd, daytime, time, ' +
+    "whoami, size, banner",
+  ]);
+});
+
+Deno.test('muxd serve counts argument positions right when another option\'s value is "-l"', async () => {
+  // `--ready-file -l` names a file called "-l"; the spec is argument 5.
+  const result = await runMuxdExpectingFailure([
+    "serve",
+    "--ready-file",
+    "-l",
+    "-l",
+    "tcp://127.0.0.1:0=nope",
+  ]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.deepEqual(lines(result.stderr), [
+    'muxd: Cannot parse listen spec "tcp://127.0.0.1:0=nope" (argument 5): ' +
+    'unknown service "nope"; known services: echo, discard, chargen, qotd, daytime, time, ' +
+    "whoami, size, banner",
+  ]);
+});
+
+Deno.test("muxd exits with 2 and one error line, without a stack trace, for an unknown flag", async () => {
+  const result = await runMuxdExpectingFailure([
+    "serve",
+    "--bogus",
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+  ]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stdout, "");
+  const errors = lines(result.stderr).filter((line) => /error/i.test(line));
+  assert.deepEqual(errors, ["Error: Unexpected option or subcommand: `--bogus`."]);
+  assertNoStackTrace(result);
+});
+
+Deno.test("muxd serve exits with 2 and names file:line:column for a bad config file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd_config_" });
+  try {
+    const path = `${dir}/muxd.jsonc`;
+    await Deno.writeTextFile(
+      path,
+      [
+        "{",
+        "  // one good listener, one bad, and two bad settings",
+        '  "listen": [',
+        '    "tcp://127.0.0.1:0=echo",',
+        '    "udp://127.0.0.1:0=bogus",',
+        "  ],",
+        '  "grace": -1,',
+        '  "colour": true,',
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const result = await runMuxdExpectingFailure(["serve", "--config", path]);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, "");
+    assert.deepEqual(lines(result.stderr), [
+      `muxd: ${path}:7:12: "grace" must be a number of seconds from 0 to 3600`,
+      `muxd: ${path}:8:3: unknown setting "colour"; known settings: listen, grace, logFormat, ` +
+      "readyFile, keepGoing",
+      `muxd: Cannot parse listen spec "udp://127.0.0.1:0=bogus" (${path}:5:5): unknown service ` +
+      '"bogus"; known services: echo, discard, chargen, qotd, daytime, time, whoami, size, banner',
+    ]);
+
+    await Deno.writeTextFile(path, '{ "listen": [ "tcp://127.0.0.1:0=echo"\n');
+    const broken = await runMuxdExpectingFailure(["serve", "-c", path]);
+    assert.equal(broken.code, 2, broken.stderr);
+    const first = lines(broken.stderr)[0];
+    assert.ok(first.startsWith(`muxd: ${path}:2:1: invalid JSONC: `), broken.stderr);
+    assertNoStackTrace(broken);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("muxd serve exits with 2 and one error line, without a stack trace, when --ready-file cannot be written", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd_ready_" });
+  try {
+    const path = `${dir}/no/such/dir/ready.json`;
+    const result = await runMuxdExpectingFailure([
+      "serve",
+      "-l",
+      "tcp://127.0.0.1:0=echo",
+      "--ready-file",
+      path,
+    ]);
+    assertNoStackTrace(result);
+    assert.equal(result.code, 2, result.stderr);
+    assert.equal(result.stdout, "", "no ready record");
+    const errors = lines(result.stderr).filter((line) => line.includes(path));
+    assert.equal(errors.length, 1, result.stderr);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("muxd services lists all nine services", async () => {
+  const result = await runMuxd(["services"]);
+  assert.equal(result.code, 0, result.stderr);
+  const rows = lines(result.stdout);
+  assert.match(rows[0], /^SERVICE\s+TRANSPORT\s+DEFINED BY\s+WHAT IT DOES$/);
+  assert.deepEqual(
+    rows.slice(1).map((row) => row.split(/\s+/).slice(0, 3).join(" ")),
+    [
+      "echo tcp+udp RFC",
+      "discard tcp+udp RFC",
+      "chargen tcp+udp RFC",
+      "qotd tcp+udp RFC",
+      "daytime tcp+udp RFC",
+      "time tcp+udp RFC",
+      "whoami tcp+udp muxd",
+      "size tcp+udp muxd",
+      "banner tcp muxd",
+    ],
+  );
+});
+
+Deno.test("muxd --version prints the version from deno.json", async () => {
+  const result = await runMuxd(["--version"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(result.stdout, `${denoJson.version}\n`);
+});
+
+Deno.test("muxd --help exits with 0 and shows the usage of both commands", async () => {
+  const result = await runMuxd(["--help"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^Usage: muxd serve /m);
+  assert.match(result.stdout, /^\s+muxd services$/m);
+  assertNoStackTrace(result);
+});

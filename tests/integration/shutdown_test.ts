@@ -1,0 +1,83 @@
+/**
+ * End-to-end tests of how `muxd serve` stops: SIGTERM and SIGINT, the grace
+ * period for open connections, and a second signal that cuts it short.
+ */
+
+import assert from "node:assert/strict";
+import { startMuxd } from "./muxd_process.ts";
+import { nc } from "./netcat.ts";
+
+/** Connects to an echo listener and makes sure muxd has accepted: one byte there and back. */
+async function openIdleConnection(port: number): Promise<Deno.TcpConn> {
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    await conn.write(new Uint8Array([0x78]));
+    const buffer = new Uint8Array(1);
+    assert.equal(await conn.read(buffer), 1);
+    assert.equal(buffer[0], 0x78);
+    return conn;
+  } catch (error) {
+    conn.close();
+    throw error;
+  }
+}
+
+/** Reads until end of stream; `null` on a clean end, else the error name. */
+async function readToEnd(conn: Deno.TcpConn): Promise<string | null> {
+  const buffer = new Uint8Array(1024);
+  try {
+    while ((await conn.read(buffer)) !== null) {
+      // muxd sends nothing more; read on until it closes.
+    }
+    return null;
+  } catch (error) {
+    return error instanceof Error ? error.name : String(error);
+  }
+}
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`muxd serve exits with 0 and says bye on ${signal}`, async () => {
+    await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo"]);
+    const echo = await nc(["-N", "127.0.0.1", String(muxd.port(0))], "before\n");
+    assert.equal(echo.text, "before\n", echo.stderr);
+    const { code, signal: killedBy, stderr } = await muxd.stop(signal);
+    assert.equal(killedBy, null);
+    assert.equal(code, 0, stderr);
+    assert.match(
+      stderr,
+      new RegExp(`INF ${signal}: stopped accepting; open connections may finish for 5 s`),
+    );
+    assert.match(stderr, /INF bye\n$/);
+  });
+}
+
+Deno.test("muxd serve closes an idle connection at the end of the grace period", async () => {
+  await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo", "--grace", "0.5"]);
+  using conn = await openIdleConnection(muxd.port(0));
+  const closedByMuxd = readToEnd(conn);
+  const started = performance.now();
+  const { code, stderr } = await muxd.stop("SIGTERM");
+  const elapsed = performance.now() - started;
+  assert.equal(code, 0, stderr);
+  assert.ok(elapsed >= 450, `exited after ${Math.round(elapsed)} ms, before the grace period`);
+  assert.ok(elapsed < 3_000, `exited only after ${Math.round(elapsed)} ms`);
+  assert.match(stderr, /open connections may finish for 0\.5 s/);
+  assert.match(stderr, /closed after \d+ ms: 1 B in, 1 B out, closed at shutdown\n/);
+  assert.match(stderr, /INF closed 1 connection\(s\) still open; bye\n$/);
+  assert.equal(await closedByMuxd, null, "the client sees the connection end");
+});
+
+Deno.test("muxd serve ends the grace period at once on a second SIGTERM", async () => {
+  await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo", "--grace", "60"]);
+  using conn = await openIdleConnection(muxd.port(0));
+  const closedByMuxd = readToEnd(conn);
+  muxd.signal("SIGTERM");
+  await muxd.waitForStderr("SIGTERM: stopped accepting");
+  const started = performance.now();
+  const { code, stderr } = await muxd.stop("SIGTERM");
+  const elapsed = performance.now() - started;
+  assert.equal(code, 0, stderr);
+  assert.ok(elapsed < 2_000, `exited only after ${Math.round(elapsed)} ms`);
+  assert.match(stderr, /INF closed 1 connection\(s\) still open; bye\n$/);
+  assert.equal(await closedByMuxd, null, "the client sees the connection end");
+});
