@@ -21,6 +21,7 @@ import {
  *
  * @param listeners The planned listeners.
  * @param facts The host facts.
+ * @param options `allowPublic`: whether `--public` was given.
  * @returns Every finding, errors and warnings and notes, in plan order.
  *
  * @example
@@ -35,13 +36,17 @@ import {
  * // findings[0].rule === "ipv4-wildcard"
  * ```
  */
-export function predict(listeners: readonly PlannedListener[], facts: HostFacts): Finding[] {
+export function predict(
+  listeners: readonly PlannedListener[],
+  facts: HostFacts,
+  options: { readonly allowPublic?: boolean } = {},
+): Finding[] {
   const out: Finding[] = [];
   // Group by port first: conflicts need the same port, and 10,000 listeners
   // must not mean 50 million pairs.
   const byPort = new Map<number, PlannedListener[]>();
   for (const l of listeners) {
-    out.push(...singleFindings(l, facts));
+    out.push(...singleFindings(l, facts, options.allowPublic));
     if (l.port === 0) continue;
     const earlier = byPort.get(l.port) ?? [];
     for (const e of earlier) {

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { exposureReason, isExposed, PUBLIC_FIX } from "../plan/exposure.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 import { isLoopback } from "../spec/mod.ts";
 import type { HostFacts } from "./host_facts.ts";
@@ -19,7 +20,8 @@ export type RuleId =
   | "address-not-local"
   | "ephemeral-port"
   | "tcp-udp-separate"
-  | "host-name";
+  | "host-name"
+  | "public-address";
 
 /** How bad a finding is: `error` means the bind would fail. */
 export type Severity = "error" | "warning" | "note";
@@ -123,10 +125,27 @@ export function conflictFinding(rule: RuleId, a: PlannedListener, b: PlannedList
  *
  * @param l The listener.
  * @param facts The host facts.
+ * @param allowPublic Whether `--public` was given.
  * @returns Zero or more findings.
  */
-export function singleFindings(l: PlannedListener, facts: HostFacts): Finding[] {
+export function singleFindings(
+  l: PlannedListener,
+  facts: HostFacts,
+  allowPublic = false,
+): Finding[] {
   const out: Finding[] = [];
+  if (isExposed(l)) {
+    out.push({
+      rule: "public-address",
+      severity: allowPublic ? "warning" : "error",
+      listeners: [l],
+      explanation: `${exposureReason(l)}.` +
+        (allowPublic ? " --public allows it: anyone who can reach this host gets an answer." : ""),
+      fix: allowPublic
+        ? "Bind a loopback address such as 127.0.0.1 unless other hosts must reach it."
+        : `Bind a loopback address such as 127.0.0.1; ${PUBLIC_FIX}.`,
+    });
+  }
   const at = socketText(l);
   if (l.port > 0 && l.port < facts.unprivilegedPortStart && !facts.canBindPrivileged) {
     const suggestion = l.port + 7000;

@@ -16,6 +16,8 @@ export interface CheckArgs {
   readonly config?: string;
   /** Each `--listen SPEC`, in order. */
   readonly listen: readonly string[];
+  /** `--public`. */
+  readonly public: boolean;
   /** `--format`. */
   readonly format: "text" | "json";
 }
@@ -36,7 +38,9 @@ export async function check(args: CheckArgs, argv: readonly string[]): Promise<n
     for (const p of problems) console.error(`muxd: ${p}`);
     return EXIT.badInput;
   }
-  const report = checkReport(plan.listeners, predict(plan.listeners, facts), facts);
+  const allowPublic = args.public || (gathered.settings.public ?? false);
+  const findings = predict(plan.listeners, facts, { allowPublic });
+  const report = checkReport(plan.listeners, findings, facts);
   console.log(args.format === "json" ? JSON.stringify(report, null, 2) : formatCheckReport(report));
   return report.ok ? EXIT.ok : EXIT.bindFailed;
 }

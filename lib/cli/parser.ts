@@ -24,6 +24,13 @@ const specSources = object({
 Repeat it for more; adds to the config file.`,
     }),
   ),
+  public: withDefault(
+    flag("--public", {
+      description: message`Allow wildcard and non-loopback addresses, reachable from other \
+hosts. Without it muxd binds loopback addresses only.`,
+    }),
+    false,
+  ),
 });
 
 const serve = command(

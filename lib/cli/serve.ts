@@ -10,6 +10,7 @@ import type { LogFormat } from "../config/config_file.ts";
 import { EventHub } from "../events/hub.ts";
 import { eventLogger, type LogLevel, mainLogger, setUpLogging } from "../log/log.ts";
 import { buildPlan } from "../plan/plan.ts";
+import { checkExposure } from "../plan/exposure.ts";
 import { gatherListenItems } from "./listen_items.ts";
 import { start, StartError } from "../server/server.ts";
 import { readyRecord, socketTable } from "./report.ts";
@@ -30,6 +31,8 @@ export interface ServeArgs {
   readonly grace?: number;
   /** `--keep-going`. */
   readonly keepGoing: boolean;
+  /** `--public`. */
+  readonly public: boolean;
 }
 
 /** Exit codes of `muxd serve`. */
@@ -46,7 +49,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   const { items, settings, problems, demo } = await gatherListenItems(args, argv);
   const facts = await readHostFacts();
   const { plan, errors } = buildPlan(items, { interfaces: facts.interfaces });
-  problems.push(...errors.map((e) => e.message));
+  const exposure = checkExposure(plan.listeners, args.public || (settings.public ?? false));
+  problems.push(...errors.map((e) => e.message), ...exposure.errors.map((e) => e.message));
   if (problems.length > 0) {
     for (const p of problems) console.error(`muxd: ${p}`);
     return EXIT.badInput;
@@ -57,6 +61,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   const closeLog = await setUpLogging({ format, color, level: args.logLevel });
   const log = mainLogger();
   try {
+    for (const warning of exposure.warnings) log.warn(warning);
     const hub = new EventHub((e) => log.error(`an event consumer failed: ${e}`));
     hub.subscribe(eventLogger());
     const keepGoing = args.keepGoing || (settings.keepGoing ?? false) || demo;

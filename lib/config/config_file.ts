@@ -23,6 +23,8 @@ export interface ServeSettings {
   readonly readyFile?: string;
   /** Serve what bound when some listeners fail. */
   readonly keepGoing?: boolean;
+  /** Allow addresses reachable from other hosts. */
+  readonly public?: boolean;
 }
 
 /** A config file that cannot be used: the message names file:line:column. */
@@ -46,7 +48,7 @@ export interface ConfigResult {
   readonly errors: readonly ConfigError[];
 }
 
-const KEYS = ["listen", "grace", "logFormat", "readyFile", "keepGoing"] as const;
+const KEYS = ["listen", "grace", "logFormat", "readyFile", "keepGoing", "public"] as const;
 
 /**
  * Parses the text of a config file.
@@ -126,6 +128,10 @@ export function parseConfig(text: string, path: string): ConfigResult {
       case "keepGoing":
         if (value.type !== "boolean") fail(value.offset, `"keepGoing" must be true or false`);
         else settings.keepGoing = value.value;
+        break;
+      case "public":
+        if (value.type !== "boolean") fail(value.offset, `"public" must be true or false`);
+        else settings.public = value.value;
         break;
       default:
         fail(keyNode.offset, `unknown setting "${key}"; known settings: ${KEYS.join(", ")}`);

@@ -30,6 +30,18 @@ interface Address {
  * @param held The local address of an existing socket.
  * @param bindV6Only Whether `::` is IPv6-only (`/proc/sys/net/ipv6/bindv6only` is 1).
  * @returns `true` when the two conflict.
+ *
+ * @example Wildcards and dual stack
+ * ```ts
+ * import { addressesConflict } from "./conflicts.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(addressesConflict("127.0.0.1", "0.0.0.0", false), true);
+ * assert.equal(addressesConflict("127.0.0.1", "127.0.0.2", false), false);
+ * assert.equal(addressesConflict("127.0.0.1", "::", false), true);
+ * assert.equal(addressesConflict("127.0.0.1", "::", true), false);
+ * assert.equal(addressesConflict("::1", "0.0.0.0", false), false);
+ * ```
  */
 export function addressesConflict(wanted: string, held: string, bindV6Only: boolean): boolean {
   const a = toAddress(wanted);

@@ -162,8 +162,8 @@ function whyUnknown(socket: ProcSocket, scan: OwnerScan, query: HolderQuery): st
   if (scan.failure !== null) return scan.failure;
   const ss = `sudo ss -${query.transport[0]}anp 'sport = :${query.port}'`;
   if (scan.denied.length > 0) {
-    return `it belongs to uid ${socket.uid}, and ${scan.denied.length} processes could not ` +
-      `be inspected (permission denied); try: ${ss}`;
+    return `owner not visible: the socket belongs to uid ${socket.uid}, and this user may not ` +
+      `inspect ${scan.denied.length} processes; try: ${ss}`;
   }
   return "no process has it open any more (it may have closed since, or its process is " +
     "in another PID namespace)";
@@ -181,10 +181,14 @@ function notLinux(os: string, query: HolderQuery): string {
 
 /** The reason when `/proc/net` could not be read or parsed. */
 function unreadable(error: Error, query: HolderQuery): string {
+  const ss = `ss -${query.transport[0]}anp 'sport = :${query.port}'`;
   if (error instanceof Deno.errors.NotCapable) {
-    return `holder lookup needs to read /proc: run with --allow-read (${error.message})`;
+    // Deno (since 1.43) guards all of /proc behind --allow-all, whatever --allow-read says.
+    return `holder lookup needs Deno's --allow-all (-A): Deno lets no program read /proc ` +
+      `without it, even with --allow-read; instead run: ${ss}`;
   }
-  return `holder lookup needs a readable /proc/net/${query.transport}: ${error.message}`;
+  return `holder lookup needs a readable /proc/net/${query.transport} (${error.message}); ` +
+    `instead run: ${ss}`;
 }
 
 /** The names in a directory, from `Deno.readDir`. */

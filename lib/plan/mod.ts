@@ -15,3 +15,4 @@ export {
   type PlanOptions,
   type PlanResult,
 } from "./plan.ts";
+export { checkExposure, exposureReason, isExposed, PUBLIC_FIX } from "./exposure.ts";

@@ -1,0 +1,70 @@
+/**
+ * Loopback by default: which planned listeners other hosts could reach.
+ *
+ * @module
+ */
+
+import { formatSource, isLoopback } from "../spec/mod.ts";
+import { PlanError, type PlannedListener } from "./plan.ts";
+
+/**
+ * Tells whether other hosts could reach a listener: a wildcard, an address
+ * outside loopback, or a host name other than `localhost`.
+ *
+ * @param l The planned listener.
+ * @returns `true` when it is not loopback-only.
+ */
+export function isExposed(l: PlannedListener): boolean {
+  if (l.family === null) return l.hostname !== "localhost";
+  return !isLoopback(l.hostname);
+}
+
+/**
+ * Applies the loopback-by-default rule: without `allowPublic`, each exposed
+ * listener is an error; with it, each is a warning to print.
+ *
+ * @param listeners The planned listeners.
+ * @param allowPublic Whether `--public` (or `"public": true`) was given.
+ * @returns The errors (when not allowed) and the warnings (when allowed).
+ */
+export function checkExposure(
+  listeners: readonly PlannedListener[],
+  allowPublic: boolean,
+): { errors: PlanError[]; warnings: string[] } {
+  const exposed = listeners.filter(isExposed);
+  if (allowPublic) {
+    return {
+      errors: [],
+      warnings: exposed.map((l) =>
+        `exposed to other hosts: ${l.spec} (${formatSource(l.source)}) answers anyone who can ` +
+        `reach this host`
+      ),
+    };
+  }
+  const reported = new Set<string>();
+  const errors: PlanError[] = [];
+  for (const l of exposed) {
+    if (reported.has(l.origin)) continue;
+    reported.add(l.origin);
+    errors.push(new PlanError(l.origin, l.source, `${exposureReason(l)}. ${PUBLIC_FIX}`));
+  }
+  return { errors, warnings: [] };
+}
+
+/** How to allow an exposed listener. */
+export const PUBLIC_FIX: string = `muxd binds loopback addresses only unless you pass ` +
+  `--public (or "public": true in the config file)`;
+
+/**
+ * Why a listener counts as exposed, in plain words.
+ *
+ * @param l An exposed listener.
+ * @returns One sentence without a final period.
+ */
+export function exposureReason(l: PlannedListener): string {
+  if (l.hostname === "0.0.0.0" || l.hostname === "::") {
+    return `${l.hostname} is the wildcard: every address of this host, reachable from other hosts`;
+  }
+  if (l.family === null) return `"${l.hostname}" is a host name that may resolve beyond loopback`;
+  return `${l.hostname} is not a loopback address: other hosts may reach it`;
+}
