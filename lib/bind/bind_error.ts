@@ -20,9 +20,12 @@ export class BindError extends Error {
    *
    * @param listener The listener that failed.
    * @param cause The error `Deno.listen` or `Deno.listenDatagram` threw.
+   * @param explanation A fuller explanation, replacing the built-in one.
    */
-  constructor(listener: PlannedListener, cause: unknown) {
-    const { code, reason } = explain(listener, cause);
+  constructor(listener: PlannedListener, cause: unknown, explanation?: string) {
+    const basic = explain(listener, cause);
+    const code = basic.code;
+    const reason = explanation ?? basic.reason;
     super(`Cannot bind ${listener.spec}: ${reason}`, { cause });
     this.name = "BindError";
     this.listener = listener;

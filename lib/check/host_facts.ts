@@ -41,14 +41,14 @@ export type ReadSysctls = (keys: readonly string[]) => Promise<Record<string, st
  * @param keys The settings' names.
  * @returns The values of those that could be read.
  */
-export const sysctl: ReadSysctls = async (keys) => {
+export async function sysctl(keys: readonly string[]): Promise<Record<string, string>> {
   const out: Record<string, string> = {};
   await Promise.all(keys.map(async (key) => {
     const value = await runTool("sysctl", ["-n", key]);
     if (value !== null) out[key] = value.trim();
   }));
   return out;
-};
+}
 
 /**
  * Runs a tool and returns its standard output, or `null` when it is not
@@ -77,7 +77,7 @@ export async function runTool(tool: string, args: readonly string[]): Promise<st
 
 /** Where {@linkcode readHostFacts} gets its facts; tests can replace each. */
 export interface FactSources {
-  /** Kernel settings. @default {@linkcode sysctl} */
+  /** Kernel settings. @default sysctl */
   readonly sysctls?: ReadSysctls;
   /** The host's interfaces. @default Deno.networkInterfaces */
   readonly interfaces?: () => Deno.NetworkInterfaceInfo[];

@@ -25,4 +25,5 @@ export {
   socketText,
 } from "./rules.ts";
 export { predict } from "./predict.ts";
+export { type DescribeHolders, explainBindFailure, type ExplainContext } from "./explain.ts";
 export { type CheckReport, checkReport, formatCheckReport } from "./report.ts";

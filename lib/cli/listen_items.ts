@@ -63,6 +63,7 @@ const VALUE_OPTIONS = new Set([
   "--ready-file",
   "--grace",
   "--format",
+  "--dashboard",
 ]);
 
 /**

@@ -70,6 +70,12 @@ const serve = command(
         }),
         false,
       ),
+      dashboard: optional(
+        option("--dashboard", string({ metavar: "HOST:PORT" }), {
+          description: message`Serve a live, read-only dashboard of socket names and arrivals \
+at this address, such as ${"127.0.0.1:7080"}. The demo set serves one there by default.`,
+        }),
+      ),
     }),
   ),
   {

@@ -25,6 +25,8 @@ export interface ReadyRecord {
   }[];
   /** Listeners that could not be bound (with `--keep-going`). */
   readonly failed: readonly { readonly spec: string; readonly reason: string }[];
+  /** The dashboard's URL, such as `http://127.0.0.1:7080/`, or `null` without one. */
+  readonly dashboard: string | null;
 }
 
 /**
@@ -32,9 +34,14 @@ export interface ReadyRecord {
  *
  * @param server The running server.
  * @param pid The process id to report.
+ * @param dashboard The dashboard's URL, if one is served.
  * @returns The record.
  */
-export function readyRecord(server: RunningServer, pid: number): ReadyRecord {
+export function readyRecord(
+  server: RunningServer,
+  pid: number,
+  dashboard: string | null = null,
+): ReadyRecord {
   return {
     ready: true,
     pid,
@@ -46,6 +53,7 @@ export function readyRecord(server: RunningServer, pid: number): ReadyRecord {
       spec: s.spec,
     })),
     failed: server.failures.map((f) => ({ spec: f.listener.spec, reason: f.reason })),
+    dashboard,
   };
 }
 

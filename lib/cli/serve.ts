@@ -11,7 +11,9 @@ import { EventHub } from "../events/hub.ts";
 import { eventLogger, type LogLevel, mainLogger, setUpLogging } from "../log/log.ts";
 import { buildPlan } from "../plan/plan.ts";
 import { checkExposure } from "../plan/exposure.ts";
+import { openDashboard, planDashboard } from "../dashboard/mod.ts";
 import { gatherListenItems } from "./listen_items.ts";
+import { StopListener } from "./stop_signals.ts";
 import { start, StartError } from "../server/server.ts";
 import { readyRecord, socketTable } from "./report.ts";
 
@@ -33,6 +35,8 @@ export interface ServeArgs {
   readonly keepGoing: boolean;
   /** `--public`. */
   readonly public: boolean;
+  /** `--dashboard HOST:PORT`. */
+  readonly dashboard?: string;
 }
 
 /** Exit codes of `muxd serve`. */
@@ -51,6 +55,9 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   const { plan, errors } = buildPlan(items, { interfaces: facts.interfaces });
   const exposure = checkExposure(plan.listeners, args.public || (settings.public ?? false));
   problems.push(...errors.map((e) => e.message), ...exposure.errors.map((e) => e.message));
+  const allowPublic = args.public || (settings.public ?? false);
+  const dashboardPlan = planDashboard(args.dashboard, { demo, allowPublic });
+  problems.push(...dashboardPlan.errors);
   if (problems.length > 0) {
     for (const p of problems) console.error(`muxd: ${p}`);
     return EXIT.badInput;
@@ -60,11 +67,19 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   const color = format === "text" && Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
   const closeLog = await setUpLogging({ format, color, level: args.logLevel });
   const log = mainLogger();
+  // Listen for stop signals before anything is bound: one sent right after
+  // the ready record must not kill muxd.
+  using stop = new StopListener();
   try {
-    for (const warning of exposure.warnings) log.warn(warning);
+    for (const warning of [...exposure.warnings, ...dashboardPlan.warnings]) log.warn(warning);
     const hub = new EventHub((e) => log.error(`an event consumer failed: ${e}`));
     hub.subscribe(eventLogger());
     const keepGoing = args.keepGoing || (settings.keepGoing ?? false) || demo;
+    // Before start(), so that the dashboard sees the start-up events too.
+    const opened = openDashboard(dashboardPlan, hub, keepGoing);
+    if (opened.message) log[opened.fatal ? "error" : "warn"](opened.message);
+    if (opened.fatal) return EXIT.bindFailed;
+    await using dashboard = opened.dashboard;
     let server;
     try {
       server = await start(plan, { sink: hub.emit, keepGoing });
@@ -78,9 +93,10 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       );
       return EXIT.bindFailed;
     }
-    const record = JSON.stringify(readyRecord(server, Deno.pid));
+    const record = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
     if (format === "text") {
       console.error(socketTable(server) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
+      if (dashboard) console.error(`\nDashboard: ${dashboard.url} (open it in a browser)`);
       console.error("\nPress Ctrl-C to stop.");
     }
     const readyFile = args.readyFile ?? settings.readyFile;
@@ -101,40 +117,18 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     console.log(record);
 
     const graceMs = args.grace !== undefined ? args.grace * 1000 : settings.graceMs ?? 5000;
-    const signal = await waitForSignal();
+    const signal = await stop.first;
     log.info(
       `${signal}: stopped accepting; open connections may finish for ${graceMs / 1000} s ` +
         `(send ${signal} again to stop now)`,
     );
-    const again = () => server.close();
-    Deno.addSignalListener("SIGINT", again);
-    Deno.addSignalListener("SIGTERM", again);
-    try {
-      const { forced } = await server.close({ graceMs });
-      log.info(forced > 0 ? `closed ${forced} connection(s) still open; bye` : "bye");
-    } finally {
-      Deno.removeSignalListener("SIGINT", again);
-      Deno.removeSignalListener("SIGTERM", again);
-    }
+    stop.onRepeat(() => void server.close());
+    const { forced } = await server.close({ graceMs });
+    log.info(forced > 0 ? `closed ${forced} connection(s) still open; bye` : "bye");
     return EXIT.ok;
   } finally {
     await closeLog();
   }
-}
-
-/** Resolves with the name of the first SIGINT or SIGTERM. */
-function waitForSignal(): Promise<"SIGINT" | "SIGTERM"> {
-  return new Promise((resolve) => {
-    const on = (name: "SIGINT" | "SIGTERM") => () => {
-      Deno.removeSignalListener("SIGINT", onInt);
-      Deno.removeSignalListener("SIGTERM", onTerm);
-      resolve(name);
-    };
-    const onInt = on("SIGINT");
-    const onTerm = on("SIGTERM");
-    Deno.addSignalListener("SIGINT", onInt);
-    Deno.addSignalListener("SIGTERM", onTerm);
-  });
 }
 
 async function writeAtomically(path: string, text: string): Promise<void> {

@@ -1,6 +1,6 @@
 /**
  * The open TCP connections of one running server, so that shutdown can wait
- * for them and then close what is left.
+ * for them and then close what is left, and idle ones can be closed.
  *
  * @module
  */
@@ -9,17 +9,36 @@
 export interface OpenConnection {
   /** Set once muxd closed the connection itself at shutdown. */
   readonly forced: boolean;
+  /** Set once muxd closed the connection for being idle. */
+  readonly idle: boolean;
   /** Closes the socket once; later calls do nothing. */
   close(): void;
 }
 
+/** How the table sees a connection's traffic: the bytes counted so far. */
+export interface Traffic {
+  /** Bytes read so far. */
+  readonly bytesIn: number;
+  /** Bytes written so far. */
+  readonly bytesOut: number;
+}
+
 class Entry implements OpenConnection {
   forced = false;
+  idle = false;
+  lastBytes = 0;
+  lastActive: number;
   #conn: Deno.Conn;
   #closed = false;
 
-  constructor(conn: Deno.Conn) {
+  constructor(
+    conn: Deno.Conn,
+    readonly traffic: Traffic,
+    readonly idleMs: number,
+    now: number,
+  ) {
     this.#conn = conn;
+    this.lastActive = now;
   }
 
   close(): void {
@@ -43,10 +62,18 @@ export class ConnectionTable {
    * Adds a connection that has just been accepted.
    *
    * @param conn The accepted connection.
+   * @param traffic Its byte counters, which {@linkcode ConnectionTable.sweep} watches.
+   * @param idleMs How long it may go without a byte either way.
+   * @param now The time, in ms.
    * @returns Its entry; pass it to {@linkcode ConnectionTable.release} when done.
    */
-  add(conn: Deno.Conn): OpenConnection {
-    const entry = new Entry(conn);
+  add(
+    conn: Deno.Conn,
+    traffic: Traffic = { bytesIn: 0, bytesOut: 0 },
+    idleMs = Infinity,
+    now: number = performance.now(),
+  ): OpenConnection {
+    const entry = new Entry(conn, traffic, idleMs, now);
     this.#open.add(entry);
     return entry;
   }
@@ -90,6 +117,29 @@ export class ConnectionTable {
       signal?.removeEventListener("abort", onAbort);
       this.#onEmpty = null;
     }
+  }
+
+  /**
+   * Closes the connections that moved no byte for their idle time. Called
+   * now and then: nothing is done per chunk of data.
+   *
+   * @param now The time, in ms.
+   * @returns How many were closed.
+   */
+  sweep(now: number = performance.now()): number {
+    let closed = 0;
+    for (const entry of this.#open) {
+      const bytes = entry.traffic.bytesIn + entry.traffic.bytesOut;
+      if (bytes !== entry.lastBytes) {
+        entry.lastBytes = bytes;
+        entry.lastActive = now;
+      } else if (!entry.idle && now - entry.lastActive >= entry.idleMs) {
+        entry.idle = true;
+        entry.close();
+        closed++;
+      }
+    }
+    return closed;
   }
 
   /** Closes every open connection now, marking each as forced. */

@@ -9,6 +9,8 @@ import type { ServiceName } from "../services/names.ts";
 import type { Service } from "../services/service.ts";
 import type { SocketName } from "../spec/types.ts";
 import type { ConnectionTable } from "./connections.ts";
+import type { Admission } from "../guard/admission.ts";
+import type { UdpGuard } from "../guard/udp_guard.ts";
 
 /** The running server's parts that every loop uses. Created by `start()`. */
 export interface DispatchContext {
@@ -22,6 +24,10 @@ export interface DispatchContext {
   readonly connections: ConnectionTable;
   /** Hands out connection ids, 1, 2, 3, … */
   readonly nextId: () => number;
+  /** TCP admission: access lists and connection limits. */
+  readonly admission: Admission;
+  /** The UDP guards. */
+  readonly udpGuard: UdpGuard;
   /** The service implementations, by name. */
   readonly services: Readonly<Record<ServiceName, Service>>;
 }
@@ -49,6 +55,17 @@ export function isPeerGone(error: unknown): boolean {
     error instanceof Deno.errors.BrokenPipe ||
     error instanceof Deno.errors.ConnectionAborted ||
     error instanceof Deno.errors.UnexpectedEof;
+}
+
+/**
+ * Tells whether an error means the socket was closed under a pending call
+ * (the listener was closed): the loop ends quietly.
+ *
+ * @param error Any thrown value.
+ * @returns `true` for `BadResource` and `Interrupted`.
+ */
+export function isClosed(error: unknown): boolean {
+  return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
 }
 
 /**

@@ -8,8 +8,16 @@
 import type { BoundTcpSocket } from "../bind/bind.ts";
 import type { CloseReason } from "../events/event.ts";
 import type { ServiceContext } from "../services/service.ts";
-import { describeError, type DispatchContext, isPeerGone, socketName } from "./context.ts";
+import {
+  describeError,
+  type DispatchContext,
+  isClosed,
+  isPeerGone,
+  socketName,
+} from "./context.ts";
 import { CountingStream } from "./counting_stream.ts";
+import { REFUSAL_WORDS } from "../guard/admission.ts";
+import type { SocketName } from "../spec/types.ts";
 
 /**
  * Accepts connections until the listener is closed, handing each to the
@@ -25,7 +33,7 @@ export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): P
     try {
       conn = await bound.socket.accept();
     } catch (error) {
-      if (error instanceof Deno.errors.BadResource || ctx.signal.aborted) return;
+      if (isClosed(error) || ctx.signal.aborted) return;
       // Such as EMFILE: report it, and go on accepting once the moment passes.
       ctx.emit({
         type: "error",
@@ -41,23 +49,40 @@ export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): P
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
-    serveConnection(conn, bound, ctx);
+    const remote = socketName(conn.remoteAddr);
+    const refusal = ctx.admission.admit(bound.listener.spec, bound.listener.limits, remote.address);
+    if (refusal !== null) {
+      conn.close();
+      ctx.emit({
+        type: "connection-refused",
+        time: Date.now(),
+        transport: "tcp",
+        listener: bound.listener.spec,
+        service: bound.listener.service,
+        local: socketName(conn.localAddr),
+        remote,
+        reason: refusal,
+        detail: REFUSAL_WORDS[refusal],
+      });
+      continue;
+    }
+    serveConnection(conn, remote, bound, ctx);
   }
 }
 
 /** The one error boundary of a connection. Never rejects. */
 async function serveConnection(
   conn: Deno.TcpConn,
+  remote: SocketName,
   bound: BoundTcpSocket,
   ctx: DispatchContext,
 ): Promise<void> {
-  const entry = ctx.connections.add(conn);
   const started = performance.now();
   const { listener } = bound;
+  const stream = new CountingStream(conn);
+  const entry = ctx.connections.add(conn, stream, listener.limits.idleMs, started);
   const id = ctx.nextId();
   const local = socketName(conn.localAddr);
-  const remote = socketName(conn.remoteAddr);
-  const stream = new CountingStream(conn);
   const base = {
     transport: "tcp",
     listener: listener.spec,
@@ -84,6 +109,8 @@ async function serveConnection(
   } catch (error) {
     if (entry.forced) {
       reason = "shutdown";
+    } else if (entry.idle) {
+      reason = "idle";
     } else if (isPeerGone(error)) {
       reason = "reset";
     } else {
@@ -92,7 +119,9 @@ async function serveConnection(
     }
   } finally {
     if (entry.forced) reason = "shutdown";
+    else if (entry.idle) reason = "idle";
     ctx.connections.release(entry);
+    ctx.admission.release(listener.spec, remote.address);
     ctx.emit({
       type: "connection-closed",
       time: Date.now(),

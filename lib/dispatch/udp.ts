@@ -7,7 +7,8 @@
 
 import type { BoundUdpSocket } from "../bind/bind.ts";
 import type { ServiceContext } from "../services/service.ts";
-import { describeError, type DispatchContext, socketName } from "./context.ts";
+import { describeError, type DispatchContext, isClosed, socketName } from "./context.ts";
+import { SUPPRESS_WORDS, type SuppressReason } from "../guard/udp_guard.ts";
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
 const MAX_DATAGRAM = 65_535;
@@ -38,7 +39,7 @@ export async function receiveLoop(bound: BoundUdpSocket, ctx: DispatchContext): 
     try {
       [request, from] = await socket.receive(buffer);
     } catch (error) {
-      if (error instanceof Deno.errors.BadResource || ctx.signal.aborted) return;
+      if (isClosed(error) || ctx.signal.aborted) return;
       ctx.emit({
         type: "error",
         time: Date.now(),
@@ -50,6 +51,24 @@ export async function receiveLoop(bound: BoundUdpSocket, ctx: DispatchContext): 
       continue;
     }
     const remote = socketName(from);
+    const suppress = (reason: SuppressReason, bytesOut: number) =>
+      ctx.emit({
+        type: "reply-suppressed",
+        time: Date.now(),
+        ...base,
+        remote,
+        reason,
+        detail: SUPPRESS_WORDS[reason],
+        bytesIn: request.length,
+        bytesOut,
+      });
+    // Checked before the service sees a byte: a datagram that could start a
+    // loop, or from a peer the listener refuses, is dropped here.
+    const refusal = ctx.udpGuard.admit(listener.limits, remote);
+    if (refusal !== null) {
+      suppress(refusal, 0);
+      continue;
+    }
     try {
       ctx.emit({ type: "datagram", time: Date.now(), ...base, remote, bytesIn: request.length });
       const serviceCtx: ServiceContext = {
@@ -65,7 +84,20 @@ export async function receiveLoop(bound: BoundUdpSocket, ctx: DispatchContext): 
       };
       const reply = answer(request, serviceCtx);
       if (reply === null) continue;
-      const sent = await socket.send(reply, from);
+      const decision = ctx.udpGuard.limitReply(
+        listener.spec,
+        listener.limits,
+        remote,
+        request.length,
+        reply,
+        listener.service === "chargen",
+      );
+      if ("suppress" in decision) {
+        suppress(decision.suppress, 0);
+        continue;
+      }
+      if (decision.cut) suppress("amplification", decision.send.length);
+      const sent = await socket.send(decision.send, from);
       ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut: sent });
     } catch (error) {
       if (error instanceof Deno.errors.BadResource && ctx.signal.aborted) return;

@@ -7,6 +7,8 @@
 
 import type { ServiceName } from "../services/names.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
+import type { RefusalReason } from "../guard/admission.ts";
+import type { SuppressReason } from "../guard/udp_guard.ts";
 
 /** What every event carries. */
 export interface EventBase {
@@ -67,7 +69,8 @@ export type CloseReason =
   | "done" // the service finished
   | "reset" // the peer reset the connection or went away mid-write
   | "error" // the service failed (an error event came first)
-  | "shutdown"; // muxd closed it at the end of the grace period
+  | "shutdown" // muxd closed it at the end of the grace period
+  | "idle"; // no byte either way for the listener's idle timeout
 
 /** A TCP connection ended. */
 export interface ConnectionClosedEvent extends EventBase {
@@ -89,6 +92,42 @@ export interface ConnectionClosedEvent extends EventBase {
   readonly durationMs: number;
   /** Why it ended. */
   readonly reason: CloseReason;
+}
+
+/** A TCP connection was turned away before its service saw it. */
+export interface ConnectionRefusedEvent extends EventBase {
+  /** The event's kind. */
+  readonly type: "connection-refused";
+  /** Always TCP. */
+  readonly transport: "tcp";
+  /** The local socket name the connection arrived on. */
+  readonly local: SocketName;
+  /** The peer's socket name. */
+  readonly remote: SocketName;
+  /** Which rule refused it. */
+  readonly reason: RefusalReason;
+  /** The rule in plain words. */
+  readonly detail: string;
+}
+
+/** A UDP datagram got no reply, or a shortened one, because of a guard. */
+export interface ReplySuppressedEvent extends EventBase {
+  /** The event's kind. */
+  readonly type: "reply-suppressed";
+  /** Always UDP. */
+  readonly transport: "udp";
+  /** The bound socket name. */
+  readonly local: SocketName;
+  /** The sender's socket name. */
+  readonly remote: SocketName;
+  /** Which guard acted. */
+  readonly reason: SuppressReason;
+  /** The guard in plain words. */
+  readonly detail: string;
+  /** The request's size. */
+  readonly bytesIn: number;
+  /** The size of the reply that was sent: 0 when none was, less than asked when cut. */
+  readonly bytesOut: number;
 }
 
 /** A UDP datagram arrived and was handed to its service. */
@@ -142,7 +181,9 @@ export type ServerEvent =
   | ListenerClosedEvent
   | ConnectionOpenedEvent
   | ConnectionClosedEvent
+  | ConnectionRefusedEvent
   | DatagramEvent
+  | ReplySuppressedEvent
   | ReplyEvent
   | ErrorEvent;
 

@@ -13,6 +13,7 @@ const CLOSE_REASONS: Record<CloseReason, string> = {
   reset: ", reset by peer",
   error: ", after an error",
   shutdown: ", closed at shutdown",
+  idle: ", closed as idle",
 };
 
 /**
@@ -47,6 +48,13 @@ export function formatEvent(event: ServerEvent): string {
       return `${t} ${name(event.local)} <- ${name(event.remote)} closed after ` +
         `${Math.round(event.durationMs)} ms: ${event.bytesIn} B in, ${event.bytesOut} B out` +
         CLOSE_REASONS[event.reason];
+    case "connection-refused":
+      return `${t} ${name(event.local)} <- ${name(event.remote)} refused (${event.reason}): ` +
+        event.detail;
+    case "reply-suppressed":
+      return `${t} ${name(event.local)} <- ${name(event.remote)} ` +
+        (event.bytesOut > 0 ? `reply cut to ${event.bytesOut} B` : "no reply") +
+        ` from ${event.service} (${event.reason}): ${event.detail}`;
     case "datagram":
       return `${t} ${name(event.local)} <- ${name(event.remote)} -> ${event.service} ` +
         `(${event.bytesIn} B)`;

@@ -10,6 +10,7 @@ export type {
   CloseReason,
   ConnectionClosedEvent,
   ConnectionOpenedEvent,
+  ConnectionRefusedEvent,
   DatagramEvent,
   ErrorEvent,
   EventBase,
@@ -17,6 +18,7 @@ export type {
   ListenerClosedEvent,
   ListeningEvent,
   ReplyEvent,
+  ReplySuppressedEvent,
   ServerEvent,
 } from "./event.ts";
 export { EventHub } from "./hub.ts";

@@ -7,6 +7,14 @@
 
 import { parseIPv4, parseIPv6 } from "../spec/mod.ts";
 
+/** One side of the question: an address and, for IPv6, its `IPV6_V6ONLY`. */
+export interface BoundAddress {
+  /** An IPv4 or IPv6 address (brackets tolerated), or a host name. */
+  readonly address: string;
+  /** Whether an IPv6 socket takes IPv6 only; ignored for IPv4. */
+  readonly v6Only: boolean;
+}
+
 /** An address reduced to its family and bytes; IPv4-mapped IPv6 counts as IPv4. */
 interface Address {
   readonly family: 4 | 6;
@@ -19,16 +27,13 @@ interface Address {
  *
  * - the same address conflicts;
  * - within a family, a wildcard (`0.0.0.0`, `::`) on either side conflicts;
- * - across families, only a dual-stack `::` conflicts, with every IPv4
- *   address; it is dual-stack when `bindv6only` is off (Linux's default).
- *   `/proc/net` does not show a socket's own `IPV6_V6ONLY`, so the system
- *   default stands in for it.
+ * - across families, only a dual-stack `::` (`v6Only` false) conflicts, with
+ *   every IPv4 address; the flag of the IPv6 side is the one that counts.
  * - IPv4-mapped addresses (`::ffff:127.0.0.1`) count as IPv4.
  * - A `wanted` that is not an IP address (a host name) conflicts with all.
  *
  * @param wanted The address a bind asked for.
  * @param held The local address of an existing socket.
- * @param bindV6Only Whether `::` is IPv6-only (`/proc/sys/net/ipv6/bindv6only` is 1).
  * @returns `true` when the two conflict.
  *
  * @example Wildcards and dual stack
@@ -36,22 +41,23 @@ interface Address {
  * import { addressesConflict } from "./conflicts.ts";
  * import assert from "node:assert/strict";
  *
- * assert.equal(addressesConflict("127.0.0.1", "0.0.0.0", false), true);
- * assert.equal(addressesConflict("127.0.0.1", "127.0.0.2", false), false);
- * assert.equal(addressesConflict("127.0.0.1", "::", false), true);
- * assert.equal(addressesConflict("127.0.0.1", "::", true), false);
- * assert.equal(addressesConflict("::1", "0.0.0.0", false), false);
+ * const v4 = (address: string) => ({ address, v6Only: false });
+ * assert.equal(addressesConflict(v4("127.0.0.1"), v4("0.0.0.0")), true);
+ * assert.equal(addressesConflict(v4("127.0.0.1"), v4("127.0.0.2")), false);
+ * assert.equal(addressesConflict(v4("127.0.0.1"), { address: "::", v6Only: false }), true);
+ * assert.equal(addressesConflict(v4("127.0.0.1"), { address: "::", v6Only: true }), false);
+ * assert.equal(addressesConflict({ address: "::1", v6Only: false }, v4("0.0.0.0")), false);
  * ```
  */
-export function addressesConflict(wanted: string, held: string, bindV6Only: boolean): boolean {
-  const a = toAddress(wanted);
-  const b = toAddress(held);
+export function addressesConflict(wanted: BoundAddress, held: BoundAddress): boolean {
+  const a = toAddress(wanted.address);
+  const b = toAddress(held.address);
   if (a === null || b === null) return true;
   if (a.family === b.family) {
     return isZero(a.bytes) || isZero(b.bytes) || a.bytes.every((byte, i) => byte === b.bytes[i]);
   }
-  const v6 = a.family === 6 ? a : b;
-  return !bindV6Only && isZero(v6.bytes);
+  const [v6, side] = a.family === 6 ? [a, wanted] : [b, held];
+  return !side.v6Only && isZero(v6.bytes);
 }
 
 /** Parses an address, unwrapping IPv4-mapped IPv6 and tolerating brackets. */

@@ -19,10 +19,10 @@ const SHOWN = 3;
  * @param query The query it answered (for the port when nothing was found).
  * @returns A phrase that completes "Cannot bind tcp 127.0.0.1:7007: address
  *   already in use; …", e.g. `held by a listening socket tcp 0.0.0.0:7007 of
- *   process 1234 (python3 -m http.server 7007)`; the report's reason when
- *   the lookup is not supported here.
+ *   process 1234 (python3)`; the report's reason when the lookup is not
+ *   supported here.
  *
- * @example A listening socket and a TIME_WAIT connection
+ * @example A listening socket
  * ```ts
  * import { describeHolders } from "./mod.ts";
  * import assert from "node:assert/strict";
@@ -37,20 +37,17 @@ const SHOWN = 3;
  *     kind: "listening",
  *     uid: 1000,
  *     inode: 52133,
- *     process: { pid: 1234, name: "python3", command: "python3 -m http.server 7007" },
+ *     process: { pid: 1234, name: "python3" },
  *   }],
  * }, { transport: "tcp", address: "127.0.0.1", port: 7007 });
- * assert.equal(
- *   text,
- *   "held by a listening socket tcp 0.0.0.0:7007 of process 1234 (python3 -m http.server 7007)",
- * );
+ * assert.equal(text, "held by a listening socket tcp 0.0.0.0:7007 of process 1234 (python3)");
  * ```
  */
 export function describeHolders(report: HolderReport, query: HolderQuery): string {
   if (!report.supported) return report.reason ?? "holder lookup is not supported here";
   const { holders } = report;
   if (holders.length === 0) {
-    return `no ${query.transport} socket on port ${query.port} was found in /proc/net ` +
+    return `no ${query.transport} socket on port ${query.port} was found by ss ` +
       `(it may have closed since)`;
   }
   const parts = holders.slice(0, SHOWN).map(describeHolder);
@@ -60,7 +57,7 @@ export function describeHolders(report: HolderReport, query: HolderQuery): strin
 
 /** One holder: what kind of socket, its names, and who owns it. */
 function describeHolder(holder: Holder): string {
-  const local = `${holder.transport} ${formatSocketName(holder.local)}`;
+  const local = `${holder.transport} ${formatLocal(holder)}`;
   const names = holder.remote === null ? local : `${local} -> ${formatSocketName(holder.remote)}`;
   const socket = {
     listening: `a listening socket ${names}`,
@@ -73,13 +70,26 @@ function describeHolder(holder: Holder): string {
   return `${socket} ${describeOwner(holder)}`;
 }
 
-/** `of process 1234 (command)`, or why the owner is unknown. */
+/**
+ * The local name as `ss` shows it, with the interface it is bound to
+ * (`127.0.0.1%lo:7007`), and a dual-stack `::` marked as such.
+ */
+function formatLocal(holder: Holder): string {
+  const text = formatSocketName(holder.local);
+  const colon = text.lastIndexOf(":");
+  const name = holder.interface === undefined
+    ? text
+    : `${text.slice(0, colon)}%${holder.interface}${text.slice(colon)}`;
+  return holder.local.address === "::" && holder.v6Only === false ? `${name} (dual-stack)` : name;
+}
+
+/** `of process 1234 (name)`, or why the owner is unknown. */
 function describeOwner(holder: Holder): string {
   if (holder.process === null) {
     return `(${holder.processUnknownReason ?? "no process found"})`;
   }
-  const { pid, command } = holder.process;
+  const { pid, name } = holder.process;
   const others = holder.otherPids?.length ?? 0;
   const shared = others === 0 ? "" : ` and ${others} other process${others === 1 ? "" : "es"}`;
-  return `of process ${pid} (${command})${shared}`;
+  return `of process ${pid} (${name})${shared}`;
 }

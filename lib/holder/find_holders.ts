@@ -1,28 +1,14 @@
 /**
- * Who holds a port: the sockets in `/proc/net` that conflict with a bind,
- * and the processes that have them open.
+ * Who holds a port: the sockets `ss` lists that conflict with a bind, and
+ * the processes that have them open.
  *
  * @module
  */
 
 import { addressesConflict } from "./conflicts.ts";
-import { parseProcNet, type ProcSocket } from "./proc_net.ts";
-import {
-  isExpected,
-  type OwnerScan,
-  type ProcFs,
-  readOrNull,
-  readProcess,
-  scanSocketOwners,
-} from "./socket_owners.ts";
-import type {
-  FindHoldersOptions,
-  Holder,
-  HolderKind,
-  HolderProcess,
-  HolderQuery,
-  HolderReport,
-} from "./types.ts";
+import { parseSsOutput, type SsSocket } from "./parse_ss_output.ts";
+import { runSs } from "./run_ss.ts";
+import type { FindHoldersOptions, Holder, HolderKind, HolderQuery, HolderReport } from "./types.ts";
 
 /** The order holders are listed in: the likeliest culprit first. */
 const KIND_ORDER = {
@@ -37,16 +23,18 @@ const KIND_ORDER = {
  * socket of the same transport on the same port whose local address
  * conflicts by Linux's rules (the same address, a wildcard of the same
  * family, or a dual-stack `::`), listening or not, and the process that has
- * each open. It reads `/proc/net/{tcp,tcp6}` or `/proc/net/{udp,udp6}`,
- * `/proc/sys/net/ipv6/bindv6only`, and scans `/proc/PID/fd` once.
+ * each open. It runs `ss -H -n -a -p -e -t 'sport = :PORT'` (`-u` for UDP)
+ * once: Deno lets no program read `/proc` without `--allow-all`, but it may
+ * run `ss` with `--allow-run=ss`.
  *
- * It never throws for what a host may lack: off Linux, or without a readable
- * `/proc/net`, the report says `supported: false` and why; a process whose
- * descriptors may not be read leaves its sockets with `process: null` and a
- * reason. The answer is a snapshot: sockets come and go while it is read.
+ * It never throws for what a host may lack: off Linux, without `ss`, or when
+ * `ss` fails, the report says `supported: false` and why. A socket whose
+ * process `ss` cannot see (another user's, when not root) or that no process
+ * owns (TIME-WAIT) has `process: null` and a reason. The answer is a
+ * snapshot: sockets come and go while `ss` looks.
  *
  * @param query The transport, address and port a bind asked for.
- * @param options Where to read `/proc` from (for tests); the real `/proc` by default.
+ * @param options How to run `ss` (for tests), and what `ss` cannot tell.
  * @returns The report: whether the lookup works here, and the holders found.
  *
  * @example Who holds the port of a listener we opened ourselves
@@ -68,132 +56,128 @@ export async function findHolders(
   options: FindHoldersOptions = {},
 ): Promise<HolderReport> {
   const os = options.os ?? Deno.build.os;
-  if (os !== "linux") return { supported: false, reason: notLinux(os, query), holders: [] };
-  const fs: ProcFs = {
-    readFile: options.readFile ?? Deno.readTextFile,
-    readDir: options.readDir ?? readDirNames,
-    readLink: options.readLink ?? Deno.readLink,
-  };
-
-  let sockets: ProcSocket[];
-  try {
-    sockets = await readSockets(query, fs);
-  } catch (error) {
-    if (!(isExpected(error) || error instanceof SyntaxError)) throw error;
-    return { supported: false, reason: unreadable(error, query), holders: [] };
+  if (os !== "linux") return unsupported(notLinux(os, query));
+  const args = ["-H", "-n", "-a", "-p", "-e", `-${query.transport[0]}`, `sport = :${query.port}`];
+  const output = await (options.run ?? runSs)(args);
+  if (output === null) {
+    return unsupported(
+      "holder lookup needs the ss tool from iproute2 (apt-get install iproute2), " +
+        "which Deno must be allowed to run (--allow-run=ss)",
+    );
   }
-  const bindV6Only = (await readOrNull(fs, "/proc/sys/net/ipv6/bindv6only"))?.trim() === "1";
+  if (output.code !== 0) {
+    const said = output.stderr.trim().replaceAll(/\s*\n\s*/g, "; ");
+    return unsupported(
+      `holder lookup failed: ss exited with code ${output.code}` +
+        `${said === "" ? "" : ` (${said})`}; instead run: ${ssCommand(query)}`,
+    );
+  }
+  let sockets: SsSocket[];
+  try {
+    sockets = parseSsOutput(output.stdout);
+  } catch (error) {
+    if (!(error instanceof SyntaxError)) throw error;
+    return unsupported(`holder lookup failed: ${error.message}; instead run: ${ssCommand(query)}`);
+  }
+
+  const wanted = { address: query.address, v6Only: options.bindV6Only ?? false };
   const conflicting = sockets.filter((socket) =>
     socket.local.port === query.port &&
-    addressesConflict(query.address, socket.local.address, bindV6Only)
+    addressesConflict(wanted, { address: socket.local.address, v6Only: socket.v6Only ?? false })
   );
-
-  const inodes = new Set(conflicting.map((s) => s.inode).filter((inode) => inode !== 0));
-  const scan = await scanSocketOwners(inodes, fs);
-  const firstPids = new Set([...scan.owners.values()].map((pids) => pids[0]));
-  const processes = new Map<number, HolderProcess>();
-  await Promise.all([...firstPids].map(async (pid) => {
-    processes.set(pid, await readProcess(pid, fs));
-  }));
-
-  const holders = conflicting.map((socket): Holder => {
-    const base = {
-      transport: socket.transport,
-      local: socket.local,
-      remote: socket.remote,
-      state: socket.state,
-      kind: kindOf(socket),
-      uid: socket.uid,
-      inode: socket.inode,
-    };
-    const pids = scan.owners.get(socket.inode);
-    if (pids === undefined) {
-      return { ...base, process: null, processUnknownReason: whyUnknown(socket, scan, query) };
-    }
-    const others = pids.slice(1);
-    return {
-      ...base,
-      process: processes.get(pids[0]) ?? null,
-      ...(others.length > 0 ? { otherPids: others } : {}),
-    };
-  });
+  const hidden = conflicting.some((socket) => socket.users.length === 0 && socket.inode !== 0);
+  const ownUid = options.uid !== undefined ? options.uid : hidden ? currentUid() : null;
+  const holders = conflicting.map((socket) => toHolder(socket, query, ownUid));
   holders.sort((a, b) => KIND_ORDER[a.kind] - KIND_ORDER[b.kind]);
   return { supported: true, holders };
 }
 
-/** Reads and parses both families' tables of the query's transport. */
-async function readSockets(query: HolderQuery, fs: ProcFs): Promise<ProcSocket[]> {
-  const v4 = await fs.readFile(`/proc/net/${query.transport}`);
-  // Without IPv6 in the kernel (ipv6.disable=1) the "6" table does not exist.
-  const v6 = await readOrNull(fs, `/proc/net/${query.transport}6`);
-  return [
-    ...parseProcNet(v4, query.transport, 4),
-    ...(v6 === null ? [] : parseProcNet(v6, query.transport, 6)),
-  ];
+/** A report that the lookup cannot work here, and why. */
+function unsupported(reason: string): HolderReport {
+  return { supported: false, reason, holders: [] };
+}
+
+/** A socket as a holder: its kind, and its process or why there is none. */
+function toHolder(socket: SsSocket, query: HolderQuery, ownUid: number | null): Holder {
+  const base = {
+    transport: query.transport,
+    local: socket.local,
+    ...(socket.interface === null ? {} : { interface: socket.interface }),
+    ...(socket.v6Only === null ? {} : { v6Only: socket.v6Only }),
+    remote: socket.remote,
+    state: socket.state,
+    kind: kindOf(query.transport, socket),
+    uid: socket.uid,
+    inode: socket.inode,
+  };
+  if (socket.users.length === 0) {
+    return { ...base, process: null, processUnknownReason: whyUnknown(socket, query, ownUid) };
+  }
+  const [first, ...others] = [...socket.users].sort((a, b) => a.pid - b.pid);
+  const otherPids = [...new Set(others.map((user) => user.pid))].filter((pid) => pid !== first.pid);
+  return {
+    ...base,
+    process: { pid: first.pid, name: first.name },
+    ...(otherPids.length > 0 ? { otherPids } : {}),
+  };
 }
 
 /** How a socket uses its port, from its transport and state. */
-function kindOf(socket: ProcSocket): HolderKind {
-  if (socket.transport === "udp") return socket.state === "CONNECTED" ? "connection" : "bound";
+function kindOf(transport: HolderQuery["transport"], socket: SsSocket): HolderKind {
+  if (transport === "udp") return socket.state === "ESTAB" ? "connection" : "bound";
   switch (socket.state) {
     case "LISTEN":
       return "listening";
-    case "TIME_WAIT":
+    case "TIME-WAIT":
       return "time-wait";
-    case "CLOSE":
+    case "UNCONN":
       return "bound";
     default:
       return "connection";
   }
 }
 
-/** Why no process could be named for a socket. */
-function whyUnknown(socket: ProcSocket, scan: OwnerScan, query: HolderQuery): string {
+/** Why `ss` named no process for a socket. */
+function whyUnknown(socket: SsSocket, query: HolderQuery, ownUid: number | null): string {
   if (socket.inode === 0) {
-    if (socket.state === "TIME_WAIT") {
+    if (socket.state === "TIME-WAIT") {
       return "no process owns it; the kernel keeps it for about 60 s after close";
     }
-    if (socket.state === "SYN_RECV") {
+    if (socket.state === "SYN-RECV") {
       return "no process owns it yet; the connection is still being set up and " +
         "belongs to its listening socket until it is accepted";
     }
-    return `no process owns it; it was closed and the kernel is finishing the TCP shutdown`;
+    return "no process owns it; it was closed and the kernel is finishing the TCP shutdown";
   }
-  if (scan.failure !== null) return scan.failure;
-  const ss = `sudo ss -${query.transport[0]}anp 'sport = :${query.port}'`;
-  if (scan.denied.length > 0) {
-    return `owner not visible: the socket belongs to uid ${socket.uid}, and this user may not ` +
-      `inspect ${scan.denied.length} processes; try: ${ss}`;
+  if (ownUid === 0 || ownUid === socket.uid) {
+    return "no process has it open any more (it may have closed since, or its process is " +
+      "in another PID namespace)";
   }
-  return "no process has it open any more (it may have closed since, or its process is " +
-    "in another PID namespace)";
+  return `owner not visible: the socket belongs to uid ${socket.uid}; run as root to see ` +
+    `other users' processes: sudo ${ssCommand(query)}`;
+}
+
+/** The `ss` command a person would type for the query. */
+function ssCommand(query: HolderQuery): string {
+  return `ss -${query.transport[0]}anp 'sport = :${query.port}'`;
+}
+
+/** This process's user id, or `null` without `--allow-sys=uid` (or off Unix). */
+function currentUid(): number | null {
+  try {
+    return Deno.uid();
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotCapable)) throw error;
+    return null;
+  }
 }
 
 /** The reason off Linux, with the command that answers the question there. */
 function notLinux(os: string, query: HolderQuery): string {
   if (os === "windows") {
-    return `holder lookup needs Linux's /proc; on Windows run: netstat -ano | findstr :${query.port}`;
+    return `holder lookup works on Linux only; on Windows run: netstat -ano | findstr :${query.port}`;
   }
   const where = os === "darwin" ? "macOS" : os;
-  return `holder lookup needs Linux's /proc; on ${where} run: ` +
+  return `holder lookup works on Linux only; on ${where} run: ` +
     `lsof -nP -i${query.transport.toUpperCase()}:${query.port}`;
-}
-
-/** The reason when `/proc/net` could not be read or parsed. */
-function unreadable(error: Error, query: HolderQuery): string {
-  const ss = `ss -${query.transport[0]}anp 'sport = :${query.port}'`;
-  if (error instanceof Deno.errors.NotCapable) {
-    // Deno (since 1.43) guards all of /proc behind --allow-all, whatever --allow-read says.
-    return `holder lookup needs Deno's --allow-all (-A): Deno lets no program read /proc ` +
-      `without it, even with --allow-read; instead run: ${ss}`;
-  }
-  return `holder lookup needs a readable /proc/net/${query.transport} (${error.message}); ` +
-    `instead run: ${ss}`;
-}
-
-/** The names in a directory, from `Deno.readDir`. */
-async function readDirNames(path: string): Promise<string[]> {
-  const names: string[] = [];
-  for await (const entry of Deno.readDir(path)) names.push(entry.name);
-  return names;
 }

@@ -1,8 +1,11 @@
 /**
  * Who holds a port: when a bind fails with "address already in use", name
  * the sockets on this Linux host that conflict with it and the processes
- * that own them, read from `/proc/net/{tcp,tcp6,udp,udp6}` and
- * `/proc/PID/fd`.
+ * that own them, as the `ss` tool of iproute2 lists them.
+ *
+ * Deno lets no program read `/proc` without `--allow-all`, so the lookup
+ * runs `ss -H -n -a -p -e -t 'sport = :PORT'` (`-u` for UDP), which needs
+ * only `--allow-run=ss`.
  *
  * ```ts
  * import { describeHolders, findHolders } from "./mod.ts";
@@ -16,8 +19,8 @@
  * }
  * ```
  *
- * Off Linux, or without a readable `/proc/net`, the report says so and names
- * a command to use instead (`lsof -nP -iTCP:7007` on macOS).
+ * Off Linux, or without `ss`, the report says so and names a command to use
+ * instead (`lsof -nP -iTCP:7007` on macOS).
  *
  * @module
  */
@@ -29,8 +32,10 @@ export type {
   HolderProcess,
   HolderQuery,
   HolderReport,
+  RunSs,
+  SocketState,
+  SsOutput,
 } from "./types.ts";
 export type { SocketName, Transport } from "../spec/mod.ts";
-export { parseProcNet, type ProcSocket } from "./proc_net.ts";
 export { findHolders } from "./find_holders.ts";
 export { describeHolders } from "./describe_holders.ts";

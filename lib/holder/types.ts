@@ -20,6 +20,26 @@ export interface HolderQuery {
 }
 
 /**
+ * A socket's state as `ss` names it. TCP sockets take any of them; UDP
+ * sockets are `UNCONN` (not connected) or `ESTAB` (connected). `UNCONN` is
+ * also a TCP socket that is bound but neither listening nor connected
+ * (Linux's `TCP_CLOSE`).
+ */
+export type SocketState =
+  | "ESTAB"
+  | "SYN-SENT"
+  | "SYN-RECV"
+  | "FIN-WAIT-1"
+  | "FIN-WAIT-2"
+  | "TIME-WAIT"
+  | "UNCONN"
+  | "CLOSE-WAIT"
+  | "LAST-ACK"
+  | "LISTEN"
+  | "CLOSING"
+  | "UNKNOWN";
+
+/**
  * How a socket uses the port.
  *
  * - `listening`: a TCP socket in LISTEN.
@@ -27,37 +47,54 @@ export interface HolderQuery {
  * - `connection`: a TCP connection in any live state, or a connected UDP
  *   socket; a client often got the port as its ephemeral port.
  * - `time-wait`: a closed TCP connection the kernel keeps for about 60 s.
+ *
+ * Whether a non-listening socket really blocks a bind depends on
+ * `SO_REUSEADDR`, which `ss` does not show. Seen with Deno 2.9 on Linux:
+ * `Deno.listen` rebinds a port whose own accepted connection is in
+ * TIME-WAIT, but fails with AddrInUse on a port that a `Deno.connect` client
+ * holds, ESTAB or in TIME-WAIT. So all of them are reported.
  */
 export type HolderKind = "listening" | "bound" | "connection" | "time-wait";
 
-/** The process that has a socket open. */
+/** The process that has a socket open, as `ss -p` names it. */
 export interface HolderProcess {
   /** The process id. */
   readonly pid: number;
-  /** The short name from `/proc/PID/comm`, e.g. `python3`. */
-  readonly name: string;
   /**
-   * The command line from `/proc/PID/cmdline`, arguments joined by spaces and
-   * cut to about 120 characters; `[name]` when it is empty (kernel threads).
+   * The short name the kernel keeps for it (`/proc/PID/comm`, at most 15
+   * bytes), e.g. `python3`. `ss` cuts it at the first `)`.
    */
-  readonly command: string;
+  readonly name: string;
 }
 
 /** One socket that conflicts with the query, and its owner. */
 export interface Holder {
   /** `tcp` or `udp`. */
   readonly transport: Transport;
-  /** The socket's local name, as `/proc/net` shows it. */
+  /** The socket's local name. IPv4-mapped addresses stay `::ffff:a.b.c.d`. */
   readonly local: SocketName;
+  /**
+   * The network interface the socket is bound to, when it is: by
+   * `SO_BINDTODEVICE`, or by the scope of an IPv6 link-local address
+   * (`ss` shows `127.0.0.1%lo:7007`, `[fe80::1]%eth0:7007`).
+   */
+  readonly interface?: string;
+  /**
+   * For an IPv6 socket, whether it takes IPv6 only (`IPV6_V6ONLY`); `false`
+   * on a `::` socket means it is dual-stack and holds the port on every IPv4
+   * address too. Absent for IPv4 sockets and where `ss` does not say
+   * (TIME-WAIT).
+   */
+  readonly v6Only?: boolean;
   /** The peer of a connection, or `null` for a listening or unconnected socket. */
   readonly remote: SocketName | null;
-  /** The kernel state, e.g. `LISTEN`, `TIME_WAIT`, `UNCONNECTED` (see {@linkcode ProcSocket}). */
-  readonly state: string;
+  /** The state, as `ss` names it: `LISTEN`, `ESTAB`, `TIME-WAIT`, `UNCONN`, … */
+  readonly state: SocketState;
   /** How the socket uses the port. */
   readonly kind: HolderKind;
-  /** The owner's user id (0 for TIME_WAIT, which no one owns). */
+  /** The owner's user id (0 for TIME-WAIT, which no one owns). */
   readonly uid: number;
-  /** The socket's inode; 0 when no file descriptor refers to it. */
+  /** The socket's inode; 0 when no file descriptor refers to it (TIME-WAIT). */
   readonly inode: number;
   /** The process that has it open (the lowest pid when several share it), or `null`. */
   readonly process: HolderProcess | null;
@@ -69,38 +106,54 @@ export interface Holder {
 
 /** What {@linkcode findHolders} found. */
 export interface HolderReport {
-  /** `false` when this host has no readable `/proc/net` (not Linux, or not allowed). */
+  /** `false` when the lookup cannot work here (not Linux, or no usable `ss`). */
   readonly supported: boolean;
   /** Why the lookup is not supported, with a command to try instead. */
   readonly reason?: string;
-  /** The conflicting sockets: listening first, then bound, connections, TIME_WAIT. */
+  /** The conflicting sockets: listening first, then bound, connections, TIME-WAIT. */
   readonly holders: readonly Holder[];
 }
 
+/** What one run of `ss` gave, as `Deno.Command` reports it. */
+export interface SsOutput {
+  /** The exit code; 0 when it worked. */
+  readonly code: number;
+  /** Its standard output: one socket a line. */
+  readonly stdout: string;
+  /** Its error output, for the message when `code` is not 0. */
+  readonly stderr: string;
+}
+
 /**
- * Where {@linkcode findHolders} reads `/proc` from. Every function gets an
- * absolute path and fails as Deno's own do (`Deno.errors.NotFound`,
- * `Deno.errors.PermissionDenied`, `Deno.errors.NotCapable`).
+ * Runs `ss` with the given arguments and gives what it printed, or `null`
+ * when `ss` cannot be started here: not installed, or not permitted (Deno's
+ * `--allow-run=ss`).
  */
+export type RunSs = (args: readonly string[]) => Promise<SsOutput | null>;
+
+/** How {@linkcode findHolders} looks: where `ss` comes from, and what it cannot see. */
 export interface FindHoldersOptions {
   /**
-   * Reads a whole text file.
+   * Runs `ss` (tests pass captured output here).
    *
-   * @default {Deno.readTextFile}
+   * @default {`ss` from the PATH, through Deno.Command}
    */
-  readonly readFile?: (path: string) => Promise<string>;
+  readonly run?: RunSs;
   /**
-   * Lists the names in a directory.
+   * Whether a `::` bind takes IPv6 only: `net.ipv6.bindv6only` (Deno never
+   * sets `IPV6_V6ONLY` itself). It decides whether a query for `::` conflicts
+   * with IPv4 sockets; for the sockets found, `ss` shows each one's own flag.
    *
-   * @default {the names from Deno.readDir}
+   * @default {false}
    */
-  readonly readDir?: (path: string) => Promise<string[]>;
+  readonly bindV6Only?: boolean;
   /**
-   * Reads a symbolic link's target.
+   * This process's user id, to tell why a socket shows no process: `ss` sees
+   * other users' processes only as root. `null` when unknown.
    *
-   * @default {Deno.readLink}
+   * @default {Deno.uid(), or null without --allow-sys=uid}
    */
-  readonly readLink?: (path: string) => Promise<string>;
+  readonly uid?: number | null;
   /**
    * The operating system; anything but `linux` gives an unsupported report.
    *

@@ -39,6 +39,8 @@ const LEVELS: Record<ServerEvent["type"], LogLevel> = {
   "listener-closed": "debug",
   "connection-opened": "info",
   "connection-closed": "info",
+  "connection-refused": "warning",
+  "reply-suppressed": "warning",
   "datagram": "info",
   "reply": "debug",
   "error": "error",

@@ -9,6 +9,7 @@
 import { getService } from "../services/registry.ts";
 import type { ServiceName } from "../services/names.ts";
 import type { ServiceOption } from "../services/service.ts";
+import { LIMIT_OPTIONS, limitsFrom, type ListenerLimits } from "../guard/limits.ts";
 import {
   formatIPv6,
   formatListenSpec,
@@ -48,6 +49,8 @@ export interface PlannedListener {
    * TCP, SO_REUSEADDR for UDP (the spec option `reuse=true`).
    */
   readonly reuse: boolean;
+  /** Access lists and limits, from the spec's options and the defaults. */
+  readonly limits: ListenerLimits;
   /** The canonical spec text for this one socket. */
   readonly spec: string;
   /** The canonical text of the spec it came from (a range or an interface name). */
@@ -150,7 +153,7 @@ export function buildPlan(items: readonly ListenItem[], options: PlanOptions = {
   return { plan: { listeners }, errors };
 }
 
-/** The spec options every listener takes, whatever its service. */
+/** The spec options every listener takes, whatever its service: reuse and the limits. */
 export const LISTENER_OPTIONS: readonly ServiceOption[] = [{
   key: "reuse",
   description: "Share the port with other sockets that also set reuse: SO_REUSEPORT for TCP, " +
@@ -158,7 +161,7 @@ export const LISTENER_OPTIONS: readonly ServiceOption[] = [{
     "kernel hands each arrival to the most specific one.",
   default: "false",
   validate: (v) => v === "true" || v === "false" ? null : `must be true or false, not "${v}"`,
-}];
+}, ...LIMIT_OPTIONS];
 
 /** Returns what is wrong with a parsed spec, or `null`. */
 function checkSpec(spec: ListenSpec): string | null {
@@ -216,6 +219,7 @@ function expand(
   const options: Record<string, string> = {};
   for (const o of service.options) options[o.key] = spec.options[o.key] ?? o.default;
   const reuse = spec.options.reuse === "true";
+  const limits = limitsFrom(spec.options);
   const out: PlannedListener[] = [];
   for (const { hostname, family } of hosts) {
     const host: Host = family === 4
@@ -233,6 +237,7 @@ function expand(
         service: spec.service,
         options,
         reuse,
+        limits,
         spec: formatListenSpec(single),
         origin,
         source,

@@ -9,6 +9,8 @@
 export {
   type CloseOptions,
   type CloseResult,
+  type ReconfigureOptions,
+  type ReconfigureResult,
   type RunningServer,
   type ServingSocket,
   start,

@@ -8,9 +8,14 @@
 import { bindAll, type BoundSocket } from "../bind/bind.ts";
 import type { BindError } from "../bind/bind_error.ts";
 import type { EventSink } from "../events/event.ts";
-import type { Plan } from "../plan/plan.ts";
+import type { Plan, PlannedListener } from "../plan/plan.ts";
+import { Admission } from "../guard/admission.ts";
+import { UdpGuard } from "../guard/udp_guard.ts";
 import type { ServiceName } from "../services/names.ts";
 import { SERVICES } from "../services/registry.ts";
+import { type DescribeHolders, explainBindFailure } from "../check/explain.ts";
+import { type HostFacts, readHostFacts } from "../check/host_facts.ts";
+import { describeHolders, findHolders } from "../holder/mod.ts";
 import type { Service } from "../services/service.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 import { acceptLoop } from "../dispatch/tcp.ts";
@@ -35,6 +40,41 @@ export interface StartOptions {
    * @default the built-in services
    */
   readonly services?: Readonly<Record<ServiceName, Service>>;
+  /**
+   * The host facts used to explain bind failures.
+   * @default read from the host when a bind fails
+   */
+  readonly facts?: HostFacts;
+  /**
+   * Names who holds a port, for "address in use".
+   * @default a lookup in the OS's socket tables
+   */
+  readonly holders?: DescribeHolders;
+  /**
+   * Open TCP connections at most, over every listener; more are refused.
+   * @default 10000
+   */
+  readonly maxConnections?: number;
+}
+
+/** Options for {@linkcode RunningServer.reconfigure}. */
+export interface ReconfigureOptions {
+  /** The host facts used to explain bind failures. @default read from the host */
+  readonly facts?: HostFacts;
+  /** Names who holds a port. @default a lookup in the OS's socket tables */
+  readonly holders?: DescribeHolders;
+}
+
+/** What a reconfiguration changed. */
+export interface ReconfigureResult {
+  /** Listeners newly bound. */
+  readonly added: number;
+  /** Listeners closed because the new plan no longer has them. */
+  readonly removed: number;
+  /** Listeners that kept their sockets and connections. */
+  readonly kept: number;
+  /** New listeners that took over a removed one's socket name and failed to bind. */
+  readonly failures: number;
 }
 
 /** A socket a running server holds. */
@@ -65,7 +105,7 @@ export interface CloseResult {
 export interface RunningServer {
   /** Every socket it serves, in plan order. */
   readonly sockets: readonly ServingSocket[];
-  /** Listeners that could not be bound (only with `keepGoing`). */
+  /** Listeners that could not be bound (only with `keepGoing`, or at a reconfiguration). */
   readonly failures: readonly BindError[];
   /** How many TCP connections are open now. */
   readonly openConnections: number;
@@ -75,6 +115,15 @@ export interface RunningServer {
    * once (a second Ctrl-C).
    */
   close(options?: CloseOptions): Promise<CloseResult>;
+  /**
+   * Switches to a new plan: listeners whose spec did not change keep their
+   * sockets and connections, removed ones stop accepting, new ones bind.
+   * New socket names are bound before anything is closed; if one fails,
+   * nothing changes and it throws.
+   *
+   * @throws {StartError} When a new listener cannot be bound; the old set keeps serving.
+   */
+  reconfigure(plan: Plan, options?: ReconfigureOptions): Promise<ReconfigureResult>;
 }
 
 /** `start()` could not bind one or more listeners; nothing is left bound. */
@@ -115,42 +164,65 @@ export class StartError extends Error {
  * await server.close();
  * ```
  */
-export function start(plan: Plan, options: StartOptions = {}): Promise<RunningServer> {
+export async function start(plan: Plan, options: StartOptions = {}): Promise<RunningServer> {
   const emit = options.sink ?? (() => {});
-  const { bound, failures } = bindAll(plan.listeners);
-  for (const failure of failures) {
-    const l = failure.listener;
-    emit({
-      type: "bind-failed",
-      time: Date.now(),
-      transport: l.transport,
-      listener: l.spec,
-      service: l.service,
-      local: { address: l.hostname, port: l.port },
-      code: failure.code,
-      reason: failure.reason,
-    });
+  const result = bindAll(plan.listeners);
+  const { bound } = result;
+  let failures = result.failures;
+  if (failures.length > 0) {
+    const facts = options.facts ?? await readHostFacts();
+    const earlier = bound.map((b) => b.listener);
+    const holders = options.holders ?? describeHoldersOf;
+    failures = await Promise.all(
+      failures.map((f) => explainBindFailure(f, { earlier, facts, holders })),
+    );
   }
+  for (const failure of failures) emitBindFailed(emit, failure);
   if ((failures.length > 0 && !options.keepGoing) || bound.length === 0) {
     for (const b of bound) b.socket.close();
-    return Promise.reject(new StartError(failures));
+    throw new StartError(failures);
   }
-  return Promise.resolve(
-    new Server(bound, failures, emit, {
-      now: options.now ?? (() => new Date()),
-      services: options.services ?? SERVICES,
-    }),
-  );
+  return new Server(bound, failures, emit, {
+    now: options.now ?? (() => new Date()),
+    services: options.services ?? SERVICES,
+  }, options.maxConnections ?? 10_000);
+}
+
+function emitBindFailed(emit: EventSink, failure: BindError): void {
+  const l = failure.listener;
+  emit({
+    type: "bind-failed",
+    time: Date.now(),
+    transport: l.transport,
+    listener: l.spec,
+    service: l.service,
+    local: { address: l.hostname, port: l.port },
+    code: failure.code,
+    reason: failure.reason,
+  });
+}
+
+/** The default holder lookup: who holds a port, from the OS's socket tables. */
+async function describeHoldersOf(
+  query: { readonly transport: "tcp" | "udp"; readonly address: string; readonly port: number },
+): Promise<string> {
+  return describeHolders(await findHolders(query), query);
+}
+
+/** One bound socket and the loop that serves it. */
+interface Running {
+  readonly bound: BoundSocket;
+  readonly loop: Promise<void>;
 }
 
 class Server implements RunningServer {
-  readonly sockets: readonly ServingSocket[];
-  readonly failures: readonly BindError[];
-  #bound: readonly BoundSocket[];
+  failures: readonly BindError[];
+  #running: Running[] = [];
   #emit: EventSink;
+  #ctx: DispatchContext;
   #abort = new AbortController();
   #connections = new ConnectionTable();
-  #loops: Promise<void>[];
+  #sweeper: ReturnType<typeof setInterval> | undefined;
   #force = new AbortController();
   #closing: Promise<CloseResult> | null = null;
 
@@ -159,26 +231,40 @@ class Server implements RunningServer {
     failures: readonly BindError[],
     emit: EventSink,
     parts: Pick<DispatchContext, "now" | "services">,
+    maxConnections: number,
   ) {
-    this.#bound = bound;
     this.failures = failures;
     this.#emit = emit;
-    this.sockets = bound.map((b) => ({
-      transport: b.transport,
-      local: b.local,
-      service: b.listener.service,
-      spec: b.listener.spec,
-    }));
     let lastId = 0;
-    const ctx: DispatchContext = {
+    this.#ctx = {
       ...parts,
       emit,
       signal: this.#abort.signal,
       connections: this.#connections,
       nextId: () => ++lastId,
+      admission: new Admission(maxConnections),
+      udpGuard: new UdpGuard([]),
     };
+    this.#run(bound);
+  }
+
+  get sockets(): readonly ServingSocket[] {
+    return this.#running.map(({ bound: b }) => ({
+      transport: b.transport,
+      local: b.local,
+      service: b.listener.service,
+      spec: b.listener.spec,
+    }));
+  }
+
+  get openConnections(): number {
+    return this.#connections.size;
+  }
+
+  /** Starts serving newly bound sockets. */
+  #run(bound: readonly BoundSocket[]): void {
     for (const b of bound) {
-      emit({
+      this.#emit({
         type: "listening",
         time: Date.now(),
         transport: b.transport,
@@ -186,14 +272,96 @@ class Server implements RunningServer {
         service: b.listener.service,
         local: b.local,
       });
+      const loop = b.transport === "tcp" ? acceptLoop(b, this.#ctx) : receiveLoop(b, this.#ctx);
+      this.#running.push({ bound: b, loop });
     }
-    this.#loops = bound.map((b) =>
-      b.transport === "tcp" ? acceptLoop(b, ctx) : receiveLoop(b, ctx)
+    this.#ownSocketsChanged();
+  }
+
+  /** Tells the UDP guard which socket names are muxd's own, and times the idle sweep. */
+  #ownSocketsChanged(): void {
+    this.#ctx.udpGuard.setOwn(
+      this.#running.filter((r) => r.bound.transport === "udp").map((r) => r.bound.local),
+    );
+    clearInterval(this.#sweeper);
+    const idle = this.#running
+      .filter((r) => r.bound.transport === "tcp")
+      .map((r) => r.bound.listener.limits.idleMs);
+    if (idle.length === 0) return;
+    // A quarter of the shortest idle time, so a connection closes at most 25 % late.
+    const every = Math.min(5000, Math.max(50, Math.min(...idle) / 4));
+    this.#sweeper = setInterval(() => this.#connections.sweep(), every);
+  }
+
+  /** Closes sockets and waits for their loops to end. */
+  async #stop(running: readonly Running[]): Promise<void> {
+    for (const r of running) r.bound.socket.close();
+    await Promise.all(running.map((r) => r.loop));
+    for (const { bound: b } of running) {
+      this.#emit({
+        type: "listener-closed",
+        time: Date.now(),
+        transport: b.transport,
+        listener: b.listener.spec,
+        service: b.listener.service,
+        local: b.local,
+      });
+    }
+  }
+
+  async reconfigure(plan: Plan, options: ReconfigureOptions = {}): Promise<ReconfigureResult> {
+    if (this.#closing) throw new Error("the server is closing");
+    // Match each planned listener to a running one with the same spec.
+    const unmatched = [...this.#running];
+    const added: PlannedListener[] = [];
+    for (const l of plan.listeners) {
+      const i = unmatched.findIndex((r) => r.bound.listener.spec === l.spec);
+      if (i === -1) added.push(l);
+      else unmatched.splice(i, 1);
+    }
+    const removed = unmatched;
+    const nameOf = (l: PlannedListener) => `${l.transport} ${l.hostname} ${l.port}`;
+    const freed = new Set(removed.map((r) => nameOf(r.bound.listener)));
+    // New socket names bind first, while everything old still serves; those
+    // that take over a removed one's socket name bind after it is closed.
+    const first = added.filter((l) => l.port === 0 || !freed.has(nameOf(l)));
+    const later = added.filter((l) => !first.includes(l));
+    const { bound, failures } = bindAll(first);
+    if (failures.length > 0) {
+      for (const b of bound) b.socket.close();
+      throw new StartError(await this.#explain(failures, options));
+    }
+    await this.#stop(removed);
+    this.#running = this.#running.filter((r) => !removed.includes(r));
+    const second = bindAll(later);
+    this.#run([...bound, ...second.bound]);
+    if (second.failures.length > 0) {
+      const explained = await this.#explain(second.failures, options);
+      this.failures = [...this.failures, ...explained];
+      for (const f of explained) this.#emitBindFailed(f);
+    }
+    return {
+      added: bound.length + second.bound.length,
+      removed: removed.length,
+      kept: this.#running.length - bound.length - second.bound.length,
+      failures: second.failures.length,
+    };
+  }
+
+  async #explain(
+    failures: readonly BindError[],
+    options: ReconfigureOptions,
+  ): Promise<BindError[]> {
+    const facts = options.facts ?? await readHostFacts();
+    const earlier = this.#running.map((r) => r.bound.listener);
+    const holders = options.holders ?? describeHoldersOf;
+    return await Promise.all(
+      failures.map((f) => explainBindFailure(f, { earlier, facts, holders })),
     );
   }
 
-  get openConnections(): number {
-    return this.#connections.size;
+  #emitBindFailed(failure: BindError): void {
+    emitBindFailed(this.#emit, failure);
   }
 
   close(options: CloseOptions = {}): Promise<CloseResult> {
@@ -207,22 +375,12 @@ class Server implements RunningServer {
 
   async #shutdown(graceMs: number): Promise<CloseResult> {
     this.#abort.abort();
-    for (const b of this.#bound) b.socket.close();
-    await Promise.all(this.#loops);
-    for (const b of this.#bound) {
-      this.#emit({
-        type: "listener-closed",
-        time: Date.now(),
-        transport: b.transport,
-        listener: b.listener.spec,
-        service: b.listener.service,
-        local: b.local,
-      });
-    }
+    await this.#stop(this.#running);
     await this.#connections.drain(graceMs, this.#force.signal);
     const forced = this.#connections.size;
     this.#connections.closeAll();
     await this.#connections.drain(1000);
+    clearInterval(this.#sweeper);
     return { forced };
   }
 }

@@ -139,15 +139,36 @@ export const chargen: Service = {
   rfc: 864,
   summary: "Streams 72-character lines of rotating ASCII until the client closes " +
     "(UDP: 6 lines, 444 bytes).",
-  options: [],
+  options: [
+    {
+      key: "max-bytes",
+      description: "TCP: stop the stream after this many bytes.",
+      default: `${100 * 1024 * 1024}`,
+      validate: (v) =>
+        /^\d+$/.test(v) && Number(v) >= 1 ? null : `must be a whole number of bytes, not "${v}"`,
+    },
+    {
+      key: "max-seconds",
+      description: "TCP: stop the stream after this many seconds.",
+      default: "60",
+      validate: (v) =>
+        /^\d+(\.\d+)?$/.test(v) && Number(v) > 0 ? null : `must be a number of seconds, not "${v}"`,
+    },
+  ],
   async tcp(stream, ctx) {
     const block = chargenLines(0, CHARGEN_RING_SIZE * CYCLES_PER_WRITE);
+    const maxBytes = Number(ctx.options["max-bytes"] ?? Infinity);
+    const deadline = performance.now() + Number(ctx.options["max-seconds"] ?? Infinity) * 1000;
     const reading = discardInput(stream);
     try {
-      while (!ctx.signal.aborted) {
-        await writeAll(stream, block);
+      // The caps end the stream even for a client that never closes.
+      for (let sent = 0; sent < maxBytes && performance.now() < deadline;) {
+        if (ctx.signal.aborted) break;
+        const chunk = maxBytes - sent < block.length ? block.subarray(0, maxBytes - sent) : block;
+        await writeAll(stream, chunk);
+        sent += chunk.length;
       }
-      // Shutting down: the dispatcher closes the stream, which ends `reading`.
+      // A cap or the shutdown: the dispatcher closes the stream, which ends `reading`.
       return;
     } catch (error) {
       // A write cut short by the shutdown's close is part of stopping.

@@ -192,8 +192,15 @@ const WILDCARD: readonly Prefix[] = [
   { bytes: new Uint8Array(16), bits: 128 },
 ];
 
-/** Tells whether the first `bits` bits of `bytes` equal those of `network`. */
-function hasPrefix(bytes: Uint8Array, network: Uint8Array, bits: number): boolean {
+/**
+ * Tells whether the first `bits` bits of `bytes` equal those of `network`.
+ *
+ * @param bytes An address's bytes.
+ * @param network A network's bytes, of the same length.
+ * @param bits How many leading bits count.
+ * @returns `true` when `bytes` lies in the network.
+ */
+export function hasPrefix(bytes: Uint8Array, network: Uint8Array, bits: number): boolean {
   if (bytes.length !== network.length) return false;
   const whole = bits >> 3;
   for (let i = 0; i < whole; i++) {

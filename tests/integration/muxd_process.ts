@@ -1,11 +1,12 @@
 /**
  * Runs `main.ts` as a real subprocess, the way a user runs muxd, and waits
- * for its ready record.
+ * for its ready record. A {@linkcode MuxdLauncher} runs another build of
+ * muxd (the bundle, the compiled executable) the same way.
  */
 
 import type { ReadyRecord } from "../../lib/cli/report.ts";
 
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /** How long muxd may take to print its ready record before the test gives up. */
 const READY_TIMEOUT_MS = 15_000;
@@ -19,6 +20,22 @@ export const SERVE_PERMISSIONS = [
   "--allow-sys=networkInterfaces,uid",
   "--allow-run=sysctl,ss",
 ];
+
+/** How to start muxd: the program and the arguments that come before muxd's own. */
+export interface MuxdLauncher {
+  /** The program to run, such as `"deno"` or the path of a compiled muxd. */
+  readonly program: string;
+  /** Its arguments before muxd's own, such as `["run", ...SERVE_PERMISSIONS, MAIN]`. */
+  readonly args: readonly string[];
+  /** The working directory. @default the test process's */
+  readonly cwd?: string;
+}
+
+/** `deno run main.ts` with the serve task's permissions: muxd from source, as `deno task serve` runs it. */
+export const SOURCE_LAUNCHER: MuxdLauncher = {
+  program: "deno",
+  args: ["run", ...SERVE_PERMISSIONS, MAIN],
+};
 
 /** A muxd process that printed its ready record. */
 export interface MuxdProcess extends AsyncDisposable {
@@ -68,9 +85,10 @@ export class MuxdNotReadyError extends Error {
   }
 }
 
-function command(args: readonly string[]): Deno.Command {
-  return new Deno.Command("deno", {
-    args: ["run", ...SERVE_PERMISSIONS, MAIN, ...args],
+function command(args: readonly string[], launcher: MuxdLauncher): Deno.Command {
+  return new Deno.Command(launcher.program, {
+    args: [...launcher.args, ...args],
+    cwd: launcher.cwd,
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
@@ -82,10 +100,14 @@ function command(args: readonly string[]): Deno.Command {
  * Runs muxd to completion (for commands that exit by themselves).
  *
  * @param args Arguments after `main.ts`.
+ * @param launcher How to start muxd. @default SOURCE_LAUNCHER
  * @returns Exit code, stdout and stderr.
  */
-export async function runMuxd(args: readonly string[]): Promise<Finished> {
-  const out = await command(args).output();
+export async function runMuxd(
+  args: readonly string[],
+  launcher: MuxdLauncher = SOURCE_LAUNCHER,
+): Promise<Finished> {
+  const out = await command(args, launcher).output();
   const decoder = new TextDecoder();
   return {
     code: out.code,
@@ -99,13 +121,17 @@ export async function runMuxd(args: readonly string[]): Promise<Finished> {
  * Starts `muxd ARGS...` and waits until it prints its ready record.
  *
  * @param args Arguments after `main.ts`, such as `["serve", "-l", "tcp://127.0.0.1:0=echo"]`.
+ * @param launcher How to start muxd. @default SOURCE_LAUNCHER
  * @returns The running process; dispose of it (or `stop()` it) when done.
  * @throws {MuxdNotReadyError} When muxd exits before it is ready, with its output.
  * @throws {Error} When the first line on stdout is not a ready record, or
  *   none comes within 15 s (muxd is killed first).
  */
-export async function startMuxd(args: readonly string[]): Promise<MuxdProcess> {
-  const child = command(args).spawn();
+export async function startMuxd(
+  args: readonly string[],
+  launcher: MuxdLauncher = SOURCE_LAUNCHER,
+): Promise<MuxdProcess> {
+  const child = command(args, launcher).spawn();
   let hasExited = false;
   const status = child.status.then((s) => {
     hasExited = true;
@@ -231,13 +257,17 @@ export async function startMuxd(args: readonly string[]): Promise<MuxdProcess> {
  * serves after all: it stops muxd and throws.
  *
  * @param args Arguments after `main.ts`.
+ * @param launcher How to start muxd. @default SOURCE_LAUNCHER
  * @returns Exit code, stdout and stderr.
  * @throws {Error} When muxd printed a ready record.
  */
-export async function runMuxdExpectingFailure(args: readonly string[]): Promise<Finished> {
+export async function runMuxdExpectingFailure(
+  args: readonly string[],
+  launcher: MuxdLauncher = SOURCE_LAUNCHER,
+): Promise<Finished> {
   let muxd: MuxdProcess;
   try {
-    muxd = await startMuxd(args);
+    muxd = await startMuxd(args, launcher);
   } catch (error) {
     if (error instanceof MuxdNotReadyError) return error.finished;
     throw error;

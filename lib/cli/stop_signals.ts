@@ -1,0 +1,61 @@
+/**
+ * The signals that stop muxd: the first starts a graceful shutdown, a second
+ * one cuts it short.
+ *
+ * @module
+ */
+
+/** The signals that ask muxd to stop on this OS. */
+export function stopSignals(): readonly Deno.Signal[] {
+  // Windows delivers only SIGINT (Ctrl-C) and SIGBREAK (Ctrl-Break).
+  return Deno.build.os === "windows" ? ["SIGINT", "SIGBREAK"] : ["SIGINT", "SIGTERM"];
+}
+
+/**
+ * Listens for the stop signals from the moment it is created, so that a
+ * signal sent right after the ready record is never missed.
+ *
+ * @example
+ * ```ts
+ * import { StopListener } from "./stop_signals.ts";
+ * using stop = new StopListener();
+ * stop.onRepeat(() => console.log("stopping now"));
+ * // const signal = await stop.first;
+ * ```
+ */
+export class StopListener implements Disposable {
+  /** Resolves with the first stop signal. */
+  readonly first: Promise<Deno.Signal>;
+  #handlers = new Map<Deno.Signal, () => void>();
+  #count = 0;
+  #onRepeat: () => void = () => {};
+
+  /** Starts listening. */
+  constructor() {
+    let resolve: (signal: Deno.Signal) => void = () => {};
+    this.first = new Promise((r) => resolve = r);
+    for (const signal of stopSignals()) {
+      const handler = () => {
+        if (++this.#count === 1) resolve(signal);
+        else this.#onRepeat();
+      };
+      this.#handlers.set(signal, handler);
+      Deno.addSignalListener(signal, handler);
+    }
+  }
+
+  /**
+   * Sets what a second (or later) signal does.
+   *
+   * @param fn Called on every stop signal after the first.
+   */
+  onRepeat(fn: () => void): void {
+    this.#onRepeat = fn;
+  }
+
+  /** Stops listening. */
+  [Symbol.dispose](): void {
+    for (const [signal, handler] of this.#handlers) Deno.removeSignalListener(signal, handler);
+    this.#handlers.clear();
+  }
+}

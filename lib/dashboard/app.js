@@ -1,0 +1,287 @@
+// The muxd dashboard in the browser: draws the socket table from a snapshot,
+// keeps it up to date from Server-Sent Events (/api/events), lists arrivals,
+// and reconnects by itself when muxd restarts. No framework, no build step.
+
+const FEED_LIMIT = 100;
+const HIGHLIGHT_MS = 1200;
+const RECONNECT_MS = 2000;
+
+const tbody = document.querySelector("#sockets tbody");
+const summary = document.getElementById("summary");
+const feed = document.getElementById("feed");
+const feedEmpty = document.getElementById("feed-empty");
+const failures = document.getElementById("failures");
+const noFailures = document.getElementById("no-failures");
+const status = document.getElementById("status");
+const pause = document.getElementById("pause");
+
+/** Rows by key (`udp 127.0.0.2:1060`): the data and its table row. */
+const rows = new Map();
+const highlightTimers = new Map();
+let paused = false;
+let missedWhilePaused = 0;
+let since = null;
+let dropped = 0;
+let connectedOnce = false;
+
+// Socket names and sizes, as muxd's log writes them.
+
+function socketName(name) {
+  if (!name) return "";
+  const address = name.address.includes(":") ? `[${name.address}]` : name.address;
+  return `${address}:${name.port}`;
+}
+
+function keyOf(event) {
+  return `${event.transport} ${socketName(event.local)}`;
+}
+
+function bytes(n) {
+  if (n < 1024) return `${n} B`;
+  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
+  return `${(n / 1024 / 1024).toFixed(1)} MiB`;
+}
+
+function clock(time) {
+  const d = new Date(time);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()]
+    .map((n) => String(n).padStart(2, "0"))
+    .join(":");
+}
+
+function element(tag, props = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [key, value] of Object.entries(props)) {
+    if (key === "class") node.className = value;
+    else node.setAttribute(key, value);
+  }
+  node.append(...children);
+  return node;
+}
+
+// The socket table.
+
+const COLUMNS = [
+  { text: (r) => r.transport },
+  { text: (r) => r.local.address },
+  { text: (r) => String(r.local.port), num: true },
+  { text: (r) => r.service },
+  { text: (r) => r.state, cls: (r) => `state-${r.state}` },
+  { text: (r) => (r.transport === "tcp" ? String(r.open) : "–"), num: true },
+  { text: (r) => r.total.toLocaleString(), num: true },
+  { text: (r) => bytes(r.bytesIn), num: true },
+  { text: (r) => bytes(r.bytesOut), num: true },
+  { text: (r) => socketName(r.lastRemote) || "–" },
+];
+
+function fillRow(tr, row) {
+  tr.dataset.key = row.key;
+  tr.dataset.state = row.state;
+  tr.title = row.reason ? `${row.listener}: ${row.reason}` : row.listener;
+  COLUMNS.forEach((column, i) => {
+    const cell = tr.cells[i];
+    const text = column.text(row);
+    if (cell.textContent !== text) cell.textContent = text;
+    cell.className = [column.num ? "num" : "", column.cls ? column.cls(row) : ""].join(" ").trim();
+  });
+}
+
+function newRow() {
+  const tr = document.createElement("tr");
+  for (let i = 0; i < COLUMNS.length; i++) tr.append(document.createElement("td"));
+  return tr;
+}
+
+function updateRow(row) {
+  let entry = rows.get(row.key);
+  if (!entry) {
+    entry = { row, tr: newRow() };
+    rows.set(row.key, entry);
+    const firstFailed = row.state === "failed"
+      ? null
+      : tbody.querySelector('tr[data-state="failed"]');
+    tbody.insertBefore(entry.tr, firstFailed);
+  }
+  entry.row = row;
+  fillRow(entry.tr, row);
+  updateSummary();
+}
+
+function updateSummary() {
+  const all = [...rows.values()].map((e) => e.row);
+  if (all.length === 0) {
+    summary.textContent = "No sockets yet.";
+    return;
+  }
+  const count = (state) => all.filter((r) => r.state === state).length;
+  const sum = (transport) =>
+    all.filter((r) => r.transport === transport).reduce((a, r) => a + r.total, 0);
+  const states = ["listening", "closed", "failed"]
+    .map((s) => [count(s), s])
+    .filter(([n]) => n > 0)
+    .map(([n, s]) => `${n} ${s}`);
+  summary.textContent =
+    `${all.length} socket${all.length === 1 ? "" : "s"}: ${states.join(", ")}. ` +
+    `${sum("tcp")} TCP connection${sum("tcp") === 1 ? "" : "s"}, ` +
+    `${sum("udp")} UDP datagram${sum("udp") === 1 ? "" : "s"} so far.`;
+}
+
+function highlight(key) {
+  const entry = rows.get(key);
+  if (!entry) return;
+  clearTimeout(highlightTimers.get(key));
+  entry.tr.classList.add("hit");
+  highlightTimers.set(
+    key,
+    setTimeout(() => {
+      entry.tr.classList.remove("hit");
+      highlightTimers.delete(key);
+    }, HIGHLIGHT_MS),
+  );
+}
+
+// Bind failures, with muxd's explanation.
+
+function showFailures(list) {
+  failures.replaceChildren(
+    ...list.map((f) =>
+      element(
+        "li",
+        {},
+        element("code", {}, f.listener),
+        ": ",
+        element("span", { class: "reason" }, f.reason),
+      )
+    ),
+  );
+  noFailures.hidden = list.length > 0;
+}
+
+// The feed: arrivals and problems, newest first. Event types this page does
+// not know are shown too, generically.
+
+function describe(event) {
+  const t = event.transport;
+  const local = socketName(event.local);
+  const remote = socketName(event.remote);
+  switch (event.type) {
+    case "connection-opened":
+      return { cls: "arrival", line: `${t} ${local} <- ${remote} -> ${event.service}` };
+    case "datagram":
+      return {
+        cls: "arrival",
+        line: `${t} ${local} <- ${remote} -> ${event.service}`,
+        extra: bytes(event.bytesIn),
+      };
+    case "bind-failed":
+      return {
+        cls: "problem",
+        line: `cannot bind ${t} ${local} (${event.listener}): ${event.reason}`,
+      };
+    case "error":
+      return {
+        cls: "problem",
+        line: `${t} ${local}${remote ? ` <- ${remote}` : ""} -> ${event.service} failed: ` +
+          `${event.name}: ${event.message}`,
+      };
+    case "listening":
+    case "listener-closed":
+    case "connection-closed":
+    case "reply":
+      return null; // the table shows these
+    default: {
+      const ends = remote ? `${local} <-> ${remote}` : local;
+      const why = event.reason ?? event.message ?? "";
+      return {
+        cls: "notice",
+        line: `${event.type}: ${t ?? ""} ${ends}${event.service ? ` (${event.service})` : ""}` +
+          (why ? `: ${why}` : ""),
+      };
+    }
+  }
+}
+
+function addToFeed(item, time) {
+  if (paused) {
+    missedWhilePaused++;
+    pause.textContent = `Resume (${missedWhilePaused} new)`;
+    return;
+  }
+  const li = element(
+    "li",
+    { class: item.cls },
+    element("time", { datetime: new Date(time).toISOString() }, clock(time)),
+    element("code", { class: "line" }, item.line),
+  );
+  if (item.extra) li.append(element("span", { class: "extra" }, item.extra));
+  feed.prepend(li);
+  feedEmpty.hidden = true;
+  while (feed.children.length > FEED_LIMIT) feed.lastElementChild.remove();
+}
+
+function note(text) {
+  addToFeed({ cls: "note", line: text }, Date.now());
+}
+
+pause.addEventListener("click", () => {
+  paused = !paused;
+  pause.setAttribute("aria-pressed", String(paused));
+  if (!paused && missedWhilePaused > 0) {
+    const n = missedWhilePaused;
+    missedWhilePaused = 0;
+    note(`${n} event${n === 1 ? "" : "s"} not listed while paused; the table counted them`);
+  }
+  pause.textContent = paused ? "Resume" : "Pause";
+});
+
+// The event stream.
+
+function setStatus(state, text) {
+  status.dataset.state = state;
+  status.textContent = text;
+  document.body.classList.toggle("offline", state !== "live");
+}
+
+function onSnapshot(snapshot) {
+  const restarted = since !== null && snapshot.stats.since !== since;
+  since = snapshot.stats.since;
+  rows.clear();
+  tbody.replaceChildren();
+  for (const row of snapshot.sockets) updateRow(row);
+  updateSummary();
+  showFailures(snapshot.failures);
+  if (snapshot.dropped > dropped) {
+    note(`skipped ${snapshot.dropped - dropped} events: this page fell behind; the table is exact`);
+  }
+  dropped = snapshot.dropped;
+  if (restarted) note("muxd restarted: the counters start again");
+}
+
+function connect() {
+  const source = new EventSource("/api/events");
+  source.addEventListener("open", () => {
+    if (connectedOnce) note("reconnected to muxd");
+    connectedOnce = true;
+    dropped = 0;
+    setStatus("live", "Live");
+  });
+  source.addEventListener("snapshot", (m) => onSnapshot(JSON.parse(m.data)));
+  source.addEventListener("socket", (m) => updateRow(JSON.parse(m.data)));
+  source.addEventListener("message", (m) => {
+    const event = JSON.parse(m.data);
+    const item = describe(event);
+    if (item) addToFeed(item, event.time);
+    if (event.type === "connection-opened" || event.type === "datagram") highlight(keyOf(event));
+  });
+  source.addEventListener("error", () => {
+    setStatus("offline", "muxd is not answering; reconnecting…");
+    // The browser retries by itself while the stream is CONNECTING; once it
+    // gives up (CLOSED), start a new stream.
+    if (source.readyState === EventSource.CLOSED) {
+      source.close();
+      setTimeout(connect, RECONNECT_MS);
+    }
+  });
+}
+
+connect();

@@ -1,0 +1,43 @@
+/**
+ * The live dashboard: a page that shows every socket name muxd serves and
+ * each arrival as it happens, fed by the one event stream through
+ * Server-Sent Events, with a read-only JSON API. One self-contained page (no
+ * CDN, no framework), served with `Deno.serve`.
+ *
+ * ```ts
+ * import { EventHub } from "../events/mod.ts";
+ * import { serveDashboard } from "./mod.ts";
+ *
+ * const hub = new EventHub();
+ * await using dashboard = serveDashboard(hub, { hostname: "127.0.0.1", port: 0 });
+ * // subscribe before start(plan, { sink: hub.emit }), then open dashboard.url
+ * ```
+ *
+ * @module
+ */
+
+export {
+  type DashboardAddress,
+  type DashboardPlan,
+  dashboardUrl,
+  DEMO_DASHBOARD,
+  parseDashboardAddress,
+  planDashboard,
+} from "./address.ts";
+export {
+  type BindFailure,
+  DashboardStats,
+  socketKey,
+  type SocketRow,
+  type SocketState,
+  type StatsSummary,
+} from "./stats.ts";
+export { EventStreams, type EventStreamsOptions, type Snapshot } from "./event_streams.ts";
+export {
+  type Dashboard,
+  DashboardBindError,
+  type DashboardOptions,
+  serveDashboard,
+  type Subscribable,
+} from "./server.ts";
+export { openDashboard, type OpenedDashboard } from "./open.ts";

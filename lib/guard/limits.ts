@@ -1,0 +1,138 @@
+/**
+ * The limits and access rules of one listener, set with spec options such as
+ * `tcp://127.0.0.1:7007=echo?max-conns=100&idle=30&deny=192.0.2.0/24`.
+ *
+ * @module
+ */
+
+import type { ServiceOption } from "../services/service.ts";
+import { type Cidr, parseCidr } from "./cidr.ts";
+
+/** The limits of one listener, parsed. */
+export interface ListenerLimits {
+  /** Peers allowed; empty means every peer. */
+  readonly allow: readonly Cidr[];
+  /** Peers denied; checked after `allow`. */
+  readonly deny: readonly Cidr[];
+  /** TCP: open connections at most on this listener. */
+  readonly maxConns: number;
+  /** TCP: open connections at most from one source address on this listener. */
+  readonly maxConnsPerSource: number;
+  /** TCP: new connections a second from one source address (bursts of twice that). */
+  readonly connRate: number;
+  /** TCP: a connection with no bytes either way for this long is closed, in ms. */
+  readonly idleMs: number;
+  /** UDP: replies a second to one source address outside loopback (bursts of twice that). */
+  readonly replyRate: number;
+  /** UDP: a reply to a source outside loopback is at most this many times the request. */
+  readonly amplification: number;
+}
+
+/** The defaults, for a listener whose spec sets nothing. */
+export const DEFAULT_LIMITS: ListenerLimits = {
+  allow: [],
+  deny: [],
+  maxConns: 1024,
+  maxConnsPerSource: 256,
+  connRate: 200,
+  idleMs: 300_000,
+  replyRate: 50,
+  amplification: 1,
+};
+
+const count = (min: number, max: number) => (v: string) =>
+  /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max
+    ? null
+    : `must be a whole number from ${min} to ${max}, not "${v}"`;
+
+const decimal = (min: number, max: number) => (v: string) =>
+  /^\d+(\.\d+)?$/.test(v) && Number(v) >= min && Number(v) <= max
+    ? null
+    : `must be a number from ${min} to ${max}, not "${v}"`;
+
+const cidrList = (v: string) => {
+  for (const part of v.split(",")) {
+    try {
+      parseCidr(part);
+    } catch (error) {
+      if (error instanceof SyntaxError) return error.message;
+      throw error;
+    }
+  }
+  return null;
+};
+
+/** The spec options that set limits, with their defaults and checks. */
+export const LIMIT_OPTIONS: readonly ServiceOption[] = [
+  {
+    key: "allow",
+    description: "Comma-separated CIDR ranges of peers to serve; others get nothing.",
+    default: "",
+    validate: (v) => v === "" ? null : cidrList(v),
+  },
+  {
+    key: "deny",
+    description: "Comma-separated CIDR ranges of peers to refuse.",
+    default: "",
+    validate: (v) => v === "" ? null : cidrList(v),
+  },
+  {
+    key: "max-conns",
+    description: "TCP: open connections at most on this listener.",
+    default: `${DEFAULT_LIMITS.maxConns}`,
+    validate: count(1, 1_000_000),
+  },
+  {
+    key: "max-conns-per-source",
+    description: "TCP: open connections at most from one source address.",
+    default: `${DEFAULT_LIMITS.maxConnsPerSource}`,
+    validate: count(1, 1_000_000),
+  },
+  {
+    key: "conn-rate",
+    description: "TCP: new connections a second from one source address, bursts of twice that.",
+    default: `${DEFAULT_LIMITS.connRate}`,
+    validate: count(1, 1_000_000),
+  },
+  {
+    key: "idle",
+    description: "TCP: seconds without a byte either way before a connection is closed.",
+    default: `${DEFAULT_LIMITS.idleMs / 1000}`,
+    validate: decimal(0.1, 86_400),
+  },
+  {
+    key: "reply-rate",
+    description: "UDP: replies a second to one source outside loopback, bursts of twice that.",
+    default: `${DEFAULT_LIMITS.replyRate}`,
+    validate: count(1, 1_000_000),
+  },
+  {
+    key: "amplification",
+    description:
+      "UDP: a reply to a source outside loopback is at most this many times the request.",
+    default: `${DEFAULT_LIMITS.amplification}`,
+    validate: decimal(0, 1000),
+  },
+];
+
+/**
+ * The limits a spec's options set, with defaults for the rest.
+ *
+ * @param options The spec's options, already validated.
+ * @returns The limits.
+ */
+export function limitsFrom(options: Readonly<Record<string, string>>): ListenerLimits {
+  const list = (v: string | undefined) => v ? v.split(",").map(parseCidr) : [];
+  const num = (key: string, fallback: number) =>
+    options[key] === undefined ? fallback : Number(options[key]);
+  return {
+    allow: list(options.allow),
+    deny: list(options.deny),
+    maxConns: num("max-conns", DEFAULT_LIMITS.maxConns),
+    maxConnsPerSource: num("max-conns-per-source", DEFAULT_LIMITS.maxConnsPerSource),
+    connRate: num("conn-rate", DEFAULT_LIMITS.connRate),
+    idleMs: num("idle", DEFAULT_LIMITS.idleMs / 1000) * 1000,
+    replyRate: num("reply-rate", DEFAULT_LIMITS.replyRate),
+    amplification: num("amplification", DEFAULT_LIMITS.amplification),
+  };
+}

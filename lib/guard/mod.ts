@@ -1,0 +1,14 @@
+/**
+ * Safety: access lists, connection limits and the UDP guards against loops
+ * and amplification, each decided per connection or per datagram.
+ *
+ * @module
+ */
+
+export { type Cidr, cidrContains, parseCidr } from "./cidr.ts";
+export type { ServiceOption } from "../services/service.ts";
+export type { SocketName } from "../spec/types.ts";
+export { RateLimiter } from "./rate_limiter.ts";
+export { DEFAULT_LIMITS, LIMIT_OPTIONS, limitsFrom, type ListenerLimits } from "./limits.ts";
+export { Admission, isAllowed, REFUSAL_WORDS, type RefusalReason } from "./admission.ts";
+export { type ReplyDecision, SUPPRESS_WORDS, type SuppressReason, UdpGuard } from "./udp_guard.ts";

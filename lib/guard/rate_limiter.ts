@@ -1,0 +1,72 @@
+/**
+ * Token buckets per key (a source address), bounded in how many keys it
+ * remembers, so that a flood of spoofed sources cannot exhaust memory.
+ *
+ * @module
+ */
+
+/**
+ * A rate limit per key: each key may take `rate` tokens a second, with
+ * bursts up to `burst`. Limits are temporary by nature: a key that stops
+ * sending is full again after `burst / rate` seconds.
+ *
+ * @example
+ * ```ts
+ * import { RateLimiter } from "./rate_limiter.ts";
+ * const limiter = new RateLimiter({ rate: 1, burst: 2 });
+ * limiter.take("192.0.2.1", 0); // true
+ * limiter.take("192.0.2.1", 0); // true
+ * limiter.take("192.0.2.1", 0); // false: the burst is spent
+ * limiter.take("192.0.2.1", 1000); // true: one token came back in a second
+ * ```
+ */
+export class RateLimiter {
+  readonly #rate: number;
+  readonly #burst: number;
+  readonly #maxKeys: number;
+  #buckets = new Map<string, { tokens: number; at: number }>();
+
+  /**
+   * Creates an empty limiter.
+   *
+   * @param options `rate` tokens a second, `burst` at most, and how many keys
+   *   to remember (the least recently used are forgotten first, which only
+   *   ever makes the limit more lenient).
+   */
+  constructor(options: { rate: number; burst: number; maxKeys?: number }) {
+    this.#rate = options.rate;
+    this.#burst = options.burst;
+    this.#maxKeys = options.maxKeys ?? 10_000;
+  }
+
+  /**
+   * Takes one token for `key`, if there is one.
+   *
+   * @param key Such as a source address.
+   * @param now The time in milliseconds. @default performance.now()
+   * @returns `true` when allowed, `false` when the key is over its rate.
+   */
+  take(key: string, now: number = performance.now()): boolean {
+    let bucket = this.#buckets.get(key);
+    if (bucket === undefined) {
+      if (this.#buckets.size >= this.#maxKeys) {
+        this.#buckets.delete(this.#buckets.keys().next().value!);
+      }
+      bucket = { tokens: this.#burst, at: now };
+    } else {
+      this.#buckets.delete(key);
+      bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.at) * this.#rate / 1000);
+      bucket.at = now;
+    }
+    // Re-inserting keeps the map in least-recently-used order.
+    this.#buckets.set(key, bucket);
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
+    return true;
+  }
+
+  /** How many keys it remembers now. */
+  get size(): number {
+    return this.#buckets.size;
+  }
+}

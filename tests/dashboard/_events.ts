@@ -1,0 +1,102 @@
+/**
+ * Server events for dashboard tests, built from a socket name and a peer
+ * with the fields that do not matter filled in.
+ */
+
+import type { ServerEvent } from "../../lib/events/mod.ts";
+import type { ServiceName } from "../../lib/services/names.ts";
+import type { SocketName, Transport } from "../../lib/spec/types.ts";
+
+/** A listener: its transport, socket name and service. */
+export interface Socket {
+  readonly transport: Transport;
+  readonly local: SocketName;
+  readonly service: ServiceName;
+}
+
+/** `tcp 127.0.0.1:7007` running echo. */
+export const TCP_ECHO: Socket = {
+  transport: "tcp",
+  local: { address: "127.0.0.1", port: 7007 },
+  service: "echo",
+};
+
+/** `tcp 127.0.0.2:7007` running whoami: the same port on another address. */
+export const TCP_WHOAMI: Socket = {
+  transport: "tcp",
+  local: { address: "127.0.0.2", port: 7007 },
+  service: "whoami",
+};
+
+/** `udp 127.0.0.2:1060` running echo. */
+export const UDP_ECHO: Socket = {
+  transport: "udp",
+  local: { address: "127.0.0.2", port: 1060 },
+  service: "echo",
+};
+
+/** The peer every event comes from. */
+export const PEER: SocketName = { address: "127.0.0.1", port: 51234 };
+
+function base(s: Socket) {
+  const host = s.local.address.includes(":") ? `[${s.local.address}]` : s.local.address;
+  return {
+    time: 1000,
+    transport: s.transport,
+    listener: `${s.transport}://${host}:${s.local.port}=${s.service}`,
+    service: s.service,
+    local: s.local,
+  };
+}
+
+/** Event builders, one per event type. */
+export const ev = {
+  listening: (s: Socket): ServerEvent => ({ ...base(s), type: "listening" }),
+  bindFailed: (s: Socket, reason = "address already in use"): ServerEvent => ({
+    ...base(s),
+    type: "bind-failed",
+    code: "EADDRINUSE",
+    reason,
+  }),
+  closed: (s: Socket): ServerEvent => ({ ...base(s), type: "listener-closed" }),
+  opened: (s: Socket, id = 1, remote = PEER): ServerEvent => ({
+    ...base(s),
+    type: "connection-opened",
+    transport: "tcp",
+    id,
+    remote,
+  }),
+  connectionClosed: (s: Socket, bytesIn: number, bytesOut: number, id = 1): ServerEvent => ({
+    ...base(s),
+    type: "connection-closed",
+    transport: "tcp",
+    id,
+    remote: PEER,
+    bytesIn,
+    bytesOut,
+    durationMs: 3,
+    reason: "done",
+  }),
+  datagram: (s: Socket, bytesIn: number, remote = PEER): ServerEvent => ({
+    ...base(s),
+    type: "datagram",
+    transport: "udp",
+    remote,
+    bytesIn,
+  }),
+  reply: (s: Socket, bytesOut: number): ServerEvent => ({
+    ...base(s),
+    type: "reply",
+    transport: "udp",
+    remote: PEER,
+    bytesOut,
+  }),
+  error: (s: Socket): ServerEvent => ({
+    ...base(s),
+    type: "error",
+    remote: PEER,
+    id: 1,
+    name: "TypeError",
+    message: "boom",
+  }),
+};

@@ -1,0 +1,211 @@
+import assert from "node:assert/strict";
+import { DashboardStats, socketKey, type SocketRow } from "../../lib/dashboard/mod.ts";
+import type { ServerEvent } from "../../lib/events/mod.ts";
+import { ev, PEER, TCP_ECHO, TCP_WHOAMI, UDP_ECHO } from "./_events.ts";
+
+/** The fields of a row that the table compares. */
+type Counters = Pick<
+  SocketRow,
+  "key" | "service" | "state" | "open" | "total" | "bytesIn" | "bytesOut" | "errors"
+>;
+
+function counters(rows: readonly SocketRow[]): Counters[] {
+  return rows.map(({ key, service, state, open, total, bytesIn, bytesOut, errors }) => ({
+    key,
+    service,
+    state,
+    open,
+    total,
+    bytesIn,
+    bytesOut,
+    errors,
+  }));
+}
+
+const idle = { open: 0, total: 0, bytesIn: 0, bytesOut: 0, errors: 0 };
+
+const cases: { name: string; events: ServerEvent[]; rows: Counters[] }[] = [
+  {
+    name: "one row per listening socket, in the order they were bound",
+    events: [ev.listening(TCP_ECHO), ev.listening(TCP_WHOAMI), ev.listening(UDP_ECHO)],
+    rows: [
+      { key: "tcp 127.0.0.1:7007", service: "echo", state: "listening", ...idle },
+      { key: "tcp 127.0.0.2:7007", service: "whoami", state: "listening", ...idle },
+      { key: "udp 127.0.0.2:1060", service: "echo", state: "listening", ...idle },
+    ],
+  },
+  {
+    name: "a TCP connection counts as open until it closes, then adds its bytes",
+    events: [
+      ev.listening(TCP_ECHO),
+      ev.opened(TCP_ECHO, 1),
+      ev.opened(TCP_ECHO, 2),
+      ev.connectionClosed(TCP_ECHO, 5, 5, 1),
+    ],
+    rows: [{
+      key: "tcp 127.0.0.1:7007",
+      service: "echo",
+      state: "listening",
+      open: 1,
+      total: 2,
+      bytesIn: 5,
+      bytesOut: 5,
+      errors: 0,
+    }],
+  },
+  {
+    name: "arrivals on one port count on the row of the address they were sent to",
+    events: [
+      ev.listening(TCP_ECHO),
+      ev.listening(TCP_WHOAMI),
+      ev.opened(TCP_WHOAMI),
+      ev.connectionClosed(TCP_WHOAMI, 0, 120),
+    ],
+    rows: [
+      { key: "tcp 127.0.0.1:7007", service: "echo", state: "listening", ...idle },
+      {
+        key: "tcp 127.0.0.2:7007",
+        service: "whoami",
+        state: "listening",
+        open: 0,
+        total: 1,
+        bytesIn: 0,
+        bytesOut: 120,
+        errors: 0,
+      },
+    ],
+  },
+  {
+    name: "UDP datagrams count bytes in, replies count bytes out",
+    events: [
+      ev.listening(UDP_ECHO),
+      ev.datagram(UDP_ECHO, 6),
+      ev.reply(UDP_ECHO, 6),
+      ev.datagram(UDP_ECHO, 10),
+    ],
+    rows: [{
+      key: "udp 127.0.0.2:1060",
+      service: "echo",
+      state: "listening",
+      open: 0,
+      total: 2,
+      bytesIn: 16,
+      bytesOut: 6,
+      errors: 0,
+    }],
+  },
+  {
+    name: "a bind failure is a failed row, listed after the bound ones",
+    events: [ev.bindFailed(TCP_WHOAMI), ev.listening(TCP_ECHO)],
+    rows: [
+      { key: "tcp 127.0.0.1:7007", service: "echo", state: "listening", ...idle },
+      { key: "tcp 127.0.0.2:7007", service: "whoami", state: "failed", ...idle },
+    ],
+  },
+  {
+    name: "a name another spec did bind stays listening despite a failure for it",
+    events: [
+      ev.bindFailed({ ...TCP_ECHO, service: "whoami" }),
+      ev.listening(TCP_ECHO),
+      ev.bindFailed({ ...TCP_ECHO, service: "discard" }),
+    ],
+    rows: [{ key: "tcp 127.0.0.1:7007", service: "echo", state: "listening", ...idle }],
+  },
+  {
+    name: "errors are counted and a closed listener is closed",
+    events: [ev.listening(TCP_ECHO), ev.opened(TCP_ECHO), ev.error(TCP_ECHO), ev.closed(TCP_ECHO)],
+    rows: [{
+      key: "tcp 127.0.0.1:7007",
+      service: "echo",
+      state: "closed",
+      open: 1,
+      total: 1,
+      bytesIn: 0,
+      bytesOut: 0,
+      errors: 1,
+    }],
+  },
+  {
+    name: "events for a socket without a row change nothing",
+    events: [ev.datagram(UDP_ECHO, 6), ev.opened(TCP_ECHO), ev.closed(TCP_ECHO)],
+    rows: [],
+  },
+];
+
+for (const { name, events, rows } of cases) {
+  Deno.test(`DashboardStats.record() keeps per-socket counters: ${name}`, () => {
+    const stats = new DashboardStats();
+    for (const event of events) stats.record(event);
+    assert.deepEqual(counters(stats.sockets()), rows);
+  });
+}
+
+Deno.test("DashboardStats.record() returns the row it changed, or null", () => {
+  const stats = new DashboardStats();
+  assert.equal(stats.record(ev.listening(UDP_ECHO))?.state, "listening");
+  const row = stats.record(ev.datagram(UDP_ECHO, 6, { address: "127.0.0.1", port: 40000 }));
+  assert.deepEqual(
+    row && [row.key, row.total, row.lastRemote, row.lastArrival],
+    ["udp 127.0.0.2:1060", 1, { address: "127.0.0.1", port: 40000 }, 1000],
+  );
+  assert.equal(stats.record(ev.datagram(TCP_ECHO, 1)), null);
+});
+
+Deno.test("DashboardStats.failures() lists every bind failure with its reason", () => {
+  const stats = new DashboardStats();
+  stats.record(ev.listening(TCP_ECHO));
+  stats.record(ev.bindFailed({ ...TCP_ECHO, service: "whoami" }, "another socket holds it"));
+  const [failure, ...rest] = stats.failures();
+  assert.deepEqual(rest, []);
+  assert.deepEqual(
+    [failure.listener, failure.code, failure.reason],
+    ["tcp://127.0.0.1:7007=whoami", "EADDRINUSE", "another socket holds it"],
+  );
+  assert.equal(stats.sockets()[0].reason, null);
+});
+
+Deno.test("DashboardStats.summary() totals every socket and counts unknown event types", () => {
+  const stats = new DashboardStats(5);
+  for (
+    const event of [
+      ev.listening(TCP_ECHO),
+      ev.listening(UDP_ECHO),
+      ev.bindFailed(TCP_WHOAMI),
+      ev.opened(TCP_ECHO),
+      ev.datagram(UDP_ECHO, 6),
+      ev.reply(UDP_ECHO, 6),
+      // A type added later: counted, but it changes no row.
+      { ...ev.datagram(UDP_ECHO, 6), type: "reply-suppressed" } as unknown as ServerEvent,
+    ]
+  ) stats.record(event);
+  assert.deepEqual(stats.summary(), {
+    since: 5,
+    sockets: { listening: 2, closed: 0, failed: 1 },
+    open: 1,
+    connections: 1,
+    datagrams: 1,
+    bytesIn: 6,
+    bytesOut: 6,
+    events: {
+      "listening": 2,
+      "bind-failed": 1,
+      "connection-opened": 1,
+      "datagram": 1,
+      "reply": 1,
+      "reply-suppressed": 1,
+    },
+  });
+});
+
+Deno.test("DashboardStats instances share nothing", () => {
+  const a = new DashboardStats();
+  const b = new DashboardStats();
+  a.record(ev.listening(TCP_ECHO));
+  assert.equal(a.sockets().length, 1);
+  assert.equal(b.sockets().length, 0);
+});
+
+Deno.test("socketKey() names the transport and the socket name, IPv6 in brackets", () => {
+  assert.equal(socketKey("udp", { address: "::1", port: 1060 }), "udp [::1]:1060");
+  assert.equal(socketKey("tcp", PEER), "tcp 127.0.0.1:51234");
+});

@@ -1,0 +1,114 @@
+import assert from "node:assert/strict";
+import { describeHolders, type Holder, type HolderQuery } from "../../lib/holder/mod.ts";
+
+const QUERY: HolderQuery = { transport: "tcp", address: "127.0.0.1", port: 7007 };
+
+const LISTENING: Holder = {
+  transport: "tcp",
+  local: { address: "0.0.0.0", port: 7007 },
+  remote: null,
+  state: "LISTEN",
+  kind: "listening",
+  uid: 1000,
+  inode: 52133,
+  process: { pid: 1234, name: "python3", command: "python3 -m http.server 7007" },
+};
+
+const TIME_WAIT: Holder = {
+  transport: "tcp",
+  local: { address: "127.0.0.1", port: 7007 },
+  remote: { address: "127.0.0.1", port: 45678 },
+  state: "TIME_WAIT",
+  kind: "time-wait",
+  uid: 0,
+  inode: 0,
+  process: null,
+  processUnknownReason: "no process owns it; the kernel keeps it for about 60 s after close",
+};
+
+const CONNECTION: Holder = {
+  transport: "tcp",
+  local: { address: "::1", port: 7007 },
+  remote: { address: "::1", port: 8080 },
+  state: "ESTABLISHED",
+  kind: "connection",
+  uid: 1000,
+  inode: 61000,
+  process: { pid: 77, name: "curl", command: "curl http://[::1]:8080/" },
+};
+
+const UDP_BOUND: Holder = {
+  transport: "udp",
+  local: { address: "127.0.0.1", port: 7007 },
+  remote: null,
+  state: "UNCONNECTED",
+  kind: "bound",
+  uid: 0,
+  inode: 7001,
+  process: { pid: 42, name: "deno", command: "deno run main.ts serve" },
+};
+
+const UDP_CONNECTED: Holder = {
+  ...UDP_BOUND,
+  remote: { address: "127.0.0.53", port: 53 },
+  state: "CONNECTED",
+  kind: "connection",
+};
+
+const CASES: readonly [what: string, holders: readonly Holder[], text: string][] = [
+  [
+    "a listening socket and its process",
+    [LISTENING],
+    "held by a listening socket tcp 0.0.0.0:7007 of process 1234 (python3 -m http.server 7007)",
+  ],
+  [
+    "a TIME_WAIT connection and why no process owns it",
+    [TIME_WAIT],
+    "held by a connection tcp 127.0.0.1:7007 -> 127.0.0.1:45678 in TIME_WAIT " +
+    "(no process owns it; the kernel keeps it for about 60 s after close)",
+  ],
+  [
+    "an IPv6 connection in brackets, with its state",
+    [CONNECTION],
+    "held by a connection tcp [::1]:7007 -> [::1]:8080 in ESTABLISHED of process 77 " +
+    "(curl http://[::1]:8080/)",
+  ],
+  [
+    "bound and connected UDP sockets",
+    [UDP_BOUND, UDP_CONNECTED],
+    "held by a bound socket udp 127.0.0.1:7007 of process 42 (deno run main.ts serve); " +
+    "a connected socket udp 127.0.0.1:7007 -> 127.0.0.53:53 of process 42 (deno run main.ts serve)",
+  ],
+  [
+    "a socket shared by several processes",
+    [{ ...LISTENING, otherPids: [1235, 1236] }],
+    "held by a listening socket tcp 0.0.0.0:7007 of process 1234 (python3 -m http.server 7007) " +
+    "and 2 other processes",
+  ],
+  [
+    "up to three holders and how many more",
+    [LISTENING, CONNECTION, TIME_WAIT, TIME_WAIT, TIME_WAIT],
+    "held by a listening socket tcp 0.0.0.0:7007 of process 1234 (python3 -m http.server 7007); " +
+    "a connection tcp [::1]:7007 -> [::1]:8080 in ESTABLISHED of process 77 " +
+    "(curl http://[::1]:8080/); a connection tcp 127.0.0.1:7007 -> 127.0.0.1:45678 in " +
+    "TIME_WAIT (no process owns it; the kernel keeps it for about 60 s after close); and 2 more",
+  ],
+];
+
+for (const [what, holders, text] of CASES) {
+  Deno.test(`describeHolders() describes ${what}`, () => {
+    assert.equal(describeHolders({ supported: true, holders }, QUERY), text);
+  });
+}
+
+Deno.test("describeHolders() says when no socket was found", () => {
+  assert.equal(
+    describeHolders({ supported: true, holders: [] }, QUERY),
+    "no tcp socket on port 7007 was found in /proc/net (it may have closed since)",
+  );
+});
+
+Deno.test("describeHolders() gives the reason when the lookup is not supported", () => {
+  const reason = "holder lookup needs Linux's /proc; on macOS run: lsof -nP -iTCP:7007";
+  assert.equal(describeHolders({ supported: false, reason, holders: [] }, QUERY), reason);
+});

@@ -1,0 +1,166 @@
+/**
+ * findHolders() against this host's real /proc, with sockets these tests
+ * open themselves.
+ *
+ * Deno (since 1.43) lets a program read /proc only with --allow-all, whatever
+ * --allow-read says. Under `deno test --allow-net --allow-read` these tests
+ * are therefore ignored, and the last one checks the unsupported report
+ * instead; run with `-A` on Linux to exercise them.
+ */
+
+import assert from "node:assert/strict";
+import { findHolders, type Holder, type HolderQuery } from "../../lib/holder/mod.ts";
+
+/** Whether this process may read /proc/net/tcp (Linux, and Deno's --allow-all). */
+async function procReadable(): Promise<boolean> {
+  try {
+    await Deno.readTextFile("/proc/net/tcp");
+    return true;
+  } catch (error) {
+    if (
+      error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.NotFound ||
+      error instanceof Deno.errors.PermissionDenied
+    ) return false;
+    throw error;
+  }
+}
+
+const PROC = await procReadable();
+
+/** Finds the holders and checks that the lookup was supported. */
+async function holdersOf(query: HolderQuery): Promise<readonly Holder[]> {
+  const report = await findHolders(query);
+  assert.equal(report.supported, true, report.reason);
+  return report.holders;
+}
+
+/** Polls until `found` picks a holder, for states the kernel reaches on its own time. */
+async function waitForHolder(
+  query: HolderQuery,
+  found: (holder: Holder) => boolean,
+): Promise<Holder> {
+  const deadline = Date.now() + 3000;
+  while (true) {
+    const holder = (await holdersOf(query)).find(found);
+    if (holder !== undefined) return holder;
+    if (Date.now() > deadline) assert.fail(`no matching holder of ${JSON.stringify(query)}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+Deno.test({
+  name: "findHolders() finds a Deno.listen socket as listening, owned by this process",
+  ignore: !PROC,
+  async fn() {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const { port } = listener.addr;
+    const holders = await holdersOf({ transport: "tcp", address: "127.0.0.1", port });
+    assert.equal(holders.length, 1);
+    const [holder] = holders;
+    assert.equal(holder.kind, "listening");
+    assert.equal(holder.state, "LISTEN");
+    assert.deepEqual(holder.local, { address: "127.0.0.1", port });
+    assert.equal(holder.remote, null);
+    assert.notEqual(holder.inode, 0);
+    assert.equal(holder.process?.pid, Deno.pid);
+    assert.equal(holder.process?.name, "deno");
+    assert.match(holder.process?.command ?? "", /deno/);
+  },
+});
+
+Deno.test({
+  name: "findHolders() finds a Deno.listenDatagram socket as bound",
+  ignore: !PROC,
+  async fn() {
+    // DatagramConn has no [Symbol.dispose] in Deno 2.9: close it in finally.
+    const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    try {
+      const { port } = socket.addr as Deno.NetAddr;
+      const holders = await holdersOf({ transport: "udp", address: "127.0.0.1", port });
+      assert.deepEqual(
+        holders.map((h) => [h.kind, h.state, h.local, h.process?.pid]),
+        [["bound", "UNCONNECTED", { address: "127.0.0.1", port }, Deno.pid]],
+      );
+    } finally {
+      socket.close();
+    }
+  },
+});
+
+Deno.test({
+  name: "findHolders() finds a 0.0.0.0 listener when asked about 127.0.0.1",
+  ignore: !PROC,
+  async fn() {
+    using listener = Deno.listen({ hostname: "0.0.0.0", port: 0 });
+    const { port } = listener.addr;
+    const [holder] = await holdersOf({ transport: "tcp", address: "127.0.0.1", port });
+    assert.equal(holder.kind, "listening");
+    assert.deepEqual(holder.local, { address: "0.0.0.0", port });
+    assert.equal(holder.process?.pid, Deno.pid);
+  },
+});
+
+Deno.test({
+  name: "findHolders() finds a client's ephemeral port as a connection",
+  ignore: !PROC,
+  async fn() {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    using client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    using _server = await listener.accept();
+    const { port } = client.localAddr;
+    const holders = await holdersOf({ transport: "tcp", address: "127.0.0.1", port });
+    // Linux may give the same ephemeral port to other connections with other
+    // peers (other programs' tests, say): pick ours by its peer.
+    const ours = holders.filter((h) => h.remote?.port === listener.addr.port);
+    assert.deepEqual(
+      ours.map((h) => [h.kind, h.state, h.local, h.remote, h.process?.pid]),
+      [[
+        "connection",
+        "ESTABLISHED",
+        { address: "127.0.0.1", port },
+        { address: "127.0.0.1", port: listener.addr.port },
+        Deno.pid,
+      ]],
+    );
+  },
+});
+
+Deno.test({
+  name: "findHolders() finds a connection the server closed first in TIME_WAIT, with no process",
+  ignore: !PROC,
+  async fn() {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const query: HolderQuery = { transport: "tcp", address: "127.0.0.1", port: listener.addr.port };
+    const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+    const clientPort = client.localAddr.port;
+    const server = await listener.accept();
+    server.close(); // the side that closes first keeps TIME_WAIT: here, the listener's port
+    assert.equal(await client.read(new Uint8Array(1)), null);
+    client.close();
+    // The last ACK crosses loopback on the kernel's time, not ours: poll briefly.
+    const holder = await waitForHolder(query, (h) => h.remote?.port === clientPort);
+    assert.equal(holder.kind, "time-wait");
+    assert.equal(holder.state, "TIME_WAIT");
+    assert.equal(holder.inode, 0);
+    assert.equal(holder.process, null);
+    assert.match(holder.processUnknownReason ?? "", /no process owns it/);
+    const [first] = await holdersOf(query);
+    assert.equal(first.kind, "listening");
+  },
+});
+
+Deno.test({
+  name: "findHolders() reports unsupported, with a reason, when /proc cannot be read",
+  ignore: PROC,
+  async fn() {
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const report = await findHolders({
+      transport: "tcp",
+      address: "127.0.0.1",
+      port: listener.addr.port,
+    });
+    assert.equal(report.supported, false);
+    assert.deepEqual(report.holders, []);
+    assert.match(report.reason ?? "", Deno.build.os === "linux" ? /--allow-all/ : /lsof/);
+  },
+});

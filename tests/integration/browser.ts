@@ -1,0 +1,75 @@
+/**
+ * A real browser for end-to-end tests: Debian's `chromium`, headless, driven
+ * by `playwright-core`. Never a browser that Playwright downloads.
+ */
+
+import fs from "node:fs";
+import type { Browser } from "playwright-core";
+
+/** Where Debian's `chromium` package puts the browser. */
+export const CHROMIUM = "/usr/bin/chromium";
+
+/** Flags for a headless run in CI and containers (no sandbox, no GPU, no network chatter). */
+const CHROMIUM_ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+  "--no-first-run",
+];
+
+/**
+ * Tells whether the browser can be run.
+ *
+ * @returns `null` when it can, or why not.
+ */
+export function chromiumProblem(): string | null {
+  try {
+    const info = Deno.statSync(CHROMIUM);
+    return info.isFile ? null : `${CHROMIUM} is not a file`;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      return `${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Starts headless Chromium. Close it in `finally` (or with `await using`).
+ *
+ * @returns The browser.
+ */
+export async function launchChromium(): Promise<Browser & AsyncDisposable> {
+  allowPlaywrightsWslProbe();
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+  return Object.assign(browser, { [Symbol.asyncDispose]: () => browser.close() });
+}
+
+let probeAllowed = false;
+
+/**
+ * When it is loaded, playwright-core asks `fs.existsSync()` whether
+ * `/proc/sys/fs/binfmt_misc/WSLInterop` exists, to detect WSL. Deno lets a
+ * program read `/proc` only with `--allow-all` (not with `--allow-read`),
+ * and its `existsSync` throws `NotCapable` instead of returning `false`, so
+ * the import itself would fail. Answer `false` for that one case, as Node
+ * does for a path it cannot read; everything else goes through unchanged.
+ */
+function allowPlaywrightsWslProbe(): void {
+  if (probeAllowed) return;
+  probeAllowed = true;
+  const existsSync = fs.existsSync;
+  fs.existsSync = ((path: fs.PathLike) => {
+    try {
+      return existsSync(path);
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable && String(path).startsWith("/proc/")) {
+        return false;
+      }
+      throw error;
+    }
+  }) as typeof fs.existsSync;
+}

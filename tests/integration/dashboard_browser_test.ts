@@ -1,0 +1,288 @@
+/**
+ * The dashboard in a real browser: muxd runs as a user runs it, headless
+ * Chromium opens the page, real netcat sends the traffic (and one test
+ * feeds the page events of its own, in process). Set
+ * MUXD_UPDATE_SCREENSHOT=1 to also write the README's docs/dashboard.png.
+ */
+
+import assert from "node:assert/strict";
+import type { Page } from "playwright-core";
+import { serveDashboard } from "../../lib/dashboard/mod.ts";
+import { EventHub, type ServerEvent } from "../../lib/events/mod.ts";
+import { chromiumProblem, launchChromium } from "./browser.ts";
+import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "./muxd_process.ts";
+import { nc } from "./netcat.ts";
+import { freePort, ipv6LoopbackProblem } from "./ports.ts";
+
+const browserProblem = chromiumProblem();
+if (browserProblem !== null) {
+  console.log(`dashboard browser tests ignored: ${browserProblem}`);
+}
+
+const SCREENSHOT = new URL("../../docs/dashboard.png", import.meta.url).pathname;
+
+/** The cells of every row of the socket table, as the page shows them. */
+function tableRows(page: Page): Promise<string[][]> {
+  return page.$$eval(
+    "#sockets tbody tr",
+    (trs) => trs.map((tr) => [...tr.cells].map((td) => td.textContent ?? "")),
+  );
+}
+
+/** A row's cells by name, picked from the table's columns. */
+interface RowView {
+  readonly key: string;
+  readonly service: string;
+  readonly state: string;
+  readonly arrivals: string;
+}
+
+async function rowViews(page: Page): Promise<RowView[]> {
+  return (await tableRows(page)).map((cells) => {
+    const host = cells[1].includes(":") ? `[${cells[1]}]` : cells[1];
+    return {
+      key: `${cells[0]} ${host}:${cells[2]}`,
+      service: cells[3],
+      state: cells[4],
+      arrivals: cells[6],
+    };
+  });
+}
+
+/** Waits until the table shows `expected`, then asserts it (for a readable diff). */
+async function waitForTable(page: Page, expected: RowView[], timeoutMs = 3000): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  let seen = await rowViews(page);
+  while (JSON.stringify(seen) !== JSON.stringify(expected) && performance.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    seen = await rowViews(page);
+  }
+  assert.deepEqual(seen, expected);
+}
+
+/**
+ * Sends one arrival with netcat and checks that the row of the socket that
+ * received it lights up within a second.
+ */
+async function arriveAndLightUp(
+  page: Page,
+  key: string,
+  netcat: () => ReturnType<typeof nc>,
+): Promise<void> {
+  const lit = page.waitForSelector(`#sockets tbody tr[data-key="${key}"].hit`, {
+    state: "attached",
+    timeout: 1000,
+  });
+  const [sent] = await Promise.all([netcat(), lit]);
+  assert.equal(sent.code, 0, sent.stderr);
+}
+
+/**
+ * Starts muxd with listeners that share one port, plus one whose port is
+ * already taken; tries another shared port when that one was not free.
+ */
+async function startWithSharedPort(
+  args: (port: number) => string[],
+  expectedFailure: string,
+): Promise<{ muxd: MuxdProcess; port: number }> {
+  for (let attempt = 1;; attempt++) {
+    const port = freePort();
+    let muxd: MuxdProcess;
+    try {
+      muxd = await startMuxd(args(port));
+    } catch (error) {
+      if (!(error instanceof MuxdNotReadyError) || attempt >= 5) throw error;
+      continue;
+    }
+    const failed = muxd.ready.failed.map((f) => f.spec);
+    if (failed.length === 1 && failed[0] === expectedFailure) return { muxd, port };
+    await muxd.stop("SIGKILL");
+    if (attempt >= 5) assert.fail(`unexpected bind failures: ${failed.join(", ")}`);
+  }
+}
+
+Deno.test({
+  name: "muxd serve --dashboard lights up the row of the socket that each netcat arrival reached",
+  ignore: browserProblem !== null,
+  fn: async () => {
+    using busy = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const busySpec = `tcp://127.0.0.1:${busy.addr.port}=echo`;
+    const ipv6 = ipv6LoopbackProblem() === null;
+    const { muxd, port } = await startWithSharedPort((p) => [
+      "serve",
+      ...[
+        `tcp://127.0.0.1:${p}=echo`,
+        `tcp://127.0.0.2:${p}=whoami`,
+        ...(ipv6 ? [`tcp://[::1]:${p}=whoami`] : []),
+        `udp://127.0.0.1:${p}=size`,
+        `udp://127.0.0.2:${p}=echo`,
+        busySpec,
+      ].flatMap((spec) => ["-l", spec]),
+      "--keep-going",
+      "--dashboard",
+      "127.0.0.1:0",
+    ], busySpec);
+    await using _muxd = muxd;
+    const url = muxd.ready.dashboard;
+    assert.ok(url, "the ready record names the dashboard");
+    assert.match(muxd.stderr(), new RegExp(`Dashboard: ${url.replaceAll(".", "\\.")}`));
+
+    await using browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await page.goto(url);
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 5000 });
+
+    const P = String(port);
+    const row = (key: string, service: string, state: string, arrivals: number) => ({
+      key,
+      service,
+      state,
+      arrivals: String(arrivals),
+    });
+    const expected = (arrivals: number[]) => [
+      row(`tcp 127.0.0.1:${P}`, "echo", "listening", arrivals[0]),
+      row(`tcp 127.0.0.2:${P}`, "whoami", "listening", arrivals[1]),
+      ...(ipv6 ? [row(`tcp [::1]:${P}`, "whoami", "listening", 0)] : []),
+      row(`udp 127.0.0.1:${P}`, "size", "listening", arrivals[2]),
+      row(`udp 127.0.0.2:${P}`, "echo", "listening", arrivals[3]),
+      row(`tcp 127.0.0.1:${busy.addr.port}`, "echo", "failed", 0),
+    ];
+    await waitForTable(page, expected([0, 0, 0, 0]));
+
+    // The bind failure, with muxd's explanation.
+    const failures = await page.$$eval("#failures li", (lis) => lis.map((li) => li.textContent));
+    assert.equal(failures.length, 1);
+    assert.ok(failures[0]?.startsWith(`${busySpec}: `), failures[0] ?? "");
+    assert.match(failures[0] ?? "", /in use/);
+
+    // Two UDP listeners share the port on different addresses; so do two TCP ones.
+    await arriveAndLightUp(
+      page,
+      `udp 127.0.0.1:${P}`,
+      () => nc(["-u", "-w1", "127.0.0.1", P], "hello\n"),
+    );
+    await waitForTable(page, expected([0, 0, 1, 0]));
+    await arriveAndLightUp(
+      page,
+      `udp 127.0.0.2:${P}`,
+      () => nc(["-u", "-w1", "127.0.0.2", P], "hello\n"),
+    );
+    await waitForTable(page, expected([0, 0, 1, 1]));
+    await arriveAndLightUp(page, `tcp 127.0.0.1:${P}`, () => nc(["-N", "127.0.0.1", P], "hi\n"));
+    await arriveAndLightUp(page, `tcp 127.0.0.2:${P}`, () => nc(["-N", "127.0.0.2", P]));
+    await waitForTable(page, expected([1, 1, 1, 1]));
+
+    // The feed names both socket names of each arrival, newest first.
+    const lines = await page.$$eval("#feed li .line", (codes) => codes.map((c) => c.textContent));
+    const remote = String.raw`127\.0\.0\.\d+:\d+`;
+    const arrivals = [
+      `tcp 127\\.0\\.0\\.2:${P} <- ${remote} -> whoami`,
+      `tcp 127\\.0\\.0\\.1:${P} <- ${remote} -> echo`,
+      `udp 127\\.0\\.0\\.2:${P} <- ${remote} -> echo`,
+      `udp 127\\.0\\.0\\.1:${P} <- ${remote} -> size`,
+    ];
+    assert.equal(lines.length, arrivals.length, lines.join("\n"));
+    arrivals.forEach((pattern, i) => assert.match(lines[i] ?? "", new RegExp(`^${pattern}$`)));
+
+    const dir = await Deno.makeTempDir({ prefix: "muxd-dashboard-" });
+    const screenshot = `${dir}/dashboard.png`;
+    await page.screenshot({ path: screenshot, fullPage: true });
+    assert.ok(Deno.statSync(screenshot).size > 10_000, "the screenshot has content");
+    console.log(`screenshot: ${screenshot}`);
+    if (Deno.env.get("MUXD_UPDATE_SCREENSHOT") === "1") {
+      await Deno.copyFile(screenshot, SCREENSHOT);
+      console.log(`updated ${SCREENSHOT}`);
+    }
+
+    // muxd exits promptly although the tab keeps its event stream open.
+    const started = performance.now();
+    const { code, stderr } = await muxd.stop("SIGTERM");
+    const elapsed = performance.now() - started;
+    assert.equal(code, 0, stderr);
+    assert.ok(elapsed < 2500, `muxd took ${Math.round(elapsed)} ms to exit with a tab open`);
+    await page.waitForSelector('#status[data-state="offline"]', { timeout: 5000 });
+  },
+});
+
+Deno.test({
+  name: "muxd serve --dashboard page reconnects by itself when muxd restarts",
+  ignore: browserProblem !== null,
+  fn: async () => {
+    const dashboardPort = freePort();
+    const args = [
+      "serve",
+      "-l",
+      "tcp://127.0.0.1:0=echo",
+      "--dashboard",
+      `127.0.0.1:${dashboardPort}`,
+    ];
+    const first = await startMuxd(args);
+    await using browser = await launchChromium();
+    const page = await browser.newPage();
+    try {
+      await page.goto(first.ready.dashboard ?? "");
+      await page.waitForSelector('#status[data-state="live"]', { timeout: 5000 });
+      const echo = await nc(["-N", "127.0.0.1", String(first.port(0))], "before\n");
+      assert.equal(echo.text, "before\n", echo.stderr);
+      await waitForTable(page, [{
+        key: `tcp 127.0.0.1:${first.port(0)}`,
+        service: "echo",
+        state: "listening",
+        arrivals: "1",
+      }]);
+    } finally {
+      const { code, stderr } = await first.stop("SIGTERM");
+      assert.equal(code, 0, stderr);
+    }
+    await page.waitForSelector('#status[data-state="offline"]', { timeout: 5000 });
+
+    await using second = await startMuxd(args);
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 10_000 });
+    await waitForTable(page, [{
+      key: `tcp 127.0.0.1:${second.port(0)}`,
+      service: "echo",
+      state: "listening",
+      arrivals: "0",
+    }]);
+    const notes = await page.$$eval("#feed li.note", (lis) => lis.map((li) => li.textContent));
+    assert.ok(notes.some((n) => n?.includes("muxd restarted")), notes.join("\n"));
+  },
+});
+
+Deno.test({
+  name: "serveDashboard() page lists an event type it does not know, with its reason",
+  ignore: browserProblem !== null,
+  fn: async () => {
+    const hub = new EventHub();
+    await using dashboard = serveDashboard(hub, { hostname: "127.0.0.1", port: 0 });
+    hub.emit({
+      type: "listening",
+      time: Date.now(),
+      transport: "udp",
+      listener: "udp://127.0.0.1:7007=whoami",
+      service: "whoami",
+      local: { address: "127.0.0.1", port: 7007 },
+    });
+    await using browser = await launchChromium();
+    const page = await browser.newPage();
+    await page.goto(dashboard.url);
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 5000 });
+    // A type a later muxd may add: the page needs no change to show it.
+    hub.emit({
+      type: "reply-suppressed",
+      time: Date.now(),
+      transport: "udp",
+      listener: "udp://127.0.0.1:7007=whoami",
+      service: "whoami",
+      local: { address: "127.0.0.1", port: 7007 },
+      remote: { address: "127.0.0.1", port: 7 },
+      reason: "the sender's port is another UDP service; a reply could start a loop",
+    } as unknown as ServerEvent);
+    const line = await page.waitForSelector("#feed li .line", { timeout: 2000 });
+    assert.equal(
+      await line.textContent(),
+      "reply-suppressed: udp 127.0.0.1:7007 <-> 127.0.0.1:7 (whoami): " +
+        "the sender's port is another UDP service; a reply could start a loop",
+    );
+  },
+});
