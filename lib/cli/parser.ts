@@ -9,7 +9,7 @@ import { merge, object, or } from "@optique/core/constructs";
 import { lineBreak, type Message, message, text } from "@optique/core/message";
 import { multiple, optional, withDefault } from "@optique/core/modifiers";
 import { command, constant, flag, option } from "@optique/core/primitives";
-import { choice, float, string } from "@optique/core/valueparser";
+import { choice, float, integer, string } from "@optique/core/valueparser";
 
 /** Where listen specs come from: shared by `serve` and `check`. */
 const specSources = object({
@@ -62,6 +62,11 @@ const serve = command(
       grace: optional(
         option("--grace", float({ min: 0, max: 3600, metavar: "SECONDS" }), {
           description: message`How long open connections may finish at shutdown (default 5).`,
+        }),
+      ),
+      maxConnections: optional(
+        option("--max-connections", integer({ min: 1, max: 1_000_000, metavar: "N" }), {
+          description: message`Open TCP connections at most, over every listener (default 10000).`,
         }),
       ),
       keepGoing: withDefault(

@@ -14,6 +14,7 @@ import { checkExposure } from "../plan/exposure.ts";
 import { openDashboard, planDashboard } from "../dashboard/mod.ts";
 import { gatherListenItems } from "./listen_items.ts";
 import { StopListener } from "./stop_signals.ts";
+import { reloadOnHangup } from "./reload.ts";
 import { start, StartError } from "../server/server.ts";
 import { readyRecord, socketTable } from "./report.ts";
 
@@ -35,6 +36,8 @@ export interface ServeArgs {
   readonly keepGoing: boolean;
   /** `--public`. */
   readonly public: boolean;
+  /** `--max-connections N`. */
+  readonly maxConnections?: number;
   /** `--dashboard HOST:PORT`. */
   readonly dashboard?: string;
 }
@@ -82,7 +85,11 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     await using dashboard = opened.dashboard;
     let server;
     try {
-      server = await start(plan, { sink: hub.emit, keepGoing });
+      server = await start(plan, {
+        sink: hub.emit,
+        keepGoing,
+        maxConnections: args.maxConnections ?? settings.maxConnections,
+      });
     } catch (error) {
       if (!(error instanceof StartError)) throw error;
       const n = error.failures.length;
@@ -115,6 +122,12 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       }
     }
     console.log(record);
+    // After a reload, a new ready record names the new set of sockets.
+    using _hangup = reloadOnHangup(server, { ...args, argv }, log, async () => {
+      const again = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
+      if (readyFile !== undefined) await writeAtomically(readyFile, again + "\n");
+      console.log(again);
+    });
 
     const graceMs = args.grace !== undefined ? args.grace * 1000 : settings.graceMs ?? 5000;
     const signal = await stop.first;

@@ -25,6 +25,8 @@ export interface ServeSettings {
   readonly keepGoing?: boolean;
   /** Allow addresses reachable from other hosts. */
   readonly public?: boolean;
+  /** Open TCP connections at most, over every listener. */
+  readonly maxConnections?: number;
 }
 
 /** A config file that cannot be used: the message names file:line:column. */
@@ -48,7 +50,15 @@ export interface ConfigResult {
   readonly errors: readonly ConfigError[];
 }
 
-const KEYS = ["listen", "grace", "logFormat", "readyFile", "keepGoing", "public"] as const;
+const KEYS = [
+  "listen",
+  "grace",
+  "logFormat",
+  "readyFile",
+  "keepGoing",
+  "public",
+  "maxConnections",
+] as const;
 
 /**
  * Parses the text of a config file.
@@ -128,6 +138,11 @@ export function parseConfig(text: string, path: string): ConfigResult {
       case "keepGoing":
         if (value.type !== "boolean") fail(value.offset, `"keepGoing" must be true or false`);
         else settings.keepGoing = value.value;
+        break;
+      case "maxConnections":
+        if (value.type !== "number" || !Number.isInteger(value.value) || value.value < 1) {
+          fail(value.offset, `"maxConnections" must be a whole number of at least 1`);
+        } else settings.maxConnections = value.value;
         break;
       case "public":
         if (value.type !== "boolean") fail(value.offset, `"public" must be true or false`);

@@ -103,7 +103,7 @@ async function serveConnection(
     signal: ctx.signal,
   };
   let reason: CloseReason = "done";
-  ctx.emit({ type: "connection-opened", time: Date.now(), ...base });
+  ctx.emit({ type: "connection-opened", time: Date.now(), ...base, bound: bound.local });
   try {
     await ctx.services[listener.service].tcp!(stream, serviceCtx);
   } catch (error) {

@@ -62,6 +62,11 @@ export interface ConnectionOpenedEvent extends EventBase {
   readonly local: SocketName;
   /** The peer's socket name. */
   readonly remote: SocketName;
+  /**
+   * The listening socket's name, which differs from `local` on a wildcard
+   * listener: it shows which socket the kernel handed the connection to.
+   */
+  readonly bound: SocketName;
 }
 
 /** How a connection ended. */

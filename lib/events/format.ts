@@ -30,6 +30,7 @@ const CLOSE_REASONS: Record<CloseReason, string> = {
  *   listener: "tcp://127.0.0.2:7007=whoami", service: "whoami",
  *   local: { address: "127.0.0.2", port: 7007 },
  *   remote: { address: "127.0.0.1", port: 51234 },
+ *   bound: { address: "127.0.0.2", port: 7007 },
  * }); // "tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami"
  * ```
  */
@@ -43,7 +44,8 @@ export function formatEvent(event: ServerEvent): string {
     case "listener-closed":
       return `stopped listening ${t} ${name(event.local)}`;
     case "connection-opened":
-      return `${t} ${name(event.local)} <- ${name(event.remote)} -> ${event.service}`;
+      return `${t} ${name(event.local)} <- ${name(event.remote)} -> ${event.service}` +
+        (event.bound.address === event.local.address ? "" : ` (via ${t} ${name(event.bound)})`);
     case "connection-closed":
       return `${t} ${name(event.local)} <- ${name(event.remote)} closed after ` +
         `${Math.round(event.durationMs)} ms: ${event.bytesIn} B in, ${event.bytesOut} B out` +

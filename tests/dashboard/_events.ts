@@ -65,6 +65,7 @@ export const ev = {
     transport: "tcp",
     id,
     remote,
+    bound: base(s).local,
   }),
   connectionClosed: (s: Socket, bytesIn: number, bytesOut: number, id = 1): ServerEvent => ({
     ...base(s),

@@ -7,8 +7,20 @@ const remote = { address: "127.0.0.1", port: 51234 };
 
 const cases: [ServerEvent, string][] = [
   [
-    { ...base, type: "connection-opened", transport: "tcp", id: 1, local, remote },
+    { ...base, type: "connection-opened", transport: "tcp", id: 1, local, remote, bound: local },
     "tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami",
+  ],
+  [
+    {
+      ...base,
+      type: "connection-opened",
+      transport: "tcp",
+      id: 2,
+      local: { address: "127.0.0.3", port: 7007 },
+      remote,
+      bound: { address: "0.0.0.0", port: 7007 },
+    },
+    "tcp 127.0.0.3:7007 <- 127.0.0.1:51234 -> whoami (via tcp 0.0.0.0:7007)",
   ],
   [
     {
@@ -39,6 +51,32 @@ const cases: [ServerEvent, string][] = [
   [
     { ...base, type: "reply", transport: "udp", local, remote, bytesOut: 22 },
     "udp 127.0.0.2:7007 -> 127.0.0.1:51234 reply 22 B from whoami",
+  ],
+  [
+    {
+      ...base,
+      type: "connection-refused",
+      transport: "tcp",
+      local,
+      remote,
+      reason: "rate",
+      detail: "too fast",
+    },
+    "tcp 127.0.0.2:7007 <- 127.0.0.1:51234 refused (rate): too fast",
+  ],
+  [
+    {
+      ...base,
+      type: "reply-suppressed",
+      transport: "udp",
+      local,
+      remote,
+      reason: "amplification",
+      detail: "too big",
+      bytesIn: 1,
+      bytesOut: 0,
+    },
+    "udp 127.0.0.2:7007 <- 127.0.0.1:51234 no reply from whoami (amplification): too big",
   ],
   [
     {

@@ -1,289 +1,292 @@
+/**
+ * findHolders() with a fake `ss` that prints output captured on this
+ * project's test host (iproute2 6.1, kernel 6.18).
+ */
+
 import assert from "node:assert/strict";
-import { findHolders, type HolderQuery } from "../../lib/holder/mod.ts";
-import { fakeProc, row, table } from "./_fake_proc.ts";
+import {
+  findHolders,
+  type FindHoldersOptions,
+  type HolderQuery,
+  type SsOutput,
+} from "../../lib/holder/mod.ts";
 
-// Hex forms used below (little-endian words, as on x86 and arm).
-const LO = "0100007F"; // 127.0.0.1
-const LO2 = "0200007F"; // 127.0.0.2
-const ANY4 = "00000000"; // 0.0.0.0
-const ANY6 = "00000000000000000000000000000000"; // ::
-const LO6 = "00000000000000000000000001000000"; // ::1
-const MAPPED_LO = "0000000000000000FFFF00000100007F"; // ::ffff:127.0.0.1
-const P7007 = "1B5F";
-const NONE4 = "00000000:0000";
-const NONE6 = `${ANY6}:0000`;
+// `ss -H -n -a -p -e -t 'sport = :17410'` while one python3 process (pid
+// 19282) held TCP port 17410 on six addresses at once (SO_REUSEPORT):
+// 127.0.0.1, 127.0.0.2, 0.0.0.0, [::] dual-stack (`*`), [::] IPv6-only and
+// [::1]; with a connection accepted from 127.0.0.1:17412, and one in
+// TIME-WAIT that the server side closed first.
+const SAME_PORT = `\
+LISTEN    0      128    127.0.0.1:17410   0.0.0.0:*     users:(("python3",pid=19282,fd=3)) ino:131462 sk:1038 cgroup:/ <->         
+LISTEN    0      128    127.0.0.2:17410   0.0.0.0:*     users:(("python3",pid=19282,fd=4)) ino:131463 sk:1039 cgroup:/ <->         
+LISTEN    0      128      0.0.0.0:17410   0.0.0.0:*     users:(("python3",pid=19282,fd=5)) ino:131464 sk:103a cgroup:/ <->         
+TIME-WAIT 0      0      127.0.0.1:17410 127.0.0.1:40806 timer:(timewait,58sec,0) ino:0 sk:103b                                     
+ESTAB     0      0      127.0.0.1:17410 127.0.0.1:17412 users:(("python3",pid=19282,fd=13)) ino:131473 sk:103c cgroup:/ <->        
+LISTEN    0      128            *:17410         *:*     users:(("python3",pid=19282,fd=7)) ino:131466 sk:103d cgroup:/ v6only:0 <->
+LISTEN    0      128         [::]:17410      [::]:*     users:(("python3",pid=19282,fd=8)) ino:131467 sk:103e cgroup:/ v6only:1 <->
+LISTEN    0      128        [::1]:17410      [::]:*     users:(("python3",pid=19282,fd=6)) ino:131465 sk:103f cgroup:/ v6only:1 <->
+`;
 
-const QUERY: HolderQuery = { transport: "tcp", address: "127.0.0.1", port: 7007 };
+// Two of the same sockets as `runuser -u nobody -- ss …` saw them: no processes.
+const SAME_PORT_AS_NOBODY = `\
+LISTEN    0      128    127.0.0.1:17410   0.0.0.0:*     ino:131462 sk:1038 cgroup:/ <->         
+TIME-WAIT 0      0      127.0.0.1:17410 127.0.0.1:40806 timer:(timewait,58sec,0) ino:0 sk:103b  
+`;
 
-const PYTHON = {
-  pid: 1234,
-  comm: "python3",
-  argv: ["python3", "-m", "http.server", "7007"],
-  sockets: [500],
-};
+// `sport = :17412`: the client of that connection, on the port it was given.
+const CLIENT = `\
+ESTAB 0      0      127.0.0.1:17412 127.0.0.1:17410 users:(("python3",pid=19282,fd=11)) ino:131469 sk:1040 cgroup:/ <->
+`;
 
-Deno.test("findHolders() says where it cannot work off Linux, without reading /proc", async () => {
-  const proc = fakeProc({});
+const QUERY: HolderQuery = { transport: "tcp", address: "127.0.0.1", port: 17410 };
+
+/** A fake `ss` that prints `stdout` and records the arguments it got. */
+function fakeSs(stdout: string, more: Partial<SsOutput> = {}) {
+  const calls: string[][] = [];
+  const options: FindHoldersOptions = {
+    os: "linux",
+    uid: 0,
+    run: (args) => {
+      calls.push([...args]);
+      return Promise.resolve({ code: 0, stdout, stderr: "", ...more });
+    },
+  };
+  return { calls, options };
+}
+
+/** The local names of the holders found, as `address kind` pairs. */
+async function found(query: HolderQuery, options: FindHoldersOptions): Promise<string[]> {
+  const report = await findHolders(query, options);
+  assert.equal(report.supported, true, report.reason);
+  return report.holders.map((h) =>
+    `${h.local.address}${h.v6Only === undefined ? "" : h.v6Only ? "/v6only" : "/dual"} ${h.kind}`
+  );
+}
+
+Deno.test("findHolders() says where it cannot work off Linux, without running ss", async () => {
+  const ss = fakeSs(SAME_PORT);
   const cases = [
-    ["darwin", QUERY, "holder lookup needs Linux's /proc; on macOS run: lsof -nP -iTCP:7007"],
+    ["darwin", QUERY, "holder lookup works on Linux only; on macOS run: lsof -nP -iTCP:17410"],
     [
       "darwin",
       { ...QUERY, transport: "udp" },
-      "holder lookup needs Linux's /proc; on macOS run: lsof -nP -iUDP:7007",
+      "holder lookup works on Linux only; on macOS run: lsof -nP -iUDP:17410",
     ],
     [
       "windows",
       QUERY,
-      "holder lookup needs Linux's /proc; on Windows run: netstat -ano | findstr :7007",
+      "holder lookup works on Linux only; on Windows run: netstat -ano | findstr :17410",
     ],
   ] as const;
   for (const [os, query, reason] of cases) {
-    assert.deepEqual(await findHolders(query, { ...proc, os }), {
+    assert.deepEqual(await findHolders(query, { ...ss.options, os }), {
       supported: false,
       reason,
       holders: [],
     });
   }
-  assert.equal(proc.reads.size, 0);
+  assert.deepEqual(ss.calls, []);
 });
 
-Deno.test("findHolders() reports unsupported, not an error, when Deno may not read /proc", async () => {
-  const report = await findHolders(QUERY, {
-    ...fakeProc({}),
-    os: "linux",
-    readFile: (path) =>
-      Promise.reject(new Deno.errors.NotCapable(`Requires all access to "${path}"`)),
-  });
-  assert.equal(report.supported, false);
-  assert.deepEqual(report.holders, []);
-  assert.match(report.reason ?? "", /--allow-all/);
-  assert.match(report.reason ?? "", /ss -tanp 'sport = :7007'/);
+Deno.test("findHolders() asks ss for every socket of the transport on the port", async () => {
+  const ss = fakeSs("");
+  await findHolders(QUERY, ss.options);
+  await findHolders({ ...QUERY, transport: "udp", port: 53 }, ss.options);
+  assert.deepEqual(ss.calls, [
+    ["-H", "-n", "-a", "-p", "-e", "-t", "sport = :17410"],
+    ["-H", "-n", "-a", "-p", "-e", "-u", "sport = :53"],
+  ]);
 });
 
-Deno.test("findHolders() reports unsupported when /proc/net/tcp is missing", async () => {
-  const proc = fakeProc({});
-  const report = await findHolders(QUERY, {
-    ...proc,
-    os: "linux",
-    readFile: (path) =>
-      path === "/proc/net/tcp"
-        ? Promise.reject(new Deno.errors.NotFound(`No such file: ${path}`))
-        : proc.readFile(path),
+Deno.test("findHolders() reports unsupported, not an error, when ss cannot be run", async () => {
+  const report = await findHolders(QUERY, { os: "linux", run: () => Promise.resolve(null) });
+  assert.deepEqual(report, {
+    supported: false,
+    reason: "holder lookup needs the ss tool from iproute2 (apt-get install iproute2), " +
+      "which Deno must be allowed to run (--allow-run=ss)",
+    holders: [],
   });
-  assert.equal(report.supported, false);
-  assert.match(report.reason ?? "", /needs a readable \/proc\/net\/tcp/);
 });
 
-Deno.test("findHolders() reports unsupported when /proc/net/tcp does not parse", async () => {
-  const report = await findHolders(QUERY, {
-    ...fakeProc({ tcp: table("   0: garbage") }),
-    os: "linux",
+Deno.test("findHolders() reports unsupported, with ss's message, when ss fails", async () => {
+  // What an iproute2 older than 4.15 says to -H.
+  const ss = fakeSs("", {
+    code: 255,
+    stderr: "ss: invalid option -- 'H'\nUsage: ss [ OPTIONS ]\n",
   });
+  const report = await findHolders(QUERY, ss.options);
   assert.equal(report.supported, false);
-  assert.match(report.reason ?? "", /Cannot parse \/proc\/net\/tcp line 2/);
+  assert.equal(
+    report.reason,
+    "holder lookup failed: ss exited with code 255 (ss: invalid option -- 'H'; Usage: ss " +
+      "[ OPTIONS ]); instead run: ss -tanp 'sport = :17410'",
+  );
+});
+
+Deno.test("findHolders() reports unsupported when the output of ss does not parse", async () => {
+  const report = await findHolders(QUERY, fakeSs("State Recv-Q Send-Q\n").options);
+  assert.equal(report.supported, false);
+  assert.match(report.reason ?? "", /^holder lookup failed: Cannot parse ss output line 1: /);
+  assert.match(report.reason ?? "", /instead run: ss -tanp 'sport = :17410'$/);
 });
 
 Deno.test("findHolders() names a listening socket and its process", async () => {
-  const proc = fakeProc({
-    tcp: table(row(`${LO}:${P7007}`, NONE4, "0A", 1000, 500)),
-    processes: [PYTHON],
-  });
-  const report = await findHolders(QUERY, { ...proc, os: "linux" });
-  assert.deepEqual(report, {
-    supported: true,
-    holders: [{
-      transport: "tcp",
-      local: { address: "127.0.0.1", port: 7007 },
-      remote: null,
-      state: "LISTEN",
-      kind: "listening",
-      uid: 1000,
-      inode: 500,
-      process: { pid: 1234, name: "python3", command: "python3 -m http.server 7007" },
-    }],
-  });
-});
-
-Deno.test("findHolders() keeps only sockets on the port whose address conflicts", async () => {
-  const proc = fakeProc({
-    tcp: table(
-      row(`${LO}:1B60`, NONE4, "0A", 0, 501), // another port
-      row(`${LO2}:${P7007}`, NONE4, "0A", 0, 502), // another address
-      row(`${ANY4}:${P7007}`, NONE4, "0A", 0, 503), // the IPv4 wildcard
-    ),
-    tcp6: table(
-      row(`${LO6}:${P7007}`, NONE6, "0A", 0, 504), // IPv6 loopback
-      row(`${ANY6}:${P7007}`, NONE6, "0A", 0, 505), // the dual-stack wildcard
-      row(`${MAPPED_LO}:${P7007}`, `${MAPPED_LO}:C000`, "01", 0, 506), // IPv4-mapped
-    ),
-    udp: table(row(`${LO}:${P7007}`, NONE4, "07", 0, 507)), // another transport
-  });
-  const report = await findHolders(QUERY, { ...proc, os: "linux" });
-  assert.deepEqual(report.holders.map((h) => h.inode), [503, 505, 506]);
-});
-
-Deno.test("findHolders() leaves out :: for IPv4 queries when bindv6only is 1", async () => {
-  const proc = fakeProc({
-    tcp6: table(row(`${ANY6}:${P7007}`, NONE6, "0A", 0, 505)),
-    bindv6only: "1",
-  });
-  assert.deepEqual((await findHolders(QUERY, { ...proc, os: "linux" })).holders, []);
-  const ipv6 = await findHolders({ ...QUERY, address: "::1" }, { ...proc, os: "linux" });
-  assert.deepEqual(ipv6.holders.map((h) => h.inode), [505]);
-});
-
-Deno.test("findHolders() works without the IPv6 tables (IPv6 disabled)", async () => {
-  const proc = fakeProc({
-    tcp: table(row(`${LO}:${P7007}`, NONE4, "0A", 0, 500)),
-    tcp6: null,
-  });
-  const report = await findHolders(QUERY, { ...proc, os: "linux" });
+  const report = await findHolders(QUERY, fakeSs(SAME_PORT).options);
   assert.equal(report.supported, true);
-  assert.deepEqual(report.holders.map((h) => h.inode), [500]);
+  assert.deepEqual(report.holders[0], {
+    transport: "tcp",
+    local: { address: "127.0.0.1", port: 17410 },
+    remote: null,
+    state: "LISTEN",
+    kind: "listening",
+    uid: 0,
+    inode: 131462,
+    process: { pid: 19282, name: "python3" },
+  });
 });
 
-Deno.test("findHolders() tells each kind of TCP socket and lists listening ones first", async () => {
-  const proc = fakeProc({
-    tcp: table(
-      row(`${LO}:${P7007}`, `${LO}:C000`, "06", 0, 0),
-      row(`${LO}:${P7007}`, `${LO}:C001`, "01", 0, 601),
-      row(`${LO}:${P7007}`, NONE4, "07", 0, 602),
-      row(`${LO}:${P7007}`, `${LO}:C002`, "08", 0, 603),
-      row(`${LO}:${P7007}`, NONE4, "0A", 0, 604),
-    ),
-  });
-  const report = await findHolders(QUERY, { ...proc, os: "linux" });
+Deno.test("findHolders() keeps the sockets whose address conflicts with 127.0.0.1", async () => {
+  assert.deepEqual(await found(QUERY, fakeSs(SAME_PORT).options), [
+    "127.0.0.1 listening",
+    "0.0.0.0 listening",
+    "::/dual listening",
+    "127.0.0.1 connection",
+    "127.0.0.1 time-wait",
+  ]);
+});
+
+Deno.test("findHolders() keeps the sockets whose address conflicts with 127.0.0.2", async () => {
+  const query = { ...QUERY, address: "127.0.0.2" };
+  assert.deepEqual(await found(query, fakeSs(SAME_PORT).options), [
+    "127.0.0.2 listening",
+    "0.0.0.0 listening",
+    "::/dual listening",
+  ]);
+});
+
+Deno.test("findHolders() keeps the IPv6 sockets, and no IPv4 one, for ::1", async () => {
+  const query = { ...QUERY, address: "::1" };
+  assert.deepEqual(await found(query, fakeSs(SAME_PORT).options), [
+    "::/dual listening",
+    "::/v6only listening",
+    "::1/v6only listening",
+  ]);
+});
+
+Deno.test("findHolders() keeps IPv4 sockets for :: only when :: is dual-stack", async () => {
+  const query = { ...QUERY, address: "::" };
+  const { options } = fakeSs(SAME_PORT);
+  assert.deepEqual(await found(query, options), [
+    "127.0.0.1 listening",
+    "127.0.0.2 listening",
+    "0.0.0.0 listening",
+    "::/dual listening",
+    "::/v6only listening",
+    "::1/v6only listening",
+    "127.0.0.1 connection",
+    "127.0.0.1 time-wait",
+  ]);
+  assert.deepEqual(await found(query, { ...options, bindV6Only: true }), [
+    "::/dual listening",
+    "::/v6only listening",
+    "::1/v6only listening",
+  ]);
+});
+
+Deno.test("findHolders() leaves out sockets on other ports", async () => {
+  const { options } = fakeSs(SAME_PORT + CLIENT);
+  assert.equal((await found(QUERY, options)).length, 5);
+  const [client] = (await findHolders({ ...QUERY, port: 17412 }, options)).holders;
+  assert.equal(client.kind, "connection");
+  assert.equal(client.state, "ESTAB");
+  assert.deepEqual(client.remote, { address: "127.0.0.1", port: 17410 });
+  assert.deepEqual(client.process, { pid: 19282, name: "python3" });
+});
+
+// The lines below are captured too, from sockets on other ports; each was
+// moved to port 17410 so that one query finds them.
+
+Deno.test("findHolders() tells bound from connected UDP sockets", async () => {
+  const udp = [
+    `UNCONN 0      0      127.0.0.1:17410 0.0.0.0:* users:(("python3",pid=19282,fd=12)) ino:131482 sk:6e cgroup:/ <->`,
+    `ESTAB  0      0      127.0.0.2:17410 127.0.0.1:53   users:(("my prog,x"",pid=14655,fd=11)) ino:121234 sk:60 cgroup:/ <->        `,
+  ].join("\n");
+  const query = { transport: "udp", address: "0.0.0.0", port: 17410 } as const;
+  const report = await findHolders(query, fakeSs(udp).options);
   assert.deepEqual(
-    report.holders.map((h) => [h.kind, h.state, h.remote?.port ?? null]),
-    [
-      ["listening", "LISTEN", null],
-      ["bound", "CLOSE", null],
-      ["connection", "ESTABLISHED", 0xc001],
-      ["connection", "CLOSE_WAIT", 0xc002],
-      ["time-wait", "TIME_WAIT", 0xc000],
-    ],
+    report.holders.map((h) => [h.transport, h.kind, h.state, h.process?.name]),
+    [["udp", "bound", "UNCONN", "python3"], ["udp", "connection", "ESTAB", 'my prog,x"']],
   );
-});
-
-Deno.test("findHolders() tells bound and connected UDP sockets apart", async () => {
-  const proc = fakeProc({
-    udp: table(
-      row(`${LO}:${P7007}`, `${LO2}:0035`, "01", 0, 701),
-      row(`${LO}:${P7007}`, NONE4, "07", 0, 702),
-    ),
-  });
-  const report = await findHolders({ ...QUERY, transport: "udp" }, { ...proc, os: "linux" });
-  assert.deepEqual(
-    report.holders.map((h) => [h.transport, h.kind, h.state, h.remote]),
-    [
-      ["udp", "bound", "UNCONNECTED", null],
-      ["udp", "connection", "CONNECTED", { address: "127.0.0.2", port: 53 }],
-    ],
-  );
-});
-
-Deno.test("findHolders() says no process owns a TIME_WAIT socket, without scanning /proc", async () => {
-  const proc = fakeProc({ tcp: table(row(`${LO}:${P7007}`, `${LO}:C000`, "06", 0, 0)) });
-  const [holder] = (await findHolders(QUERY, { ...proc, os: "linux" })).holders;
-  assert.equal(holder.kind, "time-wait");
-  assert.equal(holder.process, null);
-  assert.match(holder.processUnknownReason ?? "", /no process owns it; the kernel keeps it/);
-  assert.equal(proc.reads.get("/proc"), undefined);
-});
-
-Deno.test("findHolders() explains other inode-0 sockets by their state", async () => {
-  const proc = fakeProc({
-    tcp: table(
-      row(`${LO}:${P7007}`, `${LO}:C000`, "03", 0, 0),
-      row(`${LO}:${P7007}`, `${LO}:C001`, "05", 0, 0),
-    ),
-  });
-  const reasons = (await findHolders(QUERY, { ...proc, os: "linux" })).holders
-    .map((h) => h.processUnknownReason);
-  assert.match(reasons[0] ?? "", /still being set up/);
-  assert.match(reasons[1] ?? "", /finishing the TCP shutdown/);
-});
-
-Deno.test("findHolders() scans /proc once, however many holders there are", async () => {
-  const proc = fakeProc({
-    tcp: table(
-      row(`${LO}:${P7007}`, NONE4, "0A", 0, 500),
-      row(`${LO}:${P7007}`, `${LO}:C000`, "01", 0, 800),
-      row(`${LO}:${P7007}`, `${LO}:C001`, "01", 0, 801),
-    ),
-    processes: [
-      PYTHON,
-      { pid: 2000, comm: "curl", argv: ["curl", "localhost:7007"], sockets: [800, 801] },
-      { pid: 3000, comm: "bash", argv: ["bash"], sockets: [] },
-    ],
-  });
-  const report = await findHolders(QUERY, { ...proc, os: "linux" });
-  assert.deepEqual(report.holders.map((h) => h.process?.pid), [1234, 2000, 2000]);
-  assert.equal(proc.reads.get("/proc"), 1);
-  for (const pid of [1234, 2000, 3000]) assert.equal(proc.reads.get(`/proc/${pid}/fd`), 1);
-  assert.equal(proc.reads.get("/proc/2000/cmdline"), 1);
 });
 
 Deno.test("findHolders() names the lowest pid of a shared socket and lists the others", async () => {
-  const proc = fakeProc({
-    tcp: table(row(`${ANY4}:${P7007}`, NONE4, "0A", 33, 900)),
-    processes: [
-      { pid: 4102, comm: "nginx", argv: ["nginx: worker process"], sockets: [900] },
-      { pid: 4100, comm: "nginx", argv: ["nginx: master process /usr/sbin/nginx"], sockets: [900] },
-      { pid: 4101, comm: "nginx", argv: ["nginx: worker process"], sockets: [900] },
+  // A fourth entry, the same process's second descriptor, added by hand.
+  const line =
+    `LISTEN     0      128                    127.0.0.1:17410            0.0.0.0:*     users:(("python3",pid=14761,fd=3),("python3",pid=14760,fd=3),("python3",pid=14662,fd=3),("python3",pid=14662,fd=9)) ino:120326 sk:4f cgroup:/ <->`;
+  const [holder] = (await findHolders(QUERY, fakeSs(line).options)).holders;
+  assert.deepEqual(holder.process, { pid: 14662, name: "python3" });
+  assert.deepEqual(holder.otherPids, [14760, 14761]);
+});
+
+Deno.test("findHolders() keeps the interface and v6only that ss shows", async () => {
+  const lines = [
+    `LISTEN     0      128                 127.0.0.1%lo:17410            0.0.0.0:*     users:(("my prog,x"",pid=14655,fd=4)) ino:121227 sk:51 cgroup:/ <->`,
+    `LISTEN     0      128    [fe80::fc:ff:fe00:1]%eth0:17410               [::]:*     users:(("my prog,x"",pid=14655,fd=5)) ino:121229 sk:57 cgroup:/ v6only:1 <->`,
+  ].join("\n");
+  const { options } = fakeSs(lines);
+  const [v4] = (await findHolders(QUERY, options)).holders;
+  assert.equal(v4.interface, "lo");
+  assert.equal("v6Only" in v4, false);
+  const [v6] = (await findHolders({ ...QUERY, address: "fe80::fc:ff:fe00:1" }, options)).holders;
+  assert.deepEqual([v6.local.address, v6.interface, v6.v6Only], [
+    "fe80::fc:ff:fe00:1",
+    "eth0",
+    true,
+  ]);
+});
+
+Deno.test("findHolders() says why no process owns a connection in TIME-WAIT or FIN-WAIT-2", async () => {
+  const lines = [
+    `TIME-WAIT  0      0                      127.0.0.1:17410          127.0.0.1:40792 timer:(timewait,58sec,0) ino:0 sk:55`,
+    `FIN-WAIT-2 0      0                          [::1]:17410              [::1]:47370 timer:(timewait,58sec,0) ino:0 sk:5d`,
+  ].join("\n");
+  const report = await findHolders({ ...QUERY, address: "::" }, fakeSs(lines).options);
+  assert.deepEqual(report.holders.map((h) => [h.state, h.process, h.processUnknownReason]), [
+    [
+      "FIN-WAIT-2",
+      null,
+      "no process owns it; it was closed and the kernel is finishing the TCP shutdown",
     ],
-  });
-  const [holder] = (await findHolders(QUERY, { ...proc, os: "linux" })).holders;
-  assert.deepEqual(holder.process, {
-    pid: 4100,
-    name: "nginx",
-    command: "nginx: master process /usr/sbin/nginx",
-  });
-  assert.deepEqual(holder.otherPids, [4101, 4102]);
+    ["TIME-WAIT", null, "no process owns it; the kernel keeps it for about 60 s after close"],
+  ]);
 });
 
-Deno.test("findHolders() gives process null with a reason when the owner may not be inspected", async () => {
-  const proc = fakeProc({
-    tcp: table(row(`${LO}:${P7007}`, NONE4, "0A", 1000, 500)),
-    processes: [{ ...PYTHON, denied: true }, {
-      pid: 5000,
-      comm: "deno",
-      argv: ["deno"],
-      sockets: [],
-    }],
-  });
-  const [holder] = (await findHolders(QUERY, { ...proc, os: "linux" })).holders;
-  assert.equal(holder.process, null);
-  assert.equal(
-    holder.processUnknownReason,
-    "owner not visible: the socket belongs to uid 1000, and this user may not inspect 1 " +
-      "process; try: sudo ss -tanp 'sport = :7007'",
-  );
+Deno.test("findHolders() says to run ss as root when another user's process is hidden", async () => {
+  const { options } = fakeSs(SAME_PORT_AS_NOBODY);
+  for (const uid of [65534, null]) {
+    const [holder] = (await findHolders(QUERY, { ...options, uid })).holders;
+    assert.equal(holder.process, null);
+    assert.equal(
+      holder.processUnknownReason,
+      "owner not visible: the socket belongs to uid 0; run as root to see other users' " +
+        "processes: sudo ss -tanp 'sport = :17410'",
+    );
+  }
 });
 
-Deno.test("findHolders() says when no process has a socket open any more", async () => {
-  const proc = fakeProc({ tcp: table(row(`${LO}:${P7007}`, NONE4, "0A", 0, 500)) });
-  const [holder] = (await findHolders(QUERY, { ...proc, os: "linux" })).holders;
-  assert.equal(holder.process, null);
-  assert.match(holder.processUnknownReason ?? "", /no process has it open any more/);
-});
-
-Deno.test("findHolders() cuts long command lines and names kernel threads by comm", async () => {
-  const long = ["node", "server.js", ...Array.from({ length: 40 }, (_, i) => `--flag-${i}`)];
-  const proc = fakeProc({
-    udp: table(
-      row(`${LO}:${P7007}`, NONE4, "07", 0, 1001),
-      row(`${ANY4}:${P7007}`, NONE4, "07", 0, 1002),
-    ),
-    processes: [
-      { pid: 10, comm: "node", argv: long, sockets: [1001] },
-      { pid: 11, comm: "kworker/0:1", argv: [], sockets: [1002] },
-    ],
-  });
-  const report = await findHolders({ ...QUERY, transport: "udp" }, { ...proc, os: "linux" });
-  const [node, kernel] = report.holders.map((h) => h.process);
-  assert.equal(node?.command.length, 120);
-  assert.ok(node?.command.startsWith("node server.js --flag-0 --flag-1"));
-  assert.ok(node?.command.endsWith("…"));
-  assert.equal(kernel?.command, "[kworker/0:1]");
+Deno.test("findHolders() says the process may be gone when ss should have seen it", async () => {
+  const asNobody = SAME_PORT_AS_NOBODY.replace("ino:131462", "uid:65534 ino:131462");
+  const cases = [
+    ["root", SAME_PORT_AS_NOBODY, 0],
+    ["the socket's own user", asNobody, 65534],
+  ] as const;
+  for (const [who, output, uid] of cases) {
+    const [holder] = (await findHolders(QUERY, { ...fakeSs(output).options, uid })).holders;
+    assert.equal(
+      holder.processUnknownReason,
+      "no process has it open any more (it may have closed since, or its process is in " +
+        "another PID namespace)",
+      who,
+    );
+  }
 });
