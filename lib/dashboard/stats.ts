@@ -37,6 +37,10 @@ export interface SocketRow {
   readonly bytesOut: number;
   /** Connections or datagrams that ended in an error. */
   readonly errors: number;
+  /** TCP connections turned away by a limit or an access rule before the service saw them. */
+  readonly refused: number;
+  /** UDP replies a guard suppressed or cut (and datagrams it dropped unanswered). */
+  readonly suppressed: number;
   /** The socket name of the last peer that arrived, if any. */
   readonly lastRemote: SocketName | null;
   /** When the last arrival came, in milliseconds since the Unix epoch. */
@@ -75,6 +79,10 @@ export interface StatsSummary {
   readonly connections: number;
   /** UDP datagrams received. */
   readonly datagrams: number;
+  /** TCP connections refused before their service saw them. */
+  readonly refused: number;
+  /** UDP replies suppressed or cut by a guard. */
+  readonly suppressed: number;
   /** Bytes received on every socket. */
   readonly bytesIn: number;
   /** Bytes sent on every socket. */
@@ -107,6 +115,12 @@ export function socketKey(transport: Transport, local: SocketName): string {
  * event stream. Subscribe it before `start()` so that the `listening` and
  * `bind-failed` events of start-up are counted too.
  *
+ * Each event is counted on the row of the socket that received it. On a
+ * wildcard TCP listener a connection's `local` name is the address it was
+ * sent to (`127.0.0.2:7000`), not the listener's (`0.0.0.0:7000`): the
+ * connection is counted on the listener's row, through `bound` and the
+ * connection's id.
+ *
  * @example
  * ```ts
  * import { EventHub } from "../events/mod.ts";
@@ -123,6 +137,10 @@ export function socketKey(transport: Transport, local: SocketName): string {
  */
 export class DashboardStats {
   #rows = new Map<string, MutableRow>();
+  /** The row of each listen spec that is bound, for events whose `local` is no row's name. */
+  #byListener = new Map<string, string>();
+  /** The row of each open TCP connection, by connection id. */
+  #connections = new Map<number, string>();
   #failures: BindFailure[] = [];
   #events: Record<string, number> = {};
   #since: number;
@@ -150,54 +168,81 @@ export class DashboardStats {
   };
 
   #apply(event: ServerEvent): MutableRow | null {
-    const key = socketKey(event.transport, event.local);
-    const row = this.#rows.get(key);
+    if (event.type === "listening") {
+      // Replaces a failed row for the same name: another spec bound it.
+      const key = socketKey(event.transport, event.local);
+      const fresh = newRow(key, event, "listening");
+      this.#rows.set(key, fresh);
+      this.#byListener.set(event.listener, key);
+      return fresh;
+    }
+    if (event.type === "bind-failed") {
+      const { transport, local, listener, service, code, reason, time } = event;
+      this.#failures.push({ transport, local, listener, service, code, reason, time });
+      const key = socketKey(transport, local);
+      // A name that another listener did bind keeps its row.
+      if (this.#rows.has(key)) return null;
+      const failed = { ...newRow(key, event, "failed"), reason };
+      this.#rows.set(key, failed);
+      return failed;
+    }
+    const row = this.#rowOf(event);
+    if (!row) return null;
     switch (event.type) {
-      case "listening": {
-        // Replaces a failed row for the same name: another spec bound it.
-        const fresh = newRow(key, event, "listening");
-        this.#rows.set(key, fresh);
-        return fresh;
-      }
-      case "bind-failed": {
-        const { transport, local, listener, service, code, reason, time } = event;
-        this.#failures.push({ transport, local, listener, service, code, reason, time });
-        // A name that another listener did bind keeps its row.
-        if (row) return null;
-        const failed = { ...newRow(key, event, "failed"), reason };
-        this.#rows.set(key, failed);
-        return failed;
-      }
       case "listener-closed":
-        if (!row) return null;
         row.state = "closed";
-        return row;
+        break;
       case "connection-opened":
-      case "datagram":
-        if (!row) return null;
+        this.#connections.set(event.id, row.key);
+        row.open++;
         row.total++;
-        if (event.type === "connection-opened") row.open++;
-        else row.bytesIn += event.bytesIn;
         row.lastRemote = event.remote;
         row.lastArrival = event.time;
-        return row;
+        break;
+      case "datagram":
+        row.total++;
+        row.bytesIn += event.bytesIn;
+        row.lastRemote = event.remote;
+        row.lastArrival = event.time;
+        break;
       case "connection-closed":
-        if (!row) return null;
+        this.#connections.delete(event.id);
         row.open = Math.max(0, row.open - 1);
         row.bytesIn += event.bytesIn;
         row.bytesOut += event.bytesOut;
-        return row;
+        break;
+      case "connection-refused":
+        row.refused++;
+        break;
       case "reply":
-        if (!row) return null;
         row.bytesOut += event.bytesOut;
-        return row;
+        break;
+      case "reply-suppressed":
+        // A cut reply is also a `reply` event, which counts its bytes.
+        row.suppressed++;
+        break;
       case "error":
-        if (!row) return null;
         row.errors++;
-        return row;
+        break;
       default:
         return null;
     }
+    return row;
+  }
+
+  /** The row of the socket an event concerns, or `undefined` when it has none. */
+  #rowOf(event: ServerEvent): MutableRow | undefined {
+    if (event.type === "connection-opened") {
+      return this.#rows.get(socketKey(event.transport, event.bound));
+    }
+    if ((event.type === "connection-closed" || event.type === "error") && event.id !== null) {
+      const key = this.#connections.get(event.id);
+      if (key !== undefined) return this.#rows.get(key);
+    }
+    const named = this.#rows.get(socketKey(event.transport, event.local));
+    if (named) return named;
+    const key = this.#byListener.get(event.listener);
+    return key === undefined ? undefined : this.#rows.get(key);
   }
 
   /**
@@ -245,6 +290,8 @@ export class DashboardStats {
       open: sum((r) => r.open),
       connections: sum((r) => r.total, tcp),
       datagrams: sum((r) => r.total, udp),
+      refused: sum((r) => r.refused),
+      suppressed: sum((r) => r.suppressed),
       bytesIn: sum((r) => r.bytesIn),
       bytesOut: sum((r) => r.bytesOut),
       events: { ...this.#events },
@@ -269,6 +316,8 @@ function newRow(
     bytesIn: 0,
     bytesOut: 0,
     errors: 0,
+    refused: 0,
+    suppressed: 0,
     lastRemote: null,
     lastArrival: null,
     reason: null,

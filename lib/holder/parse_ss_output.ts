@@ -57,7 +57,7 @@ export interface SsSocket {
 }
 
 /** Every state name `ss` prints (iproute2's `sstate_name`). */
-const STATES: ReadonlySet<string> = new Set<SocketState>([
+const STATES: ReadonlySet<SocketState> = new Set<SocketState>([
   "ESTAB",
   "SYN-SENT",
   "SYN-RECV",
@@ -121,7 +121,7 @@ export function parseSsOutput(text: string): SsSocket[] {
     const columns = LINE.exec(line);
     if (columns === null) throw fail("expected state, Recv-Q, Send-Q, local and peer columns");
     const [, state, , , localText, remoteText, rest = ""] = columns;
-    if (!STATES.has(state)) throw fail(`unknown state "${state}"`);
+    if (!isState(state)) throw fail(`unknown state "${state}"`);
     const local = parseName(localText);
     if (local === null || local.port === null) throw fail(`bad local address "${localText}"`);
     const remote = parseName(remoteText);
@@ -130,7 +130,7 @@ export function parseSsOutput(text: string): SsSocket[] {
     const details = users === null ? rest : rest.replace(users[0], " ");
     const v6OnlyText = /(?:^|\s)v6only:([01])(?=\s|$)/.exec(details)?.[1];
     sockets.push({
-      state: state as SocketState,
+      state,
       local: { address: local.address, port: local.port },
       interface: local.interface,
       v6Only: v6OnlyText === undefined ? local.v6Only : v6OnlyText === "1",
@@ -145,6 +145,11 @@ export function parseSsOutput(text: string): SsSocket[] {
     });
   }
   return sockets;
+}
+
+/** Tells whether `text` is a state name `ss` prints. */
+function isState(text: string): text is SocketState {
+  return (STATES as ReadonlySet<string>).has(text);
 }
 
 /** A socket name as `ss` prints it, with what its form tells. */

@@ -172,7 +172,7 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
   if (failures.length > 0) {
     const facts = options.facts ?? await readHostFacts();
     const earlier = bound.map((b) => b.listener);
-    const holders = options.holders ?? describeHoldersOf;
+    const holders = options.holders ?? holdersOn(facts);
     failures = await Promise.all(
       failures.map((f) => explainBindFailure(f, { earlier, facts, holders })),
     );
@@ -202,11 +202,10 @@ function emitBindFailed(emit: EventSink, failure: BindError): void {
   });
 }
 
-/** The default holder lookup: who holds a port, from the OS's socket tables. */
-async function describeHoldersOf(
-  query: { readonly transport: "tcp" | "udp"; readonly address: string; readonly port: number },
-): Promise<string> {
-  return describeHolders(await findHolders(query), query);
+/** The default holder lookup: who holds a port, from the OS's socket tables (`ss`). */
+function holdersOn(facts: HostFacts): DescribeHolders {
+  return async (query) =>
+    describeHolders(await findHolders(query, { bindV6Only: facts.bindV6Only }), query);
 }
 
 /** One bound socket and the loop that serves it. */
@@ -354,7 +353,7 @@ class Server implements RunningServer {
   ): Promise<BindError[]> {
     const facts = options.facts ?? await readHostFacts();
     const earlier = this.#running.map((r) => r.bound.listener);
-    const holders = options.holders ?? describeHoldersOf;
+    const holders = options.holders ?? holdersOn(facts);
     return await Promise.all(
       failures.map((f) => explainBindFailure(f, { earlier, facts, holders })),
     );
