@@ -23,6 +23,8 @@ let missedWhilePaused = 0;
 let since = null;
 let dropped = 0;
 let connectedOnce = false;
+/** The last event was an arrival: light up the row that comes with it. */
+let highlightNext = false;
 
 // Socket names and sizes, as muxd's log writes them.
 
@@ -30,10 +32,6 @@ function socketName(name) {
   if (!name) return "";
   const address = name.address.includes(":") ? `[${name.address}]` : name.address;
   return `${address}:${name.port}`;
-}
-
-function keyOf(event) {
-  return `${event.transport} ${socketName(event.local)}`;
 }
 
 function bytes(n) {
@@ -120,10 +118,14 @@ function updateSummary() {
     .map((s) => [count(s), s])
     .filter(([n]) => n > 0)
     .map(([n, s]) => `${n} ${s}`);
+  const turnedAway = [
+    [all.reduce((a, r) => a + (r.refused ?? 0), 0), "connection", "refused"],
+    [all.reduce((a, r) => a + (r.suppressed ?? 0), 0), "reply", "suppressed"],
+  ].filter(([n]) => n > 0).map(([n, what, how]) => ` ${n} ${what}${n === 1 ? "" : "s"} ${how}.`);
   summary.textContent =
     `${all.length} socket${all.length === 1 ? "" : "s"}: ${states.join(", ")}. ` +
     `${sum("tcp")} TCP connection${sum("tcp") === 1 ? "" : "s"}, ` +
-    `${sum("udp")} UDP datagram${sum("udp") === 1 ? "" : "s"} so far.`;
+    `${sum("udp")} UDP datagram${sum("udp") === 1 ? "" : "s"} so far.` + turnedAway.join("");
 }
 
 function highlight(key) {
@@ -165,8 +167,15 @@ function describe(event) {
   const local = socketName(event.local);
   const remote = socketName(event.remote);
   switch (event.type) {
-    case "connection-opened":
-      return { cls: "arrival", line: `${t} ${local} <- ${remote} -> ${event.service}` };
+    case "connection-opened": {
+      // On a wildcard listener, local is the address the peer chose.
+      const bound = socketName(event.bound);
+      return {
+        cls: "arrival",
+        line: `${t} ${local} <- ${remote} -> ${event.service}`,
+        extra: bound && bound !== local ? `via ${t} ${bound}` : "",
+      };
+    }
     case "datagram":
       return {
         cls: "arrival",
@@ -184,6 +193,18 @@ function describe(event) {
         line: `${t} ${local}${remote ? ` <- ${remote}` : ""} -> ${event.service} failed: ` +
           `${event.name}: ${event.message}`,
       };
+    case "connection-refused":
+      return {
+        cls: "problem",
+        line: `${t} ${local} <- ${remote} refused (${event.reason}): ${event.detail}`,
+      };
+    case "reply-suppressed":
+      return {
+        cls: "problem",
+        line: `${t} ${local} <- ${remote} ` +
+          (event.bytesOut > 0 ? `reply cut to ${event.bytesOut} B` : "no reply") +
+          ` from ${event.service} (${event.reason}): ${event.detail}`,
+      };
     case "listening":
     case "listener-closed":
     case "connection-closed":
@@ -191,7 +212,7 @@ function describe(event) {
       return null; // the table shows these
     default: {
       const ends = remote ? `${local} <-> ${remote}` : local;
-      const why = event.reason ?? event.message ?? "";
+      const why = [event.reason, event.detail ?? event.message].filter(Boolean).join(": ");
       return {
         cls: "notice",
         line: `${event.type}: ${t ?? ""} ${ends}${event.service ? ` (${event.service})` : ""}` +
@@ -266,12 +287,19 @@ function connect() {
     setStatus("live", "Live");
   });
   source.addEventListener("snapshot", (m) => onSnapshot(JSON.parse(m.data)));
-  source.addEventListener("socket", (m) => updateRow(JSON.parse(m.data)));
+  source.addEventListener("socket", (m) => {
+    const row = JSON.parse(m.data);
+    updateRow(row);
+    // The row the server counted the arrival on (on a wildcard listener,
+    // not the address the peer chose).
+    if (highlightNext) highlight(row.key);
+    highlightNext = false;
+  });
   source.addEventListener("message", (m) => {
     const event = JSON.parse(m.data);
     const item = describe(event);
     if (item) addToFeed(item, event.time);
-    if (event.type === "connection-opened" || event.type === "datagram") highlight(keyOf(event));
+    highlightNext = event.type === "connection-opened" || event.type === "datagram";
   });
   source.addEventListener("error", () => {
     setStatus("offline", "muxd is not answering; reconnecting…");

@@ -6,7 +6,8 @@
 
 import type { EventSink } from "../events/event.ts";
 import type { ServiceName } from "../services/names.ts";
-import type { Service } from "../services/service.ts";
+import type { Service, ServiceContext } from "../services/service.ts";
+import type { PlannedListener } from "../plan/plan.ts";
 import type { SocketName } from "../spec/types.ts";
 import type { ConnectionTable } from "./connections.ts";
 import type { Admission } from "../guard/admission.ts";
@@ -30,6 +31,36 @@ export interface DispatchContext {
   readonly udpGuard: UdpGuard;
   /** The service implementations, by name. */
   readonly services: Readonly<Record<ServiceName, Service>>;
+}
+
+/**
+ * What a service is told about one connection or datagram.
+ *
+ * @param listener The listener it arrived on.
+ * @param bound The listening socket's name.
+ * @param local The local socket name it arrived on, or `null` when unknown.
+ * @param remote The peer.
+ * @param ctx The running server's parts.
+ * @returns The service context.
+ */
+export function serviceContext(
+  listener: PlannedListener,
+  bound: SocketName,
+  local: SocketName | null,
+  remote: SocketName,
+  ctx: DispatchContext,
+): ServiceContext {
+  return {
+    transport: listener.transport,
+    local,
+    bound,
+    remote,
+    listener: listener.spec,
+    service: listener.service,
+    options: listener.options,
+    now: ctx.now,
+    signal: ctx.signal,
+  };
 }
 
 /**

@@ -7,12 +7,12 @@
 
 import type { BoundTcpSocket } from "../bind/bind.ts";
 import type { CloseReason } from "../events/event.ts";
-import type { ServiceContext } from "../services/service.ts";
 import {
   describeError,
   type DispatchContext,
   isClosed,
   isPeerGone,
+  serviceContext,
   socketName,
 } from "./context.ts";
 import { CountingStream } from "./counting_stream.ts";
@@ -91,17 +91,7 @@ async function serveConnection(
     local,
     remote,
   } as const;
-  const serviceCtx: ServiceContext = {
-    transport: "tcp",
-    local,
-    bound: bound.local,
-    remote,
-    listener: listener.spec,
-    service: listener.service,
-    options: listener.options,
-    now: ctx.now,
-    signal: ctx.signal,
-  };
+  const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx);
   let reason: CloseReason = "done";
   ctx.emit({ type: "connection-opened", time: Date.now(), ...base, bound: bound.local });
   try {

@@ -6,8 +6,13 @@
  */
 
 import type { BoundUdpSocket } from "../bind/bind.ts";
-import type { ServiceContext } from "../services/service.ts";
-import { describeError, type DispatchContext, isClosed, socketName } from "./context.ts";
+import {
+  describeError,
+  type DispatchContext,
+  isClosed,
+  serviceContext,
+  socketName,
+} from "./context.ts";
 import { SUPPRESS_WORDS, type SuppressReason } from "../guard/udp_guard.ts";
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
@@ -71,17 +76,7 @@ export async function receiveLoop(bound: BoundUdpSocket, ctx: DispatchContext): 
     }
     try {
       ctx.emit({ type: "datagram", time: Date.now(), ...base, remote, bytesIn: request.length });
-      const serviceCtx: ServiceContext = {
-        transport: "udp",
-        local: wildcard ? null : local,
-        bound: local,
-        remote,
-        listener: listener.spec,
-        service: listener.service,
-        options: listener.options,
-        now: ctx.now,
-        signal: ctx.signal,
-      };
+      const serviceCtx = serviceContext(listener, local, wildcard ? null : local, remote, ctx);
       const reply = answer(request, serviceCtx);
       if (reply === null) continue;
       const decision = ctx.udpGuard.limitReply(
