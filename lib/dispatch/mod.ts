@@ -7,5 +7,5 @@
 
 export { acceptLoop } from "./tcp.ts";
 export { receiveLoop } from "./udp.ts";
-export { ConnectionTable, type OpenConnection } from "./connections.ts";
+export { ConnectionTable, type OpenConnection, type Traffic } from "./connections.ts";
 export type { DispatchContext } from "./context.ts";

@@ -59,19 +59,28 @@ export const ev = {
     reason,
   }),
   closed: (s: Socket): ServerEvent => ({ ...base(s), type: "listener-closed" }),
-  opened: (s: Socket, id = 1, remote = PEER): ServerEvent => ({
+  /** On a wildcard listener `local` is the address the peer chose; pass it as `to`. */
+  opened: (s: Socket, id = 1, remote = PEER, to = s.local): ServerEvent => ({
     ...base(s),
     type: "connection-opened",
     transport: "tcp",
     id,
+    local: to,
     remote,
-    bound: base(s).local,
+    bound: s.local,
   }),
-  connectionClosed: (s: Socket, bytesIn: number, bytesOut: number, id = 1): ServerEvent => ({
+  connectionClosed: (
+    s: Socket,
+    bytesIn: number,
+    bytesOut: number,
+    id = 1,
+    to = s.local,
+  ): ServerEvent => ({
     ...base(s),
     type: "connection-closed",
     transport: "tcp",
     id,
+    local: to,
     remote: PEER,
     bytesIn,
     bytesOut,
@@ -84,6 +93,25 @@ export const ev = {
     transport: "udp",
     remote,
     bytesIn,
+  }),
+  refused: (s: Socket, to = s.local): ServerEvent => ({
+    ...base(s),
+    type: "connection-refused",
+    transport: "tcp",
+    local: to,
+    remote: PEER,
+    reason: "listener-full",
+    detail: "the listener has as many open connections as it allows",
+  }),
+  suppressed: (s: Socket, bytesOut = 0): ServerEvent => ({
+    ...base(s),
+    type: "reply-suppressed",
+    transport: "udp",
+    remote: PEER,
+    reason: "amplification",
+    detail: "the reply would be larger than the request allows",
+    bytesIn: 1,
+    bytesOut,
   }),
   reply: (s: Socket, bytesOut: number): ServerEvent => ({
     ...base(s),

@@ -1,28 +1,38 @@
 import assert from "node:assert/strict";
 import { DashboardStats, socketKey, type SocketRow } from "../../lib/dashboard/mod.ts";
 import type { ServerEvent } from "../../lib/events/mod.ts";
-import { ev, PEER, TCP_ECHO, TCP_WHOAMI, UDP_ECHO } from "./_events.ts";
+import { ev, PEER, type Socket, TCP_ECHO, TCP_WHOAMI, UDP_ECHO } from "./_events.ts";
+
+/** `tcp 0.0.0.0:7000`: one socket for every IPv4 address of the host. */
+const TCP_WILDCARD: Socket = {
+  transport: "tcp",
+  local: { address: "0.0.0.0", port: 7000 },
+  service: "whoami",
+};
 
 /** The fields of a row that the table compares. */
 type Counters = Pick<
   SocketRow,
-  "key" | "service" | "state" | "open" | "total" | "bytesIn" | "bytesOut" | "errors"
+  | "key"
+  | "service"
+  | "state"
+  | "open"
+  | "total"
+  | "bytesIn"
+  | "bytesOut"
+  | "errors"
+  | "refused"
+  | "suppressed"
 >;
 
 function counters(rows: readonly SocketRow[]): Counters[] {
-  return rows.map(({ key, service, state, open, total, bytesIn, bytesOut, errors }) => ({
-    key,
-    service,
-    state,
-    open,
-    total,
-    bytesIn,
-    bytesOut,
-    errors,
-  }));
+  return rows.map((
+    { key, service, state, open, total, bytesIn, bytesOut, errors, refused, suppressed },
+  ) => ({ key, service, state, open, total, bytesIn, bytesOut, errors, refused, suppressed }));
 }
 
-const idle = { open: 0, total: 0, bytesIn: 0, bytesOut: 0, errors: 0 };
+const idle = { open: 0, total: 0, bytesIn: 0, bytesOut: 0, errors: 0, refused: 0, suppressed: 0 };
+const none = { errors: 0, refused: 0, suppressed: 0 };
 
 const cases: { name: string; events: ServerEvent[]; rows: Counters[] }[] = [
   {
@@ -50,7 +60,7 @@ const cases: { name: string; events: ServerEvent[]; rows: Counters[] }[] = [
       total: 2,
       bytesIn: 5,
       bytesOut: 5,
-      errors: 0,
+      ...none,
     }],
   },
   {
@@ -71,7 +81,7 @@ const cases: { name: string; events: ServerEvent[]; rows: Counters[] }[] = [
         total: 1,
         bytesIn: 0,
         bytesOut: 120,
-        errors: 0,
+        ...none,
       },
     ],
   },
@@ -91,7 +101,7 @@ const cases: { name: string; events: ServerEvent[]; rows: Counters[] }[] = [
       total: 2,
       bytesIn: 16,
       bytesOut: 6,
-      errors: 0,
+      ...none,
     }],
   },
   {
@@ -123,6 +133,53 @@ const cases: { name: string; events: ServerEvent[]; rows: Counters[] }[] = [
       bytesIn: 0,
       bytesOut: 0,
       errors: 1,
+      refused: 0,
+      suppressed: 0,
+    }],
+  },
+  {
+    name: "a wildcard listener counts connections to any of its addresses on its own row",
+    events: [
+      ev.listening(TCP_WILDCARD),
+      ev.opened(TCP_WILDCARD, 1, PEER, { address: "127.0.0.2", port: 7000 }),
+      ev.opened(TCP_WILDCARD, 2, PEER, { address: "127.0.0.3", port: 7000 }),
+      ev.connectionClosed(TCP_WILDCARD, 1, 2, 1, { address: "127.0.0.2", port: 7000 }),
+      ev.refused(TCP_WILDCARD, { address: "127.0.0.4", port: 7000 }),
+    ],
+    rows: [{
+      key: "tcp 0.0.0.0:7000",
+      service: "whoami",
+      state: "listening",
+      open: 1,
+      total: 2,
+      bytesIn: 1,
+      bytesOut: 2,
+      errors: 0,
+      refused: 1,
+      suppressed: 0,
+    }],
+  },
+  {
+    name: "a suppressed reply is counted; a cut one adds only the bytes its reply event sent",
+    events: [
+      ev.listening(UDP_ECHO),
+      ev.datagram(UDP_ECHO, 1),
+      ev.suppressed(UDP_ECHO),
+      ev.datagram(UDP_ECHO, 1),
+      ev.suppressed(UDP_ECHO, 3),
+      ev.reply(UDP_ECHO, 3),
+    ],
+    rows: [{
+      key: "udp 127.0.0.2:1060",
+      service: "echo",
+      state: "listening",
+      open: 0,
+      total: 2,
+      bytesIn: 2,
+      bytesOut: 3,
+      errors: 0,
+      refused: 0,
+      suppressed: 2,
     }],
   },
   {
@@ -174,8 +231,9 @@ Deno.test("DashboardStats.summary() totals every socket and counts unknown event
       ev.opened(TCP_ECHO),
       ev.datagram(UDP_ECHO, 6),
       ev.reply(UDP_ECHO, 6),
+      ev.suppressed(UDP_ECHO),
       // A type added later: counted, but it changes no row.
-      { ...ev.datagram(UDP_ECHO, 6), type: "reply-suppressed" } as unknown as ServerEvent,
+      { ...ev.datagram(UDP_ECHO, 6), type: "from-the-future" } as unknown as ServerEvent,
     ]
   ) stats.record(event);
   assert.deepEqual(stats.summary(), {
@@ -184,6 +242,8 @@ Deno.test("DashboardStats.summary() totals every socket and counts unknown event
     open: 1,
     connections: 1,
     datagrams: 1,
+    refused: 0,
+    suppressed: 1,
     bytesIn: 6,
     bytesOut: 6,
     events: {
@@ -193,6 +253,7 @@ Deno.test("DashboardStats.summary() totals every socket and counts unknown event
       "datagram": 1,
       "reply": 1,
       "reply-suppressed": 1,
+      "from-the-future": 1,
     },
   });
 });

@@ -250,39 +250,48 @@ Deno.test({
 });
 
 Deno.test({
-  name: "serveDashboard() page lists an event type it does not know, with its reason",
+  name: "serveDashboard() page explains suppressed replies and shows event types it does not know",
   ignore: browserProblem !== null,
   fn: async () => {
     const hub = new EventHub();
     await using dashboard = serveDashboard(hub, { hostname: "127.0.0.1", port: 0 });
-    hub.emit({
-      type: "listening",
+    const socket = {
       time: Date.now(),
       transport: "udp",
       listener: "udp://127.0.0.1:7007=whoami",
       service: "whoami",
       local: { address: "127.0.0.1", port: 7007 },
-    });
+    } as const;
+    hub.emit({ ...socket, type: "listening" });
     await using browser = await launchChromium();
     const page = await browser.newPage();
     await page.goto(dashboard.url);
     await page.waitForSelector('#status[data-state="live"]', { timeout: 5000 });
+    const remote = { address: "127.0.0.1", port: 7 };
+    hub.emit({
+      ...socket,
+      type: "reply-suppressed",
+      remote,
+      reason: "server-port",
+      detail: "the source port is below 1024",
+      bytesIn: 6,
+      bytesOut: 0,
+    });
     // A type a later muxd may add: the page needs no change to show it.
     hub.emit({
-      type: "reply-suppressed",
-      time: Date.now(),
-      transport: "udp",
-      listener: "udp://127.0.0.1:7007=whoami",
-      service: "whoami",
-      local: { address: "127.0.0.1", port: 7007 },
-      remote: { address: "127.0.0.1", port: 7 },
-      reason: "the sender's port is another UDP service; a reply could start a loop",
+      ...socket,
+      type: "from-the-future",
+      remote,
+      reason: "why-not",
+      detail: "said in plain words",
     } as unknown as ServerEvent);
-    const line = await page.waitForSelector("#feed li .line", { timeout: 2000 });
-    assert.equal(
-      await line.textContent(),
-      "reply-suppressed: udp 127.0.0.1:7007 <-> 127.0.0.1:7 (whoami): " +
-        "the sender's port is another UDP service; a reply could start a loop",
-    );
+    await page.waitForSelector("#feed li:nth-child(2) .line", { timeout: 2000 });
+    const lines = await page.$$eval("#feed li .line", (codes) => codes.map((c) => c.textContent));
+    assert.deepEqual(lines, [
+      "from-the-future: udp 127.0.0.1:7007 <-> 127.0.0.1:7 (whoami): why-not: said in plain words",
+      "udp 127.0.0.1:7007 <- 127.0.0.1:7 no reply from whoami (server-port): " +
+      "the source port is below 1024",
+    ]);
+    await page.waitForSelector('#summary:has-text("1 reply suppressed")', { timeout: 2000 });
   },
 });

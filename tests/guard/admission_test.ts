@@ -1,0 +1,165 @@
+/**
+ * Admission and isAllowed(): which TCP connections are let in. Checks each
+ * RefusalReason in turn (denied, server-full, listener-full, source-full,
+ * rate), that the counters are per server, per listener and per source, and
+ * that release() frees exactly one place.
+ */
+
+import assert from "node:assert/strict";
+import {
+  Admission,
+  isAllowed,
+  limitsFrom,
+  type ListenerLimits,
+  REFUSAL_WORDS,
+  type RefusalReason,
+} from "../../lib/guard/mod.ts";
+
+/** Limits high enough that nothing but the rule under test refuses. */
+const ROOMY_OPTIONS = {
+  "max-conns": "1000",
+  "max-conns-per-source": "1000",
+  "conn-rate": "100000",
+} as const;
+
+const ROOMY: ListenerLimits = limitsFrom(ROOMY_OPTIONS);
+
+/** Roomy limits, with `options` on top, parsed as a spec's options are. */
+function limits(options: Record<string, string>): ListenerLimits {
+  return limitsFrom({ ...ROOMY_OPTIONS, ...options });
+}
+
+const ACCESS: readonly [options: Record<string, string>, address: string, allowed: boolean][] = [
+  [{}, "192.0.2.1", true],
+  [{ deny: "127.0.0.1" }, "127.0.0.1", false],
+  [{ deny: "127.0.0.1" }, "127.0.0.2", true],
+  [{ deny: "127.0.0.1" }, "::ffff:127.0.0.1", false],
+  [{ deny: "10.0.0.0/8,::1" }, "::1", false],
+  [{ allow: "127.0.0.2" }, "127.0.0.1", false],
+  [{ allow: "127.0.0.2" }, "127.0.0.2", true],
+  [{ allow: "10.0.0.0/8,192.0.2.0/24" }, "192.0.2.77", true],
+  [{ allow: "10.0.0.0/8,192.0.2.0/24" }, "198.51.100.1", false],
+  // deny is checked after allow: an allowed range with a hole in it.
+  [{ allow: "10.0.0.0/8", deny: "10.9.0.0/16" }, "10.8.1.1", true],
+  [{ allow: "10.0.0.0/8", deny: "10.9.0.0/16" }, "10.9.1.1", false],
+];
+
+for (const [options, address, allowed] of ACCESS) {
+  const rule = new URLSearchParams(options).toString() || "no list";
+  Deno.test(`isAllowed() ${allowed ? "allows" : "refuses"} ${address} with ${rule}`, () => {
+    assert.equal(isAllowed(limits(options), address), allowed);
+  });
+}
+
+Deno.test('Admission.admit() refuses a denied peer with "denied" and counts nothing', () => {
+  const admission = new Admission(1);
+  const l = limits({ deny: "127.0.0.1" });
+  for (let i = 0; i < 3; i++) assert.equal(admission.admit("a", l, "127.0.0.1"), "denied");
+  // The server's one place is still free.
+  assert.equal(admission.admit("a", l, "127.0.0.2"), null);
+});
+
+Deno.test('Admission.admit() refuses a peer outside the allow list with "denied"', () => {
+  const admission = new Admission(100);
+  const l = limits({ allow: "127.0.0.2" });
+  assert.equal(admission.admit("a", l, "127.0.0.1"), "denied");
+  assert.equal(admission.admit("a", l, "127.0.0.2"), null);
+});
+
+Deno.test('Admission.admit() refuses with "server-full" past maxTotal, over every listener', () => {
+  const admission = new Admission(3);
+  assert.equal(admission.admit("a", ROOMY, "192.0.2.1"), null);
+  assert.equal(admission.admit("b", ROOMY, "192.0.2.2"), null);
+  assert.equal(admission.admit("c", ROOMY, "192.0.2.3"), null);
+  for (const listener of ["a", "b", "c", "d"]) {
+    assert.equal(admission.admit(listener, ROOMY, "192.0.2.9"), "server-full");
+  }
+  admission.release("b", "192.0.2.2");
+  assert.equal(admission.admit("d", ROOMY, "192.0.2.9"), null);
+  assert.equal(admission.admit("d", ROOMY, "192.0.2.9"), "server-full");
+});
+
+Deno.test('Admission.admit() refuses with "listener-full" past max-conns, per listener', () => {
+  const admission = new Admission(100);
+  const l = limits({ "max-conns": "2" });
+  assert.equal(admission.admit("a", l, "192.0.2.1"), null);
+  assert.equal(admission.admit("a", l, "192.0.2.2"), null);
+  assert.equal(admission.admit("a", l, "192.0.2.3"), "listener-full");
+  // Another listener with the same limits has its own count.
+  assert.equal(admission.admit("b", l, "192.0.2.3"), null);
+  admission.release("a", "192.0.2.1");
+  assert.equal(admission.admit("a", l, "192.0.2.3"), null);
+});
+
+Deno.test('Admission.admit() refuses with "source-full" past max-conns-per-source, per source', () => {
+  const admission = new Admission(100);
+  const l = limits({ "max-conns-per-source": "2" });
+  assert.equal(admission.admit("a", l, "127.0.0.1"), null);
+  assert.equal(admission.admit("a", l, "127.0.0.1"), null);
+  assert.equal(admission.admit("a", l, "127.0.0.1"), "source-full");
+  // Another source, and the same source on another listener, still get in.
+  assert.equal(admission.admit("a", l, "127.0.0.2"), null);
+  assert.equal(admission.admit("b", l, "127.0.0.1"), null);
+  admission.release("a", "127.0.0.1");
+  assert.equal(admission.admit("a", l, "127.0.0.1"), null);
+  assert.equal(admission.admit("a", l, "127.0.0.1"), "source-full");
+});
+
+Deno.test('Admission.admit() refuses with "rate" after a burst of twice conn-rate, per source', () => {
+  const admission = new Admission(100);
+  const l = limits({ "conn-rate": "3" });
+  const results: (RefusalReason | null)[] = [];
+  for (let i = 0; i < 7; i++) {
+    results.push(admission.admit("a", l, "127.0.0.1"));
+    admission.release("a", "127.0.0.1");
+  }
+  // Released at once, so only the rate can refuse: 6 (twice 3) pass, the 7th does not.
+  assert.deepEqual(results, [null, null, null, null, null, null, "rate"]);
+  assert.equal(admission.admit("a", l, "127.0.0.2"), null);
+});
+
+Deno.test("Admission.admit() checks the rules in order: denied, server, listener, source, rate", () => {
+  const admission = new Admission(2);
+  const l = limits({ "max-conns": "1", "max-conns-per-source": "1", deny: "192.0.2.66" });
+  assert.equal(admission.admit("a", l, "192.0.2.1"), null);
+  assert.equal(admission.admit("b", l, "192.0.2.1"), null);
+  assert.equal(admission.admit("a", l, "192.0.2.66"), "denied");
+  assert.equal(admission.admit("a", l, "192.0.2.1"), "server-full");
+  admission.release("b", "192.0.2.1");
+  assert.equal(admission.admit("a", l, "192.0.2.2"), "listener-full");
+  const perSource = limits({ "max-conns-per-source": "1" });
+  assert.equal(admission.admit("c", perSource, "192.0.2.1"), null);
+  admission.release("a", "192.0.2.1");
+  assert.equal(admission.admit("c", perSource, "192.0.2.1"), "source-full");
+});
+
+Deno.test("Admission.release() frees one place for the listener, the source and the server", () => {
+  const admission = new Admission(2);
+  const l = limits({ "max-conns": "2", "max-conns-per-source": "1" });
+  assert.equal(admission.admit("a", l, "192.0.2.1"), null);
+  assert.equal(admission.admit("a", l, "192.0.2.2"), null);
+  assert.equal(admission.admit("a", l, "192.0.2.3"), "server-full");
+  admission.release("a", "192.0.2.1");
+  // The freed place is 192.0.2.1's; 192.0.2.2 is still counted.
+  assert.equal(admission.admit("a", l, "192.0.2.2"), "source-full");
+  assert.equal(admission.admit("a", l, "192.0.2.1"), null);
+});
+
+Deno.test("Admission.release() of a listener it never admitted changes nothing", () => {
+  const admission = new Admission(1);
+  admission.release("never", "192.0.2.1");
+  assert.equal(admission.admit("a", ROOMY, "192.0.2.1"), null);
+  assert.equal(admission.admit("a", ROOMY, "192.0.2.2"), "server-full");
+});
+
+Deno.test("REFUSAL_WORDS explains every refusal reason in plain words", () => {
+  const reasons: RefusalReason[] = [
+    "denied",
+    "server-full",
+    "listener-full",
+    "source-full",
+    "rate",
+  ];
+  assert.deepEqual(Object.keys(REFUSAL_WORDS).sort(), [...reasons].sort());
+  for (const reason of reasons) assert.ok(REFUSAL_WORDS[reason].length > 20, reason);
+});

@@ -1,0 +1,271 @@
+/**
+ * UdpGuard: the checks on every datagram. Checks admit() for each
+ * SuppressReason (denied; bad-source for broadcast, multicast, unspecified
+ * addresses and port 0; server-port below 1024; loop for muxd's own socket
+ * names and ports) and limitReply(): loopback sources get every reply whole,
+ * sources outside loopback get no reply larger than the request times the
+ * amplification factor (cut when the service allows it) and no more replies
+ * than reply-rate allows.
+ */
+
+import assert from "node:assert/strict";
+import {
+  limitsFrom,
+  type ListenerLimits,
+  type ReplyDecision,
+  type SocketName,
+  SUPPRESS_WORDS,
+  type SuppressReason,
+  UdpGuard,
+} from "../../lib/guard/mod.ts";
+
+/** muxd's own UDP sockets in these tests. */
+const OWN: readonly SocketName[] = [
+  { address: "127.0.0.1", port: 5000 },
+  { address: "::1", port: 5001 },
+];
+
+const DEFAULTS = limitsFrom({});
+
+const ADMIT: readonly [
+  what: string,
+  options: Record<string, string>,
+  remote: SocketName,
+  expected: SuppressReason | null,
+][] = [
+  ["a client on loopback", {}, { address: "127.0.0.1", port: 40000 }, null],
+  ["a client outside loopback", {}, { address: "192.0.2.1", port: 40000 }, null],
+  ["an IPv6 client", {}, { address: "2001:db8::1", port: 40000 }, null],
+  ["the lowest client port", {}, { address: "192.0.2.1", port: 1024 }, null],
+  // denied
+  ["a denied peer", { deny: "127.0.0.1" }, { address: "127.0.0.1", port: 40000 }, "denied"],
+  ["a denied range", { deny: "192.0.2.0/24" }, { address: "192.0.2.77", port: 40000 }, "denied"],
+  [
+    "a peer outside allow",
+    { allow: "10.0.0.0/8" },
+    { address: "127.0.0.1", port: 40000 },
+    "denied",
+  ],
+  ["a peer inside allow", { allow: "10.0.0.0/8" }, { address: "10.1.1.1", port: 40000 }, null],
+  // bad-source
+  ["broadcast", {}, { address: "255.255.255.255", port: 40000 }, "bad-source"],
+  ["IPv4 multicast", {}, { address: "224.0.0.1", port: 40000 }, "bad-source"],
+  ["the top of IPv4 multicast", {}, { address: "239.255.255.250", port: 40000 }, "bad-source"],
+  ["reserved 240/4", {}, { address: "240.0.0.1", port: 40000 }, "bad-source"],
+  ["the IPv4 unspecified address", {}, { address: "0.0.0.0", port: 40000 }, "bad-source"],
+  ["IPv6 multicast", {}, { address: "ff02::1", port: 40000 }, "bad-source"],
+  ["the IPv6 unspecified address", {}, { address: "::", port: 40000 }, "bad-source"],
+  ["mapped multicast", {}, { address: "::ffff:224.0.0.1", port: 40000 }, "bad-source"],
+  ["mapped broadcast", {}, { address: "::ffff:255.255.255.255", port: 40000 }, "bad-source"],
+  ["port 0", {}, { address: "127.0.0.1", port: 0 }, "bad-source"],
+  ["port 0 outside loopback", {}, { address: "192.0.2.1", port: 0 }, "bad-source"],
+  // server-port
+  ["port 7 (echo)", {}, { address: "127.0.0.1", port: 7 }, "server-port"],
+  ["port 19 (chargen)", {}, { address: "192.0.2.1", port: 19 }, "server-port"],
+  ["port 1023", {}, { address: "192.0.2.1", port: 1023 }, "server-port"],
+  ["IPv6 port 53", {}, { address: "2001:db8::1", port: 53 }, "server-port"],
+  // loop
+  ["its own IPv4 socket name", {}, { address: "127.0.0.1", port: 5000 }, "loop"],
+  ["its own IPv6 socket name", {}, { address: "::1", port: 5001 }, "loop"],
+  ["its own port on another address", {}, { address: "127.0.0.2", port: 5000 }, "loop"],
+  ["its own port from outside", {}, { address: "192.0.2.1", port: 5001 }, "loop"],
+  // The order of the checks.
+  ["a denied peer on its own port", { deny: "127.0.0.2" }, {
+    address: "127.0.0.2",
+    port: 5000,
+  }, "denied"],
+  ["the unspecified address on its own port", {}, { address: "0.0.0.0", port: 5000 }, "bad-source"],
+];
+
+for (const [what, options, remote, expected] of ADMIT) {
+  Deno.test(
+    `UdpGuard.admit() ${expected === null ? "admits" : `suppresses with "${expected}"`} ${what} ` +
+      `(${remote.address} port ${remote.port})`,
+    () => {
+      const guard = new UdpGuard(OWN);
+      assert.equal(guard.admit(limitsFrom(options), remote), expected);
+    },
+  );
+}
+
+Deno.test("UdpGuard.setOwn() replaces the socket names the loop guard knows", () => {
+  const guard = new UdpGuard(OWN);
+  const from5000 = { address: "127.0.0.2", port: 5000 };
+  const from6000 = { address: "127.0.0.2", port: 6000 };
+  assert.equal(guard.admit(DEFAULTS, from5000), "loop");
+  assert.equal(guard.admit(DEFAULTS, from6000), null);
+  guard.setOwn([{ address: "127.0.0.1", port: 6000 }]);
+  assert.equal(guard.admit(DEFAULTS, from5000), null);
+  assert.equal(guard.admit(DEFAULTS, from6000), "loop");
+  guard.setOwn([]);
+  assert.equal(guard.admit(DEFAULTS, from6000), null);
+});
+
+const bytes = (n: number) => new Uint8Array(n).fill(0x41);
+
+/** The decision as a plain tuple: the size sent and whether it was cut, or the reason. */
+function summary(d: ReplyDecision): [number, boolean] | SuppressReason {
+  return "suppress" in d ? d.suppress : [d.send.length, d.cut];
+}
+
+const REPLIES: readonly [
+  what: string,
+  options: Record<string, string>,
+  address: string,
+  request: number,
+  reply: number,
+  cuttable: boolean,
+  expected: [number, boolean] | SuppressReason,
+][] = [
+  // Loopback: whatever the size, whole.
+  ["loopback, 1 B in, 444 B out", {}, "127.0.0.1", 1, 444, true, [444, false]],
+  ["loopback, 0 B in, 40 B out", {}, "127.0.0.1", 0, 40, false, [40, false]],
+  ["IPv6 loopback", {}, "::1", 1, 444, false, [444, false]],
+  ["mapped loopback", {}, "::ffff:127.0.0.1", 1, 444, false, [444, false]],
+  ["loopback, amplification=0", { amplification: "0" }, "127.0.0.9", 1, 40, false, [40, false]],
+  // Outside loopback, amplification 1 (the default).
+  ["a reply as large as the request", {}, "192.0.2.1", 40, 40, false, [40, false]],
+  ["a reply smaller than the request", {}, "192.0.2.1", 100, 40, false, [40, false]],
+  ["a reply larger than the request", {}, "192.0.2.1", 39, 40, false, "amplification"],
+  ["1 B in, a daytime line out", {}, "192.0.2.1", 1, 40, false, "amplification"],
+  ["1 B in, chargen out", {}, "192.0.2.1", 1, 444, true, [1, true]],
+  ["10 B in, chargen out", {}, "192.0.2.1", 10, 444, true, [10, true]],
+  ["0 B in, chargen out", {}, "192.0.2.1", 0, 444, true, "amplification"],
+  ["IPv6, 1 B in, 40 B out", {}, "2001:db8::1", 1, 40, false, "amplification"],
+  ["mapped, 1 B in, 40 B out", {}, "::ffff:192.0.2.1", 1, 40, false, "amplification"],
+  // Other factors.
+  ["factor 2.5, 10 B in, 25 B out", { amplification: "2.5" }, "192.0.2.1", 10, 25, false, [
+    25,
+    false,
+  ]],
+  [
+    "factor 2.5, 10 B in, 26 B out",
+    { amplification: "2.5" },
+    "192.0.2.1",
+    10,
+    26,
+    false,
+    "amplification",
+  ],
+  ["factor 2.5, 10 B in, chargen", { amplification: "2.5" }, "192.0.2.1", 10, 444, true, [
+    25,
+    true,
+  ]],
+  ["factor 0, chargen", { amplification: "0" }, "192.0.2.1", 100, 444, true, "amplification"],
+  ["factor 0, echo", { amplification: "0" }, "192.0.2.1", 100, 100, false, "amplification"],
+  ["factor 1000, 1 B in, 444 B out", { amplification: "1000" }, "192.0.2.1", 1, 444, false, [
+    444,
+    false,
+  ]],
+];
+
+for (const [what, options, address, request, reply, cuttable, expected] of REPLIES) {
+  Deno.test(
+    `UdpGuard.limitReply() ${
+      Array.isArray(expected)
+        ? `sends ${expected[0]} B${expected[1] ? " (cut)" : ""}`
+        : `suppresses with "${expected}"`
+    }: ${what}`,
+    () => {
+      const guard = new UdpGuard(OWN);
+      const decision = guard.limitReply(
+        "udp://192.0.2.10:7013=daytime",
+        limitsFrom(options),
+        { address, port: 40000 },
+        request,
+        bytes(reply),
+        cuttable,
+      );
+      assert.deepEqual(summary(decision), expected);
+    },
+  );
+}
+
+Deno.test("UdpGuard.limitReply() sends the reply's own first bytes when it cuts", () => {
+  const guard = new UdpGuard(OWN);
+  const reply = new TextEncoder().encode("!\"#$%&'()*+,-./0123456789");
+  const decision = guard.limitReply(
+    "l",
+    DEFAULTS,
+    { address: "192.0.2.1", port: 40000 },
+    5,
+    reply,
+    true,
+  );
+  assert.ok("send" in decision);
+  assert.equal(new TextDecoder().decode(decision.send), '!"#$%');
+});
+
+/** Asks for `count` replies of 10 B to 10 B requests and counts what each decision was. */
+function burst(
+  guard: UdpGuard,
+  listener: string,
+  limits: ListenerLimits,
+  address: string,
+  count: number,
+): Record<string, number> {
+  const tally: Record<string, number> = {};
+  for (let i = 0; i < count; i++) {
+    const d = guard.limitReply(listener, limits, { address, port: 40000 }, 10, bytes(10), false);
+    const key = "suppress" in d ? d.suppress : "sent";
+    tally[key] = (tally[key] ?? 0) + 1;
+  }
+  return tally;
+}
+
+Deno.test('UdpGuard.limitReply() suppresses with "rate" past a burst of twice reply-rate', () => {
+  const guard = new UdpGuard(OWN);
+  const limits = limitsFrom({ "reply-rate": "5" });
+  assert.deepEqual(burst(guard, "a", limits, "192.0.2.1", 30), { sent: 10, rate: 20 });
+});
+
+Deno.test("UdpGuard.limitReply() counts the reply rate per source and per listener", () => {
+  const guard = new UdpGuard(OWN);
+  const limits = limitsFrom({ "reply-rate": "2" });
+  assert.deepEqual(burst(guard, "a", limits, "192.0.2.1", 5), { sent: 4, rate: 1 });
+  assert.deepEqual(burst(guard, "a", limits, "192.0.2.2", 5), { sent: 4, rate: 1 });
+  assert.deepEqual(burst(guard, "b", limits, "192.0.2.1", 5), { sent: 4, rate: 1 });
+});
+
+Deno.test("UdpGuard.limitReply() never rate-limits loopback", () => {
+  const guard = new UdpGuard(OWN);
+  const limits = limitsFrom({ "reply-rate": "1" });
+  assert.deepEqual(burst(guard, "a", limits, "127.0.0.1", 1000), { sent: 1000 });
+  assert.deepEqual(burst(guard, "a", limits, "::1", 1000), { sent: 1000 });
+});
+
+Deno.test("UdpGuard.limitReply() spends no rate token on a reply it suppressed for size", () => {
+  const guard = new UdpGuard(OWN);
+  const limits = limitsFrom({ "reply-rate": "1" });
+  const remote = { address: "192.0.2.1", port: 40000 };
+  for (let i = 0; i < 10; i++) {
+    assert.deepEqual(
+      summary(guard.limitReply("a", limits, remote, 1, bytes(40), false)),
+      "amplification",
+    );
+  }
+  assert.deepEqual(burst(guard, "a", limits, "192.0.2.1", 3), { sent: 2, rate: 1 });
+});
+
+Deno.test("UdpGuard.limitReply() gives replies back as the rate refills", async () => {
+  const guard = new UdpGuard(OWN);
+  const limits = limitsFrom({ "reply-rate": "100" });
+  assert.deepEqual(burst(guard, "a", limits, "192.0.2.1", 201), { sent: 200, rate: 1 });
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  // 100 ms at 100 a second is about 10 replies; timers may run late, never early.
+  const { sent = 0 } = burst(guard, "a", limits, "192.0.2.1", 50);
+  assert.ok(sent >= 9 && sent < 50, `${sent} replies after 100 ms`);
+});
+
+Deno.test("SUPPRESS_WORDS explains every suppress reason in plain words", () => {
+  const reasons: SuppressReason[] = [
+    "denied",
+    "bad-source",
+    "server-port",
+    "loop",
+    "amplification",
+    "rate",
+  ];
+  assert.deepEqual(Object.keys(SUPPRESS_WORDS).sort(), [...reasons].sort());
+  for (const reason of reasons) assert.ok(SUPPRESS_WORDS[reason].length > 20, reason);
+});
