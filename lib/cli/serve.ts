@@ -76,7 +76,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   try {
     for (const warning of [...exposure.warnings, ...dashboardPlan.warnings]) log.warn(warning);
     const hub = new EventHub((e) => log.error(`an event consumer failed: ${e}`));
-    hub.subscribe(eventLogger());
+    hub.subscribe(eventLogger({ properties: format === "json" }));
     const keepGoing = args.keepGoing || (settings.keepGoing ?? false) || demo;
     // Before start(), so that the dashboard sees the start-up events too.
     const opened = openDashboard(dashboardPlan, hub, keepGoing);

@@ -18,6 +18,12 @@ import { SUPPRESS_WORDS, type SuppressReason } from "../guard/udp_guard.ts";
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
 const MAX_DATAGRAM = 65_535;
 
+/** How often, in datagrams, a socket checks whether it has held the event loop too long. */
+const CHECK_EVERY = 16;
+
+/** How long, in ms, a socket may handle queued datagrams before the event loop turns. */
+const TURN_MS = 20;
+
 /**
  * Receives datagrams until the socket is closed, handing each to the
  * listener's service and sending its reply, if any, back to the sender.
@@ -38,7 +44,15 @@ export async function receiveLoop(bound: BoundUdpSocket, ctx: DispatchContext): 
     local,
   } as const;
   const buffer = new Uint8Array(MAX_DATAGRAM);
-  for (;;) {
+  let turn = performance.now();
+  for (let n = 1;; n++) {
+    // While datagrams are queued, each receive() completes at once, without
+    // a turn of the event loop; give other sockets theirs now and then, or a
+    // UDP flood would hold up every TCP accept.
+    if (n % CHECK_EVERY === 0 && performance.now() - turn > TURN_MS) {
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      turn = performance.now();
+    }
     let request: Uint8Array;
     let from: Deno.Addr;
     try {

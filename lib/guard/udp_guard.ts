@@ -103,7 +103,9 @@ export class UdpGuard {
     reply: Uint8Array,
     cuttable: boolean,
   ): ReplyDecision {
-    if (isLoopback(remote.address)) return { send: reply, cut: false };
+    if (remote.address.startsWith("127.") || isLoopback(remote.address)) {
+      return { send: reply, cut: false };
+    }
     const allowed = Math.floor(requestLength * limits.amplification);
     let send = reply;
     if (reply.length > allowed) {
@@ -122,6 +124,8 @@ export class UdpGuard {
 
 /** Broadcast, multicast or unspecified: never a real client's source address. */
 function isBadSource(address: string): boolean {
+  // The common case, loopback, without parsing: this runs for every datagram.
+  if (address.startsWith("127.")) return false;
   const v4 = parseIPv4(address) ?? mappedIPv4(address);
   if (v4 !== null) {
     return v4[0] >= 224 || // multicast 224/4, reserved 240/4, broadcast 255.255.255.255

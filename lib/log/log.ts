@@ -9,7 +9,6 @@ import {
   configure,
   dispose,
   getLogger,
-  getStreamSink,
   getTextFormatter,
   jsonLinesFormatter,
   type Logger,
@@ -18,6 +17,7 @@ import {
 import { prettyFormatter } from "@logtape/pretty";
 import type { EventSink, ServerEvent } from "../events/event.ts";
 import { formatEvent } from "../events/format.ts";
+import { getBatchSink } from "./batch_sink.ts";
 import type { LogFormat } from "../config/config_file.ts";
 
 /** Options for {@linkcode setUpLogging}. */
@@ -61,7 +61,7 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<() => 
     : getTextFormatter({ timestamp: "time", level: "ABBR", format: plain });
   await configure({
     reset: true,
-    sinks: { stderr: getStreamSink(Deno.stderr.writable, { formatter, closeStream: false }) },
+    sinks: { stderr: getBatchSink(Deno.stderr.writable, { formatter }) },
     loggers: [
       { category: ["muxd"], lowestLevel: options.level ?? "info", sinks: ["stderr"] },
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
@@ -76,23 +76,39 @@ function plain(values: { timestamp: string | null; level: string; message: strin
 
 /**
  * An event sink that writes one log record per event, under the category
- * `muxd.events`. Use it with `start(plan, { sink })` or `EventHub.subscribe`.
+ * `muxd.events`. Use it with `start(plan, { sink })` or `EventHub.subscribe`,
+ * after {@linkcode setUpLogging}: levels are read once, at the first event.
  *
+ * @param options `properties`: attach the event's fields to each record, for
+ *   the JSON form.
  * @returns The sink.
  */
-export function eventLogger(): EventSink {
+export function eventLogger(options: { readonly properties?: boolean } = {}): EventSink {
   const logger = getLogger(["muxd", "events"]);
+  const enabled = new Map<LogLevel, boolean>();
+  const isEnabled = (level: LogLevel) => {
+    let on = enabled.get(level);
+    if (on === undefined) enabled.set(level, on = logger.isEnabledFor(level));
+    return on;
+  };
   return (event) => {
+    const level = LEVELS[event.type];
+    // Nothing is formatted for a level that is not written.
+    if (!isEnabled(level)) return;
     const line = formatEvent(event);
     logger.emit({
-      level: LEVELS[event.type],
+      level,
       message: [line],
       rawMessage: line,
-      properties: event as unknown as Record<string, unknown>,
+      // LogTape copies the properties of every record; the text form does not
+      // show them, so only the JSON form pays for them.
+      properties: options.properties ? event as unknown as Record<string, unknown> : NONE,
       timestamp: event.time,
     });
   };
 }
+
+const NONE: Record<string, unknown> = Object.freeze({});
 
 /**
  * The logger for muxd's own messages (start-up, shutdown), category `muxd.main`.

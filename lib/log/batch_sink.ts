@@ -1,0 +1,83 @@
+/**
+ * A LogTape sink that writes many records in one write: records formatted
+ * during one turn of the event loop go out together, so a flood of events
+ * costs one system call per batch rather than one per line. Nothing is
+ * dropped silently: past `maxPendingBytes` waiting to be written (the
+ * reader is not keeping up), lines are dropped and counted, and the count
+ * is written as a line of its own once the writer catches up.
+ *
+ * @module
+ */
+
+import type { LogRecord, Sink, TextFormatter } from "@logtape/logtape";
+
+/** Options for {@linkcode getBatchSink}. */
+export interface BatchSinkOptions {
+  /** Formats each record as one line, ending in a newline. */
+  readonly formatter: TextFormatter;
+  /** How much may wait to be written before lines are dropped. @default 8 MiB */
+  readonly maxPendingBytes?: number;
+}
+
+/** A sink with a way to write out everything pending. */
+export type BatchSink = Sink & AsyncDisposable;
+
+/**
+ * Creates the sink; the stream stays open when it is disposed.
+ *
+ * @param stream Where the text goes, such as `Deno.stderr.writable`.
+ * @param options The formatter and the pending limit.
+ * @returns The sink; dispose of it to flush.
+ */
+export function getBatchSink(
+  stream: WritableStream<Uint8Array>,
+  options: BatchSinkOptions,
+): BatchSink {
+  const writer = stream.getWriter();
+  const encoder = new TextEncoder();
+  const maxPending = options.maxPendingBytes ?? 8 * 1024 * 1024;
+  let pending: string[] = [];
+  let pendingBytes = 0;
+  let dropped = 0;
+  let writing: Promise<void> | null = null;
+  let scheduled = false;
+
+  const flush = async () => {
+    scheduled = false;
+    while (pending.length > 0 || dropped > 0) {
+      if (dropped > 0) {
+        pending.push(`muxd: ${dropped} log line(s) dropped: standard error could not keep up\n`);
+        dropped = 0;
+      }
+      const text = pending.join("");
+      pending = [];
+      pendingBytes = 0;
+      await writer.write(encoder.encode(text));
+    }
+    writing = null;
+  };
+
+  const sink = (record: LogRecord) => {
+    const line = options.formatter(record);
+    if (pendingBytes + line.length > maxPending) {
+      dropped++;
+      return;
+    }
+    pending.push(line);
+    pendingBytes += line.length;
+    if (writing === null && !scheduled) {
+      scheduled = true;
+      // A macrotask: every record of this turn of the event loop joins the batch.
+      setTimeout(() => writing = flush(), 0);
+    }
+  };
+  return Object.assign(sink, {
+    async [Symbol.asyncDispose]() {
+      while (scheduled || writing !== null) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        await writing;
+      }
+      writer.releaseLock();
+    },
+  });
+}
