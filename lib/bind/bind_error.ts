@@ -5,6 +5,7 @@
  */
 
 import type { PlannedListener } from "../plan/plan.ts";
+import { quote } from "../spec/listen_spec_error.ts";
 
 /** A listener that could not be bound: the spec, the OS error, and an explanation. */
 export class BindError extends Error {
@@ -74,7 +75,7 @@ function explain(l: PlannedListener, cause: unknown): { code: string | null; rea
     return { code, reason: `invalid port ${l.port}.` };
   }
   if (cause instanceof Error && /lookup address|Name or service not known/i.test(cause.message)) {
-    return { code, reason: `host name not found: "${l.hostname}" does not resolve.` };
+    return { code, reason: `host name not found: ${quote(l.hostname)} does not resolve.` };
   }
   return { code, reason: cause instanceof Error ? cause.message : String(cause) };
 }

@@ -9,6 +9,7 @@ import { exposureReason, isExposed, PUBLIC_FIX } from "../plan/exposure.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 import { isLoopback } from "../spec/mod.ts";
 import type { HostFacts } from "./host_facts.ts";
+import { quote } from "../spec/listen_spec_error.ts";
 
 /** The name of one rule. */
 export type RuleId =
@@ -165,7 +166,7 @@ export function singleFindings(
       rule: "host-name",
       severity: "note",
       listeners: [l],
-      explanation: `"${l.hostname}" is a host name: it is resolved when muxd binds, so the ` +
+      explanation: `${quote(l.hostname)} is a host name: it is resolved when muxd binds, so the ` +
         `address rules are not checked for it.`,
       fix: `Write the address itself (such as 127.0.0.1) to have it checked.`,
     });

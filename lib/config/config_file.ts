@@ -7,6 +7,7 @@
 
 import { type Node, type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
 import type { ListenItem } from "../plan/plan.ts";
+import { quote } from "../spec/listen_spec_error.ts";
 
 /** How log lines are written. */
 export type LogFormat = "text" | "json";
@@ -149,7 +150,7 @@ export function parseConfig(text: string, path: string): ConfigResult {
         else settings.public = value.value;
         break;
       default:
-        fail(keyNode.offset, `unknown setting "${key}"; known settings: ${KEYS.join(", ")}`);
+        fail(keyNode.offset, `unknown setting ${quote(key)}; known settings: ${KEYS.join(", ")}`);
     }
   }
   return { settings, errors };

@@ -152,5 +152,5 @@ function exposureReason(hostname: string): string | null {
   if (parseIPv4(hostname) !== null || parseIPv6(hostname) !== null) {
     return `${hostname} is not a loopback address: other hosts may reach it`;
   }
-  return `"${hostname}" is a host name that may resolve beyond loopback`;
+  return `${quote(hostname)} is a host name that may resolve beyond loopback`;
 }

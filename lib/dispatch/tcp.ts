@@ -50,7 +50,7 @@ export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): P
       continue;
     }
     const remote = socketName(conn.remoteAddr);
-    const refusal = ctx.admission.admit(bound.listener.spec, bound.listener.limits, remote.address);
+    const refusal = ctx.admission.admit(bound, bound.listener.limits, remote.address);
     if (refusal !== null) {
       conn.close();
       ctx.emit({
@@ -111,7 +111,7 @@ async function serveConnection(
     if (entry.forced) reason = "shutdown";
     else if (entry.idle) reason = "idle";
     ctx.connections.release(entry);
-    ctx.admission.release(listener.spec, remote.address);
+    ctx.admission.release(bound, remote.address);
     ctx.emit({
       type: "connection-closed",
       time: Date.now(),

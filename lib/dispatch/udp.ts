@@ -94,7 +94,7 @@ export async function receiveLoop(bound: BoundUdpSocket, ctx: DispatchContext): 
       const reply = answer(request, serviceCtx);
       if (reply === null) continue;
       const decision = ctx.udpGuard.limitReply(
-        listener.spec,
+        bound,
         listener.limits,
         remote,
         request.length,

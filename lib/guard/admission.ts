@@ -58,7 +58,7 @@ class ListenerState {
 export class Admission {
   readonly #maxTotal: number;
   #total = 0;
-  #listeners = new Map<string, ListenerState>();
+  #listeners = new Map<object, ListenerState>();
 
   /**
    * Creates the counters of one server.
@@ -72,12 +72,13 @@ export class Admission {
   /**
    * Admits a new connection, counting it, or says why not.
    *
-   * @param listener The listener's key (its spec).
+   * @param listener The listener: any object unique to it, such as its bound socket (two
+   *   listeners may share a spec's text, as two `:0` specs do).
    * @param limits The listener's limits.
    * @param source The peer's address.
    * @returns `null` when admitted (call {@linkcode Admission.release} at close), else the reason.
    */
-  admit(listener: string, limits: ListenerLimits, source: string): RefusalReason | null {
+  admit(listener: object, limits: ListenerLimits, source: string): RefusalReason | null {
     if (!isAllowed(limits, source)) return "denied";
     let state = this.#listeners.get(listener);
     if (state === undefined) {
@@ -98,10 +99,10 @@ export class Admission {
   /**
    * Counts an admitted connection as closed.
    *
-   * @param listener The listener's key.
+   * @param listener The listener, as given to {@linkcode Admission.admit}.
    * @param source The peer's address.
    */
-  release(listener: string, source: string): void {
+  release(listener: object, source: string): void {
     const state = this.#listeners.get(listener);
     if (state === undefined) return;
     this.#total--;

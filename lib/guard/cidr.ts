@@ -5,6 +5,7 @@
  */
 
 import { hasPrefix, parseIPv4, parseIPv6 } from "../spec/ip.ts";
+import { quote } from "../spec/listen_spec_error.ts";
 
 /** A parsed CIDR range. */
 export interface Cidr {
@@ -33,12 +34,12 @@ export function parseCidr(text: string): Cidr {
   const slash = text.indexOf("/");
   const address = slash === -1 ? text : text.slice(0, slash);
   const bytes = parseIPv4(address) ?? parseIPv6(address);
-  if (bytes === null) throw new SyntaxError(`"${text}" is not an IP address or CIDR range`);
+  if (bytes === null) throw new SyntaxError(`${quote(text)} is not an IP address or CIDR range`);
   const max = bytes.length * 8;
   const bitsText = slash === -1 ? `${max}` : text.slice(slash + 1);
   const bits = /^\d{1,3}$/.test(bitsText) ? Number(bitsText) : NaN;
   if (!(bits >= 0 && bits <= max)) {
-    throw new SyntaxError(`"${text}" has a prefix length outside 0-${max}`);
+    throw new SyntaxError(`${quote(text)} has a prefix length outside 0-${max}`);
   }
   return { text, bytes, bits };
 }

@@ -7,6 +7,7 @@
 
 import type { ServiceOption } from "../services/service.ts";
 import { type Cidr, parseCidr } from "./cidr.ts";
+import { quote } from "../spec/listen_spec_error.ts";
 
 /** The limits of one listener, parsed. */
 export interface ListenerLimits {
@@ -43,12 +44,12 @@ export const DEFAULT_LIMITS: ListenerLimits = {
 const count = (min: number, max: number) => (v: string) =>
   /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max
     ? null
-    : `must be a whole number from ${min} to ${max}, not "${v}"`;
+    : `must be a whole number from ${min} to ${max}, not ${quote(v)}`;
 
 const decimal = (min: number, max: number) => (v: string) =>
   /^\d+(\.\d+)?$/.test(v) && Number(v) >= min && Number(v) <= max
     ? null
-    : `must be a number from ${min} to ${max}, not "${v}"`;
+    : `must be a number from ${min} to ${max}, not ${quote(v)}`;
 
 const cidrList = (v: string) => {
   for (const part of v.split(",")) {

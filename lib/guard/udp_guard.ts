@@ -46,7 +46,7 @@ export type ReplyDecision =
 export class UdpGuard {
   #ownNames = new Set<string>();
   #ownPorts = new Set<number>();
-  #rates = new Map<string, RateLimiter>();
+  #rates = new Map<object, RateLimiter>();
 
   /**
    * Creates the guard for a server's UDP sockets.
@@ -87,7 +87,7 @@ export class UdpGuard {
    * Applies the amplification limit and the reply rate to a reply for a
    * source outside loopback; loopback sources get the reply as it is.
    *
-   * @param listener The listener's key (its spec), for per-listener rates.
+   * @param listener The listener: any object unique to it, such as its bound socket.
    * @param limits The listener's limits.
    * @param remote The sender.
    * @param requestLength The request's size.
@@ -96,7 +96,7 @@ export class UdpGuard {
    * @returns The reply to send (maybe cut), or why none is sent.
    */
   limitReply(
-    listener: string,
+    listener: object,
     limits: ListenerLimits,
     remote: SocketName,
     requestLength: number,

@@ -6,6 +6,7 @@
 
 import { formatSource, isLoopback } from "../spec/mod.ts";
 import { PlanError, type PlannedListener } from "./plan.ts";
+import { quote } from "../spec/listen_spec_error.ts";
 
 /**
  * Tells whether other hosts could reach a listener: a wildcard, an address
@@ -65,6 +66,8 @@ export function exposureReason(l: PlannedListener): string {
   if (l.hostname === "0.0.0.0" || l.hostname === "::") {
     return `${l.hostname} is the wildcard: every address of this host, reachable from other hosts`;
   }
-  if (l.family === null) return `"${l.hostname}" is a host name that may resolve beyond loopback`;
+  if (l.family === null) {
+    return `${quote(l.hostname)} is a host name that may resolve beyond loopback`;
+  }
   return `${l.hostname} is not a loopback address: other hosts may reach it`;
 }

@@ -21,6 +21,7 @@ import {
   parseListenSpec,
 } from "../spec/mod.ts";
 import type { SpecSource, Transport } from "../spec/types.ts";
+import { quote } from "../spec/listen_spec_error.ts";
 
 /** A listen spec as text, with where it came from. */
 export interface ListenItem {
@@ -82,7 +83,7 @@ export class PlanError extends Error {
    * @param reason What is wrong.
    */
   constructor(text: string, source: SpecSource, reason: string) {
-    super(`Cannot use listen spec "${text}" (${formatSource(source)}): ${reason}`);
+    super(`Cannot use listen spec ${quote(text)} (${formatSource(source)}): ${reason}`);
     this.name = "PlanError";
     this.text = text;
     this.source = source;
@@ -160,7 +161,7 @@ export const LISTENER_OPTIONS: readonly ServiceOption[] = [{
     "SO_REUSEADDR for UDP. A wildcard and a specific socket can then share a port, and the " +
     "kernel hands each arrival to the most specific one.",
   default: "false",
-  validate: (v) => v === "true" || v === "false" ? null : `must be true or false, not "${v}"`,
+  validate: (v) => v === "true" || v === "false" ? null : `must be true or false, not ${quote(v)}`,
 }, ...LIMIT_OPTIONS];
 
 /** Returns what is wrong with a parsed spec, or `null`. */
@@ -174,7 +175,7 @@ function checkSpec(spec: ListenSpec): string | null {
   for (const [key, value] of Object.entries(spec.options)) {
     const option = known.find((o) => o.key === key);
     if (!option) {
-      return `unknown option "${key}" for ${spec.service}; it takes: ` +
+      return `unknown option ${quote(key)} for ${spec.service}; it takes: ` +
         known.map((o) => o.key).join(", ");
     }
     const problem = option.validate?.(value);

@@ -8,6 +8,7 @@
 import { readChunks } from "./read_chunks.ts";
 import type { Service, Stream } from "./service.ts";
 import { writeAll } from "./write_all.ts";
+import { quote } from "../spec/listen_spec_error.ts";
 
 /** How many printable ASCII characters the ring holds (0x20 through 0x7E). */
 export const CHARGEN_RING_SIZE = 95;
@@ -101,6 +102,16 @@ function isPeerGone(error: unknown): boolean {
 }
 
 /**
+ * What becomes of a write left stalled at the time cap: the dispatcher closes
+ * the stream once the service returns, and the write fails with whatever a
+ * closed socket gives (`BadResource`, `Interrupted`, a broken pipe). That is
+ * its expected end; there is nobody left to tell.
+ */
+function endOfStalledWrite(_error: unknown): void {
+  return;
+}
+
+/**
  * Reads and drops what the client sends. Resolves to the error that ended
  * reading, or `null` at end of stream; it never rejects, so it can run
  * unobserved while the service writes.
@@ -145,35 +156,51 @@ export const chargen: Service = {
       description: "TCP: stop the stream after this many bytes.",
       default: `${100 * 1024 * 1024}`,
       validate: (v) =>
-        /^\d+$/.test(v) && Number(v) >= 1 ? null : `must be a whole number of bytes, not "${v}"`,
+        /^\d+$/.test(v) && Number(v) >= 1
+          ? null
+          : `must be a whole number of bytes, not ${quote(v)}`,
     },
     {
       key: "max-seconds",
       description: "TCP: stop the stream after this many seconds.",
       default: "60",
       validate: (v) =>
-        /^\d+(\.\d+)?$/.test(v) && Number(v) > 0 ? null : `must be a number of seconds, not "${v}"`,
+        /^\d+(\.\d+)?$/.test(v) && Number(v) > 0
+          ? null
+          : `must be a number of seconds, not ${quote(v)}`,
     },
   ],
   async tcp(stream, ctx) {
     const block = chargenLines(0, CHARGEN_RING_SIZE * CYCLES_PER_WRITE);
     const maxBytes = Number(ctx.options["max-bytes"] ?? Infinity);
-    const deadline = performance.now() + Number(ctx.options["max-seconds"] ?? Infinity) * 1000;
+    const seconds = Number(ctx.options["max-seconds"] ?? Infinity);
     const reading = discardInput(stream);
+    // The time cap holds even for a client that stopped reading, whose write
+    // never completes: the service returns, and the dispatcher's close ends
+    // the stalled write.
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeUp = new Promise<"time-up">((resolve) => {
+      if (Number.isFinite(seconds)) timer = setTimeout(() => resolve("time-up"), seconds * 1000);
+    });
     try {
-      // The caps end the stream even for a client that never closes.
-      for (let sent = 0; sent < maxBytes && performance.now() < deadline;) {
-        if (ctx.signal.aborted) break;
+      for (let sent = 0; sent < maxBytes;) {
+        if (ctx.signal.aborted) return;
         const chunk = maxBytes - sent < block.length ? block.subarray(0, maxBytes - sent) : block;
-        await writeAll(stream, chunk);
+        const writing = writeAll(stream, chunk);
+        if (await Promise.race([writing, timeUp]) === "time-up") {
+          writing.catch(endOfStalledWrite);
+          return;
+        }
         sent += chunk.length;
       }
-      // A cap or the shutdown: the dispatcher closes the stream, which ends `reading`.
+      // The byte cap: the dispatcher closes the stream, which ends `reading`.
       return;
     } catch (error) {
       // A write cut short by the shutdown's close is part of stopping.
       if (ctx.signal.aborted) return;
       if (!isPeerGone(error)) throw error;
+    } finally {
+      clearTimeout(timer);
     }
     // The client closed the connection, as RFC 864 expects; its side ends too.
     const readError = await reading;

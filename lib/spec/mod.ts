@@ -23,6 +23,6 @@ export { SERVICE_NAMES, type ServiceName } from "../services/names.ts";
 export { formatIPv4, formatIPv6, isLoopback, isWildcard, parseIPv4, parseIPv6 } from "./ip.ts";
 export { formatSocketName, socketNameOf } from "./socket_name.ts";
 export { formatSource } from "./source.ts";
-export { ListenSpecError } from "./listen_spec_error.ts";
+export { ListenSpecError, quote } from "./listen_spec_error.ts";
 export { expandPorts } from "./port_range.ts";
 export { formatListenSpec, parseListenSpec, parseListenSpecs } from "./listen_spec.ts";

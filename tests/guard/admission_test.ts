@@ -15,6 +15,9 @@ import {
   type RefusalReason,
 } from "../../lib/guard/mod.ts";
 
+/** Listeners are told apart by identity, as two `:0` specs with the same text must be. */
+const [LISTENER_A, LISTENER_B, LISTENER_C, LISTENER_D, LISTENER_NEVER] = [{}, {}, {}, {}, {}];
+
 /** Limits high enough that nothing but the rule under test refuses. */
 const ROOMY_OPTIONS = {
   "max-conns": "1000",
@@ -54,55 +57,55 @@ for (const [options, address, allowed] of ACCESS) {
 Deno.test('Admission.admit() refuses a denied peer with "denied" and counts nothing', () => {
   const admission = new Admission(1);
   const l = limits({ deny: "127.0.0.1" });
-  for (let i = 0; i < 3; i++) assert.equal(admission.admit("a", l, "127.0.0.1"), "denied");
+  for (let i = 0; i < 3; i++) assert.equal(admission.admit(LISTENER_A, l, "127.0.0.1"), "denied");
   // The server's one place is still free.
-  assert.equal(admission.admit("a", l, "127.0.0.2"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "127.0.0.2"), null);
 });
 
 Deno.test('Admission.admit() refuses a peer outside the allow list with "denied"', () => {
   const admission = new Admission(100);
   const l = limits({ allow: "127.0.0.2" });
-  assert.equal(admission.admit("a", l, "127.0.0.1"), "denied");
-  assert.equal(admission.admit("a", l, "127.0.0.2"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "127.0.0.1"), "denied");
+  assert.equal(admission.admit(LISTENER_A, l, "127.0.0.2"), null);
 });
 
 Deno.test('Admission.admit() refuses with "server-full" past maxTotal, over every listener', () => {
   const admission = new Admission(3);
-  assert.equal(admission.admit("a", ROOMY, "192.0.2.1"), null);
-  assert.equal(admission.admit("b", ROOMY, "192.0.2.2"), null);
-  assert.equal(admission.admit("c", ROOMY, "192.0.2.3"), null);
-  for (const listener of ["a", "b", "c", "d"]) {
+  assert.equal(admission.admit(LISTENER_A, ROOMY, "192.0.2.1"), null);
+  assert.equal(admission.admit(LISTENER_B, ROOMY, "192.0.2.2"), null);
+  assert.equal(admission.admit(LISTENER_C, ROOMY, "192.0.2.3"), null);
+  for (const listener of [LISTENER_A, LISTENER_B, LISTENER_C, LISTENER_D]) {
     assert.equal(admission.admit(listener, ROOMY, "192.0.2.9"), "server-full");
   }
-  admission.release("b", "192.0.2.2");
-  assert.equal(admission.admit("d", ROOMY, "192.0.2.9"), null);
-  assert.equal(admission.admit("d", ROOMY, "192.0.2.9"), "server-full");
+  admission.release(LISTENER_B, "192.0.2.2");
+  assert.equal(admission.admit(LISTENER_D, ROOMY, "192.0.2.9"), null);
+  assert.equal(admission.admit(LISTENER_D, ROOMY, "192.0.2.9"), "server-full");
 });
 
 Deno.test('Admission.admit() refuses with "listener-full" past max-conns, per listener', () => {
   const admission = new Admission(100);
   const l = limits({ "max-conns": "2" });
-  assert.equal(admission.admit("a", l, "192.0.2.1"), null);
-  assert.equal(admission.admit("a", l, "192.0.2.2"), null);
-  assert.equal(admission.admit("a", l, "192.0.2.3"), "listener-full");
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.1"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.2"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.3"), "listener-full");
   // Another listener with the same limits has its own count.
-  assert.equal(admission.admit("b", l, "192.0.2.3"), null);
-  admission.release("a", "192.0.2.1");
-  assert.equal(admission.admit("a", l, "192.0.2.3"), null);
+  assert.equal(admission.admit(LISTENER_B, l, "192.0.2.3"), null);
+  admission.release(LISTENER_A, "192.0.2.1");
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.3"), null);
 });
 
 Deno.test('Admission.admit() refuses with "source-full" past max-conns-per-source, per source', () => {
   const admission = new Admission(100);
   const l = limits({ "max-conns-per-source": "2" });
-  assert.equal(admission.admit("a", l, "127.0.0.1"), null);
-  assert.equal(admission.admit("a", l, "127.0.0.1"), null);
-  assert.equal(admission.admit("a", l, "127.0.0.1"), "source-full");
+  assert.equal(admission.admit(LISTENER_A, l, "127.0.0.1"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "127.0.0.1"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "127.0.0.1"), "source-full");
   // Another source, and the same source on another listener, still get in.
-  assert.equal(admission.admit("a", l, "127.0.0.2"), null);
-  assert.equal(admission.admit("b", l, "127.0.0.1"), null);
-  admission.release("a", "127.0.0.1");
-  assert.equal(admission.admit("a", l, "127.0.0.1"), null);
-  assert.equal(admission.admit("a", l, "127.0.0.1"), "source-full");
+  assert.equal(admission.admit(LISTENER_A, l, "127.0.0.2"), null);
+  assert.equal(admission.admit(LISTENER_B, l, "127.0.0.1"), null);
+  admission.release(LISTENER_A, "127.0.0.1");
+  assert.equal(admission.admit(LISTENER_A, l, "127.0.0.1"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "127.0.0.1"), "source-full");
 });
 
 Deno.test('Admission.admit() refuses with "rate" after a burst of twice conn-rate, per source', () => {
@@ -110,46 +113,46 @@ Deno.test('Admission.admit() refuses with "rate" after a burst of twice conn-rat
   const l = limits({ "conn-rate": "3" });
   const results: (RefusalReason | null)[] = [];
   for (let i = 0; i < 7; i++) {
-    results.push(admission.admit("a", l, "127.0.0.1"));
-    admission.release("a", "127.0.0.1");
+    results.push(admission.admit(LISTENER_A, l, "127.0.0.1"));
+    admission.release(LISTENER_A, "127.0.0.1");
   }
   // Released at once, so only the rate can refuse: 6 (twice 3) pass, the 7th does not.
   assert.deepEqual(results, [null, null, null, null, null, null, "rate"]);
-  assert.equal(admission.admit("a", l, "127.0.0.2"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "127.0.0.2"), null);
 });
 
 Deno.test("Admission.admit() checks the rules in order: denied, server, listener, source, rate", () => {
   const admission = new Admission(2);
   const l = limits({ "max-conns": "1", "max-conns-per-source": "1", deny: "192.0.2.66" });
-  assert.equal(admission.admit("a", l, "192.0.2.1"), null);
-  assert.equal(admission.admit("b", l, "192.0.2.1"), null);
-  assert.equal(admission.admit("a", l, "192.0.2.66"), "denied");
-  assert.equal(admission.admit("a", l, "192.0.2.1"), "server-full");
-  admission.release("b", "192.0.2.1");
-  assert.equal(admission.admit("a", l, "192.0.2.2"), "listener-full");
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.1"), null);
+  assert.equal(admission.admit(LISTENER_B, l, "192.0.2.1"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.66"), "denied");
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.1"), "server-full");
+  admission.release(LISTENER_B, "192.0.2.1");
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.2"), "listener-full");
   const perSource = limits({ "max-conns-per-source": "1" });
-  assert.equal(admission.admit("c", perSource, "192.0.2.1"), null);
-  admission.release("a", "192.0.2.1");
-  assert.equal(admission.admit("c", perSource, "192.0.2.1"), "source-full");
+  assert.equal(admission.admit(LISTENER_C, perSource, "192.0.2.1"), null);
+  admission.release(LISTENER_A, "192.0.2.1");
+  assert.equal(admission.admit(LISTENER_C, perSource, "192.0.2.1"), "source-full");
 });
 
 Deno.test("Admission.release() frees one place for the listener, the source and the server", () => {
   const admission = new Admission(2);
   const l = limits({ "max-conns": "2", "max-conns-per-source": "1" });
-  assert.equal(admission.admit("a", l, "192.0.2.1"), null);
-  assert.equal(admission.admit("a", l, "192.0.2.2"), null);
-  assert.equal(admission.admit("a", l, "192.0.2.3"), "server-full");
-  admission.release("a", "192.0.2.1");
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.1"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.2"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.3"), "server-full");
+  admission.release(LISTENER_A, "192.0.2.1");
   // The freed place is 192.0.2.1's; 192.0.2.2 is still counted.
-  assert.equal(admission.admit("a", l, "192.0.2.2"), "source-full");
-  assert.equal(admission.admit("a", l, "192.0.2.1"), null);
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.2"), "source-full");
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.1"), null);
 });
 
 Deno.test("Admission.release() of a listener it never admitted changes nothing", () => {
   const admission = new Admission(1);
-  admission.release("never", "192.0.2.1");
-  assert.equal(admission.admit("a", ROOMY, "192.0.2.1"), null);
-  assert.equal(admission.admit("a", ROOMY, "192.0.2.2"), "server-full");
+  admission.release(LISTENER_NEVER, "192.0.2.1");
+  assert.equal(admission.admit(LISTENER_A, ROOMY, "192.0.2.1"), null);
+  assert.equal(admission.admit(LISTENER_A, ROOMY, "192.0.2.2"), "server-full");
 });
 
 Deno.test("REFUSAL_WORDS explains every refusal reason in plain words", () => {

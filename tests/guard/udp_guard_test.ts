@@ -19,6 +19,10 @@ import {
   UdpGuard,
 } from "../../lib/guard/mod.ts";
 
+/** A listener, told apart by identity. */
+const LISTENER = {};
+const OTHER_LISTENER = {};
+
 /** muxd's own UDP sockets in these tests. */
 const OWN: readonly SocketName[] = [
   { address: "127.0.0.1", port: 5000 },
@@ -169,7 +173,7 @@ for (const [what, options, address, request, reply, cuttable, expected] of REPLI
     () => {
       const guard = new UdpGuard(OWN);
       const decision = guard.limitReply(
-        "udp://192.0.2.10:7013=daytime",
+        LISTENER,
         limitsFrom(options),
         { address, port: 40000 },
         request,
@@ -185,7 +189,7 @@ Deno.test("UdpGuard.limitReply() sends the reply's own first bytes when it cuts"
   const guard = new UdpGuard(OWN);
   const reply = new TextEncoder().encode("!\"#$%&'()*+,-./0123456789");
   const decision = guard.limitReply(
-    "l",
+    LISTENER,
     DEFAULTS,
     { address: "192.0.2.1", port: 40000 },
     5,
@@ -199,7 +203,7 @@ Deno.test("UdpGuard.limitReply() sends the reply's own first bytes when it cuts"
 /** Asks for `count` replies of 10 B to 10 B requests and counts what each decision was. */
 function burst(
   guard: UdpGuard,
-  listener: string,
+  listener: object,
   limits: ListenerLimits,
   address: string,
   count: number,
@@ -216,22 +220,22 @@ function burst(
 Deno.test('UdpGuard.limitReply() suppresses with "rate" past a burst of twice reply-rate', () => {
   const guard = new UdpGuard(OWN);
   const limits = limitsFrom({ "reply-rate": "5" });
-  assert.deepEqual(burst(guard, "a", limits, "192.0.2.1", 30), { sent: 10, rate: 20 });
+  assert.deepEqual(burst(guard, LISTENER, limits, "192.0.2.1", 30), { sent: 10, rate: 20 });
 });
 
 Deno.test("UdpGuard.limitReply() counts the reply rate per source and per listener", () => {
   const guard = new UdpGuard(OWN);
   const limits = limitsFrom({ "reply-rate": "2" });
-  assert.deepEqual(burst(guard, "a", limits, "192.0.2.1", 5), { sent: 4, rate: 1 });
-  assert.deepEqual(burst(guard, "a", limits, "192.0.2.2", 5), { sent: 4, rate: 1 });
-  assert.deepEqual(burst(guard, "b", limits, "192.0.2.1", 5), { sent: 4, rate: 1 });
+  assert.deepEqual(burst(guard, LISTENER, limits, "192.0.2.1", 5), { sent: 4, rate: 1 });
+  assert.deepEqual(burst(guard, LISTENER, limits, "192.0.2.2", 5), { sent: 4, rate: 1 });
+  assert.deepEqual(burst(guard, OTHER_LISTENER, limits, "192.0.2.1", 5), { sent: 4, rate: 1 });
 });
 
 Deno.test("UdpGuard.limitReply() never rate-limits loopback", () => {
   const guard = new UdpGuard(OWN);
   const limits = limitsFrom({ "reply-rate": "1" });
-  assert.deepEqual(burst(guard, "a", limits, "127.0.0.1", 1000), { sent: 1000 });
-  assert.deepEqual(burst(guard, "a", limits, "::1", 1000), { sent: 1000 });
+  assert.deepEqual(burst(guard, LISTENER, limits, "127.0.0.1", 1000), { sent: 1000 });
+  assert.deepEqual(burst(guard, LISTENER, limits, "::1", 1000), { sent: 1000 });
 });
 
 Deno.test("UdpGuard.limitReply() spends no rate token on a reply it suppressed for size", () => {
@@ -240,20 +244,20 @@ Deno.test("UdpGuard.limitReply() spends no rate token on a reply it suppressed f
   const remote = { address: "192.0.2.1", port: 40000 };
   for (let i = 0; i < 10; i++) {
     assert.deepEqual(
-      summary(guard.limitReply("a", limits, remote, 1, bytes(40), false)),
+      summary(guard.limitReply(LISTENER, limits, remote, 1, bytes(40), false)),
       "amplification",
     );
   }
-  assert.deepEqual(burst(guard, "a", limits, "192.0.2.1", 3), { sent: 2, rate: 1 });
+  assert.deepEqual(burst(guard, LISTENER, limits, "192.0.2.1", 3), { sent: 2, rate: 1 });
 });
 
 Deno.test("UdpGuard.limitReply() gives replies back as the rate refills", async () => {
   const guard = new UdpGuard(OWN);
   const limits = limitsFrom({ "reply-rate": "100" });
-  assert.deepEqual(burst(guard, "a", limits, "192.0.2.1", 201), { sent: 200, rate: 1 });
+  assert.deepEqual(burst(guard, LISTENER, limits, "192.0.2.1", 201), { sent: 200, rate: 1 });
   await new Promise((resolve) => setTimeout(resolve, 100));
   // 100 ms at 100 a second is about 10 replies; timers may run late, never early.
-  const { sent = 0 } = burst(guard, "a", limits, "192.0.2.1", 50);
+  const { sent = 0 } = burst(guard, LISTENER, limits, "192.0.2.1", 50);
   assert.ok(sent >= 9 && sent < 50, `${sent} replies after 100 ms`);
 });
 

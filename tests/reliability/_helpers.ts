@@ -204,3 +204,32 @@ export function closeQuietly(conn: Deno.Conn | Deno.DatagramConn): void {
     if (!(error instanceof Deno.errors.BadResource)) throw error;
   }
 }
+
+/**
+ * Sends one datagram from a fresh loopback socket and waits for one reply,
+ * for at most `timeoutMs` (faster than `nc -u -w1`, which always waits a second).
+ *
+ * @returns The reply, or `null` when none came in time.
+ */
+export async function udpRoundTrip(
+  port: number,
+  bytes: Uint8Array,
+  timeoutMs = 1000,
+): Promise<Uint8Array | null> {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const timer = setTimeout(() => socket.close(), timeoutMs);
+  try {
+    await socket.send(bytes, { transport: "udp", hostname: "127.0.0.1", port });
+    const [reply] = await socket.receive();
+    return reply;
+  } catch (error) {
+    // The timer closed the socket under the pending receive.
+    if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+      return null;
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    closeQuietly(socket);
+  }
+}

@@ -25,7 +25,7 @@ import {
 const CONNECTIONS = SOAK ? 10_000 : 2_000;
 const ADDRESSES = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];
 const PAYLOAD_BYTES = 4096;
-/** Connections opened at once, so a listen backlog never overflows into SYN retries. */
+/** Connections opened at once, so that the four accept queues rarely overflow into SYN retries. */
 const CONNECT_WAVE = 250;
 /** The whole test stops by itself after this long. */
 const TIME_CAP_MS = SOAK ? 120_000 : 30_000;

@@ -1,0 +1,101 @@
+/**
+ * `deno task bench:load`: muxd against other echo servers on loopback.
+ *
+ * ```sh
+ * deno task bench:load                 # every peer, 3 rounds; writes docs/BENCHMARKS.md and docs/benchmarks.svg
+ * deno task bench:load --quick         # muxd alone, ~1 s per measure, Deno load generator; writes nothing
+ * deno task bench:load --rounds 5 --seconds 3 --peers muxd,c,node --no-write
+ * deno task bench:load --quick --json  # the result as JSON on stdout, for tests/bench/
+ * ```
+ *
+ * It needs `--allow-all`: Deno lets a program read /proc (CPU time, memory)
+ * only with every permission.
+ *
+ * Exits with 1 when a required check failed (a byte not echoed, a
+ * connection error, a merged datagram, a listener not bound).
+ *
+ * @module
+ */
+
+import { chartSvg } from "./chart.ts";
+import { reportMarkdown } from "./report.ts";
+import { FULL_OPTIONS, type LoadBenchOptions, QUICK_OPTIONS, runLoadBench } from "./run.ts";
+
+const USAGE = `usage: deno task bench:load [--quick] [--rounds N] [--seconds S] [--peers ID,ID]
+                            [--client c|deno] [--no-write] [--json]
+peers: muxd, muxd-quiet, c, xinetd, socat, ncat, node`;
+
+function parse(
+  args: readonly string[],
+): { options: LoadBenchOptions; write: boolean; json: boolean } {
+  let options: LoadBenchOptions = args.includes("--quick") ? QUICK_OPTIONS : FULL_OPTIONS;
+  let write = !options.quick;
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined) throw new SyntaxError(`${args[i - 1]} needs a value`);
+      return v;
+    };
+    const count = (name: string, v: string, max: number) => {
+      const n = Number(v);
+      if (!(n > 0 && n <= max)) throw new RangeError(`${name} must be from 1 to ${max}, not ${v}`);
+      return n;
+    };
+    switch (args[i]) {
+      case "--quick":
+        break;
+      case "--rounds":
+        options = { ...options, rounds: count("--rounds", value(), 20) };
+        break;
+      case "--seconds":
+        options = { ...options, seconds: count("--seconds", value(), 30) };
+        break;
+      case "--peers":
+        options = { ...options, peers: value().split(",") };
+        break;
+      case "--client": {
+        const v = value();
+        if (v !== "c" && v !== "deno") throw new SyntaxError(`--client is c or deno, not ${v}`);
+        options = { ...options, client: v };
+        break;
+      }
+      case "--no-write":
+        write = false;
+        break;
+      case "--json":
+        json = true;
+        break;
+      default:
+        throw new SyntaxError(`unknown argument ${args[i]}`);
+    }
+  }
+  return { options, write, json };
+}
+
+if (import.meta.main) {
+  let parsed;
+  try {
+    parsed = parse(Deno.args);
+  } catch (error) {
+    if (!(error instanceof SyntaxError || error instanceof RangeError)) throw error;
+    console.error(`bench:load: ${error.message}\n${USAGE}`);
+    Deno.exit(2);
+  }
+  const result = await runLoadBench(parsed.options);
+  const markdown = reportMarkdown(result);
+  if (parsed.write) {
+    const docs = new URL("../../docs/", import.meta.url);
+    await Deno.writeTextFile(new URL("BENCHMARKS.md", docs), markdown);
+    await Deno.writeTextFile(new URL("benchmarks.svg", docs), chartSvg(result));
+    console.error("wrote docs/BENCHMARKS.md and docs/benchmarks.svg");
+  }
+  console.log(parsed.json ? JSON.stringify(result) : markdown);
+  const failed = result.checks.filter((c) => c.required && !c.ok);
+  for (const c of failed) console.error(`FAILED: ${c.name}: ${c.detail}`);
+  console.error(
+    `${result.checks.length - failed.length} checks passed, ${failed.length} failed ` +
+      `(${result.elapsedSeconds.toFixed(0)} s)`,
+  );
+  Deno.exit(failed.length > 0 ? 1 : 0);
+}

@@ -1,0 +1,341 @@
+/**
+ * The servers the load benchmark compares, each started on loopback by the
+ * benchmark itself and stopped at the end: muxd (logs on and off), the
+ * benchmark's own C reference server, xinetd's internal echo, socat, ncat
+ * and a plain Node server. One that is not installed is skipped, with why.
+ *
+ * @module
+ */
+
+import type { CPrograms } from "./c_client.ts";
+import {
+  findProgram,
+  portIsFree,
+  type ServerProcess,
+  spawnServer,
+  waitForTcp,
+  waitForUdpEcho,
+} from "./spawn.ts";
+import type { Target } from "./types.ts";
+
+/** The address every server binds. */
+export const HOST = "127.0.0.1";
+
+/**
+ * The spec options that lift muxd's per-listener limits for the benchmark
+ * (the defaults, 1,024 connections, 256 per source and 200 new a second per
+ * source, are there to protect a lab machine, and would be measured instead).
+ */
+export const LIFTED_LIMITS = "max-conns=100000&max-conns-per-source=100000&conn-rate=1000000";
+
+/** What peers need from the run that starts them. */
+export interface PeerEnv {
+  /** A temporary folder for logs and config files. */
+  readonly dir: string;
+  /** The built C programs, or `null` without a C compiler. */
+  readonly c: CPrograms | null;
+}
+
+/** A server under test, running. */
+export interface RunningPeer {
+  /** Where it listens. */
+  readonly target: Target;
+  /** The process that serves TCP (its CPU time includes the children it reaped). */
+  readonly tcpPid: number;
+  /** The process that serves UDP, if any. */
+  readonly udpPid: number | null;
+  /** Stops it and everything it forked. */
+  stop(): Promise<void>;
+}
+
+/** A server the benchmark knows how to start. */
+export interface Peer {
+  /** A short id: `muxd`, `muxd-quiet`, `c`, `xinetd`, `socat`, `ncat`, `node`. */
+  readonly id: string;
+  /** Its name in tables. */
+  readonly label: string;
+  /** How it is run, for BENCHMARKS.md. */
+  readonly how: string;
+  /**
+   * Source addresses for the connection-rate run: 64 spreads TIME-WAIT over
+   * 127.0.0.2–127.0.0.65; 0 keeps 127.0.0.1 (see xinetd).
+   */
+  readonly rateSources: number;
+  /** Why it cannot run here, or `null` when it can. */
+  unavailable(env: PeerEnv): string | null;
+  /** Starts it; `port` is free for TCP and UDP (port 0 where the server reports its own). */
+  start(env: PeerEnv, port: number): Promise<RunningPeer>;
+}
+
+/**
+ * The serve task's `deno run` arguments, read from deno.json so that muxd
+ * runs as users run it: `["run", FLAGS..., "/abs/main.ts", "serve"]`.
+ *
+ * @returns The arguments after `deno`.
+ */
+export function serveTaskArgs(): string[] {
+  const config = JSON.parse(
+    Deno.readTextFileSync(new URL("../../deno.json", import.meta.url).pathname),
+  );
+  const words: string[] = config.tasks.serve.split(/\s+/);
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  // "deno run FLAGS main.ts serve" -> ["run", FLAGS..., /abs/main.ts, "serve"]
+  return words.slice(1).map((w) => w === "main.ts" ? main : w);
+}
+
+function muxdPeer(id: string, label: string, extra: readonly string[], how: string): Peer {
+  return {
+    id,
+    label,
+    how,
+    rateSources: 64,
+    unavailable: () => null,
+    async start(env) {
+      const server = await spawnServer("deno", [
+        ...serveTaskArgs(),
+        "-l",
+        `tcp://${HOST}:0=echo?${LIFTED_LIMITS}`,
+        "-l",
+        `udp://${HOST}:0=echo`,
+        ...extra,
+      ], { stderrFile: `${env.dir}/${id}.log`, waitForLine: true });
+      const ready = JSON.parse(server.firstLine!);
+      return {
+        target: { host: HOST, tcpPort: ready.sockets[0].port, udpPort: ready.sockets[1].port },
+        tcpPid: server.pid,
+        udpPid: server.pid,
+        stop: server.stop,
+      };
+    },
+  };
+}
+
+/** A server that prints "ready PORT" and serves TCP and UDP on that port. */
+function readyLinePeer(server: ServerProcess): RunningPeer {
+  const port = Number(/^ready (\d+)/.exec(server.firstLine ?? "")?.[1]);
+  if (!port) throw new Error(`no "ready PORT" line: ${server.firstLine}`);
+  return {
+    target: { host: HOST, tcpPort: port, udpPort: port },
+    tcpPid: server.pid,
+    udpPid: server.pid,
+    stop: server.stop,
+  };
+}
+
+/** Two processes, one for TCP and one for UDP, on one fixed port. */
+async function pairPeer(
+  tcp: () => Promise<ServerProcess>,
+  udp: () => Promise<ServerProcess>,
+  port: number,
+): Promise<RunningPeer> {
+  const servers: ServerProcess[] = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+  };
+  try {
+    servers.push(await tcp());
+    servers.push(await udp());
+    await waitForTcp(HOST, port);
+    await waitForUdpEcho(HOST, port);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    target: { host: HOST, tcpPort: port, udpPort: port },
+    tcpPid: servers[0].pid,
+    udpPid: servers[1].pid,
+    stop,
+  };
+}
+
+const missing = (program: string, pkg: string) =>
+  findProgram(program) === null
+    ? `${program} is not installed (Debian: apt-get install ${pkg})`
+    : null;
+
+/** Every peer, muxd first: ratios in the report are to the first. */
+export const PEERS: readonly Peer[] = [
+  muxdPeer(
+    "muxd",
+    "muxd",
+    [],
+    "`deno task serve` flags, `-l tcp://127.0.0.1:0=echo?" + LIFTED_LIMITS +
+      " -l udp://127.0.0.1:0=echo`, default logging (info: one line per connection opened, " +
+      "one per connection closed, one per datagram), standard error redirected to a file",
+  ),
+  muxdPeer(
+    "muxd-quiet",
+    "muxd, logs off",
+    ["--log-level", "error"],
+    "the same with `--log-level error`: no line per connection or datagram",
+  ),
+  {
+    id: "c",
+    label: "C reference",
+    how: "`bench/load/echo_server.c`, built with `cc -O2`: one thread, epoll, non-blocking, " +
+      "TCP_NODELAY, one shared 64 KiB buffer",
+    rateSources: 64,
+    unavailable: (env) => env.c === null ? "no C compiler (cc) to build it" : null,
+    async start(env) {
+      return readyLinePeer(
+        await spawnServer(env.c!.echoServer, [HOST, "0"], {
+          stderrFile: `${env.dir}/c.log`,
+          waitForLine: true,
+        }),
+      );
+    },
+  },
+  {
+    id: "xinetd",
+    label: "xinetd",
+    how: "`xinetd -dontfork -f CONF -pidfile FILE -filelog FILE`, internal `echo` " +
+      "(`type = INTERNAL UNLISTED`, `flags = NOLIBWRAP`, `cps = 100000 1`, instances and " +
+      "per_source UNLIMITED): one forked process per TCP connection, UDP in the main process. " +
+      "Its connection-rate run keeps source 127.0.0.1 (see below)",
+    // xinetd's internal services call getnameinfo() on the client's address in
+    // every forked child. 127.0.0.1 resolves from /etc/hosts; any other source
+    // would send a DNS query off this machine.
+    rateSources: 0,
+    unavailable() {
+      const why = missing("xinetd", "xinetd");
+      if (why) return why;
+      const hosts = Deno.readTextFileSync("/etc/hosts");
+      return /^127\.0\.0\.1\s/m.test(hosts) ? null : "127.0.0.1 is not in /etc/hosts: xinetd's " +
+        "internal services would look the client's name up by DNS";
+    },
+    async start(env, port) {
+      const conf = `${env.dir}/xinetd.conf`;
+      const service = (kind: "stream" | "dgram") => `
+service echo
+{
+\ttype        = INTERNAL UNLISTED
+\tid          = echo-${kind}
+\tsocket_type = ${kind}
+\tprotocol    = ${kind === "stream" ? "tcp" : "udp"}
+\tport        = ${port}
+\tbind        = ${HOST}
+\twait        = ${kind === "stream" ? "no" : "yes"}
+\tuser        = root
+\tflags       = NOLIBWRAP
+\tcps         = 100000 1
+\tinstances   = UNLIMITED
+\tper_source  = UNLIMITED
+}
+`;
+      await Deno.writeTextFile(
+        conf,
+        `defaults\n{\n\tinstances = UNLIMITED\n\tper_source = UNLIMITED\n}\n` +
+          service("stream") + service("dgram"),
+      );
+      const server = await spawnServer(findProgram("xinetd")!, [
+        "-dontfork",
+        "-f",
+        conf,
+        "-pidfile",
+        `${env.dir}/xinetd.pid`,
+        "-filelog",
+        `${env.dir}/xinetd.log`,
+      ], { stderrFile: `${env.dir}/xinetd.stderr` });
+      try {
+        await waitForTcp(HOST, port);
+        await waitForUdpEcho(HOST, port);
+      } catch (error) {
+        await server.stop();
+        throw error;
+      }
+      return {
+        target: { host: HOST, tcpPort: port, udpPort: port },
+        tcpPid: server.pid,
+        udpPid: server.pid,
+        stop: server.stop,
+      };
+    },
+  },
+  {
+    id: "socat",
+    label: "socat",
+    how: "`socat TCP-LISTEN:PORT,bind=127.0.0.1,fork,reuseaddr,backlog=4096 PIPE` and " +
+      "`socat UDP-RECVFROM:PORT,bind=127.0.0.1,fork PIPE`: one forked process per TCP " +
+      "connection and per datagram",
+    rateSources: 64,
+    unavailable: () => missing("socat", "socat"),
+    start(env, port) {
+      const socat = findProgram("socat")!;
+      return pairPeer(
+        () =>
+          spawnServer(socat, [
+            `TCP-LISTEN:${port},bind=${HOST},fork,reuseaddr,backlog=4096`,
+            "PIPE",
+          ], { stderrFile: `${env.dir}/socat-tcp.log` }),
+        () =>
+          spawnServer(socat, [`UDP-RECVFROM:${port},bind=${HOST},fork`, "PIPE"], {
+            stderrFile: `${env.dir}/socat-udp.log`,
+          }),
+        port,
+      );
+    },
+  },
+  {
+    id: "ncat",
+    label: "ncat",
+    how: "`ncat -k -l 127.0.0.1 PORT -m 100000 --exec /bin/cat` and `ncat -u -k -l 127.0.0.1 " +
+      "PORT --exec /bin/cat`: a forked ncat relaying to a `cat` per TCP connection; UDP " +
+      "through one `cat`",
+    rateSources: 64,
+    unavailable: () => missing("ncat", "ncat"),
+    start(env, port) {
+      const ncat = findProgram("ncat")!;
+      return pairPeer(
+        () =>
+          spawnServer(ncat, [
+            "-k",
+            "-l",
+            HOST,
+            `${port}`,
+            "-m",
+            "100000",
+            "--exec",
+            "/bin/cat",
+          ], { stderrFile: `${env.dir}/ncat-tcp.log` }),
+        () =>
+          spawnServer(ncat, ["-u", "-k", "-l", HOST, `${port}`, "--exec", "/bin/cat"], {
+            stderrFile: `${env.dir}/ncat-udp.log`,
+          }),
+        port,
+      );
+    },
+  },
+  {
+    id: "node",
+    label: "Node",
+    how: "`node bench/load/node_echo.mjs`: `net.createServer` with `socket.pipe(socket)`, " +
+      "`dgram` replying with `send`",
+    rateSources: 64,
+    unavailable: () => missing("node", "nodejs"),
+    async start(env) {
+      return readyLinePeer(
+        await spawnServer(
+          findProgram("node")!,
+          [new URL("./node_echo.mjs", import.meta.url).pathname, HOST, "0"],
+          { stderrFile: `${env.dir}/node.log`, waitForLine: true },
+        ),
+      );
+    },
+  },
+];
+
+/**
+ * A port below 32768 that is free for TCP and UDP, for the servers that
+ * cannot report a port of their own choosing.
+ *
+ * @param index The peer's place, so that peers get different ports.
+ * @returns The port.
+ * @throws {Error} When none of the ten tried is free.
+ */
+export function fixedPort(index: number): number {
+  for (let port = 24000 + index * 10; port < 24010 + index * 10; port++) {
+    if (portIsFree(HOST, port)) return port;
+  }
+  throw new Error(`no free port in ${24000 + index * 10}-${24009 + index * 10}`);
+}

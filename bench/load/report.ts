@@ -1,0 +1,429 @@
+/**
+ * The load benchmark's report: docs/BENCHMARKS.md, with the machine, the
+ * results side by side (medians, ratios to muxd), CPU use, start-up, the
+ * cost of logging, the targets of issue 6 and every check.
+ *
+ * @module
+ */
+
+import { MEASURES } from "./measures.ts";
+import type { LoadBenchResult, Summary } from "./run.ts";
+import type { StartupResult } from "./startup.ts";
+
+/** Marks a figure where the load generator, not the server, was the bottleneck. */
+export const CLIENT_BOUND_MARK = "†";
+/** Marks a figure whose required checks failed. */
+export const FAILED_MARK = "✗";
+
+const number = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
+const oneDecimal = new Intl.NumberFormat("en-US", {
+  minimumFractionDigits: 1,
+  maximumFractionDigits: 1,
+});
+
+function fmt(value: number, decimals = 0): string {
+  if (!Number.isFinite(value)) return "–";
+  return decimals === 0 ? number.format(value) : oneDecimal.format(value);
+}
+
+/** One target of issue 6, judged. */
+export interface TargetRow {
+  /** The target, in words. */
+  readonly target: string;
+  /** What was measured. */
+  readonly measured: string;
+  /** Met, not met, or not measured (`null`). */
+  readonly met: boolean | null;
+}
+
+function find(result: LoadBenchResult, measure: string, peer: string): Summary | undefined {
+  return result.summaries.find((s) => s.measure === measure && s.peer === peer);
+}
+
+function startupOf(result: LoadBenchResult, transport: string, n: number) {
+  return result.startup.find((s) => s.transport === transport && s.listeners === n && !s.skipped);
+}
+
+/**
+ * Judges the targets of issue 6 against a run's medians.
+ *
+ * @param result The run.
+ * @returns One row per target.
+ */
+export function evaluateTargets(result: LoadBenchResult): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const ratio = (measure: string, min: number, words: string) => {
+    const m = find(result, measure, "muxd");
+    const c = find(result, measure, "c");
+    if (!m || !c || !Number.isFinite(m.value) || !Number.isFinite(c.value)) {
+      rows.push({ target: words, measured: "not measured", met: null });
+      return;
+    }
+    const r = m.value / c.value;
+    const bound = c.clientBound ? ` (C ${CLIENT_BOUND_MARK}client-bound)` : "";
+    rows.push({
+      target: words,
+      measured: `${r.toFixed(2)}× (${fmt(m.value)} against ${fmt(c.value)})${bound}`,
+      met: r >= min,
+    });
+  };
+  ratio("tcp-32", 0.85, "TCP echo, 32 connections ≥ 0.85× C");
+  ratio("tcp-1", 0.9, "TCP echo, 1 connection ≥ 0.90× C");
+
+  const rate = find(result, "conn-rate", "muxd");
+  const rateC = find(result, "conn-rate", "c");
+  if (rate && Number.isFinite(rate.value)) {
+    const us = rate.extras.cpuUsPerConn;
+    rows.push({
+      target: "connection setup ≤ 60 µs of muxd CPU per connection, logs on",
+      measured: `${fmt(us)} µs`,
+      met: us <= 60,
+    });
+    const r = rateC ? rate.value / rateC.value : NaN;
+    const p99 = rate.extras.p99Us / 1000;
+    rows.push({
+      target: "connection rate ≥ 0.95× C, 0 errors, p99 < 5 ms",
+      measured: `${r.toFixed(2)}× (${fmt(rate.value)} against ${fmt(rateC?.value ?? NaN)}/s), ` +
+        `${fmt(rate.extras.errors)} errors, p99 ${p99.toFixed(2)} ms`,
+      met: rateC ? r >= 0.95 && rate.extras.errors === 0 && p99 < 5 : null,
+    });
+  }
+  const idle = find(result, "idle-mem", "muxd");
+  if (idle && Number.isFinite(idle.value)) {
+    rows.push({
+      target: "≤ 8 KiB per idle TCP connection",
+      measured: `${fmt(idle.value, 1)} KiB`,
+      met: idle.value <= 8,
+    });
+  }
+  for (const [measure, min] of [["udp-1", 0.85], ["udp-16", 0.5]] as const) {
+    const m = find(result, measure, "muxd");
+    const c = find(result, measure, "c");
+    if (!m || !Number.isFinite(m.value)) continue;
+    const r = c ? m.value / c.value : NaN;
+    const loss = m.extras.lossPct;
+    rows.push({
+      target: `UDP echo, ${measure === "udp-1" ? 1 : 16} outstanding ≥ ${min}× C, 0 % loss, ` +
+        "boundaries kept",
+      measured: `${r.toFixed(2)}× (${fmt(m.value)} against ${fmt(c?.value ?? NaN)}/s), ` +
+        `${loss.toFixed(2)} % lost, ${fmt(m.extras.bad)} bad replies`,
+      met: c ? r >= min && loss === 0 && m.extras.bad === 0 : null,
+    });
+  }
+  const t1000 = startupOf(result, "tcp", 1000);
+  if (t1000) {
+    rows.push({
+      target: "1,000 TCP listeners: ready ≤ 100 ms, RSS ≤ 40 MB",
+      measured: `${fmt(t1000.readyMs)} ms, ${fmt(t1000.rssMiB, 1)} MiB`,
+      met: t1000.readyMs <= 100 && t1000.rssMiB * 1.048576 <= 40,
+    });
+  }
+  const t10000 = startupOf(result, "tcp", 10000);
+  if (t10000) {
+    rows.push({
+      target: "10,000 TCP listeners: ready ≤ 1 s",
+      measured: `${fmt(t10000.readyMs)} ms`,
+      met: t10000.readyMs <= 1000,
+    });
+  }
+  const u1000 = startupOf(result, "udp", 1000);
+  const t1 = startupOf(result, "tcp", 1);
+  if (u1000 && t1) {
+    rows.push({
+      target: "cost per UDP listener documented",
+      measured: `${fmt((u1000.rssMiB - t1.rssMiB) * 1024 / 999, 1)} KiB and ` +
+        `${((u1000.readyMs - t1.readyMs) / 999 * 1000).toFixed(0)} µs of start-up each`,
+      met: true,
+    });
+  }
+  const costs = loggingCosts(result);
+  if (costs.length > 0) {
+    const worst = Math.max(...costs.map((c) => c.cost));
+    rows.push({
+      target: "default logging costs ≤ 10 % against logging off",
+      measured: costs.map((c) => `${c.what} ${(c.cost * 100).toFixed(0)} %`).join(", "),
+      met: worst <= 0.1,
+    });
+  }
+  return rows;
+}
+
+/** What logging costs, measure by measure: 1 − on/off for rates, on/off − 1 for CPU. */
+export function loggingCosts(result: LoadBenchResult): { what: string; cost: number }[] {
+  const out: { what: string; cost: number }[] = [];
+  for (const measure of ["conn-rate", "udp-1", "udp-16", "tcp-32"]) {
+    const on = find(result, measure, "muxd");
+    const off = find(result, measure, "muxd-quiet");
+    if (!on || !off || !Number.isFinite(on.value) || !Number.isFinite(off.value)) continue;
+    out.push({ what: measure, cost: 1 - on.value / off.value });
+    if (measure === "conn-rate") {
+      out.push({
+        what: "CPU per connection",
+        cost: on.extras.cpuUsPerConn / off.extras.cpuUsPerConn - 1,
+      });
+    }
+  }
+  return out;
+}
+
+function cell(s: Summary | undefined, first: Summary | undefined, decimals = 0): string {
+  if (!s || !Number.isFinite(s.value)) return s ? FAILED_MARK : "–";
+  let text = fmt(s.value, decimals);
+  if (s.clientBound) text += ` ${CLIENT_BOUND_MARK}`;
+  if (!s.ok) text += ` ${FAILED_MARK}`;
+  if (first && first !== s && Number.isFinite(first.value) && first.value !== 0) {
+    text += ` (${(s.value / first.value).toFixed(2)}×)`;
+  }
+  return text;
+}
+
+function extraCell(s: Summary | undefined, show: (s: Summary) => string): string {
+  return s && Number.isFinite(s.value) ? show(s) : "–";
+}
+
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
+  return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
+}
+
+/**
+ * The results table: one row per figure, one column per server.
+ *
+ * @param result The run.
+ * @returns Markdown.
+ */
+export function resultsTable(result: LoadBenchResult): string {
+  const peers = result.peers.filter((p) => p.skipped === null);
+  const rows: string[][] = [];
+  for (const m of MEASURES) {
+    const first = find(result, m.id, peers[0]?.id ?? "");
+    const decimals = m.id === "idle-mem" ? 1 : 0;
+    rows.push([
+      `**${m.title}** (${m.unit})`,
+      ...peers.map((p) => cell(find(result, m.id, p.id), first, decimals)),
+    ]);
+    const of = (p: { id: string }) => find(result, m.id, p.id);
+    if (m.id === "conn-rate") {
+      rows.push([
+        "  latency p50 / p99 (ms)",
+        ...peers.map((p) =>
+          extraCell(
+            of(p),
+            (s) => `${(s.extras.p50Us / 1000).toFixed(2)} / ${(s.extras.p99Us / 1000).toFixed(2)}`,
+          )
+        ),
+      ]);
+      rows.push([
+        "  server CPU per connection (µs)",
+        ...peers.map((p) => extraCell(of(p), (s) => fmt(s.extras.cpuUsPerConn))),
+      ]);
+      rows.push([
+        "  errors",
+        ...peers.map((p) => extraCell(of(p), (s) => fmt(s.extras.errors))),
+      ]);
+    }
+    if (m.udp) {
+      rows.push([
+        "  round trip p50 / p99 (µs)",
+        ...peers.map((p) =>
+          extraCell(of(p), (s) => `${fmt(s.extras.p50Us)} / ${fmt(s.extras.p99Us)}`)
+        ),
+      ]);
+      rows.push([
+        "  lost / bad replies",
+        ...peers.map((p) =>
+          extraCell(of(p), (s) => `${s.extras.lossPct.toFixed(2)} % / ${fmt(s.extras.bad)}`)
+        ),
+      ]);
+    }
+  }
+  return table(["", ...peers.map((p) => p.label)], rows);
+}
+
+function cpuTable(result: LoadBenchResult): string {
+  const peers = result.peers.filter((p) => p.skipped === null);
+  const rows = MEASURES.filter((m) => m.id !== "idle-mem").map((m) => [
+    m.title,
+    ...peers.map((p) => {
+      const s = find(result, m.id, p.id);
+      if (!s || !Number.isFinite(s.value)) return "–";
+      return `${(s.clientCpu * 100).toFixed(0)} % / ${(s.serverCpu * 100).toFixed(0)} %`;
+    }),
+  ]);
+  return table(["load generator / server CPU", ...peers.map((p) => p.label)], rows);
+}
+
+function startupTable(startup: readonly StartupResult[]): string {
+  const rows = startup.map((s) => [
+    `${fmt(s.listeners)} ${s.transport.toUpperCase()}`,
+    s.skipped ? `skipped: ${s.skipped}` : fmt(s.readyMs),
+    s.skipped ? "–" : fmt(s.rssMiB, 1),
+    s.skipped ? "–" : s.rounds.map((r) => `${fmt(r.readyMs)} ms / ${fmt(r.rssMiB, 1)} MiB`).join(
+      ", ",
+    ),
+  ]);
+  return table(["listeners", "spawn to ready (ms)", "RSS at ready (MiB)", "rounds"], rows);
+}
+
+function perListener(startup: readonly StartupResult[]): string {
+  const t1 = startup.find((s) => s.transport === "tcp" && s.listeners === 1 && !s.skipped);
+  if (!t1) return "";
+  const lines: string[] = [];
+  for (const s of startup) {
+    if (s.skipped || s === t1 || s.listeners < 100) continue;
+    const n = s.listeners - (s.transport === "tcp" ? 1 : 0);
+    lines.push(
+      `- ${fmt(s.listeners)} ${s.transport.toUpperCase()} listeners: ` +
+        `${((s.readyMs - t1.readyMs) / n * 1000).toFixed(0)} µs and ` +
+        `${fmt((s.rssMiB - t1.rssMiB) * 1024 / n, 1)} KiB per listener over the 1-listener start`,
+    );
+  }
+  return lines.join("\n");
+}
+
+/**
+ * The whole report.
+ *
+ * @param result The run.
+ * @returns Markdown for docs/BENCHMARKS.md.
+ */
+export function reportMarkdown(result: LoadBenchResult): string {
+  const { machine, options } = result;
+  const failed = result.checks.filter((c) => c.required && !c.ok);
+  const lossy = result.checks.filter((c) => !c.required && !c.ok);
+  const measured = result.peers.filter((p) => p.skipped === null);
+  const skipped = result.peers.filter((p) => p.skipped !== null);
+  const targets = evaluateTargets(result);
+  const costs = loggingCosts(result);
+  const out: string[] = [];
+  out.push(
+    "# Load benchmark",
+    "",
+    `Written by \`deno task bench:load${options.quick ? " --quick" : ""}\` on ` +
+      `${result.startedAt.slice(0, 10)} (${fmt(result.elapsedSeconds)} s). Every server ran on ` +
+      "127.0.0.1 on this machine, started by the benchmark and stopped at its end.",
+    "",
+    "## Machine",
+    "",
+    table(["CPUs", "model", "memory", "kernel", "Deno", "Node"], [[
+      `${machine.cpus}`,
+      machine.model,
+      `${machine.memoryGiB} GiB`,
+      machine.kernel,
+      machine.deno,
+      machine.node,
+    ]]),
+    "",
+    `The load generator and the server share these ${machine.cpus} cores. The load generator ` +
+      `(${result.client}) is one thread, so it uses at most one core and leaves the other to ` +
+      "the server; muxd, a Deno process, also runs V8's and the I/O runtime's helper threads " +
+      "on it. A figure for which the load generator used " +
+      `${Math.round(0.9 * 100)} % or more of its core is marked ${CLIENT_BOUND_MARK}: the ` +
+      "load generator was the bottleneck, so it is a lower bound for that server, not its " +
+      `speed. ${FAILED_MARK} marks a figure whose checks failed (see [Checks](#checks)).`,
+    "",
+    "## Results",
+    "",
+    `Medians of ${options.rounds} round${options.rounds === 1 ? "" : "s"} of ` +
+      `${options.seconds} s; every server ran once per round, in an order that rotated. ` +
+      "Ratios in brackets are to the first column, muxd (higher is better for rates, lower " +
+      "for memory and CPU).",
+    "",
+    resultsTable(result),
+    "",
+    "![Load benchmark chart](benchmarks.svg)",
+    "",
+    "### CPU use during each measure",
+    "",
+    "Share of one core, median over the rounds. Server CPU is utime + stime from " +
+      "/proc/PID/stat, with the reaped children of servers that fork per connection.",
+    "",
+    cpuTable(result),
+    "",
+  );
+  if (result.startup.length > 0) {
+    out.push(
+      "## muxd start-up",
+      "",
+      "From spawning `deno run … main.ts serve` with the serve task's flags to its ready record " +
+        "on stdout, and VmRSS at that moment; listeners on 127.0.0.1 from port 10000, in ranges " +
+        "of 1,000 ports (one spec may span at most 1,024), default logging (the socket table " +
+        "goes to standard error, redirected to a file).",
+      "",
+      startupTable(result.startup),
+      "",
+      perListener(result.startup),
+      "",
+    );
+  }
+  if (costs.length > 0) {
+    out.push(
+      "## What logging costs",
+      "",
+      "muxd with default logging (one line per connection opened and closed, one per datagram, " +
+        "to a file) against `--log-level error`: " +
+        costs.map((c) => `${c.what} ${(c.cost * 100).toFixed(1)} %`).join(", ") +
+        " (positive: logging is slower or uses more CPU).",
+      "",
+    );
+  }
+  out.push(
+    "## Targets (issue 6)",
+    "",
+    table(
+      ["target", "measured (median)", "met"],
+      targets.map((t) => [t.target, t.measured, t.met === null ? "–" : t.met ? "yes" : "**no**"]),
+    ),
+    "",
+    "## Checks",
+    "",
+    `${result.checks.length - failed.length - lossy.length} of ${result.checks.length} checks ` +
+      `passed; ${failed.length} required check${failed.length === 1 ? "" : "s"} failed.`,
+    "",
+    ...failed.map((c) => `- ${FAILED_MARK} ${c.name}: ${c.detail}`),
+    ...lossy.map((c) => `- (reported, not required) ${c.name}: ${c.detail}`),
+    "",
+    "## How it was measured",
+    "",
+    "Servers:",
+    "",
+    ...measured.map((p) => `- **${p.label}**: ${p.how}.`),
+    ...skipped.map((p) => `- **${p.label}**: skipped, ${p.skipped}.`),
+    "",
+    "Measures:",
+    "",
+    `- **TCP echo** with 1 and 32 connections: each writes 16 KiB chunks and keeps at most ` +
+      "256 KiB in flight; every byte that comes back is compared with what was sent (a " +
+      "pseudo-random pattern, offset per connection). The figure is bytes echoed in the " +
+      "window; after it the load generator half-closes, reads the rest and checks that " +
+      "nothing is missing or extra.",
+    `- **TCP connection rate**: ${options.rateConcurrency} connections at a time, each ` +
+      "connect, send 32 bytes, read them back, close; latency is connect to echo. Sources " +
+      "rotate over 127.0.0.2–127.0.0.65 so that TIME-WAIT never runs out of ports (xinetd: " +
+      "127.0.0.1 only, because its internal services resolve the client's name in every " +
+      "forked child, and 127.0.0.1 is the address /etc/hosts answers without DNS). Server CPU " +
+      "per connection is its CPU time over the run divided by the connections completed.",
+    "- **UDP echo** with 1 and 16 requests outstanding from one socket: requests of 32 to 64 " +
+      "bytes carrying a sequence number; a reply must be exactly its request's bytes (a " +
+      "merged, split or changed reply is bad), and one that is not back within 200 ms is " +
+      "lost and replaced.",
+    `- **Memory per idle connection**: ${fmt(options.idleConnections)} connections opened, ` +
+      "each echoes one byte and then stays idle; the server's VmRSS (summed over the " +
+      "processes it forked, which counts shared pages once per process) before and with " +
+      "them held, divided by their number.",
+    "- muxd's per-listener limits are lifted with spec options: `" +
+      "?max-conns=100000&max-conns-per-source=100000&conn-rate=1000000` (the defaults are 1,024 " +
+      "connections, 256 per source and 200 new connections a second per source, with bursts " +
+      "of 400). UDP replies to loopback sources are not rate-limited.",
+    "",
+    "## Reproduce",
+    "",
+    "```sh",
+    "apt-get install -y xinetd socat ncat   # the peers (Debian); node and cc as well if missing",
+    "deno task bench:load                   # about 6 minutes; rewrites this file and benchmarks.svg",
+    "deno task bench:load --quick           # muxd alone, about a second per measure",
+    "```",
+    "",
+  );
+  return out.join("\n");
+}

@@ -1,0 +1,327 @@
+/**
+ * The load benchmark from start to end: build the C programs, start every
+ * server one after another on loopback, run each measure in interleaved
+ * rounds (every server once per round, in a rotating order), stop them,
+ * then time muxd's start-up with many listeners.
+ *
+ * Everything is bounded: each run stops by itself after its seconds, every
+ * process has a time limit, and only 127.0.0.1 is ever a target.
+ *
+ * @module
+ */
+
+import { buildCPrograms, cLoadClient, type CPrograms } from "./c_client.ts";
+import { denoLoadClient } from "./deno_client.ts";
+import { CLIENT_BOUND_SHARE, MEASURES, runMeasure } from "./measures.ts";
+import {
+  fixedPort,
+  type Peer,
+  type PeerEnv,
+  PEERS,
+  type RunningPeer,
+  serveTaskArgs,
+} from "./peers.ts";
+import { describeMachine, type Machine } from "./proc.ts";
+import { measureStartup, STARTUP_CASES, type StartupCase, type StartupResult } from "./startup.ts";
+import { median } from "./stats.ts";
+import type { Check, LoadClient, MeasureId, Sample } from "./types.ts";
+
+/** How a run goes. */
+export interface LoadBenchOptions {
+  /** The quick mode: muxd alone, one short round, the Deno load generator. */
+  readonly quick: boolean;
+  /** Rounds per measure; medians are taken over them. */
+  readonly rounds: number;
+  /** Seconds per throughput or rate run. */
+  readonly seconds: number;
+  /** Peer ids to measure, or `null` for every one. */
+  readonly peers: readonly string[] | null;
+  /** Which load generator: `c` falls back to `deno` without a C compiler. */
+  readonly client: "c" | "deno";
+  /** Connections held for the memory measure. */
+  readonly idleConnections: number;
+  /** Concurrent connections of the connection-rate run. */
+  readonly rateConcurrency: number;
+  /** The start-up cases (muxd only). */
+  readonly startupCases: readonly StartupCase[];
+  /** Starts per start-up case. */
+  readonly startupRounds: number;
+  /** Where progress lines go. */
+  readonly log: (line: string) => void;
+}
+
+/** The full run: every peer, three rounds of two seconds, the C load generator. */
+export const FULL_OPTIONS: LoadBenchOptions = {
+  quick: false,
+  rounds: 3,
+  seconds: 2,
+  peers: null,
+  client: "c",
+  idleConnections: 1000,
+  rateConcurrency: 16,
+  startupCases: STARTUP_CASES,
+  startupRounds: 3,
+  log: (line) => console.error(line),
+};
+
+/** The quick mode: about a second per measure, against muxd alone, no C compiler needed. */
+export const QUICK_OPTIONS: LoadBenchOptions = {
+  ...FULL_OPTIONS,
+  quick: true,
+  rounds: 1,
+  seconds: 1,
+  peers: ["muxd"],
+  client: "deno",
+  startupCases: [{ transport: "tcp", listeners: 1 }, { transport: "tcp", listeners: 1000 }, {
+    transport: "udp",
+    listeners: 1000,
+  }],
+  startupRounds: 1,
+};
+
+/** What happened to one server. */
+export interface PeerOutcome {
+  /** Its id. */
+  readonly id: string;
+  /** Its name in tables. */
+  readonly label: string;
+  /** How it was run. */
+  readonly how: string;
+  /** Why it was not measured, or `null` when it was. */
+  readonly skipped: string | null;
+}
+
+/** One measure of one server, over every round. */
+export interface Summary {
+  /** The measure. */
+  readonly measure: MeasureId;
+  /** The server's id. */
+  readonly peer: string;
+  /** The median headline figure, or `NaN` when no round gave one. */
+  readonly value: number;
+  /** The median of each further figure. */
+  readonly extras: Readonly<Record<string, number>>;
+  /** The median load generator CPU share. */
+  readonly clientCpu: number;
+  /** The median server CPU share. */
+  readonly serverCpu: number;
+  /** Most rounds had the load generator at or above {@linkcode CLIENT_BOUND_SHARE}. */
+  readonly clientBound: boolean;
+  /** Every round's sample. */
+  readonly samples: readonly Sample[];
+  /** Whether every required check of every round passed. */
+  readonly ok: boolean;
+}
+
+/** Everything a run found. */
+export interface LoadBenchResult {
+  /** The machine. */
+  readonly machine: Machine;
+  /** The options it ran with (without `log`). */
+  readonly options: Omit<LoadBenchOptions, "log">;
+  /** The load generator used. */
+  readonly client: string;
+  /** Why the C load generator was not used, if it was asked for and not used. */
+  readonly clientNote: string | null;
+  /** Every server, measured or skipped. */
+  readonly peers: readonly PeerOutcome[];
+  /** One summary per measure and measured server. */
+  readonly summaries: readonly Summary[];
+  /** The start-up cases. */
+  readonly startup: readonly StartupResult[];
+  /** Every check of the run. */
+  readonly checks: readonly Check[];
+  /** When it started (ISO 8601). */
+  readonly startedAt: string;
+  /** How long it took, in seconds. */
+  readonly elapsedSeconds: number;
+}
+
+/**
+ * Runs the load benchmark.
+ *
+ * @param options How.
+ * @returns What it found.
+ */
+export async function runLoadBench(options: LoadBenchOptions): Promise<LoadBenchResult> {
+  const { log } = options;
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const dir = await Deno.makeTempDir({ prefix: "muxd-bench-" });
+  try {
+    const wanted = PEERS.filter((p) => options.peers === null || options.peers.includes(p.id));
+    let c: CPrograms | null = null;
+    let clientNote: string | null = null;
+    if (options.client === "c" || wanted.some((p) => p.id === "c")) {
+      const built = await buildCPrograms(dir);
+      if ("reason" in built) {
+        clientNote = built.reason;
+        log(`C programs not built: ${built.reason}`);
+      } else c = built;
+    }
+    let client: LoadClient;
+    if (options.client === "c" && c !== null) client = cLoadClient(c.loadgen);
+    else {
+      if (options.client === "c") log("using the Deno load generator instead (slower)");
+      client = denoLoadClient();
+    }
+    log(`load generator: ${client.name}`);
+
+    const env: PeerEnv = { dir, c };
+    const outcomes: PeerOutcome[] = [];
+    const running: { peer: Peer; server: RunningPeer }[] = [];
+    const checks: Check[] = [];
+    const summaries: Summary[] = [];
+    try {
+      for (const peer of wanted) {
+        const why = peer.unavailable(env);
+        if (why !== null) {
+          log(`skipping ${peer.label}: ${why}`);
+          outcomes.push({ id: peer.id, label: peer.label, how: peer.how, skipped: why });
+          continue;
+        }
+        try {
+          const server = await peer.start(env, fixedPort(PEERS.indexOf(peer)));
+          running.push({ peer, server });
+          outcomes.push({ id: peer.id, label: peer.label, how: peer.how, skipped: null });
+          const { target, tcpPid } = server;
+          log(
+            `started ${peer.label}: tcp ${target.host}:${target.tcpPort}, ` +
+              `udp ${target.udpPort ?? "-"}, pid ${tcpPid}`,
+          );
+        } catch (error) {
+          const why = `did not start: ${error instanceof Error ? error.message : error}`;
+          log(`skipping ${peer.label}: ${why}`);
+          outcomes.push({ id: peer.id, label: peer.label, how: peer.how, skipped: why });
+        }
+      }
+
+      const settings = {
+        seconds: options.seconds,
+        idleConnections: options.idleConnections,
+        rateConcurrency: options.rateConcurrency,
+      };
+      for (const measure of MEASURES) {
+        const samples = new Map<string, Sample[]>(running.map((r) => [r.peer.id, []]));
+        for (let round = 0; round < options.rounds; round++) {
+          // Rotate the order each round, so no server always runs first or last.
+          const order = running.map((_, i) => running[(i + round) % running.length]);
+          for (const { peer, server } of order) {
+            if (measure.udp && server.target.udpPort === null) continue;
+            let sample: Sample;
+            try {
+              sample = await runMeasure(
+                measure.id,
+                peer.label,
+                server,
+                peer.rateSources,
+                client,
+                settings,
+              );
+            } catch (error) {
+              const message = error instanceof Error ? error.message : String(error);
+              sample = {
+                value: NaN,
+                extras: {},
+                clientCpu: NaN,
+                serverCpu: NaN,
+                checks: [{
+                  name: `${peer.label}, ${measure.id}: the run completed`,
+                  ok: false,
+                  detail: message,
+                  required: true,
+                }],
+              };
+            }
+            samples.get(peer.id)!.push(sample);
+            checks.push(...sample.checks);
+            log(`${measure.id} round ${round + 1} ${peer.label}: ${describeSample(sample)}`);
+          }
+        }
+        for (const { peer } of running) {
+          const list = samples.get(peer.id)!;
+          if (list.length > 0) summaries.push(summarize(measure.id, peer.id, list));
+        }
+      }
+    } finally {
+      for (const { server } of running) await server.stop();
+    }
+
+    const startup: StartupResult[] = [];
+    if (
+      options.startupCases.length > 0 && (options.peers === null || options.peers.includes("muxd"))
+    ) {
+      const serveArgs = serveTaskArgs();
+      for (const c of options.startupCases) {
+        const result = await measureStartup(c, serveArgs, options.startupRounds, dir);
+        startup.push(result);
+        checks.push(...result.checks);
+        log(
+          `start-up, ${c.listeners} ${c.transport} listeners: ` +
+            (result.skipped ??
+              `${result.readyMs.toFixed(0)} ms to ready, ${result.rssMiB.toFixed(1)} MiB RSS`),
+        );
+      }
+    }
+
+    const { log: _log, ...rest } = options;
+    return {
+      machine: describeMachine(options.quick ? "not asked (quick mode)" : await nodeVersion()),
+      options: rest,
+      client: client.name,
+      clientNote,
+      peers: outcomes,
+      summaries,
+      startup,
+      checks,
+      startedAt,
+      elapsedSeconds: (performance.now() - started) / 1000,
+    };
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+function summarize(measure: MeasureId, peer: string, samples: readonly Sample[]): Summary {
+  const finite = samples.filter((s) => Number.isFinite(s.value));
+  const keys = new Set(finite.flatMap((s) => Object.keys(s.extras)));
+  const extras: Record<string, number> = {};
+  for (const key of keys) extras[key] = median(finite.map((s) => s.extras[key]));
+  const bound = finite.filter((s) => s.clientCpu >= CLIENT_BOUND_SHARE).length;
+  return {
+    measure,
+    peer,
+    value: median(finite.map((s) => s.value)),
+    extras,
+    clientCpu: median(finite.map((s) => s.clientCpu)),
+    serverCpu: median(finite.map((s) => s.serverCpu)),
+    clientBound: measure !== "idle-mem" && bound * 2 > finite.length,
+    samples,
+    ok: samples.every((s) => s.checks.every((c) => c.ok || !c.required)),
+  };
+}
+
+function describeSample(s: Sample): string {
+  if (!Number.isFinite(s.value)) return `failed: ${s.checks.map((c) => c.detail).join("; ")}`;
+  const extras = Object.entries(s.extras)
+    .map(([k, v]) => `${k} ${Number.isInteger(v) ? v : v.toFixed(1)}`)
+    .join(", ");
+  const failed = s.checks.filter((c) => !c.ok).map((c) => `FAILED ${c.name} (${c.detail})`);
+  return [
+    `${s.value.toFixed(1)}`,
+    extras,
+    `client ${(s.clientCpu * 100).toFixed(0)} %, server ${(s.serverCpu * 100).toFixed(0)} %`,
+    ...failed,
+  ].join("; ");
+}
+
+async function nodeVersion(): Promise<string> {
+  try {
+    const out = await new Deno.Command("node", { args: ["--version"], stdout: "piped" }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "not installed";
+    if (error instanceof Deno.errors.NotCapable) return "not asked";
+    throw error;
+  }
+}

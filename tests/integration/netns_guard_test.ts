@@ -1,0 +1,213 @@
+/**
+ * The UDP guards that only act on sources outside loopback, seen from a real
+ * second host: two network namespaces joined by a veth pair, addresses from
+ * the documentation range 198.51.100.0/24. muxd serves daytime, chargen and
+ * echo?reply-rate=5 on 198.51.100.1; the client at 198.51.100.2 checks that
+ * a 1-byte request to daytime gets no reply (amplification) while a 100-byte
+ * one gets the daytime line, that chargen's reply is cut to the request's
+ * size, and that of 30 quick echo requests only the burst (twice the reply
+ * rate, plus what refills meanwhile) is answered, the rest suppressed as
+ * "rate". Runs as root with iproute2; ignored with the reason otherwise.
+ */
+
+import assert from "node:assert/strict";
+import type { ServerEvent } from "../../lib/events/mod.ts";
+import { MAIN, SERVE_PERMISSIONS, startMuxd } from "./muxd_process.ts";
+
+const SERVER_ADDRESS = "198.51.100.1";
+const CLIENT_ADDRESS = "198.51.100.2";
+const tag = `${Deno.pid % 100000}`;
+const SERVER_NS = `muxd-gsrv-${tag}`;
+const CLIENT_NS = `muxd-gcli-${tag}`;
+const VETH = `mg${tag}`;
+const ECHO_REQUESTS = 30;
+const REPLY_RATE = 5;
+
+async function ip(...args: string[]): Promise<{ ok: boolean; out: string }> {
+  const r = await new Deno.Command("ip", { args, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
+  return { ok: r.success, out: text };
+}
+
+/** Why namespaces cannot be made here, or `null` when they can. */
+async function namespaceProblem(): Promise<string | null> {
+  if (Deno.build.os !== "linux") return "network namespaces are Linux-only";
+  if (Deno.uid() !== 0) return "creating network namespaces needs root";
+  try {
+    const probe = `muxd-gprobe-${tag}`;
+    const made = await ip("netns", "add", probe);
+    if (!made.ok) return `ip netns add failed: ${made.out.trim()}`;
+    await ip("netns", "del", probe);
+    return null;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "the ip tool (iproute2) is not installed";
+    throw error;
+  }
+}
+
+const problem = await namespaceProblem();
+if (problem) console.log(`netns guard tests ignored: ${problem}`);
+
+/** Runs a command inside a namespace with `input` on its standard input. */
+async function inNamespace(ns: string, program: string, args: string[], input = "") {
+  const child = new Deno.Command("ip", {
+    args: ["netns", "exec", ns, program, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = child.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(input));
+  await writer.close();
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: out.stdout,
+    text: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+/** Both namespaces and the veth pair; whatever was made is removed again on failure. */
+async function setUp(): Promise<void> {
+  const steps: string[][] = [
+    ["netns", "add", SERVER_NS],
+    ["netns", "add", CLIENT_NS],
+    ["link", "add", `${VETH}s`, "type", "veth", "peer", "name", `${VETH}c`],
+    ["link", "set", `${VETH}s`, "netns", SERVER_NS],
+    ["link", "set", `${VETH}c`, "netns", CLIENT_NS],
+    ["-n", SERVER_NS, "addr", "add", `${SERVER_ADDRESS}/24`, "dev", `${VETH}s`],
+    ["-n", CLIENT_NS, "addr", "add", `${CLIENT_ADDRESS}/24`, "dev", `${VETH}c`],
+    ["-n", SERVER_NS, "link", "set", "lo", "up"],
+    ["-n", CLIENT_NS, "link", "set", "lo", "up"],
+    ["-n", SERVER_NS, "link", "set", `${VETH}s`, "up"],
+    ["-n", CLIENT_NS, "link", "set", `${VETH}c`, "up"],
+  ];
+  for (const step of steps) {
+    const r = await ip(...step);
+    if (!r.ok) throw new Error(`ip ${step.join(" ")} failed: ${r.out}`);
+  }
+}
+
+async function tearDown(): Promise<void> {
+  // Deleting a namespace deletes the veth end inside it, and with it the pair.
+  await ip("netns", "del", SERVER_NS);
+  await ip("netns", "del", CLIENT_NS);
+  // A pair made before the move into the namespaces would be left in the root namespace.
+  await ip("link", "del", `${VETH}s`);
+}
+
+/** muxd started inside the server's namespace, as `deno task serve` would run it there. */
+const inServer = {
+  program: "ip",
+  args: ["netns", "exec", SERVER_NS, "deno", "run", ...SERVE_PERMISSIONS, MAIN],
+};
+
+/**
+ * A small client run with `deno eval` inside the client's namespace: sends
+ * `count` datagrams to echo back to back, then counts the replies for a second.
+ */
+function burstScript(port: number, count: number): string {
+  return `
+const socket = Deno.listenDatagram({ transport: "udp", hostname: "${CLIENT_ADDRESS}", port: 0 });
+const target = { transport: "udp", hostname: "${SERVER_ADDRESS}", port: ${port} };
+for (let i = 0; i < ${count}; i++) await socket.send(new TextEncoder().encode("ping " + i), target);
+let replies = 0;
+const timer = setTimeout(() => socket.close(), 1000);
+try {
+  for (;;) {
+    await socket.receive();
+    replies++;
+  }
+} catch (error) {
+  if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) {
+    throw error;
+  }
+}
+clearTimeout(timer);
+console.log(JSON.stringify({ replies }));
+`;
+}
+
+Deno.test({
+  name: "muxd serve on a veth address limits UDP replies to a source outside loopback: " +
+    "amplification (suppressed or cut) and reply-rate",
+  ignore: problem !== null,
+  async fn() {
+    try {
+      await setUp();
+      await using muxd = await startMuxd(
+        [
+          "serve",
+          "--public",
+          "--log-format",
+          "json",
+          "-l",
+          `udp://${SERVER_ADDRESS}:0=daytime`,
+          "-l",
+          `udp://${SERVER_ADDRESS}:0=chargen`,
+          "-l",
+          `udp://${SERVER_ADDRESS}:0=echo?reply-rate=${REPLY_RATE}`,
+        ],
+        inServer,
+      );
+      const [daytime, chargen, echo] = [0, 1, 2].map((i) => `${muxd.port(i)}`);
+      const udp = (port: string, input: string) =>
+        inNamespace(CLIENT_NS, "nc", ["-u", "-w1", SERVER_ADDRESS, port], input);
+      const [tiny, large, cut, burst] = await Promise.all([
+        udp(daytime, "x"),
+        udp(daytime, "y".repeat(99) + "\n"),
+        udp(chargen, "0123456789"),
+        inNamespace(CLIENT_NS, "deno", [
+          "eval",
+          "--unstable-net",
+          burstScript(Number(echo), ECHO_REQUESTS),
+        ]),
+      ]);
+
+      assert.equal(tiny.stdout.length, 0, `a 1-byte request got ${JSON.stringify(tiny.text)}`);
+      assert.match(large.text, /^\w+, \w+ \d+, \d{4} \d\d:\d\d:\d\d-UTC\r?\n$/, large.stderr);
+      assert.equal(cut.text, "!\"#$%&'()*", "chargen's reply, cut to the request's 10 bytes");
+      assert.equal(burst.code, 0, burst.stderr);
+      const { replies } = JSON.parse(burst.text) as { replies: number };
+      // The burst is twice the rate; a few more may refill while the requests arrive.
+      assert.ok(
+        replies >= 2 * REPLY_RATE && replies <= 2 * REPLY_RATE + 2,
+        `${replies} echo replies of ${ECHO_REQUESTS}`,
+      );
+
+      const events = logEvents(muxd.stderr());
+      const suppressed = (port: string) =>
+        events.filter((e): e is Extract<ServerEvent, { type: "reply-suppressed" }> =>
+          e.type === "reply-suppressed" && `${e.local.port}` === port
+        );
+      assert.deepEqual(
+        suppressed(daytime).map((e) => [e.reason, e.remote.address, e.bytesIn, e.bytesOut]),
+        [["amplification", CLIENT_ADDRESS, 1, 0]],
+      );
+      assert.deepEqual(
+        suppressed(chargen).map((e) => [e.reason, e.bytesIn, e.bytesOut]),
+        [["amplification", 10, 10]],
+      );
+      const limited = suppressed(echo);
+      assert.ok(limited.every((e) => e.reason === "rate" && e.bytesOut === 0));
+      assert.equal(limited.length, ECHO_REQUESTS - replies);
+      console.log(
+        `from ${CLIENT_ADDRESS}: daytime 1 B -> no reply, 100 B -> ${large.stdout.length} B; ` +
+          `chargen 10 B -> ${cut.stdout.length} B; echo ${ECHO_REQUESTS} requests -> ` +
+          `${replies} replies, ${limited.length} suppressed as "rate"`,
+      );
+    } finally {
+      await tearDown();
+    }
+  },
+});
+
+/** The server events in muxd's JSON log; a half-written last line is left out. */
+function logEvents(stderr: string): ServerEvent[] {
+  return stderr.split("\n").slice(0, -1)
+    .filter((line) => line.startsWith("{"))
+    .map((line) => JSON.parse(line) as { logger: string; properties: ServerEvent })
+    .filter((record) => record.logger === "muxd.events")
+    .map((record) => record.properties);
+}

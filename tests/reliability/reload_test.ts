@@ -1,0 +1,119 @@
+/**
+ * SIGHUP with a config that cannot be used changes nothing; one that can
+ * changes only what it must. muxd serves `--config FILE`; the file is
+ * overwritten with broken JSONC, then with a bad listen spec, then with a
+ * listener whose port is taken, each followed by SIGHUP. Checks that each is
+ * logged as rejected and every old listener still answers netcat. Then a
+ * valid config removes one listener and adds another: the removed one stops
+ * answering, the added one answers, and a connection opened on a kept
+ * listener before all this stays open and still echoes.
+ */
+
+import assert from "node:assert/strict";
+import type { ReadyRecord } from "../../lib/cli/report.ts";
+import { startMuxd } from "../integration/muxd_process.ts";
+import { nc } from "../integration/netcat.ts";
+import { echoRoundTrip, udpRoundTrip, waitUntil } from "./_helpers.ts";
+
+const KEPT_TCP = "tcp://127.0.0.1:0=echo";
+const KEPT_UDP = "udp://127.0.0.1:0=echo";
+const REMOVED = "tcp://127.0.0.1:0=whoami";
+const ADDED = "tcp://127.0.0.1:0=daytime";
+
+const config = (...listen: string[]) => JSON.stringify({ listen }, null, 2);
+
+function occurrences(text: string, needle: string): number {
+  return text.split(needle).length - 1;
+}
+
+Deno.test("muxd serve keeps serving after a SIGHUP with a bad config, then reloads a good one", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-reload-" });
+  const path = `${dir}/muxd.jsonc`;
+  const readyFile = `${dir}/ready.json`;
+  using holder = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    await Deno.writeTextFile(path, config(KEPT_TCP, REMOVED, KEPT_UDP));
+    await using muxd = await startMuxd(["serve", "--config", path, "--ready-file", readyFile]);
+    const [echoPort, whoamiPort, udpPort] = [0, 1, 2].map((i) => `${muxd.port(i)}`);
+    using kept = await Deno.connect({ hostname: "127.0.0.1", port: Number(echoPort) });
+    const hello = new TextEncoder().encode("before\n");
+    assert.ok(await echoRoundTrip(kept, hello));
+
+    const oldSetAnswers = async (when: string) => {
+      const [echo, whoami, udp] = await Promise.all([
+        nc(["-N", "127.0.0.1", echoPort], "still there?\n"),
+        nc(["-d", "127.0.0.1", whoamiPort]),
+        // Netcat waits a whole second for UDP; the final check below uses it.
+        udpRoundTrip(Number(udpPort), new TextEncoder().encode("udp too?\n")),
+      ]);
+      assert.equal(echo.text, "still there?\n", `tcp echo ${when}`);
+      assert.match(whoami.text, /^service: whoami$/m, `whoami ${when}`);
+      assert.equal(udp && new TextDecoder().decode(udp), "udp too?\n", `udp echo ${when}`);
+      assert.ok(await echoRoundTrip(kept, hello), `the open connection ${when}`);
+    };
+
+    const taken = (holder.addr as Deno.NetAddr).port;
+    const bad: [what: string, text: string, says: RegExp][] = [
+      ["broken JSONC", `{ "listen": ["${KEPT_TCP}", `, /invalid JSONC/],
+      [
+        "a bad listen spec",
+        config(KEPT_TCP, "udp://127.0.0.1:70000=echo"),
+        /port must be <= 65535/,
+      ],
+      [
+        "a port in use",
+        config(KEPT_TCP, `tcp://127.0.0.1:${taken}=echo`),
+        /address already in use/,
+      ],
+    ];
+    for (const [i, [what, text, says]] of bad.entries()) {
+      await Deno.writeTextFile(path, text);
+      muxd.signal("SIGHUP");
+      await waitUntil(
+        () => occurrences(muxd.stderr(), "the new config is rejected") > i,
+        5000,
+        `muxd to reject ${what}`,
+        () => muxd.stderr(),
+      );
+      assert.match(muxd.stderr(), says, what);
+      await oldSetAnswers(`after ${what}`);
+    }
+
+    await Deno.writeTextFile(path, config(KEPT_TCP, KEPT_UDP, ADDED));
+    muxd.signal("SIGHUP");
+    await muxd.waitForStderr(/SIGHUP: reloaded .*: 2 listener\(s\) kept .*, 1 closed, 1 added/);
+    let ready: ReadyRecord | undefined;
+    await waitUntil(
+      () => {
+        ready = JSON.parse(Deno.readTextFileSync(readyFile)) as ReadyRecord;
+        return ready.sockets.some((s) => s.service === "daytime");
+      },
+      2000,
+      "the ready file to list daytime",
+    );
+    const sockets = ready!.sockets.map((s) => [s.transport, s.service, s.port]);
+    const daytime = ready!.sockets.find((s) => s.service === "daytime")!;
+    assert.deepEqual(sockets, [
+      ["tcp", "echo", Number(echoPort)],
+      ["udp", "echo", Number(udpPort)],
+      ["tcp", "daytime", daytime.port],
+    ]);
+
+    const [echo, udp, added, removed] = await Promise.all([
+      nc(["-N", "127.0.0.1", echoPort], "kept\n"),
+      nc(["-u", "-w1", "127.0.0.1", udpPort], "kept udp\n"),
+      nc(["-d", "127.0.0.1", `${daytime.port}`]),
+      nc(["-z", "127.0.0.1", whoamiPort]),
+    ]);
+    assert.equal(echo.text, "kept\n");
+    assert.equal(udp.text, "kept udp\n");
+    assert.match(added.text, /\d\d:\d\d:\d\d/);
+    assert.notEqual(removed.code, 0, "the removed whoami listener still accepts");
+    assert.ok(
+      await echoRoundTrip(kept, new TextEncoder().encode("after\n")),
+      "the open connection",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
