@@ -17,8 +17,22 @@ import type {
 
 /** The bytes each write of the TCP throughput runs carries: 16 KiB. */
 export const CHUNK_BYTES = 16 * 1024;
-/** The bytes in flight at most on one connection of the throughput runs: 256 KiB. */
-export const WINDOW_BYTES = 256 * 1024;
+/**
+ * The bytes in flight at most, over all connections of a throughput run:
+ * 4 MiB, split evenly (1 connection: 4 MiB; 32: 128 KiB each). Deep enough
+ * that a run measures how fast the server moves bytes, not the round trip.
+ */
+export const IN_FLIGHT_BYTES = 4 * 1024 * 1024;
+
+/**
+ * The bytes in flight at most on each of `conns` connections.
+ *
+ * @param conns How many connections share {@linkcode IN_FLIGHT_BYTES}.
+ * @returns Bytes, a whole number of chunks.
+ */
+export function windowBytes(conns: number): number {
+  return Math.max(CHUNK_BYTES, Math.floor(IN_FLIGHT_BYTES / conns / CHUNK_BYTES) * CHUNK_BYTES);
+}
 /** The request size of the connection-rate runs. */
 export const RATE_MESSAGE_BYTES = 32;
 
@@ -101,7 +115,7 @@ export function cLoadClient(loadgen: string): LoadClient {
         `${conns}`,
         `${seconds}`,
         `${CHUNK_BYTES}`,
-        `${WINDOW_BYTES}`,
+        `${windowBytes(conns)}`,
       ], (seconds + 90) * 1000);
       return {
         bytes: r.bytes,

@@ -15,7 +15,7 @@ import type {
   TcpEchoReport,
   UdpEchoReport,
 } from "./types.ts";
-import { CHUNK_BYTES, RATE_MESSAGE_BYTES, WINDOW_BYTES } from "./c_client.ts";
+import { CHUNK_BYTES, RATE_MESSAGE_BYTES, windowBytes } from "./c_client.ts";
 
 const PATTERN_BASE = 1 << 20;
 const PATTERN_TAIL = 65536;
@@ -79,6 +79,7 @@ export function denoLoadClient(): LoadClient {
       const t0 = performance.now();
       const c0 = ownCpuSeconds();
       const deadline = t0 + seconds * 1000;
+      const window = windowBytes(conns);
       let bytesAtDeadline = 0;
       let cpuAtDeadline = c0;
       const deadlineTimer = setTimeout(() => cpuAtDeadline = ownCpuSeconds(), seconds * 1000);
@@ -113,7 +114,7 @@ export function denoLoadClient(): LoadClient {
             }
           })();
           while (performance.now() < deadline && !mismatch) {
-            if (sent - received + CHUNK_BYTES > WINDOW_BYTES) {
+            if (sent - received + CHUNK_BYTES > window) {
               await new Promise<void>((resolve) => {
                 const timer = setTimeout(resolve, 50);
                 waiting.wake = () => {

@@ -33,6 +33,19 @@ function statFields(pid: number): string[] {
 }
 
 /**
+ * The CPU time the whole machine has spent busy (user, nice, system, irq,
+ * softirq, steal; every CPU added up), from /proc/stat, in seconds.
+ *
+ * @returns CPU seconds since boot.
+ */
+export function machineBusySeconds(): number {
+  const line = Deno.readTextFileSync("/proc/stat").split("\n")[0];
+  const [user, nice, system, _idle, _iowait, irq, softirq, steal] = line.trim().split(/\s+/)
+    .slice(1).map(Number);
+  return (user + nice + system + irq + softirq + (steal ?? 0)) / TICKS_PER_SECOND;
+}
+
+/**
  * A process's resident set size, VmRSS, in KiB.
  *
  * @param pid The process.

@@ -50,6 +50,9 @@ export interface LoadBenchOptions {
   readonly log: (line: string) => void;
 }
 
+/** The servers whose failed checks fail the run: muxd, and the C reference (the benchmark's own). */
+const REQUIRED_PEERS: readonly string[] = ["muxd", "muxd-quiet", "c"];
+
 /** The full run: every peer, three rounds of two seconds, the C load generator. */
 export const FULL_OPTIONS: LoadBenchOptions = {
   quick: false,
@@ -105,6 +108,8 @@ export interface Summary {
   readonly clientCpu: number;
   /** The median server CPU share. */
   readonly serverCpu: number;
+  /** The median CPU share of everything else on the machine. */
+  readonly otherCpu: number;
   /** Most rounds had the load generator at or above {@linkcode CLIENT_BOUND_SHARE}. */
   readonly clientBound: boolean;
   /** Every round's sample. */
@@ -131,6 +136,8 @@ export interface LoadBenchResult {
   readonly startup: readonly StartupResult[];
   /** Every check of the run. */
   readonly checks: readonly Check[];
+  /** The commit checked out when muxd was measured (the work tree may differ), or why unknown. */
+  readonly commit: string;
   /** When it started (ISO 8601). */
   readonly startedAt: string;
   /** How long it took, in seconds. */
@@ -208,13 +215,23 @@ export async function runLoadBench(options: LoadBenchOptions): Promise<LoadBench
           const order = running.map((_, i) => running[(i + round) % running.length]);
           for (const { peer, server } of order) {
             if (measure.udp && server.target.udpPort === null) continue;
+            const required = REQUIRED_PEERS.includes(peer.id);
             let sample: Sample;
+            let fresh: RunningPeer | null = null;
             try {
+              // Memory is measured on a fresh server, whose heap the other
+              // measures have not grown (a grown heap hides new allocations).
+              if (measure.id === "idle-mem") {
+                fresh = await peer.start(env, fixedPort(PEERS.indexOf(peer)));
+              }
               sample = await runMeasure(
                 measure.id,
-                peer.label,
-                server,
-                peer.rateSources,
+                {
+                  label: peer.label,
+                  peer: fresh ?? server,
+                  rateSources: peer.rateSources,
+                  required,
+                },
                 client,
                 settings,
               );
@@ -225,13 +242,16 @@ export async function runLoadBench(options: LoadBenchOptions): Promise<LoadBench
                 extras: {},
                 clientCpu: NaN,
                 serverCpu: NaN,
+                otherCpu: NaN,
                 checks: [{
                   name: `${peer.label}, ${measure.id}: the run completed`,
                   ok: false,
                   detail: message,
-                  required: true,
+                  required,
                 }],
               };
+            } finally {
+              await fresh?.stop();
             }
             samples.get(peer.id)!.push(sample);
             checks.push(...sample.checks);
@@ -270,6 +290,7 @@ export async function runLoadBench(options: LoadBenchOptions): Promise<LoadBench
       options: rest,
       client: client.name,
       clientNote,
+      commit: options.quick ? "not asked (quick mode)" : await gitCommit(),
       peers: outcomes,
       summaries,
       startup,
@@ -295,6 +316,7 @@ function summarize(measure: MeasureId, peer: string, samples: readonly Sample[])
     extras,
     clientCpu: median(finite.map((s) => s.clientCpu)),
     serverCpu: median(finite.map((s) => s.serverCpu)),
+    otherCpu: median(finite.map((s) => s.otherCpu)),
     clientBound: measure !== "idle-mem" && bound * 2 > finite.length,
     samples,
     ok: samples.every((s) => s.checks.every((c) => c.ok || !c.required)),
@@ -310,9 +332,27 @@ function describeSample(s: Sample): string {
   return [
     `${s.value.toFixed(1)}`,
     extras,
-    `client ${(s.clientCpu * 100).toFixed(0)} %, server ${(s.serverCpu * 100).toFixed(0)} %`,
+    `client ${(s.clientCpu * 100).toFixed(0)} %, server ${(s.serverCpu * 100).toFixed(0)} %, ` +
+    `other ${(s.otherCpu * 100).toFixed(0)} %`,
     ...failed,
   ].join("; ");
+}
+
+/** The commit checked out, read-only (`git rev-parse`, which writes nothing). */
+async function gitCommit(): Promise<string> {
+  try {
+    const out = await new Deno.Command("git", {
+      args: ["rev-parse", "--short", "HEAD"],
+      cwd: new URL("../..", import.meta.url).pathname,
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return out.success ? new TextDecoder().decode(out.stdout).trim() : "unknown";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "unknown (no git)";
+    if (error instanceof Deno.errors.NotCapable) return "not asked";
+    throw error;
+  }
 }
 
 async function nodeVersion(): Promise<string> {

@@ -85,7 +85,7 @@ export interface LoadClient {
   readonly name: string;
   /**
    * Streams 16 KiB chunks over `conns` connections for `seconds`, keeping at
-   * most `window` bytes in flight on each, and verifies every echoed byte.
+   * most `windowBytes(conns)` in flight on each, and verifies every echoed byte.
    */
   tcpEcho(target: Target, conns: number, seconds: number): Promise<TcpEchoReport>;
   /**
@@ -130,6 +130,11 @@ export interface Sample {
   readonly clientCpu: number;
   /** The server's CPU use, as a fraction of one core (can exceed 1). */
   readonly serverCpu: number;
+  /**
+   * CPU used meanwhile by everything else on the machine (other programs,
+   * the benchmark itself), as a fraction of one core: noise when high.
+   */
+  readonly otherCpu: number;
   /** The checks of this round. */
   readonly checks: readonly Check[];
 }

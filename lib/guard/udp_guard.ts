@@ -44,7 +44,6 @@ export type ReplyDecision =
  * The guards of one running server's UDP sockets. Created by `start()`.
  */
 export class UdpGuard {
-  #ownNames = new Set<string>();
   #ownPorts = new Set<number>();
   #rates = new Map<object, RateLimiter>();
 
@@ -63,7 +62,6 @@ export class UdpGuard {
    * @param own The socket names of every UDP socket this muxd holds.
    */
   setOwn(own: readonly SocketName[]): void {
-    this.#ownNames = new Set(own.map((n) => `${n.address}|${n.port}`));
     this.#ownPorts = new Set(own.map((n) => n.port));
   }
 
@@ -77,7 +75,9 @@ export class UdpGuard {
   admit(limits: ListenerLimits, remote: SocketName): SuppressReason | null {
     if (!isAllowed(limits, remote.address)) return "denied";
     if (remote.port === 0 || isBadSource(remote.address)) return "bad-source";
-    if (this.#ownNames.has(`${remote.address}|${remote.port}`)) return "loop";
+    // Any of muxd's own UDP ports, on any address: this covers muxd's own
+    // socket names, and two muxd processes serving the same port on two
+    // addresses or hosts.
     if (this.#ownPorts.has(remote.port)) return "loop";
     if (remote.port < 1024) return "server-port";
     return null;
