@@ -247,10 +247,11 @@ function cpuTable(result: LoadBenchResult): string {
     ...peers.map((p) => {
       const s = find(result, m.id, p.id);
       if (!s || !Number.isFinite(s.value)) return "–";
-      return `${(s.clientCpu * 100).toFixed(0)} % / ${(s.serverCpu * 100).toFixed(0)} %`;
+      const pct = (v: number) => Number.isFinite(v) ? `${(v * 100).toFixed(0)} %` : "–";
+      return `${pct(s.clientCpu)} / ${pct(s.serverCpu)} / ${pct(s.otherCpu)}`;
     }),
   ]);
-  return table(["load generator / server CPU", ...peers.map((p) => p.label)], rows);
+  return table(["generator / server / other", ...peers.map((p) => p.label)], rows);
 }
 
 function startupTable(startup: readonly StartupResult[]): string {
@@ -290,7 +291,7 @@ function perListener(startup: readonly StartupResult[]): string {
 export function reportMarkdown(result: LoadBenchResult): string {
   const { machine, options } = result;
   const failed = result.checks.filter((c) => c.required && !c.ok);
-  const lossy = result.checks.filter((c) => !c.required && !c.ok);
+  const findings = result.checks.filter((c) => !c.required && !c.ok);
   const measured = result.peers.filter((p) => p.skipped === null);
   const skipped = result.peers.filter((p) => p.skipped !== null);
   const targets = evaluateTargets(result);
@@ -300,8 +301,9 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "# Load benchmark",
     "",
     `Written by \`deno task bench:load${options.quick ? " --quick" : ""}\` on ` +
-      `${result.startedAt.slice(0, 10)} (${fmt(result.elapsedSeconds)} s). Every server ran on ` +
-      "127.0.0.1 on this machine, started by the benchmark and stopped at its end.",
+      `${result.startedAt.slice(0, 10)} (${fmt(result.elapsedSeconds)} s), muxd at commit ` +
+      `${result.commit}. Every server ran on 127.0.0.1 on this machine, started by the ` +
+      "benchmark and stopped at its end.",
     "",
     "## Machine",
     "",
@@ -335,8 +337,11 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "",
     "### CPU use during each measure",
     "",
-    "Share of one core, median over the rounds. Server CPU is utime + stime from " +
-      "/proc/PID/stat, with the reaped children of servers that fork per connection.",
+    "Share of one core, median over the rounds: the load generator's own (getrusage), the " +
+      "server's (utime + stime from /proc/PID/stat, with the reaped children of servers that " +
+      "fork per connection) and everything else's (busy time from /proc/stat less those two: " +
+      "other programs on the machine, the benchmark's own process, kernel work not charged to " +
+      "either). A high third figure means the run was disturbed.",
     "",
     cpuTable(result),
     "",
@@ -377,11 +382,21 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "",
     "## Checks",
     "",
-    `${result.checks.length - failed.length - lossy.length} of ${result.checks.length} checks ` +
-      `passed; ${failed.length} required check${failed.length === 1 ? "" : "s"} failed.`,
+    `${result.checks.length - failed.length - findings.length} of ${result.checks.length} ` +
+      `checks passed. ${failed.length} required check${failed.length === 1 ? "" : "s"} ` +
+      "failed (required: muxd's, the C reference's and start-up's; a failure there fails the " +
+      "run).",
     "",
     ...failed.map((c) => `- ${FAILED_MARK} ${c.name}: ${c.detail}`),
-    ...lossy.map((c) => `- (reported, not required) ${c.name}: ${c.detail}`),
+    ...(findings.length > 0
+      ? [
+        "",
+        "Findings: checks that failed for other servers, and datagram loss (reported, not " +
+        "required):",
+        "",
+        ...findings.map((c) => `- ${c.name}: ${c.detail}`),
+      ]
+      : []),
     "",
     "## How it was measured",
     "",
@@ -392,8 +407,9 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "",
     "Measures:",
     "",
-    `- **TCP echo** with 1 and 32 connections: each writes 16 KiB chunks and keeps at most ` +
-      "256 KiB in flight; every byte that comes back is compared with what was sent (a " +
+    `- **TCP echo** with 1 and 32 connections: each writes 16 KiB chunks; 4 MiB at most are ` +
+      "in flight over all connections (1: 4 MiB; 32: 128 KiB each); every byte that comes " +
+      "back is compared with what was sent (a " +
       "pseudo-random pattern, offset per connection). The figure is bytes echoed in the " +
       "window; after it the load generator half-closes, reads the rest and checks that " +
       "nothing is missing or extra.",
@@ -407,10 +423,11 @@ export function reportMarkdown(result: LoadBenchResult): string {
       "bytes carrying a sequence number; a reply must be exactly its request's bytes (a " +
       "merged, split or changed reply is bad), and one that is not back within 200 ms is " +
       "lost and replaced.",
-    `- **Memory per idle connection**: ${fmt(options.idleConnections)} connections opened, ` +
-      "each echoes one byte and then stays idle; the server's VmRSS (summed over the " +
-      "processes it forked, which counts shared pages once per process) before and with " +
-      "them held, divided by their number.",
+    `- **Memory per idle connection**: on a fresh server (started for this measure, warmed ` +
+      `up with 20 connections), ${fmt(options.idleConnections)} connections opened, each ` +
+      "echoes one byte and then stays idle; the server's VmRSS (summed over the processes " +
+      "it forked, which counts shared pages once per process) before and with them held, " +
+      "divided by their number. Kernel socket buffers are not in it.",
     "- muxd's per-listener limits are lifted with spec options: `" +
       "?max-conns=100000&max-conns-per-source=100000&conn-rate=1000000` (the defaults are 1,024 " +
       "connections, 256 per source and 200 new connections a second per source, with bursts " +
