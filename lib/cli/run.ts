@@ -17,13 +17,16 @@ import { servicesTable } from "./services_command.ts";
 export const VERSION: string = denoJson.version;
 
 /**
- * Runs muxd with the given arguments. `--help`, `--version` and bad input
- * are answered by optique, which exits the process (code 2 for bad input).
+ * Runs muxd with the given arguments; none means `serve` (the demo set).
+ * `--help`, `--version` and bad input are answered by optique, which exits
+ * the process (code 2 for bad input).
  *
- * @param args The arguments, such as `["serve", "-l", "tcp://127.0.0.1:0=echo"]`.
+ * @param given The arguments, such as `["serve", "-l", "tcp://127.0.0.1:0=echo"]`.
  * @returns The exit code.
  */
-export async function runMuxd(args: readonly string[]): Promise<number> {
+export async function runMuxd(given: readonly string[]): Promise<number> {
+  // `muxd` alone serves the demo set: what a newcomer who runs it wants to see.
+  const args = given.length === 0 ? ["serve"] : given;
   const command = run(muxdParser, {
     args,
     programName: "muxd",

@@ -5,7 +5,8 @@
 
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
-import { type Finished, runMuxd, runMuxdExpectingFailure } from "./muxd_process.ts";
+import { type Finished, runMuxd, runMuxdExpectingFailure, startMuxd } from "./muxd_process.ts";
+import { DEMO_LISTENERS } from "../../lib/config/demo.ts";
 import { freePort } from "./ports.ts";
 
 /** The lines of `text`, without the empty line after the last newline. */
@@ -234,4 +235,18 @@ Deno.test("muxd --help exits with 0 and shows the usage of both commands", async
   assert.match(result.stdout, /^Usage: muxd serve /m);
   assert.match(result.stdout, /^\s+muxd services$/m);
   assertNoStackTrace(result);
+});
+
+Deno.test("muxd with no arguments serves the built-in demo set", async () => {
+  await using muxd = await startMuxd([]);
+  const specs = muxd.ready.sockets.map((s) => s.spec);
+  const failed = muxd.ready.failed.map((f) => f.spec);
+  // Every demo listener is either served or listed with its reason (the demo keeps going).
+  assert.deepEqual(
+    [...specs, ...failed].sort(),
+    DEMO_LISTENERS.map((d) => d.spec).sort(),
+  );
+  assert.ok(specs.length > 0, `nothing of the demo set was bound: ${muxd.ready.failed}`);
+  const { code } = await muxd.stop("SIGTERM");
+  assert.equal(code, 0);
 });
