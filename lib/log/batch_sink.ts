@@ -71,6 +71,10 @@ export function getBatchSink(
       setTimeout(() => writing = flush(), 0);
     }
   };
+  // The sink formats each record at once and keeps only the text, so LogTape
+  // need not copy the record for it first (LogTape's own stream and console
+  // sinks are marked the same way; the mark only ever saves a copy).
+  Object.defineProperty(sink, Symbol.for("LogTape.sinkSnapshotPolicy.immediate"), { value: true });
   return Object.assign(sink, {
     async [Symbol.asyncDispose]() {
       while (scheduled || writing !== null) {

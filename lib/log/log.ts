@@ -12,6 +12,7 @@ import {
   getTextFormatter,
   jsonLinesFormatter,
   type Logger,
+  type LogRecord,
   type TextFormatter,
 } from "@logtape/logtape";
 import { prettyFormatter } from "@logtape/pretty";
@@ -84,7 +85,8 @@ function plain(values: { timestamp: string | null; level: string; message: strin
  * @returns The sink.
  */
 export function eventLogger(options: { readonly properties?: boolean } = {}): EventSink {
-  const logger = getLogger(["muxd", "events"]);
+  const category = ["muxd", "events"] as const;
+  const logger = getLogger(category);
   const enabled = new Map<LogLevel, boolean>();
   const isEnabled = (level: LogLevel) => {
     let on = enabled.get(level);
@@ -96,7 +98,9 @@ export function eventLogger(options: { readonly properties?: boolean } = {}): Ev
     // Nothing is formatted for a level that is not written.
     if (!isEnabled(level)) return;
     const line = formatEvent(event);
-    logger.emit({
+    const record: LogRecord = {
+      // A record that names its category takes LogTape's direct path.
+      category,
       level,
       message: [line],
       rawMessage: line,
@@ -104,7 +108,8 @@ export function eventLogger(options: { readonly properties?: boolean } = {}): Ev
       // show them, so only the JSON form pays for them.
       properties: options.properties ? event as unknown as Record<string, unknown> : NONE,
       timestamp: event.time,
-    });
+    };
+    logger.emit(record);
   };
 }
 
