@@ -9,6 +9,7 @@ const opened: ServerEvent = {
   service: "whoami",
   local: { address: "127.0.0.2", port: 7007 },
   remote: { address: "127.0.0.1", port: 51234 },
+  bound: { address: "127.0.0.2", port: 7007 },
 };
 
 Deno.bench("template string of four fields (baseline)", { group: "event", baseline: true }, () => {

@@ -18,6 +18,7 @@ const PANEL_TOP = 26;
 const COLORS: Readonly<Record<string, string>> = {
   "muxd": "#2563eb",
   "muxd-quiet": "#93c5fd",
+  "deno": "#0f766e",
   "c": "#374151",
   "xinetd": "#c2410c",
   "socat": "#15803d",
@@ -58,9 +59,14 @@ function panel(x: number, y: number, title: string, bars: readonly Bar[]): strin
       `<text x="${x + LABEL_WIDTH - 6}" y="${top + 12}" class="label">${escape(bar.label)}</text>`,
       `<rect x="${x + LABEL_WIDTH}" y="${top + 2}" width="${width.toFixed(1)}" height="${
         ROW - 6
-      }" fill="${bar.hatched ? "url(#hatch)" : bar.color}" stroke="${
-        bar.failed ? "#dc2626" : bar.color
-      }" stroke-width="${bar.failed ? 2 : 1}"/>`,
+      }" fill="${bar.color}" stroke="${bar.failed ? "#dc2626" : bar.color}" stroke-width="${
+        bar.failed ? 2 : 1
+      }"/>`,
+      bar.hatched
+        ? `<rect x="${x + LABEL_WIDTH}" y="${top + 2}" width="${width.toFixed(1)}" height="${
+          ROW - 6
+        }" fill="url(#hatch)"/>`
+        : "",
       `<text x="${x + LABEL_WIDTH + width + 5}" y="${top + 12}" class="value">${
         escape(bar.text)
       }</text>`,
@@ -120,14 +126,14 @@ export function chartSvg(result: LoadBenchResult): string {
   const { machine, options } = result;
   const subtitle =
     `${machine.cpus} × ${machine.model}, Linux ${machine.kernel}, Deno ${machine.deno}` +
-    ` · median of ${options.rounds} × ${options.seconds} s · † load generator was the bottleneck` +
+    ` · median of ${options.rounds} × ${options.seconds} s · † (striped) load generator was the bottleneck` +
     " · ✗ checks failed";
   const width = 20 + 2 * PANEL_WIDTH;
   height += 10;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, -apple-system, 'Segoe UI', sans-serif">
 <defs>
 <pattern id="hatch" width="6" height="6" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">
-<rect width="6" height="6" fill="#e5e7eb"/><line x1="0" y1="0" x2="0" y2="6" stroke="#6b7280" stroke-width="3"/>
+<line x1="0" y1="0" x2="0" y2="6" stroke="#ffffff" stroke-opacity="0.65" stroke-width="3"/>
 </pattern>
 <style>
 .title { font-size: 13px; font-weight: 600; fill: #111827; }

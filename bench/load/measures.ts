@@ -6,7 +6,7 @@
  * @module
  */
 
-import { cpuSeconds, machineBusySeconds, treeRssKiB } from "./proc.ts";
+import { machineTimes, treeCpuSeconds, treeRssKiB } from "./proc.ts";
 import type { RunningPeer } from "./peers.ts";
 import type { Check, LoadClient, MeasureId, Sample } from "./types.ts";
 
@@ -110,17 +110,21 @@ export async function runMeasure(
     required: required && server.required,
   });
   const pid = id.startsWith("udp") ? peer.udpPid! : peer.tcpPid;
-  const cpu0 = cpuSeconds(pid);
-  const busy0 = machineBusySeconds();
+  const cpu0 = treeCpuSeconds(pid);
+  const machine0 = machineTimes();
   const wall0 = performance.now();
   let serverCpu = NaN;
+  let softirqCpu = NaN;
   let otherCpu = NaN;
   /** Reads the server's and the machine's CPU use since the start; `client` is the generator's. */
   const settle = (client: number) => {
     const wall = (performance.now() - wall0) / 1000;
-    const server = cpuSeconds(pid) - cpu0;
+    const server = treeCpuSeconds(pid) - cpu0;
+    const machine = machineTimes();
+    const softirq = machine.softirq - machine0.softirq;
     serverCpu = server / wall;
-    otherCpu = Math.max(0, (machineBusySeconds() - busy0 - server - client) / wall);
+    softirqCpu = softirq / wall;
+    otherCpu = Math.max(0, (machine.busy - machine0.busy - softirq - server - client) / wall);
   };
 
   if (id === "tcp-1" || id === "tcp-32") {
@@ -131,6 +135,7 @@ export async function runMeasure(
       extras: { unanswered: r.unanswered, errors: r.errors, mismatches: r.mismatches },
       clientCpu: r.clientCpu / r.seconds,
       serverCpu,
+      softirqCpu,
       otherCpu,
       checks: [
         check(
@@ -150,7 +155,7 @@ export async function runMeasure(
       settings.seconds,
       rateSources,
     );
-    const used = cpuSeconds(pid) - cpu0;
+    const used = treeCpuSeconds(pid) - cpu0;
     settle(r.clientCpu);
     return {
       value: r.conns / r.seconds,
@@ -162,6 +167,7 @@ export async function runMeasure(
       },
       clientCpu: r.clientCpu / r.seconds,
       serverCpu,
+      softirqCpu,
       otherCpu,
       checks: [
         check(
@@ -187,6 +193,7 @@ export async function runMeasure(
       },
       clientCpu: r.clientCpu / r.seconds,
       serverCpu,
+      softirqCpu,
       otherCpu,
       checks: [
         check(
@@ -216,6 +223,7 @@ export async function runMeasure(
       extras: { beforeKiB: before, afterKiB: after, held: held.held },
       clientCpu: NaN,
       serverCpu: NaN,
+      softirqCpu: NaN,
       otherCpu: NaN,
       checks: [
         check(

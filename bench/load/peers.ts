@@ -50,7 +50,7 @@ export interface RunningPeer {
 
 /** A server the benchmark knows how to start. */
 export interface Peer {
-  /** A short id: `muxd`, `muxd-quiet`, `c`, `xinetd`, `socat`, `ncat`, `node`. */
+  /** A short id: `muxd`, `muxd-quiet`, `deno`, `c`, `xinetd`, `socat`, `ncat`, `node`. */
   readonly id: string;
   /** Its name in tables. */
   readonly label: string;
@@ -61,6 +61,8 @@ export interface Peer {
    * 127.0.0.2–127.0.0.65; 0 keeps 127.0.0.1 (see xinetd).
    */
   readonly rateSources: number;
+  /** Forks a process per connection (its leftovers are killed after each TCP run). */
+  readonly forks: boolean;
   /** Why it cannot run here, or `null` when it can. */
   unavailable(env: PeerEnv): string | null;
   /** Starts it; `port` is free for TCP and UDP (port 0 where the server reports its own). */
@@ -89,6 +91,7 @@ function muxdPeer(id: string, label: string, extra: readonly string[], how: stri
     label,
     how,
     rateSources: 64,
+    forks: false,
     unavailable: () => null,
     async start(env) {
       const server = await spawnServer("deno", [
@@ -171,11 +174,39 @@ export const PEERS: readonly Peer[] = [
     "the same with `--log-level error`: no line per connection or datagram",
   ),
   {
+    id: "deno",
+    label: "Deno, minimal",
+    how: "`bench/load/deno_echo.ts`: the least a server on Deno's own APIs does, the floor under " +
+      "muxd: `Deno.listen` and a read/write loop per connection whose buffer grows from 4 " +
+      "to 64 KiB as muxd's does, " +
+      "`Deno.listenDatagram` receiving into one buffer and sending the bytes back; no " +
+      "logging, limits or bookkeeping",
+    rateSources: 64,
+    forks: false,
+    unavailable: () => null,
+    async start(env) {
+      return readyLinePeer(
+        await spawnServer(
+          "deno",
+          [
+            "run",
+            "--allow-net",
+            "--unstable-net",
+            new URL("./deno_echo.ts", import.meta.url).pathname,
+            HOST,
+          ],
+          { stderrFile: `${env.dir}/deno.log`, waitForLine: true },
+        ),
+      );
+    },
+  },
+  {
     id: "c",
     label: "C reference",
     how: "`bench/load/echo_server.c`, built with `cc -O2`: one thread, epoll, non-blocking, " +
       "TCP_NODELAY, one shared 64 KiB buffer",
     rateSources: 64,
+    forks: false,
     unavailable: (env) => env.c === null ? "no C compiler (cc) to build it" : null,
     async start(env) {
       return readyLinePeer(
@@ -197,6 +228,7 @@ export const PEERS: readonly Peer[] = [
     // every forked child. 127.0.0.1 resolves from /etc/hosts; any other source
     // would send a DNS query off this machine.
     rateSources: 0,
+    forks: true,
     unavailable() {
       const why = missing("xinetd", "xinetd");
       if (why) return why;
@@ -259,6 +291,7 @@ service echo
       "`socat UDP-RECVFROM:PORT,bind=127.0.0.1,fork PIPE`: one forked process per TCP " +
       "connection and per datagram",
     rateSources: 64,
+    forks: true,
     unavailable: () => missing("socat", "socat"),
     start(env, port) {
       const socat = findProgram("socat")!;
@@ -283,6 +316,7 @@ service echo
       "PORT --exec /bin/cat`: a forked ncat relaying to a `cat` per TCP connection; UDP " +
       "through one `cat`",
     rateSources: 64,
+    forks: true,
     unavailable: () => missing("ncat", "ncat"),
     start(env, port) {
       const ncat = findProgram("ncat")!;
@@ -312,6 +346,7 @@ service echo
     how: "`node bench/load/node_echo.mjs`: `net.createServer` with `socket.pipe(socket)`, " +
       "`dgram` replying with `send`",
     rateSources: 64,
+    forks: false,
     unavailable: () => missing("node", "nodejs"),
     async start(env) {
       return readyLinePeer(

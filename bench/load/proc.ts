@@ -27,22 +27,65 @@ export function cpuSeconds(pid: number, children = true): number {
   return ticks / TICKS_PER_SECOND;
 }
 
+/**
+ * The CPU time of a process and of every process it forked, live or reaped,
+ * in seconds: what a server that forks per connection costs in all.
+ *
+ * @param pid The process.
+ * @returns CPU seconds, at 10 ms resolution.
+ */
+export function treeCpuSeconds(pid: number): number {
+  let total = cpuSeconds(pid);
+  for (const child of descendants(pid)) {
+    try {
+      total += cpuSeconds(child);
+    } catch (error) {
+      // Gone meanwhile: its time is now in its parent's cutime, or lost with it.
+      if (!isGone(error)) throw error;
+    }
+  }
+  return total;
+}
+
+/**
+ * Whether an error means that the process went away: its /proc entry is
+ * gone (NotFound), or it exited while its file was read or before it was
+ * signalled (ESRCH, which Deno reports as a plain Error).
+ *
+ * @param error Any thrown value.
+ * @returns `true` for a process that is no more.
+ */
+export function isGone(error: unknown): boolean {
+  return error instanceof Deno.errors.NotFound ||
+    (error instanceof Error && error.message.includes("(os error 3)"));
+}
+
 function statFields(pid: number): string[] {
   const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
   return text.slice(text.lastIndexOf(")") + 2).split(" ");
 }
 
+/** What the whole machine's CPUs have done since boot, in seconds (all CPUs added up). */
+export interface MachineTimes {
+  /** Busy: user, nice, system, irq, softirq and steal. */
+  readonly busy: number;
+  /** Of that, softirq: mostly the network stack, charged to no process. */
+  readonly softirq: number;
+}
+
 /**
- * The CPU time the whole machine has spent busy (user, nice, system, irq,
- * softirq, steal; every CPU added up), from /proc/stat, in seconds.
+ * The machine's CPU times, from the first line of /proc/stat.
  *
- * @returns CPU seconds since boot.
+ * @returns Busy and softirq seconds since boot.
  */
-export function machineBusySeconds(): number {
+export function machineTimes(): MachineTimes {
   const line = Deno.readTextFileSync("/proc/stat").split("\n")[0];
   const [user, nice, system, _idle, _iowait, irq, softirq, steal] = line.trim().split(/\s+/)
     .slice(1).map(Number);
-  return (user + nice + system + irq + softirq + (steal ?? 0)) / TICKS_PER_SECOND;
+  return {
+    busy: (user + nice + system + irq + softirq + (steal ?? 0)) / TICKS_PER_SECOND,
+    softirq: softirq / TICKS_PER_SECOND,
+  };
 }
 
 /**
@@ -57,7 +100,7 @@ export function rssKiB(pid: number): number {
     const match = /^VmRSS:\s+(\d+) kB/m.exec(status);
     return match ? Number(match[1]) : 0;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return 0;
+    if (isGone(error)) return 0;
     throw error;
   }
 }
@@ -76,7 +119,7 @@ export function descendants(pid: number): number[] {
     try {
       ppid = Number(statFields(Number(entry.name))[1]);
     } catch (error) {
-      if (error instanceof Deno.errors.NotFound) continue; // exited meanwhile
+      if (isGone(error)) continue; // exited meanwhile
       throw error;
     }
     const list = parents.get(ppid) ?? [];
@@ -117,7 +160,7 @@ export function killDescendants(pid: number): void {
     try {
       Deno.kill(child, "SIGKILL");
     } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
+      if (!isGone(error)) throw error;
     }
   }
 }

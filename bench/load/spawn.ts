@@ -6,7 +6,7 @@
  * @module
  */
 
-import { killDescendants } from "./proc.ts";
+import { isGone, killDescendants } from "./proc.ts";
 
 /** A server process the benchmark started. */
 export interface ServerProcess {
@@ -53,10 +53,17 @@ export async function spawnServer(
   options: SpawnOptions,
 ): Promise<ServerProcess> {
   const direct = canRunShell();
-  // With sh, `exec` keeps the process id: the one we watch is the server itself.
+  // With sh, `exec` keeps the process id: the one we watch is the server
+  // itself. setsid makes it the leader of a process group of its own, which
+  // every process it forks stays in, even one its parent left behind: stop()
+  // signals the whole group.
+  const group = direct && findProgram("setsid") !== null;
+  const script = group
+    ? 'log=$1; shift; exec setsid "$@" 2>"$log"'
+    : 'log=$1; shift; exec "$@" 2>"$log"';
   const command = direct
     ? new Deno.Command("sh", {
-      args: ["-c", 'log=$1; shift; exec "$@" 2>"$log"', "sh", options.stderrFile, program, ...args],
+      args: ["-c", script, "sh", options.stderrFile, program, ...args],
       stdin: "null",
       stdout: "piped",
       stderr: "null",
@@ -109,19 +116,23 @@ export async function spawnServer(
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
-    stopping ??= (async () => {
-      if (!exited) {
-        killDescendants(child.pid);
-        child.kill("SIGTERM");
-        const timer = setTimeout(() => {
-          if (!exited) {
-            killDescendants(child.pid);
-            child.kill("SIGKILL");
-          }
-        }, 3000);
-        await status;
-        clearTimeout(timer);
+    const signalAll = (signal: Deno.Signal) => {
+      if (!exited) killDescendants(child.pid);
+      try {
+        if (group) Deno.kill(-child.pid, signal);
+        else if (!exited) child.kill(signal);
+      } catch (error) {
+        // The group, or the process, is already gone.
+        if (!isGone(error) && !(error instanceof TypeError)) throw error;
       }
+    };
+    stopping ??= (async () => {
+      signalAll("SIGTERM");
+      const timer = setTimeout(() => signalAll("SIGKILL"), 3000);
+      await status;
+      clearTimeout(timer);
+      // What the server forked and left behind, if anything.
+      signalAll("SIGKILL");
       await drained;
       await copied;
     })();

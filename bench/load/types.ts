@@ -131,8 +131,13 @@ export interface Sample {
   /** The server's CPU use, as a fraction of one core (can exceed 1). */
   readonly serverCpu: number;
   /**
+   * Softirq time meanwhile, as a fraction of one core: the kernel's network
+   * stack (loopback packets are processed there), charged to no process.
+   */
+  readonly softirqCpu: number;
+  /**
    * CPU used meanwhile by everything else on the machine (other programs,
-   * the benchmark itself), as a fraction of one core: noise when high.
+   * the benchmark's own process), as a fraction of one core: noise when high.
    */
   readonly otherCpu: number;
   /** The checks of this round. */
