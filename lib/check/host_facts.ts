@@ -75,6 +75,21 @@ export async function runTool(tool: string, args: readonly string[]): Promise<st
   }
 }
 
+/**
+ * The host's network interfaces, or none when Deno may not list them
+ * (without `--allow-sys=networkInterfaces`).
+ *
+ * @returns One row per address, as `Deno.networkInterfaces()` gives them.
+ */
+export function listInterfaces(): Deno.NetworkInterfaceInfo[] {
+  try {
+    return Deno.networkInterfaces();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) return [];
+    throw error;
+  }
+}
+
 /** Where {@linkcode readHostFacts} gets its facts; tests can replace each. */
 export interface FactSources {
   /** Kernel settings. @default sysctl */

@@ -9,6 +9,7 @@
 export {
   type FactSources,
   type HostFacts,
+  listInterfaces,
   readHostFacts,
   type ReadSysctls,
   runTool,

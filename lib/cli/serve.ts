@@ -5,7 +5,7 @@
  * @module
  */
 
-import { readHostFacts } from "../check/host_facts.ts";
+import { listInterfaces } from "../check/host_facts.ts";
 import type { LogFormat } from "../config/config_file.ts";
 import { EventHub } from "../events/hub.ts";
 import { eventLogger, type LogLevel, mainLogger, setUpLogging } from "../log/log.ts";
@@ -54,8 +54,8 @@ export const EXIT = { ok: 0, bindFailed: 1, badInput: 2 } as const;
  */
 export async function serve(args: ServeArgs, argv: readonly string[]): Promise<number> {
   const { items, settings, problems, demo } = await gatherListenItems(args, argv);
-  const facts = await readHostFacts();
-  const { plan, errors } = buildPlan(items, { interfaces: facts.interfaces });
+  // The kernel's rules (sysctl) are read only if a bind fails, to explain it.
+  const { plan, errors } = buildPlan(items, { interfaces: listInterfaces() });
   const exposure = checkExposure(plan.listeners, args.public || (settings.public ?? false));
   problems.push(...errors.map((e) => e.message), ...exposure.errors.map((e) => e.message));
   const allowPublic = args.public || (settings.public ?? false);

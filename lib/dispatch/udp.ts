@@ -16,7 +16,7 @@ import {
 import { SUPPRESS_WORDS, type SuppressReason } from "../guard/udp_guard.ts";
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
-const MAX_DATAGRAM = 65_535;
+export const MAX_DATAGRAM = 65_535;
 
 /** How often, in datagrams, a socket checks whether it has held the event loop too long. */
 const CHECK_EVERY = 16;
@@ -30,8 +30,13 @@ const TURN_MS = 20;
  *
  * @param bound The bound UDP socket.
  * @param ctx The running server's parts.
+ * @param buffer Where datagrams are received, {@linkcode MAX_DATAGRAM} bytes.
  */
-export async function receiveLoop(bound: BoundUdpSocket, ctx: DispatchContext): Promise<void> {
+export async function receiveLoop(
+  bound: BoundUdpSocket,
+  ctx: DispatchContext,
+  buffer: Uint8Array = new Uint8Array(MAX_DATAGRAM),
+): Promise<void> {
   const { listener, socket, local } = bound;
   const answer = ctx.services[listener.service].udp!;
   // The OS does not say which local address a datagram on a wildcard socket
@@ -43,7 +48,6 @@ export async function receiveLoop(bound: BoundUdpSocket, ctx: DispatchContext): 
     service: listener.service,
     local,
   } as const;
-  const buffer = new Uint8Array(MAX_DATAGRAM);
   let turn = performance.now();
   for (let n = 1;; n++) {
     // While datagrams are queued, each receive() completes at once, without

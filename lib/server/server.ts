@@ -19,7 +19,7 @@ import { describeHolders, findHolders } from "../holder/mod.ts";
 import type { Service } from "../services/service.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 import { acceptLoop } from "../dispatch/tcp.ts";
-import { receiveLoop } from "../dispatch/udp.ts";
+import { MAX_DATAGRAM, receiveLoop } from "../dispatch/udp.ts";
 import { ConnectionTable } from "../dispatch/connections.ts";
 import type { DispatchContext } from "../dispatch/context.ts";
 
@@ -262,6 +262,11 @@ class Server implements RunningServer {
 
   /** Starts serving newly bound sockets. */
   #run(bound: readonly BoundSocket[]): void {
+    // One allocation for every UDP socket's receive buffer: its pages stay
+    // untouched, costing no memory, until datagrams arrive.
+    const udp = bound.filter((b) => b.transport === "udp").length;
+    const slab = new Uint8Array(udp * MAX_DATAGRAM);
+    let next = 0;
     for (const b of bound) {
       this.#emit({
         type: "listening",
@@ -271,7 +276,9 @@ class Server implements RunningServer {
         service: b.listener.service,
         local: b.local,
       });
-      const loop = b.transport === "tcp" ? acceptLoop(b, this.#ctx) : receiveLoop(b, this.#ctx);
+      const loop = b.transport === "tcp"
+        ? acceptLoop(b, this.#ctx)
+        : receiveLoop(b, this.#ctx, slab.subarray(next * MAX_DATAGRAM, ++next * MAX_DATAGRAM));
       this.#running.push({ bound: b, loop });
     }
     this.#ownSocketsChanged();

@@ -58,5 +58,10 @@ export { DEFAULT_QUOTE, formatQuote, qotd } from "./qotd.ts";
 export { size, sizeSentence } from "./size.ts";
 export { RFC868_UNIX_EPOCH, rfc868Bytes, rfc868Seconds, time } from "./time.ts";
 export { whoami, whoamiText } from "./whoami.ts";
-export { MAX_READ_BUFFER_SIZE, MIN_READ_BUFFER_SIZE, readChunks } from "./read_chunks.ts";
+export {
+  MAX_READ_BUFFER_SIZE,
+  MIN_READ_BUFFER_SIZE,
+  nextBuffer,
+  readChunks,
+} from "./read_chunks.ts";
 export { writeAll } from "./write_all.ts";

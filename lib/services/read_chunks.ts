@@ -7,11 +7,28 @@
 
 import type { Stream } from "./service.ts";
 
-/** The size of the first read buffer, in bytes (4 KiB). */
-export const MIN_READ_BUFFER_SIZE = 4 * 1024;
+/** The size of the first read buffer, in bytes (1 KiB): what an idle connection holds. */
+export const MIN_READ_BUFFER_SIZE = 1024;
 
-/** The size the read buffer grows to at most, in bytes (64 KiB). */
-export const MAX_READ_BUFFER_SIZE = 64 * 1024;
+/** The size the read buffer grows to at most, in bytes (256 KiB), on a busy connection. */
+export const MAX_READ_BUFFER_SIZE = 256 * 1024;
+
+/**
+ * The buffer for the next read: twice as large when the last read filled
+ * it, up to {@linkcode MAX_READ_BUFFER_SIZE}; else the same one.
+ *
+ * @param buffer The buffer of the last read.
+ * @param count How many bytes the last read gave.
+ * @returns The buffer to read into next.
+ */
+export function nextBuffer(
+  buffer: Uint8Array<ArrayBuffer>,
+  count: number,
+): Uint8Array<ArrayBuffer> {
+  return count === buffer.length && buffer.length < MAX_READ_BUFFER_SIZE
+    ? new Uint8Array(buffer.length * 2)
+    : buffer;
+}
 
 /**
  * Reads `stream` until the end of stream and yields what each read returned.
@@ -42,8 +59,6 @@ export async function* readChunks(
     const count = await stream.read(buffer);
     if (count === null) return;
     yield buffer.subarray(0, count);
-    if (count === buffer.length && buffer.length < MAX_READ_BUFFER_SIZE) {
-      buffer = new Uint8Array(buffer.length * 2);
-    }
+    buffer = nextBuffer(buffer, count);
   }
 }
