@@ -12,96 +12,14 @@
 
 import assert from "node:assert/strict";
 import type { ServerEvent } from "../../lib/events/mod.ts";
-import { MAIN, SERVE_PERMISSIONS, startMuxd } from "./muxd_process.ts";
+import { startMuxd } from "./muxd_process.ts";
+import { CLIENT_ADDRESS, namespaceProblem, SERVER_ADDRESS, TwoHosts } from "./two_hosts.ts";
 
-const SERVER_ADDRESS = "198.51.100.1";
-const CLIENT_ADDRESS = "198.51.100.2";
-const tag = `${Deno.pid % 100000}`;
-const SERVER_NS = `muxd-gsrv-${tag}`;
-const CLIENT_NS = `muxd-gcli-${tag}`;
-const VETH = `mg${tag}`;
 const ECHO_REQUESTS = 30;
 const REPLY_RATE = 5;
 
-async function ip(...args: string[]): Promise<{ ok: boolean; out: string }> {
-  const r = await new Deno.Command("ip", { args, stdout: "piped", stderr: "piped" }).output();
-  const text = new TextDecoder().decode(r.stdout) + new TextDecoder().decode(r.stderr);
-  return { ok: r.success, out: text };
-}
-
-/** Why namespaces cannot be made here, or `null` when they can. */
-async function namespaceProblem(): Promise<string | null> {
-  if (Deno.build.os !== "linux") return "network namespaces are Linux-only";
-  if (Deno.uid() !== 0) return "creating network namespaces needs root";
-  try {
-    const probe = `muxd-gprobe-${tag}`;
-    const made = await ip("netns", "add", probe);
-    if (!made.ok) return `ip netns add failed: ${made.out.trim()}`;
-    await ip("netns", "del", probe);
-    return null;
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "the ip tool (iproute2) is not installed";
-    throw error;
-  }
-}
-
-const problem = await namespaceProblem();
+const problem = await namespaceProblem("guard");
 if (problem) console.log(`netns guard tests ignored: ${problem}`);
-
-/** Runs a command inside a namespace with `input` on its standard input. */
-async function inNamespace(ns: string, program: string, args: string[], input = "") {
-  const child = new Deno.Command("ip", {
-    args: ["netns", "exec", ns, program, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = child.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(input));
-  await writer.close();
-  const out = await child.output();
-  return {
-    code: out.code,
-    stdout: out.stdout,
-    text: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
-}
-
-/** Both namespaces and the veth pair; whatever was made is removed again on failure. */
-async function setUp(): Promise<void> {
-  const steps: string[][] = [
-    ["netns", "add", SERVER_NS],
-    ["netns", "add", CLIENT_NS],
-    ["link", "add", `${VETH}s`, "type", "veth", "peer", "name", `${VETH}c`],
-    ["link", "set", `${VETH}s`, "netns", SERVER_NS],
-    ["link", "set", `${VETH}c`, "netns", CLIENT_NS],
-    ["-n", SERVER_NS, "addr", "add", `${SERVER_ADDRESS}/24`, "dev", `${VETH}s`],
-    ["-n", CLIENT_NS, "addr", "add", `${CLIENT_ADDRESS}/24`, "dev", `${VETH}c`],
-    ["-n", SERVER_NS, "link", "set", "lo", "up"],
-    ["-n", CLIENT_NS, "link", "set", "lo", "up"],
-    ["-n", SERVER_NS, "link", "set", `${VETH}s`, "up"],
-    ["-n", CLIENT_NS, "link", "set", `${VETH}c`, "up"],
-  ];
-  for (const step of steps) {
-    const r = await ip(...step);
-    if (!r.ok) throw new Error(`ip ${step.join(" ")} failed: ${r.out}`);
-  }
-}
-
-async function tearDown(): Promise<void> {
-  // Deleting a namespace deletes the veth end inside it, and with it the pair.
-  await ip("netns", "del", SERVER_NS);
-  await ip("netns", "del", CLIENT_NS);
-  // A pair made before the move into the namespaces would be left in the root namespace.
-  await ip("link", "del", `${VETH}s`);
-}
-
-/** muxd started inside the server's namespace, as `deno task serve` would run it there. */
-const inServer = {
-  program: "ip",
-  args: ["netns", "exec", SERVER_NS, "deno", "run", ...SERVE_PERMISSIONS, MAIN],
-};
 
 /**
  * A small client run with `deno eval` inside the client's namespace: sends
@@ -134,8 +52,9 @@ Deno.test({
     "amplification (suppressed or cut) and reply-rate",
   ignore: problem !== null,
   async fn() {
-    try {
-      await setUp();
+    // Disposed in reverse: muxd stops before the namespaces go.
+    await using hosts = await TwoHosts.create("guard");
+    {
       await using muxd = await startMuxd(
         [
           "serve",
@@ -149,16 +68,16 @@ Deno.test({
           "-l",
           `udp://${SERVER_ADDRESS}:0=echo?reply-rate=${REPLY_RATE}`,
         ],
-        inServer,
+        hosts.muxdOnServer,
       );
       const [daytime, chargen, echo] = [0, 1, 2].map((i) => `${muxd.port(i)}`);
       const udp = (port: string, input: string) =>
-        inNamespace(CLIENT_NS, "nc", ["-u", "-w1", SERVER_ADDRESS, port], input);
+        hosts.run(hosts.client, "nc", ["-u", "-w1", SERVER_ADDRESS, port], input);
       const [tiny, large, cut, burst] = await Promise.all([
         udp(daytime, "x"),
         udp(daytime, "y".repeat(99) + "\n"),
         udp(chargen, "0123456789"),
-        inNamespace(CLIENT_NS, "deno", [
+        hosts.run(hosts.client, "deno", [
           "eval",
           "--unstable-net",
           burstScript(Number(echo), ECHO_REQUESTS),
@@ -197,8 +116,6 @@ Deno.test({
           `chargen 10 B -> ${cut.stdout.length} B; echo ${ECHO_REQUESTS} requests -> ` +
           `${replies} replies, ${limited.length} suppressed as "rate"`,
       );
-    } finally {
-      await tearDown();
     }
   },
 });
