@@ -11,6 +11,9 @@
 
 import type { LogRecord, Sink, TextFormatter } from "@logtape/logtape";
 
+/** How long a record may wait for others to share its write, in ms. */
+const FLUSH_MS = 10;
+
 /** Options for {@linkcode getBatchSink}. */
 export interface BatchSinkOptions {
   /** Formats each record as one line, ending in a newline. */
@@ -67,8 +70,9 @@ export function getBatchSink(
     pendingBytes += line.length;
     if (writing === null && !scheduled) {
       scheduled = true;
-      // A macrotask: every record of this turn of the event loop joins the batch.
-      setTimeout(() => writing = flush(), 0);
+      // Every record of the next few milliseconds joins the batch: one write
+      // for many lines, and a line is late by a few milliseconds at most.
+      setTimeout(() => writing = flush(), FLUSH_MS);
     }
   };
   // The sink formats each record at once and keeps only the text, so LogTape
