@@ -7,7 +7,7 @@
 
 import { BindError } from "../bind/bind_error.ts";
 import type { PlannedListener } from "../plan/plan.ts";
-import { formatSource } from "../spec/mod.ts";
+import { formatSource, isWildcard } from "../spec/mod.ts";
 import type { HostFacts } from "./host_facts.ts";
 import { conflictFinding, conflictRule, singleFindings, socketText } from "./rules.ts";
 
@@ -50,7 +50,7 @@ export async function explainBindFailure(
         `(${formatSource(ours.source)}). ${f.explanation} Fix: ${f.fix}`;
     } else {
       const held = await ctx.holders({ transport: l.transport, address: l.hostname, port: l.port });
-      const wildcard = l.hostname === "0.0.0.0" || l.hostname === "::";
+      const wildcard = isWildcard(l.hostname);
       const what = wildcard
         ? `another socket uses port ${l.port} on an address this wildcard covers`
         : `another socket holds ${socketText(l)}, or a wildcard that covers it`;

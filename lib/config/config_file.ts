@@ -51,7 +51,8 @@ export interface ConfigResult {
   readonly errors: readonly ConfigError[];
 }
 
-const KEYS = [
+/** Every setting a config file may hold. */
+export const CONFIG_KEYS = [
   "listen",
   "grace",
   "logFormat",
@@ -103,7 +104,7 @@ export function parseConfig(text: string, path: string): ConfigResult {
     const [keyNode, value] = property.children as [Node, Node | undefined];
     const key = keyNode.value as string;
     if (!value) continue;
-    switch (key as typeof KEYS[number]) {
+    switch (key as typeof CONFIG_KEYS[number]) {
       case "listen":
         if (value.type !== "array") {
           fail(value.offset, `"listen" must be an array of listen specs`);
@@ -150,7 +151,10 @@ export function parseConfig(text: string, path: string): ConfigResult {
         else settings.public = value.value;
         break;
       default:
-        fail(keyNode.offset, `unknown setting ${quote(key)}; known settings: ${KEYS.join(", ")}`);
+        fail(
+          keyNode.offset,
+          `unknown setting ${quote(key)}; known settings: ${CONFIG_KEYS.join(", ")}`,
+        );
     }
   }
   return { settings, errors };

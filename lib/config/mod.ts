@@ -6,6 +6,7 @@
  */
 
 export {
+  CONFIG_KEYS,
   ConfigError,
   type ConfigResult,
   type LogFormat,

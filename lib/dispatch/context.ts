@@ -64,17 +64,6 @@ export function serviceContext(
 }
 
 /**
- * Converts a Deno address to a socket name.
- *
- * @param addr A network address.
- * @returns Its address and port.
- */
-export function socketName(addr: Deno.Addr): SocketName {
-  const net = addr as Deno.NetAddr;
-  return { address: net.hostname, port: net.port };
-}
-
-/**
  * Tells whether an error means the peer went away (reset, closed mid-write),
  * which ends a conversation but is not the service's fault.
  *

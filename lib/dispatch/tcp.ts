@@ -13,8 +13,8 @@ import {
   isClosed,
   isPeerGone,
   serviceContext,
-  socketName,
 } from "./context.ts";
+import { socketNameOf } from "../spec/socket_name.ts";
 import { CountingStream } from "./counting_stream.ts";
 import { REFUSAL_WORDS } from "../guard/admission.ts";
 import type { SocketName } from "../spec/types.ts";
@@ -49,7 +49,7 @@ export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): P
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
-    const remote = socketName(conn.remoteAddr);
+    const remote = socketNameOf(conn.remoteAddr);
     const refusal = ctx.admission.admit(bound, bound.listener.limits, remote.address);
     if (refusal !== null) {
       conn.close();
@@ -59,7 +59,7 @@ export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): P
         transport: "tcp",
         listener: bound.listener.spec,
         service: bound.listener.service,
-        local: socketName(conn.localAddr),
+        local: socketNameOf(conn.localAddr),
         remote,
         reason: refusal,
         detail: REFUSAL_WORDS[refusal],
@@ -82,7 +82,7 @@ async function serveConnection(
   const stream = new CountingStream(conn);
   const entry = ctx.connections.add(conn, stream, listener.limits.idleMs, started);
   const id = ctx.nextId();
-  const local = socketName(conn.localAddr);
+  const local = socketNameOf(conn.localAddr);
   const base = {
     transport: "tcp",
     listener: listener.spec,

@@ -6,13 +6,9 @@
  */
 
 import type { BoundUdpSocket } from "../bind/bind.ts";
-import {
-  describeError,
-  type DispatchContext,
-  isClosed,
-  serviceContext,
-  socketName,
-} from "./context.ts";
+import { describeError, type DispatchContext, isClosed, serviceContext } from "./context.ts";
+import { socketNameOf } from "../spec/socket_name.ts";
+import { isWildcard } from "../spec/ip.ts";
 import { SUPPRESS_WORDS, type SuppressReason } from "../guard/udp_guard.ts";
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
@@ -41,7 +37,7 @@ export async function receiveLoop(
   const answer = ctx.services[listener.service].udp!;
   // The OS does not say which local address a datagram on a wildcard socket
   // was sent to; a service must not pretend to know.
-  const wildcard = local.address === "0.0.0.0" || local.address === "::";
+  const wildcard = isWildcard(local.address);
   const base = {
     transport: "udp",
     listener: listener.spec,
@@ -73,7 +69,7 @@ export async function receiveLoop(
       });
       continue;
     }
-    const remote = socketName(from);
+    const remote = socketNameOf(from as Deno.NetAddr);
     const suppress = (reason: SuppressReason, bytesOut: number) =>
       ctx.emit({
         type: "reply-suppressed",

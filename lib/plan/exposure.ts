@@ -4,7 +4,7 @@
  * @module
  */
 
-import { formatSource, isLoopback } from "../spec/mod.ts";
+import { formatSource, isLoopback, isWildcard } from "../spec/mod.ts";
 import { PlanError, type PlannedListener } from "./plan.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 
@@ -63,7 +63,7 @@ export const PUBLIC_FIX: string = `muxd binds loopback addresses only unless you
  * @returns One sentence without a final period.
  */
 export function exposureReason(l: PlannedListener): string {
-  if (l.hostname === "0.0.0.0" || l.hostname === "::") {
+  if (isWildcard(l.hostname)) {
     return `${l.hostname} is the wildcard: every address of this host, reachable from other hosts`;
   }
   if (l.family === null) {

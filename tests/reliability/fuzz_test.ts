@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { ConfigError, parseConfig } from "../../lib/config/mod.ts";
+import { CONFIG_KEYS, ConfigError, parseConfig } from "../../lib/config/mod.ts";
 import { buildPlan, LISTENER_OPTIONS, type ListenItem, PlanError } from "../../lib/plan/mod.ts";
 import { SERVICES } from "../../lib/services/registry.ts";
 import { formatListenSpec, ListenSpecError, SERVICE_NAMES } from "../../lib/spec/mod.ts";
@@ -129,15 +129,7 @@ function randomValue(random: Random, depth: number): string {
 
 /** A random JSON object whose keys are mostly muxd's settings. */
 function randomObject(random: Random, depth: number): string {
-  const keys = [
-    "listen",
-    "grace",
-    "logFormat",
-    "readyFile",
-    "keepGoing",
-    "public",
-    "maxConnections",
-  ];
+  const keys = CONFIG_KEYS;
   const members = Array.from({ length: random.int(0, 6) }, () => {
     const key = random.chance(0.85)
       ? JSON.stringify(random.pick(keys))
