@@ -9,7 +9,6 @@ import {
   configure,
   dispose,
   getLogger,
-  getTextFormatter,
   jsonLinesFormatter,
   type Logger,
   type LogRecord,
@@ -19,6 +18,7 @@ import { prettyFormatter } from "@logtape/pretty";
 import type { EventSink, ServerEvent } from "../events/event.ts";
 import { formatEvent } from "../events/format.ts";
 import { getBatchSink } from "./batch_sink.ts";
+import { plainTextFormatter } from "./text_formatter.ts";
 import type { LogFormat } from "../config/config_file.ts";
 
 /** Options for {@linkcode setUpLogging}. */
@@ -59,7 +59,7 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<() => 
     ? jsonLinesFormatter
     : options.color
     ? prettyFormatter
-    : getTextFormatter({ timestamp: "time", level: "ABBR", format: plain });
+    : plainTextFormatter();
   await configure({
     reset: true,
     sinks: { stderr: getBatchSink(Deno.stderr.writable, { formatter }) },
@@ -69,10 +69,6 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<() => 
     ],
   });
   return dispose;
-}
-
-function plain(values: { timestamp: string | null; level: string; message: string }): string {
-  return `${values.timestamp} ${values.level} ${values.message}`;
 }
 
 /**
