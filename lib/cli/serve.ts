@@ -8,7 +8,7 @@
 import { listInterfaces } from "../check/host_facts.ts";
 import type { LogFormat } from "../config/config_file.ts";
 import { EventHub } from "../events/hub.ts";
-import { eventLogger, type LogLevel, mainLogger, setUpLogging } from "../log/log.ts";
+import { type LogLevel, mainLogger, setUpLogging } from "../log/log.ts";
 import { buildPlan } from "../plan/plan.ts";
 import { checkExposure } from "../plan/exposure.ts";
 import { openDashboard, planDashboard } from "../dashboard/mod.ts";
@@ -68,7 +68,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
 
   const format = args.logFormat ?? settings.logFormat ?? "text";
   const color = format === "text" && Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
-  const closeLog = await setUpLogging({ format, color, level: args.logLevel });
+  const logging = await setUpLogging({ format, color, level: args.logLevel });
   const log = mainLogger();
   // Listen for stop signals before anything is bound: one sent right after
   // the ready record must not kill muxd.
@@ -76,7 +76,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   try {
     for (const warning of [...exposure.warnings, ...dashboardPlan.warnings]) log.warn(warning);
     const hub = new EventHub((e) => log.error(`an event consumer failed: ${e}`));
-    hub.subscribe(eventLogger({ properties: format === "json" }));
+    hub.subscribe(logging.events);
     const keepGoing = args.keepGoing || (settings.keepGoing ?? false) || demo;
     // Before start(), so that the dashboard sees the start-up events too.
     const opened = openDashboard(dashboardPlan, hub, keepGoing);
@@ -140,7 +140,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     log.info(forced > 0 ? `closed ${forced} connection(s) still open; bye` : "bye");
     return EXIT.ok;
   } finally {
-    await closeLog();
+    await logging.close();
   }
 }
 

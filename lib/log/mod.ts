@@ -5,4 +5,10 @@
  * @module
  */
 
-export { eventLogger, type LoggingOptions, type LogLevel, setUpLogging } from "./log.ts";
+export {
+  eventRecords,
+  type Logging,
+  type LoggingOptions,
+  type LogLevel,
+  setUpLogging,
+} from "./log.ts";
