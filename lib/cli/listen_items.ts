@@ -5,7 +5,7 @@
  * @module
  */
 
-import { readConfig, type ServeSettings } from "../config/config_file.ts";
+import type { ServeSettings } from "../config/config_file.ts";
 import { demoItems } from "../config/demo.ts";
 import type { ListenItem } from "../plan/plan.ts";
 
@@ -37,6 +37,8 @@ export async function gatherListenItems(
   let items: ListenItem[] = [];
   let settings: ServeSettings = { listen: [] };
   if (args.config !== undefined) {
+    // Loaded only for a config file: its JSONC parser adds about 12 ms to start-up.
+    const { readConfig } = await import("../config/config_file.ts");
     const result = await readConfig(args.config);
     settings = result.settings;
     problems.push(...result.errors.map((e) => e.message));

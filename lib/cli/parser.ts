@@ -10,6 +10,7 @@ import { lineBreak, type Message, message, text } from "@optique/core/message";
 import { multiple, optional, withDefault } from "@optique/core/modifiers";
 import { command, constant, flag, option } from "@optique/core/primitives";
 import { choice, float, integer, string } from "@optique/core/valueparser";
+import type { InferValue } from "@optique/core/parser";
 
 /** Where listen specs come from: shared by `serve` and `check`. */
 const specSources = object({
@@ -122,6 +123,9 @@ const services = command(
 
 /** The parser for muxd's whole command line. */
 export const muxdParser = or(serve, check, services);
+
+/** What {@linkcode muxdParser} gives for arguments that parse: one command and its options. */
+export type MuxdCommand = InferValue<typeof muxdParser>;
 
 const EXAMPLE_LINES = [
   "muxd serve",
