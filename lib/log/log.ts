@@ -116,7 +116,7 @@ const LEVEL_ORDER: Readonly<Record<LogLevel, number>> = {
  *   the event's fields to each record, for the JSON form.
  * @returns The event sink.
  */
-export function eventRecords(
+function eventRecords(
   sink: Sink,
   options: { readonly lowest: LogLevel; readonly properties: boolean },
 ): EventSink {

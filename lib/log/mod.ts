@@ -5,10 +5,4 @@
  * @module
  */
 
-export {
-  eventRecords,
-  type Logging,
-  type LoggingOptions,
-  type LogLevel,
-  setUpLogging,
-} from "./log.ts";
+export { type Logging, type LoggingOptions, type LogLevel, setUpLogging } from "./log.ts";
