@@ -177,8 +177,8 @@ export const PEERS: readonly Peer[] = [
     id: "deno",
     label: "Deno, minimal",
     how: "`bench/load/deno_echo.ts`: the least a server on Deno's own APIs does, the floor under " +
-      "muxd: `Deno.listen` and a read/write loop per connection whose buffer grows from 4 " +
-      "to 64 KiB as muxd's does, " +
+      "muxd: `Deno.listen` and a read/write loop per connection whose buffer grows from 1 " +
+      "to 256 KiB as muxd's does, " +
       "`Deno.listenDatagram` receiving into one buffer and sending the bytes back; no " +
       "logging, limits or bookkeeping",
     rateSources: 64,

@@ -8,7 +8,7 @@
 
 import { MEASURES } from "./measures.ts";
 import type { LoadBenchResult, Summary } from "./run.ts";
-import type { StartupResult } from "./startup.ts";
+import { STARTUP_PROGRAMS, type StartupProgram, type StartupResult } from "./startup.ts";
 
 /** Marks a figure where the load generator, not the server, was the bottleneck. */
 export const CLIENT_BOUND_MARK = "†";
@@ -42,8 +42,30 @@ function find(result: LoadBenchResult, measure: string, peer: string): Summary |
   return result.summaries.find((s) => s.measure === measure && s.peer === peer);
 }
 
-function startupOf(result: LoadBenchResult, transport: string, n: number) {
-  return result.startup.find((s) => s.transport === transport && s.listeners === n && !s.skipped);
+function startupOf(
+  result: LoadBenchResult,
+  transport: string,
+  n: number,
+  program: StartupProgram = "muxd",
+) {
+  return result.startup.find((s) =>
+    s.program === program && s.transport === transport && s.listeners === n && !s.skipped
+  );
+}
+
+/** A start-up floor's figures, for the targets' last column. */
+function startupFloor(result: LoadBenchResult, transport: string, n: number): string {
+  const parts: string[] = [];
+  for (const program of ["deno", "deno-npm"] as const) {
+    const s = startupOf(result, transport, n, program);
+    if (s) {
+      parts.push(
+        `${fmt(s.readyMs)} ms, ${fmt(s.rssMiB, 1)} MiB` +
+          (program === "deno-npm" ? " with one npm import" : " binding only"),
+      );
+    }
+  }
+  return parts.length > 0 ? parts.join("; ") : "–";
 }
 
 /**
@@ -133,7 +155,7 @@ export function evaluateTargets(result: LoadBenchResult): TargetRow[] {
       target: "1,000 TCP listeners: ready ≤ 100 ms, RSS ≤ 40 MB",
       measured: `${fmt(t1000.readyMs)} ms, ${fmt(t1000.rssMiB, 1)} MiB`,
       met: t1000.readyMs <= 100 && t1000.rssMiB * 1.048576 <= 40,
-      floor: "–",
+      floor: startupFloor(result, "tcp", 1000),
     });
   }
   const t10000 = startupOf(result, "tcp", 10000);
@@ -142,18 +164,24 @@ export function evaluateTargets(result: LoadBenchResult): TargetRow[] {
       target: "10,000 TCP listeners: ready ≤ 1 s",
       measured: `${fmt(t10000.readyMs)} ms`,
       met: t10000.readyMs <= 1000,
-      floor: "–",
+      floor: startupFloor(result, "tcp", 10000),
     });
   }
-  const u1000 = startupOf(result, "udp", 1000);
-  const t1 = startupOf(result, "tcp", 1);
-  if (u1000 && t1) {
+  const perUdpListener = (program: StartupProgram) => {
+    const u1000 = startupOf(result, "udp", 1000, program);
+    const t1 = startupOf(result, "tcp", 1, program);
+    return u1000 && t1
+      ? `${fmt((u1000.rssMiB - t1.rssMiB) * 1024 / 999, 1)} KiB and ` +
+        `${((u1000.readyMs - t1.readyMs) / 999 * 1000).toFixed(0)} µs of start-up each`
+      : null;
+  };
+  const udpCost = perUdpListener("muxd");
+  if (udpCost) {
     rows.push({
       target: "cost per UDP listener documented",
-      measured: `${fmt((u1000.rssMiB - t1.rssMiB) * 1024 / 999, 1)} KiB and ` +
-        `${((u1000.readyMs - t1.readyMs) / 999 * 1000).toFixed(0)} µs of start-up each`,
+      measured: udpCost,
       met: true,
-      floor: "–",
+      floor: perUdpListener("deno") ?? "–",
     });
   }
   const costs = loggingCosts(result);
@@ -279,6 +307,7 @@ function cpuTable(result: LoadBenchResult): string {
 
 function startupTable(startup: readonly StartupResult[]): string {
   const rows = startup.map((s) => [
+    STARTUP_PROGRAMS[s.program],
     `${fmt(s.listeners)} ${s.transport.toUpperCase()}`,
     s.skipped ? `skipped: ${s.skipped}` : fmt(s.readyMs),
     s.skipped ? "–" : fmt(s.rssMiB, 1),
@@ -286,19 +315,25 @@ function startupTable(startup: readonly StartupResult[]): string {
       ", ",
     ),
   ]);
-  return table(["listeners", "spawn to ready (ms)", "RSS at ready (MiB)", "rounds"], rows);
+  return table(
+    ["program", "listeners", "spawn to ready (ms)", "RSS at ready (MiB)", "rounds"],
+    rows,
+  );
 }
 
 function perListener(startup: readonly StartupResult[]): string {
-  const t1 = startup.find((s) => s.transport === "tcp" && s.listeners === 1 && !s.skipped);
-  if (!t1) return "";
   const lines: string[] = [];
   for (const s of startup) {
+    const t1 = startup.find((o) =>
+      o.program === s.program && o.transport === "tcp" && o.listeners === 1 && !o.skipped
+    );
     // Below 1,000 listeners the difference drowns in the start-up's own spread.
-    if (s.skipped || s === t1 || s.listeners < 1000) continue;
+    if (!t1 || s.skipped || s === t1 || s.listeners < 1000) continue;
     const n = s.listeners - (s.transport === "tcp" ? 1 : 0);
     lines.push(
-      `- ${fmt(s.listeners)} ${s.transport.toUpperCase()} listeners: ` +
+      `- ${STARTUP_PROGRAMS[s.program]}, ${
+        fmt(s.listeners)
+      } ${s.transport.toUpperCase()} listeners: ` +
         `${((s.readyMs - t1.readyMs) / n * 1000).toFixed(0)} µs and ` +
         `${fmt((s.rssMiB - t1.rssMiB) * 1024 / n, 1)} KiB per listener over the 1-listener start`,
     );
@@ -382,7 +417,11 @@ export function reportMarkdown(result: LoadBenchResult): string {
       "From spawning `deno run … main.ts serve` with the serve task's flags to its ready record " +
         "on stdout, and VmRSS at that moment; listeners on 127.0.0.1 from port 10000, in ranges " +
         "of 1,000 ports (one spec may span at most 1,024), default logging (the socket table " +
-        "goes to standard error, redirected to a file).",
+        "goes to standard error, redirected to a file). The floor under it, measured the same " +
+        "way: `bench/load/deno_listeners.ts`, a Deno program that only binds the listeners and " +
+        "starts an accept or receive loop on each, alone and after importing one npm package " +
+        "(LogTape, which muxd imports too): what any Deno program pays, and what Deno's npm " +
+        "support adds to it before a line of its own runs.",
       "",
       startupTable(result.startup),
       "",
@@ -406,7 +445,7 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "",
     "The last column is what the minimal Deno server (no logging, limits or bookkeeping) " +
       "reaches on the same measure in the same run: the floor a server on Deno's APIs stands " +
-      "on.",
+      "on; for start-up, the binding-only Deno program of the section above.",
     "",
     table(
       ["target", "measured (median)", "met", "minimal Deno server"],

@@ -22,7 +22,13 @@ import {
   serveTaskArgs,
 } from "./peers.ts";
 import { describeMachine, killDescendants, type Machine } from "./proc.ts";
-import { measureStartup, STARTUP_CASES, type StartupCase, type StartupResult } from "./startup.ts";
+import {
+  measureStartup,
+  STARTUP_CASES,
+  STARTUP_PROGRAMS,
+  type StartupCase,
+  type StartupResult,
+} from "./startup.ts";
 import { median } from "./stats.ts";
 import type { Check, LoadClient, MeasureId, Sample } from "./types.ts";
 
@@ -80,10 +86,11 @@ export const QUICK_OPTIONS: LoadBenchOptions = {
   seconds: 1,
   peers: ["muxd"],
   client: "deno",
-  startupCases: [{ transport: "tcp", listeners: 1 }, { transport: "tcp", listeners: 1000 }, {
-    transport: "udp",
-    listeners: 1000,
-  }],
+  startupCases: [
+    { program: "muxd", transport: "tcp", listeners: 1 },
+    { program: "muxd", transport: "tcp", listeners: 1000 },
+    { program: "muxd", transport: "udp", listeners: 1000 },
+  ],
   startupRounds: 1,
 };
 
@@ -272,7 +279,7 @@ export async function runLoadBench(options: LoadBenchOptions): Promise<LoadBench
         startup.push(result);
         checks.push(...result.checks);
         log(
-          `start-up, ${c.listeners} ${c.transport} listeners: ` +
+          `start-up, ${STARTUP_PROGRAMS[c.program]}, ${c.listeners} ${c.transport} listeners: ` +
             (result.skipped ??
               `${result.readyMs.toFixed(0)} ms to ready, ${result.rssMiB.toFixed(1)} MiB RSS`),
         );

@@ -1,7 +1,9 @@
 /**
  * muxd's start-up with many listeners: the time from spawning `deno run
  * main.ts serve` to its ready record, and its resident memory at that
- * moment, with 1 to 10,000 TCP listeners and with 1,000 UDP listeners.
+ * moment, with 1 to 10,000 TCP listeners and with 1,000 UDP listeners; and
+ * the same for the floor under it, `deno_listeners.ts`: a Deno program that
+ * only binds the listeners, alone and with one npm import.
  *
  * @module
  */
@@ -12,8 +14,23 @@ import { spawnServer } from "./spawn.ts";
 import { median } from "./stats.ts";
 import type { Check } from "./types.ts";
 
+/**
+ * What starts: muxd; the floor, a Deno program that only binds
+ * (`deno_listeners.ts`); or the floor with one npm import first.
+ */
+export type StartupProgram = "muxd" | "deno" | "deno-npm";
+
+/** What each program is called in the report. */
+export const STARTUP_PROGRAMS: Readonly<Record<StartupProgram, string>> = {
+  "muxd": "muxd",
+  "deno": "Deno, binding only",
+  "deno-npm": "Deno, binding only, one npm import",
+};
+
 /** One start-up case. */
 export interface StartupCase {
+  /** What starts. */
+  readonly program: StartupProgram;
   /** `tcp` or `udp`. */
   readonly transport: "tcp" | "udp";
   /** How many listeners. */
@@ -22,12 +39,20 @@ export interface StartupCase {
 
 /** The cases of a full run. */
 export const STARTUP_CASES: readonly StartupCase[] = [
-  { transport: "tcp", listeners: 1 },
-  { transport: "tcp", listeners: 100 },
-  { transport: "tcp", listeners: 1000 },
-  { transport: "tcp", listeners: 10000 },
-  { transport: "udp", listeners: 1000 },
+  { program: "muxd", transport: "tcp", listeners: 1 },
+  { program: "muxd", transport: "tcp", listeners: 100 },
+  { program: "muxd", transport: "tcp", listeners: 1000 },
+  { program: "muxd", transport: "tcp", listeners: 10000 },
+  { program: "muxd", transport: "udp", listeners: 1000 },
+  { program: "deno", transport: "tcp", listeners: 1 },
+  { program: "deno", transport: "tcp", listeners: 1000 },
+  { program: "deno", transport: "udp", listeners: 1000 },
+  { program: "deno-npm", transport: "tcp", listeners: 1 },
+  { program: "deno-npm", transport: "tcp", listeners: 1000 },
 ];
+
+/** The floor program, beside this file. */
+const FLOOR = new URL("./deno_listeners.ts", import.meta.url).pathname;
 
 /** The first port of the listener ranges (below 32768, above the usual services). */
 const FIRST_PORT = 10000;
@@ -83,7 +108,7 @@ function busyPort(c: StartupCase): number | null {
  * Measures one start-up case.
  *
  * @param c The case.
- * @param serveArgs `deno run` arguments up to and including `serve`.
+ * @param serveArgs `deno run` arguments up to and including `serve`, for muxd.
  * @param rounds How many starts; the median is kept.
  * @param dir Where muxd's standard error goes.
  * @returns The result.
@@ -94,9 +119,19 @@ export async function measureStartup(
   rounds: number,
   dir: string,
 ): Promise<StartupResult> {
-  const name = `${c.listeners} ${c.transport.toUpperCase()} listener${
-    c.listeners === 1 ? "" : "s"
-  }`;
+  const name = `${
+    STARTUP_PROGRAMS[c.program]
+  }, ${c.listeners} ${c.transport.toUpperCase()} listener${c.listeners === 1 ? "" : "s"}`;
+  const args = c.program === "muxd" ? [...serveArgs, ...startupSpecs(c)] : [
+    "run",
+    "--allow-net",
+    "--unstable-net",
+    FLOOR,
+    c.transport,
+    `${FIRST_PORT}`,
+    `${c.listeners}`,
+    ...(c.program === "deno-npm" ? ["--npm"] : []),
+  ];
   const busy = busyPort(c);
   if (busy !== null) {
     return {
@@ -112,8 +147,8 @@ export async function measureStartup(
   const checks: Check[] = [];
   for (let round = 0; round < rounds; round++) {
     const started = performance.now();
-    const server = await spawnServer("deno", [...serveArgs, ...startupSpecs(c)], {
-      stderrFile: `${dir}/startup-${c.transport}-${c.listeners}.log`,
+    const server = await spawnServer("deno", args, {
+      stderrFile: `${dir}/startup-${c.program}-${c.transport}-${c.listeners}.log`,
       waitForLine: true,
     });
     try {
@@ -122,7 +157,7 @@ export async function measureStartup(
       const record = JSON.parse(server.firstLine!);
       const bound = record.sockets.length;
       checks.push({
-        name: `muxd start-up, ${name}, round ${round + 1}: every listener bound`,
+        name: `start-up, ${name}, round ${round + 1}: every listener bound`,
         ok: bound === c.listeners,
         detail: `${bound} of ${c.listeners} in the ready record`,
         required: true,
