@@ -12,7 +12,7 @@ import { writeAll } from "./write_all.ts";
  * Echo, RFC 862.
  *
  * - TCP: writes back every byte it reads, in order, until the client
- *   half-closes; then returns. Reads grow from 4 KiB to 64 KiB while the
+ *   half-closes; then returns. Reads grow from 1 KiB to 256 KiB while the
  *   client keeps the buffer full (see {@linkcode readChunks}).
  * - UDP: replies with the datagram's own bytes.
  *

@@ -1,6 +1,6 @@
 /**
  * Reading a stream chunk by chunk, with a buffer that grows only while the
- * peer keeps it full: an idle connection holds 4 KiB, a busy one 64 KiB.
+ * peer keeps it full: an idle connection holds 1 KiB, a busy one up to 256 KiB.
  *
  * @module
  */
