@@ -6,6 +6,7 @@
  */
 
 import {
+  compareLogLevel,
   configure,
   dispose,
   getLogger,
@@ -100,13 +101,6 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
 
 const EVENTS_CATEGORY = ["muxd", "events"] as const;
 
-const LEVEL_ORDER: Readonly<Record<LogLevel, number>> = {
-  debug: 0,
-  info: 1,
-  warning: 2,
-  error: 3,
-};
-
 /**
  * An event sink that turns each event at or above `lowest` into one log
  * record, handed to `sink`.
@@ -120,11 +114,10 @@ function eventRecords(
   sink: Sink,
   options: { readonly lowest: LogLevel; readonly properties: boolean },
 ): EventSink {
-  const floor = LEVEL_ORDER[options.lowest];
   return (event) => {
     const level = LEVELS[event.type];
     // Nothing is formatted for a level that is not written.
-    if (LEVEL_ORDER[level] < floor) return;
+    if (compareLogLevel(level, options.lowest) < 0) return;
     const line = formatEvent(event);
     sink({
       category: EVENTS_CATEGORY,

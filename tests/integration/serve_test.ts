@@ -367,3 +367,31 @@ Deno.test("muxd serve keeps serving on listeners whose connections were reset mi
   const echoReset = closed.find((r) => r.properties.local.port === echoPort);
   assert.equal(echoReset?.properties.reason, "reset", stderr);
 });
+
+Deno.test("muxd serve --log-level writes event lines at that level and above only", async () => {
+  const lines = async (level: string) => {
+    await using muxd = await startMuxd([
+      "serve",
+      "--log-level",
+      level,
+      "-l",
+      "tcp://127.0.0.1:0=echo",
+    ]);
+    const port = muxd.port(0);
+    const echo = await nc(["-N", "127.0.0.1", String(port)], "hello\n");
+    assert.equal(echo.text, "hello\n", echo.stderr);
+    const { code, stderr } = await muxd.stop("SIGTERM");
+    assert.equal(code, 0, stderr);
+    return { port, stderr };
+  };
+  // debug: the listener's own line too; info: arrivals and closes; warning: neither.
+  const debug = await lines("debug");
+  assert.match(debug.stderr, new RegExp(`DBG listening tcp 127\\.0\\.0\\.1:${debug.port} -> echo`));
+  assert.match(debug.stderr, /INF tcp 127\.0\.0\.1:\d+ <- 127\.0\.0\.1:\d+ -> echo\n/);
+  const info = await lines("info");
+  assert.doesNotMatch(info.stderr, /DBG /);
+  assert.match(info.stderr, new RegExp(`INF tcp 127\\.0\\.0\\.1:${info.port} <- .* -> echo\\n`));
+  assert.match(info.stderr, /INF tcp .* closed after \d+ ms: 6 B in, 6 B out\n/);
+  const warning = await lines("warning");
+  assert.doesNotMatch(warning.stderr, / (DBG|INF) /);
+});
