@@ -61,10 +61,7 @@ function startupFloor(result: LoadBenchResult, transport: string, n: number): st
   for (const program of ["deno", "deno-npm"] as const) {
     const s = startupOf(result, transport, n, program);
     if (s) {
-      parts.push(
-        `${fmt(s.readyMs)} ms, ${fmt(s.rssMiB, 1)} MiB` +
-          (program === "deno-npm" ? " with one npm import" : " binding only"),
-      );
+      parts.push(`${STARTUP_PROGRAMS[program]}: ${fmt(s.readyMs)} ms, ${fmt(s.rssMiB, 1)} MiB`);
     }
   }
   return parts.length > 0 ? parts.join("; ") : "–";
@@ -92,7 +89,7 @@ export function evaluateTargets(result: LoadBenchResult): TargetRow[] {
       measured: `${r.toFixed(2)}× (${fmt(m.value)} against ${fmt(c.value)})${bound}`,
       met: r >= min,
       floor: floorRatio(measure),
-      floorMet: floorValue(measure) === null ? null : floorValue(measure)! >= min,
+      floorMet: floorAtLeast(measure, min),
     });
   };
   /** The minimal Deno server's ratio to C on one measure, if both ran. */
@@ -102,12 +99,15 @@ export function evaluateTargets(result: LoadBenchResult): TargetRow[] {
     if (!d || !c || !Number.isFinite(d.value) || !Number.isFinite(c.value)) return null;
     return d.value / c.value;
   };
+  /** Whether that ratio reaches `min`; `null` when it was not measured. */
+  const floorAtLeast = (measure: string, min: number): boolean | null => {
+    const r = floorValue(measure);
+    return r === null ? null : r >= min;
+  };
   /** The minimal Deno server's figure against C's, on one measure. */
   const floorRatio = (measure: string) => {
-    const d = find(result, measure, "deno");
-    const c = find(result, measure, "c");
-    if (!d || !c || !Number.isFinite(d.value) || !Number.isFinite(c.value)) return "–";
-    return `${(d.value / c.value).toFixed(2)}× (${fmt(d.value)})`;
+    const r = floorValue(measure);
+    return r === null ? "–" : `${r.toFixed(2)}× (${fmt(find(result, measure, "deno")!.value)})`;
   };
   const denoRate = find(result, "conn-rate", "deno");
   ratio("tcp-32", 0.85, "TCP echo, 32 connections ≥ 0.85× C");
@@ -126,6 +126,7 @@ export function evaluateTargets(result: LoadBenchResult): TargetRow[] {
     });
     const r = rateC ? rate.value / rateC.value : NaN;
     const p99 = rate.extras.p99Us / 1000;
+    const rateFloor = floorAtLeast("conn-rate", 0.95);
     rows.push({
       target: "connection rate ≥ 0.95× C, 0 errors, p99 < 5 ms",
       measured: `${r.toFixed(2)}× (${fmt(rate.value)} against ${fmt(rateC?.value ?? NaN)}/s), ` +
@@ -134,22 +135,18 @@ export function evaluateTargets(result: LoadBenchResult): TargetRow[] {
       floor: denoRate
         ? `${floorRatio("conn-rate")}, p99 ${(denoRate.extras.p99Us / 1000).toFixed(2)} ms`
         : "–",
-      floorMet: denoRate && floorValue("conn-rate") !== null
-        ? floorValue("conn-rate")! >= 0.95 && denoRate.extras.p99Us < 5000
-        : null,
+      floorMet: denoRate && rateFloor !== null ? rateFloor && denoRate.extras.p99Us < 5000 : null,
     });
   }
   const idle = find(result, "idle-mem", "muxd");
   if (idle && Number.isFinite(idle.value)) {
+    const idleFloor = find(result, "idle-mem", "deno")?.value ?? NaN;
     rows.push({
       target: "≤ 8 KiB per idle TCP connection",
       measured: `${fmt(idle.value, 1)} KiB`,
       met: idle.value <= 8,
-      floor: `${fmt(find(result, "idle-mem", "deno")?.value ?? NaN, 1)} KiB`,
-      floorMet: (() => {
-        const d = find(result, "idle-mem", "deno")?.value;
-        return d === undefined || !Number.isFinite(d) ? null : d <= 8;
-      })(),
+      floor: `${fmt(idleFloor, 1)} KiB`,
+      floorMet: Number.isFinite(idleFloor) ? idleFloor <= 8 : null,
     });
   }
   for (const [measure, min] of [["udp-1", 0.85], ["udp-16", 0.5]] as const) {
@@ -165,7 +162,7 @@ export function evaluateTargets(result: LoadBenchResult): TargetRow[] {
         `${loss.toFixed(2)} % lost, ${fmt(m.extras.bad)} bad replies`,
       met: c ? r >= min && loss === 0 && m.extras.bad === 0 : null,
       floor: floorRatio(measure),
-      floorMet: floorValue(measure) === null ? null : floorValue(measure)! >= min,
+      floorMet: floorAtLeast(measure, min),
     });
   }
   const t1000 = startupOf(result, "tcp", 1000);
