@@ -59,7 +59,7 @@ export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): P
         transport: "tcp",
         listener: bound.listener.spec,
         service: bound.listener.service,
-        local: socketNameOf(conn.localAddr),
+        local: localName(conn, bound),
         remote,
         reason: refusal,
         detail: REFUSAL_WORDS[refusal],
@@ -79,23 +79,28 @@ async function serveConnection(
 ): Promise<void> {
   const started = performance.now();
   const { listener } = bound;
+  const { spec, service } = listener;
   const stream = new CountingStream(conn);
   const entry = ctx.connections.add(conn, stream, listener.limits.idleMs, started);
   const id = ctx.nextId();
-  const local = socketNameOf(conn.localAddr);
-  const base = {
+  const local = localName(conn, bound);
+  const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx);
+  let reason: CloseReason = "done";
+  // Each event is written out field by field, not spread from a shared
+  // base: one fixed shape per event type keeps the path that formats it fast.
+  ctx.emit({
+    type: "connection-opened",
+    time: Date.now(),
     transport: "tcp",
-    listener: listener.spec,
-    service: listener.service,
+    listener: spec,
+    service,
     id,
     local,
     remote,
-  } as const;
-  const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx);
-  let reason: CloseReason = "done";
-  ctx.emit({ type: "connection-opened", time: Date.now(), ...base, bound: bound.local });
+    bound: bound.local,
+  });
   try {
-    await ctx.services[listener.service].tcp!(stream, serviceCtx);
+    await ctx.services[service].tcp!(stream, serviceCtx);
   } catch (error) {
     if (entry.forced) {
       reason = "shutdown";
@@ -105,7 +110,19 @@ async function serveConnection(
       reason = "reset";
     } else {
       reason = "error";
-      ctx.emit({ type: "error", time: Date.now(), ...base, ...describeError(error) });
+      const { name, message } = describeError(error);
+      ctx.emit({
+        type: "error",
+        time: Date.now(),
+        transport: "tcp",
+        listener: spec,
+        service,
+        id,
+        local,
+        remote,
+        name,
+        message,
+      });
     }
   } finally {
     if (entry.forced) reason = "shutdown";
@@ -115,11 +132,28 @@ async function serveConnection(
     ctx.emit({
       type: "connection-closed",
       time: Date.now(),
-      ...base,
+      transport: "tcp",
+      listener: spec,
+      service,
+      id,
+      local,
+      remote,
       bytesIn: stream.bytesIn,
       bytesOut: stream.bytesOut,
       durationMs: performance.now() - started,
       reason,
     });
   }
+}
+
+/**
+ * The local socket name of an accepted connection: the listener's own,
+ * unless it listens on a wildcard address, where each connection has the
+ * address it was sent to.
+ */
+function localName(conn: Deno.TcpConn, bound: BoundTcpSocket): SocketName {
+  const addr = conn.localAddr;
+  return addr.hostname === bound.local.address && addr.port === bound.local.port
+    ? bound.local
+    : socketNameOf(addr);
 }

@@ -10,6 +10,7 @@ import { describeError, type DispatchContext, isClosed, serviceContext } from ".
 import { socketNameOf } from "../spec/socket_name.ts";
 import { isWildcard } from "../spec/ip.ts";
 import { SUPPRESS_WORDS, type SuppressReason } from "../guard/udp_guard.ts";
+import type { SocketName } from "../spec/types.ts";
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
 export const MAX_DATAGRAM = 65_535;
@@ -38,12 +39,29 @@ export async function receiveLoop(
   // The OS does not say which local address a datagram on a wildcard socket
   // was sent to; a service must not pretend to know.
   const wildcard = isWildcard(local.address);
-  const base = {
-    transport: "udp",
-    listener: listener.spec,
-    service: listener.service,
-    local,
-  } as const;
+  const { spec, service } = listener;
+  const base = { transport: "udp", listener: spec, service, local } as const;
+  // No reply, or a shorter one, counted and said why. Events on the path of
+  // every datagram are written out field by field, one fixed shape each.
+  const suppress = (
+    remote: SocketName,
+    bytesIn: number,
+    reason: SuppressReason,
+    bytesOut: number,
+  ) =>
+    ctx.emit({
+      type: "reply-suppressed",
+      time: Date.now(),
+      transport: "udp",
+      listener: spec,
+      service,
+      local,
+      remote,
+      reason,
+      detail: SUPPRESS_WORDS[reason],
+      bytesIn,
+      bytesOut,
+    });
   let turn = performance.now();
   for (let n = 1;; n++) {
     // While datagrams are queued, each receive() completes at once, without
@@ -70,26 +88,24 @@ export async function receiveLoop(
       continue;
     }
     const remote = socketNameOf(from as Deno.NetAddr);
-    const suppress = (reason: SuppressReason, bytesOut: number) =>
-      ctx.emit({
-        type: "reply-suppressed",
-        time: Date.now(),
-        ...base,
-        remote,
-        reason,
-        detail: SUPPRESS_WORDS[reason],
-        bytesIn: request.length,
-        bytesOut,
-      });
     // Checked before the service sees a byte: a datagram that could start a
     // loop, or from a peer the listener refuses, is dropped here.
     const refusal = ctx.udpGuard.admit(listener.limits, remote);
     if (refusal !== null) {
-      suppress(refusal, 0);
+      suppress(remote, request.length, refusal, 0);
       continue;
     }
     try {
-      ctx.emit({ type: "datagram", time: Date.now(), ...base, remote, bytesIn: request.length });
+      ctx.emit({
+        type: "datagram",
+        time: Date.now(),
+        transport: "udp",
+        listener: spec,
+        service,
+        local,
+        remote,
+        bytesIn: request.length,
+      });
       const serviceCtx = serviceContext(listener, local, wildcard ? null : local, remote, ctx);
       const reply = answer(request, serviceCtx);
       if (reply === null) continue;
@@ -99,15 +115,24 @@ export async function receiveLoop(
         remote,
         request.length,
         reply,
-        listener.service === "chargen",
+        service === "chargen",
       );
       if ("suppress" in decision) {
-        suppress(decision.suppress, 0);
+        suppress(remote, request.length, decision.suppress, 0);
         continue;
       }
-      if (decision.cut) suppress("amplification", decision.send.length);
+      if (decision.cut) suppress(remote, request.length, "amplification", decision.send.length);
       const sent = await socket.send(decision.send, from);
-      ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut: sent });
+      ctx.emit({
+        type: "reply",
+        time: Date.now(),
+        transport: "udp",
+        listener: spec,
+        service,
+        local,
+        remote,
+        bytesOut: sent,
+      });
     } catch (error) {
       if (error instanceof Deno.errors.BadResource && ctx.signal.aborted) return;
       ctx.emit({
