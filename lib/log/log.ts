@@ -12,14 +12,14 @@ import {
   getLogger,
   jsonLinesFormatter,
   type Logger,
-  type Sink,
+  type LogRecord,
   type TextFormatter,
 } from "@logtape/logtape";
 import { prettyFormatter } from "@logtape/pretty";
 import type { EventSink, ServerEvent } from "../events/event.ts";
 import { formatEvent } from "../events/format.ts";
-import { getBatchSink } from "./batch_sink.ts";
-import { plainTextFormatter } from "./text_formatter.ts";
+import { type BatchSink, getBatchSink } from "./batch_sink.ts";
+import { PlainLines, plainTextFormatter } from "./text_formatter.ts";
 import type { LogFormat } from "../config/config_file.ts";
 
 /** Options for {@linkcode setUpLogging}. */
@@ -65,13 +65,14 @@ export interface Logging {
  * that writes to the same place. Call once, from `main`; nothing is
  * configured at import time.
  *
- * Event records go straight to the sink LogTape was given, in the same
- * batches and formats as every other record, without passing through
- * LogTape's logger tree: that dispatch (category, filters, sink plan) costs
- * about 3 µs a record in a busy server, a tenth of the connection rate for
- * the two records a connection writes, and decides nothing here, where
- * muxd's configuration is the only one. Other records (`muxd.main`,
- * LogTape's own) take LogTape's usual path.
+ * Event lines go straight into the batch of the sink LogTape was given, in
+ * the same formats as every other record, without passing through LogTape's
+ * logger tree: that dispatch (category, filters, sink plan) costs about 3 µs
+ * a record in a busy server, a tenth of the connection rate for the two
+ * lines a connection writes, and decides nothing here, where muxd's
+ * configuration is the only one. In the plain text form an event line is
+ * not even made into a record first. Other records (`muxd.main`, LogTape's
+ * own) take LogTape's usual path.
  *
  * @param options Format, colour and level.
  * @returns The event sink and the function that closes the log.
@@ -93,41 +94,69 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],
   });
-  return {
-    events: eventRecords(sink, { lowest, properties: format === "json" }),
-    close: dispose,
-  };
+  const lineOf: EventLineFormatter = format === "text" && !options.color
+    ? plainEventLines(formatter)
+    : (event, level, text) =>
+      formatter(eventRecord(event, level, text, format === "json" ? event : NONE));
+  return { events: eventLines(sink, lowest, lineOf), close: dispose };
 }
 
 const EVENTS_CATEGORY = ["muxd", "events"] as const;
 
+/** Turns an event's line of text into the line the log writes, with time and level. */
+type EventLineFormatter = (event: ServerEvent, level: LogLevel, text: string) => string;
+
 /**
- * An event sink that turns each event at or above `lowest` into one log
- * record, handed to `sink`.
+ * An event sink that writes each event at or above `lowest` as one line,
+ * appended to `sink`'s batch.
  *
- * @param sink Where records go.
- * @param options `lowest`: the lowest level written; `properties`: attach
- *   the event's fields to each record, for the JSON form.
+ * @param sink Where lines go.
+ * @param lowest The lowest level written.
+ * @param lineOf Formats each line.
  * @returns The event sink.
  */
-function eventRecords(
-  sink: Sink,
-  options: { readonly lowest: LogLevel; readonly properties: boolean },
-): EventSink {
+function eventLines(sink: BatchSink, lowest: LogLevel, lineOf: EventLineFormatter): EventSink {
+  // The level of each event type that is written; types below `lowest` are
+  // left out, and nothing is formatted for them.
+  const written = new Map<ServerEvent["type"], LogLevel>();
+  for (const [type, level] of Object.entries(LEVELS) as [ServerEvent["type"], LogLevel][]) {
+    if (compareLogLevel(level, lowest) >= 0) written.set(type, level);
+  }
   return (event) => {
-    const level = LEVELS[event.type];
-    // Nothing is formatted for a level that is not written.
-    if (compareLogLevel(level, options.lowest) < 0) return;
-    const line = formatEvent(event);
-    sink({
-      category: EVENTS_CATEGORY,
-      level,
-      message: [line],
-      rawMessage: line,
-      // The text forms do not show properties; only the JSON form pays for them.
-      properties: options.properties ? event as unknown as Record<string, unknown> : NONE,
-      timestamp: event.time,
-    });
+    const level = written.get(event.type);
+    if (level === undefined) return;
+    sink.writeLine(lineOf(event, level, formatEvent(event)));
+  };
+}
+
+/**
+ * The plain text form of event lines: written directly, or by `general`
+ * (LogTape's formatter) for a line with a control character to escape.
+ *
+ * @param general The formatter for every other record.
+ * @returns The line formatter.
+ */
+function plainEventLines(general: TextFormatter): EventLineFormatter {
+  const lines = new PlainLines();
+  return (event, level, text) =>
+    lines.line(event.time, level, text) ?? general(eventRecord(event, level, text, NONE));
+}
+
+/** The log record of an event, for LogTape's formatters. */
+function eventRecord(
+  event: ServerEvent,
+  level: LogLevel,
+  text: string,
+  properties: object,
+): LogRecord {
+  return {
+    category: EVENTS_CATEGORY,
+    level,
+    message: [text],
+    rawMessage: text,
+    // The text forms do not show properties; only the JSON form is given them.
+    properties: properties as Record<string, unknown>,
+    timestamp: event.time,
   };
 }
 

@@ -22,15 +22,47 @@ const LEVEL_ABBREVIATIONS: Readonly<Record<LogLevel, string>> = {
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 
 /**
+ * Writes `HH:MM:SS.mmm LVL text` lines and a newline, the time in UTC, as
+ * `getTextFormatter({ timestamp: "time", level: "ABBR" })` with that layout
+ * does, working out the `HH:MM:SS.` part once a second. It keeps the last
+ * second's text, so use one per sink.
+ */
+export class PlainLines {
+  #second = NaN;
+  #prefix = "";
+
+  /**
+   * The line for one message, or `null` when LogTape's formatter must write
+   * it: the text has a control character to escape, or the timestamp is not
+   * a whole, non-negative millisecond.
+   *
+   * @param timestamp Milliseconds since the epoch.
+   * @param level The record's level.
+   * @param text The message.
+   * @returns The line, ending in a newline, or `null`.
+   */
+  line(timestamp: number, level: LogLevel, text: string): string | null {
+    if (CONTROL.test(text) || !Number.isInteger(timestamp) || timestamp < 0) return null;
+    const ms = timestamp % 1000;
+    if (timestamp - ms !== this.#second) {
+      this.#second = timestamp - ms;
+      this.#prefix = new Date(this.#second).toISOString().slice(11, 20); // "HH:MM:SS."
+    }
+    const pad = ms < 10 ? "00" : ms < 100 ? "0" : "";
+    return `${this.#prefix}${pad}${ms} ${LEVEL_ABBREVIATIONS[level]} ${text}\n`;
+  }
+}
+
+/**
  * A formatter that writes `HH:MM:SS.mmm LVL message` and a newline, the time
  * in UTC, as `getTextFormatter({ timestamp: "time", level: "ABBR" })` with
  * that layout does.
  *
  * A record whose message is one plain string (every server event's line)
- * is written directly, with the `HH:MM:SS.` part worked out once a second.
- * Any other record (a message with values, a control character to escape,
- * a timestamp that is not a whole millisecond) goes to LogTape's formatter,
- * so the output is the same either way.
+ * is written by {@linkcode PlainLines}. Any other record (a message with
+ * values, a control character to escape, a timestamp that is not a whole
+ * millisecond) goes to LogTape's formatter, so the output is the same
+ * either way.
  *
  * @returns The formatter; it keeps the last second's text, so use one per sink.
  *
@@ -52,28 +84,17 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
  * ```
  */
 export function plainTextFormatter(): TextFormatter {
+  const lines = new PlainLines();
   const general = getTextFormatter({
     timestamp: "time",
     level: "ABBR",
     format: ({ timestamp, level, message }) => `${timestamp} ${level} ${message}`,
   });
-  let second = NaN;
-  let prefix = "";
   return (record) => {
-    const { message, timestamp } = record;
+    const { message } = record;
     const text = message[0];
-    if (
-      message.length !== 1 || typeof text !== "string" || CONTROL.test(text) ||
-      !Number.isInteger(timestamp) || timestamp < 0
-    ) {
-      return general(record);
-    }
-    const ms = timestamp % 1000;
-    if (timestamp - ms !== second) {
-      second = timestamp - ms;
-      prefix = new Date(second).toISOString().slice(11, 20); // "HH:MM:SS."
-    }
-    const pad = ms < 10 ? "00" : ms < 100 ? "0" : "";
-    return `${prefix}${pad}${ms} ${LEVEL_ABBREVIATIONS[record.level]} ${text}\n`;
+    return (message.length === 1 && typeof text === "string"
+      ? lines.line(record.timestamp, record.level, text)
+      : null) ?? general(record);
   };
 }

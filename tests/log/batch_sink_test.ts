@@ -1,0 +1,119 @@
+import assert from "node:assert/strict";
+import type { LogRecord } from "@logtape/logtape";
+import { getBatchSink } from "../../lib/log/batch_sink.ts";
+
+/** A stream that keeps every chunk written to it; `hold` makes writes wait until released. */
+function collector() {
+  const chunks: Uint8Array[] = [];
+  let release: () => void = () => {};
+  let held: Promise<void> | null = null;
+  const hold = () => {
+    if (held === null) held = new Promise((resolve) => release = resolve);
+  };
+  const stream = new WritableStream<Uint8Array>({
+    async write(chunk) {
+      if (held) await held;
+      // A write takes a moment, as a real one does; the chunk is copied when
+      // it completes, so a sink that reused its buffer too soon would show.
+      await new Promise((resolve) => setTimeout(resolve, 1));
+      chunks.push(chunk.slice());
+    },
+  });
+  return {
+    stream,
+    chunks,
+    text: () => new TextDecoder().decode(concat(chunks)),
+    hold,
+    release() {
+      held = null;
+      release();
+    },
+  };
+}
+
+function concat(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
+const record = (text: string): LogRecord => ({
+  category: ["muxd"],
+  level: "info",
+  message: [text],
+  rawMessage: text,
+  properties: {},
+  timestamp: 0,
+});
+
+const formatter = (r: LogRecord) => `${r.message[0]}\n`;
+
+Deno.test("batch sink writes records and lines in order, many to a write", async () => {
+  const out = collector();
+  const sink = getBatchSink(out.stream, { formatter });
+  const expected: string[] = [];
+  for (let i = 0; i < 1_000; i++) {
+    if (i % 2 === 0) sink(record(`record ${i}`));
+    else sink.writeLine(`line ${i}\n`);
+    expected.push(i % 2 === 0 ? `record ${i}\n` : `line ${i}\n`);
+  }
+  await sink[Symbol.asyncDispose]();
+  assert.equal(out.text(), expected.join(""));
+  assert.ok(out.chunks.length < 10, `${out.chunks.length} writes for 1,000 lines`);
+});
+
+Deno.test("batch sink keeps every byte of non-ASCII and of lines larger than its buffer", async () => {
+  const out = collector();
+  const sink = getBatchSink(out.stream, { formatter });
+  const lines = [
+    "tcp [fe80::1%eth0]:7007 <- café ☕ 𝄞\n",
+    "x".repeat(200_000) + "\n",
+    "é".repeat(70_000) + "\n",
+    "after\n",
+  ];
+  for (const line of lines) sink.writeLine(line);
+  await sink[Symbol.asyncDispose]();
+  assert.equal(out.text(), lines.join(""));
+});
+
+Deno.test("batch sink never reuses a buffer still being written", async () => {
+  const out = collector();
+  const sink = getBatchSink(out.stream, { formatter });
+  const expected = [];
+  for (let batch = 0; batch < 4; batch++) {
+    // Each batch goes out to a stalled write; the next one arrives meanwhile.
+    out.hold();
+    for (let i = 0; i < 100; i++) {
+      const line = `batch ${batch} line ${i}\n`;
+      sink.writeLine(line);
+      expected.push(line);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    if (batch % 2 === 1) out.release();
+  }
+  out.release();
+  await sink[Symbol.asyncDispose]();
+  assert.equal(out.text(), expected.join(""));
+});
+
+Deno.test("batch sink drops lines past its limit while stuck, counts them, and says so", async () => {
+  const out = collector();
+  const sink = getBatchSink(out.stream, { formatter, maxPendingBytes: 1_000 });
+  out.hold();
+  sink.writeLine("first\n");
+  // The first batch goes to the stalled stream; the next ones wait behind it.
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const line = "0123456789".repeat(9) + "\n"; // 91 bytes
+  for (let i = 0; i < 20; i++) sink.writeLine(line);
+  out.release();
+  await sink[Symbol.asyncDispose]();
+  const text = out.text();
+  // 10 fit in 1,000 bytes; the other 10 were dropped and counted.
+  assert.equal(text.split(line).length - 1, 10);
+  assert.match(text, /^first\n/);
+  assert.match(text, /muxd: 10 log line\(s\) dropped: standard error could not keep up\n$/);
+});
