@@ -30,6 +30,8 @@ export interface LoggingOptions {
   readonly color?: boolean;
   /** The lowest level written. @default "info" */
   readonly level?: LogLevel;
+  /** Where the log goes. @default Deno.stderr.writable */
+  readonly stream?: WritableStream<Uint8Array>;
 }
 
 /** The levels muxd logs at. */
@@ -61,9 +63,9 @@ export interface Logging {
 }
 
 /**
- * Configures LogTape to write to standard error, and returns the event sink
- * that writes to the same place. Call once, from `main`; nothing is
- * configured at import time.
+ * Configures LogTape to write to standard error (or `options.stream`), and
+ * returns the event sink that writes to the same place. Call once, from
+ * `main`; nothing is configured at import time.
  *
  * Event lines go straight into the batch of the sink LogTape was given, in
  * the same formats as every other record, without passing through LogTape's
@@ -85,7 +87,7 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
     ? prettyFormatter
     : plainTextFormatter();
   const lowest = options.level ?? "info";
-  const sink = getBatchSink(Deno.stderr.writable, { formatter });
+  const sink = getBatchSink(options.stream ?? Deno.stderr.writable, { formatter });
   await configure({
     reset: true,
     sinks: { stderr: sink },

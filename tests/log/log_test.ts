@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { mainLogger, setUpLogging } from "../../lib/log/log.ts";
+import type { LoggingOptions } from "../../lib/log/log.ts";
+import type { ServerEvent } from "../../lib/events/event.ts";
+
+const LOCAL = { address: "127.0.0.2", port: 7007 };
+const REMOTE = { address: "127.0.0.1", port: 51234 };
+const TIME = Date.UTC(2026, 10, 22, 17, 42, 16, 52);
+
+const opened: ServerEvent = {
+  type: "connection-opened",
+  time: TIME,
+  transport: "tcp",
+  listener: "tcp://127.0.0.2:7007=whoami",
+  service: "whoami",
+  id: 1,
+  local: LOCAL,
+  remote: REMOTE,
+  bound: LOCAL,
+};
+const reply: ServerEvent = {
+  type: "reply",
+  time: TIME,
+  transport: "udp",
+  listener: "udp://127.0.0.2:7007=echo",
+  service: "echo",
+  local: LOCAL,
+  remote: REMOTE,
+  bytesOut: 5,
+};
+const failed: ServerEvent = {
+  type: "error",
+  time: TIME,
+  transport: "tcp",
+  listener: "tcp://127.0.0.2:7007=whoami",
+  service: "whoami",
+  id: 2,
+  local: LOCAL,
+  remote: REMOTE,
+  name: "Error",
+  message: "bell\u0007 in a message",
+};
+
+/** Logs `events` and one main-logger line with `options`, and returns what was written. */
+async function logged(options: LoggingOptions, events: ServerEvent[]): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  const stream = new WritableStream<Uint8Array>({ write: (c) => void chunks.push(c.slice()) });
+  const logging = await setUpLogging({ ...options, stream });
+  for (const event of events) logging.events(event);
+  mainLogger().info("bye");
+  await logging.close();
+  return new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+}
+
+Deno.test("text log: one line per event at or above the level, in the order written", async () => {
+  const text = await logged({ format: "text" }, [opened, reply, failed]);
+  const lines = text.trimEnd().split("\n");
+  assert.equal(lines[0], "17:42:16.052 INF tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami");
+  // The reply is at debug level, below the default info: not written.
+  assert.ok(!text.includes("reply 5 B"));
+  // A control character in a message is escaped, never written as it is.
+  assert.match(lines[1], /^17:42:16\.052 ERR tcp 127\.0\.0\.2:7007 <- .* failed: Error: bell/);
+  assert.ok(!text.includes("\u0007"));
+  assert.match(lines[2], /^\d\d:\d\d:\d\d\.\d{3} INF bye$/);
+  assert.equal(lines.length, 3);
+});
+
+Deno.test("text log at debug level writes the reply events too", async () => {
+  const text = await logged({ format: "text", level: "debug" }, [reply]);
+  assert.match(text, /^17:42:16\.052 DBG udp 127\.0\.0\.2:7007 -> 127\.0\.0\.1:51234 reply 5 B/);
+});
+
+Deno.test("JSON log: one object per line, with the event's fields as properties", async () => {
+  const text = await logged({ format: "json" }, [opened]);
+  const [event, bye] = text.trimEnd().split("\n").map((line) => JSON.parse(line));
+  assert.equal(event.level, "INFO");
+  assert.equal(event.message, "tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami");
+  assert.equal(event.logger, "muxd.events");
+  assert.equal(event.properties.type, "connection-opened");
+  assert.deepEqual(event.properties.remote, REMOTE);
+  assert.equal(event["@timestamp"], new Date(TIME).toISOString());
+  assert.equal(bye.message, "bye");
+});
+
+Deno.test("coloured log: LogTape's pretty form, with the event's line in it", async () => {
+  const text = await logged({ format: "text", color: true }, [opened]);
+  assert.ok(text.includes("\u001b["), "colour codes");
+  assert.ok(text.includes("tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami"));
+  assert.ok(text.includes("bye"));
+});
