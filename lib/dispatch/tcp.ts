@@ -79,28 +79,23 @@ async function serveConnection(
 ): Promise<void> {
   const started = performance.now();
   const { listener } = bound;
-  const { spec, service } = listener;
   const stream = new CountingStream(conn);
   const entry = ctx.connections.add(conn, stream, listener.limits.idleMs, started);
   const id = ctx.nextId();
   const local = localName(conn, bound);
-  const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx);
-  let reason: CloseReason = "done";
-  // Each event is written out field by field, not spread from a shared
-  // base: one fixed shape per event type keeps the path that formats it fast.
-  ctx.emit({
-    type: "connection-opened",
-    time: Date.now(),
+  const base = {
     transport: "tcp",
-    listener: spec,
-    service,
+    listener: listener.spec,
+    service: listener.service,
     id,
     local,
     remote,
-    bound: bound.local,
-  });
+  } as const;
+  const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx);
+  let reason: CloseReason = "done";
+  ctx.emit({ type: "connection-opened", time: Date.now(), ...base, bound: bound.local });
   try {
-    await ctx.services[service].tcp!(stream, serviceCtx);
+    await ctx.services[listener.service].tcp!(stream, serviceCtx);
   } catch (error) {
     if (entry.forced) {
       reason = "shutdown";
@@ -110,19 +105,7 @@ async function serveConnection(
       reason = "reset";
     } else {
       reason = "error";
-      const { name, message } = describeError(error);
-      ctx.emit({
-        type: "error",
-        time: Date.now(),
-        transport: "tcp",
-        listener: spec,
-        service,
-        id,
-        local,
-        remote,
-        name,
-        message,
-      });
+      ctx.emit({ type: "error", time: Date.now(), ...base, ...describeError(error) });
     }
   } finally {
     if (entry.forced) reason = "shutdown";
@@ -132,12 +115,7 @@ async function serveConnection(
     ctx.emit({
       type: "connection-closed",
       time: Date.now(),
-      transport: "tcp",
-      listener: spec,
-      service,
-      id,
-      local,
-      remote,
+      ...base,
       bytesIn: stream.bytesIn,
       bytesOut: stream.bytesOut,
       durationMs: performance.now() - started,

@@ -39,10 +39,9 @@ export async function receiveLoop(
   // The OS does not say which local address a datagram on a wildcard socket
   // was sent to; a service must not pretend to know.
   const wildcard = isWildcard(local.address);
-  const { spec, service } = listener;
-  const base = { transport: "udp", listener: spec, service, local } as const;
-  // No reply, or a shorter one, counted and said why. Events on the path of
-  // every datagram are written out field by field, one fixed shape each.
+  const { service } = listener;
+  const base = { transport: "udp", listener: listener.spec, service, local } as const;
+  // No reply, or a shorter one: counted, and said why.
   const suppress = (
     remote: SocketName,
     bytesIn: number,
@@ -52,10 +51,7 @@ export async function receiveLoop(
     ctx.emit({
       type: "reply-suppressed",
       time: Date.now(),
-      transport: "udp",
-      listener: spec,
-      service,
-      local,
+      ...base,
       remote,
       reason,
       detail: SUPPRESS_WORDS[reason],
@@ -96,16 +92,7 @@ export async function receiveLoop(
       continue;
     }
     try {
-      ctx.emit({
-        type: "datagram",
-        time: Date.now(),
-        transport: "udp",
-        listener: spec,
-        service,
-        local,
-        remote,
-        bytesIn: request.length,
-      });
+      ctx.emit({ type: "datagram", time: Date.now(), ...base, remote, bytesIn: request.length });
       const serviceCtx = serviceContext(listener, local, wildcard ? null : local, remote, ctx);
       const reply = answer(request, serviceCtx);
       if (reply === null) continue;
@@ -123,16 +110,7 @@ export async function receiveLoop(
       }
       if (decision.cut) suppress(remote, request.length, "amplification", decision.send.length);
       const sent = await socket.send(decision.send, from);
-      ctx.emit({
-        type: "reply",
-        time: Date.now(),
-        transport: "udp",
-        listener: spec,
-        service,
-        local,
-        remote,
-        bytesOut: sent,
-      });
+      ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut: sent });
     } catch (error) {
       if (error instanceof Deno.errors.BadResource && ctx.signal.aborted) return;
       ctx.emit({

@@ -57,6 +57,33 @@ Deno.test("start() binds port 0, reports the real port and emits events naming b
   }
 });
 
+Deno.test("start() names the address a connection reached on a wildcard listener, and the listener's own elsewhere", async () => {
+  const events: ServerEvent[] = [];
+  // The wildcard only on loopback traffic: the test connects to 127.0.0.3 and ::1 only.
+  const server = await start(plan("tcp://0.0.0.0:0=whoami", "tcp://127.0.0.2:0=whoami"), {
+    sink: (e) => events.push(e),
+  });
+  try {
+    const [wild, own] = server.sockets.map((s) => s.local.port);
+    for (const [hostname, port] of [["127.0.0.3", wild], ["127.0.0.2", own]] as const) {
+      const conn = await Deno.connect({ hostname, port });
+      const reply = text(await readAll(conn));
+      conn.close();
+      assert.ok(reply.includes(`${hostname}:${port}`), reply);
+    }
+    while (events.filter((e) => e.type === "connection-closed").length < 2) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const opened = events.filter((e) => e.type === "connection-opened");
+    assert.deepEqual(opened.map((e) => [e.local, e.bound]), [
+      [{ address: "127.0.0.3", port: wild }, { address: "0.0.0.0", port: wild }],
+      [{ address: "127.0.0.2", port: own }, { address: "127.0.0.2", port: own }],
+    ]);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("start() binds all or nothing: one failure closes the rest and names the cause", async () => {
   using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const taken = (blocker.addr as Deno.NetAddr).port;
