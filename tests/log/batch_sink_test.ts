@@ -66,7 +66,7 @@ Deno.test("batch sink writes records and lines in order, many to a write", async
   assert.ok(out.chunks.length < 10, `${out.chunks.length} writes for 1,000 lines`);
 });
 
-Deno.test("batch sink keeps every byte of non-ASCII and of lines larger than its buffer", async () => {
+Deno.test("batch sink keeps every byte of non-ASCII and of long lines", async () => {
   const out = collector();
   const sink = getBatchSink(out.stream, { formatter });
   const lines = [
@@ -80,7 +80,7 @@ Deno.test("batch sink keeps every byte of non-ASCII and of lines larger than its
   assert.equal(out.text(), lines.join(""));
 });
 
-Deno.test("batch sink never reuses a buffer still being written", async () => {
+Deno.test("batch sink loses nothing that arrives while a write is stalled", async () => {
   const out = collector();
   const sink = getBatchSink(out.stream, { formatter });
   const expected = [];
@@ -102,7 +102,7 @@ Deno.test("batch sink never reuses a buffer still being written", async () => {
 
 Deno.test("batch sink drops lines past its limit while stuck, counts them, and says so", async () => {
   const out = collector();
-  const sink = getBatchSink(out.stream, { formatter, maxPendingBytes: 1_000 });
+  const sink = getBatchSink(out.stream, { formatter, maxPendingChars: 1_000 });
   out.hold();
   sink.writeLine("first\n");
   // The first batch goes to the stalled stream; the next ones wait behind it.
