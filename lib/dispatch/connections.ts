@@ -53,11 +53,11 @@ class Entry implements OpenConnection {
 /**
  * The set of open connections, with a way to wait for it to empty.
  *
- * An array with swap-remove, not a `Set`: with a `Set` that lives long and
- * sees thousands of additions and deletions a second, V8 kept each deleted
- * connection alive through the next young-generation collection, and
- * promoted it (measured: about 1 MB surviving each scavenge at 17,000
- * connections a second, and 1–3 ms pauses, against 0.1 ms with the array).
+ * An array with swap-remove, not a `Set`. Measured at 17,000 connections a
+ * second: with a `Set` here, about 1 MB survived each young-generation
+ * collection (V8's scavenge) and most of it was promoted, with pauses of
+ * 1–3 ms; with the array, 83 KB and 0.2 ms. A plain `Set` of the
+ * connections alone did the same; an array did not.
  */
 export class ConnectionTable {
   #open: Entry[] = [];
