@@ -58,6 +58,9 @@ export const MEASURES: readonly MeasureInfo[] = [
   },
 ];
 
+/** A run's CPU use, each as a fraction of one core. */
+type CpuShares = Pick<Sample, "clientCpu" | "serverCpu" | "softirqCpu" | "otherCpu">;
+
 /** How long and how hard each measure runs. */
 export interface MeasureSettings {
   /** Seconds per throughput or rate run. */
@@ -113,30 +116,30 @@ export async function runMeasure(
   const cpu0 = treeCpuSeconds(pid);
   const machine0 = machineTimes();
   const wall0 = performance.now();
-  let serverCpu = NaN;
-  let softirqCpu = NaN;
-  let otherCpu = NaN;
-  /** Reads the server's and the machine's CPU use since the start; `client` is the generator's. */
-  const settle = (client: number) => {
+  /**
+   * The CPU shares of a run that just ended: the load generator's (`client`
+   * CPU seconds over its own `seconds`), the server's, the kernel's network
+   * stack's and everything else's since the start, each per second of wall time.
+   */
+  const cpuShares = (client: number, seconds: number): CpuShares => {
     const wall = (performance.now() - wall0) / 1000;
     const server = treeCpuSeconds(pid) - cpu0;
     const machine = machineTimes();
     const softirq = machine.softirq - machine0.softirq;
-    serverCpu = server / wall;
-    softirqCpu = softirq / wall;
-    otherCpu = Math.max(0, (machine.busy - machine0.busy - softirq - server - client) / wall);
+    return {
+      clientCpu: client / seconds,
+      serverCpu: server / wall,
+      softirqCpu: softirq / wall,
+      otherCpu: Math.max(0, (machine.busy - machine0.busy - softirq - server - client) / wall),
+    };
   };
 
   if (id === "tcp-1" || id === "tcp-32") {
     const r = await client.tcpEcho(target, id === "tcp-1" ? 1 : 32, settings.seconds);
-    settle(r.clientCpu);
     return {
+      ...cpuShares(r.clientCpu, r.seconds),
       value: r.bytes / r.seconds / 2 ** 20,
       extras: { unanswered: r.unanswered, errors: r.errors, mismatches: r.mismatches },
-      clientCpu: r.clientCpu / r.seconds,
-      serverCpu,
-      softirqCpu,
-      otherCpu,
       checks: [
         check(
           "every byte echoed and verified",
@@ -156,8 +159,8 @@ export async function runMeasure(
       rateSources,
     );
     const used = treeCpuSeconds(pid) - cpu0;
-    settle(r.clientCpu);
     return {
+      ...cpuShares(r.clientCpu, r.seconds),
       value: r.conns / r.seconds,
       extras: {
         p50Us: r.p50Us,
@@ -165,10 +168,6 @@ export async function runMeasure(
         errors: r.errors,
         cpuUsPerConn: r.conns > 0 ? used / r.conns * 1e6 : NaN,
       },
-      clientCpu: r.clientCpu / r.seconds,
-      serverCpu,
-      softirqCpu,
-      otherCpu,
       checks: [
         check(
           "connections completed with 0 errors",
@@ -181,8 +180,8 @@ export async function runMeasure(
 
   if (id === "udp-1" || id === "udp-16") {
     const r = await client.udpEcho(target, id === "udp-1" ? 1 : 16, settings.seconds);
-    settle(r.clientCpu);
     return {
+      ...cpuShares(r.clientCpu, r.seconds),
       value: r.received / r.seconds,
       extras: {
         p50Us: r.p50Us,
@@ -191,10 +190,6 @@ export async function runMeasure(
         bad: r.bad,
         late: r.late,
       },
-      clientCpu: r.clientCpu / r.seconds,
-      serverCpu,
-      softirqCpu,
-      otherCpu,
       checks: [
         check(
           "every reply exactly one request's bytes (boundaries kept)",
@@ -221,6 +216,7 @@ export async function runMeasure(
     return {
       value: held.held > 0 ? (after - before) / held.held : NaN,
       extras: { beforeKiB: before, afterKiB: after, held: held.held },
+      // Nothing runs meanwhile whose CPU use would say anything.
       clientCpu: NaN,
       serverCpu: NaN,
       softirqCpu: NaN,
