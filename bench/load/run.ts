@@ -90,6 +90,8 @@ export const QUICK_OPTIONS: LoadBenchOptions = {
     { program: "muxd", transport: "tcp", listeners: 1 },
     { program: "muxd", transport: "tcp", listeners: 1000 },
     { program: "muxd", transport: "udp", listeners: 1000 },
+    // The floor program too, so that it cannot rot between full runs.
+    { program: "deno-libs", transport: "tcp", listeners: 1 },
   ],
   startupRounds: 1,
 };

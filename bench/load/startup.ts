@@ -3,7 +3,7 @@
  * main.ts serve` to its ready record, and its resident memory at that
  * moment, with 1 to 10,000 TCP listeners and with 1,000 UDP listeners; and
  * the same for the floor under it, `deno_listeners.ts`: a Deno program that
- * only binds the listeners, alone and with one npm import.
+ * only binds the listeners, alone and after setting up muxd's libraries.
  *
  * @module
  */
@@ -16,15 +16,16 @@ import type { Check } from "./types.ts";
 
 /**
  * What starts: muxd; the floor, a Deno program that only binds
- * (`deno_listeners.ts`); or the floor with one npm import first.
+ * (`deno_listeners.ts`); or that floor after parsing its command line with
+ * optique and setting up LogTape, the libraries muxd is built on.
  */
-export type StartupProgram = "muxd" | "deno" | "deno-npm";
+export type StartupProgram = "muxd" | "deno" | "deno-libs";
 
 /** What each program is called in the report. */
 export const STARTUP_PROGRAMS: Readonly<Record<StartupProgram, string>> = {
   "muxd": "muxd",
   "deno": "Deno, binding only",
-  "deno-npm": "Deno, binding only, one npm import",
+  "deno-libs": "Deno, binding only, with optique and LogTape",
 };
 
 /** One start-up case. */
@@ -47,8 +48,8 @@ export const STARTUP_CASES: readonly StartupCase[] = [
   { program: "deno", transport: "tcp", listeners: 1 },
   { program: "deno", transport: "tcp", listeners: 1000 },
   { program: "deno", transport: "udp", listeners: 1000 },
-  { program: "deno-npm", transport: "tcp", listeners: 1 },
-  { program: "deno-npm", transport: "tcp", listeners: 1000 },
+  { program: "deno-libs", transport: "tcp", listeners: 1 },
+  { program: "deno-libs", transport: "tcp", listeners: 1000 },
 ];
 
 /** The floor program, beside this file. */
@@ -130,7 +131,7 @@ export async function measureStartup(
     c.transport,
     `${FIRST_PORT}`,
     `${c.listeners}`,
-    ...(c.program === "deno-npm" ? ["--npm"] : []),
+    ...(c.program === "deno-libs" ? ["--libraries"] : []),
   ];
   const busy = busyPort(c);
   if (busy !== null) {
