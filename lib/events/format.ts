@@ -2,11 +2,34 @@
  * One readable line per event, naming the transport and both socket names:
  * `tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami`.
  *
+ * Each line is defined once, by {@linkcode writeEvent}, as a sequence of
+ * text and whole numbers given to an {@linkcode EventTextOut}. That lets the
+ * log write a line straight into its byte buffer without making a string
+ * (a busy server writes one per connection opened, one per connection
+ * closed and one per datagram), while {@linkcode formatEvent} makes the
+ * same line as a string for everything else.
+ *
  * @module
  */
 
-import { formatSocketName as name } from "../spec/socket_name.ts";
+import type { SocketName } from "../spec/types.ts";
 import type { CloseReason, ServerEvent } from "./event.ts";
+
+/** Where {@linkcode writeEvent} writes a line, piece by piece. */
+export interface EventTextOut {
+  /**
+   * Appends text.
+   *
+   * @param text The text.
+   */
+  text(text: string): void;
+  /**
+   * Appends a whole, non-negative number in decimal.
+   *
+   * @param n The number.
+   */
+  int(n: number): void;
+}
 
 const CLOSE_REASONS: Record<CloseReason, string> = {
   done: "",
@@ -15,6 +38,149 @@ const CLOSE_REASONS: Record<CloseReason, string> = {
   shutdown: ", closed at shutdown",
   idle: ", closed as idle",
 };
+
+/**
+ * Writes an event's line, without a timestamp or a newline.
+ *
+ * @param event Any server event.
+ * @param out Where the line goes.
+ */
+export function writeEvent(event: ServerEvent, out: EventTextOut): void {
+  const t = event.transport;
+  switch (event.type) {
+    case "listening":
+      out.text("listening ");
+      writeSocketName(t, event.local, out);
+      out.text(" -> ");
+      out.text(event.service);
+      return;
+    case "bind-failed":
+      out.text("cannot bind ");
+      writeSocketName(t, event.local, out);
+      out.text(" (");
+      out.text(event.listener);
+      out.text("): ");
+      out.text(event.reason);
+      return;
+    case "listener-closed":
+      out.text("stopped listening ");
+      writeSocketName(t, event.local, out);
+      return;
+    case "connection-opened":
+      writePeers(t, event.local, event.remote, out);
+      out.text(" -> ");
+      out.text(event.service);
+      if (event.bound.address !== event.local.address) {
+        out.text(" (via ");
+        writeSocketName(t, event.bound, out);
+        out.text(")");
+      }
+      return;
+    case "connection-closed":
+      writePeers(t, event.local, event.remote, out);
+      out.text(" closed after ");
+      out.int(Math.round(event.durationMs));
+      out.text(" ms: ");
+      out.int(event.bytesIn);
+      out.text(" B in, ");
+      out.int(event.bytesOut);
+      out.text(" B out");
+      out.text(CLOSE_REASONS[event.reason]);
+      return;
+    case "connection-refused":
+      writePeers(t, event.local, event.remote, out);
+      out.text(" refused (");
+      out.text(event.reason);
+      out.text("): ");
+      out.text(event.detail);
+      return;
+    case "reply-suppressed":
+      writePeers(t, event.local, event.remote, out);
+      if (event.bytesOut > 0) {
+        out.text(" reply cut to ");
+        out.int(event.bytesOut);
+        out.text(" B");
+      } else {
+        out.text(" no reply");
+      }
+      out.text(" from ");
+      out.text(event.service);
+      out.text(" (");
+      out.text(event.reason);
+      out.text("): ");
+      out.text(event.detail);
+      return;
+    case "datagram":
+      writePeers(t, event.local, event.remote, out);
+      out.text(" -> ");
+      out.text(event.service);
+      out.text(" (");
+      out.int(event.bytesIn);
+      out.text(" B)");
+      return;
+    case "reply":
+      writeSocketName(t, event.local, out);
+      out.text(" -> ");
+      writeAddress(event.remote, out);
+      out.text(" reply ");
+      out.int(event.bytesOut);
+      out.text(" B from ");
+      out.text(event.service);
+      return;
+    case "error":
+      writeSocketName(t, event.local, out);
+      if (event.remote) {
+        out.text(" <- ");
+        writeAddress(event.remote, out);
+      }
+      out.text(" -> ");
+      out.text(event.service);
+      out.text(" failed: ");
+      out.text(event.name);
+      out.text(": ");
+      out.text(event.message);
+      return;
+  }
+}
+
+/** `tcp LOCAL <- REMOTE`: where a connection or datagram arrived, and from whom. */
+function writePeers(
+  transport: string,
+  local: SocketName,
+  remote: SocketName,
+  out: EventTextOut,
+): void {
+  writeSocketName(transport, local, out);
+  out.text(" <- ");
+  writeAddress(remote, out);
+}
+
+/** `tcp 127.0.0.1:7007`: a transport and a socket name. */
+function writeSocketName(transport: string, name: SocketName, out: EventTextOut): void {
+  out.text(transport);
+  out.text(" ");
+  writeAddress(name, out);
+}
+
+/** A socket name as `formatSocketName` writes it: `127.0.0.1:7007`, `[::1]:7007`. */
+function writeAddress(name: SocketName, out: EventTextOut): void {
+  const v6 = name.address.includes(":");
+  if (v6) out.text("[");
+  out.text(name.address);
+  out.text(v6 ? "]:" : ":");
+  out.int(name.port);
+}
+
+/** Collects a line as a string. */
+class TextCollector implements EventTextOut {
+  line = "";
+  text(text: string): void {
+    this.line += text;
+  }
+  int(n: number): void {
+    this.line += n;
+  }
+}
 
 /**
  * Formats an event as one line of text, without a timestamp.
@@ -35,38 +201,7 @@ const CLOSE_REASONS: Record<CloseReason, string> = {
  * ```
  */
 export function formatEvent(event: ServerEvent): string {
-  const t = event.transport;
-  switch (event.type) {
-    case "listening":
-      return `listening ${t} ${name(event.local)} -> ${event.service}`;
-    case "bind-failed":
-      return `cannot bind ${t} ${name(event.local)} (${event.listener}): ${event.reason}`;
-    case "listener-closed":
-      return `stopped listening ${t} ${name(event.local)}`;
-    case "connection-opened":
-      return `${t} ${name(event.local)} <- ${name(event.remote)} -> ${event.service}` +
-        (event.bound.address === event.local.address ? "" : ` (via ${t} ${name(event.bound)})`);
-    case "connection-closed":
-      return `${t} ${name(event.local)} <- ${name(event.remote)} closed after ` +
-        `${Math.round(event.durationMs)} ms: ${event.bytesIn} B in, ${event.bytesOut} B out` +
-        CLOSE_REASONS[event.reason];
-    case "connection-refused":
-      return `${t} ${name(event.local)} <- ${name(event.remote)} refused (${event.reason}): ` +
-        event.detail;
-    case "reply-suppressed":
-      return `${t} ${name(event.local)} <- ${name(event.remote)} ` +
-        (event.bytesOut > 0 ? `reply cut to ${event.bytesOut} B` : "no reply") +
-        ` from ${event.service} (${event.reason}): ${event.detail}`;
-    case "datagram":
-      return `${t} ${name(event.local)} <- ${name(event.remote)} -> ${event.service} ` +
-        `(${event.bytesIn} B)`;
-    case "reply":
-      return `${t} ${name(event.local)} -> ${name(event.remote)} reply ${event.bytesOut} B ` +
-        `from ${event.service}`;
-    case "error": {
-      const peer = event.remote ? ` <- ${name(event.remote)}` : "";
-      return `${t} ${name(event.local)}${peer} -> ${event.service} failed: ` +
-        `${event.name}: ${event.message}`;
-    }
-  }
+  const out = new TextCollector();
+  writeEvent(event, out);
+  return out.line;
 }

@@ -102,6 +102,57 @@ const cases: [ServerEvent, string][] = [
     },
     "cannot bind tcp 127.0.0.2:7007 (tcp://127.0.0.2:7007=whoami): address already in use",
   ],
+  [
+    { ...base, type: "listening", transport: "udp", local: { address: "::1", port: 7007 } },
+    "listening udp [::1]:7007 -> whoami",
+  ],
+  [
+    { ...base, type: "listener-closed", transport: "tcp", local },
+    "stopped listening tcp 127.0.0.2:7007",
+  ],
+  [
+    {
+      ...base,
+      type: "connection-closed",
+      transport: "tcp",
+      id: 4,
+      local,
+      remote: { address: "2001:db8::7", port: 65535 },
+      bytesIn: 0,
+      bytesOut: 1_234_567_890,
+      durationMs: 0.49,
+      reason: "done",
+    },
+    "tcp 127.0.0.2:7007 <- [2001:db8::7]:65535 closed after 0 ms: 0 B in, 1234567890 B out",
+  ],
+  [
+    {
+      ...base,
+      type: "reply-suppressed",
+      transport: "udp",
+      local,
+      remote,
+      reason: "amplification",
+      detail: "too big",
+      bytesIn: 1,
+      bytesOut: 512,
+    },
+    "udp 127.0.0.2:7007 <- 127.0.0.1:51234 reply cut to 512 B from whoami (amplification): " +
+    "too big",
+  ],
+  [
+    {
+      ...base,
+      type: "error",
+      transport: "tcp",
+      local,
+      remote: null,
+      id: null,
+      name: "BadResource",
+      message: "closed",
+    },
+    "tcp 127.0.0.2:7007 -> whoami failed: BadResource: closed",
+  ],
 ];
 
 for (const [event, line] of cases) {
