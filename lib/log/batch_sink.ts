@@ -1,50 +1,60 @@
 /**
- * A LogTape sink that writes many records in one write: records formatted
- * during one turn of the event loop go out together, so a flood of events
- * costs one system call per batch rather than one per line. Nothing is
- * dropped silently: past `maxPendingChars` waiting to be written (the
- * reader is not keeping up), lines are dropped and counted, and the count
- * is written as a line of its own once the writer catches up.
+ * A LogTape sink that writes many lines in one write: the lines of up to
+ * 10 ms go out together, so a flood of events costs one system call per
+ * batch rather than one per line. Nothing is dropped silently: past
+ * `maxPendingBytes` waiting to be written (the reader is not keeping up),
+ * lines are dropped and counted, and the count is written as a line of its
+ * own once the writer catches up.
  *
  * @module
  */
 
 import type { LogRecord, Sink, TextFormatter } from "@logtape/logtape";
+import { LineBuffer } from "./line_buffer.ts";
 
 /** How long a record may wait for others to share its write, in ms. */
 const FLUSH_MS = 10;
+
+/** A buffer that grew past this under a burst is not kept for the next batch. */
+const KEEP_CAPACITY = 1024 * 1024;
 
 /** Options for {@linkcode getBatchSink}. */
 export interface BatchSinkOptions {
   /** Formats each record as one line, ending in a newline. */
   readonly formatter: TextFormatter;
-  /**
-   * How much text may wait to be written before lines are dropped, in UTF-16
-   * code units (bytes, for ASCII text). @default 8 Mi
-   */
-  readonly maxPendingChars?: number;
+  /** How many bytes may wait to be written before lines are dropped. @default 8 Mi */
+  readonly maxPendingBytes?: number;
 }
 
 /**
- * A sink that also takes lines already formatted, and writes out
- * everything pending when disposed.
+ * A sink that also takes lines already formatted, or written straight into
+ * its buffer, and writes out everything pending when disposed.
  */
 export interface BatchSink extends Sink, AsyncDisposable {
   /**
    * Adds one formatted line (ending in a newline) to the batch, after
-   * the records and lines before it.
+   * the lines before it.
    *
    * @param line The line.
    */
   writeLine(line: string): void;
+  /**
+   * The buffer to write one line into, after the lines before it: plain
+   * ASCII ending in a newline (roll back anything else and give it to
+   * {@linkcode writeLine}). `null` when the pending limit is reached: the
+   * line is counted as dropped.
+   *
+   * @returns The buffer, or `null`.
+   */
+  lineBuffer(): LineBuffer | null;
 }
 
 /**
  * Creates the sink; the stream stays open when it is disposed.
  *
- * Lines wait as strings and are joined and encoded once per write: about
- * 60 ns a line, where encoding each line into a byte buffer as it came
- * cost 600 ns (`TextEncoder.encodeInto` per line).
+ * Lines wait as bytes in one buffer, which is written as it is, while the
+ * next batch fills a second one. A line written into the buffer directly
+ * costs no allocation at all; a string line is encoded into it once.
  *
  * @param stream Where the text goes, such as `Deno.stderr.writable`.
  * @param options The formatter and the pending limit.
@@ -55,10 +65,9 @@ export function getBatchSink(
   options: BatchSinkOptions,
 ): BatchSink {
   const writer = stream.getWriter();
-  const encoder = new TextEncoder();
-  const maxPending = options.maxPendingChars ?? 8 * 1024 * 1024;
-  let pending: string[] = [];
-  let pendingChars = 0;
+  const maxPending = options.maxPendingBytes ?? 8 * 1024 * 1024;
+  let pending = new LineBuffer();
+  let spare: LineBuffer | null = null;
   let dropped = 0;
   let writing: Promise<void> | null = null;
   let scheduled = false;
@@ -67,31 +76,40 @@ export function getBatchSink(
     scheduled = false;
     while (pending.length > 0 || dropped > 0) {
       if (dropped > 0) {
-        pending.push(`muxd: ${dropped} log line(s) dropped: standard error could not keep up\n`);
+        pending.appendUtf8(
+          `muxd: ${dropped} log line(s) dropped: standard error could not keep up\n`,
+        );
         dropped = 0;
       }
-      const text = pending.join("");
-      pending = [];
-      pendingChars = 0;
-      await writer.write(encoder.encode(text));
+      // The next lines go to the other buffer while this one is written.
+      const out = pending;
+      pending = spare ?? new LineBuffer();
+      spare = null;
+      await writer.write(out.view());
+      out.clear();
+      if (out.capacity <= KEEP_CAPACITY) spare = out;
     }
     writing = null;
   };
 
-  const writeLine = (line: string) => {
-    if (pendingChars + line.length > maxPending) {
-      dropped++;
-      return;
-    }
-    pending.push(line);
-    pendingChars += line.length;
+  const schedule = () => {
     if (writing === null && !scheduled) {
       scheduled = true;
-      // Every record of the next few milliseconds joins the batch: one write
+      // Every line of the next few milliseconds joins the batch: one write
       // for many lines, and a line is late by a few milliseconds at most.
       setTimeout(() => writing = flush(), FLUSH_MS);
     }
   };
+
+  const lineBuffer = () => {
+    if (pending.length >= maxPending) {
+      dropped++;
+      return null;
+    }
+    schedule();
+    return pending;
+  };
+  const writeLine = (line: string) => lineBuffer()?.appendUtf8(line);
   const sink = (record: LogRecord) => writeLine(options.formatter(record));
   // The sink formats each record at once and keeps only the text, so LogTape
   // need not copy the record for it first (LogTape's own stream and console
@@ -99,6 +117,7 @@ export function getBatchSink(
   Object.defineProperty(sink, Symbol.for("LogTape.sinkSnapshotPolicy.immediate"), { value: true });
   return Object.assign(sink, {
     writeLine,
+    lineBuffer,
     async [Symbol.asyncDispose]() {
       while (scheduled || writing !== null) {
         await new Promise((resolve) => setTimeout(resolve, 1));

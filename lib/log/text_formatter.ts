@@ -7,6 +7,7 @@
  */
 
 import { getTextFormatter, type LogLevel, type TextFormatter } from "@logtape/logtape";
+import type { LineBuffer } from "./line_buffer.ts";
 
 const LEVEL_ABBREVIATIONS: Readonly<Record<LogLevel, string>> = {
   trace: "TRC",
@@ -17,6 +18,11 @@ const LEVEL_ABBREVIATIONS: Readonly<Record<LogLevel, string>> = {
   fatal: "FTL",
 };
 
+/** Each level's abbreviation with the spaces around it. */
+const LEVEL_FIELDS: Readonly<Record<LogLevel, string>> = Object.fromEntries(
+  Object.entries(LEVEL_ABBREVIATIONS).map(([level, abbr]) => [level, ` ${abbr} `]),
+) as Record<LogLevel, string>;
+
 /** C0 and C1 control characters and DEL: a line with one takes LogTape's sanitizing path. */
 // deno-lint-ignore no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -24,8 +30,9 @@ const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
 /**
  * Writes `HH:MM:SS.mmm LVL text` lines and a newline, the time in UTC, as
  * `getTextFormatter({ timestamp: "time", level: "ABBR" })` with that layout
- * does, working out the `HH:MM:SS.` part once a second. It keeps the last
- * second's text, so use one per sink.
+ * does, as a string or straight into a {@linkcode LineBuffer}, working out
+ * the `HH:MM:SS.` part once a second. It keeps the last second's text, so
+ * use one per sink.
  */
 export class PlainLines {
   #second = NaN;
@@ -44,12 +51,37 @@ export class PlainLines {
   line(timestamp: number, level: LogLevel, text: string): string | null {
     if (CONTROL.test(text) || !Number.isInteger(timestamp) || timestamp < 0) return null;
     const ms = timestamp % 1000;
-    if (timestamp - ms !== this.#second) {
-      this.#second = timestamp - ms;
-      this.#prefix = new Date(this.#second).toISOString().slice(11, 20); // "HH:MM:SS."
-    }
     const pad = ms < 10 ? "00" : ms < 100 ? "0" : "";
-    return `${this.#prefix}${pad}${ms} ${LEVEL_ABBREVIATIONS[level]} ${text}\n`;
+    return `${this.#secondText(timestamp - ms)}${pad}${ms} ${LEVEL_ABBREVIATIONS[level]} ${text}\n`;
+  }
+
+  /**
+   * Writes the start of a line, `HH:MM:SS.mmm LVL `, into a buffer; the
+   * caller writes the message and the newline.
+   *
+   * @param timestamp Milliseconds since the epoch.
+   * @param level The record's level.
+   * @param out The buffer.
+   * @returns `false`, having written nothing, when the timestamp is not a
+   *   whole, non-negative millisecond: LogTape's formatter must write the line.
+   */
+  start(timestamp: number, level: LogLevel, out: LineBuffer): boolean {
+    if (!Number.isInteger(timestamp) || timestamp < 0) return false;
+    const ms = timestamp % 1000;
+    out.text(this.#secondText(timestamp - ms));
+    if (ms < 100) out.text(ms < 10 ? "00" : "0");
+    out.int(ms);
+    out.text(LEVEL_FIELDS[level]);
+    return true;
+  }
+
+  /** `HH:MM:SS.` of a whole second, worked out once a second. */
+  #secondText(second: number): string {
+    if (second !== this.#second) {
+      this.#second = second;
+      this.#prefix = new Date(second).toISOString().slice(11, 20);
+    }
+    return this.#prefix;
   }
 }
 

@@ -65,6 +65,16 @@ Deno.test("text log: one line per event at or above the level, in the order writ
   assert.equal(lines.length, 3);
 });
 
+Deno.test("text log: a line that is not plain ASCII keeps its characters, encoded as UTF-8", async () => {
+  const text = await logged({ format: "text" }, [{ ...failed, message: "café ☕ 𝄞" }, opened]);
+  const lines = text.trimEnd().split("\n");
+  assert.equal(
+    lines[0],
+    "17:42:16.052 ERR tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami failed: Error: café ☕ 𝄞",
+  );
+  assert.equal(lines[1], "17:42:16.052 INF tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami");
+});
+
 Deno.test("text log at debug level writes the reply events too", async () => {
   const text = await logged({ format: "text", level: "debug" }, [reply]);
   assert.match(text, /^17:42:16\.052 DBG udp 127\.0\.0\.2:7007 -> 127\.0\.0\.1:51234 reply 5 B/);
