@@ -89,10 +89,8 @@ export function writeEvent(event: ServerEvent, out: EventTextOut): void {
       return;
     case "connection-refused":
       writePeers(t, event.local, event.remote, out);
-      out.text(" refused (");
-      out.text(event.reason);
-      out.text("): ");
-      out.text(event.detail);
+      out.text(" refused");
+      writeWhy(event.reason, event.detail, out);
       return;
     case "reply-suppressed":
       writePeers(t, event.local, event.remote, out);
@@ -105,10 +103,7 @@ export function writeEvent(event: ServerEvent, out: EventTextOut): void {
       }
       out.text(" from ");
       out.text(event.service);
-      out.text(" (");
-      out.text(event.reason);
-      out.text("): ");
-      out.text(event.detail);
+      writeWhy(event.reason, event.detail, out);
       return;
     case "datagram":
       writePeers(t, event.local, event.remote, out);
@@ -153,6 +148,14 @@ function writePeers(
   writeSocketName(transport, local, out);
   out.text(" <- ");
   writeAddress(remote, out);
+}
+
+/** ` (reason): detail`: why muxd refused or held back, in a word and in words. */
+function writeWhy(reason: string, detail: string, out: EventTextOut): void {
+  out.text(" (");
+  out.text(reason);
+  out.text("): ");
+  out.text(detail);
 }
 
 /** `tcp 127.0.0.1:7007`: a transport and a socket name. */
