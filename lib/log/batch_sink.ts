@@ -89,7 +89,6 @@ export function getBatchSink(
       out.clear();
       if (out.capacity <= KEEP_CAPACITY) spare = out;
     }
-    writing = null;
   };
 
   const schedule = () => {
@@ -97,7 +96,9 @@ export function getBatchSink(
       scheduled = true;
       // Every line of the next few milliseconds joins the batch: one write
       // for many lines, and a line is late by a few milliseconds at most.
-      setTimeout(() => writing = flush(), FLUSH_MS);
+      // `writing` is cleared after the assignment, even by a flush that found
+      // nothing to write and so never waited.
+      setTimeout(() => writing = flush().finally(() => writing = null), FLUSH_MS);
     }
   };
 

@@ -18,11 +18,6 @@ const LEVEL_ABBREVIATIONS: Readonly<Record<LogLevel, string>> = {
   fatal: "FTL",
 };
 
-/** Each level's abbreviation with the spaces around it. */
-const LEVEL_FIELDS: Readonly<Record<LogLevel, string>> = Object.fromEntries(
-  Object.entries(LEVEL_ABBREVIATIONS).map(([level, abbr]) => [level, ` ${abbr} `]),
-) as Record<LogLevel, string>;
-
 /** C0 and C1 control characters and DEL: a line with one takes LogTape's sanitizing path. */
 // deno-lint-ignore no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u001f\u007f-\u009f]/;
@@ -71,7 +66,9 @@ export class PlainLines {
     out.text(this.#secondText(timestamp - ms));
     if (ms < 100) out.text(ms < 10 ? "00" : "0");
     out.int(ms);
-    out.text(LEVEL_FIELDS[level]);
+    out.text(" ");
+    out.text(LEVEL_ABBREVIATIONS[level]);
+    out.text(" ");
     return true;
   }
 

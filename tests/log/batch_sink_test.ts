@@ -118,3 +118,17 @@ Deno.test("batch sink drops lines past its limit while stuck, counts them, and s
   assert.match(text, /^first\n/);
   assert.match(text, /muxd: 9 log line\(s\) dropped: standard error could not keep up\n$/);
 });
+
+Deno.test("batch sink keeps writing after a batch that turned out empty", async () => {
+  const out = collector();
+  const sink = getBatchSink(out.stream, { formatter });
+  // A caller took the buffer and then wrote nothing (it rolled its line back).
+  const buffer = sink.lineBuffer()!;
+  buffer.rollback(buffer.begin());
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  sink.writeLine("after\n");
+  // Written within its 10 ms, not only when the sink is disposed.
+  await new Promise((resolve) => setTimeout(resolve, 50));
+  assert.equal(out.text(), "after\n");
+  await sink[Symbol.asyncDispose]();
+});
