@@ -4,7 +4,9 @@
  * batch rather than one per line. Nothing is dropped silently: past
  * `maxPendingBytes` waiting to be written (the reader is not keeping up),
  * lines are dropped and counted, and the count is written as a line of its
- * own once the writer catches up.
+ * own once the writer catches up. Should a write fail (standard error is
+ * gone), the sink drops every line from then on instead of failing: the
+ * server goes on serving without its log.
  *
  * @module
  */
@@ -69,12 +71,15 @@ export function getBatchSink(
   let pending = new LineBuffer();
   let spare: LineBuffer | null = null;
   let dropped = 0;
+  // Set once a write fails: standard error is gone (whoever read it closed
+  // the pipe, say), and there is nowhere left to write lines or to say so.
+  let failed = false;
   let writing: Promise<void> | null = null;
   let scheduled = false;
 
   const flush = async () => {
     scheduled = false;
-    while (pending.length > 0 || dropped > 0) {
+    while (!failed && (pending.length > 0 || dropped > 0)) {
       if (dropped > 0) {
         pending.appendUtf8(
           `muxd: ${dropped} log line(s) dropped: standard error could not keep up\n`,
@@ -85,7 +90,12 @@ export function getBatchSink(
       const out = pending;
       pending = spare ?? new LineBuffer();
       spare = null;
-      await writer.write(out.view());
+      try {
+        await writer.write(out.view());
+      } catch {
+        // The server goes on serving without its log, rather than die of it.
+        failed = true;
+      }
       out.clear();
       if (out.capacity <= KEEP_CAPACITY) spare = out;
     }
@@ -103,7 +113,7 @@ export function getBatchSink(
   };
 
   const lineBuffer = () => {
-    if (pending.length >= maxPending) {
+    if (failed || pending.length >= maxPending) {
       dropped++;
       return null;
     }

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "./muxd_process.ts";
+import { MAIN, SERVE_PERMISSIONS, startMuxd } from "./muxd_process.ts";
 import { nc } from "./netcat.ts";
 
 /** Connects to an echo listener and makes sure muxd has accepted: one byte there and back. */
@@ -80,4 +80,42 @@ Deno.test("muxd serve ends the grace period at once on a second SIGTERM", async 
   assert.ok(elapsed < 2_000, `exited only after ${Math.round(elapsed)} ms`);
   assert.match(stderr, /INF closed 1 connection\(s\) still open; bye\n$/);
   assert.equal(await closedByMuxd, null, "the client sees the connection end");
+});
+
+Deno.test("muxd serve goes on serving after whoever read its log closed the pipe", async () => {
+  // As `muxd serve 2>&1 | head` leaves it: standard error is a pipe nobody reads.
+  const child = new Deno.Command("deno", {
+    args: ["run", ...SERVE_PERMISSIONS, MAIN, "serve", "-l", "tcp://127.0.0.1:0=echo"],
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    let text = "";
+    while (!text.includes("\n")) {
+      const { value, done } = await lines.read();
+      if (done) break;
+      text += value;
+    }
+    const port = JSON.parse(text.slice(0, text.indexOf("\n"))).sockets[0].port;
+    await child.stderr.cancel();
+    // Each connection writes log lines into the closed pipe; more than one
+    // batch of them, 10 ms apart.
+    for (let i = 0; i < 3; i++) {
+      const { text } = await nc(["-N", "127.0.0.1", `${port}`], `hello ${i}\n`);
+      assert.equal(text, `hello ${i}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+    }
+    child.kill("SIGTERM");
+    assert.equal((await child.status).code, 0);
+  } finally {
+    await lines.cancel();
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await child.status;
+  }
 });

@@ -132,3 +132,22 @@ Deno.test("batch sink keeps writing after a batch that turned out empty", async 
   assert.equal(out.text(), "after\n");
   await sink[Symbol.asyncDispose]();
 });
+
+Deno.test("batch sink drops lines, and never throws, once a write fails", async () => {
+  let writes = 0;
+  const stream = new WritableStream<Uint8Array>({
+    write() {
+      writes++;
+      throw new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
+    },
+  });
+  const sink = getBatchSink(stream, { formatter });
+  sink.writeLine("lost\n");
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(writes, 1);
+  // Later lines are dropped at once: no further write is tried, nothing rejects.
+  for (let i = 0; i < 100; i++) sink.writeLine(`line ${i}\n`);
+  assert.equal(sink.lineBuffer(), null);
+  await sink[Symbol.asyncDispose]();
+  assert.equal(writes, 1);
+});
