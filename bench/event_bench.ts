@@ -1,4 +1,6 @@
 import { formatEvent, type ServerEvent } from "../lib/events/mod.ts";
+import { writeEvent } from "../lib/events/format.ts";
+import { LineBuffer } from "../lib/log/line_buffer.ts";
 
 const opened: ServerEvent = {
   type: "connection-opened",
@@ -20,3 +22,15 @@ Deno.bench("template string of four fields (baseline)", { group: "event", baseli
 Deno.bench("formatEvent(connection-opened)", { group: "event" }, () => {
   formatEvent(opened);
 });
+
+// The log's own path: the line written as bytes into the batch, no string made.
+const buffer = new LineBuffer();
+Deno.bench(
+  "writeEvent(connection-opened) into a LineBuffer, the log's path",
+  { group: "event" },
+  () => {
+    if (buffer.length > 60_000) buffer.clear();
+    writeEvent(opened, buffer);
+    buffer.newline();
+  },
+);
