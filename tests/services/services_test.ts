@@ -239,6 +239,25 @@ Deno.test("echo service finishes partial writes", async () => {
   assert.ok(writeSizes.some((size) => size > 1000), "no write was ever cut short");
 });
 
+Deno.test("echo service fails with WriteZero, not a busy loop, when a write accepts no byte", async () => {
+  let writes = 0;
+  await assert.rejects(
+    runTcp(SERVICES.echo, (client) => sendAndHalfClose(client, text("stuck")), {
+      wrap: (conn): Stream => ({
+        read: (p) => conn.read(p),
+        write: () => {
+          // Fail loudly rather than spin forever if echo retries a write that accepted nothing.
+          if (++writes > 10) return Promise.reject(new Error("echo kept retrying a stuck write"));
+          return Promise.resolve(0);
+        },
+        closeWrite: () => conn.closeWrite(),
+      }),
+    }),
+    Deno.errors.WriteZero,
+  );
+  assert.equal(writes, 1);
+});
+
 Deno.test("echo service reads 1 KiB first and doubles its buffer under load, to 256 KiB at most", async () => {
   const readSizes: number[] = [];
   await runTcp(SERVICES.echo, async (client) => {
