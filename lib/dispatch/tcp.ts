@@ -83,17 +83,19 @@ async function serveConnection(
   const entry = ctx.connections.add(conn, stream, listener.limits.idleMs, started);
   const id = ctx.nextId();
   const local = localName(conn, bound);
-  const base = {
+  const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx);
+  let reason: CloseReason = "done";
+  ctx.emit({
+    type: "connection-opened",
+    time: Date.now(),
     transport: "tcp",
     listener: listener.spec,
     service: listener.service,
     id,
     local,
     remote,
-  } as const;
-  const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx);
-  let reason: CloseReason = "done";
-  ctx.emit({ type: "connection-opened", time: Date.now(), ...base, bound: bound.local });
+    bound: bound.local,
+  });
   try {
     await ctx.services[listener.service].tcp!(stream, serviceCtx);
   } catch (error) {
@@ -105,7 +107,19 @@ async function serveConnection(
       reason = "reset";
     } else {
       reason = "error";
-      ctx.emit({ type: "error", time: Date.now(), ...base, ...describeError(error) });
+      const { name, message } = describeError(error);
+      ctx.emit({
+        type: "error",
+        time: Date.now(),
+        transport: "tcp",
+        listener: listener.spec,
+        service: listener.service,
+        id,
+        local,
+        remote,
+        name,
+        message,
+      });
     }
   } finally {
     if (entry.forced) reason = "shutdown";
@@ -115,7 +129,12 @@ async function serveConnection(
     ctx.emit({
       type: "connection-closed",
       time: Date.now(),
-      ...base,
+      transport: "tcp",
+      listener: listener.spec,
+      service: listener.service,
+      id,
+      local,
+      remote,
       bytesIn: stream.bytesIn,
       bytesOut: stream.bytesOut,
       durationMs: performance.now() - started,
