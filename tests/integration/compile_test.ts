@@ -27,8 +27,10 @@ import {
   permissionFlags,
   readBakedSettings,
   servePermissions,
+  serveV8Flags,
   sourceLauncher,
   task,
+  v8Flags,
 } from "./standalone.ts";
 
 const bundle = await buildBundle();
@@ -176,6 +178,17 @@ Deno.test("deno.json's compile and install tasks grant the serve task's permissi
   assert.deepEqual(built.toSorted(), (await compileTargets()).toSorted());
 });
 
+// V8's memory reducer shrinks the heap once muxd has been idle for a while;
+// the next burst of connections then cost about 15 % more CPU per connection
+// (docs/BENCHMARKS.md). Every way of running muxd turns it off alike.
+Deno.test("deno.json runs muxd with the same V8 flags in every task, the memory reducer off", () => {
+  const serve = serveV8Flags();
+  assert.ok(serve.includes("--no-memory-reducer"), `deno task serve: ${serve.join(" ")}`);
+  for (const name of ["muxd", "compile", "compile:target", "install"]) {
+    assert.deepEqual(v8Flags(task(name)), serve, `deno task ${name}: ${task(name)}`);
+  }
+});
+
 describeArtifact(compiledArtifact);
 
 // muxd binds whatever address its user names (any local address, a wildcard,
@@ -184,11 +197,12 @@ describeArtifact(compiledArtifact);
 // must not carry is anything more than the serve task grants.
 Deno.test({
   name:
-    `${compiledArtifact.name} carries exactly the serve task's permissions and the unstable net APIs`,
+    `${compiledArtifact.name} carries exactly the serve task's permissions, V8 flags and the unstable net APIs`,
   ignore: compiledArtifact.ignored !== null,
   fn: async () => {
     const baked = await readBakedSettings(builtPath(compiled, "compile"));
     assert.deepEqual(baked.permissions, expectedBakedPermissions(servePermissions()));
     assert.ok(baked.unstableFeatures.includes("net"), `unstable: ${baked.unstableFeatures}`);
+    assert.deepEqual(baked.v8Flags, serveV8Flags());
   },
 });

@@ -51,6 +51,24 @@ export function permissionFlags(command: string): string[] {
   );
 }
 
+/**
+ * The V8 flags of a task's command line, one per flag: `--v8-flags=--a,--b`
+ * gives `["--a", "--b"]`.
+ *
+ * @param command A task's command line.
+ * @returns Its V8 flags, in order.
+ */
+export function v8Flags(command: string): string[] {
+  return command.split(/\s+/)
+    .filter((word) => word.startsWith("--v8-flags="))
+    .flatMap((word) => word.slice("--v8-flags=".length).split(","));
+}
+
+/** The V8 flags `deno task serve` runs muxd with: what every way of running muxd gets. */
+export function serveV8Flags(): string[] {
+  return v8Flags(task("serve"));
+}
+
 /** The permissions `deno task serve` grants: what every build of muxd gets. */
 export function servePermissions(): string[] {
   return permissionFlags(task("serve"));
@@ -174,7 +192,7 @@ export async function compileTargets(): Promise<string[]> {
 
 /**
  * A copy of the bundle in a new folder outside the project, run the way the
- * README says: `deno run --unstable-net PERMISSIONS muxd.js`. Deno looks for
+ * README says: `deno run --unstable-net V8FLAGS PERMISSIONS muxd.js`. Deno looks for
  * a `deno.json` next to the script it runs, so running `dist/muxd.js` in
  * place would quietly use the project's configuration.
  *
@@ -190,7 +208,13 @@ export async function bundleElsewhere(
   await Deno.copyFile(bundle, join(dir, "muxd.js"));
   return {
     program: "deno",
-    args: ["run", "--unstable-net", ...permissions, "muxd.js"],
+    args: [
+      "run",
+      "--unstable-net",
+      ...serveV8Flags().map((flag) => `--v8-flags=${flag}`),
+      ...permissions,
+      "muxd.js",
+    ],
     cwd: dir,
     [Symbol.asyncDispose]: () => Deno.remove(dir, { recursive: true }),
   };
@@ -285,10 +309,11 @@ export function expectedBakedPermissions(flags: readonly string[]): BakedPermiss
   return result;
 }
 
-/** What a compiled program carries: its runtime permissions and its unstable features. */
+/** What a compiled program carries: its runtime permissions, unstable features and V8 flags. */
 export interface BakedSettings {
   readonly permissions: BakedPermissions;
   readonly unstableFeatures: readonly string[];
+  readonly v8Flags: readonly string[];
 }
 
 /**
@@ -296,7 +321,7 @@ export interface BakedSettings {
  * record that starts with `{"argv":` (Deno 2.9's standalone format).
  *
  * @param path The executable.
- * @returns Its runtime permissions and unstable features.
+ * @returns Its runtime permissions, unstable features and V8 flags.
  * @throws {Error} When no such record is found.
  */
 export async function readBakedSettings(path: string): Promise<BakedSettings> {
@@ -314,7 +339,11 @@ export async function readBakedSettings(path: string): Promise<BakedSettings> {
       permissions[`allow_${kind}`] = record.permissions[`allow_${kind}`] ?? null;
       permissions[`deny_${kind}`] = record.permissions[`deny_${kind}`] ?? null;
     }
-    return { permissions, unstableFeatures: record.unstable_config?.features ?? [] };
+    return {
+      permissions,
+      unstableFeatures: record.unstable_config?.features ?? [],
+      v8Flags: record.v8_flags ?? [],
+    };
   }
   throw new Error(
     `${path} holds no settings record from deno compile; has Deno's standalone format changed?`,
