@@ -163,7 +163,8 @@ export const PEERS: readonly Peer[] = [
     "muxd",
     "muxd",
     [],
-    "`deno task serve` flags, `-l tcp://127.0.0.1:0=echo?" + LIFTED_LIMITS +
+    "`deno task serve` flags (V8's memory reducer off among them), " +
+      "`-l tcp://127.0.0.1:0=echo?" + LIFTED_LIMITS +
       " -l udp://127.0.0.1:0=echo`, default logging (info: one line per connection opened, " +
       "one per connection closed, one per datagram), standard error redirected to a file",
   ),
