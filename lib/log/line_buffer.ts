@@ -13,6 +13,20 @@ import type { EventTextOut } from "../events/format.ts";
 
 const NEWLINE = 0x0a;
 const DIGIT_0 = 0x30;
+const INT32_MAX = 0x7fffffff;
+/** 10 to the power of the index: 1 to 10^9, the largest below 2^31. */
+const POWERS_OF_TEN: readonly number[] = [
+  1,
+  10,
+  100,
+  1_000,
+  10_000,
+  100_000,
+  1_000_000,
+  10_000_000,
+  100_000_000,
+  1_000_000_000,
+];
 const encoder = new TextEncoder();
 
 /**
@@ -105,21 +119,25 @@ export class LineBuffer implements EventTextOut {
    * @param n The number; whole, non-negative ones are written without a string.
    */
   int(n: number): void {
-    if (!Number.isSafeInteger(n) || n < 0) {
+    // Whole numbers below 2^31 in int32 arithmetic, which V8 compiles to
+    // integer instructions; a double's % calls out to fmod. Anything else
+    // (negative, fractional, larger) as String() writes it.
+    if (!(n >= 0 && n <= INT32_MAX) || n !== Math.floor(n)) {
       this.text(String(n));
       return;
     }
+    let rest = n | 0;
     let digits = 1;
-    for (let rest = n; rest >= 10; rest = Math.floor(rest / 10)) digits++;
+    while (digits < POWERS_OF_TEN.length && rest >= POWERS_OF_TEN[digits]) digits++;
     if (this.#length + digits > this.#bytes.length) this.#grow(digits);
     const bytes = this.#bytes;
     const end = this.#length + digits;
     let at = end;
-    let rest = n;
     do {
-      bytes[--at] = DIGIT_0 + rest % 10;
-      rest = Math.floor(rest / 10);
-    } while (rest > 0);
+      const quotient = (rest / 10) | 0;
+      bytes[--at] = DIGIT_0 + rest - quotient * 10;
+      rest = quotient;
+    } while (rest !== 0);
     this.#length = end;
   }
 

@@ -4,14 +4,25 @@ import { LineBuffer } from "../../lib/log/line_buffer.ts";
 const decode = (buffer: LineBuffer) => new TextDecoder().decode(buffer.view());
 
 Deno.test("line buffer writes numbers as String() does", () => {
-  const numbers = [0, 7, 9, 10, 99, 100, 999, 1000, 65535, 1_234_567_890, Number.MAX_SAFE_INTEGER];
-  const odd = [-5, 2.5, NaN, Infinity, 2 ** 60];
+  const numbers = [
+    0,
+    7,
+    65535,
+    1_234_567_890,
+    2 ** 31 - 1,
+    2 ** 31,
+    2 ** 32,
+    Number.MAX_SAFE_INTEGER,
+  ];
+  // Every digit count, at both of its ends.
+  for (let power = 1; power <= 11; power++) numbers.push(10 ** power - 1, 10 ** power);
+  const odd = [-0, -5, 2.5, NaN, Infinity, 2 ** 60, 1e21];
   for (const n of [...numbers, ...odd]) {
     const buffer = new LineBuffer(1);
     buffer.text("<");
     buffer.int(n);
     buffer.text(">");
-    assert.equal(decode(buffer), `<${n}>`, `${n}`);
+    assert.equal(decode(buffer), `<${String(n)}>`, `${n}`);
     assert.ok(buffer.plain);
   }
 });
