@@ -49,8 +49,9 @@ export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): P
       await new Promise((resolve) => setTimeout(resolve, 50));
       continue;
     }
+    const accepted = performance.now();
     const remote = socketNameOf(conn.remoteAddr);
-    const refusal = ctx.admission.admit(bound, bound.listener.limits, remote.address);
+    const refusal = ctx.admission.admit(bound, bound.listener.limits, remote.address, accepted);
     if (refusal !== null) {
       conn.close();
       ctx.emit({
@@ -66,7 +67,7 @@ export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): P
       });
       continue;
     }
-    serveConnection(conn, remote, bound, ctx);
+    serveConnection(conn, remote, bound, ctx, accepted);
   }
 }
 
@@ -76,8 +77,8 @@ async function serveConnection(
   remote: SocketName,
   bound: BoundTcpSocket,
   ctx: DispatchContext,
+  started: number,
 ): Promise<void> {
-  const started = performance.now();
   const { listener } = bound;
   const stream = new CountingStream(conn);
   const entry = ctx.connections.add(conn, stream, listener.limits.idleMs, started);

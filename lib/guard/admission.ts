@@ -7,7 +7,6 @@
 
 import { cidrContains } from "./cidr.ts";
 import type { ListenerLimits } from "./limits.ts";
-import { RateLimiter } from "./rate_limiter.ts";
 
 /** Why a connection or datagram was turned away. */
 export type RefusalReason =
@@ -36,18 +35,83 @@ export const REFUSAL_WORDS: Record<RefusalReason, string> = {
  * @returns `true` when allowed.
  */
 export function isAllowed(limits: ListenerLimits, address: string): boolean {
-  if (limits.allow.length > 0 && !limits.allow.some((c) => cidrContains(c, address))) {
-    return false;
-  }
-  return !limits.deny.some((c) => cidrContains(c, address));
+  const { allow, deny } = limits;
+  if (allow.length > 0 && !allow.some((c) => cidrContains(c, address))) return false;
+  return deny.length === 0 || !deny.some((c) => cidrContains(c, address));
 }
 
+/**
+ * How many source addresses with no connection open a listener remembers,
+ * for their rate, before it forgets some: as many as a `RateLimiter`
+ * remembers by default.
+ */
+const REMEMBERED_SOURCES = 10_000;
+
+/** One source address on one listener: its open connections and its token bucket. */
+class SourceState {
+  open = 0;
+  constructor(public tokens: number, public at: number) {}
+}
+
+/**
+ * One listener's counts: its open connections, and one {@linkcode SourceState}
+ * per source address, found with one map lookup per connection, which both
+ * max-conns-per-source and conn-rate use.
+ */
 class ListenerState {
   open = 0;
-  perSource = new Map<string, number>();
-  rate: RateLimiter;
+  readonly sources = new Map<string, SourceState>();
+  readonly #rate: number;
+  readonly #burst: number;
+  #pruneAt = REMEMBERED_SOURCES;
+
   constructor(limits: ListenerLimits) {
-    this.rate = new RateLimiter({ rate: limits.connRate, burst: limits.connRate * 2 });
+    this.#rate = limits.connRate;
+    this.#burst = limits.connRate * 2;
+  }
+
+  /** The state of a source address, remembered from now on if it was not. */
+  source(address: string, now: number): SourceState {
+    let state = this.sources.get(address);
+    if (state === undefined) {
+      if (this.sources.size >= this.#pruneAt) this.#prune(now);
+      state = new SourceState(this.#burst, now);
+      this.sources.set(address, state);
+    }
+    return state;
+  }
+
+  /** Takes one token from a source's bucket, if it has one: `rate` a second, bursts of twice that. */
+  take(state: SourceState, now: number): boolean {
+    state.tokens = this.#refilled(state, now);
+    state.at = now;
+    if (state.tokens < 1) return false;
+    state.tokens -= 1;
+    return true;
+  }
+
+  #refilled(state: SourceState, now: number): number {
+    return Math.min(this.#burst, state.tokens + (now - state.at) * this.#rate / 1000);
+  }
+
+  /**
+   * Forgets sources with no connection open: first those whose bucket has
+   * filled up again (which changes nothing), then the oldest others (which
+   * only makes the limit more lenient for them) until half the limit is
+   * left. Sources with connections open are kept: max-conns bounds them.
+   */
+  #prune(now: number): void {
+    for (const [address, state] of this.sources) {
+      if (state.open === 0 && this.#refilled(state, now) === this.#burst) {
+        this.sources.delete(address);
+      }
+    }
+    for (const [address, state] of this.sources) {
+      if (this.sources.size <= REMEMBERED_SOURCES / 2) break;
+      if (state.open === 0) this.sources.delete(address);
+    }
+    // However many are left, the next prune waits until as many more arrived.
+    this.#pruneAt = Math.max(REMEMBERED_SOURCES, this.sources.size * 2);
   }
 }
 
@@ -76,9 +140,15 @@ export class Admission {
    *   listeners may share a spec's text, as two `:0` specs do).
    * @param limits The listener's limits.
    * @param source The peer's address.
+   * @param now The time in milliseconds, for conn-rate. @default performance.now()
    * @returns `null` when admitted (call {@linkcode Admission.release} at close), else the reason.
    */
-  admit(listener: object, limits: ListenerLimits, source: string): RefusalReason | null {
+  admit(
+    listener: object,
+    limits: ListenerLimits,
+    source: string,
+    now: number = performance.now(),
+  ): RefusalReason | null {
     if (!isAllowed(limits, source)) return "denied";
     let state = this.#listeners.get(listener);
     if (state === undefined) {
@@ -87,13 +157,24 @@ export class Admission {
     }
     if (this.#total >= this.#maxTotal) return "server-full";
     if (state.open >= limits.maxConns) return "listener-full";
-    const fromSource = state.perSource.get(source) ?? 0;
-    if (fromSource >= limits.maxConnsPerSource) return "source-full";
-    if (!state.rate.take(source)) return "rate";
+    const from = state.source(source, now);
+    if (from.open >= limits.maxConnsPerSource) return "source-full";
+    if (!state.take(from, now)) return "rate";
     this.#total++;
     state.open++;
-    state.perSource.set(source, fromSource + 1);
+    from.open++;
     return null;
+  }
+
+  /**
+   * How many source addresses a listener remembers: those with connections
+   * open, and, up to a bound, those without, for their rate.
+   *
+   * @param listener The listener, as given to {@linkcode Admission.admit}.
+   * @returns How many.
+   */
+  remembered(listener: object): number {
+    return this.#listeners.get(listener)?.sources.size ?? 0;
   }
 
   /**
@@ -104,11 +185,10 @@ export class Admission {
    */
   release(listener: object, source: string): void {
     const state = this.#listeners.get(listener);
-    if (state === undefined) return;
+    const from = state?.sources.get(source);
+    if (state === undefined || from === undefined || from.open === 0) return;
     this.#total--;
     state.open--;
-    const left = (state.perSource.get(source) ?? 1) - 1;
-    if (left === 0) state.perSource.delete(source);
-    else state.perSource.set(source, left);
+    from.open--;
   }
 }

@@ -121,6 +121,57 @@ Deno.test('Admission.admit() refuses with "rate" after a burst of twice conn-rat
   assert.equal(admission.admit(LISTENER_A, l, "127.0.0.2"), null);
 });
 
+Deno.test("Admission remembers a source's rate after its connections closed, and refills it with time", () => {
+  const admission = new Admission(100);
+  const l = limits({ "conn-rate": "3" });
+  const at = (now: number) => {
+    const result = admission.admit(LISTENER_A, l, "127.0.0.1", now);
+    if (result === null) admission.release(LISTENER_A, "127.0.0.1");
+    return result;
+  };
+  for (let i = 0; i < 6; i++) assert.equal(at(0), null);
+  assert.equal(at(0), "rate");
+  assert.equal(at(500), null, "1.5 tokens came back in 500 ms");
+  assert.equal(at(500), "rate");
+  assert.equal(at(10_000), null, "a full bucket again");
+});
+
+Deno.test("Admission stays bounded under a flood of sources, and keeps every one with a connection open", () => {
+  const admission = new Admission(1_000_000);
+  const l = limits({ "max-conns-per-source": "1", "conn-rate": "1" });
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.1", 0), null); // held open throughout
+  for (let i = 0; i < 50_000; i++) {
+    const source = `198.51.${i >> 8}.${i & 255}`;
+    assert.equal(admission.admit(LISTENER_A, l, source, 0), null); // no bucket refills
+    admission.release(LISTENER_A, source);
+    assert.ok(admission.remembered(LISTENER_A) <= 10_001, `${admission.remembered(LISTENER_A)}`);
+  }
+  // Forgetting sources with nothing open only ever makes the limits more lenient;
+  // the one still open is counted as before.
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.1", 0), "source-full");
+  admission.release(LISTENER_A, "192.0.2.1");
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.1", 0), null);
+});
+
+Deno.test("Admission forgets first the sources whose bucket filled up again, which changes nothing", () => {
+  const admission = new Admission(1_000_000);
+  const l = limits({ "conn-rate": "1" }); // a bucket of 2 refills in 2 s
+  // A source that used its whole burst just before the flood.
+  for (let i = 0; i < 2; i++) {
+    assert.equal(admission.admit(LISTENER_A, l, "192.0.2.1", 0), null);
+    admission.release(LISTENER_A, "192.0.2.1");
+  }
+  // Enough others to reach the bound, each long refilled by the time it is reached.
+  for (let i = 0; i < 9_999; i++) {
+    admission.admit(LISTENER_A, l, `198.51.${i >> 8}.${i & 255}`, -10_000);
+    admission.release(LISTENER_A, `198.51.${i >> 8}.${i & 255}`);
+  }
+  assert.equal(admission.remembered(LISTENER_A), 10_000);
+  assert.equal(admission.admit(LISTENER_A, l, "203.0.113.1", 0), null); // prunes
+  assert.ok(admission.remembered(LISTENER_A) < 100, `${admission.remembered(LISTENER_A)}`);
+  assert.equal(admission.admit(LISTENER_A, l, "192.0.2.1", 0), "rate", "its empty bucket was kept");
+});
+
 Deno.test("Admission.admit() checks the rules in order: denied, server, listener, source, rate", () => {
   const admission = new Admission(2);
   const l = limits({ "max-conns": "1", "max-conns-per-source": "1", deny: "192.0.2.66" });
@@ -146,6 +197,17 @@ Deno.test("Admission.release() frees one place for the listener, the source and 
   // The freed place is 192.0.2.1's; 192.0.2.2 is still counted.
   assert.equal(admission.admit(LISTENER_A, l, "192.0.2.2"), "source-full");
   assert.equal(admission.admit(LISTENER_A, l, "192.0.2.1"), null);
+});
+
+Deno.test("Admission.release() of a source it never admitted, or twice, changes nothing", () => {
+  const admission = new Admission(1);
+  assert.equal(admission.admit(LISTENER_A, ROOMY, "192.0.2.1"), null);
+  admission.release(LISTENER_A, "192.0.2.9");
+  assert.equal(admission.admit(LISTENER_B, ROOMY, "192.0.2.2"), "server-full");
+  admission.release(LISTENER_A, "192.0.2.1");
+  admission.release(LISTENER_A, "192.0.2.1");
+  assert.equal(admission.admit(LISTENER_B, ROOMY, "192.0.2.2"), null);
+  assert.equal(admission.admit(LISTENER_C, ROOMY, "192.0.2.3"), "server-full");
 });
 
 Deno.test("Admission.release() of a listener it never admitted changes nothing", () => {
