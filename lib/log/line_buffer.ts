@@ -116,7 +116,7 @@ export class LineBuffer implements EventTextOut {
   /**
    * Appends a number in decimal, as `String(n)` writes it.
    *
-   * @param n The number; whole, non-negative ones are written without a string.
+   * @param n The number; whole, non-negative ones below 2^31 are written without a string.
    */
   int(n: number): void {
     // Whole numbers below 2^31 in int32 arithmetic, which V8 compiles to
