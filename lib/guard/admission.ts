@@ -7,6 +7,7 @@
 
 import { cidrContains } from "./cidr.ts";
 import type { ListenerLimits } from "./limits.ts";
+import { takeToken, type TokenBucket, tokensAt } from "./rate_limiter.ts";
 
 /** Why a connection or datagram was turned away. */
 export type RefusalReason =
@@ -48,7 +49,7 @@ export function isAllowed(limits: ListenerLimits, address: string): boolean {
 const REMEMBERED_SOURCES = 10_000;
 
 /** One source address on one listener: its open connections and its token bucket. */
-class SourceState {
+class SourceState implements TokenBucket {
   open = 0;
   constructor(public tokens: number, public at: number) {}
 }
@@ -83,15 +84,7 @@ class ListenerState {
 
   /** Takes one token from a source's bucket, if it has one: `rate` a second, bursts of twice that. */
   take(state: SourceState, now: number): boolean {
-    state.tokens = this.#refilled(state, now);
-    state.at = now;
-    if (state.tokens < 1) return false;
-    state.tokens -= 1;
-    return true;
-  }
-
-  #refilled(state: SourceState, now: number): number {
-    return Math.min(this.#burst, state.tokens + (now - state.at) * this.#rate / 1000);
+    return takeToken(state, now, this.#rate, this.#burst);
   }
 
   /**
@@ -102,7 +95,7 @@ class ListenerState {
    */
   #prune(now: number): void {
     for (const [address, state] of this.sources) {
-      if (state.open === 0 && this.#refilled(state, now) === this.#burst) {
+      if (state.open === 0 && tokensAt(state, now, this.#rate, this.#burst) === this.#burst) {
         this.sources.delete(address);
       }
     }

@@ -24,7 +24,7 @@ export class RateLimiter {
   readonly #rate: number;
   readonly #burst: number;
   readonly #maxKeys: number;
-  #buckets = new Map<string, { tokens: number; at: number }>();
+  #buckets = new Map<string, TokenBucket>();
 
   /**
    * Creates an empty limiter.
@@ -55,18 +55,52 @@ export class RateLimiter {
       bucket = { tokens: this.#burst, at: now };
     } else {
       this.#buckets.delete(key);
-      bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.at) * this.#rate / 1000);
-      bucket.at = now;
     }
     // Re-inserting keeps the map in least-recently-used order.
     this.#buckets.set(key, bucket);
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
-    return true;
+    return takeToken(bucket, now, this.#rate, this.#burst);
   }
 
   /** How many keys it remembers now. */
   get size(): number {
     return this.#buckets.size;
   }
+}
+
+/** A token bucket: the tokens it held at time `at`, in milliseconds. */
+export interface TokenBucket {
+  /** Tokens at `at`. */
+  tokens: number;
+  /** When `tokens` was counted, in milliseconds. */
+  at: number;
+}
+
+/**
+ * The tokens a bucket holds at `now`: it refills at `rate` a second, up to `burst`.
+ *
+ * @param bucket The bucket.
+ * @param now The time in milliseconds.
+ * @param rate Tokens a second.
+ * @param burst Tokens at most.
+ * @returns How many tokens, possibly fractional.
+ */
+export function tokensAt(bucket: TokenBucket, now: number, rate: number, burst: number): number {
+  return Math.min(burst, bucket.tokens + (now - bucket.at) * rate / 1000);
+}
+
+/**
+ * Takes one token from a bucket at `now`, if it holds one.
+ *
+ * @param bucket The bucket; updated.
+ * @param now The time in milliseconds.
+ * @param rate Tokens a second.
+ * @param burst Tokens at most.
+ * @returns `true` when a token was taken.
+ */
+export function takeToken(bucket: TokenBucket, now: number, rate: number, burst: number): boolean {
+  bucket.tokens = tokensAt(bucket, now, rate, burst);
+  bucket.at = now;
+  if (bucket.tokens < 1) return false;
+  bucket.tokens -= 1;
+  return true;
 }
