@@ -9,3 +9,9 @@ export { acceptLoop } from "./tcp.ts";
 export { receiveLoop } from "./udp.ts";
 export { ConnectionTable, type OpenConnection, type Traffic } from "./connections.ts";
 export type { DispatchContext } from "./context.ts";
+export {
+  type AcceptErrorKind,
+  acceptErrorKind,
+  errorCode,
+  exhaustionAdvice,
+} from "./accept_error.ts";

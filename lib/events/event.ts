@@ -179,6 +179,58 @@ export interface ErrorEvent extends EventBase {
   readonly message: string;
 }
 
+/**
+ * A connection went away before muxd could accept it: the client reset or
+ * aborted it while it waited in the kernel's queue (an ordinary connect scan
+ * does this). It concerns that connection only; the listener goes on.
+ */
+export interface ConnectionAbortedEvent extends EventBase {
+  /** The event's kind. */
+  readonly type: "connection-aborted";
+  /** Always TCP. */
+  readonly transport: "tcp";
+  /** The listening socket's name. */
+  readonly local: SocketName;
+  /** The error's class name, such as `NotConnected` or `ConnectionReset`. */
+  readonly name: string;
+}
+
+/**
+ * A listener cannot accept because the process or the system ran out of a
+ * resource (`EMFILE`: the open-files limit). It retries by itself; this event
+ * comes when that starts and then at most once per interval while it lasts.
+ */
+export interface AcceptPausedEvent extends EventBase {
+  /** The event's kind. */
+  readonly type: "accept-paused";
+  /** Always TCP. */
+  readonly transport: "tcp";
+  /** The listening socket's name. */
+  readonly local: SocketName;
+  /** The OS error code, such as `EMFILE`. */
+  readonly code: string;
+  /** What it means and what to do, in plain words. */
+  readonly detail: string;
+  /** Accepts that failed since the pause began. */
+  readonly failures: number;
+  /** How long the listener waits before it tries again, in ms. */
+  readonly retryMs: number;
+}
+
+/** A listener that had paused (see {@linkcode AcceptPausedEvent}) accepts again. */
+export interface AcceptResumedEvent extends EventBase {
+  /** The event's kind. */
+  readonly type: "accept-resumed";
+  /** Always TCP. */
+  readonly transport: "tcp";
+  /** The listening socket's name. */
+  readonly local: SocketName;
+  /** How long accepting failed, in ms. */
+  readonly pausedMs: number;
+  /** Accepts that failed meanwhile. */
+  readonly failures: number;
+}
+
 /** Any event a running server emits. */
 export type ServerEvent =
   | ListeningEvent
@@ -187,6 +239,9 @@ export type ServerEvent =
   | ConnectionOpenedEvent
   | ConnectionClosedEvent
   | ConnectionRefusedEvent
+  | ConnectionAbortedEvent
+  | AcceptPausedEvent
+  | AcceptResumedEvent
   | DatagramEvent
   | ReplySuppressedEvent
   | ReplyEvent

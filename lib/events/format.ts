@@ -92,6 +92,38 @@ export function writeEvent(event: ServerEvent, out: EventTextOut): void {
       out.text(" refused");
       writeWhy(event.reason, event.detail, out);
       return;
+    case "connection-aborted":
+      writeSocketName(t, event.local, out);
+      out.text(" -> ");
+      out.text(event.service);
+      out.text(": a connection was reset before it could be accepted (");
+      out.text(event.name);
+      out.text(")");
+      return;
+    case "accept-paused":
+      writeSocketName(t, event.local, out);
+      out.text(" -> ");
+      out.text(event.service);
+      out.text(" cannot accept (");
+      out.text(event.code);
+      out.text("): ");
+      out.text(event.detail);
+      out.text("; retrying every ");
+      out.int(event.retryMs);
+      out.text(" ms (");
+      out.int(event.failures);
+      out.text(event.failures === 1 ? " failed accept)" : " failed accepts)");
+      return;
+    case "accept-resumed":
+      writeSocketName(t, event.local, out);
+      out.text(" -> ");
+      out.text(event.service);
+      out.text(" accepting again after ");
+      out.int(Math.round(event.pausedMs));
+      out.text(" ms (");
+      out.int(event.failures);
+      out.text(event.failures === 1 ? " failed accept)" : " failed accepts)");
+      return;
     case "reply-suppressed":
       writePeers(t, event.local, event.remote, out);
       if (event.bytesOut > 0) {

@@ -6,8 +6,11 @@
  */
 
 export type {
+  AcceptPausedEvent,
+  AcceptResumedEvent,
   BindFailedEvent,
   CloseReason,
+  ConnectionAbortedEvent,
   ConnectionClosedEvent,
   ConnectionOpenedEvent,
   ConnectionRefusedEvent,
