@@ -11,14 +11,33 @@
  *
  * - `closed`: the listener was closed under the pending accept; stop.
  * - `connection`: one connection was reset or aborted before the accept
- *   completed (`NotConnected`, `ConnectionReset`, `ConnectionAborted`); it
- *   concerns that connection only: accept again at once.
+ *   completed (`NotConnected`, `ConnectionReset`, `ConnectionAborted`, and
+ *   the network errors accept(2) says to treat like `EAGAIN`); it concerns
+ *   that connection only: accept again at once.
  * - `exhausted`: the process or the system is out of file descriptors or
  *   memory (`EMFILE`, `ENFILE`, `ENOBUFS`, `ENOMEM`); accepting again at once
  *   would fail again: pause, then retry.
- * - `other`: anything else; report it and accept again.
+ * - `other`: anything else; report it, wait a moment, and accept again.
  */
 export type AcceptErrorKind = "closed" | "connection" | "exhausted" | "other";
+
+/**
+ * The OS error codes that Linux's accept(2) passes on from a connection that
+ * failed while it waited in the queue: that connection's, not the listener's.
+ */
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  "ENOTCONN",
+  "ECONNRESET",
+  "ECONNABORTED",
+  "EPROTO",
+  "ENOPROTOOPT",
+  "EHOSTDOWN",
+  "ENONET",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "ENETDOWN",
+  "ETIMEDOUT",
+]);
 
 /** The OS error codes that mean the process or system ran out of a resource. */
 const EXHAUSTED_CODES: ReadonlySet<string> = new Set(["EMFILE", "ENFILE", "ENOBUFS", "ENOMEM"]);
@@ -51,6 +70,7 @@ export function acceptErrorKind(error: unknown): AcceptErrorKind {
     return "connection";
   }
   const code = errorCode(error);
+  if (code !== null && CONNECTION_CODES.has(code)) return "connection";
   if (code !== null && EXHAUSTED_CODES.has(code)) return "exhausted";
   return "other";
 }

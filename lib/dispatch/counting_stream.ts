@@ -13,6 +13,10 @@ export class CountingStream implements Stream {
   bytesIn = 0;
   /** Bytes written so far. */
   bytesOut = 0;
+  /** Set once a read has returned the end of stream: the client sends nothing more. */
+  ended = false;
+  /** Whether a read is waiting for data now (a service reads while it writes). */
+  reading = false;
   #conn: Deno.Conn;
 
   /** @param conn The connection to wrap. */
@@ -22,8 +26,11 @@ export class CountingStream implements Stream {
 
   /** Reads into `p`, like `Deno.Conn.read`. */
   async read(p: Uint8Array): Promise<number | null> {
+    this.reading = true;
     const n = await this.#conn.read(p);
+    this.reading = false;
     if (n !== null) this.bytesIn += n;
+    else this.ended = true;
     return n;
   }
 

@@ -7,13 +7,10 @@
 
 import type { BoundTcpSocket } from "../bind/bind.ts";
 import type { CloseReason } from "../events/event.ts";
-import {
-  describeError,
-  type DispatchContext,
-  isClosed,
-  isPeerGone,
-  serviceContext,
-} from "./context.ts";
+import { describeError, type DispatchContext, isPeerGone, serviceContext } from "./context.ts";
+import { acceptErrorKind, errorCode } from "./accept_error.ts";
+import { AcceptPause } from "./accept_pause.ts";
+import { linger } from "./linger.ts";
 import { socketNameOf } from "../spec/socket_name.ts";
 import { CountingStream } from "./counting_stream.ts";
 import { REFUSAL_WORDS } from "../guard/admission.ts";
@@ -28,27 +25,53 @@ import type { SocketName } from "../spec/types.ts";
  * @param ctx The running server's parts.
  */
 export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): Promise<void> {
+  const pause = new AcceptPause(bound, ctx);
   for (;;) {
     let conn: Deno.TcpConn;
     try {
       conn = await bound.socket.accept();
     } catch (error) {
-      if (isClosed(error) || ctx.signal.aborted) return;
-      // Such as EMFILE: report it, and go on accepting once the moment passes.
-      ctx.emit({
-        type: "error",
-        time: Date.now(),
-        transport: "tcp",
-        listener: bound.listener.spec,
-        service: bound.listener.service,
-        local: bound.local,
-        remote: null,
-        id: null,
-        ...describeError(error),
-      });
-      await new Promise((resolve) => setTimeout(resolve, 50));
-      continue;
+      if (ctx.signal.aborted) return;
+      switch (acceptErrorKind(error)) {
+        case "closed":
+          return;
+        case "connection":
+          // One client reset or aborted its connection while it waited in the
+          // kernel's queue: that connection is gone, the listener is not.
+          ctx.emit({
+            type: "connection-aborted",
+            time: Date.now(),
+            transport: "tcp",
+            listener: bound.listener.spec,
+            service: bound.listener.service,
+            local: bound.local,
+            name: describeError(error).name,
+          });
+          continue;
+        case "exhausted":
+          // Out of file descriptors or memory: accepting again at once would
+          // fail again. Wait, say so now and then, and retry.
+          await pause.failed(errorCode(error)!);
+          continue;
+        case "other":
+          ctx.emit({
+            type: "error",
+            time: Date.now(),
+            transport: "tcp",
+            listener: bound.listener.spec,
+            service: bound.listener.service,
+            local: bound.local,
+            remote: null,
+            id: null,
+            ...describeError(error),
+          });
+          // Unknown, so perhaps lasting: a moment's wait keeps it from
+          // spinning the loop and flooding the log.
+          await pause.wait();
+          continue;
+      }
     }
+    pause.accepted();
     const accepted = performance.now();
     const remote = socketNameOf(conn.remoteAddr);
     const refusal = ctx.admission.admit(bound, bound.listener.limits, remote.address, accepted);
@@ -102,6 +125,11 @@ async function serveConnection(
   });
   try {
     await ctx.services[listener.service].tcp!(stream, serviceCtx);
+    // A service done before its client (daytime answers without reading)
+    // lingers, so that closing with unread bytes cannot reset the reply away.
+    // One that was still reading (chargen drops what it reads) leaves
+    // nothing unread, and its client may not be reading at all.
+    if (!stream.ended && !stream.reading) await linger(stream, entry);
   } catch (error) {
     if (entry.forced) {
       reason = "shutdown";

@@ -102,10 +102,11 @@ function isPeerGone(error: unknown): boolean {
 }
 
 /**
- * What becomes of a write left stalled at the time cap: the dispatcher closes
- * the stream once the service returns, and the write fails with whatever a
- * closed socket gives (`BadResource`, `Interrupted`, a broken pipe). That is
- * its expected end; there is nobody left to tell.
+ * What becomes of a write left stalled when the stream stops (time cap,
+ * shutdown): the dispatcher closes the stream once the service returns, and
+ * the write fails with whatever a closed socket gives (`BadResource`,
+ * `Interrupted`, a broken pipe). That is its expected end; there is nobody
+ * left to tell.
  */
 function endOfStalledWrite(_error: unknown): void {
   return;
@@ -128,14 +129,49 @@ async function discardInput(stream: Stream): Promise<unknown> {
 }
 
 /**
+ * The 95-line cycle nine times over, made on first use and then shared by
+ * every connection: writes only read it, so a thousand streams cost one
+ * block, not a thousand.
+ */
+let sharedBlock: Uint8Array | undefined;
+
+function block(): Uint8Array {
+  sharedBlock ??= chargenLines(0, CHARGEN_RING_SIZE * CYCLES_PER_WRITE);
+  return sharedBlock;
+}
+
+/**
+ * Waits for a write, or for `stop`, whichever comes first.
+ *
+ * @returns `true` once the write is done, `false` when `stop` came first
+ *   (the write may still be pending; the caller ends it by closing).
+ */
+function written(writing: Promise<void>, stop: AbortSignal): Promise<boolean> {
+  if (stop.aborted) return Promise.resolve(false);
+  return new Promise((resolve, reject) => {
+    const onStop = () => resolve(false);
+    stop.addEventListener("abort", onStop, { once: true });
+    writing.then(() => {
+      stop.removeEventListener("abort", onStop);
+      resolve(true);
+    }, (error) => {
+      stop.removeEventListener("abort", onStop);
+      reject(error);
+    });
+  });
+}
+
+/**
  * Character generator, RFC 864.
  *
  * - TCP: sends the 95-line pattern of {@linkcode chargenLine} over and over,
  *   in writes of 63,270 bytes, until the client closes the connection (the
  *   write fails with `BrokenPipe` or `ConnectionReset`, which is the normal
- *   end) or muxd shuts down. What the client sends is read and dropped
- *   meanwhile, so the client's own writes never stall; its half-close does
- *   not end the stream.
+ *   end), at its `max-bytes` or `max-seconds` cap, or at once when muxd
+ *   shuts down, even while a write waits on a client that stopped reading.
+ *   Between writes it lets every other socket have a turn. What the client
+ *   sends is read and dropped meanwhile, so the client's own writes never
+ *   stall; its half-close does not end the stream.
  * - UDP: replies with the first 6 lines of the pattern, 444 bytes, whatever
  *   the request holds (RFC 864 allows any size from 0 to 512).
  *
@@ -171,23 +207,30 @@ export const chargen: Service = {
     },
   ],
   async tcp(stream, ctx) {
-    const block = chargenLines(0, CHARGEN_RING_SIZE * CYCLES_PER_WRITE);
+    const lines = block();
     const maxBytes = Number(ctx.options["max-bytes"] ?? Infinity);
     const seconds = Number(ctx.options["max-seconds"] ?? Infinity);
     const reading = discardInput(stream);
-    // The time cap holds even for a client that stopped reading, whose write
-    // never completes: the service returns, and the dispatcher's close ends
-    // the stalled write.
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeUp = new Promise<"time-up">((resolve) => {
-      if (Number.isFinite(seconds)) timer = setTimeout(() => resolve("time-up"), seconds * 1000);
-    });
+    // The stream stops at the time cap or when muxd shuts down, even while a
+    // write is stalled on a client that stopped reading: the service
+    // returns, and the dispatcher's close ends the stalled write.
+    const stop = new AbortController();
+    const onShutdown = () => stop.abort();
+    ctx.signal.addEventListener("abort", onShutdown, { once: true });
+    if (ctx.signal.aborted) stop.abort();
+    const timer = Number.isFinite(seconds)
+      ? setTimeout(() => stop.abort(), seconds * 1000)
+      : undefined;
     try {
       for (let sent = 0; sent < maxBytes;) {
-        if (ctx.signal.aborted) return;
-        const chunk = maxBytes - sent < block.length ? block.subarray(0, maxBytes - sent) : block;
+        // A write the kernel takes at once completes without a turn of the
+        // event loop: let the other sockets have theirs now and then.
+        const pause = ctx.pause();
+        if (pause) await pause;
+        if (stop.signal.aborted) return;
+        const chunk = maxBytes - sent < lines.length ? lines.subarray(0, maxBytes - sent) : lines;
         const writing = writeAll(stream, chunk);
-        if (await Promise.race([writing, timeUp]) === "time-up") {
+        if (!await written(writing, stop.signal)) {
           writing.catch(endOfStalledWrite);
           return;
         }
@@ -197,10 +240,11 @@ export const chargen: Service = {
       return;
     } catch (error) {
       // A write cut short by the shutdown's close is part of stopping.
-      if (ctx.signal.aborted) return;
+      if (stop.signal.aborted) return;
       if (!isPeerGone(error)) throw error;
     } finally {
       clearTimeout(timer);
+      ctx.signal.removeEventListener("abort", onShutdown);
     }
     // The client closed the connection, as RFC 864 expects; its side ends too.
     const readError = await reading;

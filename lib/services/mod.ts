@@ -30,6 +30,7 @@
  *   options: {},
  *   now: () => new Date(),
  *   signal: new AbortController().signal,
+ *   pause: () => undefined,
  * };
  * const reply = getService("size").udp?.(new Uint8Array(5), ctx);
  * assert.equal(new TextDecoder().decode(reply ?? undefined), "Your data was 5 bytes long\n");

@@ -43,6 +43,12 @@ export interface ServiceContext {
   readonly now: () => Date;
   /** Aborted when muxd shuts down; long-running services stop on it. */
   readonly signal: AbortSignal;
+  /**
+   * For services that stream: call it between writes and await what it
+   * returns, if anything. It gives the event loop a turn once it has gone
+   * too long without one, so that other sockets are never held up.
+   */
+  readonly pause: () => Promise<void> | undefined;
 }
 
 /** Documentation of one option a service accepts in its spec (`?key=value`). */

@@ -82,13 +82,13 @@ export function sleep(ms: number): Promise<void> {
  * @throws {Error} After `timeoutMs`, with `what` and the last `describe()`.
  */
 export async function waitUntil(
-  condition: () => boolean,
+  condition: () => boolean | Promise<boolean>,
   timeoutMs: number,
   what: string,
   describe: () => string = () => "",
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
-  while (!condition()) {
+  while (!(await condition())) {
     if (performance.now() > deadline) {
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${describe()}`);
     }

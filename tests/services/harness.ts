@@ -11,6 +11,7 @@
  * @module
  */
 
+import { Turns } from "../../lib/dispatch/turns.ts";
 import assert from "node:assert/strict";
 import type { Service, ServiceContext, Stream } from "../../lib/services/service.ts";
 import type { SocketName, Transport } from "../../lib/spec/types.ts";
@@ -98,6 +99,7 @@ function makeContext(
     options: specOptions,
     now: () => new Date(now.getTime()),
     signal: options.signal ?? new AbortController().signal,
+    pause: new Turns().pause,
   };
 }
 

@@ -1,0 +1,109 @@
+/**
+ * How an accept loop waits out resource exhaustion (`EMFILE` and the like):
+ * it pauses briefly before each retry, says so when the pause begins and then
+ * at most once per interval, and says so again when it accepts once more.
+ *
+ * @module
+ */
+
+import type { BoundTcpSocket } from "../bind/bind.ts";
+import type { DispatchContext } from "./context.ts";
+import { exhaustionAdvice } from "./accept_error.ts";
+
+/** How long a listener waits before it retries an accept that failed for want of a resource. */
+export const ACCEPT_RETRY_MS = 50;
+
+/** How often, at most, a listener that cannot accept says so again. */
+export const ACCEPT_REPORT_MS = 5000;
+
+/** One listener's pause: created by its accept loop, fed with each failure and success. */
+export class AcceptPause {
+  #bound: BoundTcpSocket;
+  #emit: DispatchContext["emit"];
+  #signal: AbortSignal;
+  /** When the pause began (performance.now()), or -1 while accepting works. */
+  #since = -1;
+  #failures = 0;
+  #reported = 0;
+
+  /**
+   * Creates the pause state of one listener, accepting.
+   *
+   * @param bound The listener.
+   * @param ctx Where its events go, and the shutdown signal.
+   */
+  constructor(bound: BoundTcpSocket, ctx: Pick<DispatchContext, "emit" | "signal">) {
+    this.#bound = bound;
+    this.#emit = ctx.emit;
+    this.#signal = ctx.signal;
+  }
+
+  /**
+   * Counts an accept that failed for want of a resource, reports it when due,
+   * and waits {@linkcode ACCEPT_RETRY_MS} (less if muxd shuts down meanwhile).
+   *
+   * @param code The OS error code, such as `EMFILE`.
+   */
+  async failed(code: string): Promise<void> {
+    const now = performance.now();
+    if (this.#since === -1) {
+      this.#since = now;
+      this.#failures = 0;
+      this.#reported = -Infinity;
+    }
+    this.#failures++;
+    if (now - this.#reported >= ACCEPT_REPORT_MS) {
+      this.#reported = now;
+      const { listener, local } = this.#bound;
+      this.#emit({
+        type: "accept-paused",
+        time: Date.now(),
+        transport: "tcp",
+        listener: listener.spec,
+        service: listener.service,
+        local,
+        code,
+        detail: exhaustionAdvice(code),
+        failures: this.#failures,
+        retryMs: ACCEPT_RETRY_MS,
+      });
+    }
+    await this.wait();
+  }
+
+  /** Waits {@linkcode ACCEPT_RETRY_MS} (less if muxd shuts down meanwhile). */
+  wait(): Promise<void> {
+    return wait(ACCEPT_RETRY_MS, this.#signal);
+  }
+
+  /** Notes that an accept worked: ends a pause, saying so, if there was one. */
+  accepted(): void {
+    if (this.#since === -1) return;
+    const { listener, local } = this.#bound;
+    this.#emit({
+      type: "accept-resumed",
+      time: Date.now(),
+      transport: "tcp",
+      listener: listener.spec,
+      service: listener.service,
+      local,
+      pausedMs: performance.now() - this.#since,
+      failures: this.#failures,
+    });
+    this.#since = -1;
+  }
+}
+
+/** Resolves after `ms`, or at once when `signal` aborts. */
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener("abort", done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener("abort", done, { once: true });
+  });
+}
