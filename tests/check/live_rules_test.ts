@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { type HolderEffect, holderEffect, liveFinding } from "../../lib/check/mod.ts";
 import type { Holder } from "../../lib/holder/mod.ts";
 import { buildPlan, type PlannedListener } from "../../lib/plan/mod.ts";
+import { formatSocketName } from "../../lib/spec/mod.ts";
 
 const FACTS = { ephemeralPorts: { first: 32768, last: 60999 }, bindV6Only: false };
 
@@ -91,7 +92,7 @@ const CASES: readonly (readonly [string, Holder, HolderEffect])[] = [
 ];
 
 for (const [spec, h, effect] of CASES) {
-  const name = `${h.transport} ${h.local.address}:${h.local.port} ${h.state}`;
+  const name = `${h.transport} ${formatSocketName(h.local)} ${h.state}`;
   Deno.test(`holderEffect() of ${name} on ${spec} is ${effect}`, () => {
     assert.equal(holderEffect(planned(spec), h, FACTS), effect);
   });
