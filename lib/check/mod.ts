@@ -1,7 +1,8 @@
 /**
  * The rules of socket names: the host facts that decide whether a bind
  * works, the rules themselves with explanations and fixes, `predict()` for a
- * whole plan, and the report `muxd check` prints.
+ * whole plan, `checkLive()` for the sockets other programs hold now, and the
+ * report `muxd check` prints.
  *
  * @module
  */
@@ -27,4 +28,6 @@ export {
 } from "./rules.ts";
 export { predict } from "./predict.ts";
 export { type DescribeHolders, explainBindFailure, type ExplainContext } from "./explain.ts";
-export { type CheckReport, checkReport, formatCheckReport } from "./report.ts";
+export { type CheckReport, checkReport, formatCheckReport, type ReportedHolder } from "./report.ts";
+export { checkLive, type LiveCheck, type LookUpHolders } from "./live_check.ts";
+export { type HolderEffect, holderEffect, liveFinding } from "./live_rules.ts";

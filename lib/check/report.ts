@@ -4,15 +4,42 @@
  * @module
  */
 
+import type { Holder, HolderKind, SocketState } from "../holder/mod.ts";
 import type { PlannedListener } from "../plan/plan.ts";
-import { formatSource } from "../spec/mod.ts";
+import { formatSocketName, formatSource } from "../spec/mod.ts";
 import type { HostFacts } from "./host_facts.ts";
+import type { LiveCheck } from "./live_check.ts";
+import { heldByText } from "./live_rules.ts";
 import type { Finding, RuleId, Severity } from "./rules.ts";
+
+/** A socket another program holds, as the JSON report gives it. */
+export interface ReportedHolder {
+  /** `tcp` or `udp`. */
+  readonly transport: "tcp" | "udp";
+  /** Its local name, such as `127.0.0.1:7777` or `[::]:7777`. */
+  readonly local: string;
+  /** Its peer, for a connection; else `null`. */
+  readonly remote: string | null;
+  /** Its state as `ss` names it: `LISTEN`, `UNCONN`, `ESTAB`, `TIME-WAIT`, … */
+  readonly state: SocketState;
+  /** How it uses the port. */
+  readonly kind: HolderKind;
+  /** The process that has it open, or `null` when `ss` names none. */
+  readonly pid: number | null;
+  /** That process's short name, such as `nc`, or `null`. */
+  readonly program: string | null;
+}
 
 /** The JSON form of a `check` run. */
 export interface CheckReport {
-  /** `true` when `serve` would bind every listener. */
+  /**
+   * `true` when `serve` would bind every listener: no rule fails, and no
+   * other socket holds a planned name. `false` when one does, and when who
+   * holds them could not be looked up.
+   */
   readonly ok: boolean;
+  /** Whether the sockets that exist now were looked up, and if not, why. */
+  readonly live: { readonly checked: true } | { readonly checked: false; readonly reason: string };
   /** The facts the rules were applied with. */
   readonly host: {
     readonly os: string;
@@ -31,6 +58,10 @@ export interface CheckReport {
     readonly specs: readonly { readonly spec: string; readonly source: string }[];
     readonly explanation: string;
     readonly fix: string;
+    /** For `in-use` and `time-wait`: the sockets that hold the name, in plain words. */
+    readonly held?: string;
+    /** The same sockets, one object each. */
+    readonly holders?: readonly ReportedHolder[];
   }[];
 }
 
@@ -40,15 +71,19 @@ export interface CheckReport {
  * @param listeners The planned listeners.
  * @param findings What {@linkcode predict} found.
  * @param facts The host facts.
+ * @param live What {@linkcode checkLive} found; its findings follow `findings`.
  * @returns The report.
  */
 export function checkReport(
   listeners: readonly PlannedListener[],
   findings: readonly Finding[],
   facts: HostFacts,
+  live: LiveCheck,
 ): CheckReport {
+  const all = live.checked ? [...findings, ...live.findings] : findings;
   return {
-    ok: !findings.some((f) => f.severity === "error"),
+    ok: live.checked && !all.some((f) => f.severity === "error"),
+    live: live.checked ? { checked: true } : { checked: false, reason: live.reason },
     host: {
       os: facts.os,
       bindV6Only: facts.bindV6Only,
@@ -58,13 +93,29 @@ export function checkReport(
       assumed: facts.assumed,
     },
     listeners: listeners.length,
-    findings: findings.map((f) => ({
+    findings: all.map((f) => ({
       rule: f.rule,
       severity: f.severity,
       specs: f.listeners.map((l) => ({ spec: l.spec, source: formatSource(l.source) })),
       explanation: f.explanation,
       fix: f.fix,
+      ...(f.holders === undefined ? {} : {
+        held: heldByText(f.listeners[0], f.holders),
+        holders: f.holders.map(reportedHolder),
+      }),
     })),
+  };
+}
+
+function reportedHolder(h: Holder): ReportedHolder {
+  return {
+    transport: h.transport,
+    local: formatSocketName(h.local),
+    remote: h.remote === null ? null : formatSocketName(h.remote),
+    state: h.state,
+    kind: h.kind,
+    pid: h.process?.pid ?? null,
+    program: h.process?.name ?? null,
   };
 }
 
@@ -83,6 +134,10 @@ export function formatCheckReport(report: CheckReport): string {
     `${h.unprivilegedPortStart}${h.canBindPrivileged ? " but this process may bind them" : ""}, ` +
     `ephemeral ports ${h.ephemeralPorts.first}-${h.ephemeralPorts.last})`,
     ...h.assumed.map((a) => `  assumed: ${a}`),
+    ...(report.live.checked ? [] : [
+      `  not checked: the sockets that exist now (another program may hold a planned name): ` +
+      report.live.reason,
+    ]),
   ];
   for (const f of report.findings) {
     const [first, second] = f.specs;
@@ -94,6 +149,7 @@ export function formatCheckReport(report: CheckReport): string {
         } ${second.spec} (${second.source})`,
       );
     }
+    if (f.held !== undefined) out.push(`  ${f.held}`);
     out.push(`  why: ${f.explanation}`);
     if (f.severity !== "note") out.push(`  fix: ${f.fix}`);
   }
@@ -103,11 +159,14 @@ export function formatCheckReport(report: CheckReport): string {
     `${count("warning")} warning${count("warning") === 1 ? "" : "s"}`,
     `${count("note")} note${count("note") === 1 ? "" : "s"}`,
   ];
-  out.push(
-    "",
-    `${parts.join(", ")}: ${
-      report.ok ? "muxd serve would bind every listener." : "muxd serve would fail."
-    }`,
-  );
+  const verdict = count("error") > 0
+    ? "muxd serve would fail."
+    : report.ok && count("warning") > 0
+    ? "muxd serve would bind every listener, unless a warning above comes true."
+    : report.ok
+    ? "muxd serve would bind every listener."
+    : "no rule fails, but muxd serve may still fail: who holds these socket names now " +
+      "could not be looked up.";
+  out.push("", `${parts.join(", ")}: ${verdict}`);
   return out.join("\n");
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import type { Holder } from "../holder/mod.ts";
 import { exposureReason, isExposed, PUBLIC_FIX } from "../plan/exposure.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 import { isLoopback } from "../spec/mod.ts";
@@ -22,7 +23,9 @@ export type RuleId =
   | "ephemeral-port"
   | "tcp-udp-separate"
   | "host-name"
-  | "public-address";
+  | "public-address"
+  | "in-use"
+  | "time-wait";
 
 /** How bad a finding is: `error` means the bind would fail. */
 export type Severity = "error" | "warning" | "note";
@@ -39,6 +42,8 @@ export interface Finding {
   readonly explanation: string;
   /** What to do about it. */
   readonly fix: string;
+  /** For `in-use` and `time-wait`: the sockets on this host that hold the name now. */
+  readonly holders?: readonly Holder[];
 }
 
 const WILDCARD_4 = "0.0.0.0";

@@ -1,14 +1,29 @@
 /**
  * `muxd check`: the same specs as `serve`, checked against the host's rules
- * without binding anything.
+ * and against the sockets that exist now, without binding anything.
  *
  * @module
  */
 
-import { checkReport, formatCheckReport, predict, readHostFacts } from "../check/mod.ts";
+import {
+  checkLive,
+  type CheckReport,
+  checkReport,
+  formatCheckReport,
+  type LookUpHolders,
+  predict,
+  readHostFacts,
+} from "../check/mod.ts";
 import { buildPlan } from "../plan/plan.ts";
 import { gatherListenItems } from "./listen_items.ts";
 import { EXIT } from "./serve.ts";
+
+/**
+ * `check`'s exit codes: those of `serve`, and `notChecked` when no rule
+ * fails but who holds the planned socket names could not be looked up, so
+ * `check` cannot say that `serve` would bind them.
+ */
+export const CHECK_EXIT = { ...EXIT, notChecked: 3 } as const;
 
 /** What `muxd check` was asked on the command line. */
 export interface CheckArgs {
@@ -22,14 +37,26 @@ export interface CheckArgs {
   readonly format: "text" | "json";
 }
 
+/** What `check` uses that tests may replace. */
+export interface CheckDeps {
+  /** Finds who holds the planned names. @default findHoldersOfEach */
+  readonly lookUp?: LookUpHolders;
+}
+
 /**
  * Runs `muxd check`.
  *
  * @param args The parsed options.
  * @param argv The raw arguments, to name each spec's position.
- * @returns 0 when `serve` would bind everything, 1 when it would fail, 2 for bad input.
+ * @param deps The holder lookup.
+ * @returns 0 when `serve` would bind everything, 1 when it would fail, 2 for
+ *   bad input, 3 when no rule fails but the live sockets could not be looked up.
  */
-export async function check(args: CheckArgs, argv: readonly string[]): Promise<number> {
+export async function check(
+  args: CheckArgs,
+  argv: readonly string[],
+  deps: CheckDeps = {},
+): Promise<number> {
   const gathered = await gatherListenItems(args, argv);
   const facts = await readHostFacts();
   const { plan, errors } = buildPlan(gathered.items, { interfaces: facts.interfaces });
@@ -40,7 +67,22 @@ export async function check(args: CheckArgs, argv: readonly string[]): Promise<n
   }
   const allowPublic = args.public || (gathered.settings.public ?? false);
   const findings = predict(plan.listeners, facts, { allowPublic });
-  const report = checkReport(plan.listeners, findings, facts);
+  const live = await checkLive(plan.listeners, facts, deps.lookUp);
+  const report = checkReport(plan.listeners, findings, facts, live);
   console.log(args.format === "json" ? JSON.stringify(report, null, 2) : formatCheckReport(report));
-  return report.ok ? EXIT.ok : EXIT.bindFailed;
+  return checkExitCode(report);
+}
+
+/**
+ * The exit code for a report.
+ *
+ * @param report What `check` found.
+ * @returns 0 when `serve` would bind every listener, 1 when a finding is an
+ *   error, 3 when none is but the live sockets were not looked up.
+ */
+export function checkExitCode(report: CheckReport): number {
+  if (report.ok) return CHECK_EXIT.ok;
+  return report.findings.some((f) => f.severity === "error")
+    ? CHECK_EXIT.bindFailed
+    : CHECK_EXIT.notChecked;
 }

@@ -7,7 +7,13 @@
 
 export { runMuxd, VERSION } from "./run.ts";
 export { EXIT, serve, type ServeArgs } from "./serve.ts";
-export { check, type CheckArgs } from "./check_command.ts";
+export {
+  check,
+  CHECK_EXIT,
+  type CheckArgs,
+  type CheckDeps,
+  checkExitCode,
+} from "./check_command.ts";
 export { type GatheredItems, gatherListenItems, listenPositions } from "./listen_items.ts";
 export { servicesTable } from "./services_command.ts";
 export { type ReadyRecord, readyRecord, socketTable } from "./report.ts";

@@ -110,8 +110,9 @@ const check = command(
     brief: message`Predict every bind problem without binding anything.`,
     description: message`Check the same listen specs as ${"serve"} against the rules of this \
 operating system (conflicting socket names, privileged ports, addresses this host lacks, the \
-ephemeral port range) without binding anything. Exits 0 when the plan would bind, 1 when it \
-would fail, 2 for bad input.`,
+ephemeral port range) and against the sockets other programs hold now (looked up with ${"ss"}), \
+without binding anything. Exits 0 when the plan would bind, 1 when it would fail, 2 for bad \
+input, 3 when no rule fails but the sockets that exist could not be looked up.`,
   },
 );
 

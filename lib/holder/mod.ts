@@ -38,4 +38,5 @@ export type {
 } from "./types.ts";
 export type { SocketName, Transport } from "../spec/mod.ts";
 export { findHolders } from "./find_holders.ts";
+export { findHoldersOfEach } from "./find_holders_of_each.ts";
 export { describeHolders } from "./describe_holders.ts";

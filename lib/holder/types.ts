@@ -49,10 +49,12 @@ export type SocketState =
  * - `time-wait`: a closed TCP connection the kernel keeps for about 60 s.
  *
  * Whether a non-listening socket really blocks a bind depends on
- * `SO_REUSEADDR`, which `ss` does not show. Seen with Deno 2.9 on Linux:
- * `Deno.listen` rebinds a port whose own accepted connection is in
- * TIME-WAIT, but fails with AddrInUse on a port that a `Deno.connect` client
- * holds, ESTAB or in TIME-WAIT. So all of them are reported.
+ * `SO_REUSEADDR` on both sockets, which `ss` does not show. Seen with Deno
+ * 2.9 on Linux 6.18 (`Deno.listen` sets `SO_REUSEADDR`): a connection, open
+ * or in TIME-WAIT, whose socket has it too (a server's accepted connection
+ * inherits it from its listener) does not block `Deno.listen`; one without
+ * it (a `Deno.connect` client, or the accepted connection of a listener that
+ * never set it) does. So all of them are reported.
  */
 export type HolderKind = "listening" | "bound" | "connection" | "time-wait";
 

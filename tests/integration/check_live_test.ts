@@ -1,0 +1,251 @@
+/**
+ * `muxd check` as a real subprocess, against sockets this test process
+ * holds for real: it names the holder's socket, pid and program and exits
+ * 1; it notes a port that only TIME-WAIT holds and exits 0; and where it
+ * cannot look (no `ss` on the PATH, or no permission to run it) it says so
+ * and exits 3 instead of claiming an all-clear.
+ */
+
+import assert from "node:assert/strict";
+import { type Finished, MAIN, runMuxd, SERVE_PERMISSIONS } from "./muxd_process.ts";
+
+/** Why these tests cannot run here, or `null` when they can. */
+async function whyNoSs(): Promise<string | null> {
+  if (Deno.build.os !== "linux") return `ss is Linux's (this is ${Deno.build.os})`;
+  try {
+    const { success } = await new Deno.Command("ss", { args: ["-V"], stdout: "null" }).output();
+    return success ? null : "ss -V failed";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "ss is not installed (iproute2)";
+    if (error instanceof Deno.errors.NotCapable) return "ss may not be run (needs --allow-run=ss)";
+    throw error;
+  }
+}
+
+const NO_SS = await whyNoSs();
+if (NO_SS !== null) console.log(`check_live_test.ts: some tests ignored: ${NO_SS}`);
+
+const DUAL_STACK = (await new Deno.Command("sysctl", {
+  args: ["-n", "net.ipv6.bindv6only"],
+  stdout: "piped",
+  stderr: "null",
+}).output().then((o) => new TextDecoder().decode(o.stdout).trim(), () => "")) === "0";
+
+/** A port below 32768 (outside the ephemeral range) that is free for TCP on every address. */
+function freeLowPort(): number {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    try {
+      Deno.listen({ hostname: "::", port }).close();
+      return port;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
+  throw new Error("no free port found below 32768");
+}
+
+/** Fails when the output holds a JavaScript stack trace or an uncaught error. */
+function assertNoStackTrace({ stdout, stderr }: Finished): void {
+  for (const text of [stdout, stderr]) {
+    assert.doesNotMatch(text, /^\s+at /m, "no stack frames");
+    assert.doesNotMatch(text, /error: Uncaught/i, "no uncaught error");
+  }
+}
+
+/** The line of the text report that names the holders, for the spec given. */
+function heldLine(stdout: string, spec: string): string {
+  const block = stdout.split("\n\n").find((b) => b.startsWith("error: in-use") && b.includes(spec));
+  assert.ok(block, `no in-use error for ${spec} in:\n${stdout}`);
+  const line = block.split("\n").find((l) => l.startsWith("  held by "));
+  assert.ok(line, block);
+  return line;
+}
+
+Deno.test({
+  name: "muxd check exits 1 and names the pid and program of a Deno.listen that holds the name",
+  ignore: NO_SS !== null,
+  async fn() {
+    using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const spec = `tcp://127.0.0.1:${held.addr.port}=echo`;
+    const result = await runMuxd(["check", "-l", spec]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.equal(
+      heldLine(result.stdout, spec),
+      `  held by a listening socket tcp 127.0.0.1:${held.addr.port} of process ${Deno.pid} (deno)`,
+    );
+    assert.match(result.stdout, /muxd serve would fail\.\n$/);
+    assert.doesNotMatch(result.stdout, /would bind every listener/);
+    assertNoStackTrace(result);
+  },
+});
+
+Deno.test({
+  name: "muxd check exits 1 and names the holder of a UDP name, and not of the same TCP name",
+  ignore: NO_SS !== null,
+  async fn() {
+    const held = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    try {
+      const { port } = held.addr as Deno.NetAddr;
+      const udp = `udp://127.0.0.1:${port}=echo`;
+      const tcp = `tcp://127.0.0.1:${port}=echo`;
+      const result = await runMuxd(["check", "-l", udp, "-l", tcp]);
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.equal(
+        heldLine(result.stdout, udp),
+        `  held by a bound socket udp 127.0.0.1:${port} of process ${Deno.pid} (deno)`,
+      );
+      assert.equal(result.stdout.match(/^error: in-use$/gm)?.length, 1, result.stdout);
+    } finally {
+      held.close();
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "muxd check exits 1 for 127.0.0.1 while a wildcard 0.0.0.0 or a dual-stack [::] holds the port",
+  ignore: NO_SS !== null,
+  async fn() {
+    const holders = [
+      ["0.0.0.0", "tcp 0.0.0.0"],
+      ...(DUAL_STACK ? [["::", "tcp [::]"]] : []),
+    ] as const;
+    for (const [hostname, shown] of holders) {
+      using held = Deno.listen({ hostname, port: 0 });
+      const { port } = held.addr;
+      const spec = `tcp://127.0.0.1:${port}=echo`;
+      const result = await runMuxd(["check", "-l", spec]);
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      assert.match(
+        heldLine(result.stdout, spec),
+        new RegExp(
+          `^  held by a listening socket ${
+            escape(shown)
+          }:${port}.* of process ${Deno.pid} \\(deno\\)$`,
+        ),
+      );
+    }
+  },
+});
+
+Deno.test({
+  name: "muxd check --format json carries the in-use error with the holder's pid and program",
+  ignore: NO_SS !== null,
+  async fn() {
+    using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const spec = `tcp://127.0.0.1:${held.addr.port}=echo`;
+    const result = await runMuxd(["check", "--format", "json", "-l", spec]);
+    assert.equal(result.code, 1, result.stderr);
+    const report = JSON.parse(result.stdout);
+    assert.equal(report.ok, false);
+    assert.deepEqual(report.live, { checked: true });
+    const inUse = report.findings.filter((f: { rule: string }) => f.rule === "in-use");
+    assert.equal(inUse.length, 1, result.stdout);
+    assert.equal(inUse[0].severity, "error");
+    assert.deepEqual(inUse[0].holders, [{
+      transport: "tcp",
+      local: `127.0.0.1:${held.addr.port}`,
+      remote: null,
+      state: "LISTEN",
+      kind: "listening",
+      pid: Deno.pid,
+      program: "deno",
+    }]);
+  },
+});
+
+Deno.test({
+  name: "muxd check notes a port only TIME-WAIT holds, says why it does not block, and exits 0",
+  ignore: NO_SS !== null,
+  async fn() {
+    const port = freeLowPort();
+    const listener = Deno.listen({ hostname: "127.0.0.1", port });
+    const client = await Deno.connect({ hostname: "127.0.0.1", port });
+    const server = await listener.accept();
+    listener.close();
+    // The side that closes first keeps TIME-WAIT: here, the server's, on `port`.
+    server.close();
+    assert.equal(await client.read(new Uint8Array(1)), null);
+    client.close();
+    const spec = `tcp://127.0.0.1:${port}=echo`;
+    const result = await runMuxd(["check", "-l", spec]);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    assert.match(result.stdout, /^note: time-wait\n/m);
+    assert.match(result.stdout, /Deno sets SO_REUSEADDR on every TCP listener/);
+    assert.match(
+      result.stdout,
+      /0 errors, 0 warnings, 1 note: muxd serve would bind every listener\.\n$/,
+    );
+  },
+});
+
+/** Runs `muxd check` with a PATH that has deno and sysctl but no ss. */
+async function checkWithoutSs(args: readonly string[]): Promise<Finished> {
+  const bin = await Deno.makeTempDir({ prefix: "muxd-no-ss-" });
+  try {
+    for (const tool of ["deno", "sysctl"]) {
+      const found = await new Deno.Command("sh", {
+        args: ["-c", `command -v ${tool}`],
+        stdout: "piped",
+      }).output();
+      const path = new TextDecoder().decode(found.stdout).trim();
+      if (path !== "") await Deno.symlink(path, `${bin}/${tool}`);
+    }
+    const out = await new Deno.Command("sh", {
+      // `sh` is found on the test's PATH; muxd then runs with only `bin` on its PATH.
+      args: ["-c", 'PATH="$0" exec deno "$@"', bin, "run", ...SERVE_PERMISSIONS, MAIN, ...args],
+      env: { NO_COLOR: "1" },
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder();
+    return {
+      code: out.code,
+      signal: out.signal,
+      stdout: text.decode(out.stdout),
+      stderr: text.decode(out.stderr),
+    };
+  } finally {
+    await Deno.remove(bin, { recursive: true });
+  }
+}
+
+Deno.test("muxd check without ss on the PATH says it could not look and exits 3, not 0", async () => {
+  const spec = `tcp://127.0.0.1:${freeLowPort()}=echo`;
+  const result = await checkWithoutSs(["check", "-l", spec]);
+  assert.equal(result.code, 3, result.stdout + result.stderr);
+  assert.match(result.stdout, /^ {2}not checked: .*needs the ss tool from iproute2/m);
+  assert.match(result.stdout, /no rule fails, but muxd serve may still fail/);
+  assert.doesNotMatch(result.stdout, /would bind every listener/);
+  assertNoStackTrace(result);
+  const json = await checkWithoutSs(["check", "--format", "json", "-l", spec]);
+  assert.equal(json.code, 3, json.stderr);
+  const report = JSON.parse(json.stdout);
+  assert.equal(report.ok, false);
+  assert.equal(report.live.checked, false);
+  assert.match(report.live.reason, /needs the ss tool/);
+});
+
+Deno.test("muxd check without permission to run ss says it could not look and exits 3", async () => {
+  const spec = `tcp://127.0.0.1:${freeLowPort()}=echo`;
+  const permissions = SERVE_PERMISSIONS.map((p) =>
+    p.startsWith("--allow-run=") ? "--allow-run=sysctl" : p
+  );
+  const out = await new Deno.Command("deno", {
+    args: ["run", ...permissions, MAIN, "check", "-l", spec],
+    env: { NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout);
+  assert.equal(out.code, 3, stdout + new TextDecoder().decode(out.stderr));
+  assert.match(stdout, /--allow-run=ss/);
+  assert.doesNotMatch(stdout, /would bind every listener/);
+});
+
+function escape(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
