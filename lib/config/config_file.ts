@@ -5,7 +5,14 @@
  * @module
  */
 
-import { type Node, type ParseError, parseTree, printParseErrorCode } from "jsonc-parser";
+import {
+  createScanner,
+  type Node,
+  type ParseError,
+  parseTree,
+  printParseErrorCode,
+  type SyntaxKind,
+} from "jsonc-parser";
 import type { ListenItem } from "../plan/plan.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 
@@ -62,6 +69,16 @@ export const CONFIG_KEYS = [
   "maxConnections",
 ] as const;
 
+/** The largest config file muxd reads, in bytes (1 MiB): a real one is a few hundred bytes. */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/**
+ * How deeply arrays and objects may nest in a config file. A real one nests
+ * two levels (the object, its `listen` array); the parser recurses once per
+ * level, and thousands of levels would exhaust the call stack.
+ */
+export const MAX_CONFIG_DEPTH = 32;
+
 /**
  * Parses the text of a config file.
  *
@@ -87,6 +104,15 @@ export function parseConfig(text: string, path: string): ConfigResult {
     const { line, column } = at(offset);
     errors.push(new ConfigError(`${path}:${line}:${column}: ${what}`));
   };
+  const tooDeep = firstTooDeep(text);
+  if (tooDeep !== null) {
+    fail(
+      tooDeep,
+      `arrays and objects nest more than ${MAX_CONFIG_DEPTH} levels deep here; a muxd config ` +
+        `needs two ({ "listen": [...] })`,
+    );
+    return { settings: { listen: [] }, errors };
+  }
   const parseErrors: ParseError[] = [];
   const root = parseTree(text, parseErrors, { allowTrailingComma: true });
   for (const e of parseErrors) {
@@ -161,27 +187,143 @@ export function parseConfig(text: string, path: string): ConfigResult {
 }
 
 /**
- * Reads and parses a config file.
+ * Reads and parses a config file. It reads at most
+ * {@linkcode MAX_CONFIG_BYTES} (so `/dev/zero` or a runaway pipe cannot fill
+ * memory), and the file must be UTF-8 text (a byte order mark is allowed).
  *
  * @param path The file's path.
- * @returns The settings and every error; a file that cannot be read is one error.
+ * @returns The settings and every error; a file that cannot be read or
+ *   decoded is one error.
  */
 export async function readConfig(path: string): Promise<ConfigResult> {
-  let text: string;
+  const fail = (why: string): ConfigResult => ({
+    settings: { listen: [] },
+    errors: [new ConfigError(`${path}: cannot read config file: ${why}`)],
+  });
+  let bytes: Uint8Array;
   try {
-    text = await Deno.readTextFile(path);
+    bytes = await readAtMost(path, MAX_CONFIG_BYTES + 1);
   } catch (error) {
-    const why = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : error instanceof Error
-      ? error.message
-      : String(error);
+    if (error instanceof Deno.errors.NotFound) return fail("no such file");
+    if (error instanceof Deno.errors.IsADirectory || errorCode(error) === "EISDIR") {
+      return fail("it is a folder, not a file");
+    }
+    if (error instanceof Deno.errors.PermissionDenied) return fail("permission denied");
+    return fail(error instanceof Error ? error.message : String(error));
+  }
+  if (bytes.length > MAX_CONFIG_BYTES) {
+    return fail(
+      `it is larger than ${MAX_CONFIG_BYTES / 1024 / 1024} MiB; a muxd config is a few hundred ` +
+        `bytes: is it the right file?`,
+    );
+  }
+  const bad = firstInvalidUtf8(bytes);
+  if (bad !== -1) {
+    const { line, column } = position(lineStarts(latin1(bytes.subarray(0, bad))), bad);
     return {
       settings: { listen: [] },
-      errors: [new ConfigError(`${path}: cannot read config file: ${why}`)],
+      errors: [
+        new ConfigError(
+          `${path}:${line}:${column}: not UTF-8 text (byte ${bad} is 0x${
+            bytes[bad].toString(16).padStart(2, "0")
+          }); save the file as UTF-8`,
+        ),
+      ],
     };
   }
+  const text = new TextDecoder().decode(bytes); // drops a byte order mark
   return parseConfig(text, path);
+}
+
+/** Reads a file's first `limit` bytes, or all of it if it is shorter. */
+async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
+  using file = await Deno.open(path);
+  const buffer = new Uint8Array(Math.min(limit, 64 * 1024));
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  while (total < limit) {
+    const n = await file.read(buffer.subarray(0, Math.min(buffer.length, limit - total)));
+    if (n === null) break;
+    chunks.push(buffer.slice(0, n));
+    total += n;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
+/** The OS error code of an error, such as `EISDIR`, or `null`. */
+function errorCode(error: unknown): string | null {
+  if (typeof error !== "object" || error === null || !("code" in error)) return null;
+  return typeof error.code === "string" ? error.code : null;
+}
+
+/**
+ * The offset of the first byte that is not part of well-formed UTF-8, or -1.
+ * (`TextDecoder` with `fatal` only says that one exists, not where.)
+ */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  for (let i = 0; i < bytes.length;) {
+    const b = bytes[i];
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let length: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) [length, min] = [2, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [length, min] = [3, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [length, min] = [4, 0x10000];
+    else return i;
+    if (i + length > bytes.length) return i;
+    let code = b & (0xff >> (length + 1));
+    for (let k = 1; k < length; k++) {
+      const c = bytes[i + k];
+      if ((c & 0xc0) !== 0x80) return i;
+      code = (code << 6) | (c & 0x3f);
+    }
+    if (code < min || code > 0x10ffff || (code >= 0xd800 && code <= 0xdfff)) return i;
+    i += length;
+  }
+  return -1;
+}
+
+/** Bytes as one character each, for counting lines up to a byte offset. */
+function latin1(bytes: Uint8Array): string {
+  let text = "";
+  for (let i = 0; i < bytes.length; i += 8192) {
+    text += String.fromCharCode(...bytes.subarray(i, i + 8192));
+  }
+  return text;
+}
+
+/**
+ * The offset of the first `[` or `{` that opens a level past
+ * {@linkcode MAX_CONFIG_DEPTH}, or `null`. The scanner reads tokens without
+ * recursion, so any depth is safe to measure.
+ */
+function firstTooDeep(text: string): number | null {
+  // jsonc-parser's SyntaxKind is a `const enum`, which isolated modules
+  // cannot read: its values, as the package declares them.
+  const OPEN_BRACE = 1 as SyntaxKind;
+  const CLOSE_BRACE = 2 as SyntaxKind;
+  const OPEN_BRACKET = 3 as SyntaxKind;
+  const CLOSE_BRACKET = 4 as SyntaxKind;
+  const EOF = 17 as SyntaxKind;
+  const scanner = createScanner(text, false);
+  let depth = 0;
+  for (let kind = scanner.scan(); kind !== EOF; kind = scanner.scan()) {
+    if (kind === OPEN_BRACKET || kind === OPEN_BRACE) {
+      if (++depth > MAX_CONFIG_DEPTH) return scanner.getTokenOffset();
+    } else if (kind === CLOSE_BRACKET || kind === CLOSE_BRACE) {
+      depth = Math.max(0, depth - 1);
+    }
+  }
+  return null;
 }
 
 function lineStarts(text: string): number[] {

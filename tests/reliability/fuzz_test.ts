@@ -365,3 +365,74 @@ Deno.test("muxd serve --config keeps a setting name or option value holding a li
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Files that are not a config at all, each with the one line muxd must answer. */
+const HOSTILE_FILES: readonly { name: string; bytes: () => Uint8Array; line: RegExp }[] = [
+  {
+    name: "5,000 nested arrays",
+    bytes: () => new TextEncoder().encode(`{"listen": ${"[".repeat(5000)}`),
+    line: /^muxd: \S+:1:\d+: arrays and objects nest more than 32 levels deep here; /,
+  },
+  {
+    name: "5,000 nested objects, closed",
+    bytes: () => new TextEncoder().encode(`${'{"a":'.repeat(5000)}1${"}".repeat(5000)}`),
+    line: /^muxd: \S+:1:\d+: arrays and objects nest more than 32 levels deep here; /,
+  },
+  {
+    name: "10 MB of JSON",
+    bytes: () => new TextEncoder().encode(`{"listen": [${'"x",'.repeat(2_500_000)}]}`),
+    line: /^muxd: \S+: cannot read config file: it is larger than 1 MiB; /,
+  },
+  {
+    name: "Latin-1 text",
+    bytes: () => Uint8Array.from([...new TextEncoder().encode('{ "listen": ["caf'), 0xe9, 0x22]),
+    line: /^muxd: \S+:1:18: not UTF-8 text \(byte 17 is 0xe9\); save the file as UTF-8$/,
+  },
+  {
+    name: "UTF-16 with its byte order mark",
+    bytes: () => Uint8Array.from([0xff, 0xfe, 0x7b, 0x00, 0x7d, 0x00]),
+    line: /^muxd: \S+:1:1: not UTF-8 text \(byte 0 is 0xff\); /,
+  },
+  {
+    name: "a NUL byte",
+    bytes: () => new TextEncoder().encode('{ "grace": 1\0 }'),
+    line: /^muxd: \S+:1:13: invalid JSONC: /,
+  },
+];
+
+for (const file of HOSTILE_FILES) {
+  Deno.test(`muxd serve --config answers ${file.name} with one line and exit 2`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "muxd-hostile-" });
+    try {
+      const path = `${dir}/hostile.jsonc`;
+      await Deno.writeFile(path, file.bytes());
+      const run = await runMuxdExpectingFailure(["serve", "--config", path]);
+      assert.equal(run.code, 2, run.stderr);
+      assert.equal(run.stdout, "");
+      const lines = run.stderr.trimEnd().split("\n");
+      assert.equal(lines.length, 1, run.stderr);
+      assert.match(lines[0], file.line);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("muxd serve --config reads a UTF-8 file with a byte order mark, and a folder is one line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-hostile-" });
+  try {
+    const path = `${dir}/bom.jsonc`;
+    await Deno.writeTextFile(path, '\ufeff{ "listen": ["tcp://127.0.0.1:0=echo"], "graze": 1 }');
+    const bom = await runMuxdExpectingFailure(["serve", "--config", path]);
+    // The unknown setting proves the file was parsed, BOM and all.
+    assert.match(bom.stderr, /^muxd: \S+bom\.jsonc:1:41: unknown setting "graze"/);
+    const folder = await runMuxdExpectingFailure(["serve", "--config", dir]);
+    assert.equal(folder.code, 2);
+    assert.equal(
+      folder.stderr,
+      `muxd: ${dir}: cannot read config file: it is a folder, not a file\n`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
