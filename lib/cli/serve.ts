@@ -17,6 +17,7 @@ import { StopListener } from "./stop_signals.ts";
 import { reloadOnHangup } from "./reload.ts";
 import { start, StartError } from "../server/server.ts";
 import { readyRecord, socketTable } from "./report.ts";
+import { ReadyFile } from "./ready_file.ts";
 
 /** What `muxd serve` was asked on the command line. */
 export interface ServeArgs {
@@ -74,6 +75,19 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   // the ready record must not kill muxd.
   using stop = new StopListener();
   try {
+    const readyPath = args.readyFile ?? settings.readyFile;
+    // A record left by an earlier run goes before anything is bound, and this
+    // run's goes when it exits: the file says "ready" only while muxd serves.
+    let claimed: ReadyFile | null = null;
+    if (readyPath !== undefined) {
+      try {
+        claimed = await ReadyFile.claim(readyPath, Deno.pid, (m) => log.warn(m));
+      } catch (error) {
+        log.error(`cannot replace the ready file ${readyPath}: ${fileError(error)}`);
+        return EXIT.badInput;
+      }
+    }
+    await using ready = claimed;
     for (const warning of [...exposure.warnings, ...dashboardPlan.warnings]) log.warn(warning);
     const hub = new EventHub((e) => log.error(`an event consumer failed: ${e}`));
     hub.subscribe(logging.events);
@@ -106,17 +120,11 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       if (dashboard) console.error(`\nDashboard: ${dashboard.url} (open it in a browser)`);
       console.error("\nPress Ctrl-C to stop.");
     }
-    const readyFile = args.readyFile ?? settings.readyFile;
-    if (readyFile !== undefined) {
+    if (ready !== null) {
       try {
-        await writeAtomically(readyFile, record + "\n");
+        await ready.write(record);
       } catch (error) {
-        const why = error instanceof Deno.errors.NotFound
-          ? "its folder does not exist"
-          : error instanceof Error
-          ? error.message
-          : String(error);
-        log.error(`cannot write the ready file ${readyFile}: ${why}; stopping`);
+        log.error(`cannot write the ready file ${ready.path}: ${fileError(error)}; stopping`);
         await server.close({ graceMs: 0 });
         return EXIT.badInput;
       }
@@ -125,7 +133,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     // After a reload, a new ready record names the new set of sockets.
     using _hangup = reloadOnHangup(server, { ...args, argv }, log, async () => {
       const again = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
-      if (readyFile !== undefined) await writeAtomically(readyFile, again + "\n");
+      await ready?.write(again);
       console.log(again);
     });
 
@@ -144,8 +152,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   }
 }
 
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const tmp = `${path}.${Deno.pid}.tmp`;
-  await Deno.writeTextFile(tmp, text);
-  await Deno.rename(tmp, path);
+function fileError(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "its folder does not exist";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  return error instanceof Error ? error.message : String(error);
 }

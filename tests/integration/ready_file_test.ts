@@ -1,0 +1,95 @@
+/**
+ * The ready file says "ready" only while muxd serves: it appears once every
+ * listener is bound, goes when muxd exits, and a stale one from an earlier
+ * run is gone before a start that fails. A test harness that polls it can
+ * trust it.
+ */
+
+import assert from "node:assert/strict";
+import { runMuxdExpectingFailure, startMuxd } from "./muxd_process.ts";
+import type { ReadyRecord } from "../../lib/cli/report.ts";
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return false;
+    throw error;
+  }
+}
+
+for (const signal of ["SIGTERM", "SIGINT"] as const) {
+  Deno.test(`muxd serve removes its ready file when it exits on ${signal}`, async () => {
+    const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+    try {
+      const path = `${dir}/ready.json`;
+      await using muxd = await startMuxd([
+        "serve",
+        "--ready-file",
+        path,
+        "-l",
+        "tcp://127.0.0.1:0=echo",
+      ]);
+      const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
+      assert.equal(record.ready, true);
+      assert.equal(record.pid, muxd.child.pid);
+      const { code } = await muxd.stop(signal);
+      assert.equal(code, 0);
+      assert.equal(await exists(path), false, "the ready file outlived muxd");
+      assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing else is left behind");
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+}
+
+Deno.test("muxd serve removes a stale ready file before a start that fails", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  try {
+    const path = `${dir}/ready.json`;
+    // What a muxd killed with SIGKILL leaves: a record with a dead pid.
+    await Deno.writeTextFile(path, JSON.stringify({ ready: true, pid: 999_999, sockets: [] }));
+    const { port } = held.addr as Deno.NetAddr;
+    const run = await runMuxdExpectingFailure([
+      "serve",
+      "--ready-file",
+      path,
+      "-l",
+      `tcp://127.0.0.1:${port}=echo`,
+    ]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(await exists(path), false, "a failed start left a ready file claiming readiness");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("muxd serve leaves a ready file that another muxd took over", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  try {
+    const path = `${dir}/ready.json`;
+    await using first = await startMuxd([
+      "serve",
+      "--ready-file",
+      path,
+      "-l",
+      "tcp://127.0.0.1:0=echo",
+    ]);
+    await using second = await startMuxd([
+      "serve",
+      "--ready-file",
+      path,
+      "-l",
+      "tcp://127.0.0.1:0=echo",
+    ]);
+    await first.stop("SIGTERM");
+    const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(record.pid, second.child.pid, "the first muxd removed the second one's record");
+    await second.stop("SIGTERM");
+    assert.equal(await exists(path), false);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
