@@ -576,10 +576,9 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "- After each TCP run against a server that forks per connection, any child still " +
       "alive is killed (ncat's relays can stall with data in flight and would stay), so " +
       "that no leftover disturbs later runs.",
-    "- muxd's per-listener limits are lifted with spec options: `" +
-      "?max-conns=100000&max-conns-per-source=100000&conn-rate=1000000` (the defaults are 1,024 " +
-      "connections, 256 per source and 200 new connections a second per source, with bursts " +
-      "of 400). UDP replies to loopback sources are not rate-limited.",
+    "- muxd runs with its default limits: 1,024 open connections per listener and 10,000 in " +
+      "all; the per-source limits (256 open, 200 new a second) and the UDP reply rate hold " +
+      "only for sources outside loopback, so none of them limits the load generator.",
     "",
     "## Reproduce",
     "",

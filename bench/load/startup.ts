@@ -8,7 +8,6 @@
  * @module
  */
 
-import { LIFTED_LIMITS } from "./peers.ts";
 import { rssKiB } from "./proc.ts";
 import { spawnServer } from "./spawn.ts";
 import { median } from "./stats.ts";
@@ -75,6 +74,12 @@ export interface StartupResult extends StartupCase {
 }
 
 /**
+ * Options on each TCP spec, so that start-up includes parsing and checking
+ * some, as a real set of listeners would.
+ */
+const TCP_OPTIONS = "max-conns=100000&max-conns-per-source=100000&conn-rate=1000000";
+
+/**
  * The listen specs of a case: ranges of at most 1,000 ports from port 10000.
  *
  * @param c The case.
@@ -86,7 +91,7 @@ export function startupSpecs(c: StartupCase): string[] {
     const from = FIRST_PORT + first;
     const to = FIRST_PORT + Math.min(c.listeners, first + PORTS_PER_SPEC) - 1;
     const ports = from === to ? `${from}` : `${from}-${to}`;
-    const options = c.transport === "tcp" ? `?${LIFTED_LIMITS}` : "";
+    const options = c.transport === "tcp" ? `?${TCP_OPTIONS}` : "";
     specs.push("-l", `${c.transport}://127.0.0.1:${ports}=echo${options}`);
   }
   return specs;

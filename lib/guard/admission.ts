@@ -6,6 +6,7 @@
  */
 
 import { cidrContains } from "./cidr.ts";
+import { isLoopback } from "../spec/ip.ts";
 import type { ListenerLimits } from "./limits.ts";
 import { takeToken, type TokenBucket, tokensAt } from "./rate_limiter.ts";
 
@@ -39,6 +40,14 @@ export function isAllowed(limits: ListenerLimits, address: string): boolean {
   const { allow, deny } = limits;
   if (allow.length > 0 && !allow.some((c) => cidrContains(c, address))) return false;
   return deny.length === 0 || !deny.some((c) => cidrContains(c, address));
+}
+
+/**
+ * Tells whether a peer's address is a loopback address: the common case,
+ * 127.x.y.z, without parsing (this runs for every connection).
+ */
+function isLoopbackSource(address: string): boolean {
+  return address.startsWith("127.") || isLoopback(address);
 }
 
 /**
@@ -151,8 +160,11 @@ export class Admission {
     if (this.#total >= this.#maxTotal) return "server-full";
     if (state.open >= limits.maxConns) return "listener-full";
     const from = state.source(source, now);
-    if (from.open >= limits.maxConnsPerSource) return "source-full";
-    if (!state.take(from, now)) return "rate";
+    // Per-source limits spare loopback unless the spec asked for them.
+    if (limits.perSourceOnLoopback || !isLoopbackSource(source)) {
+      if (from.open >= limits.maxConnsPerSource) return "source-full";
+      if (!state.take(from, now)) return "rate";
+    }
     this.#total++;
     state.open++;
     from.open++;

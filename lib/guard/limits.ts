@@ -21,6 +21,14 @@ export interface ListenerLimits {
   readonly maxConnsPerSource: number;
   /** TCP: new connections a second from one source address (bursts of twice that). */
   readonly connRate: number;
+  /**
+   * Whether `maxConnsPerSource` and `connRate` also hold for loopback
+   * sources. By default they do not: loopback is where a test fixture's
+   * clients live, and the total and per-listener caps still protect the
+   * process. Setting either option in the spec makes both hold for loopback
+   * too.
+   */
+  readonly perSourceOnLoopback: boolean;
   /** TCP: a connection with no bytes either way for this long is closed, in ms. */
   readonly idleMs: number;
   /** UDP: replies a second to one source address outside loopback (bursts of twice that). */
@@ -36,6 +44,7 @@ export const DEFAULT_LIMITS: ListenerLimits = {
   maxConns: 1024,
   maxConnsPerSource: 256,
   connRate: 200,
+  perSourceOnLoopback: false,
   idleMs: 300_000,
   replyRate: 50,
   amplification: 1,
@@ -85,13 +94,15 @@ export const LIMIT_OPTIONS: readonly ServiceOption[] = [
   },
   {
     key: "max-conns-per-source",
-    description: "TCP: open connections at most from one source address.",
+    description: "TCP: open connections at most from one source address (by default, only " +
+      "sources outside loopback; set it to count loopback sources too).",
     default: `${DEFAULT_LIMITS.maxConnsPerSource}`,
     validate: count(1, 1_000_000),
   },
   {
     key: "conn-rate",
-    description: "TCP: new connections a second from one source address, bursts of twice that.",
+    description: "TCP: new connections a second from one source address, bursts of twice " +
+      "that (by default, only sources outside loopback; set it to limit loopback too).",
     default: `${DEFAULT_LIMITS.connRate}`,
     validate: count(1, 1_000_000),
   },
@@ -132,6 +143,8 @@ export function limitsFrom(options: Readonly<Record<string, string>>): ListenerL
     maxConns: num("max-conns", DEFAULT_LIMITS.maxConns),
     maxConnsPerSource: num("max-conns-per-source", DEFAULT_LIMITS.maxConnsPerSource),
     connRate: num("conn-rate", DEFAULT_LIMITS.connRate),
+    perSourceOnLoopback: options["max-conns-per-source"] !== undefined ||
+      options["conn-rate"] !== undefined,
     idleMs: num("idle", DEFAULT_LIMITS.idleMs / 1000) * 1000,
     replyRate: num("reply-rate", DEFAULT_LIMITS.replyRate),
     amplification: num("amplification", DEFAULT_LIMITS.amplification),

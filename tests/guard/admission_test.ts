@@ -217,6 +217,49 @@ Deno.test("Admission.release() of a listener it never admitted changes nothing",
   assert.equal(admission.admit(LISTENER_A, ROOMY, "192.0.2.2"), "server-full");
 });
 
+for (const source of ["127.0.0.1", "127.3.2.1", "::1", "::ffff:127.0.0.1"]) {
+  Deno.test(`Admission.admit() spares loopback source ${source} the default per-source limits`, () => {
+    const admission = new Admission(100_000);
+    const defaults = limitsFrom({});
+    // Twice the default burst of conn-rate, and more than max-conns-per-source, at one instant.
+    for (let i = 0; i < 1000; i++) {
+      assert.equal(admission.admit(LISTENER_A, defaults, source, 0), null, `connection ${i + 1}`);
+    }
+    // The listener's own cap still holds.
+    for (let i = 1000; i < defaults.maxConns; i++) admission.admit(LISTENER_A, defaults, source, 0);
+    assert.equal(admission.admit(LISTENER_A, defaults, source, 0), "listener-full");
+  });
+}
+
+Deno.test("Admission.admit() holds a source outside loopback to the default per-source limits", () => {
+  const admission = new Admission(100_000);
+  const defaults = limitsFrom({});
+  const results = Array.from(
+    { length: 300 },
+    () => admission.admit(LISTENER_A, defaults, "192.0.2.7", 0),
+  );
+  assert.equal(results.filter((r) => r === null).length, 256);
+  assert.equal(results[256], "source-full");
+});
+
+for (
+  const [option, value, refusal] of [
+    ["conn-rate", "2", "rate"],
+    ["max-conns-per-source", "3", "source-full"],
+  ] as const
+) {
+  Deno.test(`Admission.admit() holds loopback sources to ${option} when the spec sets it`, () => {
+    const admission = new Admission(100_000);
+    const set = limitsFrom({ [option]: value });
+    assert.equal(set.perSourceOnLoopback, true);
+    const results = Array.from(
+      { length: 10 },
+      () => admission.admit(LISTENER_A, set, "127.0.0.1", 0),
+    );
+    assert.ok(results.includes(refusal), `no ${refusal} in ${results}`);
+  });
+}
+
 Deno.test("REFUSAL_WORDS explains every refusal reason in plain words", () => {
   const reasons: RefusalReason[] = [
     "denied",
