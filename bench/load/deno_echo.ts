@@ -1,9 +1,9 @@
 /**
  * The load benchmark's minimal Deno peer: the least a server written on
  * Deno's own APIs does, so the floor that any Deno server, muxd included,
- * stands on. TCP: `Deno.listen` and, per connection, a read/write loop whose
- * buffer starts at 1 KiB and doubles up to 256 KiB while reads fill it
- * (muxd's own policy, `nextBuffer()`, so that the two compare alike). UDP:
+ * stands on. TCP: `Deno.listen` and, per connection, a read/write loop that
+ * reads through muxd's own `ChunkReader` (a small buffer to wait with, 256 KiB
+ * from a shared pool while data keeps coming), so that the two compare alike. UDP:
  * `Deno.listenDatagram`, receive into one buffer, send the bytes back. No logging, no limits, no bookkeeping.
  *
  * ```sh
@@ -13,21 +13,22 @@
  * @module
  */
 
-import { MIN_READ_BUFFER_SIZE, nextBuffer } from "../../lib/services/read_chunks.ts";
+import { BufferPool } from "../../lib/services/buffer_pool.ts";
+import { ChunkReader } from "../../lib/services/read_chunks.ts";
 
 const hostname = Deno.args[0] ?? "127.0.0.1";
 const listener = Deno.listen({ hostname, port: 0 });
 const port = listener.addr.port;
 const socket = Deno.listenDatagram({ transport: "udp", hostname, port });
+const pool = new BufferPool();
 
 async function echo(conn: Deno.TcpConn): Promise<void> {
-  let buffer = new Uint8Array(MIN_READ_BUFFER_SIZE);
+  const reader = new ChunkReader(conn, pool);
   try {
-    for (;;) {
-      const n = await conn.read(buffer);
-      if (n === null) break;
-      for (let written = 0; written < n;) written += await conn.write(buffer.subarray(written, n));
-      buffer = nextBuffer(buffer, n);
+    for (let chunk = await reader.read(); chunk !== null; chunk = await reader.read()) {
+      for (let written = 0; written < chunk.length;) {
+        written += await conn.write(chunk.subarray(written));
+      }
     }
   } catch (error) {
     // A peer that resets or goes away ends its connection, nothing more.
@@ -37,6 +38,7 @@ async function echo(conn: Deno.TcpConn): Promise<void> {
       throw error;
     }
   } finally {
+    reader.release();
     conn.close();
   }
 }

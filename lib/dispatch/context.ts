@@ -12,7 +12,7 @@ import type { SocketName } from "../spec/types.ts";
 import type { ConnectionTable } from "./connections.ts";
 import type { Admission } from "../guard/admission.ts";
 import type { UdpGuard } from "../guard/udp_guard.ts";
-import type { Turns } from "./turns.ts";
+import type { BufferPool } from "../services/buffer_pool.ts";
 
 /** The running server's parts that every loop uses. Created by `start()`. */
 export interface DispatchContext {
@@ -32,8 +32,8 @@ export interface DispatchContext {
   readonly udpGuard: UdpGuard;
   /** The service implementations, by name. */
   readonly services: Readonly<Record<ServiceName, Service>>;
-  /** The event loop's turns, shared by every streaming service. */
-  readonly turns: Turns;
+  /** The large read buffers, shared by every connection. */
+  readonly buffers: BufferPool;
 }
 
 /**
@@ -63,7 +63,7 @@ export function serviceContext(
     options: listener.options,
     now: ctx.now,
     signal: ctx.signal,
-    pause: ctx.turns.pause,
+    buffers: ctx.buffers,
   };
 }
 

@@ -22,7 +22,7 @@ import { acceptLoop } from "../dispatch/tcp.ts";
 import { MAX_DATAGRAM, receiveLoop } from "../dispatch/udp.ts";
 import { ConnectionTable } from "../dispatch/connections.ts";
 import type { DispatchContext } from "../dispatch/context.ts";
-import { Turns } from "../dispatch/turns.ts";
+import { BufferPool } from "../services/buffer_pool.ts";
 
 /** Options for {@linkcode start}. */
 export interface StartOptions {
@@ -244,7 +244,7 @@ class Server implements RunningServer {
       nextId: () => ++lastId,
       admission: new Admission(maxConnections),
       udpGuard: new UdpGuard([]),
-      turns: new Turns(),
+      buffers: new BufferPool(),
     };
     this.#run(bound);
   }

@@ -6,6 +6,7 @@
  */
 
 import { readChunks } from "./read_chunks.ts";
+import type { BufferPool } from "./buffer_pool.ts";
 import type { Service, Stream } from "./service.ts";
 import { writeAll } from "./write_all.ts";
 import { quote } from "../spec/listen_spec_error.ts";
@@ -117,9 +118,9 @@ function endOfStalledWrite(_error: unknown): void {
  * reading, or `null` at end of stream; it never rejects, so it can run
  * unobserved while the service writes.
  */
-async function discardInput(stream: Stream): Promise<unknown> {
+async function discardInput(stream: Stream, buffers: BufferPool): Promise<unknown> {
   try {
-    for await (const _chunk of readChunks(stream)) {
+    for await (const _chunk of readChunks(stream, buffers)) {
       // Thrown away, as RFC 864 says.
     }
     return null;
@@ -169,9 +170,8 @@ function written(writing: Promise<void>, stop: AbortSignal): Promise<boolean> {
  *   write fails with `BrokenPipe` or `ConnectionReset`, which is the normal
  *   end), at its `max-bytes` or `max-seconds` cap, or at once when muxd
  *   shuts down, even while a write waits on a client that stopped reading.
- *   Between writes it lets every other socket have a turn. What the client
- *   sends is read and dropped meanwhile, so the client's own writes never
- *   stall; its half-close does not end the stream.
+ *   What the client sends is read and dropped meanwhile, so the client's own
+ *   writes never stall; its half-close does not end the stream.
  * - UDP: replies with the first 6 lines of the pattern, 444 bytes, whatever
  *   the request holds (RFC 864 allows any size from 0 to 512).
  *
@@ -210,7 +210,7 @@ export const chargen: Service = {
     const lines = block();
     const maxBytes = Number(ctx.options["max-bytes"] ?? Infinity);
     const seconds = Number(ctx.options["max-seconds"] ?? Infinity);
-    const reading = discardInput(stream);
+    const reading = discardInput(stream, ctx.buffers);
     // The stream stops at the time cap or when muxd shuts down, even while a
     // write is stalled on a client that stopped reading: the service
     // returns, and the dispatcher's close ends the stalled write.
@@ -223,10 +223,6 @@ export const chargen: Service = {
       : undefined;
     try {
       for (let sent = 0; sent < maxBytes;) {
-        // A write the kernel takes at once completes without a turn of the
-        // event loop: let the other sockets have theirs now and then.
-        const pause = ctx.pause();
-        if (pause) await pause;
         if (stop.signal.aborted) return;
         const chunk = maxBytes - sent < lines.length ? lines.subarray(0, maxBytes - sent) : lines;
         const writing = writeAll(stream, chunk);

@@ -24,8 +24,8 @@ export const discard: Service = {
   rfc: 863,
   summary: "Reads and drops every byte; never replies.",
   options: [],
-  async tcp(stream) {
-    for await (const _chunk of readChunks(stream)) {
+  async tcp(stream, ctx) {
+    for await (const _chunk of readChunks(stream, ctx.buffers)) {
       // Thrown away, as RFC 863 says.
     }
   },

@@ -4,15 +4,16 @@
  * @module
  */
 
-import { MIN_READ_BUFFER_SIZE, nextBuffer } from "./read_chunks.ts";
+import { ChunkReader } from "./read_chunks.ts";
 import type { Service } from "./service.ts";
 
 /**
  * Echo, RFC 862.
  *
  * - TCP: writes back every byte it reads, in order, until the client
- *   half-closes; then returns. Reads grow from 1 KiB to 256 KiB while the
- *   client keeps the buffer full (see {@linkcode readChunks}).
+ *   half-closes; then returns. It waits for data with at most 8 KiB of its
+ *   own and reads 256 KiB at a time from the server's pool while data keeps
+ *   coming (see {@linkcode ChunkReader}).
  * - UDP: replies with the datagram's own bytes.
  *
  * @example The listen specs that run it
@@ -26,22 +27,25 @@ export const echo: Service = {
   rfc: 862,
   summary: "Sends back every byte it receives (UDP: the same datagram).",
   options: [],
-  async tcp(stream) {
-    // The hot path: plain loops, not readChunks()'s generator, which costs a
+  async tcp(stream, ctx) {
+    // The hot path: a plain loop, not readChunks()'s generator, which costs a
     // few microseconds a chunk, nor writeAll(), whose async frame costs about
-    // 0.5 KB of garbage a chunk. The buffer grows under load, as readChunks's.
-    let buffer = new Uint8Array(MIN_READ_BUFFER_SIZE);
-    for (;;) {
-      const count = await stream.read(buffer);
-      if (count === null) return;
-      for (let written = 0; written < count;) {
-        const n = await stream.write(buffer.subarray(written, count));
-        if (n === 0) {
-          throw new Deno.errors.WriteZero(`write() accepted none of ${count - written} bytes`);
+    // 0.5 KB of garbage a chunk.
+    const reader = new ChunkReader(stream, ctx.buffers);
+    try {
+      for (let chunk = await reader.read(); chunk !== null; chunk = await reader.read()) {
+        for (let written = 0; written < chunk.length;) {
+          const n = await stream.write(written === 0 ? chunk : chunk.subarray(written));
+          if (n === 0) {
+            throw new Deno.errors.WriteZero(
+              `write() accepted none of ${chunk.length - written} bytes`,
+            );
+          }
+          written += n;
         }
-        written += n;
       }
-      buffer = nextBuffer(buffer, count);
+    } finally {
+      reader.release();
     }
   },
   udp: (request) => request,

@@ -18,7 +18,7 @@
  * @example Answer a datagram the way the dispatcher does
  * ```ts
  * import assert from "node:assert/strict";
- * import { getService, type ServiceContext } from "./mod.ts";
+ * import { BufferPool, getService, type ServiceContext } from "./mod.ts";
  *
  * const ctx: ServiceContext = {
  *   transport: "udp",
@@ -30,7 +30,7 @@
  *   options: {},
  *   now: () => new Date(),
  *   signal: new AbortController().signal,
- *   pause: () => undefined,
+ *   buffers: new BufferPool(),
  * };
  * const reply = getService("size").udp?.(new Uint8Array(5), ctx);
  * assert.equal(new TextDecoder().decode(reply ?? undefined), "Your data was 5 bytes long\n");
@@ -59,10 +59,11 @@ export { DEFAULT_QUOTE, formatQuote, qotd } from "./qotd.ts";
 export { size, sizeSentence } from "./size.ts";
 export { RFC868_UNIX_EPOCH, rfc868Bytes, rfc868Seconds, time } from "./time.ts";
 export { whoami, whoamiText } from "./whoami.ts";
+export { BufferPool, LARGE_READ_BUFFER_SIZE } from "./buffer_pool.ts";
 export {
+  ChunkReader,
   MAX_READ_BUFFER_SIZE,
   MIN_READ_BUFFER_SIZE,
-  nextBuffer,
   readChunks,
 } from "./read_chunks.ts";
 export { writeAll } from "./write_all.ts";

@@ -6,6 +6,9 @@
 
 import type { SocketName, Transport } from "../spec/types.ts";
 import type { ServiceName } from "./names.ts";
+import type { BufferPool } from "./buffer_pool.ts";
+// For the doc link only.
+import type { ChunkReader as _ChunkReader } from "./read_chunks.ts";
 
 /**
  * The byte stream a TCP service talks to. A `Deno.TcpConn` is one; the
@@ -43,12 +46,8 @@ export interface ServiceContext {
   readonly now: () => Date;
   /** Aborted when muxd shuts down; long-running services stop on it. */
   readonly signal: AbortSignal;
-  /**
-   * For services that stream: call it between writes and await what it
-   * returns, if anything. It gives the event loop a turn once it has gone
-   * too long without one, so that other sockets are never held up.
-   */
-  readonly pause: () => Promise<void> | undefined;
+  /** The server's large read buffers, for a {@linkcode ChunkReader}. */
+  readonly buffers: BufferPool;
 }
 
 /** Documentation of one option a service accepts in its spec (`?key=value`). */

@@ -49,9 +49,9 @@ export const size: Service = {
   rfc: null,
   summary: 'Replies "Your data was N bytes long" (TCP: counted until the client half-closes).',
   options: [],
-  async tcp(stream) {
+  async tcp(stream, ctx) {
     let total = 0;
-    for await (const chunk of readChunks(stream)) {
+    for await (const chunk of readChunks(stream, ctx.buffers)) {
       total += chunk.length;
     }
     await writeAll(stream, encoder.encode(sizeSentence(total)));

@@ -11,7 +11,7 @@
  * @module
  */
 
-import { Turns } from "../../lib/dispatch/turns.ts";
+import { BufferPool } from "../../lib/services/buffer_pool.ts";
 import assert from "node:assert/strict";
 import type { Service, ServiceContext, Stream } from "../../lib/services/service.ts";
 import type { SocketName, Transport } from "../../lib/spec/types.ts";
@@ -99,7 +99,7 @@ function makeContext(
     options: specOptions,
     now: () => new Date(now.getTime()),
     signal: options.signal ?? new AbortController().signal,
-    pause: new Turns().pause,
+    buffers: new BufferPool(),
   };
 }
 

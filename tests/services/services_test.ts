@@ -21,6 +21,7 @@ import {
   sendAndHalfClose,
 } from "./harness.ts";
 import { MAX_READ_BUFFER_SIZE, MIN_READ_BUFFER_SIZE } from "../../lib/services/read_chunks.ts";
+import { BufferPool } from "../../lib/services/buffer_pool.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -258,27 +259,75 @@ Deno.test("echo service fails with WriteZero, not a busy loop, when a write acce
   assert.equal(writes, 1);
 });
 
-Deno.test("echo service reads 1 KiB first and doubles its buffer under load, to 256 KiB at most", async () => {
-  const readSizes: number[] = [];
+/** What {@linkcode recordReads} saw: each read's buffer size, waiting reads, bytes read. */
+interface Reads {
+  readonly sizes: number[];
+  readonly waiting: Set<number>;
+  bytes: number;
+}
+
+/** A stream that records the size of every read, which reads are still waiting, and the bytes. */
+function recordReads(conn: Deno.Conn, reads: Reads): Stream {
+  return {
+    read: async (p) => {
+      reads.sizes.push(p.length);
+      reads.waiting.add(p.length);
+      try {
+        const n = await conn.read(p);
+        reads.bytes += n ?? 0;
+        return n;
+      } finally {
+        reads.waiting.delete(p.length);
+      }
+    },
+    write: (p) => conn.write(p),
+    closeWrite: () => conn.closeWrite(),
+  };
+}
+
+Deno.test("echo service reads 1 KiB at a time when quiet and 256 KiB at a time under load", async () => {
+  const reads: Reads = { sizes: [], waiting: new Set(), bytes: 0 };
+  const { sizes } = reads;
   await runTcp(SERVICES.echo, async (client) => {
     await Promise.all([sendAndHalfClose(client, randomBytes(4 * 1024 * 1024)), readToEnd(client)]);
-  }, {
-    wrap: (conn): Stream => ({
-      read: (p) => {
-        readSizes.push(p.length);
-        return conn.read(p);
-      },
-      write: (p) => conn.write(p),
-      closeWrite: () => conn.closeWrite(),
-    }),
-  });
-  assert.equal(readSizes[0], MIN_READ_BUFFER_SIZE);
+  }, { wrap: (conn) => recordReads(conn, reads) });
+  assert.equal(sizes[0], MIN_READ_BUFFER_SIZE);
   assert.equal(MIN_READ_BUFFER_SIZE, 1024);
   assert.equal(MAX_READ_BUFFER_SIZE, 256 * 1024);
-  // 4 MiB through loopback fills the small buffers at once: the buffer grows.
-  assert.ok(Math.max(...readSizes) >= 16 * 1024, `never grew: ${Math.max(...readSizes)}`);
-  const allowed = [1, 2, 4, 8, 16, 32, 64, 128, 256].map((k) => k * 1024);
-  for (const size of readSizes) assert.ok(allowed.includes(size), `read into ${size} bytes`);
+  assert.ok(sizes.includes(MAX_READ_BUFFER_SIZE), "4 MiB never took a 256 KiB buffer");
+  assert.deepEqual(new Set(sizes), new Set([MIN_READ_BUFFER_SIZE, MAX_READ_BUFFER_SIZE]));
+});
+
+for (const service of ["echo", "discard"] as const) {
+  Deno.test(`${service} service waits with 1 KiB, not 256 KiB, once a burst is over`, async () => {
+    const reads: Reads = { sizes: [], waiting: new Set(), bytes: 0 };
+    await runTcp(SERVICES[service], async (client) => {
+      // A burst of 2 MiB, read back (echo), then the client goes quiet.
+      const burst = randomBytes(2 * 1024 * 1024);
+      const reading = service === "echo" ? readExactly(client, burst.length) : Promise.resolve();
+      for (let at = 0; at < burst.length;) at += await client.write(burst.subarray(at));
+      await reading;
+      // Once the service has read the whole burst, its next read waits: with what?
+      while (reads.bytes < burst.length || reads.waiting.size === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      assert.deepEqual([...reads.waiting], [MIN_READ_BUFFER_SIZE]);
+      await client.closeWrite();
+      await readToEnd(client);
+    }, { wrap: (conn) => recordReads(conn, reads) });
+    assert.ok(reads.sizes.includes(MAX_READ_BUFFER_SIZE), "the burst never took a 256 KiB buffer");
+  });
+}
+
+Deno.test("BufferPool lends the same large buffers again, and keeps a bounded number of spares", () => {
+  const pool = new BufferPool();
+  const first = pool.take();
+  assert.equal(first.length, MAX_READ_BUFFER_SIZE);
+  pool.give(first);
+  assert.equal(pool.take(), first);
+  const many = Array.from({ length: 100 }, () => pool.take());
+  for (const buffer of many) pool.give(buffer);
+  assert.equal(pool.spares, 64);
 });
 
 Deno.test("echo service replies to an empty datagram with an empty datagram", async () => {
