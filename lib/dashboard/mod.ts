@@ -2,7 +2,9 @@
  * The live dashboard: a page that shows every socket name muxd serves and
  * each arrival as it happens, fed by the one event stream through
  * Server-Sent Events, with a read-only JSON API. One self-contained page (no
- * CDN, no framework), served with `Deno.serve`.
+ * CDN, no framework), served by a small HTTP/1.1 server of its own that
+ * answers only its own Host, caps its connections and times out slow
+ * requests.
  *
  * ```ts
  * import { EventHub } from "../events/mod.ts";
@@ -32,10 +34,18 @@ export {
   type SocketState,
   type StatsSummary,
 } from "./stats.ts";
-export { EventStreams, type EventStreamsOptions, type Snapshot } from "./event_streams.ts";
+export {
+  type EventStream,
+  EventStreams,
+  type EventStreamsOptions,
+  type Snapshot,
+  type StreamTarget,
+} from "./event_streams.ts";
+export { isAllowedHost } from "./host_rule.ts";
 export {
   type Dashboard,
   DashboardBindError,
+  type DashboardLimits,
   type DashboardOptions,
   serveDashboard,
   type Subscribable,

@@ -1,0 +1,180 @@
+/**
+ * The dashboard's accept loop: a cap on open connections, and the same
+ * answer to accept errors as the listeners give. A connection that went
+ * away before it was accepted is skipped; running out of file descriptors
+ * (or memory) pauses accepting briefly, with at most one warning per
+ * interval, and accepting resumes by itself; nothing here can end the
+ * process.
+ *
+ * @module
+ */
+
+import { acceptErrorKind, errorCode, exhaustionAdvice } from "../dispatch/accept_error.ts";
+import { Link } from "./link.ts";
+
+/** How the accept loop behaves. */
+export interface AcceptorOptions {
+  /** Connections served at once; more are refused. */
+  readonly maxClients: number;
+  /** How long to pause after an accept failed for want of a resource, in milliseconds. */
+  readonly pauseMs: number;
+  /** At most one warning per this many milliseconds. */
+  readonly warnIntervalMs: number;
+  /** What the warnings call the server, such as `the dashboard at http://127.0.0.1:7080/`. */
+  readonly name: string;
+  /** Where warnings go. */
+  readonly warn: (message: string) => void;
+  /** Serves one connection and closes it; never rejects. */
+  readonly serve: (link: Link) => Promise<void>;
+  /** Answers a connection over the cap (with a 503) and closes it; never rejects. */
+  readonly refuse: (link: Link) => Promise<void>;
+}
+
+/**
+ * Accepts connections from a listener until {@linkcode Acceptor.close}.
+ *
+ * @example
+ * ```ts
+ * import { Acceptor } from "./acceptor.ts";
+ * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const acceptor = new Acceptor(listener, {
+ *   maxClients: 64, pauseMs: 100, warnIntervalMs: 10_000, name: "the example",
+ *   warn: console.warn,
+ *   serve: async (link) => link.close(),
+ *   refuse: async (link) => link.close(),
+ * });
+ * await acceptor.close();
+ * ```
+ */
+export class Acceptor {
+  #listener: Deno.TcpListener;
+  #options: AcceptorOptions;
+  #served = new Set<Link>();
+  #refused = new Set<Link>();
+  #handlers = new Set<Promise<void>>();
+  #stop = new AbortController();
+  #loop: Promise<void>;
+  #lastWarning = -Infinity;
+  #unwarned = 0;
+  /** Accepts that failed since the last one that worked. */
+  #failedSinceAccept = 0;
+  /** A warning about failed accepts went out, and none yet that they work again. */
+  #warnedFailing = false;
+
+  /**
+   * Starts accepting.
+   *
+   * @param listener The bound listener; the acceptor closes it.
+   * @param options The cap, the pause, and what to do with each connection.
+   */
+  constructor(listener: Deno.TcpListener, options: AcceptorOptions) {
+    this.#listener = listener;
+    this.#options = options;
+    this.#loop = this.#acceptLoop();
+  }
+
+  /** Connections being served now (not counting refused ones). */
+  get open(): number {
+    return this.#served.size;
+  }
+
+  /**
+   * Stops accepting, closes every connection at once, and resolves once
+   * every connection's handler has finished.
+   */
+  async close(): Promise<void> {
+    this.#stop.abort();
+    this.#listener.close();
+    await this.#loop;
+    for (const link of [...this.#served, ...this.#refused]) link.close();
+    await Promise.all(this.#handlers);
+  }
+
+  async #acceptLoop(): Promise<void> {
+    for (;;) {
+      let conn: Deno.TcpConn;
+      try {
+        conn = await this.#listener.accept();
+      } catch (error) {
+        const kind = acceptErrorKind(error);
+        if (kind === "closed" || this.#stop.signal.aborted) return;
+        if (kind === "connection") continue;
+        this.#failedSinceAccept++;
+        this.#warnAcceptFailed(error);
+        await this.#pause();
+        continue;
+      }
+      if (this.#failedSinceAccept > 0) this.#warnResumed();
+      this.#handle(conn);
+    }
+  }
+
+  #handle(conn: Deno.TcpConn): void {
+    const link = new Link(conn);
+    if (this.#served.size < this.#options.maxClients) {
+      this.#track(link, this.#served, this.#options.serve);
+    } else if (this.#refused.size < this.#options.maxClients) {
+      this.#track(link, this.#refused, this.#options.refuse);
+    } else {
+      // Too many are being refused already: not even a 503.
+      link.close();
+    }
+  }
+
+  #track(link: Link, set: Set<Link>, handle: (link: Link) => Promise<void>): void {
+    set.add(link);
+    const handler = handle(link).finally(() => {
+      set.delete(link);
+      this.#handlers.delete(handler);
+    });
+    this.#handlers.add(handler);
+  }
+
+  #pause(): Promise<void> {
+    const signal = this.#stop.signal;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.#options.pauseMs);
+      signal.addEventListener("abort", done);
+    });
+  }
+
+  /** Warns about a failed accept, at most once per interval. */
+  #warnAcceptFailed(error: unknown): void {
+    const now = performance.now();
+    if (now - this.#lastWarning < this.#options.warnIntervalMs) {
+      this.#unwarned++;
+      return;
+    }
+    const code = errorCode(error);
+    const what = error instanceof Error ? error.message : String(error);
+    const advice = acceptErrorKind(error) === "exhausted" && code !== null
+      ? `: ${exhaustionAdvice(code)}`
+      : "";
+    const more = this.#unwarned > 0 ? ` (${this.#unwarned} more since the last warning)` : "";
+    this.#options.warn(
+      `${this.#options.name} cannot accept connections: ${what}${advice}. It tries again ` +
+        `every ${this.#options.pauseMs} ms${more}.`,
+    );
+    this.#lastWarning = now;
+    this.#unwarned = 0;
+    this.#warnedFailing = true;
+  }
+
+  /** Says that accepting works again, once per warning that it did not. */
+  #warnResumed(): void {
+    const n = this.#failedSinceAccept;
+    this.#failedSinceAccept = 0;
+    if (!this.#warnedFailing) return;
+    this.#warnedFailing = false;
+    this.#options.warn(
+      `${this.#options.name} accepts connections again, after ${n} failed accept${
+        n === 1 ? "" : "s"
+      }.`,
+    );
+  }
+}
