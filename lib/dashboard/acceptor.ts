@@ -55,7 +55,8 @@ export class Acceptor {
   #stop = new AbortController();
   #loop: Promise<void>;
   #lastWarning = -Infinity;
-  #unwarned = 0;
+  /** When the accepts that failed since the last one that worked began to fail. */
+  #pausedAt = 0;
   /** Accepts that failed since the last one that worked. */
   #failedSinceAccept = 0;
   /** A warning about failed accepts went out, and none yet that they work again. */
@@ -146,35 +147,33 @@ export class Acceptor {
   /** Warns about a failed accept, at most once per interval. */
   #warnAcceptFailed(error: unknown): void {
     const now = performance.now();
-    if (now - this.#lastWarning < this.#options.warnIntervalMs) {
-      this.#unwarned++;
-      return;
-    }
-    const code = errorCode(error);
-    const what = error instanceof Error ? error.message : String(error);
-    const advice = acceptErrorKind(error) === "exhausted" && code !== null
-      ? `: ${exhaustionAdvice(code)}`
-      : "";
-    const more = this.#unwarned > 0 ? ` (${this.#unwarned} more since the last warning)` : "";
-    this.#options.warn(
-      `${this.#options.name} cannot accept connections: ${what}${advice}. It tries again ` +
-        `every ${this.#options.pauseMs} ms${more}.`,
-    );
+    if (this.#failedSinceAccept === 1) this.#pausedAt = now;
+    if (now - this.#lastWarning < this.#options.warnIntervalMs) return;
     this.#lastWarning = now;
-    this.#unwarned = 0;
     this.#warnedFailing = true;
+    const code = errorCode(error);
+    const what = acceptErrorKind(error) === "exhausted" && code !== null
+      ? `${code}): ${exhaustionAdvice(code)}`
+      : `${error instanceof Error ? error.message : String(error)})`;
+    this.#options.warn(
+      `${this.#options.name} cannot accept (${what}; retrying every ${this.#options.pauseMs} ms ` +
+        `(${failedAccepts(this.#failedSinceAccept)})`,
+    );
   }
 
   /** Says that accepting works again, once per warning that it did not. */
   #warnResumed(): void {
-    const n = this.#failedSinceAccept;
+    const failed = this.#failedSinceAccept;
     this.#failedSinceAccept = 0;
     if (!this.#warnedFailing) return;
     this.#warnedFailing = false;
+    const pausedMs = Math.round(performance.now() - this.#pausedAt);
     this.#options.warn(
-      `${this.#options.name} accepts connections again, after ${n} failed accept${
-        n === 1 ? "" : "s"
-      }.`,
+      `${this.#options.name} accepting again after ${pausedMs} ms (${failedAccepts(failed)})`,
     );
   }
+}
+
+function failedAccepts(n: number): string {
+  return n === 1 ? "1 failed accept" : `${n} failed accepts`;
 }
