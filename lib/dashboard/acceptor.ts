@@ -49,9 +49,13 @@ export interface AcceptorOptions {
 export class Acceptor {
   #listener: Deno.TcpListener;
   #options: AcceptorOptions;
+  /** Open connections being served; a link leaves its set when it is closed. */
   #served = new Set<Link>();
+  /** Open connections being refused. */
   #refused = new Set<Link>();
-  #handlers = new Set<Promise<void>>();
+  /** Handlers that have not finished. */
+  #running = 0;
+  #allFinished: (() => void) | null = null;
   #stop = new AbortController();
   #loop: Promise<void>;
   #lastWarning = -Infinity;
@@ -88,7 +92,7 @@ export class Acceptor {
     this.#listener.close();
     await this.#loop;
     for (const link of [...this.#served, ...this.#refused]) link.close();
-    await Promise.all(this.#handlers);
+    if (this.#running > 0) await new Promise<void>((resolve) => this.#allFinished = resolve);
   }
 
   async #acceptLoop(): Promise<void> {
@@ -111,25 +115,31 @@ export class Acceptor {
   }
 
   #handle(conn: Deno.TcpConn): void {
-    const link = new Link(conn);
     if (this.#served.size < this.#options.maxClients) {
-      this.#track(link, this.#served, this.#options.serve);
+      this.#run(new Link(conn, this.#served), this.#served, this.#options.serve);
     } else if (this.#refused.size < this.#options.maxClients) {
-      this.#track(link, this.#refused, this.#options.refuse);
+      this.#run(new Link(conn, this.#refused), this.#refused, this.#options.refuse);
     } else {
       // Too many are being refused already: not even a 503.
-      link.close();
+      new Link(conn).close();
     }
   }
 
-  #track(link: Link, set: Set<Link>, handle: (link: Link) => Promise<void>): void {
+  #run(link: Link, set: Set<Link>, handle: (link: Link) => Promise<void>): void {
     set.add(link);
-    const handler = handle(link).finally(() => {
-      set.delete(link);
-      this.#handlers.delete(handler);
-    });
-    this.#handlers.add(handler);
+    this.#running++;
+    // Shared callbacks, not a closure per connection: a connection costs little.
+    handle(link).then(this.#finished, this.#failed);
   }
+
+  #finished = (): void => {
+    if (--this.#running === 0) this.#allFinished?.();
+  };
+
+  #failed = (error: unknown): void => {
+    this.#finished();
+    this.#options.warn(`${this.#options.name}: a connection failed: ${error}`);
+  };
 
   #pause(): Promise<void> {
     const signal = this.#stop.signal;

@@ -71,7 +71,7 @@ const MAX_EVENT_STREAM_INPUT = 16 * 1024;
 export async function serveConnection(link: Link, ctx: ConnectionContext): Promise<void> {
   try {
     link.noDelay();
-    await converse(link, ctx);
+    if (await converse(link, ctx) === "events") await streamEvents(link, ctx);
     await link.lingeringClose(ctx.limits.lingerMs, ctx.discard, ctx.limits.maxHeadBytes);
   } catch (error) {
     ctx.unexpected(error);
@@ -80,30 +80,31 @@ export async function serveConnection(link: Link, ctx: ConnectionContext): Promi
   }
 }
 
-async function converse(link: Link, ctx: ConnectionContext): Promise<void> {
+/** Answers requests until the connection is done, or a request asks for the event stream. */
+async function converse(link: Link, ctx: ConnectionContext): Promise<"events" | "done"> {
   let carried: Uint8Array = new Uint8Array(0);
   for (let fresh = true;; fresh = false) {
     const read = await readHead(link, carried, fresh, ctx.limits);
-    if (read === null) return;
+    if (read === null) return "done";
     if (read === "too-large") {
       await link.write(ctx.headTooLarge.bytes({ head: false, close: true }));
-      return;
+      return "done";
     }
     const head = parseRequestHead(read.head);
+    carried = read.rest;
     if (head === null) {
       await link.write(ctx.badRequest.bytes({ head: false, close: true }));
-      return;
+      return "done";
     }
     const answer = ctx.answer(head);
     if (answer.kind === "events") {
-      if (head.method === "HEAD") await link.write(ctx.eventStreamHead);
-      else await streamEvents(link, ctx);
-      return;
+      if (head.method === "GET") return "events";
+      await link.write(ctx.eventStreamHead);
+      return "done";
     }
     const close = answer.close || !head.keepAlive;
     const sent = await link.write(answer.response.bytes({ head: head.method === "HEAD", close }));
-    if (!sent || close) return;
-    carried = read.rest;
+    if (!sent || close) return "done";
   }
 }
 
@@ -154,28 +155,24 @@ async function readHead(
 }
 
 /**
- * Sends the event-stream head, then the stream's frames, until the stream
- * ends or the client goes away (or sends more than it may).
+ * Sends the event-stream head, then hands the connection to the event
+ * streams, reading and dropping what the client sends meanwhile (it has
+ * nothing to say), until the client goes away or sends more than it may,
+ * or the streams close the connection. An open stream waits here, in this
+ * one function and the read: what a browser costs is mostly its connection.
  */
 async function streamEvents(link: Link, ctx: ConnectionContext): Promise<void> {
   if (!await link.write(ctx.eventStreamHead)) return;
-  const stream = ctx.streams.open({ write: (bytes) => link.write(bytes) });
-  const gone = drain(link, ctx.discard, MAX_EVENT_STREAM_INPUT);
+  const stream = ctx.streams.open(link);
   try {
-    await Promise.race([stream.ended, gone]);
+    for (let dropped = 0; dropped <= MAX_EVENT_STREAM_INPUT;) {
+      const n = await link.readSome(ctx.discard);
+      if (n === null) return;
+      dropped += n;
+    }
+  } catch (error) {
+    if (!link.isGone(error)) throw error;
   } finally {
     stream.close();
-    link.close();
-    await gone;
-  }
-}
-
-/** Reads and drops until the peer goes away or has sent `maxBytes`. */
-async function drain(link: Link, discard: Uint8Array, maxBytes: number): Promise<void> {
-  let dropped = 0;
-  while (dropped <= maxBytes) {
-    const n = await link.read(discard);
-    if (n === null) return;
-    dropped += n;
   }
 }

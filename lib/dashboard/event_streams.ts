@@ -10,6 +10,7 @@
  */
 
 import type { ServerEvent } from "../events/event.ts";
+import { EventStream, type Piece, type StreamFeed, type StreamTarget } from "./event_stream.ts";
 import type { BindFailure, SocketRow, StatsSummary } from "./stats.ts";
 
 /** The whole state a page needs to draw itself from scratch. */
@@ -35,50 +36,13 @@ export interface EventStreamsOptions {
   readonly queueLimit?: number;
   /** How long a browser waits before it reconnects, in milliseconds. @default 1000 */
   readonly retryMs?: number;
-  /** How long events gather into one frame before it is sent, in milliseconds. @default 50 */
+  /**
+   * How long events gather into one frame before it is sent, in
+   * milliseconds: a stream gets at most one write per interval, however
+   * many events there are.
+   * @default 100
+   */
   readonly flushMs?: number;
-}
-
-/** Where a stream's bytes go: a connection. */
-export interface StreamTarget {
-  /**
-   * Writes every byte.
-   *
-   * @param bytes The bytes, shared with other streams: not to be changed.
-   * @returns `true` when written, `false` when the peer has gone.
-   */
-  write(bytes: Uint8Array): Promise<boolean>;
-}
-
-/** One open stream. */
-export interface EventStream {
-  /**
-   * Settles once the stream has ended: closed by its connection, by
-   * {@linkcode EventStreams.close}, or by its peer going away. Rejects only
-   * with an error the target threw, which is a bug, not a lost peer.
-   */
-  readonly ended: Promise<void>;
-  /** Ends the stream (its connection is going away). */
-  close(): void;
-}
-
-/** A piece of bytes in a stream's queue, and how many events it carries. */
-interface Piece {
-  readonly bytes: Uint8Array;
-  readonly events: number;
-}
-
-interface Client {
-  readonly target: StreamTarget;
-  readonly queue: Piece[];
-  /** Events in the queue. */
-  queued: number;
-  writing: boolean;
-  /** Events were dropped; send a snapshot once the queue is empty. */
-  stale: boolean;
-  dropped: number;
-  ended: boolean;
-  end(error?: unknown): void;
 }
 
 const encoder = new TextEncoder();
@@ -89,7 +53,9 @@ const encoder = new TextEncoder();
  * Each stream starts with `retry:` and an `event: snapshot` message (JSON
  * {@linkcode Snapshot}); then every server event follows as an unnamed
  * message whose data is the event's JSON, each followed by an
- * `event: socket` message with the table row it changed, if any.
+ * `event: socket` message with the table row it changed, if any. When a
+ * stream ends from this side (close, a lost peer, a write that throws), its
+ * target is closed.
  *
  * @example
  * ```ts
@@ -100,17 +66,20 @@ const encoder = new TextEncoder();
  *   sockets: stats.sockets(), failures: stats.failures(), stats: stats.summary(),
  * }));
  * const chunks: Uint8Array[] = [];
- * const stream = streams.open({ write: (bytes) => Promise.resolve(chunks.push(bytes) > 0) });
+ * streams.open({
+ *   writeSome: (bytes) => Promise.resolve(chunks.push(bytes) && bytes.length),
+ *   close: () => {},
+ *   isGone: () => false,
+ * });
  * streams.close();
- * await stream.ended;
  * ```
  */
 export class EventStreams {
-  #clients = new Set<Client>();
+  #streams = new Set<EventStream>();
   #snapshot: () => Omit<Snapshot, "dropped">;
   #queueLimit: number;
   #flushMs: number;
-  #retry: Uint8Array;
+  #retry: Piece;
   #dropped = 0;
   #closed = false;
   /** The events published since the last frame, as SSE text. */
@@ -120,23 +89,35 @@ export class EventStreams {
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** The shared part of a snapshot message, until the next event changes the state. */
   #snapshotHead: Uint8Array | null = null;
+  #feed: StreamFeed;
 
   /**
    * Creates a fan-out with no streams.
    *
    * @param snapshot Returns the current state, for new and lagging streams.
    * @param options Buffer size, reconnection delay and frame interval.
+   * @param onError Called with an error a target's write threw (not a lost
+   *   peer: a bug); the stream ends. By default it is printed to stderr.
    */
-  constructor(snapshot: () => Omit<Snapshot, "dropped">, options: EventStreamsOptions = {}) {
+  constructor(
+    snapshot: () => Omit<Snapshot, "dropped">,
+    options: EventStreamsOptions = {},
+    onError: (error: unknown) => void = (error) => console.error(error),
+  ) {
     this.#snapshot = snapshot;
     this.#queueLimit = options.queueLimit ?? 256;
-    this.#flushMs = options.flushMs ?? 50;
-    this.#retry = encoder.encode(`retry: ${options.retryMs ?? 1000}\n\n`);
+    this.#flushMs = options.flushMs ?? 100;
+    this.#retry = { bytes: encoder.encode(`retry: ${options.retryMs ?? 1000}\n\n`), events: 0 };
+    this.#feed = {
+      snapshotHead: () => this.#sharedSnapshot(),
+      ended: (stream) => this.#streams.delete(stream),
+      failed: onError,
+    };
   }
 
   /** How many streams are open. */
   get clients(): number {
-    return this.#clients.size;
+    return this.#streams.size;
   }
 
   /** Events dropped so far, over every stream. */
@@ -152,35 +133,14 @@ export class EventStreams {
    * @returns The stream; close it when its connection goes away.
    */
   open(target: StreamTarget): EventStream {
-    let end!: (error?: unknown) => void;
-    const ended = new Promise<void>((resolve, reject) => {
-      end = (error) => (error === undefined ? resolve() : reject(error));
-    });
-    const client: Client = {
-      target,
-      queue: [],
-      queued: 0,
-      writing: false,
-      stale: false,
-      dropped: 0,
-      ended: false,
-      end: (error) => {
-        if (client.ended) return;
-        client.ended = true;
-        this.#clients.delete(client);
-        client.queue.length = 0;
-        end(error);
-      },
-    };
-    const stream = { ended, close: () => client.end() };
+    const stream = new EventStream(target, this.#feed);
     if (this.#closed) {
-      client.end();
+      stream.end();
       return stream;
     }
-    this.#clients.add(client);
-    client.queue.push({ bytes: this.#retry, events: 0 });
-    this.#queueSnapshot(client);
-    void this.#pump(client);
+    this.#streams.add(stream);
+    stream.push(this.#retry);
+    stream.pushSnapshot();
     return stream;
   }
 
@@ -194,7 +154,7 @@ export class EventStreams {
    */
   publish(event: ServerEvent, row: SocketRow | null): void {
     this.#snapshotHead = null;
-    if (this.#clients.size === 0) return;
+    if (this.#streams.size === 0) return;
     if (this.#batch.length >= this.#queueLimit) {
       this.#overflow++;
     } else {
@@ -205,12 +165,12 @@ export class EventStreams {
     this.#timer ??= setTimeout(() => this.#flush(), this.#flushMs);
   }
 
-  /** Ends every stream, so that browsers disconnect and the server can stop. */
+  /** Ends every stream and closes its target, so that browsers disconnect and the server can stop. */
   close(): void {
     this.#closed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
-    for (const client of [...this.#clients]) client.end();
+    for (const stream of [...this.#streams]) stream.end();
   }
 
   /** Sends the events gathered since the last frame, as one frame shared by every stream. */
@@ -221,59 +181,30 @@ export class EventStreams {
     const overflow = this.#overflow;
     this.#batch = [];
     this.#overflow = 0;
-    for (const client of this.#clients) {
-      if (overflow > 0) this.#drop(client, overflow);
-      const idle = !client.writing && client.queue.length === 0;
-      if (client.stale && idle) this.#queueSnapshot(client);
-      if (events === 0) {
-        // Nothing but overflow: the snapshot has it all.
-      } else if (client.stale || client.queued + events > this.#queueLimit) {
-        this.#drop(client, events);
+    for (const stream of this.#streams) {
+      if (overflow > 0) this.#drop(stream, overflow);
+      // A stale stream that has caught up gets the state as it is now, then the frame.
+      if (stream.stale && stream.idle) stream.pushSnapshot();
+      if (events === 0) continue;
+      if (stream.stale || stream.queued + events > this.#queueLimit) {
+        this.#drop(stream, events);
       } else {
-        client.queue.push(frame);
-        client.queued += events;
+        stream.push(frame);
       }
-      if (!client.writing && client.queue.length > 0) void this.#pump(client);
     }
   }
 
-  #drop(client: Client, events: number): void {
-    client.stale = true;
-    client.dropped += events;
+  #drop(stream: EventStream, events: number): void {
+    stream.drop(events);
     this.#dropped += events;
   }
 
-  /** Writes a stream's queue in order, then a snapshot if it dropped anything meanwhile. */
-  async #pump(client: Client): Promise<void> {
-    client.writing = true;
-    try {
-      while (!client.ended) {
-        if (client.queue.length === 0) {
-          if (!client.stale) break;
-          this.#queueSnapshot(client);
-        }
-        const piece = client.queue.shift()!;
-        client.queued -= piece.events;
-        if (!await client.target.write(piece.bytes)) client.end();
-      }
-    } catch (error) {
-      client.end(error);
-    } finally {
-      client.writing = false;
-    }
-  }
-
-  /**
-   * Queues a snapshot: its shared part (the state as JSON, serialized once
-   * until the next event) and a small part of its own (its dropped count).
-   */
-  #queueSnapshot(client: Client): void {
-    client.stale = false;
+  /** The state as a snapshot message without its dropped count: serialized once until the next event. */
+  #sharedSnapshot(): Uint8Array {
     if (this.#snapshotHead === null) {
       const json = JSON.stringify(this.#snapshot());
       this.#snapshotHead = encoder.encode(`event: snapshot\ndata: ${json.slice(0, -1)}`);
     }
-    client.queue.push({ bytes: this.#snapshotHead, events: 0 });
-    client.queue.push({ bytes: encoder.encode(`,"dropped":${client.dropped}}\n\n`), events: 0 });
+    return this.#snapshotHead;
   }
 }

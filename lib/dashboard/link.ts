@@ -9,6 +9,7 @@
  */
 
 import { isClosed, isPeerGone } from "../dispatch/context.ts";
+import type { StreamTarget } from "./event_stream.ts";
 
 /**
  * A connection whose reads and writes tell a lost peer apart from a bug.
@@ -24,14 +25,21 @@ import { isClosed, isPeerGone } from "../dispatch/context.ts";
  * link.close();
  * ```
  */
-export class Link {
+export class Link implements StreamTarget {
   #conn: Deno.TcpConn;
+  #owner: Set<Link> | null;
   #closed = false;
   #peerDone = false;
 
-  /** @param conn An accepted connection; the link closes it. */
-  constructor(conn: Deno.TcpConn) {
+  /**
+   * Wraps an accepted connection.
+   *
+   * @param conn The connection; the link closes it.
+   * @param owner A set of open links that this one leaves when it is closed.
+   */
+  constructor(conn: Deno.TcpConn, owner: Set<Link> | null = null) {
     this.#conn = conn;
+    this.#owner = owner;
   }
 
   /**
@@ -96,10 +104,46 @@ export class Link {
     return true;
   }
 
+  /**
+   * Reads what is there, as `Deno.Conn.read` does, without a function of its
+   * own around the read (an open event stream waits in one for as long as
+   * the page is open).
+   *
+   * @param buffer Where the bytes go.
+   * @returns How many bytes were read, or `null` at the end of the stream.
+   * @throws {Deno.errors.BadResource} Once the link is closed; see {@linkcode Link.isGone}.
+   */
+  readSome(buffer: Uint8Array): Promise<number | null> {
+    return this.#conn.read(buffer);
+  }
+
+  /**
+   * Writes some of the bytes, as `Deno.Conn.write` does: the event streams
+   * write through this, with nothing allocated per write but the write.
+   *
+   * @param bytes The bytes; they are not changed.
+   * @returns How many were written.
+   * @throws {Deno.errors.BadResource} Once the link is closed; see {@linkcode Link.isGone}.
+   */
+  writeSome(bytes: Uint8Array): Promise<number> {
+    return this.#conn.write(bytes);
+  }
+
+  /**
+   * Tells a lost peer or a closed link apart from a bug.
+   *
+   * @param error What a read or write threw.
+   * @returns `true` when the peer has gone or the link was closed.
+   */
+  isGone(error: unknown): boolean {
+    return isGone(error);
+  }
+
   /** Closes the connection at once; any pending read or write ends. Does nothing the second time. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#owner?.delete(this);
     try {
       this.#conn.close();
     } catch (error) {

@@ -34,13 +34,8 @@ export {
   type SocketState,
   type StatsSummary,
 } from "./stats.ts";
-export {
-  type EventStream,
-  EventStreams,
-  type EventStreamsOptions,
-  type Snapshot,
-  type StreamTarget,
-} from "./event_streams.ts";
+export { EventStreams, type EventStreamsOptions, type Snapshot } from "./event_streams.ts";
+export { EventStream, type Piece, type StreamFeed, type StreamTarget } from "./event_stream.ts";
 export { isAllowedHost } from "./host_rule.ts";
 export {
   type Dashboard,

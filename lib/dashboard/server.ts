@@ -149,11 +149,17 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
   const url = dashboardUrl(address);
   const warn = options.warn ?? ((message: string) => console.error(`muxd: ${message}`));
   const stats = new DashboardStats();
-  const streams = new EventStreams(() => ({
-    sockets: stats.sockets(),
-    failures: stats.failures(),
-    stats: stats.summary(),
-  }), options);
+  const unexpected = (error: unknown) =>
+    warn(`a connection to the dashboard at ${url} failed: ${error}`);
+  const streams = new EventStreams(
+    () => ({
+      sockets: stats.sockets(),
+      failures: stats.failures(),
+      stats: stats.summary(),
+    }),
+    options,
+    unexpected,
+  );
   const maxHeadBytes = options.maxHeadBytes ?? 16 * 1024;
   const ctx: ConnectionContext = {
     limits: {
@@ -171,7 +177,7 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
     eventStreamHead: eventStreamHead(),
     streams,
     discard: new Uint8Array(4096),
-    unexpected: (error) => warn(`a connection to the dashboard at ${url} failed: ${error}`),
+    unexpected,
   };
   const full = FixedResponse.text(
     503,

@@ -13,7 +13,12 @@ import { SseReader } from "./_sse.ts";
  * only when the test reads: each write waits until the reader has taken
  * the bytes before it.
  */
-function browser(): { target: StreamTarget; sse: SseReader; writes: Uint8Array[] } {
+function browser(): {
+  target: StreamTarget;
+  sse: SseReader;
+  writes: Uint8Array[];
+  closed: () => boolean;
+} {
   const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>(
     undefined,
     { highWaterMark: 0 },
@@ -21,14 +26,20 @@ function browser(): { target: StreamTarget; sse: SseReader; writes: Uint8Array[]
   );
   const writer = writable.getWriter();
   const writes: Uint8Array[] = [];
+  let closed = false;
   const target: StreamTarget = {
-    write: async (bytes) => {
+    writeSome: async (bytes) => {
       writes.push(bytes);
       await writer.write(bytes);
-      return true;
+      return bytes.length;
     },
+    close: () => {
+      closed = true;
+      void writer.close();
+    },
+    isGone: () => false,
   };
-  return { target, sse: new SseReader(readable), writes };
+  return { target, sse: new SseReader(readable), writes, closed: () => closed };
 }
 
 /** Lets the frame timer (flushMs 0) and everything queued before it run. */
@@ -46,8 +57,8 @@ function fanOut(options: { queueLimit: number }, version = () => 0): EventStream
 Deno.test("EventStreams.publish() drops events for a slow stream, counts them, then sends a snapshot", async () => {
   let version = 0;
   const streams = fanOut({ queueLimit: 4 }, () => version);
-  const { target, sse } = browser();
-  const stream = streams.open(target);
+  const { target, sse, closed } = browser();
+  streams.open(target);
   try {
     // The browser reads nothing yet: the first frame waits in the queue, the second does not fit.
     for (let i = 0; i < 3; i++) streams.publish(ev.datagram(UDP_ECHO, i), null);
@@ -72,16 +83,16 @@ Deno.test("EventStreams.publish() drops events for a slow stream, counts them, t
     assert.equal(JSON.parse((await sse.next())!.data).bytesIn, 42);
   } finally {
     streams.close();
-    await stream.ended;
-    await sse.cancel();
   }
+  assert.equal(await sse.next(), null, "close() ends the stream and closes its target");
+  assert.ok(closed());
   assert.equal(streams.clients, 0);
 });
 
 Deno.test("EventStreams.publish() serializes each event once: every stream is sent the same bytes", async () => {
   const streams = fanOut({ queueLimit: 16 });
   const browsers = [browser(), browser(), browser()];
-  const opened = browsers.map((b) => streams.open(b.target));
+  for (const b of browsers) streams.open(b.target);
   try {
     for (const b of browsers) assert.equal((await b.sse.next())?.event, "snapshot");
     streams.publish(ev.datagram(UDP_ECHO, 1), null);
@@ -95,7 +106,6 @@ Deno.test("EventStreams.publish() serializes each event once: every stream is se
     assert.ok(frames.every((f) => f === frames[0]), "one frame object for every stream");
   } finally {
     streams.close();
-    await Promise.all(opened.map((s) => s.ended));
     await Promise.all(browsers.map((b) => b.sse.cancel()));
   }
 });
@@ -103,7 +113,7 @@ Deno.test("EventStreams.publish() serializes each event once: every stream is se
 Deno.test("EventStreams.publish() serializes at most queueLimit events per frame and sends a snapshot for the rest", async () => {
   const streams = fanOut({ queueLimit: 4 });
   const { target, sse } = browser();
-  const stream = streams.open(target);
+  streams.open(target);
   try {
     assert.equal((await sse.next())?.event, "snapshot");
     for (let i = 0; i < 10; i++) streams.publish(ev.datagram(UDP_ECHO, i), null);
@@ -117,25 +127,63 @@ Deno.test("EventStreams.publish() serializes at most queueLimit events per frame
     assert.deepEqual(delivered, [0, 1, 2, 3]);
   } finally {
     streams.close();
-    await stream.ended;
     await sse.cancel();
   }
 });
 
-Deno.test("EventStreams.open() ends the stream when its target reports the peer gone", async () => {
-  const streams = fanOut({ queueLimit: 4 });
-  const stream = streams.open({ write: () => Promise.resolve(false) });
-  await stream.ended;
+Deno.test("EventStreams.open() ends the stream and closes its target when the peer has gone", async () => {
+  const errors: unknown[] = [];
+  const streams = new EventStreams(
+    () => ({ sockets: [], failures: [], stats: {} as StatsSummary }),
+    { flushMs: 0 },
+    (error) => errors.push(error),
+  );
+  let closed!: () => void;
+  const targetClosed = new Promise<void>((resolve) => closed = resolve);
+  const stream = streams.open({
+    writeSome: () => Promise.reject(new Deno.errors.BrokenPipe("gone")),
+    close: closed,
+    isGone: (error) => error instanceof Deno.errors.BrokenPipe,
+  });
+  await targetClosed;
+  assert.ok(stream.ended);
   assert.equal(streams.clients, 0);
+  assert.deepEqual(errors, [], "a lost peer is not an error");
   streams.close();
 });
 
-Deno.test("EventStreams.open() after close() gives a stream that has already ended", async () => {
+Deno.test("EventStreams.open() reports a write that throws, ends the stream and closes its target", async () => {
+  const errors: unknown[] = [];
+  const streams = new EventStreams(
+    () => ({ sockets: [], failures: [], stats: {} as StatsSummary }),
+    { flushMs: 0 },
+    (error) => errors.push(error),
+  );
+  let closed!: () => void;
+  const targetClosed = new Promise<void>((resolve) => closed = resolve);
+  streams.open({
+    writeSome: () => Promise.reject(new TypeError("a bug")),
+    close: closed,
+    isGone: () => false,
+  });
+  await targetClosed;
+  assert.equal(streams.clients, 0);
+  assert.ok(errors[0] instanceof TypeError);
+  streams.close();
+});
+
+Deno.test("EventStreams.open() after close() gives a stream that has already ended", () => {
   const streams = fanOut({ queueLimit: 4 });
   streams.close();
   const writes: Uint8Array[] = [];
-  const stream = streams.open({ write: (bytes) => Promise.resolve(writes.push(bytes) > 0) });
-  await stream.ended;
+  let closed = false;
+  const stream = streams.open({
+    writeSome: (bytes) => Promise.resolve(writes.push(bytes) && bytes.length),
+    close: () => closed = true,
+    isGone: () => false,
+  });
+  assert.ok(stream.ended);
+  assert.ok(closed);
   assert.equal(streams.clients, 0);
   assert.equal(writes.length, 0);
 });
