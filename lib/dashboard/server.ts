@@ -12,16 +12,12 @@
 import type { EventSink } from "../events/event.ts";
 import { type DashboardAddress, dashboardUrl } from "./address.ts";
 import { Acceptor } from "./acceptor.ts";
-import { type Answer, type ConnectionContext, serveConnection } from "./connection.ts";
+import { type ConnectionContext, serveConnection } from "./connection.ts";
 import { EventStreams, type EventStreamsOptions } from "./event_streams.ts";
-import { isAllowedHost } from "./host_rule.ts";
-import type { RequestHead } from "./http.ts";
 import type { Link } from "./link.ts";
 import { eventStreamHead, FixedResponse } from "./response.ts";
+import { router } from "./routes.ts";
 import { DashboardStats } from "./stats.ts";
-import page from "./page.html" with { type: "text" };
-import style from "./style.css" with { type: "text" };
-import script from "./app.js" with { type: "text" };
 
 /** Something to subscribe to, such as an `EventHub`. */
 export interface Subscribable {
@@ -120,7 +116,7 @@ const WARN_INTERVAL_MS = 10_000;
  * `/api/sockets` (JSON: `sockets` and `failures`), `/api/stats` (JSON
  * totals), `/api/events` (Server-Sent Events). A request whose `Host` is
  * not the dashboard's own address or `localhost` with its port gets a 403
- * (see {@linkcode isAllowedHost}); other methods a 405, a request with a
+ * (the rule: `isAllowedHost()`); other methods a 405, a request with a
  * body a 413, a head over `maxHeadBytes` a 431, connections over
  * `maxClients` a 503.
  *
@@ -217,60 +213,6 @@ async function refuse(link: Link, response: Uint8Array, ctx: ConnectionContext):
   } finally {
     link.close();
   }
-}
-
-/** Answers each request: the checks every request passes, then the routes. */
-function router(
-  bound: DashboardAddress,
-  stats: DashboardStats,
-  streams: EventStreams,
-): (head: RequestHead) => Answer {
-  const files = new Map([
-    ["/", new FixedResponse(200, "text/html; charset=utf-8", page)],
-    ["/style.css", new FixedResponse(200, "text/css; charset=utf-8", style)],
-    ["/app.js", new FixedResponse(200, "text/javascript; charset=utf-8", script)],
-  ]);
-  const refusal = (response: FixedResponse): Answer => ({
-    kind: "response",
-    response,
-    close: true,
-  });
-  const noHost = refusal(FixedResponse.text(400, "Bad request: a Host header is required."));
-  const foreignHost = refusal(FixedResponse.text(
-    403,
-    "Forbidden: the dashboard answers only requests addressed to its own IP address or to " +
-      "localhost, with its port.",
-  ));
-  const readOnly = refusal(FixedResponse.text(
-    405,
-    "The dashboard is read-only: only GET and HEAD.",
-    [["allow", "GET, HEAD"]],
-  ));
-  const withBody = refusal(FixedResponse.text(413, "The dashboard takes no request bodies."));
-  const notFound = FixedResponse.text(404, "Not found. Open / for the dashboard.");
-  const ok = (response: FixedResponse): Answer => ({ kind: "response", response, close: false });
-  return (head) => {
-    if (head.host === null) return noHost;
-    if (!isAllowedHost(head.host, bound)) return foreignHost;
-    if (head.method !== "GET" && head.method !== "HEAD") return readOnly;
-    if (head.hasBody) return withBody;
-    const file = files.get(head.path);
-    if (file) return ok(file);
-    switch (head.path) {
-      case "/api/sockets":
-        return ok(FixedResponse.json({ sockets: stats.sockets(), failures: stats.failures() }));
-      case "/api/stats":
-        return ok(FixedResponse.json({
-          ...stats.summary(),
-          streams: streams.clients,
-          dropped: streams.dropped,
-        }));
-      case "/api/events":
-        return { kind: "events" };
-      default:
-        return ok(notFound);
-    }
-  };
 }
 
 function explain(a: DashboardAddress, cause: unknown): { code: string | null; reason: string } {
