@@ -93,7 +93,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     hub.subscribe(logging.events);
     const keepGoing = args.keepGoing || (settings.keepGoing ?? false) || demo;
     // Before start(), so that the dashboard sees the start-up events too.
-    const opened = openDashboard(dashboardPlan, hub, keepGoing);
+    const opened = openDashboard(dashboardPlan, hub, keepGoing, (m) => log.warn(m));
     if (opened.message) log[opened.fatal ? "error" : "warn"](opened.message);
     if (opened.fatal) return EXIT.bindFailed;
     await using dashboard = opened.dashboard;

@@ -1,13 +1,16 @@
 /**
  * The Server-Sent Events fan-out: one stream per browser, fed from the event
- * stream. A slow browser never holds muxd up: each stream buffers a bounded
- * number of messages, drops the rest (and counts them), and sends a fresh
- * snapshot once it has caught up.
+ * stream. Each event is serialized once; the events of a short interval go
+ * out as one frame of bytes that every stream shares, so a stream costs a
+ * queue of references, not copies. A slow browser never holds muxd up: each
+ * stream holds a bounded number of events, drops the rest (and counts them),
+ * and gets a fresh snapshot once it has caught up.
  *
  * @module
  */
 
 import type { ServerEvent } from "../events/event.ts";
+import { EventStream, type Piece, type StreamFeed, type StreamTarget } from "./event_stream.ts";
 import type { BindFailure, SocketRow, StatsSummary } from "./stats.ts";
 
 /** The whole state a page needs to draw itself from scratch. */
@@ -18,26 +21,28 @@ export interface Snapshot {
   readonly failures: readonly BindFailure[];
   /** The totals. */
   readonly stats: StatsSummary;
-  /** Messages this stream dropped so far because the browser read too slowly. */
+  /** Events this stream dropped so far because the browser read too slowly. */
   readonly dropped: number;
 }
 
 /** Options for {@linkcode EventStreams}. */
 export interface EventStreamsOptions {
   /**
-   * Messages one stream may hold while its browser is slow; more are dropped.
+   * Events one stream may hold while its browser is slow; more are dropped.
+   * It also bounds the events of one frame: past it, the events of the
+   * interval are not serialized at all, and every stream gets a snapshot.
    * @default 256
    */
   readonly queueLimit?: number;
   /** How long a browser waits before it reconnects, in milliseconds. @default 1000 */
   readonly retryMs?: number;
-}
-
-interface Client {
-  readonly controller: ReadableStreamDefaultController<Uint8Array>;
-  /** Messages were dropped; send a snapshot before the next event. */
-  stale: boolean;
-  dropped: number;
+  /**
+   * How long events gather into one frame before it is sent, in
+   * milliseconds: a stream gets at most one write per interval, however
+   * many events there are.
+   * @default 100
+   */
+  readonly flushMs?: number;
 }
 
 const encoder = new TextEncoder();
@@ -48,7 +53,9 @@ const encoder = new TextEncoder();
  * Each stream starts with `retry:` and an `event: snapshot` message (JSON
  * {@linkcode Snapshot}); then every server event follows as an unnamed
  * message whose data is the event's JSON, each followed by an
- * `event: socket` message with the table row it changed, if any.
+ * `event: socket` message with the table row it changed, if any. When a
+ * stream ends from this side (close, a lost peer, a write that throws), its
+ * target is closed.
  *
  * @example
  * ```ts
@@ -58,105 +65,146 @@ const encoder = new TextEncoder();
  * const streams = new EventStreams(() => ({
  *   sockets: stats.sockets(), failures: stats.failures(), stats: stats.summary(),
  * }));
- * const body = streams.open(); // the body of a text/event-stream response
+ * const chunks: Uint8Array[] = [];
+ * streams.open({
+ *   writeSome: (bytes) => Promise.resolve(chunks.push(bytes) && bytes.length),
+ *   close: () => {},
+ *   isGone: () => false,
+ * });
  * streams.close();
- * await body.cancel();
  * ```
  */
 export class EventStreams {
-  #clients = new Set<Client>();
+  #streams = new Set<EventStream>();
   #snapshot: () => Omit<Snapshot, "dropped">;
   #queueLimit: number;
-  #retryMs: number;
+  #flushMs: number;
+  #retry: Piece;
   #dropped = 0;
   #closed = false;
+  /** The events published since the last frame, as SSE text. */
+  #batch: string[] = [];
+  /** Events published since the last frame that were not serialized: the frame was full. */
+  #overflow = 0;
+  #timer: ReturnType<typeof setTimeout> | null = null;
+  /** The shared part of a snapshot message, until the next event changes the state. */
+  #snapshotHead: Uint8Array | null = null;
+  #feed: StreamFeed;
 
   /**
    * Creates a fan-out with no streams.
    *
    * @param snapshot Returns the current state, for new and lagging streams.
-   * @param options Buffer size and reconnection delay.
+   * @param options Buffer size, reconnection delay and frame interval.
+   * @param onError Called with an error a target's write threw (not a lost
+   *   peer: a bug); the stream ends. By default it is printed to stderr.
    */
-  constructor(snapshot: () => Omit<Snapshot, "dropped">, options: EventStreamsOptions = {}) {
+  constructor(
+    snapshot: () => Omit<Snapshot, "dropped">,
+    options: EventStreamsOptions = {},
+    onError: (error: unknown) => void = (error) => console.error(error),
+  ) {
     this.#snapshot = snapshot;
     this.#queueLimit = options.queueLimit ?? 256;
-    this.#retryMs = options.retryMs ?? 1000;
+    this.#flushMs = options.flushMs ?? 100;
+    this.#retry = { bytes: encoder.encode(`retry: ${options.retryMs ?? 1000}\n\n`), events: 0 };
+    this.#feed = {
+      snapshotHead: () => this.#sharedSnapshot(),
+      ended: (stream) => this.#streams.delete(stream),
+      failed: onError,
+    };
   }
 
   /** How many streams are open. */
   get clients(): number {
-    return this.#clients.size;
+    return this.#streams.size;
   }
 
-  /** Messages dropped so far, over every stream. */
+  /** Events dropped so far, over every stream. */
   get dropped(): number {
     return this.#dropped;
   }
 
   /**
-   * Opens a stream for one browser. It ends when the browser goes away or
-   * when {@linkcode EventStreams.close} is called.
+   * Opens a stream for one browser: `retry:` and a snapshot now, the events
+   * as they come.
    *
-   * @returns The response body, in `text/event-stream` format.
+   * @param target Where its bytes go.
+   * @returns The stream; close it when its connection goes away.
    */
-  open(): ReadableStream<Uint8Array> {
-    let client: Client;
-    return new ReadableStream<Uint8Array>({
-      start: (controller) => {
-        client = { controller, stale: false, dropped: 0 };
-        if (this.#closed) {
-          controller.close();
-          return;
-        }
-        this.#clients.add(client);
-        controller.enqueue(encoder.encode(`retry: ${this.#retryMs}\n\n`));
-        this.#sendSnapshot(client);
-      },
-      pull: () => {
-        if (client.stale) this.#sendSnapshot(client);
-      },
-      cancel: () => {
-        this.#clients.delete(client);
-      },
-    }, new CountQueuingStrategy({ highWaterMark: this.#queueLimit }));
+  open(target: StreamTarget): EventStream {
+    const stream = new EventStream(target, this.#feed);
+    if (this.#closed) {
+      stream.end();
+      return stream;
+    }
+    this.#streams.add(stream);
+    stream.push(this.#retry);
+    stream.pushSnapshot();
+    return stream;
   }
 
   /**
-   * Sends one event to every stream. Never blocks: a stream whose buffer is
-   * full drops the message and gets a snapshot once its browser catches up.
+   * Sends one event to every stream, within the frame interval. Never
+   * blocks: a stream whose queue is full drops the frame and gets a
+   * snapshot once its browser catches up.
    *
    * @param event The event.
    * @param row The table row the event changed, or `null`.
    */
   publish(event: ServerEvent, row: SocketRow | null): void {
-    if (this.#clients.size === 0) return;
-    let text = `data: ${JSON.stringify(event)}\n\n`;
-    if (row) text += `event: socket\ndata: ${JSON.stringify(row)}\n\n`;
-    const message = encoder.encode(text);
-    for (const client of this.#clients) {
-      if ((client.controller.desiredSize ?? 0) <= 0) {
-        client.stale = true;
-        client.dropped++;
-        this.#dropped++;
-        continue;
+    this.#snapshotHead = null;
+    if (this.#streams.size === 0) return;
+    if (this.#batch.length >= this.#queueLimit) {
+      this.#overflow++;
+    } else {
+      let text = `data: ${JSON.stringify(event)}\n\n`;
+      if (row) text += `event: socket\ndata: ${JSON.stringify(row)}\n\n`;
+      this.#batch.push(text);
+    }
+    this.#timer ??= setTimeout(() => this.#flush(), this.#flushMs);
+  }
+
+  /** Ends every stream and closes its target, so that browsers disconnect and the server can stop. */
+  close(): void {
+    this.#closed = true;
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    for (const stream of [...this.#streams]) stream.end();
+  }
+
+  /** Sends the events gathered since the last frame, as one frame shared by every stream. */
+  #flush(): void {
+    this.#timer = null;
+    const events = this.#batch.length;
+    const frame: Piece = { bytes: encoder.encode(this.#batch.join("")), events };
+    const overflow = this.#overflow;
+    this.#batch = [];
+    this.#overflow = 0;
+    for (const stream of this.#streams) {
+      if (overflow > 0) this.#drop(stream, overflow);
+      // A stale stream that has caught up gets the state as it is now, then the frame.
+      if (stream.stale && stream.idle) stream.pushSnapshot();
+      if (events === 0) continue;
+      if (stream.stale || stream.queued + events > this.#queueLimit) {
+        this.#drop(stream, events);
+      } else {
+        stream.push(frame);
       }
-      if (client.stale) this.#sendSnapshot(client);
-      client.controller.enqueue(message);
     }
   }
 
-  /** Ends every stream, so that browsers disconnect and the HTTP server can stop. */
-  close(): void {
-    this.#closed = true;
-    for (const client of this.#clients) client.controller.close();
-    this.#clients.clear();
+  #drop(stream: EventStream, events: number): void {
+    stream.drop(events);
+    this.#dropped += events;
   }
 
-  #sendSnapshot(client: Client): void {
-    client.stale = false;
-    const snapshot: Snapshot = { ...this.#snapshot(), dropped: client.dropped };
-    client.controller.enqueue(
-      encoder.encode(`event: snapshot\ndata: ${JSON.stringify(snapshot)}\n\n`),
-    );
+  /** The state as a snapshot message without its dropped count: serialized once until the next event. */
+  #sharedSnapshot(): Uint8Array {
+    if (this.#snapshotHead === null) {
+      const json = JSON.stringify(this.#snapshot());
+      this.#snapshotHead = encoder.encode(`event: snapshot\ndata: ${json.slice(0, -1)}`);
+    }
+    return this.#snapshotHead;
   }
 }

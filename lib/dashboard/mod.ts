@@ -2,7 +2,9 @@
  * The live dashboard: a page that shows every socket name muxd serves and
  * each arrival as it happens, fed by the one event stream through
  * Server-Sent Events, with a read-only JSON API. One self-contained page (no
- * CDN, no framework), served with `Deno.serve`.
+ * CDN, no framework), served by a small HTTP/1.1 server of its own that
+ * answers only its own Host, caps its connections and times out slow
+ * requests.
  *
  * ```ts
  * import { EventHub } from "../events/mod.ts";
@@ -33,9 +35,12 @@ export {
   type StatsSummary,
 } from "./stats.ts";
 export { EventStreams, type EventStreamsOptions, type Snapshot } from "./event_streams.ts";
+export { EventStream, type Piece, type StreamFeed, type StreamTarget } from "./event_stream.ts";
+export { isAllowedHost } from "./host_rule.ts";
 export {
   type Dashboard,
   DashboardBindError,
+  type DashboardLimits,
   type DashboardOptions,
   serveDashboard,
   type Subscribable,

@@ -30,6 +30,8 @@ export interface OpenedDashboard {
  * @param plan What {@linkcode planDashboard} decided.
  * @param events The event stream, such as an `EventHub`.
  * @param keepGoing Whether muxd serves what binds when something fails.
+ * @param warn Where the running dashboard reports what it survives (such as
+ *   running out of file descriptors), one line each.
  * @returns The dashboard, or why there is none and whether to stop.
  *
  * @example
@@ -45,10 +47,15 @@ export function openDashboard(
   plan: DashboardPlan,
   events: Subscribable,
   keepGoing: boolean,
+  warn?: (message: string) => void,
 ): OpenedDashboard {
   if (plan.address === null) return { dashboard: null, message: null, fatal: false };
   try {
-    return { dashboard: serveDashboard(events, plan.address), message: null, fatal: false };
+    return {
+      dashboard: serveDashboard(events, { ...plan.address, warn }),
+      message: null,
+      fatal: false,
+    };
   } catch (error) {
     if (!(error instanceof DashboardBindError)) throw error;
     if (!plan.required) {

@@ -1,17 +1,23 @@
 /**
  * The dashboard's HTTP server: one page, its stylesheet and script, and a
- * read-only JSON API, served with `Deno.serve`. No request changes muxd.
+ * read-only JSON API and event stream, on a small HTTP/1.1 server of its own
+ * (`GET` and `HEAD`, no request bodies) over `Deno.listen`, so that it
+ * decides how many connections it serves, how long a request may take,
+ * what a request may cost, and what an accept error means. No request
+ * changes muxd, and no request text is echoed back.
  *
  * @module
  */
 
 import type { EventSink } from "../events/event.ts";
 import { type DashboardAddress, dashboardUrl } from "./address.ts";
+import { Acceptor } from "./acceptor.ts";
+import { type ConnectionContext, serveConnection } from "./connection.ts";
 import { EventStreams, type EventStreamsOptions } from "./event_streams.ts";
+import type { Link } from "./link.ts";
+import { eventStreamHead, FixedResponse } from "./response.ts";
+import { router } from "./routes.ts";
 import { DashboardStats } from "./stats.ts";
-import page from "./page.html" with { type: "text" };
-import style from "./style.css" with { type: "text" };
-import script from "./app.js" with { type: "text" };
 
 /** Something to subscribe to, such as an `EventHub`. */
 export interface Subscribable {
@@ -24,8 +30,38 @@ export interface Subscribable {
   subscribe(sink: EventSink): () => void;
 }
 
+/** The bounds the dashboard keeps, whoever connects. */
+export interface DashboardLimits {
+  /**
+   * Connections served at once (an event stream holds one for as long as
+   * its page is open); the next ones get a 503. Room for a classroom of
+   * pages, each with its event stream and a few short requests, while its
+   * file descriptors stay a small share of a common `ulimit -n` of 1024 and
+   * its event streams cost the listeners next to nothing.
+   * @default 64
+   */
+  readonly maxClients?: number;
+  /**
+   * Milliseconds a request head may take to arrive in full, from the
+   * connection's start (or, on a kept connection, from its first byte).
+   * @default 5000
+   */
+  readonly headerTimeoutMs?: number;
+  /** Milliseconds a kept connection may wait for its next request. @default 5000 */
+  readonly idleTimeoutMs?: number;
+  /** Bytes a request head may have; a longer one gets a 431. @default 16384 */
+  readonly maxHeadBytes?: number;
+}
+
 /** Options for {@linkcode serveDashboard}. */
-export interface DashboardOptions extends DashboardAddress, EventStreamsOptions {}
+export interface DashboardOptions extends DashboardAddress, EventStreamsOptions, DashboardLimits {
+  /**
+   * Where the dashboard reports what it survives (accepts failing for want
+   * of file descriptors, a failed connection), one line each.
+   * @default a line on standard error
+   */
+  readonly warn?: (message: string) => void;
+}
 
 /** A dashboard being served. */
 export interface Dashboard extends AsyncDisposable {
@@ -35,7 +71,7 @@ export interface Dashboard extends AsyncDisposable {
   readonly address: DashboardAddress;
   /** The counters it shows. */
   readonly stats: DashboardStats;
-  /** Ends every event stream and stops the HTTP server; resolves once it has stopped. */
+  /** Ends every event stream and connection and stops the server; resolves once it has stopped. */
   close(): Promise<void>;
 }
 
@@ -52,7 +88,7 @@ export class DashboardBindError extends Error {
    * Creates the error and its explanation.
    *
    * @param address The address that was asked for.
-   * @param cause The error `Deno.serve` threw.
+   * @param cause The error `Deno.listen` threw.
    */
   constructor(address: DashboardAddress, cause: unknown) {
     const { code, reason } = explain(address, cause);
@@ -64,19 +100,12 @@ export class DashboardBindError extends Error {
   }
 }
 
-const SECURITY_HEADERS = {
-  "content-security-policy": "default-src 'none'; script-src 'self'; style-src 'self'; " +
-    "connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; " +
-    "frame-ancestors 'none'",
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-} as const;
-
-const FILES: Readonly<Record<string, { readonly body: string; readonly type: string }>> = {
-  "/": { body: page, type: "text/html; charset=utf-8" },
-  "/style.css": { body: style, type: "text/css; charset=utf-8" },
-  "/app.js": { body: script, type: "text/javascript; charset=utf-8" },
-};
+/** How long a refused or finished connection waits for the client to close its side. */
+const LINGER_MS = 1000;
+/** How long the accept loop pauses when the process is out of file descriptors. */
+const ACCEPT_PAUSE_MS = 100;
+/** At most one warning about failing accepts per this many milliseconds. */
+const WARN_INTERVAL_MS = 10_000;
 
 /**
  * Binds the dashboard and subscribes it to the event stream. Call it before
@@ -85,10 +114,14 @@ const FILES: Readonly<Record<string, { readonly body: string; readonly type: str
  *
  * Routes, all `GET` (or `HEAD`): `/` the page, `/style.css`, `/app.js`,
  * `/api/sockets` (JSON: `sockets` and `failures`), `/api/stats` (JSON
- * totals), `/api/events` (Server-Sent Events).
+ * totals), `/api/events` (Server-Sent Events). A request whose `Host` is
+ * not the dashboard's own address or `localhost` with its port gets a 403
+ * (the rule: `isAllowedHost()`); other methods a 405, a request with a
+ * body a 413, a head over `maxHeadBytes` a 431, connections over
+ * `maxClients` a 503.
  *
  * @param events The event stream to show.
- * @param options Where to listen, and the event streams' buffer size.
+ * @param options Where to listen, the bounds, the event streams' buffer size.
  * @returns The running dashboard; close it (or `await using` it) when done.
  * @throws {DashboardBindError} When the address cannot be bound.
  *
@@ -102,94 +135,84 @@ const FILES: Readonly<Record<string, { readonly body: string; readonly type: str
  * ```
  */
 export function serveDashboard(events: Subscribable, options: DashboardOptions): Dashboard {
-  const stats = new DashboardStats();
-  const streams = new EventStreams(() => ({
-    sockets: stats.sockets(),
-    failures: stats.failures(),
-    stats: stats.summary(),
-  }), options);
-  const abort = new AbortController();
-  let server: Deno.HttpServer<Deno.NetAddr>;
+  let listener: Deno.TcpListener;
   try {
-    server = Deno.serve({
-      hostname: options.hostname,
-      port: options.port,
-      signal: abort.signal,
-      onListen: () => {},
-    }, (request) => respond(request, stats, streams));
+    listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
   } catch (error) {
     throw new DashboardBindError(options, error);
   }
+  const address = { hostname: listener.addr.hostname, port: listener.addr.port };
+  const url = dashboardUrl(address);
+  const warn = options.warn ?? ((message: string) => console.error(`muxd: ${message}`));
+  const stats = new DashboardStats();
+  const unexpected = (error: unknown) =>
+    warn(`a connection to the dashboard at ${url} failed: ${error}`);
+  const streams = new EventStreams(
+    () => ({
+      sockets: stats.sockets(),
+      failures: stats.failures(),
+      stats: stats.summary(),
+    }),
+    options,
+    unexpected,
+  );
+  const maxHeadBytes = options.maxHeadBytes ?? 16 * 1024;
+  const ctx: ConnectionContext = {
+    limits: {
+      headerTimeoutMs: options.headerTimeoutMs ?? 5000,
+      idleTimeoutMs: options.idleTimeoutMs ?? 5000,
+      maxHeadBytes,
+      lingerMs: LINGER_MS,
+    },
+    answer: router(address, stats, streams),
+    badRequest: FixedResponse.text(400, "Bad request: not an HTTP/1.1 request head."),
+    headTooLarge: FixedResponse.text(
+      431,
+      `Request head too large: the dashboard reads at most ${maxHeadBytes} bytes of it.`,
+    ),
+    eventStreamHead: eventStreamHead(),
+    streams,
+    discard: new Uint8Array(4096),
+    unexpected,
+  };
+  const full = FixedResponse.text(
+    503,
+    "The dashboard is serving as many connections as it allows; try again shortly.",
+    [["retry-after", "5"]],
+  );
+  const acceptor = new Acceptor(listener, {
+    maxClients: options.maxClients ?? 64,
+    pauseMs: ACCEPT_PAUSE_MS,
+    warnIntervalMs: WARN_INTERVAL_MS,
+    name: `the dashboard at ${url}`,
+    warn,
+    serve: (link) => serveConnection(link, ctx),
+    refuse: (link) => refuse(link, full.bytes({ head: false, close: true }), ctx),
+  });
   const unsubscribe = events.subscribe((event) => streams.publish(event, stats.record(event)));
-  const address = { hostname: server.addr.hostname, port: server.addr.port };
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
       unsubscribe();
-      // An open event stream would keep the server from finishing; end them first.
       streams.close();
-      abort.abort();
-      await server.finished;
+      await acceptor.close();
     })();
     return closing;
   };
-  return { url: dashboardUrl(address), address, stats, close, [Symbol.asyncDispose]: close };
+  return { url, address, stats, close, [Symbol.asyncDispose]: close };
 }
 
-async function respond(
-  request: Request,
-  stats: DashboardStats,
-  streams: EventStreams,
-): Promise<Response> {
-  if (request.method !== "GET" && request.method !== "HEAD") {
-    return text(405, "The dashboard is read-only: only GET and HEAD.", { allow: "GET, HEAD" });
+/** Sends the 503 at once, without waiting for the request, and closes. Never rejects. */
+async function refuse(link: Link, response: Uint8Array, ctx: ConnectionContext): Promise<void> {
+  try {
+    if (await link.write(response)) {
+      await link.lingeringClose(LINGER_MS, ctx.discard, ctx.limits.maxHeadBytes);
+    }
+  } catch (error) {
+    ctx.unexpected(error);
+  } finally {
+    link.close();
   }
-  const response = route(new URL(request.url).pathname, stats, streams);
-  if (request.method === "GET") return response;
-  await response.body?.cancel();
-  return new Response(null, { status: response.status, headers: response.headers });
-}
-
-function route(path: string, stats: DashboardStats, streams: EventStreams): Response {
-  const file = FILES[path];
-  if (file) {
-    return new Response(file.body, {
-      headers: { ...SECURITY_HEADERS, "content-type": file.type, "cache-control": "no-cache" },
-    });
-  }
-  switch (path) {
-    case "/api/sockets":
-      return json({ sockets: stats.sockets(), failures: stats.failures() });
-    case "/api/stats":
-      return json({ ...stats.summary(), streams: streams.clients, dropped: streams.dropped });
-    case "/api/events":
-      return new Response(streams.open(), {
-        headers: {
-          ...SECURITY_HEADERS,
-          "content-type": "text/event-stream; charset=utf-8",
-          "cache-control": "no-store",
-        },
-      });
-    default:
-      return text(404, `Not found: ${path}. Open / for the dashboard.`);
-  }
-}
-
-function json(value: unknown): Response {
-  return new Response(JSON.stringify(value, null, 2) + "\n", {
-    headers: {
-      ...SECURITY_HEADERS,
-      "content-type": "application/json; charset=utf-8",
-      "cache-control": "no-store",
-    },
-  });
-}
-
-function text(status: number, body: string, headers: Record<string, string> = {}): Response {
-  return new Response(body + "\n", {
-    status,
-    headers: { ...SECURITY_HEADERS, "content-type": "text/plain; charset=utf-8", ...headers },
-  });
 }
 
 function explain(a: DashboardAddress, cause: unknown): { code: string | null; reason: string } {

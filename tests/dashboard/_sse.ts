@@ -13,6 +13,8 @@ export interface SseMessage {
 export class SseReader {
   #reader: ReadableStreamDefaultReader<string>;
   #buffer = "";
+  /** Where the unread part of the buffer starts. */
+  #at = 0;
 
   /** @param body A `text/event-stream` response body. */
   constructor(body: ReadableStream<Uint8Array>) {
@@ -26,10 +28,10 @@ export class SseReader {
    */
   async next(): Promise<SseMessage | null> {
     for (;;) {
-      const end = this.#buffer.indexOf("\n\n");
+      const end = this.#buffer.indexOf("\n\n", this.#at);
       if (end >= 0) {
-        const block = this.#buffer.slice(0, end);
-        this.#buffer = this.#buffer.slice(end + 2);
+        const block = this.#buffer.slice(this.#at, end);
+        this.#at = end + 2;
         let event = "message";
         const data: string[] = [];
         for (const line of block.split("\n")) {
@@ -41,7 +43,8 @@ export class SseReader {
       }
       const { value, done } = await this.#reader.read();
       if (done) return null;
-      this.#buffer += value;
+      this.#buffer = this.#buffer.slice(this.#at) + value;
+      this.#at = 0;
     }
   }
 

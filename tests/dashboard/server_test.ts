@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import {
   DashboardBindError,
-  EventStreams,
   serveDashboard,
   type Snapshot,
   type SocketRow,
@@ -10,6 +9,7 @@ import {
 import { EventHub } from "../../lib/events/mod.ts";
 import { ev, TCP_ECHO, TCP_WHOAMI, UDP_ECHO } from "./_events.ts";
 import { SseReader } from "./_sse.ts";
+import { get, RawClient } from "./_http.ts";
 
 const LOOPBACK_ANY_PORT = { hostname: "127.0.0.1", port: 0 };
 
@@ -134,55 +134,184 @@ Deno.test("serveDashboard() throws a DashboardBindError naming the address when 
   );
 });
 
-Deno.test("EventStreams.publish() drops messages for a slow stream, counts them, then sends a snapshot", async () => {
-  let version = 0;
-  const streams = new EventStreams(
-    () => ({
-      sockets: [],
-      failures: [],
-      stats: { since: version } as unknown as StatsSummary,
-    }),
-    { queueLimit: 4 },
-  );
-  const sse = new SseReader(streams.open());
-  try {
-    // The stream holds retry and a snapshot; a few more fit, the rest are dropped.
-    for (let i = 0; i < 10; i++) streams.publish(ev.datagram(UDP_ECHO, i), null);
-    const dropped = streams.dropped;
-    assert.ok(dropped >= 5 && dropped < 10, `dropped ${dropped} of 10`);
-    version = 1;
-    assert.equal((await sse.next())?.event, "snapshot");
-    const delivered = [];
-    for (;;) {
-      const message = await sse.next();
-      if (message?.event !== "message") {
-        // Once the browser has caught up it gets the state as it is now.
-        assert.equal(message?.event, "snapshot");
-        const snapshot = JSON.parse(message.data) as Snapshot;
-        assert.deepEqual([snapshot.dropped, snapshot.stats.since], [dropped, 1]);
-        break;
-      }
-      delivered.push(JSON.parse(message.data).bytesIn);
-    }
-    assert.deepEqual(delivered, [...Array(10 - dropped).keys()], "the first events, in order");
-    // Caught up: events flow again.
-    streams.publish(ev.datagram(UDP_ECHO, 42), null);
-    assert.equal(JSON.parse((await sse.next())!.data).bytesIn, 42);
-  } finally {
-    streams.close();
-    await sse.cancel();
+Deno.test("serveDashboard() answers 403 to a foreign Host header and reveals nothing", async () => {
+  const hub = new EventHub();
+  await using dashboard = serveDashboard(hub, LOOPBACK_ANY_PORT);
+  hub.emit(ev.listening(TCP_ECHO));
+  hub.emit(ev.opened(TCP_ECHO));
+  const port = dashboard.address.port;
+  for (const path of ["/", "/api/sockets", "/api/stats", "/api/events", "/app.js"]) {
+    using client = await RawClient.connect(port);
+    await client.send(get(path, `rebind.attacker.example:${port}`));
+    const response = await client.response();
+    assert.equal(response?.status, 403, path);
+    assert.doesNotMatch(response.body, /7007|51234|echo|listening|attacker|api/, path);
+    assert.equal((await client.end(5000)).how, "eof", "the connection is closed after a 403");
   }
-  assert.equal(streams.clients, 0);
+  assert.equal(dashboard.stats.sockets().length, 1);
+  const stats = await (await fetch(new URL("/api/stats", dashboard.url))).json();
+  assert.equal(stats.streams, 0, "no event stream was opened for a foreign Host");
 });
 
-Deno.test("EventStreams.open() after close() gives a stream that has already ended", async () => {
-  const streams = new EventStreams(() => ({
-    sockets: [],
-    failures: [],
-    stats: {} as StatsSummary,
-  }));
-  streams.close();
-  const sse = new SseReader(streams.open());
-  assert.equal(await sse.next(), null);
-  assert.equal(streams.clients, 0);
+Deno.test("serveDashboard() answers requests addressed to localhost with its port", async () => {
+  await using dashboard = serveDashboard(new EventHub(), LOOPBACK_ANY_PORT);
+  using client = await RawClient.connect(dashboard.address.port);
+  await client.send(get("/api/stats", `localhost:${dashboard.address.port}`));
+  assert.equal((await client.response())?.status, 200);
+});
+
+Deno.test("serveDashboard() answers 400 to a request without a Host header or that does not parse", async () => {
+  await using dashboard = serveDashboard(new EventHub(), LOOPBACK_ANY_PORT);
+  for (
+    const text of ["GET / HTTP/1.1\r\n\r\n", "HELLO\r\n\r\n", "GET / HTTP/1.1\r\nHost a\r\n\r\n"]
+  ) {
+    using client = await RawClient.connect(dashboard.address.port);
+    await client.send(text);
+    const response = await client.response();
+    assert.equal(response?.status, 400, JSON.stringify(text));
+    assert.doesNotMatch(response.body, /HELLO|Host a/);
+  }
+});
+
+Deno.test("serveDashboard() does not echo the requested path or anything else of a request in its 404", async () => {
+  await using dashboard = serveDashboard(new EventHub(), LOOPBACK_ANY_PORT);
+  const marker = "/%3Cscript%3Ealert(1)%3C/script%3E-needle";
+  using client = await RawClient.connect(dashboard.address.port);
+  await client.send(get(marker, dashboard.url.slice(7, -1), "X-Needle: needle\r\n"));
+  const response = await client.response();
+  assert.equal(response?.status, 404);
+  assert.doesNotMatch(response.body, /needle|script|alert/);
+  assert.doesNotMatch([...response.headers.values()].join("\n"), /needle/);
+});
+
+Deno.test("serveDashboard() answers 413 to a request with a body and 431 to a head over maxHeadBytes", async () => {
+  await using dashboard = serveDashboard(new EventHub(), {
+    ...LOOPBACK_ANY_PORT,
+    maxHeadBytes: 1024,
+  });
+  const host = dashboard.url.slice(7, -1);
+  {
+    using client = await RawClient.connect(dashboard.address.port);
+    await client.send(get("/api/stats", host, "Content-Length: 5\r\n") + "hello");
+    assert.equal((await client.response())?.status, 413);
+    assert.equal((await client.end(5000)).how, "eof", "closed cleanly, the body read and dropped");
+  }
+  {
+    using client = await RawClient.connect(dashboard.address.port);
+    await client.send(get("/api/stats", host, `X-Long: ${"x".repeat(2000)}\r\n`));
+    const response = await client.response();
+    assert.equal(response?.status, 431);
+    assert.doesNotMatch(response.body, /xxx/);
+  }
+});
+
+Deno.test("serveDashboard() answers requests one after the other on a kept connection, pipelined too", async () => {
+  await using dashboard = serveDashboard(new EventHub(), LOOPBACK_ANY_PORT);
+  const host = dashboard.url.slice(7, -1);
+  using client = await RawClient.connect(dashboard.address.port);
+  await client.send(get("/api/stats", host));
+  assert.equal((await client.response())?.status, 200);
+  await client.send(
+    get("/style.css", host) + get("/nope", host) + get("/", host, "Connection: close\r\n"),
+  );
+  const statuses = [];
+  for (let i = 0; i < 3; i++) statuses.push((await client.response())?.status);
+  assert.deepEqual(statuses, [200, 404, 200]);
+  assert.equal((await client.end(5000)).how, "eof", "closed after the request that asked for it");
+});
+
+Deno.test("serveDashboard() closes a connection whose request head does not arrive within headerTimeoutMs", async () => {
+  await using dashboard = serveDashboard(new EventHub(), {
+    ...LOOPBACK_ANY_PORT,
+    headerTimeoutMs: 200,
+  });
+  using silent = await RawClient.connect(dashboard.address.port);
+  using halfSent = await RawClient.connect(dashboard.address.port);
+  await halfSent.send(`GET / HTTP/1.1\r\nHost: ${dashboard.url.slice(7, -1)}\r\n`);
+  // Without a header timeout both would stay open for as long as the clients like.
+  assert.equal((await silent.end(10_000)).how, "eof");
+  assert.equal((await halfSent.end(10_000)).how, "eof");
+});
+
+Deno.test("serveDashboard() closes a kept connection that sends no next request within idleTimeoutMs", async () => {
+  await using dashboard = serveDashboard(new EventHub(), {
+    ...LOOPBACK_ANY_PORT,
+    idleTimeoutMs: 200,
+  });
+  using client = await RawClient.connect(dashboard.address.port);
+  await client.send(get("/api/stats", dashboard.url.slice(7, -1)));
+  assert.equal((await client.response())?.status, 200);
+  assert.equal((await client.end(10_000)).how, "eof");
+});
+
+Deno.test("serveDashboard() serves maxClients connections at once and answers 503 to the next", async () => {
+  const hub = new EventHub();
+  await using dashboard = serveDashboard(hub, { ...LOOPBACK_ANY_PORT, maxClients: 3 });
+  const host = dashboard.url.slice(7, -1);
+  const streams: RawClient[] = [];
+  try {
+    for (let i = 0; i < 3; i++) {
+      const client = await RawClient.connect(dashboard.address.port);
+      streams.push(client);
+      await client.send(get("/api/events", host));
+      assert.equal((await client.response())?.status, 200);
+    }
+    {
+      using over = await RawClient.connect(dashboard.address.port);
+      const response = await over.response();
+      assert.equal(response?.status, 503);
+      assert.equal(response.headers.get("retry-after"), "5");
+      assert.equal((await over.end(5000)).how, "eof");
+    }
+    // One page goes away: there is room again.
+    streams.pop()![Symbol.dispose]();
+    let status: number | undefined;
+    for (let tries = 0; tries < 100 && status !== 200; tries++) {
+      using again = await RawClient.connect(dashboard.address.port);
+      await again.send(get("/api/stats", host));
+      status = (await again.response())?.status;
+    }
+    assert.equal(status, 200);
+  } finally {
+    for (const client of streams) client[Symbol.dispose]();
+  }
+});
+
+Deno.test("serveDashboard() keeps serving other pages while one event stream never reads", async () => {
+  const hub = new EventHub();
+  await using dashboard = serveDashboard(hub, { ...LOOPBACK_ANY_PORT, flushMs: 1 });
+  hub.emit(ev.listening(UDP_ECHO));
+  using stuck = await RawClient.connect(dashboard.address.port);
+  await stuck.send(get("/api/events", dashboard.url.slice(7, -1)));
+  const reader = new SseReader((await fetch(new URL("/api/events", dashboard.url))).body!);
+  try {
+    assert.equal((await reader.next())?.event, "snapshot");
+    // The page reads all along, and sees the marker once it has caught up.
+    const MARKER = 4242;
+    const seen = (async () => {
+      for (;;) {
+        const message = await reader.next();
+        if (message === null) return false;
+        if (message.event === "message" && JSON.parse(message.data).bytesIn === MARKER) return true;
+      }
+    })();
+    // Far more than the socket buffers of the stuck stream hold, published without waiting.
+    const peer = { address: "127.0.0.1", port: 1 };
+    for (let round = 0; round < 100; round++) {
+      for (let i = 0; i < 250; i++) hub.emit(ev.datagram(UDP_ECHO, 1000, peer));
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    let found = false;
+    seen.then((result) => found = result);
+    for (let tries = 0; tries < 200 && !found; tries++) {
+      hub.emit(ev.datagram(UDP_ECHO, MARKER));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    assert.ok(await seen, "the reading page's stream ended before it saw the marker");
+    const stats = await (await fetch(new URL("/api/stats", dashboard.url))).json();
+    assert.ok(stats.dropped > 0, "the stuck stream dropped events");
+    assert.equal(stats.streams, 2);
+  } finally {
+    await reader.cancel();
+  }
 });
