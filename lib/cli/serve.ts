@@ -5,7 +5,7 @@
  * @module
  */
 
-import { listInterfaces } from "../check/host_facts.ts";
+import { defaultEphemeralPorts, listInterfaces, readEphemeralPorts } from "../check/host_facts.ts";
 import type { LogFormat } from "../config/config_file.ts";
 import { EventHub } from "../events/hub.ts";
 import { type LogLevel, mainLogger, setUpLogging } from "../log/log.ts";
@@ -83,9 +83,17 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     if (opened.message) log[opened.fatal ? "error" : "warn"](opened.message);
     if (opened.fatal) return EXIT.bindFailed;
     await using dashboard = opened.dashboard;
+    // The UDP loop guard's ephemeral range, read (sysctl) while muxd starts.
+    const ephemeralPorts = plan.listeners.some((l) => l.transport === "udp")
+      ? readEphemeralPorts().catch((error) => {
+        log.warn(`cannot read the ephemeral port range, assuming the OS's default: ${error}`);
+        return defaultEphemeralPorts();
+      })
+      : undefined;
     let server;
     try {
       server = await start(plan, {
+        ephemeralPorts,
         sink: hub.emit,
         keepGoing,
         maxConnections: args.maxConnections ?? settings.maxConnections,

@@ -17,7 +17,7 @@ import { type DescribeHolders, explainBindFailure } from "../check/explain.ts";
 import { type HostFacts, readHostFacts } from "../check/host_facts.ts";
 import { describeHolders, findHolders } from "../holder/mod.ts";
 import type { Service } from "../services/service.ts";
-import type { SocketName, Transport } from "../spec/types.ts";
+import type { PortRange, SocketName, Transport } from "../spec/types.ts";
 import { acceptLoop } from "../dispatch/tcp.ts";
 import { MAX_DATAGRAM, receiveLoop } from "../dispatch/udp.ts";
 import { ConnectionTable } from "../dispatch/connections.ts";
@@ -55,6 +55,14 @@ export interface StartOptions {
    * @default 10000
    */
   readonly maxConnections?: number;
+  /**
+   * Where the OS puts clients' sockets: on loopback, UDP replies go only to
+   * source ports in this range (unless a listener says `reply-to=any`). A
+   * promise lets the host's range be read while muxd starts; the default
+   * applies until it resolves, and it must not reject.
+   * @default the OS's default range (Linux: 32768-60999)
+   */
+  readonly ephemeralPorts?: PortRange | Promise<PortRange>;
 }
 
 /** Options for {@linkcode RunningServer.reconfigure}. */
@@ -182,9 +190,14 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
     for (const b of bound) b.socket.close();
     throw new StartError(failures);
   }
+  const udpGuard = new UdpGuard([]);
+  if (options.ephemeralPorts !== undefined) {
+    void Promise.resolve(options.ephemeralPorts).then((range) => udpGuard.setEphemeralPorts(range));
+  }
   return new Server(bound, failures, emit, {
     now: options.now ?? (() => new Date()),
     services: options.services ?? SERVICES,
+    udpGuard,
   }, options.maxConnections ?? 10_000);
 }
 
@@ -229,7 +242,7 @@ class Server implements RunningServer {
     bound: readonly BoundSocket[],
     failures: readonly BindError[],
     emit: EventSink,
-    parts: Pick<DispatchContext, "now" | "services">,
+    parts: Pick<DispatchContext, "now" | "services" | "udpGuard">,
     maxConnections: number,
   ) {
     this.failures = failures;
@@ -242,7 +255,6 @@ class Server implements RunningServer {
       connections: this.#connections,
       nextId: () => ++lastId,
       admission: new Admission(maxConnections),
-      udpGuard: new UdpGuard([]),
     };
     this.#run(bound);
   }
