@@ -23,6 +23,8 @@ interface Streak {
   count: number;
   /** When the window began, in milliseconds. */
   since: number;
+  /** Whether it was seen again since it last came to the front of the map. */
+  recent: boolean;
 }
 
 /**
@@ -53,8 +55,11 @@ export class LoopDetector {
   /**
    * Creates a detector that remembers nothing yet.
    *
-   * @param maxKeys How many source socket names to remember; the least
-   *   recently seen are forgotten first, which only ever delays a detection.
+   * @param maxKeys How many source socket names to remember. When it is
+   *   full, a source not seen again since it was remembered (or since it
+   *   last had a second chance) is forgotten first, so a flood of new
+   *   sources cannot push out a loop that is going on; forgetting only ever
+   *   delays a detection.
    */
   constructor(maxKeys = 10_000) {
     this.#maxKeys = maxKeys;
@@ -75,15 +80,13 @@ export class LoopDetector {
     const print = fingerprint(request);
     const streak = this.#streaks.get(key);
     if (streak === undefined) {
-      if (this.#streaks.size >= this.#maxKeys) {
-        this.#streaks.delete(this.#streaks.keys().next().value!);
-      }
-      this.#streaks.set(key, { print, count: 1, since: now });
+      this.#makeRoom();
+      this.#streaks.set(key, { print, count: 1, since: now, recent: false });
       return false;
     }
-    // Re-inserting keeps the map in least-recently-used order.
-    this.#streaks.delete(key);
-    this.#streaks.set(key, streak);
+    // A flag, not a re-insertion: moving a key to the map's end on every
+    // datagram costs more than all the rest of the guard.
+    streak.recent = true;
     if (print !== streak.print) {
       streak.print = print;
       streak.count = 1;
@@ -97,6 +100,22 @@ export class LoopDetector {
     streak.count = fast ? 0 : 1;
     streak.since = now;
     return fast;
+  }
+
+  /**
+   * Forgets sources until there is room for one more: the oldest first, but
+   * one seen again since gets a second chance at the end of the map (the
+   * CLOCK algorithm), which costs each source at most one move per pass.
+   */
+  #makeRoom(): void {
+    while (this.#streaks.size >= this.#maxKeys) {
+      const [key, oldest] = this.#streaks.entries().next().value!;
+      this.#streaks.delete(key);
+      if (oldest.recent) {
+        oldest.recent = false;
+        this.#streaks.set(key, oldest);
+      }
+    }
   }
 
   /** How many source socket names it remembers now. */

@@ -80,26 +80,43 @@ Deno.test("LoopDetector.feeds() counts each source socket name on its own", () =
   assert.equal(detector.feeds(other, PING, 10), true);
 });
 
-Deno.test("LoopDetector remembers at most maxKeys sources, forgetting the least recently seen", () => {
+/** A source on port `port` of 127.0.0.1. */
+const peer = (port: number) => ({ address: "127.0.0.1", port });
+
+/** A detector of room 3 that has seen port 1 LOOP_REPEATS - 1 times in a row, then ports 2 and 3 once. */
+function fullDetector(): LoopDetector {
   const detector = new LoopDetector(3);
-  const peer = (port: number) => ({ address: "127.0.0.1", port });
   for (let i = 1; i < LOOP_REPEATS; i++) detector.feeds(peer(1), PING, i * 0.1);
   detector.feeds(peer(2), PING, 10);
   detector.feeds(peer(3), PING, 10);
-  // Port 1 was seen before ports 2 and 3, but touching it makes it the most recent.
-  assert.equal(detector.feeds(peer(1), PING, 10), true);
-  detector.feeds(peer(4), PING, 10); // forgets port 2
+  return detector;
+}
+
+Deno.test("LoopDetector keeps a source that is seen again when new sources arrive", () => {
+  const detector = fullDetector();
+  detector.feeds(peer(4), PING, 10); // forgets port 2; port 1, seen again, gets a second chance
+  detector.feeds(peer(5), PING, 10); // forgets port 3
   assert.equal(detector.size, 3);
-  for (let i = 1; i < LOOP_REPEATS; i++) detector.feeds(peer(1), PING, 10 + i * 0.1);
-  detector.feeds(peer(5), PING, 20); // forgets port 3
-  detector.feeds(peer(6), PING, 20); // forgets port 4
-  detector.feeds(peer(7), PING, 20); // forgets port 1: its streak starts again
+  assert.equal(detector.feeds(peer(1), PING, 11), true, "port 1's streak was kept");
+});
+
+Deno.test("LoopDetector forgets, at most maxKeys sources on, a source not seen again", () => {
+  const detector = fullDetector();
+  for (const port of [4, 5, 6]) detector.feeds(peer(port), PING, 10);
   assert.equal(detector.size, 3);
-  assert.deepEqual(
-    Array.from({ length: LOOP_REPEATS }, (_, i) => detector.feeds(peer(1), PING, 30 + i * 0.1))
-      .filter(Boolean).length,
-    1,
-  );
+  assert.equal(detector.feeds(peer(1), PING, 11), false, "port 1's streak starts again");
+});
+
+Deno.test("LoopDetector keeps a loop's streak through a flood of new sources, and its size", () => {
+  const detector = new LoopDetector(100);
+  let trips = 0;
+  // 10,000 sources seen once each, and a loop that sends one datagram for every 10 of them.
+  for (let port = 1; port <= 10_000; port++) {
+    detector.feeds(peer(port), PING, port * 0.01);
+    if (port % 10 === 0 && detector.feeds(peer(0), PING, port * 0.01)) trips++;
+  }
+  assert.equal(detector.size, 100);
+  assert.equal(trips, 1000 / LOOP_REPEATS, "the loop was cut every LOOP_REPEATS datagrams");
 });
 
 /** `length` bytes of a pattern, with `changes` applied. */
