@@ -17,6 +17,8 @@
  * - A client on an ephemeral port sends thousands of numbered datagrams to
  *   echo back to back, 16 in flight: every one comes back and nothing is
  *   suppressed.
+ * - start() with a promised ephemeral range: a client on a fixed port gets
+ *   no reply until the range arrives and includes its port, then one.
  */
 
 import assert from "node:assert/strict";
@@ -371,4 +373,49 @@ Deno.test(`muxd serve echoes all of ${CLIENT_DATAGRAMS} numbered datagrams from 
   assert.equal(received, CLIENT_DATAGRAMS);
   assert.equal(wrong, 0);
   assert.equal(countEvents(muxd.stderr(), "reply-suppressed"), 0, "muxd suppressed replies");
+});
+
+Deno.test("start() replies to a fixed loopback port once the ephemeralPorts it was promised include it", async () => {
+  const events: ServerEvent[] = [];
+  const range = Promise.withResolvers<{ first: number; last: number }>();
+  const server = await start(plan("udp://127.0.0.1:0=echo"), {
+    sink: (e) => events.push(e),
+    ephemeralPorts: range.promise,
+  });
+  const client = await onFreePort((port) =>
+    Promise.resolve(Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }))
+  );
+  const to: Deno.NetAddr = {
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port: server.sockets[0].local.port,
+  };
+  const replies: Uint8Array[] = [];
+  const receiving = (async () => {
+    try {
+      for (;;) replies.push((await client.receive())[0]);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) {
+        throw error;
+      }
+    }
+  })();
+  try {
+    await client.send(new TextEncoder().encode("before\n"), to);
+    await waitUntil(
+      () => eventsOf(events, "reply-suppressed").length === 1,
+      2000,
+      "the suppression",
+    );
+    range.resolve({ first: 1024, last: 65535 });
+    await range.promise;
+    await client.send(new TextEncoder().encode("after\n"), to);
+    await waitUntil(() => replies.length === 1, 2000, "the reply");
+  } finally {
+    client.close();
+    await receiving;
+    await server.close({ graceMs: 0 });
+  }
+  assert.deepEqual(eventsOf(events, "reply-suppressed").map((e) => e.reason), ["loop"]);
+  assert.equal(new TextDecoder().decode(replies[0]), "after\n");
 });
