@@ -58,8 +58,8 @@ export interface StartOptions {
   /**
    * Where the OS puts clients' sockets: on loopback, UDP replies go only to
    * source ports in this range (unless a listener says `reply-to=any`). A
-   * promise lets the host's range be read while muxd starts; the default
-   * applies until it resolves, and it must not reject.
+   * promise lets the host's range arrive after start-up (`muxd serve` reads
+   * it once ready); the default applies until it resolves. It must not reject.
    * @default the OS's default range (Linux: 32768-60999)
    */
   readonly ephemeralPorts?: PortRange | Promise<PortRange>;
@@ -190,10 +190,9 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
     for (const b of bound) b.socket.close();
     throw new StartError(failures);
   }
-  const udpGuard = new UdpGuard([]);
-  if (options.ephemeralPorts !== undefined) {
-    void Promise.resolve(options.ephemeralPorts).then((range) => udpGuard.setEphemeralPorts(range));
-  }
+  const range = options.ephemeralPorts;
+  const udpGuard = new UdpGuard([], range instanceof Promise ? undefined : range);
+  if (range instanceof Promise) void range.then((r) => udpGuard.setEphemeralPorts(r));
   return new Server(bound, failures, emit, {
     now: options.now ?? (() => new Date()),
     services: options.services ?? SERVICES,
