@@ -11,6 +11,9 @@ const admission = new Admission(1_000_000);
 const guard = new UdpGuard([{ address: "127.0.0.1", port: 7007 }]);
 const remote = { address: "127.0.0.1", port: 51234 };
 const reply = new Uint8Array(32);
+/** A 48-byte request that carries a sequence number in its first bytes, as clients' do. */
+const request = new Uint8Array(48);
+let seq = 0;
 const table = new Map([[LISTENER, "echo"]]);
 const seen = new Set(["127.0.0.1|7007"]);
 
@@ -29,6 +32,7 @@ Deno.bench("Admission.admit() and release(): one TCP connection", { group: "disp
 });
 
 Deno.bench("UdpGuard.admit() and limitReply(): one datagram", { group: "dispatch" }, () => {
+  request[0] = seq++;
   guard.admit(LIMITS, remote);
-  guard.limitReply(LISTENER_KEY, LIMITS, remote, 32, reply, false);
+  guard.limitReply(LISTENER_KEY, LIMITS, remote, request, reply, false);
 });

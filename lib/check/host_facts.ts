@@ -6,6 +6,7 @@
  */
 
 import { formatIPv6, parseIPv6 } from "../spec/mod.ts";
+import type { PortRange } from "../spec/types.ts";
 
 /** What the bind rules need to know about the host. */
 export interface HostFacts {
@@ -90,6 +91,49 @@ export function listInterfaces(): Deno.NetworkInterfaceInfo[] {
   }
 }
 
+/**
+ * The ephemeral port range an OS uses when nobody changed it: Linux's
+ * 32768–60999, and IANA's 49152–65535, which macOS, the BSDs and Windows use.
+ *
+ * @param os The operating system. @default Deno.build.os
+ * @returns The range.
+ */
+export function defaultEphemeralPorts(os: typeof Deno.build.os = Deno.build.os): PortRange {
+  return os === "linux" ? { first: 32768, last: 60999 } : { first: 49152, last: 65535 };
+}
+
+/** The kernel settings that hold the ephemeral port range, by OS: one `first last` or two. */
+const EPHEMERAL_SETTINGS: Partial<Record<typeof Deno.build.os, readonly string[]>> = {
+  linux: ["net.ipv4.ip_local_port_range"],
+  darwin: ["net.inet.ip.portrange.first", "net.inet.ip.portrange.last"],
+  freebsd: ["net.inet.ip.portrange.first", "net.inet.ip.portrange.last"],
+};
+
+/**
+ * Reads the range the kernel picks ephemeral (client) ports from, with
+ * `sysctl`; where it cannot be read, the OS's default.
+ *
+ * @param sysctls How kernel settings are read. @default sysctl
+ * @param os The operating system. @default Deno.build.os
+ * @returns The range.
+ */
+export async function readEphemeralPorts(
+  sysctls: ReadSysctls = sysctl,
+  os: typeof Deno.build.os = Deno.build.os,
+): Promise<PortRange> {
+  const keys = EPHEMERAL_SETTINGS[os];
+  if (keys === undefined) return defaultEphemeralPorts(os);
+  const values = await sysctls(keys);
+  return parseEphemeralPorts(keys.map((k) => values[k] ?? "").join(" ")) ??
+    defaultEphemeralPorts(os);
+}
+
+/** Parses `first last` (as `ip_local_port_range` holds it), or `null` when it is not a range. */
+function parseEphemeralPorts(text: string): PortRange | null {
+  const [first, last] = text.trim().split(/\s+/).map((n) => Number.parseInt(n, 10));
+  return first > 0 && last >= first && last <= 65535 ? { first, last } : null;
+}
+
 /** Where {@linkcode readHostFacts} gets its facts; tests can replace each. */
 export interface FactSources {
   /** Kernel settings. @default sysctl */
@@ -133,12 +177,9 @@ export async function readHostFacts(sources: FactSources = {}): Promise<HostFact
   };
   const bindV6Only = number("net.ipv6.bindv6only", 0) === 1;
   const unprivilegedPortStart = number("net.ipv4.ip_unprivileged_port_start", 1024);
-  const [first, last] = (values["net.ipv4.ip_local_port_range"] ?? "").split(/\s+/).map((n) =>
-    Number.parseInt(n, 10)
-  );
-  let ephemeralPorts = { first, last };
-  if (!(first > 0 && last >= first)) {
-    ephemeralPorts = os === "linux" ? { first: 32768, last: 60999 } : { first: 49152, last: 65535 };
+  let ephemeralPorts = parseEphemeralPorts(values["net.ipv4.ip_local_port_range"] ?? "");
+  if (ephemeralPorts === null) {
+    ephemeralPorts = defaultEphemeralPorts(os);
     assumed.push(
       `net.ipv4.ip_local_port_range could not be read; assumed ` +
         `${ephemeralPorts.first}-${ephemeralPorts.last}`,

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { listInterfaces } from "../check/host_facts.ts";
+import { defaultEphemeralPorts, listInterfaces, readEphemeralPorts } from "../check/host_facts.ts";
 import type { LogFormat } from "../config/config_file.ts";
 import { EventHub } from "../events/hub.ts";
 import { type LogLevel, mainLogger, setUpLogging } from "../log/log.ts";
@@ -18,6 +18,7 @@ import { reloadOnHangup } from "./reload.ts";
 import { start, StartError } from "../server/server.ts";
 import { readyRecord, socketTable } from "./report.ts";
 import { ReadyFile } from "./ready_file.ts";
+import type { PortRange } from "../spec/types.ts";
 
 /** What `muxd serve` was asked on the command line. */
 export interface ServeArgs {
@@ -97,9 +98,15 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     if (opened.message) log[opened.fatal ? "error" : "warn"](opened.message);
     if (opened.fatal) return EXIT.bindFailed;
     await using dashboard = opened.dashboard;
+    // The UDP loop guard's ephemeral range, read with sysctl once muxd is
+    // ready: start-up does not wait for it, and the OS's default applies
+    // until then.
+    const hasUdp = plan.listeners.some((l) => l.transport === "udp");
+    const ephemeralPorts = Promise.withResolvers<PortRange>();
     let server;
     try {
       server = await start(plan, {
+        ephemeralPorts: hasUdp ? ephemeralPorts.promise : undefined,
         sink: hub.emit,
         keepGoing,
         maxConnections: args.maxConnections ?? settings.maxConnections,
@@ -130,6 +137,14 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       }
     }
     console.log(record);
+    if (hasUdp) {
+      ephemeralPorts.resolve(
+        readEphemeralPorts().catch((error) => {
+          log.warn(`cannot read the ephemeral port range, assuming the OS's default: ${error}`);
+          return defaultEphemeralPorts();
+        }),
+      );
+    }
     // After a reload, a new ready record names the new set of sockets.
     using _hangup = reloadOnHangup(server, { ...args, argv }, log, async () => {
       const again = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));

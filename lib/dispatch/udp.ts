@@ -9,11 +9,14 @@ import type { BoundUdpSocket } from "../bind/bind.ts";
 import { describeError, type DispatchContext, isClosed, serviceContext } from "./context.ts";
 import { socketNameOf } from "../spec/socket_name.ts";
 import { isWildcard } from "../spec/ip.ts";
-import { SUPPRESS_WORDS, type SuppressReason } from "../guard/udp_guard.ts";
+import { SUPPRESS_WORDS, type Suppression } from "../guard/udp_guard.ts";
 import type { SocketName } from "../spec/types.ts";
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
 export const MAX_DATAGRAM = 65_535;
+
+/** A reply cut to the amplification limit. */
+const CUT: Suppression = { reason: "amplification", detail: SUPPRESS_WORDS.amplification };
 
 /** How often, in datagrams, a socket checks whether it has held the event loop too long. */
 const CHECK_EVERY = 16;
@@ -45,7 +48,7 @@ export async function receiveLoop(
   const suppress = (
     remote: SocketName,
     bytesIn: number,
-    reason: SuppressReason,
+    { reason, detail }: Suppression,
     bytesOut: number,
   ) =>
     ctx.emit({
@@ -54,7 +57,7 @@ export async function receiveLoop(
       ...base,
       remote,
       reason,
-      detail: SUPPRESS_WORDS[reason],
+      detail,
       bytesIn,
       bytesOut,
     });
@@ -100,7 +103,7 @@ export async function receiveLoop(
         bound,
         listener.limits,
         remote,
-        request.length,
+        request,
         reply,
         service === "chargen",
       );
@@ -108,7 +111,7 @@ export async function receiveLoop(
         suppress(remote, request.length, decision.suppress, 0);
         continue;
       }
-      if (decision.cut) suppress(remote, request.length, "amplification", decision.send.length);
+      if (decision.cut) suppress(remote, request.length, CUT, decision.send.length);
       const sent = await socket.send(decision.send, from);
       ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut: sent });
     } catch (error) {

@@ -9,6 +9,13 @@ import type { ServiceOption } from "../services/service.ts";
 import { type Cidr, parseCidr } from "./cidr.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 
+/**
+ * UDP, on loopback: which source ports get replies. `ephemeral`: only ports in
+ * the host's ephemeral range, where the OS puts clients' sockets; `any`: any
+ * port from 1024 up, for a client bound to a fixed port.
+ */
+export type ReplyTo = "ephemeral" | "any";
+
 /** The limits of one listener, parsed. */
 export interface ListenerLimits {
   /** Peers allowed; empty means every peer. */
@@ -35,6 +42,8 @@ export interface ListenerLimits {
   readonly replyRate: number;
   /** UDP: a reply to a source outside loopback is at most this many times the request. */
   readonly amplification: number;
+  /** UDP: which source ports on loopback get replies. */
+  readonly replyTo: ReplyTo;
 }
 
 /** The defaults, for a listener whose spec sets nothing. */
@@ -48,6 +57,7 @@ export const DEFAULT_LIMITS: ListenerLimits = {
   idleMs: 300_000,
   replyRate: 50,
   amplification: 1,
+  replyTo: "ephemeral",
 };
 
 const count = (min: number, max: number) => (v: string) =>
@@ -125,6 +135,14 @@ export const LIMIT_OPTIONS: readonly ServiceOption[] = [
     default: `${DEFAULT_LIMITS.amplification}`,
     validate: decimal(0, 1000),
   },
+  {
+    key: "reply-to",
+    description: "UDP: on loopback, reply to source ports in the host's ephemeral range " +
+      "(ephemeral) or to any port from 1024 up (any: a client bound to a fixed port).",
+    default: DEFAULT_LIMITS.replyTo,
+    validate: (v) =>
+      v === "ephemeral" || v === "any" ? null : `must be "ephemeral" or "any", not ${quote(v)}`,
+  },
 ];
 
 /**
@@ -148,5 +166,6 @@ export function limitsFrom(options: Readonly<Record<string, string>>): ListenerL
     idleMs: num("idle", DEFAULT_LIMITS.idleMs / 1000) * 1000,
     replyRate: num("reply-rate", DEFAULT_LIMITS.replyRate),
     amplification: num("amplification", DEFAULT_LIMITS.amplification),
+    replyTo: options["reply-to"] === "any" ? "any" : DEFAULT_LIMITS.replyTo,
   };
 }

@@ -9,6 +9,19 @@ export { type Cidr, cidrContains, parseCidr } from "./cidr.ts";
 export type { ServiceOption } from "../services/service.ts";
 export type { SocketName } from "../spec/types.ts";
 export { RateLimiter } from "./rate_limiter.ts";
-export { DEFAULT_LIMITS, LIMIT_OPTIONS, limitsFrom, type ListenerLimits } from "./limits.ts";
+export {
+  DEFAULT_LIMITS,
+  LIMIT_OPTIONS,
+  limitsFrom,
+  type ListenerLimits,
+  type ReplyTo,
+} from "./limits.ts";
 export { Admission, isAllowed, REFUSAL_WORDS, type RefusalReason } from "./admission.ts";
-export { type ReplyDecision, SUPPRESS_WORDS, type SuppressReason, UdpGuard } from "./udp_guard.ts";
+export {
+  type ReplyDecision,
+  SUPPRESS_WORDS,
+  type Suppression,
+  type SuppressReason,
+  UdpGuard,
+} from "./udp_guard.ts";
+export { fingerprint, LOOP_REPEATS, LOOP_WINDOW_MS, LoopDetector } from "./loop_detector.ts";

@@ -1,16 +1,18 @@
 /**
  * The UDP guards against the echo/chargen denial-of-service family (CERT
  * CA-1996-01, CVE-1999-0103, "Loop DoS" CVE-2024-2169): no reply that could
- * start a loop, no reply larger than allowed to a source outside loopback,
- * and a reply rate per source.
+ * start or feed a loop, no reply larger than allowed to a source outside
+ * loopback, and a reply rate per source.
  *
  * @module
  */
 
+import { defaultEphemeralPorts } from "../check/host_facts.ts";
 import { isLoopback, parseIPv4, parseIPv6 } from "../spec/ip.ts";
-import type { SocketName } from "../spec/types.ts";
+import type { PortRange, SocketName } from "../spec/types.ts";
 import { isAllowed } from "./admission.ts";
 import type { ListenerLimits } from "./limits.ts";
+import { LOOP_REPEATS, LOOP_WINDOW_MS, LoopDetector } from "./loop_detector.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 
 /** Why a datagram got no reply, or a shorter one. */
@@ -18,7 +20,7 @@ export type SuppressReason =
   | "denied" // an allow or deny list
   | "bad-source" // broadcast, multicast, unspecified, port 0
   | "server-port" // a source port below 1024: a server's, not a client's
-  | "loop" // the source is one of muxd's own UDP sockets or ports
+  | "loop" // muxd's own port, a fixed port on loopback, or a loop's signature
   | "amplification" // the reply would be larger than the request allows
   | "rate"; // the source gets replies faster than reply-rate allows
 
@@ -29,31 +31,76 @@ export const SUPPRESS_WORDS: Record<SuppressReason, string> = {
     "which no real client sends from",
   "server-port": "the source port is below 1024, where servers such as echo (7) and chargen " +
     "(19) live: replying could start a loop between two servers",
-  "loop": "the source is one of muxd's own UDP ports: replying would start a loop",
+  "loop": "replying could start or feed a loop with another UDP server: the source is one of " +
+    "muxd's own UDP ports, a port on loopback outside the range the OS gives clients, or it " +
+    "sends the same datagram again and again at a loop's pace",
   "amplification": "the reply would be larger than the request times the amplification " +
     "factor, for a source outside loopback",
   "rate": "this source outside loopback gets replies faster than reply-rate allows",
 };
 
+/** A suppressed or shortened reply: which guard acted, and its rule in plain words. */
+export interface Suppression {
+  /** Which guard acted. */
+  readonly reason: SuppressReason;
+  /** The rule that applied, in plain words. */
+  readonly detail: string;
+}
+
+/** One {@linkcode Suppression} per reason, in the words of {@linkcode SUPPRESS_WORDS}. */
+const SUPPRESSED = Object.fromEntries(
+  Object.entries(SUPPRESS_WORDS).map(([reason, detail]) => [reason, { reason, detail }]),
+) as Record<SuppressReason, Suppression>;
+
+/** The loop guard's three rules, each in its own words. */
+const OWN_PORT: Suppression = {
+  reason: "loop",
+  detail: "the source is one of muxd's own UDP ports: replying would start a loop",
+};
+const REPEATED: Suppression = {
+  reason: "loop",
+  detail: `this source sent the same datagram ${LOOP_REPEATS} times in a row within ` +
+    `${LOOP_WINDOW_MS / 1000} s, as two UDP servers answering each other do: this reply is ` +
+    `dropped, which ends such a loop (a client that varies its requests never meets this)`,
+};
+
+/** The loop rule of sources on loopback whose port is outside `range`. */
+function fixedPort(range: PortRange): Suppression {
+  return {
+    reason: "loop",
+    detail: `the source port is on loopback and outside ${range.first}-${range.last}, the ` +
+      `range this host gives clients' sockets: a program chose it, likely another server, and ` +
+      `replying could start a loop with it (reply-to=any on the listener serves clients bound ` +
+      `to a fixed port)`,
+  };
+}
+
 /** What to do with a reply. */
 export type ReplyDecision =
   | { readonly send: Uint8Array; readonly cut: boolean }
-  | { readonly suppress: SuppressReason };
+  | { readonly suppress: Suppression };
 
 /**
  * The guards of one running server's UDP sockets. Created by `start()`.
  */
 export class UdpGuard {
   #ownPorts = new Set<number>();
-  #rates = new Map<object, RateLimiter>();
+  #ephemeral: PortRange;
+  #fixedPort: Suppression;
+  #rates = new WeakMap<object, RateLimiter>();
+  #loops = new WeakMap<object, LoopDetector>();
 
   /**
    * Creates the guard for a server's UDP sockets.
    *
    * @param own The socket names of every UDP socket this muxd holds.
+   * @param ephemeralPorts Where the OS puts clients' sockets.
+   *   @default the OS's default range (Linux: 32768-60999)
    */
-  constructor(own: readonly SocketName[]) {
+  constructor(own: readonly SocketName[], ephemeralPorts: PortRange = defaultEphemeralPorts()) {
     this.setOwn(own);
+    this.#ephemeral = ephemeralPorts;
+    this.#fixedPort = fixedPort(ephemeralPorts);
   }
 
   /**
@@ -66,31 +113,48 @@ export class UdpGuard {
   }
 
   /**
+   * Replaces the ephemeral port range (once the host's own is read).
+   *
+   * @param range Where the OS puts clients' sockets.
+   */
+  setEphemeralPorts(range: PortRange): void {
+    this.#ephemeral = range;
+    this.#fixedPort = fixedPort(range);
+  }
+
+  /**
    * Checks a datagram before its service sees it.
    *
    * @param limits The listener's limits.
    * @param remote The sender.
    * @returns `null` when the service may answer, else why not.
    */
-  admit(limits: ListenerLimits, remote: SocketName): SuppressReason | null {
-    if (!isAllowed(limits, remote.address)) return "denied";
-    if (remote.port === 0 || isBadSource(remote.address)) return "bad-source";
+  admit(limits: ListenerLimits, remote: SocketName): Suppression | null {
+    if (!isAllowed(limits, remote.address)) return SUPPRESSED.denied;
+    if (remote.port === 0 || isBadSource(remote.address)) return SUPPRESSED["bad-source"];
     // Any of muxd's own UDP ports, on any address: this covers muxd's own
     // socket names, and two muxd processes serving the same port on two
     // addresses or hosts.
-    if (this.#ownPorts.has(remote.port)) return "loop";
-    if (remote.port < 1024) return "server-port";
+    if (this.#ownPorts.has(remote.port)) return OWN_PORT;
+    if (remote.port < 1024) return SUPPRESSED["server-port"];
     return null;
   }
 
   /**
-   * Applies the amplification limit and the reply rate to a reply for a
-   * source outside loopback; loopback sources get the reply as it is.
+   * Decides on a reply the service made. On loopback: none to a source port
+   * outside the ephemeral range, unless the listener says `reply-to=any`.
+   * Outside loopback: at most the amplification limit (cut when `cuttable`)
+   * and the reply rate. Anywhere: none that would feed a loop
+   * ({@linkcode LoopDetector}).
+   *
+   * These rules concern replies, so they apply after the service: a datagram
+   * they refuse still reaches its service, and discard, which never replies,
+   * sees every datagram.
    *
    * @param listener The listener: any object unique to it, such as its bound socket.
    * @param limits The listener's limits.
    * @param remote The sender.
-   * @param requestLength The request's size.
+   * @param request The request.
    * @param reply The service's reply.
    * @param cuttable Whether a shortened reply still makes sense (chargen).
    * @returns The reply to send (maybe cut), or why none is sent.
@@ -99,17 +163,29 @@ export class UdpGuard {
     listener: object,
     limits: ListenerLimits,
     remote: SocketName,
-    requestLength: number,
+    request: Uint8Array,
     reply: Uint8Array,
     cuttable: boolean,
   ): ReplyDecision {
-    if (remote.address.startsWith("127.") || isLoopback(remote.address)) {
-      return { send: reply, cut: false };
+    const loopback = remote.address.startsWith("127.") || isLoopback(remote.address);
+    // On loopback both ends are this host's: a client's port comes from the
+    // ephemeral range, a server's is chosen. Hosts outside loopback have
+    // ranges of their own, and NATs rewrite ports, so the rule stops here.
+    if (
+      loopback && limits.replyTo === "ephemeral" &&
+      (remote.port < this.#ephemeral.first || remote.port > this.#ephemeral.last)
+    ) {
+      return { suppress: this.#fixedPort };
     }
-    const allowed = Math.floor(requestLength * limits.amplification);
+    if (loopback) {
+      return this.#feedsLoop(listener, remote, request)
+        ? { suppress: REPEATED }
+        : { send: reply, cut: false };
+    }
+    const allowed = Math.floor(request.length * limits.amplification);
     let send = reply;
     if (reply.length > allowed) {
-      if (!cuttable || allowed === 0) return { suppress: "amplification" };
+      if (!cuttable || allowed === 0) return { suppress: SUPPRESSED.amplification };
       send = reply.subarray(0, allowed);
     }
     let rate = this.#rates.get(listener);
@@ -117,8 +193,19 @@ export class UdpGuard {
       rate = new RateLimiter({ rate: limits.replyRate, burst: limits.replyRate * 2 });
       this.#rates.set(listener, rate);
     }
-    if (!rate.take(remote.address)) return { suppress: "rate" };
+    if (!rate.take(remote.address)) return { suppress: SUPPRESSED.rate };
+    if (this.#feedsLoop(listener, remote, request)) return { suppress: REPEATED };
     return { send, cut: send !== reply };
+  }
+
+  /** Whether a reply to `request` would feed a loop with `remote` (see {@linkcode LoopDetector}). */
+  #feedsLoop(listener: object, remote: SocketName, request: Uint8Array): boolean {
+    let loops = this.#loops.get(listener);
+    if (loops === undefined) {
+      loops = new LoopDetector();
+      this.#loops.set(listener, loops);
+    }
+    return loops.feeds(remote, request);
   }
 }
 

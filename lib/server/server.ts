@@ -17,7 +17,7 @@ import { type DescribeHolders, explainBindFailure } from "../check/explain.ts";
 import { type HostFacts, readHostFacts } from "../check/host_facts.ts";
 import { describeHolders, findHolders } from "../holder/mod.ts";
 import type { Service } from "../services/service.ts";
-import type { SocketName, Transport } from "../spec/types.ts";
+import type { PortRange, SocketName, Transport } from "../spec/types.ts";
 import { acceptLoop } from "../dispatch/tcp.ts";
 import { MAX_DATAGRAM, receiveLoop } from "../dispatch/udp.ts";
 import { ConnectionTable } from "../dispatch/connections.ts";
@@ -56,6 +56,14 @@ export interface StartOptions {
    * @default 10000
    */
   readonly maxConnections?: number;
+  /**
+   * Where the OS puts clients' sockets: on loopback, UDP replies go only to
+   * source ports in this range (unless a listener says `reply-to=any`). A
+   * promise lets the host's range arrive after start-up (`muxd serve` reads
+   * it once ready); the default applies until it resolves. It must not reject.
+   * @default the OS's default range (Linux: 32768-60999)
+   */
+  readonly ephemeralPorts?: PortRange | Promise<PortRange>;
 }
 
 /** Options for {@linkcode RunningServer.reconfigure}. */
@@ -183,9 +191,13 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
     for (const b of bound) b.socket.close();
     throw new StartError(failures);
   }
+  const range = options.ephemeralPorts;
+  const udpGuard = new UdpGuard([], range instanceof Promise ? undefined : range);
+  if (range instanceof Promise) void range.then((r) => udpGuard.setEphemeralPorts(r));
   return new Server(bound, failures, emit, {
     now: options.now ?? (() => new Date()),
     services: options.services ?? SERVICES,
+    udpGuard,
   }, options.maxConnections ?? 10_000);
 }
 
@@ -230,7 +242,7 @@ class Server implements RunningServer {
     bound: readonly BoundSocket[],
     failures: readonly BindError[],
     emit: EventSink,
-    parts: Pick<DispatchContext, "now" | "services">,
+    parts: Pick<DispatchContext, "now" | "services" | "udpGuard">,
     maxConnections: number,
   ) {
     this.failures = failures;
@@ -243,7 +255,6 @@ class Server implements RunningServer {
       connections: this.#connections,
       nextId: () => ++lastId,
       admission: new Admission(maxConnections),
-      udpGuard: new UdpGuard([]),
       buffers: new BufferPool(),
     };
     this.#run(bound);

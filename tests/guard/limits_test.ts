@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { DEFAULT_LIMITS, LIMIT_OPTIONS, limitsFrom } from "../../lib/guard/mod.ts";
 
-Deno.test("LIMIT_OPTIONS lists the eight limit options with their defaults", () => {
+Deno.test("LIMIT_OPTIONS lists the nine limit options with their defaults", () => {
   assert.deepEqual(
     LIMIT_OPTIONS.map((o) => [o.key, o.default]),
     [
@@ -20,6 +20,7 @@ Deno.test("LIMIT_OPTIONS lists the eight limit options with their defaults", () 
       ["idle", "300"],
       ["reply-rate", "50"],
       ["amplification", "1"],
+      ["reply-to", "ephemeral"],
     ],
   );
 });
@@ -47,6 +48,8 @@ const ACCEPTED: readonly [key: string, value: string][] = [
   ["amplification", "0"],
   ["amplification", "2.5"],
   ["amplification", "1000"],
+  ["reply-to", "ephemeral"],
+  ["reply-to", "any"],
 ];
 
 for (const [key, value] of ACCEPTED) {
@@ -80,6 +83,9 @@ const REJECTED: readonly [key: string, value: string, message: RegExp][] = [
   ["amplification", "1001", /number from 0 to 1000/],
   ["amplification", "Infinity", /number from 0 to 1000/],
   ["amplification", "NaN", /number from 0 to 1000/],
+  ["reply-to", "", /must be "ephemeral" or "any", not ""/],
+  ["reply-to", "Any", /must be "ephemeral" or "any", not "Any"/],
+  ["reply-to", "all", /must be "ephemeral" or "any"/],
 ];
 
 for (const [key, value, message] of REJECTED) {
@@ -130,6 +136,12 @@ Deno.test("limitsFrom() parses every limit option", () => {
     ],
     [7, 3, 11, 250, 13, 2.5],
   );
+});
+
+Deno.test("limitsFrom() reads reply-to, ephemeral by default", () => {
+  assert.equal(DEFAULT_LIMITS.replyTo, "ephemeral");
+  assert.equal(limitsFrom({ "reply-to": "any" }).replyTo, "any");
+  assert.equal(limitsFrom({ "reply-to": "ephemeral" }).replyTo, "ephemeral");
 });
 
 Deno.test("limitsFrom() reads an empty allow or deny list as no list", () => {

@@ -2,16 +2,20 @@
  * UdpGuard: the checks on every datagram. Checks admit() for each
  * SuppressReason (denied; bad-source for broadcast, multicast, unspecified
  * addresses and port 0; server-port below 1024; loop for muxd's own socket
- * names and ports) and limitReply(): loopback sources get every reply whole,
- * sources outside loopback get no reply larger than the request times the
- * amplification factor (cut when the service allows it) and no more replies
- * than reply-rate allows.
+ * names and ports) and limitReply(): loopback sources on ephemeral ports get
+ * every reply whole, loopback sources on other ports none (loop) unless the
+ * listener says reply-to=any, sources outside loopback get no reply larger
+ * than the request times the amplification factor (cut when the service
+ * allows it) and no more replies than reply-rate allows, and no source gets
+ * the reply that would feed a loop (the same datagram 100 times in a row
+ * within a second).
  */
 
 import assert from "node:assert/strict";
 import {
   limitsFrom,
   type ListenerLimits,
+  LOOP_REPEATS,
   type ReplyDecision,
   type SocketName,
   SUPPRESS_WORDS,
@@ -87,7 +91,7 @@ for (const [what, options, remote, expected] of ADMIT) {
       `(${remote.address} port ${remote.port})`,
     () => {
       const guard = new UdpGuard(OWN);
-      assert.equal(guard.admit(limitsFrom(options), remote), expected);
+      assert.equal(guard.admit(limitsFrom(options), remote)?.reason ?? null, expected);
     },
   );
 }
@@ -96,20 +100,21 @@ Deno.test("UdpGuard.setOwn() replaces the socket names the loop guard knows", ()
   const guard = new UdpGuard(OWN);
   const from5000 = { address: "127.0.0.2", port: 5000 };
   const from6000 = { address: "127.0.0.2", port: 6000 };
-  assert.equal(guard.admit(DEFAULTS, from5000), "loop");
-  assert.equal(guard.admit(DEFAULTS, from6000), null);
+  const reason = (remote: SocketName) => guard.admit(DEFAULTS, remote)?.reason ?? null;
+  assert.equal(reason(from5000), "loop");
+  assert.equal(reason(from6000), null);
   guard.setOwn([{ address: "127.0.0.1", port: 6000 }]);
-  assert.equal(guard.admit(DEFAULTS, from5000), null);
-  assert.equal(guard.admit(DEFAULTS, from6000), "loop");
+  assert.equal(reason(from5000), null);
+  assert.equal(reason(from6000), "loop");
   guard.setOwn([]);
-  assert.equal(guard.admit(DEFAULTS, from6000), null);
+  assert.equal(reason(from6000), null);
 });
 
 const bytes = (n: number) => new Uint8Array(n).fill(0x41);
 
 /** The decision as a plain tuple: the size sent and whether it was cut, or the reason. */
 function summary(d: ReplyDecision): [number, boolean] | SuppressReason {
-  return "suppress" in d ? d.suppress : [d.send.length, d.cut];
+  return "suppress" in d ? d.suppress.reason : [d.send.length, d.cut];
 }
 
 const REPLIES: readonly [
@@ -176,7 +181,7 @@ for (const [what, options, address, request, reply, cuttable, expected] of REPLI
         LISTENER,
         limitsFrom(options),
         { address, port: 40000 },
-        request,
+        bytes(request),
         bytes(reply),
         cuttable,
       );
@@ -192,7 +197,7 @@ Deno.test("UdpGuard.limitReply() sends the reply's own first bytes when it cuts"
     LISTENER,
     DEFAULTS,
     { address: "192.0.2.1", port: 40000 },
-    5,
+    bytes(5),
     reply,
     true,
   );
@@ -200,7 +205,17 @@ Deno.test("UdpGuard.limitReply() sends the reply's own first bytes when it cuts"
   assert.equal(new TextDecoder().decode(decision.send), '!"#$%');
 });
 
-/** Asks for `count` replies of 10 B to 10 B requests and counts what each decision was. */
+/** A 10 B request that starts with the sequence number `seq`, as a client numbers them. */
+function numbered(seq: number): Uint8Array {
+  const request = bytes(10);
+  new DataView(request.buffer).setUint32(0, seq);
+  return request;
+}
+
+/**
+ * Asks for `count` replies of 10 B to numbered 10 B requests and counts what
+ * each decision was.
+ */
 function burst(
   guard: UdpGuard,
   listener: object,
@@ -210,8 +225,9 @@ function burst(
 ): Record<string, number> {
   const tally: Record<string, number> = {};
   for (let i = 0; i < count; i++) {
-    const d = guard.limitReply(listener, limits, { address, port: 40000 }, 10, bytes(10), false);
-    const key = "suppress" in d ? d.suppress : "sent";
+    const remote = { address, port: 40000 };
+    const d = guard.limitReply(listener, limits, remote, numbered(i), bytes(10), false);
+    const key = "suppress" in d ? d.suppress.reason : "sent";
     tally[key] = (tally[key] ?? 0) + 1;
   }
   return tally;
@@ -244,7 +260,7 @@ Deno.test("UdpGuard.limitReply() spends no rate token on a reply it suppressed f
   const remote = { address: "192.0.2.1", port: 40000 };
   for (let i = 0; i < 10; i++) {
     assert.deepEqual(
-      summary(guard.limitReply(LISTENER, limits, remote, 1, bytes(40), false)),
+      summary(guard.limitReply(LISTENER, limits, remote, bytes(1), bytes(40), false)),
       "amplification",
     );
   }
@@ -259,6 +275,163 @@ Deno.test("UdpGuard.limitReply() gives replies back as the rate refills", async 
   // 100 ms at 100 a second is about 10 replies; timers may run late, never early.
   const { sent = 0 } = burst(guard, LISTENER, limits, "192.0.2.1", 50);
   assert.ok(sent >= 9 && sent < 50, `${sent} replies after 100 ms`);
+});
+
+const PORTS: readonly [
+  what: string,
+  options: Record<string, string>,
+  remote: SocketName,
+  expected: [number, boolean] | SuppressReason,
+][] = [
+  // On loopback, only the ephemeral range 32768-60999 (Linux's default).
+  ["the first ephemeral port", {}, { address: "127.0.0.1", port: 32768 }, [10, false]],
+  ["the last ephemeral port", {}, { address: "127.0.0.1", port: 60999 }, [10, false]],
+  ["the port below the range", {}, { address: "127.0.0.1", port: 32767 }, "loop"],
+  ["the port above the range", {}, { address: "127.0.0.1", port: 61000 }, "loop"],
+  ["port 1024", {}, { address: "127.0.0.1", port: 1024 }, "loop"],
+  ["a fixed port on 127.0.0.2", {}, { address: "127.0.0.2", port: 20000 }, "loop"],
+  ["a fixed port on ::1", {}, { address: "::1", port: 20000 }, "loop"],
+  ["a fixed port on mapped loopback", {}, { address: "::ffff:127.0.0.1", port: 20000 }, "loop"],
+  ["an ephemeral port on ::1", {}, { address: "::1", port: 50000 }, [10, false]],
+  // reply-to=any lifts it; reply-to=ephemeral is the default.
+  ["reply-to=any, port 20000", { "reply-to": "any" }, { address: "127.0.0.1", port: 20000 }, [
+    10,
+    false,
+  ]],
+  ["reply-to=any, port 65535", { "reply-to": "any" }, { address: "::1", port: 65535 }, [
+    10,
+    false,
+  ]],
+  ["reply-to=ephemeral, port 20000", { "reply-to": "ephemeral" }, {
+    address: "127.0.0.1",
+    port: 20000,
+  }, "loop"],
+  // Outside loopback the rule does not apply: other hosts have ranges of their own.
+  ["port 20000 outside loopback", {}, { address: "192.0.2.1", port: 20000 }, [10, false]],
+  ["port 1024 outside loopback", {}, { address: "2001:db8::1", port: 1024 }, [10, false]],
+];
+
+for (const [what, options, remote, expected] of PORTS) {
+  Deno.test(
+    `UdpGuard.limitReply() ${
+      Array.isArray(expected) ? "replies" : `suppresses with "${expected}"`
+    } to ${what} (${remote.address} port ${remote.port})`,
+    () => {
+      const guard = new UdpGuard(OWN);
+      const decision = guard.limitReply(
+        LISTENER,
+        limitsFrom(options),
+        remote,
+        bytes(10),
+        bytes(10),
+        false,
+      );
+      assert.deepEqual(summary(decision), expected);
+    },
+  );
+}
+
+Deno.test("UdpGuard.limitReply() names the ephemeral range and reply-to=any when a port is outside it", () => {
+  const guard = new UdpGuard(OWN, { first: 10000, last: 20000 });
+  const reply = (port: number) =>
+    guard.limitReply(LISTENER, DEFAULTS, { address: "127.0.0.1", port }, bytes(1), bytes(1), false);
+  assert.deepEqual(summary(reply(10000)), [1, false]);
+  assert.deepEqual(summary(reply(20000)), [1, false]);
+  const outside = reply(40000);
+  assert.ok("suppress" in outside);
+  assert.equal(outside.suppress.reason, "loop");
+  assert.match(outside.suppress.detail, /outside 10000-20000/);
+  assert.match(outside.suppress.detail, /reply-to=any/);
+});
+
+Deno.test("UdpGuard.setEphemeralPorts() replaces the range the port rule uses", () => {
+  const guard = new UdpGuard(OWN);
+  const remote = { address: "127.0.0.1", port: 20000 };
+  const reply = () =>
+    summary(guard.limitReply(LISTENER, DEFAULTS, remote, bytes(1), bytes(1), false));
+  assert.deepEqual(reply(), "loop");
+  guard.setEphemeralPorts({ first: 1024, last: 65535 });
+  assert.deepEqual(reply(), [1, false]);
+  guard.setEphemeralPorts({ first: 49152, last: 65535 });
+  assert.deepEqual(reply(), "loop");
+});
+
+/** Sends `count` copies of one request from `remote` and counts what each decision was. */
+function repeat(
+  guard: UdpGuard,
+  listener: object,
+  limits: ListenerLimits,
+  remote: SocketName,
+  count: number,
+): Record<string, number> {
+  const tally: Record<string, number> = {};
+  const request = new TextEncoder().encode("are you a loop?\n");
+  for (let i = 0; i < count; i++) {
+    const d = guard.limitReply(listener, limits, remote, request, request, false);
+    const key = "suppress" in d ? d.suppress.reason : "sent";
+    tally[key] = (tally[key] ?? 0) + 1;
+  }
+  return tally;
+}
+
+Deno.test(`UdpGuard.limitReply() suppresses with "loop" every ${LOOP_REPEATS}th identical datagram in a row`, () => {
+  const guard = new UdpGuard(OWN);
+  const remote = { address: "127.0.0.1", port: 40000 };
+  assert.deepEqual(repeat(guard, LISTENER, DEFAULTS, remote, LOOP_REPEATS - 1), {
+    sent: LOOP_REPEATS - 1,
+  });
+  const decision = guard.limitReply(LISTENER, DEFAULTS, remote, bytes(3), bytes(3), false);
+  assert.deepEqual(summary(decision), [3, false], "a different datagram breaks the streak");
+  assert.deepEqual(repeat(guard, LISTENER, DEFAULTS, remote, 3 * LOOP_REPEATS), {
+    sent: 3 * LOOP_REPEATS - 3,
+    loop: 3,
+  });
+});
+
+Deno.test("UdpGuard.limitReply() says why it cut a loop", () => {
+  const guard = new UdpGuard(OWN);
+  const remote = { address: "127.0.0.1", port: 40000 };
+  let last: ReplyDecision | undefined;
+  for (let i = 0; i < LOOP_REPEATS; i++) {
+    last = guard.limitReply(LISTENER, DEFAULTS, remote, bytes(8), bytes(8), false);
+  }
+  assert.ok(last !== undefined && "suppress" in last);
+  assert.equal(last.suppress.reason, "loop");
+  assert.match(last.suppress.detail, new RegExp(`same datagram ${LOOP_REPEATS} times in a row`));
+});
+
+Deno.test("UdpGuard.limitReply() watches for loops per source socket name and per listener", () => {
+  const guard = new UdpGuard(OWN);
+  const a = { address: "127.0.0.1", port: 40000 };
+  const b = { address: "127.0.0.1", port: 40001 };
+  const c = { address: "127.0.0.2", port: 40000 };
+  // Interleaved, each pair of a listener and a source sends LOOP_REPEATS - 1 in a row.
+  for (const count of [LOOP_REPEATS / 2, LOOP_REPEATS / 2 - 1]) {
+    for (const remote of [a, b, c]) {
+      assert.deepEqual(repeat(guard, LISTENER, DEFAULTS, remote, count), { sent: count });
+      assert.deepEqual(repeat(guard, OTHER_LISTENER, DEFAULTS, remote, count), { sent: count });
+    }
+  }
+  // One more trips each pair on its own.
+  for (const remote of [a, b, c]) {
+    assert.deepEqual(repeat(guard, LISTENER, DEFAULTS, remote, 1), { loop: 1 });
+    assert.deepEqual(repeat(guard, OTHER_LISTENER, DEFAULTS, remote, 1), { loop: 1 });
+  }
+});
+
+Deno.test("UdpGuard.limitReply() never suppresses a client that numbers its requests", () => {
+  const guard = new UdpGuard(OWN);
+  assert.deepEqual(burst(guard, LISTENER, DEFAULTS, "127.0.0.1", 20_000), { sent: 20_000 });
+});
+
+Deno.test('UdpGuard.limitReply() suppresses with "loop" outside loopback too', () => {
+  const guard = new UdpGuard(OWN);
+  const limits = limitsFrom({ "reply-rate": "1000000" });
+  const remote = { address: "192.0.2.1", port: 20000 };
+  assert.deepEqual(repeat(guard, LISTENER, limits, remote, LOOP_REPEATS), {
+    sent: LOOP_REPEATS - 1,
+    loop: 1,
+  });
 });
 
 Deno.test("SUPPRESS_WORDS explains every suppress reason in plain words", () => {

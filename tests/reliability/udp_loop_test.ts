@@ -1,11 +1,24 @@
 /**
- * The UDP loop guard stops an echo-to-echo loop at its first datagram. Two
- * muxd echo sockets share one port P on 127.0.0.1 (muxd A) and 127.0.0.2
- * (muxd B, or the same muxd); a test socket shares 127.0.0.2:P with B
- * (SO_REUSEADDR on both) and sends A one datagram, which looks as if B had
- * sent it. Checks that A suppresses the reply at once with reason "loop" and
- * that across a second A and B together log at most one datagram each: the
- * loop never starts.
+ * The UDP loop guard stops loops between two UDP servers of one host.
+ *
+ * - Two muxd echo sockets share one port P on 127.0.0.1 (muxd A) and
+ *   127.0.0.2 (muxd B, or the same muxd); a test socket shares 127.0.0.2:P
+ *   with B (SO_REUSEADDR on both) and sends A one datagram, which looks as if
+ *   B had sent it. Checks that A suppresses the reply at once with reason
+ *   "loop" and that across a second A and B together log at most one
+ *   datagram each: the loop never starts.
+ * - Two muxd processes on two different ports, one forged datagram from B's
+ *   socket name to A, for echo and echo, daytime and echo, qotd and chargen:
+ *   on fixed ports below 32768 the port rule stops the loop at its first
+ *   datagram; with reply-to=any, and on ports the OS picked (port 0, inside
+ *   the ephemeral range), the loop detector stops it within 1 s. Checks the
+ *   last datagram either muxd logged, the "loop" suppression and its words,
+ *   and that nothing arrives after it.
+ * - A client on an ephemeral port sends thousands of numbered datagrams to
+ *   echo back to back, 16 in flight: every one comes back and nothing is
+ *   suppressed.
+ * - start() with a promised ephemeral range: a client on a fixed port gets
+ *   no reply until the range arrives and includes its port, then one.
  */
 
 import assert from "node:assert/strict";
@@ -13,7 +26,15 @@ import type { ServerEvent } from "../../lib/events/mod.ts";
 import { buildPlan, type Plan } from "../../lib/plan/mod.ts";
 import { start } from "../../lib/server/mod.ts";
 import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../integration/muxd_process.ts";
-import { eventsOf, logEvents, serveJson, sleep, waitUntil } from "./_helpers.ts";
+import {
+  countEvents,
+  eventsOf,
+  logEvents,
+  serveJson,
+  sleep,
+  waitUntil,
+  withTimeout,
+} from "./_helpers.ts";
 
 /** How long a loop, had it started, would have to show itself. */
 const WATCH_MS = 1000;
@@ -128,4 +149,273 @@ Deno.test("start() stops an echo loop between two of its own UDP sockets at its 
     [["loop", { address: "127.0.0.1", port }, { address: "127.0.0.2", port }]],
   );
   assert.deepEqual(eventsOf(events, "reply"), []);
+});
+
+/** How long a loop may run before the guard must have ended it, in ms. */
+const LOOP_DIES_WITHIN_MS = 1000;
+/** How long the tests watch for arrivals after a loop was cut, in ms. */
+const QUIET_MS = 500;
+
+/** Where a muxd of a forged loop listens: a fixed port below 32768, or one the OS picks. */
+type Ports = "fixed" | "ephemeral";
+
+/** Two muxd processes and a forger beside B. */
+interface LoopRig extends AsyncDisposable {
+  readonly a: MuxdProcess;
+  readonly b: MuxdProcess;
+  /** A's port. */
+  readonly portA: number;
+  /** B's port, which the forger shares. */
+  readonly portB: number;
+  /** Sends A one datagram from B's socket name; returns when it was sent (Date.now()). */
+  forge(): Promise<number>;
+}
+
+/**
+ * Starts muxd B on a port a forger socket already holds, then muxd A.
+ *
+ * The forger binds first, with SO_REUSEADDR, and B shares the port with
+ * `reuse=true`: Linux hands a datagram to the socket bound last, so B gets
+ * every reply A sends there, while the forger's datagram to A carries B's
+ * socket name. With `ephemeral` ports the forger binds port 0 and B takes the
+ * port the OS gave it, inside the ephemeral range, as a muxd on port 0 would.
+ */
+async function loopRig(
+  serviceA: string,
+  serviceB: string,
+  ports: Ports,
+  options = "",
+): Promise<LoopRig> {
+  const bind = (port: number) =>
+    Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port, reuseAddress: true });
+  const forger = ports === "fixed"
+    ? await onFreePort((port) => Promise.resolve(bind(port)))
+    : bind(0);
+  const portB = (forger.addr as Deno.NetAddr).port;
+  try {
+    const spec = (port: number, service: string) =>
+      `udp://127.0.0.1:${port}=${service}?reuse=true${options}`;
+    const b = await startMuxd(serveJson(spec(portB, serviceB)));
+    try {
+      const started = ports === "fixed"
+        ? await onFreePort(async (port) => ({
+          port,
+          muxd: await startMuxd(serveJson(spec(port, serviceA))),
+        }))
+        : await (async () => {
+          const muxd = await startMuxd(serveJson(spec(0, serviceA)));
+          return { port: muxd.port(0), muxd };
+        })();
+      const a = started.muxd;
+      return {
+        a,
+        b,
+        portA: started.port,
+        portB,
+        async forge() {
+          await forger.send(new TextEncoder().encode("are you a loop?\n"), {
+            transport: "udp",
+            hostname: "127.0.0.1",
+            port: started.port,
+          });
+          return Date.now();
+        },
+        async [Symbol.asyncDispose]() {
+          forger.close();
+          await Promise.all([a.stop("SIGKILL"), b.stop("SIGKILL")]);
+        },
+      };
+    } catch (error) {
+      await b.stop("SIGKILL");
+      throw error;
+    }
+  } catch (error) {
+    forger.close();
+    throw error;
+  }
+}
+
+/** What one forged loop did, read from both logs once it was over. */
+interface LoopOutcome {
+  /** Datagrams each muxd logged, A and B. */
+  readonly datagrams: readonly [number, number];
+  /** When the last datagram arrived at either muxd, in ms after the forged one. */
+  readonly lastAfterMs: number;
+  /** Every suppression, from either muxd. */
+  readonly suppressed: readonly { reason: string; detail: string; remote: unknown }[];
+}
+
+/**
+ * Forges one datagram to A from B's socket name, waits for the first
+ * suppression in either log, then watches both logs for {@linkcode QUIET_MS}
+ * more: a loop that goes on fails the wait or shows in the counts.
+ */
+async function forgedLoop(rig: LoopRig): Promise<LoopOutcome> {
+  const count = () =>
+    countEvents(rig.a.stderr(), "datagram") + countEvents(rig.b.stderr(), "datagram");
+  const sentAt = await rig.forge();
+  await waitUntil(
+    () =>
+      countEvents(rig.a.stderr(), "reply-suppressed") +
+          countEvents(rig.b.stderr(), "reply-suppressed") > 0,
+    3000,
+    "a reply-suppressed record",
+    () => `${count()} datagrams logged by then: the loop went on`,
+  );
+  // Arrivals may still be on their way to the log (it is written in batches).
+  for (let last = -1, now = count(); now !== last; last = now, now = count()) await sleep(50);
+  const before = count();
+  await sleep(QUIET_MS);
+  assert.equal(count(), before, `datagrams went on arriving ${QUIET_MS} ms after the cut`);
+  const eventsA = logEvents(rig.a.stderr());
+  const eventsB = logEvents(rig.b.stderr());
+  const times = [...eventsA, ...eventsB].filter((e) => e.type === "datagram").map((e) => e.time);
+  return {
+    datagrams: [eventsOf(eventsA, "datagram").length, eventsOf(eventsB, "datagram").length],
+    lastAfterMs: Math.max(...times) - sentAt,
+    suppressed: [...eventsOf(eventsA, "reply-suppressed"), ...eventsOf(eventsB, "reply-suppressed")]
+      .map((e) => ({ reason: e.reason, detail: e.detail, remote: e.remote })),
+  };
+}
+
+const PAIRS: readonly [serviceA: string, serviceB: string][] = [
+  ["echo", "echo"],
+  ["daytime", "echo"],
+  ["qotd", "chargen"],
+];
+
+for (const [serviceA, serviceB] of PAIRS) {
+  Deno.test(`muxd serve stops the loop of two muxd processes, ${serviceA} and ${serviceB}, on fixed ports at its first datagram`, async () => {
+    await using rig = await loopRig(serviceA, serviceB, "fixed");
+    const outcome = await forgedLoop(rig);
+    assert.deepEqual(outcome.datagrams, [1, 0], "A got the forged datagram and B nothing");
+    assert.equal(outcome.suppressed.length, 1);
+    const [cut] = outcome.suppressed;
+    assert.equal(cut.reason, "loop");
+    assert.deepEqual(cut.remote, { address: "127.0.0.1", port: rig.portB });
+    assert.match(cut.detail, /outside 32768-60999, the range this host gives clients' sockets/);
+  });
+
+  Deno.test(`muxd serve stops the loop of two muxd processes, ${serviceA} and ${serviceB}, on ports the OS picked within ${LOOP_DIES_WITHIN_MS} ms`, async () => {
+    await using rig = await loopRig(serviceA, serviceB, "ephemeral");
+    const outcome = await forgedLoop(rig);
+    console.log(
+      `${serviceA}-${serviceB} on ports ${rig.portA} and ${rig.portB}: ${outcome.datagrams} ` +
+        `datagrams, the last ${outcome.lastAfterMs} ms after the forged one`,
+    );
+    assertCutByDetector(outcome);
+  });
+}
+
+Deno.test(`muxd serve stops the loop of two muxd processes, echo and echo, on fixed ports with reply-to=any within ${LOOP_DIES_WITHIN_MS} ms`, async () => {
+  await using rig = await loopRig("echo", "echo", "fixed", "&reply-to=any");
+  const outcome = await forgedLoop(rig);
+  assertCutByDetector(outcome);
+});
+
+/** The loop detector cut the loop, in time and in words, after at most LOOP_REPEATS rounds. */
+function assertCutByDetector(outcome: LoopOutcome): void {
+  assert.ok(
+    outcome.lastAfterMs <= LOOP_DIES_WITHIN_MS,
+    `the last datagram arrived ${outcome.lastAfterMs} ms after the forged one`,
+  );
+  assert.equal(outcome.suppressed.length, 1, JSON.stringify(outcome.suppressed));
+  assert.equal(outcome.suppressed[0].reason, "loop");
+  assert.match(outcome.suppressed[0].detail, /the same datagram 100 times in a row within 1 s/);
+  const [a, b] = outcome.datagrams;
+  // Each round is one datagram each way; the daytime line may change once on the way.
+  assert.ok(a + b <= 4 * 100 + 2, `${a} and ${b} datagrams`);
+}
+
+/** Datagrams the full-speed client sends. */
+const CLIENT_DATAGRAMS = 5000;
+/** How many of them are in flight at once. */
+const IN_FLIGHT = 16;
+
+Deno.test(`muxd serve echoes all of ${CLIENT_DATAGRAMS} numbered datagrams from a client on an ephemeral port, ${IN_FLIGHT} in flight`, async () => {
+  await using muxd = await startMuxd(serveJson("udp://127.0.0.1:0=echo"));
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const to: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port: muxd.port(0) };
+  // Loadgen's kind of request: a sequence number first, then a fixed pattern.
+  const request = (seq: number) => {
+    const bytes = new Uint8Array(48).fill(0x2a);
+    new DataView(bytes.buffer).setUint32(0, seq);
+    return bytes;
+  };
+  let received = 0;
+  let wrong = 0;
+  const started = performance.now();
+  let next = 0;
+  for (; next < IN_FLIGHT; next++) await client.send(request(next), to);
+  const echoing = (async () => {
+    while (received < CLIENT_DATAGRAMS) {
+      const [reply] = await client.receive();
+      received++;
+      if (reply.length !== 48 || reply[4] !== 0x2a) wrong++;
+      if (next < CLIENT_DATAGRAMS) await client.send(request(next++), to);
+    }
+  })();
+  try {
+    await withTimeout(echoing, 20_000, `${CLIENT_DATAGRAMS} echoes`);
+  } finally {
+    client.close();
+    const ms = performance.now() - started;
+    console.log(
+      `${received} echoes in ${ms.toFixed(0)} ms (${(received / ms * 1000).toFixed(0)}/s)`,
+    );
+    // After a timeout, closing the socket ends the pending receive.
+    await echoing.catch((error) => {
+      if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) {
+        throw error;
+      }
+    });
+  }
+  assert.equal(received, CLIENT_DATAGRAMS);
+  assert.equal(wrong, 0);
+  assert.equal(countEvents(muxd.stderr(), "reply-suppressed"), 0, "muxd suppressed replies");
+});
+
+Deno.test("start() replies to a fixed loopback port once the ephemeralPorts it was promised include it", async () => {
+  const events: ServerEvent[] = [];
+  const range = Promise.withResolvers<{ first: number; last: number }>();
+  const server = await start(plan("udp://127.0.0.1:0=echo"), {
+    sink: (e) => events.push(e),
+    ephemeralPorts: range.promise,
+  });
+  const client = await onFreePort((port) =>
+    Promise.resolve(Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }))
+  );
+  const to: Deno.NetAddr = {
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port: server.sockets[0].local.port,
+  };
+  const replies: Uint8Array[] = [];
+  const receiving = (async () => {
+    try {
+      for (;;) replies.push((await client.receive())[0]);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) {
+        throw error;
+      }
+    }
+  })();
+  try {
+    await client.send(new TextEncoder().encode("before\n"), to);
+    await waitUntil(
+      () => eventsOf(events, "reply-suppressed").length === 1,
+      2000,
+      "the suppression",
+    );
+    range.resolve({ first: 1024, last: 65535 });
+    await range.promise;
+    await client.send(new TextEncoder().encode("after\n"), to);
+    await waitUntil(() => replies.length === 1, 2000, "the reply");
+  } finally {
+    client.close();
+    await receiving;
+    await server.close({ graceMs: 0 });
+  }
+  assert.deepEqual(eventsOf(events, "reply-suppressed").map((e) => e.reason), ["loop"]);
+  assert.equal(new TextDecoder().decode(replies[0]), "after\n");
 });
