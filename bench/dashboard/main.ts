@@ -232,7 +232,7 @@ async function echoWithStreams(options: Options): Promise<void> {
     "--allow-write",
     "--allow-env=NO_COLOR,FORCE_COLOR,TERM,COLUMNS",
     "--allow-sys=networkInterfaces,uid",
-    "--allow-run=sysctl,ss",
+    "--allow-run=sysctl,ss,prlimit",
     `${options.root}/main.ts`,
     "serve",
     "-l",

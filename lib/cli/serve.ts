@@ -15,7 +15,9 @@ import { openDashboard, planDashboard } from "../dashboard/mod.ts";
 import { gatherListenItems } from "./listen_items.ts";
 import { StopListener } from "./stop_signals.ts";
 import { reloadOnHangup } from "./reload.ts";
-import { start, StartError } from "../server/server.ts";
+import { DEFAULT_MAX_CONNECTIONS, start, StartError } from "../server/server.ts";
+import { fileBudget, openFilesLimit, openFilesWarning } from "./open_files.ts";
+import { dashboardFiles } from "../dashboard/mod.ts";
 import { readyRecord, socketTable } from "./report.ts";
 import { ReadyFile } from "./ready_file.ts";
 import type { PortRange } from "../spec/types.ts";
@@ -103,13 +105,15 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     // until then.
     const hasUdp = plan.listeners.some((l) => l.transport === "udp");
     const ephemeralPorts = Promise.withResolvers<PortRange>();
+    const maxConnections = args.maxConnections ?? settings.maxConnections ??
+      DEFAULT_MAX_CONNECTIONS;
     let server;
     try {
       server = await start(plan, {
         ephemeralPorts: hasUdp ? ephemeralPorts.promise : undefined,
         sink: hub.emit,
         keepGoing,
-        maxConnections: args.maxConnections ?? settings.maxConnections,
+        maxConnections,
       });
     } catch (error) {
       if (!(error instanceof StartError)) throw error;
@@ -137,6 +141,15 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       }
     }
     console.log(record);
+    // Whether the limits fit the open-files limit, learnt once muxd is ready:
+    // start-up does not wait for prlimit.
+    const budget = fileBudget(plan.listeners, maxConnections, dashboard ? dashboardFiles() : 0);
+    void openFilesLimit(Deno.pid).then((limit) => {
+      if (limit === null) return log.debug("open files: the limit cannot be read (no prlimit)");
+      const warning = openFilesWarning(budget, limit);
+      if (warning !== null) log.warn(warning);
+      else log.debug(`open files: the limits allow ${budget.total}, within the limit of ${limit}`);
+    });
     if (hasUdp) {
       ephemeralPorts.resolve(
         readEphemeralPorts().catch((error) => {

@@ -39,7 +39,9 @@ export { EventStream, type Piece, type StreamFeed, type StreamTarget } from "./e
 export { isAllowedHost } from "./host_rule.ts";
 export {
   type Dashboard,
+  DASHBOARD_MAX_CLIENTS,
   DashboardBindError,
+  dashboardFiles,
   type DashboardLimits,
   type DashboardOptions,
   serveDashboard,

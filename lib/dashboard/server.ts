@@ -30,6 +30,20 @@ export interface Subscribable {
   subscribe(sink: EventSink): () => void;
 }
 
+/** How many clients the dashboard serves at once, by default; as many more get a 503. */
+export const DASHBOARD_MAX_CLIENTS = 64;
+
+/**
+ * The most file descriptors a dashboard holds: its listening socket, the
+ * clients it serves, and as many again that it answers 503 and closes.
+ *
+ * @param maxClients The dashboard's cap on clients.
+ * @returns How many file descriptors, at most.
+ */
+export function dashboardFiles(maxClients: number = DASHBOARD_MAX_CLIENTS): number {
+  return 1 + 2 * maxClients;
+}
+
 /** The bounds the dashboard keeps, whoever connects. */
 export interface DashboardLimits {
   /**
@@ -181,7 +195,7 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
     [["retry-after", "5"]],
   );
   const acceptor = new Acceptor(listener, {
-    maxClients: options.maxClients ?? 64,
+    maxClients: options.maxClients ?? DASHBOARD_MAX_CLIENTS,
     pauseMs: ACCEPT_PAUSE_MS,
     warnIntervalMs: WARN_INTERVAL_MS,
     name: `the dashboard at ${url}`,

@@ -9,6 +9,7 @@
 export {
   type CloseOptions,
   type CloseResult,
+  DEFAULT_MAX_CONNECTIONS,
   type ReconfigureOptions,
   type ReconfigureResult,
   type RunningServer,

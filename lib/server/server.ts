@@ -24,6 +24,9 @@ import { ConnectionTable } from "../dispatch/connections.ts";
 import type { DispatchContext } from "../dispatch/context.ts";
 import { BufferPool } from "../services/buffer_pool.ts";
 
+/** Open TCP connections at most, over every listener, unless `maxConnections` says otherwise. */
+export const DEFAULT_MAX_CONNECTIONS = 10_000;
+
 /** Options for {@linkcode start}. */
 export interface StartOptions {
   /** Receives every event. @default a sink that drops them */
@@ -53,7 +56,7 @@ export interface StartOptions {
   readonly holders?: DescribeHolders;
   /**
    * Open TCP connections at most, over every listener; more are refused.
-   * @default 10000
+   * @default {DEFAULT_MAX_CONNECTIONS}
    */
   readonly maxConnections?: number;
   /**
@@ -198,7 +201,7 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
     now: options.now ?? (() => new Date()),
     services: options.services ?? SERVICES,
     udpGuard,
-  }, options.maxConnections ?? 10_000);
+  }, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
 }
 
 function emitBindFailed(emit: EventSink, failure: BindError): void {

@@ -18,7 +18,7 @@ export const SERVE_PERMISSIONS = [
   "--allow-write",
   "--allow-env=NO_COLOR,FORCE_COLOR,TERM,COLUMNS",
   "--allow-sys=networkInterfaces,uid",
-  "--allow-run=sysctl,ss",
+  "--allow-run=sysctl,ss,prlimit",
 ];
 
 /** How to start muxd: the program and the arguments that come before muxd's own. */

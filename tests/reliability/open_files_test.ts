@@ -1,0 +1,108 @@
+/**
+ * Running out of file descriptors. Under a small open-files limit, a
+ * listener whose accept fails with EMFILE waits and retries: one warning
+ * naming `ulimit -n` (not one every 50 ms, worded as a failed service), a
+ * line when it accepts again, and the connections that waited are served.
+ * And muxd warns at start-up when its limits allow more open files than the
+ * process may have.
+ */
+
+import assert from "node:assert/strict";
+import {
+  MAIN,
+  type MuxdLauncher,
+  SERVE_PERMISSIONS,
+  startMuxd,
+} from "../integration/muxd_process.ts";
+import { closeQuietly, echoRoundTrip, withTimeout } from "./_helpers.ts";
+
+/** Why `prlimit` (util-linux) cannot be run here, or `null` when it can. */
+function prlimitProblem(): string | null {
+  try {
+    return new Deno.Command("prlimit", { args: ["--version"], stdout: "null", stderr: "null" })
+        .outputSync().success
+      ? null
+      : "prlimit --version failed";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "prlimit (util-linux) is not installed";
+    throw error;
+  }
+}
+
+const noPrlimit = prlimitProblem();
+if (noPrlimit !== null) console.log(`open-files tests ignored: ${noPrlimit}`);
+
+/** muxd from source under an open-files limit of `files` (soft and hard). */
+function underLimit(files: number): MuxdLauncher {
+  return {
+    program: "prlimit",
+    args: [`--nofile=${files}`, "deno", "run", ...SERVE_PERMISSIONS, MAIN],
+  };
+}
+
+const PING = new TextEncoder().encode("ping\n");
+
+Deno.test({
+  name:
+    "muxd serve under prlimit --nofile=128 pauses a listener at EMFILE, warns once, and serves the waiting connections once others close",
+  ignore: noPrlimit !== null,
+}, async () => {
+  await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo"], underLimit(128));
+  const port = muxd.port(0);
+  // More connections than muxd has file descriptors left: the last ones wait
+  // in the listener's queue while its accept fails with EMFILE.
+  const conns = await Promise.all(
+    Array.from({ length: 150 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+  );
+  try {
+    await muxd.waitForStderr(
+      /WRN tcp 127\.0\.0\.1:\d+ -> echo cannot accept \(EMFILE\): .*ulimit -n/,
+      10_000,
+    );
+    // Closing some frees descriptors: the listener accepts again.
+    for (const conn of conns.splice(0, 60)) closeQuietly(conn);
+    await muxd.waitForStderr(
+      /INF tcp 127\.0\.0\.1:\d+ -> echo accepting again after \d+ ms/,
+      10_000,
+    );
+    // Every connection that waited is served now.
+    const echoed = await withTimeout(
+      Promise.all(conns.map((conn) => echoRoundTrip(conn, PING))),
+      10_000,
+      "echo round trips on the connections that waited",
+    );
+    assert.ok(echoed.every((ok) => ok));
+  } finally {
+    for (const conn of conns) closeQuietly(conn);
+  }
+  const { code, stderr } = await muxd.stop();
+  assert.equal(code, 0, stderr);
+  assert.doesNotMatch(stderr, / ERR /, "running out of files is not a failed service");
+  const warnings = stderr.match(/cannot accept \(EMFILE\)/g) ?? [];
+  assert.ok(warnings.length <= 2, `${warnings.length} warnings: at most one every 5 s`);
+});
+
+Deno.test({
+  name:
+    "muxd serve warns at start-up when its limits allow more open files than prlimit --nofile=256",
+  ignore: noPrlimit !== null,
+}, async () => {
+  await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo"], underLimit(256));
+  await muxd.waitForStderr(
+    /WRN muxd's limits allow \d+ open files \(1024 connections, 1 socket, and its own\), but its open-files limit is 256 \(ulimit -n\).* lower --max-connections to \d+\./,
+    10_000,
+  );
+});
+
+Deno.test({
+  name: "muxd serve does not warn about open files when its limits fit",
+  ignore: noPrlimit !== null,
+}, async () => {
+  await using muxd = await startMuxd(
+    ["serve", "--log-level", "debug", "--max-connections", "100", "-l", "tcp://127.0.0.1:0=echo"],
+    underLimit(256),
+  );
+  await muxd.waitForStderr(/open files: the limits allow 133, within the limit of 256/, 10_000);
+  const { stderr } = await muxd.stop();
+  assert.doesNotMatch(stderr, /open-files limit/);
+});
