@@ -9,33 +9,53 @@
 
 import type { SocketName } from "../spec/types.ts";
 
-/** How many identical datagrams in a row from one socket name make a loop. */
+/** How many identical datagrams from one socket name make a loop. */
 export const LOOP_REPEATS = 100;
 
 /** Within how many milliseconds {@linkcode LOOP_REPEATS} identical datagrams make a loop. */
 export const LOOP_WINDOW_MS = 1000;
 
+/**
+ * How many different datagrams the detector follows per socket name at once:
+ * a loop carries as many datagrams as were put into it, each going round.
+ */
+export const LOOP_PRINTS = 16;
+
+/**
+ * How long, in milliseconds, no reply goes to a socket name once it fed a
+ * loop. A loop's datagrams come back within a round trip (well under a
+ * millisecond on loopback), so every one of them arrives, and dies, in this
+ * time; a client that asks again after its own timeout loses one reply.
+ */
+export const LOOP_QUIET_MS = 50;
+
 /** What is remembered of one source socket name. */
-interface Streak {
-  /** The fingerprint of its last datagram. */
-  print: number;
-  /** How many datagrams in a row had that fingerprint, in this window. */
-  count: number;
-  /** When the window began, in milliseconds. */
-  since: number;
+interface Source {
+  /** The fingerprints of the datagrams followed, at most {@linkcode LOOP_PRINTS}. */
+  readonly prints: number[];
+  /** How many times each came in its window. */
+  readonly counts: number[];
+  /** When each one's window began, in milliseconds. */
+  readonly since: number[];
+  /** When each was last seen, to know which to forget for a new one. */
+  readonly seen: number[];
+  /** Until when no reply goes to this source, in milliseconds. */
+  quietUntil: number;
   /** Whether it was seen again since it last came to the front of the map. */
   recent: boolean;
 }
 
 /**
  * Watches the datagrams one listener answers, per source socket name, for a
- * loop: {@linkcode LOOP_REPEATS} identical datagrams in a row within
- * {@linkcode LOOP_WINDOW_MS}. muxd's replies depend only on the request, the
- * source and the clock's second, so between two servers that reply to every
- * datagram the exchange soon repeats itself exactly; a client that numbers
- * its requests never repeats one. Dropping one reply ends a loop: nothing is
- * left in flight. So the detector drops that one and starts counting again;
- * it holds nothing against the source.
+ * loop: the same datagram {@linkcode LOOP_REPEATS} times within
+ * {@linkcode LOOP_WINDOW_MS}, among up to {@linkcode LOOP_PRINTS} different
+ * ones. muxd's replies depend only on the request, the source and the
+ * clock's second, so between two servers that reply to every datagram each
+ * datagram in flight comes back exactly, again and again; a client that
+ * numbers its requests never repeats one. Once a loop is seen, no reply goes
+ * to that source for {@linkcode LOOP_QUIET_MS}: every datagram in flight
+ * comes back within that time and is dropped, which ends the loop however
+ * many it carried.
  *
  * @example
  * ```ts
@@ -50,7 +70,7 @@ interface Streak {
  */
 export class LoopDetector {
   readonly #maxKeys: number;
-  #streaks = new Map<string, Streak>();
+  #sources = new Map<string, Source>();
 
   /**
    * Creates a detector that remembers nothing yet.
@@ -73,33 +93,53 @@ export class LoopDetector {
    * @param request The datagram.
    * @param now The time in milliseconds. @default performance.now()
    * @returns `true` when this is the {@linkcode LOOP_REPEATS}th identical
-   *   datagram in a row from `remote` within {@linkcode LOOP_WINDOW_MS}.
+   *   datagram from `remote` within {@linkcode LOOP_WINDOW_MS}, or when
+   *   `remote` fed a loop less than {@linkcode LOOP_QUIET_MS} ago.
    */
   feeds(remote: SocketName, request: Uint8Array, now: number = performance.now()): boolean {
     const key = remote.address + " " + remote.port;
     const print = fingerprint(request);
-    const streak = this.#streaks.get(key);
-    if (streak === undefined) {
+    const source = this.#sources.get(key);
+    if (source === undefined) {
       this.#makeRoom();
-      this.#streaks.set(key, { print, count: 1, since: now, recent: false });
+      this.#sources.set(key, {
+        prints: [print],
+        counts: [1],
+        since: [now],
+        seen: [now],
+        quietUntil: -Infinity,
+        recent: false,
+      });
       return false;
     }
     // A flag, not a re-insertion: moving a key to the map's end on every
     // datagram costs more than all the rest of the guard.
-    streak.recent = true;
-    if (print !== streak.print) {
-      streak.print = print;
-      streak.count = 1;
-      streak.since = now;
+    source.recent = true;
+    if (now < source.quietUntil) return true;
+    const { prints, counts, since, seen } = source;
+    let i = prints.indexOf(print);
+    if (i === -1) {
+      if (prints.length < LOOP_PRINTS) {
+        prints.push(print), counts.push(1), since.push(now), seen.push(now);
+        return false;
+      }
+      // Forget the one seen longest ago: a loop's datagrams are seen often.
+      i = 0;
+      for (let k = 1; k < seen.length; k++) if (seen[k] < seen[i]) i = k;
+      prints[i] = print, counts[i] = 1, since[i] = now, seen[i] = now;
       return false;
     }
-    if (++streak.count < LOOP_REPEATS) return false;
-    const fast = now - streak.since <= LOOP_WINDOW_MS;
-    // A new window either way: after the loop is cut, it starts with the next
-    // datagram; after a slow streak, with this one.
-    streak.count = fast ? 0 : 1;
-    streak.since = now;
-    return fast;
+    seen[i] = now;
+    if (now - since[i] > LOOP_WINDOW_MS) {
+      counts[i] = 1, since[i] = now;
+      return false;
+    }
+    if (++counts[i] < LOOP_REPEATS) return false;
+    // A loop: quiet towards this source, and every count starts again after.
+    source.quietUntil = now + LOOP_QUIET_MS;
+    counts.fill(0);
+    since.fill(now + LOOP_QUIET_MS);
+    return true;
   }
 
   /**
@@ -108,19 +148,19 @@ export class LoopDetector {
    * CLOCK algorithm), which costs each source at most one move per pass.
    */
   #makeRoom(): void {
-    while (this.#streaks.size >= this.#maxKeys) {
-      const [key, oldest] = this.#streaks.entries().next().value!;
-      this.#streaks.delete(key);
+    while (this.#sources.size >= this.#maxKeys) {
+      const [key, oldest] = this.#sources.entries().next().value!;
+      this.#sources.delete(key);
       if (oldest.recent) {
         oldest.recent = false;
-        this.#streaks.set(key, oldest);
+        this.#sources.set(key, oldest);
       }
     }
   }
 
   /** How many source socket names it remembers now. */
   get size(): number {
-    return this.#streaks.size;
+    return this.#sources.size;
   }
 }
 

@@ -24,4 +24,11 @@ export {
   type SuppressReason,
   UdpGuard,
 } from "./udp_guard.ts";
-export { fingerprint, LOOP_REPEATS, LOOP_WINDOW_MS, LoopDetector } from "./loop_detector.ts";
+export {
+  fingerprint,
+  LOOP_PRINTS,
+  LOOP_QUIET_MS,
+  LOOP_REPEATS,
+  LOOP_WINDOW_MS,
+  LoopDetector,
+} from "./loop_detector.ts";

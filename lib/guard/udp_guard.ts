@@ -12,7 +12,7 @@ import { isLoopback, parseIPv4, parseIPv6 } from "../spec/ip.ts";
 import type { PortRange, SocketName } from "../spec/types.ts";
 import { isAllowed } from "./admission.ts";
 import type { ListenerLimits } from "./limits.ts";
-import { LOOP_REPEATS, LOOP_WINDOW_MS, LoopDetector } from "./loop_detector.ts";
+import { LOOP_QUIET_MS, LOOP_REPEATS, LOOP_WINDOW_MS, LoopDetector } from "./loop_detector.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 
 /** Why a datagram got no reply, or a shorter one. */
@@ -59,9 +59,10 @@ const OWN_PORT: Suppression = {
 };
 const REPEATED: Suppression = {
   reason: "loop",
-  detail: `this source sent the same datagram ${LOOP_REPEATS} times in a row within ` +
-    `${LOOP_WINDOW_MS / 1000} s, as two UDP servers answering each other do: this reply is ` +
-    `dropped, which ends such a loop (a client that varies its requests never meets this)`,
+  detail: `this source sent the same datagram ${LOOP_REPEATS} times within ` +
+    `${LOOP_WINDOW_MS / 1000} s, as two UDP servers answering each other do: no reply goes to ` +
+    `it for ${LOOP_QUIET_MS} ms, which ends such a loop (a client that varies its requests ` +
+    `never meets this)`,
 };
 
 /** The loop rule of sources on loopback whose port is outside `range`. */

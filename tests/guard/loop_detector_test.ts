@@ -1,15 +1,24 @@
 /**
  * LoopDetector and fingerprint(): a loop's signature is the same datagram
- * from one socket name, LOOP_REPEATS times in a row within LOOP_WINDOW_MS.
- * Checks that the detector trips exactly there and starts counting again,
- * that a slower streak, a different datagram or another source never trips
- * it, that it remembers a bounded number of sources (least recently seen
- * forgotten first), and that the fingerprint tells apart datagrams that
- * differ in length, sequence number, middle or end.
+ * from one socket name, LOOP_REPEATS times within LOOP_WINDOW_MS, among up to
+ * LOOP_PRINTS different ones going round at once. Checks that the detector
+ * trips exactly there, drops everything to that source for LOOP_QUIET_MS and
+ * then counts again, that loops carrying several datagrams trip it, that a
+ * slower stream or another source never does, that it remembers a bounded
+ * number of sources (least recently seen forgotten first), and that the
+ * fingerprint tells apart datagrams that differ in length, sequence number,
+ * middle or end.
  */
 
 import assert from "node:assert/strict";
-import { fingerprint, LOOP_REPEATS, LOOP_WINDOW_MS, LoopDetector } from "../../lib/guard/mod.ts";
+import {
+  fingerprint,
+  LOOP_PRINTS,
+  LOOP_QUIET_MS,
+  LOOP_REPEATS,
+  LOOP_WINDOW_MS,
+  LoopDetector,
+} from "../../lib/guard/mod.ts";
 
 const PEER = { address: "127.0.0.1", port: 40000 };
 const PING = new TextEncoder().encode("ping\n");
@@ -29,14 +38,42 @@ function trips(
   return tripped;
 }
 
-Deno.test(`LoopDetector.feeds() trips at the ${LOOP_REPEATS}th identical datagram in a row, and again ${LOOP_REPEATS} later`, () => {
+Deno.test(`LoopDetector.feeds() trips at the ${LOOP_REPEATS}th identical datagram, drops all for ${LOOP_QUIET_MS} ms, then counts again`, () => {
   const detector = new LoopDetector();
-  assert.deepEqual(trips(detector, PING, 3 * LOOP_REPEATS, 0.1), [
-    LOOP_REPEATS,
-    2 * LOOP_REPEATS,
-    3 * LOOP_REPEATS,
-  ]);
+  // One every 0.1 ms: tripped at 100 (10 ms), quiet until 60 ms, 100 more to 70 ms.
+  const tripped = trips(detector, PING, 1000, 0.1);
+  const quiet = LOOP_QUIET_MS / 0.1;
+  assert.equal(tripped[0], LOOP_REPEATS);
+  assert.deepEqual(
+    tripped.slice(0, quiet),
+    Array.from({ length: quiet }, (_, i) => LOOP_REPEATS + i),
+    "every datagram in the quiet time is dropped",
+  );
+  assert.equal(
+    tripped[quiet],
+    LOOP_REPEATS + quiet + LOOP_REPEATS - 1,
+    "then 100 are counted again",
+  );
 });
+
+for (const distinct of [2, 10, LOOP_PRINTS]) {
+  Deno.test(`LoopDetector.feeds() trips on a loop carrying ${distinct} different datagrams at once`, () => {
+    const detector = new LoopDetector();
+    const datagrams = Array.from(
+      { length: distinct },
+      (_, i) => new TextEncoder().encode(`datagram ${i}`),
+    );
+    // Round and round, as two echo servers bounce what was put between them.
+    let first = -1;
+    for (let n = 0; n < LOOP_REPEATS * distinct && first === -1; n++) {
+      if (detector.feeds(PEER, datagrams[n % distinct], n * 0.05)) first = n;
+    }
+    assert.notEqual(first, -1, "the loop was never seen");
+    // Then every datagram still in flight is dropped as it comes back.
+    const back = datagrams.map((d, i) => detector.feeds(PEER, d, first * 0.05 + 0.01 * (i + 1)));
+    assert.deepEqual(back, datagrams.map(() => true));
+  });
+}
 
 Deno.test(`LoopDetector.feeds() trips when ${LOOP_REPEATS} identical datagrams take just under ${LOOP_WINDOW_MS} ms`, () => {
   const detector = new LoopDetector();
@@ -51,12 +88,23 @@ Deno.test("LoopDetector.feeds() never trips on identical datagrams slower than a
   assert.deepEqual(trips(detector, PING, 10 * LOOP_REPEATS, gap), []);
 });
 
-Deno.test("LoopDetector.feeds() starts again after a different datagram", () => {
+Deno.test("LoopDetector.feeds() keeps counting a datagram while others come between", () => {
   const detector = new LoopDetector();
   assert.deepEqual(trips(detector, PING, LOOP_REPEATS - 1, 0.1), []);
   assert.equal(detector.feeds(PEER, new TextEncoder().encode("pong\n"), 10), false);
-  assert.deepEqual(trips(detector, PING, LOOP_REPEATS - 1, 0.1, 10), []);
-  assert.deepEqual(trips(detector, PING, 1, 0.1, 20), [1]);
+  assert.deepEqual(trips(detector, PING, 1, 0.1, 10), [1]);
+});
+
+Deno.test(`LoopDetector.feeds() forgets a datagram once ${LOOP_PRINTS} others came after it`, () => {
+  const detector = new LoopDetector();
+  assert.deepEqual(trips(detector, PING, LOOP_REPEATS - 1, 0.1), []);
+  for (let i = 0; i < LOOP_PRINTS; i++) {
+    assert.equal(
+      detector.feeds(PEER, new TextEncoder().encode(`other ${i}`), 10 + i * 0.01),
+      false,
+    );
+  }
+  assert.deepEqual(trips(detector, PING, 1, 0.1, 11), [], "PING's count started again");
 });
 
 Deno.test("LoopDetector.feeds() never trips on requests with a sequence number", () => {
@@ -109,14 +157,16 @@ Deno.test("LoopDetector forgets, at most maxKeys sources on, a source not seen a
 
 Deno.test("LoopDetector keeps a loop's streak through a flood of new sources, and its size", () => {
   const detector = new LoopDetector(100);
-  let trips = 0;
+  let first = -1;
   // 10,000 sources seen once each, and a loop that sends one datagram for every 10 of them.
   for (let port = 1; port <= 10_000; port++) {
     detector.feeds(peer(port), PING, port * 0.01);
-    if (port % 10 === 0 && detector.feeds(peer(0), PING, port * 0.01)) trips++;
+    if (port % 10 === 0 && detector.feeds(peer(0), PING, port * 0.01) && first === -1) {
+      first = port / 10;
+    }
   }
   assert.equal(detector.size, 100);
-  assert.equal(trips, 1000 / LOOP_REPEATS, "the loop was cut every LOOP_REPEATS datagrams");
+  assert.equal(first, LOOP_REPEATS, "the loop was seen at its 100th datagram");
 });
 
 /** `length` bytes of a pattern, with `changes` applied. */

@@ -374,18 +374,24 @@ function repeat(
   return tally;
 }
 
-Deno.test(`UdpGuard.limitReply() suppresses with "loop" every ${LOOP_REPEATS}th identical datagram in a row`, () => {
+Deno.test(`UdpGuard.limitReply() suppresses with "loop" the ${LOOP_REPEATS}th identical datagram, and every reply to that source for a moment`, () => {
   const guard = new UdpGuard(OWN);
   const remote = { address: "127.0.0.1", port: 40000 };
+  const other = { address: "127.0.0.1", port: 40001 };
   assert.deepEqual(repeat(guard, LISTENER, DEFAULTS, remote, LOOP_REPEATS - 1), {
     sent: LOOP_REPEATS - 1,
   });
   const decision = guard.limitReply(LISTENER, DEFAULTS, remote, bytes(3), bytes(3), false);
-  assert.deepEqual(summary(decision), [3, false], "a different datagram breaks the streak");
-  assert.deepEqual(repeat(guard, LISTENER, DEFAULTS, remote, 3 * LOOP_REPEATS), {
-    sent: 3 * LOOP_REPEATS - 3,
-    loop: 3,
-  });
+  assert.deepEqual(summary(decision), [3, false], "a different datagram is answered");
+  // The 100th, and (within LOOP_QUIET_MS, as here) every one after it.
+  assert.deepEqual(repeat(guard, LISTENER, DEFAULTS, remote, 10), { loop: 10 });
+  const quiet = guard.limitReply(LISTENER, DEFAULTS, remote, bytes(3), bytes(3), false);
+  assert.ok("suppress" in quiet && quiet.suppress.reason === "loop");
+  assert.deepEqual(
+    repeat(guard, LISTENER, DEFAULTS, other, 10),
+    { sent: 10 },
+    "others are answered",
+  );
 });
 
 Deno.test("UdpGuard.limitReply() says why it cut a loop", () => {
@@ -397,7 +403,7 @@ Deno.test("UdpGuard.limitReply() says why it cut a loop", () => {
   }
   assert.ok(last !== undefined && "suppress" in last);
   assert.equal(last.suppress.reason, "loop");
-  assert.match(last.suppress.detail, new RegExp(`same datagram ${LOOP_REPEATS} times in a row`));
+  assert.match(last.suppress.detail, new RegExp(`same datagram ${LOOP_REPEATS} times within 1 s`));
 });
 
 Deno.test("UdpGuard.limitReply() watches for loops per source socket name and per listener", () => {
