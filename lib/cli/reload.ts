@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Logger } from "@logtape/logtape";
+import type { MainLog } from "../log/log.ts";
 import { readHostFacts } from "../check/host_facts.ts";
 import { checkExposure } from "../plan/exposure.ts";
 import { buildPlan } from "../plan/plan.ts";
@@ -36,7 +36,7 @@ export interface ReloadSource {
 export async function reload(
   server: RunningServer,
   source: ReloadSource,
-  log: Logger,
+  log: MainLog,
 ): Promise<boolean> {
   if (source.config === undefined) {
     log.warn("SIGHUP: nothing to reload: muxd was started without --config");
@@ -82,7 +82,7 @@ export async function reload(
 export function reloadOnHangup(
   server: RunningServer,
   source: ReloadSource,
-  log: Logger,
+  log: MainLog,
   onReloaded: () => Promise<void>,
 ): Disposable {
   if (Deno.build.os === "windows") return { [Symbol.dispose]() {} };

@@ -11,7 +11,6 @@ import {
   dispose,
   getLogger,
   jsonLinesFormatter,
-  type Logger,
   type LogRecord,
   type TextFormatter,
 } from "@logtape/logtape";
@@ -184,10 +183,41 @@ function eventRecord(
 const NONE: Record<string, unknown> = Object.freeze({});
 
 /**
- * The logger for muxd's own messages (start-up, shutdown), category `muxd.main`.
- *
- * @returns The logger.
+ * Where muxd's own messages go (start-up, shutdown, reloads), category
+ * `muxd.main`. Each message is plain text, written as it is: braces in a
+ * path or a spec are not LogTape placeholders.
  */
-export function mainLogger(): Logger {
-  return getLogger(["muxd", "main"]);
+export interface MainLog {
+  /** Logs at debug level. */
+  debug(text: string): void;
+  /** Logs at info level. */
+  info(text: string): void;
+  /** Logs at warning level. */
+  warn(text: string): void;
+  /** Logs at error level. */
+  error(text: string): void;
+}
+
+/**
+ * The log for muxd's own messages.
+ *
+ * @returns The log, category `muxd.main`.
+ *
+ * @example
+ * ```ts ignore
+ * import { mainLogger } from "./log.ts";
+ * mainLogger().warn("cannot write the ready file /tmp/{x}/ready.json"); // braces kept
+ * ```
+ */
+export function mainLogger(): MainLog {
+  const logger = getLogger(["muxd", "main"]);
+  // LogTape reads a message as a template, where "{name}" is a placeholder
+  // and "{{" a literal brace.
+  const literal = (text: string) => text.replaceAll("{", "{{").replaceAll("}", "}}");
+  return {
+    debug: (text) => logger.debug(literal(text)),
+    info: (text) => logger.info(literal(text)),
+    warn: (text) => logger.warn(literal(text)),
+    error: (text) => logger.error(literal(text)),
+  };
 }

@@ -5,4 +5,11 @@
  * @module
  */
 
-export { type Logging, type LoggingOptions, type LogLevel, setUpLogging } from "./log.ts";
+export {
+  type Logging,
+  type LoggingOptions,
+  type LogLevel,
+  type MainLog,
+  mainLogger,
+  setUpLogging,
+} from "./log.ts";

@@ -98,3 +98,20 @@ Deno.test("coloured log: LogTape's pretty form, with the event's line in it", as
   assert.ok(text.includes("tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami"));
   assert.ok(text.includes("bye"));
 });
+
+for (const format of ["text", "json"] as const) {
+  Deno.test(`mainLogger() writes braces in a message as they are, in the ${format} log`, async () => {
+    const chunks: Uint8Array[] = [];
+    const stream = new WritableStream<Uint8Array>({ write: (c) => void chunks.push(c.slice()) });
+    const logging = await setUpLogging({ format, stream });
+    // A path, a spec and a config's own words: none of these braces is a placeholder.
+    mainLogger().warn('cannot write the ready file /tmp/no{dir}/x.json: {"ready": true} {{x}}');
+    await logging.close();
+    const text = new TextDecoder().decode(new Uint8Array(chunks.flatMap((c) => [...c])));
+    const line = format === "json" ? JSON.parse(text).message : text;
+    assert.match(
+      line,
+      /cannot write the ready file \/tmp\/no\{dir\}\/x\.json: \{"ready": true\} \{\{x\}\}/,
+    );
+  });
+}
