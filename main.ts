@@ -14,6 +14,12 @@ if (import.meta.main) {
   // stopped server alive (seen once, not reproduced: a UDP server lived on
   // after SIGTERM until a second one; this covers the case where `serve`
   // had returned and a pending handle kept the process).
+  // A promise that failed with nobody to handle it is a bug as well: one
+  // line and exit 70, as for one thrown.
+  globalThis.addEventListener("unhandledrejection", (event) => {
+    event.preventDefault();
+    Deno.exit(internalError(event.reason));
+  });
   Deno.exit(await runMuxd(Deno.args).catch(internalError));
 }
 

@@ -53,7 +53,8 @@ export async function sysctl(keys: readonly string[]): Promise<Record<string, st
 
 /**
  * Runs a tool and returns its standard output, or `null` when it is not
- * installed, not permitted, or fails.
+ * installed, not permitted, cannot be started (the process is out of file
+ * descriptors, say), or fails.
  *
  * @param tool The program, such as `ss`.
  * @param args Its arguments.
@@ -69,9 +70,9 @@ export async function runTool(tool: string, args: readonly string[]): Promise<st
     }).output();
     return success ? new TextDecoder().decode(stdout) : null;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotCapable) {
-      return null;
-    }
+    // Whatever kept it from starting (NotFound, NotCapable, EMFILE, ...),
+    // the answer is the same: this tool cannot tell us now.
+    if (error instanceof Error) return null;
     throw error;
   }
 }

@@ -102,15 +102,14 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     await using dashboard = opened.dashboard;
     // The UDP loop guard's ephemeral range, read with sysctl once muxd is
     // ready: start-up does not wait for it, and the OS's default applies
-    // until then.
-    const hasUdp = plan.listeners.some((l) => l.transport === "udp");
+    // until then. Read even without UDP listeners: a reload may add some.
     const ephemeralPorts = Promise.withResolvers<PortRange>();
     const maxConnections = args.maxConnections ?? settings.maxConnections ??
       DEFAULT_MAX_CONNECTIONS;
     let server;
     try {
       server = await start(plan, {
-        ephemeralPorts: hasUdp ? ephemeralPorts.promise : undefined,
+        ephemeralPorts: ephemeralPorts.promise,
         sink: hub.emit,
         keepGoing,
         maxConnections,
@@ -145,19 +144,17 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     // start-up does not wait for prlimit.
     const budget = fileBudget(plan.listeners, maxConnections, dashboard ? dashboardFiles() : 0);
     void openFilesLimit(Deno.pid).then((limit) => {
-      if (limit === null) return log.debug("open files: the limit cannot be read (no prlimit)");
+      if (limit === null) return log.debug("open files: the limit cannot be read (prlimit)");
       const warning = openFilesWarning(budget, limit);
       if (warning !== null) log.warn(warning);
       else log.debug(`open files: the limits allow ${budget.total}, within the limit of ${limit}`);
     });
-    if (hasUdp) {
-      ephemeralPorts.resolve(
-        readEphemeralPorts().catch((error) => {
-          log.warn(`cannot read the ephemeral port range, assuming the OS's default: ${error}`);
-          return defaultEphemeralPorts();
-        }),
-      );
-    }
+    ephemeralPorts.resolve(
+      readEphemeralPorts().catch((error) => {
+        log.warn(`cannot read the ephemeral port range, assuming the OS's default: ${error}`);
+        return defaultEphemeralPorts();
+      }),
+    );
     // After a reload, a new ready record names the new set of sockets.
     using _hangup = reloadOnHangup(server, { ...args, argv }, log, async () => {
       const again = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));

@@ -58,8 +58,10 @@ export async function findHoldersOfEach(
     }
     if (span !== null) lookups.set(transport, lookUpSockets(transport, span, options));
   }
-  const done = new Map<Transport, SocketLookup>();
-  for (const [transport, lookup] of lookups) done.set(transport, await lookup);
+  // Both lookups run at once; awaited together, so neither's failure goes unobserved.
+  const done = new Map<Transport, SocketLookup>(
+    await Promise.all([...lookups].map(async ([t, lookup]) => [t, await lookup] as const)),
+  );
   return queries.map((query): HolderReport => {
     const lookup = done.get(query.transport);
     if (query.port === 0 || lookup === undefined) return { supported: true, holders: [] };

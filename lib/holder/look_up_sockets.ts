@@ -46,7 +46,17 @@ export async function lookUpSockets(
     ? `sport = :${ports.first}`
     : `sport >= :${ports.first} and sport <= :${ports.last}`;
   const args = ["-H", "-n", "-a", "-p", "-e", `-${transport[0]}`, filter];
-  const output = await (options.run ?? runSs)(args);
+  let output;
+  try {
+    output = await (options.run ?? runSs)(args);
+  } catch (error) {
+    // It could not even start (the process is out of file descriptors, say).
+    if (!(error instanceof Error)) throw error;
+    return unsupported(
+      `holder lookup failed: cannot start ss: ${error.message}; ` +
+        `instead run: ${ssCommand(transport, filter)}`,
+    );
+  }
   if (output === null) {
     return unsupported(
       "holder lookup needs the ss tool from iproute2 (apt-get install iproute2), " +

@@ -108,6 +108,24 @@ Deno.test("findHolders() reports unsupported, not an error, when ss cannot be ru
   });
 });
 
+Deno.test("findHolders() reports unsupported, not an error, when ss cannot even start", async () => {
+  // What Deno throws when the process is out of file descriptors.
+  const report = await findHolders(QUERY, {
+    os: "linux",
+    run: () =>
+      Promise.reject(
+        Object.assign(new Error("Failed to spawn 'ss': Too many open files (os error 24)"), {
+          code: "EMFILE",
+        }),
+      ),
+  });
+  assert.equal(report.supported, false);
+  assert.match(
+    report.reason ?? "",
+    /^holder lookup failed: cannot start ss: Failed to spawn 'ss': Too many open files/,
+  );
+});
+
 Deno.test("findHolders() reports unsupported, with ss's message, when ss fails", async () => {
   // What an iproute2 older than 4.15 says to -H.
   const ss = fakeSs("", {
