@@ -27,8 +27,12 @@ export class CountingStream implements Stream {
   /** Reads into `p`, like `Deno.Conn.read`. */
   async read(p: Uint8Array): Promise<number | null> {
     this.reading = true;
-    const n = await this.#conn.read(p);
-    this.reading = false;
+    let n: number | null;
+    try {
+      n = await this.#conn.read(p);
+    } finally {
+      this.reading = false;
+    }
     if (n !== null) this.bytesIn += n;
     else this.ended = true;
     return n;

@@ -11,9 +11,9 @@ import type { Service } from "./service.ts";
  * Echo, RFC 862.
  *
  * - TCP: writes back every byte it reads, in order, until the client
- *   half-closes; then returns. It waits for data with at most 8 KiB of its
- *   own and reads 256 KiB at a time from the server's pool while data keeps
- *   coming (see {@linkcode ChunkReader}).
+ *   half-closes; then returns. It waits for data with a buffer of its own of
+ *   1,023 bytes and reads up to 256 KiB at a time, in buffers from the
+ *   server's pool, while data keeps coming (see {@linkcode ChunkReader}).
  * - UDP: replies with the datagram's own bytes.
  *
  * @example The listen specs that run it

@@ -59,7 +59,12 @@ export { DEFAULT_QUOTE, formatQuote, qotd } from "./qotd.ts";
 export { size, sizeSentence } from "./size.ts";
 export { RFC868_UNIX_EPOCH, rfc868Bytes, rfc868Seconds, time } from "./time.ts";
 export { whoami, whoamiText } from "./whoami.ts";
-export { BufferPool, LARGE_READ_BUFFER_SIZE } from "./buffer_pool.ts";
+export {
+  BufferPool,
+  LARGE_READ_BUFFER_SIZE,
+  MEDIUM_READ_BUFFER_SIZE,
+  type PooledSize,
+} from "./buffer_pool.ts";
 export {
   ChunkReader,
   MAX_READ_BUFFER_SIZE,

@@ -1,21 +1,26 @@
 /**
- * Reading a stream chunk by chunk, with memory that follows the traffic: a
- * connection waits for data with a 1 KiB buffer of its own, takes a 256 KiB
- * one from the server's {@linkcode BufferPool} once a read fills that, reads
- * into it while data keeps coming, and gives it back as soon as a read shows
- * the socket drained. An idle connection holds 1 KiB, however much went
- * through it before. (One case keeps a large buffer while idle: a burst that
- * ends exactly where a large read filled up. The next read waits in that
- * buffer until more data comes.)
+ * Reading a stream chunk by chunk, with memory that follows the traffic. A
+ * connection waits for data with a buffer of its own of 1,023 bytes; once a
+ * read fills that, it reads into a 16 KiB buffer from the server's
+ * {@linkcode BufferPool}, once that fills into a 256 KiB one, and keeps
+ * reading 256 KiB at a time while reads fill them. A read that does not fill
+ * its buffer drained the socket: the pooled buffer goes back, and the next
+ * read waits in the connection's own.
+ *
+ * A read that fills its buffer exactly, when the client then goes quiet,
+ * leaves the next read waiting in the next size up: a 1,023-byte message
+ * leaves 16 KiB, a 17,407-byte one 256 KiB, until more data comes. The odd
+ * size of the connection's own buffer keeps round sizes (1,000, 1,024, any
+ * power of two) off those edges.
  *
  * @module
  */
 
-import { type BufferPool, LARGE_READ_BUFFER_SIZE } from "./buffer_pool.ts";
+import { type BufferPool, LARGE_READ_BUFFER_SIZE, MEDIUM_READ_BUFFER_SIZE } from "./buffer_pool.ts";
 import type { Stream } from "./service.ts";
 
-/** The size of the buffer a connection waits for data with, in bytes (1 KiB). */
-export const MIN_READ_BUFFER_SIZE = 1024;
+/** The size of the buffer a connection waits for data with, in bytes (1,023). */
+export const MIN_READ_BUFFER_SIZE = 1023;
 
 /** The size of a read on a busy connection, in bytes (256 KiB), from the pool. */
 export const MAX_READ_BUFFER_SIZE: number = LARGE_READ_BUFFER_SIZE;
@@ -41,16 +46,16 @@ export class ChunkReader {
   #pool: BufferPool;
   /** The connection's own buffer, which every read that may wait uses. */
   readonly #own: Uint8Array<ArrayBuffer> = new Uint8Array(MIN_READ_BUFFER_SIZE);
-  /** A pooled buffer, while data keeps coming; `null` otherwise. */
-  #large: Uint8Array<ArrayBuffer> | null = null;
-  /** The last read into `#large` drained the socket: give it back at the next read. */
-  #drained = false;
+  /** The buffer of the next read: the connection's own, or a pooled one. */
+  #next: Uint8Array<ArrayBuffer> = this.#own;
+  /** The pooled buffer the last chunk is in, to give back at the next read. */
+  #lent: Uint8Array<ArrayBuffer> | null = null;
 
   /**
-   * Creates a reader that waits with 1 KiB of its own.
+   * Creates a reader that waits with its own 1,023 bytes.
    *
    * @param stream Where to read from; only its `read` is used.
-   * @param pool Where large buffers come from and go back to.
+   * @param pool Where larger buffers come from and go back to.
    */
   constructor(stream: Pick<Stream, "read">, pool: BufferPool) {
     this.#stream = stream;
@@ -64,34 +69,36 @@ export class ChunkReader {
    * @throws Whatever `stream.read` throws (for example `Deno.errors.ConnectionReset`).
    */
   async read(): Promise<Uint8Array | null> {
-    if (this.#drained) this.release();
-    const large = this.#large;
-    if (large !== null) {
-      const count = await this.#stream.read(large);
-      if (count === null) {
-        this.release();
-        return null;
-      }
-      // A read that did not fill the buffer emptied the socket: the next one
-      // may wait, and must not wait holding a large buffer.
-      if (count < large.length) this.#drained = true;
-      return large.subarray(0, count);
+    const buffer = this.#next;
+    // The last chunk has been used: a pooled buffer it was in goes back,
+    // unless this read is into it again.
+    if (this.#lent !== null && this.#lent !== buffer) this.#pool.give(this.#lent);
+    this.#lent = buffer === this.#own ? null : buffer;
+    const count = await this.#stream.read(buffer);
+    if (count === null) {
+      this.release();
+      return null;
     }
-    const own = this.#own;
-    const count = await this.#stream.read(own);
-    if (count === null) return null;
-    // A full buffer means more is coming: read from the pool until the socket
-    // drains. The chunk stays valid: `own` is not read into before the next call.
-    if (count === own.length) this.#large = this.#pool.take();
-    return own.subarray(0, count);
+    if (count < buffer.length) {
+      // The socket is drained: the next read may wait, and waits in our own.
+      this.#next = this.#own;
+    } else if (buffer.length < LARGE_READ_BUFFER_SIZE) {
+      // Full: more is coming. One size up (the chunk stays valid, since this
+      // buffer is not read into before the next call).
+      this.#next = this.#pool.take(
+        buffer === this.#own ? MEDIUM_READ_BUFFER_SIZE : LARGE_READ_BUFFER_SIZE,
+      );
+    }
+    return buffer.subarray(0, count);
   }
 
-  /** Gives a pooled buffer back, if the reader holds one (also when the stream ends early). */
+  /** Gives back any pooled buffer the reader holds (also when the stream ends early). */
   release(): void {
-    this.#drained = false;
-    if (this.#large === null) return;
-    this.#pool.give(this.#large);
-    this.#large = null;
+    for (const buffer of new Set([this.#lent, this.#next])) {
+      if (buffer !== null && buffer !== this.#own) this.#pool.give(buffer);
+    }
+    this.#lent = null;
+    this.#next = this.#own;
   }
 }
 

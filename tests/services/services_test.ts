@@ -21,7 +21,11 @@ import {
   sendAndHalfClose,
 } from "./harness.ts";
 import { MAX_READ_BUFFER_SIZE, MIN_READ_BUFFER_SIZE } from "../../lib/services/read_chunks.ts";
-import { BufferPool } from "../../lib/services/buffer_pool.ts";
+import {
+  BufferPool,
+  LARGE_READ_BUFFER_SIZE,
+  MEDIUM_READ_BUFFER_SIZE,
+} from "../../lib/services/buffer_pool.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -285,21 +289,24 @@ function recordReads(conn: Deno.Conn, reads: Reads): Stream {
   };
 }
 
-Deno.test("echo service reads 1 KiB at a time when quiet and 256 KiB at a time under load", async () => {
+Deno.test("echo service reads 1,023 bytes at a time when quiet, then 16 KiB, then 256 KiB at a time under load", async () => {
   const reads: Reads = { sizes: [], waiting: new Set(), bytes: 0 };
   const { sizes } = reads;
   await runTcp(SERVICES.echo, async (client) => {
     await Promise.all([sendAndHalfClose(client, randomBytes(4 * 1024 * 1024)), readToEnd(client)]);
   }, { wrap: (conn) => recordReads(conn, reads) });
   assert.equal(sizes[0], MIN_READ_BUFFER_SIZE);
-  assert.equal(MIN_READ_BUFFER_SIZE, 1024);
+  assert.equal(MIN_READ_BUFFER_SIZE, 1023);
   assert.equal(MAX_READ_BUFFER_SIZE, 256 * 1024);
   assert.ok(sizes.includes(MAX_READ_BUFFER_SIZE), "4 MiB never took a 256 KiB buffer");
-  assert.deepEqual(new Set(sizes), new Set([MIN_READ_BUFFER_SIZE, MAX_READ_BUFFER_SIZE]));
+  assert.deepEqual(
+    new Set(sizes),
+    new Set([MIN_READ_BUFFER_SIZE, MEDIUM_READ_BUFFER_SIZE, LARGE_READ_BUFFER_SIZE]),
+  );
 });
 
 for (const service of ["echo", "discard"] as const) {
-  Deno.test(`${service} service waits with 1 KiB, not 256 KiB, once a burst is over`, async () => {
+  Deno.test(`${service} service waits with its own 1,023 bytes, not 256 KiB, once a burst is over`, async () => {
     const reads: Reads = { sizes: [], waiting: new Set(), bytes: 0 };
     await runTcp(SERVICES[service], async (client) => {
       // A burst of 2 MiB, read back (echo), then the client goes quiet.
@@ -319,15 +326,49 @@ for (const service of ["echo", "discard"] as const) {
   });
 }
 
-Deno.test("BufferPool lends the same large buffers again, and keeps a bounded number of spares", () => {
+/** The most each size of message leaves a connection waiting with, once echoed. */
+const WAITS: readonly [bytes: number, most: number][] = [
+  [1000, MIN_READ_BUFFER_SIZE],
+  [1023, MEDIUM_READ_BUFFER_SIZE], // fills its own exactly: the next read is one size up
+  [1024, MIN_READ_BUFFER_SIZE],
+  [2048, MIN_READ_BUFFER_SIZE],
+  [16 * 1024, MIN_READ_BUFFER_SIZE],
+  [64 * 1024, MIN_READ_BUFFER_SIZE],
+];
+
+Deno.test("echo service waits with at most 16 KiB after a message of any round size", async () => {
+  const reads: Reads = { sizes: [], waiting: new Set(), bytes: 0 };
+  await runTcp(SERVICES.echo, async (client) => {
+    let sent = 0;
+    for (const [bytes, most] of WAITS) {
+      const message = randomBytes(bytes);
+      for (let at = 0; at < bytes;) at += await client.write(message.subarray(at));
+      await readExactly(client, bytes);
+      sent += bytes;
+      while (reads.bytes < sent || reads.waiting.size === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      const waiting = Math.max(...reads.waiting);
+      assert.ok(waiting <= most, `after ${bytes} bytes, waiting in ${waiting} bytes`);
+    }
+    await client.closeWrite();
+    await readToEnd(client);
+  }, { wrap: (conn) => recordReads(conn, reads) });
+});
+
+Deno.test("BufferPool lends the same buffers again, and keeps a bounded number of spares", () => {
   const pool = new BufferPool();
-  const first = pool.take();
-  assert.equal(first.length, MAX_READ_BUFFER_SIZE);
+  const first = pool.take(LARGE_READ_BUFFER_SIZE);
+  assert.equal(first.length, LARGE_READ_BUFFER_SIZE);
   pool.give(first);
-  assert.equal(pool.take(), first);
-  const many = Array.from({ length: 100 }, () => pool.take());
+  assert.equal(pool.take(LARGE_READ_BUFFER_SIZE), first);
+  const medium = pool.take(MEDIUM_READ_BUFFER_SIZE);
+  assert.equal(medium.length, MEDIUM_READ_BUFFER_SIZE);
+  const many = Array.from({ length: 100 }, () => pool.take(LARGE_READ_BUFFER_SIZE));
   for (const buffer of many) pool.give(buffer);
-  assert.equal(pool.spares, 64);
+  pool.give(medium);
+  assert.equal(pool.spares(LARGE_READ_BUFFER_SIZE), 64);
+  assert.equal(pool.spares(MEDIUM_READ_BUFFER_SIZE), 1);
 });
 
 Deno.test("echo service replies to an empty datagram with an empty datagram", async () => {
