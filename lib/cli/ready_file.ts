@@ -1,12 +1,14 @@
 /**
  * The ready file (`--ready-file`): the ready record where a test harness can
- * poll for it. It exists only while muxd serves: a stale one from an earlier
- * run is removed before anything is bound, and muxd removes its own when it
- * exits, however it exits short of SIGKILL, so a reader never sees
- * `"ready": true` from a muxd that is not serving.
+ * poll for it. It says "ready" only while muxd serves: a record left by a
+ * muxd that is gone is removed before anything is bound, and muxd removes its
+ * own when it stops (SIGINT, SIGTERM, or an error). Only a ready record is
+ * ever removed, and never one whose muxd still runs.
  *
  * @module
  */
+
+import { runTool } from "../check/host_facts.ts";
 
 /** The ready file of one `muxd serve`. Dispose of it (`await using`) to remove it at exit. */
 export class ReadyFile implements AsyncDisposable {
@@ -23,21 +25,26 @@ export class ReadyFile implements AsyncDisposable {
   }
 
   /**
-   * Takes over the path: removes what an earlier run left there, so that
-   * nothing claims readiness until this muxd is ready.
+   * Takes over the path: removes a ready record that a muxd which no longer
+   * runs left there (killed, say), so that nothing claims readiness until
+   * this muxd is ready. Anything else at the path is left alone: another
+   * muxd's record while it runs, a file that is not a ready record, a folder.
    *
    * @param path The file's path.
    * @param pid This process's id, which the record names.
    * @param warn Told, in one line, when the file cannot be removed at exit.
    * @returns The ready file, not yet written.
-   * @throws Whatever removing an existing file throws, other than `NotFound`.
+   * @throws Whatever removing a stale record throws, other than `NotFound`.
    */
   static async claim(
     path: string,
     pid: number,
     warn: (message: string) => void,
   ): Promise<ReadyFile> {
-    await removeIfThere(path);
+    const owner = await recordOwner(path);
+    if (owner !== null && owner !== pid && await isRunning(owner, pid) === false) {
+      await removeIfThere(path);
+    }
     return new ReadyFile(path, pid, warn);
   }
 
@@ -72,11 +79,42 @@ export class ReadyFile implements AsyncDisposable {
   }
 }
 
+/** The pid of the ready record in a regular file at `path`, or `null` when there is none. */
+async function recordOwner(path: string): Promise<number | null> {
+  try {
+    const info = await Deno.stat(path);
+    // A record is a few hundred bytes per socket; anything far larger is not one.
+    if (!info.isFile || info.size > 16 * 1024 * 1024) return null;
+    return recordPid(await Deno.readTextFile(path));
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied) {
+      return null;
+    }
+    throw error;
+  }
+}
+
+/**
+ * Whether process `pid` runs, asked of `prlimit`, which fails for a process
+ * that does not exist (Deno lets a program read /proc only with every
+ * permission).
+ *
+ * @param pid The process to ask about.
+ * @param self This process, asked first to learn whether prlimit answers at all.
+ * @returns `true` or `false`, or `null` where it cannot be told.
+ */
+async function isRunning(pid: number, self: number): Promise<boolean | null> {
+  const ask = (p: number) =>
+    runTool("prlimit", ["--pid", String(p), "--nofile", "--raw", "--noheadings"]);
+  if (await ask(self) === null) return null;
+  return await ask(pid) !== null;
+}
+
 /** The pid a ready record names, or `null` when the text is not one. */
 function recordPid(text: string): number | null {
   try {
     const record = JSON.parse(text);
-    return typeof record?.pid === "number" ? record.pid : null;
+    return record?.ready === true && Number.isSafeInteger(record?.pid) ? record.pid : null;
   } catch (error) {
     if (error instanceof SyntaxError) return null;
     throw error;

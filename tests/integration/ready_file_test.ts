@@ -93,3 +93,56 @@ Deno.test("muxd serve leaves a ready file that another muxd took over", async ()
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("muxd serve leaves a running muxd's ready file alone when its own start fails", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  try {
+    const path = `${dir}/ready.json`;
+    await using first = await startMuxd([
+      "serve",
+      "--ready-file",
+      path,
+      "-l",
+      "tcp://127.0.0.1:0=echo",
+    ]);
+    // The same port again: this start fails, and must not take the first one's file.
+    const run = await runMuxdExpectingFailure([
+      "serve",
+      "--ready-file",
+      path,
+      "-l",
+      `tcp://127.0.0.1:${first.port(0)}=echo`,
+    ]);
+    assert.equal(run.code, 1, run.stderr);
+    const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(record.pid, first.child.pid);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("muxd serve never removes what is not a ready record: a folder, another file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = held.addr as Deno.NetAddr;
+  try {
+    const folder = `${dir}/a-folder`;
+    await Deno.mkdir(folder);
+    const notes = `${dir}/notes.txt`;
+    await Deno.writeTextFile(notes, "my notes\n");
+    for (const path of [folder, notes]) {
+      const run = await runMuxdExpectingFailure([
+        "serve",
+        "--ready-file",
+        path,
+        "-l",
+        `tcp://127.0.0.1:${port}=echo`,
+      ]);
+      assert.equal(run.code, 1, run.stderr);
+    }
+    assert.ok((await Deno.stat(folder)).isDirectory);
+    assert.equal(await Deno.readTextFile(notes), "my notes\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
