@@ -4,6 +4,7 @@
  * @module
  */
 
+import { errorCode } from "../dispatch/accept_error.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 
@@ -36,9 +37,7 @@ export class BindError extends Error {
 }
 
 function explain(l: PlannedListener, cause: unknown): { code: string | null; reason: string } {
-  const code = cause instanceof Error && "code" in cause && typeof cause.code === "string"
-    ? cause.code
-    : null;
+  const code = errorCode(cause);
   const where = `${l.transport} ${
     l.hostname.includes(":") ? `[${l.hostname}]` : l.hostname
   }:${l.port}`;

@@ -14,6 +14,7 @@ import {
   type SyntaxKind,
 } from "jsonc-parser";
 import type { ListenItem } from "../plan/plan.ts";
+import { errorCode } from "../dispatch/accept_error.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 
 /** How log lines are written. */
@@ -254,12 +255,6 @@ async function readAtMost(path: string, limit: number): Promise<Uint8Array> {
     at += chunk.length;
   }
   return out;
-}
-
-/** The OS error code of an error, such as `EISDIR`, or `null`. */
-function errorCode(error: unknown): string | null {
-  if (typeof error !== "object" || error === null || !("code" in error)) return null;
-  return typeof error.code === "string" ? error.code : null;
 }
 
 /**

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { errorCode } from "../dispatch/accept_error.ts";
 import type { EventSink } from "../events/event.ts";
 import { type DashboardAddress, dashboardUrl } from "./address.ts";
 import { Acceptor } from "./acceptor.ts";
@@ -230,9 +231,7 @@ async function refuse(link: Link, response: Uint8Array, ctx: ConnectionContext):
 }
 
 function explain(a: DashboardAddress, cause: unknown): { code: string | null; reason: string } {
-  const code = cause instanceof Error && "code" in cause && typeof cause.code === "string"
-    ? cause.code
-    : null;
+  const code = errorCode(cause);
   const where = `tcp ${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}`;
   if (cause instanceof Deno.errors.AddrInUse) {
     return {

@@ -44,9 +44,12 @@ export function isAllowed(limits: ListenerLimits, address: string): boolean {
 
 /**
  * Tells whether a peer's address is a loopback address: the common case,
- * 127.x.y.z, without parsing (this runs for every connection).
+ * 127.x.y.z, without parsing (this runs for every connection and datagram).
+ *
+ * @param address The peer's address, as the OS gave it.
+ * @returns `true` for 127.0.0.0/8, `::1` and IPv4-mapped loopback.
  */
-function isLoopbackSource(address: string): boolean {
+export function isLoopbackSource(address: string): boolean {
   return address.startsWith("127.") || isLoopback(address);
 }
 

@@ -8,9 +8,9 @@
  */
 
 import { defaultEphemeralPorts } from "../check/host_facts.ts";
-import { isLoopback, parseIPv4, parseIPv6 } from "../spec/ip.ts";
+import { parseIPv4, parseIPv6 } from "../spec/ip.ts";
 import type { PortRange, SocketName } from "../spec/types.ts";
-import { isAllowed } from "./admission.ts";
+import { isAllowed, isLoopbackSource } from "./admission.ts";
 import type { ListenerLimits } from "./limits.ts";
 import { LOOP_QUIET_MS, LOOP_REPEATS, LOOP_WINDOW_MS, LoopDetector } from "./loop_detector.ts";
 import { RateLimiter } from "./rate_limiter.ts";
@@ -168,7 +168,7 @@ export class UdpGuard {
     reply: Uint8Array,
     cuttable: boolean,
   ): ReplyDecision {
-    const loopback = remote.address.startsWith("127.") || isLoopback(remote.address);
+    const loopback = isLoopbackSource(remote.address);
     // On loopback both ends are this host's: a client's port comes from the
     // ephemeral range, a server's is chosen. Hosts outside loopback have
     // ranges of their own, and NATs rewrite ports, so the rule stops here.
