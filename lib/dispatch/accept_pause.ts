@@ -1,7 +1,8 @@
 /**
  * How an accept loop waits out resource exhaustion (`EMFILE` and the like):
- * it pauses briefly before each retry, says so when the pause begins and then
- * at most once per interval, and says so again when it accepts once more.
+ * it pauses briefly before each retry, says so at most once per interval
+ * (a listener at the limit pauses again after every accept), and says so
+ * again when it accepts once more after a pause it reported.
  *
  * @module
  */
@@ -24,7 +25,10 @@ export class AcceptPause {
   /** When the pause began (performance.now()), or -1 while accepting works. */
   #since = -1;
   #failures = 0;
-  #reported = 0;
+  /** When it last said it cannot accept, over all its pauses. */
+  #reported = -Infinity;
+  /** Whether this pause was reported, and so its end is. */
+  #warned = false;
 
   /**
    * Creates the pause state of one listener, accepting.
@@ -49,11 +53,12 @@ export class AcceptPause {
     if (this.#since === -1) {
       this.#since = now;
       this.#failures = 0;
-      this.#reported = -Infinity;
+      this.#warned = false;
     }
     this.#failures++;
     if (now - this.#reported >= ACCEPT_REPORT_MS) {
       this.#reported = now;
+      this.#warned = true;
       const { listener, local } = this.#bound;
       this.#emit({
         type: "accept-paused",
@@ -76,9 +81,12 @@ export class AcceptPause {
     return wait(ACCEPT_RETRY_MS, this.#signal);
   }
 
-  /** Notes that an accept worked: ends a pause, saying so, if there was one. */
+  /** Notes that an accept worked: ends a pause, saying so if it was reported. */
   accepted(): void {
-    if (this.#since === -1) return;
+    const since = this.#since;
+    if (since === -1) return;
+    this.#since = -1;
+    if (!this.#warned) return;
     const { listener, local } = this.#bound;
     this.#emit({
       type: "accept-resumed",
@@ -87,10 +95,9 @@ export class AcceptPause {
       listener: listener.spec,
       service: listener.service,
       local,
-      pausedMs: performance.now() - this.#since,
+      pausedMs: performance.now() - since,
       failures: this.#failures,
     });
-    this.#since = -1;
   }
 }
 

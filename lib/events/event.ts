@@ -198,7 +198,8 @@ export interface ConnectionAbortedEvent extends EventBase {
 /**
  * A listener cannot accept because the process or the system ran out of a
  * resource (`EMFILE`: the open-files limit). It retries by itself; this event
- * comes when that starts and then at most once per interval while it lasts.
+ * comes at most once per interval, also for a listener at the limit that
+ * runs out again after each accept.
  */
 export interface AcceptPausedEvent extends EventBase {
   /** The event's kind. */
@@ -217,7 +218,7 @@ export interface AcceptPausedEvent extends EventBase {
   readonly retryMs: number;
 }
 
-/** A listener that had paused (see {@linkcode AcceptPausedEvent}) accepts again. */
+/** A listener whose pause was reported (see {@linkcode AcceptPausedEvent}) accepts again. */
 export interface AcceptResumedEvent extends EventBase {
   /** The event's kind. */
   readonly type: "accept-resumed";

@@ -75,10 +75,16 @@ export function getBatchSink(
   // the pipe, say), and there is nowhere left to write lines or to say so.
   let failed = false;
   let writing: Promise<void> | null = null;
+  // True from the start of a flush to the moment its loop finds nothing
+  // left, in the same turn: a line that comes later schedules a flush of its
+  // own. (`writing` is cleared only in a later microtask, so a line that
+  // came in between would wait, and one that came last would be lost.)
+  let flushing = false;
   let scheduled = false;
 
   const flush = async () => {
     scheduled = false;
+    flushing = true;
     while (!failed && (pending.length > 0 || dropped > 0)) {
       if (dropped > 0) {
         pending.appendUtf8(
@@ -99,10 +105,11 @@ export function getBatchSink(
       out.clear();
       if (out.capacity <= KEEP_CAPACITY) spare = out;
     }
+    flushing = false;
   };
 
   const schedule = () => {
-    if (writing === null && !scheduled) {
+    if (!flushing && !scheduled) {
       scheduled = true;
       // Every line of the next few milliseconds joins the batch: one write
       // for many lines, and a line is late by a few milliseconds at most.

@@ -233,3 +233,46 @@ export async function udpRoundTrip(
     closeQuietly(socket);
   }
 }
+
+/**
+ * The times of day, in ms since midnight, of the text log lines that match
+ * `pattern`, in order (`17:42:16.052 WRN ...`); a line after midnight counts
+ * on from the day before.
+ *
+ * @param stderr muxd's text log.
+ * @param pattern What the lines contain.
+ * @returns One time per matching line.
+ */
+export function lineTimes(stderr: string, pattern: RegExp): number[] {
+  const times: number[] = [];
+  for (const line of stderr.split("\n")) {
+    const time = /^(\d\d):(\d\d):(\d\d)\.(\d{3}) /.exec(line);
+    if (time === null || !pattern.test(line)) continue;
+    const [h, m, s, ms] = time.slice(1).map(Number);
+    let at = ((h * 60 + m) * 60 + s) * 1000 + ms;
+    while (times.length > 0 && at < times.at(-1)!) at += 24 * 3600 * 1000;
+    times.push(at);
+  }
+  return times;
+}
+
+/**
+ * Asserts that consecutive times are at least `ms` apart: something
+ * happened at most once per interval, however long the test took.
+ *
+ * @param times In ms, in order.
+ * @param ms The interval.
+ * @param what What happened, for the message.
+ * @throws {Error} Naming the two times that are too close.
+ */
+export function assertSpaced(times: readonly number[], ms: number, what: string): void {
+  for (let i = 1; i < times.length; i++) {
+    // A millisecond of slack: log times are rounded, the interval is not.
+    if (times[i] - times[i - 1] < ms - 1) {
+      throw new Error(
+        `${what}: ${times.length} in all, two of them ${times[i] - times[i - 1]} ms apart ` +
+          `(at most one per ${ms} ms)`,
+      );
+    }
+  }
+}

@@ -1,8 +1,10 @@
 /**
  * Idle connections are reclaimed: 1,000 TCP connections (5,000 with
- * MUXD_SOAK=1) that never send a byte, to an echo listener with `idle=1`.
+ * MUXD_SOAK=1) that never send a byte, to an echo listener with `idle=2`.
  * Checks that muxd closes every one of them (the client reads end of
- * stream) within 3 s of the last one opening, and that its JSON log holds
+ * stream) within 4.25 s of the last one opening, no sooner than its idle
+ * time and at most a quarter of it late (muxd's own account, with slack for
+ * a busy host), and that its JSON log holds
  * exactly one connection-closed record with reason "idle" per connection.
  * Prints the time from the last connection opening to the last one closed.
  */
@@ -22,9 +24,22 @@ import {
 } from "./_helpers.ts";
 
 const CONNECTIONS = SOAK ? 5_000 : 1_000;
-const IDLE_SECONDS = 1;
-/** Idle time plus the sweep's lateness (a quarter of it) plus slack for a busy host. */
-const RECLAIM_WITHIN_MS = 3_000;
+/**
+ * Long enough that the sweep's lateness (a quarter of it: 500 ms) stays
+ * apart from a sweep once per idle time (up to 2 s late) with room for a
+ * busy host.
+ */
+const IDLE_SECONDS = 2;
+/** How late the sweep may close a connection: it runs every quarter of the idle time. */
+const SWEEP_LATE_MS = IDLE_SECONDS * 1000 / 4;
+/**
+ * How long muxd may take to finish closing and logging 1,000 connections it
+ * swept at once: up to 460 ms was seen on a 2-core machine beside floods,
+ * connection storms and CPU burners.
+ */
+const BUSY_HOST_MS = 1000;
+/** Idle time plus the sweep's lateness plus slack for a busy host, on the client's clock. */
+const RECLAIM_WITHIN_MS = IDLE_SECONDS * 1000 + SWEEP_LATE_MS + 1_750;
 /**
  * Connections opened at once. muxd accepts them more slowly than a client
  * opens them, so the accept queue (511 deep) may overflow into a SYN retry a
@@ -82,7 +97,7 @@ Deno.test(`muxd serve closes ${CONNECTIONS} idle connections after idle=${IDLE_S
     );
 
     const closed = () => countEvents(muxd.stderr(), "connection-closed");
-    await waitUntil(() => closed() >= CONNECTIONS, 2000, "the log's connection-closed records");
+    await waitUntil(() => closed() >= CONNECTIONS, 10_000, "the log's connection-closed records");
     const records = eventsOf(logEvents(muxd.stderr()), "connection-closed");
     assert.equal(records.length, CONNECTIONS);
     assert.deepEqual(
@@ -95,7 +110,10 @@ Deno.test(`muxd serve closes ${CONNECTIONS} idle connections after idle=${IDLE_S
     const durations = records.map((e) => e.durationMs);
     const [shortest, longest] = [Math.min(...durations), Math.max(...durations)];
     assert.ok(shortest >= IDLE_SECONDS * 1000, `closed ${shortest} ms after accept`);
-    assert.ok(longest < IDLE_SECONDS * 1500 + 250, `closed ${longest} ms after accept`);
+    assert.ok(
+      longest < IDLE_SECONDS * 1000 + SWEEP_LATE_MS + BUSY_HOST_MS,
+      `closed ${longest} ms after accept`,
+    );
     const lifetimes = `${Math.round(Math.min(...lived))}-${Math.round(Math.max(...lived))} ms`;
     console.log(
       `${CONNECTIONS} idle connections opened in ${Math.round(lastOpened - firstOpened)} ms; ` +

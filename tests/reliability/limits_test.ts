@@ -36,7 +36,7 @@ async function admitted(port: number): Promise<Deno.TcpConn> {
   const conn = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
     assert.ok(
-      await withTimeout(echoRoundTrip(conn, PING), 2000, "an echo round trip"),
+      await withTimeout(echoRoundTrip(conn, PING), 10_000, "an echo round trip"),
       `muxd closed the connection to port ${port} instead of echoing: it was refused`,
     );
   } catch (error) {
@@ -47,19 +47,20 @@ async function admitted(port: number): Promise<Deno.TcpConn> {
 }
 
 /**
- * Connects and checks that muxd closes the connection at once without a
- * byte, then returns the refusal it logged for this connection.
+ * Connects and checks that muxd closes the connection without a byte (an
+ * admitted one would wait for the client: echo, or whoami after its answer),
+ * then returns the refusal it logged for this connection.
  */
 async function refused(muxd: MuxdProcess, port: number): Promise<ConnectionRefusedEvent> {
   using conn = await Deno.connect({ hostname: "127.0.0.1", port });
   const clientPort = (conn.localAddr as Deno.NetAddr).port;
-  const how = await withTimeout(firstRead(conn), 1000, "muxd closing a refused connection");
+  const how = await withTimeout(firstRead(conn), 5000, "muxd closing a refused connection");
   assert.ok(how === "eof" || how === "reset", `a refused peer got ${how} bytes`);
   const mine = () =>
     eventsOf(logEvents(muxd.stderr()), "connection-refused").find((e) =>
       e.remote.port === clientPort
     );
-  await waitUntil(() => mine() !== undefined, 2000, "the connection-refused record");
+  await waitUntil(() => mine() !== undefined, 10_000, "the connection-refused record");
   return mine()!;
 }
 
@@ -67,7 +68,7 @@ async function refused(muxd: MuxdProcess, port: number): Promise<ConnectionRefus
 async function closedCount(muxd: MuxdProcess, count: number): Promise<void> {
   await waitUntil(
     () => countEvents(muxd.stderr(), "connection-closed") >= count,
-    2000,
+    10_000,
     `${count} connection-closed records`,
   );
 }
@@ -111,15 +112,17 @@ Deno.test('muxd serve refuses a source past max-conns-per-source with "source-fu
 });
 
 Deno.test('muxd serve refuses connections past twice conn-rate with "rate", and only for a moment', async () => {
-  await using muxd = await startMuxd(serveJson("tcp://127.0.0.1:0=echo?conn-rate=2"));
+  // The slowest rate: a token comes back every second, so the burst and the
+  // refusal need only fit in a second, even on a busy machine.
+  await using muxd = await startMuxd(serveJson("tcp://127.0.0.1:0=echo?conn-rate=1"));
   const port = muxd.port(0);
   // A burst of twice the rate, each closed at once so that only the rate counts.
-  for (let i = 0; i < 4; i++) (await admitted(port)).close();
+  for (let i = 0; i < 2; i++) (await admitted(port)).close();
   const refusal = await refused(muxd, port);
   assert.equal(refusal.reason, "rate");
   assert.match(refusal.detail, /in a moment/);
-  // Two tokens a second: one is back after half a second.
-  await sleep(600);
+  // One token a second: one is back a second after the burst.
+  await sleep(1100);
   (await admitted(port)).close();
 });
 
@@ -181,7 +184,7 @@ Deno.test('muxd serve gives a denied UDP sender no reply and logs "denied"', asy
   assert.equal(toOpen.text, "anyone?\n", "the listener that does not deny 127.0.0.1");
   await waitUntil(
     () => countEvents(muxd.stderr(), "reply-suppressed") >= 1,
-    2000,
+    10_000,
     "the reply-suppressed record",
   );
   const events = logEvents(muxd.stderr());
@@ -267,14 +270,14 @@ Deno.test("muxd serve ends chargen at max-seconds even for a client that stopped
   await using muxd = await startMuxd(serveJson("tcp://127.0.0.1:0=chargen?max-seconds=1"));
   using _stalled = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
   // The client reads nothing: chargen fills the socket buffers and its write waits.
-  const started = performance.now();
   await waitUntil(
     () => countEvents(muxd.stderr(), "connection-closed") >= 1,
-    2500,
+    10_000,
     "muxd to close the stalled chargen connection at max-seconds=1",
   );
-  const took = performance.now() - started;
-  assert.ok(took < 1500, `closed after ${Math.round(took)} ms`);
+  // muxd's own account, which a busy test process does not lengthen.
+  const [closed] = eventsOf(logEvents(muxd.stderr()), "connection-closed");
+  assert.ok(closed.durationMs < 1500, `closed after ${Math.round(closed.durationMs)} ms`);
 });
 
 Deno.test("muxd serve counts max-conns per listener when two port-0 listeners share one spec text", async () => {

@@ -2,9 +2,11 @@
  * A UDP flood does not starve TCP: 100,000 datagrams (1,000,000 with
  * MUXD_SOAK=1) sent from loopback as fast as the sender can, to a UDP discard
  * listener of one muxd, while a TCP whoami listener of the same muxd is asked
- * again and again. Checks that every whoami round trip (connect, read the
- * answer to its end) during the flood takes less than 200 ms, and that muxd
- * is alive and answers afterwards. Prints the round-trip times, this test
+ * again and again. Checks that 95 % of the whoami round trips (connect, read
+ * the answer to its end) during the flood take less than 200 ms and every
+ * one less than 1 s (starved for the flood, which lasts seconds, one would
+ * take longer; on a busy 2-core machine a single round trip was seen to take
+ * 141 ms, the flood aside), and that muxd is alive and answers afterwards. Prints the round-trip times, this test
  * process's own event-loop lag (to tell a slow muxd from a busy test), and
  * the datagrams lost (sent minus those muxd logged); loss is not asserted:
  * UDP may drop.
@@ -21,7 +23,10 @@ const FLOOD_CAP_MS = SOAK ? 110_000 : 20_000;
 const BATCH = 200;
 const DATAGRAM_BYTES = 64;
 const PROBE_EVERY_MS = 50;
-const MAX_ROUND_TRIP_MS = 200;
+/** The 95th percentile's bound. */
+const P95_ROUND_TRIP_MS = 200;
+/** Every round trip's bound: far below the flood's length. */
+const MAX_ROUND_TRIP_MS = 1000;
 const LAG_TICK_MS = 10;
 
 /** One whoami round trip: connect, read to the end. Returns the answer and the time. */
@@ -45,7 +50,7 @@ function logged(stderr: string, port: number): number {
 }
 
 Deno.test({
-  name: `muxd serve answers TCP whoami within ${MAX_ROUND_TRIP_MS} ms while ` +
+  name: `muxd serve answers TCP whoami within ${P95_ROUND_TRIP_MS} ms (p95) while ` +
     `${DATAGRAMS.toLocaleString("en")} UDP datagrams flood another listener`,
   async fn() {
     await using muxd = await startMuxd([
@@ -127,10 +132,16 @@ Deno.test({
 
     assert.equal(sent, DATAGRAMS, `the sender hit its ${FLOOD_CAP_MS} ms cap`);
     assert.ok(roundTrips.length >= 5, `only ${roundTrips.length} whoami round trips`);
+    const all = roundTrips.map((t) => t.toFixed(0)).join(", ");
+    assert.ok(
+      p(0.95) < P95_ROUND_TRIP_MS,
+      `95th percentile whoami round trip ${p(0.95).toFixed(1)} ms (this process lagged ` +
+        `${lag.toFixed(1)} ms at most): ${all}`,
+    );
     assert.ok(
       sorted.at(-1)! < MAX_ROUND_TRIP_MS,
       `slowest whoami round trip ${sorted.at(-1)!.toFixed(1)} ms (this process lagged ` +
-        `${lag.toFixed(1)} ms at most): ${roundTrips.map((t) => t.toFixed(0)).join(", ")}`,
+        `${lag.toFixed(1)} ms at most): ${all}`,
     );
     assert.match(after.text, /^service: whoami$/m);
     assert.ok(seen > 0, "muxd logged no datagram at all");
