@@ -4,6 +4,7 @@
  */
 
 import type { ServerEvent } from "../../lib/events/mod.ts";
+import { MAIN, type MuxdLauncher, SERVE_PERMISSIONS } from "../integration/muxd_process.ts";
 
 /**
  * `MUXD_SOAK=1` (the `soak` task) runs the heavier variants: more
@@ -275,4 +276,25 @@ export function assertSpaced(times: readonly number[], ms: number, what: string)
       );
     }
   }
+}
+
+/** Why `prlimit` (util-linux) cannot be run here, or `null` when it can. */
+export function prlimitProblem(): string | null {
+  try {
+    return new Deno.Command("prlimit", { args: ["--version"], stdout: "null", stderr: "null" })
+        .outputSync().success
+      ? null
+      : "prlimit --version failed";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) return "prlimit (util-linux) is not installed";
+    throw error;
+  }
+}
+
+/** muxd from source under an open-files limit of `files` (soft and hard), set by `prlimit`. */
+export function underOpenFilesLimit(files: number): MuxdLauncher {
+  return {
+    program: "prlimit",
+    args: [`--nofile=${files}`, "deno", "run", ...SERVE_PERMISSIONS, MAIN],
+  };
 }

@@ -11,14 +11,16 @@
 import assert from "node:assert/strict";
 import { get, RawClient } from "../dashboard/_http.ts";
 import { SseReader } from "../dashboard/_sse.ts";
+import { type MuxdLauncher, type MuxdProcess, startMuxd } from "../integration/muxd_process.ts";
 import {
-  MAIN,
-  type MuxdLauncher,
-  type MuxdProcess,
-  SERVE_PERMISSIONS,
-  startMuxd,
-} from "../integration/muxd_process.ts";
-import { assertSpaced, closeQuietly, echoRoundTrip, lineTimes, withTimeout } from "./_helpers.ts";
+  assertSpaced,
+  closeQuietly,
+  echoRoundTrip,
+  lineTimes,
+  prlimitProblem,
+  underOpenFilesLimit,
+  withTimeout,
+} from "./_helpers.ts";
 
 /** The dashboard's default cap on connections (DashboardLimits.maxClients). */
 const MAX_CLIENTS = 64;
@@ -28,27 +30,10 @@ const PING = new TextEncoder().encode("ping\n");
 /** `muxd serve` with one echo listener and a dashboard, both on ports the OS picks. */
 const ECHO_AND_DASHBOARD = ["serve", "-l", "tcp://127.0.0.1:0=echo", "--dashboard", "127.0.0.1:0"];
 
-/** Why `prlimit` (util-linux) cannot be run here, or `null` when it can. */
-function prlimitProblem(): string | null {
-  try {
-    return new Deno.Command("prlimit", { args: ["--version"], stdout: "null", stderr: "null" })
-        .outputSync().success
-      ? null
-      : "prlimit --version failed";
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "prlimit (util-linux) is not installed";
-    throw error;
-  }
-}
-
 const noPrlimit = prlimitProblem();
 if (noPrlimit !== null) console.log(`dashboard tests under prlimit ignored: ${noPrlimit}`);
 
-/** muxd from source under an open-files limit of 256. */
-const UNDER_256_FILES: MuxdLauncher = {
-  program: "prlimit",
-  args: ["--nofile=256", "deno", "run", ...SERVE_PERMISSIONS, MAIN],
-};
+const UNDER_256_FILES: MuxdLauncher = underOpenFilesLimit(256);
 
 function dashboardOf(muxd: MuxdProcess): { url: string; port: number; host: string } {
   const url = muxd.ready.dashboard!;

@@ -8,53 +8,32 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  MAIN,
-  type MuxdLauncher,
-  SERVE_PERMISSIONS,
-  startMuxd,
-} from "../integration/muxd_process.ts";
+import { startMuxd } from "../integration/muxd_process.ts";
 import {
   assertSpaced,
   closeQuietly,
   echoRoundTrip,
   lineTimes,
+  prlimitProblem,
+  underOpenFilesLimit,
   waitUntil,
   withTimeout,
 } from "./_helpers.ts";
 
-/** Why `prlimit` (util-linux) cannot be run here, or `null` when it can. */
-function prlimitProblem(): string | null {
-  try {
-    return new Deno.Command("prlimit", { args: ["--version"], stdout: "null", stderr: "null" })
-        .outputSync().success
-      ? null
-      : "prlimit --version failed";
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "prlimit (util-linux) is not installed";
-    throw error;
-  }
-}
-
 const noPrlimit = prlimitProblem();
 if (noPrlimit !== null) console.log(`open-files tests ignored: ${noPrlimit}`);
 
-/** muxd from source under an open-files limit of `files` (soft and hard). */
-function underLimit(files: number): MuxdLauncher {
-  return {
-    program: "prlimit",
-    args: [`--nofile=${files}`, "deno", "run", ...SERVE_PERMISSIONS, MAIN],
-  };
-}
-
 const PING = new TextEncoder().encode("ping\n");
+
+/** `muxd serve` with one echo listener on a port the OS picks. */
+const ECHO = ["serve", "-l", "tcp://127.0.0.1:0=echo"];
 
 Deno.test({
   name:
     "muxd serve under prlimit --nofile=128 pauses a listener at EMFILE, warns once, and serves the waiting connections once others close",
   ignore: noPrlimit !== null,
 }, async () => {
-  await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo"], underLimit(128));
+  await using muxd = await startMuxd(ECHO, underOpenFilesLimit(128));
   const port = muxd.port(0);
   // More connections than muxd has file descriptors left: the last ones wait
   // in the listener's queue while its accept fails with EMFILE.
@@ -95,7 +74,7 @@ Deno.test({
 }, async () => {
   // The text log: under EMFILE, Deno itself may write a line of its own to
   // stderr (it cannot load NODE_EXTRA_CA_CERTS), which is not JSON.
-  await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo"], underLimit(128));
+  await using muxd = await startMuxd(ECHO, underOpenFilesLimit(128));
   const port = muxd.port(0);
   const accepted = () =>
     [...muxd.stderr().matchAll(/ INF tcp 127\.0\.0\.1:\d+ <- 127\.0\.0\.1:(\d+) -> echo\n/g)]
@@ -134,7 +113,7 @@ Deno.test({
     "muxd serve warns at start-up when its limits allow more open files than prlimit --nofile=256",
   ignore: noPrlimit !== null,
 }, async () => {
-  await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo"], underLimit(256));
+  await using muxd = await startMuxd(ECHO, underOpenFilesLimit(256));
   await muxd.waitForStderr(
     /WRN muxd's limits allow \d+ open files \(1024 connections, 1 socket, and its own\), but its open-files limit is 256 \(ulimit -n\).* lower --max-connections to \d+\./,
     10_000,
@@ -147,7 +126,7 @@ Deno.test({
 }, async () => {
   await using muxd = await startMuxd(
     ["serve", "--log-level", "debug", "--max-connections", "100", "-l", "tcp://127.0.0.1:0=echo"],
-    underLimit(256),
+    underOpenFilesLimit(256),
   );
   await muxd.waitForStderr(/open files: the limits allow 133, within the limit of 256/, 10_000);
   const { stderr } = await muxd.stop();
