@@ -1,8 +1,9 @@
 /**
- * How an accept loop waits out resource exhaustion (`EMFILE` and the like):
- * it pauses briefly before each retry, says so at most once per interval
- * (a listener at the limit pauses again after every accept), and says so
- * again when it accepts once more after a pause it reported.
+ * How an accept loop waits out resource exhaustion (`EMFILE` and the like)
+ * and accept errors it does not know: it pauses briefly before each retry,
+ * says so at most once per interval (a listener at the limit pauses again
+ * after every accept), and says so again when it accepts once more after a
+ * pause it reported.
  *
  * @module
  */
@@ -46,9 +47,11 @@ export class AcceptPause {
    * Counts an accept that failed for want of a resource, reports it when due,
    * and waits {@linkcode ACCEPT_RETRY_MS} (less if muxd shuts down meanwhile).
    *
-   * @param code The OS error code, such as `EMFILE`.
+   * @param code The OS error code, such as `EMFILE`, or the error's name.
+   * @param detail What it means and what to do; for an error code it knows,
+   *   {@linkcode exhaustionAdvice} says.
    */
-  async failed(code: string): Promise<void> {
+  async failed(code: string, detail: string = exhaustionAdvice(code)): Promise<void> {
     const now = performance.now();
     if (this.#since === -1) {
       this.#since = now;
@@ -68,16 +71,16 @@ export class AcceptPause {
         service: listener.service,
         local,
         code,
-        detail: exhaustionAdvice(code),
+        detail,
         failures: this.#failures,
         retryMs: ACCEPT_RETRY_MS,
       });
     }
-    await this.wait();
+    await this.#wait();
   }
 
   /** Waits {@linkcode ACCEPT_RETRY_MS} (less if muxd shuts down meanwhile). */
-  wait(): Promise<void> {
+  #wait(): Promise<void> {
     return wait(ACCEPT_RETRY_MS, this.#signal);
   }
 

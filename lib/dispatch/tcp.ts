@@ -53,22 +53,14 @@ export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): P
           // fail again. Wait, say so now and then, and retry.
           await pause.failed(errorCode(error)!);
           continue;
-        case "other":
-          ctx.emit({
-            type: "error",
-            time: Date.now(),
-            transport: "tcp",
-            listener: bound.listener.spec,
-            service: bound.listener.service,
-            local: bound.local,
-            remote: null,
-            id: null,
-            ...describeError(error),
-          });
-          // Unknown, so perhaps lasting: a moment's wait keeps it from
-          // spinning the loop and flooding the log.
-          await pause.wait();
+        case "other": {
+          // Unknown, so perhaps lasting: the same pause as for exhaustion
+          // keeps it from spinning the loop, and its warning from flooding
+          // the log, while it lasts.
+          const { name, message } = describeError(error);
+          await pause.failed(errorCode(error) ?? name, message);
           continue;
+        }
       }
     }
     pause.accepted();
