@@ -122,6 +122,9 @@ async function serveConnection(
     // One that was still reading (chargen drops what it reads) leaves
     // nothing unread, and its client may not be reading at all.
     if (!stream.ended && !stream.reading) await linger(stream, entry);
+    // One that stopped for muxd's shutdown while its client still sent
+    // (chargen stops at once) was ended by muxd, not finished.
+    else if (ctx.signal.aborted && stream.reading) reason = "shutdown";
   } catch (error) {
     if (entry.forced) {
       reason = "shutdown";

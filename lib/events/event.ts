@@ -74,7 +74,7 @@ export type CloseReason =
   | "done" // the service finished
   | "reset" // the peer reset the connection or went away mid-write
   | "error" // the service failed (an error event came first)
-  | "shutdown" // muxd closed it at the end of the grace period
+  | "shutdown" // muxd closed it as it stopped: chargen at once, others at the end of the grace period
   | "idle"; // no byte either way for the listener's idle timeout
 
 /** A TCP connection ended. */

@@ -56,7 +56,7 @@ Deno.test("muxd serve stops chargen streams that wait on non-reading clients at 
     // Every stream's write waits once its socket's send queue stops growing.
     await waitForStalledStreams(muxd.port(0), 50);
     const signalled = performance.now();
-    const { code } = await withTimeout(
+    const { code, stderr } = await withTimeout(
       muxd.stop("SIGTERM"),
       20_000,
       "muxd stopping with 50 stalled chargen streams",
@@ -65,6 +65,12 @@ Deno.test("muxd serve stops chargen streams that wait on non-reading clients at 
     assert.equal(code, 0);
     // The grace period is 30 s: chargen must not wait it out.
     assert.ok(took < 5000, `muxd took ${Math.round(took)} ms to stop`);
+    // muxd ended them, and its log says so.
+    assert.equal(
+      stderr.match(/ closed after .*, closed at shutdown$/gm)?.length,
+      50,
+      stderr,
+    );
   } finally {
     for (const conn of stalled) closeQuietly(conn);
   }
