@@ -5,11 +5,11 @@
  * again and again. Checks that 95 % of the whoami round trips (connect, read
  * the answer to its end) during the flood take less than 200 ms and every
  * one less than 1 s (starved for the flood, which lasts seconds, one would
- * take longer; on a busy 2-core machine a single round trip was seen to take
- * 141 ms, the flood aside), and that muxd is alive and answers afterwards. Prints the round-trip times, this test
- * process's own event-loop lag (to tell a slow muxd from a busy test), and
- * the datagrams lost (sent minus those muxd logged); loss is not asserted:
- * UDP may drop.
+ * take longer; a busy 2-core machine alone can delay one by 150 ms), and
+ * that muxd is alive and answers afterwards. Prints the round-trip times,
+ * this test process's own event-loop lag (to tell a slow muxd from a busy
+ * test), and the datagrams lost (sent minus those muxd logged); loss is not
+ * asserted: UDP may drop.
  */
 
 import assert from "node:assert/strict";
@@ -18,7 +18,7 @@ import { readToEnd, sleep, SOAK } from "./_helpers.ts";
 
 const DATAGRAMS = SOAK ? 1_000_000 : 100_000;
 /** The flood stops here even when not every datagram went out. */
-const FLOOD_CAP_MS = SOAK ? 110_000 : 20_000;
+const FLOOD_CAP_MS = SOAK ? 110_000 : 60_000;
 /** Datagrams sent between two turns of the event loop, which serve the whoami client. */
 const BATCH = 200;
 const DATAGRAM_BYTES = 64;
