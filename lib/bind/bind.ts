@@ -7,7 +7,6 @@
 
 import type { PlannedListener } from "../plan/plan.ts";
 import type { SocketName } from "../spec/types.ts";
-import { BindError } from "./bind_error.ts";
 
 /** An open TCP listener and the listener plan it was bound for. */
 export interface BoundTcpSocket {
@@ -37,37 +36,45 @@ export interface BoundUdpSocket {
 export type BoundSocket = BoundTcpSocket | BoundUdpSocket;
 
 /**
+ * A listener the OS (or Deno's permissions) refused to bind, and the error
+ * it threw. An explainer turns it into a {@linkcode BindError}.
+ */
+export interface FailedBind {
+  /** The listener. */
+  readonly listener: PlannedListener;
+  /** The error `Deno.listen` or `Deno.listenDatagram` threw. */
+  readonly cause: unknown;
+}
+
+/**
  * Binds one listener.
  *
  * @param listener What to bind.
  * @returns The open socket.
- * @throws {BindError} When the OS (or Deno's permissions) refuses.
+ * @throws {Error} The error `Deno.listen` or `Deno.listenDatagram` threw when
+ *   the OS (or Deno's permissions) refuses, such as `Deno.errors.AddrInUse`.
  */
 export function bindOne(listener: PlannedListener): BoundSocket {
   const { hostname, port, reuse } = listener;
-  try {
-    if (listener.transport === "tcp") {
-      const socket = Deno.listen({ transport: "tcp", hostname, port, reusePort: reuse });
-      return { transport: "tcp", listener, socket, local: nameOf(socket.addr) };
-    }
-    const socket = Deno.listenDatagram({
-      transport: "udp",
-      hostname,
-      port,
-      reuseAddress: reuse,
-    });
-    return { transport: "udp", listener, socket, local: nameOf(socket.addr as Deno.NetAddr) };
-  } catch (error) {
-    throw new BindError(listener, error);
+  if (listener.transport === "tcp") {
+    const socket = Deno.listen({ transport: "tcp", hostname, port, reusePort: reuse });
+    return { transport: "tcp", listener, socket, local: nameOf(socket.addr) };
   }
+  const socket = Deno.listenDatagram({
+    transport: "udp",
+    hostname,
+    port,
+    reuseAddress: reuse,
+  });
+  return { transport: "udp", listener, socket, local: nameOf(socket.addr as Deno.NetAddr) };
 }
 
 /** What {@linkcode bindAll} bound and what it could not. */
 export interface BindResult {
   /** The sockets that are open, in plan order. */
   readonly bound: readonly BoundSocket[];
-  /** One error per listener that failed, in plan order. */
-  readonly failures: readonly BindError[];
+  /** One entry per listener that failed, in plan order. */
+  readonly failures: readonly FailedBind[];
 }
 
 /**
@@ -75,16 +82,31 @@ export interface BindResult {
  *
  * @param listeners What to bind.
  * @returns The open sockets and every failure.
+ *
+ * @example A port that is taken
+ * ```ts
+ * import { bindAll } from "./bind.ts";
+ * import { buildPlan } from "../plan/mod.ts";
+ * import assert from "node:assert/strict";
+ *
+ * using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const { plan } = buildPlan([{
+ *   text: `tcp://127.0.0.1:${held.addr.port}=echo`,
+ *   source: { kind: "argument", index: 2 },
+ * }]);
+ * const { bound, failures } = bindAll(plan.listeners);
+ * assert.equal(bound.length, 0);
+ * assert.ok(failures[0].cause instanceof Deno.errors.AddrInUse);
+ * ```
  */
 export function bindAll(listeners: readonly PlannedListener[]): BindResult {
   const bound: BoundSocket[] = [];
-  const failures: BindError[] = [];
+  const failures: FailedBind[] = [];
   for (const listener of listeners) {
     try {
       bound.push(bindOne(listener));
-    } catch (error) {
-      if (!(error instanceof BindError)) throw error;
-      failures.push(error);
+    } catch (cause) {
+      failures.push({ listener, cause });
     }
   }
   return { bound, failures };

@@ -1,6 +1,6 @@
 /**
- * Binding planned listeners to real sockets, and explaining in plain words
- * why a bind failed.
+ * Binding planned listeners to real sockets, and the error that reports a
+ * listener that failed (`lib/explain/` says why it failed).
  *
  * @module
  */
@@ -12,5 +12,6 @@ export {
   type BoundSocket,
   type BoundTcpSocket,
   type BoundUdpSocket,
+  type FailedBind,
 } from "./bind.ts";
 export { BindError } from "./bind_error.ts";

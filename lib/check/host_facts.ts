@@ -7,6 +7,7 @@
 
 import { formatIPv6, parseIPv6 } from "../spec/mod.ts";
 import type { PortRange } from "../spec/types.ts";
+import { defaultEphemeralPorts } from "../guard/ephemeral_ports.ts";
 
 /** What the bind rules need to know about the host. */
 export interface HostFacts {
@@ -92,16 +93,9 @@ export function listInterfaces(): Deno.NetworkInterfaceInfo[] {
   }
 }
 
-/**
- * The ephemeral port range an OS uses when nobody changed it: Linux's
- * 32768–60999, and IANA's 49152–65535, which macOS, the BSDs and Windows use.
- *
- * @param os The operating system. @default Deno.build.os
- * @returns The range.
- */
-export function defaultEphemeralPorts(os: typeof Deno.build.os = Deno.build.os): PortRange {
-  return os === "linux" ? { first: 32768, last: 60999 } : { first: 49152, last: 65535 };
-}
+// The OS's default range lives beside the UDP guard, which the running
+// server uses; `check` and `serve` find it here too.
+export { defaultEphemeralPorts };
 
 /** The kernel settings that hold the ephemeral port range, by OS: one `first last` or two. */
 const EPHEMERAL_SETTINGS: Partial<Record<typeof Deno.build.os, readonly string[]>> = {

@@ -27,7 +27,6 @@ export {
   socketText,
 } from "./rules.ts";
 export { predict } from "./predict.ts";
-export { type DescribeHolders, explainBindFailure, type ExplainContext } from "./explain.ts";
 export { type CheckReport, checkReport, formatCheckReport, type ReportedHolder } from "./report.ts";
 export { checkLive, type LiveCheck, type LookUpHolders } from "./live_check.ts";
 export { type HolderEffect, holderEffect, liveFinding } from "./live_rules.ts";

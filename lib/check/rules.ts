@@ -8,7 +8,7 @@
 import type { Holder } from "../holder/mod.ts";
 import { exposureReason, isExposed, PUBLIC_FIX } from "../plan/exposure.ts";
 import type { PlannedListener } from "../plan/plan.ts";
-import { isLoopback } from "../spec/mod.ts";
+import { formatSocketName, isLoopback } from "../spec/mod.ts";
 import type { HostFacts } from "./host_facts.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 
@@ -51,7 +51,7 @@ const WILDCARD_6 = "::";
 
 /** `tcp 127.0.0.1:7007`, `udp [::1]:1060`. */
 export function socketText(l: PlannedListener): string {
-  return `${l.transport} ${l.hostname.includes(":") ? `[${l.hostname}]` : l.hostname}:${l.port}`;
+  return `${l.transport} ${formatSocketName({ address: l.hostname, port: l.port })}`;
 }
 
 /**

@@ -54,7 +54,7 @@ export async function reload(
     return false;
   }
   try {
-    const r = await server.reconfigure(plan, { facts });
+    const r = await server.reconfigure(plan);
     log.info(
       `SIGHUP: reloaded ${source.config}: ${r.kept} listener(s) kept with their connections, ` +
         `${r.removed} closed, ${r.added} added` +

@@ -16,6 +16,7 @@ import { gatherListenItems } from "./listen_items.ts";
 import { StopListener } from "./stop_signals.ts";
 import { reloadOnHangup } from "./reload.ts";
 import { DEFAULT_MAX_CONNECTIONS, start, StartError } from "../server/server.ts";
+import { hostExplainer } from "../explain/host_explainer.ts";
 import { fileBudget, openFilesLimit, openFilesWarning } from "./open_files.ts";
 import { dashboardFiles } from "../dashboard/mod.ts";
 import { readyRecord, socketTable } from "./report.ts";
@@ -113,6 +114,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         sink: hub.emit,
         keepGoing,
         maxConnections,
+        // Reads the host's rules (sysctl) and who holds a port (ss) only if a bind fails.
+        explain: hostExplainer(),
       });
     } catch (error) {
       if (!(error instanceof StartError)) throw error;

@@ -8,6 +8,7 @@
 import { parseHost } from "../spec/host.ts";
 import { isLoopback, isWildcard, parseIPv4, parseIPv6 } from "../spec/ip.ts";
 import { quote } from "../spec/listen_spec_error.ts";
+import { formatSocketName } from "../spec/socket_name.ts";
 import { PUBLIC_FIX } from "../plan/exposure.ts";
 
 /** The dashboard's address: a host (IP address without brackets, or a name) and a TCP port. */
@@ -66,8 +67,7 @@ export function parseDashboardAddress(text: string): DashboardAddress {
  * ```
  */
 export function dashboardUrl(address: DashboardAddress): string {
-  const host = address.hostname.includes(":") ? `[${address.hostname}]` : address.hostname;
-  return `http://${host}:${address.port}/`;
+  return `http://${formatSocketName({ address: address.hostname, port: address.port })}/`;
 }
 
 /** What {@linkcode planDashboard} decided. */

@@ -11,6 +11,7 @@
 
 import { errorCode } from "../dispatch/accept_error.ts";
 import type { EventSink } from "../events/event.ts";
+import { plainReason } from "../explain/plain.ts";
 import { type DashboardAddress, dashboardUrl } from "./address.ts";
 import { Acceptor } from "./acceptor.ts";
 import { type ConnectionContext, serveConnection } from "./connection.ts";
@@ -106,11 +107,12 @@ export class DashboardBindError extends Error {
    * @param cause The error `Deno.listen` threw.
    */
   constructor(address: DashboardAddress, cause: unknown) {
-    const { code, reason } = explain(address, cause);
+    const { hostname, port } = address;
+    const reason = plainReason({ purpose: "dashboard", transport: "tcp", hostname, port }, cause);
     super(`Cannot bind the dashboard at ${dashboardUrl(address)}: ${reason}`, { cause });
     this.name = "DashboardBindError";
     this.address = address;
-    this.code = code;
+    this.code = errorCode(cause);
     this.reason = reason;
   }
 }
@@ -228,36 +230,4 @@ async function refuse(link: Link, response: Uint8Array, ctx: ConnectionContext):
   } finally {
     link.close();
   }
-}
-
-function explain(a: DashboardAddress, cause: unknown): { code: string | null; reason: string } {
-  const code = errorCode(cause);
-  const where = `tcp ${a.hostname.includes(":") ? `[${a.hostname}]` : a.hostname}:${a.port}`;
-  if (cause instanceof Deno.errors.AddrInUse) {
-    return {
-      code,
-      reason: `address already in use: another socket already holds ${where}. ` +
-        `Stop the program that holds it, or choose another address with --dashboard.`,
-    };
-  }
-  if (cause instanceof Deno.errors.AddrNotAvailable) {
-    return {
-      code,
-      reason: `address not available: ${a.hostname} is not an address of this host. ` +
-        `Use a loopback address such as 127.0.0.1.`,
-    };
-  }
-  if (cause instanceof Deno.errors.PermissionDenied) {
-    return {
-      code,
-      reason: a.port < 1024
-        ? `permission denied: ports below 1024 are privileged and need root. ` +
-          `Use a port above 1023, such as 7080.`
-        : `permission denied by the operating system for ${where}.`,
-    };
-  }
-  if (cause instanceof Deno.errors.NotCapable) {
-    return { code, reason: `not allowed by Deno's permissions: run with --allow-net.` };
-  }
-  return { code, reason: cause instanceof Error ? cause.message : String(cause) };
 }

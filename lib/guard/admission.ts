@@ -5,7 +5,7 @@
  * @module
  */
 
-import { cidrContains } from "./cidr.ts";
+import { parseIpAddress } from "./cidr.ts";
 import { isLoopback } from "../spec/ip.ts";
 import type { ListenerLimits } from "./limits.ts";
 import { takeToken, type TokenBucket, tokensAt } from "./rate_limiter.ts";
@@ -30,16 +30,20 @@ export const REFUSAL_WORDS: Record<RefusalReason, string> = {
 };
 
 /**
- * Tells whether a peer may talk to a listener at all.
+ * Tells whether a peer may talk to a listener at all. The address is parsed
+ * once, and only when the listener has an allow or deny list.
  *
  * @param limits The listener's limits.
- * @param address The peer's address.
- * @returns `true` when allowed.
+ * @param address The peer's address, as the OS gave it.
+ * @returns `true` when allowed: in the allow list (when there is one), and
+ *   not in the deny list. Text that is not an address is in no range.
  */
 export function isAllowed(limits: ListenerLimits, address: string): boolean {
   const { allow, deny } = limits;
-  if (allow.length > 0 && !allow.some((c) => cidrContains(c, address))) return false;
-  return deny.length === 0 || !deny.some((c) => cidrContains(c, address));
+  if (allow.size === 0 && deny.size === 0) return true;
+  const ip = parseIpAddress(address);
+  if (allow.size > 0 && (ip === null || !allow.contains(ip))) return false;
+  return ip === null || !deny.contains(ip);
 }
 
 /**

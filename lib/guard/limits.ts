@@ -6,7 +6,7 @@
  */
 
 import type { ServiceOption } from "../services/service.ts";
-import { type Cidr, parseCidr } from "./cidr.ts";
+import { CidrList } from "./cidr.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 
 /**
@@ -19,9 +19,9 @@ export type ReplyTo = "ephemeral" | "any";
 /** The limits of one listener, parsed. */
 export interface ListenerLimits {
   /** Peers allowed; empty means every peer. */
-  readonly allow: readonly Cidr[];
+  readonly allow: CidrList;
   /** Peers denied; checked after `allow`. */
-  readonly deny: readonly Cidr[];
+  readonly deny: CidrList;
   /** TCP: open connections at most on this listener. */
   readonly maxConns: number;
   /** TCP: open connections at most from one source address on this listener. */
@@ -48,8 +48,8 @@ export interface ListenerLimits {
 
 /** The defaults, for a listener whose spec sets nothing. */
 export const DEFAULT_LIMITS: ListenerLimits = {
-  allow: [],
-  deny: [],
+  allow: new CidrList([]),
+  deny: new CidrList([]),
   maxConns: 1024,
   maxConnsPerSource: 256,
   connRate: 200,
@@ -71,15 +71,13 @@ const decimal = (min: number, max: number) => (v: string) =>
     : `must be a number from ${min} to ${max}, not ${quote(v)}`;
 
 const cidrList = (v: string) => {
-  for (const part of v.split(",")) {
-    try {
-      parseCidr(part);
-    } catch (error) {
-      if (error instanceof SyntaxError) return error.message;
-      throw error;
-    }
+  try {
+    CidrList.parse(v);
+    return null;
+  } catch (error) {
+    if (error instanceof SyntaxError) return error.message;
+    throw error;
   }
-  return null;
 };
 
 /** The spec options that set limits, with their defaults and checks. */
@@ -152,12 +150,11 @@ export const LIMIT_OPTIONS: readonly ServiceOption[] = [
  * @returns The limits.
  */
 export function limitsFrom(options: Readonly<Record<string, string>>): ListenerLimits {
-  const list = (v: string | undefined) => v ? v.split(",").map(parseCidr) : [];
   const num = (key: string, fallback: number) =>
     options[key] === undefined ? fallback : Number(options[key]);
   return {
-    allow: list(options.allow),
-    deny: list(options.deny),
+    allow: CidrList.parse(options.allow ?? ""),
+    deny: CidrList.parse(options.deny ?? ""),
     maxConns: num("max-conns", DEFAULT_LIMITS.maxConns),
     maxConnsPerSource: num("max-conns-per-source", DEFAULT_LIMITS.maxConnsPerSource),
     connRate: num("conn-rate", DEFAULT_LIMITS.connRate),

@@ -5,10 +5,11 @@
  * @module
  */
 
-export { type Cidr, cidrContains, parseCidr } from "./cidr.ts";
+export { type Cidr, CidrList, type IpAddress, parseCidr, parseIpAddress } from "./cidr.ts";
 export type { ServiceOption } from "../services/service.ts";
 export type { SocketName } from "../spec/types.ts";
 export { RateLimiter } from "./rate_limiter.ts";
+export { defaultEphemeralPorts } from "./ephemeral_ports.ts";
 export {
   DEFAULT_LIMITS,
   LIMIT_OPTIONS,

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { defaultEphemeralPorts } from "../check/host_facts.ts";
+import { defaultEphemeralPorts } from "./ephemeral_ports.ts";
 import { parseIPv4, parseIPv6 } from "../spec/ip.ts";
 import type { PortRange, SocketName } from "../spec/types.ts";
 import { isAllowed, isLoopbackSource } from "./admission.ts";

@@ -5,17 +5,15 @@
  * @module
  */
 
-import { bindAll, type BoundSocket } from "../bind/bind.ts";
-import type { BindError } from "../bind/bind_error.ts";
+import { bindAll, type BoundSocket, type FailedBind } from "../bind/bind.ts";
+import { BindError } from "../bind/bind_error.ts";
+import { type ExplainBinds, explainPlainly } from "../explain/plain.ts";
 import type { EventSink } from "../events/event.ts";
 import type { Plan, PlannedListener } from "../plan/plan.ts";
 import { Admission } from "../guard/admission.ts";
 import { UdpGuard } from "../guard/udp_guard.ts";
 import type { ServiceName } from "../services/names.ts";
 import { SERVICES } from "../services/registry.ts";
-import { type DescribeHolders, explainBindFailure } from "../check/explain.ts";
-import { type HostFacts, readHostFacts } from "../check/host_facts.ts";
-import { describeHolders, findHolders } from "../holder/mod.ts";
 import type { Service } from "../services/service.ts";
 import type { PortRange, SocketName, Transport } from "../spec/types.ts";
 import { acceptLoop } from "../dispatch/tcp.ts";
@@ -45,15 +43,12 @@ export interface StartOptions {
    */
   readonly services?: Readonly<Record<ServiceName, Service>>;
   /**
-   * The host facts used to explain bind failures.
-   * @default read from the host when a bind fails
+   * Explains bind failures, here and at each `reconfigure()`. `muxd serve`
+   * passes one that knows the host's rules and who holds a port
+   * (`hostExplainer()` in `lib/explain/`); the server itself runs no tool.
+   * @default explainPlainly: from the OS error alone
    */
-  readonly facts?: HostFacts;
-  /**
-   * Names who holds a port, for "address in use".
-   * @default a lookup in the OS's socket tables
-   */
-  readonly holders?: DescribeHolders;
+  readonly explain?: ExplainBinds;
   /**
    * Open TCP connections at most, over every listener; more are refused.
    * @default {DEFAULT_MAX_CONNECTIONS}
@@ -71,10 +66,8 @@ export interface StartOptions {
 
 /** Options for {@linkcode RunningServer.reconfigure}. */
 export interface ReconfigureOptions {
-  /** The host facts used to explain bind failures. @default read from the host */
-  readonly facts?: HostFacts;
-  /** Names who holds a port. @default a lookup in the OS's socket tables */
-  readonly holders?: DescribeHolders;
+  /** Explains bind failures. @default the explainer `start()` was given */
+  readonly explain?: ExplainBinds;
 }
 
 /** What a reconfiguration changed. */
@@ -178,17 +171,9 @@ export class StartError extends Error {
  */
 export async function start(plan: Plan, options: StartOptions = {}): Promise<RunningServer> {
   const emit = options.sink ?? (() => {});
-  const result = bindAll(plan.listeners);
-  const { bound } = result;
-  let failures = result.failures;
-  if (failures.length > 0) {
-    const facts = options.facts ?? await readHostFacts();
-    const earlier = bound.map((b) => b.listener);
-    const holders = options.holders ?? holdersOn(facts);
-    failures = await Promise.all(
-      failures.map((f) => explainBindFailure(f, { earlier, facts, holders })),
-    );
-  }
+  const explain = options.explain ?? explainPlainly;
+  const { bound, failures: failed } = bindAll(plan.listeners);
+  const failures = await explained(failed, bound.map((b) => b.listener), explain);
   for (const failure of failures) emitBindFailed(emit, failure);
   if ((failures.length > 0 && !options.keepGoing) || bound.length === 0) {
     for (const b of bound) b.socket.close();
@@ -197,11 +182,29 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
   const range = options.ephemeralPorts;
   const udpGuard = new UdpGuard([], range instanceof Promise ? undefined : range);
   if (range instanceof Promise) void range.then((r) => udpGuard.setEphemeralPorts(r));
-  return new Server(bound, failures, emit, {
+  return new Server(bound, failures, emit, explain, {
     now: options.now ?? (() => new Date()),
     services: options.services ?? SERVICES,
     udpGuard,
   }, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+}
+
+/**
+ * Turns failed binds into errors, each with its explanation.
+ *
+ * @param failures What `bindAll()` could not bind.
+ * @param held The listeners this muxd holds besides them.
+ * @param explain The explainer.
+ * @returns One error per failure, in order.
+ */
+async function explained(
+  failures: readonly FailedBind[],
+  held: readonly PlannedListener[],
+  explain: ExplainBinds,
+): Promise<BindError[]> {
+  if (failures.length === 0) return [];
+  const reasons = await explain(failures, held);
+  return failures.map((f, i) => new BindError(f.listener, f.cause, reasons[i]));
 }
 
 function emitBindFailed(emit: EventSink, failure: BindError): void {
@@ -218,12 +221,6 @@ function emitBindFailed(emit: EventSink, failure: BindError): void {
   });
 }
 
-/** The default holder lookup: who holds a port, from the OS's socket tables (`ss`). */
-function holdersOn(facts: HostFacts): DescribeHolders {
-  return async (query) =>
-    describeHolders(await findHolders(query, { bindV6Only: facts.bindV6Only }), query);
-}
-
 /** One bound socket and the loop that serves it. */
 interface Running {
   readonly bound: BoundSocket;
@@ -234,6 +231,7 @@ class Server implements RunningServer {
   failures: readonly BindError[];
   #running: Running[] = [];
   #emit: EventSink;
+  #explain: ExplainBinds;
   #ctx: DispatchContext;
   #abort = new AbortController();
   #connections = new ConnectionTable();
@@ -245,11 +243,13 @@ class Server implements RunningServer {
     bound: readonly BoundSocket[],
     failures: readonly BindError[],
     emit: EventSink,
+    explain: ExplainBinds,
     parts: Pick<DispatchContext, "now" | "services" | "udpGuard">,
     maxConnections: number,
   ) {
     this.failures = failures;
     this.#emit = emit;
+    this.#explain = explain;
     let lastId = 0;
     this.#ctx = {
       ...parts,
@@ -348,19 +348,20 @@ class Server implements RunningServer {
     // that take over a removed one's socket name bind after it is closed.
     const first = added.filter((l) => l.port === 0 || !freed.has(nameOf(l)));
     const later = added.filter((l) => !first.includes(l));
+    const explain = options.explain ?? this.#explain;
     const { bound, failures } = bindAll(first);
     if (failures.length > 0) {
       for (const b of bound) b.socket.close();
-      throw new StartError(await this.#explain(failures, options));
+      throw new StartError(await explained(failures, this.#listeners(), explain));
     }
     await this.#stop(removed);
     this.#running = this.#running.filter((r) => !removed.includes(r));
     const second = bindAll(later);
     this.#run([...bound, ...second.bound]);
     if (second.failures.length > 0) {
-      const explained = await this.#explain(second.failures, options);
-      this.failures = [...this.failures, ...explained];
-      for (const f of explained) this.#emitBindFailed(f);
+      const errors = await explained(second.failures, this.#listeners(), explain);
+      this.failures = [...this.failures, ...errors];
+      for (const f of errors) emitBindFailed(this.#emit, f);
     }
     return {
       added: bound.length + second.bound.length,
@@ -370,20 +371,9 @@ class Server implements RunningServer {
     };
   }
 
-  async #explain(
-    failures: readonly BindError[],
-    options: ReconfigureOptions,
-  ): Promise<BindError[]> {
-    const facts = options.facts ?? await readHostFacts();
-    const earlier = this.#running.map((r) => r.bound.listener);
-    const holders = options.holders ?? holdersOn(facts);
-    return await Promise.all(
-      failures.map((f) => explainBindFailure(f, { earlier, facts, holders })),
-    );
-  }
-
-  #emitBindFailed(failure: BindError): void {
-    emitBindFailed(this.#emit, failure);
+  /** The listeners of every socket it serves. */
+  #listeners(): PlannedListener[] {
+    return this.#running.map((r) => r.bound.listener);
   }
 
   close(options: CloseOptions = {}): Promise<CloseResult> {

@@ -6,16 +6,10 @@
  */
 
 import type { Service, ServiceContext } from "./service.ts";
-import type { SocketName } from "../spec/types.ts";
+import { formatSocketName } from "../spec/socket_name.ts";
 import { writeAll } from "./write_all.ts";
 
 const encoder = new TextEncoder();
-
-/** `127.0.0.1:7007`, or `[::1]:7007` for an IPv6 address. */
-function formatName(name: SocketName): string {
-  const host = name.address.includes(":") ? `[${name.address}]` : name.address;
-  return `${host}:${name.port}`;
-}
 
 /**
  * Describes the conversation in `ctx` as five lines, each ending with `\n`:
@@ -56,13 +50,13 @@ export function whoamiText(
   ctx: Pick<ServiceContext, "transport" | "local" | "bound" | "remote" | "listener" | "service">,
 ): string {
   const local = ctx.local === null
-    ? `unknown (${ctx.transport.toUpperCase()} socket bound to ${formatName(ctx.bound)}; ` +
+    ? `unknown (${ctx.transport.toUpperCase()} socket bound to ${formatSocketName(ctx.bound)}; ` +
       "the OS does not tell which local address a datagram arrived on)"
-    : formatName(ctx.local);
+    : formatSocketName(ctx.local);
   return [
     `transport: ${ctx.transport}`,
     `local: ${local}`,
-    `remote: ${formatName(ctx.remote)}`,
+    `remote: ${formatSocketName(ctx.remote)}`,
     `listener: ${ctx.listener}`,
     `service: ${ctx.service}`,
   ].map((line) => `${line}\n`).join("");

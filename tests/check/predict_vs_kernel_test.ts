@@ -114,7 +114,7 @@ for (const c of CASES) {
       const { bound, failures } = bindAll(plan.listeners);
       try {
         if (c.rule === null) {
-          assert.deepEqual(failures.map((f) => f.message), []);
+          assert.deepEqual(failures.map((f) => String(f.cause)), []);
         } else {
           assert.equal(failures.length, 1, `the kernel bound all of ${c.specs.join(", ")}`);
           // The listener predicted to fail is the one the kernel refused.

@@ -123,8 +123,11 @@ Deno.test("limitsFrom() parses every limit option", () => {
     "reply-rate": "13",
     "amplification": "2.5",
   });
-  assert.deepEqual(limits.allow.map((c) => [c.text, c.bits]), [["10.0.0.0/8", 8], ["::1", 128]]);
-  assert.deepEqual(limits.deny.map((c) => [c.text, c.bits]), [["10.9.0.0/16", 16]]);
+  assert.deepEqual(limits.allow.ranges.map((c) => [c.text, c.bits]), [
+    ["10.0.0.0/8", 8],
+    ["::1", 128],
+  ]);
+  assert.deepEqual(limits.deny.ranges.map((c) => [c.text, c.bits]), [["10.9.0.0/16", 16]]);
   assert.deepEqual(
     [
       limits.maxConns,
@@ -146,7 +149,7 @@ Deno.test("limitsFrom() reads reply-to, ephemeral by default", () => {
 
 Deno.test("limitsFrom() reads an empty allow or deny list as no list", () => {
   const limits = limitsFrom({ allow: "", deny: "" });
-  assert.deepEqual([limits.allow, limits.deny], [[], []]);
+  assert.deepEqual([limits.allow.ranges, limits.deny.ranges], [[], []]);
 });
 
 Deno.test("limitsFrom() turns idle seconds into whole milliseconds for every valid value", () => {

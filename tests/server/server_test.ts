@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import type { ServerEvent } from "../../lib/events/mod.ts";
 import { buildPlan, type Plan } from "../../lib/plan/mod.ts";
+import type { ExplainBinds } from "../../lib/explain/mod.ts";
 import { start, StartError } from "../../lib/server/mod.ts";
 import { SERVICES } from "../../lib/services/registry.ts";
 
@@ -122,6 +123,97 @@ Deno.test("start() with keepGoing serves what bound and lists what did not", asy
   } finally {
     await server.close();
   }
+});
+
+/** An explainer that records what it was asked and answers `explained by a test (N)`. */
+function recordingExplainer(): { explain: ExplainBinds; asked: [string[], string[]][] } {
+  const asked: [string[], string[]][] = [];
+  const explain: ExplainBinds = (failures, held) => {
+    asked.push([failures.map((f) => f.listener.spec), held.map((l) => l.spec)]);
+    return Promise.resolve(failures.map((_, i) => `explained by a test (${asked.length}.${i})`));
+  };
+  return { explain, asked };
+}
+
+Deno.test("start() explains bind failures with its explain option, told which listeners it bound", async () => {
+  using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const taken = (blocker.addr as Deno.NetAddr).port;
+  const { explain, asked } = recordingExplainer();
+  const events: ServerEvent[] = [];
+  const server = await start(plan("tcp://127.0.0.1:0=echo", `tcp://127.0.0.1:${taken}=whoami`), {
+    keepGoing: true,
+    explain,
+    sink: (e) => events.push(e),
+  });
+  try {
+    assert.deepEqual(asked, [[[`tcp://127.0.0.1:${taken}=whoami`], ["tcp://127.0.0.1:0=echo"]]]);
+    const [failure] = server.failures;
+    assert.equal(failure.reason, "explained by a test (1.0)");
+    assert.equal(
+      failure.message,
+      `Cannot bind tcp://127.0.0.1:${taken}=whoami: explained by a test (1.0)`,
+    );
+    assert.equal(failure.code, "EADDRINUSE");
+    const failed = events.find((e) => e.type === "bind-failed");
+    assert.ok(failed?.type === "bind-failed" && failed.reason === "explained by a test (1.0)");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("start() explains nothing when everything binds", async () => {
+  const { explain, asked } = recordingExplainer();
+  const server = await start(plan("tcp://127.0.0.1:0=echo"), { explain });
+  await server.close();
+  assert.deepEqual(asked, []);
+});
+
+Deno.test("reconfigure() explains with the explainer start() was given, or with its own", async () => {
+  using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const taken = (blocker.addr as Deno.NetAddr).port;
+  const fromStart = recordingExplainer();
+  const server = await start(plan("tcp://127.0.0.1:0=echo"), { explain: fromStart.explain });
+  try {
+    const next = plan(
+      "tcp://127.0.0.1:0=echo",
+      `udp://127.0.0.1:0=echo`,
+      `tcp://127.0.0.1:${taken}=whoami`,
+    );
+    const rejected = (reason: string) => (error: unknown) => {
+      assert.ok(error instanceof StartError);
+      assert.deepEqual(error.failures.map((f) => f.reason), [reason]);
+      return true;
+    };
+    await assert.rejects(server.reconfigure(next), rejected("explained by a test (1.0)"));
+    // The listeners it holds are those it serves: the running echo, not the UDP one it undid.
+    assert.deepEqual(fromStart.asked, [[[`tcp://127.0.0.1:${taken}=whoami`], [
+      "tcp://127.0.0.1:0=echo",
+    ]]]);
+    const own = recordingExplainer();
+    await assert.rejects(
+      server.reconfigure(next, { explain: own.explain }),
+      rejected("explained by a test (1.0)"),
+    );
+    assert.equal(own.asked.length, 1);
+    assert.equal(fromStart.asked.length, 1);
+    assert.equal(server.sockets.length, 1, "a rejected reconfiguration changes nothing");
+  } finally {
+    await server.close();
+  }
+});
+
+Deno.test("start() without an explainer explains a failure from the OS error alone", async () => {
+  using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const taken = (blocker.addr as Deno.NetAddr).port;
+  await assert.rejects(start(plan(`tcp://127.0.0.1:${taken}=echo`)), (error: unknown) => {
+    assert.ok(error instanceof StartError);
+    assert.equal(
+      error.failures[0].reason,
+      `address already in use: another socket already holds tcp 127.0.0.1:${taken}. ` +
+        "Stop the program that holds it, or choose another port.",
+    );
+    return true;
+  });
 });
 
 Deno.test("start() keeps a listener serving after its service throws on one connection", async () => {

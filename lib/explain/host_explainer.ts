@@ -1,0 +1,56 @@
+/**
+ * The explainer `muxd serve` hands `start()`: it reads the host's rules
+ * (`sysctl`) and looks up who holds a port (`ss`) only when a bind fails.
+ *
+ * @module
+ */
+
+import { type HostFacts, readHostFacts } from "../check/host_facts.ts";
+import { describeHolders, findHolders } from "../holder/mod.ts";
+import { type DescribeHolders, explainBindFailure } from "./bind_failure.ts";
+import type { ExplainBinds } from "./plain.ts";
+
+/** Options for {@linkcode hostExplainer}; tests pass their own. */
+export interface HostExplainerOptions {
+  /** The host facts. @default read from the host at each failure */
+  readonly facts?: HostFacts;
+  /** Names who holds a port. @default a lookup in the OS's socket tables (`ss`) */
+  readonly holders?: DescribeHolders;
+}
+
+/**
+ * Makes an explainer that knows the host: it names the rule a failure
+ * broke, the listener of this muxd it conflicts with, or the socket and
+ * process that hold the port (see {@linkcode explainBindFailure}).
+ *
+ * @param options The host facts and the holder lookup, when not the host's.
+ * @returns The explainer, for `start()` and `reconfigure()`.
+ *
+ * @example
+ * ```ts
+ * import { hostExplainer } from "./host_explainer.ts";
+ * import { start } from "../server/mod.ts";
+ * import { buildPlan } from "../plan/mod.ts";
+ *
+ * const { plan } = buildPlan([
+ *   { text: "tcp://127.0.0.1:0=echo", source: { kind: "argument", index: 2 } },
+ * ]);
+ * const server = await start(plan, { explain: hostExplainer() });
+ * await server.close();
+ * ```
+ */
+export function hostExplainer(options: HostExplainerOptions = {}): ExplainBinds {
+  return async (failures, held) => {
+    if (failures.length === 0) return [];
+    const facts = options.facts ?? await readHostFacts();
+    const holders = options.holders ?? holdersOn(facts);
+    const ctx = { earlier: held, facts, holders };
+    return await Promise.all(failures.map((f) => explainBindFailure(f, ctx)));
+  };
+}
+
+/** Who holds a port, from the OS's socket tables (`ss`). */
+function holdersOn(facts: HostFacts): DescribeHolders {
+  return async (query) =>
+    describeHolders(await findHolders(query, { bindV6Only: facts.bindV6Only }), query);
+}

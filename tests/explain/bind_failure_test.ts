@@ -1,0 +1,174 @@
+/**
+ * explainBindFailure() and hostExplainer(): a real bind failure explained as
+ * `check` would have predicted it, word for word: a conflict with one of
+ * muxd's own listeners, another program's socket, an address the host lacks,
+ * a privileged port; and what the OS error alone says where no rule applies.
+ */
+
+import assert from "node:assert/strict";
+import type { FailedBind } from "../../lib/bind/mod.ts";
+import type { HostFacts } from "../../lib/check/mod.ts";
+import { type DescribeHolders, explainBindFailure, hostExplainer } from "../../lib/explain/mod.ts";
+import { buildPlan, type PlannedListener } from "../../lib/plan/mod.ts";
+
+const FACTS: HostFacts = {
+  os: "linux",
+  bindV6Only: false,
+  unprivilegedPortStart: 1024,
+  canBindPrivileged: false,
+  ephemeralPorts: { first: 32768, last: 60999 },
+  addresses: ["127.0.0.1", "::1", "192.0.2.5"],
+  interfaces: [
+    {
+      name: "lo",
+      family: "IPv4",
+      address: "127.0.0.1",
+      netmask: "255.0.0.0",
+      scopeid: null,
+      cidr: "127.0.0.1/8",
+      mac: "00:00:00:00:00:00",
+    },
+    {
+      name: "eth0",
+      family: "IPv4",
+      address: "192.0.2.5",
+      netmask: "255.255.255.0",
+      scopeid: null,
+      cidr: "192.0.2.5/24",
+      mac: "02:00:00:00:00:01",
+    },
+  ],
+  assumed: [],
+};
+
+/** One listener per spec, the first from argument 2, the next from argument 4, … */
+function listeners(...specs: string[]): PlannedListener[] {
+  const { plan, errors } = buildPlan(
+    specs.map((text, i) => ({ text, source: { kind: "argument", index: 2 * i + 2 } })),
+  );
+  assert.deepEqual(errors, []);
+  return [...plan.listeners];
+}
+
+/** A holder lookup that answers with the query, and records it. */
+function echoingHolders(): { holders: DescribeHolders; asked: string[] } {
+  const asked: string[] = [];
+  const holders: DescribeHolders = (q) => {
+    asked.push(`${q.transport} ${q.address} ${q.port}`);
+    return Promise.resolve(`held by a test socket on ${q.transport} port ${q.port}`);
+  };
+  return { holders, asked };
+}
+
+const inUse = (listener: PlannedListener): FailedBind => ({
+  listener,
+  cause: new Deno.errors.AddrInUse("Address already in use (os error 98)"),
+});
+
+Deno.test("explainBindFailure() names the listener of this muxd that holds the port, with the rule and its fix", async () => {
+  const [wildcard, specific] = listeners("tcp://0.0.0.0:7007=echo", "tcp://127.0.0.1:7007=whoami");
+  const { holders, asked } = echoingHolders();
+  const reason = await explainBindFailure(inUse(specific), {
+    earlier: [wildcard],
+    facts: FACTS,
+    holders,
+  });
+  assert.equal(
+    reason,
+    "address already in use: this muxd already holds tcp://0.0.0.0:7007=echo (argument 2). " +
+      "0.0.0.0 means every IPv4 address of this host, so tcp 0.0.0.0:7007 already covers " +
+      "tcp 127.0.0.1:7007. Linux refuses the IPv4 wildcard and a specific IPv4 address on the " +
+      "same port, in either order. Fix: Bind only the wildcard, or only specific addresses, or " +
+      "add ?reuse=true to both specs: the kernel then lets them share the port and hands each " +
+      "arrival to the most specific socket.",
+  );
+  assert.deepEqual(asked, [], "a conflict with its own listener needs no holder lookup");
+});
+
+Deno.test("explainBindFailure() names who holds the port when no listener of this muxd does", async () => {
+  const [specific, wildcard] = listeners("udp://[::1]:7007=echo", "tcp://[::]:7008=echo");
+  const { holders, asked } = echoingHolders();
+  const ctx = { earlier: [], facts: FACTS, holders };
+  assert.equal(
+    await explainBindFailure(inUse(specific), ctx),
+    "address already in use: another socket holds udp [::1]:7007, or a wildcard that covers " +
+      "it; held by a test socket on udp port 7007. Fix: stop the program that holds it, or " +
+      "choose another port.",
+  );
+  assert.equal(
+    await explainBindFailure(inUse(wildcard), ctx),
+    "address already in use: another socket uses port 7008 on an address this wildcard " +
+      "covers; held by a test socket on tcp port 7008. Fix: stop the program that holds it, " +
+      "or choose another port.",
+  );
+  assert.deepEqual(asked, ["udp ::1 7007", "tcp :: 7008"]);
+});
+
+Deno.test("explainBindFailure() explains an address the host lacks and a privileged port by check's rules", async () => {
+  const [foreign, privileged] = listeners("tcp://192.0.2.99:7007=echo", "tcp://127.0.0.1:80=echo");
+  const ctx = { earlier: [], facts: FACTS, holders: echoingHolders().holders };
+  assert.equal(
+    await explainBindFailure(
+      { listener: foreign, cause: new Deno.errors.AddrNotAvailable("not here") },
+      ctx,
+    ),
+    "address not available: 192.0.2.99 is not an address of this host, and a socket can be " +
+      "bound only to one of the host's own addresses or to the wildcard. Fix: Bind one of this " +
+      "host's addresses (127.0.0.1, ::1, 192.0.2.5), or the wildcard; or add the address: " +
+      "sudo ip addr add 192.0.2.99/24 dev eth0",
+  );
+  assert.equal(
+    await explainBindFailure(
+      { listener: privileged, cause: new Deno.errors.PermissionDenied("denied") },
+      ctx,
+    ),
+    "permission denied: Port 80 is privileged: ports below 1024 " +
+      "(net.ipv4.ip_unprivileged_port_start) may be bound only by root or by a program with the " +
+      "CAP_NET_BIND_SERVICE capability. Fix: Use an unprivileged port such as 7080; or run muxd " +
+      "as root; or lower net.ipv4.ip_unprivileged_port_start with sysctl.",
+  );
+});
+
+Deno.test("explainBindFailure() says what the OS error says where no rule of check applies", async () => {
+  const [privileged] = listeners("tcp://127.0.0.1:80=echo");
+  // As root no rule forbids port 80, so a denial is the OS's own.
+  const root = { ...FACTS, canBindPrivileged: true };
+  const ctx = { earlier: [], facts: root, holders: echoingHolders().holders };
+  assert.equal(
+    await explainBindFailure(
+      { listener: privileged, cause: new Deno.errors.PermissionDenied("denied") },
+      ctx,
+    ),
+    "permission denied: ports below 1024 are privileged and need root " +
+      "(or CAP_NET_BIND_SERVICE). Use a port above 1023, such as 7080.",
+  );
+  assert.equal(
+    await explainBindFailure(
+      { listener: privileged, cause: new Deno.errors.NotCapable("no net") },
+      ctx,
+    ),
+    "not allowed by Deno's permissions: run with --allow-net (deno task serve does).",
+  );
+});
+
+Deno.test("hostExplainer() explains each failure against the listeners held, with the facts and holders given", async () => {
+  const [held, clash, other] = listeners(
+    "tcp://127.0.0.1:7007=echo",
+    "tcp://127.0.0.1:7007=whoami",
+    "tcp://127.0.0.1:7009=echo",
+  );
+  const { holders, asked } = echoingHolders();
+  const explain = hostExplainer({ facts: FACTS, holders });
+  const reasons = await explain([inUse(clash), inUse(other)], [held]);
+  assert.equal(reasons.length, 2);
+  assert.match(
+    reasons[0],
+    /^address already in use: this muxd already holds tcp:\/\/127\.0\.0\.1:7007=echo \(argument 2\)\. Both ask for tcp 127\.0\.0\.1:7007\./,
+  );
+  assert.match(
+    reasons[1],
+    /^address already in use: another socket holds tcp 127\.0\.0\.1:7009, or a wildcard that covers it; held by a test socket on tcp port 7009\./,
+  );
+  assert.deepEqual(asked, ["tcp 127.0.0.1 7009"]);
+  assert.deepEqual(await explain([], [held]), []);
+});
