@@ -18,6 +18,7 @@
  */
 
 import { chartSvg } from "./chart.ts";
+import { keepHandWritten } from "./hand_written.ts";
 import { reportMarkdown } from "./report.ts";
 import { FULL_OPTIONS, type LoadBenchOptions, QUICK_OPTIONS, runLoadBench } from "./run.ts";
 
@@ -88,7 +89,11 @@ if (import.meta.main) {
     const docs = new URL("../../docs/", import.meta.url);
     const report = new URL("BENCHMARKS.md", docs);
     const chart = new URL("benchmarks.svg", docs);
-    await Deno.writeTextFile(report, markdown);
+    const existing = await Deno.readTextFile(report).catch((error) => {
+      if (error instanceof Deno.errors.NotFound) return null;
+      throw error;
+    });
+    await Deno.writeTextFile(report, keepHandWritten(markdown, existing));
     await Deno.writeTextFile(chart, chartSvg(result));
     // In the project's own style (wrapped at 100, tables aligned), so that `deno task check` passes.
     const fmt = await new Deno.Command("deno", {

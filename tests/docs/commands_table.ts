@@ -1,0 +1,108 @@
+/**
+ * The commands of README.md and docs/*.md that `commands_test.ts` does not
+ * run itself: each is either run by another test, named here, or cannot
+ * run inside a test at all, for the reason given (printed when the test
+ * runs). A command of the docs that is neither run nor listed here fails
+ * the test, with its file and line.
+ */
+
+/** Another test runs the command, or the program it runs. */
+export interface RunElsewhere {
+  /** The `Deno.test` name as the test's source writes it (a template keeps its `${…}`). */
+  readonly test: string;
+  /** How that test covers the command. */
+  readonly how: string;
+}
+
+/** No test can run the command. */
+export interface NotRunnable {
+  /** Why not, printed when the test runs. */
+  readonly reason: string;
+}
+
+const INSTALLS = "it installs software on the machine";
+const RELEASE = "it needs a release downloaded from GitHub";
+const DENORT = "it needs denort downloaded from dl.deno.land";
+const COMPILED_VERSION =
+  "${artifact.name} --version prints muxd's version from deno.json, not Deno's";
+const ARTIFACT_SERVES =
+  "${artifact.name} serves echo, size and whoami to netcat and exits 0 on SIGTERM";
+const QUICK_BENCH = "bench:load --quick completes against muxd with every check passing";
+
+/** Commands as the docs write them (continuations joined, comments left out). */
+export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new Map<
+  string,
+  RunElsewhere | NotRunnable
+>([
+  ["deno task serve", {
+    test: "muxd with no arguments serves the built-in demo set",
+    how: "the demo set binds fixed ports that other tests may hold; this test runs the demo " +
+      "commands against the same listeners on free ports",
+  }],
+  ["deno task test", { reason: "it is this test suite" }],
+  ["deno task serve --config muxd.jsonc", {
+    test: "deno task serve --config serves the config file example of docs/reference.md",
+    how: "it writes the example of docs/reference.md, on free ports, to a file and serves it",
+  }],
+  ["npm install -g deno@2.9.6", { reason: INSTALLS }],
+  ["apt-get install netcat-openbsd", { reason: INSTALLS }],
+  ["apt-get install -y xinetd socat ncat", { reason: INSTALLS }],
+  ["sha256sum --check --ignore-missing SHA256SUMS", { reason: RELEASE }],
+  ["mv muxd-x86_64-unknown-linux-gnu muxd && chmod +x muxd", { reason: RELEASE }],
+  ["./muxd --version", {
+    test: COMPILED_VERSION,
+    how: "it runs --version on dist/muxd, the executable a release carries",
+  }],
+  ["./muxd serve", {
+    test: ARTIFACT_SERVES,
+    how: "it serves from dist/muxd, the executable a release carries",
+  }],
+  ["deno task install", {
+    test:
+      "deno.json's compile and install tasks grant the serve task's permissions, for every target",
+    how: "it checks the install task's flags; running it would install muxd into ~/.deno/bin",
+  }],
+  ["muxd --version", {
+    test: "muxd --version prints the version from deno.json",
+    how: "the installed muxd runs main.ts, as that test does",
+  }],
+  [
+    "deno run --unstable-net --v8-flags=--no-memory-reducer --allow-net --allow-read --allow-write --allow-env=NO_COLOR,FORCE_COLOR,TERM,COLUMNS --allow-sys=networkInterfaces,uid --allow-run=sysctl,ss,prlimit muxd.js serve",
+    { test: ARTIFACT_SERVES, how: "it runs dist/muxd.js with these flags from another folder" },
+  ],
+  ["deno task compile", {
+    test: COMPILED_VERSION,
+    how: "compile_test.ts builds dist/muxd with it (its tests are ignored, with the reason, " +
+      "where denort cannot be downloaded)",
+  }],
+  ["deno task compile:all", { reason: `${DENORT} for six targets; the release workflow runs it` }],
+  ["deno task bundle", {
+    test: "deno task bundle writes dist/muxd.js with every dependency inlined",
+    how: "it runs the task",
+  }],
+  ["unzip denort-x86_64-unknown-linux-gnu.zip -d ~/denort-2.9.6", { reason: DENORT }],
+  ["DENORT_BIN=~/denort-2.9.6/denort deno task compile", { reason: DENORT }],
+  ["DENORT_BIN=~/denort-2.9.6/denort deno task test", { reason: DENORT }],
+  ["deno task check", {
+    reason: "it lints and type-checks the whole project; .ci/run runs it before the tests",
+  }],
+  ["deno task soak", { reason: "it loads the machine for minutes" }],
+  ["bash .ci/run", { reason: `${INSTALLS}, then runs the checks and this test suite` }],
+  ["MUXD_UPDATE_SCREENSHOT=1 deno task test", {
+    test: "muxd serve --dashboard lights up the row of the socket that each netcat arrival reached",
+    how: "that test writes docs/dashboard.png when MUXD_UPDATE_SCREENSHOT=1",
+  }],
+  ["deno task bench:load", {
+    test: QUICK_BENCH,
+    how: "it runs the same program, each measure for about a second against muxd alone; the " +
+      "full run takes 6 minutes and rewrites docs/BENCHMARKS.md",
+  }],
+  ["deno task bench:load --quick", {
+    test: QUICK_BENCH,
+    how: "it runs bench/load/main.ts --quick",
+  }],
+  ["deno task bench:load --peers muxd,deno,c --rounds 5 --no-write", {
+    reason: "it loads the machine for minutes with three servers and needs a C compiler",
+  }],
+  ["deno task bench", { reason: "microbenchmarks measure for minutes and assert nothing" }],
+]);
