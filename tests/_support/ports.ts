@@ -4,7 +4,7 @@
  * this host has IPv6 loopback at all.
  */
 
-import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "./muxd_process.ts";
+import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "./process.ts";
 
 /**
  * The ports {@linkcode freePort} picks from: below the OS's ephemeral range

@@ -4,7 +4,7 @@
  */
 
 import type { ServerEvent } from "../../lib/events/mod.ts";
-import { MAIN, type MuxdLauncher, SERVE_PERMISSIONS } from "../integration/muxd_process.ts";
+import { MAIN, type MuxdLauncher, SERVE_PERMISSIONS } from "./process.ts";
 
 /**
  * `MUXD_SOAK=1` (the `soak` task) runs the heavier variants: more

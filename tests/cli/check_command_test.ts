@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { type Finished, MAIN, runMuxd, SERVE_PERMISSIONS } from "./muxd_process.ts";
+import { type Finished, MAIN, runMuxd, SERVE_PERMISSIONS } from "../_support/process.ts";
 
 /** Why these tests cannot run here, or `null` when they can. */
 async function whyNoSs(): Promise<string | null> {

@@ -5,9 +5,9 @@
 
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
-import { type Finished, runMuxd, runMuxdExpectingFailure, startMuxd } from "./muxd_process.ts";
+import { type Finished, runMuxd, runMuxdExpectingFailure, startMuxd } from "../_support/process.ts";
 import { DEMO_LISTENERS } from "../../lib/config/demo.ts";
-import { freePort } from "./ports.ts";
+import { freePort } from "../_support/ports.ts";
 
 /** The lines of `text`, without the empty line after the last newline. */
 function lines(text: string): string[] {

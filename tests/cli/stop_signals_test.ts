@@ -4,8 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import { MAIN, SERVE_PERMISSIONS, startMuxd } from "./muxd_process.ts";
-import { nc } from "./netcat.ts";
+import { MAIN, SERVE_PERMISSIONS, startMuxd } from "../_support/process.ts";
+import { nc } from "../_support/netcat.ts";
 
 /** Connects to an echo listener and makes sure muxd has accepted: one byte there and back. */
 async function openIdleConnection(port: number): Promise<Deno.TcpConn> {

@@ -9,8 +9,8 @@ import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import denoJson from "../../deno.json" with { type: "json" };
-import { type MuxdLauncher, startMuxd } from "./muxd_process.ts";
-import { nc } from "./netcat.ts";
+import { type MuxdLauncher, startMuxd } from "../_support/process.ts";
+import { nc } from "../_support/netcat.ts";
 
 /** The project folder, where `deno task` runs. */
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));

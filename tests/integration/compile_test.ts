@@ -14,7 +14,7 @@
 
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
-import { type MuxdLauncher, runMuxd, runMuxdExpectingFailure } from "./muxd_process.ts";
+import { type MuxdLauncher, runMuxd, runMuxdExpectingFailure } from "../_support/process.ts";
 import {
   type Build,
   buildBundle,
@@ -31,7 +31,7 @@ import {
   sourceLauncher,
   task,
   v8Flags,
-} from "./standalone.ts";
+} from "./_standalone.ts";
 
 const bundle = await buildBundle();
 const compiled = await buildCompiled();

@@ -9,10 +9,10 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { serveDashboard } from "../../lib/dashboard/mod.ts";
 import { EventHub, type ServerEvent } from "../../lib/events/mod.ts";
-import { chromiumProblem, launchChromium } from "./browser.ts";
-import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "./muxd_process.ts";
-import { nc } from "./netcat.ts";
-import { freePort, ipv6LoopbackProblem } from "./ports.ts";
+import { chromiumProblem, launchChromium } from "./_browser.ts";
+import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../_support/process.ts";
+import { nc } from "../_support/netcat.ts";
+import { freePort, ipv6LoopbackProblem } from "../_support/ports.ts";
 
 const browserProblem = chromiumProblem();
 if (browserProblem !== null) {

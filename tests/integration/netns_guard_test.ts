@@ -12,8 +12,8 @@
 
 import assert from "node:assert/strict";
 import type { ServerEvent } from "../../lib/events/mod.ts";
-import { startMuxd } from "./muxd_process.ts";
-import { CLIENT_ADDRESS, namespaceProblem, SERVER_ADDRESS, TwoHosts } from "./two_hosts.ts";
+import { startMuxd } from "../_support/process.ts";
+import { CLIENT_ADDRESS, namespaceProblem, SERVER_ADDRESS, TwoHosts } from "./_two_hosts.ts";
 
 const ECHO_REQUESTS = 30;
 const REPLY_RATE = 5;

@@ -4,9 +4,9 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "./muxd_process.ts";
-import { nc, ncHead } from "./netcat.ts";
-import { freePort, ipv6LoopbackProblem, startMuxdOnFreePort } from "./ports.ts";
+import { startMuxd } from "../_support/process.ts";
+import { nc, ncHead } from "../_support/netcat.ts";
+import { freePort, ipv6LoopbackProblem, startMuxdOnFreePort } from "../_support/ports.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

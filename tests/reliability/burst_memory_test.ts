@@ -10,8 +10,8 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { closeQuietly, withTimeout } from "./_helpers.ts";
+import { startMuxd } from "../_support/process.ts";
+import { closeQuietly, withTimeout } from "../_support/socket.ts";
 
 /** Connections per service, and bytes each pushes. */
 const CONNECTIONS = 1000;

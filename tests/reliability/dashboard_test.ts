@@ -9,9 +9,9 @@
  */
 
 import assert from "node:assert/strict";
-import { get, RawClient } from "../dashboard/_http.ts";
-import { SseReader } from "../dashboard/_sse.ts";
-import { type MuxdLauncher, type MuxdProcess, startMuxd } from "../integration/muxd_process.ts";
+import { get, RawClient } from "../_support/http.ts";
+import { SseReader } from "../_support/sse.ts";
+import { type MuxdLauncher, type MuxdProcess, startMuxd } from "../_support/process.ts";
 import {
   assertSpaced,
   closeQuietly,
@@ -20,7 +20,7 @@ import {
   prlimitProblem,
   underOpenFilesLimit,
   withTimeout,
-} from "./_helpers.ts";
+} from "../_support/socket.ts";
 
 /** The dashboard's default cap on connections (DashboardLimits.maxClients). */
 const MAX_CLIENTS = 64;

@@ -10,8 +10,8 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { nc, ncHead } from "../integration/netcat.ts";
+import { startMuxd } from "../_support/process.ts";
+import { nc, ncHead } from "../_support/netcat.ts";
 import { SERVICE_NAMES, type ServiceName } from "../../lib/spec/mod.ts";
 import { SERVICES } from "../../lib/services/registry.ts";
 import {
@@ -22,7 +22,7 @@ import {
   randomBytes,
   serveJson,
   sleep,
-} from "./_helpers.ts";
+} from "../_support/socket.ts";
 
 const MiB = 1024 * 1024;
 const GARBAGE_DATAGRAMS = 100;

@@ -10,7 +10,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
+import { startMuxd } from "../_support/process.ts";
 import {
   closeQuietly,
   countEvents,
@@ -21,7 +21,7 @@ import {
   SOAK,
   waitUntil,
   withTimeout,
-} from "./_helpers.ts";
+} from "../_support/socket.ts";
 
 const CONNECTIONS = SOAK ? 5_000 : 1_000;
 /**

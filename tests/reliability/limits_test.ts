@@ -12,9 +12,9 @@
 
 import assert from "node:assert/strict";
 import type { ConnectionRefusedEvent } from "../../lib/events/mod.ts";
-import type { MuxdProcess } from "../integration/muxd_process.ts";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { nc } from "../integration/netcat.ts";
+import type { MuxdProcess } from "../_support/process.ts";
+import { startMuxd } from "../_support/process.ts";
+import { nc } from "../_support/netcat.ts";
 import {
   closeQuietly,
   countEvents,
@@ -27,7 +27,7 @@ import {
   sleep,
   waitUntil,
   withTimeout,
-} from "./_helpers.ts";
+} from "../_support/socket.ts";
 
 const PING = new TextEncoder().encode("ping\n");
 

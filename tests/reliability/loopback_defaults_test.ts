@@ -7,7 +7,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
+import { startMuxd } from "../_support/process.ts";
 import {
   closeQuietly,
   countEvents,
@@ -15,7 +15,7 @@ import {
   readToEnd,
   serveJson,
   withTimeout,
-} from "./_helpers.ts";
+} from "../_support/socket.ts";
 
 const PING = new TextEncoder().encode("ping\n");
 

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
+import { startMuxd } from "../_support/process.ts";
 import {
   closeQuietly,
   countEvents,
@@ -20,7 +20,7 @@ import {
   SOAK,
   waitUntil,
   withTimeout,
-} from "./_helpers.ts";
+} from "../_support/socket.ts";
 
 const CONNECTIONS = SOAK ? 10_000 : 2_000;
 const ADDRESSES = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];

@@ -8,7 +8,7 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
+import { startMuxd } from "../_support/process.ts";
 import {
   assertSpaced,
   closeQuietly,
@@ -18,7 +18,7 @@ import {
   underOpenFilesLimit,
   waitUntil,
   withTimeout,
-} from "./_helpers.ts";
+} from "../_support/socket.ts";
 
 const noPrlimit = prlimitProblem();
 if (noPrlimit !== null) console.log(`open-files tests ignored: ${noPrlimit}`);

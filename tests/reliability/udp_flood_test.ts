@@ -13,8 +13,8 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { readToEnd, sleep, SOAK } from "./_helpers.ts";
+import { startMuxd } from "../_support/process.ts";
+import { readToEnd, sleep, SOAK } from "../_support/socket.ts";
 
 const DATAGRAMS = SOAK ? 1_000_000 : 100_000;
 /** The flood stops here even when not every datagram went out. */

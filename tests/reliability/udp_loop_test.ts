@@ -25,7 +25,7 @@ import assert from "node:assert/strict";
 import type { ServerEvent } from "../../lib/events/mod.ts";
 import { buildPlan, type Plan } from "../../lib/plan/mod.ts";
 import { start } from "../../lib/server/mod.ts";
-import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../integration/muxd_process.ts";
+import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../_support/process.ts";
 import {
   countEvents,
   eventsOf,
@@ -34,7 +34,7 @@ import {
   sleep,
   waitUntil,
   withTimeout,
-} from "./_helpers.ts";
+} from "../_support/socket.ts";
 
 /** How long a loop, had it started, would have to show itself. */
 const WATCH_MS = 1000;

@@ -19,7 +19,7 @@ import {
   runTcp,
   runUdp,
   sendAndHalfClose,
-} from "./harness.ts";
+} from "./_harness.ts";
 import { MAX_READ_BUFFER_SIZE, MIN_READ_BUFFER_SIZE } from "../../lib/services/read_chunks.ts";
 import {
   BufferPool,
