@@ -1,118 +1,10 @@
 /**
- * What the reliability tests share: the soak switch, muxd's JSON log read
- * back as events, bounded reads, and the open-files limit.
- */
-
-import type { ServerEvent } from "../../lib/events/mod.ts";
-import { MAIN, type MuxdLauncher, SERVE_PERMISSIONS } from "./process.ts";
-
-/**
- * `MUXD_SOAK=1` (the `soak` task) runs the heavier variants: more
- * connections, more datagrams, still bounded in count and time.
- */
-export const SOAK: boolean = Deno.env.get("MUXD_SOAK") === "1";
-
-/** `serve --log-format json` followed by `-l SPEC` for each spec. */
-export function serveJson(...specs: string[]): string[] {
-  return ["serve", "--log-format", "json", ...specs.flatMap((spec) => ["-l", spec])];
-}
-
-/** One line of muxd's JSON log. */
-export interface LogRecord {
-  readonly level: string;
-  readonly message: string;
-  readonly logger: string;
-  readonly properties: Record<string, unknown>;
-}
-
-/**
- * Reads muxd's JSON log (stderr with `--log-format json`).
+ * Client-side socket helpers for tests: read to the end, read an exact
+ * count, write everything, one UDP round trip, close a connection the
+ * server may have closed, and a port that was free a moment ago.
  *
- * @param stderr Everything muxd wrote to stderr.
- * @returns Every complete JSON line, in order; a half-written last line is left out.
- * @throws {SyntaxError} When a complete line is not JSON: muxd wrote something else.
+ * @module
  */
-export function logRecords(stderr: string): LogRecord[] {
-  const lines = stderr.split("\n");
-  lines.pop(); // the part after the last newline is not a complete line
-  return lines.filter((l) => l !== "").map((l) => {
-    try {
-      return JSON.parse(l) as LogRecord;
-    } catch (error) {
-      throw new SyntaxError(`muxd wrote a line to stderr that is not JSON: ${l}`, {
-        cause: error,
-      });
-    }
-  });
-}
-
-/** The server events in muxd's JSON log, in order. */
-export function logEvents(stderr: string): ServerEvent[] {
-  return logRecords(stderr)
-    .filter((r) => r.logger === "muxd.events")
-    .map((r) => r.properties as unknown as ServerEvent);
-}
-
-/**
- * Counts the events of one type in muxd's JSON log without parsing it, for
- * polling a log of thousands of lines.
- */
-export function countEvents(stderr: string, type: ServerEvent["type"]): number {
-  const needle = `"properties":{"type":"${type}",`;
-  let count = 0;
-  for (let at = stderr.indexOf(needle); at !== -1; at = stderr.indexOf(needle, at + 1)) count++;
-  return count;
-}
-
-/** The events of one type, typed. */
-export function eventsOf<T extends ServerEvent["type"]>(
-  events: readonly ServerEvent[],
-  type: T,
-): Extract<ServerEvent, { type: T }>[] {
-  return events.filter((e): e is Extract<ServerEvent, { type: T }> => e.type === type);
-}
-
-/** Resolves after `ms` milliseconds. */
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/**
- * Waits until `condition()` holds, checking every 20 ms.
- *
- * @throws {Error} After `timeoutMs`, with `what` and the last `describe()`.
- */
-export async function waitUntil(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs: number,
-  what: string,
-  describe: () => string = () => "",
-): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!(await condition())) {
-    if (performance.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}\n${describe()}`);
-    }
-    await sleep(20);
-  }
-}
-
-/**
- * Races a promise against a timer; the timer is cleared either way.
- *
- * @throws {Error} When `ms` pass first, naming `what`.
- */
-export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([promise, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Reads a connection to its end.
@@ -120,6 +12,7 @@ export async function withTimeout<T>(promise: Promise<T>, ms: number, what: stri
  * @param conn The connection.
  * @param limit Stop with an error past this many bytes.
  * @returns Every byte read.
+ * @throws {Error} When more than `limit` bytes arrive.
  */
 export async function readToEnd(conn: Deno.Conn, limit = 64 * 1024 * 1024): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
@@ -136,6 +29,48 @@ export async function readToEnd(conn: Deno.Conn, limit = 64 * 1024 * 1024): Prom
   let at = 0;
   for (const c of chunks) out.set(c, at), at += c.length;
   return out;
+}
+
+/**
+ * Reads exactly `count` bytes from `conn`.
+ *
+ * @param conn Where to read.
+ * @param count How many bytes.
+ * @returns The bytes.
+ * @throws {Error} When the stream ends first.
+ */
+export async function readExactly(conn: Deno.Conn, count: number): Promise<Uint8Array> {
+  const bytes = new Uint8Array(count);
+  let filled = 0;
+  while (filled < count) {
+    const n = await conn.read(bytes.subarray(filled));
+    if (n === null) throw new Error(`Stream ended after ${filled} of ${count} bytes`);
+    filled += n;
+  }
+  return bytes;
+}
+
+/**
+ * Writes every byte of `bytes` to `conn`.
+ *
+ * @param conn Where to write.
+ * @param bytes What to send.
+ */
+export async function writeAll(conn: Deno.Conn, bytes: Uint8Array): Promise<void> {
+  for (let written = 0; written < bytes.length;) {
+    written += await conn.write(bytes.subarray(written));
+  }
+}
+
+/**
+ * Writes `bytes` to `conn` and half-closes it.
+ *
+ * @param conn Where to write.
+ * @param bytes What to send.
+ */
+export async function sendAndHalfClose(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
+  await writeAll(conn, bytes);
+  await conn.closeWrite();
 }
 
 /**
@@ -165,36 +100,6 @@ export async function echoRoundTrip(conn: Deno.Conn, bytes: Uint8Array): Promise
     filled += n;
   }
   return back.every((b, i) => b === bytes[i]);
-}
-
-/** Random bytes, any length. */
-export function randomBytes(length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
-  return out;
-}
-
-/**
- * The open-files limit (soft) of a shell started from here, which muxd
- * started from here shares: `sh -c "ulimit -n"`. (Deno refuses to read
- * `/proc/self/limits` without `--allow-all`.)
- *
- * @returns The limit, `Infinity` for "unlimited", or `null` where it cannot be learnt.
- */
-export async function openFilesLimit(): Promise<number | null> {
-  let out: Deno.CommandOutput;
-  try {
-    out = await new Deno.Command("sh", { args: ["-c", "ulimit -n"], stderr: "null" }).output();
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotCapable) {
-      return null;
-    }
-    throw error;
-  }
-  const text = new TextDecoder().decode(out.stdout).trim();
-  if (!out.success) return null;
-  if (text === "unlimited") return Infinity;
-  return /^\d+$/.test(text) ? Number(text) : null;
 }
 
 /** Closes a connection that the server may already have closed. */
@@ -236,65 +141,41 @@ export async function udpRoundTrip(
 }
 
 /**
- * The times of day, in ms since midnight, of the text log lines that match
- * `pattern`, in order (`17:42:16.052 WRN ...`); a line after midnight counts
- * on from the day before.
- *
- * @param stderr muxd's text log.
- * @param pattern What the lines contain.
- * @returns One time per matching line.
+ * The ports {@linkcode freePort} picks from: below the OS's ephemeral range
+ * (32768–60999 on Linux), which hands ports to every outgoing connection on
+ * the host, so that no connection takes the port between the check and its
+ * use; above the ports muxd's examples and the demo set use.
  */
-export function lineTimes(stderr: string, pattern: RegExp): number[] {
-  const times: number[] = [];
-  for (const line of stderr.split("\n")) {
-    const time = /^(\d\d):(\d\d):(\d\d)\.(\d{3}) /.exec(line);
-    if (time === null || !pattern.test(line)) continue;
-    const [h, m, s, ms] = time.slice(1).map(Number);
-    let at = ((h * 60 + m) * 60 + s) * 1000 + ms;
-    while (times.length > 0 && at < times.at(-1)!) at += 24 * 3600 * 1000;
-    times.push(at);
-  }
-  return times;
-}
+const FREE_PORTS = { first: 20_000, last: 32_767 } as const;
 
 /**
- * Asserts that consecutive times are at least `ms` apart: something
- * happened at most once per interval, however long the test took.
+ * A port that was free a moment ago on `hostname`, for TCP and for UDP:
+ * chosen at random below the ephemeral range, bound, closed. On `"::"`
+ * (dual-stack on Linux) the port is free on every address of both families.
+ * Only a program that binds that very port can take it before the caller
+ * does; `startMuxdOnFreePort()` in process.ts retries for that case.
  *
- * @param times In ms, in order.
- * @param ms The interval.
- * @param what What happened, for the message.
- * @throws {Error} Naming the two times that are too close.
+ * @param hostname The address to probe.
+ * @returns The port.
+ * @throws {Error} When 100 ports in a row were taken.
  */
-export function assertSpaced(times: readonly number[], ms: number, what: string): void {
-  for (let i = 1; i < times.length; i++) {
-    // A millisecond of slack: log times are rounded, the interval is not.
-    if (times[i] - times[i - 1] < ms - 1) {
-      throw new Error(
-        `${what}: ${times.length} in all, two of them ${times[i] - times[i - 1]} ms apart ` +
-          `(at most one per ${ms} ms)`,
-      );
-    }
+export function freePort(hostname = "127.0.0.1"): number {
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const port = FREE_PORTS.first +
+      Math.floor(Math.random() * (FREE_PORTS.last - FREE_PORTS.first + 1));
+    if (isFree(hostname, port)) return port;
   }
+  throw new Error(`no free port found in ${FREE_PORTS.first}-${FREE_PORTS.last} on ${hostname}`);
 }
 
-/** Why `prlimit` (util-linux) cannot be run here, or `null` when it can. */
-export function prlimitProblem(): string | null {
+/** Whether TCP and UDP can both bind `hostname:port` right now. */
+function isFree(hostname: string, port: number): boolean {
   try {
-    return new Deno.Command("prlimit", { args: ["--version"], stdout: "null", stderr: "null" })
-        .outputSync().success
-      ? null
-      : "prlimit --version failed";
+    using _tcp = Deno.listen({ hostname, port });
+    Deno.listenDatagram({ transport: "udp", hostname, port }).close();
+    return true;
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "prlimit (util-linux) is not installed";
+    if (error instanceof Deno.errors.AddrInUse) return false;
     throw error;
   }
-}
-
-/** muxd from source under an open-files limit of `files` (soft and hard), set by `prlimit`. */
-export function underOpenFilesLimit(files: number): MuxdLauncher {
-  return {
-    program: "prlimit",
-    args: [`--nofile=${files}`, "deno", "run", ...SERVE_PERMISSIONS, MAIN],
-  };
 }

@@ -10,9 +10,10 @@ import type { Page } from "playwright-core";
 import { serveDashboard } from "../../lib/dashboard/mod.ts";
 import { EventHub, type ServerEvent } from "../../lib/events/mod.ts";
 import { chromiumProblem, launchChromium } from "./_browser.ts";
+import { ipv6LoopbackProblem } from "../_support/host.ts";
 import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../_support/process.ts";
+import { freePort } from "../_support/socket.ts";
 import { nc } from "../_support/netcat.ts";
-import { freePort, ipv6LoopbackProblem } from "../_support/ports.ts";
 
 const browserProblem = chromiumProblem();
 if (browserProblem !== null) {

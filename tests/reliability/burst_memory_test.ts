@@ -11,7 +11,8 @@
 
 import assert from "node:assert/strict";
 import { startMuxd } from "../_support/process.ts";
-import { closeQuietly, withTimeout } from "../_support/socket.ts";
+import { closeQuietly } from "../_support/socket.ts";
+import { withTimeout } from "../_support/wait.ts";
 
 /** Connections per service, and bytes each pushes. */
 const CONNECTIONS = 1000;

@@ -7,7 +7,8 @@
 
 import assert from "node:assert/strict";
 import { startMuxd } from "../_support/process.ts";
-import { closeQuietly, waitUntil, withTimeout } from "../_support/socket.ts";
+import { closeQuietly } from "../_support/socket.ts";
+import { waitUntil, withTimeout } from "../_support/wait.ts";
 
 /** The send queues (bytes) of muxd's established connections from `port`, from `ss`. */
 async function sendQueues(port: number): Promise<number[]> {

@@ -11,16 +11,16 @@
 import assert from "node:assert/strict";
 import { get, RawClient } from "../_support/http.ts";
 import { SseReader } from "../_support/sse.ts";
-import { type MuxdLauncher, type MuxdProcess, startMuxd } from "../_support/process.ts";
+import { prlimitProblem } from "../_support/host.ts";
+import { assertSpaced, lineTimes } from "../_support/log.ts";
 import {
-  assertSpaced,
-  closeQuietly,
-  echoRoundTrip,
-  lineTimes,
-  prlimitProblem,
+  type MuxdLauncher,
+  type MuxdProcess,
+  startMuxd,
   underOpenFilesLimit,
-  withTimeout,
-} from "../_support/socket.ts";
+} from "../_support/process.ts";
+import { closeQuietly, echoRoundTrip } from "../_support/socket.ts";
+import { withTimeout } from "../_support/wait.ts";
 
 /** The dashboard's default cap on connections (DashboardLimits.maxClients). */
 const MAX_CLIENTS = 64;
