@@ -27,7 +27,10 @@ export interface Cidr {
  * @example
  * ```ts
  * import { cidrContains, parseCidr } from "./cidr.ts";
- * cidrContains(parseCidr("10.0.0.0/8"), "10.1.2.3"); // true
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(cidrContains(parseCidr("10.0.0.0/8"), "10.1.2.3"), true);
+ * assert.equal(cidrContains(parseCidr("10.0.0.0/8"), "11.1.2.3"), false);
  * ```
  */
 export function parseCidr(text: string): Cidr {
