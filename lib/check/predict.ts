@@ -28,12 +28,15 @@ import {
  * ```ts
  * import { buildPlan } from "../plan/mod.ts";
  * import { predict, readHostFacts } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
  * const { plan } = buildPlan([
  *   { text: "tcp://0.0.0.0:7007=echo", source: { kind: "argument", index: 2 } },
  *   { text: "tcp://127.0.0.1:7007=whoami", source: { kind: "argument", index: 4 } },
  * ]);
  * const findings = predict(plan.listeners, await readHostFacts());
- * // findings[0].rule === "ipv4-wildcard"
+ * // 0.0.0.0 answers other hosts, and it holds 7007 on 127.0.0.1 too.
+ * assert.deepEqual(findings.map((f) => f.rule), ["public-address", "ipv4-wildcard"]);
  * ```
  */
 export function predict(

@@ -18,9 +18,17 @@ export function stopSignals(): readonly Deno.Signal[] {
  * @example
  * ```ts
  * import { StopListener } from "./stop_signals.ts";
+ * import assert from "node:assert/strict";
+ *
  * using stop = new StopListener();
- * stop.onRepeat(() => console.log("stopping now"));
- * // const signal = await stop.first;
+ * // A signal listener does not keep the event loop alive (muxd's sockets do): this timer does.
+ * const alive = setTimeout(() => {}, 5000);
+ * const repeated = new Promise<void>((resolve) => stop.onRepeat(resolve));
+ * Deno.kill(Deno.pid, "SIGTERM");
+ * assert.equal(await stop.first, "SIGTERM");
+ * Deno.kill(Deno.pid, "SIGTERM");
+ * await repeated; // the second signal cuts the shutdown short
+ * clearTimeout(alive);
  * ```
  */
 export class StopListener implements Disposable {

@@ -31,8 +31,12 @@ const TCP_STYLE: Record<ServiceName, "send" | "listen" | "stream"> = {
  * @example
  * ```ts
  * import { netcatCommand } from "./try_command.ts";
- * netcatCommand("udp", { address: "127.0.0.1", port: 1060 }, "size");
- * // "echo hello | nc -u -w1 127.0.0.1 1060"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(
+ *   netcatCommand("udp", { address: "127.0.0.1", port: 1060 }, "size"),
+ *   "echo hello | nc -u -w1 127.0.0.1 1060",
+ * );
  * ```
  */
 export function netcatCommand(

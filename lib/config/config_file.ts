@@ -90,11 +90,15 @@ export const MAX_CONFIG_DEPTH = 32;
  * @example
  * ```ts
  * import { parseConfig } from "./config_file.ts";
+ * import assert from "node:assert/strict";
+ *
  * const { settings } = parseConfig(`{
  *   // two servers on one port, on different addresses
  *   "listen": ["tcp://127.0.0.1:7007=echo", "tcp://127.0.0.2:7007=whoami"],
  * }`, "muxd.jsonc");
- * // settings.listen[1].source is { kind: "file", path: "muxd.jsonc", line: 3, column: 42 }
+ * assert.deepEqual(settings.listen[1].source, {
+ *   kind: "file", path: "muxd.jsonc", line: 3, column: 43,
+ * });
  * ```
  */
 export function parseConfig(text: string, path: string): ConfigResult {

@@ -36,13 +36,19 @@ export interface AcceptorOptions {
  * @example
  * ```ts
  * import { Acceptor } from "./acceptor.ts";
+ * import assert from "node:assert/strict";
+ *
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * let served = 0;
  * const acceptor = new Acceptor(listener, {
  *   maxClients: 64, pauseMs: 100, warnIntervalMs: 10_000, name: "the example",
  *   warn: console.warn,
- *   serve: async (link) => link.close(),
+ *   serve: async (link) => void (served++, link.close()),
  *   refuse: async (link) => link.close(),
  * });
+ * using client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * assert.equal(await client.read(new Uint8Array(1)), null); // served and closed
+ * assert.equal(served, 1);
  * await acceptor.close();
  * ```
  */

@@ -33,7 +33,9 @@ export const DEMO_DASHBOARD: DashboardAddress = { hostname: "127.0.0.1", port: 7
  * @example
  * ```ts
  * import { parseDashboardAddress } from "./address.ts";
- * parseDashboardAddress("[0::1]:7080"); // { hostname: "::1", port: 7080 }
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(parseDashboardAddress("[0::1]:7080"), { hostname: "::1", port: 7080 });
  * ```
  */
 export function parseDashboardAddress(text: string): DashboardAddress {
@@ -63,7 +65,9 @@ export function parseDashboardAddress(text: string): DashboardAddress {
  * @example
  * ```ts
  * import { dashboardUrl } from "./address.ts";
- * dashboardUrl({ hostname: "::1", port: 7080 }); // "http://[::1]:7080/"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(dashboardUrl({ hostname: "::1", port: 7080 }), "http://[::1]:7080/");
  * ```
  */
 export function dashboardUrl(address: DashboardAddress): string {
@@ -98,7 +102,10 @@ export interface DashboardPlan {
  * @example
  * ```ts
  * import { planDashboard } from "./address.ts";
- * planDashboard("0.0.0.0:7080", { demo: false, allowPublic: false }).errors.length; // 1
+ * import assert from "node:assert/strict";
+ *
+ * const { errors } = planDashboard("0.0.0.0:7080", { demo: false, allowPublic: false });
+ * assert.equal(errors.length, 1); // other hosts could reach it, and --public is not given
  * ```
  */
 export function planDashboard(

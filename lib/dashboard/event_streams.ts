@@ -61,17 +61,26 @@ const encoder = new TextEncoder();
  * ```ts
  * import { DashboardStats } from "./stats.ts";
  * import { EventStreams } from "./event_streams.ts";
+ * import assert from "node:assert/strict";
+ *
  * const stats = new DashboardStats();
  * const streams = new EventStreams(() => ({
  *   sockets: stats.sockets(), failures: stats.failures(), stats: stats.summary(),
  * }));
- * const chunks: Uint8Array[] = [];
+ * let text = "";
+ * const snapshot = Promise.withResolvers<void>();
  * streams.open({
- *   writeSome: (bytes) => Promise.resolve(chunks.push(bytes) && bytes.length),
+ *   writeSome: (bytes) => {
+ *     text += new TextDecoder().decode(bytes);
+ *     if (text.includes("event: snapshot")) snapshot.resolve();
+ *     return Promise.resolve(bytes.length);
+ *   },
  *   close: () => {},
  *   isGone: () => false,
  * });
+ * await snapshot.promise;
  * streams.close();
+ * assert.match(text, /^retry: 1000\n\nevent: snapshot\ndata: \{"sockets":\[\]/);
  * ```
  */
 export class EventStreams {

@@ -17,11 +17,13 @@ import type { StreamTarget } from "./event_stream.ts";
  * @example
  * ```ts
  * import { Link } from "./link.ts";
+ * import assert from "node:assert/strict";
+ *
  * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
  * const link = new Link(await listener.accept());
  * client.close();
- * await link.read(new Uint8Array(16)); // null: the peer has gone
+ * assert.equal(await link.read(new Uint8Array(16)), null); // the peer has gone
  * link.close();
  * ```
  */

@@ -9,10 +9,12 @@
  * ```ts
  * import { EventHub } from "../events/mod.ts";
  * import { serveDashboard } from "./mod.ts";
+ * import assert from "node:assert/strict";
  *
  * const hub = new EventHub();
  * await using dashboard = serveDashboard(hub, { hostname: "127.0.0.1", port: 0 });
  * // subscribe before start(plan, { sink: hub.emit }), then open dashboard.url
+ * assert.match(dashboard.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
  * ```
  *
  * @module

@@ -38,8 +38,11 @@ export interface OpenedDashboard {
  * ```ts
  * import { EventHub } from "../events/mod.ts";
  * import { openDashboard, planDashboard } from "./mod.ts";
+ * import assert from "node:assert/strict";
+ *
  * const plan = planDashboard("127.0.0.1:0", { demo: false, allowPublic: false });
  * const { dashboard } = openDashboard(plan, new EventHub(), false);
+ * assert.match(dashboard?.url ?? "", /^http:\/\/127\.0\.0\.1:\d+\/$/);
  * await dashboard?.close();
  * ```
  */

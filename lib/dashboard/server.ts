@@ -146,9 +146,13 @@ const WARN_INTERVAL_MS = 10_000;
  * ```ts
  * import { EventHub } from "../events/mod.ts";
  * import { serveDashboard } from "./server.ts";
+ * import assert from "node:assert/strict";
+ *
  * const hub = new EventHub();
  * await using dashboard = serveDashboard(hub, { hostname: "127.0.0.1", port: 0 });
- * console.log(dashboard.url); // http://127.0.0.1:40123/
+ * const page = await fetch(dashboard.url);
+ * assert.equal(page.status, 200);
+ * await page.body?.cancel();
  * ```
  */
 export function serveDashboard(events: Subscribable, options: DashboardOptions): Dashboard {

@@ -103,7 +103,9 @@ type MutableRow = { -readonly [K in keyof SocketRow]: SocketRow[K] };
  * @example
  * ```ts
  * import { socketKey } from "./stats.ts";
- * socketKey("tcp", { address: "::1", port: 7007 }); // "tcp [::1]:7007"
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(socketKey("tcp", { address: "::1", port: 7007 }), "tcp [::1]:7007");
  * ```
  */
 export function socketKey(transport: Transport, local: SocketName): string {
@@ -125,6 +127,8 @@ export function socketKey(transport: Transport, local: SocketName): string {
  * ```ts
  * import { EventHub } from "../events/mod.ts";
  * import { DashboardStats } from "./stats.ts";
+ * import assert from "node:assert/strict";
+ *
  * const hub = new EventHub();
  * const stats = new DashboardStats();
  * hub.subscribe(stats.record);
@@ -132,7 +136,7 @@ export function socketKey(transport: Transport, local: SocketName): string {
  *   type: "listening", time: 0, transport: "udp", listener: "udp://127.0.0.2:1060=echo",
  *   service: "echo", local: { address: "127.0.0.2", port: 1060 },
  * });
- * stats.sockets()[0].state; // "listening"
+ * assert.equal(stats.sockets()[0].state, "listening");
  * ```
  */
 export class DashboardStats {

@@ -226,13 +226,16 @@ class TextCollector implements EventTextOut {
  * @example
  * ```ts
  * import { formatEvent } from "./format.ts";
- * formatEvent({
+ * import assert from "node:assert/strict";
+ *
+ * const line = formatEvent({
  *   type: "connection-opened", time: 0, id: 1, transport: "tcp",
  *   listener: "tcp://127.0.0.2:7007=whoami", service: "whoami",
  *   local: { address: "127.0.0.2", port: 7007 },
  *   remote: { address: "127.0.0.1", port: 51234 },
  *   bound: { address: "127.0.0.2", port: 7007 },
- * }); // "tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami"
+ * });
+ * assert.equal(line, "tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami");
  * ```
  */
 export function formatEvent(event: ServerEvent): string {

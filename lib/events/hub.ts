@@ -14,10 +14,22 @@ import type { EventSink, ServerEvent } from "./event.ts";
  * @example
  * ```ts
  * import { EventHub } from "./hub.ts";
+ * import assert from "node:assert/strict";
+ *
  * const hub = new EventHub();
  * const seen: string[] = [];
  * const unsubscribe = hub.subscribe((e) => seen.push(e.type));
+ * const local = { address: "127.0.0.1", port: 7007 };
+ * hub.emit({
+ *   type: "listening", time: 0, transport: "tcp", listener: "tcp://127.0.0.1:7007=echo",
+ *   service: "echo", local,
+ * });
  * unsubscribe();
+ * hub.emit({
+ *   type: "listener-closed", time: 0, transport: "tcp", listener: "tcp://127.0.0.1:7007=echo",
+ *   service: "echo", local,
+ * });
+ * assert.deepEqual(seen, ["listening"]);
  * ```
  */
 export class EventHub {

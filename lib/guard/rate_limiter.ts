@@ -13,11 +13,13 @@
  * @example
  * ```ts
  * import { RateLimiter } from "./rate_limiter.ts";
+ * import assert from "node:assert/strict";
+ *
  * const limiter = new RateLimiter({ rate: 1, burst: 2 });
- * limiter.take("192.0.2.1", 0); // true
- * limiter.take("192.0.2.1", 0); // true
- * limiter.take("192.0.2.1", 0); // false: the burst is spent
- * limiter.take("192.0.2.1", 1000); // true: one token came back in a second
+ * assert.equal(limiter.take("192.0.2.1", 0), true);
+ * assert.equal(limiter.take("192.0.2.1", 0), true);
+ * assert.equal(limiter.take("192.0.2.1", 0), false); // the burst is spent
+ * assert.equal(limiter.take("192.0.2.1", 1000), true); // one token came back in a second
  * ```
  */
 export class RateLimiter {

@@ -35,6 +35,7 @@ const encoder = new TextEncoder();
  * @example
  * ```ts
  * import { LineBuffer } from "./line_buffer.ts";
+ * import assert from "node:assert/strict";
  *
  * const buffer = new LineBuffer();
  * const start = buffer.begin();
@@ -42,7 +43,7 @@ const encoder = new TextEncoder();
  * buffer.int(7007);
  * if (buffer.plain) buffer.newline();
  * else buffer.rollback(start); // and write the line some other way
- * console.assert(new TextDecoder().decode(buffer.view()) === "tcp 127.0.0.1:7007\n");
+ * assert.equal(new TextDecoder().decode(buffer.view()), "tcp 127.0.0.1:7007\n");
  * ```
  */
 export class LineBuffer implements EventTextOut {

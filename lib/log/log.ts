@@ -204,9 +204,18 @@ export interface MainLog {
  * @returns The log, category `muxd.main`.
  *
  * @example
- * ```ts ignore
- * import { mainLogger } from "./log.ts";
- * mainLogger().warn("cannot write the ready file /tmp/{x}/ready.json"); // braces kept
+ * ```ts
+ * import { mainLogger, setUpLogging } from "./log.ts";
+ * import assert from "node:assert/strict";
+ *
+ * let text = "";
+ * const stream = new WritableStream<Uint8Array>({
+ *   write: (bytes) => void (text += new TextDecoder().decode(bytes)),
+ * });
+ * const log = await setUpLogging({ stream });
+ * mainLogger().warn("cannot write the ready file /tmp/{x}/ready.json");
+ * await log.close();
+ * assert.match(text, / WRN cannot write the ready file \/tmp\/\{x\}\/ready\.json\n$/); // braces kept
  * ```
  */
 export function mainLogger(): MainLog {

@@ -30,12 +30,13 @@ const LEVEL_ABBREVIATIONS: Readonly<Record<LogLevel, string>> = {
  * ```ts
  * import { PlainLines } from "./text_formatter.ts";
  * import { LineBuffer } from "./line_buffer.ts";
+ * import assert from "node:assert/strict";
  *
  * const buffer = new LineBuffer();
  * new PlainLines().start(Date.UTC(2026, 10, 22, 17, 42, 16, 52), "info", buffer);
  * buffer.text("bye");
  * buffer.newline();
- * console.assert(new TextDecoder().decode(buffer.view()) === "17:42:16.052 INF bye\n");
+ * assert.equal(new TextDecoder().decode(buffer.view()), "17:42:16.052 INF bye\n");
  * ```
  */
 export class PlainLines {

@@ -120,10 +120,13 @@ export interface PlanOptions {
  * @example
  * ```ts
  * import { buildPlan } from "./plan.ts";
+ * import assert from "node:assert/strict";
+ *
  * const { plan, errors } = buildPlan([
  *   { text: "tcp://127.0.0.1:7007=echo", source: { kind: "argument", index: 2 } },
  * ]);
- * // plan.listeners[0].port === 7007, errors.length === 0
+ * assert.deepEqual(errors, []);
+ * assert.equal(plan.listeners[0].port, 7007);
  * ```
  */
 export function buildPlan(items: readonly ListenItem[], options: PlanOptions = {}): PlanResult {

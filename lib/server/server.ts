@@ -161,11 +161,18 @@ export class StartError extends Error {
  * ```ts
  * import { buildPlan } from "../plan/mod.ts";
  * import { start } from "./server.ts";
+ * import assert from "node:assert/strict";
+ *
  * const { plan } = buildPlan([
  *   { text: "tcp://127.0.0.1:0=echo", source: { kind: "argument", index: 1 } },
  * ]);
  * const server = await start(plan);
- * console.log(server.sockets[0].local.port); // the port the OS picked
+ * const { port } = server.sockets[0].local; // the port the OS picked
+ * using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+ * await conn.write(new TextEncoder().encode("hi"));
+ * const reply = new Uint8Array(2);
+ * assert.equal(await conn.read(reply), 2);
+ * assert.equal(new TextDecoder().decode(reply), "hi");
  * await server.close();
  * ```
  */

@@ -31,14 +31,21 @@ export const MAX_READ_BUFFER_SIZE: number = LARGE_READ_BUFFER_SIZE;
  * it, count it) before reading again, or copy it.
  *
  * @example Count the bytes a client sends
- * ```ts ignore
+ * ```ts
  * import { BufferPool } from "./buffer_pool.ts";
  * import { ChunkReader } from "./read_chunks.ts";
+ * import assert from "node:assert/strict";
  *
- * using conn = await Deno.connect({ hostname: "127.0.0.1", port: 7007 });
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * using client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * using conn = await listener.accept();
+ * await client.write(new Uint8Array(5000));
+ * await client.closeWrite();
+ *
  * const reader = new ChunkReader(conn, new BufferPool());
  * let total = 0;
  * for (let chunk; (chunk = await reader.read()) !== null;) total += chunk.length;
+ * assert.equal(total, 5000);
  * ```
  */
 export class ChunkReader {

@@ -17,11 +17,16 @@ import type { Stream } from "./service.ts";
  * @throws Whatever `stream.write` throws (for example `Deno.errors.BrokenPipe`).
  *
  * @example Write a greeting to a TCP connection
- * ```ts ignore
+ * ```ts
  * import { writeAll } from "./write_all.ts";
+ * import assert from "node:assert/strict";
  *
- * using conn = await Deno.connect({ hostname: "127.0.0.1", port: 7007 });
+ * using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * using conn = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+ * const peer = await listener.accept();
  * await writeAll(conn, new TextEncoder().encode("hello\n"));
+ * await conn.closeWrite();
+ * assert.equal(await new Response(peer.readable).text(), "hello\n"); // reads to the end, closes peer
  * ```
  */
 export async function writeAll(stream: Pick<Stream, "write">, bytes: Uint8Array): Promise<void> {

@@ -11,42 +11,13 @@ import assert from "node:assert/strict";
 import { bindAll } from "../../lib/bind/mod.ts";
 import { checkLive, type Finding, readHostFacts, type Severity } from "../../lib/check/mod.ts";
 import { buildPlan } from "../../lib/plan/mod.ts";
+import { ssProblem } from "../_support/host.ts";
+import { freePort } from "../_support/socket.ts";
 
 const facts = await readHostFacts();
 
-/** Why these tests cannot run here, or `null` when they can. */
-async function whyNoSs(): Promise<string | null> {
-  if (Deno.build.os !== "linux") return `ss is Linux's (this is ${Deno.build.os})`;
-  try {
-    const { success } = await new Deno.Command("ss", { args: ["-V"], stdout: "null" }).output();
-    return success ? null : "ss -V failed";
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "ss is not installed (iproute2)";
-    if (error instanceof Deno.errors.NotCapable) return "ss may not be run (needs --allow-run=ss)";
-    throw error;
-  }
-}
-
-const NO_SS = await whyNoSs();
+const NO_SS = await ssProblem();
 if (NO_SS !== null) console.log(`live_vs_kernel_test.ts: ignored: ${NO_SS}`);
-
-/** A port below 32768 (outside the ephemeral range) free for TCP and UDP on every address. */
-function freeLowPort(): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    const held: { close(): void }[] = [];
-    try {
-      held.push(Deno.listen({ hostname: "::", port }));
-      held.push(Deno.listenDatagram({ transport: "udp", hostname: "::", port }));
-      return port;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    } finally {
-      for (const h of held) h.close();
-    }
-  }
-  throw new Error("no free port found below 32768");
-}
 
 /** Sockets a test holds, the port its spec names, and how to let them go. */
 interface Holding {
@@ -77,14 +48,14 @@ function kernelBinds(spec: string): boolean {
 
 /** A TCP listener of this process. */
 function tcpListener(hostname: string, reusePort = false): Holding {
-  const port = freeLowPort();
+  const port = freePort("::");
   const listener = Deno.listen({ hostname, port, reusePort });
   return { port, close: () => listener.close() };
 }
 
 /** A UDP socket of this process. */
 function udpSocket(reuseAddress: boolean): Holding {
-  const port = freeLowPort();
+  const port = freePort("::");
   const socket = Deno.listenDatagram({
     transport: "udp",
     hostname: "127.0.0.1",
@@ -100,7 +71,7 @@ function udpSocket(reuseAddress: boolean): Holding {
  * TIME-WAIT on that port.
  */
 async function acceptedConnection(serverClosesFirst: boolean): Promise<Holding> {
-  const port = freeLowPort();
+  const port = freePort("::");
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const client = await Deno.connect({ hostname: "127.0.0.1", port });
   const server = await listener.accept();
@@ -115,7 +86,7 @@ async function acceptedConnection(serverClosesFirst: boolean): Promise<Holding> 
 
 /** A client's connection from its ephemeral port to a listener below 32768. */
 async function clientConnection(): Promise<Holding> {
-  const serverPort = freeLowPort();
+  const serverPort = freePort("::");
   const listener = Deno.listen({ hostname: "127.0.0.1", port: serverPort });
   const client = await Deno.connect({ hostname: "127.0.0.1", port: serverPort });
   const server = await listener.accept();

@@ -8,26 +8,9 @@ import assert from "node:assert/strict";
 import { bindAll } from "../../lib/bind/mod.ts";
 import { predict, readHostFacts, type RuleId } from "../../lib/check/mod.ts";
 import { buildPlan } from "../../lib/plan/mod.ts";
+import { freePort } from "../_support/socket.ts";
 
 const facts = await readHostFacts();
-
-/** A port below 32768 that is free for TCP and UDP on every address right now. */
-function freeSharedPort(): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    const held: { close(): void }[] = [];
-    try {
-      held.push(Deno.listen({ hostname: "::", port }));
-      held.push(Deno.listenDatagram({ transport: "udp", hostname: "::", port }));
-      return port;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    } finally {
-      for (const h of held) h.close();
-    }
-  }
-  throw new Error("no free port found below 32768");
-}
 
 interface Case {
   /** Specs with `P` for the shared port. */
@@ -98,7 +81,7 @@ for (const c of CASES) {
   Deno.test({
     name: `predict() agrees with the kernel: ${c.specs.join(" then ")} -> ${c.rule ?? "binds"}`,
     fn() {
-      const port = freeSharedPort();
+      const port = freePort("::");
       const { plan, errors } = buildPlan(
         c.specs.map((s, i) => ({
           text: s.replace(":P=", `:${port}=`),

@@ -5,6 +5,7 @@
 
 import type { ServerEvent } from "../../lib/events/mod.ts";
 import type { ServiceName } from "../../lib/services/names.ts";
+import { formatSocketName } from "../../lib/spec/socket_name.ts";
 import type { SocketName, Transport } from "../../lib/spec/types.ts";
 
 /** A listener: its transport, socket name and service. */
@@ -39,11 +40,10 @@ export const UDP_ECHO: Socket = {
 export const PEER: SocketName = { address: "127.0.0.1", port: 51234 };
 
 function base(s: Socket) {
-  const host = s.local.address.includes(":") ? `[${s.local.address}]` : s.local.address;
   return {
     time: 1000,
     transport: s.transport,
-    listener: `${s.transport}://${host}:${s.local.port}=${s.service}`,
+    listener: `${s.transport}://${formatSocketName(s.local)}=${s.service}`,
     service: s.service,
     local: s.local,
   };

@@ -6,7 +6,7 @@ import {
   type StreamTarget,
 } from "../../lib/dashboard/mod.ts";
 import { ev, UDP_ECHO } from "./_events.ts";
-import { SseReader } from "./_sse.ts";
+import { SseReader } from "../_support/sse.ts";
 
 /**
  * A stream target that behaves like a connection to a browser that reads

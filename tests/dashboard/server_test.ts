@@ -8,8 +8,8 @@ import {
 } from "../../lib/dashboard/mod.ts";
 import { EventHub } from "../../lib/events/mod.ts";
 import { ev, TCP_ECHO, TCP_WHOAMI, UDP_ECHO } from "./_events.ts";
-import { SseReader } from "./_sse.ts";
-import { get, RawClient } from "./_http.ts";
+import { SseReader } from "../_support/sse.ts";
+import { get, RawClient } from "../_support/http.ts";
 
 const LOOPBACK_ANY_PORT = { hostname: "127.0.0.1", port: 0 };
 

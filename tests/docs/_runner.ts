@@ -6,7 +6,7 @@
  * ephemeral ports) are set aside.
  */
 
-import type { MuxdLauncher } from "../integration/muxd_process.ts";
+import type { MuxdLauncher } from "../_support/process.ts";
 
 /** The repository's root, where `deno task` runs. */
 export const ROOT: string = new URL("../../", import.meta.url).pathname;

@@ -19,7 +19,7 @@
 
 import assert from "node:assert/strict";
 import { DEMO_LISTENERS } from "../../lib/config/demo.ts";
-import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../integration/muxd_process.ts";
+import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../_support/process.ts";
 import { type DocCommand, docCommands, fencedBlocks } from "./_markdown.ts";
 import {
   docPorts,

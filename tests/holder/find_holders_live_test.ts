@@ -11,21 +11,9 @@ import {
   type Holder,
   type HolderQuery,
 } from "../../lib/holder/mod.ts";
+import { ssProblem } from "../_support/host.ts";
 
-/** Why these tests cannot run here, or `null` when they can. */
-async function whyNoSs(): Promise<string | null> {
-  if (Deno.build.os !== "linux") return `ss is Linux's (this is ${Deno.build.os})`;
-  try {
-    const { success } = await new Deno.Command("ss", { args: ["-V"], stdout: "null" }).output();
-    return success ? null : "ss -V failed";
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "ss is not installed (iproute2)";
-    if (error instanceof Deno.errors.NotCapable) return "ss may not be run (needs --allow-run=ss)";
-    throw error;
-  }
-}
-
-const NO_SS = await whyNoSs();
+const NO_SS = await ssProblem();
 if (NO_SS !== null) console.log(`find_holders_live_test.ts: ignored: ${NO_SS}`);
 
 /** Finds the holders and checks that the lookup was supported. */

@@ -4,13 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  findHolders,
-  findHoldersOfEach,
-  type FindHoldersOptions,
-  type HolderQuery,
-  type SsOutput,
-} from "../../lib/holder/mod.ts";
+import { findHolders, findHoldersOfEach, type HolderQuery } from "../../lib/holder/mod.ts";
+import { fakeSs } from "./_fake_ss.ts";
 
 // Captured with `ss -H -n -a -p -e -t` and `-u` (iproute2 6.1): a python3
 // listener on 0.0.0.0:7778, nc on udp 127.0.0.1:7777, and a connection that
@@ -22,23 +17,6 @@ TIME-WAIT 0      0      127.0.0.1:7780    127.0.0.1:50986 timer:(timewait,58sec,
 const UDP = `\
 UNCONN 0      0      127.0.0.1:7777      0.0.0.0:*    users:(("nc",pid=13117,fd=3)) ino:92251 sk:1f cgroup:/ <->
 `;
-
-/** A fake `ss` that answers by transport and records its arguments. */
-function fakeSs(answers: { tcp: Partial<SsOutput> | null; udp: Partial<SsOutput> | null }) {
-  const calls: string[][] = [];
-  const options: FindHoldersOptions = {
-    os: "linux",
-    uid: 0,
-    run: (args) => {
-      calls.push([...args]);
-      const answer = args.includes("-t") ? answers.tcp : answers.udp;
-      return Promise.resolve(
-        answer === null ? null : { code: 0, stdout: "", stderr: "", ...answer },
-      );
-    },
-  };
-  return { calls, options };
-}
 
 const QUERIES: readonly HolderQuery[] = [
   { transport: "tcp", address: "127.0.0.1", port: 7778 },

@@ -4,12 +4,8 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  findHolders,
-  type FindHoldersOptions,
-  type HolderQuery,
-  type SsOutput,
-} from "../../lib/holder/mod.ts";
+import { findHolders, type FindHoldersOptions, type HolderQuery } from "../../lib/holder/mod.ts";
+import { fakeSs } from "./_fake_ss.ts";
 
 // `ss -H -n -a -p -e -t 'sport = :17410'` while one python3 process (pid
 // 19282) held TCP port 17410 on six addresses at once (SO_REUSEPORT):
@@ -40,20 +36,6 @@ ESTAB 0      0      127.0.0.1:17412 127.0.0.1:17410 users:(("python3",pid=19282,
 
 const QUERY: HolderQuery = { transport: "tcp", address: "127.0.0.1", port: 17410 };
 
-/** A fake `ss` that prints `stdout` and records the arguments it got. */
-function fakeSs(stdout: string, more: Partial<SsOutput> = {}) {
-  const calls: string[][] = [];
-  const options: FindHoldersOptions = {
-    os: "linux",
-    uid: 0,
-    run: (args) => {
-      calls.push([...args]);
-      return Promise.resolve({ code: 0, stdout, stderr: "", ...more });
-    },
-  };
-  return { calls, options };
-}
-
 /** The local names of the holders found, as `address kind` pairs. */
 async function found(query: HolderQuery, options: FindHoldersOptions): Promise<string[]> {
   const report = await findHolders(query, options);
@@ -64,7 +46,7 @@ async function found(query: HolderQuery, options: FindHoldersOptions): Promise<s
 }
 
 Deno.test("findHolders() says where it cannot work off Linux, without running ss", async () => {
-  const ss = fakeSs(SAME_PORT);
+  const ss = fakeSs({ stdout: SAME_PORT });
   const cases = [
     ["darwin", QUERY, "holder lookup works on Linux only; on macOS run: lsof -nP -iTCP:17410"],
     [
@@ -89,7 +71,7 @@ Deno.test("findHolders() says where it cannot work off Linux, without running ss
 });
 
 Deno.test("findHolders() asks ss for every socket of the transport on the port", async () => {
-  const ss = fakeSs("");
+  const ss = fakeSs({ stdout: "" });
   await findHolders(QUERY, ss.options);
   await findHolders({ ...QUERY, transport: "udp", port: 53 }, ss.options);
   assert.deepEqual(ss.calls, [
@@ -128,7 +110,8 @@ Deno.test("findHolders() reports unsupported, not an error, when ss cannot even 
 
 Deno.test("findHolders() reports unsupported, with ss's message, when ss fails", async () => {
   // What an iproute2 older than 4.15 says to -H.
-  const ss = fakeSs("", {
+  const ss = fakeSs({
+    stdout: "",
     code: 255,
     stderr: "ss: invalid option -- 'H'\nUsage: ss [ OPTIONS ]\n",
   });
@@ -142,14 +125,14 @@ Deno.test("findHolders() reports unsupported, with ss's message, when ss fails",
 });
 
 Deno.test("findHolders() reports unsupported when the output of ss does not parse", async () => {
-  const report = await findHolders(QUERY, fakeSs("State Recv-Q Send-Q\n").options);
+  const report = await findHolders(QUERY, fakeSs({ stdout: "State Recv-Q Send-Q\n" }).options);
   assert.equal(report.supported, false);
   assert.match(report.reason ?? "", /^holder lookup failed: Cannot parse ss output line 1: /);
   assert.match(report.reason ?? "", /instead run: ss -tanp 'sport = :17410'$/);
 });
 
 Deno.test("findHolders() names a listening socket and its process", async () => {
-  const report = await findHolders(QUERY, fakeSs(SAME_PORT).options);
+  const report = await findHolders(QUERY, fakeSs({ stdout: SAME_PORT }).options);
   assert.equal(report.supported, true);
   assert.deepEqual(report.holders[0], {
     transport: "tcp",
@@ -164,7 +147,7 @@ Deno.test("findHolders() names a listening socket and its process", async () => 
 });
 
 Deno.test("findHolders() keeps the sockets whose address conflicts with 127.0.0.1", async () => {
-  assert.deepEqual(await found(QUERY, fakeSs(SAME_PORT).options), [
+  assert.deepEqual(await found(QUERY, fakeSs({ stdout: SAME_PORT }).options), [
     "127.0.0.1 listening",
     "0.0.0.0 listening",
     "::/dual listening",
@@ -175,7 +158,7 @@ Deno.test("findHolders() keeps the sockets whose address conflicts with 127.0.0.
 
 Deno.test("findHolders() keeps the sockets whose address conflicts with 127.0.0.2", async () => {
   const query = { ...QUERY, address: "127.0.0.2" };
-  assert.deepEqual(await found(query, fakeSs(SAME_PORT).options), [
+  assert.deepEqual(await found(query, fakeSs({ stdout: SAME_PORT }).options), [
     "127.0.0.2 listening",
     "0.0.0.0 listening",
     "::/dual listening",
@@ -184,7 +167,7 @@ Deno.test("findHolders() keeps the sockets whose address conflicts with 127.0.0.
 
 Deno.test("findHolders() keeps the IPv6 sockets, and no IPv4 one, for ::1", async () => {
   const query = { ...QUERY, address: "::1" };
-  assert.deepEqual(await found(query, fakeSs(SAME_PORT).options), [
+  assert.deepEqual(await found(query, fakeSs({ stdout: SAME_PORT }).options), [
     "::/dual listening",
     "::/v6only listening",
     "::1/v6only listening",
@@ -193,7 +176,7 @@ Deno.test("findHolders() keeps the IPv6 sockets, and no IPv4 one, for ::1", asyn
 
 Deno.test("findHolders() keeps IPv4 sockets for :: only when :: is dual-stack", async () => {
   const query = { ...QUERY, address: "::" };
-  const { options } = fakeSs(SAME_PORT);
+  const { options } = fakeSs({ stdout: SAME_PORT });
   assert.deepEqual(await found(query, options), [
     "127.0.0.1 listening",
     "127.0.0.2 listening",
@@ -212,7 +195,7 @@ Deno.test("findHolders() keeps IPv4 sockets for :: only when :: is dual-stack", 
 });
 
 Deno.test("findHolders() leaves out sockets on other ports", async () => {
-  const { options } = fakeSs(SAME_PORT + CLIENT);
+  const { options } = fakeSs({ stdout: SAME_PORT + CLIENT });
   assert.equal((await found(QUERY, options)).length, 5);
   const [client] = (await findHolders({ ...QUERY, port: 17412 }, options)).holders;
   assert.equal(client.kind, "connection");
@@ -230,7 +213,7 @@ Deno.test("findHolders() tells bound from connected UDP sockets", async () => {
     `ESTAB  0      0      127.0.0.2:17410 127.0.0.1:53   users:(("my prog,x"",pid=14655,fd=11)) ino:121234 sk:60 cgroup:/ <->        `,
   ].join("\n");
   const query = { transport: "udp", address: "0.0.0.0", port: 17410 } as const;
-  const report = await findHolders(query, fakeSs(udp).options);
+  const report = await findHolders(query, fakeSs({ stdout: udp }).options);
   assert.deepEqual(
     report.holders.map((h) => [h.transport, h.kind, h.state, h.process?.name]),
     [["udp", "bound", "UNCONN", "python3"], ["udp", "connection", "ESTAB", 'my prog,x"']],
@@ -241,7 +224,7 @@ Deno.test("findHolders() names the lowest pid of a shared socket and lists the o
   // A fourth entry, the same process's second descriptor, added by hand.
   const line =
     `LISTEN     0      128                    127.0.0.1:17410            0.0.0.0:*     users:(("python3",pid=14761,fd=3),("python3",pid=14760,fd=3),("python3",pid=14662,fd=3),("python3",pid=14662,fd=9)) ino:120326 sk:4f cgroup:/ <->`;
-  const [holder] = (await findHolders(QUERY, fakeSs(line).options)).holders;
+  const [holder] = (await findHolders(QUERY, fakeSs({ stdout: line }).options)).holders;
   assert.deepEqual(holder.process, { pid: 14662, name: "python3" });
   assert.deepEqual(holder.otherPids, [14760, 14761]);
 });
@@ -251,7 +234,7 @@ Deno.test("findHolders() keeps the interface and v6only that ss shows", async ()
     `LISTEN     0      128                 127.0.0.1%lo:17410            0.0.0.0:*     users:(("my prog,x"",pid=14655,fd=4)) ino:121227 sk:51 cgroup:/ <->`,
     `LISTEN     0      128    [fe80::fc:ff:fe00:1]%eth0:17410               [::]:*     users:(("my prog,x"",pid=14655,fd=5)) ino:121229 sk:57 cgroup:/ v6only:1 <->`,
   ].join("\n");
-  const { options } = fakeSs(lines);
+  const { options } = fakeSs({ stdout: lines });
   const [v4] = (await findHolders(QUERY, options)).holders;
   assert.equal(v4.interface, "lo");
   assert.equal("v6Only" in v4, false);
@@ -268,7 +251,7 @@ Deno.test("findHolders() says why no process owns a connection in TIME-WAIT or F
     `TIME-WAIT  0      0                      127.0.0.1:17410          127.0.0.1:40792 timer:(timewait,58sec,0) ino:0 sk:55`,
     `FIN-WAIT-2 0      0                          [::1]:17410              [::1]:47370 timer:(timewait,58sec,0) ino:0 sk:5d`,
   ].join("\n");
-  const report = await findHolders({ ...QUERY, address: "::" }, fakeSs(lines).options);
+  const report = await findHolders({ ...QUERY, address: "::" }, fakeSs({ stdout: lines }).options);
   assert.deepEqual(report.holders.map((h) => [h.state, h.process, h.processUnknownReason]), [
     [
       "FIN-WAIT-2",
@@ -280,7 +263,7 @@ Deno.test("findHolders() says why no process owns a connection in TIME-WAIT or F
 });
 
 Deno.test("findHolders() says to run ss as root when another user's process is hidden", async () => {
-  const { options } = fakeSs(SAME_PORT_AS_NOBODY);
+  const { options } = fakeSs({ stdout: SAME_PORT_AS_NOBODY });
   for (const uid of [65534, null]) {
     const [holder] = (await findHolders(QUERY, { ...options, uid })).holders;
     assert.equal(holder.process, null);
@@ -299,7 +282,8 @@ Deno.test("findHolders() says the process may be gone when ss should have seen i
     ["the socket's own user", asNobody, 65534],
   ] as const;
   for (const [who, output, uid] of cases) {
-    const [holder] = (await findHolders(QUERY, { ...fakeSs(output).options, uid })).holders;
+    const [holder] =
+      (await findHolders(QUERY, { ...fakeSs({ stdout: output }).options, uid })).holders;
     assert.equal(
       holder.processUnknownReason,
       "no process has it open any more (it may have closed since, or its process is in " +

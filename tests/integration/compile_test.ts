@@ -14,7 +14,14 @@
 
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
-import { type MuxdLauncher, runMuxd, runMuxdExpectingFailure } from "./muxd_process.ts";
+import {
+  type MuxdLauncher,
+  permissionFlags,
+  runMuxd,
+  runMuxdExpectingFailure,
+  SERVE_PERMISSIONS,
+  task,
+} from "../_support/process.ts";
 import {
   type Build,
   buildBundle,
@@ -24,14 +31,11 @@ import {
   compileTargets,
   expectedBakedPermissions,
   netcatSmoke,
-  permissionFlags,
   readBakedSettings,
-  servePermissions,
   serveV8Flags,
   sourceLauncher,
-  task,
   v8Flags,
-} from "./standalone.ts";
+} from "./_standalone.ts";
 
 const bundle = await buildBundle();
 const compiled = await buildCompiled();
@@ -152,7 +156,7 @@ Deno.test("deno task bundle writes dist/muxd.js with every dependency inlined", 
 describeArtifact(bundleArtifact);
 
 Deno.test("dist/muxd.js refuses a listener outside its --allow-net with a clear message", async () => {
-  const narrowed = servePermissions().map((flag) =>
+  const narrowed = SERVE_PERMISSIONS.map((flag) =>
     flag === "--allow-net" ? "--allow-net=127.0.0.1" : flag
   );
   await using launcher = await bundleElsewhere(builtPath(bundle, "bundle"), narrowed);
@@ -164,7 +168,7 @@ Deno.test("dist/muxd.js refuses a listener outside its --allow-net with a clear 
 });
 
 Deno.test("deno.json's compile and install tasks grant the serve task's permissions, for every target", async () => {
-  const serve = servePermissions();
+  const serve = SERVE_PERMISSIONS;
   for (const name of ["compile", "compile:target", "install"]) {
     const command = task(name);
     assert.deepEqual(
@@ -201,7 +205,7 @@ Deno.test({
   ignore: compiledArtifact.ignored !== null,
   fn: async () => {
     const baked = await readBakedSettings(builtPath(compiled, "compile"));
-    assert.deepEqual(baked.permissions, expectedBakedPermissions(servePermissions()));
+    assert.deepEqual(baked.permissions, expectedBakedPermissions(SERVE_PERMISSIONS));
     assert.ok(baked.unstableFeatures.includes("net"), `unstable: ${baked.unstableFeatures}`);
     assert.deepEqual(baked.v8Flags, serveV8Flags());
   },

@@ -9,10 +9,12 @@ import assert from "node:assert/strict";
 import type { Page } from "playwright-core";
 import { serveDashboard } from "../../lib/dashboard/mod.ts";
 import { EventHub, type ServerEvent } from "../../lib/events/mod.ts";
-import { chromiumProblem, launchChromium } from "./browser.ts";
-import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "./muxd_process.ts";
-import { nc } from "./netcat.ts";
-import { freePort, ipv6LoopbackProblem } from "./ports.ts";
+import { formatSocketName } from "../../lib/spec/mod.ts";
+import { chromiumProblem, launchChromium } from "./_browser.ts";
+import { ipv6LoopbackProblem } from "../_support/host.ts";
+import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../_support/process.ts";
+import { freePort } from "../_support/socket.ts";
+import { nc } from "../_support/netcat.ts";
 
 const browserProblem = chromiumProblem();
 if (browserProblem !== null) {
@@ -39,9 +41,8 @@ interface RowView {
 
 async function rowViews(page: Page): Promise<RowView[]> {
   return (await tableRows(page)).map((cells) => {
-    const host = cells[1].includes(":") ? `[${cells[1]}]` : cells[1];
     return {
-      key: `${cells[0]} ${host}:${cells[2]}`,
+      key: `${cells[0]} ${formatSocketName({ address: cells[1], port: Number(cells[2]) })}`,
       service: cells[3],
       state: cells[4],
       arrivals: cells[6],

@@ -12,8 +12,9 @@
 
 import assert from "node:assert/strict";
 import type { ServerEvent } from "../../lib/events/mod.ts";
-import { startMuxd } from "./muxd_process.ts";
-import { CLIENT_ADDRESS, namespaceProblem, SERVER_ADDRESS, TwoHosts } from "./two_hosts.ts";
+import { logEvents } from "../_support/log.ts";
+import { startMuxd } from "../_support/process.ts";
+import { CLIENT_ADDRESS, namespaceProblem, SERVER_ADDRESS, TwoHosts } from "./_two_hosts.ts";
 
 const ECHO_REQUESTS = 30;
 const REPLY_RATE = 5;
@@ -119,12 +120,3 @@ Deno.test({
     }
   },
 });
-
-/** The server events in muxd's JSON log; a half-written last line is left out. */
-function logEvents(stderr: string): ServerEvent[] {
-  return stderr.split("\n").slice(0, -1)
-    .filter((line) => line.startsWith("{"))
-    .map((line) => JSON.parse(line) as { logger: string; properties: ServerEvent })
-    .filter((record) => record.logger === "muxd.events")
-    .map((record) => record.properties);
-}

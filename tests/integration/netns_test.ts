@@ -6,8 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { runMuxdExpectingFailure, startMuxd } from "./muxd_process.ts";
-import { CLIENT_ADDRESS, namespaceProblem, SERVER_ADDRESS, TwoHosts } from "./two_hosts.ts";
+import { runMuxdExpectingFailure, startMuxd } from "../_support/process.ts";
+import { CLIENT_ADDRESS, namespaceProblem, SERVER_ADDRESS, TwoHosts } from "./_two_hosts.ts";
 
 const problem = await namespaceProblem("netns");
 if (problem) console.log(`netns tests ignored: ${problem}`);

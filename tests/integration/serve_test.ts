@@ -4,9 +4,10 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "./muxd_process.ts";
-import { nc, ncHead } from "./netcat.ts";
-import { freePort, ipv6LoopbackProblem, startMuxdOnFreePort } from "./ports.ts";
+import { ipv6LoopbackProblem } from "../_support/host.ts";
+import { startMuxd, startMuxdOnFreePort } from "../_support/process.ts";
+import { freePort } from "../_support/socket.ts";
+import { nc, ncHead } from "../_support/netcat.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();

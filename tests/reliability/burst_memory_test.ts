@@ -10,8 +10,9 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { closeQuietly, withTimeout } from "./_helpers.ts";
+import { startMuxd } from "../_support/process.ts";
+import { closeQuietly } from "../_support/socket.ts";
+import { withTimeout } from "../_support/wait.ts";
 
 /** Connections per service, and bytes each pushes. */
 const CONNECTIONS = 1000;

@@ -6,8 +6,9 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { closeQuietly, waitUntil, withTimeout } from "./_helpers.ts";
+import { startMuxd } from "../_support/process.ts";
+import { closeQuietly } from "../_support/socket.ts";
+import { waitUntil, withTimeout } from "../_support/wait.ts";
 
 /** The send queues (bytes) of muxd's established connections from `port`, from `ss`. */
 async function sendQueues(port: number): Promise<number[]> {

@@ -9,18 +9,18 @@
  */
 
 import assert from "node:assert/strict";
-import { get, RawClient } from "../dashboard/_http.ts";
-import { SseReader } from "../dashboard/_sse.ts";
-import { type MuxdLauncher, type MuxdProcess, startMuxd } from "../integration/muxd_process.ts";
+import { get, RawClient } from "../_support/http.ts";
+import { SseReader } from "../_support/sse.ts";
+import { prlimitProblem } from "../_support/host.ts";
+import { assertSpaced, lineTimes } from "../_support/log.ts";
 import {
-  assertSpaced,
-  closeQuietly,
-  echoRoundTrip,
-  lineTimes,
-  prlimitProblem,
+  type MuxdLauncher,
+  type MuxdProcess,
+  startMuxd,
   underOpenFilesLimit,
-  withTimeout,
-} from "./_helpers.ts";
+} from "../_support/process.ts";
+import { closeQuietly, echoRoundTrip } from "../_support/socket.ts";
+import { withTimeout } from "../_support/wait.ts";
 
 /** The dashboard's default cap on connections (DashboardLimits.maxClients). */
 const MAX_CLIENTS = 64;

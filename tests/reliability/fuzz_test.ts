@@ -14,10 +14,10 @@ import { CONFIG_KEYS, ConfigError, parseConfig } from "../../lib/config/mod.ts";
 import { buildPlan, LISTENER_OPTIONS, type ListenItem, PlanError } from "../../lib/plan/mod.ts";
 import { SERVICES } from "../../lib/services/registry.ts";
 import { formatListenSpec, ListenSpecError, SERVICE_NAMES } from "../../lib/spec/mod.ts";
-import { runMuxdExpectingFailure } from "../integration/muxd_process.ts";
-import { mutate, randomGarbage, randomSpec } from "../spec/_generate.ts";
-import { type Random, seededRandom } from "../spec/_random.ts";
-import { SOAK } from "./_helpers.ts";
+import { SOAK } from "./_soak.ts";
+import { runMuxdExpectingFailure } from "../_support/process.ts";
+import { type Random, seededRandom } from "../_support/random.ts";
+import { mutate, randomGarbage, randomSpec } from "../_support/random_specs.ts";
 
 const CONFIGS = SOAK ? 50_000 : 4_000;
 const SPECS = SOAK ? 50_000 : 4_000;

@@ -10,19 +10,14 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { nc, ncHead } from "../integration/netcat.ts";
+import { eventsOf, logEvents, logRecords } from "../_support/log.ts";
+import { serveJson, startMuxd } from "../_support/process.ts";
+import { randomBytes } from "../_support/random.ts";
+import { closeQuietly } from "../_support/socket.ts";
+import { sleep } from "../_support/wait.ts";
+import { nc, ncHead } from "../_support/netcat.ts";
 import { SERVICE_NAMES, type ServiceName } from "../../lib/spec/mod.ts";
 import { SERVICES } from "../../lib/services/registry.ts";
-import {
-  closeQuietly,
-  eventsOf,
-  logEvents,
-  logRecords,
-  randomBytes,
-  serveJson,
-  sleep,
-} from "./_helpers.ts";
 
 const MiB = 1024 * 1024;
 const GARBAGE_DATAGRAMS = 100;

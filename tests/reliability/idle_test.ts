@@ -10,18 +10,11 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import {
-  closeQuietly,
-  countEvents,
-  eventsOf,
-  firstRead,
-  logEvents,
-  serveJson,
-  SOAK,
-  waitUntil,
-  withTimeout,
-} from "./_helpers.ts";
+import { SOAK } from "./_soak.ts";
+import { countEvents, eventsOf, logEvents } from "../_support/log.ts";
+import { serveJson, startMuxd } from "../_support/process.ts";
+import { closeQuietly, firstRead } from "../_support/socket.ts";
+import { waitUntil, withTimeout } from "../_support/wait.ts";
 
 const CONNECTIONS = SOAK ? 5_000 : 1_000;
 /**

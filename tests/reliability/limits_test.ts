@@ -12,22 +12,11 @@
 
 import assert from "node:assert/strict";
 import type { ConnectionRefusedEvent } from "../../lib/events/mod.ts";
-import type { MuxdProcess } from "../integration/muxd_process.ts";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { nc } from "../integration/netcat.ts";
-import {
-  closeQuietly,
-  countEvents,
-  echoRoundTrip,
-  eventsOf,
-  firstRead,
-  logEvents,
-  readToEnd,
-  serveJson,
-  sleep,
-  waitUntil,
-  withTimeout,
-} from "./_helpers.ts";
+import { countEvents, eventsOf, logEvents } from "../_support/log.ts";
+import { type MuxdProcess, serveJson, startMuxd } from "../_support/process.ts";
+import { closeQuietly, echoRoundTrip, firstRead, readToEnd } from "../_support/socket.ts";
+import { sleep, waitUntil, withTimeout } from "../_support/wait.ts";
+import { nc } from "../_support/netcat.ts";
 
 const PING = new TextEncoder().encode("ping\n");
 

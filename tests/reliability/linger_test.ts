@@ -8,8 +8,8 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { sleep, withTimeout } from "./_helpers.ts";
+import { startMuxd } from "../_support/process.ts";
+import { sleep, withTimeout } from "../_support/wait.ts";
 
 /** How one try ended, from the client's side (see late_reader.py). */
 interface Try {

@@ -7,15 +7,10 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import {
-  closeQuietly,
-  countEvents,
-  echoRoundTrip,
-  readToEnd,
-  serveJson,
-  withTimeout,
-} from "./_helpers.ts";
+import { countEvents } from "../_support/log.ts";
+import { serveJson, startMuxd } from "../_support/process.ts";
+import { closeQuietly, echoRoundTrip, readToEnd } from "../_support/socket.ts";
+import { withTimeout } from "../_support/wait.ts";
 
 const PING = new TextEncoder().encode("ping\n");
 

@@ -8,19 +8,13 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import {
-  closeQuietly,
-  countEvents,
-  eventsOf,
-  logEvents,
-  openFilesLimit,
-  randomBytes,
-  readToEnd,
-  SOAK,
-  waitUntil,
-  withTimeout,
-} from "./_helpers.ts";
+import { SOAK } from "./_soak.ts";
+import { openFilesLimit } from "../_support/host.ts";
+import { countEvents, eventsOf, logEvents } from "../_support/log.ts";
+import { startMuxd } from "../_support/process.ts";
+import { randomBytes } from "../_support/random.ts";
+import { closeQuietly, readToEnd } from "../_support/socket.ts";
+import { waitUntil, withTimeout } from "../_support/wait.ts";
 
 const CONNECTIONS = SOAK ? 10_000 : 2_000;
 const ADDRESSES = ["127.0.0.1", "127.0.0.2", "127.0.0.3", "127.0.0.4"];

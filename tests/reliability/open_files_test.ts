@@ -8,17 +8,11 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import {
-  assertSpaced,
-  closeQuietly,
-  echoRoundTrip,
-  lineTimes,
-  prlimitProblem,
-  underOpenFilesLimit,
-  waitUntil,
-  withTimeout,
-} from "./_helpers.ts";
+import { prlimitProblem } from "../_support/host.ts";
+import { assertSpaced, lineTimes } from "../_support/log.ts";
+import { startMuxd, underOpenFilesLimit } from "../_support/process.ts";
+import { closeQuietly, echoRoundTrip } from "../_support/socket.ts";
+import { waitUntil, withTimeout } from "../_support/wait.ts";
 
 const noPrlimit = prlimitProblem();
 if (noPrlimit !== null) console.log(`open-files tests ignored: ${noPrlimit}`);

@@ -11,9 +11,10 @@
 
 import assert from "node:assert/strict";
 import type { ReadyRecord } from "../../lib/cli/report.ts";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { nc } from "../integration/netcat.ts";
-import { echoRoundTrip, udpRoundTrip, waitUntil } from "./_helpers.ts";
+import { startMuxd } from "../_support/process.ts";
+import { echoRoundTrip, udpRoundTrip } from "../_support/socket.ts";
+import { waitUntil } from "../_support/wait.ts";
+import { nc } from "../_support/netcat.ts";
 
 const KEPT_TCP = "tcp://127.0.0.1:0=echo";
 const KEPT_UDP = "udp://127.0.0.1:0=echo";

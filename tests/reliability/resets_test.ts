@@ -8,8 +8,10 @@
 
 import assert from "node:assert/strict";
 import net from "node:net";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { countEvents, eventsOf, logEvents, readToEnd, sleep, withTimeout } from "./_helpers.ts";
+import { countEvents, eventsOf, logEvents } from "../_support/log.ts";
+import { startMuxd } from "../_support/process.ts";
+import { readToEnd } from "../_support/socket.ts";
+import { sleep, withTimeout } from "../_support/wait.ts";
 
 /** Resets sent per burst, and bursts: 400 resets over about 2 s, bounded in count and time. */
 const RESETS_PER_BURST = 20;

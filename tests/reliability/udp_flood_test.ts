@@ -13,8 +13,10 @@
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../integration/muxd_process.ts";
-import { readToEnd, sleep, SOAK } from "./_helpers.ts";
+import { SOAK } from "./_soak.ts";
+import { startMuxd } from "../_support/process.ts";
+import { readToEnd } from "../_support/socket.ts";
+import { sleep } from "../_support/wait.ts";
 
 const DATAGRAMS = SOAK ? 1_000_000 : 100_000;
 /** The flood stops here even when not every datagram went out. */

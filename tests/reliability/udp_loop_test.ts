@@ -24,39 +24,21 @@
 
 import assert from "node:assert/strict";
 import type { ServerEvent } from "../../lib/events/mod.ts";
-import { buildPlan, type Plan } from "../../lib/plan/mod.ts";
 import { start } from "../../lib/server/mod.ts";
-import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../integration/muxd_process.ts";
-import {
-  countEvents,
-  eventsOf,
-  logEvents,
-  serveJson,
-  sleep,
-  waitUntil,
-  withTimeout,
-} from "./_helpers.ts";
+import { countEvents, eventsOf, logEvents } from "../_support/log.ts";
+import { planOf } from "../_support/plan.ts";
+import { MuxdNotReadyError, type MuxdProcess, serveJson, startMuxd } from "../_support/process.ts";
+import { freePort } from "../_support/socket.ts";
+import { sleep, waitUntil, withTimeout } from "../_support/wait.ts";
 
 /** How long a loop, had it started, would have to show itself. */
 const WATCH_MS = 1000;
 /** The events that mean a datagram reached a socket. */
 const ARRIVALS: readonly ServerEvent["type"][] = ["datagram", "reply-suppressed"];
 
-/** A port below 32768, outside Linux's ephemeral range. */
-function randomPort(): number {
-  return 20_000 + Math.floor(Math.random() * 12_000);
-}
-
-function plan(...texts: string[]): Plan {
-  const { plan, errors } = buildPlan(
-    texts.map((text, i) => ({ text, source: { kind: "argument", index: i + 1 } })),
-  );
-  assert.deepEqual(errors, []);
-  return plan;
-}
-
 /**
- * Runs `attempt` with random ports until one is free, at most 5 times.
+ * Runs `attempt` with ports free a moment ago on every IPv4 address until one
+ * stays free long enough, at most 5 times.
  *
  * @param attempt Binds with the port; throws `Deno.errors.AddrInUse` or a
  *   MuxdNotReadyError with code 1 when it is taken.
@@ -64,7 +46,7 @@ function plan(...texts: string[]): Plan {
 async function onFreePort<T>(attempt: (port: number) => Promise<T>): Promise<T> {
   for (let tries = 1;; tries++) {
     try {
-      return await attempt(randomPort());
+      return await attempt(freePort("0.0.0.0"));
     } catch (error) {
       const inUse = error instanceof Deno.errors.AddrInUse ||
         (error instanceof MuxdNotReadyError && error.finished.code === 1);
@@ -135,7 +117,7 @@ Deno.test("start() stops an echo loop between two of its own UDP sockets at its 
   const { server, port } = await onFreePort(async (port) => ({
     port,
     server: await start(
-      plan(`udp://127.0.0.1:${port}=echo?reuse=true`, `udp://127.0.0.2:${port}=echo?reuse=true`),
+      planOf(`udp://127.0.0.1:${port}=echo?reuse=true`, `udp://127.0.0.2:${port}=echo?reuse=true`),
       { sink: (e) => events.push(e) },
     ),
   }));
@@ -426,7 +408,7 @@ Deno.test(`muxd serve echoes all of ${CLIENT_DATAGRAMS} numbered datagrams from 
 Deno.test("start() replies to a fixed loopback port once the ephemeralPorts it was promised include it", async () => {
   const events: ServerEvent[] = [];
   const range = Promise.withResolvers<{ first: number; last: number }>();
-  const server = await start(plan("udp://127.0.0.1:0=echo"), {
+  const server = await start(planOf("udp://127.0.0.1:0=echo"), {
     sink: (e) => events.push(e),
     ephemeralPorts: range.promise,
   });

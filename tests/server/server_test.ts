@@ -1,44 +1,23 @@
 import assert from "node:assert/strict";
 import type { ServerEvent } from "../../lib/events/mod.ts";
-import { buildPlan, type Plan } from "../../lib/plan/mod.ts";
 import type { ExplainBinds } from "../../lib/explain/mod.ts";
 import { start, StartError } from "../../lib/server/mod.ts";
 import { SERVICES } from "../../lib/services/registry.ts";
-
-function plan(...texts: string[]): Plan {
-  const { plan, errors } = buildPlan(
-    texts.map((text, i) => ({ text, source: { kind: "argument", index: i + 1 } })),
-  );
-  assert.deepEqual(errors, []);
-  return plan;
-}
-
-async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  const buf = new Uint8Array(4096);
-  for (;;) {
-    const n = await conn.read(buf);
-    if (n === null) break;
-    chunks.push(buf.slice(0, n));
-  }
-  const out = new Uint8Array(chunks.reduce((a, c) => a + c.length, 0));
-  let at = 0;
-  for (const c of chunks) out.set(c, at), at += c.length;
-  return out;
-}
+import { planOf } from "../_support/plan.ts";
+import { readToEnd } from "../_support/socket.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
 Deno.test("start() binds port 0, reports the real port and emits events naming both ends", async () => {
   const events: ServerEvent[] = [];
-  const server = await start(plan("tcp://127.0.0.1:0=echo"), { sink: (e) => events.push(e) });
+  const server = await start(planOf("tcp://127.0.0.1:0=echo"), { sink: (e) => events.push(e) });
   try {
     const { port } = server.sockets[0].local;
     assert.notEqual(port, 0);
     const conn = await Deno.connect({ hostname: "127.0.0.1", port });
     await conn.write(new TextEncoder().encode("hello"));
     await conn.closeWrite();
-    assert.equal(text(await readAll(conn)), "hello");
+    assert.equal(text(await readToEnd(conn)), "hello");
     const client = conn.localAddr as Deno.NetAddr;
     conn.close();
     while (!events.some((e) => e.type === "connection-closed")) {
@@ -61,14 +40,14 @@ Deno.test("start() binds port 0, reports the real port and emits events naming b
 Deno.test("start() names the address a connection reached on a wildcard listener, and the listener's own elsewhere", async () => {
   const events: ServerEvent[] = [];
   // The wildcard only on loopback traffic: the test connects to 127.0.0.3 and ::1 only.
-  const server = await start(plan("tcp://0.0.0.0:0=whoami", "tcp://127.0.0.2:0=whoami"), {
+  const server = await start(planOf("tcp://0.0.0.0:0=whoami", "tcp://127.0.0.2:0=whoami"), {
     sink: (e) => events.push(e),
   });
   try {
     const [wild, own] = server.sockets.map((s) => s.local.port);
     for (const [hostname, port] of [["127.0.0.3", wild], ["127.0.0.2", own]] as const) {
       const conn = await Deno.connect({ hostname, port });
-      const reply = text(await readAll(conn));
+      const reply = text(await readToEnd(conn));
       conn.close();
       assert.ok(reply.includes(`${hostname}:${port}`), reply);
     }
@@ -93,7 +72,7 @@ Deno.test("start() binds all or nothing: one failure closes the rest and names t
   probe.close();
   const events: ServerEvent[] = [];
   await assert.rejects(
-    start(plan(`tcp://127.0.0.1:${free}=echo`, `tcp://127.0.0.1:${taken}=whoami`), {
+    start(planOf(`tcp://127.0.0.1:${free}=echo`, `tcp://127.0.0.1:${taken}=whoami`), {
       sink: (e) => events.push(e),
     }),
     (error: unknown) => {
@@ -114,7 +93,7 @@ Deno.test("start() binds all or nothing: one failure closes the rest and names t
 Deno.test("start() with keepGoing serves what bound and lists what did not", async () => {
   using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const taken = (blocker.addr as Deno.NetAddr).port;
-  const server = await start(plan("tcp://127.0.0.1:0=echo", `tcp://127.0.0.1:${taken}=whoami`), {
+  const server = await start(planOf("tcp://127.0.0.1:0=echo", `tcp://127.0.0.1:${taken}=whoami`), {
     keepGoing: true,
   });
   try {
@@ -140,7 +119,7 @@ Deno.test("start() explains bind failures with its explain option, told which li
   const taken = (blocker.addr as Deno.NetAddr).port;
   const { explain, asked } = recordingExplainer();
   const events: ServerEvent[] = [];
-  const server = await start(plan("tcp://127.0.0.1:0=echo", `tcp://127.0.0.1:${taken}=whoami`), {
+  const server = await start(planOf("tcp://127.0.0.1:0=echo", `tcp://127.0.0.1:${taken}=whoami`), {
     keepGoing: true,
     explain,
     sink: (e) => events.push(e),
@@ -163,7 +142,7 @@ Deno.test("start() explains bind failures with its explain option, told which li
 
 Deno.test("start() explains nothing when everything binds", async () => {
   const { explain, asked } = recordingExplainer();
-  const server = await start(plan("tcp://127.0.0.1:0=echo"), { explain });
+  const server = await start(planOf("tcp://127.0.0.1:0=echo"), { explain });
   await server.close();
   assert.deepEqual(asked, []);
 });
@@ -172,9 +151,9 @@ Deno.test("reconfigure() explains with the explainer start() was given, or with 
   using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const taken = (blocker.addr as Deno.NetAddr).port;
   const fromStart = recordingExplainer();
-  const server = await start(plan("tcp://127.0.0.1:0=echo"), { explain: fromStart.explain });
+  const server = await start(planOf("tcp://127.0.0.1:0=echo"), { explain: fromStart.explain });
   try {
-    const next = plan(
+    const next = planOf(
       "tcp://127.0.0.1:0=echo",
       `udp://127.0.0.1:0=echo`,
       `tcp://127.0.0.1:${taken}=whoami`,
@@ -205,7 +184,7 @@ Deno.test("reconfigure() explains with the explainer start() was given, or with 
 Deno.test("start() without an explainer explains a failure from the OS error alone", async () => {
   using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const taken = (blocker.addr as Deno.NetAddr).port;
-  await assert.rejects(start(plan(`tcp://127.0.0.1:${taken}=echo`)), (error: unknown) => {
+  await assert.rejects(start(planOf(`tcp://127.0.0.1:${taken}=echo`)), (error: unknown) => {
     assert.ok(error instanceof StartError);
     assert.equal(
       error.failures[0].reason,
@@ -232,19 +211,19 @@ Deno.test("start() keeps a listener serving after its service throws on one conn
       },
     },
   };
-  const server = await start(plan("tcp://127.0.0.1:0=echo"), {
+  const server = await start(planOf("tcp://127.0.0.1:0=echo"), {
     sink: (e) => events.push(e),
     services,
   });
   try {
     const { port } = server.sockets[0].local;
     const first = await Deno.connect({ hostname: "127.0.0.1", port });
-    assert.equal((await readAll(first)).length, 0);
+    assert.equal((await readToEnd(first)).length, 0);
     first.close();
     const second = await Deno.connect({ hostname: "127.0.0.1", port });
     await second.write(new TextEncoder().encode("still here"));
     await second.closeWrite();
-    assert.equal(text(await readAll(second)), "still here");
+    assert.equal(text(await readToEnd(second)), "still here");
     second.close();
     const error = events.find((e) => e.type === "error");
     assert.ok(error?.type === "error");
@@ -257,7 +236,7 @@ Deno.test("start() keeps a listener serving after its service throws on one conn
 
 Deno.test("RunningServer.close() waits for the grace period, then closes what is still open", async () => {
   const events: ServerEvent[] = [];
-  const server = await start(plan("tcp://127.0.0.1:0=echo"), { sink: (e) => events.push(e) });
+  const server = await start(planOf("tcp://127.0.0.1:0=echo"), { sink: (e) => events.push(e) });
   const { port } = server.sockets[0].local;
   const idle = await Deno.connect({ hostname: "127.0.0.1", port });
   try {
@@ -276,7 +255,7 @@ Deno.test("RunningServer.close() waits for the grace period, then closes what is
 });
 
 Deno.test("RunningServer.close() called again during the grace period closes at once", async () => {
-  const server = await start(plan("tcp://127.0.0.1:0=echo"));
+  const server = await start(planOf("tcp://127.0.0.1:0=echo"));
   const idle = await Deno.connect({ hostname: "127.0.0.1", port: server.sockets[0].local.port });
   try {
     while (server.openConnections === 0) await new Promise((r) => setTimeout(r, 5));
@@ -293,7 +272,7 @@ Deno.test("RunningServer.close() called again during the grace period closes at 
 
 Deno.test("start() answers UDP from the bound socket name and emits datagram and reply events", async () => {
   const events: ServerEvent[] = [];
-  const server = await start(plan("udp://127.0.0.1:0=size"), { sink: (e) => events.push(e) });
+  const server = await start(planOf("udp://127.0.0.1:0=size"), { sink: (e) => events.push(e) });
   const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   try {
     const { port } = server.sockets[0].local;
@@ -321,7 +300,7 @@ Deno.test("start() drops only the datagram whose service throws", async () => {
       },
     },
   };
-  const server = await start(plan("udp://127.0.0.1:0=echo"), {
+  const server = await start(planOf("udp://127.0.0.1:0=echo"), {
     sink: (e) => events.push(e),
     services,
   });

@@ -12,14 +12,9 @@ import { daytimeLine } from "../../lib/services/daytime.ts";
 import { DEFAULT_QUOTE, formatQuote } from "../../lib/services/qotd.ts";
 import { rfc868Bytes, rfc868Seconds } from "../../lib/services/time.ts";
 import { whoamiText } from "../../lib/services/whoami.ts";
-import {
-  assertSameBytes,
-  readExactly,
-  readToEnd,
-  runTcp,
-  runUdp,
-  sendAndHalfClose,
-} from "./harness.ts";
+import { assertSameBytes, runTcp, runUdp } from "./_harness.ts";
+import { randomBytes } from "../_support/random.ts";
+import { readExactly, readToEnd, sendAndHalfClose } from "../_support/socket.ts";
 import { MAX_READ_BUFFER_SIZE, MIN_READ_BUFFER_SIZE } from "../../lib/services/read_chunks.ts";
 import {
   BufferPool,
@@ -54,14 +49,6 @@ function nameOf(addr: { address: string; port: number }): string {
   return addr.address.includes(":")
     ? `[${addr.address}]:${addr.port}`
     : `${addr.address}:${addr.port}`;
-}
-
-function randomBytes(length: number): Uint8Array {
-  const bytes = new Uint8Array(length);
-  for (let offset = 0; offset < length; offset += 65536) {
-    crypto.getRandomValues(bytes.subarray(offset, offset + 65536));
-  }
-  return bytes;
 }
 
 // ---------------------------------------------------------------------------
@@ -492,7 +479,7 @@ Deno.test("DEFAULT_QUOTE is printable ASCII and fits RFC 865 with its CR LF", ()
 
 Deno.test("qotd service sends the quote option over TCP and UDP", async () => {
   const options = { quote: "Hello\nfrom muxd" };
-  const { result } = await runTcp(SERVICES.qotd, readToEnd, { options });
+  const { result } = await runTcp(SERVICES.qotd, (client) => readToEnd(client), { options });
   assert.equal(decoder.decode(result), "Hello\r\nfrom muxd\r\n");
   const [exchange] = await runUdp(SERVICES.qotd, [text("?")], { options });
   assert.deepEqual(exchange.replies.map((reply) => decoder.decode(reply)), [
@@ -522,7 +509,7 @@ Deno.test("daytimeLine() writes weekday, month, day, year and padded UTC time", 
 
 Deno.test("daytime service tells the time from ctx.now()", async () => {
   const now = new Date("1983-05-01T12:34:56Z");
-  const { result } = await runTcp(SERVICES.daytime, readToEnd, { now });
+  const { result } = await runTcp(SERVICES.daytime, (client) => readToEnd(client), { now });
   assert.equal(decoder.decode(result), "Sunday, May 1, 1983 12:34:56-UTC\r\n");
   const [exchange] = await runUdp(SERVICES.daytime, [new Uint8Array(0)], { now });
   assert.equal(decoder.decode(exchange.replies[0]), "Sunday, May 1, 1983 12:34:56-UTC\r\n");
@@ -550,7 +537,7 @@ Deno.test("rfc868Seconds() drops milliseconds, wraps in 2036 and rejects dates b
 Deno.test("time service sends ctx.now() as 4 big-endian bytes over TCP and UDP", async () => {
   const now = new Date("2026-11-22T15:04:05Z");
   const expected = Math.floor(now.getTime() / 1000) + 2_208_988_800;
-  const { result } = await runTcp(SERVICES.time, readToEnd, { now });
+  const { result } = await runTcp(SERVICES.time, (client) => readToEnd(client), { now });
   assert.equal(result.length, 4);
   assert.equal(new DataView(result.buffer, result.byteOffset).getUint32(0, false), expected);
   const [exchange] = await runUdp(SERVICES.time, [new Uint8Array(0)], { now });
@@ -650,7 +637,7 @@ Deno.test("size service counts each datagram, the empty one too", async () => {
 // banner
 
 Deno.test("banner service sends the text option and a newline", async () => {
-  const { result } = await runTcp(SERVICES.banner, readToEnd, {
+  const { result } = await runTcp(SERVICES.banner, (client) => readToEnd(client), {
     options: { text: "Welcome to muxd" },
   });
   assert.equal(decoder.decode(result), "Welcome to muxd\n");

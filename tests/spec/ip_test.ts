@@ -7,7 +7,7 @@ import {
   parseIPv4,
   parseIPv6,
 } from "../../lib/spec/mod.ts";
-import { seededRandom } from "./_random.ts";
+import { seededRandom } from "../_support/random.ts";
 
 /** Parses IPv6 text and formats it back, or `null`. */
 function canonical(text: string): string | null {

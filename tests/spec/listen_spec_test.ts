@@ -11,8 +11,8 @@ import {
   type ServiceName,
   type Transport,
 } from "../../lib/spec/mod.ts";
-import { mutate, randomGarbage, randomSpec } from "./_generate.ts";
-import { seededRandom } from "./_random.ts";
+import { mutate, randomGarbage, randomSpec } from "../_support/random_specs.ts";
+import { seededRandom } from "../_support/random.ts";
 
 function spec(
   transport: Transport,

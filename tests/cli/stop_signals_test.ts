@@ -4,8 +4,9 @@
  */
 
 import assert from "node:assert/strict";
-import { MAIN, SERVE_PERMISSIONS, startMuxd } from "./muxd_process.ts";
-import { nc } from "./netcat.ts";
+import { MAIN, SERVE_PERMISSIONS, startMuxd } from "../_support/process.ts";
+import { nc } from "../_support/netcat.ts";
+import { firstRead } from "../_support/socket.ts";
 
 /** Connects to an echo listener and makes sure muxd has accepted: one byte there and back. */
 async function openIdleConnection(port: number): Promise<Deno.TcpConn> {
@@ -19,19 +20,6 @@ async function openIdleConnection(port: number): Promise<Deno.TcpConn> {
   } catch (error) {
     conn.close();
     throw error;
-  }
-}
-
-/** Reads until end of stream; `null` on a clean end, else the error name. */
-async function readToEnd(conn: Deno.TcpConn): Promise<string | null> {
-  const buffer = new Uint8Array(1024);
-  try {
-    while ((await conn.read(buffer)) !== null) {
-      // muxd sends nothing more; read on until it closes.
-    }
-    return null;
-  } catch (error) {
-    return error instanceof Error ? error.name : String(error);
   }
 }
 
@@ -54,7 +42,7 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
 Deno.test("muxd serve closes an idle connection at the end of the grace period", async () => {
   await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo", "--grace", "0.5"]);
   using conn = await openIdleConnection(muxd.port(0));
-  const closedByMuxd = readToEnd(conn);
+  const closedByMuxd = firstRead(conn);
   const started = performance.now();
   const { code, stderr } = await muxd.stop("SIGTERM");
   const elapsed = performance.now() - started;
@@ -64,13 +52,13 @@ Deno.test("muxd serve closes an idle connection at the end of the grace period",
   assert.match(stderr, /open connections may finish for 0\.5 s/);
   assert.match(stderr, /closed after \d+ ms: 1 B in, 1 B out, closed at shutdown\n/);
   assert.match(stderr, /INF closed 1 connection\(s\) still open; bye\n$/);
-  assert.equal(await closedByMuxd, null, "the client sees the connection end");
+  assert.equal(await closedByMuxd, "eof", "the client sees the connection end");
 });
 
 Deno.test("muxd serve ends the grace period at once on a second SIGTERM", async () => {
   await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo", "--grace", "60"]);
   using conn = await openIdleConnection(muxd.port(0));
-  const closedByMuxd = readToEnd(conn);
+  const closedByMuxd = firstRead(conn);
   muxd.signal("SIGTERM");
   await muxd.waitForStderr("SIGTERM: stopped accepting");
   const started = performance.now();
@@ -79,7 +67,7 @@ Deno.test("muxd serve ends the grace period at once on a second SIGTERM", async 
   assert.equal(code, 0, stderr);
   assert.ok(elapsed < 2_000, `exited only after ${Math.round(elapsed)} ms`);
   assert.match(stderr, /INF closed 1 connection\(s\) still open; bye\n$/);
-  assert.equal(await closedByMuxd, null, "the client sees the connection end");
+  assert.equal(await closedByMuxd, "eof", "the client sees the connection end");
 });
 
 Deno.test("muxd serve goes on serving after whoever read its log closed the pipe", async () => {

@@ -1,5 +1,6 @@
 /**
- * A small seeded pseudo-random generator for deterministic randomized tests.
+ * Randomness for tests: a small seeded generator for deterministic
+ * randomized tests, and random bytes for payloads.
  *
  * @module
  */
@@ -38,4 +39,11 @@ export function seededRandom(seed: number): Random {
     pick: <T>(items: readonly T[]): T => items[int(0, items.length - 1)],
     chance: (probability: number): boolean => next() < probability,
   };
+}
+
+/** Random bytes, any length. */
+export function randomBytes(length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i += 65536) crypto.getRandomValues(out.subarray(i, i + 65536));
+  return out;
 }

@@ -8,15 +8,17 @@
 import assert from "node:assert/strict";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import denoJson from "../../deno.json" with { type: "json" };
-import { type MuxdLauncher, startMuxd } from "./muxd_process.ts";
-import { nc } from "./netcat.ts";
+import {
+  MAIN,
+  type MuxdLauncher,
+  SERVE_PERMISSIONS,
+  startMuxd,
+  task,
+} from "../_support/process.ts";
+import { nc } from "../_support/netcat.ts";
 
 /** The project folder, where `deno task` runs. */
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/** `main.ts`, muxd from source. */
-export const MAIN: string = join(ROOT, "main.ts");
 
 /** What `deno task bundle` writes. */
 export const BUNDLE: string = join(ROOT, "dist", "muxd.js");
@@ -30,26 +32,6 @@ export const COMPILED: string = join(
 
 /** How long one `deno task` may take before it is stopped. */
 const TASK_TIMEOUT_MS = 300_000;
-
-/** A task's command line, from `deno.json`. */
-export function task(name: string): string {
-  const command = (denoJson.tasks as Record<string, string | undefined>)[name];
-  if (command === undefined) throw new Error(`deno.json has no task "${name}"`);
-  return command;
-}
-
-/**
- * The permission flags of a task's command line, in order: every
- * `--allow-*`, `--deny-*` and `-A`.
- *
- * @param command A task's command line.
- * @returns Its permission flags, such as `["--allow-net", "--allow-env=NO_COLOR"]`.
- */
-export function permissionFlags(command: string): string[] {
-  return command.split(/\s+/).filter((word) =>
-    word === "-A" || word.startsWith("--allow-") || word.startsWith("--deny-")
-  );
-}
 
 /**
  * The V8 flags of a task's command line, one per flag: `--v8-flags=--a,--b`
@@ -69,14 +51,9 @@ export function serveV8Flags(): string[] {
   return v8Flags(task("serve"));
 }
 
-/** The permissions `deno task serve` grants: what every build of muxd gets. */
-export function servePermissions(): string[] {
-  return permissionFlags(task("serve"));
-}
-
 /** `deno run main.ts` with the serve task's permissions, quiet about Deno's own downloads. */
 export function sourceLauncher(): MuxdLauncher {
-  return { program: "deno", args: ["run", "--quiet", ...servePermissions(), MAIN] };
+  return { program: "deno", args: ["run", "--quiet", ...SERVE_PERMISSIONS, MAIN] };
 }
 
 /** How a build went. */
@@ -197,12 +174,12 @@ export async function compileTargets(): Promise<string[]> {
  * place would quietly use the project's configuration.
  *
  * @param bundle The bundle to copy.
- * @param permissions The permission flags. @default servePermissions()
+ * @param permissions The permission flags. @default SERVE_PERMISSIONS
  * @returns A launcher; disposing of it removes the folder.
  */
 export async function bundleElsewhere(
   bundle: string,
-  permissions: readonly string[] = servePermissions(),
+  permissions: readonly string[] = SERVE_PERMISSIONS,
 ): Promise<MuxdLauncher & AsyncDisposable> {
   const dir = await Deno.makeTempDir({ prefix: "muxd-bundle-" });
   await Deno.copyFile(bundle, join(dir, "muxd.js"));

@@ -4,7 +4,7 @@
  * root can make them; `namespaceProblem()` says why not, for an ignored test.
  */
 
-import { MAIN, type MuxdLauncher, SERVE_PERMISSIONS } from "./muxd_process.ts";
+import { MAIN, type MuxdLauncher, SERVE_PERMISSIONS } from "../_support/process.ts";
 
 /** The server host's address on the veth pair. */
 export const SERVER_ADDRESS = "198.51.100.1";

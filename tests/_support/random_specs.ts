@@ -13,7 +13,7 @@ import {
   SERVICE_NAMES,
   TRANSPORTS,
 } from "../../lib/spec/mod.ts";
-import type { Random } from "./_random.ts";
+import type { Random } from "./random.ts";
 
 const LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const NAME_CHARACTERS = `${LETTERS}0123456789-_`;

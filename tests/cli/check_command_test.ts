@@ -7,51 +7,24 @@
  */
 
 import assert from "node:assert/strict";
-import { type Finished, MAIN, runMuxd, SERVE_PERMISSIONS } from "./muxd_process.ts";
+import {
+  assertNoStackTrace,
+  type Finished,
+  MAIN,
+  runMuxd,
+  SERVE_PERMISSIONS,
+} from "../_support/process.ts";
+import { ssProblem } from "../_support/host.ts";
+import { freePort } from "../_support/socket.ts";
 
-/** Why these tests cannot run here, or `null` when they can. */
-async function whyNoSs(): Promise<string | null> {
-  if (Deno.build.os !== "linux") return `ss is Linux's (this is ${Deno.build.os})`;
-  try {
-    const { success } = await new Deno.Command("ss", { args: ["-V"], stdout: "null" }).output();
-    return success ? null : "ss -V failed";
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return "ss is not installed (iproute2)";
-    if (error instanceof Deno.errors.NotCapable) return "ss may not be run (needs --allow-run=ss)";
-    throw error;
-  }
-}
-
-const NO_SS = await whyNoSs();
-if (NO_SS !== null) console.log(`check_live_test.ts: some tests ignored: ${NO_SS}`);
+const NO_SS = await ssProblem();
+if (NO_SS !== null) console.log(`check_command_test.ts: some tests ignored: ${NO_SS}`);
 
 const DUAL_STACK = (await new Deno.Command("sysctl", {
   args: ["-n", "net.ipv6.bindv6only"],
   stdout: "piped",
   stderr: "null",
 }).output().then((o) => new TextDecoder().decode(o.stdout).trim(), () => "")) === "0";
-
-/** A port below 32768 (outside the ephemeral range) that is free for TCP on every address. */
-function freeLowPort(): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const port = 20000 + Math.floor(Math.random() * 12000);
-    try {
-      Deno.listen({ hostname: "::", port }).close();
-      return port;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    }
-  }
-  throw new Error("no free port found below 32768");
-}
-
-/** Fails when the output holds a JavaScript stack trace or an uncaught error. */
-function assertNoStackTrace({ stdout, stderr }: Finished): void {
-  for (const text of [stdout, stderr]) {
-    assert.doesNotMatch(text, /^\s+at /m, "no stack frames");
-    assert.doesNotMatch(text, /error: Uncaught/i, "no uncaught error");
-  }
-}
 
 /** The line of the text report that names the holders, for the spec given. */
 function heldLine(stdout: string, spec: string): string {
@@ -159,7 +132,7 @@ Deno.test({
   name: "muxd check notes a port only TIME-WAIT holds, says why it does not block, and exits 0",
   ignore: NO_SS !== null,
   async fn() {
-    const port = freeLowPort();
+    const port = freePort("::");
     const listener = Deno.listen({ hostname: "127.0.0.1", port });
     const client = await Deno.connect({ hostname: "127.0.0.1", port });
     const server = await listener.accept();
@@ -213,7 +186,7 @@ async function checkWithoutSs(args: readonly string[]): Promise<Finished> {
 }
 
 Deno.test("muxd check without ss on the PATH says it could not look and exits 3, not 0", async () => {
-  const spec = `tcp://127.0.0.1:${freeLowPort()}=echo`;
+  const spec = `tcp://127.0.0.1:${freePort("::")}=echo`;
   const result = await checkWithoutSs(["check", "-l", spec]);
   assert.equal(result.code, 3, result.stdout + result.stderr);
   assert.match(result.stdout, /^ {2}not checked: .*needs the ss tool from iproute2/m);
@@ -229,7 +202,7 @@ Deno.test("muxd check without ss on the PATH says it could not look and exits 3,
 });
 
 Deno.test("muxd check without permission to run ss says it could not look and exits 3", async () => {
-  const spec = `tcp://127.0.0.1:${freeLowPort()}=echo`;
+  const spec = `tcp://127.0.0.1:${freePort("::")}=echo`;
   const permissions = SERVE_PERMISSIONS.map((p) =>
     p.startsWith("--allow-run=") ? "--allow-run=sysctl" : p
   );

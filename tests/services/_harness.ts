@@ -14,6 +14,7 @@
 import { BufferPool } from "../../lib/services/buffer_pool.ts";
 import assert from "node:assert/strict";
 import type { Service, ServiceContext, Stream } from "../../lib/services/service.ts";
+import { formatSocketName, socketNameOf } from "../../lib/spec/socket_name.ts";
 import type { SocketName, Transport } from "../../lib/spec/types.ts";
 
 /** The pinned clock: 1,000,000,000 seconds after the Unix epoch. */
@@ -68,19 +69,6 @@ export interface UdpExchange {
   readonly ctx: ServiceContext;
 }
 
-function toSocketName(addr: Deno.Addr): SocketName {
-  if (addr.transport !== "tcp" && addr.transport !== "udp") {
-    throw new TypeError(`Expected an IP socket name, got a ${addr.transport} address`);
-  }
-  return { address: addr.hostname, port: addr.port };
-}
-
-function formatName(name: SocketName): string {
-  return name.address.includes(":")
-    ? `[${name.address}]:${name.port}`
-    : `${name.address}:${name.port}`;
-}
-
 function makeContext(
   service: Service,
   transport: Transport,
@@ -89,7 +77,7 @@ function makeContext(
 ): ServiceContext {
   const specOptions = options.options ?? {};
   const query = new URLSearchParams(Object.entries(specOptions).sort()).toString();
-  const spec = `${transport}://${formatName(names.bound)}=${service.name}`;
+  const spec = `${transport}://${formatSocketName(names.bound)}=${service.name}`;
   const now = options.now ?? FIXED_NOW;
   return {
     transport,
@@ -160,9 +148,9 @@ export async function runTcp<T>(
   try {
     const accepted = await listener.accept();
     const ctx = makeContext(service, "tcp", {
-      local: toSocketName(accepted.localAddr),
-      bound: toSocketName(listener.addr),
-      remote: toSocketName(accepted.remoteAddr),
+      local: socketNameOf(accepted.localAddr),
+      bound: socketNameOf(listener.addr),
+      remote: socketNameOf(accepted.remoteAddr),
     }, options);
     const serving = (async () => {
       try {
@@ -227,9 +215,9 @@ export async function runUdp(
         await client.send(request, target);
         const [data, from] = await server.receive();
         const ctx = makeContext(service, "udp", {
-          local: options.wildcard ? null : toSocketName(bound),
-          bound: toSocketName(bound),
-          remote: toSocketName(from),
+          local: options.wildcard ? null : socketNameOf(bound),
+          bound: socketNameOf(bound),
+          remote: socketNameOf(from as Deno.NetAddr),
         }, options);
         const reply = answer(data, ctx);
         if (reply !== null) await server.send(reply, from);
@@ -255,64 +243,6 @@ export async function runUdp(
 
 function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
-}
-
-/**
- * Reads `conn` until the end of stream.
- *
- * @param conn Where to read.
- * @returns Every byte read, in one array.
- */
-export async function readToEnd(conn: Deno.TcpConn): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  while (true) {
-    const buffer = new Uint8Array(64 * 1024);
-    const n = await conn.read(buffer);
-    if (n === null) break;
-    chunks.push(buffer.subarray(0, n));
-    total += n;
-  }
-  const bytes = new Uint8Array(total);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.length;
-  }
-  return bytes;
-}
-
-/**
- * Reads exactly `count` bytes from `conn`.
- *
- * @param conn Where to read.
- * @param count How many bytes.
- * @returns The bytes.
- * @throws {Error} When the stream ends first.
- */
-export async function readExactly(conn: Deno.TcpConn, count: number): Promise<Uint8Array> {
-  const bytes = new Uint8Array(count);
-  let filled = 0;
-  while (filled < count) {
-    const n = await conn.read(bytes.subarray(filled));
-    if (n === null) throw new Error(`Stream ended after ${filled} of ${count} bytes`);
-    filled += n;
-  }
-  return bytes;
-}
-
-/**
- * Writes `bytes` to `conn` and half-closes it.
- *
- * @param conn Where to write.
- * @param bytes What to send.
- */
-export async function sendAndHalfClose(conn: Deno.TcpConn, bytes: Uint8Array): Promise<void> {
-  let written = 0;
-  while (written < bytes.length) {
-    written += await conn.write(bytes.subarray(written));
-  }
-  await conn.closeWrite();
 }
 
 /**

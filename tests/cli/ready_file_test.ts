@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runMuxdExpectingFailure, startMuxd } from "./muxd_process.ts";
+import { runMuxdExpectingFailure, startMuxd } from "../_support/process.ts";
 import type { ReadyRecord } from "../../lib/cli/report.ts";
 
 async function exists(path: string): Promise<boolean> {

@@ -5,22 +5,18 @@
 
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
-import { type Finished, runMuxd, runMuxdExpectingFailure, startMuxd } from "./muxd_process.ts";
+import {
+  assertNoStackTrace,
+  runMuxd,
+  runMuxdExpectingFailure,
+  startMuxd,
+} from "../_support/process.ts";
+import { freePort } from "../_support/socket.ts";
 import { DEMO_LISTENERS } from "../../lib/config/demo.ts";
-import { freePort } from "./ports.ts";
 
 /** The lines of `text`, without the empty line after the last newline. */
 function lines(text: string): string[] {
   return text.split("\n").filter((line, i, all) => !(line === "" && i === all.length - 1));
-}
-
-/** Fails when the output holds a JavaScript stack trace or an uncaught error. */
-function assertNoStackTrace({ stdout, stderr }: Finished): void {
-  for (const text of [stdout, stderr]) {
-    assert.doesNotMatch(text, /^\s+at /m, "no stack frames");
-    assert.doesNotMatch(text, /error: Uncaught/i, "no uncaught error");
-    assert.doesNotMatch(text, /Stack backtrace/, "no Rust backtrace");
-  }
 }
 
 Deno.test("muxd serve exits with 1 and names the spec when its port is already in use", async () => {

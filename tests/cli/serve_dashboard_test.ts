@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { runMuxd, runMuxdExpectingFailure, startMuxd } from "./muxd_process.ts";
+import { runMuxd, runMuxdExpectingFailure, startMuxd } from "../_support/process.ts";
 
 const ECHO = ["-l", "tcp://127.0.0.1:0=echo"];
 

@@ -1,25 +1,51 @@
 /**
  * Runs `main.ts` as a real subprocess, the way a user runs muxd, and waits
  * for its ready record. A {@linkcode MuxdLauncher} runs another build of
- * muxd (the bundle, the compiled executable) the same way.
+ * muxd (the bundle, the compiled executable, muxd under `prlimit` or in a
+ * network namespace) the same way.
+ *
+ * @module
  */
 
+import assert from "node:assert/strict";
+import denoJson from "../../deno.json" with { type: "json" };
 import type { ReadyRecord } from "../../lib/cli/report.ts";
+import { freePort } from "./socket.ts";
 
-export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
+/** `main.ts`, muxd from source. */
+export const MAIN: string = new URL("../../main.ts", import.meta.url).pathname;
 
 /** How long muxd may take to print its ready record before the test gives up. */
 const READY_TIMEOUT_MS = 15_000;
 
-/** The permissions `deno task serve` grants, so tests run muxd as users do. */
-export const SERVE_PERMISSIONS = [
-  "--allow-net",
-  "--allow-read",
-  "--allow-write",
-  "--allow-env=NO_COLOR,FORCE_COLOR,TERM,COLUMNS",
-  "--allow-sys=networkInterfaces,uid",
-  "--allow-run=sysctl,ss,prlimit",
-];
+/**
+ * A task's command line, from `deno.json`.
+ *
+ * @param name The task, such as `"serve"`.
+ * @returns Its command line.
+ * @throws {Error} When `deno.json` has no such task.
+ */
+export function task(name: string): string {
+  const command = (denoJson.tasks as Record<string, string | undefined>)[name];
+  if (command === undefined) throw new Error(`deno.json has no task "${name}"`);
+  return command;
+}
+
+/**
+ * The permission flags of a task's command line, in order: every
+ * `--allow-*`, `--deny-*` and `-A`.
+ *
+ * @param command A task's command line.
+ * @returns Its permission flags, such as `["--allow-net", "--allow-env=NO_COLOR"]`.
+ */
+export function permissionFlags(command: string): string[] {
+  return command.split(/\s+/).filter((word) =>
+    word === "-A" || word.startsWith("--allow-") || word.startsWith("--deny-")
+  );
+}
+
+/** The permissions `deno task serve` grants (read from deno.json), so tests run muxd as users do. */
+export const SERVE_PERMISSIONS: readonly string[] = permissionFlags(task("serve"));
 
 /** How to start muxd: the program and the arguments that come before muxd's own. */
 export interface MuxdLauncher {
@@ -274,4 +300,58 @@ export async function runMuxdExpectingFailure(
   }
   const { stderr } = await muxd.stop("SIGKILL");
   throw new Error(`muxd ${args.join(" ")} was expected to fail, but it served:\n${stderr}`);
+}
+
+/**
+ * Starts muxd with specs that must share one explicit port number (two
+ * addresses, or TCP and UDP), picking the port with {@linkcode freePort}.
+ * When muxd exits with code 1 because the port was taken in between, it
+ * tries again with another port.
+ *
+ * @param args Builds muxd's arguments for a port.
+ * @param attempts How many ports to try.
+ * @returns The running muxd and the shared port.
+ */
+export async function startMuxdOnFreePort(
+  args: (port: number) => string[],
+  attempts = 5,
+): Promise<{ muxd: MuxdProcess; port: number }> {
+  for (let attempt = 1;; attempt++) {
+    const port = freePort();
+    try {
+      return { muxd: await startMuxd(args(port)), port };
+    } catch (error) {
+      const inUse = error instanceof MuxdNotReadyError && error.finished.code === 1 &&
+        error.finished.stderr.includes("address already in use");
+      if (!inUse || attempt >= attempts) throw error;
+    }
+  }
+}
+
+/** `serve --log-format json` followed by `-l SPEC` for each spec. */
+export function serveJson(...specs: string[]): string[] {
+  return ["serve", "--log-format", "json", ...specs.flatMap((spec) => ["-l", spec])];
+}
+
+/** muxd from source under an open-files limit of `files` (soft and hard), set by `prlimit`. */
+export function underOpenFilesLimit(files: number): MuxdLauncher {
+  return {
+    program: "prlimit",
+    args: [`--nofile=${files}`, "deno", "run", ...SERVE_PERMISSIONS, MAIN],
+  };
+}
+
+/**
+ * Asserts that muxd answered bad input as the project requires: in words,
+ * without a JavaScript stack trace, an uncaught error or Rust's backtrace.
+ *
+ * @param finished How muxd ended.
+ * @throws {assert.AssertionError} Naming what it found.
+ */
+export function assertNoStackTrace({ stdout, stderr }: Finished): void {
+  for (const text of [stdout, stderr]) {
+    assert.doesNotMatch(text, /^\s+at /m, "no stack frames");
+    assert.doesNotMatch(text, /error: Uncaught/i, "no uncaught error");
+    assert.doesNotMatch(text, /Stack backtrace/, "no Rust backtrace");
+  }
 }
