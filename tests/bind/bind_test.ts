@@ -1,11 +1,11 @@
 /**
  * bindAll() and bindOne() against the real kernel: port 0 resolved, every
- * failure reported as a BindError with the OS error as its cause, and
- * `?reuse=true` sharing a port.
+ * failure reported with the OS error that caused it (lib/explain/ words it),
+ * and `?reuse=true` sharing a port.
  */
 
 import assert from "node:assert/strict";
-import { bindAll, BindError, bindOne, type BoundSocket } from "../../lib/bind/mod.ts";
+import { bindAll, bindOne, type BoundSocket } from "../../lib/bind/mod.ts";
 import { planOf } from "../_support/plan.ts";
 import { freePort } from "../_support/socket.ts";
 
@@ -30,7 +30,7 @@ Deno.test("bindAll() binds TCP and UDP on port 0 and gives each the port the OS 
   }
 });
 
-Deno.test("bindAll() goes on past a port in use and returns a BindError with the OS error as cause", () => {
+Deno.test("bindAll() goes on past a port in use and returns the failure with the OS error", () => {
   using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const plan = planOf(
     `tcp://127.0.0.1:${held.addr.port}=echo`,
@@ -42,22 +42,18 @@ Deno.test("bindAll() goes on past a port in use and returns a BindError with the
     assert.equal(bound[0].listener, plan.listeners[1]);
     assert.equal(failures.length, 1);
     const [failure] = failures;
-    assert.ok(failure instanceof BindError);
     assert.ok(failure.cause instanceof Deno.errors.AddrInUse, String(failure.cause));
-    assert.equal(failure.code, "EADDRINUSE");
     assert.equal(failure.listener, plan.listeners[0]);
   } finally {
     closeAll(bound);
   }
 });
 
-Deno.test("bindOne() throws a BindError for an address that is not this host's", () => {
+Deno.test("bindOne() throws the OS error for an address that is not this host's", () => {
   // 192.0.2.1 is TEST-NET-1 (RFC 5737): on no host's interfaces. Binding sends nothing.
   const [listener] = planOf("udp://192.0.2.1:0=echo").listeners;
   assert.throws(() => bindOne(listener).socket.close(), (error) => {
-    assert.ok(error instanceof BindError);
-    assert.ok(error.cause instanceof Deno.errors.AddrNotAvailable, String(error.cause));
-    assert.equal(error.listener, listener);
+    assert.ok(error instanceof Deno.errors.AddrNotAvailable, String(error));
     return true;
   });
 });
