@@ -4,7 +4,11 @@
  */
 
 import fs from "node:fs";
-import type { Browser } from "playwright-core";
+// Imported here by its npm specifier, not through deno.json's imports: Deno
+// installs every package of that map on a run, and muxd does not use this one.
+import type { Browser, Page } from "npm:playwright-core@1.65.1";
+
+export type { Browser, Page };
 
 /** Where Debian's `chromium` package puts the browser. */
 export const CHROMIUM = "/usr/bin/chromium";
@@ -43,7 +47,7 @@ export function chromiumProblem(): string | null {
  */
 export async function launchChromium(): Promise<Browser & AsyncDisposable> {
   allowPlaywrightsWslProbe();
-  const { chromium } = await import("playwright-core");
+  const { chromium } = await import("npm:playwright-core@1.65.1");
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return Object.assign(browser, { [Symbol.asyncDispose]: () => browser.close() });
 }

@@ -6,11 +6,10 @@
  */
 
 import assert from "node:assert/strict";
-import type { Page } from "playwright-core";
 import { serveDashboard } from "../../lib/dashboard/mod.ts";
 import { EventHub, type ServerEvent } from "../../lib/events/mod.ts";
 import { formatSocketName } from "../../lib/spec/mod.ts";
-import { chromiumProblem, launchChromium } from "./_browser.ts";
+import { chromiumProblem, launchChromium, type Page } from "./_browser.ts";
 import { ipv6LoopbackProblem } from "../_support/host.ts";
 import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../_support/process.ts";
 import { freePort } from "../_support/socket.ts";
