@@ -71,6 +71,11 @@ export interface StartOptions {
 
 /** Options for {@linkcode RunningServer.reconfigure}. */
 export interface ReconfigureOptions {
+  /**
+   * Open TCP connections at most, over every listener, from now on; open
+   * connections above it stay. @default unchanged
+   */
+  readonly maxConnections?: number;
   /** The host facts used to explain bind failures. @default read from the host */
   readonly facts?: HostFacts;
   /** Names who holds a port. @default a lookup in the OS's socket tables */
@@ -355,6 +360,9 @@ class Server implements RunningServer {
     }
     await this.#stop(removed);
     this.#running = this.#running.filter((r) => !removed.includes(r));
+    if (options.maxConnections !== undefined) {
+      this.#ctx.admission.maxTotal = options.maxConnections;
+    }
     const second = bindAll(later);
     this.#run([...bound, ...second.bound]);
     if (second.failures.length > 0) {
