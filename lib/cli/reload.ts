@@ -109,6 +109,8 @@ function shown(value: unknown): string {
  * @param source Where the specs and settings come from.
  * @param log Where to say what happened.
  * @param onReloaded Called with what is in force after a reload that took effect.
+ * @param after Reloads wait for it: a SIGHUP that comes before then is
+ *   heard, and acted on once it resolves.
  * @returns A handle that stops listening when disposed.
  */
 export function reloadOnHangup(
@@ -116,9 +118,10 @@ export function reloadOnHangup(
   source: ReloadSource,
   log: MainLog,
   onReloaded: (provisioned: Provisioned<"serve">) => Promise<void>,
+  after: Promise<void> = Promise.resolve(),
 ): Disposable {
   if (Deno.build.os === "windows") return { [Symbol.dispose]() {} };
-  let queue = Promise.resolve();
+  let queue = after;
   const handler = () => {
     queue = queue.then(async () => {
       try {

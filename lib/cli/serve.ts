@@ -103,6 +103,22 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       );
       return EXIT.bindFailed;
     }
+    // SIGHUP is heard from before the ready record (a SIGHUP nobody listens
+    // for ends the process), and reloads wait until that record is out.
+    // After a reload, a new ready record names the new set of sockets.
+    const announced = Promise.withResolvers<void>();
+    using _hangup = reloadOnHangup(
+      server,
+      { args, argv, settings: () => live },
+      log,
+      async (next) => {
+        live = next.settings;
+        const again = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
+        await ready?.write(again);
+        console.log(again);
+      },
+      announced.promise,
+    );
     const record = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
     if (format === "text") {
       console.error(socketTable(server) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
@@ -119,6 +135,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       }
     }
     console.log(record);
+    announced.resolve();
     // Whether the limits fit the open-files limit, learnt once muxd is ready:
     // start-up does not wait for prlimit.
     const budget = fileBudget(plan.listeners, maxConnections, dashboard ? dashboardFiles() : 0);
@@ -134,19 +151,6 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         return defaultEphemeralPorts();
       }),
     );
-    // After a reload, a new ready record names the new set of sockets.
-    using _hangup = reloadOnHangup(
-      server,
-      { args, argv, settings: () => live },
-      log,
-      async (next) => {
-        live = next.settings;
-        const again = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
-        await ready?.write(again);
-        console.log(again);
-      },
-    );
-
     const signal = await stop.first;
     const graceMs = live.grace * 1000;
     log.info(

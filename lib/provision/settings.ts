@@ -93,8 +93,8 @@ export interface ListSetting extends SettingBase {
 /** One row of {@linkcode SETTINGS}. */
 export type Setting = NumberSetting | ChoiceSetting | TextSetting | SwitchSetting | ListSetting;
 
-const BOTH: readonly Command[] = ["serve", "check"];
-const SERVE: readonly Command[] = ["serve"];
+const BOTH = ["serve", "check"] as const satisfies readonly Command[];
+const SERVE = ["serve"] as const satisfies readonly Command[];
 
 /**
  * Every setting, in the order of `--help` and of the config file's list of
