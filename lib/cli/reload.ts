@@ -12,7 +12,7 @@ import type { MainLog } from "../log/log.ts";
 import { readHostFacts } from "../check/host_facts.ts";
 import { type RunningServer, StartError } from "../server/server.ts";
 import { provision, type Provisioned } from "../provision/provision.ts";
-import { formatProblem } from "../provision/problem.ts";
+import { formatProblem, type Problem, SettingError } from "../provision/problem.ts";
 import {
   changedSettings,
   type Given,
@@ -54,12 +54,12 @@ export async function reload(
   const config = await loadConfig(args.config);
   const facts = await readHostFacts();
   const provisioned = provision({ ...args, command: "serve", argv }, config, facts);
-  const problems = Array.isArray(provisioned) ? provisioned.map(formatProblem) : [];
+  const problems: Problem[] = Array.isArray(provisioned) ? provisioned : [];
   if (!Array.isArray(provisioned) && provisioned.demo) {
-    problems.push(`${args.config} lists no listeners`);
+    problems.push(new SettingError(`${args.config} lists no listeners`));
   }
   if (Array.isArray(provisioned) || problems.length > 0) {
-    for (const p of problems) log.error(`SIGHUP: ${p}`);
+    for (const p of problems) log.error(`SIGHUP: ${formatProblem(p)}`);
     log.error(`SIGHUP: the new config is rejected; the running set keeps serving`);
     return null;
   }
