@@ -14,7 +14,8 @@ import { choice, float, integer, string, type ValueParser } from "@optique/core/
 import type { InferValue, Parser } from "@optique/core/parser";
 import type { NonEmptyString } from "@optique/core/nonempty";
 import type { OptionName } from "@optique/core/usage";
-import { type Command, type Given, keysOf, type Setting, SETTINGS } from "../provision/settings.ts";
+import { type Given, keysOf, SETTINGS } from "../provision/settings.ts";
+import type { Command, Setting } from "../provision/setting.ts";
 
 /** The optique parser of one setting's command-line option. */
 function optionOf(setting: Setting): Parser<"sync", unknown, unknown> {

@@ -13,13 +13,8 @@ import { readHostFacts } from "../check/host_facts.ts";
 import { type RunningServer, StartError } from "../server/server.ts";
 import { provision, type Provisioned } from "../provision/provision.ts";
 import { formatProblem, type Problem, SettingError } from "../provision/problem.ts";
-import {
-  changedSettings,
-  type Given,
-  type SettingChange,
-  SETTINGS,
-  type Settings,
-} from "../provision/settings.ts";
+import { type Given, SETTINGS, type Settings } from "../provision/settings.ts";
+import { changedSettings, type SettingChange } from "../provision/merge_settings.ts";
 import { loadConfig } from "./load_config.ts";
 
 /** What a reload needs to provision again as `serve` did at start-up. */

@@ -17,13 +17,13 @@ import type { ListenItem } from "../plan/plan.ts";
 import { errorCode } from "../dispatch/accept_error.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 import {
-  checkConfigValue,
   CONFIG_KEYS,
   type ConfigValues,
-  type Setting,
   type SettingKey,
   SETTINGS,
 } from "../provision/settings.ts";
+import type { Setting } from "../provision/setting.ts";
+import { checkConfigValue } from "../provision/merge_settings.ts";
 import type { SpecSource } from "../spec/types.ts";
 
 /** How log lines are written. */

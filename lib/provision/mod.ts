@@ -32,30 +32,34 @@ export {
 export { formatProblem, type Problem, SettingError } from "./problem.ts";
 export { type ListenItems, listenItems, listenPositions } from "./listen_items.ts";
 export {
-  changedSettings,
-  checkConfigValue,
   type ChoiceSetting,
   type Command,
-  CONFIG_KEYS,
-  type ConfigKey,
-  type ConfigValues,
   type Flag,
-  type Given,
-  type GivenOf,
-  type KeysOf,
-  keysOf,
   type ListSetting,
-  mergeSettings,
   type NumberSetting,
   type OnReload,
   type Setting,
   type SettingBase,
-  type SettingChange,
+  type SwitchSetting,
+  type TextSetting,
+} from "./setting.ts";
+export {
+  CONFIG_KEYS,
+  type ConfigKey,
+  type ConfigValues,
+  type Given,
+  type GivenOf,
+  type KeysOf,
+  keysOf,
   type SettingKey,
   SETTINGS,
   type Settings,
-  type SwitchSetting,
-  type TextSetting,
   valueFlags,
   type ValueOf,
 } from "./settings.ts";
+export {
+  changedSettings,
+  checkConfigValue,
+  mergeSettings,
+  type SettingChange,
+} from "./merge_settings.ts";

@@ -15,7 +15,9 @@ import { checkExposure } from "../plan/exposure.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { listenItems } from "./listen_items.ts";
 import { type Problem, SettingError } from "./problem.ts";
-import { type Command, type Given, mergeSettings, type Settings } from "./settings.ts";
+import type { Given, Settings } from "./settings.ts";
+import type { Command } from "./setting.ts";
+import { mergeSettings } from "./merge_settings.ts";
 
 /** The parsed command line of `serve` or `check`, with the raw arguments for positions. */
 export type ProvisionArgs<C extends Command> = Given<C> & {
