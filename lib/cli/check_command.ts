@@ -14,8 +14,10 @@ import {
   predict,
   readHostFacts,
 } from "../check/mod.ts";
-import { buildPlan } from "../plan/plan.ts";
-import { gatherListenItems } from "./listen_items.ts";
+import { provision } from "../provision/provision.ts";
+import { formatProblem } from "../provision/problem.ts";
+import type { Given } from "../provision/settings.ts";
+import { loadConfig } from "./load_config.ts";
 import { EXIT } from "./serve.ts";
 
 /**
@@ -25,17 +27,8 @@ import { EXIT } from "./serve.ts";
  */
 export const CHECK_EXIT = { ...EXIT, notChecked: 3 } as const;
 
-/** What `muxd check` was asked on the command line. */
-export interface CheckArgs {
-  /** `--config FILE`. */
-  readonly config?: string;
-  /** Each `--listen SPEC`, in order. */
-  readonly listen: readonly string[];
-  /** `--public`. */
-  readonly public: boolean;
-  /** `--format`. */
-  readonly format: "text" | "json";
-}
+/** What `muxd check` was asked on the command line: one field per setting it takes. */
+export type CheckArgs = Given<"check">;
 
 /** What `check` uses that tests may replace. */
 export interface CheckDeps {
@@ -57,19 +50,21 @@ export async function check(
   argv: readonly string[],
   deps: CheckDeps = {},
 ): Promise<number> {
-  const gathered = await gatherListenItems(args, argv);
+  const config = await loadConfig(args.config);
   const facts = await readHostFacts();
-  const { plan, errors } = buildPlan(gathered.items, { interfaces: facts.interfaces });
-  const problems = [...gathered.problems, ...errors.map((e) => e.message)];
-  if (problems.length > 0) {
-    for (const p of problems) console.error(`muxd: ${p}`);
+  const provisioned = provision({ ...args, command: "check", argv }, config, facts);
+  if (Array.isArray(provisioned)) {
+    for (const p of provisioned) console.error(`muxd: ${formatProblem(p)}`);
     return EXIT.badInput;
   }
-  const allowPublic = args.public || (gathered.settings.public ?? false);
+  const { plan, settings } = provisioned;
+  const allowPublic = settings.public;
   const findings = predict(plan.listeners, facts, { allowPublic });
   const live = await checkLive(plan.listeners, facts, deps.lookUp);
   const report = checkReport(plan.listeners, findings, facts, live);
-  console.log(args.format === "json" ? JSON.stringify(report, null, 2) : formatCheckReport(report));
+  console.log(
+    settings.format === "json" ? JSON.stringify(report, null, 2) : formatCheckReport(report),
+  );
   return checkExitCode(report);
 }
 

@@ -14,7 +14,8 @@ export {
   type CheckDeps,
   checkExitCode,
 } from "./check_command.ts";
-export { type GatheredItems, gatherListenItems, listenPositions } from "./listen_items.ts";
+export { loadConfig } from "./load_config.ts";
+export { listenPositions } from "../provision/listen_items.ts";
 export { servicesTable } from "./services_command.ts";
 export { type ReadyRecord, readyRecord, socketTable } from "./report.ts";
 export { netcatCommand } from "./try_command.ts";

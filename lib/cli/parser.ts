@@ -1,89 +1,65 @@
 /**
  * The command line, declared with optique: `muxd serve`, `muxd check`,
- * `muxd services`.
+ * `muxd services`. Each option comes from its row in the settings table
+ * ({@linkcode SETTINGS}): its names, bounds, default and help.
  *
  * @module
  */
 
-import { merge, object, or } from "@optique/core/constructs";
-import { lineBreak, type Message, message, text } from "@optique/core/message";
+import { object, or } from "@optique/core/constructs";
+import { lineBreak, type Message, message, text, value } from "@optique/core/message";
 import { multiple, optional, withDefault } from "@optique/core/modifiers";
 import { command, constant, flag, option } from "@optique/core/primitives";
-import { choice, float, integer, string } from "@optique/core/valueparser";
-import type { InferValue } from "@optique/core/parser";
+import { choice, float, integer, string, type ValueParser } from "@optique/core/valueparser";
+import type { InferValue, Parser } from "@optique/core/parser";
+import type { NonEmptyString } from "@optique/core/nonempty";
+import type { OptionName } from "@optique/core/usage";
+import { type Given, keysOf, SETTINGS } from "../provision/settings.ts";
+import type { Command, Setting } from "../provision/setting.ts";
 
-/** Where listen specs come from: shared by `serve` and `check`. */
-const specSources = object({
-  config: optional(
-    option("-c", "--config", string({ metavar: "FILE" }), {
-      description: message`Read listeners and settings from a JSONC file.`,
-    }),
-  ),
-  listen: multiple(
-    option("-l", "--listen", string({ metavar: "SPEC" }), {
-      description: message`A listen spec such as ${"tcp://127.0.0.1:7007=echo"}. \
-Repeat it for more; adds to the config file.`,
-    }),
-  ),
-  public: withDefault(
-    flag("--public", {
-      description: message`Allow wildcard and non-loopback addresses, reachable from other \
-hosts. Without it muxd binds loopback addresses only.`,
-    }),
-    false,
-  ),
-});
+/** The optique parser of one setting's command-line option. */
+function optionOf(setting: Setting): Parser<"sync", unknown, unknown> {
+  const names = setting.flags as readonly OptionName[] as [OptionName, ...OptionName[]];
+  const description = helpMessage(setting.help);
+  const metavar = ("metavar" in setting ? setting.metavar : "VALUE") as NonEmptyString;
+  switch (setting.kind) {
+    case "switch":
+      return withDefault(flag(...names, { description }), false);
+    case "list":
+      return multiple(option(...names, string({ metavar }), { description }));
+    case "text":
+      return optional(option(...names, string({ metavar }), { description }));
+    case "choice":
+      return optional(
+        option(...names, choice(setting.values as readonly NonEmptyString[], { metavar }), {
+          description,
+        }),
+      );
+    case "number": {
+      const bounds = { min: setting.min, max: setting.max, metavar };
+      const value: ValueParser<"sync", number> = setting.whole ? integer(bounds) : float(bounds);
+      return optional(option(...names, value, { description }));
+    }
+  }
+}
+
+/** Help text as optique shows it: what is in backticks is a value, shown as typed. */
+function helpMessage(help: string): Message {
+  return help.split("`").map((part, i) => i % 2 === 1 ? value(part) : text(part));
+}
+
+/** The options of one command, one per setting it takes, in table order. */
+function optionsOf<C extends Command>(
+  name: C,
+): { readonly [K in keyof Given<C>]: Parser<"sync", Given<C>[K], unknown> } {
+  return Object.fromEntries(keysOf(name).map((key) => [key, optionOf(SETTINGS[key])])) as {
+    readonly [K in keyof Given<C>]: Parser<"sync", Given<C>[K], unknown>;
+  };
+}
 
 const serve = command(
   "serve",
-  merge(
-    specSources,
-    object({
-      command: constant("serve"),
-      logFormat: optional(
-        option("--log-format", choice(["text", "json"] as const, { metavar: "FORMAT" }), {
-          description: message`Write log lines as text (default) or JSON lines.`,
-        }),
-      ),
-      logLevel: withDefault(
-        option(
-          "--log-level",
-          choice(["debug", "info", "warning", "error"] as const, { metavar: "LEVEL" }),
-          {
-            description: message`The lowest level logged; ${"debug"} adds UDP replies.`,
-          },
-        ),
-        "info" as const,
-      ),
-      readyFile: optional(
-        option("--ready-file", string({ metavar: "FILE" }), {
-          description: message`Also write the ready record (JSON) to this file.`,
-        }),
-      ),
-      grace: optional(
-        option("--grace", float({ min: 0, max: 3600, metavar: "SECONDS" }), {
-          description: message`How long open connections may finish at shutdown (default 5).`,
-        }),
-      ),
-      maxConnections: optional(
-        option("--max-connections", integer({ min: 1, max: 1_000_000, metavar: "N" }), {
-          description: message`Open TCP connections at most, over every listener (default 10000).`,
-        }),
-      ),
-      keepGoing: withDefault(
-        flag("--keep-going", {
-          description: message`Serve what bound even when some listeners fail.`,
-        }),
-        false,
-      ),
-      dashboard: optional(
-        option("--dashboard", string({ metavar: "HOST:PORT" }), {
-          description: message`Serve a live, read-only dashboard of socket names and arrivals \
-at this address, such as ${"127.0.0.1:7080"}. The demo set serves one there by default.`,
-        }),
-      ),
-    }),
-  ),
+  object({ command: constant("serve"), ...optionsOf("serve") }),
   {
     brief: message`Bind listen specs and serve them.`,
     description: message`Bind every listen spec and hand each connection or datagram to the \
@@ -94,18 +70,7 @@ built-in demo set.`,
 
 const check = command(
   "check",
-  merge(
-    specSources,
-    object({
-      command: constant("check"),
-      format: withDefault(
-        option("--format", choice(["text", "json"] as const, { metavar: "FORMAT" }), {
-          description: message`Write the findings as text (default) or one JSON document.`,
-        }),
-        "text" as const,
-      ),
-    }),
-  ),
+  object({ command: constant("check"), ...optionsOf("check") }),
   {
     brief: message`Predict every bind problem without binding anything.`,
     description: message`Check the same listen specs as ${"serve"} against the rules of this \

@@ -2,71 +2,98 @@
  * SIGHUP: read the config file again and switch the running server to it.
  * Listeners that did not change keep their sockets and connections; a config
  * that fails to parse or to bind is rejected and the running set goes on.
+ * Settings that can change live take effect at once; each one that needs a
+ * restart is named.
  *
  * @module
  */
 
 import type { MainLog } from "../log/log.ts";
 import { readHostFacts } from "../check/host_facts.ts";
-import { checkExposure } from "../plan/exposure.ts";
-import { buildPlan } from "../plan/plan.ts";
 import { type RunningServer, StartError } from "../server/server.ts";
-import { gatherListenItems } from "./listen_items.ts";
+import { provision, type Provisioned } from "../provision/provision.ts";
+import { formatProblem, type Problem, SettingError } from "../provision/problem.ts";
+import { type Given, SETTINGS, type Settings } from "../provision/settings.ts";
+import { changedSettings, type SettingChange } from "../provision/merge_settings.ts";
+import { loadConfig } from "./load_config.ts";
 
-/** What a reload needs to build the new plan as `serve` built the first. */
+/** What a reload needs to provision again as `serve` did at start-up. */
 export interface ReloadSource {
-  /** `--config FILE`; without it there is nothing to reload. */
-  readonly config?: string;
-  /** The `--listen` specs, which stay. */
-  readonly listen: readonly string[];
-  /** `--public`. */
-  readonly public: boolean;
+  /** The command line of `serve`, which stays. */
+  readonly args: Given<"serve">;
   /** The raw arguments, for positions in messages. */
   readonly argv: readonly string[];
+  /** The settings muxd runs with now. */
+  readonly settings: () => Settings<"serve">;
 }
 
 /**
- * Reloads once: re-reads the config file, plans, and reconfigures.
+ * Reloads once: re-reads the config file, provisions, reconfigures, and
+ * applies the settings that can change live.
  *
  * @param server The running server.
- * @param source Where the specs come from.
+ * @param source Where the specs and settings come from.
  * @param log Where to say what happened.
- * @returns `true` when the new config is in force.
+ * @returns What is in force now, or `null` when the new config is rejected.
  */
 export async function reload(
   server: RunningServer,
   source: ReloadSource,
   log: MainLog,
-): Promise<boolean> {
-  if (source.config === undefined) {
+): Promise<Provisioned<"serve"> | null> {
+  const { args, argv } = source;
+  if (args.config === undefined) {
     log.warn("SIGHUP: nothing to reload: muxd was started without --config");
-    return false;
+    return null;
   }
-  const { items, settings, problems, demo } = await gatherListenItems(source, source.argv);
+  const config = await loadConfig(args.config);
   const facts = await readHostFacts();
-  const { plan, errors } = buildPlan(items, { interfaces: facts.interfaces });
-  const exposure = checkExposure(plan.listeners, source.public || (settings.public ?? false));
-  problems.push(...errors.map((e) => e.message), ...exposure.errors.map((e) => e.message));
-  if (demo) problems.push(`${source.config} lists no listeners`);
-  if (problems.length > 0) {
-    for (const p of problems) log.error(`SIGHUP: ${p}`);
-    log.error(`SIGHUP: the new config is rejected; the running set keeps serving`);
-    return false;
+  const provisioned = provision({ ...args, command: "serve", argv }, config, facts);
+  const problems: Problem[] = Array.isArray(provisioned) ? provisioned : [];
+  if (!Array.isArray(provisioned) && provisioned.demo) {
+    problems.push(new SettingError(`${args.config} lists no listeners`));
   }
+  if (Array.isArray(provisioned) || problems.length > 0) {
+    for (const p of problems) log.error(`SIGHUP: ${formatProblem(p)}`);
+    log.error(`SIGHUP: the new config is rejected; the running set keeps serving`);
+    return null;
+  }
+  const { plan, settings } = provisioned;
   try {
-    const r = await server.reconfigure(plan);
+    const r = await server.reconfigure(plan, { maxConnections: settings.maxConnections });
     log.info(
-      `SIGHUP: reloaded ${source.config}: ${r.kept} listener(s) kept with their connections, ` +
+      `SIGHUP: reloaded ${args.config}: ${r.kept} listener(s) kept with their connections, ` +
         `${r.removed} closed, ${r.added} added` +
         (r.failures > 0 ? `, ${r.failures} could not be bound (see above)` : ""),
     );
-    return true;
   } catch (error) {
     if (!(error instanceof StartError)) throw error;
     for (const f of error.failures) log.error(`SIGHUP: ${f.message}`);
     log.error(`SIGHUP: the new config is rejected; the running set keeps serving`);
-    return false;
+    return null;
   }
+  for (const warning of provisioned.warnings) log.warn(`SIGHUP: ${warning}`);
+  for (const change of changedSettings(source.settings(), settings)) {
+    if (change.reload === "live") log.info(`SIGHUP: ${describeChange(change)}`);
+    else log.warn(`SIGHUP: ${describeChange(change)}`);
+  }
+  return provisioned;
+}
+
+/**
+ * One line for a changed setting: `"grace" is now 1 (was 5)`, or, for one
+ * that needs a restart, what muxd keeps until then.
+ */
+function describeChange({ key, before, after, reload }: SettingChange): string {
+  const name = `"${SETTINGS[key].configKey ?? key}"`;
+  if (reload === "live") return `${name} is now ${shown(after)} (was ${shown(before)})`;
+  return `${name} changed to ${shown(after)}, which takes effect when muxd restarts; ` +
+    `it keeps ${shown(before)} until then`;
+}
+
+/** A setting's value as a message shows it. */
+function shown(value: unknown): string {
+  return value === undefined ? "unset" : JSON.stringify(value);
 }
 
 /**
@@ -74,23 +101,27 @@ export async function reload(
  * nothing on Windows, which has no SIGHUP.
  *
  * @param server The running server.
- * @param source Where the specs come from.
+ * @param source Where the specs and settings come from.
  * @param log Where to say what happened.
- * @param onReloaded Called after a reload that took effect.
+ * @param onReloaded Called with what is in force after a reload that took effect.
+ * @param after Reloads wait for it: a SIGHUP that comes before then is
+ *   heard, and acted on once it resolves.
  * @returns A handle that stops listening when disposed.
  */
 export function reloadOnHangup(
   server: RunningServer,
   source: ReloadSource,
   log: MainLog,
-  onReloaded: () => Promise<void>,
+  onReloaded: (provisioned: Provisioned<"serve">) => Promise<void>,
+  after: Promise<void> = Promise.resolve(),
 ): Disposable {
   if (Deno.build.os === "windows") return { [Symbol.dispose]() {} };
-  let queue = Promise.resolve();
+  let queue = after;
   const handler = () => {
     queue = queue.then(async () => {
       try {
-        if (await reload(server, source, log)) await onReloaded();
+        const provisioned = await reload(server, source, log);
+        if (provisioned !== null) await onReloaded(provisioned);
       } catch (error) {
         log.error(`SIGHUP: reload failed: ${error instanceof Error ? error.message : error}`);
       }

@@ -6,46 +6,25 @@
  */
 
 import { defaultEphemeralPorts, listInterfaces, readEphemeralPorts } from "../check/host_facts.ts";
-import type { LogFormat } from "../config/config_file.ts";
 import { EventHub } from "../events/hub.ts";
-import { type LogLevel, mainLogger, setUpLogging } from "../log/log.ts";
-import { buildPlan } from "../plan/plan.ts";
-import { checkExposure } from "../plan/exposure.ts";
-import { openDashboard, planDashboard } from "../dashboard/mod.ts";
-import { gatherListenItems } from "./listen_items.ts";
+import { mainLogger, setUpLogging } from "../log/log.ts";
+import { openDashboard } from "../dashboard/mod.ts";
 import { StopListener } from "./stop_signals.ts";
 import { reloadOnHangup } from "./reload.ts";
-import { DEFAULT_MAX_CONNECTIONS, start, StartError } from "../server/server.ts";
+import { start, StartError } from "../server/server.ts";
 import { hostExplainer } from "../explain/host_explainer.ts";
 import { fileBudget, openFilesLimit, openFilesWarning } from "./open_files.ts";
 import { dashboardFiles } from "../dashboard/mod.ts";
 import { readyRecord, socketTable } from "./report.ts";
 import { ReadyFile } from "./ready_file.ts";
 import type { PortRange } from "../spec/types.ts";
+import { loadConfig } from "./load_config.ts";
+import { provision } from "../provision/provision.ts";
+import { formatProblem } from "../provision/problem.ts";
+import type { Given, Settings } from "../provision/settings.ts";
 
-/** What `muxd serve` was asked on the command line. */
-export interface ServeArgs {
-  /** `--config FILE`. */
-  readonly config?: string;
-  /** Each `--listen SPEC`, in order. */
-  readonly listen: readonly string[];
-  /** `--log-format`. */
-  readonly logFormat?: LogFormat;
-  /** `--log-level`. */
-  readonly logLevel: LogLevel;
-  /** `--ready-file FILE`. */
-  readonly readyFile?: string;
-  /** `--grace SECONDS`. */
-  readonly grace?: number;
-  /** `--keep-going`. */
-  readonly keepGoing: boolean;
-  /** `--public`. */
-  readonly public: boolean;
-  /** `--max-connections N`. */
-  readonly maxConnections?: number;
-  /** `--dashboard HOST:PORT`. */
-  readonly dashboard?: string;
-}
+/** What `muxd serve` was asked on the command line: one field per setting it takes. */
+export type ServeArgs = Given<"serve">;
 
 /** Exit codes of `muxd serve`. */
 export const EXIT = { ok: 0, bindFailed: 1, badInput: 2 } as const;
@@ -58,28 +37,29 @@ export const EXIT = { ok: 0, bindFailed: 1, badInput: 2 } as const;
  * @returns The process exit code.
  */
 export async function serve(args: ServeArgs, argv: readonly string[]): Promise<number> {
-  const { items, settings, problems, demo } = await gatherListenItems(args, argv);
+  const config = await loadConfig(args.config);
   // The kernel's rules (sysctl) are read only if a bind fails, to explain it.
-  const { plan, errors } = buildPlan(items, { interfaces: listInterfaces() });
-  const exposure = checkExposure(plan.listeners, args.public || (settings.public ?? false));
-  problems.push(...errors.map((e) => e.message), ...exposure.errors.map((e) => e.message));
-  const allowPublic = args.public || (settings.public ?? false);
-  const dashboardPlan = planDashboard(args.dashboard, { demo, allowPublic });
-  problems.push(...dashboardPlan.errors);
-  if (problems.length > 0) {
-    for (const p of problems) console.error(`muxd: ${p}`);
+  const provisioned = provision({ ...args, command: "serve", argv }, config, {
+    interfaces: listInterfaces(),
+  });
+  if (Array.isArray(provisioned)) {
+    for (const p of provisioned) console.error(`muxd: ${formatProblem(p)}`);
     return EXIT.badInput;
   }
+  const { plan, demo, settings } = provisioned;
+  const dashboardPlan = provisioned.dashboard!;
+  // What a reload may change while muxd runs (the grace period among them).
+  let live: Settings<"serve"> = settings;
 
-  const format = args.logFormat ?? settings.logFormat ?? "text";
+  const format = settings.logFormat;
   const color = format === "text" && Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
-  const logging = await setUpLogging({ format, color, level: args.logLevel });
+  const logging = await setUpLogging({ format, color, level: settings.logLevel });
   const log = mainLogger();
   // Listen for stop signals before anything is bound: one sent right after
   // the ready record must not kill muxd.
   using stop = new StopListener();
   try {
-    const readyPath = args.readyFile ?? settings.readyFile;
+    const readyPath = settings.readyFile;
     // A record left by an earlier run goes before anything is bound, and this
     // run's goes when it exits: the file says "ready" only while muxd serves.
     let claimed: ReadyFile | null = null;
@@ -92,10 +72,10 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       }
     }
     await using ready = claimed;
-    for (const warning of [...exposure.warnings, ...dashboardPlan.warnings]) log.warn(warning);
+    for (const warning of provisioned.warnings) log.warn(warning);
     const hub = new EventHub((e) => log.error(`an event consumer failed: ${e}`));
     hub.subscribe(logging.events);
-    const keepGoing = args.keepGoing || (settings.keepGoing ?? false) || demo;
+    const keepGoing = settings.keepGoing || demo;
     // Before start(), so that the dashboard sees the start-up events too.
     const opened = openDashboard(dashboardPlan, hub, keepGoing, (m) => log.warn(m));
     if (opened.message) log[opened.fatal ? "error" : "warn"](opened.message);
@@ -105,8 +85,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     // ready: start-up does not wait for it, and the OS's default applies
     // until then. Read even without UDP listeners: a reload may add some.
     const ephemeralPorts = Promise.withResolvers<PortRange>();
-    const maxConnections = args.maxConnections ?? settings.maxConnections ??
-      DEFAULT_MAX_CONNECTIONS;
+    const { maxConnections } = settings;
     let server;
     try {
       server = await start(plan, {
@@ -127,6 +106,22 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       );
       return EXIT.bindFailed;
     }
+    // SIGHUP is heard from before the ready record (a SIGHUP nobody listens
+    // for ends the process), and reloads wait until that record is out.
+    // After a reload, a new ready record names the new set of sockets.
+    const announced = Promise.withResolvers<void>();
+    using _hangup = reloadOnHangup(
+      server,
+      { args, argv, settings: () => live },
+      log,
+      async (next) => {
+        live = next.settings;
+        const again = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
+        await ready?.write(again);
+        console.log(again);
+      },
+      announced.promise,
+    );
     const record = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
     if (format === "text") {
       console.error(socketTable(server) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
@@ -143,6 +138,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       }
     }
     console.log(record);
+    announced.resolve();
     // Whether the limits fit the open-files limit, learnt once muxd is ready:
     // start-up does not wait for prlimit.
     const budget = fileBudget(plan.listeners, maxConnections, dashboard ? dashboardFiles() : 0);
@@ -158,15 +154,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         return defaultEphemeralPorts();
       }),
     );
-    // After a reload, a new ready record names the new set of sockets.
-    using _hangup = reloadOnHangup(server, { ...args, argv }, log, async () => {
-      const again = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
-      await ready?.write(again);
-      console.log(again);
-    });
-
-    const graceMs = args.grace !== undefined ? args.grace * 1000 : settings.graceMs ?? 5000;
     const signal = await stop.first;
+    const graceMs = live.grace * 1000;
     log.info(
       `${signal}: stopped accepting; open connections may finish for ${graceMs / 1000} s ` +
         `(send ${signal} again to stop now)`,

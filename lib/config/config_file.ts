@@ -16,38 +16,44 @@ import {
 import type { ListenItem } from "../plan/plan.ts";
 import { errorCode } from "../dispatch/accept_error.ts";
 import { quote } from "../spec/listen_spec_error.ts";
+import {
+  CONFIG_KEYS,
+  type ConfigValues,
+  type SettingKey,
+  SETTINGS,
+} from "../provision/settings.ts";
+import type { Setting } from "../provision/setting.ts";
+import { checkConfigValue } from "../provision/merge_settings.ts";
+import type { SpecSource } from "../spec/types.ts";
 
 /** How log lines are written. */
 export type LogFormat = "text" | "json";
 
-/** What a config file (or the command line) sets. Absent fields keep their defaults. */
-export interface ServeSettings {
+/**
+ * What a config file sets: its listen specs, and each other setting it
+ * holds, checked against {@linkcode SETTINGS}. Absent keys keep their
+ * defaults.
+ */
+export interface ServeSettings extends ConfigValues {
   /** The listen specs, each with its position. */
   readonly listen: readonly ListenItem[];
-  /** Grace period at shutdown, in milliseconds. */
-  readonly graceMs?: number;
-  /** `text` or `json`. */
-  readonly logFormat?: LogFormat;
-  /** Where to write the ready record. */
-  readonly readyFile?: string;
-  /** Serve what bound when some listeners fail. */
-  readonly keepGoing?: boolean;
-  /** Allow addresses reachable from other hosts. */
-  readonly public?: boolean;
-  /** Open TCP connections at most, over every listener. */
-  readonly maxConnections?: number;
 }
 
 /** A config file that cannot be used: the message names file:line:column. */
 export class ConfigError extends SyntaxError {
+  /** Where in the file, or `undefined` when the file as a whole cannot be read. */
+  readonly source: SpecSource | undefined;
+
   /**
    * Creates the error.
    *
    * @param message The one-line message, starting with the position.
+   * @param source Where in the file the problem is.
    */
-  constructor(message: string) {
+  constructor(message: string, source?: SpecSource) {
     super(message);
     this.name = "ConfigError";
+    this.source = source;
   }
 }
 
@@ -59,16 +65,8 @@ export interface ConfigResult {
   readonly errors: readonly ConfigError[];
 }
 
-/** Every setting a config file may hold. */
-export const CONFIG_KEYS = [
-  "listen",
-  "grace",
-  "logFormat",
-  "readyFile",
-  "keepGoing",
-  "public",
-  "maxConnections",
-] as const;
+/** Every setting a config file may hold, in the order of {@linkcode SETTINGS}. */
+export { CONFIG_KEYS };
 
 /** The largest config file muxd reads, in bytes (1 MiB): a real one is a few hundred bytes. */
 export const MAX_CONFIG_BYTES = 1024 * 1024;
@@ -107,7 +105,9 @@ export function parseConfig(text: string, path: string): ConfigResult {
   const errors: ConfigError[] = [];
   const fail = (offset: number, what: string) => {
     const { line, column } = at(offset);
-    errors.push(new ConfigError(`${path}:${line}:${column}: ${what}`));
+    errors.push(
+      new ConfigError(`${path}:${line}:${column}: ${what}`, { kind: "file", path, line, column }),
+    );
   };
   const tooDeep = firstTooDeep(text);
   if (tooDeep !== null) {
@@ -130,65 +130,56 @@ export function parseConfig(text: string, path: string): ConfigResult {
   }
 
   const listen: ListenItem[] = [];
-  const settings: { -readonly [K in keyof ServeSettings]: ServeSettings[K] } = { listen };
+  const settings: Record<string, unknown> = { listen };
   for (const property of root.children ?? []) {
     const [keyNode, value] = property.children as [Node, Node | undefined];
     const key = keyNode.value as string;
     if (!value) continue;
-    switch (key as typeof CONFIG_KEYS[number]) {
-      case "listen":
-        if (value.type !== "array") {
-          fail(value.offset, `"listen" must be an array of listen specs`);
-          break;
-        }
-        for (const item of value.children ?? []) {
-          if (item.type !== "string") {
-            fail(
-              item.offset,
-              `each "listen" entry must be a string such as "tcp://127.0.0.1:7007=echo"`,
-            );
-            continue;
-          }
-          const { line, column } = at(item.offset);
-          listen.push({ text: item.value, source: { kind: "file", path, line, column } });
-        }
-        break;
-      case "grace":
-        if (value.type !== "number" || !(value.value >= 0) || value.value > 3600) {
-          fail(value.offset, `"grace" must be a number of seconds from 0 to 3600`);
-        } else settings.graceMs = value.value * 1000;
-        break;
-      case "logFormat":
-        if (value.value !== "text" && value.value !== "json") {
-          fail(value.offset, `"logFormat" must be "text" or "json"`);
-        } else settings.logFormat = value.value;
-        break;
-      case "readyFile":
-        if (value.type !== "string" || value.value === "") {
-          fail(value.offset, `"readyFile" must be a file path`);
-        } else settings.readyFile = value.value;
-        break;
-      case "keepGoing":
-        if (value.type !== "boolean") fail(value.offset, `"keepGoing" must be true or false`);
-        else settings.keepGoing = value.value;
-        break;
-      case "maxConnections":
-        if (value.type !== "number" || !Number.isInteger(value.value) || value.value < 1) {
-          fail(value.offset, `"maxConnections" must be a whole number of at least 1`);
-        } else settings.maxConnections = value.value;
-        break;
-      case "public":
-        if (value.type !== "boolean") fail(value.offset, `"public" must be true or false`);
-        else settings.public = value.value;
-        break;
-      default:
-        fail(
-          keyNode.offset,
-          `unknown setting ${quote(key)}; known settings: ${CONFIG_KEYS.join(", ")}`,
-        );
+    const setting = settingOf(key);
+    if (setting === null) {
+      fail(
+        keyNode.offset,
+        `unknown setting ${quote(key)}; known settings: ${CONFIG_KEYS.join(", ")}`,
+      );
+    } else if (setting.key === "listen") {
+      readListen(value, listen, at, path, fail);
+    } else {
+      const checked = checkConfigValue(setting.row, value.value);
+      if ("problem" in checked) fail(value.offset, `"${key}" ${checked.problem}`);
+      else settings[setting.key] = checked.value;
     }
   }
-  return { settings, errors };
+  return { settings: settings as unknown as ServeSettings, errors };
+}
+
+/** The setting whose config-file key is `key`, or `null`. */
+function settingOf(key: string): { key: SettingKey; row: Setting } | null {
+  for (const [name, row] of Object.entries(SETTINGS) as [SettingKey, Setting][]) {
+    if (row.configKey === key) return { key: name, row };
+  }
+  return null;
+}
+
+/** Reads the `listen` array: each entry a spec with its file:line:column. */
+function readListen(
+  value: Node,
+  listen: ListenItem[],
+  at: (offset: number) => { line: number; column: number },
+  path: string,
+  fail: (offset: number, what: string) => void,
+): void {
+  if (value.type !== "array") {
+    fail(value.offset, `"listen" must be an array of listen specs`);
+    return;
+  }
+  for (const item of value.children ?? []) {
+    if (item.type !== "string") {
+      fail(item.offset, `each "listen" entry must be a string such as "tcp://127.0.0.1:7007=echo"`);
+      continue;
+    }
+    const { line, column } = at(item.offset);
+    listen.push({ text: item.value, source: { kind: "file", path, line, column } });
+  }
 }
 
 /**
@@ -232,6 +223,7 @@ export async function readConfig(path: string): Promise<ConfigResult> {
           `${path}:${line}:${column}: not UTF-8 text (byte ${bad} is 0x${
             bytes[bad].toString(16).padStart(2, "0")
           }); save the file as UTF-8`,
+          { kind: "file", path, line, column },
         ),
       ],
     };

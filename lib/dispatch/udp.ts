@@ -38,12 +38,18 @@ export async function receiveLoop(
   buffer: Uint8Array = new Uint8Array(MAX_DATAGRAM),
 ): Promise<void> {
   const { listener, socket, local } = bound;
-  const answer = ctx.services[listener.service].udp!;
+  const service = ctx.services[listener.service];
+  const answer = service.udp!;
+  const mayCut = service.capabilities?.udpReplyMayBeCut ?? false;
   // The OS does not say which local address a datagram on a wildcard socket
   // was sent to; a service must not pretend to know.
   const wildcard = isWildcard(local.address);
-  const { service } = listener;
-  const base = { transport: "udp", listener: listener.spec, service, local } as const;
+  const base = {
+    transport: "udp",
+    listener: listener.spec,
+    service: listener.service,
+    local,
+  } as const;
   // No reply, or a shorter one: counted, and said why.
   const suppress = (
     remote: SocketName,
@@ -105,7 +111,7 @@ export async function receiveLoop(
         remote,
         request,
         reply,
-        service === "chargen",
+        mayCut,
       );
       if ("suppress" in decision) {
         suppress(remote, request.length, decision.suppress, 0);

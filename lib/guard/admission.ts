@@ -129,7 +129,7 @@ class ListenerState {
  * and admits or refuses each new one. Created by `start()`, one per server.
  */
 export class Admission {
-  readonly #maxTotal: number;
+  #maxTotal: number;
   #total = 0;
   #listeners = new Map<object, ListenerState>();
 
@@ -140,6 +140,18 @@ export class Admission {
    */
   constructor(maxTotal: number) {
     this.#maxTotal = maxTotal;
+  }
+
+  /**
+   * Open connections at most, over every listener. Lowering it closes
+   * nothing: new connections are refused until fewer are open.
+   */
+  get maxTotal(): number {
+    return this.#maxTotal;
+  }
+
+  set maxTotal(value: number) {
+    this.#maxTotal = value;
   }
 
   /**

@@ -5,9 +5,14 @@
  * @module
  */
 
-import type { ServiceOption } from "../services/service.ts";
 import { CidrList } from "./cidr.ts";
-import { quote } from "../spec/listen_spec_error.ts";
+import {
+  decimal,
+  oneOf,
+  type OptionValues,
+  parseOptionValues,
+  wholeNumber,
+} from "../services/options.ts";
 
 /**
  * UDP, on loopback: which source ports get replies. `ephemeral`: only ports in
@@ -16,18 +21,87 @@ import { quote } from "../spec/listen_spec_error.ts";
  */
 export type ReplyTo = "ephemeral" | "any";
 
-/** The limits of one listener, parsed. */
-export interface ListenerLimits {
-  /** Peers allowed; empty means every peer. */
-  readonly allow: CidrList;
-  /** Peers denied; checked after `allow`. */
-  readonly deny: CidrList;
-  /** TCP: open connections at most on this listener. */
-  readonly maxConns: number;
-  /** TCP: open connections at most from one source address on this listener. */
-  readonly maxConnsPerSource: number;
-  /** TCP: new connections a second from one source address (bursts of twice that). */
-  readonly connRate: number;
+/**
+ * The spec options that set limits: each one's key, the field of
+ * {@linkcode ListenerLimits} it fills, its default and its parser. A new
+ * limit is one entry here.
+ */
+export const LIMIT_OPTIONS = [
+  {
+    key: "allow",
+    field: "allow",
+    description: "Comma-separated CIDR ranges of peers to serve; others get nothing.",
+    default: "",
+    parse: CidrList.parse,
+  },
+  {
+    key: "deny",
+    field: "deny",
+    description: "Comma-separated CIDR ranges of peers to refuse.",
+    default: "",
+    parse: CidrList.parse,
+  },
+  {
+    key: "max-conns",
+    field: "maxConns",
+    description: "TCP: open connections at most on this listener.",
+    default: "1024",
+    parse: wholeNumber(1, 1_000_000),
+  },
+  {
+    key: "max-conns-per-source",
+    field: "maxConnsPerSource",
+    description: "TCP: open connections at most from one source address (by default, only " +
+      "sources outside loopback; set it to count loopback sources too).",
+    default: "256",
+    parse: wholeNumber(1, 1_000_000),
+  },
+  {
+    key: "conn-rate",
+    field: "connRate",
+    description: "TCP: new connections a second from one source address, bursts of twice " +
+      "that (by default, only sources outside loopback; set it to limit loopback too).",
+    default: "200",
+    parse: wholeNumber(1, 1_000_000),
+  },
+  {
+    key: "idle",
+    field: "idleMs",
+    description: "TCP: seconds without a byte either way before a connection is closed.",
+    default: "300",
+    parse: (text: string): number => decimal(0.1, 86_400)(text) * 1000,
+  },
+  {
+    key: "reply-rate",
+    field: "replyRate",
+    description: "UDP: replies a second to one source outside loopback, bursts of twice that.",
+    default: "50",
+    parse: wholeNumber(1, 1_000_000),
+  },
+  {
+    key: "amplification",
+    field: "amplification",
+    description:
+      "UDP: a reply to a source outside loopback is at most this many times the request.",
+    default: "1",
+    parse: decimal(0, 1000),
+  },
+  {
+    key: "reply-to",
+    field: "replyTo",
+    description: "UDP: on loopback, reply to source ports in the host's ephemeral range " +
+      "(ephemeral) or to any port from 1024 up (any: a client bound to a fixed port).",
+    default: "ephemeral",
+    parse: oneOf<ReplyTo>(["ephemeral", "any"]),
+  },
+] as const;
+
+/**
+ * The limits of one listener, parsed: one field per entry of
+ * {@linkcode LIMIT_OPTIONS} (`idleMs` in milliseconds), and
+ * `perSourceOnLoopback`.
+ */
+export type ListenerLimits = OptionValues<typeof LIMIT_OPTIONS> & {
   /**
    * Whether `maxConnsPerSource` and `connRate` also hold for loopback
    * sources. By default they do not: loopback is where a test fixture's
@@ -36,133 +110,33 @@ export interface ListenerLimits {
    * too.
    */
   readonly perSourceOnLoopback: boolean;
-  /** TCP: a connection with no bytes either way for this long is closed, in ms. */
-  readonly idleMs: number;
-  /** UDP: replies a second to one source address outside loopback (bursts of twice that). */
-  readonly replyRate: number;
-  /** UDP: a reply to a source outside loopback is at most this many times the request. */
-  readonly amplification: number;
-  /** UDP: which source ports on loopback get replies. */
-  readonly replyTo: ReplyTo;
-}
-
-/** The defaults, for a listener whose spec sets nothing. */
-export const DEFAULT_LIMITS: ListenerLimits = {
-  allow: new CidrList([]),
-  deny: new CidrList([]),
-  maxConns: 1024,
-  maxConnsPerSource: 256,
-  connRate: 200,
-  perSourceOnLoopback: false,
-  idleMs: 300_000,
-  replyRate: 50,
-  amplification: 1,
-  replyTo: "ephemeral",
 };
-
-const count = (min: number, max: number) => (v: string) =>
-  /^\d+$/.test(v) && Number(v) >= min && Number(v) <= max
-    ? null
-    : `must be a whole number from ${min} to ${max}, not ${quote(v)}`;
-
-const decimal = (min: number, max: number) => (v: string) =>
-  /^\d+(\.\d+)?$/.test(v) && Number(v) >= min && Number(v) <= max
-    ? null
-    : `must be a number from ${min} to ${max}, not ${quote(v)}`;
-
-const cidrList = (v: string) => {
-  try {
-    CidrList.parse(v);
-    return null;
-  } catch (error) {
-    if (error instanceof SyntaxError) return error.message;
-    throw error;
-  }
-};
-
-/** The spec options that set limits, with their defaults and checks. */
-export const LIMIT_OPTIONS: readonly ServiceOption[] = [
-  {
-    key: "allow",
-    description: "Comma-separated CIDR ranges of peers to serve; others get nothing.",
-    default: "",
-    validate: (v) => v === "" ? null : cidrList(v),
-  },
-  {
-    key: "deny",
-    description: "Comma-separated CIDR ranges of peers to refuse.",
-    default: "",
-    validate: (v) => v === "" ? null : cidrList(v),
-  },
-  {
-    key: "max-conns",
-    description: "TCP: open connections at most on this listener.",
-    default: `${DEFAULT_LIMITS.maxConns}`,
-    validate: count(1, 1_000_000),
-  },
-  {
-    key: "max-conns-per-source",
-    description: "TCP: open connections at most from one source address (by default, only " +
-      "sources outside loopback; set it to count loopback sources too).",
-    default: `${DEFAULT_LIMITS.maxConnsPerSource}`,
-    validate: count(1, 1_000_000),
-  },
-  {
-    key: "conn-rate",
-    description: "TCP: new connections a second from one source address, bursts of twice " +
-      "that (by default, only sources outside loopback; set it to limit loopback too).",
-    default: `${DEFAULT_LIMITS.connRate}`,
-    validate: count(1, 1_000_000),
-  },
-  {
-    key: "idle",
-    description: "TCP: seconds without a byte either way before a connection is closed.",
-    default: `${DEFAULT_LIMITS.idleMs / 1000}`,
-    validate: decimal(0.1, 86_400),
-  },
-  {
-    key: "reply-rate",
-    description: "UDP: replies a second to one source outside loopback, bursts of twice that.",
-    default: `${DEFAULT_LIMITS.replyRate}`,
-    validate: count(1, 1_000_000),
-  },
-  {
-    key: "amplification",
-    description:
-      "UDP: a reply to a source outside loopback is at most this many times the request.",
-    default: `${DEFAULT_LIMITS.amplification}`,
-    validate: decimal(0, 1000),
-  },
-  {
-    key: "reply-to",
-    description: "UDP: on loopback, reply to source ports in the host's ephemeral range " +
-      "(ephemeral) or to any port from 1024 up (any: a client bound to a fixed port).",
-    default: DEFAULT_LIMITS.replyTo,
-    validate: (v) =>
-      v === "ephemeral" || v === "any" ? null : `must be "ephemeral" or "any", not ${quote(v)}`,
-  },
-];
 
 /**
- * The limits a spec's options set, with defaults for the rest.
+ * The limits a spec's options set, with defaults for the rest, parsed once.
  *
- * @param options The spec's options, already validated.
+ * @param options The spec's options as text, by key (other keys are ignored).
  * @returns The limits.
+ * @throws {OptionError} When a value does not parse.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { limitsFrom } from "./limits.ts";
+ *
+ * const limits = limitsFrom({ idle: "30", "max-conns": "10" });
+ * assert.equal(limits.idleMs, 30_000);
+ * assert.equal(limits.maxConns, 10);
+ * assert.equal(limits.perSourceOnLoopback, false);
+ * ```
  */
 export function limitsFrom(options: Readonly<Record<string, string>>): ListenerLimits {
-  const num = (key: string, fallback: number) =>
-    options[key] === undefined ? fallback : Number(options[key]);
   return {
-    allow: CidrList.parse(options.allow ?? ""),
-    deny: CidrList.parse(options.deny ?? ""),
-    maxConns: num("max-conns", DEFAULT_LIMITS.maxConns),
-    maxConnsPerSource: num("max-conns-per-source", DEFAULT_LIMITS.maxConnsPerSource),
-    connRate: num("conn-rate", DEFAULT_LIMITS.connRate),
+    ...parseOptionValues(LIMIT_OPTIONS, options),
     perSourceOnLoopback: options["max-conns-per-source"] !== undefined ||
       options["conn-rate"] !== undefined,
-    idleMs: num("idle", DEFAULT_LIMITS.idleMs / 1000) * 1000,
-    replyRate: num("reply-rate", DEFAULT_LIMITS.replyRate),
-    amplification: num("amplification", DEFAULT_LIMITS.amplification),
-    replyTo: options["reply-to"] === "any" ? "any" : DEFAULT_LIMITS.replyTo,
   };
 }
+
+/** The defaults, for a listener whose spec sets nothing: {@linkcode LIMIT_OPTIONS}' defaults, parsed. */
+export const DEFAULT_LIMITS: ListenerLimits = limitsFrom({});

@@ -6,7 +6,7 @@
  */
 
 export { type Cidr, CidrList, type IpAddress, parseCidr, parseIpAddress } from "./cidr.ts";
-export type { ServiceOption } from "../services/service.ts";
+export type { OptionValues, ServiceOption } from "../services/options.ts";
 export type { SocketName } from "../spec/types.ts";
 export { RateLimiter } from "./rate_limiter.ts";
 export { defaultEphemeralPorts } from "./ephemeral_ports.ts";

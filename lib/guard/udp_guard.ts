@@ -157,7 +157,8 @@ export class UdpGuard {
    * @param remote The sender.
    * @param request The request.
    * @param reply The service's reply.
-   * @param cuttable Whether a shortened reply still makes sense (chargen).
+   * @param cuttable Whether a shortened reply still makes sense: the service declares
+   *   `udpReplyMayBeCut` (chargen does).
    * @returns The reply to send (maybe cut), or why none is sent.
    */
   limitReply(

@@ -14,5 +14,7 @@ export {
   type PlannedListener,
   type PlanOptions,
   type PlanResult,
+  sameListener,
+  sameSocketName,
 } from "./plan.ts";
 export { checkExposure, exposureReason, isExposed, PUBLIC_FIX } from "./exposure.ts";

@@ -8,7 +8,7 @@
 
 import { getService } from "../services/registry.ts";
 import type { ServiceName } from "../services/names.ts";
-import type { ServiceOption } from "../services/service.ts";
+import { parseOptionValues, trueOrFalse } from "../services/options.ts";
 import { LIMIT_OPTIONS, limitsFrom, type ListenerLimits } from "../guard/limits.ts";
 import {
   formatIPv6,
@@ -43,8 +43,11 @@ export interface PlannedListener {
   readonly port: number;
   /** The service that answers on it. */
   readonly service: ServiceName;
-  /** The service's options, with defaults filled in. */
-  readonly options: Readonly<Record<string, string>>;
+  /**
+   * The service's options, parsed once into typed fields (defaults filled
+   * in): the `O` of the service's `Service<O>`.
+   */
+  readonly options: Readonly<Record<string, unknown>>;
   /**
    * Share the port with other sockets that also ask for it: SO_REUSEPORT for
    * TCP, SO_REUSEADDR for UDP (the spec option `reuse=true`).
@@ -52,9 +55,13 @@ export interface PlannedListener {
   readonly reuse: boolean;
   /** Access lists and limits, from the spec's options and the defaults. */
   readonly limits: ListenerLimits;
-  /** The canonical spec text for this one socket. */
+  /**
+   * The canonical spec text for this one socket, to show in messages and
+   * events. A listener's identity is its transport, address and port (see
+   * {@linkcode sameSocketName}), not this text.
+   */
   readonly spec: string;
-  /** The canonical text of the spec it came from (a range or an interface name). */
+  /** The canonical text of the spec it came from (a range or an interface name), to show. */
   readonly origin: string;
   /** Where the spec came from. */
   readonly source: SpecSource;
@@ -142,9 +149,9 @@ export function buildPlan(items: readonly ListenItem[], options: PlanOptions = {
       continue;
     }
     const text = formatListenSpec(spec);
-    const problem = checkSpec(spec);
-    if (problem) {
-      errors.push(new PlanError(text, source, problem));
+    const parsed = checkSpec(spec);
+    if (typeof parsed === "string") {
+      errors.push(new PlanError(text, source, parsed));
       continue;
     }
     const hosts = hostsOf(spec.host, options.interfaces ?? []);
@@ -152,23 +159,31 @@ export function buildPlan(items: readonly ListenItem[], options: PlanOptions = {
       errors.push(new PlanError(text, source, hosts));
       continue;
     }
-    listeners.push(...expand(spec, hosts, text, source));
+    listeners.push(...expand(spec, parsed, hosts, text, source));
   }
   return { plan: { listeners }, errors };
 }
 
 /** The spec options every listener takes, whatever its service: reuse and the limits. */
-export const LISTENER_OPTIONS: readonly ServiceOption[] = [{
+export const LISTENER_OPTIONS = [{
   key: "reuse",
+  field: "reuse",
   description: "Share the port with other sockets that also set reuse: SO_REUSEPORT for TCP, " +
     "SO_REUSEADDR for UDP. A wildcard and a specific socket can then share a port, and the " +
     "kernel hands each arrival to the most specific one.",
   default: "false",
-  validate: (v) => v === "true" || v === "false" ? null : `must be true or false, not ${quote(v)}`,
-}, ...LIMIT_OPTIONS];
+  parse: trueOrFalse,
+}, ...LIMIT_OPTIONS] as const;
 
-/** Returns what is wrong with a parsed spec, or `null`. */
-function checkSpec(spec: ListenSpec): string | null {
+/** A spec's options, parsed: the service's, reuse, and the limits. */
+interface ParsedOptions {
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly reuse: boolean;
+  readonly limits: ListenerLimits;
+}
+
+/** Parses a spec's options once, or returns what is wrong. */
+function checkSpec(spec: ListenSpec): ParsedOptions | string {
   const service = getService(spec.service);
   if (!service[spec.transport]) {
     const other = spec.transport === "tcp" ? "UDP" : "TCP";
@@ -181,10 +196,19 @@ function checkSpec(spec: ListenSpec): string | null {
       return `unknown option ${quote(key)} for ${spec.service}; it takes: ` +
         known.map((o) => o.key).join(", ");
     }
-    const problem = option.validate?.(value);
-    if (problem) return `option ${key}: ${problem}`;
+    try {
+      option.parse(value);
+    } catch (error) {
+      if (!(error instanceof RangeError) && !(error instanceof SyntaxError)) throw error;
+      return `option ${key}: ${error.message}`;
+    }
   }
-  return null;
+  // Every value parses: build the typed options, defaults filled in.
+  return {
+    options: parseOptionValues(service.options, spec.options),
+    reuse: parseOptionValues(LISTENER_OPTIONS, spec.options).reuse,
+    limits: limitsFrom(spec.options),
+  };
 }
 
 interface BindHost {
@@ -215,15 +239,11 @@ function hostsOf(
 /** One planned listener per address and port of the spec. */
 function expand(
   spec: ListenSpec,
+  { options, reuse, limits }: ParsedOptions,
   hosts: readonly BindHost[],
   origin: string,
   source: SpecSource,
 ): PlannedListener[] {
-  const service = getService(spec.service);
-  const options: Record<string, string> = {};
-  for (const o of service.options) options[o.key] = spec.options[o.key] ?? o.default;
-  const reuse = spec.options.reuse === "true";
-  const limits = limitsFrom(spec.options);
   const out: PlannedListener[] = [];
   for (const { hostname, family } of hosts) {
     const host: Host = family === 4
@@ -249,4 +269,70 @@ function expand(
     }
   }
   return out;
+}
+
+/**
+ * Tells whether two listeners bind the same socket name: the same transport,
+ * address (or host name) and port. Port 0 never names the same socket twice:
+ * the OS picks a new port for each.
+ *
+ * @param a A listener.
+ * @param b Another.
+ * @returns `true` when binding both would ask for one socket name twice.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildPlan, sameSocketName } from "./plan.ts";
+ *
+ * const at = (text: string) =>
+ *   buildPlan([{ text, source: { kind: "argument", index: 1 } }]).plan.listeners[0];
+ * assert.ok(sameSocketName(at("tcp://127.0.0.1:7007=echo"), at("tcp://127.0.0.1:7007=whoami")));
+ * assert.ok(!sameSocketName(at("tcp://127.0.0.1:7007=echo"), at("udp://127.0.0.1:7007=echo")));
+ * ```
+ */
+export function sameSocketName(a: PlannedListener, b: PlannedListener): boolean {
+  return a.port !== 0 && a.transport === b.transport && a.port === b.port &&
+    a.hostname === b.hostname;
+}
+
+/**
+ * Tells whether two listeners are the same: the same socket name, service,
+ * parsed options, reuse and limits. A reload keeps a running listener that
+ * is the same as a planned one, with its socket and connections.
+ *
+ * @param a A listener.
+ * @param b Another.
+ * @returns `true` when one can stand for the other.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildPlan, sameListener } from "./plan.ts";
+ *
+ * const at = (text: string) =>
+ *   buildPlan([{ text, source: { kind: "argument", index: 1 } }]).plan.listeners[0];
+ * assert.ok(sameListener(at("tcp://127.0.0.1:7007=echo?idle=30"), at("tcp://127.0.0.1:7007=echo?idle=30.0")));
+ * assert.ok(!sameListener(at("tcp://127.0.0.1:7007=echo"), at("tcp://127.0.0.1:7007=echo?idle=30")));
+ * ```
+ */
+export function sameListener(a: PlannedListener, b: PlannedListener): boolean {
+  return a.transport === b.transport && a.hostname === b.hostname && a.port === b.port &&
+    a.service === b.service && a.reuse === b.reuse && sameValue(a.options, b.options) &&
+    sameValue(a.limits, b.limits);
+}
+
+/** Deep equality of parsed option values: numbers, text, booleans, bytes, lists, records. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (a instanceof Uint8Array || b instanceof Uint8Array) {
+    return a instanceof Uint8Array && b instanceof Uint8Array && a.length === b.length &&
+      a.every((byte, i) => byte === b[i]);
+  }
+  const keys = Object.keys(a);
+  if (keys.length !== Object.keys(b).length) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  return keys.every((k) => sameValue(x[k], y[k]));
 }

@@ -9,7 +9,7 @@ import { bindAll, type BoundSocket, type FailedBind } from "../bind/bind.ts";
 import { BindError } from "../bind/bind_error.ts";
 import { type ExplainBinds, explainPlainly } from "../explain/plain.ts";
 import type { EventSink } from "../events/event.ts";
-import type { Plan, PlannedListener } from "../plan/plan.ts";
+import { type Plan, type PlannedListener, sameListener, sameSocketName } from "../plan/plan.ts";
 import { Admission } from "../guard/admission.ts";
 import { UdpGuard } from "../guard/udp_guard.ts";
 import type { ServiceName } from "../services/names.ts";
@@ -68,6 +68,11 @@ export interface StartOptions {
 export interface ReconfigureOptions {
   /** Explains bind failures. @default the explainer `start()` was given */
   readonly explain?: ExplainBinds;
+  /**
+   * Open TCP connections at most, over every listener, from now on; open
+   * connections above it stay. @default unchanged
+   */
+  readonly maxConnections?: number;
 }
 
 /** What a reconfiguration changed. */
@@ -121,8 +126,8 @@ export interface RunningServer {
    */
   close(options?: CloseOptions): Promise<CloseResult>;
   /**
-   * Switches to a new plan: listeners whose spec did not change keep their
-   * sockets and connections, removed ones stop accepting, new ones bind.
+   * Switches to a new plan: listeners that did not change (the same socket
+   * name, service, options and limits) keep their sockets and connections, removed ones stop accepting, new ones bind.
    * New socket names are bound before anything is closed; if one fails,
    * nothing changes and it throws.
    *
@@ -340,20 +345,19 @@ class Server implements RunningServer {
 
   async reconfigure(plan: Plan, options: ReconfigureOptions = {}): Promise<ReconfigureResult> {
     if (this.#closing) throw new Error("the server is closing");
-    // Match each planned listener to a running one with the same spec.
+    // Match each planned listener to a running one that is the same: socket
+    // name, service, options and limits.
     const unmatched = [...this.#running];
     const added: PlannedListener[] = [];
     for (const l of plan.listeners) {
-      const i = unmatched.findIndex((r) => r.bound.listener.spec === l.spec);
+      const i = unmatched.findIndex((r) => sameListener(r.bound.listener, l));
       if (i === -1) added.push(l);
       else unmatched.splice(i, 1);
     }
     const removed = unmatched;
-    const nameOf = (l: PlannedListener) => `${l.transport} ${l.hostname} ${l.port}`;
-    const freed = new Set(removed.map((r) => nameOf(r.bound.listener)));
     // New socket names bind first, while everything old still serves; those
     // that take over a removed one's socket name bind after it is closed.
-    const first = added.filter((l) => l.port === 0 || !freed.has(nameOf(l)));
+    const first = added.filter((l) => !removed.some((r) => sameSocketName(r.bound.listener, l)));
     const later = added.filter((l) => !first.includes(l));
     const explain = options.explain ?? this.#explain;
     const { bound, failures } = bindAll(first);
@@ -363,6 +367,9 @@ class Server implements RunningServer {
     }
     await this.#stop(removed);
     this.#running = this.#running.filter((r) => !removed.includes(r));
+    if (options.maxConnections !== undefined) {
+      this.#ctx.admission.maxTotal = options.maxConnections;
+    }
     const second = bindAll(later);
     this.#run([...bound, ...second.bound]);
     if (second.failures.length > 0) {

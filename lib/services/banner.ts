@@ -5,6 +5,7 @@
  * @module
  */
 
+import { anyText, type OptionValues } from "./options.ts";
 import type { Service } from "./service.ts";
 import { writeAll } from "./write_all.ts";
 
@@ -12,6 +13,15 @@ import { writeAll } from "./write_all.ts";
 export const DEFAULT_BANNER_TEXT = "Connection received";
 
 const encoder = new TextEncoder();
+
+/** banner's spec option: the line it sends. */
+export const BANNER_OPTIONS = [{
+  key: "text",
+  field: "text",
+  description: "The line to send, without its final newline.",
+  default: DEFAULT_BANNER_TEXT,
+  parse: anyText,
+}] as const;
 
 /**
  * Banner, muxd's own, TCP only: sends the `text` option (UTF-8) and `\n`,
@@ -23,16 +33,12 @@ const encoder = new TextEncoder();
  * tcp://127.0.0.1:7010=banner?text=Hello
  * ```
  */
-export const banner: Service = {
+export const banner: Service<OptionValues<typeof BANNER_OPTIONS>> = {
   name: "banner",
   rfc: null,
   summary: "Sends one line of text on connect and closes (TCP only).",
-  options: [{
-    key: "text",
-    description: "The line to send, without its final newline.",
-    default: DEFAULT_BANNER_TEXT,
-  }],
+  options: BANNER_OPTIONS,
   async tcp(stream, ctx) {
-    await writeAll(stream, encoder.encode(`${ctx.options.text ?? DEFAULT_BANNER_TEXT}\n`));
+    await writeAll(stream, encoder.encode(`${ctx.options.text}\n`));
   },
 };

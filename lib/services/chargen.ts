@@ -9,7 +9,7 @@ import { readChunks } from "./read_chunks.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import type { Service, Stream } from "./service.ts";
 import { writeAll } from "./write_all.ts";
-import { quote } from "../spec/listen_spec_error.ts";
+import { decimal, type OptionValues, wholeNumber } from "./options.ts";
 
 /** How many printable ASCII characters the ring holds (0x20 through 0x7E). */
 export const CHARGEN_RING_SIZE = 95;
@@ -162,6 +162,24 @@ function written(writing: Promise<void>, stop: AbortSignal): Promise<boolean> {
   });
 }
 
+/** chargen's spec options: its caps on a TCP stream. */
+export const CHARGEN_OPTIONS = [
+  {
+    key: "max-bytes",
+    field: "maxBytes",
+    description: "TCP: stop the stream after this many bytes.",
+    default: `${100 * 1024 * 1024}`,
+    parse: wholeNumber(1, Infinity, "bytes"),
+  },
+  {
+    key: "max-seconds",
+    field: "maxSeconds",
+    description: "TCP: stop the stream after this many seconds.",
+    default: "60",
+    parse: decimal(0, Infinity, "seconds", true),
+  },
+] as const;
+
 /**
  * Character generator, RFC 864.
  *
@@ -181,35 +199,17 @@ function written(writing: Promise<void>, stop: AbortSignal): Promise<boolean> {
  * udp://127.0.0.1:7019=chargen
  * ```
  */
-export const chargen: Service = {
+export const chargen: Service<OptionValues<typeof CHARGEN_OPTIONS>> = {
   name: "chargen",
   rfc: 864,
   summary: "Streams 72-character lines of rotating ASCII until the client closes " +
     "(UDP: 6 lines, 444 bytes).",
-  options: [
-    {
-      key: "max-bytes",
-      description: "TCP: stop the stream after this many bytes.",
-      default: `${100 * 1024 * 1024}`,
-      validate: (v) =>
-        /^\d+$/.test(v) && Number(v) >= 1
-          ? null
-          : `must be a whole number of bytes, not ${quote(v)}`,
-    },
-    {
-      key: "max-seconds",
-      description: "TCP: stop the stream after this many seconds.",
-      default: "60",
-      validate: (v) =>
-        /^\d+(\.\d+)?$/.test(v) && Number(v) > 0
-          ? null
-          : `must be a number of seconds, not ${quote(v)}`,
-    },
-  ],
+  options: CHARGEN_OPTIONS,
+  // A shorter run of lines is still the pattern.
+  capabilities: { udpReplyMayBeCut: true },
   async tcp(stream, ctx) {
     const lines = block();
-    const maxBytes = Number(ctx.options["max-bytes"] ?? Infinity);
-    const seconds = Number(ctx.options["max-seconds"] ?? Infinity);
+    const { maxBytes, maxSeconds: seconds } = ctx.options;
     const reading = discardInput(stream, ctx.buffers);
     // The stream stops at the time cap or when muxd shuts down, even while a
     // write is stalled on a client that stopped reading: the service
@@ -246,5 +246,7 @@ export const chargen: Service = {
     const readError = await reading;
     if (readError !== null && !isPeerGone(readError)) throw readError;
   },
-  udp: () => chargenLines(0, CHARGEN_UDP_LINES),
+  udp() {
+    return chargenLines(0, CHARGEN_UDP_LINES);
+  },
 };

@@ -40,13 +40,25 @@
  */
 
 export { isServiceName, SERVICE_NAMES, type ServiceName } from "./names.ts";
-export type { Service, ServiceContext, ServiceOption, Stream } from "./service.ts";
+export type { Service, ServiceCapabilities, ServiceContext, Stream } from "./service.ts";
+export {
+  anyText,
+  decimal,
+  oneOf,
+  OptionError,
+  type OptionValues,
+  parseOptionValues,
+  type ServiceOption,
+  trueOrFalse,
+  wholeNumber,
+} from "./options.ts";
 export type { SocketName, Transport } from "../spec/types.ts";
 export { getService, SERVICES } from "./registry.ts";
-export { banner, DEFAULT_BANNER_TEXT } from "./banner.ts";
+export { banner, BANNER_OPTIONS, DEFAULT_BANNER_TEXT } from "./banner.ts";
 export {
   chargen,
   CHARGEN_LINE_BYTES,
+  CHARGEN_OPTIONS,
   CHARGEN_RING_SIZE,
   CHARGEN_UDP_LINES,
   chargenLine,
@@ -55,7 +67,7 @@ export {
 export { daytime, daytimeLine } from "./daytime.ts";
 export { discard } from "./discard.ts";
 export { echo } from "./echo.ts";
-export { DEFAULT_QUOTE, formatQuote, qotd } from "./qotd.ts";
+export { DEFAULT_QUOTE, formatQuote, qotd, QOTD_OPTIONS } from "./qotd.ts";
 export { size, sizeSentence } from "./size.ts";
 export { RFC868_UNIX_EPOCH, rfc868Bytes, rfc868Seconds, time } from "./time.ts";
 export { whoami, whoamiText } from "./whoami.ts";

@@ -4,6 +4,7 @@
  * @module
  */
 
+import type { OptionValues } from "./options.ts";
 import type { Service } from "./service.ts";
 import { writeAll } from "./write_all.ts";
 
@@ -54,6 +55,16 @@ export function formatQuote(text: string): Uint8Array {
   return encoder.encode(quote);
 }
 
+/** qotd's spec option: the quote, formatted and encoded once. */
+export const QOTD_OPTIONS = [{
+  key: "quote",
+  field: "quote",
+  description: "The quote to send: printable ASCII, fewer than 512 characters; " +
+    "line endings become CR LF.",
+  default: DEFAULT_QUOTE,
+  parse: formatQuote,
+}] as const;
+
 /**
  * Quote of the day, RFC 865.
  *
@@ -68,30 +79,15 @@ export function formatQuote(text: string): Uint8Array {
  * udp://127.0.0.1:7017=qotd?quote=Hello
  * ```
  */
-export const qotd: Service = {
+export const qotd: Service<OptionValues<typeof QOTD_OPTIONS>> = {
   name: "qotd",
   rfc: 865,
   summary: "Sends one short quote and closes (UDP: replies with the quote).",
-  options: [{
-    key: "quote",
-    description: "The quote to send: printable ASCII, fewer than 512 characters; " +
-      "line endings become CR LF.",
-    default: DEFAULT_QUOTE,
-    validate: checkQuote,
-  }],
+  options: QOTD_OPTIONS,
   async tcp(stream, ctx) {
-    await writeAll(stream, formatQuote(ctx.options.quote ?? DEFAULT_QUOTE));
+    await writeAll(stream, ctx.options.quote);
   },
-  udp: (_request, ctx) => formatQuote(ctx.options.quote ?? DEFAULT_QUOTE),
+  udp(_request, ctx) {
+    return ctx.options.quote;
+  },
 };
-
-/** What is wrong with a quote, or `null`. */
-function checkQuote(text: string): string | null {
-  try {
-    formatQuote(text);
-    return null;
-  } catch (error) {
-    if (error instanceof RangeError) return error.message;
-    throw error;
-  }
-}

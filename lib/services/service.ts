@@ -7,8 +7,10 @@
 import type { SocketName, Transport } from "../spec/types.ts";
 import type { ServiceName } from "./names.ts";
 import type { BufferPool } from "./buffer_pool.ts";
-// For the doc link only.
+import type { ServiceOption } from "./options.ts";
+// For the doc links only.
 import type { ChunkReader as _ChunkReader } from "./read_chunks.ts";
+import type { OptionValues as _OptionValues } from "./options.ts";
 
 /**
  * The byte stream a TCP service talks to. A `Deno.TcpConn` is one; the
@@ -23,8 +25,12 @@ export interface Stream {
   closeWrite(): Promise<void>;
 }
 
-/** What a service knows about the conversation it serves. */
-export interface ServiceContext {
+/**
+ * What a service knows about the conversation it serves.
+ *
+ * @typeParam O The service's options, parsed: see {@linkcode _OptionValues}.
+ */
+export interface ServiceContext<O = unknown> {
   /** The transport the connection or datagram arrived on. */
   readonly transport: Transport;
   /**
@@ -36,12 +42,12 @@ export interface ServiceContext {
   readonly bound: SocketName;
   /** The peer's socket name. */
   readonly remote: SocketName;
-  /** The listen spec, as text, of the listener that received it. */
+  /** The listen spec of the listener that received it, as text to show. */
   readonly listener: string;
   /** The service's own name. */
   readonly service: ServiceName;
-  /** The spec's options, already validated against {@linkcode Service.options}. */
-  readonly options: Readonly<Record<string, string>>;
+  /** The spec's options, parsed once when muxd provisioned, defaults filled in. */
+  readonly options: O;
   /** The current time; a test can pin it. */
   readonly now: () => Date;
   /** Aborted when muxd shuts down; long-running services stop on it. */
@@ -50,43 +56,42 @@ export interface ServiceContext {
   readonly buffers: BufferPool;
 }
 
-/** Documentation of one option a service accepts in its spec (`?key=value`). */
-export interface ServiceOption {
-  /** The option's key. */
-  readonly key: string;
-  /** What it does. */
-  readonly description: string;
-  /** The value used when the spec does not set it. */
-  readonly default: string;
+/** What a service allows the dispatcher to do, beyond calling it. */
+export interface ServiceCapabilities {
   /**
-   * Checks a value before anything is bound: returns what is wrong with it in
-   * plain words, or `null` when it is fine.
+   * Its UDP reply still makes sense when cut short, so the amplification
+   * limit may cut it to size rather than drop it (chargen's lines).
+   * @default false
    */
-  readonly validate?: (value: string) => string | null;
+  readonly udpReplyMayBeCut?: boolean;
 }
 
 /**
  * A service: what answers a connection or a datagram. A service that handles
  * TCP implements `tcp`; one that handles UDP implements `udp`.
+ *
+ * @typeParam O The service's options, parsed: one field per entry of `options`.
  */
-export interface Service {
+export interface Service<O = unknown> {
   /** The service's name, as used in specs. */
   readonly name: ServiceName;
   /** The RFC that defines it, or `null` for muxd's own services. */
   readonly rfc: number | null;
   /** One line describing what it does. */
   readonly summary: string;
-  /** The options it accepts in a spec. */
+  /** The options it accepts in a spec, parsed into `O` once when muxd provisions. */
   readonly options: readonly ServiceOption[];
+  /** What the dispatcher may do with it. @default {} */
+  readonly capabilities?: ServiceCapabilities;
   /**
    * Serves one TCP connection. Resolves when the service is done with it;
    * the dispatcher then closes the connection. A throw ends only this
    * connection.
    */
-  readonly tcp?: (stream: Stream, ctx: ServiceContext) => Promise<void>;
+  tcp?(stream: Stream, ctx: ServiceContext<O>): Promise<void>;
   /**
    * Answers one UDP datagram: the reply, or `null` for none. At most one
    * reply per datagram. A throw drops only this datagram.
    */
-  readonly udp?: (request: Uint8Array, ctx: ServiceContext) => Uint8Array | null;
+  udp?(request: Uint8Array, ctx: ServiceContext<O>): Uint8Array | null;
 }

@@ -29,7 +29,7 @@ Deno.test("parseConfig() reads listeners with their file:line:column and every s
       source: { kind: "file", path: "muxd.jsonc", line: 5, column: 5 },
     },
   ]);
-  assert.equal(settings.graceMs, 1500);
+  assert.equal(settings.grace, 1.5);
   assert.equal(settings.logFormat, "json");
   assert.equal(settings.readyFile, "ready.json");
   assert.equal(settings.keepGoing, true);

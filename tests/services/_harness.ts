@@ -15,6 +15,7 @@ import { BufferPool } from "../../lib/services/buffer_pool.ts";
 import assert from "node:assert/strict";
 import type { Service, ServiceContext, Stream } from "../../lib/services/service.ts";
 import { formatSocketName, socketNameOf } from "../../lib/spec/socket_name.ts";
+import { parseOptionValues } from "../../lib/services/options.ts";
 import type { SocketName, Transport } from "../../lib/spec/types.ts";
 
 /** The pinned clock: 1,000,000,000 seconds after the Unix epoch. */
@@ -24,7 +25,7 @@ export const FIXED_NOW: Date = new Date("2001-09-09T01:46:40Z");
 export interface HarnessOptions {
   /** The loopback address both sides use. @default {"127.0.0.1"} */
   readonly hostname?: string;
-  /** The spec's options, passed as `ctx.options`. @default {{}} */
+  /** The spec's options as text, parsed into `ctx.options`. @default {{}} */
   readonly options?: Readonly<Record<string, string>>;
   /** What `ctx.now()` returns. @default {FIXED_NOW} */
   readonly now?: Date;
@@ -84,7 +85,8 @@ function makeContext(
     ...names,
     listener: query === "" ? spec : `${spec}?${query}`,
     service: service.name,
-    options: specOptions,
+    // Parsed as muxd parses them when it provisions.
+    options: parseOptionValues(service.options, specOptions),
     now: () => new Date(now.getTime()),
     signal: options.signal ?? new AbortController().signal,
     buffers: new BufferPool(),

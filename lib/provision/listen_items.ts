@@ -1,0 +1,85 @@
+/**
+ * Where listen specs come from: the config file's, then each `--listen`,
+ * each with its position; the built-in demo set when there are none.
+ *
+ * @module
+ */
+
+import { demoItems } from "../config/demo.ts";
+import type { ListenItem } from "../plan/plan.ts";
+import { valueFlags } from "./settings.ts";
+
+/** The listen specs of one run, and whether they are the demo set. */
+export interface ListenItems {
+  /** Every spec, with its position. */
+  readonly items: readonly ListenItem[];
+  /** `true` when no spec was given and the demo set is used. */
+  readonly demo: boolean;
+}
+
+/**
+ * Gathers the listen specs: the config file's, then each `--listen`; the
+ * demo set when there are none and the config file had no problems.
+ *
+ * @param fromFile The config file's specs (none without one).
+ * @param listen Each `--listen` value, in order.
+ * @param argv The raw arguments, to name each spec's position.
+ * @param fileOk Whether the config file had no problems.
+ * @returns The specs and whether they are the demo set.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listenItems } from "./listen_items.ts";
+ *
+ * const argv = ["serve", "-l", "tcp://127.0.0.1:0=echo"];
+ * const { items, demo } = listenItems([], ["tcp://127.0.0.1:0=echo"], argv, true);
+ * assert.deepEqual(items[0].source, { kind: "argument", index: 3 });
+ * assert.equal(demo, false);
+ * ```
+ */
+export function listenItems(
+  fromFile: readonly ListenItem[],
+  listen: readonly string[],
+  argv: readonly string[],
+  fileOk: boolean,
+): ListenItems {
+  const positions = listenPositions(argv);
+  const items: ListenItem[] = [
+    ...fromFile,
+    ...listen.map((text, i) => ({
+      text,
+      source: { kind: "argument", index: positions[i] ?? 0 } as const,
+    })),
+  ];
+  const demo = items.length === 0 && fileOk;
+  return { items: demo ? demoItems() : items, demo };
+}
+
+/**
+ * The 1-based position in `argv` of each `--listen`/`-l` value, in order,
+ * so that errors can say "argument N".
+ *
+ * @param argv The raw arguments.
+ * @returns One position per listen value.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { listenPositions } from "./listen_items.ts";
+ *
+ * assert.deepEqual(listenPositions(["serve", "--grace", "-l", "-l", "x", "--listen=y"]), [5, 6]);
+ * ```
+ */
+export function listenPositions(argv: readonly string[]): number[] {
+  const takesValue = valueFlags();
+  const out: number[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === "--") break;
+    if (a === "-l" || a === "--listen") out.push(i + 2);
+    else if (a.startsWith("--listen=")) out.push(i + 1);
+    if (takesValue.has(a)) i++;
+  }
+  return out;
+}
