@@ -6,6 +6,7 @@
 import fs from "node:fs";
 // Imported here by its npm specifier, not through deno.json's imports: Deno
 // installs every package of that map on a run, and muxd does not use this one.
+// deno-lint-ignore no-import-prefix
 import type { Browser, Page } from "npm:playwright-core@1.65.1";
 
 export type { Browser, Page };
@@ -47,6 +48,7 @@ export function chromiumProblem(): string | null {
  */
 export async function launchChromium(): Promise<Browser & AsyncDisposable> {
   allowPlaywrightsWslProbe();
+  // deno-lint-ignore no-import-prefix
   const { chromium } = await import("npm:playwright-core@1.65.1");
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   return Object.assign(browser, { [Symbol.asyncDispose]: () => browser.close() });
