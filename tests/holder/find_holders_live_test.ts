@@ -28,11 +28,17 @@ async function waitForHolder(
   query: HolderQuery,
   found: (holder: Holder) => boolean,
 ): Promise<Holder> {
-  const deadline = Date.now() + 3000;
+  // Generous: each look runs ss, which a busy machine may hold up.
+  const deadline = Date.now() + 10_000;
   while (true) {
-    const holder = (await holdersOf(query)).find(found);
+    const holders = await holdersOf(query);
+    const holder = holders.find(found);
     if (holder !== undefined) return holder;
-    if (Date.now() > deadline) assert.fail(`no matching holder of ${JSON.stringify(query)}`);
+    if (Date.now() > deadline) {
+      assert.fail(
+        `no matching holder of ${JSON.stringify(query)} among ${JSON.stringify(holders)}`,
+      );
+    }
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
