@@ -24,7 +24,7 @@ import {
   shiftPorts,
   unshiftPorts,
 } from "../docs/_runner.ts";
-import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "./muxd_process.ts";
+import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../_support/process.ts";
 
 const DOC = "docs/netcat.md";
 
