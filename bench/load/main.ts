@@ -18,7 +18,7 @@
  */
 
 import { chartSvg } from "./chart.ts";
-import { reportMarkdown } from "./report.ts";
+import { keepHandWritten, reportMarkdown } from "./report.ts";
 import { FULL_OPTIONS, type LoadBenchOptions, QUICK_OPTIONS, runLoadBench } from "./run.ts";
 
 const USAGE = `usage: deno task bench:load [--quick] [--rounds N] [--seconds S] [--peers ID,ID]
@@ -88,7 +88,8 @@ if (import.meta.main) {
     const docs = new URL("../../docs/", import.meta.url);
     const report = new URL("BENCHMARKS.md", docs);
     const chart = new URL("benchmarks.svg", docs);
-    await Deno.writeTextFile(report, markdown);
+    const previous = await Deno.readTextFile(report).catch(() => "");
+    await Deno.writeTextFile(report, keepHandWritten(markdown, previous));
     await Deno.writeTextFile(chart, chartSvg(result));
     // In the project's own style (wrapped at 100, tables aligned), so that `deno task check` passes.
     const fmt = await new Deno.Command("deno", {

@@ -407,6 +407,24 @@ function perListener(startup: readonly StartupResult[]): string {
   return lines.join("\n");
 }
 
+/** The heading from which docs/BENCHMARKS.md is written by hand. */
+export const HAND_WRITTEN_HEADING = "## Why the hot paths look as they do";
+
+/**
+ * The report to write over the last one: the new one, followed by the last
+ * one's hand-written part (its {@linkcode HAND_WRITTEN_HEADING} and all
+ * that follows), which a benchmark run does not produce.
+ *
+ * @param generated The new report, from {@linkcode reportMarkdown}.
+ * @param previous The file as it is now; empty when there is none.
+ * @returns What to write.
+ */
+export function keepHandWritten(generated: string, previous: string): string {
+  const at = previous.indexOf(`\n${HAND_WRITTEN_HEADING}\n`);
+  if (at === -1) return generated;
+  return `${generated.trimEnd()}\n${previous.slice(at)}`;
+}
+
 /**
  * The whole report.
  *
@@ -584,7 +602,7 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "",
     "```sh",
     "apt-get install -y xinetd socat ncat   # the peers (Debian); node and cc as well if missing",
-    "deno task bench:load                   # about 6 minutes; rewrites this file and benchmarks.svg",
+    "deno task bench:load                   # about 6 minutes; rewrites this file but its last section, and benchmarks.svg",
     "deno task bench:load --quick           # muxd alone, ~1 s a measure, no C compiler (in deno task test)",
     "```",
     "",
