@@ -3,10 +3,11 @@ terminal would hold it, and copies what the terminal shows to this
 process's own standard error. Standard input and output stay as given, so
 a test still reads the ready record from a pipe.
 
-    python3 pty_stderr.py [--columns N] [--unset NAME]... -- PROGRAM [ARG]...
+    python3 pty_stderr.py [--columns N] [--set NAME=VALUE]... [--unset NAME]... -- PROGRAM [ARG]...
 
-The terminal is N columns wide (default 100). Each --unset removes a
-variable from the program's environment (NO_COLOR, say). SIGTERM, SIGINT
+The terminal is N columns wide (default 100). Each --set puts a variable
+in the program's environment (TERM=xterm-256color, say), each --unset
+takes one out (NO_COLOR, say). SIGTERM, SIGINT
 and SIGHUP are passed on to the program; should this process die, the
 program is killed too. The exit code is the program's, or 128 + the
 signal that ended it.
@@ -27,6 +28,7 @@ PR_SET_PDEATHSIG = 1
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--columns", type=int, default=100)
+    parser.add_argument("--set", action="append", default=[])
     parser.add_argument("--unset", action="append", default=[])
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
@@ -51,6 +53,9 @@ def main() -> int:
         os.close(slave)
         for name in args.unset:
             os.environ.pop(name, None)
+        for assignment in args.set:
+            name, _, value = assignment.partition("=")
+            os.environ[name] = value
         os.execvp(command[0], command)
 
     os.close(slave)

@@ -20,13 +20,18 @@ import { asPipeText, coloredPieces, ESC, withoutColor } from "../_support/ansi.t
 
 const PTY_STDERR = new URL("../_support/pty_stderr.py", import.meta.url).pathname;
 
-/** muxd from source with its standard error on a terminal 100 columns wide, NO_COLOR unset. */
+/**
+ * muxd from source with its standard error on a terminal 100 columns wide,
+ * as a user's terminal has it: TERM set, NO_COLOR and FORCE_COLOR unset.
+ */
 const ON_TERMINAL: MuxdLauncher = {
   program: "python3",
   args: [
     PTY_STDERR,
     "--columns",
     "100",
+    "--set",
+    "TERM=xterm-256color",
     "--unset",
     "NO_COLOR",
     "--unset",
