@@ -8,6 +8,7 @@
 import { defaultEphemeralPorts, listInterfaces, readEphemeralPorts } from "../check/host_facts.ts";
 import { EventHub } from "../events/hub.ts";
 import { mainLogger, setUpLogging } from "../log/log.ts";
+import { useColor } from "../log/use_color.ts";
 import { openDashboard } from "../dashboard/mod.ts";
 import { StopListener } from "./stop_signals.ts";
 import { reloadOnHangup } from "./reload.ts";
@@ -52,7 +53,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   let live: Settings<"serve"> = settings;
 
   const format = settings.logFormat;
-  const color = format === "text" && Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
+  const color = format === "text" && useColor(Deno.stderr.isTerminal(), (n) => Deno.env.get(n));
   const logging = await setUpLogging({ format, color, level: settings.logLevel });
   const log = mainLogger();
   // Listen for stop signals before anything is bound: one sent right after

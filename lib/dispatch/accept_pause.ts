@@ -10,6 +10,7 @@
 
 import type { BoundTcpSocket } from "../bind/bind.ts";
 import type { DispatchContext } from "./context.ts";
+import { elapsedMs } from "../events/elapsed.ts";
 import { exhaustionAdvice } from "./accept_error.ts";
 
 /** How long a listener waits before it retries an accept that failed for want of a resource. */
@@ -98,7 +99,7 @@ export class AcceptPause {
       listener: listener.spec,
       service: listener.service,
       local,
-      pausedMs: performance.now() - since,
+      pausedMs: elapsedMs(since),
       failures: this.#failures,
     });
   }

@@ -7,6 +7,7 @@
 
 import type { BoundTcpSocket } from "../bind/bind.ts";
 import type { CloseReason } from "../events/event.ts";
+import { elapsedMs } from "../events/elapsed.ts";
 import { describeError, type DispatchContext, isPeerGone, serviceContext } from "./context.ts";
 import { acceptErrorKind, errorCode } from "./accept_error.ts";
 import { AcceptPause } from "./accept_pause.ts";
@@ -164,7 +165,7 @@ async function serveConnection(
       remote,
       bytesIn: stream.bytesIn,
       bytesOut: stream.bytesOut,
-      durationMs: performance.now() - started,
+      durationMs: elapsedMs(started),
       reason,
     });
   }

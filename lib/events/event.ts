@@ -93,7 +93,7 @@ export interface ConnectionClosedEvent extends EventBase {
   readonly bytesIn: number;
   /** Bytes written to the peer. */
   readonly bytesOut: number;
-  /** Milliseconds from accept to close. */
+  /** Milliseconds from accept to close, to the microsecond (three decimals). */
   readonly durationMs: number;
   /** Why it ended. */
   readonly reason: CloseReason;
@@ -226,7 +226,7 @@ export interface AcceptResumedEvent extends EventBase {
   readonly transport: "tcp";
   /** The listening socket's name. */
   readonly local: SocketName;
-  /** How long accepting failed, in ms. */
+  /** How long accepting failed, in ms, to the microsecond (three decimals). */
   readonly pausedMs: number;
   /** Accepts that failed meanwhile. */
   readonly failures: number;

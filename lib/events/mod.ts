@@ -26,3 +26,4 @@ export type {
 } from "./event.ts";
 export { EventHub } from "./hub.ts";
 export { formatEvent } from "./format.ts";
+export { elapsedMs } from "./elapsed.ts";

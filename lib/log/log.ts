@@ -13,19 +13,21 @@ import {
   jsonLinesFormatter,
   type TextFormatter,
 } from "@logtape/logtape";
-import { prettyFormatter } from "@logtape/pretty";
 import type { EventSink, ServerEvent } from "../events/event.ts";
 import { type BatchSink, getBatchSink } from "./batch_sink.ts";
 import { type EventLineWriter, formattedEventLine } from "./event_line.ts";
 import { fastTextLine } from "./fast_text_line.ts";
-import { plainTextFormatter } from "./text_formatter.ts";
+import { colorTextFormatter, plainTextFormatter } from "./text_formatter.ts";
 import type { LogFormat } from "../config/config_file.ts";
 
 /** Options for {@linkcode setUpLogging}. */
 export interface LoggingOptions {
   /** `text` for people, `json` for JSON lines. @default "text" */
   readonly format?: LogFormat;
-  /** Colour the text form. @default false */
+  /**
+   * Colour the text form: the same lines, with the level and the arrows
+   * coloured (see `useColor()` for when). @default false
+   */
   readonly color?: boolean;
   /** The lowest level written. @default "info" */
   readonly level?: LogLevel;
@@ -75,7 +77,8 @@ export interface Logging {
  * decides nothing here, where muxd's configuration is the only one, and an
  * event line is written once per connection or datagram. In the plain text
  * form, the lines of connections and datagrams are written as bytes (see
- * `fast_text_line.ts`). Other records (`muxd.main`, LogTape's own) take
+ * `fast_text_line.ts`); the coloured form, for a terminal, formats every
+ * line through LogTape's formatter. Other records (`muxd.main`, LogTape's own) take
  * LogTape's usual path.
  *
  * @param options Format, colour and level.
@@ -86,7 +89,7 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
   const formatter: TextFormatter = format === "json"
     ? jsonLinesFormatter
     : options.color
-    ? prettyFormatter
+    ? colorTextFormatter()
     : plainTextFormatter();
   const lowest = options.level ?? "info";
   const sink = getBatchSink(options.stream ?? Deno.stderr.writable, { formatter });

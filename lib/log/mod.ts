@@ -13,3 +13,4 @@ export {
   mainLogger,
   setUpLogging,
 } from "./log.ts";
+export { type EnvReader, useColor } from "./use_color.ts";

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { mainLogger, setUpLogging } from "../../lib/log/log.ts";
 import type { LoggingOptions } from "../../lib/log/log.ts";
 import type { ServerEvent } from "../../lib/events/event.ts";
+import { coloredPieces, withoutColor } from "../_support/ansi.ts";
 
 const LOCAL = { address: "127.0.0.2", port: 7007 };
 const REMOTE = { address: "127.0.0.1", port: 51234 };
@@ -92,11 +93,13 @@ Deno.test("JSON log: one object per line, with the event's fields as properties"
   assert.equal(bye.message, "bye");
 });
 
-Deno.test("coloured log: LogTape's pretty form, with the event's line in it", async () => {
-  const text = await logged({ format: "text", color: true }, [opened]);
-  assert.ok(text.includes("\u001b["), "colour codes");
-  assert.ok(text.includes("tcp 127.0.0.2:7007 <- 127.0.0.1:51234 -> whoami"));
-  assert.ok(text.includes("bye"));
+Deno.test("coloured log: the text log's lines with colour codes added, nothing else", async () => {
+  const events = [opened, reply, failed, { ...failed, message: "café ☕ 𝄞" }];
+  const plain = await logged({ format: "text", level: "debug" }, events);
+  const text = await logged({ format: "text", level: "debug", color: true }, events);
+  assert.deepEqual(new Set(coloredPieces(text)), new Set(["INF", "DBG", "ERR", "<-", "->"]));
+  const times = (t: string) => t.replace(/^\d\d:\d\d:\d\d\.\d{3} (... bye)$/m, "$1");
+  assert.equal(times(withoutColor(text)), times(plain));
 });
 
 for (const format of ["text", "json"] as const) {

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { getTextFormatter, type LogLevel, type LogRecord } from "@logtape/logtape";
-import { plainTextFormatter } from "../../lib/log/text_formatter.ts";
+import { colorTextFormatter, plainTextFormatter } from "../../lib/log/text_formatter.ts";
+import { coloredPieces, ESC, withoutColor } from "../_support/ansi.ts";
 
 function record(message: string, timestamp: number, level: LogLevel = "info"): LogRecord {
   return {
@@ -29,11 +30,50 @@ Deno.test("plainTextFormatter() is LogTape's text formatter, escaping included",
   const logtape = getTextFormatter({
     timestamp: "time",
     level: "ABBR",
+    sanitize: { sgr: "escape" },
     format: ({ timestamp, level, message }) => `${timestamp} ${level} ${message}`,
   });
-  for (const message of [LINE, "bell\u0007", "new\nline", "café ☕"]) {
+  for (const message of [LINE, "bell\u0007", "new\nline", "café ☕", "\x1b[31mred"]) {
     assert.equal(format(record(message, 1_234, "error")), logtape(record(message, 1_234, "error")));
   }
-  // LogTape escapes a bell, never writing it as it is.
+  // LogTape escapes a bell and an escape, colour codes too, never writing them as they are.
   assert.ok(!format(record("bell\u0007", 0, "error")).includes("\u0007"));
+  assert.ok(!format(record("\x1b[31mred", 0, "error")).includes("\x1b"));
+});
+
+Deno.test("colorTextFormatter() is plainTextFormatter() with colour codes added, nothing else", () => {
+  const plain = plainTextFormatter();
+  const color = colorTextFormatter();
+  const messages = [
+    LINE,
+    "udp 127.0.0.1:7007 -> 127.0.0.1:40000 reply 5 B from echo",
+    "cannot bind tcp 127.0.0.1:7 (tcp://127.0.0.1:7=echo): " + "x".repeat(300),
+    "bell\u0007 and \x1b[31mred\x1b[0m from a peer",
+    "new\nline",
+    "café ☕ -> <-",
+  ];
+  for (const level of ["debug", "info", "warning", "error"] as const) {
+    for (const message of messages) {
+      const line = color(record(message, 1_234, level));
+      assert.notEqual(coloredPieces(line).length, 0);
+      assert.equal(withoutColor(line), plain(record(message, 1_234, level)));
+    }
+  }
+});
+
+Deno.test("colorTextFormatter() colours the level and the arrows", () => {
+  assert.equal(
+    colorTextFormatter()(record(LINE, 0, "warning")),
+    "00:00:00.000 \x1b[33mWRN\x1b[0m tcp 127.0.0.2:7007 \x1b[36m<-\x1b[0m 127.0.0.1:51234 " +
+      "\x1b[36m->\x1b[0m whoami\n",
+  );
+});
+
+Deno.test("colorTextFormatter() escapes an escape code in a message, as the plain form does", () => {
+  for (const message of ["\x1b[2Jcleared", "\x1b[31mred"]) {
+    const line = colorTextFormatter()(record(message, 0, "error"));
+    // The level's colour is the only escape code left as it is.
+    const rest = line.replace(`${ESC}[1;31mERR${ESC}[0m`, "");
+    assert.equal(rest.includes(ESC), false, JSON.stringify(line));
+  }
 });
