@@ -37,7 +37,7 @@ export const DEMO_LISTENERS: readonly DemoListener[] = [
   {
     spec: "udp://127.0.0.1:1060=size",
     lesson:
-      'the UDP server from Foundations of Python Network Programming: "Your data was N bytes."',
+      'the UDP server from Foundations of Python Network Programming: "Your data was N bytes long"',
   },
   {
     spec: "udp://127.0.0.2:1060=echo",

@@ -1,5 +1,6 @@
 // The muxd dashboard in the browser: draws the socket table from a snapshot,
-// keeps it up to date from Server-Sent Events (/api/events), lists arrivals,
+// keeps it up to date from Server-Sent Events (/api/events), lists arrivals
+// (starting with the latest ones muxd kept before the page opened),
 // and reconnects by itself when muxd restarts. No framework, no build step.
 
 const FEED_LIMIT = 100;
@@ -264,7 +265,8 @@ function setStatus(state, text) {
 }
 
 function onSnapshot(snapshot) {
-  const restarted = since !== null && snapshot.stats.since !== since;
+  const firstSnapshot = since === null;
+  const restarted = !firstSnapshot && snapshot.stats.since !== since;
   since = snapshot.stats.since;
   rows.clear();
   tbody.replaceChildren();
@@ -276,6 +278,16 @@ function onSnapshot(snapshot) {
   }
   dropped = snapshot.dropped;
   if (restarted) note("muxd restarted: the counters start again");
+  // A page that has just opened, or a muxd that has just restarted: the
+  // feed starts with the arrivals muxd kept (the latest 100), oldest first
+  // so that the newest ends on top. Later snapshots (a page that fell
+  // behind, a reconnection) leave the feed as it is: the table is exact.
+  if (firstSnapshot || restarted) {
+    for (const event of snapshot.arrivals ?? []) {
+      const item = describe(event);
+      if (item) addToFeed(item, event.time);
+    }
+  }
 }
 
 function connect() {

@@ -12,6 +12,7 @@
 import type { ServerEvent } from "../events/event.ts";
 import { EventStream, type Piece, type StreamFeed, type StreamTarget } from "./event_stream.ts";
 import type { BindFailure, SocketRow, StatsSummary } from "./stats.ts";
+import type { Arrival } from "./recent_arrivals.ts";
 
 /** The whole state a page needs to draw itself from scratch. */
 export interface Snapshot {
@@ -21,6 +22,11 @@ export interface Snapshot {
   readonly failures: readonly BindFailure[];
   /** The totals. */
   readonly stats: StatsSummary;
+  /**
+   * The latest arrivals (at most 100), oldest first, so that a page opened
+   * after the traffic lists them at once.
+   */
+  readonly arrivals: readonly Arrival[];
   /** Events this stream dropped so far because the browser read too slowly. */
   readonly dropped: number;
 }
@@ -66,6 +72,7 @@ const encoder = new TextEncoder();
  * const stats = new DashboardStats();
  * const streams = new EventStreams(() => ({
  *   sockets: stats.sockets(), failures: stats.failures(), stats: stats.summary(),
+ *   arrivals: stats.arrivals(),
  * }));
  * let text = "";
  * const snapshot = Promise.withResolvers<void>();

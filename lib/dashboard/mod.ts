@@ -36,6 +36,7 @@ export {
   type SocketState,
   type StatsSummary,
 } from "./stats.ts";
+export { type Arrival, isArrival, RECENT_ARRIVALS, RecentArrivals } from "./recent_arrivals.ts";
 export { EventStreams, type EventStreamsOptions, type Snapshot } from "./event_streams.ts";
 export { EventStream, type Piece, type StreamFeed, type StreamTarget } from "./event_stream.ts";
 export { isAllowedHost } from "./host_rule.ts";

@@ -66,7 +66,11 @@ export function router(
     if (file) return ok(file);
     switch (head.path) {
       case "/api/sockets":
-        return ok(FixedResponse.json({ sockets: stats.sockets(), failures: stats.failures() }));
+        return ok(FixedResponse.json({
+          sockets: stats.sockets(),
+          failures: stats.failures(),
+          arrivals: stats.arrivals(),
+        }));
       case "/api/stats":
         return ok(FixedResponse.json({
           ...stats.summary(),

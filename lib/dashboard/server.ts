@@ -130,7 +130,7 @@ const WARN_INTERVAL_MS = 10_000;
  * it too.
  *
  * Routes, all `GET` (or `HEAD`): `/` the page, `/style.css`, `/app.js`,
- * `/api/sockets` (JSON: `sockets` and `failures`), `/api/stats` (JSON
+ * `/api/sockets` (JSON: `sockets`, `failures` and the latest `arrivals`), `/api/stats` (JSON
  * totals), `/api/events` (Server-Sent Events). A request whose `Host` is
  * not the dashboard's own address or `localhost` with its port gets a 403
  * (the rule: `isAllowedHost()`); other methods a 405, a request with a
@@ -173,6 +173,7 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
       sockets: stats.sockets(),
       failures: stats.failures(),
       stats: stats.summary(),
+      arrivals: stats.arrivals(),
     }),
     options,
     unexpected,

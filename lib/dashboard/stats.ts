@@ -9,6 +9,7 @@ import type { ServerEvent } from "../events/event.ts";
 import type { ServiceName } from "../services/names.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
+import { type Arrival, isArrival, RecentArrivals } from "./recent_arrivals.ts";
 
 /** What a socket is doing: bound and serving, stopped, or never bound. */
 export type SocketState = "listening" | "closed" | "failed";
@@ -148,14 +149,18 @@ export class DashboardStats {
   #failures: BindFailure[] = [];
   #events: Record<string, number> = {};
   #since: number;
+  #arrivals: RecentArrivals;
 
   /**
    * Creates empty counters.
    *
    * @param since When counting starts. @default Date.now()
+   * @param keepArrivals How many of the latest arrivals {@linkcode DashboardStats.arrivals}
+   *   lists. @default 100
    */
-  constructor(since: number = Date.now()) {
+  constructor(since: number = Date.now(), keepArrivals?: number) {
     this.#since = since;
+    this.#arrivals = new RecentArrivals(keepArrivals);
   }
 
   /**
@@ -167,6 +172,7 @@ export class DashboardStats {
    */
   record = (event: ServerEvent): SocketRow | null => {
     this.#events[event.type] = (this.#events[event.type] ?? 0) + 1;
+    if (isArrival(event)) this.#arrivals.record(event);
     const row = this.#apply(event);
     return row ? { ...row } : null;
   };
@@ -261,6 +267,16 @@ export class DashboardStats {
       ...rows.filter((r) => r.state !== "failed"),
       ...rows.filter((r) => r.state === "failed"),
     ].map((r) => ({ ...r }));
+  }
+
+  /**
+   * The latest arrivals (connections accepted, datagrams received), at most
+   * the number given to the constructor, for a page opened after them.
+   *
+   * @returns The arrival events, oldest first.
+   */
+  arrivals(): Arrival[] {
+    return this.#arrivals.list();
   }
 
   /**

@@ -10,6 +10,7 @@ import type { BufferPool } from "./buffer_pool.ts";
 import type { Service, Stream } from "./service.ts";
 import { writeAll } from "./write_all.ts";
 import { decimal, type OptionValues, wholeNumber } from "./options.ts";
+import type { SocketName } from "../spec/types.ts";
 
 /** How many printable ASCII characters the ring holds (0x20 through 0x7E). */
 export const CHARGEN_RING_SIZE = 95;
@@ -17,8 +18,8 @@ export const CHARGEN_RING_SIZE = 95;
 /** How many bytes one line takes: 72 characters, then CR LF. */
 export const CHARGEN_LINE_BYTES = 74;
 
-/** How many lines a UDP reply holds: 6 lines, 444 bytes. */
-export const CHARGEN_UDP_LINES = 6;
+/** The most characters a UDP reply holds: RFC 864 says a random number between 0 and 512. */
+export const CHARGEN_UDP_MAX = 512;
 
 const LINE_CHARACTERS = 72;
 
@@ -73,7 +74,7 @@ export function chargenLine(index: number): Uint8Array {
  * @returns `count * 74` bytes.
  * @throws {RangeError} When `first` or `count` is not a non-negative safe integer.
  *
- * @example The UDP reply
+ * @example Six lines
  * ```ts
  * import assert from "node:assert/strict";
  * import { chargenLines } from "./chargen.ts";
@@ -95,6 +96,49 @@ export function chargenLines(first: number, count: number): Uint8Array {
     bytes.set(chargenLine(first + i), i * CHARGEN_LINE_BYTES);
   }
   return bytes;
+}
+
+/**
+ * How many characters chargen's UDP reply holds: a pseudo-random number from
+ * 0 to 512, as RFC 864 asks, drawn from the sender's socket name and the
+ * clock's second (a hash of both, so that each client sees its own lengths).
+ *
+ * Not a fresh draw per datagram, on purpose: the loop guard knows a loop
+ * between two UDP servers by the same datagram coming back again and again,
+ * which holds only while every muxd reply depends on nothing but the
+ * request, the sender and the clock's second. A reply of a new length each
+ * time would make echo and chargen on two ports the OS picked loop for
+ * ever. A person or a test sees a new length with each new socket and each
+ * second; a test that pins the clock knows the length.
+ *
+ * @param remote The sender's socket name.
+ * @param now The time of the datagram.
+ * @returns A whole number from 0 to {@linkcode CHARGEN_UDP_MAX}.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { chargenUdpLength } from "./chargen.ts";
+ *
+ * const client = { address: "127.0.0.1", port: 40000 };
+ * const now = new Date("2001-09-09T01:46:40.250Z");
+ * const length = chargenUdpLength(client, now);
+ * assert.ok(length >= 0 && length <= 512);
+ * assert.equal(chargenUdpLength(client, new Date("2001-09-09T01:46:40.999Z")), length);
+ * ```
+ */
+export function chargenUdpLength(remote: SocketName, now: Date): number {
+  // FNV-1a over the address, then the port and the second mixed in, then
+  // MurmurHash3's finalizer so that neighbouring ports and seconds scatter.
+  let h = 0x811c9dc5;
+  const { address, port } = remote;
+  for (let i = 0; i < address.length; i++) h = Math.imul(h ^ address.charCodeAt(i), 0x01000193);
+  h = Math.imul(h ^ port, 0x01000193);
+  h = Math.imul(h ^ Math.floor(now.getTime() / 1000), 0x01000193);
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  h ^= h >>> 16;
+  return (h >>> 0) % (CHARGEN_UDP_MAX + 1);
 }
 
 /** Tells whether a write failed because the client went away. */
@@ -190,8 +234,10 @@ export const CHARGEN_OPTIONS = [
  *   shuts down, even while a write waits on a client that stopped reading.
  *   What the client sends is read and dropped meanwhile, so the client's own
  *   writes never stall; its half-close does not end the stream.
- * - UDP: replies with the first 6 lines of the pattern, 444 bytes, whatever
- *   the request holds (RFC 864 allows any size from 0 to 512).
+ * - UDP: replies with the start of the pattern, 0 to 512 characters (lines
+ *   of 72 and CR LF, the last one cut where the count ends), whatever the
+ *   request holds: RFC 864's "random number (between 0 and 512) of
+ *   characters", here {@linkcode chargenUdpLength}.
  *
  * @example The listen specs that run it
  * ```text
@@ -203,7 +249,7 @@ export const chargen: Service<OptionValues<typeof CHARGEN_OPTIONS>> = {
   name: "chargen",
   rfc: 864,
   summary: "Streams 72-character lines of rotating ASCII until the client closes " +
-    "(UDP: 6 lines, 444 bytes).",
+    "(UDP: 0 to 512 characters of them, a random count).",
   options: CHARGEN_OPTIONS,
   // A shorter run of lines is still the pattern.
   capabilities: { udpReplyMayBeCut: true },
@@ -246,7 +292,8 @@ export const chargen: Service<OptionValues<typeof CHARGEN_OPTIONS>> = {
     const readError = await reading;
     if (readError !== null && !isPeerGone(readError)) throw readError;
   },
-  udp() {
-    return chargenLines(0, CHARGEN_UDP_LINES);
+  udp(_request, ctx) {
+    // A view of the shared block: nothing is copied or made per datagram.
+    return block().subarray(0, chargenUdpLength(ctx.remote, ctx.now()));
   },
 };

@@ -7,7 +7,7 @@
  * |-----------|-----|------------------------------------------|----------------------------|
  * | `echo`    | 862 | every byte back until the half-close     | the same bytes             |
  * | `discard` | 863 | reads and drops until the half-close     | none                       |
- * | `chargen` | 864 | 74-byte lines until the client closes    | 6 lines, 444 bytes         |
+ * | `chargen` | 864 | 74-byte lines until the client closes    | 0 to 512 bytes of them     |
  * | `qotd`    | 865 | one quote                                | the quote                  |
  * | `daytime` | 867 | `Sunday, November 22, 2026 15:04:05-UTC` | the same line              |
  * | `time`    | 868 | 4 bytes, seconds since 1900              | the same 4 bytes           |
@@ -33,7 +33,7 @@
  *   buffers: new BufferPool(),
  * };
  * const reply = getService("size").udp?.(new Uint8Array(5), ctx);
- * assert.equal(new TextDecoder().decode(reply ?? undefined), "Your data was 5 bytes long\n");
+ * assert.equal(new TextDecoder().decode(reply ?? undefined), "Your data was 5 bytes long");
  * ```
  *
  * @module
@@ -60,9 +60,10 @@ export {
   CHARGEN_LINE_BYTES,
   CHARGEN_OPTIONS,
   CHARGEN_RING_SIZE,
-  CHARGEN_UDP_LINES,
+  CHARGEN_UDP_MAX,
   chargenLine,
   chargenLines,
+  chargenUdpLength,
 } from "./chargen.ts";
 export { daytime, daytimeLine } from "./daytime.ts";
 export { discard } from "./discard.ts";

@@ -12,23 +12,27 @@ import { writeAll } from "./write_all.ts";
 const encoder = new TextEncoder();
 
 /**
- * The size reply: the book's sentence `Your data was N bytes long`, plus a
- * `\n` so that it ends a line in a terminal. `N` is always a plain decimal
- * count, and "bytes" stays plural, as in the book.
+ * The size reply, byte for byte the book's: `'Your data was {} bytes long'`
+ * formatted with the count, and nothing after it. The book's server sends
+ * no newline, as a datagram needs no line end to mark where it stops; so
+ * the book's client prints the same reply from muxd as from the book's
+ * server, while netcat's output ends without one (`; echo` after the
+ * command ends the line). `N` is always a plain decimal count, and "bytes"
+ * stays plural, as in the book.
  *
  * @param byteCount How many bytes the client sent.
- * @returns The sentence, ending with `\n`.
+ * @returns The sentence, without a line end.
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
  * import { sizeSentence } from "./size.ts";
  *
- * assert.equal(sizeSentence(5), "Your data was 5 bytes long\n");
+ * assert.equal(sizeSentence(5), "Your data was 5 bytes long");
  * ```
  */
 export function sizeSentence(byteCount: number): string {
-  return `Your data was ${byteCount} bytes long\n`;
+  return `Your data was ${byteCount} bytes long`;
 }
 
 /**

@@ -49,7 +49,12 @@ function nextFrame(): Promise<void> {
 
 function fanOut(options: { queueLimit: number }, version = () => 0): EventStreams {
   return new EventStreams(
-    () => ({ sockets: [], failures: [], stats: { since: version() } as unknown as StatsSummary }),
+    () => ({
+      sockets: [],
+      failures: [],
+      stats: { since: version() } as unknown as StatsSummary,
+      arrivals: [],
+    }),
     { ...options, flushMs: 0 },
   );
 }
@@ -134,7 +139,7 @@ Deno.test("EventStreams.publish() serializes at most queueLimit events per frame
 Deno.test("EventStreams.open() ends the stream and closes its target when the peer has gone", async () => {
   const errors: unknown[] = [];
   const streams = new EventStreams(
-    () => ({ sockets: [], failures: [], stats: {} as StatsSummary }),
+    () => ({ sockets: [], failures: [], stats: {} as StatsSummary, arrivals: [] }),
     { flushMs: 0 },
     (error) => errors.push(error),
   );
@@ -155,7 +160,7 @@ Deno.test("EventStreams.open() ends the stream and closes its target when the pe
 Deno.test("EventStreams.open() reports a write that throws, ends the stream and closes its target", async () => {
   const errors: unknown[] = [];
   const streams = new EventStreams(
-    () => ({ sockets: [], failures: [], stats: {} as StatsSummary }),
+    () => ({ sockets: [], failures: [], stats: {} as StatsSummary, arrivals: [] }),
     { flushMs: 0 },
     (error) => errors.push(error),
   );

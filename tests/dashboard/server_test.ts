@@ -6,7 +6,7 @@ import {
   type SocketRow,
   type StatsSummary,
 } from "../../lib/dashboard/mod.ts";
-import { EventHub } from "../../lib/events/mod.ts";
+import { EventHub, type ServerEvent } from "../../lib/events/mod.ts";
 import { ev, TCP_ECHO, TCP_WHOAMI, UDP_ECHO } from "./_events.ts";
 import { SseReader } from "../_support/sse.ts";
 import { get, RawClient } from "../_support/http.ts";
@@ -64,6 +64,39 @@ Deno.test("serveDashboard() serves the sockets, the stats and the event stream a
       [stats.sockets, stats.datagrams, stats.bytesIn, stats.streams, stats.dropped],
       [{ listening: 2, closed: 0, failed: 1 }, 1, 6, 1, 0],
     );
+  } finally {
+    await sse.cancel();
+  }
+});
+
+Deno.test("serveDashboard() lists the latest 100 arrivals in /api/sockets and in the event stream's first snapshot", async () => {
+  const hub = new EventHub();
+  await using dashboard = serveDashboard(hub, LOOPBACK_ANY_PORT);
+  hub.emit(ev.listening(UDP_ECHO));
+  // 120 datagrams before any page is open, each from its own port.
+  for (let port = 40001; port <= 40120; port++) {
+    hub.emit(ev.datagram(UDP_ECHO, 6, { address: "127.0.0.1", port }));
+    hub.emit(ev.reply(UDP_ECHO, 6));
+  }
+  const ports = Array.from({ length: 100 }, (_, i) => 40021 + i);
+  const remotePorts = (arrivals: readonly ServerEvent[]) =>
+    arrivals.map((a) => a.type === "datagram" ? a.remote.port : a.type);
+
+  const api = await (await fetch(new URL("/api/sockets", dashboard.url))).json() as {
+    arrivals: ServerEvent[];
+  };
+  assert.deepEqual(remotePorts(api.arrivals), ports);
+
+  const sse = new SseReader((await fetch(new URL("/api/events", dashboard.url))).body!);
+  try {
+    const first = await sse.next();
+    assert.equal(first?.event, "snapshot");
+    const snapshot = JSON.parse(first.data) as Snapshot;
+    assert.equal(snapshot.sockets[0].total, 120);
+    assert.deepEqual(remotePorts(snapshot.arrivals), ports);
+    assert.deepEqual(snapshot.arrivals.at(-1), {
+      ...ev.datagram(UDP_ECHO, 6, { address: "127.0.0.1", port: 40120 }),
+    });
   } finally {
     await sse.cancel();
   }

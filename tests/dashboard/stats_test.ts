@@ -258,6 +258,41 @@ Deno.test("DashboardStats.summary() totals every socket and counts unknown event
   });
 });
 
+Deno.test("DashboardStats.arrivals() lists the latest 100 connections and datagrams, oldest first", () => {
+  const stats = new DashboardStats();
+  stats.record(ev.listening(TCP_ECHO));
+  stats.record(ev.listening(UDP_ECHO));
+  const peer = (port: number) => ({ address: "127.0.0.1", port });
+  // 150 arrivals, each from its own port, with events that are no arrivals between them.
+  for (let i = 1; i <= 150; i++) {
+    stats.record(
+      i % 2 === 0
+        ? ev.datagram(UDP_ECHO, 6, peer(40000 + i))
+        : ev.opened(TCP_ECHO, i, peer(40000 + i)),
+    );
+    stats.record(ev.reply(UDP_ECHO, 6));
+    stats.record(ev.connectionClosed(TCP_ECHO, 1, 1, i));
+  }
+  const arrivals = stats.arrivals();
+  assert.equal(arrivals.length, 100);
+  assert.deepEqual(
+    arrivals.map((a) => [a.type, a.remote.port]),
+    Array.from({ length: 100 }, (_, k) => {
+      const i = 51 + k;
+      return [i % 2 === 0 ? "datagram" : "connection-opened", 40000 + i];
+    }),
+  );
+});
+
+Deno.test("DashboardStats.arrivals() lists every arrival while there are fewer than it keeps", () => {
+  const stats = new DashboardStats(0, 3);
+  assert.deepEqual(stats.arrivals(), []);
+  stats.record(ev.datagram(UDP_ECHO, 6));
+  stats.record(ev.suppressed(UDP_ECHO));
+  stats.record(ev.opened(TCP_ECHO));
+  assert.deepEqual(stats.arrivals().map((a) => a.type), ["datagram", "connection-opened"]);
+});
+
 Deno.test("DashboardStats instances share nothing", () => {
   const a = new DashboardStats();
   const b = new DashboardStats();

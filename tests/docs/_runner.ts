@@ -21,8 +21,8 @@ const COMMAND_SECONDS = 60;
  */
 const SHIFTABLE = { first: 1024, last: 32_767 } as const;
 
-/** A port number in a command: after `:`, a space or `-`, before the end, a space, `=`, `/`, `|` or `-`. */
-const PORT_IN_COMMAND = /(?<=[:\s-])(\d{4,5})(?=$|[\s=/|-])/g;
+/** A port number in a command: after `:`, a space or `-`, before the end, a space, `=`, `/`, `|`, `-` or `;`. */
+const PORT_IN_COMMAND = /(?<=[:\s-])(\d{4,5})(?=$|[\s=/|;-])/g;
 
 /**
  * The fixed ports the given commands name.

@@ -176,8 +176,9 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
   ["deno task soak", { reason: "it loads the machine for minutes" }],
   ["bash .ci/run", { reason: `${INSTALLS}, then runs the checks and this test suite` }],
   ["MUXD_UPDATE_SCREENSHOT=1 deno task test", {
-    test: "muxd serve --dashboard lights up the row of the socket that each netcat arrival reached",
-    how: "that test writes docs/dashboard.png when MUXD_UPDATE_SCREENSHOT=1",
+    test: "muxd serve --dashboard page opened after traffic lists the earlier arrivals at once",
+    how: "that test serves the demo set on its own ports and writes docs/dashboard.png when " +
+      "MUXD_UPDATE_SCREENSHOT=1",
   }],
   ["deno task bench:load", {
     test: QUICK_BENCH,

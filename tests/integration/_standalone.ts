@@ -244,7 +244,7 @@ export async function netcatSmoke(launcher: MuxdLauncher): Promise<void> {
   assert.equal(echo.text, "hello from a standalone muxd\n");
 
   const size = await nc(["-u", "-w1", "127.0.0.1", sizePort], "hello\n");
-  assert.equal(size.text, "Your data was 6 bytes long\n", size.stderr);
+  assert.equal(size.text, "Your data was 6 bytes long", size.stderr);
 
   const who = await nc(["-d", "127.0.0.1", whoamiPort]);
   assert.equal(who.code, 0, who.stderr);

@@ -2,7 +2,8 @@
  * The dashboard in a real browser: muxd runs as a user runs it, headless
  * Chromium opens the page, real netcat sends the traffic (and one test
  * feeds the page events of its own, in process). Set
- * MUXD_UPDATE_SCREENSHOT=1 to also write the README's docs/dashboard.png.
+ * MUXD_UPDATE_SCREENSHOT=1 to also write the README's docs/dashboard.png,
+ * from the demo set on its own ports.
  */
 
 import assert from "node:assert/strict";
@@ -14,6 +15,8 @@ import { ipv6LoopbackProblem } from "../_support/host.ts";
 import { MuxdNotReadyError, type MuxdProcess, startMuxd } from "../_support/process.ts";
 import { freePort } from "../_support/socket.ts";
 import { nc } from "../_support/netcat.ts";
+import { DEMO_LISTENERS } from "../../lib/config/demo.ts";
+import { docPorts, freeShift, type PortShift, shiftPorts } from "../docs/_runner.ts";
 
 const browserProblem = chromiumProblem();
 if (browserProblem !== null) {
@@ -21,6 +24,8 @@ if (browserProblem !== null) {
 }
 
 const SCREENSHOT = new URL("../../docs/dashboard.png", import.meta.url).pathname;
+/** Whether this run rewrites docs/dashboard.png. */
+const UPDATE_SCREENSHOT = Deno.env.get("MUXD_UPDATE_SCREENSHOT") === "1";
 
 /** The cells of every row of the socket table, as the page shows them. */
 function tableRows(page: Page): Promise<string[][]> {
@@ -185,16 +190,6 @@ Deno.test({
     assert.equal(lines.length, arrivals.length, lines.join("\n"));
     arrivals.forEach((pattern, i) => assert.match(lines[i] ?? "", new RegExp(`^${pattern}$`)));
 
-    const dir = await Deno.makeTempDir({ prefix: "muxd-dashboard-" });
-    const screenshot = `${dir}/dashboard.png`;
-    await page.screenshot({ path: screenshot, fullPage: true });
-    assert.ok(Deno.statSync(screenshot).size > 10_000, "the screenshot has content");
-    console.log(`screenshot: ${screenshot}`);
-    if (Deno.env.get("MUXD_UPDATE_SCREENSHOT") === "1") {
-      await Deno.copyFile(screenshot, SCREENSHOT);
-      console.log(`updated ${SCREENSHOT}`);
-    }
-
     // muxd exits promptly although the tab keeps its event stream open.
     const started = performance.now();
     const { code, stderr } = await muxd.stop("SIGTERM");
@@ -294,5 +289,129 @@ Deno.test({
       "the source port is below 1024",
     ]);
     await page.waitForSelector('#summary:has-text("1 reply suppressed")', { timeout: 10_000 });
+  },
+});
+
+/** The lines of the feed, newest first. */
+function feedLines(page: Page): Promise<string[]> {
+  return page.$$eval("#feed li .line", (codes) => codes.map((c) => c.textContent ?? ""));
+}
+
+/** The demo set, served with a dashboard, and where its ports went. */
+interface ServedDemo {
+  readonly muxd: MuxdProcess;
+  /** The demo's port as served: the same port, or one moved to a free one. */
+  readonly port: (demoPort: number) => string;
+}
+
+/**
+ * Serves the demo set with a dashboard on a port the OS picks. To rewrite
+ * the screenshot it is the demo set itself (`muxd serve` with no listener),
+ * on the ports a reader sees, and every one of them must bind; otherwise
+ * its listen specs move to free ports, as the docs test moves them, so the
+ * test runs beside a demo set already serving.
+ */
+async function serveDemo(): Promise<ServedDemo> {
+  if (UPDATE_SCREENSHOT) {
+    const muxd = await startMuxd(["serve", "--dashboard", "127.0.0.1:0"]);
+    const failed = muxd.ready.failed.map((f) => f.spec);
+    if (failed.length > 0) {
+      await muxd.stop("SIGKILL");
+      assert.fail(
+        `docs/dashboard.png shows the demo set on its own ports, and ${failed.join(", ")} ` +
+          `could not be bound here: stop what holds them (a running demo set?) and try again`,
+      );
+    }
+    return { muxd, port: String };
+  }
+  const ipv6 = ipv6LoopbackProblem() === null;
+  if (!ipv6) console.log(`the demo set is served without [::1]: ${ipv6LoopbackProblem()}`);
+  const ports = docPorts(DEMO_LISTENERS.map((d) => d.spec));
+  const tried = new Set<number>();
+  for (;;) {
+    const shift: PortShift = freeShift(ports, tried);
+    tried.add(shift.offset);
+    const specs = DEMO_LISTENERS.map((d) => shiftPorts(d.spec, shift))
+      .filter((spec) => ipv6 || !spec.includes("[::1]"));
+    try {
+      const muxd = await startMuxd([
+        "serve",
+        ...specs.flatMap((spec) => ["-l", spec]),
+        "--dashboard",
+        "127.0.0.1:0",
+      ]);
+      return { muxd, port: (p) => String(p + shift.offset) };
+    } catch (error) {
+      const taken = error instanceof MuxdNotReadyError && error.finished.code === 1;
+      if (!taken || tried.size >= 3) throw error;
+    }
+  }
+}
+
+Deno.test({
+  name: "muxd serve --dashboard page opened after traffic lists the earlier arrivals at once",
+  ignore: browserProblem !== null,
+  fn: async () => {
+    const { muxd, port } = await serveDemo();
+    await using _muxd = muxd;
+    // Arrivals before any page is open, one after the other, in the feed's order.
+    const before: [args: string[], input: string, line: string][] = [
+      [["-N", "127.0.0.1", port(7007)], "hello\n", `tcp 127.0.0.1:${port(7007)} <- R -> echo`],
+      [["-d", "127.0.0.2", port(7007)], "", `tcp 127.0.0.2:${port(7007)} <- R -> whoami`],
+      [
+        ["-u", "-w1", "127.0.0.1", port(1060)],
+        "hello\n",
+        `udp 127.0.0.1:${port(1060)} <- R -> size`,
+      ],
+      [
+        ["-u", "-w1", "127.0.0.2", port(1060)],
+        "hello\n",
+        `udp 127.0.0.2:${port(1060)} <- R -> echo`,
+      ],
+      [["-d", "127.0.0.1", port(7013)], "", `tcp 127.0.0.1:${port(7013)} <- R -> daytime`],
+    ];
+    for (const [args, input] of before) {
+      const sent = await nc(args, input);
+      assert.equal(sent.code, 0, sent.stderr);
+    }
+    const lineOf = (shown: string) =>
+      new RegExp(`^${shown.replaceAll(".", "\\.").replace("R", String.raw`127\.0\.0\.1:\d+`)}$`);
+
+    await using browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(muxd.ready.dashboard ?? "");
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 5000 });
+    // The first snapshot brought them: nothing arrived since the page opened.
+    await page.waitForSelector(`#feed li:nth-child(${before.length})`, { timeout: 5000 });
+    const lines = await feedLines(page);
+    assert.equal(lines.length, before.length, lines.join("\n"));
+    before.toReversed().forEach(([, , shown], i) => assert.match(lines[i], lineOf(shown)));
+    assert.equal(await page.isHidden("#feed-empty"), true, "the feed says it waits for arrivals");
+
+    // New arrivals light up their rows, above the earlier ones.
+    const lit: [key: string, args: string[], input: string][] = [
+      [`tcp 127.0.0.1:${port(7017)}`, ["-d", "127.0.0.1", port(7017)], ""],
+      [`udp 127.0.0.1:${port(7007)}`, ["-u", "-w1", "127.0.0.1", port(7007)], "hello\n"],
+      [`tcp 127.0.0.1:${port(7037)}`, ["-d", "127.0.0.1", port(7037)], ""],
+    ];
+    const sent = await Promise.all([
+      ...lit.map(([key]) =>
+        page.waitForSelector(`#sockets tbody tr[data-key="${key}"].hit`, {
+          state: "attached",
+          timeout: 5000,
+        }).then(() => null)
+      ),
+      ...lit.map(([, args, input]) => nc(args, input)),
+    ]);
+    for (const result of sent) if (result !== null) assert.equal(result.code, 0, result.stderr);
+    if (UPDATE_SCREENSHOT) {
+      await page.screenshot({ path: SCREENSHOT, fullPage: true });
+      console.log(`updated ${SCREENSHOT}`);
+    }
+    const after = await feedLines(page);
+    assert.equal(after.length, before.length + lit.length, after.join("\n"));
+    before.toReversed().forEach(([, , shown], i) =>
+      assert.match(after[lit.length + i], lineOf(shown))
+    );
   },
 });

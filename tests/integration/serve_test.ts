@@ -8,6 +8,9 @@ import { ipv6LoopbackProblem } from "../_support/host.ts";
 import { startMuxd, startMuxdOnFreePort } from "../_support/process.ts";
 import { freePort } from "../_support/socket.ts";
 import { nc, ncHead } from "../_support/netcat.ts";
+import { pythonUdp } from "../_support/python_udp.ts";
+import { withTimeout } from "../_support/wait.ts";
+import { chargenLines } from "../../lib/services/mod.ts";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -108,8 +111,40 @@ Deno.test("muxd serve replies to each UDP datagram with the size sentence and it
     nc(["-u", "-w1", "127.0.0.1", port], "x".repeat(1234)),
     nc(["-u", "-w1", "127.0.0.1", port], "y"),
   ]);
-  assert.equal(big.text, "Your data was 1234 bytes long\n", big.stderr);
-  assert.equal(one.text, "Your data was 1 bytes long\n", one.stderr);
+  assert.equal(big.text, "Your data was 1234 bytes long", big.stderr);
+  assert.equal(one.text, "Your data was 1 bytes long", one.stderr);
+});
+
+Deno.test("muxd serve's size answers the book's Python UDP client with the book's bytes, no line end", async () => {
+  await using muxd = await startMuxd(serveArgs("udp://127.0.0.1:0=size"));
+  // The client sends b"who am I talking to?", 20 bytes; the book's server
+  // answers 'Your data was {} bytes long'.format(20), encoded, and nothing more.
+  const { reply, error } = await pythonUdp("127.0.0.1", muxd.port(0), { connected: false });
+  assert.equal(error, null);
+  assert.equal(reply, "Your data was 20 bytes long");
+});
+
+Deno.test("muxd serve's UDP chargen replies with 0 to 512 characters of the pattern, a count per client", async () => {
+  await using muxd = await startMuxd(serveArgs("udp://127.0.0.1:0=chargen"));
+  const port = muxd.port(0);
+  const pattern = chargenLines(0, 7);
+  const to: Deno.NetAddr = { transport: "udp", hostname: "127.0.0.1", port };
+  // 40 clients, each on a socket of its own, so each has its own count.
+  const lengths: number[] = [];
+  for (let i = 0; i < 40; i++) {
+    const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    try {
+      await client.send(encoder.encode("any"), to);
+      const [reply] = await withTimeout(client.receive(), 5000, `chargen's reply ${i}`);
+      assert.ok(reply.length <= 512, `${reply.length} bytes`);
+      assert.deepEqual(reply, pattern.subarray(0, reply.length));
+      lengths.push(reply.length);
+    } finally {
+      client.close();
+    }
+  }
+  // The same length forty times would be 1 chance in 513^39.
+  assert.ok(new Set(lengths).size > 1, `every reply was ${lengths[0]} bytes long`);
 });
 
 Deno.test("muxd serve answers TCP and UDP on one port number with different services", async () => {

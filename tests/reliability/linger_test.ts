@@ -46,7 +46,7 @@ const SERVICES = [
   { spec: "whoami", bytes: (n: number) => n > 50, halfClose: false },
   {
     spec: "size",
-    bytes: (n: number) => n === "Your data was 6 bytes long\n".length,
+    bytes: (n: number) => n === "Your data was 6 bytes long".length,
     halfClose: true,
   },
 ] as const;

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { SERVICE_NAMES, type ServiceName } from "../../lib/services/names.ts";
 import type { ServiceContext, Stream } from "../../lib/services/service.ts";
 import { getService, SERVICES } from "../../lib/services/registry.ts";
-import { chargenLine, chargenLines } from "../../lib/services/chargen.ts";
+import { chargenLine, chargenLines, chargenUdpLength } from "../../lib/services/chargen.ts";
 import { daytimeLine } from "../../lib/services/daytime.ts";
 import { DEFAULT_QUOTE, formatQuote } from "../../lib/services/qotd.ts";
 import { rfc868Bytes, rfc868Seconds } from "../../lib/services/time.ts";
@@ -34,14 +34,20 @@ const RFC864_EXAMPLE: ReadonlyArray<readonly [number, string]> = [
   [3, "$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijk"],
   [4, "%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijkl"],
   [5, "&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklm"],
+  [6, "'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmn"],
   [23, "89:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~ "],
   [24, "9:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~ !"],
   [45, "NOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~ !\"#$%&'()*+,-./0123456"],
 ];
 
-/** The first six lines of RFC 864's example, with CR LF: the UDP reply. */
+/** The first six lines of RFC 864's example, with CR LF: how the TCP stream starts. */
 const RFC864_FIRST_SIX = text(
   RFC864_EXAMPLE.slice(0, 6).map(([, line]) => `${line}\r\n`).join(""),
+);
+
+/** The first seven lines, 518 bytes: more than the longest UDP reply, 512. */
+const RFC864_FIRST_SEVEN = text(
+  RFC864_EXAMPLE.slice(0, 7).map(([, line]) => `${line}\r\n`).join(""),
 );
 
 /** `127.0.0.1:7007` or `[::1]:7007`, written out independently of whoami.ts. */
@@ -89,7 +95,11 @@ const CASES: Record<ServiceName, Case> = {
   chargen: {
     request: text("ignored"),
     tcp: { kind: "endless", startsWith: RFC864_FIRST_SIX },
-    udp: { kind: "reply", reply: () => RFC864_FIRST_SIX },
+    // The harness's client, at the pinned clock, gets the count for its socket name.
+    udp: {
+      kind: "reply",
+      reply: (ctx) => RFC864_FIRST_SEVEN.subarray(0, chargenUdpLength(ctx.remote, ctx.now())),
+    },
   },
   qotd: {
     request: new Uint8Array(0),
@@ -114,8 +124,8 @@ const CASES: Record<ServiceName, Case> = {
   },
   size: {
     request: text("hello"),
-    tcp: { kind: "exact", reply: () => text("Your data was 5 bytes long\n") },
-    udp: { kind: "reply", reply: () => text("Your data was 5 bytes long\n") },
+    tcp: { kind: "exact", reply: () => text("Your data was 5 bytes long") },
+    udp: { kind: "reply", reply: () => text("Your data was 5 bytes long") },
   },
   banner: {
     request: new Uint8Array(0),
@@ -400,6 +410,52 @@ Deno.test("chargenLine() rejects a negative or fractional index with a RangeErro
   assert.throws(() => chargenLines(-1, 0), RangeError);
 });
 
+Deno.test("chargenUdpLength() spreads over 0 to 512, one count per client socket name and second", () => {
+  const second = new Date("2001-09-09T01:46:40.000Z");
+  const client = (port: number) => ({ address: "127.0.0.1", port });
+  const counts = new Array<number>(513).fill(0);
+  for (let port = 32768; port < 32768 + 51_300; port++) {
+    const length = chargenUdpLength(client(port), second);
+    assert.ok(Number.isInteger(length) && length >= 0 && length <= 512, `${length}`);
+    counts[length]++;
+  }
+  // 100 per count on average: each count comes up, none more than twice as often.
+  assert.ok(
+    counts.every((n) => n > 0 && n < 200),
+    `counts from ${Math.min(...counts)} to ${Math.max(...counts)}`,
+  );
+  // Within one second a client gets one count; the next second another, mostly.
+  assert.equal(
+    chargenUdpLength(client(40000), new Date(second.getTime() + 999)),
+    chargenUdpLength(client(40000), second),
+  );
+  const changed = Array.from(
+    { length: 100 },
+    (_, s) => chargenUdpLength(client(40000), new Date(second.getTime() + s * 1000)),
+  )
+    .filter((n, s, all) => s > 0 && n !== all[s - 1]).length;
+  assert.ok(changed >= 95, `${changed} of 99 seconds changed the count`);
+  assert.notEqual(
+    chargenUdpLength({ address: "::1", port: 40000 }, second),
+    chargenUdpLength({ address: "127.0.0.1", port: 40000 }, second),
+  );
+});
+
+Deno.test("chargen service answers each UDP datagram with the pattern's first chargenUdpLength() characters, whatever it holds", async () => {
+  for (const at of ["2001-09-09T01:46:40Z", "2001-09-09T01:46:41Z", "2030-01-01T00:00:00Z"]) {
+    const now = new Date(at);
+    const exchanges = await runUdp(
+      SERVICES.chargen,
+      [new Uint8Array(0), text("x"), randomBytes(1000)],
+      { now },
+    );
+    for (const { replies, ctx } of exchanges) {
+      const length = chargenUdpLength(ctx.remote, now);
+      assert.deepEqual(replies, [RFC864_FIRST_SEVEN.subarray(0, length)], `at ${at}`);
+    }
+  }
+});
+
 Deno.test("chargen service streams the RFC pattern line after line across writes", async () => {
   const lineCount = 95 * 10 + 17; // more than one 9-cycle write
   const { result } = await runTcp(
@@ -618,7 +674,7 @@ Deno.test("size service counts 300,000 bytes sent over TCP until the half-close"
     await sendAndHalfClose(client, randomBytes(300_000));
     return decoder.decode(await readToEnd(client));
   });
-  assert.equal(result, "Your data was 300000 bytes long\n");
+  assert.equal(result, "Your data was 300000 bytes long");
 });
 
 Deno.test("size service counts each datagram, the empty one too", async () => {
@@ -628,9 +684,9 @@ Deno.test("size service counts each datagram, the empty one too", async () => {
     randomBytes(1200),
   ]);
   assert.deepEqual(exchanges.map(({ replies }) => replies.map((reply) => decoder.decode(reply))), [
-    ["Your data was 0 bytes long\n"],
-    ["Your data was 1 bytes long\n"],
-    ["Your data was 1200 bytes long\n"],
+    ["Your data was 0 bytes long"],
+    ["Your data was 1 bytes long"],
+    ["Your data was 1200 bytes long"],
   ]);
 });
 
