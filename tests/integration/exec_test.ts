@@ -152,6 +152,8 @@ Deno.test("muxd serve runs at most max-procs programs per listener, says why it 
   await waitUntil(() => count("exec-exited") === 1, 10_000, "an exit", () => muxd.stderr());
   using _third = await Deno.connect({ hostname: "127.0.0.1", port });
   await waitUntil(() => count("exec-started") === 2, 10_000, "a second start", () => muxd.stderr());
+  // SIGTERM, not the SIGKILL of disposal, so muxd ends its program.
+  await muxd.stop("SIGTERM");
 });
 
 Deno.test("muxd serve ends exec's program when its connection is closed under it (idle)", async () => {
