@@ -23,7 +23,7 @@ export const EXEC_OPTIONS = [
     key: "run",
     field: "run",
     description: "The program, then its arguments, separated by commas (or a JSON array of " +
-      'strings: "run": [...] in a config file); run without a shell. Required.',
+      "strings, for arguments that hold a comma); run without a shell. Required.",
     default: "",
     parse: runnableCommand,
   },

@@ -14,8 +14,8 @@ import type { ServiceContext } from "./service.ts";
  *
  * - `python3,docs/examples/connection_received.py`: split at every comma
  *   (the command-line form; a space is written `%20`, like any spec value);
- * - `["python3","a,b"]`: a JSON array of strings, the form a config file's
- *   `"run": [...]` array becomes, for arguments that hold a comma.
+ * - `["python3","a,b"]`: a JSON array of strings, for arguments that hold a
+ *   comma.
  *
  * No shell is involved: the first item is the program, found on muxd's
  * `PATH` as `Deno.Command` finds it, and each further item is one argument.
