@@ -18,6 +18,7 @@ const TCP_STYLE: Record<ServiceName, "send" | "listen" | "stream"> = {
   time: "listen",
   whoami: "listen",
   banner: "listen",
+  exec: "send",
 };
 
 /**

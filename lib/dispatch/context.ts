@@ -13,6 +13,7 @@ import type { ConnectionTable } from "./connections.ts";
 import type { Admission } from "../guard/admission.ts";
 import type { UdpGuard } from "../guard/udp_guard.ts";
 import type { BufferPool } from "../services/buffer_pool.ts";
+import type { ProcessTable } from "../services/process_table.ts";
 
 /** The running server's parts that every loop uses. Created by `start()`. */
 export interface DispatchContext {
@@ -34,6 +35,8 @@ export interface DispatchContext {
   readonly services: Readonly<Record<ServiceName, Service>>;
   /** The large read buffers, shared by every connection. */
   readonly buffers: BufferPool;
+  /** The programs exec runs. */
+  readonly processes: ProcessTable;
 }
 
 /**
@@ -44,6 +47,7 @@ export interface DispatchContext {
  * @param local The local socket name it arrived on, or `null` when unknown.
  * @param remote The peer.
  * @param ctx The running server's parts.
+ * @param id The connection's id, or `null` for a datagram.
  * @returns The service context.
  */
 export function serviceContext(
@@ -52,6 +56,7 @@ export function serviceContext(
   local: SocketName | null,
   remote: SocketName,
   ctx: DispatchContext,
+  id: number | null = null,
 ): ServiceContext {
   return {
     transport: listener.transport,
@@ -64,6 +69,9 @@ export function serviceContext(
     now: ctx.now,
     signal: ctx.signal,
     buffers: ctx.buffers,
+    id,
+    emit: ctx.emit,
+    processes: ctx.processes,
   };
 }
 

@@ -100,7 +100,7 @@ async function serveConnection(
   const entry = ctx.connections.add(conn, stream, listener.limits.idleMs, started);
   const id = ctx.nextId();
   const local = localName(conn, bound);
-  const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx);
+  const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx, id);
   let reason: CloseReason = "done";
   // Each event is one literal that names every field, with no shared base
   // spread into it: V8 builds such a literal in one step, where a spread

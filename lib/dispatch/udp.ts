@@ -68,6 +68,42 @@ export async function receiveLoop(
       bytesIn,
       bytesOut,
     });
+  // The reply, through the guards, to the sender.
+  const sendReply = async (
+    request: Uint8Array,
+    reply: Uint8Array,
+    remote: SocketName,
+    from: Deno.Addr,
+  ): Promise<void> => {
+    const decision = ctx.udpGuard.limitReply(
+      bound,
+      listener.limits,
+      remote,
+      request,
+      reply,
+      mayCut,
+    );
+    if ("suppress" in decision) {
+      suppress(remote, request.length, decision.suppress, 0);
+      return;
+    }
+    if (decision.cut) suppress(remote, request.length, CUT, decision.send.length);
+    const sent = await socket.send(decision.send, from);
+    ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut: sent });
+  };
+  // A datagram's failure, as an event; `true` when it means the socket is closing.
+  const failed = (error: unknown, remote: SocketName): boolean => {
+    if (error instanceof Deno.errors.BadResource && ctx.signal.aborted) return true;
+    ctx.emit({
+      type: "error",
+      time: Date.now(),
+      ...base,
+      remote,
+      id: null,
+      ...describeError(error),
+    });
+    return false;
+  };
   let turn = performance.now();
   for (let n = 1;; n++) {
     // While datagrams are queued, each receive() completes at once, without
@@ -106,31 +142,17 @@ export async function receiveLoop(
       const serviceCtx = serviceContext(listener, local, wildcard ? null : local, remote, ctx);
       const reply = answer(request, serviceCtx);
       if (reply === null) continue;
-      const decision = ctx.udpGuard.limitReply(
-        bound,
-        listener.limits,
-        remote,
-        request,
-        reply,
-        mayCut,
-      );
-      if ("suppress" in decision) {
-        suppress(remote, request.length, decision.suppress, 0);
+      if (reply instanceof Promise) {
+        // A reply that takes its time (exec's program) is sent when it
+        // comes, while the socket goes on receiving.
+        const copy = request.slice();
+        reply.then((later) => later === null ? undefined : sendReply(copy, later, remote, from))
+          .catch((error) => failed(error, remote));
         continue;
       }
-      if (decision.cut) suppress(remote, request.length, CUT, decision.send.length);
-      const sent = await socket.send(decision.send, from);
-      ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut: sent });
+      await sendReply(request, reply, remote, from);
     } catch (error) {
-      if (error instanceof Deno.errors.BadResource && ctx.signal.aborted) return;
-      ctx.emit({
-        type: "error",
-        time: Date.now(),
-        ...base,
-        remote,
-        id: null,
-        ...describeError(error),
-      });
+      if (failed(error, remote)) return;
     }
   }
 }

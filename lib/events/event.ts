@@ -9,6 +9,7 @@ import type { ServiceName } from "../services/names.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 import type { RefusalReason } from "../guard/admission.ts";
 import type { SuppressReason } from "../guard/udp_guard.ts";
+import type { ExecEvent } from "./exec_event.ts";
 
 /** What every event carries. */
 export interface EventBase {
@@ -246,7 +247,8 @@ export type ServerEvent =
   | DatagramEvent
   | ReplySuppressedEvent
   | ReplyEvent
-  | ErrorEvent;
+  | ErrorEvent
+  | ExecEvent;
 
 /** Where events go: a function called once per event, synchronously. */
 export type EventSink = (event: ServerEvent) => void;

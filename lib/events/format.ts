@@ -13,6 +13,7 @@
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 import type { CloseReason, ServerEvent } from "./event.ts";
+import { formatExecEvent } from "./format_exec.ts";
 
 /** What a connection's closing line adds after its byte counts, by close reason. */
 export const CLOSE_REASON_TEXT: Readonly<Record<CloseReason, string>> = {
@@ -90,6 +91,11 @@ export function formatEvent(event: ServerEvent): string {
       return `${socket(t, event.local)}${from} -> ${event.service} failed: ` +
         `${event.name}: ${event.message}`;
     }
+    case "exec-started":
+    case "exec-stderr":
+    case "exec-exited":
+    case "exec-refused":
+      return formatExecEvent(event);
   }
 }
 

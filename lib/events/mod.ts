@@ -24,6 +24,14 @@ export type {
   ReplySuppressedEvent,
   ServerEvent,
 } from "./event.ts";
+export type {
+  ExecEvent,
+  ExecEventBase,
+  ExecExitedEvent,
+  ExecRefusedEvent,
+  ExecStartedEvent,
+  ExecStderrEvent,
+} from "./exec_event.ts";
 export { EventHub } from "./hub.ts";
 export { formatEvent } from "./format.ts";
 export { elapsedMs } from "./elapsed.ts";

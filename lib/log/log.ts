@@ -52,6 +52,10 @@ const LEVELS: Record<ServerEvent["type"], LogLevel> = {
   "datagram": "info",
   "reply": "debug",
   "error": "error",
+  "exec-started": "debug",
+  "exec-exited": "info",
+  "exec-stderr": "warning",
+  "exec-refused": "warning",
 };
 
 /** What {@linkcode setUpLogging} sets up. */

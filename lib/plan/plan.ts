@@ -8,7 +8,7 @@
 
 import { getService } from "../services/registry.ts";
 import type { ServiceName } from "../services/names.ts";
-import { parseOptionValues, trueOrFalse } from "../services/options.ts";
+import { OptionError, parseOptionValues, trueOrFalse } from "../services/options.ts";
 import { LIMIT_OPTIONS, limitsFrom, type ListenerLimits } from "../guard/limits.ts";
 import {
   formatIPv6,
@@ -222,10 +222,18 @@ function checkSpec(spec: ListenSpec): ParsedOptions | string {
       return `option ${key}: ${error.message}`;
     }
   }
-  // Every value parses: build the typed options, defaults filled in.
+  // Every value parses: build the typed options, defaults filled in. A
+  // required option (exec's run) has a default that does not parse.
+  let options: Readonly<Record<string, unknown>>;
+  try {
+    options = parseOptionValues(service.options, spec.options);
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    return `option ${error.key}: ${error.message}`;
+  }
   const { reuse, wildcard } = parseOptionValues(LISTENER_OPTIONS, spec.options);
   return {
-    options: parseOptionValues(service.options, spec.options),
+    options,
     reuse,
     wildcard,
     limits: limitsFrom(spec.options),

@@ -22,6 +22,7 @@ import { MAX_DATAGRAM, receiveLoop } from "../dispatch/udp.ts";
 import { ConnectionTable } from "../dispatch/connections.ts";
 import type { DispatchContext } from "../dispatch/context.ts";
 import { BufferPool } from "../services/buffer_pool.ts";
+import { processKey, ProcessTable } from "../services/process_table.ts";
 
 /** Open TCP connections at most, over every listener, unless `maxConnections` says otherwise. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
@@ -277,6 +278,7 @@ class Server implements RunningServer {
       nextId: () => ++lastId,
       admission: new Admission(maxConnections),
       buffers: new BufferPool(),
+      processes: new ProcessTable(),
     };
     this.#run(bound);
   }
@@ -379,6 +381,11 @@ class Server implements RunningServer {
       throw new StartError(await explained(failures, this.#listeners(), explain));
     }
     await this.#stop(removed);
+    // exec's programs end with their listener, not with their connections.
+    await this.#ctx.processes.endAll(
+      "reload",
+      new Set(removed.map((r) => processKey(r.bound.transport, r.bound.local))),
+    );
     this.#running = this.#running.filter((r) => !removed.includes(r));
     if (options.maxConnections !== undefined) {
       this.#ctx.admission.maxTotal = options.maxConnections;
@@ -418,6 +425,9 @@ class Server implements RunningServer {
     await this.#connections.drain(graceMs, this.#force.signal);
     const forced = this.#connections.size;
     this.#connections.closeAll();
+    // No program exec started outlives muxd: those still running after the
+    // grace period (UDP's too) are ended, and waited for.
+    await this.#ctx.processes.endAll("shutdown");
     await this.#connections.drain(1000);
     clearInterval(this.#sweeper);
     return { forced };

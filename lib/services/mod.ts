@@ -18,7 +18,7 @@
  * @example Answer a datagram the way the dispatcher does
  * ```ts
  * import assert from "node:assert/strict";
- * import { BufferPool, getService, type ServiceContext } from "./mod.ts";
+ * import { BufferPool, getService, ProcessTable, type ServiceContext } from "./mod.ts";
  *
  * const ctx: ServiceContext = {
  *   transport: "udp",
@@ -31,8 +31,11 @@
  *   now: () => new Date(),
  *   signal: new AbortController().signal,
  *   buffers: new BufferPool(),
+ *   id: null,
+ *   emit: () => {},
+ *   processes: new ProcessTable(),
  * };
- * const reply = getService("size").udp?.(new Uint8Array(5), ctx);
+ * const reply = await getService("size").udp?.(new Uint8Array(5), ctx);
  * assert.equal(new TextDecoder().decode(reply ?? undefined), "Your data was 5 bytes long");
  * ```
  *
@@ -72,6 +75,30 @@ export { DEFAULT_QUOTE, formatQuote, qotd, QOTD_OPTIONS } from "./qotd.ts";
 export { size, sizeSentence } from "./size.ts";
 export { RFC868_UNIX_EPOCH, rfc868Bytes, rfc868Seconds, time } from "./time.ts";
 export { whoami, whoamiText } from "./whoami.ts";
+export { exec, EXEC_OPTIONS, type ExecOptions } from "./exec.ts";
+export {
+  execEnvironment,
+  parseEnvNames,
+  parseRun,
+  runnableCommand,
+  runPermissionProblem,
+} from "./exec_command.ts";
+export {
+  KILL_GRACE_MS,
+  MAX_STDERR_LINE,
+  MAX_STDERR_LINES,
+  type Program,
+  type ProgramOptions,
+  startProgram,
+} from "./exec_process.ts";
+export {
+  type EndCause,
+  type ExecRefusal,
+  type ProcessClaim,
+  processKey,
+  type ProcessLimits,
+  ProcessTable,
+} from "./process_table.ts";
 export {
   BufferPool,
   LARGE_READ_BUFFER_SIZE,

@@ -15,6 +15,7 @@ export const SERVICE_NAMES = [
   "whoami",
   "size",
   "banner",
+  "exec",
 ] as const;
 
 /** The name of one of muxd's services. */

@@ -8,6 +8,8 @@ import type { SocketName, Transport } from "../spec/types.ts";
 import type { ServiceName } from "./names.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import type { ServiceOption } from "./options.ts";
+import type { EventSink } from "../events/event.ts";
+import type { ProcessTable } from "./process_table.ts";
 // For the doc links only.
 import type { ChunkReader as _ChunkReader } from "./read_chunks.ts";
 import type { OptionValues as _OptionValues } from "./options.ts";
@@ -54,6 +56,12 @@ export interface ServiceContext<O = unknown> {
   readonly signal: AbortSignal;
   /** The server's large read buffers, for a {@linkcode ChunkReader}. */
   readonly buffers: BufferPool;
+  /** The connection's id (TCP), as in its events; `null` for a datagram. */
+  readonly id: number | null;
+  /** Where a service's own events go (exec's programs), naming this conversation. */
+  readonly emit: EventSink;
+  /** The programs exec runs, counted against their caps: one table per running server. */
+  readonly processes: ProcessTable;
 }
 
 /** What a service allows the dispatcher to do, beyond calling it. */
@@ -91,7 +99,14 @@ export interface Service<O = unknown> {
   tcp?(stream: Stream, ctx: ServiceContext<O>): Promise<void>;
   /**
    * Answers one UDP datagram: the reply, or `null` for none. At most one
-   * reply per datagram. A throw drops only this datagram.
+   * reply per datagram. A throw drops only this datagram. A service that
+   * must wait for its reply (exec's program) returns a promise, and the
+   * socket goes on receiving meanwhile; `request` lives in the socket's
+   * receive buffer, so such a service copies what it keeps before it
+   * returns.
    */
-  udp?(request: Uint8Array, ctx: ServiceContext<O>): Uint8Array | null;
+  udp?(
+    request: Uint8Array,
+    ctx: ServiceContext<O>,
+  ): Uint8Array | null | Promise<Uint8Array | null>;
 }

@@ -193,6 +193,23 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
     reason: "it loads the machine for minutes with three servers and needs a C compiler",
   }],
   ["deno task bench", { reason: "microbenchmarks measure for minutes and assert nothing" }],
+  [
+    "deno task serve:exec -l tcp://127.0.0.1:7300=exec?run=python3,docs/examples/connection_received.py -l udp://127.0.0.1:7301=exec?run=python3,docs/examples/udp_size.py",
+    {
+      test:
+        "muxd serve runs docs/examples/connection_received.py per TCP connection, with both socket names in its environment",
+      how: "it serves the same example with the serve:exec task's permissions, on a free port",
+    },
+  ],
+  ["nc -d 127.0.0.1 7300", {
+    test:
+      "muxd serve runs docs/examples/connection_received.py per TCP connection, with both socket names in its environment",
+    how: "it runs this netcat command against the example on a free port and checks its lines",
+  }],
+  ["echo hello | nc -u -w1 127.0.0.1 7301", {
+    test: "muxd serve runs docs/examples/udp_size.py per datagram, its output the one reply",
+    how: "it sends hello with netcat to the example on a free port and checks the reply",
+  }],
   ...NETCAT_FLAVOURS.flatMap(([test, commands]) =>
     commands.map((command): [string, RunElsewhere] => [command, {
       test,

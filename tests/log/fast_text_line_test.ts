@@ -82,6 +82,10 @@ const TYPES: readonly ServerEvent["type"][] = [
   "datagram",
   "reply",
   "error",
+  "exec-started",
+  "exec-stderr",
+  "exec-exited",
+  "exec-refused",
 ];
 /** The events a connection or datagram writes: the ones the fast path writes as bytes. */
 const HOT: ReadonlySet<ServerEvent["type"]> = new Set([
@@ -198,6 +202,35 @@ function randomEvent(
         name: text("TypeError"),
         message: text("boom"),
       };
+    case "exec-started":
+    case "exec-stderr":
+    case "exec-exited":
+    case "exec-refused": {
+      const exec = {
+        ...base,
+        transport: random.pick(["tcp", "udp"] as const),
+        remote: name(),
+        id: random.chance(0.5) ? count() : null,
+      };
+      const pid = count();
+      if (type === "exec-started") return { ...exec, type, pid, program: text("python3") };
+      if (type === "exec-stderr") return { ...exec, type, pid, line: text("Traceback") };
+      if (type === "exec-refused") {
+        return { ...exec, type, reason: "too-many-processes", detail: text("32 programs") };
+      }
+      const signalled = random.chance(0.5);
+      return {
+        ...exec,
+        type,
+        pid,
+        program: text("python3"),
+        code: signalled ? null : random.int(0, 255),
+        signal: signalled ? "SIGTERM" : null,
+        endedBy: random.pick([null, "time-limit", "output-limit", "closed", "shutdown", "reload"]),
+        runMs: random.pick(DURATIONS),
+        stderrDropped: random.pick([0, count()]),
+      };
+    }
   }
 }
 

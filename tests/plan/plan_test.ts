@@ -130,3 +130,15 @@ Deno.test("buildPlan() checks option values before anything is bound", () => {
   assert.ok(errors[0] instanceof PlanError);
   assert.match(errors[0].message, /\(argument 2\): option quote: /);
 });
+
+Deno.test("buildPlan() reports exec without run= as one PlanError naming the option", () => {
+  const { errors } = buildPlan([arg(2, "tcp://127.0.0.1:7300=exec")]);
+  assert.equal(errors.length, 1);
+  assert.ok(errors[0] instanceof PlanError);
+  assert.equal(
+    errors[0].message,
+    'Cannot use listen spec "tcp://127.0.0.1:7300=exec" (argument 2): option run: must name the ' +
+      "program to run, such as run=python3,server.py (program, then each argument, separated " +
+      "by commas)",
+  );
+});

@@ -25,8 +25,10 @@ const MAX_UDP_PAYLOAD = 65_507;
 /** A conversation that is not over by then has hung. */
 const CONVERSATION_CAP_MS = 10_000;
 
-const TCP_SERVICES = SERVICE_NAMES.filter((s) => SERVICES[s].tcp);
-const UDP_SERVICES = SERVICE_NAMES.filter((s) => SERVICES[s].udp);
+// exec needs a program to run (run=); hostile input through it is tested
+// in tests/integration/exec_test.ts.
+const TCP_SERVICES = SERVICE_NAMES.filter((s) => SERVICES[s].tcp && s !== "exec");
+const UDP_SERVICES = SERVICE_NAMES.filter((s) => SERVICES[s].udp && s !== "exec");
 
 /** One character per byte, so that time's 4 binary bytes are 4 characters. */
 const latin1 = new TextDecoder("latin1");
@@ -47,6 +49,7 @@ const ANSWERS = {
   whoami: { tcp: /^service: whoami$/m, udp: /^service: whoami$/m },
   size: { tcp: /^Your data was 6 bytes long$/, udp: /^Your data was 6 bytes long$/ },
   banner: { tcp: /^Connection received\n$/, udp: null },
+  exec: { tcp: /(?!)/, udp: /(?!)/ }, // not run here: see TCP_SERVICES
 } as const satisfies Record<ServiceName, { tcp: RegExp | null; udp: RegExp | null }>;
 
 /** What the client of one hostile conversation saw. */

@@ -12,6 +12,8 @@
  */
 
 import { BufferPool } from "../../lib/services/buffer_pool.ts";
+import { ProcessTable } from "../../lib/services/process_table.ts";
+import type { EventSink } from "../../lib/events/event.ts";
 import assert from "node:assert/strict";
 import type { Service, ServiceContext, Stream } from "../../lib/services/service.ts";
 import { formatSocketName, socketNameOf } from "../../lib/spec/socket_name.ts";
@@ -31,6 +33,10 @@ export interface HarnessOptions {
   readonly now?: Date;
   /** Passed as `ctx.signal`. @default {a signal that never aborts} */
   readonly signal?: AbortSignal;
+  /** Passed as `ctx.emit`: where a service's own events go. @default {nowhere} */
+  readonly emit?: EventSink;
+  /** Passed as `ctx.processes`. @default {a new, empty table} */
+  readonly processes?: ProcessTable;
 }
 
 /** Options for {@linkcode runTcp}. */
@@ -90,6 +96,9 @@ function makeContext(
     now: () => new Date(now.getTime()),
     signal: options.signal ?? new AbortController().signal,
     buffers: new BufferPool(),
+    id: null,
+    emit: options.emit ?? (() => {}),
+    processes: options.processes ?? new ProcessTable(),
   };
 }
 
@@ -221,7 +230,7 @@ export async function runUdp(
           bound: socketNameOf(bound),
           remote: socketNameOf(from as Deno.NetAddr),
         }, options);
-        const reply = answer(data, ctx);
+        const reply = await answer(data, ctx);
         if (reply !== null) await server.send(reply, from);
         await server.send(marker, from);
         const replies: Uint8Array[] = [];

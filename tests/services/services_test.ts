@@ -62,6 +62,8 @@ function nameOf(addr: { address: string; port: number }): string {
 
 /** How one service answers, written out independently of its implementation. */
 interface Case {
+  /** The spec's options. @default {{}} */
+  readonly options?: Readonly<Record<string, string>>;
   /** What the client sends: the TCP bytes before its half-close, or the datagram. */
   readonly request: Uint8Array;
   /** The whole TCP reply, or for an endless stream the bytes it starts with. */
@@ -79,6 +81,9 @@ const whoamiExpected = (ctx: ServiceContext): Uint8Array =>
     `transport: ${ctx.transport}\nlocal: ${nameOf(ctx.local!)}\nremote: ${nameOf(ctx.remote)}\n` +
       `listener: ${ctx.transport}://${nameOf(ctx.bound)}=whoami\nservice: whoami\n`,
   );
+
+/** Python that copies its standard input to its standard output. */
+const ECHO_PROGRAM = "import shutil, sys; shutil.copyfileobj(sys.stdin.buffer, sys.stdout.buffer)";
 
 /** Replies that depend on the clock are for the harness's FIXED_NOW, 2001-09-09T01:46:40Z. */
 const CASES: Record<ServiceName, Case> = {
@@ -132,18 +137,25 @@ const CASES: Record<ServiceName, Case> = {
     tcp: { kind: "exact", reply: () => text("Connection received\n") },
     udp: { kind: "absent" },
   },
+  exec: {
+    // A program that copies its standard input to its standard output.
+    options: { run: JSON.stringify(["python3", "-c", ECHO_PROGRAM]) },
+    request: text("hello, exec\r\n"),
+    tcp: { kind: "exact", reply: () => text("hello, exec\r\n") },
+    udp: { kind: "reply", reply: () => text("hello, exec\r\n") },
+  },
 };
 
 for (const name of SERVICE_NAMES) {
   const service = getService(name);
-  const { request, tcp, udp } = CASES[name];
+  const { request, tcp, udp, options } = CASES[name];
 
   Deno.test(`${name} service answers one TCP connection as the table says`, async () => {
     if (tcp.kind === "exact") {
       const { result, ctx } = await runTcp(service, async (client) => {
         await sendAndHalfClose(client, request);
         return await readToEnd(client);
-      });
+      }, { options });
       assert.deepEqual(result, tcp.reply(ctx));
     } else {
       const { result } = await runTcp(service, async (client) => {
@@ -162,7 +174,7 @@ for (const name of SERVICE_NAMES) {
   }
 
   Deno.test(`${name} service answers each of 3 datagrams with at most one, from the server's socket name`, async () => {
-    const exchanges = await runUdp(service, [request, request, request]);
+    const exchanges = await runUdp(service, [request, request, request], { options });
     assert.equal(exchanges.length, 3);
     for (const { replies, senders, server, ctx } of exchanges) {
       const expected = udp.reply(ctx);
@@ -199,6 +211,7 @@ Deno.test("SERVICES names the RFC of each classic service and none for muxd's ow
     whoami: null,
     size: null,
     banner: null,
+    exec: null,
   });
 });
 

@@ -1,0 +1,224 @@
+/**
+ * The exec service (inetd's own job): runs a program per TCP connection or
+ * per UDP datagram, the conversation as its standard input and output.
+ *
+ * @module
+ */
+
+import { type OptionValues, wholeNumber } from "./options.ts";
+import { decimal } from "./options.ts";
+import { parseEnvNames, runnableCommand } from "./exec_command.ts";
+import { KILL_GRACE_MS, type Program, startProgram } from "./exec_process.ts";
+import { readChunks } from "./read_chunks.ts";
+import type { Service, ServiceContext, Stream } from "./service.ts";
+import { writeAll } from "./write_all.ts";
+import { LINGER_BYTES, LINGER_MS } from "../dispatch/linger.ts";
+
+/** The largest UDP reply: a datagram's payload over IPv4. */
+const MAX_UDP_REPLY = 65_507;
+
+/** exec's spec options: what to run, and its caps. */
+export const EXEC_OPTIONS = [
+  {
+    key: "run",
+    field: "run",
+    description: "The program, then its arguments, separated by commas (or a JSON array of " +
+      "strings, for arguments that hold a comma); run without a shell. Required.",
+    default: "",
+    parse: runnableCommand,
+  },
+  {
+    key: "env",
+    field: "env",
+    description: "Names of muxd's own environment variables to pass on, separated by commas " +
+      "(PATH,LANG); muxd needs --allow-env for them.",
+    default: "",
+    parse: parseEnvNames,
+  },
+  {
+    key: "max-procs",
+    field: "maxProcs",
+    description: "Programs running at once for this listener; a connection or datagram over it " +
+      "gets none.",
+    default: "32",
+    parse: wholeNumber(1, 100_000),
+  },
+  {
+    key: "max-procs-per-source",
+    field: "maxProcsPerSource",
+    description: "Programs running at once for one client address, across every exec listener.",
+    default: "8",
+    parse: wholeNumber(1, 100_000),
+  },
+  {
+    key: "max-seconds",
+    field: "maxSeconds",
+    description: "How long one program may run; then muxd sends it SIGTERM, and SIGKILL 1 s later.",
+    default: "30",
+    parse: decimal(0, 86_400, "seconds", true),
+  },
+  {
+    key: "max-output",
+    field: "maxOutput",
+    description: "Bytes one program may write to its standard output: over TCP it is then " +
+      "ended; over UDP it is the reply's size, and a longer output gets no reply.",
+    default: `${1024 * 1024}`,
+    parse: wholeNumber(0, Infinity, "bytes"),
+  },
+] as const;
+
+/** exec's parsed options. */
+export type ExecOptions = OptionValues<typeof EXEC_OPTIONS>;
+
+/**
+ * exec, muxd's own: runs the `run` program without a shell.
+ *
+ * - TCP: one program per connection. What the client sends is its standard
+ *   input and the client's half-close closes it; its standard output is
+ *   sent to the client, and its end half-closes the connection. The
+ *   connection ends once the program has exited and its output is sent.
+ * - UDP: one program per datagram: the datagram is its standard input, and
+ *   its standard output, if any, is the one reply, through the same guards
+ *   as every UDP reply.
+ *
+ * Its standard error goes to the log, one event per line. It learns both
+ * socket names from its environment (`PROTO`, `TCPLOCALIP`, `TCPREMOTEPORT`,
+ * ...: see {@linkcode execEnvironment}).
+ *
+ * @example The listen specs that run it
+ * ```text
+ * tcp://127.0.0.1:7300=exec?run=python3,docs/examples/connection_received.py
+ * udp://127.0.0.1:7301=exec?run=python3,docs/examples/udp_size.py
+ * ```
+ */
+export const exec: Service<ExecOptions> = {
+  name: "exec",
+  rfc: null,
+  summary: "Runs a program per connection (or datagram), the conversation as its standard " +
+    "input and output, like inetd.",
+  options: EXEC_OPTIONS,
+  async tcp(stream, ctx) {
+    const program = startProgram(ctx, ctx.options);
+    if (program === null) return;
+    const input = pipeIn(stream, program, ctx);
+    const output = pipeOut(program, stream, ctx.options.maxOutput);
+    await program.done;
+    // The program is gone; what it wrote is sent, unless a process it left
+    // behind holds its output open.
+    await within(output, KILL_GRACE_MS);
+    // What the client still sends is read and dropped for a while, so that
+    // closing cannot reset the reply away.
+    await within(input, LINGER_MS);
+  },
+  udp(request, ctx) {
+    // The request lives in the socket's buffer, which the next datagram fills.
+    return answerDatagram(request.slice(), ctx);
+  },
+};
+
+/** Runs the program for one datagram; resolves to its output, or `null` for no reply. */
+async function answerDatagram(
+  request: Uint8Array,
+  ctx: ServiceContext<ExecOptions>,
+): Promise<Uint8Array | null> {
+  const program = startProgram(ctx, ctx.options);
+  if (program === null) return null;
+  const limit = Math.min(ctx.options.maxOutput, MAX_UDP_REPLY);
+  const writing = (async () => {
+    const writer = program.stdin.getWriter();
+    try {
+      await writer.write(request);
+      await writer.close();
+    } catch (error) {
+      // The program exited without reading it all.
+      if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+    }
+  })();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    for await (const chunk of program.stdout) {
+      size += chunk.length;
+      if (size > limit) {
+        program.end("output-limit");
+        break;
+      }
+      chunks.push(chunk);
+    }
+  } finally {
+    await program.done;
+    await writing;
+  }
+  if (size > limit || size === 0) return null;
+  const reply = new Uint8Array(size);
+  let at = 0;
+  for (const chunk of chunks) {
+    reply.set(chunk, at);
+    at += chunk.length;
+  }
+  return reply;
+}
+
+/**
+ * Copies the client's bytes to the program's standard input until the
+ * client half-closes (then closes it), and goes on reading and dropping
+ * them once the program stops reading, up to {@linkcode LINGER_BYTES}.
+ * Ends the program when the connection breaks. Never rejects.
+ */
+async function pipeIn(stream: Stream, program: Program, ctx: ServiceContext): Promise<void> {
+  const writer = program.stdin.getWriter();
+  let open = true;
+  let dropped = 0;
+  try {
+    for await (const chunk of readChunks(stream, ctx.buffers)) {
+      if (open) {
+        try {
+          await writer.write(chunk);
+          continue;
+        } catch (error) {
+          if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
+          open = false;
+        }
+      }
+      dropped += chunk.length;
+      if (dropped > LINGER_BYTES) return;
+    }
+  } catch {
+    // The connection broke or was closed (reset, idle, shutdown): its
+    // program has nobody left to talk to.
+    program.end("closed");
+  } finally {
+    if (open) await writer.close().catch(() => writer.releaseLock());
+  }
+}
+
+/**
+ * Copies the program's standard output to the client, then half-closes the
+ * connection. Ends the program when the client is gone or the output passes
+ * `maxOutput`. Never rejects.
+ */
+async function pipeOut(program: Program, stream: Stream, maxOutput: number): Promise<void> {
+  let sent = 0;
+  try {
+    for await (const chunk of program.stdout) {
+      if (sent + chunk.length > maxOutput) {
+        await writeAll(stream, chunk.subarray(0, maxOutput - sent));
+        program.end("output-limit");
+        return;
+      }
+      await writeAll(stream, chunk);
+      sent += chunk.length;
+    }
+    await stream.closeWrite();
+  } catch {
+    // The client is gone (reset, closed): its program has nobody to write to.
+    program.end("closed");
+  }
+}
+
+/** Waits for `promise`, at most `ms`. */
+async function within(promise: Promise<void>, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
+  clearTimeout(timer);
+}

@@ -1,0 +1,172 @@
+/**
+ * What `exec` runs, and with what environment: the `run` option parsed into
+ * an argument vector once, the right to run it checked when muxd
+ * provisions, and the UCSPI variables that tell a program both socket names.
+ *
+ * @module
+ */
+
+import { quote } from "../spec/listen_spec_error.ts";
+import type { ServiceContext } from "./service.ts";
+
+/**
+ * Parses exec's `run` option into the program and its arguments. Two forms:
+ *
+ * - `python3,docs/examples/connection_received.py`: split at every comma
+ *   (the command-line form; a space is written `%20`, like any spec value);
+ * - `["python3","a,b"]`: a JSON array of strings, for arguments that hold a
+ *   comma.
+ *
+ * No shell is involved: the first item is the program, found on muxd's
+ * `PATH` as `Deno.Command` finds it, and each further item is one argument.
+ *
+ * @param text The option's text, percent-decoded.
+ * @returns The program, then its arguments; never empty.
+ * @throws {RangeError} When no program is named or the array form is not an
+ *   array of strings.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { parseRun } from "./exec_command.ts";
+ *
+ * assert.deepEqual(parseRun("python3,hello.py"), ["python3", "hello.py"]);
+ * assert.deepEqual(parseRun('["echo","a,b"]'), ["echo", "a,b"]);
+ * ```
+ */
+export function parseRun(text: string): readonly string[] {
+  if (text === "") {
+    throw new RangeError(
+      "must name the program to run, such as run=python3,server.py (program, then each argument, " +
+        "separated by commas)",
+    );
+  }
+  let argv: unknown;
+  if (text.startsWith("[")) {
+    try {
+      argv = JSON.parse(text);
+    } catch {
+      throw new RangeError(`must be a JSON array of strings, not ${quote(text)}`);
+    }
+    if (!Array.isArray(argv) || argv.some((item) => typeof item !== "string")) {
+      throw new RangeError(`must be a JSON array of strings, not ${quote(text)}`);
+    }
+  } else {
+    argv = text.split(",");
+  }
+  const items = argv as string[];
+  if (items.length === 0 || items[0] === "") {
+    throw new RangeError(`must start with the program's name, not ${quote(text)}`);
+  }
+  if (items.some((item) => item.includes("\0"))) {
+    throw new RangeError(`cannot hold a NUL character`);
+  }
+  return Object.freeze([...items]);
+}
+
+/**
+ * Says why muxd may not run `program`, or `null` when it may. Deno runs a
+ * program only when its `--allow-run` list names it (or `--allow-run` names
+ * no list at all); the default `serve` task names only the programs muxd
+ * itself uses.
+ *
+ * @param program The program, as `run` names it.
+ * @returns One line naming the flag to add, or `null`.
+ */
+export function runPermissionProblem(program: string): string | null {
+  const { state } = Deno.permissions.querySync({ name: "run", command: program });
+  if (state === "granted") return null;
+  return `muxd has no right to run ${quote(program)}: start it with --allow-run=${program} ` +
+    `added to deno run's flags (deno task serve:exec allows python3), and check that ` +
+    `${quote(program)} is installed`;
+}
+
+/**
+ * Parses `run` and checks the right to run its program: the parser of
+ * exec's `run` option, so that a spec naming a program muxd may not run
+ * fails when muxd provisions, with the spec's position, not at the first
+ * connection.
+ *
+ * @param text The option's text.
+ * @returns The program and its arguments.
+ * @throws {RangeError} See {@linkcode parseRun}, or when muxd may not run the program.
+ */
+export function runnableCommand(text: string): readonly string[] {
+  const argv = parseRun(text);
+  const problem = runPermissionProblem(argv[0]);
+  if (problem !== null) throw new RangeError(problem);
+  return argv;
+}
+
+/**
+ * Parses exec's `env` option: names of muxd's own environment variables to
+ * pass on, separated by commas (`PATH,LANG`).
+ *
+ * @param text The option's text; empty for none.
+ * @returns The names.
+ * @throws {RangeError} For a name that is not a variable name.
+ */
+export function parseEnvNames(text: string): readonly string[] {
+  if (text === "") return Object.freeze([]);
+  const names = text.split(",");
+  for (const name of names) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new RangeError(
+        `must be variable names separated by commas, such as PATH,LANG; ${quote(name)} is not one`,
+      );
+    }
+  }
+  return Object.freeze(names);
+}
+
+/**
+ * The environment of a program exec runs: the UCSPI variables of its
+ * conversation (`PROTO=TCP`, `TCPLOCALIP`, `TCPLOCALPORT`, `TCPREMOTEIP`,
+ * `TCPREMOTEPORT`; `PROTO=UDP` and `UDP...` for a datagram; an IPv6 address
+ * in the same variables, without brackets), `MUXD_LISTENER`,
+ * `MUXD_SERVICE`, and the variables `pass` names with their values in
+ * muxd's environment. Nothing else of muxd's environment.
+ *
+ * @param ctx The conversation.
+ * @param pass Names of muxd's variables to pass on.
+ * @returns The variables.
+ * @throws {Deno.errors.NotCapable} When muxd may not read a variable `pass` names.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { execEnvironment } from "./exec_command.ts";
+ *
+ * const env = execEnvironment({
+ *   transport: "tcp",
+ *   local: { address: "127.0.0.1", port: 7300 },
+ *   bound: { address: "127.0.0.1", port: 7300 },
+ *   remote: { address: "127.0.0.1", port: 40000 },
+ *   listener: "tcp://127.0.0.1:7300=exec?run=cat",
+ *   service: "exec",
+ * }, []);
+ * assert.equal(env.TCPREMOTEPORT, "40000");
+ * ```
+ */
+export function execEnvironment(
+  ctx: Pick<ServiceContext, "transport" | "local" | "bound" | "remote" | "listener" | "service">,
+  pass: readonly string[],
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const name of pass) {
+    const value = Deno.env.get(name);
+    if (value !== undefined) env[name] = value;
+  }
+  // On a UDP wildcard socket the address a datagram was sent to is unknown:
+  // the program sees the bound (wildcard) address.
+  const local = ctx.local ?? ctx.bound;
+  const proto = ctx.transport === "tcp" ? "TCP" : "UDP";
+  env.PROTO = proto;
+  env[`${proto}LOCALIP`] = local.address;
+  env[`${proto}LOCALPORT`] = String(local.port);
+  env[`${proto}REMOTEIP`] = ctx.remote.address;
+  env[`${proto}REMOTEPORT`] = String(ctx.remote.port);
+  env.MUXD_LISTENER = ctx.listener;
+  env.MUXD_SERVICE = ctx.service;
+  return env;
+}

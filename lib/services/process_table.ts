@@ -1,0 +1,159 @@
+/**
+ * The programs `exec` runs, counted per listening socket and per source
+ * address, so that no client can make muxd fork without bound, and ended
+ * together when muxd shuts down or a reload removes their listener.
+ *
+ * @module
+ */
+
+import { formatSocketName } from "../spec/socket_name.ts";
+import type { SocketName, Transport } from "../spec/types.ts";
+
+/**
+ * The key of a listening socket in the table: `tcp 127.0.0.1:7300`.
+ *
+ * @param transport The socket's transport.
+ * @param bound The listening socket's name.
+ * @returns The key.
+ */
+export function processKey(transport: Transport, bound: SocketName): string {
+  return `${transport} ${formatSocketName(bound)}`;
+}
+
+/** Why exec ran no program for a connection or datagram. */
+export type ExecRefusal =
+  | "too-many-processes" // the listener's max-procs are running
+  | "too-many-from-source" // the source address's max-procs-per-source are running
+  | "program-missing" // the program was not found
+  | "permission-missing"; // muxd may not run it
+
+/** Why a program was ended by muxd rather than exiting by itself. */
+export type EndCause =
+  | "time-limit" // it ran for max-seconds
+  | "output-limit" // it wrote more than max-output
+  | "closed" // its connection closed under it
+  | "shutdown" // muxd stopped
+  | "reload"; // a reload removed its listener
+
+/** The caps a claim is checked against, from the spec's options. */
+export interface ProcessLimits {
+  /** Programs running at once on one listening socket. */
+  readonly maxProcs: number;
+  /** Programs running at once for one source address, across every exec listener. */
+  readonly maxProcsPerSource: number;
+}
+
+/** One running program's place in the table; see {@linkcode ProcessTable.claim}. */
+export interface ProcessClaim {
+  /**
+   * Tells the table how to end the program and when it has exited.
+   *
+   * @param end Ends the program (TERM, then KILL after a grace) for `cause`.
+   * @param exited Settles once the program has exited.
+   */
+  attach(end: (cause: EndCause) => void, exited: Promise<unknown>): void;
+  /** Gives the place back; the program has exited, or never started. */
+  release(): void;
+}
+
+class Claim implements ProcessClaim {
+  end: ((cause: EndCause) => void) | null = null;
+  exited: Promise<unknown> = Promise.resolve();
+  #released = false;
+
+  constructor(
+    readonly table: ProcessTable,
+    readonly socket: string,
+    readonly source: string,
+  ) {}
+
+  attach(end: (cause: EndCause) => void, exited: Promise<unknown>): void {
+    this.end = end;
+    this.exited = exited;
+  }
+
+  release(): void {
+    if (this.#released) return;
+    this.#released = true;
+    this.table.forget(this);
+  }
+}
+
+/**
+ * The table of running programs. One per running server, created by
+ * `start()`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ProcessTable } from "./process_table.ts";
+ *
+ * const table = new ProcessTable();
+ * const limits = { maxProcs: 1, maxProcsPerSource: 1 };
+ * const claim = table.claim("tcp 127.0.0.1:7300", "127.0.0.1", limits);
+ * assert.equal(table.claim("tcp 127.0.0.1:7300", "127.0.0.1", limits), "too-many-processes");
+ * if (typeof claim !== "string") claim.release();
+ * assert.equal(table.size, 0);
+ * ```
+ */
+export class ProcessTable {
+  readonly #claims = new Set<Claim>();
+  readonly #perSocket = new Map<string, number>();
+  readonly #perSource = new Map<string, number>();
+
+  /** How many programs are running. */
+  get size(): number {
+    return this.#claims.size;
+  }
+
+  /**
+   * Claims a place for one program, or says which cap is reached.
+   *
+   * @param socket The listening socket, as text: `tcp 127.0.0.1:7300`.
+   * @param source The client's address.
+   * @param limits The listener's caps.
+   * @returns The claim, or the refusal.
+   */
+  claim(socket: string, source: string, limits: ProcessLimits): ProcessClaim | ExecRefusal {
+    if ((this.#perSocket.get(socket) ?? 0) >= limits.maxProcs) return "too-many-processes";
+    if ((this.#perSource.get(source) ?? 0) >= limits.maxProcsPerSource) {
+      return "too-many-from-source";
+    }
+    bump(this.#perSocket, socket, 1);
+    bump(this.#perSource, source, 1);
+    const claim = new Claim(this, socket, source);
+    this.#claims.add(claim);
+    return claim;
+  }
+
+  /**
+   * Removes a released claim. Called by the claim itself.
+   *
+   * @param claim The claim.
+   */
+  forget(claim: ProcessClaim): void {
+    const c = claim as Claim;
+    if (!this.#claims.delete(c)) return;
+    bump(this.#perSocket, c.socket, -1);
+    bump(this.#perSource, c.source, -1);
+  }
+
+  /**
+   * Ends the programs of the given listening sockets (all of them when
+   * `sockets` is omitted) and waits until each has exited.
+   *
+   * @param cause Why: `shutdown` or `reload`.
+   * @param sockets The listening sockets, as text, as given to {@linkcode claim}.
+   */
+  async endAll(cause: EndCause, sockets?: ReadonlySet<string>): Promise<void> {
+    const ending = [...this.#claims].filter((c) => sockets === undefined || sockets.has(c.socket));
+    for (const c of ending) c.end?.(cause);
+    await Promise.allSettled(ending.map((c) => c.exited));
+  }
+}
+
+function bump(counts: Map<string, number>, key: string, by: number): void {
+  const n = (counts.get(key) ?? 0) + by;
+  if (n <= 0) counts.delete(key);
+  else counts.set(key, n);
+}

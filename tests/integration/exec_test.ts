@@ -1,0 +1,252 @@
+/**
+ * exec end to end: muxd from source, with the `serve:exec` task's
+ * permissions, runs the seeds' Python servers (docs/examples/) per
+ * connection and per datagram, and real netcat talks to them.
+ */
+
+import assert from "node:assert/strict";
+import {
+  MAIN,
+  type MuxdLauncher,
+  permissionFlags,
+  runMuxdExpectingFailure,
+  serveJson,
+  startMuxd,
+  task,
+} from "../_support/process.ts";
+import { nc } from "../_support/netcat.ts";
+import { eventsOf, logEvents } from "../_support/log.ts";
+import { waitUntil } from "../_support/wait.ts";
+import { readToEnd } from "../_support/socket.ts";
+import type { ExecExitedEvent, ServerEvent } from "../../lib/events/mod.ts";
+
+/** muxd from source as `deno task serve:exec` runs it: the right to run python3. */
+const EXEC_LAUNCHER: MuxdLauncher = {
+  program: "deno",
+  args: ["run", ...permissionFlags(task("serve:exec")), MAIN],
+};
+
+const EXAMPLES = new URL("../../docs/examples/", import.meta.url).pathname;
+
+/** A program that sleeps for a minute, in the command-line form (%20 for a space). */
+const SLEEPER = "run=python3,-c,import%20time;time.sleep(60)";
+
+/** A program that copies its standard input to its standard output: the JSON form, for its commas. */
+const CAT = `run=${
+  encodeURIComponent(JSON.stringify([
+    "python3",
+    "-c",
+    "import shutil, sys; shutil.copyfileobj(sys.stdin.buffer, sys.stdout.buffer)",
+  ]))
+}`;
+
+/** serve with the JSON log at debug level, where exec-started (with the pid) is. */
+function serveDebug(...specs: string[]): string[] {
+  return [...serveJson(...specs), "--log-level", "debug"];
+}
+
+function events(stderr: string): ServerEvent[] {
+  return logEvents(stderr);
+}
+
+/** Tells whether process `pid` still exists, by asking `ps`. */
+async function processExists(pid: number): Promise<boolean> {
+  const { code } = await new Deno.Command("ps", { args: ["-p", String(pid)], stdout: "null" })
+    .output();
+  return code === 0;
+}
+
+Deno.test("muxd serve runs docs/examples/connection_received.py per TCP connection, with both socket names in its environment", async () => {
+  await using muxd = await startMuxd(
+    serveJson(`tcp://127.0.0.1:0=exec?run=python3,${EXAMPLES}connection_received.py`),
+    EXEC_LAUNCHER,
+  );
+  const port = muxd.port(0);
+  const { text, code } = await nc(["-d", "127.0.0.1", String(port)]);
+  assert.equal(code, 0);
+  const [first, local, remote] = text.split("\n");
+  assert.equal(first, "Connection received");
+  assert.equal(local, `local: 127.0.0.1:${port}`);
+  assert.match(remote, /^remote: 127\.0\.0\.1:\d+$/);
+  await waitUntil(
+    () => eventsOf(events(muxd.stderr()), "connection-closed").length === 1,
+    10_000,
+    "the connection's close",
+    () => muxd.stderr(),
+  );
+  const log = events(muxd.stderr());
+  const [exited] = eventsOf(log, "exec-exited");
+  assert.equal(exited.code, 0);
+  assert.equal(exited.signal, null);
+  assert.equal(exited.endedBy, null);
+  const [stderrLine] = eventsOf(log, "exec-stderr");
+  const [opened] = eventsOf(log, "connection-opened");
+  // Its standard error is in muxd's log, tagged with the connection.
+  assert.equal(stderrLine.id, opened.id);
+  assert.equal(stderrLine.line, `served ${remote.slice("remote: ".length)} on 127.0.0.1:${port}`);
+});
+
+Deno.test("muxd serve runs docs/examples/udp_size.py per datagram, its output the one reply", async () => {
+  await using muxd = await startMuxd(
+    serveJson(`udp://127.0.0.1:0=exec?run=python3,${EXAMPLES}udp_size.py`),
+    EXEC_LAUNCHER,
+  );
+  const port = muxd.port(0);
+  const { text } = await nc(["-u", "-w1", "127.0.0.1", String(port)], "hello\n");
+  assert.equal(text, `Your data was 6 bytes long\n(answered from 127.0.0.1:${port})\n`);
+  await waitUntil(
+    () => eventsOf(events(muxd.stderr()), "exec-exited").length === 1,
+    10_000,
+    "the program's exit",
+    () => muxd.stderr(),
+  );
+  const log = events(muxd.stderr());
+  const [line] = eventsOf(log, "exec-stderr");
+  assert.match(line.line, /^The client at 127\.0\.0\.1:\d+ says b'hello\\n'$/);
+});
+
+Deno.test("muxd serve passes end of stream both ways through exec: nc -N gets its bytes back and exits", async () => {
+  await using muxd = await startMuxd(serveJson(`tcp://127.0.0.1:0=exec?${CAT}`), EXEC_LAUNCHER);
+  const { text, code } = await nc(["-N", "127.0.0.1", String(muxd.port(0))], "one\ntwo\n");
+  assert.equal(code, 0);
+  assert.equal(text, "one\ntwo\n");
+});
+
+Deno.test("muxd serve ends exec's program at max-seconds with SIGTERM, and says so", async () => {
+  await using muxd = await startMuxd(
+    serveJson(`tcp://127.0.0.1:0=exec?${SLEEPER}&max-seconds=0.5`),
+    EXEC_LAUNCHER,
+  );
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
+  // The connection ends with the program.
+  assert.equal((await readToEnd(conn)).length, 0);
+  await waitUntil(
+    () => eventsOf(events(muxd.stderr()), "exec-exited").length === 1,
+    10_000,
+    "the program's exit",
+    () => muxd.stderr(),
+  );
+  const [exited] = eventsOf(events(muxd.stderr()), "exec-exited");
+  assert.equal(exited.signal, "SIGTERM");
+  assert.equal(exited.endedBy, "time-limit");
+  assert.equal(await processExists(exited.pid), false);
+});
+
+Deno.test("muxd serve runs at most max-procs programs per listener, says why it ran none, and frees the place at exit", async () => {
+  await using muxd = await startMuxd(
+    serveDebug(`tcp://127.0.0.1:0=exec?${SLEEPER}&max-procs=1&max-seconds=1`),
+    EXEC_LAUNCHER,
+  );
+  const port = muxd.port(0);
+  const count = (type: ServerEvent["type"]) =>
+    events(muxd.stderr()).filter((e) => e.type === type).length;
+  using first = await Deno.connect({ hostname: "127.0.0.1", port });
+  await waitUntil(() => count("exec-started") === 1, 10_000, "a start", () => muxd.stderr());
+  using second = await Deno.connect({ hostname: "127.0.0.1", port });
+  assert.equal((await readToEnd(second)).length, 0);
+  await waitUntil(() => count("exec-refused") === 1, 10_000, "a refusal", () => muxd.stderr());
+  const [refused] = eventsOf(events(muxd.stderr()), "exec-refused");
+  assert.equal(refused.reason, "too-many-processes");
+  assert.match(refused.detail, /max-procs=1/);
+  assert.equal((await readToEnd(first)).length, 0);
+  await waitUntil(() => count("exec-exited") === 1, 10_000, "an exit", () => muxd.stderr());
+  using _third = await Deno.connect({ hostname: "127.0.0.1", port });
+  await waitUntil(() => count("exec-started") === 2, 10_000, "a second start", () => muxd.stderr());
+  // SIGTERM, not the SIGKILL of disposal, so muxd ends its program.
+  await muxd.stop("SIGTERM");
+});
+
+Deno.test("muxd serve ends exec's program when its connection is closed under it (idle)", async () => {
+  await using muxd = await startMuxd(
+    serveJson(`tcp://127.0.0.1:0=exec?${SLEEPER}&idle=0.3`),
+    EXEC_LAUNCHER,
+  );
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
+  await readToEnd(conn).catch(() => new Uint8Array());
+  await waitUntil(
+    () => eventsOf(events(muxd.stderr()), "exec-exited").length === 1,
+    10_000,
+    "the program's exit",
+    () => muxd.stderr(),
+  );
+  const [exited] = eventsOf(events(muxd.stderr()), "exec-exited");
+  assert.equal(exited.endedBy, "closed");
+  assert.equal(exited.signal, "SIGTERM");
+  const [closed] = eventsOf(events(muxd.stderr()), "connection-closed");
+  assert.equal(closed.reason, "idle");
+});
+
+Deno.test("muxd serve leaves no program of exec's running after it stops", async () => {
+  const muxd = await startMuxd(
+    [
+      ...serveDebug(`tcp://127.0.0.1:0=exec?${SLEEPER}`, `udp://127.0.0.1:0=exec?${SLEEPER}`),
+      "--grace",
+      "0.2",
+    ],
+    EXEC_LAUNCHER,
+  );
+  using _conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
+  const udp = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  await udp.send(new Uint8Array([1]), {
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port: muxd.port(1),
+  });
+  await waitUntil(
+    () => eventsOf(events(muxd.stderr()), "exec-started").length === 2,
+    10_000,
+    "two programs started",
+    () => muxd.stderr(),
+  );
+  const pids = eventsOf(events(muxd.stderr()), "exec-started").map((e) => e.pid);
+  for (const pid of pids) assert.equal(await processExists(pid), true, `pid ${pid} runs`);
+  udp.close();
+  const { code, stderr } = await muxd.stop("SIGTERM");
+  assert.equal(code, 0);
+  for (const pid of pids) assert.equal(await processExists(pid), false, `pid ${pid} is gone`);
+  const exited: ExecExitedEvent[] = eventsOf(events(stderr), "exec-exited");
+  assert.deepEqual(exited.map((e) => [e.signal, e.endedBy]), [
+    ["SIGTERM", "shutdown"],
+    ["SIGTERM", "shutdown"],
+  ]);
+});
+
+Deno.test("muxd serve without the right to run the program exits 2 with one line naming --allow-run", async () => {
+  const { code, stderr } = await runMuxdExpectingFailure([
+    "serve",
+    "-l",
+    `tcp://127.0.0.1:0=exec?run=python3,${EXAMPLES}connection_received.py`,
+  ]);
+  assert.equal(code, 2);
+  assert.match(stderr, /no right to run "python3": start it with --allow-run=python3/);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+});
+
+Deno.test("muxd serve says in one event that exec's program is missing, and keeps serving", async () => {
+  await using muxd = await startMuxd(
+    serveJson("tcp://127.0.0.1:0=exec?run=muxd-no-such-program"),
+    {
+      program: "deno",
+      args: [
+        "run",
+        ...permissionFlags(task("serve")).filter((flag) => !flag.startsWith("--allow-run")),
+        "--allow-run",
+        MAIN,
+      ],
+    },
+  );
+  const port = muxd.port(0);
+  for (let i = 0; i < 2; i++) {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    assert.equal((await readToEnd(conn)).length, 0);
+  }
+  await waitUntil(
+    () => eventsOf(events(muxd.stderr()), "exec-refused").length === 2,
+    10_000,
+    "two refusals",
+    () => muxd.stderr(),
+  );
+  const refused = eventsOf(events(muxd.stderr()), "exec-refused");
+  assert.deepEqual(refused.map((e) => e.reason), ["program-missing", "program-missing"]);
+  assert.match(refused[0].detail, /cannot find program "muxd-no-such-program"/);
+});
