@@ -18,6 +18,8 @@ const TCP_STYLE: Record<ServiceName, "send" | "listen" | "stream"> = {
   time: "listen",
   whoami: "listen",
   banner: "listen",
+  // The upstream answers; a line to send is what most servers expect.
+  forward: "send",
 };
 
 /**

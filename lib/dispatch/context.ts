@@ -44,6 +44,7 @@ export interface DispatchContext {
  * @param local The local socket name it arrived on, or `null` when unknown.
  * @param remote The peer.
  * @param ctx The running server's parts.
+ * @param id The TCP connection's id; `null` for a datagram.
  * @returns The service context.
  */
 export function serviceContext(
@@ -52,6 +53,7 @@ export function serviceContext(
   local: SocketName | null,
   remote: SocketName,
   ctx: DispatchContext,
+  id: number | null,
 ): ServiceContext {
   return {
     transport: listener.transport,
@@ -64,6 +66,8 @@ export function serviceContext(
     now: ctx.now,
     signal: ctx.signal,
     buffers: ctx.buffers,
+    id,
+    emit: ctx.emit,
   };
 }
 

@@ -24,6 +24,12 @@ export type {
   ReplySuppressedEvent,
   ServerEvent,
 } from "./event.ts";
+export type {
+  SessionClosedEvent,
+  SessionEndReason,
+  SessionRefusedEvent,
+  UpstreamConnectedEvent,
+} from "./relay_events.ts";
 export { EventHub } from "./hub.ts";
 export { formatEvent } from "./format.ts";
 export { elapsedMs } from "./elapsed.ts";

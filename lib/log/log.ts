@@ -52,6 +52,9 @@ const LEVELS: Record<ServerEvent["type"], LogLevel> = {
   "datagram": "info",
   "reply": "debug",
   "error": "error",
+  "upstream-connected": "info",
+  "session-closed": "info",
+  "session-refused": "warning",
 };
 
 /** What {@linkcode setUpLogging} sets up. */

@@ -8,7 +8,7 @@
 
 import { getService } from "../services/registry.ts";
 import type { ServiceName } from "../services/names.ts";
-import { parseOptionValues, trueOrFalse } from "../services/options.ts";
+import { OptionError, parseOptionValues, trueOrFalse } from "../services/options.ts";
 import { LIMIT_OPTIONS, limitsFrom, type ListenerLimits } from "../guard/limits.ts";
 import {
   formatIPv6,
@@ -204,7 +204,8 @@ interface ParsedOptions {
 /** Parses a spec's options once, or returns what is wrong. */
 function checkSpec(spec: ListenSpec): ParsedOptions | string {
   const service = getService(spec.service);
-  if (!service[spec.transport]) {
+  const serves = spec.transport === "tcp" ? service.tcp : service.udp ?? service.udpRelay;
+  if (!serves) {
     const other = spec.transport === "tcp" ? "UDP" : "TCP";
     return `${spec.service} is a ${other}-only service`;
   }
@@ -222,10 +223,18 @@ function checkSpec(spec: ListenSpec): ParsedOptions | string {
       return `option ${key}: ${error.message}`;
     }
   }
-  // Every value parses: build the typed options, defaults filled in.
+  // Every value parses: build the typed options, defaults filled in. A
+  // default that does not parse is an option the spec must set (forward's `to`).
   const { reuse, wildcard } = parseOptionValues(LISTENER_OPTIONS, spec.options);
+  let options: Readonly<Record<string, unknown>>;
+  try {
+    options = parseOptionValues(service.options, spec.options);
+  } catch (error) {
+    if (!(error instanceof OptionError)) throw error;
+    return `${spec.service} needs the option ${error.key}: it ${error.message}`;
+  }
   return {
-    options: parseOptionValues(service.options, spec.options),
+    options,
     reuse,
     wildcard,
     limits: limitsFrom(spec.options),

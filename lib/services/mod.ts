@@ -31,6 +31,8 @@
  *   now: () => new Date(),
  *   signal: new AbortController().signal,
  *   buffers: new BufferPool(),
+ *   id: null,
+ *   emit: () => {},
  * };
  * const reply = getService("size").udp?.(new Uint8Array(5), ctx);
  * assert.equal(new TextDecoder().decode(reply ?? undefined), "Your data was 5 bytes long\n");
@@ -84,3 +86,8 @@ export {
   readChunks,
 } from "./read_chunks.ts";
 export { writeAll } from "./write_all.ts";
+export type { DatagramRelay, RelayHost } from "./relay.ts";
+export { forward, FORWARD_OPTIONS, type ForwardOptions } from "./forward.ts";
+export { formatUpstream, isOutsideLoopback, parseUpstream, type Upstream } from "./upstream.ts";
+export { UpstreamError } from "./upstream_error.ts";
+export { UdpRelay } from "./udp_relay.ts";

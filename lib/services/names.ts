@@ -15,6 +15,8 @@ export const SERVICE_NAMES = [
   "whoami",
   "size",
   "banner",
+  // Relays.
+  "forward",
 ] as const;
 
 /** The name of one of muxd's services. */

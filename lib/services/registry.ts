@@ -9,6 +9,7 @@ import { chargen } from "./chargen.ts";
 import { daytime } from "./daytime.ts";
 import { discard } from "./discard.ts";
 import { echo } from "./echo.ts";
+import { forward } from "./forward.ts";
 import type { ServiceName } from "./names.ts";
 import { qotd } from "./qotd.ts";
 import type { Service } from "./service.ts";
@@ -39,6 +40,8 @@ export const SERVICES = {
   whoami,
   size,
   banner,
+  // Relays.
+  forward,
 } as const satisfies Record<ServiceName, Service>;
 
 /**

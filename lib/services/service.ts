@@ -8,6 +8,8 @@ import type { SocketName, Transport } from "../spec/types.ts";
 import type { ServiceName } from "./names.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import type { ServiceOption } from "./options.ts";
+import type { EventSink } from "../events/event.ts";
+import type { DatagramRelay, RelayHost } from "./relay.ts";
 // For the doc links only.
 import type { ChunkReader as _ChunkReader } from "./read_chunks.ts";
 import type { OptionValues as _OptionValues } from "./options.ts";
@@ -54,6 +56,16 @@ export interface ServiceContext<O = unknown> {
   readonly signal: AbortSignal;
   /** The server's large read buffers, for a {@linkcode ChunkReader}. */
   readonly buffers: BufferPool;
+  /**
+   * The id of the TCP connection, as its `connection-opened` event gives it;
+   * `null` for a datagram.
+   */
+  readonly id: number | null;
+  /**
+   * Where the service's own events go, such as `upstream-connected` from
+   * `forward`: the same stream the dispatcher's events go to.
+   */
+  readonly emit: EventSink;
 }
 
 /** What a service allows the dispatcher to do, beyond calling it. */
@@ -94,4 +106,11 @@ export interface Service<O = unknown> {
    * reply per datagram. A throw drops only this datagram.
    */
   udp?(request: Uint8Array, ctx: ServiceContext<O>): Uint8Array | null;
+  /**
+   * Serves a UDP listener as a relay instead of with `udp`: called once
+   * when the listener starts, it is handed every datagram that passed the
+   * guards, and sends replies when they come, through `host.reply`, which
+   * applies the guards to each. `forward` is one.
+   */
+  udpRelay?(host: RelayHost<O>): DatagramRelay;
 }

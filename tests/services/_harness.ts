@@ -90,6 +90,8 @@ function makeContext(
     now: () => new Date(now.getTime()),
     signal: options.signal ?? new AbortController().signal,
     buffers: new BufferPool(),
+    id: transport === "tcp" ? 1 : null,
+    emit: () => {},
   };
 }
 
