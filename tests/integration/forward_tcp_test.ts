@@ -8,7 +8,13 @@
 
 import assert from "node:assert/strict";
 import { freePort, readToEnd, writeAll } from "../_support/socket.ts";
-import { serveJson, startMuxd, startMuxdOnFreePort } from "../_support/process.ts";
+import {
+  assertNoStackTrace,
+  runMuxdExpectingFailure,
+  serveJson,
+  startMuxd,
+  startMuxdOnFreePort,
+} from "../_support/process.ts";
 import { eventsOf, logEvents } from "../_support/log.ts";
 import { nc } from "../_support/netcat.ts";
 import { seededRandom } from "../_support/random.ts";
@@ -192,4 +198,26 @@ Deno.test("forward's log line names both legs: client, listener, upstream and mu
   const line = `tcp 127.0.0.1:${muxd.port(0)} <- 127.0.0.1:${client.localAddr.port} -> forward ` +
     `-> 127.0.0.1:${up.port} (from 127.0.0.1:${from.port})`;
   await muxd.waitForStderr(line);
+});
+
+Deno.test("muxd serve refuses a forward to an upstream outside loopback without --public, in one line", async () => {
+  const result = await runMuxdExpectingFailure([
+    "serve",
+    "-l",
+    "tcp://127.0.0.1:0=forward?to=192.0.2.1:80",
+    "-l",
+    "udp://127.0.0.1:0=forward?to=example.com:53",
+  ]);
+  assert.equal(result.code, 2);
+  assert.equal(
+    result.stderr,
+    `muxd: Cannot use listen spec "tcp://127.0.0.1:0=forward?to=192.0.2.1:80" (argument 3): ` +
+      `its upstream 192.0.2.1:80 is not a loopback address: muxd would send to another host. ` +
+      `muxd relays to loopback only unless you pass --public (or "public": true in the config ` +
+      `file)\n` +
+      `muxd: Cannot use listen spec "udp://127.0.0.1:0=forward?to=example.com:53" (argument 5): ` +
+      `its upstream example.com:53 is a host name that may resolve beyond loopback. muxd relays ` +
+      `to loopback only unless you pass --public (or "public": true in the config file)\n`,
+  );
+  assertNoStackTrace(result);
 });
