@@ -15,7 +15,9 @@ import { getService } from "../services/registry.ts";
 export function servicesTable(): string {
   const rows = SERVICE_NAMES.map((name) => {
     const s = getService(name);
-    const transports = [s.tcp ? "tcp" : "", s.udp ? "udp" : ""].filter(Boolean).join("+");
+    const transports = [s.tcp ? "tcp" : "", s.udp || s.udpRelay ? "udp" : ""].filter(Boolean).join(
+      "+",
+    );
     const options = s.options.map((o) => ` (option ${o.key}, default "${o.default}")`).join("");
     return [name, transports, s.rfc === null ? "muxd" : `RFC ${s.rfc}`, s.summary + options];
   });

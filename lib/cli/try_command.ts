@@ -19,6 +19,8 @@ const TCP_STYLE: Record<ServiceName, "send" | "listen" | "stream"> = {
   whoami: "listen",
   banner: "listen",
   exec: "send",
+  // The upstream answers; a line to send is what most servers expect.
+  forward: "send",
 };
 
 /**

@@ -16,6 +16,7 @@ import { socketNameOf } from "../spec/socket_name.ts";
 import { CountingStream } from "./counting_stream.ts";
 import { REFUSAL_WORDS } from "../guard/admission.ts";
 import type { SocketName } from "../spec/types.ts";
+import { UpstreamError } from "../services/upstream_error.ts";
 
 /**
  * Accepts connections until the listener is closed, handing each to the
@@ -102,6 +103,8 @@ async function serveConnection(
   const local = localName(conn, bound);
   const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx, id);
   let reason: CloseReason = "done";
+  // For reason `upstream`: what the relay's upstream did.
+  let detail: string | undefined;
   // Each event is one literal that names every field, with no shared base
   // spread into it: V8 builds such a literal in one step, where a spread
   // copies it field by field, and this runs twice for every connection.
@@ -133,6 +136,9 @@ async function serveConnection(
       reason = "idle";
     } else if (isPeerGone(error)) {
       reason = "reset";
+    } else if (error instanceof UpstreamError) {
+      reason = "upstream";
+      detail = error.message;
     } else {
       reason = "error";
       const { name, message } = describeError(error);
@@ -154,20 +160,38 @@ async function serveConnection(
     else if (entry.idle) reason = "idle";
     ctx.connections.release(entry);
     ctx.admission.release(bound, remote.address);
-    ctx.emit({
-      type: "connection-closed",
-      time: Date.now(),
-      transport: "tcp",
-      listener: listener.spec,
-      service: listener.service,
-      id,
-      local,
-      remote,
-      bytesIn: stream.bytesIn,
-      bytesOut: stream.bytesOut,
-      durationMs: elapsedMs(started),
-      reason,
-    });
+    if (reason === "upstream" && detail !== undefined) {
+      ctx.emit({
+        type: "connection-closed",
+        time: Date.now(),
+        transport: "tcp",
+        listener: listener.spec,
+        service: listener.service,
+        id,
+        local,
+        remote,
+        bytesIn: stream.bytesIn,
+        bytesOut: stream.bytesOut,
+        durationMs: elapsedMs(started),
+        reason,
+        detail,
+      });
+    } else {
+      ctx.emit({
+        type: "connection-closed",
+        time: Date.now(),
+        transport: "tcp",
+        listener: listener.spec,
+        service: listener.service,
+        id,
+        local,
+        remote,
+        bytesIn: stream.bytesIn,
+        bytesOut: stream.bytesOut,
+        durationMs: elapsedMs(started),
+        reason,
+      });
+    }
   }
 }
 

@@ -11,6 +11,7 @@ import { socketNameOf } from "../spec/socket_name.ts";
 import { isWildcard } from "../spec/ip.ts";
 import { SUPPRESS_WORDS, type Suppression } from "../guard/udp_guard.ts";
 import type { SocketName } from "../spec/types.ts";
+import { relayLoop } from "./udp_relay_loop.ts";
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
 export const MAX_DATAGRAM = 65_535;
@@ -39,6 +40,7 @@ export async function receiveLoop(
 ): Promise<void> {
   const { listener, socket, local } = bound;
   const service = ctx.services[listener.service];
+  if (service.udpRelay !== undefined) return relayLoop(bound, ctx, buffer, service.udpRelay);
   const answer = service.udp!;
   const mayCut = service.capabilities?.udpReplyMayBeCut ?? false;
   // On a socket bound to the wildcard (?wildcard=kernel), which local address
@@ -139,7 +141,14 @@ export async function receiveLoop(
     }
     try {
       ctx.emit({ type: "datagram", time: Date.now(), ...base, remote, bytesIn: request.length });
-      const serviceCtx = serviceContext(listener, local, wildcard ? null : local, remote, ctx);
+      const serviceCtx = serviceContext(
+        listener,
+        local,
+        wildcard ? null : local,
+        remote,
+        ctx,
+        null,
+      );
       const reply = answer(request, serviceCtx);
       if (reply === null) continue;
       if (reply instanceof Promise) {

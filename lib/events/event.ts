@@ -10,6 +10,11 @@ import type { SocketName, Transport } from "../spec/types.ts";
 import type { RefusalReason } from "../guard/admission.ts";
 import type { SuppressReason } from "../guard/udp_guard.ts";
 import type { ExecEvent } from "./exec_event.ts";
+import type {
+  SessionClosedEvent,
+  SessionRefusedEvent,
+  UpstreamConnectedEvent,
+} from "./relay_events.ts";
 
 /** What every event carries. */
 export interface EventBase {
@@ -76,7 +81,8 @@ export type CloseReason =
   | "reset" // the peer reset the connection or went away mid-write
   | "error" // the service failed (an error event came first)
   | "shutdown" // muxd closed it as it stopped: chargen at once, others at the end of the grace period
-  | "idle"; // no byte either way for the listener's idle timeout
+  | "idle" // no byte either way for the listener's idle timeout
+  | "upstream"; // a relay's upstream refused, did not answer or went away: see `detail`
 
 /** A TCP connection ended. */
 export interface ConnectionClosedEvent extends EventBase {
@@ -98,6 +104,11 @@ export interface ConnectionClosedEvent extends EventBase {
   readonly durationMs: number;
   /** Why it ended. */
   readonly reason: CloseReason;
+  /**
+   * For reason `upstream`, what happened in plain words:
+   * `upstream 127.0.0.1:8080 refused the connection`. Absent otherwise.
+   */
+  readonly detail?: string;
 }
 
 /** A TCP connection was turned away before its service saw it. */
@@ -248,7 +259,10 @@ export type ServerEvent =
   | ReplySuppressedEvent
   | ReplyEvent
   | ErrorEvent
-  | ExecEvent;
+  | ExecEvent
+  | UpstreamConnectedEvent
+  | SessionClosedEvent
+  | SessionRefusedEvent;
 
 /** Where events go: a function called once per event, synchronously. */
 export type EventSink = (event: ServerEvent) => void;

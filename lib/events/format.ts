@@ -14,6 +14,7 @@ import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 import type { CloseReason, ServerEvent } from "./event.ts";
 import { formatExecEvent } from "./format_exec.ts";
+import type { SessionEndReason } from "./relay_events.ts";
 
 /** What a connection's closing line adds after its byte counts, by close reason. */
 export const CLOSE_REASON_TEXT: Readonly<Record<CloseReason, string>> = {
@@ -22,6 +23,7 @@ export const CLOSE_REASON_TEXT: Readonly<Record<CloseReason, string>> = {
   error: ", after an error",
   shutdown: ", closed at shutdown",
   idle: ", closed as idle",
+  upstream: "",
 };
 
 /**
@@ -63,7 +65,7 @@ export function formatEvent(event: ServerEvent): string {
     case "connection-closed":
       return `${peers(t, event.local, event.remote)} closed after ` +
         `${Math.round(event.durationMs)} ms: ${event.bytesIn} B in, ${event.bytesOut} B out` +
-        CLOSE_REASON_TEXT[event.reason];
+        CLOSE_REASON_TEXT[event.reason] + (event.detail === undefined ? "" : `, ${event.detail}`);
     case "connection-refused":
       return `${peers(t, event.local, event.remote)} refused (${event.reason}): ${event.detail}`;
     case "connection-aborted":
@@ -86,6 +88,18 @@ export function formatEvent(event: ServerEvent): string {
     case "reply":
       return `${socket(t, event.local)} -> ${formatSocketName(event.remote)} ` +
         `reply ${event.bytesOut} B from ${event.service}`;
+    case "upstream-connected":
+      return `${peers(t, event.local, event.remote)} -> ${event.service} -> ` +
+        `${formatSocketName(event.upstream)} (from ${formatSocketName(event.from)})`;
+    case "session-closed":
+      return `${peers(t, event.local, event.remote)} -> ${event.service} -> ` +
+        `${formatSocketName(event.upstream)} session ended after ` +
+        `${Math.round(event.durationMs)} ms: ${event.datagramsIn} ` +
+        `${event.datagramsIn === 1 ? "datagram" : "datagrams"} (${event.bytesIn} B) ` +
+        `in, ${event.datagramsOut} (${event.bytesOut} B) out, ${SESSION_END_TEXT[event.reason]}`;
+    case "session-refused":
+      return `${peers(t, event.local, event.remote)} -> ${event.service} no session: ` +
+        event.detail;
     case "error": {
       const from = event.remote === null ? "" : ` <- ${formatSocketName(event.remote)}`;
       return `${socket(t, event.local)}${from} -> ${event.service} failed: ` +
@@ -98,6 +112,12 @@ export function formatEvent(event: ServerEvent): string {
       return formatExecEvent(event);
   }
 }
+
+/** How a relay session's line ends, by the reason it ended. */
+const SESSION_END_TEXT: Readonly<Record<SessionEndReason, string>> = {
+  idle: "idle",
+  shutdown: "closed at shutdown",
+};
 
 /** `tcp 127.0.0.1:7007`: a transport and a socket name. */
 function socket(transport: Transport, name: SocketName): string {

@@ -32,6 +32,12 @@ export type {
   ExecStartedEvent,
   ExecStderrEvent,
 } from "./exec_event.ts";
+export type {
+  SessionClosedEvent,
+  SessionEndReason,
+  SessionRefusedEvent,
+  UpstreamConnectedEvent,
+} from "./relay_events.ts";
 export { EventHub } from "./hub.ts";
 export { formatEvent } from "./format.ts";
 export { elapsedMs } from "./elapsed.ts";

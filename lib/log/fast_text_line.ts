@@ -147,6 +147,10 @@ class ByteLine {
         this.#int(event.bytesOut);
         this.#text(" B out");
         this.#text(CLOSE_REASON_TEXT[event.reason]);
+        if (event.detail !== undefined) {
+          this.#text(", ");
+          this.#text(event.detail);
+        }
         return;
       case "connection-refused":
         this.#peers(t, event.local, event.remote);

@@ -56,6 +56,9 @@ const LEVELS: Record<ServerEvent["type"], LogLevel> = {
   "exec-exited": "info",
   "exec-stderr": "warning",
   "exec-refused": "warning",
+  "upstream-connected": "info",
+  "session-closed": "info",
+  "session-refused": "warning",
 };
 
 /** What {@linkcode setUpLogging} sets up. */

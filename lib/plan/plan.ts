@@ -204,7 +204,8 @@ interface ParsedOptions {
 /** Parses a spec's options once, or returns what is wrong. */
 function checkSpec(spec: ListenSpec): ParsedOptions | string {
   const service = getService(spec.service);
-  if (!service[spec.transport]) {
+  const serves = spec.transport === "tcp" ? service.tcp : service.udp ?? service.udpRelay;
+  if (!serves) {
     const other = spec.transport === "tcp" ? "UDP" : "TCP";
     return `${spec.service} is a ${other}-only service`;
   }
@@ -223,15 +224,15 @@ function checkSpec(spec: ListenSpec): ParsedOptions | string {
     }
   }
   // Every value parses: build the typed options, defaults filled in. A
-  // required option (exec's run) has a default that does not parse.
+  // default that does not parse is an option the spec must set (exec's `run`, forward's `to`).
+  const { reuse, wildcard } = parseOptionValues(LISTENER_OPTIONS, spec.options);
   let options: Readonly<Record<string, unknown>>;
   try {
     options = parseOptionValues(service.options, spec.options);
   } catch (error) {
     if (!(error instanceof OptionError)) throw error;
-    return `option ${error.key}: ${error.message}`;
+    return `${spec.service} needs the option ${error.key}: it ${error.message}`;
   }
-  const { reuse, wildcard } = parseOptionValues(LISTENER_OPTIONS, spec.options);
   return {
     options,
     reuse,

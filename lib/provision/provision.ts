@@ -12,6 +12,7 @@
 import type { ConfigResult } from "../config/config_file.ts";
 import { type DashboardPlan, planDashboard } from "../dashboard/address.ts";
 import { checkExposure } from "../plan/exposure.ts";
+import { checkUpstreams } from "../plan/upstream_exposure.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { listenItems } from "./listen_items.ts";
 import { type Problem, SettingError } from "./problem.ts";
@@ -102,6 +103,9 @@ export function provision<C extends Command>(
     const exposure = checkExposure(plan.listeners, serve.public);
     problems.push(...exposure.errors);
     warnings.push(...exposure.warnings);
+    const upstreams = checkUpstreams(plan.listeners, serve.public);
+    problems.push(...upstreams.errors);
+    warnings.push(...upstreams.warnings);
     dashboard = planDashboard(serve.dashboard, { demo, allowPublic: serve.public });
     const where = flagSource(args.argv, "--dashboard");
     problems.push(...dashboard.errors.map((e) => new SettingError(e, where)));

@@ -16,6 +16,8 @@ export const SERVICE_NAMES = [
   "size",
   "banner",
   "exec",
+  // Relays.
+  "forward",
 ] as const;
 
 /** The name of one of muxd's services. */

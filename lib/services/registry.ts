@@ -10,6 +10,7 @@ import { daytime } from "./daytime.ts";
 import { discard } from "./discard.ts";
 import { echo } from "./echo.ts";
 import { exec } from "./exec.ts";
+import { forward } from "./forward.ts";
 import type { ServiceName } from "./names.ts";
 import { qotd } from "./qotd.ts";
 import type { Service } from "./service.ts";
@@ -41,6 +42,8 @@ export const SERVICES = {
   size,
   banner,
   exec,
+  // Relays.
+  forward,
 } as const satisfies Record<ServiceName, Service>;
 
 /**

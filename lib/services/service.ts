@@ -10,6 +10,7 @@ import type { BufferPool } from "./buffer_pool.ts";
 import type { ServiceOption } from "./options.ts";
 import type { EventSink } from "../events/event.ts";
 import type { ProcessTable } from "./process_table.ts";
+import type { DatagramRelay, RelayHost } from "./relay.ts";
 // For the doc links only.
 import type { ChunkReader as _ChunkReader } from "./read_chunks.ts";
 import type { OptionValues as _OptionValues } from "./options.ts";
@@ -56,9 +57,15 @@ export interface ServiceContext<O = unknown> {
   readonly signal: AbortSignal;
   /** The server's large read buffers, for a {@linkcode ChunkReader}. */
   readonly buffers: BufferPool;
-  /** The connection's id (TCP), as in its events; `null` for a datagram. */
+  /**
+   * The id of the TCP connection, as its `connection-opened` event gives it;
+   * `null` for a datagram.
+   */
   readonly id: number | null;
-  /** Where a service's own events go (exec's programs), naming this conversation. */
+  /**
+   * Where the service's own events go, such as `upstream-connected` from
+   * `forward`: the same stream the dispatcher's events go to.
+   */
   readonly emit: EventSink;
   /** The programs exec runs, counted against their caps: one table per running server. */
   readonly processes: ProcessTable;
@@ -109,4 +116,11 @@ export interface Service<O = unknown> {
     request: Uint8Array,
     ctx: ServiceContext<O>,
   ): Uint8Array | null | Promise<Uint8Array | null>;
+  /**
+   * Serves a UDP listener as a relay instead of with `udp`: called once
+   * when the listener starts, it is handed every datagram that passed the
+   * guards, and sends replies when they come, through `host.reply`, which
+   * applies the guards to each. `forward` is one.
+   */
+  udpRelay?(host: RelayHost<O>): DatagramRelay;
 }

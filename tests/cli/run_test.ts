@@ -101,7 +101,7 @@ Deno.test("muxd serve reports every bad spec, each with its argument position", 
     "banner is a TCP-only service",
     'muxd: Cannot parse listen spec "udp://127.0.0.1:0=nope" (argument 10): ' +
     'unknown service "nope"; known services: echo, discard, chargen, qotd, daytime, time, ' +
-    "whoami, size, banner, exec",
+    "whoami, size, banner, exec, forward",
   ]);
 });
 
@@ -118,7 +118,7 @@ Deno.test('muxd serve counts argument positions right when another option\'s val
   assert.deepEqual(lines(result.stderr), [
     'muxd: Cannot parse listen spec "tcp://127.0.0.1:0=nope" (argument 5): ' +
     'unknown service "nope"; known services: echo, discard, chargen, qotd, daytime, time, ' +
-    "whoami, size, banner, exec",
+    "whoami, size, banner, exec, forward",
   ]);
 });
 
@@ -163,7 +163,7 @@ Deno.test("muxd serve exits with 2 and names file:line:column for a bad config f
       `muxd: ${path}:8:3: unknown setting "colour"; known settings: listen, grace, logFormat, ` +
       "readyFile, keepGoing, public, maxConnections",
       `muxd: Cannot parse listen spec "udp://127.0.0.1:0=bogus" (${path}:5:5): unknown service ` +
-      '"bogus"; known services: echo, discard, chargen, qotd, daytime, time, whoami, size, banner, exec',
+      '"bogus"; known services: echo, discard, chargen, qotd, daytime, time, whoami, size, banner, exec, forward',
     ]);
 
     await Deno.writeTextFile(path, '{ "listen": [ "tcp://127.0.0.1:0=echo"\n');
@@ -216,6 +216,7 @@ Deno.test("muxd services lists all ten services", async () => {
       "size tcp+udp muxd",
       "banner tcp muxd",
       "exec tcp+udp muxd",
+      "forward tcp+udp muxd",
     ],
   );
 });

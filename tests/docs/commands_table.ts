@@ -127,6 +127,19 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
       "commands against the same listeners on free ports",
   }],
   ["deno task test", { reason: "it is this test suite" }],
+  // docs/reference.md, "Put a relay in front of a server": the relay is not in the demo set.
+  ["echo hello | nc -N 127.0.0.1 7200", {
+    test: "forward relays to muxd's own echo on another port, byte-exact, 2 MB",
+    how: "netcat through a TCP forward to muxd's own echo, on free ports",
+  }],
+  ["echo hello | nc -u -w1 127.0.0.1 7200", {
+    test: "forward relays datagrams of four clients at once, each back to its sender, one for one",
+    how: "netcat's datagram through a UDP forward to an echo upstream, on free ports",
+  }],
+  ["echo hello | nc -N 127.0.0.1 7201", {
+    test: "forward closes the connection with one line naming an upstream that refuses",
+    how: "netcat through a TCP forward to a port nothing listens on, and the close line",
+  }],
   ["deno task serve --config muxd.jsonc", {
     test: "deno task serve --config serves the config file example of docs/reference.md",
     how: "it writes the example of docs/reference.md, on free ports, to a file and serves it",

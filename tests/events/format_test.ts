@@ -3,6 +3,7 @@ import { formatEvent, type ServerEvent } from "../../lib/events/mod.ts";
 
 const base = { time: 0, listener: "tcp://127.0.0.2:7007=whoami", service: "whoami" } as const;
 const local = { address: "127.0.0.2", port: 7007 };
+const relay = { time: 0, listener: "tcp://127.0.0.1:7200=forward", service: "forward" } as const;
 const remote = { address: "127.0.0.1", port: 51234 };
 
 const cases: [ServerEvent, string][] = [
@@ -182,6 +183,66 @@ const cases: [ServerEvent, string][] = [
       failures: 12,
     },
     "tcp [::1]:7007 -> whoami accepting again after 5000 ms (12 failed accepts)",
+  ],
+  [
+    {
+      ...relay,
+      type: "connection-closed",
+      transport: "tcp",
+      id: 3,
+      local: { address: "127.0.0.1", port: 7200 },
+      remote,
+      bytesIn: 0,
+      bytesOut: 0,
+      durationMs: 2.2,
+      reason: "upstream",
+      detail: "upstream 127.0.0.1:8080 refused the connection",
+    },
+    "tcp 127.0.0.1:7200 <- 127.0.0.1:51234 closed after 2 ms: 0 B in, 0 B out, " +
+    "upstream 127.0.0.1:8080 refused the connection",
+  ],
+  [
+    {
+      ...relay,
+      type: "upstream-connected",
+      transport: "tcp",
+      id: 3,
+      local: { address: "127.0.0.1", port: 7200 },
+      remote,
+      upstream: { address: "127.0.0.1", port: 8080 },
+      from: { address: "127.0.0.1", port: 40111 },
+    },
+    "tcp 127.0.0.1:7200 <- 127.0.0.1:51234 -> forward -> 127.0.0.1:8080 (from 127.0.0.1:40111)",
+  ],
+  [
+    {
+      ...relay,
+      type: "session-closed",
+      transport: "udp",
+      local: { address: "127.0.0.1", port: 7253 },
+      remote,
+      upstream: { address: "::1", port: 53 },
+      datagramsIn: 1,
+      bytesIn: 30,
+      datagramsOut: 2,
+      bytesOut: 120,
+      durationMs: 30_012.5,
+      reason: "idle",
+    },
+    "udp 127.0.0.1:7253 <- 127.0.0.1:51234 -> forward -> [::1]:53 session ended after 30013 ms: " +
+    "1 datagram (30 B) in, 2 (120 B) out, idle",
+  ],
+  [
+    {
+      ...relay,
+      type: "session-refused",
+      transport: "udp",
+      local: { address: "127.0.0.1", port: 7253 },
+      remote,
+      detail: "2 sessions are open, the most max-sessions=2 allows; its datagram is dropped",
+    },
+    "udp 127.0.0.1:7253 <- 127.0.0.1:51234 -> forward no session: 2 sessions are open, the most " +
+    "max-sessions=2 allows; its datagram is dropped",
   ],
 ];
 

@@ -65,7 +65,14 @@ const ODD_TEXT: readonly string[] = [
   "lone \ud800 surrogate",
   "line separator \u2028",
 ];
-const CLOSE_REASONS: readonly CloseReason[] = ["done", "reset", "error", "shutdown", "idle"];
+const CLOSE_REASONS: readonly CloseReason[] = [
+  "done",
+  "reset",
+  "error",
+  "shutdown",
+  "idle",
+  "upstream",
+];
 const REFUSALS = Object.keys(REFUSAL_WORDS) as RefusalReason[];
 const SUPPRESSIONS = Object.keys(SUPPRESS_WORDS) as SuppressReason[];
 const TYPES: readonly ServerEvent["type"][] = [
@@ -86,6 +93,9 @@ const TYPES: readonly ServerEvent["type"][] = [
   "exec-stderr",
   "exec-exited",
   "exec-refused",
+  "upstream-connected",
+  "session-closed",
+  "session-refused",
 ];
 /** The events a connection or datagram writes: the ones the fast path writes as bytes. */
 const HOT: ReadonlySet<ServerEvent["type"]> = new Set([
@@ -96,6 +106,15 @@ const HOT: ReadonlySet<ServerEvent["type"]> = new Set([
   "reply",
   "reply-suppressed",
 ]);
+
+/** A close reason, with the detail that reason `upstream` carries. */
+function closeReason(
+  reason: CloseReason,
+  text: (plain: string) => string,
+): { reason: CloseReason; detail?: string } {
+  if (reason !== "upstream") return { reason };
+  return { reason, detail: text("upstream 127.0.0.1:8080 refused the connection") };
+}
 
 /** A random event of `type`, with odd text in a text field at the chance `odd`. */
 function randomEvent(
@@ -142,7 +161,7 @@ function randomEvent(
         bytesIn: count(),
         bytesOut: count(),
         durationMs: random.chance(0.5) ? random.pick(DURATIONS) : random.next() * 10_000,
-        reason: random.pick(CLOSE_REASONS),
+        ...closeReason(random.pick(CLOSE_REASONS), text),
       };
     case "connection-refused": {
       const reason = random.pick(REFUSALS);
@@ -231,6 +250,38 @@ function randomEvent(
         stderrDropped: random.pick([0, count()]),
       };
     }
+    case "upstream-connected":
+      return {
+        ...base,
+        type,
+        transport: random.pick(["tcp", "udp"] as const),
+        id: random.chance(0.5) ? count() : null,
+        remote: name(),
+        upstream: name(),
+        from: name(),
+      };
+    case "session-closed":
+      return {
+        ...base,
+        type,
+        transport: "udp",
+        remote: name(),
+        upstream: name(),
+        datagramsIn: count(),
+        bytesIn: count(),
+        datagramsOut: count(),
+        bytesOut: count(),
+        durationMs: random.pick(DURATIONS),
+        reason: random.pick(["idle", "shutdown"] as const),
+      };
+    case "session-refused":
+      return {
+        ...base,
+        type,
+        transport: "udp",
+        remote: name(),
+        detail: text("256 sessions are open"),
+      };
   }
 }
 

@@ -137,7 +137,8 @@ Deno.test("buildPlan() reports exec without run= as one PlanError naming the opt
   assert.ok(errors[0] instanceof PlanError);
   assert.equal(
     errors[0].message,
-    'Cannot use listen spec "tcp://127.0.0.1:7300=exec" (argument 2): option run: must name the ' +
+    'Cannot use listen spec "tcp://127.0.0.1:7300=exec" (argument 2): exec needs the option run: ' +
+      "it must name the " +
       "program to run, such as run=python3,server.py (program, then each argument, separated " +
       "by commas)",
   );

@@ -25,10 +25,13 @@ const MAX_UDP_PAYLOAD = 65_507;
 /** A conversation that is not over by then has hung. */
 const CONVERSATION_CAP_MS = 10_000;
 
-// exec needs a program to run (run=); hostile input through it is tested
-// in tests/integration/exec_test.ts.
-const TCP_SERVICES = SERVICE_NAMES.filter((s) => SERVICES[s].tcp && s !== "exec");
-const UDP_SERVICES = SERVICE_NAMES.filter((s) => SERVICES[s].udp && s !== "exec");
+// exec needs a program to run (run=); hostile input through it is tested in
+// tests/integration/exec_test.ts. forward answers with its upstream's words:
+// tests/integration/forward_tcp_test.ts and forward_udp_test.ts have its garbage.
+type Own = Exclude<ServiceName, "exec" | "forward">;
+const OWN = SERVICE_NAMES.filter((s): s is Own => s !== "exec" && s !== "forward");
+const TCP_SERVICES = OWN.filter((s) => SERVICES[s].tcp);
+const UDP_SERVICES = OWN.filter((s) => SERVICES[s].udp);
 
 /** One character per byte, so that time's 4 binary bytes are 4 characters. */
 const latin1 = new TextDecoder("latin1");
@@ -49,8 +52,7 @@ const ANSWERS = {
   whoami: { tcp: /^service: whoami$/m, udp: /^service: whoami$/m },
   size: { tcp: /^Your data was 6 bytes long$/, udp: /^Your data was 6 bytes long$/ },
   banner: { tcp: /^Connection received\n$/, udp: null },
-  exec: { tcp: /(?!)/, udp: /(?!)/ }, // not run here: see TCP_SERVICES
-} as const satisfies Record<ServiceName, { tcp: RegExp | null; udp: RegExp | null }>;
+} as const satisfies Record<Own, { tcp: RegExp | null; udp: RegExp | null }>;
 
 /** What the client of one hostile conversation saw. */
 interface Seen {

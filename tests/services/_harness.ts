@@ -96,7 +96,7 @@ function makeContext(
     now: () => new Date(now.getTime()),
     signal: options.signal ?? new AbortController().signal,
     buffers: new BufferPool(),
-    id: null,
+    id: transport === "tcp" ? 1 : null,
     emit: options.emit ?? (() => {}),
     processes: options.processes ?? new ProcessTable(),
   };

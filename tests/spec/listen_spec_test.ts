@@ -229,7 +229,7 @@ Deno.test("parseListenSpec() names a file source as path:line:column", () => {
   assert.throws(() => parseListenSpec("tcp://127.0.0.1:7007=ech", source), {
     message: 'Cannot parse listen spec "tcp://127.0.0.1:7007=ech" (muxd.jsonc:12:5): ' +
       'unknown service "ech"; known services: echo, discard, chargen, qotd, daytime, time, ' +
-      "whoami, size, banner, exec",
+      "whoami, size, banner, exec, forward",
     source,
   });
 });

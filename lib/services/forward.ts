@@ -1,0 +1,78 @@
+/**
+ * The forward service (muxd's own): a relay from the listener to an
+ * upstream socket name, over TCP and UDP.
+ *
+ * @module
+ */
+
+import { decimal, type OptionValues, wholeNumber } from "./options.ts";
+import type { Service } from "./service.ts";
+import { parseUpstream } from "./upstream.ts";
+import { forwardTcp } from "./forward_tcp.ts";
+import { UdpRelay } from "./udp_relay.ts";
+
+/** forward's spec options: the upstream, and the bounds of each leg. */
+export const FORWARD_OPTIONS = [
+  {
+    key: "to",
+    field: "to",
+    description: "The upstream socket name: 127.0.0.1:8080, [::1]:53, or a host name and port " +
+      "(one outside loopback needs --public).",
+    default: "",
+    parse: parseUpstream,
+  },
+  {
+    key: "connect-timeout",
+    field: "connectTimeoutMs",
+    description: "TCP: close the client's connection when the upstream has not accepted " +
+      "within this many seconds.",
+    default: "5",
+    parse: (text: string) => decimal(0, 3600, "seconds", true)(text) * 1000,
+  },
+  {
+    key: "session-idle",
+    field: "sessionIdleMs",
+    description: "UDP: end a client's session, and close its upstream socket, after this many " +
+      "seconds without a datagram either way.",
+    default: "30",
+    parse: (text: string) => decimal(0, 86_400, "seconds", true)(text) * 1000,
+  },
+  {
+    key: "max-sessions",
+    field: "maxSessions",
+    description: "UDP: at most this many clients at once, each with an upstream socket of its " +
+      "own; a new client past it gets no session, and its datagram is dropped.",
+    default: "256",
+    parse: wholeNumber(1, 65_535),
+  },
+] as const;
+
+/** forward's options, parsed. */
+export type ForwardOptions = OptionValues<typeof FORWARD_OPTIONS>;
+
+/**
+ * Forward, muxd's own: relays each client to the upstream named by `to`.
+ *
+ * - TCP: one upstream connection per client connection, bytes copied both
+ *   ways, each end-of-stream passed on as a half-close. A refusal, a
+ *   connect timeout or an upstream reset closes the client's connection
+ *   with the reason `upstream`.
+ * - UDP: one upstream socket per client (a session), each datagram passed
+ *   on as one datagram both ways; replies leave from the listener's socket
+ *   through the UDP guards. Sessions end after `session-idle`, and at most
+ *   `max-sessions` are open at once.
+ *
+ * @example The listen specs that run it
+ * ```text
+ * tcp://127.0.0.1:7200=forward?to=127.0.0.1:8080
+ * udp://127.0.0.1:7253=forward?to=[::1]:53&session-idle=10
+ * ```
+ */
+export const forward: Service<ForwardOptions> = {
+  name: "forward",
+  rfc: null,
+  summary: "Relays each connection or datagram to the upstream named by to=HOST:PORT, and back.",
+  options: FORWARD_OPTIONS,
+  tcp: forwardTcp,
+  udpRelay: (host) => new UdpRelay(host),
+};

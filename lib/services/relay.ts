@@ -1,0 +1,49 @@
+/**
+ * What a UDP relay (a service whose replies come later, from elsewhere, such
+ * as `forward`'s upstream) and the listener it serves give each other.
+ *
+ * @module
+ */
+
+import type { EventSink } from "../events/event.ts";
+import type { SocketName } from "../spec/types.ts";
+import type { ServiceName } from "./names.ts";
+
+/** What the listener gives a UDP relay when it starts. */
+export interface RelayHost<O = unknown> {
+  /** The listener's spec, as text to show. */
+  readonly listener: string;
+  /** The relay's service name. */
+  readonly service: ServiceName;
+  /** The listener's bound socket name: where clients send, and replies leave from. */
+  readonly bound: SocketName;
+  /** The spec's options, parsed once when muxd provisioned. */
+  readonly options: O;
+  /** Where the relay's events go. */
+  readonly emit: EventSink;
+  /**
+   * Sends one reply to `client` from the listener's socket, through the UDP
+   * guards, with a `reply` or `reply-suppressed` event. Never rejects: a
+   * reply that cannot go is an `error` event.
+   *
+   * @param client The client to answer.
+   * @param reply The bytes, sent as one datagram.
+   * @param request The client's latest datagram, which the amplification
+   *   and loop guards measure the reply against.
+   */
+  reply(client: SocketName, reply: Uint8Array, request: Uint8Array): Promise<void>;
+}
+
+/** A UDP relay, as the listener it serves sees it. */
+export interface DatagramRelay {
+  /**
+   * Takes one datagram from a client, which passed the guards. It must not
+   * block the listener: the relay sends it on in its own time.
+   *
+   * @param request The datagram, the relay's to keep.
+   * @param client The sender.
+   */
+  relay(request: Uint8Array, client: SocketName): void;
+  /** Ends every session and resolves once their sockets are closed. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,334 @@
+/**
+ * `forward` over UDP: a session per client socket name, each with an
+ * upstream socket of its own, so the upstream's replies to it can only be
+ * for that client. One datagram in gives one datagram out, each way; the
+ * replies leave from the listener's socket, through the UDP guards.
+ *
+ * @module
+ */
+
+import { lookup } from "node:dns/promises";
+import type { DatagramRelay, RelayHost } from "./relay.ts";
+import type { ForwardOptions } from "./forward.ts";
+import { formatUpstream, type Upstream } from "./upstream.ts";
+import { formatSocketName, socketNameOf } from "../spec/socket_name.ts";
+import { formatIPv6, isLoopback, parseIPv6 } from "../spec/ip.ts";
+import type { SocketName } from "../spec/types.ts";
+import { elapsedMs } from "../events/elapsed.ts";
+import type { SessionEndReason } from "../events/relay_events.ts";
+
+/** The largest UDP payload, the size of each session's receive buffer. */
+const MAX_DATAGRAM = 65_535;
+
+/** One client's session: its upstream socket and what went through it. */
+interface Session {
+  readonly client: SocketName;
+  /** The upstream, resolved. */
+  readonly target: SocketName;
+  readonly socket: Deno.DatagramConn;
+  readonly started: number;
+  /** The client's latest datagram, which the guards measure replies against. */
+  lastRequest: Uint8Array;
+  /** When a datagram last went either way, from `performance.now()`. */
+  lastActive: number;
+  datagramsIn: number;
+  bytesIn: number;
+  datagramsOut: number;
+  bytesOut: number;
+  /** The loop that receives the upstream's replies; ends when the socket closes. */
+  receiving: Promise<void>;
+}
+
+/**
+ * The session table of one UDP `forward` listener.
+ *
+ * @example A relay to an upstream echo, driven as the listener drives it
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { UdpRelay } from "./udp_relay.ts";
+ * import { parseUpstream } from "./upstream.ts";
+ *
+ * const upstream = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ * const port = (upstream.addr as Deno.NetAddr).port;
+ * const replies: Uint8Array[] = [];
+ * const relay = new UdpRelay({
+ *   listener: "udp://127.0.0.1:7253=forward", service: "forward",
+ *   bound: { address: "127.0.0.1", port: 7253 }, emit: () => {},
+ *   options: {
+ *     to: parseUpstream(`127.0.0.1:${port}`), connectTimeoutMs: 5000,
+ *     sessionIdleMs: 30_000, maxSessions: 4,
+ *   },
+ *   reply: (_client, bytes) => Promise.resolve(void replies.push(bytes.slice())),
+ * });
+ * relay.relay(new Uint8Array([1, 2, 3]), { address: "127.0.0.1", port: 50000 });
+ * const [request, from] = await upstream.receive();
+ * await upstream.send(request, from);
+ * while (replies.length === 0) await new Promise((r) => setTimeout(r, 5));
+ * assert.deepEqual(replies[0], new Uint8Array([1, 2, 3]));
+ * await relay.close();
+ * upstream.close();
+ * ```
+ */
+export class UdpRelay implements DatagramRelay {
+  readonly #host: RelayHost<ForwardOptions>;
+  readonly #sessions = new Map<string, Session>();
+  /** The upstream's address, or its lookup while a host name resolves. */
+  #target: SocketName | Promise<SocketName | null>;
+  #sweeper: ReturnType<typeof setInterval> | undefined;
+  #closed = false;
+
+  /**
+   * Creates the relay of one listener; a host name in `to` is looked up now, once.
+   *
+   * @param host The listener the relay serves, with the parsed `forward` options.
+   */
+  constructor(host: RelayHost<ForwardOptions>) {
+    this.#host = host;
+    const { to } = host.options;
+    this.#target = to.host.kind === "name"
+      ? this.#resolve(to)
+      : { address: to.host.address, port: to.port };
+  }
+
+  /**
+   * Sends a client's datagram upstream in its session.
+   *
+   * @param request The datagram, the relay's to keep.
+   * @param client The sender.
+   */
+  relay(request: Uint8Array, client: SocketName): void {
+    if (this.#closed) return;
+    const target = this.#target;
+    if (target instanceof Promise) {
+      void target.then((t) => t !== null && this.#send(request, client, t));
+      return;
+    }
+    this.#send(request, client, target);
+  }
+
+  /** Ends every session, closing its socket, and clears the idle sweep. */
+  async close(): Promise<void> {
+    this.#closed = true;
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
+    const ending = [...this.#sessions.values()].map((s) => this.#end(s, "shutdown"));
+    await Promise.all(ending);
+  }
+
+  /** Sends a client's datagram upstream, in the client's session, opening one if need be. */
+  #send(request: Uint8Array, client: SocketName, target: SocketName): void {
+    const key = formatSocketName(client);
+    let session = this.#sessions.get(key);
+    if (session === undefined) {
+      const opened = this.#open(client, target);
+      if (opened === null) return;
+      session = opened;
+      this.#sessions.set(key, session);
+    }
+    session.lastRequest = request;
+    session.lastActive = performance.now();
+    session.datagramsIn++;
+    session.bytesIn += request.length;
+    session.socket.send(request, { transport: "udp", hostname: target.address, port: target.port })
+      .catch((error) => this.#failed(session, error));
+  }
+
+  /** Opens a session's socket, or says why not and returns `null`. */
+  #open(client: SocketName, target: SocketName): Session | null {
+    const host = this.#host;
+    const { maxSessions, sessionIdleMs } = host.options;
+    if (this.#sessions.size >= maxSessions) {
+      this.#refuse(
+        client,
+        `${this.#sessions.size} sessions are open, the most max-sessions=${maxSessions} allows; ` +
+          `its datagram is dropped`,
+      );
+      return null;
+    }
+    let socket: Deno.DatagramConn;
+    try {
+      socket = Deno.listenDatagram({
+        transport: "udp",
+        hostname: sourceAddress(target.address),
+        port: 0,
+      });
+    } catch (error) {
+      const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      this.#refuse(
+        client,
+        `cannot open a socket towards upstream ${formatSocketName(target)} ` +
+          `(${what}); its datagram is dropped`,
+      );
+      return null;
+    }
+    const session: Session = {
+      client,
+      target,
+      socket,
+      started: performance.now(),
+      lastRequest: new Uint8Array(0),
+      lastActive: performance.now(),
+      datagramsIn: 0,
+      bytesIn: 0,
+      datagramsOut: 0,
+      bytesOut: 0,
+      receiving: Promise.resolve(),
+    };
+    session.receiving = this.#receive(session);
+    host.emit({
+      type: "upstream-connected",
+      time: Date.now(),
+      transport: "udp",
+      listener: host.listener,
+      service: host.service,
+      id: null,
+      local: host.bound,
+      remote: client,
+      upstream: target,
+      from: socketNameOf(socket.addr as Deno.NetAddr),
+    });
+    if (this.#sweeper === undefined) {
+      // A quarter of the idle time, so a session ends at most 25 % late.
+      const every = Math.min(5000, Math.max(20, sessionIdleMs / 4));
+      this.#sweeper = setInterval(() => this.#sweep(), every);
+    }
+    return session;
+  }
+
+  /** Passes the upstream's replies to the client, one datagram each, until the socket closes. */
+  async #receive(session: Session): Promise<void> {
+    const { target } = session;
+    const buffer = new Uint8Array(MAX_DATAGRAM);
+    for (;;) {
+      let reply: Uint8Array;
+      let from: Deno.Addr;
+      try {
+        [reply, from] = await session.socket.receive(buffer);
+      } catch (error) {
+        if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+          return;
+        }
+        this.#failed(session, error);
+        continue;
+      }
+      // Only the upstream speaks for it: anyone else's datagram is dropped.
+      const sender = socketNameOf(from as Deno.NetAddr);
+      if (sender.port !== target.port || sender.address !== target.address) continue;
+      session.lastActive = performance.now();
+      session.datagramsOut++;
+      session.bytesOut += reply.length;
+      await this.#host.reply(session.client, reply, session.lastRequest);
+    }
+  }
+
+  /** Ends the sessions idle for longer than `session-idle`. */
+  #sweep(): void {
+    const oldest = performance.now() - this.#host.options.sessionIdleMs;
+    for (const session of this.#sessions.values()) {
+      if (session.lastActive < oldest) void this.#end(session, "idle");
+    }
+  }
+
+  /** Closes a session's socket and says so. */
+  async #end(session: Session, reason: SessionEndReason): Promise<void> {
+    const key = formatSocketName(session.client);
+    if (this.#sessions.get(key) !== session) return;
+    this.#sessions.delete(key);
+    if (this.#sessions.size === 0) {
+      clearInterval(this.#sweeper);
+      this.#sweeper = undefined;
+    }
+    session.socket.close();
+    await session.receiving;
+    const host = this.#host;
+    host.emit({
+      type: "session-closed",
+      time: Date.now(),
+      transport: "udp",
+      listener: host.listener,
+      service: host.service,
+      local: host.bound,
+      remote: session.client,
+      upstream: session.target,
+      datagramsIn: session.datagramsIn,
+      bytesIn: session.bytesIn,
+      datagramsOut: session.datagramsOut,
+      bytesOut: session.bytesOut,
+      durationMs: elapsedMs(session.started),
+      reason,
+    });
+  }
+
+  #refuse(client: SocketName, detail: string): void {
+    const host = this.#host;
+    host.emit({
+      type: "session-refused",
+      time: Date.now(),
+      transport: "udp",
+      listener: host.listener,
+      service: host.service,
+      local: host.bound,
+      remote: client,
+      detail,
+    });
+  }
+
+  /** A send or receive of a session failed: an error event, and the session goes on. */
+  #failed(session: Session, error: unknown): void {
+    if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+      return;
+    }
+    const host = this.#host;
+    host.emit({
+      type: "error",
+      time: Date.now(),
+      transport: "udp",
+      listener: host.listener,
+      service: host.service,
+      local: host.bound,
+      remote: session.client,
+      id: null,
+      name: error instanceof Error ? error.name : typeof error,
+      message: error instanceof Error ? error.message : String(error),
+    });
+  }
+
+  /** Looks a host name up once; `null`, with an error event, when it does not resolve. */
+  async #resolve(to: Upstream): Promise<SocketName | null> {
+    const name = to.host.kind === "name" ? to.host.name : "";
+    try {
+      const { address } = await lookup(name);
+      const ipv6 = address.includes(":") ? parseIPv6(address) : null;
+      const target = { address: ipv6 === null ? address : formatIPv6(ipv6), port: to.port };
+      this.#target = target;
+      return target;
+    } catch (error) {
+      const host = this.#host;
+      host.emit({
+        type: "error",
+        time: Date.now(),
+        transport: "udp",
+        listener: host.listener,
+        service: host.service,
+        local: host.bound,
+        remote: null,
+        id: null,
+        name: "UpstreamError",
+        message: `upstream ${formatUpstream(to)}: the host name does not resolve ` +
+          `(${error instanceof Error ? error.message : String(error)}); its datagrams are dropped`,
+      });
+      return null;
+    }
+  }
+}
+
+/**
+ * The address a session's socket binds, so that the upstream sees a source
+ * it can answer: loopback for an upstream on loopback, else the wildcard of
+ * the upstream's family.
+ */
+function sourceAddress(upstream: string): string {
+  const v6 = upstream.includes(":");
+  if (isLoopback(upstream)) return v6 ? "::1" : "127.0.0.1";
+  return v6 ? "::" : "0.0.0.0";
+}

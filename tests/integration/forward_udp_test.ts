@@ -1,0 +1,146 @@
+/**
+ * `forward` over UDP, end to end: muxd as users run it, Deno datagram
+ * sockets and real netcat as clients, a Deno UDP echo as the upstream.
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import { serveJson, startMuxd } from "../_support/process.ts";
+import { eventsOf, logEvents } from "../_support/log.ts";
+import { nc } from "../_support/netcat.ts";
+import { waitUntil, withTimeout } from "../_support/wait.ts";
+
+/** A UDP echo on loopback, port 0: each datagram back to its sender, as it came. */
+function udpEcho() {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const senders: string[] = [];
+  const serving = (async () => {
+    try {
+      for (;;) {
+        const [data, from] = await socket.receive();
+        senders.push(`${(from as Deno.NetAddr).port}`);
+        await socket.send(data, from);
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) {
+        throw error;
+      }
+    }
+  })();
+  return {
+    port: (socket.addr as Deno.NetAddr).port,
+    senders,
+    async [Symbol.asyncDispose]() {
+      socket.close();
+      await serving;
+    },
+  };
+}
+
+/** A client socket on loopback, port 0 (an ephemeral port, as a real client's), closed by `using`. */
+function client(): Deno.DatagramConn & Disposable {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  return Object.assign(socket, { [Symbol.dispose]: () => socket.close() });
+}
+
+/** Sends one datagram to muxd and waits for one back. */
+async function roundTrip(socket: Deno.DatagramConn, port: number, bytes: Uint8Array) {
+  await socket.send(bytes, { transport: "udp", hostname: "127.0.0.1", port });
+  const [reply] = await withTimeout(socket.receive(), 5000, `the reply to ${bytes.length} B`);
+  return reply;
+}
+
+/** A datagram of `size` bytes that differs for each client and each send. */
+function datagram(size: number, client: number, n: number): Uint8Array {
+  const bytes = new Uint8Array(size);
+  for (let i = 0; i < size; i++) bytes[i] = (i * 31 + client * 7 + n * 13) & 0xff;
+  if (size > 0) bytes[0] = client;
+  return bytes;
+}
+
+const SIZES = [1, 100, 1472, 8000, 65_507];
+
+Deno.test("forward relays datagrams of four clients at once, each back to its sender, one for one", async () => {
+  await using up = udpEcho();
+  await using muxd = await startMuxd(
+    serveJson(`udp://127.0.0.1:0=forward?to=127.0.0.1:${up.port}`),
+  );
+  const port = muxd.port(0);
+  const clients = [client(), client(), client(), client()];
+  try {
+    await Promise.all(clients.map(async (socket, c) => {
+      for (const [n, size] of SIZES.entries()) {
+        const sent = datagram(size, c, n);
+        const reply = await roundTrip(socket, port, sent);
+        assert.deepEqual(reply, sent, `client ${c}, ${size} B`);
+      }
+    }));
+    // Real netcat, one datagram.
+    const { text } = await nc(["-u", "-w1", "127.0.0.1", `${port}`], "hello, upstream\n");
+    assert.equal(text, "hello, upstream\n");
+  } finally {
+    for (const socket of clients) socket.close();
+  }
+  const { stderr } = await muxd.stop();
+  const events = logEvents(stderr);
+  // One session, and one upstream socket, per client.
+  const connected = eventsOf(events, "upstream-connected");
+  assert.equal(connected.length, 5);
+  assert.equal(new Set(connected.map((e) => e.from.port)).size, 5);
+  assert.equal(new Set(up.senders).size, 5);
+  // Each client's session counts its own datagrams, and ends at shutdown.
+  const closed = eventsOf(events, "session-closed");
+  assert.equal(closed.length, 5);
+  for (const e of closed.filter((e) => e.datagramsIn === SIZES.length)) {
+    assert.equal(e.datagramsOut, SIZES.length);
+    assert.equal(e.bytesIn, SIZES.reduce((a, b) => a + b));
+    assert.equal(e.reason, "shutdown");
+  }
+  assert.equal(closed.filter((e) => e.datagramsIn === SIZES.length).length, 4);
+  // The 21st reply, netcat's, was logged as a reply of its own session.
+  assert.equal(closed.reduce((n, e) => n + e.datagramsOut, 0), 4 * SIZES.length + 1);
+});
+
+Deno.test("forward ends a UDP session after session-idle and opens a new one for the next datagram", async () => {
+  await using up = udpEcho();
+  await using muxd = await startMuxd(
+    serveJson(`udp://127.0.0.1:0=forward?to=127.0.0.1:${up.port}&session-idle=0.3`),
+  );
+  using socket = client();
+  assert.deepEqual(await roundTrip(socket, muxd.port(0), datagram(10, 1, 1)), datagram(10, 1, 1));
+  await muxd.waitForStderr(`"type":"session-closed"`);
+  const [ended] = eventsOf(logEvents(muxd.stderr()), "session-closed");
+  assert.equal(ended.reason, "idle");
+  assert.ok(ended.durationMs >= 300, `ended after ${ended.durationMs} ms`);
+  assert.deepEqual(await roundTrip(socket, muxd.port(0), datagram(10, 1, 2)), datagram(10, 1, 2));
+  // The log is written in batches: the second session's line may come a moment later.
+  const connected = () => eventsOf(logEvents(muxd.stderr()), "upstream-connected");
+  await waitUntil(() => connected().length === 2, 5000, "the second session");
+  const [first, second] = connected();
+  assert.notEqual(first.from.port, second.from.port);
+});
+
+Deno.test("forward opens no UDP session past max-sessions and says why", async () => {
+  await using up = udpEcho();
+  await using muxd = await startMuxd(
+    serveJson(`udp://127.0.0.1:0=forward?to=127.0.0.1:${up.port}&max-sessions=2`),
+  );
+  const port = muxd.port(0);
+  using a = client();
+  using b = client();
+  using c = client();
+  assert.deepEqual(await roundTrip(a, port, datagram(5, 1, 1)), datagram(5, 1, 1));
+  assert.deepEqual(await roundTrip(b, port, datagram(5, 2, 1)), datagram(5, 2, 1));
+  await c.send(datagram(5, 3, 1), { transport: "udp", hostname: "127.0.0.1", port });
+  await muxd.waitForStderr(`"type":"session-refused"`);
+  const [refused] = eventsOf(logEvents(muxd.stderr()), "session-refused");
+  assert.equal(refused.remote.port, (c.addr as Deno.NetAddr).port);
+  assert.equal(
+    refused.detail,
+    "2 sessions are open, the most max-sessions=2 allows; its datagram is dropped",
+  );
+  // The two open sessions still work.
+  assert.deepEqual(await roundTrip(a, port, datagram(5, 1, 2)), datagram(5, 1, 2));
+  assert.equal(up.senders.length, 3);
+});
