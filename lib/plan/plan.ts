@@ -196,6 +196,8 @@ function checkSpec(spec: ListenSpec): ParsedOptions | string {
       return `unknown option ${quote(key)} for ${spec.service}; it takes: ` +
         known.map((o) => o.key).join(", ");
     }
+    const mismatch = transportMismatch(option, spec.transport);
+    if (mismatch !== null) return mismatch;
     try {
       option.parse(value);
     } catch (error) {
@@ -209,6 +211,21 @@ function checkSpec(spec: ListenSpec): ParsedOptions | string {
     reuse: parseOptionValues(LISTENER_OPTIONS, spec.options).reuse,
     limits: limitsFrom(spec.options),
   };
+}
+
+/**
+ * Why an option cannot be set on a listener of this transport (a TCP-only
+ * option such as `max-conns` on a UDP listener, or the reverse), or `null`
+ * when it can.
+ */
+function transportMismatch(
+  option: { readonly key: string; readonly transport?: Transport },
+  transport: Transport,
+): string | null {
+  if (option.transport === undefined || option.transport === transport) return null;
+  const [only, given] = [option.transport, transport].map((t) => t.toUpperCase());
+  return `option ${option.key} applies to ${only} listeners only, and this one is ${given}; ` +
+    `remove it`;
 }
 
 interface BindHost {

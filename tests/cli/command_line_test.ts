@@ -6,7 +6,12 @@
 
 import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
-import { assertNoStackTrace, runMuxd, startMuxd } from "../_support/process.ts";
+import {
+  assertNoStackTrace,
+  runMuxd,
+  runMuxdExpectingFailure,
+  startMuxd,
+} from "../_support/process.ts";
 
 /** The lines of `text`, without the empty line after the last newline. */
 function lines(text: string): string[] {
@@ -50,7 +55,7 @@ Deno.test("muxd writes every command-line error as one line after muxd:, and exi
     ["frobnicate"],
   ];
   for (const args of cases) {
-    const result = await runMuxd(args);
+    const result = await runMuxdExpectingFailure(args);
     assert.equal(result.code, 2, `${args.join(" ")}: ${result.stderr}`);
     assert.equal(result.stdout, "");
     const got = lines(result.stderr);
@@ -75,4 +80,15 @@ Deno.test("muxd --help's check example shows the wildcard conflict and no other 
   const findings = report.findings.filter((f) => f.rule !== "in-use")
     .map((f) => `${f.severity} ${f.rule}`);
   assert.deepEqual(findings, ["warning public-address", "error ipv4-wildcard"]);
+});
+
+Deno.test("muxd serve exits with 2 and one line for a TCP-only option on a UDP listener", async () => {
+  const spec = "udp://127.0.0.1:0=echo?max-conns=5";
+  const result = await runMuxdExpectingFailure(["serve", "-l", spec]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.equal(result.stdout, "");
+  assert.deepEqual(lines(result.stderr), [
+    `muxd: Cannot use listen spec "${spec}" (argument 3): option max-conns applies to TCP ` +
+    "listeners only, and this one is UDP; remove it",
+  ]);
 });

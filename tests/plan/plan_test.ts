@@ -130,3 +130,22 @@ Deno.test("buildPlan() checks option values before anything is bound", () => {
   assert.ok(errors[0] instanceof PlanError);
   assert.match(errors[0].message, /\(argument 2\): option quote: /);
 });
+
+Deno.test("buildPlan() rejects an option of one transport on a listener of the other, naming both and the position", () => {
+  const { plan, errors } = buildPlan([
+    arg(2, "udp://127.0.0.1:7100=echo?max-conns=5"),
+    arg(4, "tcp://127.0.0.1:7100=echo?reply-rate=5"),
+    arg(6, "udp://127.0.0.1:7019=chargen?max-bytes=10"),
+    arg(8, "tcp://127.0.0.1:7101=echo?max-conns=5&idle=3"),
+    arg(10, "udp://127.0.0.1:7101=echo?reply-rate=5&allow=127.0.0.0/8"),
+  ]);
+  assert.deepEqual(errors.map((e) => e.message), [
+    'Cannot use listen spec "udp://127.0.0.1:7100=echo?max-conns=5" (argument 2): option ' +
+    "max-conns applies to TCP listeners only, and this one is UDP; remove it",
+    'Cannot use listen spec "tcp://127.0.0.1:7100=echo?reply-rate=5" (argument 4): option ' +
+    "reply-rate applies to UDP listeners only, and this one is TCP; remove it",
+    'Cannot use listen spec "udp://127.0.0.1:7019=chargen?max-bytes=10" (argument 6): option ' +
+    "max-bytes applies to TCP listeners only, and this one is UDP; remove it",
+  ]);
+  assert.deepEqual(plan.listeners.map((l) => l.port), [7101, 7101]);
+});
