@@ -584,7 +584,7 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "",
     "```sh",
     "apt-get install -y xinetd socat ncat   # the peers (Debian); node and cc as well if missing",
-    "deno task bench:load                   # about 6 minutes; rewrites this file and benchmarks.svg",
+    "deno task bench:load                   # about 6 minutes; rewrites this file but its hand-written part, and benchmarks.svg",
     "deno task bench:load --quick           # muxd alone, ~1 s a measure, no C compiler (in deno task test)",
     "```",
     "",

@@ -7,6 +7,7 @@
 
 import type { PlannedListener } from "../plan/plan.ts";
 import type { SocketName } from "../spec/types.ts";
+import { wildcardGroup } from "../plan/udp_wildcard.ts";
 
 /** An open TCP listener and the listener plan it was bound for. */
 export interface BoundTcpSocket {
@@ -78,9 +79,16 @@ export interface BindResult {
 }
 
 /**
- * Tries to bind every listener, going on past failures.
+ * Tries to bind every listener, going on past failures. The sockets of one
+ * UDP wildcard bound per address share one port: with port 0, the others
+ * take the port the OS picked for the first (or the port given in
+ * `groupPorts`), and the whole group starts again on a new port when one of
+ * them finds it taken.
  *
  * @param listeners What to bind.
+ * @param groupPorts Ports that groups of sockets already hold, by
+ *   `wildcardGroup()` key: a reload binds a new address of a running
+ *   wildcard on the port its sockets have.
  * @returns The open sockets and every failure.
  *
  * @example A port that is taken
@@ -99,10 +107,28 @@ export interface BindResult {
  * assert.ok(failures[0].cause instanceof Deno.errors.AddrInUse);
  * ```
  */
-export function bindAll(listeners: readonly PlannedListener[]): BindResult {
+export function bindAll(
+  listeners: readonly PlannedListener[],
+  groupPorts: ReadonlyMap<string, number> = new Map(),
+): BindResult {
   const bound: BoundSocket[] = [];
   const failures: FailedBind[] = [];
+  const groups = new Map<string, PlannedListener[]>();
+  for (const l of listeners) {
+    const key = l.port === 0 ? wildcardGroup(l) : null;
+    if (key !== null) groups.set(key, [...(groups.get(key) ?? []), l]);
+  }
+  const done = new Set<string>();
   for (const listener of listeners) {
+    const key = listener.port === 0 ? wildcardGroup(listener) : null;
+    if (key !== null) {
+      if (done.has(key)) continue;
+      done.add(key);
+      const group = bindGroup(groups.get(key)!, groupPorts.get(key));
+      bound.push(...group.bound);
+      failures.push(...group.failures);
+      continue;
+    }
     try {
       bound.push(bindOne(listener));
     } catch (cause) {
@@ -110,6 +136,37 @@ export function bindAll(listeners: readonly PlannedListener[]): BindResult {
     }
   }
   return { bound, failures };
+}
+
+/** How many ports a group of port-0 sockets tries before it gives up. */
+const GROUP_TRIES = 8;
+
+/**
+ * Binds the sockets of one port-0 wildcard group on one port: `port` if
+ * given, else the one the OS picks for the first socket.
+ */
+function bindGroup(members: readonly PlannedListener[], port: number | undefined): BindResult {
+  for (let attempt = 1;; attempt++) {
+    const bound: BoundSocket[] = [];
+    const failures: FailedBind[] = [];
+    let shared = port;
+    for (const listener of members) {
+      try {
+        const socket = bindOne(shared === undefined ? listener : { ...listener, port: shared });
+        shared ??= socket.local.port;
+        bound.push({ ...socket, listener } as BoundSocket);
+      } catch (cause) {
+        failures.push({ listener, cause });
+      }
+    }
+    // A port the OS picked for the first socket may be taken on another
+    // address: the whole group tries a new one. A given port stays.
+    const taken = failures.some((f) => f.cause instanceof Deno.errors.AddrInUse);
+    if (!taken || port !== undefined || bound.length === 0 || attempt === GROUP_TRIES) {
+      return { bound, failures };
+    }
+    for (const b of bound) b.socket.close();
+  }
 }
 
 function nameOf(addr: Deno.NetAddr): SocketName {

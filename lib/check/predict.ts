@@ -13,6 +13,7 @@ import {
   separateTransportsNote,
   singleFindings,
 } from "./rules.ts";
+import { wildcardNotes } from "./wildcard_notes.ts";
 
 /**
  * Applies every rule to every listener and every pair of listeners, in plan
@@ -48,8 +49,14 @@ export function predict(
   // Group by port first: conflicts need the same port, and 10,000 listeners
   // must not mean 50 million pairs.
   const byPort = new Map<number, PlannedListener[]>();
+  // A UDP wildcard bound per address is exposed once, not once per socket.
+  const exposedWildcards = new Set<string>();
   for (const l of listeners) {
-    out.push(...singleFindings(l, facts, options.allowPublic));
+    const single = singleFindings(l, facts, options.allowPublic);
+    out.push(...single.filter((f) =>
+      f.rule !== "public-address" || l.wildcard === null ||
+      (!exposedWildcards.has(l.origin) && exposedWildcards.add(l.origin))
+    ));
     if (l.port === 0) continue;
     const earlier = byPort.get(l.port) ?? [];
     for (const e of earlier) {
@@ -64,5 +71,6 @@ export function predict(
     earlier.push(l);
     byPort.set(l.port, earlier);
   }
+  out.push(...wildcardNotes(listeners));
   return out;
 }

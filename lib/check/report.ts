@@ -12,6 +12,9 @@ import type { LiveCheck } from "./live_check.ts";
 import { heldByText } from "./live_rules.ts";
 import type { Finding, RuleId, Severity } from "./rules.ts";
 
+/** Rules whose findings name a UDP wildcard's spec rather than one of its sockets. */
+const BY_SPEC: readonly RuleId[] = ["udp-wildcard", "public-address"];
+
 /** A socket another program holds, as the JSON report gives it. */
 export interface ReportedHolder {
   /** `tcp` or `udp`. */
@@ -96,7 +99,12 @@ export function checkReport(
     findings: all.map((f) => ({
       rule: f.rule,
       severity: f.severity,
-      specs: f.listeners.map((l) => ({ spec: l.spec, source: formatSource(l.source) })),
+      // These findings about a UDP wildcard bound per address are about its
+      // spec, not the one socket they are attached to.
+      specs: f.listeners.map((l) => ({
+        spec: l.wildcard !== null && BY_SPEC.includes(f.rule) ? l.origin : l.spec,
+        source: formatSource(l.source),
+      })),
       explanation: f.explanation,
       fix: f.fix,
       ...(f.holders === undefined ? {} : {

@@ -25,7 +25,8 @@ export type RuleId =
   | "host-name"
   | "public-address"
   | "in-use"
-  | "time-wait";
+  | "time-wait"
+  | "udp-wildcard";
 
 /** How bad a finding is: `error` means the bind would fail. */
 export type Severity = "error" | "warning" | "note";

@@ -8,6 +8,7 @@
 import type { RunningServer } from "../server/server.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { netcatCommand } from "./try_command.ts";
+import { wildcardLines } from "./wildcard_lines.ts";
 
 /** The ready record: one JSON object naming every bound socket. */
 export interface ReadyRecord {
@@ -22,6 +23,11 @@ export interface ReadyRecord {
     readonly port: number;
     readonly service: string;
     readonly spec: string;
+    /**
+     * For one socket of a UDP wildcard bound per address: the wildcard's
+     * spec, such as `udp://0.0.0.0:7000=echo`; else `null`.
+     */
+    readonly wildcard: string | null;
   }[];
   /** Listeners that could not be bound (with `--keep-going`). */
   readonly failed: readonly { readonly spec: string; readonly reason: string }[];
@@ -51,6 +57,7 @@ export function readyRecord(
       port: s.local.port,
       service: s.service,
       spec: s.spec,
+      wildcard: s.wildcard,
     })),
     failed: server.failures.map((f) => ({ spec: f.listener.spec, reason: f.reason })),
     dashboard,
@@ -80,6 +87,7 @@ export function socketTable(server: RunningServer): string {
     "",
     line(header),
     ...rows.map(line),
+    ...wildcardLines(server.sockets),
   ];
   if (server.failures.length > 0) {
     out.push("", "Not bound:");

@@ -53,11 +53,11 @@ class Entry implements OpenConnection {
 /**
  * The set of open connections, with a way to wait for it to empty.
  *
- * An array with swap-remove, not a `Set`. Measured at 17,000 connections a
- * second: with a `Set` here, about 1 MB survived each young-generation
- * collection (V8's scavenge) and most of it was promoted, with pauses of
- * 1–3 ms; with the array, 83 KB and 0.2 ms. A plain `Set` of the
- * connections alone did the same; an array did not.
+ * An array with swap-remove, not a `Set`: connections come and go
+ * thousands of times a second, and a `Set` of them keeps far more alive
+ * through each young-generation collection, to be copied and promoted,
+ * than an array does (figures in docs/BENCHMARKS.md, "Why the hot paths
+ * look as they do").
  */
 export class ConnectionTable {
   #open: Entry[] = [];

@@ -41,8 +41,9 @@ export async function receiveLoop(
   const service = ctx.services[listener.service];
   const answer = service.udp!;
   const mayCut = service.capabilities?.udpReplyMayBeCut ?? false;
-  // The OS does not say which local address a datagram on a wildcard socket
-  // was sent to; a service must not pretend to know.
+  // On a socket bound to the wildcard (?wildcard=kernel), which local address
+  // a datagram was sent to is unknown: Deno does not expose IP_PKTINFO. A
+  // service must not pretend to know.
   const wildcard = isWildcard(local.address);
   const base = {
     transport: "udp",

@@ -41,10 +41,9 @@ export interface BatchSink extends Sink, AsyncDisposable {
    */
   writeLine(line: string): void;
   /**
-   * The buffer to write one line into, after the lines before it: plain
-   * ASCII ending in a newline (roll back anything else and give it to
-   * {@linkcode writeLine}). `null` when the pending limit is reached: the
-   * line is counted as dropped.
+   * The buffer to write one line into, newline included, after the lines
+   * before it. `null` when the pending limit is reached: the line is
+   * counted as dropped.
    *
    * @returns The buffer, or `null`.
    */

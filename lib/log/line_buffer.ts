@@ -1,64 +1,58 @@
 /**
- * A growable buffer of log lines as bytes, written to piece by piece:
- * plain ASCII text, whole numbers, newlines. A line written this way makes
- * no string and no other object, so that a busy server's log (a line per
- * connection and per datagram) adds almost nothing to what the garbage
- * collector has to do. Lines that are not plain ASCII are written with
- * {@linkcode LineBuffer.appendUtf8} instead.
+ * A growable buffer of log lines as bytes, waiting to be written. Lines go
+ * in as text ({@linkcode LineBuffer.appendUtf8}) or are written in place,
+ * byte by byte, by a writer that makes no string at all
+ * (`fast_text_line.ts`): {@linkcode LineBuffer.reserve} gives it the room,
+ * and setting {@linkcode LineBuffer.length} keeps what it wrote, or drops it.
  *
  * @module
  */
 
-import type { EventTextOut } from "../events/format.ts";
-
-const NEWLINE = 0x0a;
-const DIGIT_0 = 0x30;
-const INT32_MAX = 0x7fffffff;
-/** 10 to the power of the index: 1 to 10^9, the largest below 2^31. */
-const POWERS_OF_TEN: readonly number[] = [
-  1,
-  10,
-  100,
-  1_000,
-  10_000,
-  100_000,
-  1_000_000,
-  10_000_000,
-  100_000_000,
-  1_000_000_000,
-];
 const encoder = new TextEncoder();
 
 /**
- * Bytes waiting to be written, with the state of the line being written.
+ * Bytes waiting to be written.
  *
  * @example
  * ```ts
- * import { LineBuffer } from "./line_buffer.ts";
  * import assert from "node:assert/strict";
+ * import { LineBuffer } from "./line_buffer.ts";
  *
  * const buffer = new LineBuffer();
- * const start = buffer.begin();
- * buffer.text("tcp 127.0.0.1:");
- * buffer.int(7007);
- * if (buffer.plain) buffer.newline();
- * else buffer.rollback(start); // and write the line some other way
- * assert.equal(new TextDecoder().decode(buffer.view()), "tcp 127.0.0.1:7007\n");
+ * buffer.appendUtf8("café\n");
+ * // In place: room for two bytes, written, then kept.
+ * const bytes = buffer.reserve(2);
+ * bytes[buffer.length] = 0x6f; // "o"
+ * bytes[buffer.length + 1] = 0x0a; // "\n"
+ * buffer.length += 2;
+ * assert.equal(new TextDecoder().decode(buffer.view()), "café\no\n");
  * ```
  */
-export class LineBuffer implements EventTextOut {
-  #bytes: Uint8Array;
+export class LineBuffer {
+  #bytes: Uint8Array<ArrayBuffer>;
   #length = 0;
-  #plain = true;
 
   /** @param capacity Bytes to start with; the buffer grows as needed. */
   constructor(capacity = 64 * 1024) {
     this.#bytes = new Uint8Array(capacity);
   }
 
-  /** Bytes written and not yet cleared. */
+  /**
+   * How many bytes are written and not yet cleared. Setting it keeps bytes
+   * written in place into {@linkcode reserve}'s array up to there, or drops
+   * every byte from there on.
+   *
+   * @throws {RangeError} When set below 0 or above {@linkcode capacity}.
+   */
   get length(): number {
     return this.#length;
+  }
+
+  set length(length: number) {
+    if (!(length >= 0 && length <= this.#bytes.length)) {
+      throw new RangeError(`LineBuffer length must be 0 to ${this.#bytes.length}, not ${length}`);
+    }
+    this.#length = length;
   }
 
   /** Bytes the buffer holds before it must grow. */
@@ -67,95 +61,25 @@ export class LineBuffer implements EventTextOut {
   }
 
   /**
-   * Whether every character given to {@linkcode text} since
-   * {@linkcode begin} was printable ASCII (space to `~`). When it is not,
-   * the bytes written since then are not that text: roll them back.
-   */
-  get plain(): boolean {
-    return this.#plain;
-  }
-
-  /**
-   * Starts a line.
+   * Makes room for `n` more bytes after {@linkcode length}.
    *
-   * @returns Where it starts, for {@linkcode rollback}.
+   * @param n How many bytes are about to be written in place.
+   * @returns The array to write them into, from index {@linkcode length}
+   *   on; valid until the buffer next grows.
    */
-  begin(): number {
-    this.#plain = true;
-    return this.#length;
-  }
-
-  /**
-   * Drops what was written from `start` on.
-   *
-   * @param start What {@linkcode begin} returned.
-   */
-  rollback(start: number): void {
-    this.#length = start;
-    this.#plain = true;
-  }
-
-  /**
-   * Appends printable ASCII text. Any other character clears
-   * {@linkcode plain}: the line must then be rolled back.
-   *
-   * @param text The text.
-   */
-  text(text: string): void {
-    const n = text.length;
+  reserve(n: number): Uint8Array<ArrayBuffer> {
     if (this.#length + n > this.#bytes.length) this.#grow(n);
-    const bytes = this.#bytes;
-    let at = this.#length;
-    for (let i = 0; i < n; i++) {
-      const c = text.charCodeAt(i);
-      if (c < 0x20 || c > 0x7e) this.#plain = false;
-      bytes[at++] = c;
-    }
-    this.#length = at;
+    return this.#bytes;
   }
 
   /**
-   * Appends a number in decimal, as `String(n)` writes it.
-   *
-   * @param n The number; whole, non-negative ones below 2^31 are written without a string.
-   */
-  int(n: number): void {
-    // Whole numbers below 2^31 in int32 arithmetic, which V8 compiles to
-    // integer instructions; a double's % calls out to fmod. Anything else
-    // (negative, fractional, larger) as String() writes it.
-    if (!(n >= 0 && n <= INT32_MAX) || n !== Math.floor(n)) {
-      this.text(String(n));
-      return;
-    }
-    let rest = n | 0;
-    let digits = 1;
-    while (digits < POWERS_OF_TEN.length && rest >= POWERS_OF_TEN[digits]) digits++;
-    if (this.#length + digits > this.#bytes.length) this.#grow(digits);
-    const bytes = this.#bytes;
-    const end = this.#length + digits;
-    let at = end;
-    do {
-      const quotient = (rest / 10) | 0;
-      bytes[--at] = DIGIT_0 + rest - quotient * 10;
-      rest = quotient;
-    } while (rest !== 0);
-    this.#length = end;
-  }
-
-  /** Ends a line. */
-  newline(): void {
-    if (this.#length === this.#bytes.length) this.#grow(1);
-    this.#bytes[this.#length++] = NEWLINE;
-  }
-
-  /**
-   * Appends any text, encoded as UTF-8: for lines that are not plain ASCII.
+   * Appends any text, encoded as UTF-8.
    *
    * @param text The text, newline included.
    */
   appendUtf8(text: string): void {
     // UTF-8 takes at most 3 bytes for each UTF-16 code unit.
-    if (this.#length + text.length * 3 > this.#bytes.length) this.#grow(text.length * 3);
+    this.reserve(text.length * 3);
     this.#length += encoder.encodeInto(text, this.#bytes.subarray(this.#length)).written;
   }
 
@@ -172,7 +96,6 @@ export class LineBuffer implements EventTextOut {
   /** Forgets every byte written; the capacity stays. */
   clear(): void {
     this.#length = 0;
-    this.#plain = true;
   }
 
   #grow(needed: number): void {

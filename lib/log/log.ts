@@ -11,14 +11,14 @@ import {
   dispose,
   getLogger,
   jsonLinesFormatter,
-  type LogRecord,
   type TextFormatter,
 } from "@logtape/logtape";
 import { prettyFormatter } from "@logtape/pretty";
 import type { EventSink, ServerEvent } from "../events/event.ts";
-import { formatEvent, writeEvent } from "../events/format.ts";
 import { type BatchSink, getBatchSink } from "./batch_sink.ts";
-import { PlainLines, plainTextFormatter } from "./text_formatter.ts";
+import { type EventLineWriter, formattedEventLine } from "./event_line.ts";
+import { fastTextLine } from "./fast_text_line.ts";
+import { plainTextFormatter } from "./text_formatter.ts";
 import type { LogFormat } from "../config/config_file.ts";
 
 /** Options for {@linkcode setUpLogging}. */
@@ -70,15 +70,13 @@ export interface Logging {
  * `main`; nothing is configured at import time.
  *
  * Event lines go straight into the batch of the sink LogTape was given, in
- * the same formats as every other record, without passing through LogTape's
- * logger tree: that dispatch (category, filters, sink plan) costs about 3 µs
- * a record in a busy server, a tenth of the connection rate for the two
- * lines a connection writes, and decides nothing here, where muxd's
- * configuration is the only one. In the plain text form an event line is
- * not even made into a record or a string: it is written as bytes straight
- * into the batch (see `LineBuffer`), which halved what the log costs a
- * busy server. Other records (`muxd.main`, LogTape's own) take LogTape's
- * usual path.
+ * the same formats as every other record, without passing through
+ * LogTape's logger tree: its dispatch (category, filters, sink plan)
+ * decides nothing here, where muxd's configuration is the only one, and an
+ * event line is written once per connection or datagram. In the plain text
+ * form, the lines of connections and datagrams are written as bytes (see
+ * `fast_text_line.ts`). Other records (`muxd.main`, LogTape's own) take
+ * LogTape's usual path.
  *
  * @param options Format, colour and level.
  * @returns The event sink and the function that closes the log.
@@ -100,28 +98,20 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
       { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["stderr"] },
     ],
   });
-  const write: EventLineWriter = format === "text" && !options.color
-    ? plainEventLines(sink, formatter)
-    : (event, level) =>
-      sink.writeLine(
-        formatter(eventRecord(event, level, formatEvent(event), format === "json" ? event : NONE)),
-      );
-  return { events: eventLines(lowest, write), close: dispose };
+  const readable = formattedEventLine(formatter, format === "json");
+  const line = format === "text" && !options.color ? fastTextLine(readable) : readable;
+  return { events: eventLines(lowest, sink, line), close: dispose };
 }
-
-const EVENTS_CATEGORY = ["muxd", "events"] as const;
-
-/** Writes an event's line to the log, with its time and level. */
-type EventLineWriter = (event: ServerEvent, level: LogLevel) => void;
 
 /**
  * An event sink that writes each event at or above `lowest` as one line.
  *
  * @param lowest The lowest level written.
- * @param write Writes each line.
+ * @param sink Where lines go.
+ * @param line Writes each line.
  * @returns The event sink.
  */
-function eventLines(lowest: LogLevel, write: EventLineWriter): EventSink {
+function eventLines(lowest: LogLevel, sink: BatchSink, line: EventLineWriter): EventSink {
   // The level of each event type that is written; types below `lowest` are
   // left out, and nothing is formatted for them.
   const written = new Map<ServerEvent["type"], LogLevel>();
@@ -130,57 +120,11 @@ function eventLines(lowest: LogLevel, write: EventLineWriter): EventSink {
   }
   return (event) => {
     const level = written.get(event.type);
-    if (level !== undefined) write(event, level);
+    if (level === undefined) return;
+    const out = sink.lineBuffer();
+    if (out !== null) line(event, level, out); // null: over the limit, counted as dropped
   };
 }
-
-/**
- * The plain text form of event lines, written straight into the sink's
- * byte buffer without making a string; a line that is not plain ASCII (a
- * control character to escape, say) is rolled back and written by
- * `general`, LogTape's formatter, as every other record is.
- *
- * @param sink Where lines go.
- * @param general The formatter for every other record.
- * @returns The line writer.
- */
-function plainEventLines(sink: BatchSink, general: TextFormatter): EventLineWriter {
-  const lines = new PlainLines();
-  return (event, level) => {
-    const buffer = sink.lineBuffer();
-    if (buffer === null) return; // over the limit: counted as dropped
-    const start = buffer.begin();
-    if (lines.start(event.time, level, buffer)) {
-      writeEvent(event, buffer);
-      if (buffer.plain) {
-        buffer.newline();
-        return;
-      }
-      buffer.rollback(start);
-    }
-    sink.writeLine(general(eventRecord(event, level, formatEvent(event), NONE)));
-  };
-}
-
-/** The log record of an event, for LogTape's formatters. */
-function eventRecord(
-  event: ServerEvent,
-  level: LogLevel,
-  text: string,
-  properties: object,
-): LogRecord {
-  return {
-    category: EVENTS_CATEGORY,
-    level,
-    message: [text],
-    rawMessage: text,
-    // The text forms do not show properties; only the JSON form is given them.
-    properties: properties as Record<string, unknown>,
-    timestamp: event.time,
-  };
-}
-
-const NONE: Record<string, unknown> = Object.freeze({});
 
 /**
  * Where muxd's own messages go (start-up, shutdown, reloads), category

@@ -16,6 +16,8 @@ import { quote } from "../spec/listen_spec_error.ts";
  * @returns `true` when it is not loopback-only.
  */
 export function isExposed(l: PlannedListener): boolean {
+  // A UDP wildcard bound per address answers on every address, as the wildcard does.
+  if (l.wildcard !== null) return true;
   if (l.family === null) return l.hostname !== "localhost";
   return !isLoopback(l.hostname);
 }
@@ -34,11 +36,16 @@ export function checkExposure(
 ): { errors: PlanError[]; warnings: string[] } {
   const exposed = listeners.filter(isExposed);
   if (allowPublic) {
+    // The sockets of a UDP wildcard bound per address are named once, by their spec.
+    const origins = new Set<string>();
+    const named = exposed.filter((l) =>
+      l.wildcard === null || (!origins.has(l.origin) && origins.add(l.origin))
+    );
     return {
       errors: [],
-      warnings: exposed.map((l) =>
-        `exposed to other hosts: ${l.spec} (${formatSource(l.source)}) answers anyone who can ` +
-        `reach this host`
+      warnings: named.map((l) =>
+        `exposed to other hosts: ${l.wildcard === null ? l.spec : l.origin} ` +
+        `(${formatSource(l.source)}) answers anyone who can reach this host`
       ),
     };
   }
@@ -63,6 +70,10 @@ export const PUBLIC_FIX: string = `muxd binds loopback addresses only unless you
  * @returns One sentence without a final period.
  */
 export function exposureReason(l: PlannedListener): string {
+  if (l.wildcard !== null) {
+    return `${l.wildcard} is the wildcard: every address of this host (bound one UDP socket per ` +
+      `address), reachable from other hosts`;
+  }
   if (isWildcard(l.hostname)) {
     return `${l.hostname} is the wildcard: every address of this host, reachable from other hosts`;
   }

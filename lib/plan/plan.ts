@@ -22,6 +22,12 @@ import {
 } from "../spec/mod.ts";
 import type { SpecSource, Transport } from "../spec/types.ts";
 import { quote } from "../spec/listen_spec_error.ts";
+import {
+  dropCoveredAddresses,
+  WILDCARD_OPTION,
+  wildcardAddresses,
+  type WildcardMode,
+} from "./udp_wildcard.ts";
 
 /** A listen spec as text, with where it came from. */
 export interface ListenItem {
@@ -63,6 +69,12 @@ export interface PlannedListener {
   readonly spec: string;
   /** The canonical text of the spec it came from (a range or an interface name), to show. */
   readonly origin: string;
+  /**
+   * For one socket of a UDP wildcard bound per address (see
+   * `lib/plan/udp_wildcard.ts`): the wildcard it stands in for, `0.0.0.0`
+   * or `::`. `null` for every other listener.
+   */
+  readonly wildcard: "0.0.0.0" | "::" | null;
   /** Where the spec came from. */
   readonly source: SpecSource;
 }
@@ -154,31 +166,38 @@ export function buildPlan(items: readonly ListenItem[], options: PlanOptions = {
       errors.push(new PlanError(text, source, parsed));
       continue;
     }
-    const hosts = hostsOf(spec.host, options.interfaces ?? []);
+    const interfaces = options.interfaces ?? [];
+    const perAddress = wildcardAddresses(spec, parsed.wildcard, interfaces);
+    const hosts = perAddress ?? hostsOf(spec.host, interfaces);
     if (typeof hosts === "string") {
       errors.push(new PlanError(text, source, hosts));
       continue;
     }
-    listeners.push(...expand(spec, parsed, hosts, text, source));
+    listeners.push(...expand(spec, parsed, hosts, text, source, Array.isArray(perAddress)));
   }
-  return { plan: { listeners }, errors };
+  return { plan: { listeners: dropCoveredAddresses(listeners) }, errors };
 }
 
 /** The spec options every listener takes, whatever its service: reuse and the limits. */
-export const LISTENER_OPTIONS = [{
-  key: "reuse",
-  field: "reuse",
-  description: "Share the port with other sockets that also set reuse: SO_REUSEPORT for TCP, " +
-    "SO_REUSEADDR for UDP. A wildcard and a specific socket can then share a port, and the " +
-    "kernel hands each arrival to the most specific one.",
-  default: "false",
-  parse: trueOrFalse,
-}, ...LIMIT_OPTIONS] as const;
+export const LISTENER_OPTIONS = [
+  {
+    key: "reuse",
+    field: "reuse",
+    description: "Share the port with other sockets that also set reuse: SO_REUSEPORT for TCP, " +
+      "SO_REUSEADDR for UDP. A wildcard and a specific socket can then share a port, and the " +
+      "kernel hands each arrival to the most specific one.",
+    default: "false",
+    parse: trueOrFalse,
+  },
+  WILDCARD_OPTION,
+  ...LIMIT_OPTIONS,
+] as const;
 
 /** A spec's options, parsed: the service's, reuse, and the limits. */
 interface ParsedOptions {
   readonly options: Readonly<Record<string, unknown>>;
   readonly reuse: boolean;
+  readonly wildcard: WildcardMode;
   readonly limits: ListenerLimits;
 }
 
@@ -206,9 +225,11 @@ function checkSpec(spec: ListenSpec): ParsedOptions | string {
     }
   }
   // Every value parses: build the typed options, defaults filled in.
+  const { reuse, wildcard } = parseOptionValues(LISTENER_OPTIONS, spec.options);
   return {
     options: parseOptionValues(service.options, spec.options),
-    reuse: parseOptionValues(LISTENER_OPTIONS, spec.options).reuse,
+    reuse,
+    wildcard,
     limits: limitsFrom(spec.options),
   };
 }
@@ -253,13 +274,14 @@ function hostsOf(
   }));
 }
 
-/** One planned listener per address and port of the spec. */
+/** One planned listener per address and port of the spec; `perAddress` for a UDP wildcard's addresses. */
 function expand(
   spec: ListenSpec,
   { options, reuse, limits }: ParsedOptions,
   hosts: readonly BindHost[],
   origin: string,
   source: SpecSource,
+  perAddress: boolean,
 ): PlannedListener[] {
   const out: PlannedListener[] = [];
   for (const { hostname, family } of hosts) {
@@ -282,6 +304,7 @@ function expand(
         spec: formatListenSpec(single),
         origin,
         source,
+        wildcard: perAddress ? (spec.host.kind === "ipv4" ? "0.0.0.0" : "::") : null,
       });
     }
   }

@@ -10,6 +10,7 @@ import { BindError } from "../bind/bind_error.ts";
 import { type ExplainBinds, explainPlainly } from "../explain/plain.ts";
 import type { EventSink } from "../events/event.ts";
 import { type Plan, type PlannedListener, sameListener, sameSocketName } from "../plan/plan.ts";
+import { wildcardGroup } from "../plan/udp_wildcard.ts";
 import { Admission } from "../guard/admission.ts";
 import { UdpGuard } from "../guard/udp_guard.ts";
 import type { ServiceName } from "../services/names.ts";
@@ -97,6 +98,11 @@ export interface ServingSocket {
   readonly service: ServiceName;
   /** The canonical spec of the listener, as planned (port 0 stays 0). */
   readonly spec: string;
+  /**
+   * For one socket of a UDP wildcard bound per address: the wildcard's spec,
+   * such as `udp://0.0.0.0:7000=echo`. `null` for every other socket.
+   */
+  readonly wildcard: string | null;
 }
 
 /** Options for {@linkcode RunningServer.close}. */
@@ -281,6 +287,7 @@ class Server implements RunningServer {
       local: b.local,
       service: b.listener.service,
       spec: b.listener.spec,
+      wildcard: b.listener.wildcard === null ? null : b.listener.origin,
     }));
   }
 
@@ -360,7 +367,13 @@ class Server implements RunningServer {
     const first = added.filter((l) => !removed.some((r) => sameSocketName(r.bound.listener, l)));
     const later = added.filter((l) => !first.includes(l));
     const explain = options.explain ?? this.#explain;
-    const { bound, failures } = bindAll(first);
+    // A new address of a running port-0 wildcard binds on the port its sockets have.
+    const groupPorts = new Map<string, number>();
+    for (const { bound: b } of this.#running) {
+      const key = b.listener.port === 0 ? wildcardGroup(b.listener) : null;
+      if (key !== null) groupPorts.set(key, b.local.port);
+    }
+    const { bound, failures } = bindAll(first, groupPorts);
     if (failures.length > 0) {
       for (const b of bound) b.socket.close();
       throw new StartError(await explained(failures, this.#listeners(), explain));
@@ -370,7 +383,7 @@ class Server implements RunningServer {
     if (options.maxConnections !== undefined) {
       this.#ctx.admission.maxTotal = options.maxConnections;
     }
-    const second = bindAll(later);
+    const second = bindAll(later, groupPorts);
     this.#run([...bound, ...second.bound]);
     if (second.failures.length > 0) {
       const errors = await explained(second.failures, this.#listeners(), explain);

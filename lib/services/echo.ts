@@ -4,8 +4,10 @@
  * @module
  */
 
+import type { BufferPool } from "./buffer_pool.ts";
 import { ChunkReader } from "./read_chunks.ts";
-import type { Service } from "./service.ts";
+import type { Service, Stream } from "./service.ts";
+import { writeRest } from "./write_all.ts";
 
 /**
  * Echo, RFC 862.
@@ -27,26 +29,37 @@ export const echo: Service = {
   rfc: 862,
   summary: "Sends back every byte it receives (UDP: the same datagram).",
   options: [],
-  async tcp(stream, ctx) {
-    // The hot path: a plain loop, not readChunks()'s generator, which costs a
-    // few microseconds a chunk, nor writeAll(), whose async frame costs about
-    // 0.5 KB of garbage a chunk.
-    const reader = new ChunkReader(stream, ctx.buffers);
-    try {
-      for (let chunk = await reader.read(); chunk !== null; chunk = await reader.read()) {
-        for (let written = 0; written < chunk.length;) {
-          const n = await stream.write(written === 0 ? chunk : chunk.subarray(written));
-          if (n === 0) {
-            throw new Deno.errors.WriteZero(
-              `write() accepted none of ${chunk.length - written} bytes`,
-            );
-          }
-          written += n;
-        }
-      }
-    } finally {
-      reader.release();
-    }
-  },
+  tcp: (stream, ctx) => echoChunks(stream, ctx.buffers),
   udp: (request) => request,
 };
+
+/**
+ * Writes back every chunk read from `stream` until the end of stream. It
+ * makes the same reads and writes, and fails the same way, as the plain
+ * loop
+ *
+ * ```ts ignore
+ * for await (const chunk of readChunks(stream, pool)) await writeAll(stream, chunk);
+ * ```
+ *
+ * without the async generator and the async call per chunk that loop costs:
+ * echo is the service whose loop turns once per chunk for as long as a
+ * client sends.
+ *
+ * @param stream The connection.
+ * @param pool Where read buffers come from.
+ * @returns A promise that resolves at the end of stream, every chunk written back.
+ * @throws {Deno.errors.WriteZero} When a write accepts no bytes.
+ * @throws Whatever the stream's `read` or `write` throws.
+ */
+export async function echoChunks(stream: Stream, pool: BufferPool): Promise<void> {
+  const reader = new ChunkReader(stream, pool);
+  try {
+    for (let chunk = await reader.read(); chunk !== null; chunk = await reader.read()) {
+      const accepted = await stream.write(chunk);
+      if (accepted < chunk.length) await writeRest(stream, chunk, accepted);
+    }
+  } finally {
+    reader.release();
+  }
+}

@@ -22,10 +22,12 @@ const encoder = new TextEncoder();
  * service: whoami
  * ```
  *
- * When `ctx.local` is `null` (a datagram on a wildcard UDP socket) the local
- * line says so and names the bound socket instead:
- * `local: unknown (UDP socket bound to 0.0.0.0:7000; the OS does not tell
- * which local address a datagram arrived on)`, on one line.
+ * When `ctx.local` is `null` (a datagram on a UDP socket bound to the
+ * wildcard, as `?wildcard=kernel` binds it) the local line says so, names the
+ * bound socket and says why, on one line: `local: unknown (UDP socket bound
+ * to the wildcard 0.0.0.0:7000: the kernel can tell a program which address
+ * a datagram was sent to (IP_PKTINFO), but Deno does not expose it; the reply
+ * leaves from an address the kernel picks)`.
  *
  * @param ctx The conversation.
  * @returns The lines.
@@ -50,8 +52,10 @@ export function whoamiText(
   ctx: Pick<ServiceContext, "transport" | "local" | "bound" | "remote" | "listener" | "service">,
 ): string {
   const local = ctx.local === null
-    ? `unknown (${ctx.transport.toUpperCase()} socket bound to ${formatSocketName(ctx.bound)}; ` +
-      "the OS does not tell which local address a datagram arrived on)"
+    ? `unknown (${ctx.transport.toUpperCase()} socket bound to the wildcard ` +
+      `${formatSocketName(ctx.bound)}: the kernel can tell a program which address a datagram ` +
+      "was sent to (IP_PKTINFO), but Deno does not expose it; the reply leaves from an address " +
+      "the kernel picks)"
     : formatSocketName(ctx.local);
   return [
     `transport: ${ctx.transport}`,

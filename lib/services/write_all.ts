@@ -30,14 +30,46 @@ import type { Stream } from "./service.ts";
  * ```
  */
 export async function writeAll(stream: Pick<Stream, "write">, bytes: Uint8Array): Promise<void> {
-  let written = 0;
+  if (bytes.length === 0) return;
+  const accepted = await stream.write(bytes);
+  if (accepted < bytes.length) await writeRest(stream, bytes, accepted);
+}
+
+/**
+ * Finishes what {@linkcode writeAll} begins: writes the rest of `bytes`
+ * after a `write` of all of them accepted only the first `accepted`. A loop
+ * that writes every chunk it reads calls `write` itself and this only when
+ * that write fell short, which spares it an async call per chunk.
+ *
+ * @param stream Where to write; only its `write` is used.
+ * @param bytes The bytes that were given to `write`.
+ * @param accepted How many of them that write accepted, fewer than all.
+ * @returns A promise that resolves once every byte was accepted.
+ * @throws {Deno.errors.WriteZero} When a write accepted no bytes.
+ * @throws Whatever `stream.write` throws (for example `Deno.errors.BrokenPipe`).
+ *
+ * @example Echo one chunk
+ * ```ts ignore
+ * import { writeRest } from "./write_all.ts";
+ *
+ * const accepted = await conn.write(chunk);
+ * if (accepted < chunk.length) await writeRest(conn, chunk, accepted);
+ * ```
+ */
+export async function writeRest(
+  stream: Pick<Stream, "write">,
+  bytes: Uint8Array,
+  accepted: number,
+): Promise<void> {
+  let written = accepted;
+  let last = accepted;
   while (written < bytes.length) {
-    const count = await stream.write(bytes.subarray(written));
-    if (count === 0) {
+    if (last === 0) {
       throw new Deno.errors.WriteZero(
         `Cannot write ${bytes.length - written} more bytes: write() accepted none`,
       );
     }
-    written += count;
+    last = await stream.write(bytes.subarray(written));
+    written += last;
   }
 }

@@ -30,7 +30,14 @@ const CASES: readonly Case[] = [
   { specs: ["tcp://127.0.0.1:P=echo", "tcp://127.0.0.2:P=whoami"], rule: null },
   { specs: ["tcp://0.0.0.0:P=echo", "tcp://127.0.0.1:P=whoami"], rule: "ipv4-wildcard" },
   { specs: ["tcp://127.0.0.1:P=echo", "tcp://0.0.0.0:P=whoami"], rule: "ipv4-wildcard" },
-  { specs: ["udp://0.0.0.0:P=echo", "udp://127.0.0.1:P=size"], rule: "ipv4-wildcard" },
+  {
+    specs: ["udp://0.0.0.0:P=echo?wildcard=kernel", "udp://127.0.0.1:P=size"],
+    rule: "ipv4-wildcard",
+  },
+  // One socket per address: the wildcard leaves 127.0.0.1 to the listener that names it.
+  { specs: ["udp://0.0.0.0:P=echo", "udp://127.0.0.1:P=size"], rule: null },
+  { specs: ["udp://127.0.0.1:P=size", "udp://0.0.0.0:P=echo"], rule: null },
+  { specs: ["udp://0.0.0.0:P=echo", "udp://[::]:P=echo"], rule: null },
   { specs: ["tcp://[::]:P=echo", "tcp://[::1]:P=whoami"], rule: "ipv6-wildcard" },
   {
     specs: ["tcp://[::]:P=echo", "tcp://127.0.0.1:P=whoami"],
@@ -41,9 +48,10 @@ const CASES: readonly Case[] = [
     rule: dualStack ? "dual-stack-wildcard" : null,
   },
   {
-    specs: ["udp://[::]:P=echo", "udp://127.0.0.1:P=size"],
+    specs: ["udp://[::]:P=echo?wildcard=kernel", "udp://127.0.0.1:P=size"],
     rule: dualStack ? "dual-stack-wildcard" : null,
   },
+  { specs: ["udp://[::]:P=echo", "udp://127.0.0.1:P=size"], rule: null },
   { specs: ["tcp://[::1]:P=echo", "tcp://127.0.0.1:P=whoami"], rule: null },
   { specs: ["tcp://127.0.0.1:P=echo", "udp://127.0.0.1:P=size"], rule: null },
   { specs: ["tcp://0.0.0.0:P=echo", "udp://127.0.0.1:P=size"], rule: null },
@@ -56,7 +64,10 @@ const CASES: readonly Case[] = [
     rule: null,
   },
   {
-    specs: ["udp://0.0.0.0:P=echo?reuse=true", "udp://127.0.0.1:P=size?reuse=true"],
+    specs: [
+      "udp://0.0.0.0:P=echo?reuse=true&wildcard=kernel",
+      "udp://127.0.0.1:P=size?reuse=true",
+    ],
     rule: null,
   },
   {
@@ -87,6 +98,7 @@ for (const c of CASES) {
           text: s.replace(":P=", `:${port}=`),
           source: { kind: "argument", index: i + 1 },
         })),
+        { interfaces: facts.interfaces },
       );
       assert.deepEqual(errors, []);
       const predicted = predict(plan.listeners, facts, { allowPublic: true }).filter((f) =>

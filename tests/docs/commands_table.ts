@@ -29,6 +29,93 @@ const ARTIFACT_SERVES =
   "${artifact.name} serves echo, size and whoami to netcat and exits 0 on SIGTERM";
 const QUICK_BENCH = "bench:load --quick completes against muxd with every check passing";
 
+/**
+ * The forms of docs/netcat.md for clients other than OpenBSD nc (whose forms
+ * commands_test.ts runs itself), each with the test that runs it with the real
+ * client and checks what it prints.
+ */
+const NETCAT_FLAVOURS: readonly (readonly [test: string, commands: readonly string[]])[] = [
+  [
+    "nc.traditional prints what docs/netcat.md shows for each form",
+    [
+      "echo hello | nc.traditional -q1 127.0.0.1 7007",
+      "nc.traditional 127.0.0.2 7007",
+      "nc.traditional ::1 7007",
+      "echo hello | nc.traditional -u -q1 127.0.0.1 7007",
+      "echo hello | nc.traditional -u -q1 127.0.0.1 1060",
+      "echo hello | nc.traditional -u -q1 127.0.0.2 1060",
+      "nc.traditional 127.0.0.1 1060",
+      "echo hello | nc.traditional -q1 127.0.0.1 7009",
+      "nc.traditional 127.0.0.1 7013",
+      "nc.traditional 127.0.0.1 7017",
+      "nc.traditional 127.0.0.1 7019 | head -n 3",
+      "nc.traditional 127.0.0.1 7037 | od -An -tu1",
+    ],
+  ],
+  [
+    "ncat prints what docs/netcat.md shows for each form",
+    [
+      "echo hello | ncat 127.0.0.1 7007",
+      "ncat --recv-only 127.0.0.2 7007",
+      "ncat --recv-only ::1 7007",
+      "(echo hello; sleep 1) | ncat -u 127.0.0.1 7007",
+      "(echo hello; sleep 1) | ncat -u 127.0.0.1 1060",
+      "(echo hello; sleep 1) | ncat -u 127.0.0.2 1060",
+      "ncat --recv-only 127.0.0.1 1060",
+      "echo hello | ncat 127.0.0.1 7009",
+      "ncat --recv-only 127.0.0.1 7013",
+      "ncat --recv-only 127.0.0.1 7017",
+      "ncat --recv-only 127.0.0.1 7019 | head -n 3",
+      "ncat --recv-only 127.0.0.1 7037 | od -An -tu1",
+    ],
+  ],
+  [
+    "busybox nc prints what docs/netcat.md shows for each form",
+    [
+      "echo hello | busybox nc 127.0.0.1 7007",
+      "busybox nc 127.0.0.2 7007",
+      "busybox nc ::1 7007",
+      "echo hello | busybox nc -u 127.0.0.1 7007",
+      "busybox nc 127.0.0.1 1060",
+      "echo hello | busybox nc 127.0.0.1 7009",
+      "busybox nc 127.0.0.1 7013",
+      "busybox nc 127.0.0.1 7017",
+      "busybox nc 127.0.0.1 7019 | head -n 3",
+      "busybox nc 127.0.0.1 7037 | od -An -tu1",
+    ],
+  ],
+  [
+    "socat prints what docs/netcat.md shows for each form",
+    [
+      "echo hello | socat - TCP:127.0.0.1:7007",
+      "socat - TCP:127.0.0.2:7007",
+      "socat - TCP:[::1]:7007",
+      "echo hello | socat - UDP:127.0.0.1:7007",
+      "echo hello | socat - UDP:127.0.0.1:1060",
+      "echo hello | socat - UDP:127.0.0.2:1060",
+      "socat - TCP:127.0.0.1:1060",
+      "echo hello | socat - TCP:127.0.0.1:7009",
+      "socat - TCP:127.0.0.1:7013",
+      "socat - TCP:127.0.0.1:7017",
+      "socat - TCP:127.0.0.1:7019 | head -n 3",
+      "socat - TCP:127.0.0.1:7037 | od -An -tu1",
+    ],
+  ],
+  [
+    "telnet prints what docs/netcat.md shows for each form",
+    [
+      "(echo hello; sleep 1) | telnet 127.0.0.1 7007",
+      "telnet 127.0.0.2 7007",
+      "telnet ::1 7007",
+      "telnet 127.0.0.1 1060",
+      "(echo hello; sleep 1) | telnet 127.0.0.1 7009",
+      "telnet 127.0.0.1 7013",
+      "telnet 127.0.0.1 7017",
+      "(echo hello; sleep 1) | telnet 127.0.0.1 7100",
+    ],
+  ],
+];
+
 /** Commands as the docs write them (continuations joined, comments left out). */
 export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new Map<
   string,
@@ -105,4 +192,11 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
     reason: "it loads the machine for minutes with three servers and needs a C compiler",
   }],
   ["deno task bench", { reason: "microbenchmarks measure for minutes and assert nothing" }],
+  ...NETCAT_FLAVOURS.flatMap(([test, commands]) =>
+    commands.map((command): [string, RunElsewhere] => [command, {
+      test,
+      how: "it runs every form of its client in docs/netcat.md against the demo set, with " +
+        "the real client where it is installed",
+    }])
+  ),
 ]);

@@ -153,6 +153,36 @@ const cases: [ServerEvent, string][] = [
     },
     "tcp 127.0.0.2:7007 -> whoami failed: BadResource: closed",
   ],
+  [
+    { ...base, type: "connection-aborted", transport: "tcp", local, name: "ConnectionReset" },
+    "tcp 127.0.0.2:7007 -> whoami: a connection was reset before it could be accepted " +
+    "(ConnectionReset)",
+  ],
+  [
+    {
+      ...base,
+      type: "accept-paused",
+      transport: "tcp",
+      local,
+      code: "EMFILE",
+      detail: "Too many open files",
+      failures: 1,
+      retryMs: 50,
+    },
+    "tcp 127.0.0.2:7007 -> whoami cannot accept (EMFILE): Too many open files; retrying every " +
+    "50 ms (1 failed accept)",
+  ],
+  [
+    {
+      ...base,
+      type: "accept-resumed",
+      transport: "tcp",
+      local: { address: "::1", port: 7007 },
+      pausedMs: 5_000.4,
+      failures: 12,
+    },
+    "tcp [::1]:7007 -> whoami accepting again after 5000 ms (12 failed accepts)",
+  ],
 ];
 
 for (const [event, line] of cases) {

@@ -95,6 +95,11 @@ export class TwoHosts implements AsyncDisposable {
     return hosts;
   }
 
+  /** The server's end of the veth pair, inside its namespace, such as `mnet1234s`. */
+  get serverLink(): string {
+    return `${this.#veth}s`;
+  }
+
   /** muxd started inside the server's namespace, as `deno task serve` would run it there. */
   get muxdOnServer(): MuxdLauncher {
     return {

@@ -55,7 +55,7 @@ Deno.test("buildPlan() reports every bad spec at once, each with its position", 
   assert.ok(errors[2] instanceof PlanError);
   assert.match(
     errors[2].message,
-    /\(argument 8\): unknown option "colour" for banner; it takes: text, reuse, allow, deny, max-conns, /,
+    /\(argument 8\): unknown option "colour" for banner; it takes: text, reuse, wildcard, allow, deny, max-conns, /,
   );
 });
 

@@ -577,14 +577,15 @@ Deno.test("whoami service brackets IPv6 socket names", async () => {
   ]);
 });
 
-Deno.test("whoami service says the local name is unknown on a wildcard UDP socket", async () => {
+Deno.test("whoami service says the local name is unknown on a wildcard UDP socket, and why", async () => {
   const [exchange] = await runUdp(SERVICES.whoami, [text("who?")], { wildcard: true });
   const port = exchange.server.port;
   assert.equal(
     decoder.decode(exchange.replies[0]),
     "transport: udp\n" +
-      `local: unknown (UDP socket bound to 0.0.0.0:${port}; ` +
-      "the OS does not tell which local address a datagram arrived on)\n" +
+      `local: unknown (UDP socket bound to the wildcard 0.0.0.0:${port}: the kernel can tell ` +
+      "a program which address a datagram was sent to (IP_PKTINFO), but Deno does not expose " +
+      "it; the reply leaves from an address the kernel picks)\n" +
       `remote: ${nameOf(exchange.ctx.remote)}\n` +
       `listener: udp://0.0.0.0:${port}=whoami\n` +
       "service: whoami\n",
