@@ -22,6 +22,7 @@ import {
 } from "../spec/mod.ts";
 import type { SpecSource, Transport } from "../spec/types.ts";
 import { quote } from "../spec/listen_spec_error.ts";
+import { interfaceTypo } from "./interface_name.ts";
 import {
   dropCoveredAddresses,
   WILDCARD_OPTION,
@@ -262,7 +263,9 @@ function hostsOf(
   if (host.kind === "ipv4") return [{ hostname: host.address, family: 4 }];
   if (host.kind === "ipv6") return [{ hostname: host.address, family: 6 }];
   const rows = interfaces.filter((i) => i.name === host.name);
-  if (rows.length === 0) return [{ hostname: host.name, family: null }];
+  if (rows.length === 0) {
+    return interfaceTypo(host.name, interfaces) ?? [{ hostname: host.name, family: null }];
+  }
   // Link-local IPv6 addresses need a zone id to bind, which specs do not take.
   const usable = rows.filter((i) => !(i.family === "IPv6" && i.address.startsWith("fe80:")));
   if (usable.length === 0) {

@@ -92,3 +92,16 @@ Deno.test("muxd serve exits with 2 and one line for a TCP-only option on a UDP l
     "listeners only, and this one is UDP; remove it",
   ]);
 });
+
+Deno.test("muxd check calls an interface-name typo what it is and lists this host's interfaces", async () => {
+  const names = [...new Set(Deno.networkInterfaces().map((i) => i.name))];
+  const typo = "eth97";
+  assert.ok(!names.includes(typo), `this host has an interface named ${typo}`);
+  const spec = `tcp://${typo}:7100=echo`;
+  const result = await runMuxd(["check", "-l", spec]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.deepEqual(lines(result.stderr), [
+    `muxd: Cannot use listen spec "${spec}" (argument 3): ${typo} is not a network interface ` +
+    `of this host, whose interfaces are ${names.join(", ")}`,
+  ]);
+});
