@@ -105,3 +105,43 @@ Deno.test("muxd check calls an interface-name typo what it is and lists this hos
     `of this host, whose interfaces are ${names.join(", ")}`,
   ]);
 });
+
+Deno.test("muxd serve --public warns that a wildcard answers only the peers its allow option lets in", async () => {
+  await using muxd = await startMuxd([
+    "serve",
+    "--public",
+    "-l",
+    "tcp://0.0.0.0:0=echo?allow=127.0.0.0/8",
+    "-l",
+    "tcp://0.0.0.0:0=whoami",
+  ]);
+  const { stderr } = await muxd.stop("SIGTERM");
+  const warnings = lines(stderr).filter((l) => l.includes("exposed to other hosts"));
+  assert.equal(warnings.length, 2, stderr);
+  assert.match(
+    warnings[0],
+    /tcp:\/\/0\.0\.0\.0:0=echo\?allow=127\.0\.0\.0\/8 \(argument 4\) answers only peers in 127\.0\.0\.0\/8 \(its allow option\)$/,
+  );
+  assert.match(
+    warnings[1],
+    /tcp:\/\/0\.0\.0\.0:0=whoami \(argument 6\) answers anyone who can reach this host$/,
+  );
+});
+
+Deno.test("muxd check --public says a wildcard narrowed by allow answers only those peers", async () => {
+  const result = await runMuxd([
+    "check",
+    "--public",
+    "--format",
+    "json",
+    "-l",
+    "tcp://0.0.0.0:0=echo?allow=127.0.0.0/8,::1",
+  ]);
+  const report = JSON.parse(result.stdout) as { findings: { rule: string; explanation: string }[] };
+  const finding = report.findings.find((f) => f.rule === "public-address");
+  assert.ok(finding, result.stdout);
+  assert.match(
+    finding.explanation,
+    /--public allows it: it answers only peers in 127\.0\.0\.0\/8, ::1 \(its allow option\)\.$/,
+  );
+});
