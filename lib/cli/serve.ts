@@ -53,6 +53,9 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
 
   const format = settings.logFormat;
   const color = format === "text" && Deno.stderr.isTerminal() && !Deno.env.get("NO_COLOR");
+  // The ready record is for programs: on a terminal, where the socket table
+  // already shows a person what is served, it would be a screenful of JSON.
+  const announce = Deno.stdout.isTerminal() ? () => {} : (record: string) => console.log(record);
   const logging = await setUpLogging({ format, color, level: settings.logLevel });
   const log = mainLogger();
   // Listen for stop signals before anything is bound: one sent right after
@@ -118,7 +121,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         live = next.settings;
         const again = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
         await ready?.write(again);
-        console.log(again);
+        announce(again);
       },
       announced.promise,
     );
@@ -137,7 +140,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         return EXIT.badInput;
       }
     }
-    console.log(record);
+    announce(record);
     announced.resolve();
     // Whether the limits fit the open-files limit, learnt once muxd is ready:
     // start-up does not wait for prlimit.

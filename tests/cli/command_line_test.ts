@@ -8,10 +8,13 @@ import assert from "node:assert/strict";
 import denoJson from "../../deno.json" with { type: "json" };
 import {
   assertNoStackTrace,
+  MAIN,
   runMuxd,
   runMuxdExpectingFailure,
+  SERVE_PERMISSIONS,
   startMuxd,
 } from "../_support/process.ts";
+import { runOnTerminal } from "../_support/pty.ts";
 
 /** The lines of `text`, without the empty line after the last newline. */
 function lines(text: string): string[] {
@@ -144,4 +147,25 @@ Deno.test("muxd check --public says a wildcard narrowed by allow answers only th
     finding.explanation,
     /--public allows it: it answers only peers in 127\.0\.0\.0\/8, ::1 \(its allow option\)\.$/,
   );
+});
+
+Deno.test("muxd serve writes its ready record to stdout only when stdout is not a terminal", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-terminal-" });
+  try {
+    const path = `${dir}/ready.json`;
+    const args = ["run", ...SERVE_PERMISSIONS, MAIN, "serve", "-l", "tcp://127.0.0.1:0=echo"];
+    const onTerminal = await runOnTerminal(
+      "deno",
+      [...args, "--ready-file", path],
+      "Press Ctrl-C to stop.",
+    );
+    assert.equal(onTerminal.code, 0, onTerminal.stderr);
+    assert.match(onTerminal.stderr, /muxd is serving 1 socket:/);
+    assert.equal(onTerminal.stdout, "", "nothing on the terminal's stdout");
+    // In a pipe, the same command prints the record.
+    await using piped = await startMuxd(args.slice(args.indexOf("serve")));
+    assert.equal(piped.ready.sockets.length, 1);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
