@@ -12,6 +12,7 @@ import { examples, type MuxdCommand, muxdParser } from "./parser.ts";
 import { check } from "./check_command.ts";
 import { serve } from "./serve.ts";
 import { servicesTable } from "./services_command.ts";
+import { userFolder, userPaths } from "./user_paths.ts";
 
 /** muxd's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -30,7 +31,7 @@ export async function runMuxd(given: readonly string[]): Promise<number> {
   // and bad input load @optique/run, which prints them: it brings Node's
   // process, fs and path modules, about 20 ms and 3 MiB of every start-up.
   const parsed = parseSync(muxdParser, args);
-  const command = parsed.success ? parsed.value : await answer(args);
+  const command = userPaths(parsed.success ? parsed.value : await answer(args), userFolder());
   switch (command.command) {
     case "services":
       console.log(servicesTable());

@@ -118,7 +118,9 @@ function command(args: readonly string[], launcher: MuxdLauncher): Deno.Command 
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    // The folder a user would type the command in: not the INIT_CWD of the
+    // `deno task test` that runs this test, which the child would inherit.
+    env: { NO_COLOR: "1", INIT_CWD: launcher.cwd ?? Deno.cwd() },
   });
 }
 
