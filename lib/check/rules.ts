@@ -6,7 +6,7 @@
  */
 
 import type { Holder } from "../holder/mod.ts";
-import { exposureReason, isExposed, PUBLIC_FIX } from "../plan/exposure.ts";
+import { answered, exposureReason, isExposed, PUBLIC_FIX } from "../plan/exposure.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 import { formatSocketName, isLoopback } from "../spec/mod.ts";
 import type { HostFacts } from "./host_facts.ts";
@@ -126,6 +126,12 @@ export function conflictFinding(rule: RuleId, a: PlannedListener, b: PlannedList
   return { rule, severity: "error", listeners: [a, b], explanation, fix };
 }
 
+/** Who gets an answer from an exposed listener, as a sentence; see {@linkcode answered}. */
+function answeredSentence(l: PlannedListener): string {
+  const who = answered(l);
+  return who === "anyone who can reach this host" ? `${who} gets an answer.` : `it answers ${who}.`;
+}
+
 /**
  * The findings about one listener on its own: privileged ports, addresses
  * the host lacks, the ephemeral range, host names.
@@ -147,7 +153,7 @@ export function singleFindings(
       severity: allowPublic ? "warning" : "error",
       listeners: [l],
       explanation: `${exposureReason(l)}.` +
-        (allowPublic ? " --public allows it: anyone who can reach this host gets an answer." : ""),
+        (allowPublic ? ` --public allows it: ${answeredSentence(l)}` : ""),
       fix: allowPublic
         ? "Bind a loopback address such as 127.0.0.1 unless other hosts must reach it."
         : `Bind a loopback address such as 127.0.0.1; ${PUBLIC_FIX}.`,

@@ -10,7 +10,8 @@
 
 import type { MainLog } from "../log/log.ts";
 import { readHostFacts } from "../check/host_facts.ts";
-import { type RunningServer, StartError } from "../server/server.ts";
+import { type RunningServer, type ServingSocket, StartError } from "../server/server.ts";
+import { formatSocketName } from "../spec/socket_name.ts";
 import { provision, type Provisioned } from "../provision/provision.ts";
 import { formatProblem, type Problem, SettingError } from "../provision/problem.ts";
 import { type Given, SETTINGS, type Settings } from "../provision/settings.ts";
@@ -63,7 +64,7 @@ export async function reload(
     const r = await server.reconfigure(plan, { maxConnections: settings.maxConnections });
     log.info(
       `SIGHUP: reloaded ${args.config}: ${r.kept} listener(s) kept with their connections, ` +
-        `${r.removed} closed, ${r.added} added` +
+        `${r.removed} closed${named(r.closed)}, ${r.added} added${named(r.opened)}` +
         (r.failures > 0 ? `, ${r.failures} could not be bound (see above)` : ""),
     );
   } catch (error) {
@@ -78,6 +79,17 @@ export async function reload(
     else log.warn(`SIGHUP: ${describeChange(change)}`);
   }
   return provisioned;
+}
+
+/**
+ * The sockets a reload opened or closed, for its line: ` (tcp 127.0.0.1:7100
+ * echo, udp [::1]:7101 whoami)`, or nothing when there are none.
+ */
+function named(sockets: readonly ServingSocket[]): string {
+  if (sockets.length === 0) return "";
+  return ` (${
+    sockets.map((s) => `${s.transport} ${formatSocketName(s.local)} ${s.service}`).join(", ")
+  })`;
 }
 
 /**

@@ -12,6 +12,7 @@ import { examples, type MuxdCommand, muxdParser } from "./parser.ts";
 import { check } from "./check_command.ts";
 import { serve } from "./serve.ts";
 import { servicesTable } from "./services_command.ts";
+import { userFolder, userPaths } from "./user_paths.ts";
 
 /** muxd's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -25,13 +26,12 @@ export const VERSION: string = denoJson.version;
  * @returns The exit code.
  */
 export async function runMuxd(given: readonly string[]): Promise<number> {
-  // `muxd` alone serves the demo set: what a newcomer who runs it wants to see.
-  const args = given.length === 0 ? ["serve"] : given;
+  const args = withCommand(given);
   // Arguments that parse go straight to their command. Only help, the version
   // and bad input load @optique/run, which prints them: it brings Node's
   // process, fs and path modules, about 20 ms and 3 MiB of every start-up.
   const parsed = parseSync(muxdParser, args);
-  const command = parsed.success ? parsed.value : await answer(args);
+  const command = userPaths(parsed.success ? parsed.value : await answer(args), userFolder());
   switch (command.command) {
     case "services":
       console.log(servicesTable());
@@ -43,22 +43,61 @@ export async function runMuxd(given: readonly string[]): Promise<number> {
   }
 }
 
+/** The options that ask for help or the version rather than a command. */
+const META_FLAGS: ReadonlySet<string> = new Set(["-h", "--help", "-V", "--version"]);
+
+/**
+ * The arguments with their command: `muxd` alone and `muxd --listen ...`
+ * (options without a command) are `muxd serve`, as the help says.
+ *
+ * @param given The arguments as typed.
+ * @returns The same arguments, after `serve` when they name no command.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withCommand } from "./run.ts";
+ *
+ * assert.deepEqual(withCommand([]), ["serve"]);
+ * assert.deepEqual(withCommand(["-l", "tcp://127.0.0.1:0=echo"]), ["serve", "-l", "tcp://127.0.0.1:0=echo"]);
+ * assert.deepEqual(withCommand(["-h"]), ["-h"]);
+ * assert.deepEqual(withCommand(["check", "-l", "x"]), ["check", "-l", "x"]);
+ * ```
+ */
+export function withCommand(given: readonly string[]): readonly string[] {
+  const first = given[0];
+  if (first === undefined) return ["serve"];
+  return first.startsWith("-") && !META_FLAGS.has(first) ? ["serve", ...given] : given;
+}
+
 /**
  * Hands arguments that did not parse to @optique/run, which prints the help
- * page, the version, or the error and usage, and exits.
+ * page or the version and exits 0, or prints one error line (`muxd: ...`,
+ * the prefix of every muxd error) and exits 2.
  */
 async function answer(args: readonly string[]): Promise<MuxdCommand> {
   const { run } = await import("@optique/run");
   return run(muxdParser, {
     args,
     programName: "muxd",
-    help: "both",
-    version: VERSION,
+    help: { command: true, option: { names: ["-h", "--help"] } },
+    version: { value: VERSION, option: { names: ["-V", "--version"] } },
     errorExitCode: 2,
+    aboveError: "none",
+    stderr: (text) => console.error(errorLine(text)),
     brief: message`muxd: see how the OS demultiplexes traffic by socket name.`,
     description: message`One process binds many socket names (TCP and UDP, IPv4 and IPv6, \
 several addresses, one port) and hands every connection or datagram to the service \
-configured for the socket name it arrived on.`,
+configured for the socket name it arrived on. With no command, muxd runs \
+serve: muxd alone serves the demo set, and muxd -l SPEC is muxd serve -l SPEC.`,
     examples: examples(),
   });
+}
+
+/**
+ * An error as optique writes it (`Error: ...`, wrapped to the terminal's
+ * width) as muxd writes every error: one line after `muxd: `.
+ */
+function errorLine(text: string): string {
+  return `muxd: ${text.replace(/^Error:\s*/, "").replaceAll(/\s*\n\s*/g, " ").trim()}`;
 }

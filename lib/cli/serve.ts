@@ -14,6 +14,8 @@ import { StopListener } from "./stop_signals.ts";
 import { reloadOnHangup } from "./reload.ts";
 import { start, StartError } from "../server/server.ts";
 import { hostExplainer } from "../explain/host_explainer.ts";
+import { alreadyRunningLine, findSoleHolder } from "../explain/already_running.ts";
+import type { ServerEvent } from "../events/event.ts";
 import { fileBudget, openFilesLimit, openFilesWarning } from "./open_files.ts";
 import { dashboardFiles } from "../dashboard/mod.ts";
 import { readyRecord, socketTable } from "./report.ts";
@@ -54,6 +56,9 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
 
   const format = settings.logFormat;
   const color = format === "text" && useColor(Deno.stderr.isTerminal(), (n) => Deno.env.get(n));
+  // The ready record is for programs: on a terminal, where the socket table
+  // already shows a person what is served, it would be a screenful of JSON.
+  const announce = Deno.stdout.isTerminal() ? () => {} : (record: string) => console.log(record);
   const logging = await setUpLogging({ format, color, level: settings.logLevel });
   const log = mainLogger();
   // Listen for stop signals before anything is bound: one sent right after
@@ -79,19 +84,24 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     const keepGoing = settings.keepGoing || demo;
     // Before start(), so that the dashboard sees the start-up events too.
     const opened = openDashboard(dashboardPlan, hub, keepGoing, (m) => log.warn(m));
-    if (opened.message) log[opened.fatal ? "error" : "warn"](opened.message);
-    if (opened.fatal) return EXIT.bindFailed;
+    if (opened.fatal) {
+      log.error(opened.message!);
+      return EXIT.bindFailed;
+    }
     await using dashboard = opened.dashboard;
     // The UDP loop guard's ephemeral range, read with sysctl once muxd is
     // ready: start-up does not wait for it, and the OS's default applies
     // until then. Read even without UDP listeners: a reload may add some.
     const ephemeralPorts = Promise.withResolvers<PortRange>();
     const { maxConnections } = settings;
+    // What failed to bind is told once start() is done: in one line when
+    // another muxd holds every listener, else one line per listener.
+    const held = new HeldBack(hub.emit);
     let server;
     try {
       server = await start(plan, {
         ephemeralPorts: ephemeralPorts.promise,
-        sink: hub.emit,
+        sink: held.sink,
         keepGoing,
         maxConnections,
         // Reads the host's rules (sysctl) and who holds a port (ss) only if a bind fails.
@@ -100,13 +110,28 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     } catch (error) {
       if (!(error instanceof StartError)) throw error;
       const n = error.failures.length;
+      const total = plan.listeners.length;
+      const sole = n === total ? await findSoleHolder(error.failures) : null;
+      if (sole?.muxd) {
+        held.drop();
+        log.error(alreadyRunningLine(sole, error.failures, serveCommand()));
+        return EXIT.bindFailed;
+      }
+      held.release();
+      if (opened.message) log.warn(opened.message);
       log.error(
-        `nothing is being served: ${n} of ${plan.listeners.length} listener${
-          plan.listeners.length === 1 ? "" : "s"
-        } could not be bound, so muxd closed the rest (use --keep-going to serve what binds)`,
+        n === total
+          ? `nothing is being served: ${
+            total === 1 ? "its one listener could not" : `none of its ${total} listeners could`
+          } be bound`
+          : `nothing is being served: ${n} of ${total} listener${
+            total === 1 ? "" : "s"
+          } could not be bound, so muxd closed the rest (use --keep-going to serve what binds)`,
       );
       return EXIT.bindFailed;
     }
+    held.release();
+    if (opened.message) log.warn(opened.message);
     // SIGHUP is heard from before the ready record (a SIGHUP nobody listens
     // for ends the process), and reloads wait until that record is out.
     // After a reload, a new ready record names the new set of sockets.
@@ -119,7 +144,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         live = next.settings;
         const again = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
         await ready?.write(again);
-        console.log(again);
+        announce(again);
       },
       announced.promise,
     );
@@ -138,7 +163,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         return EXIT.badInput;
       }
     }
-    console.log(record);
+    announce(record);
     announced.resolve();
     // Whether the limits fit the open-files limit, learnt once muxd is ready:
     // start-up does not wait for prlimit.
@@ -168,6 +193,45 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   } finally {
     await logging.close();
   }
+}
+
+/**
+ * Events held back while `start()` binds, then passed on, or dropped when
+ * one line tells what they would.
+ */
+class HeldBack {
+  readonly #emit: (event: ServerEvent) => void;
+  #events: ServerEvent[] | null = [];
+
+  constructor(emit: (event: ServerEvent) => void) {
+    this.#emit = emit;
+  }
+
+  /** Takes each event: holds it until release() or drop(), then passes it on. */
+  readonly sink = (event: ServerEvent): void => {
+    if (this.#events === null) this.#emit(event);
+    else this.#events.push(event);
+  };
+
+  /** Passes on what was held, and every event from now on. */
+  release(): void {
+    const events = this.#events ?? [];
+    this.#events = null;
+    for (const event of events) this.#emit(event);
+  }
+
+  /** Forgets what was held; passes on every event from now on. */
+  drop(): void {
+    this.#events = null;
+  }
+}
+
+/** How the user runs `serve`: through `deno task` (which sets INIT_CWD) or as `muxd`. */
+function serveCommand(): string {
+  const env = { name: "env", variable: "INIT_CWD" } as const;
+  const viaTask = Deno.permissions.querySync(env).state === "granted" &&
+    Deno.env.get("INIT_CWD") !== undefined;
+  return viaTask ? "deno task serve" : "muxd serve";
 }
 
 function fileError(error: unknown): string {

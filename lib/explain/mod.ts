@@ -40,3 +40,9 @@ export {
 } from "./plain.ts";
 export { type DescribeHolders, explainBindFailure, type ExplainContext } from "./bind_failure.ts";
 export { hostExplainer, type HostExplainerOptions } from "./host_explainer.ts";
+export {
+  alreadyRunningLine,
+  findSoleHolder,
+  type SoleHolder,
+  type SoleHolderLookups,
+} from "./already_running.ts";

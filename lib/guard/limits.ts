@@ -44,14 +44,16 @@ export const LIMIT_OPTIONS = [
   {
     key: "max-conns",
     field: "maxConns",
-    description: "TCP: open connections at most on this listener.",
+    transport: "tcp",
+    description: "Open connections at most on this listener.",
     default: "1024",
     parse: wholeNumber(1, 1_000_000),
   },
   {
     key: "max-conns-per-source",
     field: "maxConnsPerSource",
-    description: "TCP: open connections at most from one source address (by default, only " +
+    transport: "tcp",
+    description: "Open connections at most from one source address (by default, only " +
       "sources outside loopback; set it to count loopback sources too).",
     default: "256",
     parse: wholeNumber(1, 1_000_000),
@@ -59,7 +61,8 @@ export const LIMIT_OPTIONS = [
   {
     key: "conn-rate",
     field: "connRate",
-    description: "TCP: new connections a second from one source address, bursts of twice " +
+    transport: "tcp",
+    description: "New connections a second from one source address, bursts of twice " +
       "that (by default, only sources outside loopback; set it to limit loopback too).",
     default: "200",
     parse: wholeNumber(1, 1_000_000),
@@ -67,29 +70,32 @@ export const LIMIT_OPTIONS = [
   {
     key: "idle",
     field: "idleMs",
-    description: "TCP: seconds without a byte either way before a connection is closed.",
+    transport: "tcp",
+    description: "Seconds without a byte either way before a connection is closed.",
     default: "300",
     parse: (text: string): number => decimal(0.1, 86_400)(text) * 1000,
   },
   {
     key: "reply-rate",
     field: "replyRate",
-    description: "UDP: replies a second to one source outside loopback, bursts of twice that.",
+    transport: "udp",
+    description: "Replies a second to one source outside loopback, bursts of twice that.",
     default: "50",
     parse: wholeNumber(1, 1_000_000),
   },
   {
     key: "amplification",
     field: "amplification",
-    description:
-      "UDP: a reply to a source outside loopback is at most this many times the request.",
+    transport: "udp",
+    description: "A reply to a source outside loopback is at most this many times the request.",
     default: "1",
     parse: decimal(0, 1000),
   },
   {
     key: "reply-to",
     field: "replyTo",
-    description: "UDP: on loopback, reply to source ports in the host's ephemeral range " +
+    transport: "udp",
+    description: "On loopback, reply to source ports in the host's ephemeral range " +
       "(ephemeral) or to any port from 1024 up (any: a client bound to a fixed port).",
     default: "ephemeral",
     parse: oneOf<ReplyTo>(["ephemeral", "any"]),

@@ -45,7 +45,7 @@ export function checkExposure(
       errors: [],
       warnings: named.map((l) =>
         `exposed to other hosts: ${l.wildcard === null ? l.spec : l.origin} ` +
-        `(${formatSource(l.source)}) answers anyone who can reach this host`
+        `(${formatSource(l.source)}) answers ${answered(l)}`
       ),
     };
   }
@@ -57,6 +57,38 @@ export function checkExposure(
     errors.push(new PlanError(l.origin, l.source, `${exposureReason(l)}. ${PUBLIC_FIX}`));
   }
   return { errors, warnings: [] };
+}
+
+/**
+ * Whom an exposed listener answers, as its `allow` and `deny` options
+ * narrow it: `anyone who can reach this host`, `only peers in 127.0.0.0/8
+ * (its allow option)`, or anyone `except peers in 192.0.2.0/24 (its deny
+ * option)`.
+ *
+ * @param l A planned listener.
+ * @returns A phrase that completes "it answers …".
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildPlan } from "./plan.ts";
+ * import { answered } from "./exposure.ts";
+ *
+ * const at = (text: string) =>
+ *   buildPlan([{ text, source: { kind: "argument", index: 1 } }]).plan.listeners[0];
+ * assert.equal(answered(at("tcp://0.0.0.0:7007=echo")), "anyone who can reach this host");
+ * assert.equal(
+ *   answered(at("tcp://0.0.0.0:7007=echo?allow=127.0.0.0/8")),
+ *   "only peers in 127.0.0.0/8 (its allow option)",
+ * );
+ * ```
+ */
+export function answered(l: PlannedListener): string {
+  const { allow, deny } = l.limits;
+  const ranges = (list: typeof allow) => list.ranges.map((r) => r.text).join(", ");
+  const except = deny.size === 0 ? "" : ` except peers in ${ranges(deny)} (its deny option)`;
+  if (allow.size > 0) return `only peers in ${ranges(allow)} (its allow option)${except}`;
+  return `anyone who can reach this host${except}`;
 }
 
 /** How to allow an exposed listener. */

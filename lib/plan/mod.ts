@@ -17,4 +17,4 @@ export {
   sameListener,
   sameSocketName,
 } from "./plan.ts";
-export { checkExposure, exposureReason, isExposed, PUBLIC_FIX } from "./exposure.ts";
+export { answered, checkExposure, exposureReason, isExposed, PUBLIC_FIX } from "./exposure.ts";

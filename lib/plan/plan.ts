@@ -22,6 +22,7 @@ import {
 } from "../spec/mod.ts";
 import type { SpecSource, Transport } from "../spec/types.ts";
 import { quote } from "../spec/listen_spec_error.ts";
+import { interfaceTypo } from "./interface_name.ts";
 import {
   dropCoveredAddresses,
   WILDCARD_OPTION,
@@ -216,6 +217,8 @@ function checkSpec(spec: ListenSpec): ParsedOptions | string {
       return `unknown option ${quote(key)} for ${spec.service}; it takes: ` +
         known.map((o) => o.key).join(", ");
     }
+    const mismatch = transportMismatch(option, spec.transport);
+    if (mismatch !== null) return mismatch;
     try {
       option.parse(value);
     } catch (error) {
@@ -241,6 +244,21 @@ function checkSpec(spec: ListenSpec): ParsedOptions | string {
   };
 }
 
+/**
+ * Why an option cannot be set on a listener of this transport (a TCP-only
+ * option such as `max-conns` on a UDP listener, or the reverse), or `null`
+ * when it can.
+ */
+function transportMismatch(
+  option: { readonly key: string; readonly transport?: Transport },
+  transport: Transport,
+): string | null {
+  if (option.transport === undefined || option.transport === transport) return null;
+  const [only, given] = [option.transport, transport].map((t) => t.toUpperCase());
+  return `option ${option.key} applies to ${only} listeners only, and this one is ${given}; ` +
+    `remove it`;
+}
+
 interface BindHost {
   readonly hostname: string;
   readonly family: 4 | 6 | null;
@@ -254,7 +272,9 @@ function hostsOf(
   if (host.kind === "ipv4") return [{ hostname: host.address, family: 4 }];
   if (host.kind === "ipv6") return [{ hostname: host.address, family: 6 }];
   const rows = interfaces.filter((i) => i.name === host.name);
-  if (rows.length === 0) return [{ hostname: host.name, family: null }];
+  if (rows.length === 0) {
+    return interfaceTypo(host.name, interfaces) ?? [{ hostname: host.name, family: null }];
+  }
   // Link-local IPv6 addresses need a zone id to bind, which specs do not take.
   const usable = rows.filter((i) => !(i.family === "IPv6" && i.address.startsWith("fe80:")));
   if (usable.length === 0) {

@@ -70,6 +70,11 @@ export interface TextSetting extends SettingBase {
   readonly metavar: string;
   /** What the value must be, for the config file's message: `a file path`. */
   readonly what: string;
+  /**
+   * `true` for a file path: a relative one given on the command line is
+   * relative to the folder the user ran the command from (see `userPaths()`).
+   */
+  readonly path: boolean;
 }
 
 /** On or off; off by default, and a flag on the command line turns it on. */

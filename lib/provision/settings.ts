@@ -37,6 +37,7 @@ export const SETTINGS = {
     reload: "restart",
     metavar: "FILE",
     what: "a file path",
+    path: true,
     help: "Read listeners and settings from a JSONC file.",
   },
   listen: {
@@ -93,6 +94,7 @@ export const SETTINGS = {
     reload: "restart",
     metavar: "FILE",
     what: "a file path",
+    path: true,
     help: "Also write the ready record (JSON) to this file.",
   },
   keepGoing: {
@@ -134,6 +136,7 @@ export const SETTINGS = {
     reload: "restart",
     metavar: "HOST:PORT",
     what: "an address such as 127.0.0.1:7080",
+    path: false,
     help: "Serve a live, read-only dashboard of socket names and arrivals at this address, such " +
       "as `127.0.0.1:7080`. The demo set serves one there by default.",
   },

@@ -87,6 +87,10 @@ export interface ReconfigureResult {
   readonly kept: number;
   /** New listeners that took over a removed one's socket name and failed to bind. */
   readonly failures: number;
+  /** The sockets newly bound, port 0 resolved: `added` of them, in plan order. */
+  readonly opened: readonly ServingSocket[];
+  /** The sockets closed: `removed` of them, in the order they were served. */
+  readonly closed: readonly ServingSocket[];
 }
 
 /** A socket a running server holds. */
@@ -241,6 +245,17 @@ function emitBindFailed(emit: EventSink, failure: BindError): void {
 }
 
 /** One bound socket and the loop that serves it. */
+/** What a bound socket is, as the server reports it. */
+function servingSocket(b: BoundSocket): ServingSocket {
+  return {
+    transport: b.transport,
+    local: b.local,
+    service: b.listener.service,
+    spec: b.listener.spec,
+    wildcard: b.listener.wildcard === null ? null : b.listener.origin,
+  };
+}
+
 interface Running {
   readonly bound: BoundSocket;
   readonly loop: Promise<void>;
@@ -284,13 +299,7 @@ class Server implements RunningServer {
   }
 
   get sockets(): readonly ServingSocket[] {
-    return this.#running.map(({ bound: b }) => ({
-      transport: b.transport,
-      local: b.local,
-      service: b.listener.service,
-      spec: b.listener.spec,
-      wildcard: b.listener.wildcard === null ? null : b.listener.origin,
-    }));
+    return this.#running.map(({ bound }) => servingSocket(bound));
   }
 
   get openConnections(): number {
@@ -402,6 +411,8 @@ class Server implements RunningServer {
       removed: removed.length,
       kept: this.#running.length - bound.length - second.bound.length,
       failures: second.failures.length,
+      opened: [...bound, ...second.bound].map(servingSocket),
+      closed: removed.map((r) => servingSocket(r.bound)),
     };
   }
 

@@ -211,14 +211,16 @@ export const CHARGEN_OPTIONS = [
   {
     key: "max-bytes",
     field: "maxBytes",
-    description: "TCP: stop the stream after this many bytes.",
+    transport: "tcp",
+    description: "Stop the stream after this many bytes.",
     default: `${100 * 1024 * 1024}`,
     parse: wholeNumber(1, Infinity, "bytes"),
   },
   {
     key: "max-seconds",
     field: "maxSeconds",
-    description: "TCP: stop the stream after this many seconds.",
+    transport: "tcp",
+    description: "Stop the stream after this many seconds.",
     default: "60",
     parse: decimal(0, Infinity, "seconds", true),
   },

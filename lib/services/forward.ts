@@ -24,15 +24,17 @@ export const FORWARD_OPTIONS = [
   {
     key: "connect-timeout",
     field: "connectTimeoutMs",
-    description: "TCP: close the client's connection when the upstream has not accepted " +
-      "within this many seconds.",
+    transport: "tcp",
+    description: "Close the client's connection when the upstream has not accepted within " +
+      "this many seconds.",
     default: "5",
     parse: (text: string) => decimal(0, 3600, "seconds", true)(text) * 1000,
   },
   {
     key: "session-idle",
     field: "sessionIdleMs",
-    description: "UDP: end a client's session, and close its upstream socket, after this many " +
+    transport: "udp",
+    description: "End a client's session, and close its upstream socket, after this many " +
       "seconds without a datagram either way.",
     default: "30",
     parse: (text: string) => decimal(0, 86_400, "seconds", true)(text) * 1000,
@@ -40,8 +42,9 @@ export const FORWARD_OPTIONS = [
   {
     key: "max-sessions",
     field: "maxSessions",
-    description: "UDP: at most this many clients at once, each with an upstream socket of its " +
-      "own; a new client past it gets no session, and its datagram is dropped.",
+    transport: "udp",
+    description: "At most this many clients at once, each with an upstream socket of its own; " +
+      "a new client past it gets no session, and its datagram is dropped.",
     default: "256",
     parse: wholeNumber(1, 65_535),
   },

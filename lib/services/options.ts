@@ -8,6 +8,7 @@
  */
 
 import { quote } from "../spec/listen_spec_error.ts";
+import type { Transport } from "../spec/types.ts";
 
 /** One option a spec may set, such as `max-bytes` on chargen. */
 export interface ServiceOption<F extends string = string, T = unknown> {
@@ -17,6 +18,12 @@ export interface ServiceOption<F extends string = string, T = unknown> {
   readonly field: F;
   /** What it does. */
   readonly description: string;
+  /**
+   * The one transport it applies to, such as `tcp` for `max-conns`; absent
+   * when it applies to both. A spec that sets it on a listener of the other
+   * transport is rejected.
+   */
+  readonly transport?: Transport;
   /** The value used when the spec does not set it, as a spec writes it. */
   readonly default: string;
   /**

@@ -111,6 +111,12 @@ export class MuxdNotReadyError extends Error {
   }
 }
 
+/** The environment without INIT_CWD, which `deno task` sets and its children inherit. */
+function withoutTaskFolder(env: Record<string, string>): Record<string, string> {
+  const { INIT_CWD: _, ...rest } = env;
+  return rest;
+}
+
 function command(args: readonly string[], launcher: MuxdLauncher): Deno.Command {
   return new Deno.Command(launcher.program, {
     args: [...launcher.args, ...args],
@@ -118,7 +124,10 @@ function command(args: readonly string[], launcher: MuxdLauncher): Deno.Command 
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    // As a user's shell runs it: without the INIT_CWD of the `deno task test`
+    // that runs this test (a launcher's `deno task` sets its own).
+    clearEnv: true,
+    env: { ...withoutTaskFolder(Deno.env.toObject()), NO_COLOR: "1" },
   });
 }
 

@@ -94,3 +94,27 @@ Deno.test("muxd serve survives a SIGHUP sent as soon as its ready record is out"
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("muxd serve names each listener a SIGHUP closed and added, with its socket name and service", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-reload-settings-" });
+  const path = `${dir}/muxd.jsonc`;
+  const listen = (specs: string[]) => JSON.stringify({ listen: specs });
+  try {
+    await Deno.writeTextFile(path, listen(["tcp://127.0.0.1:0=echo", "udp://127.0.0.1:0=whoami"]));
+    await using muxd = await startMuxd(["serve", "--config", path]);
+    const udpPort = muxd.port(1);
+    await Deno.writeTextFile(path, listen(["tcp://127.0.0.1:0=echo", "tcp://[::1]:0=discard"]));
+    muxd.signal("SIGHUP");
+    await muxd.waitForStderr(/SIGHUP: reloaded /);
+    const line = muxd.stderr().split("\n").find((l) => l.includes("SIGHUP: reloaded "));
+    assert.match(
+      line!,
+      new RegExp(
+        `: 1 listener\\(s\\) kept with their connections, 1 closed \\(udp 127\\.0\\.0\\.1:${udpPort} ` +
+          `whoami\\), 1 added \\(tcp \\[::1\\]:\\d+ discard\\)$`,
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

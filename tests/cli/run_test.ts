@@ -131,8 +131,7 @@ Deno.test("muxd exits with 2 and one error line, without a stack trace, for an u
   ]);
   assert.equal(result.code, 2, result.stderr);
   assert.equal(result.stdout, "");
-  const errors = lines(result.stderr).filter((line) => /error/i.test(line));
-  assert.deepEqual(errors, ["Error: Unexpected option or subcommand: `--bogus`."]);
+  assert.deepEqual(lines(result.stderr), ["muxd: Unexpected option or subcommand: `--bogus`."]);
   assertNoStackTrace(result);
 });
 
@@ -247,4 +246,47 @@ Deno.test("muxd with no arguments serves the built-in demo set", async () => {
   assert.ok(specs.length > 0, `nothing of the demo set was bound: ${muxd.ready.failed}`);
   const { code } = await muxd.stop("SIGTERM");
   assert.equal(code, 0);
+});
+
+Deno.test("muxd serve says in one line that muxd is already running when another muxd holds every listener", async () => {
+  await using first = await startMuxd([
+    "serve",
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+    "-l",
+    "udp://127.0.0.1:0=whoami",
+  ]);
+  const [tcp, udp] = first.ready.sockets.map((s) => s.port);
+  const result = await runMuxdExpectingFailure([
+    "serve",
+    "-l",
+    `tcp://127.0.0.1:${tcp}=echo`,
+    "-l",
+    `udp://127.0.0.1:${udp}=whoami`,
+  ]);
+  assert.equal(result.code, 1, result.stderr);
+  assert.equal(result.stdout, "");
+  const pid = first.ready.pid;
+  const said = lines(result.stderr);
+  assert.equal(said.length, 1, result.stderr);
+  assert.match(
+    said[0],
+    new RegExp(
+      `ERR muxd is already running as process ${pid} and holds all 2 listeners asked for: ` +
+        `stop it with \`kill ${pid}\`, or serve a second set on ports the OS picks: ` +
+        `muxd serve -l tcp://127\\.0\\.0\\.1:0=echo -l udp://127\\.0\\.0\\.1:0=whoami$`,
+    ),
+  );
+  assertNoStackTrace(result);
+});
+
+Deno.test("muxd serve keeps one explanation per listener, and gives no --keep-going advice, when another program holds its only listener", async () => {
+  using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const spec = `tcp://127.0.0.1:${blocker.addr.port}=echo`;
+  const result = await runMuxdExpectingFailure(["serve", "-l", spec]);
+  assert.equal(result.code, 1, result.stderr);
+  const said = lines(result.stderr);
+  assert.equal(said.length, 2, result.stderr);
+  assert.match(said[0], /ERR cannot bind .*address already in use.* of process \d+ \(deno\)/);
+  assert.match(said[1], /ERR nothing is being served: its one listener could not be bound$/);
 });

@@ -11,6 +11,9 @@ import type { MuxdLauncher } from "../_support/process.ts";
 /** The repository's root, where `deno task` runs. */
 export const ROOT: string = new URL("../../", import.meta.url).pathname;
 
+/** The repository's root as a shell names its working folder: without the final slash. */
+const ROOT_FOLDER: string = ROOT.replace(/\/$/, "");
+
 /** How long one command may run before its whole process group is killed. */
 const COMMAND_SECONDS = 60;
 
@@ -209,7 +212,8 @@ export async function runToEnd(command: string): Promise<Ran> {
     stdin: "null",
     stdout: "piped",
     stderr: "piped",
-    env: { NO_COLOR: "1" },
+    // As typed in the repository's root, whatever folder `deno task test` ran in.
+    env: { NO_COLOR: "1", INIT_CWD: ROOT_FOLDER },
   }).output();
   const decoder = new TextDecoder();
   return { code: out.code, output: decoder.decode(out.stdout) + decoder.decode(out.stderr) };
@@ -229,6 +233,7 @@ export function runInBackground(command: string): Deno.ChildProcess {
     stdin: "null",
     stdout: "null",
     stderr: "null",
+    env: { INIT_CWD: ROOT_FOLDER },
   }).spawn();
 }
 

@@ -95,7 +95,9 @@ Deno.test({
       const before = await pythonUdp(LATER, 7401, { ...client, timeoutSeconds: 1 });
       assert.equal(before.reply, null);
       muxd.signal("SIGHUP");
-      await muxd.waitForStderr(/SIGHUP: reloaded .*: 5 listener\(s\) kept .*, 0 closed, 1 added/);
+      await muxd.waitForStderr(
+        /SIGHUP: reloaded .*: 5 listener\(s\) kept .*, 0 closed, 1 added \(udp .*\)$/m,
+      );
       const after = await pythonUdp(LATER, 7401, client);
       assert.match(after.reply ?? "(no reply)", /^local: 198\.51\.100\.4:7401$/m);
       await muxd.stop();

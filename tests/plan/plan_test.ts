@@ -143,3 +143,49 @@ Deno.test("buildPlan() reports exec without run= as one PlanError naming the opt
       "by commas)",
   );
 });
+
+Deno.test("buildPlan() rejects an option of one transport on a listener of the other, naming both and the position", () => {
+  const { plan, errors } = buildPlan([
+    arg(2, "udp://127.0.0.1:7100=echo?max-conns=5"),
+    arg(4, "tcp://127.0.0.1:7100=echo?reply-rate=5"),
+    arg(6, "udp://127.0.0.1:7019=chargen?max-bytes=10"),
+    arg(8, "tcp://127.0.0.1:7101=echo?max-conns=5&idle=3"),
+    arg(10, "udp://127.0.0.1:7101=echo?reply-rate=5&allow=127.0.0.0/8"),
+  ]);
+  assert.deepEqual(errors.map((e) => e.message), [
+    'Cannot use listen spec "udp://127.0.0.1:7100=echo?max-conns=5" (argument 2): option ' +
+    "max-conns applies to TCP listeners only, and this one is UDP; remove it",
+    'Cannot use listen spec "tcp://127.0.0.1:7100=echo?reply-rate=5" (argument 4): option ' +
+    "reply-rate applies to UDP listeners only, and this one is TCP; remove it",
+    'Cannot use listen spec "udp://127.0.0.1:7019=chargen?max-bytes=10" (argument 6): option ' +
+    "max-bytes applies to TCP listeners only, and this one is UDP; remove it",
+  ]);
+  assert.deepEqual(plan.listeners.map((l) => l.port), [7101, 7101]);
+});
+
+Deno.test("buildPlan() calls a name written like an interface but not one of this host's a typo, listing the interfaces", () => {
+  const row = (name: string, address: string): Deno.NetworkInterfaceInfo => ({
+    name,
+    family: "IPv4",
+    address,
+    netmask: "255.255.255.0",
+    scopeid: null,
+    cidr: `${address}/24`,
+    mac: "00:00:00:00:00:00",
+  });
+  const interfaces = [row("lo", "127.0.0.1"), row("eth0", "192.0.2.7"), row("eth0", "192.0.2.8")];
+  const { plan, errors } = buildPlan([
+    arg(2, "tcp://eth9:7100=echo"),
+    arg(4, "udp://wlan0:7100=echo"),
+    arg(6, "tcp://localhost:7100=echo"),
+    arg(8, "tcp://db1.example:7100=echo"),
+    arg(10, "tcp://myhost:7100=echo"),
+  ], { interfaces });
+  assert.deepEqual(errors.map((e) => e.message), [
+    'Cannot use listen spec "tcp://eth9:7100=echo" (argument 2): eth9 is not a network ' +
+    "interface of this host, whose interfaces are lo, eth0",
+    'Cannot use listen spec "udp://wlan0:7100=echo" (argument 4): wlan0 is not a network ' +
+    "interface of this host, whose interfaces are lo, eth0",
+  ]);
+  assert.deepEqual(plan.listeners.map((l) => l.hostname), ["localhost", "db1.example", "myhost"]);
+});

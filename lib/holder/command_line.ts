@@ -1,0 +1,62 @@
+/**
+ * A process's command line, to tell what program holds a port: `ss` names
+ * only the kernel's short name (`deno`), and Deno lets no program read
+ * `/proc/PID/cmdline` without `--allow-all`, so `ps` reads it
+ * (`--allow-run=ps`).
+ *
+ * @module
+ */
+
+/**
+ * Reads a process's command line with `ps -o args= -p PID`.
+ *
+ * @param pid The process id.
+ * @returns The command line as one string (arguments joined by spaces), or
+ *   `null` when `ps` is missing, not allowed, or knows no such process.
+ */
+export async function readCommandLine(pid: number): Promise<string | null> {
+  const run = { name: "run", command: "ps" } as const;
+  // Asked first, so that a terminal never gets a permission prompt.
+  if (Deno.permissions.querySync(run).state !== "granted") return null;
+  let output: Deno.CommandOutput;
+  try {
+    output = await new Deno.Command("ps", {
+      args: ["-o", "args=", "-p", `${pid}`],
+      stdin: "null",
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied) {
+      return null;
+    }
+    throw error;
+  }
+  const line = new TextDecoder().decode(output.stdout).trim();
+  return output.code === 0 && line !== "" ? line : null;
+}
+
+/**
+ * Tells whether a command line is muxd's: the compiled `muxd` program, or
+ * Deno running muxd's `main.ts` or its bundle `muxd.js`.
+ *
+ * @param commandLine What {@linkcode readCommandLine} read.
+ * @returns `true` for muxd.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { isMuxdCommandLine } from "./command_line.ts";
+ *
+ * assert.ok(isMuxdCommandLine("deno run --allow-net main.ts serve"));
+ * assert.ok(isMuxdCommandLine("/usr/local/bin/muxd serve -l tcp://127.0.0.1:0=echo"));
+ * assert.ok(!isMuxdCommandLine("python3 -m http.server 7007"));
+ * ```
+ */
+export function isMuxdCommandLine(commandLine: string): boolean {
+  const words = commandLine.split(/\s+/);
+  const program = words[0].split(/[\\/]/).at(-1) ?? "";
+  if (/^muxd(-[\w-]+)?(\.exe)?$/.test(program)) return true;
+  if (!/^deno(\.exe)?$/.test(program)) return false;
+  return words.some((w) => /(^|[\\/])(main\.ts|muxd\.js)$/.test(w));
+}
