@@ -70,13 +70,13 @@ export async function receiveLoop(
       bytesIn,
       bytesOut,
     });
-  // The reply, through the guards, to the sender.
-  const sendReply = async (
+  // The reply as the guards let it go to the sender, or `null` when they
+  // suppress it (said why); a cut reply is said too.
+  const guarded = (
     request: Uint8Array,
     reply: Uint8Array,
     remote: SocketName,
-    from: Deno.Addr,
-  ): Promise<void> => {
+  ): Uint8Array | null => {
     const decision = ctx.udpGuard.limitReply(
       bound,
       listener.limits,
@@ -87,12 +87,13 @@ export async function receiveLoop(
     );
     if ("suppress" in decision) {
       suppress(remote, request.length, decision.suppress, 0);
-      return;
+      return null;
     }
     if (decision.cut) suppress(remote, request.length, CUT, decision.send.length);
-    const sent = await socket.send(decision.send, from);
-    ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut: sent });
+    return decision.send;
   };
+  const replied = (remote: SocketName, bytesOut: number) =>
+    ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut });
   // A datagram's failure, as an event; `true` when it means the socket is closing.
   const failed = (error: unknown, remote: SocketName): boolean => {
     if (error instanceof Deno.errors.BadResource && ctx.signal.aborted) return true;
@@ -155,11 +156,14 @@ export async function receiveLoop(
         // A reply that takes its time (exec's program) is sent when it
         // comes, while the socket goes on receiving.
         const copy = request.slice();
-        reply.then((later) => later === null ? undefined : sendReply(copy, later, remote, from))
-          .catch((error) => failed(error, remote));
+        reply.then(async (later) => {
+          const out = later === null ? null : guarded(copy, later, remote);
+          if (out !== null) replied(remote, await socket.send(out, from));
+        }).catch((error) => failed(error, remote));
         continue;
       }
-      await sendReply(request, reply, remote, from);
+      const out = guarded(request, reply, remote);
+      if (out !== null) replied(remote, await socket.send(out, from));
     } catch (error) {
       if (failed(error, remote)) return;
     }
