@@ -51,7 +51,8 @@ export async function findSoleHolder(
   const reports = await (lookups.holders ?? findHoldersOfEach)(queries);
   let sole: HolderProcess | null = null;
   for (const report of reports) {
-    const owners = report.holders.map((h) => h.process);
+    // A TIME-WAIT connection holds no socket a listener needs: no process owns it.
+    const owners = report.holders.filter((h) => h.kind !== "time-wait").map((h) => h.process);
     if (owners.length === 0 || owners.some((p) => p === null)) return null;
     for (const p of owners as HolderProcess[]) {
       if (sole === null) sole = p;

@@ -51,6 +51,28 @@ Deno.test("findSoleHolder() names the one muxd that holds every listener", async
   assert.deepEqual(sole, { pid: 42, name: "deno", muxd: true });
 });
 
+Deno.test("findSoleHolder() looks past TIME-WAIT connections, which no process owns, on the ports it holds", async () => {
+  const all = failures();
+  const withTimeWait = (): HolderReport => {
+    const held = heldBy(42);
+    const timeWait: Holder = {
+      ...held.holders[0],
+      remote: { address: "127.0.0.1", port: 46664 },
+      state: "TIME-WAIT",
+      kind: "time-wait",
+      uid: 0,
+      inode: 0,
+      process: null,
+    };
+    return { supported: true, holders: [...held.holders, timeWait] };
+  };
+  const sole = await findSoleHolder(all, {
+    holders: (q) => Promise.resolve(q.map(withTimeWait)),
+    commandLine: muxdLine,
+  });
+  assert.deepEqual(sole, { pid: 42, name: "deno", muxd: true });
+});
+
 Deno.test("findSoleHolder() finds none when two processes hold them, one is unknown, or one is free", async () => {
   const all = failures();
   const cases: ((i: number) => HolderReport)[] = [
