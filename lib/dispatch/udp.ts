@@ -6,24 +6,14 @@
  */
 
 import type { BoundUdpSocket } from "../bind/bind.ts";
-import { describeError, type DispatchContext, isClosed, serviceContext } from "./context.ts";
+import { type DispatchContext, serviceContext } from "./context.ts";
 import { socketNameOf } from "../spec/socket_name.ts";
 import { isWildcard } from "../spec/ip.ts";
-import { SUPPRESS_WORDS, type Suppression } from "../guard/udp_guard.ts";
-import type { SocketName } from "../spec/types.ts";
+import { CHECK_EVERY, TURN_MS, udpParts } from "./udp_parts.ts";
 import { relayLoop } from "./udp_relay_loop.ts";
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
 export const MAX_DATAGRAM = 65_535;
-
-/** A reply cut to the amplification limit. */
-const CUT: Suppression = { reason: "amplification", detail: SUPPRESS_WORDS.amplification };
-
-/** How often, in datagrams, a socket checks whether it has held the event loop too long. */
-const CHECK_EVERY = 16;
-
-/** How long, in ms, a socket may handle queued datagrams before the event loop turns. */
-const TURN_MS = 20;
 
 /**
  * Receives datagrams until the socket is closed, handing each to the
@@ -47,66 +37,7 @@ export async function receiveLoop(
   // a datagram was sent to is unknown: Deno does not expose IP_PKTINFO. A
   // service must not pretend to know.
   const wildcard = isWildcard(local.address);
-  const base = {
-    transport: "udp",
-    listener: listener.spec,
-    service: listener.service,
-    local,
-  } as const;
-  // No reply, or a shorter one: counted, and said why.
-  const suppress = (
-    remote: SocketName,
-    bytesIn: number,
-    { reason, detail }: Suppression,
-    bytesOut: number,
-  ) =>
-    ctx.emit({
-      type: "reply-suppressed",
-      time: Date.now(),
-      ...base,
-      remote,
-      reason,
-      detail,
-      bytesIn,
-      bytesOut,
-    });
-  // The reply as the guards let it go to the sender, or `null` when they
-  // suppress it (said why); a cut reply is said too.
-  const guarded = (
-    request: Uint8Array,
-    reply: Uint8Array,
-    remote: SocketName,
-  ): Uint8Array | null => {
-    const decision = ctx.udpGuard.limitReply(
-      bound,
-      listener.limits,
-      remote,
-      request,
-      reply,
-      mayCut,
-    );
-    if ("suppress" in decision) {
-      suppress(remote, request.length, decision.suppress, 0);
-      return null;
-    }
-    if (decision.cut) suppress(remote, request.length, CUT, decision.send.length);
-    return decision.send;
-  };
-  const replied = (remote: SocketName, bytesOut: number) =>
-    ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut });
-  // A datagram's failure, as an event; `true` when it means the socket is closing.
-  const failed = (error: unknown, remote: SocketName): boolean => {
-    if (error instanceof Deno.errors.BadResource && ctx.signal.aborted) return true;
-    ctx.emit({
-      type: "error",
-      time: Date.now(),
-      ...base,
-      remote,
-      id: null,
-      ...describeError(error),
-    });
-    return false;
-  };
+  const parts = udpParts(bound, ctx, mayCut);
   let turn = performance.now();
   for (let n = 1;; n++) {
     // While datagrams are queued, each receive() completes at once, without
@@ -121,27 +52,15 @@ export async function receiveLoop(
     try {
       [request, from] = await socket.receive(buffer);
     } catch (error) {
-      if (isClosed(error) || ctx.signal.aborted) return;
-      ctx.emit({
-        type: "error",
-        time: Date.now(),
-        ...base,
-        remote: null,
-        id: null,
-        ...describeError(error),
-      });
+      if (parts.failed(error, null)) return;
       continue;
     }
     const remote = socketNameOf(from as Deno.NetAddr);
     // Checked before the service sees a byte: a datagram that could start a
     // loop, or from a peer the listener refuses, is dropped here.
-    const refusal = ctx.udpGuard.admit(listener.limits, remote);
-    if (refusal !== null) {
-      suppress(remote, request.length, refusal, 0);
-      continue;
-    }
+    if (!parts.admitted(remote, request.length)) continue;
     try {
-      ctx.emit({ type: "datagram", time: Date.now(), ...base, remote, bytesIn: request.length });
+      parts.datagram(remote, request.length);
       const serviceCtx = serviceContext(
         listener,
         local,
@@ -157,15 +76,15 @@ export async function receiveLoop(
         // comes, while the socket goes on receiving.
         const copy = request.slice();
         reply.then(async (later) => {
-          const out = later === null ? null : guarded(copy, later, remote);
-          if (out !== null) replied(remote, await socket.send(out, from));
-        }).catch((error) => failed(error, remote));
+          const out = later === null ? null : parts.guarded(copy, later, remote);
+          if (out !== null) parts.replied(remote, await socket.send(out, from));
+        }).catch((error) => parts.failed(error, remote));
         continue;
       }
-      const out = guarded(request, reply, remote);
-      if (out !== null) replied(remote, await socket.send(out, from));
+      const out = parts.guarded(request, reply, remote);
+      if (out !== null) parts.replied(remote, await socket.send(out, from));
     } catch (error) {
-      if (failed(error, remote)) return;
+      if (parts.failed(error, remote)) return;
     }
   }
 }

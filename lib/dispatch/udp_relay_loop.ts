@@ -8,17 +8,10 @@
  */
 
 import type { BoundUdpSocket } from "../bind/bind.ts";
-import { describeError, type DispatchContext, isClosed } from "./context.ts";
+import { type DispatchContext, isClosed } from "./context.ts";
 import { socketNameOf } from "../spec/socket_name.ts";
-import type { Suppression } from "../guard/udp_guard.ts";
-import type { SocketName } from "../spec/types.ts";
+import { CHECK_EVERY, TURN_MS, udpParts } from "./udp_parts.ts";
 import type { DatagramRelay, RelayHost } from "../services/relay.ts";
-
-/** How often, in datagrams, the loop checks whether it has held the event loop too long. */
-const CHECK_EVERY = 16;
-
-/** How long, in ms, it may handle queued datagrams before the event loop turns. */
-const TURN_MS = 20;
 
 /**
  * Receives datagrams until the socket is closed, handing each that passes
@@ -36,23 +29,8 @@ export async function relayLoop(
   makeRelay: (host: RelayHost) => DatagramRelay,
 ): Promise<void> {
   const { listener, socket, local } = bound;
-  const base = {
-    transport: "udp",
-    listener: listener.spec,
-    service: listener.service,
-    local,
-  } as const;
-  const suppress = (remote: SocketName, bytesIn: number, { reason, detail }: Suppression) =>
-    ctx.emit({
-      type: "reply-suppressed",
-      time: Date.now(),
-      ...base,
-      remote,
-      reason,
-      detail,
-      bytesIn,
-      bytesOut: 0,
-    });
+  const mayCut = ctx.services[listener.service].capabilities?.udpReplyMayBeCut ?? false;
+  const parts = udpParts(bound, ctx, mayCut);
   const relay = makeRelay({
     listener: listener.spec,
     service: listener.service,
@@ -60,32 +38,13 @@ export async function relayLoop(
     options: listener.options,
     emit: ctx.emit,
     async reply(client, reply, request) {
-      const decision = ctx.udpGuard.limitReply(
-        bound,
-        listener.limits,
-        client,
-        request,
-        reply,
-        false,
-      );
-      if ("suppress" in decision) return suppress(client, request.length, decision.suppress);
+      const out = parts.guarded(request, reply, client);
+      if (out === null) return;
       try {
-        const sent = await socket.send(decision.send, {
-          transport: "udp",
-          hostname: client.address,
-          port: client.port,
-        });
-        ctx.emit({ type: "reply", time: Date.now(), ...base, remote: client, bytesOut: sent });
+        const to = { transport: "udp", hostname: client.address, port: client.port } as const;
+        parts.replied(client, await socket.send(out, to));
       } catch (error) {
-        if (isClosed(error)) return;
-        ctx.emit({
-          type: "error",
-          time: Date.now(),
-          ...base,
-          remote: client,
-          id: null,
-          ...describeError(error),
-        });
+        if (!isClosed(error)) parts.failed(error, client);
       }
     },
   });
@@ -102,24 +61,12 @@ export async function relayLoop(
       try {
         [request, from] = await socket.receive(buffer);
       } catch (error) {
-        if (isClosed(error) || ctx.signal.aborted) return;
-        ctx.emit({
-          type: "error",
-          time: Date.now(),
-          ...base,
-          remote: null,
-          id: null,
-          ...describeError(error),
-        });
+        if (parts.failed(error, null)) return;
         continue;
       }
       const remote = socketNameOf(from as Deno.NetAddr);
-      const refusal = ctx.udpGuard.admit(listener.limits, remote);
-      if (refusal !== null) {
-        suppress(remote, request.length, refusal);
-        continue;
-      }
-      ctx.emit({ type: "datagram", time: Date.now(), ...base, remote, bytesIn: request.length });
+      if (!parts.admitted(remote, request.length)) continue;
+      parts.datagram(remote, request.length);
       // The relay keeps the datagram past the next receive into `buffer`.
       relay.relay(request.slice(), remote);
     }

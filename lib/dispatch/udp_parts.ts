@@ -1,0 +1,122 @@
+/**
+ * What every UDP receive loop shares, per listening socket: its events
+ * (datagram, reply, suppressed or cut reply, error), the guards a reply
+ * passes, and when the loop lets the event loop turn. Built once per socket;
+ * each datagram only calls them.
+ *
+ * @module
+ */
+
+import type { BoundUdpSocket } from "../bind/bind.ts";
+import { describeError, type DispatchContext, isClosed } from "./context.ts";
+import { SUPPRESS_WORDS, type Suppression } from "../guard/udp_guard.ts";
+import type { SocketName } from "../spec/types.ts";
+
+/** How often, in datagrams, a loop checks whether it has held the event loop too long. */
+export const CHECK_EVERY = 16;
+
+/** How long, in ms, a loop may handle queued datagrams before the event loop turns. */
+export const TURN_MS = 20;
+
+/** A reply cut to the amplification limit. */
+const CUT: Suppression = { reason: "amplification", detail: SUPPRESS_WORDS.amplification };
+
+/** One UDP socket's events and reply guard. */
+export interface UdpParts {
+  /** A datagram arrived from `remote`. */
+  datagram(remote: SocketName, bytesIn: number): void;
+  /**
+   * Checks a datagram from `remote` before the service sees a byte; `true`
+   * when it may go on, else its suppression is said.
+   */
+  admitted(remote: SocketName, bytesIn: number): boolean;
+  /**
+   * The reply as the guards let it go to `remote`, or `null` when they
+   * suppress it; a suppressed or cut reply is said, with why.
+   */
+  guarded(request: Uint8Array, reply: Uint8Array, remote: SocketName): Uint8Array | null;
+  /** A reply of `bytesOut` bytes went to `remote`. */
+  replied(remote: SocketName, bytesOut: number): void;
+  /**
+   * A datagram's handling (`remote`), or the receive itself (`null`), failed:
+   * `true` when that is the socket closing, else said as an error event.
+   */
+  failed(error: unknown, remote: SocketName | null): boolean;
+}
+
+/**
+ * Builds the parts of one UDP socket.
+ *
+ * @param bound The socket and its listener.
+ * @param ctx The running server's parts.
+ * @param mayCut Whether the service's replies may be cut to the amplification limit.
+ * @returns Its parts.
+ */
+export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: boolean): UdpParts {
+  const { listener, local } = bound;
+  const base = {
+    transport: "udp",
+    listener: listener.spec,
+    service: listener.service,
+    local,
+  } as const;
+  const suppress = (
+    remote: SocketName,
+    bytesIn: number,
+    { reason, detail }: Suppression,
+    bytesOut: number,
+  ) =>
+    ctx.emit({
+      type: "reply-suppressed",
+      time: Date.now(),
+      ...base,
+      remote,
+      reason,
+      detail,
+      bytesIn,
+      bytesOut,
+    });
+  return {
+    datagram: (remote, bytesIn) =>
+      ctx.emit({ type: "datagram", time: Date.now(), ...base, remote, bytesIn }),
+    admitted(remote, bytesIn) {
+      const refusal = ctx.udpGuard.admit(listener.limits, remote);
+      if (refusal === null) return true;
+      suppress(remote, bytesIn, refusal, 0);
+      return false;
+    },
+    guarded(request, reply, remote) {
+      const decision = ctx.udpGuard.limitReply(
+        bound,
+        listener.limits,
+        remote,
+        request,
+        reply,
+        mayCut,
+      );
+      if ("suppress" in decision) {
+        suppress(remote, request.length, decision.suppress, 0);
+        return null;
+      }
+      if (decision.cut) suppress(remote, request.length, CUT, decision.send.length);
+      return decision.send;
+    },
+    replied: (remote, bytesOut) =>
+      ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut }),
+    failed(error, remote) {
+      const closing = remote === null
+        ? isClosed(error) || ctx.signal.aborted
+        : error instanceof Deno.errors.BadResource && ctx.signal.aborted;
+      if (closing) return true;
+      ctx.emit({
+        type: "error",
+        time: Date.now(),
+        ...base,
+        remote,
+        id: null,
+        ...describeError(error),
+      });
+      return false;
+    },
+  };
+}
