@@ -160,38 +160,22 @@ async function serveConnection(
     else if (entry.idle) reason = "idle";
     ctx.connections.release(entry);
     ctx.admission.release(bound, remote.address);
-    if (reason === "upstream" && detail !== undefined) {
-      ctx.emit({
-        type: "connection-closed",
-        time: Date.now(),
-        transport: "tcp",
-        listener: listener.spec,
-        service: listener.service,
-        id,
-        local,
-        remote,
-        bytesIn: stream.bytesIn,
-        bytesOut: stream.bytesOut,
-        durationMs: elapsedMs(started),
-        reason,
-        detail,
-      });
-    } else {
-      ctx.emit({
-        type: "connection-closed",
-        time: Date.now(),
-        transport: "tcp",
-        listener: listener.spec,
-        service: listener.service,
-        id,
-        local,
-        remote,
-        bytesIn: stream.bytesIn,
-        bytesOut: stream.bytesOut,
-        durationMs: elapsedMs(started),
-        reason,
-      });
-    }
+    ctx.emit({
+      type: "connection-closed",
+      time: Date.now(),
+      transport: "tcp",
+      listener: listener.spec,
+      service: listener.service,
+      id,
+      local,
+      remote,
+      bytesIn: stream.bytesIn,
+      bytesOut: stream.bytesOut,
+      durationMs: elapsedMs(started),
+      reason,
+      // Only an upstream's failure has words of its own.
+      detail: reason === "upstream" ? detail : undefined,
+    });
   }
 }
 
