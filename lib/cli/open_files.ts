@@ -8,6 +8,8 @@
  */
 
 import type { PlannedListener } from "../plan/plan.ts";
+import { getService } from "../services/registry.ts";
+import type { ServiceFiles } from "../services/service.ts";
 import { runTool } from "../check/host_facts.ts";
 
 /**
@@ -20,6 +22,15 @@ const OWN_FILES = 32;
 export interface FileBudget {
   /** TCP connections: `--max-connections`, or the sum of the listeners' `max-conns` if less. */
   readonly connections: number;
+  /**
+   * The files those connections hold: one each, two through `forward` (the
+   * upstream's socket too), the dearest filling `--max-connections` first.
+   */
+  readonly connectionFiles: number;
+  /** What services hold besides: the pipes of `exec`'s programs, `forward`'s UDP sessions. */
+  readonly besides: number;
+  /** The most files one connection holds, to turn spare files into connections. */
+  readonly dearest: number;
   /** Listening and UDP sockets. */
   readonly sockets: number;
   /** The dashboard's sockets at most, 0 without one. */
@@ -28,25 +39,70 @@ export interface FileBudget {
   readonly total: number;
 }
 
+/** What one listener's service holds: {@linkcode ServiceFiles}, looked up by the listener. */
+export type FilesOf = (listener: PlannedListener) => ServiceFiles;
+
 /**
- * Adds up the file descriptors muxd may hold.
+ * The files a listener's service says it holds (one per TCP connection for
+ * a service that says nothing).
+ *
+ * @param listener A planned listener.
+ * @returns Its service's files for its options and transport.
+ */
+export function serviceFiles(listener: PlannedListener): ServiceFiles {
+  const service = getService(listener.service);
+  return service.files?.(listener.options, listener.transport) ??
+    { perConnection: listener.transport === "tcp" ? 1 : 0, besides: 0 };
+}
+
+/**
+ * Adds up the file descriptors muxd may hold: the `--max-connections`
+ * dearest connections its listeners allow, what their services hold
+ * besides, the sockets, the dashboard and muxd's own.
  *
  * @param listeners The planned listeners.
  * @param maxConnections `--max-connections`.
  * @param dashboard The dashboard's most file descriptors, 0 without one.
+ * @param filesOf What each listener's service holds; {@linkcode serviceFiles} by default.
  * @returns The budget.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildPlan } from "../plan/plan.ts";
+ * import { fileBudget } from "./open_files.ts";
+ *
+ * const text = "tcp://127.0.0.1:7200=forward?to=127.0.0.1:8080";
+ * const { plan } = buildPlan([{ text, source: { kind: "argument", index: 1 } }]);
+ * const budget = fileBudget(plan.listeners, 100, 0);
+ * assert.equal(budget.connections, 100);
+ * assert.equal(budget.connectionFiles, 200); // the client's socket and the upstream's
+ * ```
  */
 export function fileBudget(
   listeners: readonly PlannedListener[],
   maxConnections: number,
   dashboard: number,
+  filesOf: FilesOf = serviceFiles,
 ): FileBudget {
-  const perListener = listeners
-    .filter((l) => l.transport === "tcp")
-    .reduce((sum, l) => sum + l.limits.maxConns, 0);
-  const connections = Math.min(maxConnections, perListener);
+  const uses = listeners.map((listener) => ({ listener, files: filesOf(listener) }));
+  const tcp = uses
+    .filter(({ listener }) => listener.transport === "tcp")
+    .sort((a, b) => b.files.perConnection - a.files.perConnection);
+  let left = maxConnections;
+  let connections = 0;
+  let connectionFiles = 0;
+  for (const { listener, files } of tcp) {
+    const count = Math.min(left, listener.limits.maxConns);
+    connections += count;
+    connectionFiles += count * files.perConnection;
+    left -= count;
+  }
+  const besides = uses.reduce((sum, { files }) => sum + files.besides, 0);
+  const dearest = tcp[0]?.files.perConnection ?? 1;
   const sockets = listeners.length;
-  return { connections, sockets, dashboard, total: connections + sockets + dashboard + OWN_FILES };
+  const total = connectionFiles + besides + sockets + dashboard + OWN_FILES;
+  return { connections, connectionFiles, besides, dearest, sockets, dashboard, total };
 }
 
 /**
@@ -83,21 +139,37 @@ export async function openFilesLimit(pid: number): Promise<number | null> {
  * import assert from "node:assert/strict";
  * import { openFilesWarning } from "./open_files.ts";
  *
- * const budget = { connections: 10_000, sockets: 13, dashboard: 129, total: 10_174 };
+ * const budget = {
+ *   connections: 10_000,
+ *   connectionFiles: 10_000,
+ *   besides: 0,
+ *   dearest: 1,
+ *   sockets: 13,
+ *   dashboard: 129,
+ *   total: 10_174,
+ * };
  * assert.match(openFilesWarning(budget, 1024) ?? "", /open-files limit is 1024/);
  * assert.equal(openFilesWarning(budget, 65_536), null);
  * ```
  */
 export function openFilesWarning(budget: FileBudget, limit: number): string | null {
   if (budget.total <= limit) return null;
-  const room = Math.max(1, limit - (budget.total - budget.connections));
+  const spare = limit - (budget.total - budget.connectionFiles);
+  const room = Math.max(1, Math.floor(spare / Math.max(1, budget.dearest)));
+  const files = budget.connectionFiles === budget.connections
+    ? ""
+    : ` holding ${budget.connectionFiles} files`;
   const parts = [
-    `${budget.connections} connection${budget.connections === 1 ? "" : "s"}`,
+    `${budget.connections} connection${budget.connections === 1 ? "" : "s"}${files}`,
+    ...(budget.besides > 0 ? [`${budget.besides} for programs and sessions`] : []),
     `${budget.sockets} socket${budget.sockets === 1 ? "" : "s"}`,
     ...(budget.dashboard > 0 ? [`up to ${budget.dashboard} for the dashboard`] : []),
   ];
+  const lower = spare > 0
+    ? `lower --max-connections to ${room}`
+    : "lower the listeners' max-procs or max-sessions";
   return `muxd's limits allow ${budget.total} open files (${parts.join(", ")}, and its own), ` +
     `but its open-files limit is ${limit} (ulimit -n): past it, listeners cannot accept ` +
     `(EMFILE) until connections close. Raise the limit (ulimit -n ${budget.total} before ` +
-    `starting muxd) or lower --max-connections to ${room}.`;
+    `starting muxd) or ${lower}.`;
 }

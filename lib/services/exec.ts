@@ -97,6 +97,9 @@ export const exec: Service<ExecOptions> = {
   summary: "Runs a program per connection (or datagram), the conversation as its standard " +
     "input and output, like inetd.",
   options: EXEC_OPTIONS,
+  // Each running program holds 4 (standard input, output and error, and the
+  // handle Deno waits on), counted on Linux; max-procs run at once.
+  files: (options) => ({ perConnection: 1, besides: options.maxProcs * 4 }),
   async tcp(stream, ctx) {
     const program = startProgram(ctx, ctx.options);
     if (program === null) return;

@@ -76,6 +76,11 @@ export const forward: Service<ForwardOptions> = {
   rfc: null,
   summary: "Relays each connection or datagram to the upstream named by to=HOST:PORT, and back.",
   options: FORWARD_OPTIONS,
+  // TCP: the client's socket and the upstream's; UDP: a socket per session.
+  files: (options, transport) =>
+    transport === "tcp"
+      ? { perConnection: 2, besides: 0 }
+      : { perConnection: 0, besides: options.maxSessions },
   tcp: forwardTcp,
   udpRelay: (host) => new UdpRelay(host),
 };

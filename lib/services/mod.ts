@@ -43,7 +43,13 @@
  */
 
 export { isServiceName, SERVICE_NAMES, type ServiceName } from "./names.ts";
-export type { Service, ServiceCapabilities, ServiceContext, Stream } from "./service.ts";
+export type {
+  Service,
+  ServiceCapabilities,
+  ServiceContext,
+  ServiceFiles,
+  Stream,
+} from "./service.ts";
 export {
   anyText,
   decimal,

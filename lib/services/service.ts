@@ -82,6 +82,21 @@ export interface ServiceCapabilities {
 }
 
 /**
+ * The file descriptors a listener's service may hold open at once, besides
+ * the listening socket: what muxd adds up at start-up against the process's
+ * open-files limit.
+ */
+export interface ServiceFiles {
+  /** For each TCP connection, its socket included. @default 1 */
+  readonly perConnection: number;
+  /**
+   * At most at once besides the connections: the pipes of the programs
+   * `exec` runs, the sockets of `forward`'s UDP sessions. @default 0
+   */
+  readonly besides: number;
+}
+
+/**
  * A service: what answers a connection or a datagram. A service that handles
  * TCP implements `tcp`; one that handles UDP implements `udp`.
  *
@@ -98,6 +113,11 @@ export interface Service<O = unknown> {
   readonly options: readonly ServiceOption[];
   /** What the dispatcher may do with it. @default {} */
   readonly capabilities?: ServiceCapabilities;
+  /**
+   * The file descriptors a listener of this service may hold, from its
+   * options; without it, one per TCP connection and none besides.
+   */
+  files?(options: O, transport: Transport): ServiceFiles;
   /**
    * Serves one TCP connection. Resolves when the service is done with it;
    * the dispatcher then closes the connection. A throw ends only this

@@ -10,7 +10,7 @@
 import assert from "node:assert/strict";
 import { prlimitProblem } from "../_support/host.ts";
 import { assertSpaced, lineTimes } from "../_support/log.ts";
-import { startMuxd, underOpenFilesLimit } from "../_support/process.ts";
+import { type MuxdLauncher, startMuxd, underOpenFilesLimit } from "../_support/process.ts";
 import { closeQuietly, echoRoundTrip } from "../_support/socket.ts";
 import { waitUntil, withTimeout } from "../_support/wait.ts";
 
@@ -125,4 +125,98 @@ Deno.test({
   await muxd.waitForStderr(/open files: the limits allow 133, within the limit of 256/, 10_000);
   const { stderr } = await muxd.stop();
   assert.doesNotMatch(stderr, /open-files limit/);
+});
+
+/** `launcher` with the right to run `program` too, as exec needs. */
+function withRunRight(launcher: MuxdLauncher, program: string): MuxdLauncher {
+  const args = launcher.args.map((arg) =>
+    arg.startsWith("--allow-run=") ? `${arg},${program}` : arg
+  );
+  return { ...launcher, args };
+}
+
+/**
+ * An echo server in the test's own process, as forward's upstream: muxd
+ * holds two files per relayed connection, this one none of muxd's.
+ */
+function upstreamEcho(): { port: number; close(): Promise<void> } {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const conns = new Set<Deno.Conn>();
+  const served = (async () => {
+    for await (const conn of listener) {
+      conns.add(conn);
+      conn.readable.pipeTo(conn.writable).catch(() => {}).finally(() => conns.delete(conn));
+    }
+  })();
+  return {
+    port: listener.addr.port,
+    async close() {
+      listener.close();
+      for (const conn of conns) closeQuietly(conn);
+      await served;
+    },
+  };
+}
+
+Deno.test({
+  name:
+    "muxd serve counts two files per forward connection, and the --max-connections it advises under prlimit --nofile=256 all relay without EMFILE",
+  ignore: noPrlimit !== null,
+}, async () => {
+  const upstream = upstreamEcho();
+  try {
+    const forward = `tcp://127.0.0.1:0=forward?to=127.0.0.1:${upstream.port}`;
+    // 200 connections fit 256 files at one each, not at two.
+    let advised: number;
+    {
+      await using muxd = await startMuxd(
+        ["serve", "--max-connections", "200", "-l", forward],
+        underOpenFilesLimit(256),
+      );
+      await muxd.waitForStderr(
+        /WRN muxd's limits allow 433 open files \(200 connections holding 400 files, 1 socket, and its own\).* lower --max-connections to \d+\./,
+        10_000,
+      );
+      advised = Number(/lower --max-connections to (\d+)/.exec(muxd.stderr())![1]);
+      await muxd.stop();
+    }
+    assert.ok(advised > 50 && advised < 128, `advised ${advised}`);
+    await using muxd = await startMuxd(
+      ["serve", "--max-connections", String(advised), "-l", forward],
+      underOpenFilesLimit(256),
+    );
+    const port = muxd.port(0);
+    const conns = await Promise.all(
+      Array.from({ length: advised }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+    );
+    try {
+      const echoed = await withTimeout(
+        Promise.all(conns.map((conn) => echoRoundTrip(conn, PING))),
+        20_000,
+        `echo round trips through forward on ${advised} connections`,
+      );
+      assert.equal(echoed.filter((ok) => ok).length, advised);
+    } finally {
+      for (const conn of conns) closeQuietly(conn);
+    }
+    const { stderr } = await muxd.stop();
+    assert.doesNotMatch(stderr, /EMFILE|open-files limit/);
+  } finally {
+    await upstream.close();
+  }
+});
+
+Deno.test({
+  name: "muxd serve counts the pipes of exec's programs against prlimit --nofile=256",
+  ignore: noPrlimit !== null,
+}, async () => {
+  // 100 connections at one file each fit; 32 programs at 4 pipes each more do not.
+  await using muxd = await startMuxd(
+    ["serve", "--max-connections", "100", "-l", "tcp://127.0.0.1:0=exec?run=cat"],
+    withRunRight(underOpenFilesLimit(256), "cat"),
+  );
+  await muxd.waitForStderr(
+    /WRN muxd's limits allow 261 open files \(100 connections, 128 for programs and sessions, 1 socket, and its own\)/,
+    10_000,
+  );
 });
