@@ -327,7 +327,7 @@ function fillLiveRow(tr, row) {
     }
     const text = column.text(row);
     if (cell.textContent !== text) cell.textContent = text;
-    cell.className = column.num ? "num" : "";
+    cell.className = column.num ? "num" : "name";
   });
 }
 

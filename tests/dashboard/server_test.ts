@@ -10,6 +10,7 @@ import { EventHub, type ServerEvent } from "../../lib/events/mod.ts";
 import { ev, TCP_ECHO, TCP_WHOAMI, UDP_ECHO } from "./_events.ts";
 import { SseReader } from "../_support/sse.ts";
 import { get, RawClient } from "../_support/http.ts";
+import { withTimeout } from "../_support/wait.ts";
 
 const LOOPBACK_ANY_PORT = { hostname: "127.0.0.1", port: 0 };
 
@@ -401,7 +402,7 @@ Deno.test("serveDashboard() shows running programs and relays in /api/sockets, t
 
     // Live counts arrive from the once-a-second read, without an event per chunk.
     bytes = { bytesIn: 6, bytesOut: 11 };
-    const traffic = await sse.next();
+    const traffic = await withTimeout(sse.next(), 5000, "the traffic message");
     assert.equal(traffic?.event, "traffic");
     assert.deepEqual(JSON.parse(traffic.data), [
       { key: "tcp #2", bytesIn: 6, bytesOut: 11, datagramsIn: null, datagramsOut: null },
