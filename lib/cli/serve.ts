@@ -131,6 +131,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       return EXIT.bindFailed;
     }
     held.release();
+    dashboard?.follow(server.traffic);
     if (opened.message) log.warn(opened.message);
     // SIGHUP is heard from before the ready record (a SIGHUP nobody listens
     // for ends the process), and reloads wait until that record is out.

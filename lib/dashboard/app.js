@@ -1,7 +1,9 @@
 // The muxd dashboard in the browser: draws the socket table from a snapshot,
 // keeps it up to date from Server-Sent Events (/api/events), lists arrivals
-// (starting with the latest ones muxd kept before the page opened),
-// and reconnects by itself when muxd restarts. No framework, no build step.
+// (starting with the latest ones muxd kept before the page opened), shows
+// the programs and relays running behind the ports (their running times
+// tick here, from their start), and reconnects by itself when muxd
+// restarts. No framework, no build step.
 
 const FEED_LIMIT = 100;
 const HIGHLIGHT_MS = 1200;
@@ -15,6 +17,8 @@ const failures = document.getElementById("failures");
 const noFailures = document.getElementById("no-failures");
 const status = document.getElementById("status");
 const pause = document.getElementById("pause");
+const ENDED_LIMIT = 20;
+const AGE_TICK_MS = 1000;
 
 /** Rows by key (`udp 127.0.0.2:1060`): the data and its table row. */
 const rows = new Map();
@@ -46,6 +50,16 @@ function clock(time) {
   return [d.getHours(), d.getMinutes(), d.getSeconds()]
     .map((n) => String(n).padStart(2, "0"))
     .join(":");
+}
+
+/** A running time: `42 s`, `3 min 05 s`, `2 h 07 min`. */
+function duration(ms) {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s} s`;
+  const m = Math.floor(s / 60);
+  const pad = (n) => String(n).padStart(2, "0");
+  if (m < 60) return `${m} min ${pad(s % 60)} s`;
+  return `${Math.floor(m / 60)} h ${pad(m % 60)} min`;
 }
 
 function element(tag, props = {}, ...children) {
@@ -256,6 +270,162 @@ pause.addEventListener("click", () => {
   pause.textContent = paused ? "Resume" : "Pause";
 });
 
+// Behind the ports: exec's programs and forward's relays, from `live`
+// messages (one per start or end) and `traffic` messages (live byte counts,
+// about once a second). Running times tick here, from each row's start on
+// muxd's clock.
+
+const liveParts = {
+  process: {
+    table: document.getElementById("processes"),
+    empty: document.getElementById("no-processes"),
+    columns: [
+      { text: (r) => `${r.transport} ${socketName(r.local)}` },
+      { text: (r) => socketName(r.remote) + (r.id === null ? "" : ` #${r.id}`) },
+      { text: (r) => String(r.pid), num: true },
+      { text: (r) => r.program },
+      { age: true },
+    ],
+  },
+  relay: {
+    table: document.getElementById("relays"),
+    empty: document.getElementById("no-relays"),
+    columns: [
+      { text: (r) => `${r.transport} ${socketName(r.local)}` },
+      { text: (r) => socketName(r.remote) + (r.id === null ? "" : ` #${r.id}`) },
+      { text: (r) => socketName(r.upstream) },
+      { text: (r) => socketName(r.from) },
+      { text: (r) => flow(r.bytesIn, r.datagramsIn), num: true },
+      { text: (r) => flow(r.bytesOut, r.datagramsOut), num: true },
+      { age: true },
+    ],
+  },
+};
+const ended = document.getElementById("ended");
+const noEnded = document.getElementById("no-ended");
+/** Live rows by key (`exec 812`, `tcp #3`, `udp 127.0.0.1:7253 <- 127.0.0.1:40000`). */
+const live = new Map();
+/** muxd's clock minus this browser's, from the latest snapshot. */
+let clockOffset = 0;
+
+function flow(n, datagrams) {
+  if (datagrams === null || datagrams === undefined) return bytes(n);
+  return `${bytes(n)} in ${datagrams} datagram${datagrams === 1 ? "" : "s"}`;
+}
+
+function fillLiveRow(tr, row) {
+  const part = liveParts[row.kind];
+  tr.dataset.key = row.key;
+  tr.title = row.listener;
+  part.columns.forEach((column, i) => {
+    const cell = tr.cells[i];
+    if (column.age) {
+      cell.className = "num age";
+      cell.dataset.started = String(row.started);
+      cell.textContent = duration(Date.now() + clockOffset - row.started);
+      return;
+    }
+    const text = column.text(row);
+    if (cell.textContent !== text) cell.textContent = text;
+    cell.className = column.num ? "num" : "name";
+  });
+}
+
+function showLiveRow(row) {
+  let entry = live.get(row.key);
+  if (!entry) {
+    const part = liveParts[row.kind];
+    const tr = document.createElement("tr");
+    for (let i = 0; i < part.columns.length; i++) tr.append(document.createElement("td"));
+    entry = { row, tr };
+    live.set(row.key, entry);
+    part.table.tBodies[0].append(tr);
+  }
+  entry.row = row;
+  fillLiveRow(entry.tr, row);
+  updateLiveEmpty();
+}
+
+function updateLiveEmpty() {
+  for (const part of Object.values(liveParts)) {
+    const empty = part.table.tBodies[0].rows.length === 0;
+    part.table.hidden = empty;
+    part.empty.hidden = !empty;
+  }
+}
+
+function endedLine(end) {
+  const r = end.row;
+  const head = `${r.transport} ${socketName(r.local)} <- ${socketName(r.remote)}`;
+  const took = end.durationMs < 10_000
+    ? `${Math.round(end.durationMs)} ms`
+    : duration(end.durationMs);
+  if (r.kind === "process") {
+    return [`${head} -> ${r.program} (pid ${r.pid})`, `${end.how} after ${took}`];
+  }
+  return [
+    `${head} -> ${socketName(r.upstream)}: ${flow(r.bytesIn, r.datagramsIn)} to upstream, ` +
+    `${flow(r.bytesOut, r.datagramsOut)} back`,
+    `${end.how} after ${took}`,
+  ];
+}
+
+function showEnded(end) {
+  const [line, how] = endedLine(end);
+  const li = element(
+    "li",
+    { "data-key": end.row.key },
+    element("time", { datetime: new Date(end.ended).toISOString() }, clock(end.ended)),
+    " ",
+    element("code", { class: "line" }, line),
+    ", ",
+    element("span", { class: "how" }, how),
+  );
+  ended.prepend(li);
+  while (ended.children.length > ENDED_LIMIT) ended.lastElementChild.remove();
+  noEnded.hidden = true;
+}
+
+function onLive(change) {
+  if (change.row) {
+    showLiveRow(change.row);
+    return;
+  }
+  const entry = live.get(change.key);
+  if (entry) {
+    entry.tr.remove();
+    live.delete(change.key);
+    updateLiveEmpty();
+  }
+  if (change.ended) showEnded(change.ended);
+}
+
+function onTraffic(updates) {
+  for (const update of updates) {
+    const entry = live.get(update.key);
+    if (entry) showLiveRow({ ...entry.row, ...update });
+  }
+}
+
+function showLive(state) {
+  clockOffset = state.now - Date.now();
+  live.clear();
+  for (const part of Object.values(liveParts)) part.table.tBodies[0].replaceChildren();
+  for (const row of [...state.processes, ...state.relays]) showLiveRow(row);
+  updateLiveEmpty();
+  ended.replaceChildren();
+  noEnded.hidden = state.ended.length > 0;
+  for (const end of state.ended) showEnded(end);
+}
+
+setInterval(() => {
+  const now = Date.now() + clockOffset;
+  for (const cell of document.querySelectorAll("td.age")) {
+    const text = duration(now - Number(cell.dataset.started));
+    if (cell.textContent !== text) cell.textContent = text;
+  }
+}, AGE_TICK_MS);
+
 // The event stream.
 
 function setStatus(state, text) {
@@ -273,6 +443,7 @@ function onSnapshot(snapshot) {
   for (const row of snapshot.sockets) updateRow(row);
   updateSummary();
   showFailures(snapshot.failures);
+  if (snapshot.live) showLive(snapshot.live);
   if (snapshot.dropped > dropped) {
     note(`skipped ${snapshot.dropped - dropped} events: this page fell behind; the table is exact`);
   }
@@ -307,6 +478,8 @@ function connect() {
     if (highlightNext) highlight(row.key);
     highlightNext = false;
   });
+  source.addEventListener("live", (m) => onLive(JSON.parse(m.data)));
+  source.addEventListener("traffic", (m) => onTraffic(JSON.parse(m.data)));
   source.addEventListener("message", (m) => {
     const event = JSON.parse(m.data);
     const item = describe(event);

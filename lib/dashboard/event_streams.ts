@@ -13,6 +13,7 @@ import type { ServerEvent } from "../events/event.ts";
 import { EventStream, type Piece, type StreamFeed, type StreamTarget } from "./event_stream.ts";
 import type { BindFailure, SocketRow, StatsSummary } from "./stats.ts";
 import type { Arrival } from "./recent_arrivals.ts";
+import type { LiveChange, LiveState, TrafficUpdate } from "./live_table.ts";
 
 /** The whole state a page needs to draw itself from scratch. */
 export interface Snapshot {
@@ -27,6 +28,8 @@ export interface Snapshot {
    * after the traffic lists them at once.
    */
   readonly arrivals: readonly Arrival[];
+  /** The programs and relays running now, and the latest that ended. */
+  readonly live: LiveState;
   /** Events this stream dropped so far because the browser read too slowly. */
   readonly dropped: number;
 }
@@ -59,7 +62,10 @@ const encoder = new TextEncoder();
  * Each stream starts with `retry:` and an `event: snapshot` message (JSON
  * {@linkcode Snapshot}); then every server event follows as an unnamed
  * message whose data is the event's JSON, each followed by an
- * `event: socket` message with the table row it changed, if any. When a
+ * `event: socket` message with the table row it changed, if any, and an
+ * `event: live` message ({@linkcode LiveChange}) when it started or ended a
+ * program or relay. `event: traffic` messages carry the live byte counts of
+ * open relays ({@linkcode TrafficUpdate} list), read now and then. When a
  * stream ends from this side (close, a lost peer, a write that throws), its
  * target is closed.
  *
@@ -72,7 +78,7 @@ const encoder = new TextEncoder();
  * const stats = new DashboardStats();
  * const streams = new EventStreams(() => ({
  *   sockets: stats.sockets(), failures: stats.failures(), stats: stats.summary(),
- *   arrivals: stats.arrivals(),
+ *   arrivals: stats.arrivals(), live: { processes: [], relays: [], ended: [], now: 0 },
  * }));
  * let text = "";
  * const snapshot = Promise.withResolvers<void>();
@@ -167,8 +173,9 @@ export class EventStreams {
    *
    * @param event The event.
    * @param row The table row the event changed, or `null`.
+   * @param live What it changed in the live table, if anything.
    */
-  publish(event: ServerEvent, row: SocketRow | null): void {
+  publish(event: ServerEvent, row: SocketRow | null, live: LiveChange | null = null): void {
     this.#snapshotHead = null;
     if (this.#streams.size === 0) return;
     if (this.#batch.length >= this.#queueLimit) {
@@ -176,7 +183,26 @@ export class EventStreams {
     } else {
       let text = `data: ${JSON.stringify(event)}\n\n`;
       if (row) text += `event: socket\ndata: ${JSON.stringify(row)}\n\n`;
+      if (live) text += `event: live\ndata: ${JSON.stringify(live)}\n\n`;
       this.#batch.push(text);
+    }
+    this.#timer ??= setTimeout(() => this.#flush(), this.#flushMs);
+  }
+
+  /**
+   * Sends the live byte counts of open relays to every stream, within the
+   * frame interval, as one `event: traffic` message (counted as one event).
+   *
+   * @param updates The relays whose counts changed; nothing is sent for none.
+   */
+  publishTraffic(updates: readonly TrafficUpdate[]): void {
+    if (updates.length === 0) return;
+    this.#snapshotHead = null;
+    if (this.#streams.size === 0) return;
+    if (this.#batch.length >= this.#queueLimit) {
+      this.#overflow++;
+    } else {
+      this.#batch.push(`event: traffic\ndata: ${JSON.stringify(updates)}\n\n`);
     }
     this.#timer ??= setTimeout(() => this.#flush(), this.#flushMs);
   }

@@ -37,6 +37,19 @@ export {
   type StatsSummary,
 } from "./stats.ts";
 export { type Arrival, isArrival, RECENT_ARRIVALS, RecentArrivals } from "./recent_arrivals.ts";
+export {
+  ENDED_ROWS,
+  type EndedRow,
+  type LiveChange,
+  type LiveRow,
+  type LiveRowBase,
+  type LiveState,
+  LiveTable,
+  type ProcessRow,
+  type RelayRow,
+  sessionKey,
+  type TrafficUpdate,
+} from "./live_table.ts";
 export { EventStreams, type EventStreamsOptions, type Snapshot } from "./event_streams.ts";
 export { EventStream, type Piece, type StreamFeed, type StreamTarget } from "./event_stream.ts";
 export { isAllowedHost } from "./host_rule.ts";

@@ -14,6 +14,7 @@ import { isAllowedHost } from "./host_rule.ts";
 import type { RequestHead } from "./http.ts";
 import { FixedResponse } from "./response.ts";
 import type { DashboardStats } from "./stats.ts";
+import type { LiveState, LiveTable } from "./live_table.ts";
 import page from "./page.html" with { type: "text" };
 import style from "./style.css" with { type: "text" };
 import script from "./app.js" with { type: "text" };
@@ -26,12 +27,16 @@ import script from "./app.js" with { type: "text" };
  * @param bound The dashboard's bound address, for the Host check.
  * @param stats The counters the JSON answers show.
  * @param streams The event streams, whose counts `/api/stats` shows.
+ * @param live The programs and relays running now, counted in `/api/stats`.
+ * @param liveState Reads the live table with fresh byte counts, for `/api/sockets`.
  * @returns What to send for each request head.
  */
 export function router(
   bound: DashboardAddress,
   stats: DashboardStats,
   streams: EventStreams,
+  live: LiveTable,
+  liveState: () => LiveState,
 ): (head: RequestHead) => Answer {
   const files = new Map([
     ["/", new FixedResponse(200, "text/html; charset=utf-8", page)],
@@ -70,10 +75,13 @@ export function router(
           sockets: stats.sockets(),
           failures: stats.failures(),
           arrivals: stats.arrivals(),
+          live: liveState(),
         }));
       case "/api/stats":
         return ok(FixedResponse.json({
           ...stats.summary(),
+          processes: live.processes,
+          relays: live.relays,
           streams: streams.clients,
           dropped: streams.dropped,
         }));

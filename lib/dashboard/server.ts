@@ -20,6 +20,8 @@ import type { Link } from "./link.ts";
 import { eventStreamHead, FixedResponse } from "./response.ts";
 import { router } from "./routes.ts";
 import { DashboardStats } from "./stats.ts";
+import { LiveTable } from "./live_table.ts";
+import type { LiveTraffic } from "../dispatch/live_traffic.ts";
 
 /** Something to subscribe to, such as an `EventHub`. */
 export interface Subscribable {
@@ -87,6 +89,17 @@ export interface Dashboard extends AsyncDisposable {
   readonly address: DashboardAddress;
   /** The counters it shows. */
   readonly stats: DashboardStats;
+  /** The programs and relays running now, which it shows. */
+  readonly live: LiveTable;
+  /**
+   * Shows the live byte counts of open relays from now on: read from the
+   * running server once a second while a page is open, and when a page
+   * opens or `/api/sockets` is asked. Without it, a relay shows its bytes
+   * when it ends. Call it once `start()` has returned.
+   *
+   * @param traffic The running server's counters (`RunningServer.traffic`).
+   */
+  follow(traffic: LiveTraffic): void;
   /** Ends every event stream and connection and stops the server; resolves once it has stopped. */
   close(): Promise<void>;
 }
@@ -117,6 +130,8 @@ export class DashboardBindError extends Error {
   }
 }
 
+/** How often open pages get the live byte counts of open relays, in ms. */
+const TRAFFIC_MS = 1000;
 /** How long a refused or finished connection waits for the client to close its side. */
 const LINGER_MS = 1000;
 /** How long the accept loop pauses when the process is out of file descriptors. */
@@ -130,8 +145,9 @@ const WARN_INTERVAL_MS = 10_000;
  * it too.
  *
  * Routes, all `GET` (or `HEAD`): `/` the page, `/style.css`, `/app.js`,
- * `/api/sockets` (JSON: `sockets`, `failures` and the latest `arrivals`), `/api/stats` (JSON
- * totals), `/api/events` (Server-Sent Events). A request whose `Host` is
+ * `/api/sockets` (JSON: `sockets`, `failures`, the latest `arrivals`, and
+ * `live`: the programs and relays running now and the latest that ended),
+ * `/api/stats` (JSON totals), `/api/events` (Server-Sent Events). A request whose `Host` is
  * not the dashboard's own address or `localhost` with its port gets a 403
  * (the rule: `isAllowedHost()`); other methods a 405, a request with a
  * body a 413, a head over `maxHeadBytes` a 431, connections over
@@ -166,14 +182,24 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
   const url = dashboardUrl(address);
   const warn = options.warn ?? ((message: string) => console.error(`muxd: ${message}`));
   const stats = new DashboardStats();
+  const live = new LiveTable();
+  let traffic: LiveTraffic | null = null;
+  let ticker: ReturnType<typeof setInterval> | undefined;
   const unexpected = (error: unknown) =>
     warn(`a connection to the dashboard at ${url} failed: ${error}`);
-  const streams = new EventStreams(
+  // Every read of the live counts goes to the open pages too: each sends
+  // only what changed since the one before.
+  const liveState = () => {
+    if (traffic !== null) streams.publishTraffic(live.refresh(traffic));
+    return live.state();
+  };
+  const streams: EventStreams = new EventStreams(
     () => ({
       sockets: stats.sockets(),
       failures: stats.failures(),
       stats: stats.summary(),
       arrivals: stats.arrivals(),
+      live: liveState(),
     }),
     options,
     unexpected,
@@ -186,7 +212,7 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
       maxHeadBytes,
       lingerMs: LINGER_MS,
     },
-    answer: router(address, stats, streams),
+    answer: router(address, stats, streams, live, liveState),
     badRequest: FixedResponse.text(400, "Bad request: not an HTTP/1.1 request head."),
     headTooLarge: FixedResponse.text(
       431,
@@ -211,17 +237,27 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
     serve: (link) => serveConnection(link, ctx),
     refuse: (link) => refuse(link, full.bytes({ head: false, close: true }), ctx),
   });
-  const unsubscribe = events.subscribe((event) => streams.publish(event, stats.record(event)));
+  const unsubscribe = events.subscribe((event) =>
+    streams.publish(event, stats.record(event), live.record(event))
+  );
+  const follow = (source: LiveTraffic) => {
+    traffic = source;
+    clearInterval(ticker);
+    ticker = setInterval(() => {
+      if (streams.clients > 0) liveState();
+    }, TRAFFIC_MS);
+  };
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      clearInterval(ticker);
       unsubscribe();
       streams.close();
       await acceptor.close();
     })();
     return closing;
   };
-  return { url, address, stats, close, [Symbol.asyncDispose]: close };
+  return { url, address, stats, live, follow, close, [Symbol.asyncDispose]: close };
 }
 
 /** Sends the 503 at once, without waiting for the request, and closes. Never rejects. */

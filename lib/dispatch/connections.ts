@@ -38,6 +38,7 @@ class Entry implements OpenConnection {
     readonly traffic: Traffic,
     readonly idleMs: number,
     now: number,
+    readonly id: number,
   ) {
     this.#conn = conn;
     this.lastActive = now;
@@ -75,6 +76,7 @@ export class ConnectionTable {
    * @param traffic Its byte counters, which {@linkcode ConnectionTable.sweep} watches.
    * @param idleMs How long it may go without a byte either way.
    * @param now The time, in ms.
+   * @param id The connection's id, as its events give it, for {@linkcode ConnectionTable.each}.
    * @returns Its entry; pass it to {@linkcode ConnectionTable.release} when done.
    */
   add(
@@ -82,8 +84,9 @@ export class ConnectionTable {
     traffic: Traffic = { bytesIn: 0, bytesOut: 0 },
     idleMs = Infinity,
     now: number = performance.now(),
+    id = 0,
   ): OpenConnection {
-    const entry = new Entry(conn, traffic, idleMs, now);
+    const entry = new Entry(conn, traffic, idleMs, now, id);
     entry.at = this.#open.length;
     this.#open.push(entry);
     return entry;
@@ -158,6 +161,16 @@ export class ConnectionTable {
       }
     }
     return closed;
+  }
+
+  /**
+   * Calls `visit` once per open connection with its byte counts so far: for
+   * a reader that asks now and then (the dashboard), never per chunk.
+   *
+   * @param visit Gets the connection's id and its bytes read and written.
+   */
+  each(visit: (id: number, bytesIn: number, bytesOut: number) => void): void {
+    for (const entry of this.#open) visit(entry.id, entry.traffic.bytesIn, entry.traffic.bytesOut);
   }
 
   /** Closes every open connection now, marking each as forced. */

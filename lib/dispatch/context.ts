@@ -14,6 +14,7 @@ import type { Admission } from "../guard/admission.ts";
 import type { UdpGuard } from "../guard/udp_guard.ts";
 import type { BufferPool } from "../services/buffer_pool.ts";
 import type { ProcessTable } from "../services/process_table.ts";
+import type { LiveRelay } from "./live_traffic.ts";
 
 /** The running server's parts that every loop uses. Created by `start()`. */
 export interface DispatchContext {
@@ -37,6 +38,8 @@ export interface DispatchContext {
   readonly buffers: BufferPool;
   /** The programs exec runs. */
   readonly processes: ProcessTable;
+  /** The UDP relays serving now, one per bound socket, for their sessions' live counts. */
+  readonly relays: Set<LiveRelay>;
 }
 
 /**

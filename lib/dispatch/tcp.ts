@@ -98,8 +98,8 @@ async function serveConnection(
 ): Promise<void> {
   const { listener } = bound;
   const stream = new CountingStream(conn);
-  const entry = ctx.connections.add(conn, stream, listener.limits.idleMs, started);
   const id = ctx.nextId();
+  const entry = ctx.connections.add(conn, stream, listener.limits.idleMs, started, id);
   const local = localName(conn, bound);
   const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx, id);
   let reason: CloseReason = "done";

@@ -48,6 +48,8 @@ export async function relayLoop(
       }
     },
   });
+  const live = { local, relay };
+  ctx.relays.add(live);
   try {
     let turn = performance.now();
     for (let n = 1;; n++) {
@@ -71,6 +73,7 @@ export async function relayLoop(
       relay.relay(request.slice(), remote);
     }
   } finally {
+    ctx.relays.delete(live);
     await relay.close();
   }
 }

@@ -21,6 +21,7 @@ import { acceptLoop } from "../dispatch/tcp.ts";
 import { MAX_DATAGRAM, receiveLoop } from "../dispatch/udp.ts";
 import { ConnectionTable } from "../dispatch/connections.ts";
 import type { DispatchContext } from "../dispatch/context.ts";
+import type { LiveTraffic } from "../dispatch/live_traffic.ts";
 import { BufferPool } from "../services/buffer_pool.ts";
 import { processKey, ProcessTable } from "../services/process_table.ts";
 
@@ -130,6 +131,11 @@ export interface RunningServer {
   readonly failures: readonly BindError[];
   /** How many TCP connections are open now. */
   readonly openConnections: number;
+  /**
+   * The byte counts of the open TCP connections and UDP relay sessions,
+   * read when asked (the dashboard reads them while a page is open).
+   */
+  readonly traffic: LiveTraffic;
   /**
    * Stops accepting, lets open connections finish for the grace period, then
    * closes the rest. Calling it again while it runs ends the grace period at
@@ -263,6 +269,7 @@ interface Running {
 
 class Server implements RunningServer {
   failures: readonly BindError[];
+  readonly traffic: LiveTraffic;
   #running: Running[] = [];
   #emit: EventSink;
   #explain: ExplainBinds;
@@ -294,6 +301,16 @@ class Server implements RunningServer {
       admission: new Admission(maxConnections),
       buffers: new BufferPool(),
       processes: new ProcessTable(),
+      relays: new Set(),
+    };
+    const { relays } = this.#ctx;
+    this.traffic = {
+      eachConnection: (visit) => this.#connections.each(visit),
+      eachSession: (visit) => {
+        for (const { local, relay } of relays) {
+          relay.eachSession?.((client, counts) => visit(local, client, counts));
+        }
+      },
     };
     this.#run(bound);
   }

@@ -34,6 +34,18 @@ export interface RelayHost<O = unknown> {
   reply(client: SocketName, reply: Uint8Array, request: Uint8Array): Promise<void>;
 }
 
+/** What went through one UDP relay session so far. */
+export interface SessionCounts {
+  /** Datagrams from the client, sent upstream. */
+  readonly datagramsIn: number;
+  /** Their bytes. */
+  readonly bytesIn: number;
+  /** Datagrams from the upstream, handed to the client's guards. */
+  readonly datagramsOut: number;
+  /** Their bytes. */
+  readonly bytesOut: number;
+}
+
 /** A UDP relay, as the listener it serves sees it. */
 export interface DatagramRelay {
   /**
@@ -46,4 +58,11 @@ export interface DatagramRelay {
   relay(request: Uint8Array, client: SocketName): void;
   /** Ends every session and resolves once their sockets are closed. */
   close(): Promise<void>;
+  /**
+   * Calls `visit` once per open session, with its counts so far: a reader
+   * of live traffic (the dashboard) asks now and then, never per datagram.
+   *
+   * @param visit Gets the client's socket name and the session's counts.
+   */
+  eachSession?(visit: (client: SocketName, counts: SessionCounts) => void): void;
 }

@@ -8,7 +8,7 @@
  */
 
 import { lookup } from "node:dns/promises";
-import type { DatagramRelay, RelayHost } from "./relay.ts";
+import type { DatagramRelay, RelayHost, SessionCounts } from "./relay.ts";
 import type { ForwardOptions } from "./forward.ts";
 import { formatUpstream, type Upstream } from "./upstream.ts";
 import { formatSocketName, socketNameOf } from "../spec/socket_name.ts";
@@ -21,7 +21,7 @@ import type { SessionEndReason } from "../events/relay_events.ts";
 const MAX_DATAGRAM = 65_535;
 
 /** One client's session: its upstream socket and what went through it. */
-interface Session {
+interface Session extends SessionCounts {
   readonly client: SocketName;
   /** The upstream, resolved. */
   readonly target: SocketName;
@@ -113,6 +113,15 @@ export class UdpRelay implements DatagramRelay {
     this.#sweeper = undefined;
     const ending = [...this.#sessions.values()].map((s) => this.#end(s, "shutdown"));
     await Promise.all(ending);
+  }
+
+  /**
+   * Calls `visit` once per open session, with its counts so far.
+   *
+   * @param visit Gets the client's socket name and the session, read-only.
+   */
+  eachSession(visit: (client: SocketName, counts: SessionCounts) => void): void {
+    for (const session of this.#sessions.values()) visit(session.client, session);
   }
 
   /** Sends a client's datagram upstream, in the client's session, opening one if need be. */

@@ -42,6 +42,9 @@ function browser(): {
   return { target, sse: new SseReader(readable), writes, closed: () => closed };
 }
 
+/** A live table with nothing running. */
+const NO_LIVE = { processes: [], relays: [], ended: [], now: 0 };
+
 /** Lets the frame timer (flushMs 0) and everything queued before it run. */
 function nextFrame(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
@@ -54,6 +57,7 @@ function fanOut(options: { queueLimit: number }, version = () => 0): EventStream
       failures: [],
       stats: { since: version() } as unknown as StatsSummary,
       arrivals: [],
+      live: NO_LIVE,
     }),
     { ...options, flushMs: 0 },
   );
@@ -139,7 +143,7 @@ Deno.test("EventStreams.publish() serializes at most queueLimit events per frame
 Deno.test("EventStreams.open() ends the stream and closes its target when the peer has gone", async () => {
   const errors: unknown[] = [];
   const streams = new EventStreams(
-    () => ({ sockets: [], failures: [], stats: {} as StatsSummary, arrivals: [] }),
+    () => ({ sockets: [], failures: [], stats: {} as StatsSummary, arrivals: [], live: NO_LIVE }),
     { flushMs: 0 },
     (error) => errors.push(error),
   );
@@ -160,7 +164,7 @@ Deno.test("EventStreams.open() ends the stream and closes its target when the pe
 Deno.test("EventStreams.open() reports a write that throws, ends the stream and closes its target", async () => {
   const errors: unknown[] = [];
   const streams = new EventStreams(
-    () => ({ sockets: [], failures: [], stats: {} as StatsSummary, arrivals: [] }),
+    () => ({ sockets: [], failures: [], stats: {} as StatsSummary, arrivals: [], live: NO_LIVE }),
     { flushMs: 0 },
     (error) => errors.push(error),
   );

@@ -10,6 +10,7 @@ import { EventHub, type ServerEvent } from "../../lib/events/mod.ts";
 import { ev, TCP_ECHO, TCP_WHOAMI, UDP_ECHO } from "./_events.ts";
 import { SseReader } from "../_support/sse.ts";
 import { get, RawClient } from "../_support/http.ts";
+import { withTimeout } from "../_support/wait.ts";
 
 const LOOPBACK_ANY_PORT = { hostname: "127.0.0.1", port: 0 };
 
@@ -346,5 +347,85 @@ Deno.test("serveDashboard() keeps serving other pages while one event stream nev
     assert.equal(stats.streams, 2);
   } finally {
     await reader.cancel();
+  }
+});
+
+Deno.test("serveDashboard() shows running programs and relays in /api/sockets, the first snapshot, and live and traffic messages", async () => {
+  const hub = new EventHub();
+  await using dashboard = serveDashboard(hub, LOOPBACK_ANY_PORT);
+  const client = { address: "127.0.0.1", port: 40000 };
+  const forward = {
+    time: 1000,
+    transport: "tcp",
+    listener: "tcp://127.0.0.1:7200=forward?to=127.0.0.1:8080",
+    service: "forward",
+    local: { address: "127.0.0.1", port: 7200 },
+    remote: client,
+  } as const;
+  hub.emit({
+    ...forward,
+    type: "exec-started",
+    listener: "tcp://127.0.0.1:7300=exec?run=cat",
+    service: "exec",
+    id: 1,
+    pid: 812,
+    program: "cat",
+  });
+  hub.emit({
+    ...forward,
+    type: "upstream-connected",
+    id: 2,
+    upstream: { address: "127.0.0.1", port: 8080 },
+    from: { address: "127.0.0.1", port: 45000 },
+  });
+  let bytes = { bytesIn: 6, bytesOut: 0 };
+  dashboard.follow({
+    eachConnection: (visit) => visit(2, bytes.bytesIn, bytes.bytesOut),
+    eachSession: () => {},
+  });
+
+  const api = await (await fetch(new URL("/api/sockets", dashboard.url))).json() as {
+    live: Snapshot["live"];
+  };
+  assert.deepEqual(api.live.processes.map((p) => [p.pid, p.program]), [[812, "cat"]]);
+  assert.deepEqual(api.live.relays.map((r) => [r.key, r.bytesIn, r.bytesOut]), [["tcp #2", 6, 0]]);
+  const stats = await (await fetch(new URL("/api/stats", dashboard.url))).json();
+  assert.deepEqual([stats.processes, stats.relays], [1, 1]);
+
+  const sse = new SseReader((await fetch(new URL("/api/events", dashboard.url))).body!);
+  try {
+    const first = await sse.next();
+    assert.equal(first?.event, "snapshot");
+    const snapshot = JSON.parse(first.data) as Snapshot;
+    assert.equal(snapshot.live.processes[0].pid, 812);
+    assert.equal(snapshot.live.relays[0].bytesIn, 6);
+
+    // Live counts arrive from the once-a-second read, without an event per chunk.
+    bytes = { bytesIn: 6, bytesOut: 11 };
+    const traffic = await withTimeout(sse.next(), 5000, "the traffic message");
+    assert.equal(traffic?.event, "traffic");
+    assert.deepEqual(JSON.parse(traffic.data), [
+      { key: "tcp #2", bytesIn: 6, bytesOut: 11, datagramsIn: null, datagramsOut: null },
+    ]);
+
+    hub.emit({
+      ...forward,
+      type: "connection-closed",
+      id: 2,
+      bytesIn: 6,
+      bytesOut: 12,
+      durationMs: 40,
+      reason: "done",
+    });
+    assert.equal((await sse.next())?.event, "message");
+    const ended = await sse.next();
+    assert.equal(ended?.event, "live");
+    const change = JSON.parse(ended.data);
+    assert.deepEqual(
+      [change.key, change.row, change.ended.row.bytesOut, change.ended.how],
+      ["tcp #2", null, 12, "closed"],
+    );
+  } finally {
+    await sse.cancel();
   }
 });
