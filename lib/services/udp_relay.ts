@@ -56,7 +56,7 @@ interface Session {
  *   bound: { address: "127.0.0.1", port: 7253 }, emit: () => {},
  *   options: {
  *     to: parseUpstream(`127.0.0.1:${port}`), connectTimeoutMs: 5000,
- *     sessionIdleMs: 30_000, maxSessions: 4,
+ *     sessionIdleMs: 30_000, maxSessions: 4, proxy: null,
  *   },
  *   reply: (_client, bytes) => Promise.resolve(void replies.push(bytes.slice())),
  * });
