@@ -90,7 +90,8 @@ export function formatEvent(event: ServerEvent): string {
         `reply ${event.bytesOut} B from ${event.service}`;
     case "upstream-connected":
       return `${peers(t, event.local, event.remote)} -> ${event.service} -> ` +
-        `${formatSocketName(event.upstream)} (from ${formatSocketName(event.from)})`;
+        `${formatSocketName(event.upstream)} (from ${formatSocketName(event.from)}` +
+        (event.proxy === undefined ? ")" : `, sent PROXY ${event.proxy})`);
     case "session-closed":
       return `${peers(t, event.local, event.remote)} -> ${event.service} -> ` +
         `${formatSocketName(event.upstream)} session ended after ` +

@@ -7,6 +7,7 @@
 
 import type { SocketName } from "../spec/types.ts";
 import type { EventBase } from "./event.ts";
+import type { ProxyVersion } from "../services/proxy_header.ts";
 
 /**
  * A relay joined a client to its upstream: for TCP, the upstream accepted
@@ -26,6 +27,11 @@ export interface UpstreamConnectedEvent extends EventBase {
   readonly upstream: SocketName;
   /** muxd's own socket name on the upstream leg. */
   readonly from: SocketName;
+  /**
+   * The PROXY protocol header muxd sent first on the upstream leg (TCP, the
+   * listener's `proxy` option); absent when it sent none.
+   */
+  readonly proxy?: ProxyVersion;
 }
 
 /** Why a UDP relay session ended. */

@@ -250,13 +250,18 @@ function checkSpec(spec: ListenSpec): ParsedOptions | string {
  * when it can.
  */
 function transportMismatch(
-  option: { readonly key: string; readonly transport?: Transport },
+  option: {
+    readonly key: string;
+    readonly transport?: Transport;
+    readonly transportReason?: string;
+  },
   transport: Transport,
 ): string | null {
   if (option.transport === undefined || option.transport === transport) return null;
   const [only, given] = [option.transport, transport].map((t) => t.toUpperCase());
-  return `option ${option.key} applies to ${only} listeners only, and this one is ${given}; ` +
-    `remove it`;
+  const why = option.transportReason === undefined ? "" : ` (${option.transportReason})`;
+  return `option ${option.key} applies to ${only} listeners only${why}, and this one is ` +
+    `${given}; remove it`;
 }
 
 interface BindHost {

@@ -5,7 +5,8 @@
  * @module
  */
 
-import { decimal, type OptionValues, wholeNumber } from "./options.ts";
+import { decimal, oneOf, type OptionValues, wholeNumber } from "./options.ts";
+import type { ProxyVersion } from "./proxy_header.ts";
 import type { Service } from "./service.ts";
 import { parseUpstream } from "./upstream.ts";
 import { forwardTcp } from "./forward_tcp.ts";
@@ -31,6 +32,18 @@ export const FORWARD_OPTIONS = [
     parse: (text: string) => decimal(0, 3600, "seconds", true)(text) * 1000,
   },
   {
+    key: "proxy",
+    field: "proxy",
+    transport: "tcp",
+    transportReason: "the PROXY protocol does not say where its header goes in a flow of " +
+      "datagrams, and one before each would push the largest (65,507 B) past what UDP carries",
+    description: "Send the upstream a PROXY protocol header (HAProxy's) before the client's " +
+      "bytes, naming the client and the socket name it connected to: v1 (a text line), v2 " +
+      "(binary), or none.",
+    default: "none",
+    parse: parseProxyVersion,
+  },
+  {
     key: "session-idle",
     field: "sessionIdleMs",
     transport: "udp",
@@ -50,6 +63,12 @@ export const FORWARD_OPTIONS = [
   },
 ] as const;
 
+/** Parses the `proxy` option: `v1`, `v2`, or `none` for no header (`null`). */
+function parseProxyVersion(text: string): ProxyVersion | null {
+  const word = oneOf(["none", "v1", "v2"])(text);
+  return word === "none" ? null : word;
+}
+
 /** forward's options, parsed. */
 export type ForwardOptions = OptionValues<typeof FORWARD_OPTIONS>;
 
@@ -59,7 +78,9 @@ export type ForwardOptions = OptionValues<typeof FORWARD_OPTIONS>;
  * - TCP: one upstream connection per client connection, bytes copied both
  *   ways, each end-of-stream passed on as a half-close. A refusal, a
  *   connect timeout or an upstream reset closes the client's connection
- *   with the reason `upstream`.
+ *   with the reason `upstream`. With `proxy=v1` or `proxy=v2`, the
+ *   upstream connection starts with a PROXY protocol header naming the
+ *   client and the listener's socket name.
  * - UDP: one upstream socket per client (a session), each datagram passed
  *   on as one datagram both ways; replies leave from the listener's socket
  *   through the UDP guards. Sessions end after `session-idle`, and at most
@@ -68,6 +89,7 @@ export type ForwardOptions = OptionValues<typeof FORWARD_OPTIONS>;
  * @example The listen specs that run it
  * ```text
  * tcp://127.0.0.1:7200=forward?to=127.0.0.1:8080
+ * tcp://127.0.0.1:7201=forward?to=127.0.0.1:8080&proxy=v2
  * udp://127.0.0.1:7253=forward?to=[::1]:53&session-idle=10
  * ```
  */

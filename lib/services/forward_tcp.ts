@@ -10,6 +10,7 @@ import { formatUpstream, type Upstream } from "./upstream.ts";
 import { UpstreamError } from "./upstream_error.ts";
 import { ChunkReader } from "./read_chunks.ts";
 import { writeAll } from "./write_all.ts";
+import { proxyHeader } from "./proxy_header.ts";
 import type { ServiceContext, Stream } from "./service.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import { socketNameOf } from "../spec/socket_name.ts";
@@ -26,7 +27,8 @@ type CopyEnd = { readonly error: unknown; readonly leg: Leg } | null;
  * directions have ended.
  *
  * @param stream The client's connection, as the dispatcher counts it.
- * @param ctx The connection's context; `ctx.emit` gets `upstream-connected`.
+ * @param ctx The connection's context; `ctx.emit` gets `upstream-connected`,
+ *   once the PROXY header (with `proxy=v1` or `v2`) is written.
  * @throws {UpstreamError} When the upstream refuses, does not answer within
  *   `connect-timeout`, cannot be reached, or resets the connection.
  * @throws Whatever the client's leg fails with (a reset is the client's).
@@ -35,9 +37,18 @@ export async function forwardTcp(
   stream: Stream,
   ctx: ServiceContext<ForwardOptions>,
 ): Promise<void> {
-  const { to, connectTimeoutMs } = ctx.options;
+  const { to, connectTimeoutMs, proxy } = ctx.options;
   const upstream = await connectUpstream(to, connectTimeoutMs, ctx.signal);
   try {
+    if (proxy !== null) {
+      // The header goes first and whole, in one write, before any client byte is read.
+      const header = proxyHeader(proxy, ctx.remote, ctx.local ?? ctx.bound);
+      try {
+        await writeAll(upstream, header);
+      } catch (error) {
+        throw legError({ error, leg: "upstream" }, to);
+      }
+    }
     ctx.emit({
       type: "upstream-connected",
       time: Date.now(),
@@ -49,6 +60,7 @@ export async function forwardTcp(
       remote: ctx.remote,
       upstream: socketNameOf(upstream.remoteAddr),
       from: socketNameOf(upstream.localAddr),
+      ...(proxy === null ? {} : { proxy }),
     });
     const up = copy(stream, upstream, "client", "upstream", ctx.buffers);
     const down = copy(upstream, stream, "upstream", "client", ctx.buffers);

@@ -122,4 +122,5 @@ export type { DatagramRelay, RelayHost, SessionCounts } from "./relay.ts";
 export { forward, FORWARD_OPTIONS, type ForwardOptions } from "./forward.ts";
 export { formatUpstream, isOutsideLoopback, parseUpstream, type Upstream } from "./upstream.ts";
 export { UpstreamError } from "./upstream_error.ts";
+export { proxyHeader, type ProxyVersion } from "./proxy_header.ts";
 export { UdpRelay } from "./udp_relay.ts";

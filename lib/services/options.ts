@@ -24,6 +24,11 @@ export interface ServiceOption<F extends string = string, T = unknown> {
    * transport is rejected.
    */
   readonly transport?: Transport;
+  /**
+   * Why it applies to that one transport only, in a few words for the
+   * message that rejects it on the other; absent when it goes without saying.
+   */
+  readonly transportReason?: string;
   /** The value used when the spec does not set it, as a spec writes it. */
   readonly default: string;
   /**

@@ -13,6 +13,7 @@ import type { ForwardOptions } from "./forward.ts";
 import { formatUpstream, type Upstream } from "./upstream.ts";
 import { formatSocketName, socketNameOf } from "../spec/socket_name.ts";
 import { formatIPv6, isLoopback, parseIPv6 } from "../spec/ip.ts";
+import { sessionSourceAddress } from "./session_source.ts";
 import type { SocketName } from "../spec/types.ts";
 import { elapsedMs } from "../events/elapsed.ts";
 import type { SessionEndReason } from "../events/relay_events.ts";
@@ -56,7 +57,7 @@ interface Session extends SessionCounts {
  *   bound: { address: "127.0.0.1", port: 7253 }, emit: () => {},
  *   options: {
  *     to: parseUpstream(`127.0.0.1:${port}`), connectTimeoutMs: 5000,
- *     sessionIdleMs: 30_000, maxSessions: 4,
+ *     sessionIdleMs: 30_000, maxSessions: 4, proxy: null,
  *   },
  *   reply: (_client, bytes) => Promise.resolve(void replies.push(bytes.slice())),
  * });
@@ -158,7 +159,11 @@ export class UdpRelay implements DatagramRelay {
     try {
       socket = Deno.listenDatagram({
         transport: "udp",
-        hostname: sourceAddress(target.address),
+        // The host's addresses matter only for an upstream beyond loopback.
+        hostname: sessionSourceAddress(
+          target.address,
+          isLoopback(target.address) ? [] : hostAddresses(),
+        ),
         port: 0,
       });
     } catch (error) {
@@ -331,13 +336,14 @@ export class UdpRelay implements DatagramRelay {
   }
 }
 
-/**
- * The address a session's socket binds, so that the upstream sees a source
- * it can answer: loopback for an upstream on loopback, else the wildcard of
- * the upstream's family.
- */
-function sourceAddress(upstream: string): string {
-  const v6 = upstream.includes(":");
-  if (isLoopback(upstream)) return v6 ? "::1" : "127.0.0.1";
-  return v6 ? "::" : "0.0.0.0";
+/** The host's addresses, or none where muxd may not read them (without --allow-sys). */
+function hostAddresses(): Deno.NetworkInterfaceInfo[] {
+  try {
+    return Deno.networkInterfaces();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable || error instanceof Deno.errors.PermissionDenied) {
+      return [];
+    }
+    throw error;
+  }
 }

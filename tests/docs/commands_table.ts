@@ -140,6 +140,14 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
     test: "forward closes the connection with one line naming an upstream that refuses",
     how: "netcat through a TCP forward to a port nothing listens on, and the close line",
   }],
+  ["echo hello | nc -N 127.0.0.1 7202", {
+    test: "forward?proxy=v1 and v2 through muxd's own echo show netcat the header before its bytes",
+    how: "netcat through a TCP forward with proxy=v1 to muxd's own echo, on free ports",
+  }],
+  ["echo hello | nc -N 127.0.0.1 7203 | od -A d -t x1", {
+    test: "forward?proxy=v1 and v2 through muxd's own echo show netcat the header before its bytes",
+    how: "netcat through a TCP forward with proxy=v2 to muxd's own echo; the bytes od shows",
+  }],
   ["deno task serve --config muxd.jsonc", {
     test: "deno task serve --config serves the config file example of docs/reference.md",
     how: "it writes the example of docs/reference.md, on free ports, to a file and serves it",

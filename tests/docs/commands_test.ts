@@ -241,7 +241,8 @@ async function runCommand(
  * its ready file, while it serves and once it has stopped), and stops it.
  */
 async function checkServes(text: string): Promise<string | null> {
-  const words = text.split(/\s+/).slice(2); // after "deno task"
+  // After "deno task"; a spec with `&` is in single quotes, as a shell needs it.
+  const words = text.split(/\s+/).slice(2).map((w) => w.replace(/^'(.*)'$/, "$1"));
   const readyFile = words[words.indexOf("--ready-file") + 1];
   let muxd: MuxdProcess;
   try {

@@ -217,6 +217,21 @@ const cases: [ServerEvent, string][] = [
   [
     {
       ...relay,
+      type: "upstream-connected",
+      transport: "tcp",
+      id: 4,
+      local: { address: "127.0.0.1", port: 7201 },
+      remote,
+      upstream: { address: "127.0.0.1", port: 8080 },
+      from: { address: "127.0.0.1", port: 40112 },
+      proxy: "v2",
+    },
+    "tcp 127.0.0.1:7201 <- 127.0.0.1:51234 -> forward -> 127.0.0.1:8080 " +
+    "(from 127.0.0.1:40112, sent PROXY v2)",
+  ],
+  [
+    {
+      ...relay,
       type: "session-closed",
       transport: "udp",
       local: { address: "127.0.0.1", port: 7253 },

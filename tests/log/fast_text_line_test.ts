@@ -259,6 +259,7 @@ function randomEvent(
         remote: name(),
         upstream: name(),
         from: name(),
+        ...(random.chance(0.5) ? { proxy: random.pick(["v1", "v2"] as const) } : {}),
       };
     case "session-closed":
       return {
