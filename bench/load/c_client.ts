@@ -107,6 +107,7 @@ export function cLoadClient(loadgen: string): LoadClient {
   };
   return {
     name: "C load generator (epoll, one thread)",
+    spreadsSources: true,
     async tcpEcho(target, conns, seconds): Promise<TcpEchoReport> {
       const r = await run([
         "tcp",

@@ -1,6 +1,7 @@
 /**
- * The load benchmark's chart, docs/benchmarks.svg: one panel of horizontal
- * bars per measure (every server, muxd first) and one for muxd's start-up.
+ * The load benchmark's chart, docs/benchmarks.svg: for each section (echo
+ * servers, relays, programs behind a port) one panel of horizontal bars per
+ * measure (every server, muxd first), and one for muxd's start-up.
  * Hand-written SVG, no dependency.
  *
  * @module
@@ -8,6 +9,7 @@
 
 import { MEASURES } from "./measures.ts";
 import type { LoadBenchResult } from "./run.ts";
+import { SECTIONS } from "./sections.ts";
 
 const PANEL_WIDTH = 470;
 const LABEL_WIDTH = 112;
@@ -24,6 +26,17 @@ const COLORS: Readonly<Record<string, string>> = {
   "socat": "#15803d",
   "ncat": "#7c3aed",
   "node": "#a16207",
+  "fwd-muxd": "#2563eb",
+  "fwd-deno": "#0f766e",
+  "fwd-haproxy": "#be123c",
+  "fwd-nginx": "#0e7490",
+  "fwd-socat": "#15803d",
+  "fwd-ncat": "#7c3aed",
+  "fwd-node": "#a16207",
+  "exec-muxd": "#2563eb",
+  "exec-xinetd": "#c2410c",
+  "exec-socat": "#15803d",
+  "exec-ncat": "#7c3aed",
 };
 
 function escape(text: string): string {
@@ -82,34 +95,43 @@ function panel(x: number, y: number, title: string, bars: readonly Bar[]): strin
  * @returns An SVG document.
  */
 export function chartSvg(result: LoadBenchResult): string {
-  const peers = result.peers.filter((p) => p.skipped === null);
-  const panelHeight = PANEL_TOP + peers.length * ROW + 16;
   const parts: string[] = [];
-  MEASURES.forEach((m, index) => {
-    const x = 10 + (index % 2) * PANEL_WIDTH;
-    const y = 48 + Math.floor(index / 2) * panelHeight;
-    const first = result.summaries.find((s) => s.measure === m.id && s.peer === peers[0]?.id);
-    const bars = peers.map((p): Bar => {
-      const s = result.summaries.find((s) => s.measure === m.id && s.peer === p.id);
-      const value = s?.value ?? NaN;
-      const ratio = first && s && s !== first && Number.isFinite(value)
-        ? ` (${(value / first.value).toFixed(2)}×)`
-        : "";
-      return {
-        label: p.label,
-        color: COLORS[p.id] ?? "#6b7280",
-        value,
-        text: `${format(value, m.id === "idle-mem" ? 1 : 0)}${ratio}${s?.clientBound ? " †" : ""}${
-          s && !s.ok ? " ✗" : ""
-        }`,
-        hatched: s?.clientBound ?? false,
-        failed: s !== undefined && !s.ok,
-      };
+  let height = 48;
+  for (const section of SECTIONS) {
+    const peers = result.peers.filter((p) => p.skipped === null && p.section === section.id);
+    if (peers.length === 0) continue;
+    const measures = MEASURES.filter((m) => section.measures.includes(m.id));
+    if (section.id !== "echo") {
+      parts.push(`<text x="10" y="${height + 14}" class="head">${escape(section.title)}</text>`);
+      height += 24;
+    }
+    const panelHeight = PANEL_TOP + peers.length * ROW + 16;
+    measures.forEach((m, index) => {
+      const x = 10 + (index % 2) * PANEL_WIDTH;
+      const y = height + Math.floor(index / 2) * panelHeight;
+      const first = result.summaries.find((s) => s.measure === m.id && s.peer === peers[0].id);
+      const bars = peers.map((p): Bar => {
+        const s = result.summaries.find((s) => s.measure === m.id && s.peer === p.id);
+        const value = s?.value ?? NaN;
+        const ratio = first && s && s !== first && Number.isFinite(value)
+          ? ` (${(value / first.value).toFixed(2)}×)`
+          : "";
+        return {
+          label: p.label,
+          color: COLORS[p.id] ?? "#6b7280",
+          value,
+          text: `${format(value, m.id === "idle-mem" ? 1 : 0)}${ratio}${
+            s?.clientBound ? " †" : ""
+          }${s && !s.ok ? " ✗" : ""}`,
+          hatched: s?.clientBound ?? false,
+          failed: s !== undefined && !s.ok,
+        };
+      });
+      const better = m.higherIsBetter ? "higher is better" : "lower is better";
+      parts.push(panel(x, y, `${m.title} (${m.unit}, ${better})`, bars));
     });
-    const better = m.higherIsBetter ? "higher is better" : "lower is better";
-    parts.push(panel(x, y, `${m.title} (${m.unit}, ${better})`, bars));
-  });
-  let height = 48 + Math.ceil(MEASURES.length / 2) * panelHeight;
+    height += Math.ceil(measures.length / 2) * panelHeight;
+  }
   const startup = result.startup.filter((s) => !s.skipped);
   if (startup.length > 0) {
     const bars = startup.map((s): Bar => ({
@@ -144,7 +166,7 @@ export function chartSvg(result: LoadBenchResult): string {
 </style>
 </defs>
 <rect width="100%" height="100%" fill="#ffffff"/>
-<text x="10" y="20" class="head">muxd against other echo servers, on loopback</text>
+<text x="10" y="20" class="head">muxd against other echo servers, relays and forking servers, on loopback</text>
 <text x="10" y="37" class="sub">${escape(subtitle)}</text>
 ${parts.join("\n")}
 </svg>

@@ -74,6 +74,8 @@ export function denoLoadClient(): LoadClient {
 
   return {
     name: "Deno load generator (quick mode)",
+    // Deno.connect cannot choose its source address.
+    spreadsSources: false,
 
     async tcpEcho(target, conns, seconds): Promise<TcpEchoReport> {
       const t0 = performance.now();

@@ -1,9 +1,10 @@
 /**
- * `deno task bench:load`: muxd against other echo servers on loopback.
+ * `deno task bench:load`: muxd against other echo servers, relays (its
+ * `forward`) and forking servers (its `exec`) on loopback.
  *
  * ```sh
  * deno task bench:load                 # every peer, 3 rounds; writes docs/BENCHMARKS.md and docs/benchmarks.svg
- * deno task bench:load --quick         # muxd alone, ~1 s per measure, Deno load generator; writes nothing
+ * deno task bench:load --quick         # muxd alone (echo, forward, exec), ~1 s per measure, Deno load generator; writes nothing
  * deno task bench:load --rounds 5 --seconds 3 --peers muxd,c,node --no-write
  * deno task bench:load --quick --json  # the result as JSON on stdout, for tests/bench/
  * ```
@@ -24,7 +25,9 @@ import { FULL_OPTIONS, type LoadBenchOptions, QUICK_OPTIONS, runLoadBench } from
 
 const USAGE = `usage: deno task bench:load [--quick] [--rounds N] [--seconds S] [--peers ID,ID]
                             [--client c|deno] [--no-write] [--json]
-peers: muxd, muxd-quiet, deno, c, xinetd, socat, ncat, node`;
+peers: muxd, muxd-quiet, deno, c, xinetd, socat, ncat, node (echo servers);
+       fwd-muxd, fwd-deno, fwd-haproxy, fwd-nginx, fwd-socat, fwd-ncat, fwd-node (relays);
+       exec-muxd, exec-xinetd, exec-socat, exec-ncat (programs behind a port)`;
 
 function parse(
   args: readonly string[],

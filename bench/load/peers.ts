@@ -27,6 +27,10 @@ export interface PeerEnv {
   readonly dir: string;
   /** The built C programs, or `null` without a C compiler. */
   readonly c: CPrograms | null;
+  /** The echo server the relays forward to, or `null` outside the relay section. */
+  readonly upstream: Target | null;
+  /** Whether every connection of the load generator comes from 127.0.0.1 (the Deno one). */
+  readonly oneSource: boolean;
 }
 
 /** A server under test, running. */
@@ -43,7 +47,7 @@ export interface RunningPeer {
 
 /** A server the benchmark knows how to start. */
 export interface Peer {
-  /** A short id: `muxd`, `muxd-quiet`, `deno`, `c`, `xinetd`, `socat`, `ncat`, `node`. */
+  /** A short id, unique over every section: `muxd`, `fwd-haproxy`, `exec-xinetd`. */
   readonly id: string;
   /** Its name in tables. */
   readonly label: string;
@@ -68,14 +72,49 @@ export interface Peer {
  *
  * @returns The arguments after `deno`.
  */
-export function serveTaskArgs(): string[] {
+export function serveTaskArgs(allowRun: readonly string[] = []): string[] {
   const config = JSON.parse(
     Deno.readTextFileSync(new URL("../../deno.json", import.meta.url).pathname),
   );
   const words: string[] = config.tasks.serve.split(/\s+/);
   const main = new URL("../../main.ts", import.meta.url).pathname;
   // "deno run FLAGS main.ts serve" -> ["run", FLAGS..., /abs/main.ts, "serve"]
-  return words.slice(1).map((w) => w === "main.ts" ? main : w);
+  return words.slice(1).map((w) => {
+    if (w === "main.ts") return main;
+    // As the reference tells a user to run a program of their own behind exec.
+    if (w.startsWith("--allow-run=") && allowRun.length > 0) return [w, ...allowRun].join(",");
+    return w;
+  });
+}
+
+/**
+ * Starts muxd with the serve task's flags and some listeners, standard error
+ * to a file, and waits for its ready record.
+ *
+ * @param env The run's folder.
+ * @param id The peer's id, which names the log file.
+ * @param args The listeners (`-l SPEC ...`) and any further options.
+ * @param allowRun Programs beyond the serve task's that muxd may run (for exec).
+ * @returns The running muxd; its target is the ready record's first TCP and first UDP socket.
+ */
+export async function startMuxd(
+  env: PeerEnv,
+  id: string,
+  args: readonly string[],
+  allowRun: readonly string[] = [],
+): Promise<RunningPeer> {
+  const server = await spawnServer("deno", [...serveTaskArgs(allowRun), ...args], {
+    stderrFile: `${env.dir}/${id}.log`,
+    waitForLine: true,
+  });
+  const sockets: { transport: string; port: number }[] = JSON.parse(server.firstLine!).sockets;
+  const port = (transport: string) => sockets.find((s) => s.transport === transport)?.port ?? null;
+  return {
+    target: { host: HOST, tcpPort: port("tcp")!, udpPort: port("udp") },
+    tcpPid: server.pid,
+    udpPid: server.pid,
+    stop: server.stop,
+  };
 }
 
 function muxdPeer(id: string, label: string, extra: readonly string[], how: string): Peer {
@@ -86,9 +125,8 @@ function muxdPeer(id: string, label: string, extra: readonly string[], how: stri
     rateSources: 64,
     forks: false,
     unavailable: () => null,
-    async start(env) {
-      const server = await spawnServer("deno", [
-        ...serveTaskArgs(),
+    start: (env) =>
+      startMuxd(env, id, [
         "-l",
         // Default limits: the per-source ones spare loopback, where the load
         // generator is, and 1,024 per listener is more than any measure opens.
@@ -96,20 +134,18 @@ function muxdPeer(id: string, label: string, extra: readonly string[], how: stri
         "-l",
         `udp://${HOST}:0=echo`,
         ...extra,
-      ], { stderrFile: `${env.dir}/${id}.log`, waitForLine: true });
-      const ready = JSON.parse(server.firstLine!);
-      return {
-        target: { host: HOST, tcpPort: ready.sockets[0].port, udpPort: ready.sockets[1].port },
-        tcpPid: server.pid,
-        udpPid: server.pid,
-        stop: server.stop,
-      };
-    },
+      ]),
   };
 }
 
-/** A server that prints "ready PORT" and serves TCP and UDP on that port. */
-function readyLinePeer(server: ServerProcess): RunningPeer {
+/**
+ * A server that prints "ready PORT" and serves TCP and UDP on that port.
+ *
+ * @param server The server, started with `waitForLine`.
+ * @returns It, running.
+ * @throws {Error} When its first line is not "ready PORT".
+ */
+export function readyLinePeer(server: ServerProcess): RunningPeer {
   const port = Number(/^ready (\d+)/.exec(server.firstLine ?? "")?.[1]);
   if (!port) throw new Error(`no "ready PORT" line: ${server.firstLine}`);
   return {
@@ -120,11 +156,20 @@ function readyLinePeer(server: ServerProcess): RunningPeer {
   };
 }
 
-/** Two processes, one for TCP and one for UDP, on one fixed port. */
-async function pairPeer(
+/**
+ * Two processes, one for TCP and one for UDP, on one fixed port.
+ *
+ * @param tcp Starts the TCP one.
+ * @param udp Starts the UDP one, or `null` for a server of TCP alone.
+ * @param port The port both serve.
+ * @param waitForUdp How to know that UDP is served: an echo answers (the default).
+ * @returns Both, running; stopping it stops both.
+ */
+export async function pairPeer(
   tcp: () => Promise<ServerProcess>,
-  udp: () => Promise<ServerProcess>,
+  udp: (() => Promise<ServerProcess>) | null,
   port: number,
+  waitForUdp: () => Promise<void> = () => waitForUdpEcho(HOST, port),
 ): Promise<RunningPeer> {
   const servers: ServerProcess[] = [];
   const stop = async () => {
@@ -132,27 +177,80 @@ async function pairPeer(
   };
   try {
     servers.push(await tcp());
-    servers.push(await udp());
+    if (udp) servers.push(await udp());
     await waitForTcp(HOST, port);
-    await waitForUdpEcho(HOST, port);
+    if (udp) await waitForUdp();
   } catch (error) {
     await stop();
     throw error;
   }
   return {
-    target: { host: HOST, tcpPort: port, udpPort: port },
+    target: { host: HOST, tcpPort: port, udpPort: udp ? port : null },
     tcpPid: servers[0].pid,
-    udpPid: servers[1].pid,
+    udpPid: udp ? servers[1].pid : null,
     stop,
   };
 }
 
-const missing = (program: string, pkg: string) =>
+/**
+ * Why a program cannot be run here, or `null` when it is installed.
+ *
+ * @param program Its name.
+ * @param pkg The Debian package that installs it.
+ * @returns The reason, or `null`.
+ */
+export const missing = (program: string, pkg: string): string | null =>
   findProgram(program) === null
     ? `${program} is not installed (Debian: apt-get install ${pkg})`
     : null;
 
-/** Every peer, muxd first: ratios in the report are to the first. */
+/**
+ * Starts xinetd in the foreground with some services, and waits until they answer.
+ *
+ * @param env The run's folder, for its config, pid file and logs.
+ * @param id The peer's id, which names those files.
+ * @param services The config's `service` blocks.
+ * @param port The port they listen on.
+ * @param udp Whether a UDP echo is among them, to wait for.
+ * @returns It, running.
+ */
+export async function startXinetd(
+  env: PeerEnv,
+  id: string,
+  services: string,
+  port: number,
+  udp: boolean,
+): Promise<RunningPeer> {
+  const conf = `${env.dir}/${id}.conf`;
+  await Deno.writeTextFile(
+    conf,
+    `defaults\n{\n\tinstances = UNLIMITED\n\tper_source = UNLIMITED\n}\n` + services,
+  );
+  const server = await spawnServer(findProgram("xinetd")!, [
+    "-dontfork",
+    "-f",
+    conf,
+    "-pidfile",
+    `${env.dir}/${id}.pid`,
+    "-filelog",
+    `${env.dir}/${id}.log`,
+  ], { stderrFile: `${env.dir}/${id}.stderr` });
+  try {
+    await waitForTcp(HOST, port);
+    if (udp) await waitForUdpEcho(HOST, port);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return {
+    target: { host: HOST, tcpPort: port, udpPort: udp ? port : null },
+    tcpPid: server.pid,
+    udpPid: udp ? server.pid : null,
+    stop: server.stop,
+  };
+}
+
+/** Every echo server, muxd first: ratios in the report are to the first. */
 export const PEERS: readonly Peer[] = [
   muxdPeer(
     "muxd",
@@ -232,7 +330,6 @@ export const PEERS: readonly Peer[] = [
         "internal services would look the client's name up by DNS";
     },
     async start(env, port) {
-      const conf = `${env.dir}/xinetd.conf`;
       const service = (kind: "stream" | "dgram") => `
 service echo
 {
@@ -250,33 +347,7 @@ service echo
 \tper_source  = UNLIMITED
 }
 `;
-      await Deno.writeTextFile(
-        conf,
-        `defaults\n{\n\tinstances = UNLIMITED\n\tper_source = UNLIMITED\n}\n` +
-          service("stream") + service("dgram"),
-      );
-      const server = await spawnServer(findProgram("xinetd")!, [
-        "-dontfork",
-        "-f",
-        conf,
-        "-pidfile",
-        `${env.dir}/xinetd.pid`,
-        "-filelog",
-        `${env.dir}/xinetd.log`,
-      ], { stderrFile: `${env.dir}/xinetd.stderr` });
-      try {
-        await waitForTcp(HOST, port);
-        await waitForUdpEcho(HOST, port);
-      } catch (error) {
-        await server.stop();
-        throw error;
-      }
-      return {
-        target: { host: HOST, tcpPort: port, udpPort: port },
-        tcpPid: server.pid,
-        udpPid: server.pid,
-        stop: server.stop,
-      };
+      return await startXinetd(env, "xinetd", service("stream") + service("dgram"), port, true);
     },
   },
   {

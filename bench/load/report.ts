@@ -7,7 +7,9 @@
  */
 
 import { MEASURES } from "./measures.ts";
-import type { LoadBenchResult, Summary } from "./run.ts";
+import type { LoadBenchResult, PeerOutcome, Summary } from "./run.ts";
+import { type SectionId, SECTIONS } from "./sections.ts";
+import { issue17Report, sectionReports } from "./section_report.ts";
 import { STARTUP_PROGRAMS, type StartupProgram, type StartupResult } from "./startup.ts";
 
 /** Marks a figure where the load generator, not the server, was the bottleneck. */
@@ -21,7 +23,14 @@ const oneDecimal = new Intl.NumberFormat("en-US", {
   maximumFractionDigits: 1,
 });
 
-function fmt(value: number, decimals = 0): string {
+/**
+ * A number as the tables show it: grouped thousands, `–` for none.
+ *
+ * @param value The number.
+ * @param decimals 0 or 1.
+ * @returns The text.
+ */
+export function fmt(value: number, decimals = 0): string {
   if (!Number.isFinite(value)) return "–";
   return decimals === 0 ? number.format(value) : oneDecimal.format(value);
 }
@@ -40,7 +49,19 @@ export interface TargetRow {
   readonly floorMet?: boolean | null;
 }
 
-function find(result: LoadBenchResult, measure: string, peer: string): Summary | undefined {
+/**
+ * One server's summary of one measure.
+ *
+ * @param result The run.
+ * @param measure The measure.
+ * @param peer The server's id.
+ * @returns Its summary, if it was measured.
+ */
+export function find(
+  result: LoadBenchResult,
+  measure: string,
+  peer: string,
+): Summary | undefined {
   return result.summaries.find((s) => s.measure === measure && s.peer === peer);
 }
 
@@ -234,8 +255,11 @@ export function evaluateTargets(result: LoadBenchResult): TargetRow[] {
 /**
  * Why each target that was not met was not: below the floor of every server
  * on Deno, or muxd's own cost above a floor that meets it.
+ *
+ * @param targets The judged targets.
+ * @returns Markdown lines, none when every target was met.
  */
-function unmetTargets(targets: readonly TargetRow[]): string[] {
+export function unmetTargets(targets: readonly TargetRow[]): string[] {
   const unmet = targets.filter((t) => t.met === false);
   if (unmet.length === 0) return [];
   const name = (t: TargetRow) => `- ${t.target.replace(/ ≥.*| ≤.*|:.*/, "")}: `;
@@ -296,21 +320,45 @@ function extraCell(s: Summary | undefined, show: (s: Summary) => string): string
   return s && Number.isFinite(s.value) ? show(s) : "–";
 }
 
-function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+/**
+ * A Markdown table.
+ *
+ * @param header The header cells.
+ * @param rows The rows' cells.
+ * @returns Markdown.
+ */
+export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const line = (cells: readonly string[]) => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 
 /**
- * The results table: one row per figure, one column per server.
+ * The servers of one section that were measured, in the section's order.
  *
  * @param result The run.
+ * @param section The section.
+ * @returns Their outcomes.
+ */
+export function measuredPeers(result: LoadBenchResult, section: SectionId): PeerOutcome[] {
+  return result.peers.filter((p) => p.skipped === null && p.section === section);
+}
+
+function sectionMeasures(section: SectionId) {
+  const ids = SECTIONS.find((s) => s.id === section)!.measures;
+  return MEASURES.filter((m) => ids.includes(m.id));
+}
+
+/**
+ * The results table of one section: one row per figure, one column per server.
+ *
+ * @param result The run.
+ * @param section The section: the echo servers unless told.
  * @returns Markdown.
  */
-export function resultsTable(result: LoadBenchResult): string {
-  const peers = result.peers.filter((p) => p.skipped === null);
+export function resultsTable(result: LoadBenchResult, section: SectionId = "echo"): string {
+  const peers = measuredPeers(result, section);
   const rows: string[][] = [];
-  for (const m of MEASURES) {
+  for (const m of sectionMeasures(section)) {
     const first = find(result, m.id, peers[0]?.id ?? "");
     const decimals = m.id === "idle-mem" ? 1 : 0;
     rows.push([
@@ -355,9 +403,16 @@ export function resultsTable(result: LoadBenchResult): string {
   return table(["", ...peers.map((p) => p.label)], rows);
 }
 
-function cpuTable(result: LoadBenchResult): string {
-  const peers = result.peers.filter((p) => p.skipped === null);
-  const rows = MEASURES.filter((m) => m.id !== "idle-mem").map((m) => [
+/**
+ * The CPU shares of one section's runs: one row per measure, one column per server.
+ *
+ * @param result The run.
+ * @param section The section: the echo servers unless told.
+ * @returns Markdown.
+ */
+export function cpuTable(result: LoadBenchResult, section: SectionId = "echo"): string {
+  const peers = measuredPeers(result, section);
+  const rows = sectionMeasures(section).filter((m) => m.id !== "idle-mem").map((m) => [
     m.title,
     ...peers.map((p) => {
       const s = find(result, m.id, p.id);
@@ -417,8 +472,12 @@ export function reportMarkdown(result: LoadBenchResult): string {
   const { machine, options } = result;
   const failed = result.checks.filter((c) => c.required && !c.ok);
   const findings = result.checks.filter((c) => !c.required && !c.ok);
-  const measured = result.peers.filter((p) => p.skipped === null);
-  const skipped = result.peers.filter((p) => p.skipped !== null);
+  const servers = (section: SectionId) => [
+    ...result.peers.filter((p) => p.section === section && p.skipped === null)
+      .map((p) => `- **${p.label}**: ${p.how}.`),
+    ...result.peers.filter((p) => p.section === section && p.skipped !== null)
+      .map((p) => `- **${p.label}**: skipped, ${p.skipped}.`),
+  ];
   const targets = evaluateTargets(result);
   const costs = loggingCosts(result);
   const out: string[] = [];
@@ -475,6 +534,7 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "",
     cpuTable(result),
     "",
+    ...sectionReports(result),
   );
   if (result.startup.length > 0) {
     out.push(
@@ -525,6 +585,7 @@ export function reportMarkdown(result: LoadBenchResult): string {
     ),
     "",
     ...unmetTargets(targets),
+    ...issue17Report(result),
     "## Checks",
     "",
     `${result.checks.length - failed.length - findings.length} of ${result.checks.length} ` +
@@ -545,11 +606,16 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "",
     "## How it was measured",
     "",
-    "Servers:",
+    "Echo servers:",
     "",
-    ...measured.map((p) => `- **${p.label}**: ${p.how}.`),
-    ...skipped.map((p) => `- **${p.label}**: skipped, ${p.skipped}.`),
+    ...servers("echo"),
     "",
+    ...(servers("relay").length > 0
+      ? [`Relays, in front of ${result.upstream}:`, "", ...servers("relay"), ""]
+      : []),
+    ...(servers("exec").length > 0
+      ? ["Programs behind a port, each running `/bin/cat`:", "", ...servers("exec"), ""]
+      : []),
     "Measures:",
     "",
     `- **TCP echo** with 1 and 32 connections: each writes 16 KiB chunks; 4 MiB at most are ` +
@@ -583,9 +649,9 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "## Reproduce",
     "",
     "```sh",
-    "apt-get install -y xinetd socat ncat   # the peers (Debian); node and cc as well if missing",
-    "deno task bench:load                   # about 6 minutes; rewrites this file but its hand-written part, and benchmarks.svg",
-    "deno task bench:load --quick           # muxd alone, ~1 s a measure, no C compiler (in deno task test)",
+    "apt-get install -y xinetd socat ncat haproxy libnginx-mod-stream   # the peers (Debian); node and cc as well if missing",
+    "deno task bench:load                   # about 12 minutes; rewrites this file but its hand-written part, and benchmarks.svg",
+    "deno task bench:load --quick           # muxd alone (echo, forward, exec), ~1 s a measure, no C compiler (in deno task test)",
     "```",
     "",
   );

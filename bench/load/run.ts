@@ -1,7 +1,8 @@
 /**
- * The load benchmark from start to end: build the C programs, start every
+ * The load benchmark from start to end: build the C programs, then section
+ * by section (echo servers, relays, programs behind a port) start every
  * server one after another on loopback, run each measure in interleaved
- * rounds (every server once per round, in a rotating order), stop them,
+ * rounds (every server once per round, in a rotating order) and stop them;
  * then time muxd's start-up with many listeners.
  *
  * Everything is bounded: each run stops by itself after its seconds, every
@@ -15,12 +16,15 @@ import { denoLoadClient } from "./deno_client.ts";
 import { CLIENT_BOUND_SHARE, MEASURES, type MeasureSettings, runMeasure } from "./measures.ts";
 import {
   fixedPort,
+  HOST,
   type Peer,
   type PeerEnv,
-  PEERS,
+  readyLinePeer,
   type RunningPeer,
   serveTaskArgs,
 } from "./peers.ts";
+import { ALL_PEERS, type Section, type SectionId, SECTIONS } from "./sections.ts";
+import { spawnServer } from "./spawn.ts";
 import { describeMachine, killDescendants, type Machine } from "./proc.ts";
 import {
   measureStartup,
@@ -57,7 +61,23 @@ export interface LoadBenchOptions {
 }
 
 /** The servers whose failed checks fail the run: muxd, and the benchmark's own references. */
-const REQUIRED_PEERS: readonly string[] = ["muxd", "muxd-quiet", "deno", "c"];
+const REQUIRED_PEERS: readonly string[] = [
+  "muxd",
+  "muxd-quiet",
+  "deno",
+  "c",
+  "fwd-muxd",
+  "fwd-deno",
+  "exec-muxd",
+];
+
+/**
+ * Connections at a time in the exec section when they all come from one
+ * address (the quick mode), where muxd's exec runs with 32 programs per
+ * client address instead of 8: a program still exiting after its client
+ * closed counts against that limit, and a loaded machine is slow to reap.
+ */
+const EXEC_ONE_SOURCE_CONCURRENCY = 4;
 
 /** A run during which everything else used more than this share of a core is run again. */
 const DISTURBED_SHARE = 0.25;
@@ -78,13 +98,16 @@ export const FULL_OPTIONS: LoadBenchOptions = {
   log: (line) => console.error(line),
 };
 
-/** The quick mode: about a second per measure, against muxd alone, no C compiler needed. */
+/**
+ * The quick mode: about a second per measure, against muxd alone (its echo,
+ * forward and exec), no C compiler needed.
+ */
 export const QUICK_OPTIONS: LoadBenchOptions = {
   ...FULL_OPTIONS,
   quick: true,
   rounds: 1,
   seconds: 1,
-  peers: ["muxd"],
+  peers: ["muxd", "fwd-muxd", "exec-muxd"],
   client: "deno",
   startupCases: [
     { program: "muxd", transport: "tcp", listeners: 1 },
@@ -100,6 +123,8 @@ export const QUICK_OPTIONS: LoadBenchOptions = {
 export interface PeerOutcome {
   /** Its id. */
   readonly id: string;
+  /** Its section. */
+  readonly section: SectionId;
   /** Its name in tables. */
   readonly label: string;
   /** How it was run. */
@@ -148,6 +173,8 @@ export interface LoadBenchResult {
   readonly clientNote: string | null;
   /** Every server, measured or skipped. */
   readonly peers: readonly PeerOutcome[];
+  /** The echo server behind the relays, or `null` when no relay ran. */
+  readonly upstream: string | null;
   /** One summary per measure and measured server. */
   readonly summaries: readonly Summary[];
   /** The start-up cases. */
@@ -174,10 +201,12 @@ export async function runLoadBench(options: LoadBenchOptions): Promise<LoadBench
   const startedAt = new Date().toISOString();
   const dir = await Deno.makeTempDir({ prefix: "muxd-bench-" });
   try {
-    const wanted = PEERS.filter((p) => options.peers === null || options.peers.includes(p.id));
+    const wanted = (section: Section) =>
+      section.peers.filter((p) => options.peers === null || options.peers.includes(p.id));
+    const relays = wanted(SECTIONS.find((s) => s.id === "relay")!).length > 0;
     let c: CPrograms | null = null;
     let clientNote: string | null = null;
-    if (options.client === "c" || wanted.some((p) => p.id === "c")) {
+    if (options.client === "c" || options.peers?.includes("c") !== false || relays) {
       const built = await buildCPrograms(dir);
       if ("reason" in built) {
         clientNote = built.reason;
@@ -192,82 +221,39 @@ export async function runLoadBench(options: LoadBenchOptions): Promise<LoadBench
     }
     log(`load generator: ${client.name}`);
 
-    const env: PeerEnv = { dir, c };
     const outcomes: PeerOutcome[] = [];
-    const running: { peer: Peer; server: RunningPeer }[] = [];
     const checks: Check[] = [];
     const summaries: Summary[] = [];
-    try {
-      for (const peer of wanted) {
-        const why = peer.unavailable(env);
-        if (why !== null) {
-          log(`skipping ${peer.label}: ${why}`);
-          outcomes.push({ id: peer.id, label: peer.label, how: peer.how, skipped: why });
+    let upstreamHow: string | null = null;
+    for (const section of SECTIONS) {
+      const peers = wanted(section);
+      if (peers.length === 0) continue;
+      let env: PeerEnv = { dir, c, upstream: null, oneSource: !client.spreadsSources };
+      let upstream: Upstream | null = null;
+      if (section.id === "relay") {
+        try {
+          upstream = await startUpstream(env);
+        } catch (error) {
+          const why = `the upstream echo server did not start: ${
+            error instanceof Error ? error.message : error
+          }`;
+          log(`skipping the relays: ${why}`);
+          for (const peer of peers) outcomes.push(outcome(peer, section.id, why));
           continue;
         }
-        try {
-          const server = await peer.start(env, fixedPort(PEERS.indexOf(peer)));
-          running.push({ peer, server });
-          outcomes.push({ id: peer.id, label: peer.label, how: peer.how, skipped: null });
-          const { target, tcpPid } = server;
-          log(
-            `started ${peer.label}: tcp ${target.host}:${target.tcpPort}, ` +
-              `udp ${target.udpPort ?? "-"}, pid ${tcpPid}`,
-          );
-        } catch (error) {
-          const why = `did not start: ${error instanceof Error ? error.message : error}`;
-          log(`skipping ${peer.label}: ${why}`);
-          outcomes.push({ id: peer.id, label: peer.label, how: peer.how, skipped: why });
-        }
+        upstreamHow = upstream.how;
+        env = { ...env, upstream: upstream.server.target };
+        log(
+          `started the relays' upstream, ${upstream.how}: port ${upstream.server.target.tcpPort}`,
+        );
       }
-
-      const settings: MeasureSettings = {
-        seconds: options.seconds,
-        idleConnections: options.idleConnections,
-        rateConcurrency: options.rateConcurrency,
-      };
-      for (const measure of MEASURES) {
-        const samples = new Map<string, Sample[]>(running.map((r) => [r.peer.id, []]));
-        const reruns = new Map<string, number>();
-        for (let round = 0; round < options.rounds; round++) {
-          // Rotate the order each round, so no server always runs first or last.
-          const order = running.map((_, i) => running[(i + round) % running.length]);
-          for (const { peer, server } of order) {
-            if (measure.udp && server.target.udpPort === null) continue;
-            let sample: Sample;
-            for (let attempt = 0;; attempt++) {
-              sample = await sampleOnce(measure.id, peer, server, env, client, settings);
-              // Another program took CPU meanwhile (this machine may be shared):
-              // run it again, twice at most. Not for servers that fork, whose
-              // late-reaped children look the same.
-              const disturbed = sample.otherCpu > DISTURBED_SHARE && !peer.forks;
-              if (!disturbed || attempt === MAX_RERUNS) break;
-              reruns.set(peer.id, (reruns.get(peer.id) ?? 0) + 1);
-              log(
-                `${measure.id} round ${round + 1} ${peer.label}: disturbed (other CPU ` +
-                  `${(sample.otherCpu * 100).toFixed(0)} %), again`,
-              );
-            }
-            samples.get(peer.id)!.push(sample);
-            checks.push(...sample.checks);
-            log(`${measure.id} round ${round + 1} ${peer.label}: ${describeSample(sample)}`);
-          }
-        }
-        for (const { peer } of running) {
-          const list = samples.get(peer.id)!;
-          if (list.length > 0) {
-            summaries.push(summarize(measure.id, peer.id, list, reruns.get(peer.id) ?? 0));
-          }
-        }
-      }
-    } finally {
-      for (const { peer, server } of running) {
-        try {
-          await server.stop();
-        } catch (error) {
-          // Keep what was measured: report the failure and stop the others.
-          log(`stopping ${peer.label} failed: ${error instanceof Error ? error.message : error}`);
-        }
+      try {
+        const ran = await runSection(section, peers, env, client, options);
+        outcomes.push(...ran.outcomes);
+        checks.push(...ran.checks);
+        summaries.push(...ran.summaries);
+      } finally {
+        await upstream?.server.stop();
       }
     }
 
@@ -294,6 +280,7 @@ export async function runLoadBench(options: LoadBenchOptions): Promise<LoadBench
       options: rest,
       client: client.name,
       clientNote,
+      upstream: upstreamHow,
       commit: options.quick ? "not asked (quick mode)" : await gitCommit(),
       peers: outcomes,
       summaries,
@@ -305,6 +292,150 @@ export async function runLoadBench(options: LoadBenchOptions): Promise<LoadBench
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+}
+
+/** What one section gave. */
+interface SectionRun {
+  readonly outcomes: PeerOutcome[];
+  readonly summaries: Summary[];
+  readonly checks: Check[];
+}
+
+function outcome(peer: Peer, section: SectionId, skipped: string | null): PeerOutcome {
+  return { id: peer.id, section, label: peer.label, how: peer.how, skipped };
+}
+
+/**
+ * Starts a section's servers, runs its measures in interleaved rounds, and
+ * stops them.
+ */
+async function runSection(
+  section: Section,
+  peers: readonly Peer[],
+  env: PeerEnv,
+  client: LoadClient,
+  options: LoadBenchOptions,
+): Promise<SectionRun> {
+  const { log } = options;
+  const outcomes: PeerOutcome[] = [];
+  const running: { peer: Peer; server: RunningPeer }[] = [];
+  const checks: Check[] = [];
+  const summaries: Summary[] = [];
+  log(`${section.title}:`);
+  try {
+    for (const peer of peers) {
+      const why = peer.unavailable(env);
+      if (why !== null) {
+        log(`skipping ${peer.label}: ${why}`);
+        outcomes.push(outcome(peer, section.id, why));
+        continue;
+      }
+      try {
+        const server = await peer.start(env, fixedPort(ALL_PEERS.indexOf(peer)));
+        running.push({ peer, server });
+        outcomes.push(outcome(peer, section.id, null));
+        const { target, tcpPid } = server;
+        log(
+          `started ${peer.label}: tcp ${target.host}:${target.tcpPort}, ` +
+            `udp ${target.udpPort ?? "-"}, pid ${tcpPid}`,
+        );
+      } catch (error) {
+        const why = `did not start: ${error instanceof Error ? error.message : error}`;
+        log(`skipping ${peer.label}: ${why}`);
+        outcomes.push(outcome(peer, section.id, why));
+      }
+    }
+
+    const settings: MeasureSettings = {
+      seconds: options.seconds,
+      idleConnections: options.idleConnections,
+      rateConcurrency: section.id === "exec" && !client.spreadsSources
+        ? Math.min(options.rateConcurrency, EXEC_ONE_SOURCE_CONCURRENCY)
+        : options.rateConcurrency,
+    };
+    if (settings.rateConcurrency !== options.rateConcurrency) {
+      log(
+        `${client.name} connects from 127.0.0.1 alone: ${settings.rateConcurrency} ` +
+          "connections at a time, and muxd's exec allows 32 programs per client address",
+      );
+    }
+    for (const measure of MEASURES.filter((m) => section.measures.includes(m.id))) {
+      const samples = new Map<string, Sample[]>(running.map((r) => [r.peer.id, []]));
+      const reruns = new Map<string, number>();
+      for (let round = 0; round < options.rounds; round++) {
+        // Rotate the order each round, so no server always runs first or last.
+        const order = running.map((_, i) => running[(i + round) % running.length]);
+        for (const { peer, server } of order) {
+          if (measure.udp && server.target.udpPort === null) continue;
+          let sample: Sample;
+          for (let attempt = 0;; attempt++) {
+            sample = await sampleOnce(measure.id, peer, server, env, client, settings);
+            // Another program took CPU meanwhile (this machine may be shared):
+            // run it again, twice at most. Not for servers that fork, whose
+            // late-reaped children look the same.
+            const disturbed = sample.otherCpu > DISTURBED_SHARE && !peer.forks;
+            if (!disturbed || attempt === MAX_RERUNS) break;
+            reruns.set(peer.id, (reruns.get(peer.id) ?? 0) + 1);
+            log(
+              `${measure.id} round ${round + 1} ${peer.label}: disturbed (other CPU ` +
+                `${(sample.otherCpu * 100).toFixed(0)} %), again`,
+            );
+          }
+          samples.get(peer.id)!.push(sample);
+          checks.push(...sample.checks);
+          log(`${measure.id} round ${round + 1} ${peer.label}: ${describeSample(sample)}`);
+        }
+      }
+      for (const { peer } of running) {
+        const list = samples.get(peer.id)!;
+        if (list.length > 0) {
+          summaries.push(summarize(measure.id, peer.id, list, reruns.get(peer.id) ?? 0));
+        }
+      }
+    }
+  } finally {
+    for (const { peer, server } of running) {
+      try {
+        await server.stop();
+      } catch (error) {
+        // Keep what was measured: report the failure and stop the others.
+        log(`stopping ${peer.label} failed: ${error instanceof Error ? error.message : error}`);
+      }
+    }
+  }
+  return { outcomes, summaries, checks };
+}
+
+/** The echo server behind the relays, and how it runs. */
+interface Upstream {
+  readonly server: RunningPeer;
+  readonly how: string;
+}
+
+/**
+ * Starts the relays' upstream: the C reference echo server, fast enough that
+ * the relay in front of it is the bottleneck; without a C compiler, the
+ * minimal Deno server.
+ */
+async function startUpstream(env: PeerEnv): Promise<Upstream> {
+  if (env.c !== null) {
+    const server = await spawnServer(env.c.echoServer, [HOST, "0"], {
+      stderrFile: `${env.dir}/upstream.log`,
+      waitForLine: true,
+    });
+    return { server: readyLinePeer(server), how: "the C reference echo server" };
+  }
+  const server = await spawnServer("deno", [
+    "run",
+    "--allow-net",
+    "--unstable-net",
+    new URL("./deno_echo.ts", import.meta.url).pathname,
+    HOST,
+  ], { stderrFile: `${env.dir}/upstream.log`, waitForLine: true });
+  return {
+    server: readyLinePeer(server),
+    how: "the minimal Deno echo server (no C compiler to build the C one)",
+  };
 }
 
 function summarize(
@@ -363,7 +494,7 @@ async function sampleOnce(
   try {
     // Memory is measured on a fresh server, whose heap the other measures
     // have not grown (a grown heap hides new allocations).
-    if (measure === "idle-mem") fresh = await peer.start(env, fixedPort(PEERS.indexOf(peer)));
+    if (measure === "idle-mem") fresh = await peer.start(env, fixedPort(ALL_PEERS.indexOf(peer)));
     return await runMeasure(
       measure,
       { label: peer.label, peer: fresh ?? server, rateSources: peer.rateSources, required },

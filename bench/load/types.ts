@@ -84,6 +84,11 @@ export interface LoadClient {
   /** Its name in the report, such as `"C (epoll, 1 thread)"`. */
   readonly name: string;
   /**
+   * Whether its connection-rate runs can spread over many source addresses;
+   * if not, every connection comes from 127.0.0.1.
+   */
+  readonly spreadsSources: boolean;
+  /**
    * Streams 16 KiB chunks over `conns` connections for `seconds`, keeping at
    * most `windowBytes(conns)` in flight on each, and verifies every echoed byte.
    */

@@ -1,0 +1,237 @@
+/**
+ * The report's sections for muxd's `forward` and `exec`: the relays and the
+ * programs behind a port side by side, and the targets of issue 17 judged
+ * against the run's medians, each with the floor a server on Deno reaches.
+ *
+ * @module
+ */
+
+import {
+  cpuTable,
+  find,
+  fmt,
+  measuredPeers,
+  resultsTable,
+  table,
+  type TargetRow,
+  unmetTargets,
+} from "./report.ts";
+import type { LoadBenchResult, Summary } from "./run.ts";
+import type { MeasureId } from "./types.ts";
+
+/** The relay measures, in report order. */
+const RELAY_MEASURES: readonly MeasureId[] = ["tcp-1", "tcp-32", "conn-rate", "udp-1", "udp-16"];
+
+const ok = (s: Summary | undefined): s is Summary => s !== undefined && Number.isFinite(s.value);
+
+/** `1.23×` of a to b on one measure, or `null` when either is missing. */
+function ratioOf(result: LoadBenchResult, measure: string, a: string, b: string): number | null {
+  const x = find(result, measure, a);
+  const y = find(result, measure, b);
+  return ok(x) && ok(y) && y.value > 0 ? x.value / y.value : null;
+}
+
+/**
+ * A relay against another on every measure both ran: the ratios, and whether
+ * each is above `min`.
+ */
+function against(
+  result: LoadBenchResult,
+  relay: string,
+  other: string,
+  measures: readonly MeasureId[],
+  min: number,
+): { text: string; met: boolean | null } {
+  const parts: string[] = [];
+  let met: boolean | null = null;
+  for (const measure of measures) {
+    const r = ratioOf(result, measure, relay, other);
+    if (r === null) continue;
+    parts.push(`${measure} ${r.toFixed(2)}×`);
+    met = (met ?? true) && r >= min;
+  }
+  return { text: parts.length > 0 ? parts.join(", ") : "not measured", met };
+}
+
+function label(result: LoadBenchResult, id: string): string {
+  return result.peers.find((p) => p.id === id)?.label ?? id;
+}
+
+/**
+ * Judges the targets of issue 17 against a run's medians.
+ *
+ * @param result The run.
+ * @returns One row per target; the last column is the minimal Deno server or relay.
+ */
+export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
+  const rows: TargetRow[] = [];
+  const relayRow = (other: string, measures: readonly MeasureId[], min: number, words: string) => {
+    if (!measuredPeers(result, "relay").some((p) => p.id === other)) return;
+    const muxd = against(result, "fwd-muxd", other, measures, min);
+    const floor = against(result, "fwd-deno", other, measures, min);
+    rows.push({
+      target: words,
+      measured: muxd.text,
+      met: muxd.met,
+      floor: floor.met === null ? "–" : floor.text,
+      floorMet: floor.met,
+    });
+  };
+  for (const other of ["fwd-socat", "fwd-ncat", "fwd-node"]) {
+    relayRow(
+      other,
+      RELAY_MEASURES,
+      1,
+      `forward ahead of ${label(result, other)} on every measure (ratio > 1)`,
+    );
+  }
+  relayRow(
+    "fwd-haproxy",
+    ["tcp-1", "tcp-32", "conn-rate"],
+    0.7,
+    "forward at 0.7× HAProxy or more: throughput and connection rate",
+  );
+
+  const exec = find(result, "conn-rate", "exec-muxd");
+  const forking = measuredPeers(result, "exec").filter((p) => p.id !== "exec-muxd")
+    .map((p) => find(result, "conn-rate", p.id)).filter(ok);
+  if (ok(exec) && forking.length > 0) {
+    const best = forking.reduce((a, b) => a.value >= b.value ? a : b);
+    rows.push({
+      target: "exec's connection rate on a par with the forking servers' (≥ 0.95× the fastest)",
+      measured: `${(exec.value / best.value).toFixed(2)}× ${label(result, best.peer)} ` +
+        `(${fmt(exec.value)} against ${fmt(best.value)}/s)`,
+      met: exec.value >= 0.95 * best.value,
+      floor: "–",
+    });
+  }
+
+  for (const measure of ["udp-1", "udp-16"] as const) {
+    const r = ratioOf(result, measure, "muxd", "node");
+    if (r === null) continue;
+    const floor = ratioOf(result, measure, "deno", "node");
+    rows.push({
+      target: `UDP echo, ${measure === "udp-1" ? 1 : 16} outstanding, ahead of Node`,
+      measured: `${r.toFixed(2)}× (${fmt(find(result, measure, "muxd")!.value)} against ` +
+        `${fmt(find(result, measure, "node")!.value)}/s)`,
+      met: r > 1,
+      floor: floor === null ? "–" : `${floor.toFixed(2)}×`,
+      floorMet: floor === null ? null : floor > 1,
+    });
+  }
+  const p99 = find(result, "udp-16", "muxd");
+  const p99Floor = find(result, "udp-16", "deno");
+  if (ok(p99) && ok(p99Floor)) {
+    const r = p99.extras.p99Us / p99Floor.extras.p99Us;
+    rows.push({
+      target: "UDP echo p99 at 16 outstanding within 2× the minimal Deno server's",
+      measured: `${r.toFixed(2)}× (${fmt(p99.extras.p99Us)} against ${
+        fmt(p99Floor.extras.p99Us)
+      } µs)`,
+      met: r <= 2,
+      floor: `${fmt(p99Floor.extras.p99Us)} µs`,
+    });
+  }
+  const cpu = find(result, "conn-rate", "muxd");
+  const cpuFloor = find(result, "conn-rate", "deno");
+  if (ok(cpu) && ok(cpuFloor)) {
+    const r = cpu.extras.cpuUsPerConn / cpuFloor.extras.cpuUsPerConn;
+    rows.push({
+      target: "CPU per connection, default logging, within 1.1× the minimal Deno server's",
+      measured: `${r.toFixed(2)}× (${fmt(cpu.extras.cpuUsPerConn)} against ${
+        fmt(cpuFloor.extras.cpuUsPerConn)
+      } µs)`,
+      met: r <= 1.1,
+      floor: `${fmt(cpuFloor.extras.cpuUsPerConn)} µs`,
+    });
+  }
+  const udp1 = ratioOf(result, "udp-1", "muxd", "deno");
+  if (udp1 !== null) {
+    rows.push({
+      target: "UDP echo, 1 outstanding, within 1.1× the minimal Deno server (≥ 0.91× its rate)",
+      measured: `${udp1.toFixed(2)}× (${fmt(find(result, "udp-1", "muxd")!.value)} against ` +
+        `${fmt(find(result, "udp-1", "deno")!.value)}/s)`,
+      met: udp1 >= 1 / 1.1,
+      floor: `${fmt(find(result, "udp-1", "deno")!.value)}/s`,
+    });
+  }
+  return rows;
+}
+
+/**
+ * The Relays and Programs behind a port sections, each with its results and
+ * CPU tables; none for a section that did not run.
+ *
+ * @param result The run.
+ * @returns Markdown lines.
+ */
+export function sectionReports(result: LoadBenchResult): string[] {
+  const out: string[] = [];
+  if (measuredPeers(result, "relay").length > 0) {
+    out.push(
+      "## Relays",
+      "",
+      `Each relay listens on 127.0.0.1 and forwards to one upstream, ${result.upstream}, on ` +
+        "another port: the same measures and checks as above, through the relay (every byte " +
+        "and datagram still comes back and is compared). The server CPU is the relay's " +
+        "alone, not the upstream's. Ratios are to muxd's forward. Same rounds and seconds as " +
+        "above.",
+      "",
+      resultsTable(result, "relay"),
+      "",
+      "generator / server / softirq / other, as above:",
+      "",
+      cpuTable(result, "relay"),
+      "",
+    );
+  }
+  if (measuredPeers(result, "exec").length > 0) {
+    out.push(
+      "## Programs behind a port",
+      "",
+      "Servers that run a program per TCP connection, each the same one, `/bin/cat`: the " +
+        "connection-rate measure above (connect, 32 bytes, read them back, close), which is " +
+        "here a fork and exec per connection. The server CPU includes every `cat` it ran. " +
+        "Ratios are to muxd's exec.",
+      "",
+      resultsTable(result, "exec"),
+      "",
+      "generator / server / softirq / other, as above:",
+      "",
+      cpuTable(result, "exec"),
+      "",
+    );
+  }
+  return out;
+}
+
+/**
+ * The targets of issue 17, as a table and the reasons for any not met.
+ *
+ * @param result The run.
+ * @returns Markdown lines, none when nothing they judge was measured.
+ */
+export function issue17Report(result: LoadBenchResult): string[] {
+  const targets = evaluateIssue17(result);
+  if (targets.length === 0) return [];
+  return [
+    "## Targets (issue 17)",
+    "",
+    "muxd's forward and exec against the relays and forking servers, and muxd's echo against " +
+    "Node and the minimal Deno server. The last column is the floor on Deno: for the relay " +
+    "targets the minimal Deno relay's ratios to the same server, for the rest the minimal " +
+    "Deno echo server's figure.",
+    "",
+    table(
+      ["target", "measured (median)", "met", "floor on Deno"],
+      targets.map((t) => [
+        t.target,
+        t.measured,
+        t.met === null ? "–" : t.met ? "yes" : "**no**",
+        t.floor,
+      ]),
+    ),
+    "",
+    ...unmetTargets(targets),
+  ];
+}
