@@ -27,7 +27,8 @@ const COMPILED_VERSION =
   "${artifact.name} --version prints muxd's version from deno.json, not Deno's";
 const ARTIFACT_SERVES =
   "${artifact.name} serves echo, size and whoami to netcat and exits 0 on SIGTERM";
-const QUICK_BENCH = "bench:load --quick completes against muxd with every check passing";
+const QUICK_BENCH =
+  "bench:load --quick completes against muxd's echo, forward and exec with every check passing";
 
 /**
  * The forms of docs/netcat.md for clients other than OpenBSD nc (whose forms
