@@ -43,7 +43,13 @@
  */
 
 export { isServiceName, SERVICE_NAMES, type ServiceName } from "./names.ts";
-export type { Service, ServiceCapabilities, ServiceContext, Stream } from "./service.ts";
+export type {
+  Service,
+  ServiceCapabilities,
+  ServiceContext,
+  Stream,
+  TcpOutcome,
+} from "./service.ts";
 export {
   anyText,
   decimal,
@@ -91,6 +97,14 @@ export {
   type ProgramOptions,
   startProgram,
 } from "./exec_process.ts";
+export {
+  type EndSignal,
+  type GroupSignal,
+  groupSignal,
+  type GroupSignalMethod,
+  groupSignalMethod,
+  NO_GROUP_SIGNAL,
+} from "./process_group.ts";
 export {
   type EndCause,
   type ExecRefusal,
