@@ -120,9 +120,38 @@ export function startProgram(ctx: ServiceContext, options: ProgramOptions): Prog
         }: add --allow-run=${program} to deno run's flags`,
       );
     }
+    const exhausted = exhaustion(error);
+    if (exhausted !== null) {
+      return refuse(
+        "out-of-resources",
+        `cannot start ${quote(program)}: muxd is out of ${exhausted}; it runs programs again ` +
+          `once some end (lower max-procs, or raise the limit)`,
+      );
+    }
     throw error;
   }
   return running(child, claim, program, ctx, base, options.maxSeconds);
+}
+
+/**
+ * What a failed spawn ran out of, from the OS error in its message (Deno
+ * throws a plain `Error` for these), or `null` for any other failure.
+ */
+function exhaustion(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  const code = /\(os error (\d+)\)/.exec(error.message)?.[1];
+  switch (code) {
+    case "24": // EMFILE
+      return "open files (its open-files limit)";
+    case "23": // ENFILE
+      return "open files (the system's limit)";
+    case "11": // EAGAIN: the process limit
+      return "processes (its process limit)";
+    case "12": // ENOMEM
+      return "memory";
+    default:
+      return null;
+  }
 }
 
 /** Watches a spawned program until it and its process group are gone. */

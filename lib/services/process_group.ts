@@ -59,8 +59,11 @@ export function groupSignal(method: GroupSignalMethod): GroupSignal | null {
           Deno.kill(-pgid, signal);
           return Promise.resolve(true);
         } catch (error) {
-          // ESRCH: no process is left in the group.
-          if (error instanceof Deno.errors.NotFound) return Promise.resolve(false);
+          // ESRCH: no process is left in the group; EPERM: the id is
+          // another user's now, so none of the program's is left either.
+          if (
+            error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied
+          ) return Promise.resolve(false);
           return Promise.reject(error);
         }
       };

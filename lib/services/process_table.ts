@@ -31,6 +31,7 @@ export type ExecRefusal =
   | "too-many-processes" // the listener's max-procs are running
   | "too-many-from-source" // the source address's max-procs-per-source are running
   | "program-missing" // the program was not found
+  | "out-of-resources" // muxd is out of file descriptors, processes or memory
   | "permission-missing"; // muxd may not run it
 
 /** Why a program was ended by muxd rather than exiting by itself. */
