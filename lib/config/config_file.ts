@@ -177,16 +177,15 @@ function readListen(
     return;
   }
   for (const item of value.children ?? []) {
-    const text = item.type === "string"
-      ? item.value as string
-      : item.type === "object"
-      ? listenEntrySpec(item, fail)
-      : (fail(
+    if (item.type !== "string" && item.type !== "object") {
+      fail(
         item.offset,
         `each "listen" entry must be a string such as "tcp://127.0.0.1:7007=echo", or an ` +
           `object such as { "listen": "tcp://127.0.0.1:7300=exec", "run": ["python3", "server.py"] }`,
-      ),
-        null);
+      );
+      continue;
+    }
+    const text = item.type === "string" ? item.value as string : listenEntrySpec(item, fail);
     if (text === null) continue;
     const { line, column } = at(item.offset);
     listen.push({ text, source: { kind: "file", path, line, column } });
