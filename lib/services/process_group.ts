@@ -119,7 +119,7 @@ class KillBatch {
 /**
  * Runs `kill -SIG -- -PGID...`.
  *
- * @returns The groups that had no process (procps kill names each on its
+ * @returns The groups that had no process (kill names each on its
  *   standard error), or `null` when `kill` could not be run (out of file
  *   descriptors or processes): then every group may still have some.
  */
@@ -138,9 +138,10 @@ async function runKill(signal: EndSignal, pgids: number[]): Promise<Set<number> 
     throw error;
   }
   const empty = new Set<number>();
-  // "kill: (-812) - No such process"
-  for (const match of new TextDecoder().decode(output.stderr).matchAll(/\(-(\d+)\)/g)) {
-    empty.add(Number(match[1]));
+  // procps: "kill: (-812) - No such process"; BSD: "kill: -812: No such process".
+  for (const line of new TextDecoder().decode(output.stderr).split("\n")) {
+    const pgid = /-(\d+)\D*No such process/.exec(line)?.[1];
+    if (pgid !== undefined) empty.add(Number(pgid));
   }
   return empty;
 }
