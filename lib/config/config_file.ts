@@ -160,7 +160,11 @@ function settingOf(key: string): { key: SettingKey; row: Setting } | null {
   return null;
 }
 
-/** Reads the `listen` array: each entry a spec with its file:line:column. */
+/**
+ * Reads the `listen` array: each entry a spec with its file:line:column,
+ * either as text or as an object whose `listen` is the spec and whose other
+ * keys are options (see {@linkcode listenEntrySpec}).
+ */
 function readListen(
   value: Node,
   listen: ListenItem[],
@@ -173,12 +177,93 @@ function readListen(
     return;
   }
   for (const item of value.children ?? []) {
-    if (item.type !== "string") {
-      fail(item.offset, `each "listen" entry must be a string such as "tcp://127.0.0.1:7007=echo"`);
+    if (item.type !== "string" && item.type !== "object") {
+      fail(
+        item.offset,
+        `each "listen" entry must be a string such as "tcp://127.0.0.1:7007=echo", or an ` +
+          `object such as { "listen": "tcp://127.0.0.1:7300=exec", "run": ["python3", "server.py"] }`,
+      );
       continue;
     }
+    const text = item.type === "string" ? item.value as string : listenEntrySpec(item, fail);
+    if (text === null) continue;
     const { line, column } = at(item.offset);
-    listen.push({ text: item.value, source: { kind: "file", path, line, column } });
+    listen.push({ text, source: { kind: "file", path, line, column } });
+  }
+}
+
+/**
+ * The spec text of a `listen` entry written as an object:
+ * `{ "listen": "tcp://127.0.0.1:7300=exec", "run": ["python3", "a, b"],
+ * "max-procs": 4 }` is `tcp://127.0.0.1:7300=exec?run=...&max-procs=4`.
+ * Each key other than `listen` is an option of the spec's service; its
+ * value is a string, a number, a boolean, or an array of strings (which
+ * the option reads as a JSON array: `run` takes each item as one argument,
+ * commas and spaces included, with no quoting).
+ *
+ * @returns The spec text, or `null` after reporting each problem.
+ */
+function listenEntrySpec(entry: Node, fail: (offset: number, what: string) => void): string | null {
+  let spec: string | null = null;
+  const options: string[] = [];
+  let ok = true;
+  for (const property of entry.children ?? []) {
+    const [keyNode, value] = property.children as [Node, Node | undefined];
+    const key = keyNode.value as string;
+    if (!value) continue;
+    if (key === "listen") {
+      if (value.type === "string") spec = value.value as string;
+      else {
+        fail(
+          value.offset,
+          `"listen" of a listen entry must be a spec such as "tcp://127.0.0.1:7300=exec"`,
+        );
+        ok = false;
+      }
+      continue;
+    }
+    const text = optionText(value);
+    if (typeof text !== "string") {
+      fail(
+        text.offset,
+        `option ${quote(key)} must be a string, a number, true or false, or an array of strings`,
+      );
+      ok = false;
+      continue;
+    }
+    options.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
+  }
+  if (spec === null) {
+    if (ok) {
+      fail(
+        entry.offset,
+        `a listen entry written as an object needs "listen": the spec, such as ` +
+          `"tcp://127.0.0.1:7300=exec"`,
+      );
+    }
+    return null;
+  }
+  if (!ok) return null;
+  if (options.length === 0) return spec;
+  return `${spec}${spec.includes("?") ? "&" : "?"}${options.join("&")}`;
+}
+
+/** An option's value as spec text, or the node that has no such form. */
+function optionText(value: Node): string | Node {
+  switch (value.type) {
+    case "string":
+      return value.value as string;
+    case "number":
+    case "boolean":
+      return String(value.value);
+    case "array": {
+      const items = value.children ?? [];
+      const bad = items.find((item) => item.type !== "string");
+      if (bad !== undefined) return bad;
+      return JSON.stringify(items.map((item) => item.value as string));
+    }
+    default:
+      return value;
   }
 }
 

@@ -17,6 +17,7 @@ import { CountingStream } from "./counting_stream.ts";
 import { REFUSAL_WORDS } from "../guard/admission.ts";
 import type { SocketName } from "../spec/types.ts";
 import { UpstreamError } from "../services/upstream_error.ts";
+import type { TcpOutcome } from "../services/service.ts";
 
 /**
  * Accepts connections until the listener is closed, handing each to the
@@ -105,6 +106,8 @@ async function serveConnection(
   let reason: CloseReason = "done";
   // For reason `upstream`: what the relay's upstream did.
   let detail: string | undefined;
+  // What the service adds to the closing event (exec: its program's exit).
+  let outcome: TcpOutcome | void = undefined;
   // Each event is one literal that names every field, with no shared base
   // spread into it: V8 builds such a literal in one step, where a spread
   // copies it field by field, and this runs twice for every connection.
@@ -120,7 +123,7 @@ async function serveConnection(
     bound: bound.local,
   });
   try {
-    await ctx.services[listener.service].tcp!(stream, serviceCtx);
+    outcome = await ctx.services[listener.service].tcp!(stream, serviceCtx);
     // A service done before its client (daytime answers without reading)
     // lingers, so that closing with unread bytes cannot reset the reply away.
     // One that was still reading (chargen drops what it reads) leaves
@@ -175,6 +178,7 @@ async function serveConnection(
       reason,
       // Only an upstream's failure has words of its own.
       detail: reason === "upstream" ? detail : undefined,
+      exit: outcome?.exit,
     });
   }
 }

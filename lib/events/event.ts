@@ -9,7 +9,7 @@ import type { ServiceName } from "../services/names.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 import type { RefusalReason } from "../guard/admission.ts";
 import type { SuppressReason } from "../guard/udp_guard.ts";
-import type { ExecEvent } from "./exec_event.ts";
+import type { ExecEvent, ProgramExit } from "./exec_event.ts";
 import type {
   SessionClosedEvent,
   SessionRefusedEvent,
@@ -109,6 +109,11 @@ export interface ConnectionClosedEvent extends EventBase {
    * `upstream 127.0.0.1:8080 refused the connection`. Absent otherwise.
    */
   readonly detail?: string;
+  /**
+   * For a connection served by exec, how its program ended: its exit
+   * status or signal, and why muxd ended it. Absent otherwise.
+   */
+  readonly exit?: ProgramExit;
 }
 
 /** A TCP connection was turned away before its service saw it. */

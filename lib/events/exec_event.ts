@@ -30,6 +30,23 @@ export interface ExecStartedEvent extends ExecEventBase {
   readonly program: string;
 }
 
+/**
+ * How a program exec ran ended: in its `exec-exited` event, and in its TCP
+ * connection's `connection-closed` event.
+ */
+export interface ProgramExit {
+  /** The program, as `run` names it. */
+  readonly program: string;
+  /** The program's process id, which is also its process group's id. */
+  readonly pid: number;
+  /** Its exit status, or `null` when a signal ended it. */
+  readonly code: number | null;
+  /** The signal that ended it, such as `SIGTERM`, or `null`. */
+  readonly signal: string | null;
+  /** Why muxd ended it, or `null` when it exited by itself. */
+  readonly endedBy: EndCause | null;
+}
+
 /** A program exec ran exited. */
 export interface ExecExitedEvent extends ExecEventBase {
   /** The event's kind. */
@@ -60,6 +77,20 @@ export interface ExecStderrEvent extends ExecEventBase {
   readonly line: string;
 }
 
+/**
+ * exec started a program whose process group muxd may not signal: what the
+ * program starts in the background may outlive it. Comes once per running
+ * server, with the first such program.
+ */
+export interface ExecNoGroupEvent extends ExecEventBase {
+  /** The event's kind. */
+  readonly type: "exec-no-group";
+  /** The program's process id. */
+  readonly pid: number;
+  /** What it means and what to do, in plain words. */
+  readonly detail: string;
+}
+
 /** exec ran no program for a connection or datagram. */
 export interface ExecRefusedEvent extends ExecEventBase {
   /** The event's kind. */
@@ -71,4 +102,9 @@ export interface ExecRefusedEvent extends ExecEventBase {
 }
 
 /** Any event of the exec service. */
-export type ExecEvent = ExecStartedEvent | ExecExitedEvent | ExecStderrEvent | ExecRefusedEvent;
+export type ExecEvent =
+  | ExecStartedEvent
+  | ExecExitedEvent
+  | ExecStderrEvent
+  | ExecRefusedEvent
+  | ExecNoGroupEvent;

@@ -13,7 +13,7 @@
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 import type { CloseReason, ServerEvent } from "./event.ts";
-import { formatExecEvent } from "./format_exec.ts";
+import { formatExecEvent, formatProgramExit } from "./format_exec.ts";
 import type { SessionEndReason } from "./relay_events.ts";
 
 /** What a connection's closing line adds after its byte counts, by close reason. */
@@ -65,7 +65,8 @@ export function formatEvent(event: ServerEvent): string {
     case "connection-closed":
       return `${peers(t, event.local, event.remote)} closed after ` +
         `${Math.round(event.durationMs)} ms: ${event.bytesIn} B in, ${event.bytesOut} B out` +
-        CLOSE_REASON_TEXT[event.reason] + (event.detail === undefined ? "" : `, ${event.detail}`);
+        CLOSE_REASON_TEXT[event.reason] + (event.detail === undefined ? "" : `, ${event.detail}`) +
+        (event.exit === undefined ? "" : `; ${formatProgramExit(event.exit)}`);
     case "connection-refused":
       return `${peers(t, event.local, event.remote)} refused (${event.reason}): ${event.detail}`;
     case "connection-aborted":
@@ -110,6 +111,7 @@ export function formatEvent(event: ServerEvent): string {
     case "exec-stderr":
     case "exec-exited":
     case "exec-refused":
+    case "exec-no-group":
       return formatExecEvent(event);
   }
 }

@@ -7,7 +7,7 @@
 
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { EndCause } from "../services/process_table.ts";
-import type { ExecEvent } from "./exec_event.ts";
+import type { ExecEvent, ProgramExit } from "./exec_event.ts";
 // For the doc link only.
 import type { formatEvent as _formatEvent } from "./format.ts";
 
@@ -52,17 +52,48 @@ export function formatExecEvent(event: ExecEvent): string {
     case "exec-stderr":
       return `${head}: pid ${event.pid} stderr: ${event.line}`;
     case "exec-exited": {
-      const how = event.signal === null
-        ? `exited with status ${event.code}`
-        : `killed by ${event.signal}`;
-      const why = event.endedBy === null ? "" : ` (${END_CAUSE_TEXT[event.endedBy]})`;
       const dropped = event.stderrDropped === 0
         ? ""
         : `; ${event.stderrDropped} stderr lines not logged`;
-      return `${head}: ${event.program} (pid ${event.pid}) ${how} after ` +
-        `${Math.round(event.runMs)} ms${why}${dropped}`;
+      return `${head}: ${event.program} (pid ${event.pid}) ${howItEnded(event)} after ` +
+        `${Math.round(event.runMs)} ms${whyEnded(event)}${dropped}`;
     }
     case "exec-refused":
       return `${head} ran nothing (${event.reason}): ${event.detail}`;
+    case "exec-no-group":
+      return `${head}: pid ${event.pid}: ${event.detail}`;
   }
+}
+
+/**
+ * How a program ended, in a few words, for the closing line of its
+ * connection: `python3 exited with status 0`, `sh killed by SIGTERM (ended
+ * by muxd: its connection closed)`.
+ *
+ * @param exit How it ended.
+ * @returns The words.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatProgramExit } from "./format_exec.ts";
+ *
+ * assert.equal(
+ *   formatProgramExit({ program: "cat", pid: 9, code: 0, signal: null, endedBy: null }),
+ *   "cat exited with status 0",
+ * );
+ * ```
+ */
+export function formatProgramExit(exit: ProgramExit): string {
+  return `${exit.program} ${howItEnded(exit)}${whyEnded(exit)}`;
+}
+
+/** `exited with status 0`, `killed by SIGTERM`. */
+function howItEnded(exit: ProgramExit): string {
+  return exit.signal === null ? `exited with status ${exit.code}` : `killed by ${exit.signal}`;
+}
+
+/** ` (ended by muxd: ...)`, or nothing when it exited by itself. */
+function whyEnded(exit: ProgramExit): string {
+  return exit.endedBy === null ? "" : ` (${END_CAUSE_TEXT[exit.endedBy]})`;
 }

@@ -28,9 +28,11 @@ export type {
   ExecEvent,
   ExecEventBase,
   ExecExitedEvent,
+  ExecNoGroupEvent,
   ExecRefusedEvent,
   ExecStartedEvent,
   ExecStderrEvent,
+  ProgramExit,
 } from "./exec_event.ts";
 export type {
   SessionClosedEvent,

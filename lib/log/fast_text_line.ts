@@ -107,6 +107,9 @@ class ByteLine {
    */
   write(event: ServerEvent, level: LogLevel, out: LineBuffer): boolean {
     if (!isHot(event) || !Number.isInteger(event.time) || event.time < 0) return false;
+    // A connection that ran a program costs a process; its line goes the
+    // readable way.
+    if (event.type === "connection-closed" && event.exit !== undefined) return false;
     const start = out.length;
     this.#out = out;
     this.#bytes = out.reserve(0);

@@ -56,6 +56,7 @@ const LEVELS: Record<ServerEvent["type"], LogLevel> = {
   "exec-exited": "info",
   "exec-stderr": "warning",
   "exec-refused": "warning",
+  "exec-no-group": "warning",
   "upstream-connected": "info",
   "session-closed": "info",
   "session-refused": "warning",
@@ -128,8 +129,14 @@ function eventLines(lowest: LogLevel, sink: BatchSink, line: EventLineWriter): E
   for (const [type, level] of Object.entries(LEVELS) as [ServerEvent["type"], LogLevel][]) {
     if (compareLogLevel(level, lowest) >= 0) written.set(type, level);
   }
+  // A TCP program's exit is on its connection's closing line as well, so
+  // its own line (which adds the pid and the run time) is at debug level; a
+  // datagram's program has no other line for its exit.
+  const tcpExit: LogLevel | undefined = compareLogLevel("debug", lowest) >= 0 ? "debug" : undefined;
   return (event) => {
-    const level = written.get(event.type);
+    const level = event.type === "exec-exited" && event.transport === "tcp"
+      ? tcpExit
+      : written.get(event.type);
     if (level === undefined) return;
     const out = sink.lineBuffer();
     if (out !== null) line(event, level, out); // null: over the limit, counted as dropped

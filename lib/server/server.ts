@@ -452,10 +452,13 @@ class Server implements RunningServer {
     await this.#stop(this.#running);
     await this.#connections.drain(graceMs, this.#force.signal);
     const forced = this.#connections.size;
-    this.#connections.closeAll();
     // No program exec started outlives muxd: those still running after the
-    // grace period (UDP's too) are ended, and waited for.
-    await this.#ctx.processes.endAll("shutdown");
+    // grace period (UDP's too) are ended, with their process groups, and
+    // waited for. They are ended first, so that each says muxd's shutdown
+    // ended it, not its connection's close.
+    const ending = this.#ctx.processes.endAll("shutdown");
+    this.#connections.closeAll();
+    await ending;
     await this.#connections.drain(1000);
     clearInterval(this.#sweeper);
     return { forced };

@@ -8,7 +8,7 @@
 import { type OptionValues, wholeNumber } from "./options.ts";
 import { decimal } from "./options.ts";
 import { parseEnvNames, runnableCommand } from "./exec_command.ts";
-import { KILL_GRACE_MS, type Program, startProgram } from "./exec_process.ts";
+import { KILL_GRACE_MS, type Program, settlesWithin, startProgram } from "./exec_process.ts";
 import { readChunks } from "./read_chunks.ts";
 import type { Service, ServiceContext, Stream } from "./service.ts";
 import { writeAll } from "./write_all.ts";
@@ -104,14 +104,20 @@ export const exec: Service<ExecOptions> = {
     const program = startProgram(ctx, ctx.options);
     if (program === null) return;
     const input = pipeIn(stream, program, ctx);
-    const output = pipeOut(program, stream, ctx.options.maxOutput);
-    await program.done;
-    // The program is gone; what it wrote is sent, unless a process it left
-    // behind holds its output open.
-    await within(output, KILL_GRACE_MS);
+    const stdout = program.stdout.getReader();
+    const output = pipeOut(stdout, program, stream, ctx.options.maxOutput);
+    const exit = await program.done;
+    // The program is gone; what it wrote is sent. A process it left behind
+    // that still holds its output open is ended with its group; where muxd
+    // cannot end a group, it stops reading after a grace.
+    if (!await settlesWithin(output, KILL_GRACE_MS)) {
+      await stdout.cancel();
+      await output;
+    }
     // What the client still sends is read and dropped for a while, so that
     // closing cannot reset the reply away.
-    await within(input, LINGER_MS);
+    await settlesWithin(input, LINGER_MS);
+    return { exit };
   },
   udp(request, ctx) {
     // The request lives in the socket's buffer, which the next datagram fills.
@@ -137,19 +143,32 @@ async function answerDatagram(
       if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
     }
   })();
+  const stdout = program.stdout.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  try {
-    for await (const chunk of program.stdout) {
-      size += chunk.length;
-      if (size > limit) {
-        program.end("output-limit");
-        break;
+  const reading = (async () => {
+    try {
+      for (;;) {
+        const { value: chunk, done } = await stdout.read();
+        if (done) return;
+        size += chunk.length;
+        if (size > limit) {
+          program.end("output-limit");
+          await stdout.cancel();
+          return;
+        }
+        chunks.push(chunk);
       }
-      chunks.push(chunk);
+    } finally {
+      stdout.releaseLock();
     }
-  } finally {
+  })();
+  try {
     await program.done;
+    // A process the program left behind may hold its output open; see tcp.
+    if (!await settlesWithin(reading, KILL_GRACE_MS)) await stdout.cancel();
+    await reading;
+  } finally {
     await writing;
   }
   if (size > limit || size === 0) return null;
@@ -200,10 +219,18 @@ async function pipeIn(stream: Stream, program: Program, ctx: ServiceContext): Pr
  * connection. Ends the program when the client is gone or the output passes
  * `maxOutput`. Never rejects.
  */
-async function pipeOut(program: Program, stream: Stream, maxOutput: number): Promise<void> {
+async function pipeOut(
+  stdout: ReadableStreamDefaultReader<Uint8Array>,
+  program: Program,
+  stream: Stream,
+  maxOutput: number,
+): Promise<void> {
   let sent = 0;
+  let finished = false;
   try {
-    for await (const chunk of program.stdout) {
+    for (;;) {
+      const { value: chunk, done } = await stdout.read();
+      if (done) break;
       if (sent + chunk.length > maxOutput) {
         await writeAll(stream, chunk.subarray(0, maxOutput - sent));
         program.end("output-limit");
@@ -212,16 +239,14 @@ async function pipeOut(program: Program, stream: Stream, maxOutput: number): Pro
       await writeAll(stream, chunk);
       sent += chunk.length;
     }
+    finished = true;
     await stream.closeWrite();
   } catch {
     // The client is gone (reset, closed): its program has nobody to write to.
     program.end("closed");
+  } finally {
+    // What the program still writes goes nowhere: the pipe is closed.
+    if (!finished) await stdout.cancel();
+    stdout.releaseLock();
   }
-}
-
-/** Waits for `promise`, at most `ms`. */
-async function within(promise: Promise<void>, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  await Promise.race([promise, new Promise((resolve) => timer = setTimeout(resolve, ms))]);
-  clearTimeout(timer);
 }

@@ -100,7 +100,8 @@ export function runnableCommand(text: string): readonly string[] {
 
 /**
  * Parses exec's `env` option: names of muxd's own environment variables to
- * pass on, separated by commas (`PATH,LANG`).
+ * pass on, separated by commas (`PATH,LANG`), or as a JSON array of
+ * strings (`["PATH","LANG"]`, a config file's form).
  *
  * @param text The option's text; empty for none.
  * @returns The names.
@@ -108,7 +109,8 @@ export function runnableCommand(text: string): readonly string[] {
  */
 export function parseEnvNames(text: string): readonly string[] {
   if (text === "") return Object.freeze([]);
-  const names = text.split(",");
+  // A config file's array arrives as a JSON array.
+  const names = text.startsWith("[") ? jsonNames(text) : text.split(",");
   for (const name of names) {
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
       throw new RangeError(
@@ -117,6 +119,20 @@ export function parseEnvNames(text: string): readonly string[] {
     }
   }
   return Object.freeze(names);
+}
+
+/** The names of a JSON array of strings; a `RangeError` for anything else. */
+function jsonNames(text: string): string[] {
+  let names: unknown;
+  try {
+    names = JSON.parse(text);
+  } catch {
+    names = null;
+  }
+  if (!Array.isArray(names) || names.some((name) => typeof name !== "string")) {
+    throw new RangeError(`must be a JSON array of variable names, not ${quote(text)}`);
+  }
+  return names;
 }
 
 /**

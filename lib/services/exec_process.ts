@@ -1,18 +1,20 @@
 /**
- * One program exec runs: started without a shell, with a claim in the
- * server's process table, its standard error logged line by line, ended
- * (TERM, then KILL after a grace) at its time limit or when muxd asks, and
+ * One program exec runs: started without a shell, detached (the leader of
+ * its own process group), with a claim in the server's process table, its
+ * standard error logged line by line, its group ended (TERM, then KILL
+ * after a grace) at its time limit, when muxd asks, and after it exits, and
  * its exit reported as one event.
  *
  * @module
  */
 
 import { elapsedMs } from "../events/elapsed.ts";
-import type { ExecEventBase } from "../events/exec_event.ts";
+import type { ExecEventBase, ProgramExit } from "../events/exec_event.ts";
 import { execEnvironment } from "./exec_command.ts";
 import { type EndCause, type ExecRefusal, type ProcessClaim, processKey } from "./process_table.ts";
 import type { ServiceContext } from "./service.ts";
 import { quote } from "../spec/listen_spec_error.ts";
+import { type EndSignal, NO_GROUP_SIGNAL } from "./process_group.ts";
 
 /** How long a program has between SIGTERM and SIGKILL, in ms. */
 export const KILL_GRACE_MS = 1000;
@@ -44,12 +46,13 @@ export interface Program {
   /** Its standard output. */
   readonly stdout: ReadableStream<Uint8Array>;
   /**
-   * Ends it: SIGTERM now, SIGKILL after {@linkcode KILL_GRACE_MS}. Only the
-   * first cause counts; it does nothing once the program has exited.
+   * Ends it and its process group: SIGTERM now, SIGKILL after
+   * {@linkcode KILL_GRACE_MS}. Only the first cause counts; it does nothing
+   * once the program has exited (its group is then ended anyway).
    */
   end(cause: EndCause): void;
-  /** Resolves once it has exited and its exit event is emitted. */
-  readonly done: Promise<void>;
+  /** Resolves once it has exited and its exit event is emitted, to how it exited. */
+  readonly done: Promise<ProgramExit>;
 }
 
 /**
@@ -99,6 +102,10 @@ export function startProgram(ctx: ServiceContext, options: ProgramOptions): Prog
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
+      // Its own session and process group: muxd ends the group, so that
+      // nothing it starts outlives it, and a terminal's Ctrl-C reaches muxd
+      // alone, which ends its programs itself.
+      detached: true,
     }).spawn();
   } catch (error) {
     claim.release();
@@ -113,12 +120,41 @@ export function startProgram(ctx: ServiceContext, options: ProgramOptions): Prog
         }: add --allow-run=${program} to deno run's flags`,
       );
     }
+    const exhausted = exhaustion(error);
+    if (exhausted !== null) {
+      return refuse(
+        "out-of-resources",
+        `cannot start ${quote(program)}: muxd is out of ${exhausted}; it runs programs again ` +
+          `once some end (lower max-procs, or raise the limit)`,
+      );
+    }
     throw error;
   }
   return running(child, claim, program, ctx, base, options.maxSeconds);
 }
 
-/** Watches a spawned program until it exits. */
+/**
+ * What a failed spawn ran out of, from the OS error in its message (Deno
+ * throws a plain `Error` for these), or `null` for any other failure.
+ */
+function exhaustion(error: unknown): string | null {
+  if (!(error instanceof Error)) return null;
+  const code = /\(os error (\d+)\)/.exec(error.message)?.[1];
+  switch (code) {
+    case "24": // EMFILE
+      return "open files (its open-files limit)";
+    case "23": // ENFILE
+      return "open files (the system's limit)";
+    case "11": // EAGAIN: the process limit
+      return "processes (its process limit)";
+    case "12": // ENOMEM
+      return "memory";
+    default:
+      return null;
+  }
+}
+
+/** Watches a spawned program until it and its process group are gone. */
 function running(
   child: Deno.ChildProcess,
   claim: ProcessClaim,
@@ -129,50 +165,97 @@ function running(
 ): Program {
   const started = performance.now();
   const { pid } = child;
+  const group = ctx.processes.groupSignal;
   ctx.emit({ type: "exec-started", time: Date.now(), ...base, pid, program });
+  if (ctx.processes.firstWithoutGroup()) {
+    ctx.emit({ type: "exec-no-group", time: Date.now(), ...base, pid, detail: NO_GROUP_SIGNAL });
+  }
   let endedBy: EndCause | null = null;
   let exited = false;
   let killTimer: ReturnType<typeof setTimeout> | undefined;
-  const signal = (name: Deno.Signal) => {
-    if (exited) return;
-    try {
-      child.kill(name);
-    } catch (error) {
-      // It exited between the check and the signal.
-      if (!(error instanceof TypeError)) throw error;
+  // Signals the program's group (the program leads it), or the program
+  // alone where muxd may not signal a group. Resolves to whether some
+  // process got the signal.
+  const signal = async (name: EndSignal): Promise<boolean> => {
+    // The program itself at once (no process to run); its group, if muxd
+    // may signal one, by a `kill` shared with other programs' groups.
+    let got = false;
+    if (!exited) {
+      try {
+        child.kill(name);
+        got = true;
+      } catch (error) {
+        // It exited between the check and the signal.
+        if (!(error instanceof TypeError)) throw error;
+      }
     }
+    return group === null ? got : await group(pid, name);
   };
   const end = (cause: EndCause) => {
     if (exited || endedBy !== null) return;
     endedBy = cause;
-    signal("SIGTERM");
-    killTimer = setTimeout(() => signal("SIGKILL"), KILL_GRACE_MS);
+    void signal("SIGTERM");
+    killTimer = setTimeout(() => void signal("SIGKILL"), KILL_GRACE_MS);
   };
   const limitTimer = setTimeout(() => end("time-limit"), maxSeconds * 1000);
-  const stderr = logLines(child.stderr, (line) => {
+  const stderrReader = child.stderr.getReader();
+  const stderr = logLines(stderrReader, (line) => {
     ctx.emit({ type: "exec-stderr", time: Date.now(), ...base, pid, line });
   });
-  const done = child.status.then(async (status) => {
+  const status = child.status.then((status) => {
     exited = true;
     clearTimeout(limitTimer);
     clearTimeout(killTimer);
-    claim.release();
+    return status;
+  });
+  // What the program left in its group when it exited (by itself or not)
+  // is ended too: TERM at once, and KILL after the grace if anything got
+  // the TERM. Its place in the process table is free only then.
+  const swept = status.then(async () => {
+    if (group !== null && await signal("SIGTERM")) {
+      await new Promise((resolve) => setTimeout(resolve, KILL_GRACE_MS));
+      await signal("SIGKILL");
+    }
+  }).finally(() => claim.release());
+  const done = status.then(async (status): Promise<ProgramExit> => {
+    // A process the program left behind may hold its standard error open;
+    // its group's end closes it, and without that muxd stops reading.
+    if (!await settlesWithin(stderr, 2 * KILL_GRACE_MS)) await stderrReader.cancel();
     const stderrDropped = await stderr;
+    const exit: ProgramExit = {
+      program,
+      pid,
+      code: status.signal === null ? status.code : null,
+      signal: status.signal,
+      endedBy,
+    };
     ctx.emit({
       type: "exec-exited",
       time: Date.now(),
       ...base,
-      pid,
-      program,
-      code: status.signal === null ? status.code : null,
-      signal: status.signal,
-      endedBy,
+      ...exit,
       runMs: elapsedMs(started),
       stderrDropped,
     });
+    return exit;
   });
-  claim.attach(end, done);
+  claim.attach(end, Promise.all([done, swept]));
   return { stdin: child.stdin, stdout: child.stdout, end, done };
+}
+
+/**
+ * Waits for `promise`, at most `ms`.
+ *
+ * @returns Whether it settled in time.
+ */
+export async function settlesWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const settled = await Promise.race([
+    promise.then(() => true, () => true),
+    new Promise<boolean>((resolve) => timer = setTimeout(() => resolve(false), ms)),
+  ]);
+  clearTimeout(timer);
+  return settled;
 }
 
 /**
@@ -183,7 +266,7 @@ function running(
  * @returns How many lines were not handed on.
  */
 async function logLines(
-  stream: ReadableStream<Uint8Array>,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
   onLine: (line: string) => void,
 ): Promise<number> {
   const decoder = new TextDecoder();
@@ -199,7 +282,9 @@ async function logLines(
     }
   };
   try {
-    for await (const chunk of stream) {
+    for (;;) {
+      const { value: chunk, done } = await reader.read();
+      if (done) break;
       const lines = (partial + decoder.decode(chunk, { stream: true })).split("\n");
       partial = lines.pop()!;
       for (const line of lines) take(line.replace(/\r$/, ""));
@@ -214,6 +299,8 @@ async function logLines(
     if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) {
       throw error;
     }
+  } finally {
+    reader.releaseLock();
   }
   partial += decoder.decode();
   if (partial !== "") take(partial);

@@ -49,6 +49,7 @@ export type {
   ServiceContext,
   ServiceFiles,
   Stream,
+  TcpOutcome,
 } from "./service.ts";
 export {
   anyText,
@@ -97,6 +98,14 @@ export {
   type ProgramOptions,
   startProgram,
 } from "./exec_process.ts";
+export {
+  type EndSignal,
+  type GroupSignal,
+  groupSignal,
+  type GroupSignalMethod,
+  groupSignalMethod,
+  NO_GROUP_SIGNAL,
+} from "./process_group.ts";
 export {
   type EndCause,
   type ExecRefusal,

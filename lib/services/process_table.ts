@@ -7,6 +7,12 @@
  */
 
 import { formatSocketName } from "../spec/socket_name.ts";
+import {
+  type GroupSignal,
+  groupSignal,
+  type GroupSignalMethod,
+  groupSignalMethod,
+} from "./process_group.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 
 /**
@@ -25,6 +31,7 @@ export type ExecRefusal =
   | "too-many-processes" // the listener's max-procs are running
   | "too-many-from-source" // the source address's max-procs-per-source are running
   | "program-missing" // the program was not found
+  | "out-of-resources" // muxd is out of file descriptors, processes or memory
   | "permission-missing"; // muxd may not run it
 
 /** Why a program was ended by muxd rather than exiting by itself. */
@@ -100,6 +107,42 @@ export class ProcessTable {
   readonly #claims = new Set<Claim>();
   readonly #perSocket = new Map<string, number>();
   readonly #perSource = new Map<string, number>();
+  #method: GroupSignalMethod | undefined;
+  #groupSignal: GroupSignal | null = null;
+  #warned = false;
+
+  /**
+   * Creates an empty table.
+   *
+   * @param method How to signal a program's process group; by default
+   *   decided from muxd's `--allow-run` rights at the first program.
+   */
+  constructor(method?: GroupSignalMethod) {
+    this.#method = method;
+    if (method !== undefined) this.#groupSignal = groupSignal(method);
+  }
+
+  /**
+   * How to signal a whole process group, or `null` when muxd may signal only
+   * the program itself (see `process_group.ts`).
+   */
+  get groupSignal(): GroupSignal | null {
+    if (this.#method === undefined) {
+      this.#method = groupSignalMethod();
+      this.#groupSignal = groupSignal(this.#method);
+    }
+    return this.#groupSignal;
+  }
+
+  /**
+   * Tells, once per table, that a program was started whose group muxd
+   * cannot signal: `true` the first time, `false` after that.
+   */
+  firstWithoutGroup(): boolean {
+    if (this.#warned || this.groupSignal !== null) return false;
+    this.#warned = true;
+    return true;
+  }
 
   /** How many programs are running. */
   get size(): number {
@@ -136,6 +179,16 @@ export class ProcessTable {
     if (!this.#claims.delete(c)) return;
     bump(this.#perSocket, c.socket, -1);
     bump(this.#perSource, c.source, -1);
+  }
+
+  /**
+   * Waits until every program in the table has exited and its process
+   * group is ended, without ending any.
+   */
+  async idle(): Promise<void> {
+    while (this.#claims.size > 0) {
+      await Promise.allSettled([...this.#claims].map((c) => c.exited));
+    }
   }
 
   /**

@@ -11,6 +11,7 @@ import type { ServiceOption } from "./options.ts";
 import type { EventSink } from "../events/event.ts";
 import type { ProcessTable } from "./process_table.ts";
 import type { DatagramRelay, RelayHost } from "./relay.ts";
+import type { ProgramExit } from "../events/exec_event.ts";
 // For the doc links only.
 import type { ChunkReader as _ChunkReader } from "./read_chunks.ts";
 import type { OptionValues as _OptionValues } from "./options.ts";
@@ -71,6 +72,16 @@ export interface ServiceContext<O = unknown> {
   readonly processes: ProcessTable;
 }
 
+/**
+ * What a TCP service tells the dispatcher about a connection it served,
+ * for the connection's `connection-closed` event: once per connection,
+ * as the value its `tcp` resolves to.
+ */
+export interface TcpOutcome {
+  /** How the program exec ran for the connection ended. */
+  readonly exit?: ProgramExit;
+}
+
 /** What a service allows the dispatcher to do, beyond calling it. */
 export interface ServiceCapabilities {
   /**
@@ -119,11 +130,12 @@ export interface Service<O = unknown> {
    */
   files?(options: O, transport: Transport): ServiceFiles;
   /**
-   * Serves one TCP connection. Resolves when the service is done with it;
-   * the dispatcher then closes the connection. A throw ends only this
+   * Serves one TCP connection. Resolves when the service is done with it,
+   * to nothing or to what the connection's closing event adds; the
+   * dispatcher then closes the connection. A throw ends only this
    * connection.
    */
-  tcp?(stream: Stream, ctx: ServiceContext<O>): Promise<void>;
+  tcp?(stream: Stream, ctx: ServiceContext<O>): Promise<void | TcpOutcome>;
   /**
    * Answers one UDP datagram: the reply, or `null` for none. At most one
    * reply per datagram. A throw drops only this datagram. A service that

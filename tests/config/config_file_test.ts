@@ -47,7 +47,7 @@ Deno.test("parseConfig() reports every bad setting at once with its position", (
   );
   assert.ok(errors.every((e) => e instanceof ConfigError));
   assert.deepEqual(errors.map((e) => e.message), [
-    'bad.jsonc:2:43: each "listen" entry must be a string such as "tcp://127.0.0.1:7007=echo"',
+    'bad.jsonc:2:43: each "listen" entry must be a string such as "tcp://127.0.0.1:7007=echo", or an object such as { "listen": "tcp://127.0.0.1:7300=exec", "run": ["python3", "server.py"] }',
     'bad.jsonc:3:12: "grace" must be a number of seconds from 0 to 3600',
     'bad.jsonc:4:3: unknown setting "logformat"; known settings: listen, grace, logFormat, readyFile, keepGoing, public, maxConnections',
     'bad.jsonc:5:16: "logFormat" must be "text" or "json"',
@@ -97,4 +97,54 @@ Deno.test("DEMO_LISTENERS plans cleanly, below port 32768, with every lesson the
     plan.listeners.find((l) => l.service === "banner")?.options.text,
     "Connection received",
   );
+});
+
+Deno.test("parseConfig() reads a listen entry written as an object, its run an argument array", () => {
+  const { settings, errors } = parseConfig(
+    `{
+  "listen": [
+    {
+      "listen": "tcp://127.0.0.1:7300=exec?max-seconds=5",
+      "run": ["python3", "server.py", "a, b", "c d", "100%"],
+      "max-procs": 4,
+      "env": ["PATH", "LANG"]
+    }
+  ]
+}`,
+    "muxd.jsonc",
+  );
+  assert.deepEqual(errors, []);
+  assert.deepEqual(settings.listen[0].source, {
+    kind: "file",
+    path: "muxd.jsonc",
+    line: 3,
+    column: 5,
+  });
+  const { plan, errors: planErrors } = buildPlan(settings.listen);
+  assert.deepEqual(planErrors, []);
+  const options = plan.listeners[0].options as Record<string, unknown>;
+  assert.deepEqual(options.run, ["python3", "server.py", "a, b", "c d", "100%"]);
+  assert.equal(options.maxProcs, 4);
+  assert.equal(options.maxSeconds, 5);
+  assert.deepEqual(options.env, ["PATH", "LANG"]);
+});
+
+Deno.test("parseConfig() reports each bad listen entry object at its file:line:column", () => {
+  const { errors } = parseConfig(
+    `{
+  "listen": [
+    { "run": ["cat"] },
+    { "listen": 7300 },
+    { "listen": "tcp://127.0.0.1:7300=exec", "run": ["python3", 3] },
+    { "listen": "tcp://127.0.0.1:7301=exec", "run": { "program": "cat" } }
+  ]
+}`,
+    "bad.jsonc",
+  );
+  assert.deepEqual(errors.map((e) => e.message), [
+    'bad.jsonc:3:5: a listen entry written as an object needs "listen": the spec, such as "tcp://127.0.0.1:7300=exec"',
+    'bad.jsonc:4:17: "listen" of a listen entry must be a spec such as "tcp://127.0.0.1:7300=exec"',
+    'bad.jsonc:5:65: option "run" must be a string, a number, true or false, or an array of strings',
+    'bad.jsonc:6:53: option "run" must be a string, a number, true or false, or an array of strings',
+  ]);
 });

@@ -75,10 +75,17 @@ Deno.test("muxd serve runs docs/examples/connection_received.py per TCP connecti
     () => muxd.stderr(),
   );
   const log = events(muxd.stderr());
-  const [exited] = eventsOf(log, "exec-exited");
-  assert.equal(exited.code, 0);
-  assert.equal(exited.signal, null);
-  assert.equal(exited.endedBy, null);
+  // The program's exit is in its connection's closing event, and at info
+  // level nowhere else.
+  const [closed] = eventsOf(log, "connection-closed");
+  assert.deepEqual(closed.exit, {
+    program: "python3",
+    pid: closed.exit!.pid,
+    code: 0,
+    signal: null,
+    endedBy: null,
+  });
+  assert.equal(eventsOf(log, "exec-exited").length, 0);
   const [stderrLine] = eventsOf(log, "exec-stderr");
   const [opened] = eventsOf(log, "connection-opened");
   // Its standard error is in muxd's log, tagged with the connection.
@@ -121,15 +128,15 @@ Deno.test("muxd serve ends exec's program at max-seconds with SIGTERM, and says 
   // The connection ends with the program.
   assert.equal((await readToEnd(conn)).length, 0);
   await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "exec-exited").length === 1,
+    () => eventsOf(events(muxd.stderr()), "connection-closed").length === 1,
     10_000,
-    "the program's exit",
+    "the connection's close",
     () => muxd.stderr(),
   );
-  const [exited] = eventsOf(events(muxd.stderr()), "exec-exited");
-  assert.equal(exited.signal, "SIGTERM");
-  assert.equal(exited.endedBy, "time-limit");
-  assert.equal(await processExists(exited.pid), false);
+  const [{ exit }] = eventsOf(events(muxd.stderr()), "connection-closed");
+  assert.equal(exit?.signal, "SIGTERM");
+  assert.equal(exit?.endedBy, "time-limit");
+  assert.equal(await processExists(exit!.pid), false);
 });
 
 Deno.test("muxd serve runs at most max-procs programs per listener, says why it ran none, and frees the place at exit", async () => {
@@ -164,16 +171,15 @@ Deno.test("muxd serve ends exec's program when its connection is closed under it
   using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
   await readToEnd(conn).catch(() => new Uint8Array());
   await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "exec-exited").length === 1,
+    () => eventsOf(events(muxd.stderr()), "connection-closed").length === 1,
     10_000,
-    "the program's exit",
+    "the connection's close",
     () => muxd.stderr(),
   );
-  const [exited] = eventsOf(events(muxd.stderr()), "exec-exited");
-  assert.equal(exited.endedBy, "closed");
-  assert.equal(exited.signal, "SIGTERM");
   const [closed] = eventsOf(events(muxd.stderr()), "connection-closed");
   assert.equal(closed.reason, "idle");
+  assert.equal(closed.exit?.endedBy, "closed");
+  assert.equal(closed.exit?.signal, "SIGTERM");
 });
 
 Deno.test("muxd serve leaves no program of exec's running after it stops", async () => {

@@ -93,6 +93,7 @@ const TYPES: readonly ServerEvent["type"][] = [
   "exec-stderr",
   "exec-exited",
   "exec-refused",
+  "exec-no-group",
   "upstream-connected",
   "session-closed",
   "session-refused",
@@ -162,6 +163,18 @@ function randomEvent(
         bytesOut: count(),
         durationMs: random.chance(0.5) ? random.pick(DURATIONS) : random.next() * 10_000,
         ...closeReason(random.pick(CLOSE_REASONS), text),
+        // A connection exec served says how its program ended.
+        ...(random.chance(0.2)
+          ? {
+            exit: {
+              program: text("python3"),
+              pid: count(),
+              code: null,
+              signal: "SIGTERM",
+              endedBy: random.pick([null, "closed"] as const),
+            },
+          }
+          : {}),
       };
     case "connection-refused": {
       const reason = random.pick(REFUSALS);
@@ -224,7 +237,8 @@ function randomEvent(
     case "exec-started":
     case "exec-stderr":
     case "exec-exited":
-    case "exec-refused": {
+    case "exec-refused":
+    case "exec-no-group": {
       const exec = {
         ...base,
         transport: random.pick(["tcp", "udp"] as const),
@@ -237,6 +251,7 @@ function randomEvent(
       if (type === "exec-refused") {
         return { ...exec, type, reason: "too-many-processes", detail: text("32 programs") };
       }
+      if (type === "exec-no-group") return { ...exec, type, pid, detail: text("add kill") };
       const signalled = random.chance(0.5);
       return {
         ...exec,
@@ -328,8 +343,11 @@ Deno.test("fastTextLine() writes the lines of connections and datagrams itself, 
       given.push(event);
       readable(event, level, out);
     });
-    written(fast, randomEvent(random, type, 0, 0), "info");
-    assert.equal(given.length, HOT.has(type) ? 0 : 1, type);
+    const event = randomEvent(random, type, 0, 0);
+    written(fast, event, "info");
+    // A connection that ran a program (exec) takes the readable form.
+    const ranProgram = event.type === "connection-closed" && event.exit !== undefined;
+    assert.equal(given.length, HOT.has(type) && !ranProgram ? 0 : 1, type);
   }
 });
 

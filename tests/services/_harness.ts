@@ -168,6 +168,9 @@ export async function runTcp<T>(
         await serve(options.wrap ? options.wrap(accepted) : accepted, ctx);
       } finally {
         accepted.close();
+        // What exec started is gone before the test ends (its process group
+        // is ended after the connection).
+        await ctx.processes.idle();
       }
     })();
     const timeoutMs = options.timeoutMs ?? 5000;
@@ -231,6 +234,7 @@ export async function runUdp(
           remote: socketNameOf(from as Deno.NetAddr),
         }, options);
         const reply = await answer(data, ctx);
+        await ctx.processes.idle();
         if (reply !== null) await server.send(reply, from);
         await server.send(marker, from);
         const replies: Uint8Array[] = [];
