@@ -9,7 +9,7 @@
 import { formatUpstream, type Upstream } from "./upstream.ts";
 import { UpstreamError } from "./upstream_error.ts";
 import { ChunkReader } from "./read_chunks.ts";
-import { writeAll } from "./write_all.ts";
+import { writeAll, writeRest } from "./write_all.ts";
 import { proxyHeader } from "./proxy_header.ts";
 import type { ServiceContext, Stream } from "./service.ts";
 import type { BufferPool } from "./buffer_pool.ts";
@@ -110,7 +110,9 @@ async function copy(
       }
       if (chunk === null) break;
       try {
-        await writeAll(to, chunk);
+        // writeAll's writes without its async call per chunk, as echo's loop.
+        const accepted = await to.write(chunk);
+        if (accepted < chunk.length) await writeRest(to, chunk, accepted);
       } catch (error) {
         return { error, leg: toLeg };
       }
