@@ -14,6 +14,7 @@ import type { Admission } from "../guard/admission.ts";
 import type { UdpGuard } from "../guard/udp_guard.ts";
 import type { BufferPool } from "../services/buffer_pool.ts";
 import type { ProcessTable } from "../services/process_table.ts";
+import type { TimeoutSignals } from "../services/timeout_signals.ts";
 import type { LiveRelay } from "./live_traffic.ts";
 
 /** The running server's parts that every loop uses. Created by `start()`. */
@@ -38,6 +39,8 @@ export interface DispatchContext {
   readonly buffers: BufferPool;
   /** The programs exec runs. */
   readonly processes: ProcessTable;
+  /** Timeout signals shared by every connection, such as forward's connect-timeout. */
+  readonly timeouts: TimeoutSignals;
   /** The UDP relays serving now, one per bound socket, for their sessions' live counts. */
   readonly relays: Set<LiveRelay>;
 }
@@ -75,6 +78,7 @@ export function serviceContext(
     id,
     emit: ctx.emit,
     processes: ctx.processes,
+    timeouts: ctx.timeouts,
   };
 }
 

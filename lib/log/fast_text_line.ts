@@ -1,7 +1,7 @@
 /**
  * The text log's line of an event written straight as bytes, for the
- * events a busy server writes most: one or two per connection, one per
- * datagram. It writes exactly what the readable form writes,
+ * events a busy server writes most: two or three per connection (a relayed
+ * one's `upstream-connected` among them), one per datagram. It writes exactly what the readable form writes,
  * `formattedEventLine(plainTextFormatter(), false)` (`HH:MM:SS.mmm LVL `,
  * `formatEvent()`'s text, a newline), but makes no string, no log
  * record and no other object on the way, so that a log line adds nothing
@@ -179,6 +179,22 @@ class ByteLine {
         this.#text(" B from ");
         this.#text(event.service);
         return;
+      case "upstream-connected":
+        this.#peers(t, event.local, event.remote);
+        this.#text(" -> ");
+        this.#text(event.service);
+        this.#text(" -> ");
+        this.#address(event.upstream);
+        this.#text(" (from ");
+        this.#address(event.from);
+        if (event.proxy === undefined) {
+          this.#text(")");
+        } else {
+          this.#text(", sent PROXY ");
+          this.#text(event.proxy);
+          this.#text(")");
+        }
+        return;
       case "reply-suppressed":
         this.#peers(t, event.local, event.remote);
         if (event.bytesOut > 0) {
@@ -289,7 +305,8 @@ type HotEvent = Extract<
       | "connection-refused"
       | "datagram"
       | "reply"
-      | "reply-suppressed";
+      | "reply-suppressed"
+      | "upstream-connected";
   }
 >;
 
@@ -301,6 +318,7 @@ function isHot(event: ServerEvent): event is HotEvent {
     case "datagram":
     case "reply":
     case "reply-suppressed":
+    case "upstream-connected":
       return true;
     default:
       return false;

@@ -24,6 +24,7 @@ import type { DispatchContext } from "../dispatch/context.ts";
 import type { LiveTraffic } from "../dispatch/live_traffic.ts";
 import { BufferPool } from "../services/buffer_pool.ts";
 import { processKey, ProcessTable } from "../services/process_table.ts";
+import { TimeoutSignals } from "../services/timeout_signals.ts";
 
 /** Open TCP connections at most, over every listener, unless `maxConnections` says otherwise. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
@@ -301,6 +302,7 @@ class Server implements RunningServer {
       admission: new Admission(maxConnections),
       buffers: new BufferPool(),
       processes: new ProcessTable(),
+      timeouts: new TimeoutSignals(this.#abort.signal),
       relays: new Set(),
     };
     const { relays } = this.#ctx;
@@ -461,6 +463,7 @@ class Server implements RunningServer {
     await ending;
     await this.#connections.drain(1000);
     clearInterval(this.#sweeper);
+    this.#ctx.timeouts.close();
     return { forced };
   }
 }

@@ -9,12 +9,13 @@
 import { formatUpstream, type Upstream } from "./upstream.ts";
 import { UpstreamError } from "./upstream_error.ts";
 import { ChunkReader } from "./read_chunks.ts";
-import { writeAll } from "./write_all.ts";
+import { writeAll, writeRest } from "./write_all.ts";
 import { proxyHeader } from "./proxy_header.ts";
 import type { ServiceContext, Stream } from "./service.ts";
 import type { BufferPool } from "./buffer_pool.ts";
 import { socketNameOf } from "../spec/socket_name.ts";
 import type { ForwardOptions } from "./forward.ts";
+import { isTimeout, type TimeoutSignals } from "./timeout_signals.ts";
 
 /** Which leg a copy failed on: the client's or the upstream's. */
 type Leg = "client" | "upstream";
@@ -38,7 +39,7 @@ export async function forwardTcp(
   ctx: ServiceContext<ForwardOptions>,
 ): Promise<void> {
   const { to, connectTimeoutMs, proxy } = ctx.options;
-  const upstream = await connectUpstream(to, connectTimeoutMs, ctx.signal);
+  const upstream = await connectUpstream(to, connectTimeoutMs, ctx.timeouts);
   try {
     if (proxy !== null) {
       // The header goes first and whole, in one write, before any client byte is read.
@@ -109,7 +110,9 @@ async function copy(
       }
       if (chunk === null) break;
       try {
-        await writeAll(to, chunk);
+        // writeAll's writes without its async call per chunk, as echo's loop.
+        const accepted = await to.write(chunk);
+        if (accepted < chunk.length) await writeRest(to, chunk, accepted);
       } catch (error) {
         return { error, leg: toLeg };
       }
@@ -139,7 +142,10 @@ function isGone(error: unknown): boolean {
 }
 
 /**
- * Connects to the upstream within `timeoutMs`.
+ * Connects to the upstream within `timeoutMs`, through a timeout signal
+ * shared with the connections that start at about the same time (see
+ * {@linkcode TimeoutSignals}): a connect past its time, or still waiting
+ * when muxd starts shutting down, is cancelled.
  *
  * @throws {UpstreamError} For a refusal, a timeout, a name that does not
  *   resolve, or any other failure to connect, in one line naming the upstream.
@@ -147,41 +153,24 @@ function isGone(error: unknown): boolean {
 async function connectUpstream(
   to: Upstream,
   timeoutMs: number,
-  shutdown: AbortSignal,
+  timeouts: TimeoutSignals,
 ): Promise<Deno.TcpConn> {
-  const name = formatUpstream(to);
   const hostname = to.host.kind === "name" ? to.host.name : to.host.address;
-  const connecting = Deno.connect({ hostname, port: to.port });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  let onShutdown: (() => void) | undefined;
-  const late = new Promise<"timeout" | "shutdown">((resolve) => {
-    timer = setTimeout(() => resolve("timeout"), timeoutMs);
-    onShutdown = () => resolve("shutdown");
-    shutdown.addEventListener("abort", onShutdown, { once: true });
-  });
+  const signal = timeouts.signal(timeoutMs);
   try {
-    const first = await Promise.race([connecting, late]);
-    if (typeof first !== "string") return first;
-    // The connect goes on in the kernel; whatever it becomes is closed.
-    connecting.then((conn) => conn.close(), ignoreLateFailure);
-    if (first === "shutdown") {
+    return await Deno.connect({ hostname, port: to.port, signal });
+  } catch (error) {
+    const name = formatUpstream(to);
+    if (error !== signal.reason) {
+      throw new UpstreamError(connectFailure(name, error), { cause: error });
+    }
+    if (!isTimeout(error)) {
       throw new UpstreamError(`muxd stopped while connecting to upstream ${name}`);
     }
     throw new UpstreamError(
       `upstream ${name} did not answer within ${timeoutMs / 1000} s (connect-timeout)`,
     );
-  } catch (error) {
-    if (error instanceof UpstreamError) throw error;
-    throw new UpstreamError(connectFailure(name, error), { cause: error });
-  } finally {
-    clearTimeout(timer);
-    shutdown.removeEventListener("abort", onShutdown!);
   }
-}
-
-/** A connect that failed after its time was up: nobody waits for it any more. */
-function ignoreLateFailure(_error: unknown): void {
-  return;
 }
 
 /** Why a connect failed, in one line naming the upstream. */

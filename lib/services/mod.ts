@@ -18,7 +18,13 @@
  * @example Answer a datagram the way the dispatcher does
  * ```ts
  * import assert from "node:assert/strict";
- * import { BufferPool, getService, ProcessTable, type ServiceContext } from "./mod.ts";
+ * import {
+ *   BufferPool,
+ *   getService,
+ *   ProcessTable,
+ *   type ServiceContext,
+ *   TimeoutSignals,
+ * } from "./mod.ts";
  *
  * const ctx: ServiceContext = {
  *   transport: "udp",
@@ -34,6 +40,7 @@
  *   id: null,
  *   emit: () => {},
  *   processes: new ProcessTable(),
+ *   timeouts: new TimeoutSignals(new AbortController().signal),
  * };
  * const reply = await getService("size").udp?.(new Uint8Array(5), ctx);
  * assert.equal(new TextDecoder().decode(reply ?? undefined), "Your data was 5 bytes long");
@@ -131,5 +138,6 @@ export type { DatagramRelay, RelayHost, SessionCounts } from "./relay.ts";
 export { forward, FORWARD_OPTIONS, type ForwardOptions } from "./forward.ts";
 export { formatUpstream, isOutsideLoopback, parseUpstream, type Upstream } from "./upstream.ts";
 export { UpstreamError } from "./upstream_error.ts";
+export { isTimeout, TIMEOUT_SLOT_MS, TimeoutSignals } from "./timeout_signals.ts";
 export { proxyHeader, type ProxyVersion } from "./proxy_header.ts";
 export { UdpRelay } from "./udp_relay.ts";

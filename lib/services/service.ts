@@ -10,6 +10,7 @@ import type { BufferPool } from "./buffer_pool.ts";
 import type { ServiceOption } from "./options.ts";
 import type { EventSink } from "../events/event.ts";
 import type { ProcessTable } from "./process_table.ts";
+import type { TimeoutSignals } from "./timeout_signals.ts";
 import type { DatagramRelay, RelayHost } from "./relay.ts";
 import type { ProgramExit } from "../events/exec_event.ts";
 // For the doc links only.
@@ -70,6 +71,8 @@ export interface ServiceContext<O = unknown> {
   readonly emit: EventSink;
   /** The programs exec runs, counted against their caps: one table per running server. */
   readonly processes: ProcessTable;
+  /** Timeout signals shared by the connections of one running server, such as `forward`'s connect-timeout. */
+  readonly timeouts: TimeoutSignals;
 }
 
 /**

@@ -106,6 +106,7 @@ const HOT: ReadonlySet<ServerEvent["type"]> = new Set([
   "datagram",
   "reply",
   "reply-suppressed",
+  "upstream-connected",
 ]);
 
 /** A close reason, with the detail that reason `upstream` carries. */

@@ -13,6 +13,7 @@
 
 import { BufferPool } from "../../lib/services/buffer_pool.ts";
 import { ProcessTable } from "../../lib/services/process_table.ts";
+import { TimeoutSignals } from "../../lib/services/timeout_signals.ts";
 import type { EventSink } from "../../lib/events/event.ts";
 import assert from "node:assert/strict";
 import type { Service, ServiceContext, Stream } from "../../lib/services/service.ts";
@@ -86,6 +87,7 @@ function makeContext(
   const query = new URLSearchParams(Object.entries(specOptions).sort()).toString();
   const spec = `${transport}://${formatSocketName(names.bound)}=${service.name}`;
   const now = options.now ?? FIXED_NOW;
+  const signal = options.signal ?? new AbortController().signal;
   return {
     transport,
     ...names,
@@ -94,11 +96,13 @@ function makeContext(
     // Parsed as muxd parses them when it provisions.
     options: parseOptionValues(service.options, specOptions),
     now: () => new Date(now.getTime()),
-    signal: options.signal ?? new AbortController().signal,
+    signal,
     buffers: new BufferPool(),
     id: transport === "tcp" ? 1 : null,
     emit: options.emit ?? (() => {}),
     processes: options.processes ?? new ProcessTable(),
+    // Closed by the runner once the service returns, as the server closes its own.
+    timeouts: new TimeoutSignals(signal),
   };
 }
 
@@ -171,6 +175,7 @@ export async function runTcp<T>(
         // What exec started is gone before the test ends (its process group
         // is ended after the connection).
         await ctx.processes.idle();
+        ctx.timeouts.close();
       }
     })();
     const timeoutMs = options.timeoutMs ?? 5000;
