@@ -192,6 +192,9 @@ function readListen(
   }
 }
 
+/** What an option's name may be, as in a spec: `max-procs`, `run`. */
+const OPTION_NAME = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
+
 /**
  * The spec text of a `listen` entry written as an object:
  * `{ "listen": "tcp://127.0.0.1:7300=exec", "run": ["python3", "a, b"],
@@ -222,7 +225,27 @@ function listenEntrySpec(entry: Node, fail: (offset: number, what: string) => vo
       }
       continue;
     }
+    if (!OPTION_NAME.test(key)) {
+      fail(
+        keyNode.offset,
+        `${quote(key)} is not an option name: option names are letters, digits and "-", ` +
+          `such as "max-procs"`,
+      );
+      ok = false;
+      continue;
+    }
     const text = optionText(value);
+    if (typeof text === "string" && !text.isWellFormed()) {
+      // An escaped half of a UTF-16 pair ("\ud800") has no UTF-8 form to
+      // put in a spec.
+      fail(
+        value.offset,
+        `option ${quote(key)} holds a lone half of a UTF-16 surrogate pair (an escape such as ` +
+          `"\\ud800"), which is not text`,
+      );
+      ok = false;
+      continue;
+    }
     if (typeof text !== "string") {
       fail(
         text.offset,

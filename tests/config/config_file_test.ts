@@ -148,3 +148,22 @@ Deno.test("parseConfig() reports each bad listen entry object at its file:line:c
     'bad.jsonc:6:53: option "run" must be a string, a number, true or false, or an array of strings',
   ]);
 });
+
+Deno.test("parseConfig() reports an option name or value a spec cannot carry at its file:line:column, without throwing", () => {
+  // Found by the config fuzzer: a lone surrogate made encodeURIComponent throw.
+  const { errors } = parseConfig(
+    `{
+  "listen": [
+    { "listen": "tcp://127.0.0.1:7300=echo", "\\ud800x": "1" },
+    { "listen": "tcp://127.0.0.1:7301=echo", "idle&deny": "1" },
+    { "listen": "tcp://127.0.0.1:7302=echo", "idle": "\\udc00" }
+  ]
+}`,
+    "odd.jsonc",
+  );
+  assert.deepEqual(errors.map((e) => e.message), [
+    'odd.jsonc:3:46: "\\ud800x" is not an option name: option names are letters, digits and "-", such as "max-procs"',
+    'odd.jsonc:4:46: "idle&deny" is not an option name: option names are letters, digits and "-", such as "max-procs"',
+    'odd.jsonc:5:54: option "idle" holds a lone half of a UTF-16 surrogate pair (an escape such as "\\ud800"), which is not text',
+  ]);
+});
