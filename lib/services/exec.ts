@@ -23,7 +23,8 @@ export const EXEC_OPTIONS = [
     key: "run",
     field: "run",
     description: "The program, then its arguments, separated by commas (or a JSON array of " +
-      "strings, for arguments that hold a comma); run without a shell. Required.",
+      "strings, for arguments that hold a comma); run without a shell. A name without a / is " +
+      "looked up on muxd's PATH when muxd starts. Required.",
     default: "",
     parse: runnableCommand,
   },

@@ -8,6 +8,7 @@
 
 import { quote } from "../spec/listen_spec_error.ts";
 import type { ServiceContext } from "./service.ts";
+import { findProgram } from "./program_path.ts";
 
 /**
  * Parses exec's `run` option into the program and its arguments. Two forms:
@@ -17,8 +18,8 @@ import type { ServiceContext } from "./service.ts";
  * - `["python3","a,b"]`: a JSON array of strings, for arguments that hold a
  *   comma.
  *
- * No shell is involved: the first item is the program, found on muxd's
- * `PATH` as `Deno.Command` finds it, and each further item is one argument.
+ * No shell is involved: the first item is the program (see
+ * {@linkcode programFile}), and each further item is one argument.
  *
  * @param text The option's text, percent-decoded.
  * @returns The program, then its arguments; never empty.
@@ -64,17 +65,31 @@ export function parseRun(text: string): readonly string[] {
   return Object.freeze([...items]);
 }
 
+/** What exec runs: `run` parsed, and the program's file found when muxd provisions. */
+export interface ExecCommand {
+  /** The program, as `run` names it, then its arguments. */
+  readonly argv: readonly string[];
+  /**
+   * The program's file, an absolute path found on muxd's `PATH`; `null` where
+   * muxd may not read `PATH` (Deno then finds the program at each start).
+   */
+  readonly file: string | null;
+}
+
 /**
  * Says why muxd may not run `program`, or `null` when it may. Deno runs a
  * program only when its `--allow-run` list names it (or `--allow-run` names
  * no list at all); the default `serve` task names only the programs muxd
- * itself uses.
+ * itself uses. The right is checked for the file muxd will run, `file`,
+ * when it is known: Deno resolves each name in `--allow-run` to its file on
+ * `PATH` too, so `cat` there allows `/usr/bin/cat`, and the reverse.
  *
  * @param program The program, as `run` names it.
+ * @param file Its file, as {@linkcode programFile} found it, or `null`.
  * @returns One line naming the flag to add, or `null`.
  */
-export function runPermissionProblem(program: string): string | null {
-  const { state } = Deno.permissions.querySync({ name: "run", command: program });
+export function runPermissionProblem(program: string, file: string | null = null): string | null {
+  const { state } = Deno.permissions.querySync({ name: "run", command: file ?? program });
   if (state === "granted") return null;
   return `muxd has no right to run ${quote(program)}: start it with --allow-run=${program} ` +
     `added to deno run's flags (deno task serve:exec allows python3), and check that ` +
@@ -82,20 +97,51 @@ export function runPermissionProblem(program: string): string | null {
 }
 
 /**
- * Parses `run` and checks the right to run its program: the parser of
- * exec's `run` option, so that a spec naming a program muxd may not run
- * fails when muxd provisions, with the spec's position, not at the first
- * connection.
+ * Finds the file of the program `run` names, in muxd, when muxd provisions:
+ * exec clears a program's environment, so the program is started by its
+ * absolute path and nothing searches the child's (absent) `PATH`.
+ *
+ * @param program The program, as `run` names it: a path, or a name to look up on muxd's `PATH`.
+ * @returns Its absolute path, or `null` when muxd may not read `PATH`
+ *   (`--allow-env=PATH`) to look a name up.
+ * @throws {RangeError} When there is no executable file by that name.
+ */
+export function programFile(program: string): string | null {
+  let searchPath = "";
+  if (!program.includes("/")) {
+    try {
+      searchPath = Deno.env.get("PATH") ?? "";
+    } catch (error) {
+      if (error instanceof Deno.errors.NotCapable) return null;
+      throw error;
+    }
+  }
+  const file = findProgram(program, searchPath, Deno.cwd());
+  if (file !== null) return file;
+  throw new RangeError(
+    program.includes("/")
+      ? `cannot find program ${quote(program)}: no executable file there`
+      : `cannot find program ${quote(program)} on muxd's PATH (${searchPath || "not set"})`,
+  );
+}
+
+/**
+ * Parses `run`, finds its program's file and checks the right to run it:
+ * the parser of exec's `run` option, so that a spec naming a program that
+ * is missing, or that muxd may not run, fails when muxd provisions, with
+ * the spec's position, not at the first connection.
  *
  * @param text The option's text.
- * @returns The program and its arguments.
- * @throws {RangeError} See {@linkcode parseRun}, or when muxd may not run the program.
+ * @returns The program and its arguments, and the program's file.
+ * @throws {RangeError} See {@linkcode parseRun}, or when the program is
+ *   missing or muxd may not run it.
  */
-export function runnableCommand(text: string): readonly string[] {
+export function runnableCommand(text: string): ExecCommand {
   const argv = parseRun(text);
-  const problem = runPermissionProblem(argv[0]);
+  const file = programFile(argv[0]);
+  const problem = runPermissionProblem(argv[0], file);
   if (problem !== null) throw new RangeError(problem);
-  return argv;
+  return Object.freeze({ argv, file });
 }
 
 /**

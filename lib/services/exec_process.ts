@@ -1,9 +1,10 @@
 /**
- * One program exec runs: started without a shell, detached (the leader of
- * its own process group), with a claim in the server's process table, its
- * standard error logged line by line, its group ended (TERM, then KILL
- * after a grace) at its time limit, when muxd asks, and after it exits, and
- * its exit reported as one event.
+ * One program exec runs: started without a shell, through `setsid` (the
+ * leader of its own session and process group), with a claim in the
+ * server's process table, its standard error logged line by line, its
+ * group ended (TERM, then KILL after a grace) at its time limit, when muxd
+ * asks, and after it exits, and its exit reported as one event once its
+ * place in the table is free.
  *
  * @module
  */
@@ -14,7 +15,8 @@ import { execEnvironment } from "./exec_command.ts";
 import { type EndCause, type ExecRefusal, type ProcessClaim, processKey } from "./process_table.ts";
 import type { ServiceContext } from "./service.ts";
 import { quote } from "../spec/listen_spec_error.ts";
-import { type EndSignal, NO_GROUP_SIGNAL } from "./process_group.ts";
+import type { EndSignal, GroupSignal } from "./process_group.ts";
+import type { ExecCommand } from "./exec_command.ts";
 
 /** How long a program has between SIGTERM and SIGKILL, in ms. */
 export const KILL_GRACE_MS = 1000;
@@ -27,8 +29,8 @@ export const MAX_STDERR_LINE = 1000;
 
 /** The parsed options a program is started with (exec's, see `exec.ts`). */
 export interface ProgramOptions {
-  /** The program, then its arguments. */
-  readonly run: readonly string[];
+  /** The program, then its arguments, and the program's file. */
+  readonly run: ExecCommand;
   /** Names of muxd's environment variables to pass on. */
   readonly env: readonly string[];
   /** Programs at once per listening socket. */
@@ -51,7 +53,10 @@ export interface Program {
    * once the program has exited (its group is then ended anyway).
    */
   end(cause: EndCause): void;
-  /** Resolves once it has exited and its exit event is emitted, to how it exited. */
+  /**
+   * Resolves to how it exited once it has exited, its group is ended, its
+   * place in the process table is free and its exit event is emitted.
+   */
   readonly done: Promise<ProgramExit>;
 }
 
@@ -92,20 +97,22 @@ export function startProgram(ctx: ServiceContext, options: ProgramOptions): Prog
           `(max-procs-per-source=${options.maxProcsPerSource})`,
     );
   }
-  const [program, ...args] = options.run;
+  const [program, ...args] = options.run.argv;
+  const file = options.run.file ?? program;
+  const { setsid } = ctx.processes.launch;
   let child: Deno.ChildProcess;
   try {
-    child = new Deno.Command(program, {
-      args,
+    // Through setsid, its own session and process group: muxd ends the
+    // group, so that nothing it starts outlives it, and a terminal's Ctrl-C
+    // reaches muxd alone, which ends its programs itself. setsid gets the
+    // program's absolute path: the program's environment has no PATH.
+    child = new Deno.Command(setsid ?? file, {
+      args: setsid === null ? args : [file, ...args],
       clearEnv: true,
       env: execEnvironment(ctx, options.env),
       stdin: "piped",
       stdout: "piped",
       stderr: "piped",
-      // Its own session and process group: muxd ends the group, so that
-      // nothing it starts outlives it, and a terminal's Ctrl-C reaches muxd
-      // alone, which ends its programs itself.
-      detached: true,
     }).spawn();
   } catch (error) {
     claim.release();
@@ -165,10 +172,11 @@ function running(
 ): Program {
   const started = performance.now();
   const { pid } = child;
-  const group = ctx.processes.groupSignal;
+  const group: GroupSignal | null = ctx.processes.launch.groupSignal;
   ctx.emit({ type: "exec-started", time: Date.now(), ...base, pid, program });
-  if (ctx.processes.firstWithoutGroup()) {
-    ctx.emit({ type: "exec-no-group", time: Date.now(), ...base, pid, detail: NO_GROUP_SIGNAL });
+  const warning = ctx.processes.firstWarning();
+  if (warning !== null) {
+    ctx.emit({ type: "exec-no-group", time: Date.now(), ...base, pid, detail: warning });
   }
   let endedBy: EndCause | null = null;
   let exited = false;
@@ -210,14 +218,19 @@ function running(
   });
   // What the program left in its group when it exited (by itself or not)
   // is ended too: TERM at once, and KILL after the grace if anything got
-  // the TERM. Its place in the process table is free only then.
-  const swept = status.then(async () => {
-    if (group !== null && await signal("SIGTERM")) {
-      await new Promise((resolve) => setTimeout(resolve, KILL_GRACE_MS));
-      await signal("SIGKILL");
-    }
-  }).finally(() => claim.release());
+  // the TERM. Its place in the process table is free only then, and its
+  // exit is told only once the place is free: a client that sees the exit
+  // (or its connection's end) may start the next program at once.
   const done = status.then(async (status): Promise<ProgramExit> => {
+    const runMs = elapsedMs(started);
+    try {
+      if (group !== null && await signal("SIGTERM")) {
+        await new Promise((resolve) => setTimeout(resolve, KILL_GRACE_MS));
+        await signal("SIGKILL");
+      }
+    } finally {
+      claim.release();
+    }
     // A process the program left behind may hold its standard error open;
     // its group's end closes it, and without that muxd stops reading.
     if (!await settlesWithin(stderr, 2 * KILL_GRACE_MS)) await stderrReader.cancel();
@@ -229,17 +242,10 @@ function running(
       signal: status.signal,
       endedBy,
     };
-    ctx.emit({
-      type: "exec-exited",
-      time: Date.now(),
-      ...base,
-      ...exit,
-      runMs: elapsedMs(started),
-      stderrDropped,
-    });
+    ctx.emit({ type: "exec-exited", time: Date.now(), ...base, ...exit, runMs, stderrDropped });
     return exit;
   });
-  claim.attach(end, Promise.all([done, swept]));
+  claim.attach(end, done);
   return { stdin: child.stdin, stdout: child.stdout, end, done };
 }
 

@@ -91,12 +91,15 @@ export { RFC868_UNIX_EPOCH, rfc868Bytes, rfc868Seconds, time } from "./time.ts";
 export { whoami, whoamiText } from "./whoami.ts";
 export { exec, EXEC_OPTIONS, type ExecOptions } from "./exec.ts";
 export {
+  type ExecCommand,
   execEnvironment,
   parseEnvNames,
   parseRun,
+  programFile,
   runnableCommand,
   runPermissionProblem,
 } from "./exec_command.ts";
+export { findProgram } from "./program_path.ts";
 export {
   KILL_GRACE_MS,
   MAX_STDERR_LINE,
@@ -107,11 +110,15 @@ export {
 } from "./exec_process.ts";
 export {
   type EndSignal,
+  findSetsid,
   type GroupSignal,
   groupSignal,
   type GroupSignalMethod,
   groupSignalMethod,
   NO_GROUP_SIGNAL,
+  type ProgramLaunch,
+  programLaunch,
+  type SetsidLookup,
 } from "./process_group.ts";
 export {
   type EndCause,

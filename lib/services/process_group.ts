@@ -1,7 +1,13 @@
 /**
- * Signals a whole process group: the one each program exec runs leads
- * (it is started detached, under its own session), so that what it starts
- * in the background ends with it.
+ * Process groups for exec's programs: each program is started through
+ * `setsid` (util-linux), so that it leads a session and process group of its
+ * own, and muxd signals that whole group, so that what it starts in the
+ * background ends with it.
+ *
+ * `setsid` calls `setsid()` and then executes the program in the same
+ * process: the program's pid is its group's id. Deno starts `setsid` with
+ * `posix_spawn()` (a `vfork()`), as it starts any program; Deno's own
+ * `detached` option would `fork()` all of muxd instead, on its event loop.
  *
  * Deno signals a group (`Deno.kill(-pgid)`) only with the right to run any
  * program (`--allow-run` without a list). With a list, muxd runs `kill -SIG
@@ -10,6 +16,8 @@
  *
  * @module
  */
+
+import { findProgram } from "./program_path.ts";
 
 /** The signals muxd ends a program with. */
 export type EndSignal = "SIGTERM" | "SIGKILL";
@@ -150,3 +158,99 @@ async function runKill(signal: EndSignal, pgids: number[]): Promise<Set<number> 
 export const NO_GROUP_SIGNAL: string =
   "muxd cannot signal a program's process group, so what a program starts in the background " +
   "may outlive it: add kill to --allow-run (deno task serve:exec has it)";
+
+/** Where `setsid` is, or why muxd cannot use it. */
+export type SetsidLookup =
+  | { readonly file: string }
+  | {
+    readonly missing:
+      | "no-path" // muxd may not read PATH (--allow-env=PATH)
+      | "not-found" // no setsid on PATH (macOS, BSD)
+      | "no-right"; // --allow-run does not name it
+  };
+
+/**
+ * Finds `setsid` on muxd's `PATH` and checks the right to run it.
+ *
+ * @returns Its file, or why muxd cannot use it.
+ *
+ * @example
+ * ```ts
+ * import { findSetsid } from "./process_group.ts";
+ *
+ * console.log(findSetsid()); // { missing: "no-path" } without --allow-env=PATH
+ * ```
+ */
+export function findSetsid(): SetsidLookup {
+  let searchPath: string;
+  try {
+    searchPath = Deno.env.get("PATH") ?? "";
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) return { missing: "no-path" };
+    throw error;
+  }
+  const file = findProgram("setsid", searchPath, Deno.cwd());
+  if (file === null) return { missing: "not-found" };
+  if (Deno.permissions.querySync({ name: "run", command: file }).state !== "granted") {
+    return { missing: "no-right" };
+  }
+  return { file };
+}
+
+/** How exec starts and ends its programs, decided once per server. */
+export interface ProgramLaunch {
+  /**
+   * The file of `setsid`, which each program is started through, in a
+   * group of its own; `null` when programs are started directly, in muxd's
+   * group.
+   */
+  readonly setsid: string | null;
+  /**
+   * How to signal a program's group; `null` when programs lead no group of
+   * their own or muxd may not signal one: then only the program itself is
+   * signalled.
+   */
+  readonly groupSignal: GroupSignal | null;
+  /** What muxd says once, with the first program, when it cannot end a program's group. */
+  readonly warning: string | null;
+}
+
+/**
+ * Decides how exec starts and ends its programs.
+ *
+ * @param setsid From {@linkcode findSetsid}.
+ * @param method From {@linkcode groupSignalMethod}.
+ * @returns How to start a program, how to signal its group, and the warning to give.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { programLaunch } from "./process_group.ts";
+ *
+ * const launch = programLaunch({ missing: "no-right" }, "kill-program");
+ * assert.equal(launch.setsid, null);
+ * assert.match(launch.warning!, /add setsid to --allow-run/);
+ * ```
+ */
+export function programLaunch(setsid: SetsidLookup, method: GroupSignalMethod): ProgramLaunch {
+  if ("file" in setsid) {
+    return {
+      setsid: setsid.file,
+      groupSignal: groupSignal(method),
+      warning: method === "none" ? NO_GROUP_SIGNAL : null,
+    };
+  }
+  const run = method === "none" ? ["setsid", "kill"] : ["setsid"];
+  const why = {
+    "no-path": "muxd may not read PATH to find setsid: add PATH to --allow-env" +
+      (method === "none" ? " and kill to --allow-run" : "") + " (deno task serve:exec has both)",
+    "not-found": "setsid (util-linux) is not on muxd's PATH",
+    "no-right": `add ${run.join(" and ")} to --allow-run (deno task serve:exec has them)`,
+  }[setsid.missing];
+  return {
+    setsid: null,
+    groupSignal: null,
+    warning: "muxd cannot start a program in a process group of its own, so it ends the program " +
+      `alone and what the program starts in the background may outlive it: ${why}`,
+  };
+}

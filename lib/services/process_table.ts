@@ -8,10 +8,10 @@
 
 import { formatSocketName } from "../spec/socket_name.ts";
 import {
-  type GroupSignal,
-  groupSignal,
-  type GroupSignalMethod,
+  findSetsid,
   groupSignalMethod,
+  type ProgramLaunch,
+  programLaunch,
 } from "./process_group.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 
@@ -107,41 +107,35 @@ export class ProcessTable {
   readonly #claims = new Set<Claim>();
   readonly #perSocket = new Map<string, number>();
   readonly #perSource = new Map<string, number>();
-  #method: GroupSignalMethod | undefined;
-  #groupSignal: GroupSignal | null = null;
+  #launch: ProgramLaunch | undefined;
   #warned = false;
 
   /**
    * Creates an empty table.
    *
-   * @param method How to signal a program's process group; by default
-   *   decided from muxd's `--allow-run` rights at the first program.
+   * @param launch How to start a program and signal its group; by default
+   *   decided from muxd's rights (`--allow-env=PATH`, `--allow-run`) at the
+   *   first program.
    */
-  constructor(method?: GroupSignalMethod) {
-    this.#method = method;
-    if (method !== undefined) this.#groupSignal = groupSignal(method);
+  constructor(launch?: ProgramLaunch) {
+    this.#launch = launch;
+  }
+
+  /** How to start a program and signal its group (see `process_group.ts`). */
+  get launch(): ProgramLaunch {
+    this.#launch ??= programLaunch(findSetsid(), groupSignalMethod());
+    return this.#launch;
   }
 
   /**
-   * How to signal a whole process group, or `null` when muxd may signal only
-   * the program itself (see `process_group.ts`).
+   * The warning to give once per table, with the first program, when muxd
+   * cannot end a program's group: the warning the first time, `null` after
+   * that and when there is none.
    */
-  get groupSignal(): GroupSignal | null {
-    if (this.#method === undefined) {
-      this.#method = groupSignalMethod();
-      this.#groupSignal = groupSignal(this.#method);
-    }
-    return this.#groupSignal;
-  }
-
-  /**
-   * Tells, once per table, that a program was started whose group muxd
-   * cannot signal: `true` the first time, `false` after that.
-   */
-  firstWithoutGroup(): boolean {
-    if (this.#warned || this.groupSignal !== null) return false;
+  firstWarning(): string | null {
+    if (this.#warned) return null;
     this.#warned = true;
-    return true;
+    return this.launch.warning;
   }
 
   /** How many programs are running. */

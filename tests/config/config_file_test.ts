@@ -123,7 +123,13 @@ Deno.test("parseConfig() reads a listen entry written as an object, its run an a
   const { plan, errors: planErrors } = buildPlan(settings.listen);
   assert.deepEqual(planErrors, []);
   const options = plan.listeners[0].options as Record<string, unknown>;
-  assert.deepEqual(options.run, ["python3", "server.py", "a, b", "c d", "100%"]);
+  assert.deepEqual((options.run as { argv: string[] }).argv, [
+    "python3",
+    "server.py",
+    "a, b",
+    "c d",
+    "100%",
+  ]);
   assert.equal(options.maxProcs, 4);
   assert.equal(options.maxSeconds, 5);
   assert.deepEqual(options.env, ["PATH", "LANG"]);

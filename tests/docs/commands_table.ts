@@ -176,7 +176,7 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
     how: "the installed muxd runs main.ts, as that test does",
   }],
   [
-    "deno run --unstable-net --v8-flags=--no-memory-reducer --allow-net --allow-read --allow-write --allow-env=NO_COLOR,FORCE_COLOR,TERM,COLUMNS,INIT_CWD --allow-sys=networkInterfaces,uid --allow-run=sysctl,ss,prlimit,ps,kill muxd.js serve",
+    "deno run --unstable-net --v8-flags=--no-memory-reducer --allow-net --allow-read --allow-write --allow-env=NO_COLOR,FORCE_COLOR,TERM,COLUMNS,INIT_CWD --allow-sys=networkInterfaces,uid --allow-run=sysctl,ss,prlimit,ps,kill,setsid muxd.js serve",
     { test: ARTIFACT_SERVES, how: "it runs dist/muxd.js with these flags from another folder" },
   ],
   ["deno task compile", {

@@ -10,12 +10,16 @@ import { MAIN, type MuxdLauncher, permissionFlags, startMuxd, task } from "../_s
 import { eventsOf, logEvents } from "../_support/log.ts";
 import { waitUntil } from "../_support/wait.ts";
 import { readToEnd } from "../_support/socket.ts";
+import { nc } from "../_support/netcat.ts";
 
-/** The serve:exec task's flags, with the right to run `sh` too (and, unless `kill` is false, `kill`). */
-function launcher(kill = true): MuxdLauncher {
+/**
+ * The serve:exec task's flags, with the right to run `sh` too, without the
+ * programs `without` names.
+ */
+function launcher(...without: string[]): MuxdLauncher {
   const flags = permissionFlags(task("serve:exec")).map((flag) =>
     flag.startsWith("--allow-run=")
-      ? `${flag.split(",").filter((p) => kill || p !== "kill").join(",")},sh`
+      ? `${flag.split(",").filter((p) => !without.includes(p)).join(",")},sh`
       : flag
   );
   return { program: "deno", args: ["run", ...flags, MAIN] };
@@ -37,6 +41,15 @@ async function processRuns(pid: number): Promise<boolean> {
   }).output();
   const stat = new TextDecoder().decode(stdout).trim();
   return stat !== "" && !stat.startsWith("Z");
+}
+
+/** The process group of process `pid`, by asking `ps`. */
+async function processGroup(pid: number): Promise<string> {
+  const { stdout } = await new Deno.Command("ps", {
+    args: ["-o", "pgid=", "-p", String(pid)],
+    stdout: "piped",
+  }).output();
+  return new TextDecoder().decode(stdout).trim();
 }
 
 /** Waits for the background sleep's pid, from the program's standard error line. */
@@ -133,7 +146,7 @@ Deno.test("muxd serve ends what exec's program left in the background when a rel
 Deno.test("muxd serve without the right to run kill ends the program alone and warns once", async () => {
   await using muxd = await startMuxd(
     ["serve", "--log-format", "json", "-l", `tcp://127.0.0.1:0=exec?${LEAVES_SLEEP}`],
-    launcher(false),
+    launcher("kill"),
   );
   const pids: number[] = [];
   try {
@@ -191,4 +204,99 @@ Deno.test("muxd serve's text log line of an exec connection says how its program
   );
   // At info level, the closing line is the one line of the exit.
   assert.doesNotMatch(muxd.stderr(), /\(pid \d+\) exited/);
+});
+
+Deno.test("muxd serve starts exec's program through setsid: it leads its own session and group, found on muxd's PATH though its environment has none", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-exec-path-" });
+  try {
+    // A program only muxd's PATH leads to; it prints its pid, process
+    // group and session (fields 1, 5, 6 of /proc/self/stat) and whether its
+    // environment has PATH (sh itself sets a PATH of its own when none).
+    await Deno.writeTextFile(
+      `${dir}/muxd-ids`,
+      "#!/bin/sh\nread pid comm state ppid pgrp sid rest < /proc/$$/stat\n" +
+        "if tr '\\0' '\\n' < /proc/$$/environ | grep -q ^PATH=; then env=path; else env=none; fi\n" +
+        'echo "$pid $pgrp $sid $env"\n',
+      { mode: 0o755 },
+    );
+    const base = launcher();
+    await using muxd = await startMuxd(
+      [
+        "serve",
+        "--log-format",
+        "json",
+        "--log-level",
+        "debug",
+        "-l",
+        "tcp://127.0.0.1:0=exec?run=muxd-ids",
+      ],
+      {
+        // muxd (and Deno's --allow-run list) see the directory on PATH.
+        program: "sh",
+        args: [
+          "-c",
+          'PATH="$0:$PATH" exec "$@"',
+          dir,
+          base.program,
+          ...base.args.map((arg) => arg.startsWith("--allow-run=") ? `${arg},muxd-ids` : arg),
+        ],
+      },
+    );
+    const { text } = await nc(["-d", "127.0.0.1", String(muxd.port(0))]);
+    const [pid, pgrp, sid, path] = text.trim().split(" ");
+    assert.equal(pgrp, pid, text);
+    assert.equal(sid, pid, text);
+    assert.equal(path, "none");
+    await waitUntil(
+      () => eventsOf(logEvents(muxd.stderr()), "exec-exited").length === 1,
+      10_000,
+      "the program's exit",
+      () => muxd.stderr(),
+    );
+    const [started] = eventsOf(logEvents(muxd.stderr()), "exec-started");
+    assert.equal(started.pid, Number(pid));
+    assert.equal(started.program, "muxd-ids");
+    assert.equal(eventsOf(logEvents(muxd.stderr()), "exec-no-group").length, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("muxd serve without the right to run setsid starts the program in muxd's own group, ends it alone and warns once", async () => {
+  const ids = `run=${
+    encodeURIComponent(JSON.stringify([
+      "sh",
+      "-c",
+      'read pid comm state ppid pgrp rest < /proc/$$/stat; echo "$pid $pgrp"; exec cat',
+    ]))
+  }`;
+  await using muxd = await startMuxd(
+    [
+      "serve",
+      "--log-format",
+      "json",
+      "--log-level",
+      "debug",
+      "-l",
+      `tcp://127.0.0.1:0=exec?${ids}`,
+    ],
+    launcher("setsid"),
+  );
+  for (let i = 1; i <= 2; i++) {
+    const { text } = await nc(["-N", "127.0.0.1", String(muxd.port(0))], "bye\n");
+    const [ids, echoed] = text.split("\n");
+    const [pid, pgrp] = ids.split(" ");
+    assert.notEqual(pgrp, pid, "the program leads no group");
+    assert.equal(pgrp, await processGroup(muxd.child.pid), "it is in muxd's group");
+    assert.equal(echoed, "bye");
+  }
+  await waitUntil(
+    () => eventsOf(logEvents(muxd.stderr()), "exec-exited").length === 2,
+    10_000,
+    "both programs' exits",
+    () => muxd.stderr(),
+  );
+  const warnings = eventsOf(logEvents(muxd.stderr()), "exec-no-group");
+  assert.equal(warnings.length, 1);
+  assert.match(warnings[0].detail, /add setsid to --allow-run/);
 });

@@ -16,7 +16,7 @@ import {
 } from "../_support/process.ts";
 import { nc } from "../_support/netcat.ts";
 import { eventsOf, logEvents } from "../_support/log.ts";
-import { waitUntil } from "../_support/wait.ts";
+import { waitUntil, withTimeout } from "../_support/wait.ts";
 import { readToEnd } from "../_support/socket.ts";
 import type { ExecExitedEvent, ServerEvent } from "../../lib/events/mod.ts";
 
@@ -47,6 +47,26 @@ function serveDebug(...specs: string[]): string[] {
 
 function events(stderr: string): ServerEvent[] {
   return logEvents(stderr);
+}
+
+/**
+ * Sends `text` in one datagram to 127.0.0.1:`port` and waits up to 10 s for
+ * the reply: a program's start (python3's, under load) can take longer than
+ * the one second `nc -u -w1` waits.
+ */
+async function askUdp(port: number, text: string): Promise<{ reply: string; from: Deno.Addr }> {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    await socket.send(new TextEncoder().encode(text), {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port,
+    });
+    const [reply, from] = await withTimeout(socket.receive(), 10_000, "the reply");
+    return { reply: new TextDecoder().decode(reply), from };
+  } finally {
+    socket.close();
+  }
 }
 
 /** Tells whether process `pid` still exists, by asking `ps`. */
@@ -99,8 +119,11 @@ Deno.test("muxd serve runs docs/examples/udp_size.py per datagram, its output th
     EXEC_LAUNCHER,
   );
   const port = muxd.port(0);
-  const { text } = await nc(["-u", "-w1", "127.0.0.1", String(port)], "hello\n");
-  assert.equal(text, `Your data was 6 bytes long\n(answered from 127.0.0.1:${port})\n`);
+  const { reply, from } = await askUdp(port, "hello\n");
+  assert.equal(reply, `Your data was 6 bytes long\n(answered from 127.0.0.1:${port})\n`);
+  // The reply comes from the socket the datagram was sent to, as a
+  // connected client (nc -u) requires.
+  assert.deepEqual({ ...from }, { transport: "udp", hostname: "127.0.0.1", port });
   await waitUntil(
     () => eventsOf(events(muxd.stderr()), "exec-exited").length === 1,
     10_000,
@@ -139,10 +162,32 @@ Deno.test("muxd serve ends exec's program at max-seconds with SIGTERM, and says 
   assert.equal(await processExists(exit!.pid), false);
 });
 
+/**
+ * A program that leaves behind a process deaf to SIGTERM, its output
+ * elsewhere, then sleeps: once the program is gone, its group takes a
+ * SIGKILL, a second later, to empty.
+ */
+const LEAVES_DEAF = `run=${
+  encodeURIComponent(JSON.stringify([
+    "sh",
+    "-c",
+    "(trap '' TERM; exec sleep 60 >/dev/null 2>&1) & exec sleep 60",
+  ]))
+}`;
+
 Deno.test("muxd serve runs at most max-procs programs per listener, says why it ran none, and frees the place at exit", async () => {
   await using muxd = await startMuxd(
-    serveDebug(`tcp://127.0.0.1:0=exec?${SLEEPER}&max-procs=1&max-seconds=1`),
-    EXEC_LAUNCHER,
+    serveDebug(`tcp://127.0.0.1:0=exec?${LEAVES_DEAF}&max-procs=1&max-seconds=1`),
+    {
+      program: "deno",
+      args: [
+        "run",
+        ...permissionFlags(task("serve:exec")).map((flag) =>
+          flag.startsWith("--allow-run=") ? `${flag},sh` : flag
+        ),
+        MAIN,
+      ],
+    },
   );
   const port = muxd.port(0);
   const count = (type: ServerEvent["type"]) =>
@@ -156,9 +201,17 @@ Deno.test("muxd serve runs at most max-procs programs per listener, says why it 
   assert.equal(refused.reason, "too-many-processes");
   assert.match(refused.detail, /max-procs=1/);
   assert.equal((await readToEnd(first)).length, 0);
+  // The exit is told once the place is free (the deaf process got its
+  // SIGKILL): a connection made right after it gets a program.
   await waitUntil(() => count("exec-exited") === 1, 10_000, "an exit", () => muxd.stderr());
   using _third = await Deno.connect({ hostname: "127.0.0.1", port });
-  await waitUntil(() => count("exec-started") === 2, 10_000, "a second start", () => muxd.stderr());
+  await waitUntil(
+    () => count("exec-started") === 2 || count("exec-refused") === 2,
+    10_000,
+    "a second start or a second refusal",
+    () => muxd.stderr(),
+  );
+  assert.equal(count("exec-refused"), 1, muxd.stderr());
   // SIGTERM, not the SIGKILL of disposal, so muxd ends its program.
   await muxd.stop("SIGTERM");
 });
@@ -228,7 +281,46 @@ Deno.test("muxd serve without the right to run the program exits 2 with one line
   assert.doesNotMatch(stderr, /\n\s+at /);
 });
 
-Deno.test("muxd serve says in one event that exec's program is missing, and keeps serving", async () => {
+Deno.test("muxd serve with a program that is not on its PATH exits 2 with one line naming the program and PATH", async () => {
+  const { code, stderr } = await runMuxdExpectingFailure(
+    ["serve", "-l", "tcp://127.0.0.1:0=exec?run=muxd-no-such-program"],
+    EXEC_LAUNCHER,
+  );
+  assert.equal(code, 2);
+  assert.match(stderr, /cannot find program "muxd-no-such-program" on muxd's PATH \(\/[^)]*\)/);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+});
+
+Deno.test("muxd serve checks the right to run the file it will run, whether run names it by path or by name", async () => {
+  // serve:exec's flags with cat allowed by name: Deno resolves it on PATH.
+  const allowCat: MuxdLauncher = {
+    program: "deno",
+    args: [
+      "run",
+      ...permissionFlags(task("serve:exec")).map((flag) =>
+        flag.startsWith("--allow-run=") ? `${flag},cat` : flag
+      ),
+      MAIN,
+    ],
+  };
+  const cat = new TextDecoder().decode(
+    (await new Deno.Command("sh", { args: ["-c", "command -v cat"], stdout: "piped" }).output())
+      .stdout,
+  ).trim();
+  for (const run of ["cat", cat]) {
+    const refused = await runMuxdExpectingFailure(
+      ["serve", "-l", `tcp://127.0.0.1:0=exec?run=${run}`],
+      EXEC_LAUNCHER,
+    );
+    assert.equal(refused.code, 2);
+    assert.match(refused.stderr, new RegExp(`no right to run "${run}"`));
+    await using muxd = await startMuxd(serveJson(`tcp://127.0.0.1:0=exec?run=${run}`), allowCat);
+    const { text } = await nc(["-N", "127.0.0.1", String(muxd.port(0))], "meow\n");
+    assert.equal(text, "meow\n");
+  }
+});
+
+Deno.test("muxd serve that may not read PATH says in one event that exec's program is missing, and keeps serving", async () => {
   await using muxd = await startMuxd(
     serveJson("tcp://127.0.0.1:0=exec?run=muxd-no-such-program"),
     {

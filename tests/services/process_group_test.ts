@@ -1,11 +1,16 @@
 import assert from "node:assert/strict";
-import { groupSignal, ProcessTable } from "../../lib/services/mod.ts";
+import {
+  findProgram,
+  findSetsid,
+  groupSignal,
+  ProcessTable,
+  programLaunch,
+} from "../../lib/services/mod.ts";
 
-/** Starts `sh -c 'sleep 30 & exec sleep 30'` as the leader of its own group. */
+/** Starts `sh -c 'sleep 30 & exec sleep 30'` through setsid, as the leader of its own group. */
 function groupOfTwo(): Deno.ChildProcess {
-  return new Deno.Command("sh", {
-    args: ["-c", "sleep 30 & exec sleep 30"],
-    detached: true,
+  return new Deno.Command("setsid", {
+    args: ["/bin/sh", "-c", "sleep 30 & exec sleep 30"],
     stdin: "null",
     stdout: "null",
     stderr: "null",
@@ -29,11 +34,65 @@ Deno.test("groupSignal() is null where muxd may not signal a group", () => {
   assert.equal(groupSignal("none"), null);
 });
 
-Deno.test("ProcessTable.firstWithoutGroup() is true once, and only without a group signal", () => {
-  const without = new ProcessTable("none");
-  assert.equal(without.groupSignal, null);
-  assert.deepEqual([without.firstWithoutGroup(), without.firstWithoutGroup()], [true, false]);
-  const withKill = new ProcessTable("kill-program");
-  assert.notEqual(withKill.groupSignal, null);
-  assert.equal(withKill.firstWithoutGroup(), false);
+Deno.test("programLaunch() starts through setsid and signals the group when muxd may do both", () => {
+  const launch = programLaunch({ file: "/usr/bin/setsid" }, "kill-program");
+  assert.equal(launch.setsid, "/usr/bin/setsid");
+  assert.notEqual(launch.groupSignal, null);
+  assert.equal(launch.warning, null);
+});
+
+Deno.test("programLaunch() without setsid starts programs directly, signals no group, and names the fix", () => {
+  const cases = [
+    [{ missing: "no-right" }, "kill-program", /add setsid to --allow-run/],
+    [{ missing: "no-right" }, "none", /add setsid and kill to --allow-run/],
+    [{ missing: "no-path" }, "kill-program", /add PATH to --allow-env/],
+    [{ missing: "not-found" }, "deno-kill", /setsid \(util-linux\) is not on muxd's PATH/],
+  ] as const;
+  for (const [setsid, method, fix] of cases) {
+    const launch = programLaunch(setsid, method);
+    assert.equal(launch.setsid, null);
+    assert.equal(launch.groupSignal, null);
+    assert.match(launch.warning!, /ends the program alone/);
+    assert.match(launch.warning!, fix);
+  }
+});
+
+Deno.test("programLaunch() with setsid but no right to signal a group says to add kill", () => {
+  const launch = programLaunch({ file: "/usr/bin/setsid" }, "none");
+  assert.equal(launch.groupSignal, null);
+  assert.match(launch.warning!, /add kill to --allow-run/);
+});
+
+Deno.test("ProcessTable.firstWarning() gives the launch's warning once, and none without one", () => {
+  const without = new ProcessTable(programLaunch({ file: "/usr/bin/setsid" }, "none"));
+  assert.equal(without.launch.groupSignal, null);
+  const first = without.firstWarning();
+  assert.match(first!, /add kill/);
+  assert.equal(without.firstWarning(), null);
+  const withKill = new ProcessTable(programLaunch({ file: "/usr/bin/setsid" }, "kill-program"));
+  assert.notEqual(withKill.launch.groupSignal, null);
+  assert.equal(withKill.firstWarning(), null);
+});
+
+Deno.test("findSetsid() finds setsid on PATH where muxd may run it", () => {
+  // The test task reads the environment and runs programs by list: setsid is on it.
+  assert.deepEqual(findSetsid(), { file: findProgram("setsid", Deno.env.get("PATH")!, "/") });
+});
+
+Deno.test("findProgram() takes a name with a slash as a path and looks any other name up on the search path", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-find-program-" });
+  try {
+    await Deno.writeTextFile(`${dir}/runs`, "#!/bin/sh\n", { mode: 0o755 });
+    await Deno.writeTextFile(`${dir}/plain`, "not a program\n", { mode: 0o644 });
+    await Deno.mkdir(`${dir}/sub/runs`, { recursive: true });
+    // The first directory's entry is a directory, not a file: the search goes on.
+    assert.equal(findProgram("runs", `${dir}/sub:${dir}`, "/"), `${dir}/runs`);
+    assert.equal(findProgram("plain", dir, "/"), null);
+    assert.equal(findProgram("runs", "", dir), `${dir}/runs`);
+    assert.equal(findProgram("./runs", "/bin", dir), `${dir}/./runs`);
+    assert.equal(findProgram(`${dir}/plain`, "/bin", "/"), null);
+    assert.equal(findProgram("runs/x", "/bin", dir), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

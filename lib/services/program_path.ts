@@ -1,0 +1,57 @@
+/**
+ * Finds a program's file the way `execvp()` does, but in muxd, with muxd's
+ * `PATH`: exec's programs run with a cleared environment, so whatever starts
+ * them (`setsid`) gets an absolute path and searches nothing.
+ *
+ * @module
+ */
+
+/**
+ * Finds the file `name` runs: a name with a `/` is a path (a relative one
+ * is taken from `cwd`); any other name is looked up in each directory of
+ * `searchPath` in turn, and the first executable regular file wins (an
+ * empty entry is `cwd`, as for `execvp()`).
+ *
+ * @param name The program, as `run` names it.
+ * @param searchPath The directories to search, separated by `:` (muxd's `PATH`).
+ * @param cwd The directory relative paths start from (muxd's working directory).
+ * @returns The file's absolute path, or `null` when there is no executable file.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { findProgram } from "./program_path.ts";
+ *
+ * assert.equal(findProgram("sh", "/no/such/dir:/bin", "/"), "/bin/sh");
+ * assert.equal(findProgram("no-such-program-here", "/bin", "/"), null);
+ * ```
+ */
+export function findProgram(name: string, searchPath: string, cwd: string): string | null {
+  if (name.includes("/")) {
+    const file = name.startsWith("/") ? name : `${cwd}/${name}`;
+    return isExecutable(file) ? file : null;
+  }
+  for (const dir of searchPath.split(":")) {
+    const base = dir === "" ? cwd : dir.startsWith("/") ? dir : `${cwd}/${dir}`;
+    const file = `${base}/${name}`;
+    if (isExecutable(file)) return file;
+  }
+  return null;
+}
+
+/** Tells whether `file` is a regular file that someone may execute. */
+function isExecutable(file: string): boolean {
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(file);
+  } catch (error) {
+    // Missing, or in a directory muxd may not search: execvp() goes on too.
+    if (
+      error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory ||
+      error instanceof Deno.errors.PermissionDenied
+    ) return false;
+    throw error;
+  }
+  // Windows has no mode bits: a file there is taken as runnable.
+  return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);
+}
