@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type OptionValues, wholeNumber } from "./options.ts";
+import { type OptionValues, trueOrFalse, wholeNumber } from "./options.ts";
 import { decimal } from "./options.ts";
 import { parseEnvNames, runnableCommand } from "./exec_command.ts";
 import { KILL_GRACE_MS, type Program, settlesWithin, startProgram } from "./exec_process.ts";
@@ -35,6 +35,15 @@ export const EXEC_OPTIONS = [
       "(PATH,LANG); muxd needs --allow-env for them.",
     default: "",
     parse: parseEnvNames,
+  },
+  {
+    key: "group",
+    field: "group",
+    description: "true: each program leads a process group of its own (started through setsid), " +
+      "which muxd ends with it; false: started directly, faster (one exec, not two), and only " +
+      "the program itself is ended.",
+    default: "true",
+    parse: trueOrFalse,
   },
   {
     key: "max-procs",
@@ -107,10 +116,10 @@ export const exec: Service<ExecOptions> = {
     const input = pipeIn(stream, program, ctx);
     const stdout = program.stdout.getReader();
     const output = pipeOut(stdout, program, stream, ctx.options.maxOutput);
-    const exit = await program.done;
+    const exit = await program.exited;
     // The program is gone; what it wrote is sent. A process it left behind
-    // that still holds its output open is ended with its group; where muxd
-    // cannot end a group, it stops reading after a grace.
+    // that still holds its output open is being ended with its group; where
+    // muxd cannot end a group, it stops reading after a grace.
     if (!await settlesWithin(output, KILL_GRACE_MS)) {
       await stdout.cancel();
       await output;
@@ -165,7 +174,7 @@ async function answerDatagram(
     }
   })();
   try {
-    await program.done;
+    await program.exited;
     // A process the program left behind may hold its output open; see tcp.
     if (!await settlesWithin(reading, KILL_GRACE_MS)) await stdout.cancel();
     await reading;

@@ -15,7 +15,7 @@ import { execEnvironment } from "./exec_command.ts";
 import { type EndCause, type ExecRefusal, type ProcessClaim, processKey } from "./process_table.ts";
 import type { ServiceContext } from "./service.ts";
 import { quote } from "../spec/listen_spec_error.ts";
-import type { EndSignal, GroupSignal } from "./process_group.ts";
+import type { EndSignal, GroupSignal, ProgramLaunch } from "./process_group.ts";
 import type { ExecCommand } from "./exec_command.ts";
 
 /** How long a program has between SIGTERM and SIGKILL, in ms. */
@@ -33,6 +33,8 @@ export interface ProgramOptions {
   readonly run: ExecCommand;
   /** Names of muxd's environment variables to pass on. */
   readonly env: readonly string[];
+  /** Whether the program leads a process group of its own, ended with it. */
+  readonly group: boolean;
   /** Programs at once per listening socket. */
   readonly maxProcs: number;
   /** Programs at once per source address. */
@@ -40,6 +42,9 @@ export interface ProgramOptions {
   /** Seconds a program may run. */
   readonly maxSeconds: number;
 }
+
+/** How a program of a listener with `group=false` starts: directly, in muxd's group. */
+const DIRECT_LAUNCH: ProgramLaunch = { setsid: null, groupSignal: null, warning: null };
 
 /** A started program. */
 export interface Program {
@@ -53,6 +58,11 @@ export interface Program {
    * once the program has exited (its group is then ended anyway).
    */
   end(cause: EndCause): void;
+  /**
+   * Resolves to how it exited as soon as it has: the conversation may end
+   * then, while what it left in its group is still being ended.
+   */
+  readonly exited: Promise<ProgramExit>;
   /**
    * Resolves to how it exited once it has exited, its group is ended, its
    * place in the process table is free and its exit event is emitted.
@@ -99,7 +109,8 @@ export function startProgram(ctx: ServiceContext, options: ProgramOptions): Prog
   }
   const [program, ...args] = options.run.argv;
   const file = options.run.file ?? program;
-  const { setsid } = ctx.processes.launch;
+  const launch = options.group ? ctx.processes.launch : DIRECT_LAUNCH;
+  const { setsid } = launch;
   let child: Deno.ChildProcess;
   try {
     // Through setsid, its own session and process group: muxd ends the
@@ -137,7 +148,7 @@ export function startProgram(ctx: ServiceContext, options: ProgramOptions): Prog
     }
     throw error;
   }
-  return running(child, claim, program, ctx, base, options.maxSeconds);
+  return running(child, claim, program, ctx, base, options.maxSeconds, launch);
 }
 
 /**
@@ -169,12 +180,14 @@ function running(
   ctx: ServiceContext,
   base: Omit<ExecEventBase, "time">,
   maxSeconds: number,
+  launch: ProgramLaunch,
 ): Program {
   const started = performance.now();
   const { pid } = child;
-  const group: GroupSignal | null = ctx.processes.launch.groupSignal;
+  const group: GroupSignal | null = launch.groupSignal;
   ctx.emit({ type: "exec-started", time: Date.now(), ...base, pid, program });
-  const warning = ctx.processes.firstWarning();
+  // A listener that asked for no group is not warned that it has none.
+  const warning = launch === DIRECT_LAUNCH ? null : ctx.processes.firstWarning();
   if (warning !== null) {
     ctx.emit({ type: "exec-no-group", time: Date.now(), ...base, pid, detail: warning });
   }
@@ -221,7 +234,20 @@ function running(
   // the TERM. Its place in the process table is free only then, and its
   // exit is told only once the place is free: a client that sees the exit
   // (or its connection's end) may start the next program at once.
-  const done = status.then(async (status): Promise<ProgramExit> => {
+  const exitNow = status.then((status): ProgramExit => ({
+    program,
+    pid,
+    code: status.signal === null ? status.code : null,
+    signal: status.signal,
+    endedBy,
+  }));
+  // What the program left in its group when it exited (by itself or not)
+  // is ended too: TERM at once, and KILL after the grace if anything got
+  // the TERM. Its place in the process table is free only then, and its
+  // exit event is told only once the place is free: a client that sees it
+  // may start the next program at once. The conversation does not wait for
+  // this (it ends at `exited`): the sweep runs a `kill` of its own.
+  const done = exitNow.then(async (exit): Promise<ProgramExit> => {
     const runMs = elapsedMs(started);
     try {
       if (group !== null && await signal("SIGTERM")) {
@@ -235,18 +261,11 @@ function running(
     // its group's end closes it, and without that muxd stops reading.
     if (!await settlesWithin(stderr, 2 * KILL_GRACE_MS)) await stderrReader.cancel();
     const stderrDropped = await stderr;
-    const exit: ProgramExit = {
-      program,
-      pid,
-      code: status.signal === null ? status.code : null,
-      signal: status.signal,
-      endedBy,
-    };
     ctx.emit({ type: "exec-exited", time: Date.now(), ...base, ...exit, runMs, stderrDropped });
     return exit;
   });
   claim.attach(end, done);
-  return { stdin: child.stdin, stdout: child.stdout, end, done };
+  return { stdin: child.stdin, stdout: child.stdout, end, exited: exitNow, done };
 }
 
 /**

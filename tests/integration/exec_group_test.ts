@@ -300,3 +300,39 @@ Deno.test("muxd serve without the right to run setsid starts the program in muxd
   assert.equal(warnings.length, 1);
   assert.match(warnings[0].detail, /add setsid to --allow-run/);
 });
+
+Deno.test("muxd serve with exec's group=false starts the program directly, in muxd's own group, and warns of nothing", async () => {
+  const ids = `run=${
+    encodeURIComponent(JSON.stringify([
+      "sh",
+      "-c",
+      'read pid comm state ppid pgrp rest < /proc/$$/stat; echo "$pid $pgrp"; exec cat',
+    ]))
+  }`;
+  // Every right to start groups is there: the listener asked for none.
+  await using muxd = await startMuxd(
+    [
+      "serve",
+      "--log-format",
+      "json",
+      "--log-level",
+      "debug",
+      "-l",
+      `tcp://127.0.0.1:0=exec?group=false&${ids}`,
+    ],
+    launcher(),
+  );
+  const { text } = await nc(["-N", "127.0.0.1", String(muxd.port(0))], "bye\n");
+  const [pidAndGroup, echoed] = text.split("\n");
+  const [pid, pgrp] = pidAndGroup.split(" ");
+  assert.notEqual(pgrp, pid, "the program leads no group");
+  assert.equal(pgrp, await processGroup(muxd.child.pid), "it is in muxd's group");
+  assert.equal(echoed, "bye");
+  await waitUntil(
+    () => eventsOf(logEvents(muxd.stderr()), "exec-exited").length === 1,
+    10_000,
+    "the program's exit",
+    () => muxd.stderr(),
+  );
+  assert.deepEqual(eventsOf(logEvents(muxd.stderr()), "exec-no-group"), []);
+});
