@@ -7,17 +7,30 @@
 
 import type { Stream } from "../services/service.ts";
 
-/** Wraps a connection and counts the bytes read from and written to it. */
+/**
+ * Wraps a connection and counts the bytes read from and written to it.
+ *
+ * `bytesOut` counts what the kernel accepted. A service may return while a
+ * write is still in flight (chargen at its time cap): that write may have
+ * reached the kernel already, with its count still on the way to
+ * JavaScript, so whoever reports the total closes the connection first,
+ * which ends every write still waiting, and then awaits
+ * {@linkcode CountingStream.settled}.
+ */
 export class CountingStream implements Stream {
   /** Bytes read so far. */
   bytesIn = 0;
-  /** Bytes written so far. */
+  /** Bytes written so far: the sum of what each finished write accepted. */
   bytesOut = 0;
   /** Set once a read has returned the end of stream: the client sends nothing more. */
   ended = false;
   /** Whether a read is waiting for data now (a service reads while it writes). */
   reading = false;
   #conn: Deno.Conn;
+  /** How many writes have begun and not yet finished. */
+  #writing = 0;
+  /** Resolves the promise of {@linkcode CountingStream.settled}, while one waits. */
+  #onSettled: (() => void) | null = null;
 
   /** @param conn The connection to wrap. */
   constructor(conn: Deno.Conn) {
@@ -40,13 +53,40 @@ export class CountingStream implements Stream {
 
   /** Writes from `p`, like `Deno.Conn.write`. */
   async write(p: Uint8Array): Promise<number> {
-    const n = await this.#conn.write(p);
-    this.bytesOut += n;
-    return n;
+    this.#writing++;
+    try {
+      const n = await this.#conn.write(p);
+      this.bytesOut += n;
+      return n;
+    } finally {
+      if (--this.#writing === 0 && this.#onSettled !== null) {
+        this.#onSettled();
+        this.#onSettled = null;
+      }
+    }
   }
 
   /** Half-closes the connection. */
   closeWrite(): Promise<void> {
     return this.#conn.closeWrite();
+  }
+
+  /**
+   * Waits until no write is in flight, so that `bytesOut` is final. Call it
+   * after closing the connection: closing ends a write that waits on a
+   * client who stopped reading (it fails with `Interrupted`), while one
+   * that reached the kernel still reports its count.
+   *
+   * @returns Once every write begun so far has finished, one way or the other.
+   */
+  settled(): Promise<void> {
+    if (this.#writing === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const previous = this.#onSettled;
+      this.#onSettled = previous === null ? resolve : () => {
+        previous();
+        resolve();
+      };
+    });
   }
 }

@@ -163,6 +163,10 @@ async function serveConnection(
     else if (entry.idle) reason = "idle";
     ctx.connections.release(entry);
     ctx.admission.release(bound, remote.address);
+    // A write the service left in flight (chargen at its time cap) may have
+    // reached the kernel: its bytes reach the client, so they count. The
+    // close above ends any that still waits.
+    await stream.settled();
     ctx.emit({
       type: "connection-closed",
       time: Date.now(),

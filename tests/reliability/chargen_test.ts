@@ -1,12 +1,15 @@
 /**
- * chargen against clients that do not read. Each stream fills its socket
- * buffers and then waits on a write that never completes; that write must
- * not hold up shutdown: SIGTERM stops chargen at once, not at the end of the
- * grace period.
+ * chargen against clients that do not read, and against its own time cap.
+ * Each stream to a client that does not read fills its socket buffers and
+ * then waits on a write that never completes; that write must not hold up
+ * shutdown: SIGTERM stops chargen at once, not at the end of the grace
+ * period. A stream cut by `max-seconds` while a write is in flight must
+ * still count every byte the client gets, and no byte it does not.
  */
 
 import assert from "node:assert/strict";
-import { startMuxd } from "../_support/process.ts";
+import { eventsOf, logEvents } from "../_support/log.ts";
+import { serveJson, startMuxd } from "../_support/process.ts";
 import { closeQuietly } from "../_support/socket.ts";
 import { waitUntil, withTimeout } from "../_support/wait.ts";
 
@@ -75,4 +78,40 @@ Deno.test("muxd serve stops chargen streams that wait on non-reading clients at 
   } finally {
     for (const conn of stalled) closeQuietly(conn);
   }
+});
+
+/** Reads a connection to its end as fast as it can, keeping only the count. */
+async function countToEnd(conn: Deno.Conn): Promise<number> {
+  const buffer = new Uint8Array(256 * 1024);
+  let total = 0;
+  for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) total += n;
+  return total;
+}
+
+Deno.test("muxd serve counts in connection-closed exactly the chargen bytes a client got when max-seconds cuts a write in flight", async () => {
+  // With a fast reader, writes complete all the time, so a 20 ms cap nearly
+  // always falls on one that reached the kernel while its count is still on
+  // its way to JavaScript: a count that leaves it out is short on most of
+  // these streams.
+  const streams = 12;
+  await using muxd = await startMuxd(serveJson("tcp://127.0.0.1:0=chargen?max-seconds=0.02"));
+  const got = new Map<number, number>();
+  for (let i = 0; i < streams; i++) {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
+    // A clean end of stream: a reset would throw here.
+    got.set(
+      conn.localAddr.port,
+      await withTimeout(countToEnd(conn), 10_000, `chargen stream ${i}`),
+    );
+  }
+  await waitUntil(
+    () => eventsOf(logEvents(muxd.stderr()), "connection-closed").length === streams,
+    10_000,
+    `${streams} connection-closed events`,
+  );
+  const counted = eventsOf(logEvents(muxd.stderr()), "connection-closed");
+  assert.deepEqual(
+    counted.map((e) => [e.remote.port, e.reason, e.bytesOut]),
+    counted.map((e) => [e.remote.port, "done", got.get(e.remote.port)]),
+  );
 });
