@@ -98,7 +98,7 @@ export interface ConnectionClosedEvent extends EventBase {
   readonly remote: SocketName;
   /** Bytes read from the peer. */
   readonly bytesIn: number;
-  /** Bytes written to the peer. */
+  /** Bytes written to the peer: what the kernel took to send it, every write settled. */
   readonly bytesOut: number;
   /** Milliseconds from accept to close, to the microsecond (three decimals). */
   readonly durationMs: number;
