@@ -1,8 +1,7 @@
 /**
  * What every UDP receive loop shares, per listening socket: its events
- * (datagram, reply, suppressed or cut reply, error), the guards a reply
- * passes, and when the loop lets the event loop turn. Built once per socket;
- * each datagram only calls them.
+ * (datagram, reply, suppressed or cut reply, error) and the guards a reply
+ * passes. Built once per socket; each datagram only calls them.
  *
  * @module
  */
@@ -11,12 +10,6 @@ import type { BoundUdpSocket } from "../bind/bind.ts";
 import { describeError, type DispatchContext, isClosed } from "./context.ts";
 import { SUPPRESS_WORDS, type Suppression } from "../guard/udp_guard.ts";
 import type { SocketName } from "../spec/types.ts";
-
-/** How often, in datagrams, a loop checks whether it has held the event loop too long. */
-export const CHECK_EVERY = 16;
-
-/** How long, in ms, a loop may handle queued datagrams before the event loop turns. */
-export const TURN_MS = 20;
 
 /** A reply cut to the amplification limit. */
 const CUT: Suppression = { reason: "amplification", detail: SUPPRESS_WORDS.amplification };
