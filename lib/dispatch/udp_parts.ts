@@ -70,8 +70,19 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
       bytesOut,
     });
   return {
+    // The two events of every datagram spell their fields out, in the order
+    // of the others: a spread in the middle of a literal copies property by property.
     datagram: (remote, bytesIn) =>
-      ctx.emit({ type: "datagram", time: Date.now(), ...base, remote, bytesIn }),
+      ctx.emit({
+        type: "datagram",
+        time: Date.now(),
+        transport: "udp",
+        listener: base.listener,
+        service: base.service,
+        local,
+        remote,
+        bytesIn,
+      }),
     admitted(remote, bytesIn) {
       const refusal = ctx.udpGuard.admit(listener.limits, remote);
       if (refusal === null) return true;
@@ -95,7 +106,16 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
       return decision.send;
     },
     replied: (remote, bytesOut) =>
-      ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut }),
+      ctx.emit({
+        type: "reply",
+        time: Date.now(),
+        transport: "udp",
+        listener: base.listener,
+        service: base.service,
+        local,
+        remote,
+        bytesOut,
+      }),
     failed(error, remote) {
       const closing = remote === null
         ? isClosed(error) || ctx.signal.aborted
