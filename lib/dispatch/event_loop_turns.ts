@@ -16,13 +16,14 @@ export const CHECK_EVERY = 16;
 export const TURN_MS = 20;
 
 /**
- * The event-loop turns of one receive loop. A marker timer of 0 ms is set
- * once the loop has gone {@linkcode TURN_MS}/2 without a known turn; when it
- * fires, on its own while the loop waits for datagrams, that was a turn.
- * When {@linkcode TURN_MS} pass without one, the loop awaits the marker: it
- * is due already, so this costs one poll of the OS, not a new timer's
- * millisecond or two (Deno's `setTimeout(0)` takes that long), and a loop
- * that waits for its datagrams anyway never stops at all.
+ * The event-loop turns of one receive loop. While the loop handles
+ * datagrams, a marker timer of 0 ms is always set; when it fires, which it
+ * does on its own whenever the loop waits for datagrams, that was a turn,
+ * and the next datagram sets another. Only when {@linkcode TURN_MS} pass
+ * without one does the loop await the marker: it is due already, so this
+ * costs one poll of the OS, not a new timer's millisecond or two (Deno's
+ * `setTimeout(0)` takes that long). A loop that waits for its datagrams
+ * never stops, however few they are; an idle loop sets no timer.
  *
  * @example
  * ```ts
@@ -41,7 +42,7 @@ export class EventLoopTurns {
   /** The marker timer, while one is set, and the promise that it fired. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   #marker: Promise<void> | null = null;
-  /** When the marker fired, until the next check takes it as a turn. */
+  /** When the marker fired, until the next call takes it as a turn. */
   #firedAt: number | null = null;
 
   /**
@@ -51,14 +52,11 @@ export class EventLoopTurns {
    *   the event loop has not turned for {@linkcode TURN_MS}.
    */
   due(): Promise<void> | null {
-    if (++this.#count % CHECK_EVERY !== 0) return null;
     if (this.#firedAt !== null) {
       this.#turnedAt = this.#firedAt;
       this.#firedAt = null;
       this.#marker = null;
     }
-    const held = performance.now() - this.#turnedAt;
-    if (held <= TURN_MS / 2) return null;
     this.#marker ??= new Promise<void>((resolve) => {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
@@ -66,7 +64,8 @@ export class EventLoopTurns {
         resolve();
       }, 0);
     });
-    return held > TURN_MS ? this.#marker : null;
+    if (++this.#count % CHECK_EVERY !== 0) return null;
+    return performance.now() - this.#turnedAt > TURN_MS ? this.#marker : null;
   }
 
   /** Clears the marker timer, if one is set: the loop has ended. */

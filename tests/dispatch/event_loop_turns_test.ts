@@ -58,3 +58,23 @@ Deno.test("EventLoopTurns.due() stops a loop that waits on its own far less ofte
     peer.close();
   }
 });
+
+Deno.test("EventLoopTurns.due() never stops a loop whose datagrams come a few milliseconds apart", async () => {
+  const turns = new EventLoopTurns();
+  let forced = 0;
+  try {
+    // A datagram every few ms: CHECK_EVERY of them take longer than TURN_MS,
+    // but the loop waits between them, so the event loop turns each time.
+    for (let n = 0; n < 4 * CHECK_EVERY; n++) {
+      const turn = turns.due();
+      if (turn !== null) {
+        forced++;
+        await turn;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 3));
+    }
+    assert.equal(forced, 0);
+  } finally {
+    turns.stop();
+  }
+});
