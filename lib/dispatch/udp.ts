@@ -9,7 +9,8 @@ import type { BoundUdpSocket } from "../bind/bind.ts";
 import { type DispatchContext, serviceContext } from "./context.ts";
 import { socketNameOf } from "../spec/socket_name.ts";
 import { isWildcard } from "../spec/ip.ts";
-import { CHECK_EVERY, TURN_MS, udpParts } from "./udp_parts.ts";
+import { udpParts } from "./udp_parts.ts";
+import { EventLoopTurns } from "./event_loop_turns.ts";
 import { relayLoop } from "./udp_relay_loop.ts";
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
@@ -38,53 +39,53 @@ export async function receiveLoop(
   // service must not pretend to know.
   const wildcard = isWildcard(local.address);
   const parts = udpParts(bound, ctx, mayCut);
-  let turn = performance.now();
-  for (let n = 1;; n++) {
-    // While datagrams are queued, each receive() completes at once, without
-    // a turn of the event loop; give other sockets theirs now and then, or a
-    // UDP flood would hold up every TCP accept.
-    if (n % CHECK_EVERY === 0 && performance.now() - turn > TURN_MS) {
-      await new Promise((resolve) => setTimeout(resolve, 0));
-      turn = performance.now();
-    }
-    let request: Uint8Array;
-    let from: Deno.Addr;
-    try {
-      [request, from] = await socket.receive(buffer);
-    } catch (error) {
-      if (parts.failed(error, null)) return;
-      continue;
-    }
-    const remote = socketNameOf(from as Deno.NetAddr);
-    // Checked before the service sees a byte: a datagram that could start a
-    // loop, or from a peer the listener refuses, is dropped here.
-    if (!parts.admitted(remote, request.length)) continue;
-    try {
-      parts.datagram(remote, request.length);
-      const serviceCtx = serviceContext(
-        listener,
-        local,
-        wildcard ? null : local,
-        remote,
-        ctx,
-        null,
-      );
-      const reply = answer(request, serviceCtx);
-      if (reply === null) continue;
-      if (reply instanceof Promise) {
-        // A reply that takes its time (exec's program) is sent when it
-        // comes, while the socket goes on receiving.
-        const copy = request.slice();
-        reply.then(async (later) => {
-          const out = later === null ? null : parts.guarded(copy, later, remote);
-          if (out !== null) parts.replied(remote, await socket.send(out, from));
-        }).catch((error) => parts.failed(error, remote));
+  // A UDP flood must not hold up every other socket's turn.
+  const turns = new EventLoopTurns();
+  try {
+    for (;;) {
+      const turn = turns.due();
+      if (turn !== null) await turn;
+      let request: Uint8Array;
+      let from: Deno.Addr;
+      try {
+        [request, from] = await socket.receive(buffer);
+      } catch (error) {
+        if (parts.failed(error, null)) return;
         continue;
       }
-      const out = parts.guarded(request, reply, remote);
-      if (out !== null) parts.replied(remote, await socket.send(out, from));
-    } catch (error) {
-      if (parts.failed(error, remote)) return;
+      const remote = socketNameOf(from as Deno.NetAddr);
+      // Checked before the service sees a byte: a datagram that could start a
+      // loop, or from a peer the listener refuses, is dropped here.
+      if (!parts.admitted(remote, request.length)) continue;
+      try {
+        parts.datagram(remote, request.length);
+        const serviceCtx = serviceContext(
+          listener,
+          local,
+          wildcard ? null : local,
+          remote,
+          ctx,
+          null,
+        );
+        const reply = answer(request, serviceCtx);
+        if (reply === null) continue;
+        if (reply instanceof Promise) {
+          // A reply that takes its time (exec's program) is sent when it
+          // comes, while the socket goes on receiving.
+          const copy = request.slice();
+          reply.then(async (later) => {
+            const out = later === null ? null : parts.guarded(copy, later, remote);
+            if (out !== null) parts.replied(remote, await socket.send(out, from));
+          }).catch((error) => parts.failed(error, remote));
+          continue;
+        }
+        const out = parts.guarded(request, reply, remote);
+        if (out !== null) parts.replied(remote, await socket.send(out, from));
+      } catch (error) {
+        if (parts.failed(error, remote)) return;
+      }
     }
+  } finally {
+    turns.stop();
   }
 }

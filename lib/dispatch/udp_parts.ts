@@ -1,8 +1,7 @@
 /**
  * What every UDP receive loop shares, per listening socket: its events
- * (datagram, reply, suppressed or cut reply, error), the guards a reply
- * passes, and when the loop lets the event loop turn. Built once per socket;
- * each datagram only calls them.
+ * (datagram, reply, suppressed or cut reply, error) and the guards a reply
+ * passes. Built once per socket; each datagram only calls them.
  *
  * @module
  */
@@ -11,12 +10,6 @@ import type { BoundUdpSocket } from "../bind/bind.ts";
 import { describeError, type DispatchContext, isClosed } from "./context.ts";
 import { SUPPRESS_WORDS, type Suppression } from "../guard/udp_guard.ts";
 import type { SocketName } from "../spec/types.ts";
-
-/** How often, in datagrams, a loop checks whether it has held the event loop too long. */
-export const CHECK_EVERY = 16;
-
-/** How long, in ms, a loop may handle queued datagrams before the event loop turns. */
-export const TURN_MS = 20;
 
 /** A reply cut to the amplification limit. */
 const CUT: Suppression = { reason: "amplification", detail: SUPPRESS_WORDS.amplification };
@@ -77,8 +70,19 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
       bytesOut,
     });
   return {
+    // The two events of every datagram spell their fields out, in the order
+    // of the others: a spread in the middle of a literal copies property by property.
     datagram: (remote, bytesIn) =>
-      ctx.emit({ type: "datagram", time: Date.now(), ...base, remote, bytesIn }),
+      ctx.emit({
+        type: "datagram",
+        time: Date.now(),
+        transport: "udp",
+        listener: base.listener,
+        service: base.service,
+        local,
+        remote,
+        bytesIn,
+      }),
     admitted(remote, bytesIn) {
       const refusal = ctx.udpGuard.admit(listener.limits, remote);
       if (refusal === null) return true;
@@ -102,7 +106,16 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
       return decision.send;
     },
     replied: (remote, bytesOut) =>
-      ctx.emit({ type: "reply", time: Date.now(), ...base, remote, bytesOut }),
+      ctx.emit({
+        type: "reply",
+        time: Date.now(),
+        transport: "udp",
+        listener: base.listener,
+        service: base.service,
+        local,
+        remote,
+        bytesOut,
+      }),
     failed(error, remote) {
       const closing = remote === null
         ? isClosed(error) || ctx.signal.aborted

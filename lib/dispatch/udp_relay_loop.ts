@@ -10,7 +10,8 @@
 import type { BoundUdpSocket } from "../bind/bind.ts";
 import { type DispatchContext, isClosed } from "./context.ts";
 import { socketNameOf } from "../spec/socket_name.ts";
-import { CHECK_EVERY, TURN_MS, udpParts } from "./udp_parts.ts";
+import { udpParts } from "./udp_parts.ts";
+import { EventLoopTurns } from "./event_loop_turns.ts";
 import type { DatagramRelay, RelayHost } from "../services/relay.ts";
 
 /**
@@ -50,14 +51,12 @@ export async function relayLoop(
   });
   const live = { local, relay };
   ctx.relays.add(live);
+  // As in receiveLoop: a flood must not hold up every other socket.
+  const turns = new EventLoopTurns();
   try {
-    let turn = performance.now();
-    for (let n = 1;; n++) {
-      // As in receiveLoop: a flood must not hold up every other socket.
-      if (n % CHECK_EVERY === 0 && performance.now() - turn > TURN_MS) {
-        await new Promise((resolve) => setTimeout(resolve, 0));
-        turn = performance.now();
-      }
+    for (;;) {
+      const turn = turns.due();
+      if (turn !== null) await turn;
       let request: Uint8Array;
       let from: Deno.Addr;
       try {
@@ -73,6 +72,7 @@ export async function relayLoop(
       relay.relay(request.slice(), remote);
     }
   } finally {
+    turns.stop();
     ctx.relays.delete(live);
     await relay.close();
   }

@@ -74,17 +74,21 @@ export function getBatchSink(
   // the pipe, say), and there is nowhere left to write lines or to say so.
   let failed = false;
   let writing: Promise<void> | null = null;
-  // True from the start of a flush to the moment its loop finds nothing
-  // left, in the same turn: a line that comes later schedules a flush of its
-  // own. (`writing` is cleared only in a later microtask, so a line that
-  // came in between would wait, and one that came last would be lost.)
+  // True from the start of a flush to its end, in the same turn as its last
+  // check for lines that came meanwhile; a line that comes later schedules a
+  // flush of its own. (`writing` is cleared only in a later microtask, so a
+  // line that came in between would wait, and one that came last would be lost.)
   let flushing = false;
   let scheduled = false;
 
+  // One batch a write. Lines that come while it is written wait for the
+  // next window of FLUSH_MS rather than go out the moment it completes: a
+  // write can take a thread's round trip (a file), and writing each time it
+  // completes would make batches of that round trip, a few lines each.
   const flush = async () => {
     scheduled = false;
     flushing = true;
-    while (!failed && (pending.length > 0 || dropped > 0)) {
+    if (!failed && (pending.length > 0 || dropped > 0)) {
       if (dropped > 0) {
         pending.appendUtf8(
           `muxd: ${dropped} log line(s) dropped: standard error could not keep up\n`,
@@ -105,6 +109,7 @@ export function getBatchSink(
       if (out.capacity <= KEEP_CAPACITY) spare = out;
     }
     flushing = false;
+    if (!failed && (pending.length > 0 || dropped > 0)) schedule();
   };
 
   const schedule = () => {

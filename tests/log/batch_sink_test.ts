@@ -177,3 +177,24 @@ Deno.test("batch sink writes a line that arrives just as a write completes, befo
     assert.equal(chunks.join(""), "first\nlast\n", `"last" written ${hops} microtasks after`);
   }
 });
+
+Deno.test("batch sink gathers the lines that come during a write into the next batch, not one write each", async () => {
+  let writes = 0;
+  const stream = new WritableStream<Uint8Array>({
+    async write() {
+      writes++;
+      // A write that takes a moment, as one to a file does (a thread's round trip).
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    },
+  });
+  const sink = getBatchSink(stream, { formatter });
+  let lines = 0;
+  const started = performance.now();
+  // A line every turn of the event loop, about as often as a write takes.
+  while (performance.now() - started < 200) {
+    sink.writeLine(`line ${lines++}\n`);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  await sink[Symbol.asyncDispose]();
+  assert.ok(writes * 3 < lines, `${writes} writes for ${lines} lines`);
+});
