@@ -5,6 +5,14 @@
  * @module
  */
 
+/**
+ * How soon, in ms, a second SIGINT counts as the first one again: a Ctrl-C
+ * at a terminal reaches every process of the foreground group, and `deno
+ * task` passes its own on to muxd, so one key press arrives twice within a
+ * millisecond or so. No person presses Ctrl-C twice that fast.
+ */
+export const SAME_CTRL_C_MS = 100;
+
 /** The signals that ask muxd to stop on this OS. */
 export function stopSignals(): readonly Deno.Signal[] {
   // Windows delivers only SIGINT (Ctrl-C) and SIGBREAK (Ctrl-Break).
@@ -36,6 +44,8 @@ export class StopListener implements Disposable {
   readonly first: Promise<Deno.Signal>;
   #handlers = new Map<Deno.Signal, () => void>();
   #count = 0;
+  #firstAt = 0;
+  #first: Deno.Signal | null = null;
   #onRepeat: () => void = () => {};
 
   /** Starts listening. */
@@ -44,8 +54,17 @@ export class StopListener implements Disposable {
     this.first = new Promise((r) => resolve = r);
     for (const signal of stopSignals()) {
       const handler = () => {
-        if (++this.#count === 1) resolve(signal);
-        else this.#onRepeat();
+        const now = performance.now();
+        if (++this.#count === 1) {
+          this.#first = signal;
+          this.#firstAt = now;
+          resolve(signal);
+        } else if (
+          !(signal === "SIGINT" && this.#first === "SIGINT" &&
+            now - this.#firstAt < SAME_CTRL_C_MS)
+        ) {
+          this.#onRepeat();
+        }
       };
       this.#handlers.set(signal, handler);
       Deno.addSignalListener(signal, handler);

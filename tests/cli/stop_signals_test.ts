@@ -107,3 +107,52 @@ Deno.test("muxd serve goes on serving after whoever read its log closed the pipe
     await child.status;
   }
 });
+
+/**
+ * What a terminal does on Ctrl-C under `deno task serve`: `deno task` and
+ * muxd are one foreground process group, the terminal sends SIGINT to the
+ * group, and `deno task` passes its own on to muxd. Python runs the task in
+ * a session of its own and sends the group SIGINT as the terminal would;
+ * 1 s later the open connection must still echo.
+ */
+const CTRL_C_UNDER_DENO_TASK = `
+import json, os, signal, socket, subprocess, sys, time
+task = subprocess.Popen(["deno", "task", "serve", "-l", "tcp://127.0.0.1:0=echo", "--grace", "10"],
+    cwd=sys.argv[1], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    start_new_session=True)
+try:
+    ready = json.loads(task.stdout.readline())
+    conn = socket.create_connection(("127.0.0.1", ready["sockets"][0]["port"]), timeout=10)
+    conn.sendall(b"x")
+    first = conn.recv(1)
+    os.killpg(task.pid, signal.SIGINT)
+    time.sleep(1)
+    try:
+        conn.sendall(b"still there\\n")
+        echoed = conn.recv(100).decode()
+    except OSError as error:
+        echoed = repr(error)
+    conn.close()
+    code = task.wait(timeout=20)
+finally:
+    if task.poll() is None:
+        os.killpg(task.pid, signal.SIGKILL)
+print(json.dumps({"first": first.decode(), "echoed": echoed, "code": code,
+    "stderr": task.stderr.read().decode()}))
+`;
+
+Deno.test("deno task serve keeps the grace period on one Ctrl-C, which reaches muxd twice (from the terminal and from deno task)", async () => {
+  const root = new URL("../../", import.meta.url).pathname;
+  const out = await new Deno.Command("python3", {
+    args: ["-c", CTRL_C_UNDER_DENO_TASK, root],
+    env: { NO_COLOR: "1" },
+    stdout: "piped",
+    stderr: "inherit",
+  }).output();
+  const result = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(result.first, "x");
+  assert.equal(result.echoed, "still there\n", result.stderr);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stderr, /SIGINT: stopped accepting; open connections may finish for 10 s/);
+  assert.doesNotMatch(result.stderr, /still open; bye/, "one Ctrl-C is not two");
+});
