@@ -229,11 +229,7 @@ function running(
     clearTimeout(killTimer);
     return status;
   });
-  // What the program left in its group when it exited (by itself or not)
-  // is ended too: TERM at once, and KILL after the grace if anything got
-  // the TERM. Its place in the process table is free only then, and its
-  // exit is told only once the place is free: a client that sees the exit
-  // (or its connection's end) may start the next program at once.
+  // How it exited, known as soon as it has.
   const exitNow = status.then((status): ProgramExit => ({
     program,
     pid,
@@ -241,14 +237,15 @@ function running(
     signal: status.signal,
     endedBy,
   }));
-  // What the program left in its group when it exited (by itself or not)
-  // is ended too: TERM at once, and KILL after the grace if anything got
-  // the TERM. Its place in the process table is free only then, and its
-  // exit event is told only once the place is free: a client that sees it
-  // may start the next program at once. The conversation does not wait for
-  // this (it ends at `exited`): the sweep runs a `kill` of its own.
+  // Its place under max-procs is free as soon as it exits: a client whose
+  // connection ended (or who saw the exit) may start the next program at
+  // once. What it left in its group is ended too, TERM at once and KILL
+  // after the grace if anything got the TERM, by a `kill` run of its own;
+  // the conversation does not wait for that, and the table does, at
+  // shutdown, before muxd exits.
   const done = exitNow.then(async (exit): Promise<ProgramExit> => {
     const runMs = elapsedMs(started);
+    claim.free();
     try {
       if (group !== null && await signal("SIGTERM")) {
         await new Promise((resolve) => setTimeout(resolve, KILL_GRACE_MS));

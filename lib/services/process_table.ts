@@ -59,13 +59,20 @@ export interface ProcessClaim {
    * @param exited Settles once the program has exited.
    */
   attach(end: (cause: EndCause) => void, exited: Promise<unknown>): void;
-  /** Gives the place back; the program has exited, or never started. */
+  /**
+   * Gives the place back: the program has exited, and counts no more
+   * against `max-procs`, while what it left in its group is still being
+   * ended (the table still waits for that at shutdown).
+   */
+  free(): void;
+  /** Gives the place back and forgets the program: it and its group are gone, or it never started. */
   release(): void;
 }
 
 class Claim implements ProcessClaim {
   end: ((cause: EndCause) => void) | null = null;
   exited: Promise<unknown> = Promise.resolve();
+  #freed = false;
   #released = false;
 
   constructor(
@@ -79,7 +86,14 @@ class Claim implements ProcessClaim {
     this.exited = exited;
   }
 
+  free(): void {
+    if (this.#freed) return;
+    this.#freed = true;
+    this.table.uncount(this);
+  }
+
   release(): void {
+    this.free();
     if (this.#released) return;
     this.#released = true;
     this.table.forget(this);
@@ -138,7 +152,7 @@ export class ProcessTable {
     return this.launch.warning;
   }
 
-  /** How many programs are running. */
+  /** How many programs are running, or exited with their groups still being ended. */
   get size(): number {
     return this.#claims.size;
   }
@@ -164,15 +178,23 @@ export class ProcessTable {
   }
 
   /**
+   * Stops counting a freed claim against the caps. Called by the claim itself.
+   *
+   * @param claim The claim.
+   */
+  uncount(claim: ProcessClaim): void {
+    const c = claim as Claim;
+    bump(this.#perSocket, c.socket, -1);
+    bump(this.#perSource, c.source, -1);
+  }
+
+  /**
    * Removes a released claim. Called by the claim itself.
    *
    * @param claim The claim.
    */
   forget(claim: ProcessClaim): void {
-    const c = claim as Claim;
-    if (!this.#claims.delete(c)) return;
-    bump(this.#perSocket, c.socket, -1);
-    bump(this.#perSource, c.source, -1);
+    this.#claims.delete(claim as Claim);
   }
 
   /**

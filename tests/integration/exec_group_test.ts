@@ -336,3 +336,43 @@ Deno.test("muxd serve with exec's group=false starts the program directly, in mu
   );
   assert.deepEqual(eventsOf(logEvents(muxd.stderr()), "exec-no-group"), []);
 });
+
+Deno.test("muxd serve frees exec's max-procs place when the program exits, though what it left in its group takes a second to end", async () => {
+  // The leftover ignores SIGTERM: its group's end takes the 1 s grace and a SIGKILL.
+  const leaves = `run=${
+    encodeURIComponent(JSON.stringify([
+      "sh",
+      "-c",
+      "(trap '' TERM; exec sleep 60 >/dev/null 2>&1) & echo $! >&2; echo hi",
+    ]))
+  }`;
+  await using muxd = await startMuxd(
+    [
+      "serve",
+      "--log-format",
+      "json",
+      "--log-level",
+      "debug",
+      "-l",
+      `tcp://127.0.0.1:0=exec?max-procs=1&${leaves}`,
+    ],
+    launcher(),
+  );
+  const port = String(muxd.port(0));
+  const first = await nc(["-N", "127.0.0.1", port], "");
+  assert.equal(first.text, "hi\n");
+  // Its connection has ended: the next client gets a program, not a refusal.
+  const second = await nc(["-N", "127.0.0.1", port], "");
+  assert.equal(second.text, "hi\n", muxd.stderr());
+  assert.deepEqual(eventsOf(logEvents(muxd.stderr()), "exec-refused"), []);
+  // And what each left behind is gone.
+  await waitUntil(
+    () => eventsOf(logEvents(muxd.stderr()), "exec-exited").length === 2,
+    10_000,
+    "both programs' groups to end",
+    () => muxd.stderr(),
+  );
+  for (const { line } of eventsOf(logEvents(muxd.stderr()), "exec-stderr")) {
+    await gone(Number(line), () => muxd.stderr());
+  }
+});
