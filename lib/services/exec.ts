@@ -14,6 +14,12 @@ import type { Service, ServiceContext, Stream } from "./service.ts";
 import { writeAll } from "./write_all.ts";
 import { LINGER_BYTES, LINGER_MS } from "../dispatch/linger.ts";
 
+/**
+ * How long, in ms, a TCP connection waits for a place when max-procs or
+ * max-procs-per-source is reached, before it is closed with the reason.
+ */
+export const PLACE_WAIT_MS = 10_000;
+
 /** The largest UDP reply: a datagram's payload over IPv4. */
 const MAX_UDP_REPLY = 65_507;
 
@@ -111,7 +117,8 @@ export const exec: Service<ExecOptions> = {
   // handle Deno waits on), counted on Linux; max-procs run at once.
   files: (options) => ({ perConnection: 1, besides: options.maxProcs * 4 }),
   async tcp(stream, ctx) {
-    const program = startProgram(ctx, ctx.options);
+    // A connection over max-procs waits its turn, as tcpserver defers one.
+    const program = await startProgram(ctx, ctx.options, PLACE_WAIT_MS);
     if (program === null) return;
     const input = pipeIn(stream, program, ctx);
     const stdout = program.stdout.getReader();
@@ -140,7 +147,7 @@ async function answerDatagram(
   request: Uint8Array,
   ctx: ServiceContext<ExecOptions>,
 ): Promise<Uint8Array | null> {
-  const program = startProgram(ctx, ctx.options);
+  const program = await startProgram(ctx, ctx.options);
   if (program === null) return null;
   const limit = Math.min(ctx.options.maxOutput, MAX_UDP_REPLY);
   const writing = (async () => {

@@ -79,7 +79,11 @@ export interface Program {
  * @param options exec's options.
  * @returns The program, or `null` when none was started.
  */
-export function startProgram(ctx: ServiceContext, options: ProgramOptions): Program | null {
+export async function startProgram(
+  ctx: ServiceContext,
+  options: ProgramOptions,
+  waitMs = 0,
+): Promise<Program | null> {
   const base: Omit<ExecEventBase, "time"> = {
     transport: ctx.transport,
     listener: ctx.listener,
@@ -92,19 +96,19 @@ export function startProgram(ctx: ServiceContext, options: ProgramOptions): Prog
     ctx.emit({ type: "exec-refused", time: Date.now(), ...base, reason, detail });
     return null;
   };
-  const claim = ctx.processes.claim(
-    processKey(ctx.transport, ctx.bound),
-    ctx.remote.address,
-    options,
-  );
+  const key = processKey(ctx.transport, ctx.bound);
+  const claim = waitMs > 0
+    ? await ctx.processes.claimWhenFree(key, ctx.remote.address, options, waitMs, ctx.signal)
+    : ctx.processes.claim(key, ctx.remote.address, options);
   if (typeof claim === "string") {
+    const waited = waitMs > 0 ? `, for ${waitMs / 1000} s` : "";
     return refuse(
       claim,
       claim === "too-many-processes"
         ? `${options.maxProcs} programs already run for this listener ` +
-          `(max-procs=${options.maxProcs})`
+          `(max-procs=${options.maxProcs})${waited}`
         : `${options.maxProcsPerSource} programs already run for ${ctx.remote.address} ` +
-          `(max-procs-per-source=${options.maxProcsPerSource})`,
+          `(max-procs-per-source=${options.maxProcsPerSource})${waited}`,
     );
   }
   const [program, ...args] = options.run.argv;

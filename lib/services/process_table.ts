@@ -119,6 +119,7 @@ class Claim implements ProcessClaim {
  */
 export class ProcessTable {
   readonly #claims = new Set<Claim>();
+  readonly #waiting: Waiter[] = [];
   readonly #perSocket = new Map<string, number>();
   readonly #perSource = new Map<string, number>();
   #launch: ProgramLaunch | undefined;
@@ -166,6 +167,80 @@ export class ProcessTable {
    * @returns The claim, or the refusal.
    */
   claim(socket: string, source: string, limits: ProcessLimits): ProcessClaim | ExecRefusal {
+    // Whoever waits could not take a place that is free now (a freed place
+    // goes to the waiting first), so nobody is overtaken.
+    return this.#take(socket, source, limits);
+  }
+
+  /**
+   * Claims a place for one program, waiting for one (in the order asked)
+   * when a cap is reached, as tcpserver defers a connection: a client over
+   * the cap waits its turn instead of being turned away.
+   *
+   * @param socket The listening socket, as text: `tcp 127.0.0.1:7300`.
+   * @param source The client's address.
+   * @param limits The listener's caps.
+   * @param waitMs How long to wait at most.
+   * @param signal Ends the wait (muxd stopping, the connection closing).
+   * @returns The claim, or the cap that stayed reached for `waitMs`.
+   */
+  claimWhenFree(
+    socket: string,
+    source: string,
+    limits: ProcessLimits,
+    waitMs: number,
+    signal: AbortSignal,
+  ): Promise<ProcessClaim | ExecRefusal> {
+    const now = this.claim(socket, source, limits);
+    if (typeof now !== "string" || signal.aborted) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const giveUp = () => {
+        const at = this.#waiting.indexOf(waiter);
+        if (at < 0) return;
+        this.#waiting.splice(at, 1);
+        waiter.done();
+        resolve(this.#refusal(socket, source, limits));
+      };
+      const timer = setTimeout(giveUp, waitMs);
+      signal.addEventListener("abort", giveUp, { once: true });
+      const waiter: Waiter = {
+        socket,
+        source,
+        limits,
+        grant: resolve,
+        done: () => {
+          clearTimeout(timer);
+          signal.removeEventListener("abort", giveUp);
+        },
+      };
+      this.#waiting.push(waiter);
+    });
+  }
+
+  /** Which cap keeps a place from `source` on `socket` now, for the words of a refusal. */
+  #refusal(socket: string, source: string, limits: ProcessLimits): ExecRefusal {
+    return (this.#perSocket.get(socket) ?? 0) >= limits.maxProcs ||
+        (this.#perSource.get(source) ?? 0) < limits.maxProcsPerSource
+      ? "too-many-processes"
+      : "too-many-from-source";
+  }
+
+  /** Hands freed places to those waiting, first come first served. */
+  #grantWaiting(): void {
+    for (let i = 0; i < this.#waiting.length;) {
+      const waiter = this.#waiting[i];
+      const claim = this.#take(waiter.socket, waiter.source, waiter.limits);
+      if (typeof claim === "string") {
+        i++;
+        continue;
+      }
+      this.#waiting.splice(i, 1);
+      waiter.done();
+      waiter.grant(claim);
+    }
+  }
+
+  #take(socket: string, source: string, limits: ProcessLimits): ProcessClaim | ExecRefusal {
     if ((this.#perSocket.get(socket) ?? 0) >= limits.maxProcs) return "too-many-processes";
     if ((this.#perSource.get(source) ?? 0) >= limits.maxProcsPerSource) {
       return "too-many-from-source";
@@ -186,6 +261,7 @@ export class ProcessTable {
     const c = claim as Claim;
     bump(this.#perSocket, c.socket, -1);
     bump(this.#perSource, c.source, -1);
+    if (this.#waiting.length > 0) this.#grantWaiting();
   }
 
   /**
@@ -219,6 +295,16 @@ export class ProcessTable {
     for (const c of ending) c.end?.(cause);
     await Promise.allSettled(ending.map((c) => c.exited));
   }
+}
+
+/** A connection waiting for a place; see {@linkcode ProcessTable.claimWhenFree}. */
+interface Waiter {
+  readonly socket: string;
+  readonly source: string;
+  readonly limits: ProcessLimits;
+  readonly grant: (claim: ProcessClaim) => void;
+  /** Stops its timer and its abort listener. */
+  readonly done: () => void;
 }
 
 function bump(counts: Map<string, number>, key: string, by: number): void {
