@@ -155,7 +155,7 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
   }],
   ["npm install -g deno@2.9.6", { reason: INSTALLS }],
   ["apt-get install netcat-openbsd", { reason: INSTALLS }],
-  ["apt-get install -y xinetd socat ncat", { reason: INSTALLS }],
+  ["apt-get install -y xinetd socat ncat haproxy libnginx-mod-stream", { reason: INSTALLS }],
   ["sha256sum --check --ignore-missing SHA256SUMS", { reason: RELEASE }],
   ["mv muxd-x86_64-unknown-linux-gnu muxd && chmod +x muxd", { reason: RELEASE }],
   ["./muxd --version", {
