@@ -169,7 +169,13 @@ export class ProcessTable {
   claim(socket: string, source: string, limits: ProcessLimits): ProcessClaim | ExecRefusal {
     // Whoever waits could not take a place that is free now (a freed place
     // goes to the waiting first), so nobody is overtaken.
-    return this.#take(socket, source, limits);
+    const reached = this.#capReached(socket, source, limits);
+    if (reached !== null) return reached;
+    bump(this.#perSocket, socket, 1);
+    bump(this.#perSource, source, 1);
+    const claim = new Claim(this, socket, source);
+    this.#claims.add(claim);
+    return claim;
   }
 
   /**
@@ -199,7 +205,7 @@ export class ProcessTable {
         if (at < 0) return;
         this.#waiting.splice(at, 1);
         waiter.done();
-        resolve(this.#refusal(socket, source, limits));
+        resolve(this.#capReached(socket, source, limits) ?? "too-many-processes");
       };
       const timer = setTimeout(giveUp, waitMs);
       signal.addEventListener("abort", giveUp, { once: true });
@@ -217,19 +223,11 @@ export class ProcessTable {
     });
   }
 
-  /** Which cap keeps a place from `source` on `socket` now, for the words of a refusal. */
-  #refusal(socket: string, source: string, limits: ProcessLimits): ExecRefusal {
-    return (this.#perSocket.get(socket) ?? 0) >= limits.maxProcs ||
-        (this.#perSource.get(source) ?? 0) < limits.maxProcsPerSource
-      ? "too-many-processes"
-      : "too-many-from-source";
-  }
-
   /** Hands freed places to those waiting, first come first served. */
   #grantWaiting(): void {
     for (let i = 0; i < this.#waiting.length;) {
       const waiter = this.#waiting[i];
-      const claim = this.#take(waiter.socket, waiter.source, waiter.limits);
+      const claim = this.claim(waiter.socket, waiter.source, waiter.limits);
       if (typeof claim === "string") {
         i++;
         continue;
@@ -240,16 +238,13 @@ export class ProcessTable {
     }
   }
 
-  #take(socket: string, source: string, limits: ProcessLimits): ProcessClaim | ExecRefusal {
+  /** The cap that keeps `source` from a place on `socket` now, or `null` when none does. */
+  #capReached(socket: string, source: string, limits: ProcessLimits): ExecRefusal | null {
     if ((this.#perSocket.get(socket) ?? 0) >= limits.maxProcs) return "too-many-processes";
     if ((this.#perSource.get(source) ?? 0) >= limits.maxProcsPerSource) {
       return "too-many-from-source";
     }
-    bump(this.#perSocket, socket, 1);
-    bump(this.#perSource, source, 1);
-    const claim = new Claim(this, socket, source);
-    this.#claims.add(claim);
-    return claim;
+    return null;
   }
 
   /**

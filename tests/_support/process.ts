@@ -342,6 +342,11 @@ export function serveJson(...specs: string[]): string[] {
   return ["serve", "--log-format", "json", ...specs.flatMap((spec) => ["-l", spec])];
 }
 
+/** {@linkcode serveJson}, at log level debug. */
+export function serveDebug(...specs: string[]): string[] {
+  return [...serveJson(...specs), "--log-level", "debug"];
+}
+
 /** muxd from source under an open-files limit of `files` (soft and hard), set by `prlimit`. */
 export function underOpenFilesLimit(files: number): MuxdLauncher {
   return {

@@ -6,7 +6,15 @@
  */
 
 import assert from "node:assert/strict";
-import { MAIN, type MuxdLauncher, permissionFlags, startMuxd, task } from "../_support/process.ts";
+import {
+  MAIN,
+  type MuxdLauncher,
+  type MuxdProcess,
+  permissionFlags,
+  serveDebug,
+  startMuxd,
+  task,
+} from "../_support/process.ts";
 import { eventsOf, logEvents } from "../_support/log.ts";
 import { waitUntil } from "../_support/wait.ts";
 import { readToEnd } from "../_support/socket.ts";
@@ -64,6 +72,25 @@ async function sleeperPid(stderr: () => string): Promise<number> {
   const pid = Number(line);
   assert.ok(await processRuns(pid), `sleep ${pid} runs`);
   return pid;
+}
+
+/** A program that says its pid and process group, then copies its input to its output. */
+const SAYS_GROUP = `run=${
+  encodeURIComponent(JSON.stringify([
+    "sh",
+    "-c",
+    'read pid comm state ppid pgrp rest < /proc/$$/stat; echo "$pid $pgrp"; exec cat',
+  ]))
+}`;
+
+/** Talks to SAYS_GROUP behind muxd's first listener: the program must be in muxd's own group. */
+async function assertInMuxdGroup(muxd: MuxdProcess): Promise<void> {
+  const { text } = await nc(["-N", "127.0.0.1", String(muxd.port(0))], "bye\n");
+  const [pidAndGroup, echoed] = text.split("\n");
+  const [pid, pgrp] = pidAndGroup.split(" ");
+  assert.notEqual(pgrp, pid, "the program leads no group");
+  assert.equal(pgrp, await processGroup(muxd.child.pid), "it is in muxd's group");
+  assert.equal(echoed, "bye");
 }
 
 /** Waits until process `pid` is gone. */
@@ -263,33 +290,11 @@ Deno.test("muxd serve starts exec's program through setsid: it leads its own ses
 });
 
 Deno.test("muxd serve without the right to run setsid starts the program in muxd's own group, ends it alone and warns once", async () => {
-  const ids = `run=${
-    encodeURIComponent(JSON.stringify([
-      "sh",
-      "-c",
-      'read pid comm state ppid pgrp rest < /proc/$$/stat; echo "$pid $pgrp"; exec cat',
-    ]))
-  }`;
   await using muxd = await startMuxd(
-    [
-      "serve",
-      "--log-format",
-      "json",
-      "--log-level",
-      "debug",
-      "-l",
-      `tcp://127.0.0.1:0=exec?${ids}`,
-    ],
+    serveDebug(`tcp://127.0.0.1:0=exec?${SAYS_GROUP}`),
     launcher("setsid"),
   );
-  for (let i = 1; i <= 2; i++) {
-    const { text } = await nc(["-N", "127.0.0.1", String(muxd.port(0))], "bye\n");
-    const [ids, echoed] = text.split("\n");
-    const [pid, pgrp] = ids.split(" ");
-    assert.notEqual(pgrp, pid, "the program leads no group");
-    assert.equal(pgrp, await processGroup(muxd.child.pid), "it is in muxd's group");
-    assert.equal(echoed, "bye");
-  }
+  for (let i = 1; i <= 2; i++) await assertInMuxdGroup(muxd);
   await waitUntil(
     () => eventsOf(logEvents(muxd.stderr()), "exec-exited").length === 2,
     10_000,
@@ -302,32 +307,12 @@ Deno.test("muxd serve without the right to run setsid starts the program in muxd
 });
 
 Deno.test("muxd serve with exec's group=false starts the program directly, in muxd's own group, and warns of nothing", async () => {
-  const ids = `run=${
-    encodeURIComponent(JSON.stringify([
-      "sh",
-      "-c",
-      'read pid comm state ppid pgrp rest < /proc/$$/stat; echo "$pid $pgrp"; exec cat',
-    ]))
-  }`;
   // Every right to start groups is there: the listener asked for none.
   await using muxd = await startMuxd(
-    [
-      "serve",
-      "--log-format",
-      "json",
-      "--log-level",
-      "debug",
-      "-l",
-      `tcp://127.0.0.1:0=exec?group=false&${ids}`,
-    ],
+    serveDebug(`tcp://127.0.0.1:0=exec?group=false&${SAYS_GROUP}`),
     launcher(),
   );
-  const { text } = await nc(["-N", "127.0.0.1", String(muxd.port(0))], "bye\n");
-  const [pidAndGroup, echoed] = text.split("\n");
-  const [pid, pgrp] = pidAndGroup.split(" ");
-  assert.notEqual(pgrp, pid, "the program leads no group");
-  assert.equal(pgrp, await processGroup(muxd.child.pid), "it is in muxd's group");
-  assert.equal(echoed, "bye");
+  await assertInMuxdGroup(muxd);
   await waitUntil(
     () => eventsOf(logEvents(muxd.stderr()), "exec-exited").length === 1,
     10_000,
@@ -347,15 +332,7 @@ Deno.test("muxd serve frees exec's max-procs place when the program exits, thoug
     ]))
   }`;
   await using muxd = await startMuxd(
-    [
-      "serve",
-      "--log-format",
-      "json",
-      "--log-level",
-      "debug",
-      "-l",
-      `tcp://127.0.0.1:0=exec?max-procs=1&${leaves}`,
-    ],
+    serveDebug(`tcp://127.0.0.1:0=exec?max-procs=1&${leaves}`),
     launcher(),
   );
   const port = String(muxd.port(0));

@@ -10,6 +10,7 @@ import {
   type MuxdLauncher,
   permissionFlags,
   runMuxdExpectingFailure,
+  serveDebug,
   serveJson,
   startMuxd,
   task,
@@ -41,10 +42,6 @@ const CAT = `run=${
 }`;
 
 /** serve with the JSON log at debug level, where exec-started (with the pid) is. */
-function serveDebug(...specs: string[]): string[] {
-  return [...serveJson(...specs), "--log-level", "debug"];
-}
-
 function events(stderr: string): ServerEvent[] {
   return logEvents(stderr);
 }
