@@ -253,6 +253,29 @@ export function evaluateTargets(result: LoadBenchResult): TargetRow[] {
 }
 
 /**
+ * The targets as a table, then why each unmet one was not met.
+ *
+ * @param targets The judged targets.
+ * @param floor The heading of the floor's column.
+ * @returns Markdown lines.
+ */
+export function targetsTable(targets: readonly TargetRow[], floor: string): string[] {
+  return [
+    table(
+      ["target", "measured (median)", "met", floor],
+      targets.map((t) => [
+        t.target,
+        t.measured,
+        t.met === null ? "–" : t.met ? "yes" : "**no**",
+        t.floor,
+      ]),
+    ),
+    "",
+    ...unmetTargets(targets),
+  ];
+}
+
+/**
  * Why each target that was not met was not: below the floor of every server
  * on Deno, or muxd's own cost above a floor that meets it.
  *
@@ -574,17 +597,7 @@ export function reportMarkdown(result: LoadBenchResult): string {
       "reaches on the same measure in the same run: the floor a server on Deno's APIs stands " +
       "on; for start-up, the two floor programs of the section above.",
     "",
-    table(
-      ["target", "measured (median)", "met", "minimal Deno server"],
-      targets.map((t) => [
-        t.target,
-        t.measured,
-        t.met === null ? "–" : t.met ? "yes" : "**no**",
-        t.floor,
-      ]),
-    ),
-    "",
-    ...unmetTargets(targets),
+    ...targetsTable(targets, "minimal Deno server"),
     ...issue17Report(result),
     "## Checks",
     "",

@@ -12,9 +12,8 @@ import {
   fmt,
   measuredPeers,
   resultsTable,
-  table,
   type TargetRow,
-  unmetTargets,
+  targetsTable,
 } from "./report.ts";
 import type { LoadBenchResult, Summary } from "./run.ts";
 import type { MeasureId } from "./types.ts";
@@ -222,16 +221,6 @@ export function issue17Report(result: LoadBenchResult): string[] {
     "targets the minimal Deno relay's ratios to the same server, for the rest the minimal " +
     "Deno echo server's figure.",
     "",
-    table(
-      ["target", "measured (median)", "met", "floor on Deno"],
-      targets.map((t) => [
-        t.target,
-        t.measured,
-        t.met === null ? "–" : t.met ? "yes" : "**no**",
-        t.floor,
-      ]),
-    ),
-    "",
-    ...unmetTargets(targets),
+    ...targetsTable(targets, "floor on Deno"),
   ];
 }
