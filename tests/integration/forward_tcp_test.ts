@@ -7,6 +7,7 @@
  */
 
 import assert from "node:assert/strict";
+import { silentUpstream } from "../_support/silent_upstream.ts";
 import { freePort, readToEnd, writeAll } from "../_support/socket.ts";
 import {
   assertNoStackTrace,
@@ -142,83 +143,39 @@ Deno.test("forward closes the connection with one line naming an upstream that r
 });
 
 Deno.test("forward closes the connection after connect-timeout when the upstream never accepts", async () => {
-  // A listener with a backlog of 0 that never accepts, its queue filled by
-  // its own clients: the kernel drops further handshakes, as a silent host does.
-  const silent = new Deno.Command("python3", {
-    args: [
-      "-c",
-      "import socket, sys\n" +
-      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)\n" +
-      "fill = [socket.socket() for _ in range(3)]\n" +
-      "for c in fill: c.setblocking(False); c.connect_ex(s.getsockname())\n" +
-      "print(s.getsockname()[1], flush=True)\n" +
-      "sys.stdin.read()\n",
-    ],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  // Read its port straight from stdout, whose reader is cancelled at the end.
-  const reader = silent.stdout.getReader();
-  try {
-    const { value } = await reader.read();
-    const port = Number(new TextDecoder().decode(value).trim());
-    await using muxd = await startMuxd(
-      serveJson(`tcp://127.0.0.1:0=forward?to=127.0.0.1:${port}&connect-timeout=0.5`),
-    );
-    const started = performance.now();
-    const { stdout } = await nc(["-N", "127.0.0.1", `${muxd.port(0)}`], "hello\n");
-    assert.equal(stdout.length, 0);
-    assert.ok(performance.now() - started >= 400, "closed before the connect timeout");
-    await muxd.waitForStderr(`"type":"connection-closed"`);
-    const [closed] = eventsOf(logEvents(muxd.stderr()), "connection-closed");
-    assert.equal(closed.reason, "upstream");
-    assert.equal(
-      closed.detail,
-      `upstream 127.0.0.1:${port} did not answer within 0.5 s (connect-timeout)`,
-    );
-  } finally {
-    await silent.stdin.close();
-    await reader.cancel();
-    await silent.status;
-  }
+  await using silent = await silentUpstream();
+  const { port } = silent;
+  await using muxd = await startMuxd(
+    serveJson(`tcp://127.0.0.1:0=forward?to=127.0.0.1:${port}&connect-timeout=0.5`),
+  );
+  const started = performance.now();
+  const { stdout } = await nc(["-N", "127.0.0.1", `${muxd.port(0)}`], "hello\n");
+  assert.equal(stdout.length, 0);
+  assert.ok(performance.now() - started >= 400, "closed before the connect timeout");
+  await muxd.waitForStderr(`"type":"connection-closed"`);
+  const [closed] = eventsOf(logEvents(muxd.stderr()), "connection-closed");
+  assert.equal(closed.reason, "upstream");
+  assert.equal(
+    closed.detail,
+    `upstream 127.0.0.1:${port} did not answer within 0.5 s (connect-timeout)`,
+  );
 });
 
 Deno.test("forward ends a connect still waiting when muxd shuts down, with reason upstream, not at connect-timeout", async () => {
-  // The silent upstream of the connect-timeout test: its queue is full.
-  const silent = new Deno.Command("python3", {
-    args: [
-      "-c",
-      "import socket, sys\n" +
-      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)\n" +
-      "fill = [socket.socket() for _ in range(3)]\n" +
-      "for c in fill: c.setblocking(False); c.connect_ex(s.getsockname())\n" +
-      "print(s.getsockname()[1], flush=True)\n" +
-      "sys.stdin.read()\n",
-    ],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const reader = silent.stdout.getReader();
-  try {
-    const { value } = await reader.read();
-    const port = Number(new TextDecoder().decode(value).trim());
-    await using muxd = await startMuxd(
-      serveJson(`tcp://127.0.0.1:0=forward?to=127.0.0.1:${port}&connect-timeout=60`),
-    );
-    using _client = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
-    await muxd.waitForStderr(`"type":"connection-opened"`);
-    const started = performance.now();
-    const finished = await muxd.stop("SIGTERM");
-    assert.ok(performance.now() - started < 4000, "shutdown waited for the connect");
-    assertNoStackTrace(finished);
-    const [closed] = eventsOf(logEvents(finished.stderr), "connection-closed");
-    assert.equal(closed.reason, "upstream");
-    assert.equal(closed.detail, `muxd stopped while connecting to upstream 127.0.0.1:${port}`);
-  } finally {
-    await silent.stdin.close();
-    await reader.cancel();
-    await silent.status;
-  }
+  await using silent = await silentUpstream();
+  const { port } = silent;
+  await using muxd = await startMuxd(
+    serveJson(`tcp://127.0.0.1:0=forward?to=127.0.0.1:${port}&connect-timeout=60`),
+  );
+  using _client = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
+  await muxd.waitForStderr(`"type":"connection-opened"`);
+  const started = performance.now();
+  const finished = await muxd.stop("SIGTERM");
+  assert.ok(performance.now() - started < 4000, "shutdown waited for the connect");
+  assertNoStackTrace(finished);
+  const [closed] = eventsOf(logEvents(finished.stderr), "connection-closed");
+  assert.equal(closed.reason, "upstream");
+  assert.equal(closed.detail, `muxd stopped while connecting to upstream 127.0.0.1:${port}`);
 });
 
 Deno.test("forward's log line names both legs: client, listener, upstream and muxd's own source", async () => {

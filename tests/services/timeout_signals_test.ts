@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { silentUpstream } from "../_support/silent_upstream.ts";
 import { isTimeout, TIMEOUT_SLOT_MS, TimeoutSignals } from "../../lib/services/timeout_signals.ts";
 
 /** Resolves with the time from now to the signal's abort, in ms. */
@@ -68,26 +69,10 @@ Deno.test("TimeoutSignals.close() clears every timer, aborting what was still wa
 });
 
 Deno.test("Deno.connect() given a timeout signal is cancelled by it, rejecting with its reason", async () => {
-  // A listener with a backlog of 0 that never accepts, its queue filled by
-  // its own clients: the kernel drops further handshakes, as a silent host does.
-  const silent = new Deno.Command("python3", {
-    args: [
-      "-c",
-      "import socket, sys\n" +
-      "s = socket.socket(); s.bind(('127.0.0.1', 0)); s.listen(0)\n" +
-      "fill = [socket.socket() for _ in range(3)]\n" +
-      "for c in fill: c.setblocking(False); c.connect_ex(s.getsockname())\n" +
-      "print(s.getsockname()[1], flush=True)\n" +
-      "sys.stdin.read()\n",
-    ],
-    stdin: "piped",
-    stdout: "piped",
-  }).spawn();
-  const reader = silent.stdout.getReader();
+  await using silent = await silentUpstream();
+  const { port } = silent;
   const timeouts = new TimeoutSignals(new AbortController().signal);
   try {
-    const { value } = await reader.read();
-    const port = Number(new TextDecoder().decode(value).trim());
     const signal = timeouts.signal(100);
     const error = await Deno.connect({ hostname: "127.0.0.1", port, signal }).then(
       (conn) => {
@@ -100,8 +85,5 @@ Deno.test("Deno.connect() given a timeout signal is cancelled by it, rejecting w
     assert.ok(isTimeout(error));
   } finally {
     timeouts.close();
-    await silent.stdin.close();
-    await reader.cancel();
-    await silent.status;
   }
 });
