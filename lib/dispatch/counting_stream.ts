@@ -29,8 +29,8 @@ export class CountingStream implements Stream {
   #conn: Deno.Conn;
   /** How many writes have begun and not yet finished. */
   #writing = 0;
-  /** Resolves the promise of {@linkcode CountingStream.settled}, while one waits. */
-  #onSettled: (() => void) | null = null;
+  /** The promise of {@linkcode CountingStream.settled}, while someone waits. */
+  #settled: PromiseWithResolvers<void> | null = null;
 
   /** @param conn The connection to wrap. */
   constructor(conn: Deno.Conn) {
@@ -59,9 +59,9 @@ export class CountingStream implements Stream {
       this.bytesOut += n;
       return n;
     } finally {
-      if (--this.#writing === 0 && this.#onSettled !== null) {
-        this.#onSettled();
-        this.#onSettled = null;
+      if (--this.#writing === 0 && this.#settled !== null) {
+        this.#settled.resolve();
+        this.#settled = null;
       }
     }
   }
@@ -81,12 +81,7 @@ export class CountingStream implements Stream {
    */
   settled(): Promise<void> {
     if (this.#writing === 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const previous = this.#onSettled;
-      this.#onSettled = previous === null ? resolve : () => {
-        previous();
-        resolve();
-      };
-    });
+    this.#settled ??= Promise.withResolvers<void>();
+    return this.#settled.promise;
   }
 }

@@ -190,8 +190,8 @@ function running(
   const { pid } = child;
   const group: GroupSignal | null = launch.groupSignal;
   ctx.emit({ type: "exec-started", time: Date.now(), ...base, pid, program });
-  // A listener that asked for no group is not warned that it has none.
-  const warning = launch === DIRECT_LAUNCH ? null : ctx.processes.firstWarning();
+  // A listener that asked for no group (group=false) has no warning to give.
+  const warning = launch.warning === null ? null : ctx.processes.firstWarning();
   if (warning !== null) {
     ctx.emit({ type: "exec-no-group", time: Date.now(), ...base, pid, detail: warning });
   }
