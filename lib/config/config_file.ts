@@ -210,6 +210,10 @@ function listenEntrySpec(entry: Node, fail: (offset: number, what: string) => vo
   let spec: string | null = null;
   const options: string[] = [];
   let ok = true;
+  const problem = (offset: number, what: string) => {
+    fail(offset, what);
+    ok = false;
+  };
   for (const property of entry.children ?? []) {
     const [keyNode, value] = property.children as [Node, Node | undefined];
     const key = keyNode.value as string;
@@ -217,44 +221,39 @@ function listenEntrySpec(entry: Node, fail: (offset: number, what: string) => vo
     if (key === "listen") {
       if (value.type === "string") spec = value.value as string;
       else {
-        fail(
+        problem(
           value.offset,
           `"listen" of a listen entry must be a spec such as "tcp://127.0.0.1:7300=exec"`,
         );
-        ok = false;
       }
       continue;
     }
     if (!OPTION_NAME.test(key)) {
-      fail(
+      problem(
         keyNode.offset,
         `${quote(key)} is not an option name: option names are letters, digits and "-", ` +
           `such as "max-procs"`,
       );
-      ok = false;
       continue;
     }
     const text = optionText(value);
-    if (typeof text === "string" && !text.isWellFormed()) {
+    if (typeof text !== "string") {
+      problem(
+        text.offset,
+        `option ${quote(key)} must be a string, a number, true or false, or an array of strings`,
+      );
+    } else if (!text.isWellFormed()) {
       // An escaped half of a UTF-16 pair ("\ud800") has no UTF-8 form to
       // put in a spec.
-      fail(
+      problem(
         value.offset,
         `option ${quote(key)} holds a lone half of a UTF-16 surrogate pair (an escape such as ` +
           `"\\ud800"), which is not text`,
       );
-      ok = false;
-      continue;
+    } else {
+      // The name is letters, digits and "-": only the value needs encoding.
+      options.push(`${key}=${encodeURIComponent(text)}`);
     }
-    if (typeof text !== "string") {
-      fail(
-        text.offset,
-        `option ${quote(key)} must be a string, a number, true or false, or an array of strings`,
-      );
-      ok = false;
-      continue;
-    }
-    options.push(`${encodeURIComponent(key)}=${encodeURIComponent(text)}`);
   }
   if (spec === null) {
     if (ok) {
