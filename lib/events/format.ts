@@ -119,6 +119,7 @@ export function formatEvent(event: ServerEvent): string {
 /** How a relay session's line ends, by the reason it ended. */
 const SESSION_END_TEXT: Readonly<Record<SessionEndReason, string>> = {
   idle: "idle",
+  evicted: "closed for a new client (max-sessions reached)",
   shutdown: "closed at shutdown",
 };
 

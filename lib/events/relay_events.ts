@@ -37,6 +37,7 @@ export interface UpstreamConnectedEvent extends EventBase {
 /** Why a UDP relay session ended. */
 export type SessionEndReason =
   | "idle" // no datagram either way for the listener's session-idle time
+  | "evicted" // the least recently active, closed for a new client at max-sessions
   | "shutdown"; // the listener closed: muxd stopped or reloaded without it
 
 /** A UDP relay session ended and its upstream socket was closed. */

@@ -57,7 +57,7 @@ export const FORWARD_OPTIONS = [
     field: "maxSessions",
     transport: "udp",
     description: "At most this many clients at once, each with an upstream socket of its own; " +
-      "a new client past it gets no session, and its datagram is dropped.",
+      "a new client past it takes the place of the least recently active one.",
     default: "256",
     parse: wholeNumber(1, 65_535),
   },
@@ -84,7 +84,8 @@ export type ForwardOptions = OptionValues<typeof FORWARD_OPTIONS>;
  * - UDP: one upstream socket per client (a session), each datagram passed
  *   on as one datagram both ways; replies leave from the listener's socket
  *   through the UDP guards. Sessions end after `session-idle`, and at most
- *   `max-sessions` are open at once.
+ *   `max-sessions` are open at once (a new client past it takes the place
+ *   of the least recently active one).
  *
  * @example The listen specs that run it
  * ```text

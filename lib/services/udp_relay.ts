@@ -146,14 +146,12 @@ export class UdpRelay implements DatagramRelay {
   /** Opens a session's socket, or says why not and returns `null`. */
   #open(client: SocketName, target: SocketName): Session | null {
     const host = this.#host;
-    const { maxSessions, sessionIdleMs } = host.options;
-    if (this.#sessions.size >= maxSessions) {
-      this.#refuse(
-        client,
-        `${this.#sessions.size} sessions are open, the most max-sessions=${maxSessions} allows; ` +
-          `its datagram is dropped`,
-      );
-      return null;
+    const { sessionIdleMs } = host.options;
+    // At max-sessions, the least recently active session makes room, as a
+    // NAT table does: a test suite's many short-lived clients (each on a
+    // port of its own) all get answers, and the count stays bounded.
+    if (this.#sessions.size >= host.options.maxSessions) {
+      void this.#end(this.#leastActive(), "evicted");
     }
     let socket: Deno.DatagramConn;
     try {
@@ -233,6 +231,15 @@ export class UdpRelay implements DatagramRelay {
       session.bytesOut += reply.length;
       await this.#host.reply(session.client, reply, session.lastRequest);
     }
+  }
+
+  /** The session with the oldest datagram: looked for only at max-sessions, never per datagram. */
+  #leastActive(): Session {
+    let least: Session | undefined;
+    for (const session of this.#sessions.values()) {
+      if (least === undefined || session.lastActive < least.lastActive) least = session;
+    }
+    return least!;
   }
 
   /** Ends the sessions idle for longer than `session-idle`. */

@@ -250,14 +250,33 @@ const cases: [ServerEvent, string][] = [
   [
     {
       ...relay,
+      type: "session-closed",
+      transport: "udp",
+      local: { address: "127.0.0.1", port: 7253 },
+      remote,
+      upstream: { address: "::1", port: 53 },
+      datagramsIn: 1,
+      bytesIn: 30,
+      datagramsOut: 1,
+      bytesOut: 30,
+      durationMs: 12,
+      reason: "evicted",
+    },
+    "udp 127.0.0.1:7253 <- 127.0.0.1:51234 -> forward -> [::1]:53 session ended after 12 ms: " +
+    "1 datagram (30 B) in, 1 (30 B) out, closed for a new client (max-sessions reached)",
+  ],
+  [
+    {
+      ...relay,
       type: "session-refused",
       transport: "udp",
       local: { address: "127.0.0.1", port: 7253 },
       remote,
-      detail: "2 sessions are open, the most max-sessions=2 allows; its datagram is dropped",
+      detail: "cannot open a socket towards upstream 127.0.0.1:53 (Error: Too many open files " +
+        "(os error 24)); its datagram is dropped",
     },
-    "udp 127.0.0.1:7253 <- 127.0.0.1:51234 -> forward no session: 2 sessions are open, the most " +
-    "max-sessions=2 allows; its datagram is dropped",
+    "udp 127.0.0.1:7253 <- 127.0.0.1:51234 -> forward no session: cannot open a socket towards " +
+    "upstream 127.0.0.1:53 (Error: Too many open files (os error 24)); its datagram is dropped",
   ],
 ];
 

@@ -133,7 +133,7 @@ Deno.test("forward ends a UDP session after session-idle and opens a new one for
   assert.notEqual(first.from.port, second.from.port);
 });
 
-Deno.test("forward opens no UDP session past max-sessions and says why", async () => {
+Deno.test("forward at max-sessions closes the least recently active session for a new client, and says so", async () => {
   await using up = udpEcho();
   await using muxd = await startMuxd(
     serveJson(`udp://127.0.0.1:0=forward?to=127.0.0.1:${up.port}&max-sessions=2`),
@@ -144,15 +144,40 @@ Deno.test("forward opens no UDP session past max-sessions and says why", async (
   using c = client();
   assert.deepEqual(await roundTrip(a, port, datagram(5, 1, 1)), datagram(5, 1, 1));
   assert.deepEqual(await roundTrip(b, port, datagram(5, 2, 1)), datagram(5, 2, 1));
-  await c.send(datagram(5, 3, 1), { transport: "udp", hostname: "127.0.0.1", port });
-  await muxd.waitForStderr(`"type":"session-refused"`);
-  const [refused] = eventsOf(logEvents(muxd.stderr()), "session-refused");
-  assert.equal(refused.remote.port, (c.addr as Deno.NetAddr).port);
-  assert.equal(
-    refused.detail,
-    "2 sessions are open, the most max-sessions=2 allows; its datagram is dropped",
-  );
-  // The two open sessions still work.
+  // a is active again: b is now the least recently active.
   assert.deepEqual(await roundTrip(a, port, datagram(5, 1, 2)), datagram(5, 1, 2));
-  assert.equal(up.senders.length, 3);
+  assert.deepEqual(await roundTrip(c, port, datagram(5, 3, 1)), datagram(5, 3, 1));
+  await muxd.waitForStderr(`"type":"session-closed"`);
+  const [closed] = eventsOf(logEvents(muxd.stderr()), "session-closed");
+  assert.equal(closed.remote.port, (b.addr as Deno.NetAddr).port);
+  assert.equal(closed.reason, "evicted");
+  assert.deepEqual([closed.datagramsIn, closed.datagramsOut], [1, 1]);
+  assert.deepEqual(eventsOf(logEvents(muxd.stderr()), "session-refused"), []);
+  // a's session went on; b gets a new one when it sends again.
+  assert.deepEqual(await roundTrip(a, port, datagram(5, 1, 3)), datagram(5, 1, 3));
+  assert.deepEqual(await roundTrip(b, port, datagram(5, 2, 2)), datagram(5, 2, 2));
+  // b's second session is a new one.
+  const bPort = (b.addr as Deno.NetAddr).port;
+  await waitUntil(
+    () =>
+      eventsOf(logEvents(muxd.stderr()), "upstream-connected")
+        .filter((e) => e.remote.port === bPort).length === 2,
+    5000,
+    "b's second session",
+  );
+});
+
+Deno.test("forward answers 300 short-lived UDP clients from 127.0.0.1 in a row with default options", async () => {
+  // As a test suite does: each client on a port of its own, gone after its
+  // answer, far more of them than max-sessions' 256 within session-idle.
+  await using up = udpEcho();
+  await using muxd = await startMuxd(
+    serveJson(`udp://127.0.0.1:0=forward?to=127.0.0.1:${up.port}`),
+  );
+  const port = muxd.port(0);
+  for (let i = 0; i < 300; i++) {
+    using one = client();
+    const sent = datagram(7, i, 1);
+    assert.deepEqual(await roundTrip(one, port, sent), sent, `client ${i + 1}`);
+  }
 });
