@@ -15,8 +15,9 @@ import { writeAll } from "./write_all.ts";
 import { LINGER_BYTES, LINGER_MS } from "../dispatch/linger.ts";
 
 /**
- * How long, in ms, a TCP connection waits for a place when max-procs or
- * max-procs-per-source is reached, before it is closed with the reason.
+ * How long, in ms, a TCP connection or a datagram waits for a place when
+ * max-procs or max-procs-per-source is reached, before it is refused with
+ * the reason.
  */
 export const PLACE_WAIT_MS = 10_000;
 
@@ -147,7 +148,9 @@ async function answerDatagram(
   request: Uint8Array,
   ctx: ServiceContext<ExecOptions>,
 ): Promise<Uint8Array | null> {
-  const program = await startProgram(ctx, ctx.options);
+  // A datagram over max-procs waits its turn too, as many as max-procs of
+  // them per listener; past that, it is dropped at once.
+  const program = await startProgram(ctx, ctx.options, PLACE_WAIT_MS, ctx.options.maxProcs);
   if (program === null) return null;
   const limit = Math.min(ctx.options.maxOutput, MAX_UDP_REPLY);
   const writing = (async () => {

@@ -77,12 +77,15 @@ export interface Program {
  *
  * @param ctx The conversation.
  * @param options exec's options.
+ * @param waitMs How long to wait for a place over a cap; 0 refuses at once.
+ * @param maxWaiting How many may wait on this listener at once.
  * @returns The program, or `null` when none was started.
  */
 export async function startProgram(
   ctx: ServiceContext,
   options: ProgramOptions,
   waitMs = 0,
+  maxWaiting = Infinity,
 ): Promise<Program | null> {
   const base: Omit<ExecEventBase, "time"> = {
     transport: ctx.transport,
@@ -98,18 +101,26 @@ export async function startProgram(
   };
   const key = processKey(ctx.transport, ctx.bound);
   const claim = waitMs > 0
-    ? await ctx.processes.claimWhenFree(key, ctx.remote.address, options, waitMs, ctx.signal)
+    ? await ctx.processes.claimWhenFree(
+      key,
+      ctx.remote.address,
+      options,
+      waitMs,
+      ctx.signal,
+      maxWaiting,
+    )
     : ctx.processes.claim(key, ctx.remote.address, options);
   if (typeof claim === "string") {
     const waited = waitMs > 0 ? `, for ${waitMs / 1000} s` : "";
-    return refuse(
-      claim,
-      claim === "too-many-processes"
-        ? `${options.maxProcs} programs already run for this listener ` +
-          `(max-procs=${options.maxProcs})${waited}`
-        : `${options.maxProcsPerSource} programs already run for ${ctx.remote.address} ` +
-          `(max-procs-per-source=${options.maxProcsPerSource})${waited}`,
-    );
+    const why: Partial<Record<ExecRefusal, string>> = {
+      "too-many-processes": `${options.maxProcs} programs already run for this listener ` +
+        `(max-procs=${options.maxProcs})${waited}`,
+      "too-many-from-source": `${options.maxProcsPerSource} programs already run for ` +
+        `${ctx.remote.address} (max-procs-per-source=${options.maxProcsPerSource})${waited}`,
+      "too-many-waiting": `programs run at a limit, and ${maxWaiting} more already wait for a ` +
+        `place on this listener, the most that may`,
+    };
+    return refuse(claim, why[claim] ?? claim);
   }
   const [program, ...args] = options.run.argv;
   const file = options.run.file ?? program;

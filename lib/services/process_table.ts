@@ -30,6 +30,7 @@ export function processKey(transport: Transport, bound: SocketName): string {
 export type ExecRefusal =
   | "too-many-processes" // the listener's max-procs are running
   | "too-many-from-source" // the source address's max-procs-per-source are running
+  | "too-many-waiting" // over a cap, and as many as may wait for a place already do
   | "program-missing" // the program was not found
   | "out-of-resources" // muxd is out of file descriptors, processes or memory
   | "permission-missing"; // muxd may not run it
@@ -188,6 +189,9 @@ export class ProcessTable {
    * @param limits The listener's caps.
    * @param waitMs How long to wait at most.
    * @param signal Ends the wait (muxd stopping, the connection closing).
+   * @param maxWaiting How many may wait for a place on `socket` at once;
+   *   past it, the claim is refused at once (datagrams, which nothing else
+   *   bounds).
    * @returns The claim, or the cap that stayed reached for `waitMs`.
    */
   claimWhenFree(
@@ -196,9 +200,13 @@ export class ProcessTable {
     limits: ProcessLimits,
     waitMs: number,
     signal: AbortSignal,
+    maxWaiting = Infinity,
   ): Promise<ProcessClaim | ExecRefusal> {
     const now = this.claim(socket, source, limits);
     if (typeof now !== "string" || signal.aborted) return Promise.resolve(now);
+    if (this.#waiting.filter((w) => w.socket === socket).length >= maxWaiting) {
+      return Promise.resolve("too-many-waiting");
+    }
     return new Promise((resolve) => {
       const giveUp = () => {
         const at = this.#waiting.indexOf(waiter);

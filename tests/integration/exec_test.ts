@@ -348,3 +348,24 @@ Deno.test("muxd serve that may not read PATH says in one event that exec's progr
   assert.deepEqual(refused.map((e) => e.reason), ["program-missing", "program-missing"]);
   assert.match(refused[0].detail, /cannot find program "muxd-no-such-program"/);
 });
+
+Deno.test("muxd serve answers 16 UDP clients at once from 127.0.0.1 through exec with default options: datagrams over max-procs-per-source wait their turn", async () => {
+  await using muxd = await startMuxd(serveJson(`udp://127.0.0.1:0=exec?${CAT}`), EXEC_LAUNCHER);
+  const port = muxd.port(0);
+  const clients = Array.from(
+    { length: 16 },
+    () => Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 }),
+  );
+  try {
+    const replies = await Promise.all(clients.map(async (socket, i) => {
+      const sent = new TextEncoder().encode(`datagram ${i}\n`);
+      await socket.send(sent, { transport: "udp", hostname: "127.0.0.1", port });
+      const [reply] = await withTimeout(socket.receive(), 20_000, `the reply to client ${i}`);
+      return new TextDecoder().decode(reply);
+    }));
+    assert.deepEqual(replies, clients.map((_, i) => `datagram ${i}\n`));
+  } finally {
+    for (const socket of clients) socket.close();
+  }
+  assert.deepEqual(eventsOf(events(muxd.stderr()), "exec-refused"), []);
+});

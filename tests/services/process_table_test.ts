@@ -54,3 +54,17 @@ Deno.test("ProcessTable.claimWhenFree() names the cap after its wait, and at onc
   (held as { release(): void }).release();
   assert.equal(table.size, 0);
 });
+
+Deno.test("ProcessTable.claimWhenFree() refuses at once past maxWaiting, naming that", async () => {
+  const table = new ProcessTable();
+  const stop = new AbortController();
+  const held = table.claim(SOCKET, "127.0.0.1", ONE);
+  const waiting = table.claimWhenFree(SOCKET, "127.0.0.1", ONE, 10_000, stop.signal, 1);
+  assert.equal(
+    await table.claimWhenFree(SOCKET, "127.0.0.1", ONE, 10_000, stop.signal, 1),
+    "too-many-waiting",
+  );
+  stop.abort();
+  assert.equal(await waiting, "too-many-processes");
+  (held as { release(): void }).release();
+});
