@@ -8,29 +8,40 @@
 import type { PlannedListener } from "../plan/plan.ts";
 import type { SocketName } from "../spec/types.ts";
 import { wildcardGroup } from "../plan/udp_wildcard.ts";
+import { ActiveFaults } from "../faults/active.ts";
 
 /** An open TCP listener and the listener plan it was bound for. */
 export interface BoundTcpSocket {
   /** Always TCP. */
   readonly transport: "tcp";
-  /** What was planned. */
-  readonly listener: PlannedListener;
+  /**
+   * What was planned. A reload that changes only the listener's faults
+   * puts the new plan here, for the connections that arrive next.
+   */
+  listener: PlannedListener;
   /** The open listener. */
   readonly socket: Deno.TcpListener;
   /** The bound socket name, port 0 resolved. */
   readonly local: SocketName;
+  /** The listener's faults while it runs, or `null` for none; replaced with `listener`. */
+  faults: ActiveFaults | null;
 }
 
 /** An open UDP socket and the listener plan it was bound for. */
 export interface BoundUdpSocket {
   /** Always UDP. */
   readonly transport: "udp";
-  /** What was planned. */
-  readonly listener: PlannedListener;
+  /**
+   * What was planned. A reload that changes only the listener's faults
+   * puts the new plan here, for the datagrams that arrive next.
+   */
+  listener: PlannedListener;
   /** The open socket. */
   readonly socket: Deno.DatagramConn;
   /** The bound socket name, port 0 resolved. */
   readonly local: SocketName;
+  /** The listener's faults while it runs, or `null` for none; replaced with `listener`. */
+  faults: ActiveFaults | null;
 }
 
 /** An open socket and the listener it was bound for. */
@@ -59,7 +70,13 @@ export function bindOne(listener: PlannedListener): BoundSocket {
   const { hostname, port, reuse } = listener;
   if (listener.transport === "tcp") {
     const socket = Deno.listen({ transport: "tcp", hostname, port, reusePort: reuse });
-    return { transport: "tcp", listener, socket, local: nameOf(socket.addr) };
+    return {
+      transport: "tcp",
+      listener,
+      socket,
+      local: nameOf(socket.addr),
+      faults: start(listener),
+    };
   }
   const socket = Deno.listenDatagram({
     transport: "udp",
@@ -67,8 +84,21 @@ export function bindOne(listener: PlannedListener): BoundSocket {
     port,
     reuseAddress: reuse,
   });
-  return { transport: "udp", listener, socket, local: nameOf(socket.addr as Deno.NetAddr) };
+  const local = nameOf(socket.addr as Deno.NetAddr);
+  return { transport: "udp", listener, socket, local, faults: start(listener) };
 }
+
+/**
+ * Starts a listener's faults, with their seed, or `null` when it has none.
+ *
+ * @param listener The listener.
+ * @returns Its faults while it runs.
+ */
+export function startFaults(listener: PlannedListener): ActiveFaults | null {
+  return listener.faults === null ? null : new ActiveFaults(listener.faults);
+}
+
+const start = startFaults;
 
 /** What {@linkcode bindAll} bound and what it could not. */
 export interface BindResult {

@@ -15,6 +15,7 @@ import type {
   SessionRefusedEvent,
   UpstreamConnectedEvent,
 } from "./relay_events.ts";
+import type { FaultEvent, FaultsChangedEvent } from "./fault_events.ts";
 
 /** What every event carries. */
 export interface EventBase {
@@ -34,6 +35,11 @@ export interface ListeningEvent extends EventBase {
   readonly type: "listening";
   /** The bound socket name, with port 0 resolved to the real port. */
   readonly local: SocketName;
+  /**
+   * The listener's faults, as a spec writes them (`?latency=100`), and the
+   * seed of their random choices; absent when it has none.
+   */
+  readonly faults?: { readonly text: string; readonly seed: number };
 }
 
 /** A listen spec could not be bound. */
@@ -82,7 +88,8 @@ export type CloseReason =
   | "error" // the service failed (an error event came first)
   | "shutdown" // muxd closed it as it stopped: chargen at once, others at the end of the grace period
   | "idle" // no byte either way for the listener's idle timeout
-  | "upstream"; // a relay's upstream refused, did not answer or went away: see `detail`
+  | "upstream" // a relay's upstream refused, did not answer or went away: see `detail`
+  | "fault"; // a fault reset or closed it on purpose (reset-after, close-after): see `detail`
 
 /** A TCP connection ended. */
 export interface ConnectionClosedEvent extends EventBase {
@@ -106,7 +113,8 @@ export interface ConnectionClosedEvent extends EventBase {
   readonly reason: CloseReason;
   /**
    * For reason `upstream`, what happened in plain words:
-   * `upstream 127.0.0.1:8080 refused the connection`. Absent otherwise.
+   * `upstream 127.0.0.1:8080 refused the connection`; for reason `fault`,
+   * which fault: `reset after 4,096 B`. Absent otherwise.
    */
   readonly detail?: string;
   /**
@@ -267,7 +275,9 @@ export type ServerEvent =
   | ExecEvent
   | UpstreamConnectedEvent
   | SessionClosedEvent
-  | SessionRefusedEvent;
+  | SessionRefusedEvent
+  | FaultEvent
+  | FaultsChangedEvent;
 
 /** Where events go: a function called once per event, synchronously. */
 export type EventSink = (event: ServerEvent) => void;

@@ -24,6 +24,7 @@ export const CLOSE_REASON_TEXT: Readonly<Record<CloseReason, string>> = {
   shutdown: ", closed at shutdown",
   idle: ", closed as idle",
   upstream: "",
+  fault: "",
 };
 
 /**
@@ -51,7 +52,9 @@ export function formatEvent(event: ServerEvent): string {
   const t = event.transport;
   switch (event.type) {
     case "listening":
-      return `listening ${socket(t, event.local)} -> ${event.service}`;
+      return `listening ${socket(t, event.local)} -> ${event.service}` +
+        (event.faults === undefined ? "" : ` with faults ${faultsText(event.faults.text)} ` +
+          `(seed ${event.faults.seed})`);
     case "bind-failed":
       return `cannot bind ${socket(t, event.local)} (${event.listener}): ${event.reason}`;
     case "listener-closed":
@@ -107,6 +110,14 @@ export function formatEvent(event: ServerEvent): string {
       return `${socket(t, event.local)}${from} -> ${event.service} failed: ` +
         `${event.name}: ${event.message}`;
     }
+    case "fault":
+      return `${peers(t, event.local, event.remote)} -> ${event.service} fault ${event.fault}` +
+        (event.on === null ? "" : ` on the ${event.on}`) + `: ${event.detail}`;
+    case "faults-changed":
+      return `faults of ${socket(t, event.local)} -> ${event.service} changed from ` +
+        `${faultsText(event.before)} to ${faultsText(event.after)}` +
+        (event.seed === null ? "" : ` (seed ${event.seed})`) +
+        `; they apply to ${t === "tcp" ? "connections" : "datagrams"} from now on`;
     case "exec-started":
     case "exec-stderr":
     case "exec-exited":
@@ -131,6 +142,11 @@ function socket(transport: Transport, name: SocketName): string {
 /** `tcp LOCAL <- REMOTE`: where a connection or datagram arrived, and from whom. */
 function peers(transport: Transport, local: SocketName, remote: SocketName): string {
   return `${socket(transport, local)} <- ${formatSocketName(remote)}`;
+}
+
+/** Fault options as a spec writes them, without the `?`: `latency=100&seed=7`, or `none`. */
+function faultsText(text: string): string {
+  return text === "" ? "none" : text.slice(1);
 }
 
 /** `1 failed accept`, `2 failed accepts`. */

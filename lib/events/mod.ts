@@ -40,6 +40,13 @@ export type {
   SessionRefusedEvent,
   UpstreamConnectedEvent,
 } from "./relay_events.ts";
+export type {
+  FaultEvent,
+  FaultKind,
+  FaultsChangedEvent,
+  TcpFaultKind,
+  UdpFaultKind,
+} from "./fault_events.ts";
 export { EventHub } from "./hub.ts";
 export { formatEvent } from "./format.ts";
 export { elapsedMs } from "./elapsed.ts";

@@ -60,6 +60,10 @@ const LEVELS: Record<ServerEvent["type"], LogLevel> = {
   "upstream-connected": "info",
   "session-closed": "info",
   "session-refused": "warning",
+  // One per connection or datagram a fault hits: a summary per listener
+  // comes at info (lib/log/fault_summary.ts).
+  "fault": "debug",
+  "faults-changed": "info",
 };
 
 /** What {@linkcode setUpLogging} sets up. */

@@ -14,6 +14,7 @@ export {
   type PlannedListener,
   type PlanOptions,
   type PlanResult,
+  sameFaults,
   sameListener,
   sameSocketName,
 } from "./plan.ts";

@@ -10,6 +10,7 @@ import { getService } from "../services/registry.ts";
 import type { ServiceName } from "../services/names.ts";
 import { OptionError, parseOptionValues, trueOrFalse } from "../services/options.ts";
 import { LIMIT_OPTIONS, limitsFrom, type ListenerLimits } from "../guard/limits.ts";
+import { FAULT_OPTIONS, type Faults, faultsFrom } from "../faults/mod.ts";
 import {
   formatIPv6,
   formatListenSpec,
@@ -62,6 +63,12 @@ export interface PlannedListener {
   readonly reuse: boolean;
   /** Access lists and limits, from the spec's options and the defaults. */
   readonly limits: ListenerLimits;
+  /**
+   * The faults the spec's options set, or `null` for none. Not part of the
+   * listener's identity: a reload that changes only its faults keeps its
+   * socket and connections, and the new faults apply to what arrives next.
+   */
+  readonly faults: Faults | null;
   /**
    * The canonical spec text for this one socket, to show in messages and
    * events. A listener's identity is its transport, address and port (see
@@ -179,7 +186,7 @@ export function buildPlan(items: readonly ListenItem[], options: PlanOptions = {
   return { plan: { listeners: dropCoveredAddresses(listeners) }, errors };
 }
 
-/** The spec options every listener takes, whatever its service: reuse and the limits. */
+/** The spec options every listener takes, whatever its service: reuse, the limits and the faults. */
 export const LISTENER_OPTIONS = [
   {
     key: "reuse",
@@ -192,14 +199,16 @@ export const LISTENER_OPTIONS = [
   },
   WILDCARD_OPTION,
   ...LIMIT_OPTIONS,
+  ...FAULT_OPTIONS,
 ] as const;
 
-/** A spec's options, parsed: the service's, reuse, and the limits. */
+/** A spec's options, parsed: the service's, reuse, the limits and the faults. */
 interface ParsedOptions {
   readonly options: Readonly<Record<string, unknown>>;
   readonly reuse: boolean;
   readonly wildcard: WildcardMode;
   readonly limits: ListenerLimits;
+  readonly faults: Faults | null;
 }
 
 /** Parses a spec's options once, or returns what is wrong. */
@@ -241,6 +250,7 @@ function checkSpec(spec: ListenSpec): ParsedOptions | string {
     reuse,
     wildcard,
     limits: limitsFrom(spec.options),
+    faults: faultsFrom(spec.options, spec.transport),
   };
 }
 
@@ -294,7 +304,7 @@ function hostsOf(
 /** One planned listener per address and port of the spec; `perAddress` for a UDP wildcard's addresses. */
 function expand(
   spec: ListenSpec,
-  { options, reuse, limits }: ParsedOptions,
+  { options, reuse, limits, faults }: ParsedOptions,
   hosts: readonly BindHost[],
   origin: string,
   source: SpecSource,
@@ -318,6 +328,7 @@ function expand(
         options,
         reuse,
         limits,
+        faults,
         spec: formatListenSpec(single),
         origin,
         source,
@@ -356,7 +367,8 @@ export function sameSocketName(a: PlannedListener, b: PlannedListener): boolean 
 /**
  * Tells whether two listeners are the same: the same socket name, service,
  * parsed options, reuse and limits. A reload keeps a running listener that
- * is the same as a planned one, with its socket and connections.
+ * is the same as a planned one, with its socket and connections; their
+ * faults may differ (see {@linkcode sameFaults}).
  *
  * @param a A listener.
  * @param b Another.
@@ -377,6 +389,17 @@ export function sameListener(a: PlannedListener, b: PlannedListener): boolean {
   return a.transport === b.transport && a.hostname === b.hostname && a.port === b.port &&
     a.service === b.service && a.reuse === b.reuse && sameValue(a.options, b.options) &&
     sameValue(a.limits, b.limits);
+}
+
+/**
+ * Tells whether two listeners have the same faults, as their specs write them.
+ *
+ * @param a A listener.
+ * @param b Another.
+ * @returns `true` when a reload leaves the faults as they are.
+ */
+export function sameFaults(a: PlannedListener, b: PlannedListener): boolean {
+  return (a.faults?.text ?? "") === (b.faults?.text ?? "");
 }
 
 /** Deep equality of parsed option values: numbers, text, booleans, bytes, lists, records. */

@@ -30,6 +30,7 @@ Deno.test("acceptLoop() pauses on an accept error it does not know and warns onc
     listener: { spec: "tcp://127.0.0.1:7=echo", service: "echo" } as PlannedListener,
     socket: failingListener(Object.assign(new Error("Invalid argument"), { code: "EINVAL" }), 10),
     local: { address: "127.0.0.1", port: 7 },
+    faults: null,
   };
   // Only these two parts are used before an accept succeeds.
   const ctx = {

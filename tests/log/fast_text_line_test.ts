@@ -97,6 +97,8 @@ const TYPES: readonly ServerEvent["type"][] = [
   "upstream-connected",
   "session-closed",
   "session-refused",
+  "fault",
+  "faults-changed",
 ];
 /** The events a connection or datagram writes: the ones the fast path writes as bytes. */
 const HOT: ReadonlySet<ServerEvent["type"]> = new Set([
@@ -298,6 +300,26 @@ function randomEvent(
         transport: "udp",
         remote: name(),
         detail: text("256 sessions are open"),
+      };
+    case "fault":
+      return {
+        ...base,
+        type,
+        transport: "udp",
+        remote: name(),
+        id: null,
+        fault: "drop",
+        on: "request",
+        detail: text("dropped 6 B"),
+      };
+    case "faults-changed":
+      return {
+        ...base,
+        type,
+        transport: "tcp",
+        before: "",
+        after: text("?latency=100"),
+        seed: count(),
       };
   }
 }
