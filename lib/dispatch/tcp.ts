@@ -18,6 +18,9 @@ import { REFUSAL_WORDS } from "../guard/admission.ts";
 import type { SocketName } from "../spec/types.ts";
 import { UpstreamError } from "../services/upstream_error.ts";
 import type { TcpOutcome } from "../services/service.ts";
+import { FaultEndedError } from "../faults/faulty_stream.ts";
+import { SocketEnd } from "../faults/socket_end.ts";
+import { drawTcpFaults, faultReporter, serveWithFaults } from "./tcp_faults.ts";
 
 /**
  * Accepts connections until the listener is closed, handing each to the
@@ -100,11 +103,16 @@ async function serveConnection(
   const { listener } = bound;
   const stream = new CountingStream(conn);
   const id = ctx.nextId();
-  const entry = ctx.connections.add(conn, stream, listener.limits.idleMs, started, id);
+  // Read for each connection: a reload may change the faults. Without
+  // faults, or when this connection drew none, it is served as if the
+  // feature did not exist.
+  const faults = bound.faults === null ? null : drawTcpFaults(bound.faults);
+  const socket = faults === null ? null : new SocketEnd(conn);
+  const entry = ctx.connections.add(socket ?? conn, stream, listener.limits.idleMs, started, id);
   const local = localName(conn, bound);
   const serviceCtx = serviceContext(listener, bound.local, local, remote, ctx, id);
   let reason: CloseReason = "done";
-  // For reason `upstream`: what the relay's upstream did.
+  // For reason `upstream`: what the relay's upstream did; for `fault`: which fault.
   let detail: string | undefined;
   // What the service adds to the closing event (exec: its program's exit).
   let outcome: TcpOutcome | void = undefined;
@@ -123,7 +131,21 @@ async function serveConnection(
     bound: bound.local,
   });
   try {
-    outcome = await ctx.services[listener.service].tcp!(stream, serviceCtx);
+    outcome = faults === null
+      ? await ctx.services[listener.service].tcp!(stream, serviceCtx)
+      : await serveWithFaults(
+        {
+          plan: faults,
+          socket: socket!,
+          stream,
+          entry,
+          startedMs: started,
+          idleMs: listener.limits.idleMs,
+          report: faultReporter(ctx, listener, local, remote, id),
+        },
+        ctx.services[listener.service],
+        serviceCtx,
+      );
     // A service done before its client (daytime answers without reading)
     // lingers, so that closing with unread bytes cannot reset the reply away.
     // One that was still reading (chargen drops what it reads) leaves
@@ -137,6 +159,9 @@ async function serveConnection(
       reason = "shutdown";
     } else if (entry.idle) {
       reason = "idle";
+    } else if (error instanceof FaultEndedError) {
+      reason = "fault";
+      detail = error.message;
     } else if (isPeerGone(error)) {
       reason = "reset";
     } else if (error instanceof UpstreamError) {
@@ -180,8 +205,8 @@ async function serveConnection(
       bytesOut: stream.bytesOut,
       durationMs: elapsedMs(started),
       reason,
-      // Only an upstream's failure has words of its own.
-      detail: reason === "upstream" ? detail : undefined,
+      // Only an upstream's failure and a fault have words of their own.
+      detail: reason === "upstream" || reason === "fault" ? detail : undefined,
       exit: outcome?.exit,
     });
   }

@@ -28,3 +28,23 @@ export {
   type WithChance,
   withChance,
 } from "./units.ts";
+export {
+  acceptedFaults,
+  type ChosenFault,
+  planTcpConnection,
+  type TcpFaultPlan,
+  thousands,
+  triggerWords,
+} from "./tcp_plan.ts";
+export { DELAY_LINE_BYTES, DelayLine } from "./delay_line.ts";
+export { Pacer, PACER_CHUNK_MS, PACER_SLACK_MS } from "./pacer.ts";
+export { Waits } from "./waits.ts";
+export { isResettable, type Resettable } from "./resettable.ts";
+export { SocketEnd } from "./socket_end.ts";
+export {
+  type FaultEnd,
+  FaultEndedError,
+  FaultyStream,
+  type FaultyStreamParts,
+  NO_RST_NOTE,
+} from "./faulty_stream.ts";

@@ -1,0 +1,196 @@
+/**
+ * Latency as a line of chunks, each with the time it is due: one direction
+ * of a connection, order kept, with room for many chunks at once so that
+ * latency delays bytes without limiting how many flow.
+ *
+ * @module
+ */
+
+import type { Random } from "./random.ts";
+
+/** How many bytes a delay line holds at most, each way, before its producer waits. */
+export const DELAY_LINE_BYTES = 256 * 1024;
+
+interface Held {
+  bytes: Uint8Array;
+  readonly due: number;
+}
+
+/**
+ * A bounded first-in first-out line of chunks, each handed out no sooner
+ * than `delayMs ± jitterMs` after it went in, and never before the chunk
+ * ahead of it (due = max(due of the one ahead, now + delay + jitter)).
+ * One producer pushes, one consumer takes.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { DelayLine, Random } from "./mod.ts";
+ *
+ * const line = new DelayLine(20, 0, new Random(1));
+ * const start = performance.now();
+ * await line.push(new Uint8Array([1, 2, 3]));
+ * line.end();
+ * assert.deepEqual(await line.take(2), new Uint8Array([1, 2]));
+ * assert.ok(performance.now() - start >= 19);
+ * assert.deepEqual(await line.take(10), new Uint8Array([3]));
+ * assert.equal(await line.take(10), null);
+ * ```
+ */
+export class DelayLine {
+  readonly #delayMs: number;
+  readonly #jitterMs: number;
+  readonly #random: Random;
+  readonly #limit: number;
+  #held: Held[] = [];
+  #first = 0;
+  #bytes = 0;
+  #lastDue = -Infinity;
+  #ended = false;
+  #failed = false;
+  #error: unknown = null;
+  /** The consumer, waiting for a chunk to come or to fall due. */
+  #taker: PromiseWithResolvers<void> | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined = undefined;
+  /** The producer, waiting for room. */
+  #pusher: PromiseWithResolvers<void> | null = null;
+  /** Whoever waits for the line to empty (and its consumer to come back for more). */
+  #drained: PromiseWithResolvers<void> | null = null;
+
+  /**
+   * Starts an empty line.
+   *
+   * @param delayMs How long each chunk waits.
+   * @param jitterMs Up to this much more or less, drawn for each chunk.
+   * @param random Where the jitter is drawn from.
+   * @param limit Bytes held at most before `push` waits. @default DELAY_LINE_BYTES
+   */
+  constructor(delayMs: number, jitterMs: number, random: Random, limit = DELAY_LINE_BYTES) {
+    this.#delayMs = delayMs;
+    this.#jitterMs = jitterMs;
+    this.#random = random;
+    this.#limit = limit;
+  }
+
+  /** Bytes held now. */
+  get bytes(): number {
+    return this.#bytes;
+  }
+
+  /**
+   * Puts a chunk in the line. The line keeps it: the caller must not change
+   * it afterwards.
+   *
+   * @param bytes The chunk.
+   * @returns Once the line has room for more.
+   * @throws The error of {@linkcode DelayLine.fail}.
+   */
+  async push(bytes: Uint8Array): Promise<void> {
+    if (this.#failed) throw this.#error;
+    const jitter = this.#jitterMs === 0 ? 0 : (this.#random.next() * 2 - 1) * this.#jitterMs;
+    const due = Math.max(this.#lastDue, performance.now() + Math.max(0, this.#delayMs + jitter));
+    this.#lastDue = due;
+    this.#held.push({ bytes, due });
+    this.#bytes += bytes.length;
+    this.#wakeTaker();
+    while (this.#bytes >= this.#limit) {
+      this.#pusher = Promise.withResolvers<void>();
+      await this.#pusher.promise;
+    }
+  }
+
+  /** Marks the end of the chunks: once the line is empty, `take` returns `null`. */
+  end(): void {
+    this.#ended = true;
+    this.#wakeTaker();
+  }
+
+  /**
+   * Takes up to `max` bytes of the chunk at the head of the line, once it is due.
+   *
+   * @param max The most bytes to take; the rest of the chunk stays at the head.
+   * @returns The bytes, or `null` after {@linkcode DelayLine.end} once the line is empty.
+   * @throws The error of {@linkcode DelayLine.fail}.
+   */
+  async take(max: number): Promise<Uint8Array | null> {
+    for (;;) {
+      if (this.#failed) throw this.#error;
+      if (this.#first === this.#held.length) {
+        this.#drained?.resolve();
+        this.#drained = null;
+        if (this.#ended) return null;
+        await this.#wait(Infinity);
+        continue;
+      }
+      const head = this.#held[this.#first];
+      const wait = head.due - performance.now();
+      if (wait > 0) {
+        await this.#wait(wait);
+        continue;
+      }
+      let bytes = head.bytes;
+      if (bytes.length > max) {
+        head.bytes = bytes.subarray(max);
+        bytes = bytes.subarray(0, max);
+      } else {
+        this.#held[this.#first++] = undefined!;
+        if (this.#first === this.#held.length) this.#held.length = this.#first = 0;
+      }
+      this.#bytes -= bytes.length;
+      if (this.#bytes < this.#limit && this.#pusher !== null) {
+        this.#pusher.resolve();
+        this.#pusher = null;
+      }
+      return bytes;
+    }
+  }
+
+  /**
+   * Waits until the line is empty and its consumer has come back for more,
+   * so that everything pushed was handled.
+   *
+   * @returns Once drained.
+   * @throws The error of {@linkcode DelayLine.fail}.
+   */
+  drained(): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#error);
+    if (this.#first === this.#held.length && this.#taker !== null) return Promise.resolve();
+    this.#drained ??= Promise.withResolvers<void>();
+    return this.#drained.promise;
+  }
+
+  /**
+   * Ends the line: drops what it holds, clears its timer, and makes every
+   * wait, now and later, reject with `error`.
+   *
+   * @param error What the waits reject with.
+   */
+  fail(error: unknown): void {
+    if (this.#failed) return;
+    this.#failed = true;
+    this.#error = error;
+    this.#held = [];
+    this.#first = this.#bytes = 0;
+    clearTimeout(this.#timer);
+    for (const waiter of [this.#taker, this.#pusher, this.#drained]) waiter?.reject(error);
+    this.#taker = this.#pusher = this.#drained = null;
+  }
+
+  /** The consumer waits for a push or for `ms` to pass. */
+  async #wait(ms: number): Promise<void> {
+    this.#taker = Promise.withResolvers<void>();
+    if (ms !== Infinity) this.#timer = setTimeout(() => this.#wakeTaker(), ms);
+    try {
+      await this.#taker.promise;
+    } finally {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+    }
+  }
+
+  #wakeTaker(): void {
+    const taker = this.#taker;
+    this.#taker = null;
+    taker?.resolve();
+  }
+}

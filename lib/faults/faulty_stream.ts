@@ -1,0 +1,367 @@
+/**
+ * A connection's byte stream as a service sees it through its faults:
+ * latency and jitter (order kept), bandwidth, slicing, a stall, and the
+ * reset or close a trigger sets off.
+ *
+ * @module
+ */
+
+import type { TcpFaultKind } from "../events/fault_events.ts";
+import type { Stream } from "../services/service.ts";
+import { writeAll } from "../services/write_all.ts";
+import { DelayLine } from "./delay_line.ts";
+import { Pacer } from "./pacer.ts";
+import type { SocketEnd } from "./socket_end.ts";
+import { type TcpFaultPlan, thousands, triggerWords } from "./tcp_plan.ts";
+import type { Trigger } from "./units.ts";
+import { Waits } from "./waits.ts";
+
+/** How a fault ended a connection. */
+export interface FaultEnd {
+  /** A reset (RST) or a close (FIN). */
+  readonly kind: "reset" | "close";
+  /** Which fault, in words: `reset after 4,096 B`. */
+  readonly detail: string;
+}
+
+/** What a service's reads and writes throw once a fault has reset or closed its connection. */
+export class FaultEndedError extends Error {
+  /**
+   * Says which fault ended the connection.
+   *
+   * @param detail Which fault, in words: `closed after 500 ms`.
+   */
+  constructor(detail: string) {
+    super(detail);
+    this.name = "FaultEndedError";
+  }
+}
+
+/**
+ * What a reset's detail adds where the connection cannot send an RST: it is
+ * closed instead, which Linux sends as an RST only when bytes from the
+ * client are still unread, and as a FIN otherwise.
+ */
+export const NO_RST_NOTE = " (closed: a FIN may have been sent instead of an RST)";
+
+/** How many bytes the reader takes from the client at once while latency holds what it reads. */
+const PUMP_READ = 64 * 1024;
+
+/** What a {@linkcode FaultyStream} is made of. */
+export interface FaultyStreamParts {
+  /** The connection, as muxd counts its bytes. */
+  readonly source: Stream;
+  /** Who closes or resets the connection's socket. */
+  readonly socket: SocketEnd;
+  /** The connection's faults. */
+  readonly plan: TcpFaultPlan;
+  /** When the connection was accepted (`performance.now()`), for time triggers. */
+  readonly startedMs: number;
+  /** Called when a fault acts: a reset, a close, a stall. */
+  readonly report: (fault: TcpFaultKind, detail: string) => void;
+}
+
+/** A reset or close that fires after so many bytes either way. */
+interface ByteTrigger {
+  readonly kind: "reset" | "close";
+  readonly trigger: Trigger;
+  readonly at: number;
+}
+
+/**
+ * The stream a service of a connection with faults talks to. "In" is what
+ * the client sends (muxd reads it), "out" what the service writes.
+ *
+ * - latency: each chunk reaches the other side `latency ± jitter` ms after
+ *   muxd got it, in order; up to {@linkcode DELAY_LINE_BYTES} wait each way,
+ *   so latency does not limit throughput. A write is done once its bytes are
+ *   in the line; {@linkcode FaultyStream.flush} waits until they are out.
+ * - bandwidth: in, muxd reads at most the rate; out, a write is done once its
+ *   bytes have had their time at the rate.
+ * - slice: writes leave in pieces of N bytes, slice-delay apart.
+ * - stall-after: after N bytes from the client muxd reads no more; writes go on.
+ * - reset-after, close-after: after N bytes either way (read from the client
+ *   plus written to it: the read or write that reaches N is cut there) or N
+ *   ms after accept. A reset resets the socket; a close half-closes it (the
+ *   client reads end of stream) and {@linkcode FaultyStream.lingering} is
+ *   what muxd then drains. Either way every read and write after it throws
+ *   {@linkcode FaultEndedError}, and what the lines held is dropped.
+ *
+ * When the socket closes (the service is done, the idle sweep, shutdown)
+ * every wait and timer ends with it.
+ */
+export class FaultyStream implements Stream {
+  readonly #source: Stream;
+  readonly #socket: SocketEnd;
+  readonly #plan: TcpFaultPlan;
+  readonly #report: (fault: TcpFaultKind, detail: string) => void;
+  readonly #waits = new Waits();
+  readonly #inLine: DelayLine | null;
+  readonly #outLine: DelayLine | null;
+  readonly #pacerIn: Pacer | null;
+  readonly #pacerOut: Pacer | null;
+  readonly #byteTrigger: ByteTrigger | null;
+  readonly #timers: ReturnType<typeof setTimeout>[] = [];
+  /** Bytes either way toward the byte trigger. */
+  #passed = 0;
+  /** Bytes read from the client, toward the stall. */
+  #fromClient = 0;
+  #stalled = false;
+  #pumping = false;
+  #writing = false;
+  /** Set once the service is done: the reader reads no more on its behalf. */
+  #released = false;
+  #lastPiece = -Infinity;
+  /** The read from the client in flight, if any. */
+  #sourceRead: Promise<number | null> | null = null;
+  /** The half-close of a close fault: `null` when done, or what it threw. */
+  #fin: Promise<unknown> = Promise.resolve(null);
+  #end: FaultEnd | null = null;
+  /** Why reads and writes fail from now on: a fault, or the socket's close. */
+  #error: unknown = null;
+
+  /**
+   * Puts a connection behind its faults; time triggers start counting from its accept.
+   *
+   * @param parts The connection, its socket, its faults and where to report them.
+   */
+  constructor(parts: FaultyStreamParts) {
+    const { plan } = parts;
+    this.#source = parts.source;
+    this.#socket = parts.socket;
+    this.#plan = plan;
+    this.#report = parts.report;
+    this.#inLine = plan.latencyInMs === null
+      ? null
+      : new DelayLine(plan.latencyInMs, plan.jitterMs, plan.random);
+    this.#outLine = plan.latencyOutMs === null
+      ? null
+      : new DelayLine(plan.latencyOutMs, plan.jitterMs, plan.random);
+    this.#pacerIn = plan.bandwidthIn === null ? null : new Pacer(plan.bandwidthIn);
+    this.#pacerOut = plan.bandwidthOut === null ? null : new Pacer(plan.bandwidthOut);
+    const byBytes: ByteTrigger[] = [];
+    for (
+      const [kind, trigger] of [["reset", plan.resetAfter], ["close", plan.closeAfter]] as const
+    ) {
+      if (trigger === null) continue;
+      if (trigger.bytes !== undefined) byBytes.push({ kind, trigger, at: trigger.bytes });
+      else {
+        const wait = Math.max(0, trigger.ms - (performance.now() - parts.startedMs));
+        this.#timers.push(setTimeout(() => this.#fire(kind, trigger), wait));
+      }
+    }
+    // The lower wins; at the same count, the reset.
+    this.#byteTrigger = byBytes.length === 0 ? null : byBytes.reduce((a, b) => b.at < a.at ? b : a);
+    this.#socket.closed.then(() => this.#stop(new Deno.errors.Interrupted("connection closed")));
+    if (this.#byteTrigger?.at === 0) this.#fire(this.#byteTrigger.kind, this.#byteTrigger.trigger);
+  }
+
+  /** How a fault ended the connection, or `null` while none has. */
+  get end(): FaultEnd | null {
+    return this.#end;
+  }
+
+  /** Reads what the client sent, through the in faults. */
+  read(p: Uint8Array): Promise<number | null> {
+    if (this.#error !== null) return Promise.reject(this.#error);
+    return this.#inLine === null ? this.#readClient(p) : this.#readDelayed(p, this.#inLine);
+  }
+
+  /** Writes to the client through the out faults; resolves to `p.length`. */
+  async write(p: Uint8Array): Promise<number> {
+    if (this.#error !== null) throw this.#error;
+    const slice = this.#plan.slice;
+    const pacer = this.#pacerOut;
+    const line = this.#outLine;
+    if (slice === null && pacer === null && line === null) return await this.#writeClient(p);
+    for (let at = 0; at < p.length;) {
+      let n = p.length - at;
+      if (slice !== null) {
+        n = Math.min(n, slice.bytes);
+        await this.#waits.sleep(this.#lastPiece + slice.delayMs - performance.now());
+        this.#lastPiece = performance.now();
+      }
+      if (pacer !== null) {
+        n = Math.min(n, pacer.chunk);
+        await this.#waits.sleep(pacer.delay(n, performance.now()));
+      }
+      const piece = p.subarray(at, at + n);
+      if (line === null) await this.#writeClient(piece);
+      else {
+        if (!this.#writing) this.#writeDelayed(line);
+        // A copy: the service may reuse its buffer as soon as this resolves.
+        await line.push(piece.slice());
+      }
+      at += n;
+    }
+    return p.length;
+  }
+
+  /** Half-closes once everything written so far is out. */
+  async closeWrite(): Promise<void> {
+    await this.flush();
+    await this.#source.closeWrite();
+  }
+
+  /**
+   * Waits until everything the service wrote has been written to the client.
+   *
+   * @returns Once the out line is empty.
+   * @throws What ended the connection first: {@linkcode FaultEndedError}, or
+   *   the error of a write to the client.
+   */
+  async flush(): Promise<void> {
+    if (this.#error !== null) throw this.#error;
+    if (this.#outLine !== null && this.#writing) await this.#outLine.drained();
+  }
+
+  /** Tells the stream its service is done: the reader reads nothing more for it. */
+  release(): void {
+    this.#released = true;
+  }
+
+  /**
+   * The connection as muxd drains it after a close fault: its half-close is
+   * the fault's own, and its reads take over from any read in flight.
+   *
+   * @returns A stream for {@linkcode linger}.
+   */
+  lingering(): Stream {
+    return {
+      read: async (p) => {
+        // That read's own caller sees it fail with the fault; here it only
+        // has to be over before the next one starts.
+        if (this.#sourceRead !== null) await Promise.allSettled([this.#sourceRead]);
+        return await this.#source.read(p);
+      },
+      write: (p) => this.#source.write(p),
+      closeWrite: async () => {
+        const error = await this.#fin;
+        if (error !== null) throw error;
+      },
+    };
+  }
+
+  /** The in path with latency: a reader fills the line, the service takes from it. */
+  async #readDelayed(p: Uint8Array, line: DelayLine): Promise<number | null> {
+    if (!this.#pumping) this.#pump(line);
+    const bytes = await line.take(p.length);
+    if (bytes === null) return null;
+    p.set(bytes);
+    return bytes.length;
+  }
+
+  /** Reads from the client into the in line until its end, or until the line fails. */
+  async #pump(line: DelayLine): Promise<void> {
+    this.#pumping = true;
+    const buffer = new Uint8Array(PUMP_READ);
+    try {
+      while (!this.#released) {
+        const n = await this.#readClient(buffer);
+        if (n === null) return line.end();
+        await line.push(buffer.slice(0, n));
+      }
+    } catch (error) {
+      // The service sees it on its next take: a reset, the fault, the close.
+      line.fail(error);
+    }
+  }
+
+  /** The in gate: the stall, the bandwidth and the byte trigger, on each read from the client. */
+  async #readClient(p: Uint8Array): Promise<number | null> {
+    let max = p.length;
+    const stall = this.#plan.stallAfter;
+    if (stall !== null) {
+      if (this.#fromClient >= stall) return await this.#stall(stall);
+      max = Math.min(max, stall - this.#fromClient);
+    }
+    if (this.#pacerIn !== null) max = Math.min(max, this.#pacerIn.chunk);
+    const trigger = this.#byteTrigger;
+    if (trigger !== null) max = Math.min(max, Math.max(1, trigger.at - this.#passed));
+    const read = this.#source.read(p.subarray(0, max));
+    this.#sourceRead = read;
+    let n: number | null;
+    try {
+      n = await read;
+    } finally {
+      this.#sourceRead = null;
+    }
+    if (this.#error !== null) throw this.#error;
+    if (n === null) return null;
+    this.#fromClient += n;
+    if (this.#pacerIn !== null) await this.#waits.sleep(this.#pacerIn.delay(n, performance.now()));
+    if (trigger === null) return n;
+    // A write may have used the budget meanwhile: keep only what is left.
+    const kept = Math.min(n, trigger.at - this.#passed);
+    this.#passed += kept;
+    if (this.#passed >= trigger.at) this.#fire(trigger.kind, trigger.trigger);
+    return kept > 0 ? kept : await this.#waits.forever();
+  }
+
+  /** Stops reading for good: reported once, then waits until the connection ends. */
+  #stall(after: number): Promise<never> {
+    if (!this.#stalled) {
+      this.#stalled = true;
+      this.#report("stall", `stopped reading after ${thousands(after)} B`);
+    }
+    return this.#waits.forever();
+  }
+
+  /** The out path with latency: takes each chunk from the line when it is due, and writes it. */
+  async #writeDelayed(line: DelayLine): Promise<void> {
+    this.#writing = true;
+    try {
+      for (;;) {
+        const bytes = await line.take(Infinity);
+        if (bytes === null) return;
+        await this.#writeClient(bytes);
+      }
+    } catch (error) {
+      // The service sees it on its next write or flush.
+      line.fail(error);
+    }
+  }
+
+  /** The out gate: the byte trigger, on each write to the client. */
+  async #writeClient(bytes: Uint8Array): Promise<number> {
+    const trigger = this.#byteTrigger;
+    if (trigger === null) {
+      await writeAll(this.#source, bytes);
+      return bytes.length;
+    }
+    const cut = bytes.subarray(0, Math.max(0, trigger.at - this.#passed));
+    this.#passed += cut.length;
+    await writeAll(this.#source, cut);
+    if (this.#passed >= trigger.at) this.#fire(trigger.kind, trigger.trigger);
+    if (this.#error !== null) throw this.#error;
+    return bytes.length;
+  }
+
+  /** A reset or close trigger fires: report it, end every wait, then reset or half-close. */
+  #fire(kind: "reset" | "close", trigger: Trigger): void {
+    if (this.#error !== null) return;
+    let detail = triggerWords(kind === "reset" ? "reset" : "closed", trigger);
+    if (kind === "reset" && !this.#socket.canReset) detail += NO_RST_NOTE;
+    this.#end = { kind, detail };
+    this.#report(kind, detail);
+    this.#stop(new FaultEndedError(detail));
+    if (kind === "reset") {
+      // TEMPORARY until every listener with reset-after accepts resettable
+      // connections: without reset(), SocketEnd closes, which is an RST only
+      // when bytes from the client are still unread (see NO_RST_NOTE).
+      this.#socket.reset();
+    } else {
+      this.#fin = this.#source.closeWrite().then(() => null, (error: unknown) => error);
+    }
+  }
+
+  /** Ends every wait, timer and line with `error`; the first call wins. */
+  #stop(error: unknown): void {
+    if (this.#error !== null) return;
+    this.#error = error;
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#waits.cancel(error);
+    this.#inLine?.fail(error);
+    this.#outLine?.fail(error);
+  }
+}
