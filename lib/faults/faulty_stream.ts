@@ -38,11 +38,12 @@ export class FaultEndedError extends Error {
 }
 
 /**
- * What a reset's detail adds where the connection cannot send an RST: it is
- * closed instead, which Linux sends as an RST only when bytes from the
- * client are still unread, and as a FIN otherwise.
+ * What a reset's detail adds where the connection cannot send an RST alone:
+ * it is closed instead, and Deno's close half-closes first, so the client
+ * reads end of stream (a FIN), and the RST that bytes left unread bring
+ * comes only after it.
  */
-export const NO_RST_NOTE = " (closed: a FIN may have been sent instead of an RST)";
+export const NO_RST_NOTE = " (closed: a FIN may have been sent before or instead of an RST)";
 
 /** How many bytes the reader takes from the client at once while latency holds what it reads. */
 const PUMP_READ = 64 * 1024;
@@ -347,8 +348,9 @@ export class FaultyStream implements Stream {
     this.#stop(new FaultEndedError(detail));
     if (kind === "reset") {
       // TEMPORARY until every listener with reset-after accepts resettable
-      // connections: without reset(), SocketEnd closes, which is an RST only
-      // when bytes from the client are still unread (see NO_RST_NOTE).
+      // connections: without reset(), SocketEnd closes, which sends a FIN,
+      // then an RST only when bytes from the client are still unread (see
+      // NO_RST_NOTE).
       this.#socket.reset();
     } else {
       this.#fin = this.#source.closeWrite().then(() => null, (error: unknown) => error);

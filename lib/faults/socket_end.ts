@@ -63,8 +63,10 @@ export class SocketEnd {
 
   /**
    * Resets the connection: an RST where the connection can send one, and a
-   * plain close otherwise, which Linux sends as an RST only when bytes from
-   * the peer are still unread. Once; does nothing after a close.
+   * plain close otherwise (TEMPORARY, until every listener with reset-after
+   * accepts resettable connections), which Deno sends as a FIN, followed by
+   * an RST only when bytes from the peer are still unread. Once; does nothing
+   * after a close.
    */
   reset(): void {
     if (this.#done) return;
