@@ -5,7 +5,9 @@
  */
 
 import assert from "node:assert/strict";
+import type { ServerEvent } from "../../lib/events/mod.ts";
 import { python, type ReadResult, withServer } from "./_tcp.ts";
+import { waitUntil } from "../_support/wait.ts";
 
 const ECHO = "tcp://127.0.0.1:0=echo";
 
@@ -73,15 +75,19 @@ Deno.test("jitter= varies each round trip within latency ± jitter each way, ord
 });
 
 Deno.test("bandwidth-out= paces what the client reads: 150 KB at 100 KB/s take 1.5 s ± 10 %", async () => {
-  await withServer(["tcp://127.0.0.1:0=chargen?bandwidth-out=100KB/s&seed=1"], async (s) => {
-    const r = await python<ReadResult>("read", s.port(), "", 150_000, 5);
-    assert.ok(r.bytes >= 150_000);
-    // From the first byte to the 150,000th: the rate the schedule keeps.
-    const rate = (r.bytes - r.sizes[0]) / ((r.times.at(-1)! - r.times[0]) / 1000);
-    assert.ok(rate > 90_000 && rate < 110_000, `${Math.round(rate)} B/s`);
-    await s.closed(1);
-    assert.equal(s.of("fault")[0].detail, "100,000 B/s out");
-  });
+  // idle=0.5: a paced connection moves bytes all along, so it is never idle.
+  await withServer(
+    ["tcp://127.0.0.1:0=chargen?bandwidth-out=100KB/s&idle=0.5&seed=1"],
+    async (s) => {
+      const r = await python<ReadResult>("read", s.port(), "", 150_000, 5);
+      assert.ok(r.bytes >= 150_000);
+      // From the first byte to the 150,000th: the rate the schedule keeps.
+      const rate = (r.bytes - r.sizes[0]) / ((r.times.at(-1)! - r.times[0]) / 1000);
+      assert.ok(rate > 90_000 && rate < 110_000, `${Math.round(rate)} B/s`);
+      await s.closed(1);
+      assert.equal(s.of("fault")[0].detail, "100,000 B/s out");
+    },
+  );
 });
 
 Deno.test("bandwidth-in= paces what muxd reads: 100 KB up to discard at 100 KB/s take 1 s ± 10 %", async () => {
@@ -241,7 +247,7 @@ async function hangingOrdinals(spec: string, count: number): Promise<number[]> {
     for (let i = 0; i < count; i++) {
       const conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port() });
       // One at a time, so that the n-th connection is the n-th accepted.
-      while (s.of("connection-opened").length <= i) await new Promise((r) => setTimeout(r, 2));
+      await waitUntil(() => s.of("connection-opened").length > i, 3000, `connection ${i}`);
       conn.close();
     }
     const ids = s.of("connection-opened").map((e) => e.id);
@@ -300,4 +306,23 @@ Deno.test("latency= acts on exec and forward listeners too", async () => {
     ]);
   });
   await serving;
+});
+
+Deno.test("muxd's close ends connections held by latency, bandwidth and a stall at once (reason shutdown), leaving no timer", async () => {
+  let conn: Deno.TcpConn | null = null;
+  let events: ServerEvent[] = [];
+  await withServer([`${ECHO}?latency=200&bandwidth=1000&stall-after=100&seed=1`], async (s) => {
+    events = s.events;
+    conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port() });
+    await conn.write(new Uint8Array(5000));
+    await waitUntil(() => s.of("fault").length === 2, 3000, "the latency and bandwidth faults");
+  });
+  const closed = (conn as Deno.TcpConn | null)!;
+  try {
+    assert.equal(await closed.read(new Uint8Array(100_000)).catch(() => null), null);
+  } finally {
+    closed.close();
+  }
+  const reasons = events.flatMap((e) => e.type === "connection-closed" ? [e.reason] : []);
+  assert.deepEqual(reasons, ["shutdown"]);
 });
