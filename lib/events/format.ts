@@ -24,7 +24,7 @@ export const CLOSE_REASON_TEXT: Readonly<Record<CloseReason, string>> = {
   shutdown: ", closed at shutdown",
   idle: ", closed as idle",
   upstream: "",
-  fault: "",
+  fault: ", ended by a fault",
 };
 
 /**
