@@ -1,6 +1,7 @@
 /**
  * SIGHUP: read the config file again and switch the running server to it.
- * Listeners that did not change keep their sockets and connections; a config
+ * Listeners that did not change keep their sockets and connections (those
+ * whose faults alone changed too: the new faults apply from now on); a config
  * that fails to parse or to bind is rejected and the running set goes on.
  * Settings that can change live take effect at once; each one that needs a
  * restart is named.
@@ -64,6 +65,9 @@ export async function reload(
     const r = await server.reconfigure(plan, { maxConnections: settings.maxConnections });
     log.info(
       `SIGHUP: reloaded ${args.config}: ${r.kept} listener(s) kept with their connections, ` +
+        (r.faultsChanged.length > 0
+          ? `faults changed on ${r.faultsChanged.length}${named(r.faultsChanged)}, `
+          : "") +
         `${r.removed} closed${named(r.closed)}, ${r.added} added${named(r.opened)}` +
         (r.failures > 0 ? `, ${r.failures} could not be bound (see above)` : ""),
     );

@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { RunningServer } from "../server/server.ts";
+import { formatFaults } from "../events/format.ts";
+import type { RunningServer, ShownFaults } from "../server/server.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { netcatCommand } from "./try_command.ts";
 import { wildcardLines } from "./wildcard_lines.ts";
@@ -28,6 +29,11 @@ export interface ReadyRecord {
      * spec, such as `udp://0.0.0.0:7000=echo`; else `null`.
      */
     readonly wildcard: string | null;
+    /**
+     * Its faults now, as a spec writes them (`?drop=0.5`), and their seed;
+     * `null` when it has none.
+     */
+    readonly faults: ShownFaults | null;
   }[];
   /** Listeners that could not be bound (with `--keep-going`). */
   readonly failed: readonly { readonly spec: string; readonly reason: string }[];
@@ -58,6 +64,7 @@ export function readyRecord(
       service: s.service,
       spec: s.spec,
       wildcard: s.wildcard,
+      faults: s.faults,
     })),
     failed: server.failures.map((f) => ({ spec: f.listener.spec, reason: f.reason })),
     dashboard,
@@ -66,19 +73,28 @@ export function readyRecord(
 
 /**
  * The socket table as text: one row per bound socket with a netcat command
- * to try it, then any listener that could not be bound.
+ * to try it, then any listener that could not be bound. When a socket has
+ * faults, a FAULTS column shows each one's (with the seed muxd picked).
  *
  * @param server The running server.
  * @returns Lines of text, without a trailing newline.
  */
 export function socketTable(server: RunningServer): string {
+  const faulty = server.sockets.some((s) => s.faults !== null);
   const rows = server.sockets.map((s) => [
     s.transport,
     formatSocketName(s.local),
     s.service,
+    ...(faulty ? [s.faults === null ? "-" : formatFaults(s.faults)] : []),
     netcatCommand(s.transport, s.local, s.service),
   ]);
-  const header = ["TRANSPORT", "LOCAL SOCKET NAME", "SERVICE", "TRY IT"];
+  const header = [
+    "TRANSPORT",
+    "LOCAL SOCKET NAME",
+    "SERVICE",
+    ...(faulty ? ["FAULTS"] : []),
+    "TRY IT",
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     "  " + cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join("  ");

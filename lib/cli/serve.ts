@@ -8,6 +8,7 @@
 import { defaultEphemeralPorts, listInterfaces, readEphemeralPorts } from "../check/host_facts.ts";
 import { EventHub } from "../events/hub.ts";
 import { mainLogger, setUpLogging } from "../log/log.ts";
+import { FaultSummary, faultSummaryLog } from "../log/fault_summary.ts";
 import { useColor } from "../log/use_color.ts";
 import { openDashboard } from "../dashboard/mod.ts";
 import { StopListener } from "./stop_signals.ts";
@@ -81,6 +82,10 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     for (const warning of provisioned.warnings) log.warn(warning);
     const hub = new EventHub((e) => log.error(`an event consumer failed: ${e}`));
     hub.subscribe(logging.events);
+    // Faults hit per connection or datagram, logged at debug; summed per
+    // listener at info every 10 s while they hit, and once more at the end.
+    using faultSummary = new FaultSummary(faultSummaryLog());
+    hub.subscribe(faultSummary.sink);
     const keepGoing = settings.keepGoing || demo;
     // Before start(), so that the dashboard sees the start-up events too.
     const opened = openDashboard(dashboardPlan, hub, keepGoing, (m) => log.warn(m));
@@ -189,6 +194,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     );
     stop.onRepeat(() => void server.close());
     const { forced } = await server.close({ graceMs });
+    faultSummary.close();
     log.info(forced > 0 ? `closed ${forced} connection(s) still open; bye` : "bye");
     return EXIT.ok;
   } finally {

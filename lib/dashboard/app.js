@@ -72,6 +72,54 @@ function element(tag, props = {}, ...children) {
   return node;
 }
 
+// Faults, as muxd's log and socket table write them.
+
+/** Every fault kind, in the order muxd lists them (lib/faults/kinds.ts). */
+const FAULT_KINDS = [
+  "latency",
+  "bandwidth",
+  "slice",
+  "reset",
+  "close",
+  "hang",
+  "stall",
+  "drop",
+  "truncate",
+  "corrupt",
+  "duplicate",
+  "reorder",
+  "delay",
+];
+
+/** `drop=0.5&seed=1`, or `drop=0.5 (seed 9, picked by muxd)`. */
+function faultsShown(faults) {
+  const text = faults.text.slice(1);
+  return /(?:^|[?&])seed=/.test(faults.text)
+    ? text
+    : `${text} (seed ${faults.seed}, picked by muxd)`;
+}
+
+/** `5,012 drop, 12 duplicate`, or `""` for none. */
+function faultCounts(counts) {
+  return FAULT_KINDS.filter((kind) => (counts?.[kind] ?? 0) > 0)
+    .map((kind) => `${counts[kind].toLocaleString("en-US")} ${kind}`)
+    .join(", ");
+}
+
+/** The Faults cell: the faults now, then how many hit: `drop=0.5&seed=1; 3 drop`. */
+function faultsCell(row) {
+  const hit = faultCounts(row.faultCounts);
+  if (!row.faults && !hit) return "–";
+  return [row.faults ? faultsShown(row.faults) : "none now", hit].filter(Boolean).join("; ");
+}
+
+function totalFaults(all) {
+  return all.reduce(
+    (a, r) => a + Object.values(r.faultCounts ?? {}).reduce((b, n) => b + n, 0),
+    0,
+  );
+}
+
 // The socket table.
 
 const COLUMNS = [
@@ -84,6 +132,7 @@ const COLUMNS = [
   { text: (r) => r.total.toLocaleString(), num: true },
   { text: (r) => bytes(r.bytesIn), num: true },
   { text: (r) => bytes(r.bytesOut), num: true },
+  { text: faultsCell, cls: (r) => (r.faults || faultCounts(r.faultCounts) ? "faults" : "") },
   { text: (r) => socketName(r.lastRemote) || "–" },
 ];
 
@@ -136,6 +185,7 @@ function updateSummary() {
   const turnedAway = [
     [all.reduce((a, r) => a + (r.refused ?? 0), 0), "connection", "refused"],
     [all.reduce((a, r) => a + (r.suppressed ?? 0), 0), "reply", "suppressed"],
+    [totalFaults(all), "fault", "hit on purpose"],
   ].filter(([n]) => n > 0).map(([n, what, how]) => ` ${n} ${what}${n === 1 ? "" : "s"} ${how}.`);
   summary.textContent =
     `${all.length} socket${all.length === 1 ? "" : "s"}: ${states.join(", ")}. ` +
@@ -220,10 +270,19 @@ function describe(event) {
           (event.bytesOut > 0 ? `reply cut to ${event.bytesOut} B` : "no reply") +
           ` from ${event.service} (${event.reason}): ${event.detail}`,
       };
+    case "faults-changed":
+      return {
+        cls: "notice",
+        line: `faults of ${t} ${local} -> ${event.service} changed from ` +
+          `${event.before ? event.before.slice(1) : "none"} to ` +
+          (event.seed === null ? "none" : faultsShown({ text: event.after, seed: event.seed })) +
+          `; they apply to ${t === "tcp" ? "connections" : "datagrams"} from now on`,
+      };
     case "listening":
     case "listener-closed":
     case "connection-closed":
     case "reply":
+    case "fault": // one per connection or datagram hit: the table counts them
       return null; // the table shows these
     default: {
       const ends = remote ? `${local} <-> ${remote}` : local;

@@ -169,7 +169,8 @@ export class EventStreams {
   /**
    * Sends one event to every stream, within the frame interval. Never
    * blocks: a stream whose queue is full drops the frame and gets a
-   * snapshot once its browser catches up.
+   * snapshot once its browser catches up; the events of an interval past
+   * the frame's limit are dropped, and a snapshot follows the frame.
    *
    * @param event The event.
    * @param row The table row the event changed, or `null`.
@@ -223,15 +224,25 @@ export class EventStreams {
     const overflow = this.#overflow;
     this.#batch = [];
     this.#overflow = 0;
+    // A snapshot is the state after every event recorded so far, this
+    // frame's and the overflow's: no event may follow it that is older, or
+    // its table row would take the page's table back.
     for (const stream of this.#streams) {
-      if (overflow > 0) this.#drop(stream, overflow);
-      // A stale stream that has caught up gets the state as it is now, then the frame.
-      if (stream.stale && stream.idle) stream.pushSnapshot();
-      if (events === 0) continue;
-      if (stream.stale || stream.queued + events > this.#queueLimit) {
-        this.#drop(stream, events);
-      } else {
-        stream.push(frame);
+      if (stream.stale) {
+        // It gets the state as it is now, once it has caught up, instead of the frame.
+        this.#drop(stream, events + overflow);
+        if (stream.idle) stream.pushSnapshot();
+        continue;
+      }
+      if (events > 0 && stream.queued + events > this.#queueLimit) {
+        this.#drop(stream, events + overflow);
+        continue;
+      }
+      if (events > 0) stream.push(frame);
+      // The events past the frame's limit: a snapshot follows the frame, once it is written.
+      if (overflow > 0) {
+        this.#drop(stream, overflow);
+        if (stream.idle) stream.pushSnapshot();
       }
     }
   }

@@ -31,6 +31,7 @@ export {
 export {
   type BindFailure,
   DashboardStats,
+  type FaultsSummary,
   socketKey,
   type SocketRow,
   type SocketState,

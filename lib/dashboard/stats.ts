@@ -6,6 +6,7 @@
  */
 
 import type { ServerEvent } from "../events/event.ts";
+import type { FaultCounts } from "../faults/kinds.ts";
 import type { ServiceName } from "../services/names.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
@@ -48,6 +49,13 @@ export interface SocketRow {
   readonly lastArrival: number | null;
   /** Why it could not be bound, for a failed row. */
   readonly reason: string | null;
+  /**
+   * The faults it applies now, as a spec writes them (`?drop=0.5`), and the
+   * seed of their random choices; `null` for none.
+   */
+  readonly faults: { readonly text: string; readonly seed: number } | null;
+  /** Faults that hit its connections or datagrams so far, by kind (a reload keeps counting). */
+  readonly faultCounts: FaultCounts;
 }
 
 /** A listener that could not be bound, with the explanation. */
@@ -88,8 +96,25 @@ export interface StatsSummary {
   readonly bytesIn: number;
   /** Bytes sent on every socket. */
   readonly bytesOut: number;
+  /** The faults: configured, and those that hit connections or datagrams. */
+  readonly faults: FaultsSummary;
   /** How many events of each type were seen, including types this module does not know. */
   readonly events: Readonly<Record<string, number>>;
+}
+
+/** The faults of every socket, in {@linkcode StatsSummary}. */
+export interface FaultsSummary {
+  /** Faults that hit, by kind, over every socket. */
+  readonly counts: FaultCounts;
+  /** Each socket that has faults now or was hit by some, in table order. */
+  readonly sockets: readonly {
+    /** The row's key, such as `udp 127.0.0.1:1060`. */
+    readonly key: string;
+    /** Its faults now (text and seed), or `null`. */
+    readonly faults: { readonly text: string; readonly seed: number } | null;
+    /** Faults that hit it, by kind. */
+    readonly counts: FaultCounts;
+  }[];
 }
 
 type MutableRow = { -readonly [K in keyof SocketRow]: SocketRow[K] };
@@ -174,7 +199,7 @@ export class DashboardStats {
     this.#events[event.type] = (this.#events[event.type] ?? 0) + 1;
     if (isArrival(event)) this.#arrivals.record(event);
     const row = this.#apply(event);
-    return row ? { ...row } : null;
+    return row ? copy(row) : null;
   };
 
   #apply(event: ServerEvent): MutableRow | null {
@@ -234,6 +259,15 @@ export class DashboardStats {
       case "error":
         row.errors++;
         break;
+      case "fault":
+        row.faultCounts[event.fault] = (row.faultCounts[event.fault] ?? 0) + 1;
+        break;
+      case "faults-changed":
+        // The listener's spec changes with its faults: later events name the new one.
+        this.#byListener.set(event.listener, row.key);
+        row.listener = event.listener;
+        row.faults = event.seed === null ? null : { text: event.after, seed: event.seed };
+        break;
       default:
         return null;
     }
@@ -245,7 +279,10 @@ export class DashboardStats {
     if (event.type === "connection-opened") {
       return this.#rows.get(socketKey(event.transport, event.bound));
     }
-    if ((event.type === "connection-closed" || event.type === "error") && event.id !== null) {
+    if (
+      (event.type === "connection-closed" || event.type === "error" || event.type === "fault") &&
+      event.id !== null
+    ) {
       const key = this.#connections.get(event.id);
       if (key !== undefined) return this.#rows.get(key);
     }
@@ -266,7 +303,7 @@ export class DashboardStats {
     return [
       ...rows.filter((r) => r.state !== "failed"),
       ...rows.filter((r) => r.state === "failed"),
-    ].map((r) => ({ ...r }));
+    ].map(copy);
   }
 
   /**
@@ -314,9 +351,31 @@ export class DashboardStats {
       suppressed: sum((r) => r.suppressed),
       bytesIn: sum((r) => r.bytesIn),
       bytesOut: sum((r) => r.bytesOut),
+      faults: {
+        counts: totalFaults(rows),
+        sockets: this.sockets()
+          .filter((r) => r.faults !== null || Object.keys(r.faultCounts).length > 0)
+          .map((r) => ({ key: r.key, faults: r.faults, counts: r.faultCounts })),
+      },
       events: { ...this.#events },
     };
   }
+}
+
+/** A row as callers get it: a copy that later events do not change. */
+function copy(row: MutableRow): SocketRow {
+  return { ...row, faultCounts: { ...row.faultCounts } };
+}
+
+/** The fault counts of every row, added up by kind. */
+function totalFaults(rows: readonly MutableRow[]): FaultCounts {
+  const total: FaultCounts = {};
+  for (const row of rows) {
+    for (const [kind, n] of Object.entries(row.faultCounts) as [keyof FaultCounts, number][]) {
+      total[kind] = (total[kind] ?? 0) + n;
+    }
+  }
+  return total;
 }
 
 function newRow(
@@ -341,5 +400,7 @@ function newRow(
     lastRemote: null,
     lastArrival: null,
     reason: null,
+    faults: event.type === "listening" ? event.faults ?? null : null,
+    faultCounts: {},
   };
 }

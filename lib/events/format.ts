@@ -53,8 +53,7 @@ export function formatEvent(event: ServerEvent): string {
   switch (event.type) {
     case "listening":
       return `listening ${socket(t, event.local)} -> ${event.service}` +
-        (event.faults === undefined ? "" : ` with faults ${faultsText(event.faults.text)} ` +
-          `(seed ${event.faults.seed})`);
+        (event.faults === undefined ? "" : ` with faults ${formatFaults(event.faults)}`);
     case "bind-failed":
       return `cannot bind ${socket(t, event.local)} (${event.listener}): ${event.reason}`;
     case "listener-closed":
@@ -115,8 +114,10 @@ export function formatEvent(event: ServerEvent): string {
         (event.on === null ? "" : ` on the ${event.on}`) + `: ${event.detail}`;
     case "faults-changed":
       return `faults of ${socket(t, event.local)} -> ${event.service} changed from ` +
-        `${faultsText(event.before)} to ${faultsText(event.after)}` +
-        (event.seed === null ? "" : ` (seed ${event.seed})`) +
+        `${faultsText(event.before)} to ` +
+        (event.seed === null
+          ? faultsText(event.after)
+          : formatFaults({ text: event.after, seed: event.seed })) +
         `; they apply to ${t === "tcp" ? "connections" : "datagrams"} from now on`;
     case "exec-started":
     case "exec-stderr":
@@ -147,6 +148,30 @@ function peers(transport: Transport, local: SocketName, remote: SocketName): str
 /** Fault options as a spec writes them, without the `?`: `latency=100&seed=7`, or `none`. */
 function faultsText(text: string): string {
   return text === "" ? "none" : text.slice(1);
+}
+
+/**
+ * A listener's faults as the log and the socket table show them: the
+ * options as a spec writes them, and the seed when muxd picked it (a spec
+ * that sets `seed=` shows it already), so that a run can be repeated.
+ *
+ * @param faults The fault options as a spec writes them (`?drop=0.5`) and their seed.
+ * @returns Such as `drop=0.5&seed=1`, or `drop=0.5 (seed 123, picked by muxd)`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { formatFaults } from "./format.ts";
+ *
+ * assert.equal(formatFaults({ text: "?drop=0.5&seed=1", seed: 1 }), "drop=0.5&seed=1");
+ * assert.equal(formatFaults({ text: "?drop=0.5", seed: 9 }), "drop=0.5 (seed 9, picked by muxd)");
+ * ```
+ */
+export function formatFaults(faults: { readonly text: string; readonly seed: number }): string {
+  const text = faultsText(faults.text);
+  return /(?:^|[?&])seed=/.test(faults.text)
+    ? text
+    : `${text} (seed ${faults.seed}, picked by muxd)`;
 }
 
 /** `1 failed accept`, `2 failed accepts`. */

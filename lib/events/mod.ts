@@ -48,5 +48,5 @@ export type {
   UdpFaultKind,
 } from "./fault_events.ts";
 export { EventHub } from "./hub.ts";
-export { formatEvent } from "./format.ts";
+export { formatEvent, formatFaults } from "./format.ts";
 export { elapsedMs } from "./elapsed.ts";

@@ -17,6 +17,7 @@ export {
 export { FAULT_KEYS, FAULT_OPTIONS, type FaultsOn } from "./options.ts";
 export { Random, randomSeed } from "./random.ts";
 export { ActiveFaults } from "./active.ts";
+export { FAULT_KINDS, type FaultCounts, formatFaultCounts } from "./kinds.ts";
 export {
   MAX_MS,
   parseBytes,

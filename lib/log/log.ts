@@ -137,9 +137,14 @@ function eventLines(lowest: LogLevel, sink: BatchSink, line: EventLineWriter): E
   // its own line (which adds the pid and the run time) is at debug level; a
   // datagram's program has no other line for its exit.
   const tcpExit: LogLevel | undefined = compareLogLevel("debug", lowest) >= 0 ? "debug" : undefined;
+  // A listener with faults says so at info, with the seed muxd picked, so
+  // that a run can be repeated with `seed=`; other listeners at debug.
+  const faulty: LogLevel | undefined = compareLogLevel("info", lowest) >= 0 ? "info" : undefined;
   return (event) => {
     const level = event.type === "exec-exited" && event.transport === "tcp"
       ? tcpExit
+      : event.type === "listening" && event.faults !== undefined
+      ? faulty
       : written.get(event.type);
     if (level === undefined) return;
     const out = sink.lineBuffer();

@@ -14,3 +14,9 @@ export {
   setUpLogging,
 } from "./log.ts";
 export { type EnvReader, useColor } from "./use_color.ts";
+export {
+  FAULT_SUMMARY_MS,
+  FaultSummary,
+  type FaultSummaryLine,
+  faultSummaryLog,
+} from "./fault_summary.ts";

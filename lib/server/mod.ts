@@ -14,6 +14,7 @@ export {
   type ReconfigureResult,
   type RunningServer,
   type ServingSocket,
+  type ShownFaults,
   start,
   StartError,
   type StartOptions,

@@ -5,11 +5,17 @@
  * @module
  */
 
-import { bindAll, type BoundSocket, type FailedBind } from "../bind/bind.ts";
+import { bindAll, type BoundSocket, type FailedBind, startFaults } from "../bind/bind.ts";
 import { BindError } from "../bind/bind_error.ts";
 import { type ExplainBinds, explainPlainly } from "../explain/plain.ts";
 import type { EventSink } from "../events/event.ts";
-import { type Plan, type PlannedListener, sameListener, sameSocketName } from "../plan/plan.ts";
+import {
+  type Plan,
+  type PlannedListener,
+  sameFaults,
+  sameListener,
+  sameSocketName,
+} from "../plan/plan.ts";
 import { wildcardGroup } from "../plan/udp_wildcard.ts";
 import { Admission } from "../guard/admission.ts";
 import { UdpGuard } from "../guard/udp_guard.ts";
@@ -85,8 +91,13 @@ export interface ReconfigureResult {
   readonly added: number;
   /** Listeners closed because the new plan no longer has them. */
   readonly removed: number;
-  /** Listeners that kept their sockets and connections. */
+  /** Listeners that kept their sockets and connections (`faultsChanged` among them). */
   readonly kept: number;
+  /**
+   * Kept listeners whose faults changed: the new faults (with a new seed)
+   * apply to the connections and datagrams that arrive from now on.
+   */
+  readonly faultsChanged: readonly ServingSocket[];
   /** New listeners that took over a removed one's socket name and failed to bind. */
   readonly failures: number;
   /** The sockets newly bound, port 0 resolved: `added` of them, in plan order. */
@@ -110,6 +121,19 @@ export interface ServingSocket {
    * such as `udp://0.0.0.0:7000=echo`. `null` for every other socket.
    */
   readonly wildcard: string | null;
+  /**
+   * The faults it applies now, as a spec writes them (`?drop=0.5`), and
+   * their seed; `null` when it has none.
+   */
+  readonly faults: ShownFaults | null;
+}
+
+/** A listener's faults as muxd shows them: the options as a spec writes them, and their seed. */
+export interface ShownFaults {
+  /** The fault options, sorted, as a spec writes them: `?drop=0.5&seed=1`. */
+  readonly text: string;
+  /** The seed of their random choices: the spec's, or the one muxd picked. */
+  readonly seed: number;
 }
 
 /** Options for {@linkcode RunningServer.close}. */
@@ -146,6 +170,9 @@ export interface RunningServer {
   /**
    * Switches to a new plan: listeners that did not change (the same socket
    * name, service, options and limits) keep their sockets and connections, removed ones stop accepting, new ones bind.
+   * A kept listener whose faults changed takes the new ones for the
+   * connections and datagrams that arrive next, and says so in a
+   * `faults-changed` event.
    * New socket names are bound before anything is closed; if one fails,
    * nothing changes and it throws.
    *
@@ -251,7 +278,6 @@ function emitBindFailed(emit: EventSink, failure: BindError): void {
   });
 }
 
-/** One bound socket and the loop that serves it. */
 /** What a bound socket is, as the server reports it. */
 function servingSocket(b: BoundSocket): ServingSocket {
   return {
@@ -260,9 +286,16 @@ function servingSocket(b: BoundSocket): ServingSocket {
     service: b.listener.service,
     spec: b.listener.spec,
     wildcard: b.listener.wildcard === null ? null : b.listener.origin,
+    faults: shownFaults(b),
   };
 }
 
+/** A bound socket's faults now, as events and reports show them, or `null`. */
+function shownFaults(b: BoundSocket): ShownFaults | null {
+  return b.faults === null ? null : { text: b.faults.faults.text, seed: b.faults.seed };
+}
+
+/** One bound socket and the loop that serves it. */
 interface Running {
   readonly bound: BoundSocket;
   readonly loop: Promise<void>;
@@ -333,6 +366,7 @@ class Server implements RunningServer {
     const slab = new Uint8Array(udp * MAX_DATAGRAM);
     let next = 0;
     for (const b of bound) {
+      const faults = shownFaults(b);
       this.#emit({
         type: "listening",
         time: Date.now(),
@@ -340,6 +374,7 @@ class Server implements RunningServer {
         listener: b.listener.spec,
         service: b.listener.service,
         local: b.local,
+        ...(faults === null ? {} : { faults }),
       });
       const loop = b.transport === "tcp"
         ? acceptLoop(b, this.#ctx)
@@ -383,11 +418,18 @@ class Server implements RunningServer {
   async reconfigure(plan: Plan, options: ReconfigureOptions = {}): Promise<ReconfigureResult> {
     if (this.#closing) throw new Error("the server is closing");
     // Match each planned listener to a running one that is the same: socket
-    // name, service, options and limits.
+    // name, service, options and limits; one with the same faults first.
     const unmatched = [...this.#running];
     const added: PlannedListener[] = [];
+    const refaulted: [Running, PlannedListener][] = [];
     for (const l of plan.listeners) {
-      const i = unmatched.findIndex((r) => sameListener(r.bound.listener, l));
+      let i = unmatched.findIndex((r) =>
+        sameListener(r.bound.listener, l) && sameFaults(r.bound.listener, l)
+      );
+      if (i === -1) {
+        i = unmatched.findIndex((r) => sameListener(r.bound.listener, l));
+        if (i !== -1) refaulted.push([unmatched[i], l]);
+      }
       if (i === -1) added.push(l);
       else unmatched.splice(i, 1);
     }
@@ -408,6 +450,7 @@ class Server implements RunningServer {
       for (const b of bound) b.socket.close();
       throw new StartError(await explained(failures, this.#listeners(), explain));
     }
+    for (const [{ bound: b }, l] of refaulted) this.#changeFaults(b, l);
     await this.#stop(removed);
     // exec's programs end with their listener, not with their connections.
     await this.#ctx.processes.endAll(
@@ -429,10 +472,34 @@ class Server implements RunningServer {
       added: bound.length + second.bound.length,
       removed: removed.length,
       kept: this.#running.length - bound.length - second.bound.length,
+      faultsChanged: refaulted.map(([r]) => servingSocket(r.bound)),
       failures: second.failures.length,
       opened: [...bound, ...second.bound].map(servingSocket),
       closed: removed.map((r) => servingSocket(r.bound)),
     };
+  }
+
+  /**
+   * Gives a running socket a listener that differs only in its faults: the
+   * socket and its connections stay; the new faults, with a new seed (the
+   * spec's, or a new random one), apply to what arrives from now on, since
+   * dispatch reads `bound.faults` per connection and per datagram.
+   */
+  #changeFaults(b: BoundSocket, listener: PlannedListener): void {
+    const before = b.listener.faults?.text ?? "";
+    b.listener = listener;
+    b.faults = startFaults(listener);
+    this.#emit({
+      type: "faults-changed",
+      time: Date.now(),
+      transport: b.transport,
+      listener: listener.spec,
+      service: listener.service,
+      local: b.local,
+      before,
+      after: listener.faults?.text ?? "",
+      seed: b.faults?.seed ?? null,
+    });
   }
 
   /** The listeners of every socket it serves. */

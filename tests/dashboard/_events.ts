@@ -3,7 +3,7 @@
  * with the fields that do not matter filled in.
  */
 
-import type { ServerEvent } from "../../lib/events/mod.ts";
+import type { FaultKind, ServerEvent } from "../../lib/events/mod.ts";
 import type { ServiceName } from "../../lib/services/names.ts";
 import { formatSocketName } from "../../lib/spec/socket_name.ts";
 import type { SocketName, Transport } from "../../lib/spec/types.ts";
@@ -119,6 +119,32 @@ export const ev = {
     transport: "udp",
     remote: PEER,
     bytesOut,
+  }),
+  /** A listener with faults: its spec gains the fault options. */
+  faultyListening: (s: Socket, text: string, seed: number): ServerEvent => ({
+    ...base(s),
+    listener: `${base(s).listener}${text}`,
+    type: "listening",
+    faults: { text, seed },
+  }),
+  /** A fault that hit connection `id` (TCP, on `to`) or a datagram (UDP). */
+  fault: (s: Socket, fault: FaultKind, id = 1, to = s.local): ServerEvent => ({
+    ...base(s),
+    type: "fault",
+    fault,
+    local: to,
+    remote: PEER,
+    id: s.transport === "tcp" ? id : null,
+    on: s.transport === "tcp" ? null : "request",
+    detail: fault,
+  }),
+  faultsChanged: (s: Socket, before: string, after: string, seed: number | null): ServerEvent => ({
+    ...base(s),
+    listener: `${base(s).listener}${after}`,
+    type: "faults-changed",
+    before,
+    after,
+    seed,
   }),
   error: (s: Socket): ServerEvent => ({
     ...base(s),

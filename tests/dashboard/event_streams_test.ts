@@ -119,21 +119,25 @@ Deno.test("EventStreams.publish() serializes each event once: every stream is se
   }
 });
 
-Deno.test("EventStreams.publish() serializes at most queueLimit events per frame and sends a snapshot for the rest", async () => {
-  const streams = fanOut({ queueLimit: 4 });
+Deno.test("EventStreams.publish() serializes at most queueLimit events per frame and sends a snapshot after them for the rest", async () => {
+  let version = 0;
+  const streams = fanOut({ queueLimit: 4 }, () => version);
   const { target, sse } = browser();
   streams.open(target);
   try {
     assert.equal((await sse.next())?.event, "snapshot");
     for (let i = 0; i < 10; i++) streams.publish(ev.datagram(UDP_ECHO, i), null);
+    version = 10; // the state after all ten
     await nextFrame();
     assert.equal(streams.dropped, 6);
-    const snapshot = await sse.next();
-    assert.equal(snapshot?.event, "snapshot");
-    assert.equal((JSON.parse(snapshot.data) as Snapshot).dropped, 6);
     const delivered = [];
     for (let i = 0; i < 4; i++) delivered.push(JSON.parse((await sse.next())!.data).bytesIn);
     assert.deepEqual(delivered, [0, 1, 2, 3]);
+    // The state after every event comes last: nothing older follows it.
+    const snapshot = await sse.next();
+    assert.equal(snapshot?.event, "snapshot");
+    const state = JSON.parse(snapshot.data) as Snapshot;
+    assert.deepEqual([state.dropped, state.stats.since], [6, 10]);
   } finally {
     streams.close();
     await sse.cancel();

@@ -14,6 +14,35 @@ import { withTimeout } from "../_support/wait.ts";
 
 const LOOPBACK_ANY_PORT = { hostname: "127.0.0.1", port: 0 };
 
+Deno.test("serveDashboard() shows each socket's faults and the faults that hit it in /api/sockets and /api/stats", async () => {
+  const hub = new EventHub();
+  await using dashboard = serveDashboard(hub, LOOPBACK_ANY_PORT);
+  hub.emit(ev.faultyListening(UDP_ECHO, "?drop=0.5&seed=1", 1));
+  hub.emit(ev.listening(TCP_ECHO));
+  hub.emit(ev.fault(UDP_ECHO, "drop"));
+  hub.emit(ev.fault(UDP_ECHO, "drop"));
+  hub.emit(ev.fault(UDP_ECHO, "corrupt"));
+  const json = async (path: string) => {
+    const response = await fetch(new URL(path, dashboard.url));
+    assert.equal(response.status, 200);
+    return await response.json();
+  };
+  const { sockets } = await json("/api/sockets") as { sockets: SocketRow[] };
+  assert.deepEqual(sockets.map((r) => [r.key, r.faults, r.faultCounts]), [
+    ["udp 127.0.0.2:1060", { text: "?drop=0.5&seed=1", seed: 1 }, { drop: 2, corrupt: 1 }],
+    ["tcp 127.0.0.1:7007", null, {}],
+  ]);
+  const stats = await json("/api/stats") as StatsSummary;
+  assert.deepEqual(stats.faults, {
+    counts: { drop: 2, corrupt: 1 },
+    sockets: [{
+      key: "udp 127.0.0.2:1060",
+      faults: { text: "?drop=0.5&seed=1", seed: 1 },
+      counts: { drop: 2, corrupt: 1 },
+    }],
+  });
+});
+
 Deno.test("serveDashboard() serves the sockets, the stats and the event stream as JSON and SSE", async () => {
   const hub = new EventHub();
   await using dashboard = serveDashboard(hub, LOOPBACK_ANY_PORT);

@@ -246,6 +246,7 @@ Deno.test("DashboardStats.summary() totals every socket and counts unknown event
     suppressed: 1,
     bytesIn: 6,
     bytesOut: 6,
+    faults: { counts: {}, sockets: [] },
     events: {
       "listening": 2,
       "bind-failed": 1,
@@ -256,6 +257,42 @@ Deno.test("DashboardStats.summary() totals every socket and counts unknown event
       "from-the-future": 1,
     },
   });
+});
+
+Deno.test("DashboardStats counts faults per socket by kind, and shows each socket's faults as a reload changes them", () => {
+  const stats = new DashboardStats(5);
+  const wildcard = { ...TCP_WILDCARD, service: "echo" } as const;
+  const events = [
+    ev.faultyListening(UDP_ECHO, "?drop=0.5&seed=1", 1),
+    ev.listening(TCP_ECHO),
+    ev.faultyListening(wildcard, "?latency=100", 77),
+    ...Array.from({ length: 3 }, () => ev.fault(UDP_ECHO, "drop")),
+    ev.fault(UDP_ECHO, "duplicate"),
+    // A connection on the wildcard arrives on another address: counted on the wildcard's row.
+    ev.opened(wildcard, 9, PEER, { address: "127.0.0.3", port: 7000 }),
+    ev.fault(wildcard, "latency", 9, { address: "127.0.0.3", port: 7000 }),
+    ev.faultsChanged(TCP_ECHO, "", "?reset-after=10", 5),
+    ev.faultsChanged(UDP_ECHO, "?drop=0.5&seed=1", "", null),
+  ];
+  for (const event of events) stats.record(event);
+  const view = (r: SocketRow) => [r.key, r.faults, r.faultCounts];
+  assert.deepEqual(stats.sockets().map(view), [
+    ["udp 127.0.0.2:1060", null, { drop: 3, duplicate: 1 }],
+    ["tcp 127.0.0.1:7007", { text: "?reset-after=10", seed: 5 }, {}],
+    ["tcp 0.0.0.0:7000", { text: "?latency=100", seed: 77 }, { latency: 1 }],
+  ]);
+  assert.equal(stats.sockets()[1].listener, "tcp://127.0.0.1:7007=echo?reset-after=10");
+  assert.deepEqual(stats.summary().faults, {
+    counts: { drop: 3, duplicate: 1, latency: 1 },
+    sockets: stats.sockets().map((r) => ({ key: r.key, faults: r.faults, counts: r.faultCounts })),
+  });
+  // A row handed out does not change with later events.
+  const before = stats.sockets()[0];
+  const changed = stats.record(ev.fault(UDP_ECHO, "drop"));
+  assert.deepEqual([before.faultCounts, changed?.faultCounts], [
+    { drop: 3, duplicate: 1 },
+    { drop: 4, duplicate: 1 },
+  ]);
 });
 
 Deno.test("DashboardStats.arrivals() lists the latest 100 connections and datagrams, oldest first", () => {

@@ -278,6 +278,68 @@ const cases: [ServerEvent, string][] = [
     "udp 127.0.0.1:7253 <- 127.0.0.1:51234 -> forward no session: cannot open a socket towards " +
     "upstream 127.0.0.1:53 (Error: Too many open files (os error 24)); its datagram is dropped",
   ],
+  [
+    {
+      time: 0,
+      listener: "udp://127.0.0.1:1060=size?drop=0.5&seed=1",
+      service: "size",
+      type: "listening",
+      transport: "udp",
+      local: { address: "127.0.0.1", port: 1060 },
+      faults: { text: "?drop=0.5&seed=1", seed: 1 },
+    },
+    "listening udp 127.0.0.1:1060 -> size with faults drop=0.5&seed=1",
+  ],
+  [
+    {
+      ...base,
+      type: "listening",
+      transport: "tcp",
+      local,
+      faults: { text: "?latency=100", seed: 4_000_000_000 },
+    },
+    "listening tcp 127.0.0.2:7007 -> whoami with faults latency=100 (seed 4000000000, " +
+    "picked by muxd)",
+  ],
+  [
+    {
+      ...base,
+      type: "faults-changed",
+      transport: "tcp",
+      local,
+      before: "",
+      after: "?latency=100",
+      seed: 12,
+    },
+    "faults of tcp 127.0.0.2:7007 -> whoami changed from none to latency=100 (seed 12, picked by " +
+    "muxd); they apply to connections from now on",
+  ],
+  [
+    {
+      ...base,
+      type: "faults-changed",
+      transport: "udp",
+      local,
+      before: "?drop=0.5&seed=1",
+      after: "?drop=1&seed=2",
+      seed: 2,
+    },
+    "faults of udp 127.0.0.2:7007 -> whoami changed from drop=0.5&seed=1 to drop=1&seed=2; they " +
+    "apply to datagrams from now on",
+  ],
+  [
+    {
+      ...base,
+      type: "faults-changed",
+      transport: "udp",
+      local,
+      before: "?drop=0.5",
+      after: "",
+      seed: null,
+    },
+    "faults of udp 127.0.0.2:7007 -> whoami changed from drop=0.5 to none; they apply to " +
+    "datagrams from now on",
+  ],
 ];
 
 for (const [event, line] of cases) {

@@ -292,6 +292,100 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "serveDashboard() page shows each socket's faults and how many of each kind hit it",
+  ignore: browserProblem !== null,
+  fn: async () => {
+    const hub = new EventHub();
+    await using dashboard = serveDashboard(hub, { hostname: "127.0.0.1", port: 0 });
+    const udp = {
+      time: Date.now(),
+      transport: "udp",
+      listener: "udp://127.0.0.1:1060=size?drop=0.5&seed=1",
+      service: "size",
+      local: { address: "127.0.0.1", port: 1060 },
+    } as const;
+    const tcp = {
+      time: Date.now(),
+      transport: "tcp",
+      listener: "tcp://127.0.0.1:7007=echo",
+      service: "echo",
+      local: { address: "127.0.0.1", port: 7007 },
+    } as const;
+    hub.emit({ ...udp, type: "listening", faults: { text: "?drop=0.5&seed=1", seed: 1 } });
+    hub.emit({ ...tcp, type: "listening" });
+    await using browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    await page.goto(dashboard.url);
+    await page.waitForSelector('#status[data-state="live"]', { timeout: 5000 });
+    const headers = await page.$$eval(
+      "#sockets thead th",
+      (ths) => ths.map((th) => th.textContent),
+    );
+    const column = headers.indexOf("Faults");
+    assert.notEqual(column, -1, headers.join(", "));
+    const faultsOf = async (key: string) =>
+      (await page.$$eval(
+        `#sockets tbody tr[data-key="${key}"] td`,
+        (tds) => tds.map((td) => td.textContent),
+      ))[column];
+    assert.equal(await faultsOf("udp 127.0.0.1:1060"), "drop=0.5&seed=1");
+    assert.equal(await faultsOf("tcp 127.0.0.1:7007"), "–");
+
+    const remote = { address: "127.0.0.1", port: 40000 };
+    for (let i = 0; i < 1234; i++) {
+      hub.emit({
+        ...udp,
+        type: "fault",
+        fault: "drop",
+        remote,
+        id: null,
+        on: "request",
+        detail: "",
+      });
+    }
+    hub.emit({
+      ...udp,
+      type: "fault",
+      fault: "duplicate",
+      remote,
+      id: null,
+      on: "request",
+      detail: "",
+    });
+    // More than a frame holds: the page gets the state after the last one.
+    await page.waitForSelector(
+      '#sockets tbody tr[data-key="udp 127.0.0.1:1060"] td:has-text("1,234 drop")',
+      { timeout: 10_000 },
+    );
+    assert.equal(await faultsOf("udp 127.0.0.1:1060"), "drop=0.5&seed=1; 1,234 drop, 1 duplicate");
+    hub.emit({
+      ...tcp,
+      listener: "tcp://127.0.0.1:7007=echo?latency=50",
+      type: "faults-changed",
+      before: "",
+      after: "?latency=50",
+      seed: 42,
+    });
+    await page.waitForSelector(
+      '#sockets tbody tr[data-key="tcp 127.0.0.1:7007"] td:has-text("latency=50")',
+      { timeout: 10_000 },
+    );
+    assert.equal(await faultsOf("tcp 127.0.0.1:7007"), "latency=50 (seed 42, picked by muxd)");
+    await page.waitForSelector('#summary:has-text("1235 faults hit on purpose")', {
+      timeout: 10_000,
+    });
+    // The feed says that the faults changed, and lists no fault one by one.
+    const lines = await feedLines(page);
+    assert.equal(
+      lines[0],
+      "faults of tcp 127.0.0.1:7007 -> echo changed from none to latency=50 (seed 42, picked by " +
+        "muxd); they apply to connections from now on",
+    );
+    assert.deepEqual(lines.slice(1).filter((l) => !l.startsWith("skipped ")), [], lines.join("\n"));
+  },
+});
+
 /** The lines of the feed, newest first. */
 function feedLines(page: Page): Promise<string[]> {
   return page.$$eval("#feed li .line", (codes) => codes.map((c) => c.textContent ?? ""));

@@ -81,6 +81,30 @@ Deno.test("text log at debug level writes the reply events too", async () => {
   assert.match(text, /^17:42:16\.052 DBG udp 127\.0\.0\.2:7007 -> 127\.0\.0\.1:51234 reply 5 B/);
 });
 
+Deno.test("text log: a listener with faults is at info level, with its seed; others at debug", async () => {
+  const listening = (faults?: { text: string; seed: number }): ServerEvent => ({
+    type: "listening",
+    time: TIME,
+    transport: "udp",
+    listener: "udp://127.0.0.2:7007=echo",
+    service: "echo",
+    local: LOCAL,
+    ...(faults === undefined ? {} : { faults }),
+  });
+  const text = await logged({ format: "text" }, [
+    listening(),
+    listening({ text: "?drop=0.5", seed: 77 }),
+  ]);
+  assert.deepEqual(text.trimEnd().split("\n").slice(0, -1), [
+    "17:42:16.052 INF listening udp 127.0.0.2:7007 -> echo with faults drop=0.5 (seed 77, " +
+    "picked by muxd)",
+  ]);
+  const quiet = await logged({ format: "text", level: "warning" }, [
+    listening({ text: "?drop=0.5", seed: 77 }),
+  ]);
+  assert.equal(quiet, "");
+});
+
 Deno.test("JSON log: one object per line, with the event's fields as properties", async () => {
   const text = await logged({ format: "json" }, [opened]);
   const [event, bye] = text.trimEnd().split("\n").map((line) => JSON.parse(line));
