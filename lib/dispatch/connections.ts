@@ -15,6 +15,12 @@ export interface OpenConnection {
   close(): void;
 }
 
+/** What the table closes: a `Deno.Conn`, or any other connection. */
+export interface Closable {
+  /** Closes the connection. */
+  close(): void;
+}
+
 /** How the table sees a connection's traffic: the bytes counted so far. */
 export interface Traffic {
   /** Bytes read so far. */
@@ -30,11 +36,11 @@ class Entry implements OpenConnection {
   lastActive: number;
   /** Where it is in the table's array; -1 once released. */
   at = -1;
-  #conn: Deno.Conn;
+  #conn: Closable;
   #closed = false;
 
   constructor(
-    conn: Deno.Conn,
+    conn: Closable,
     readonly traffic: Traffic,
     readonly idleMs: number,
     now: number,
@@ -80,7 +86,7 @@ export class ConnectionTable {
    * @returns Its entry; pass it to {@linkcode ConnectionTable.release} when done.
    */
   add(
-    conn: Deno.Conn,
+    conn: Closable,
     traffic: Traffic = { bytesIn: 0, bytesOut: 0 },
     idleMs = Infinity,
     now: number = performance.now(),

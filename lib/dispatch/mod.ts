@@ -7,7 +7,12 @@
 
 export { acceptLoop } from "./tcp.ts";
 export { receiveLoop } from "./udp.ts";
-export { ConnectionTable, type OpenConnection, type Traffic } from "./connections.ts";
+export {
+  type Closable,
+  ConnectionTable,
+  type OpenConnection,
+  type Traffic,
+} from "./connections.ts";
 export type { DispatchContext } from "./context.ts";
 export type { LiveRelay, LiveTraffic } from "./live_traffic.ts";
 export { linger, LINGER_BYTES, LINGER_MS } from "./linger.ts";
