@@ -9,6 +9,9 @@ import type { PlannedListener } from "../plan/plan.ts";
 import type { SocketName } from "../spec/types.ts";
 import { wildcardGroup } from "../plan/udp_wildcard.ts";
 import { ActiveFaults } from "../faults/active.ts";
+import { needsReset } from "../plan/plan.ts";
+import { listenNodeTcp } from "./node_tcp.ts";
+import type { TcpListener } from "./tcp_listener.ts";
 
 /** An open TCP listener and the listener plan it was bound for. */
 export interface BoundTcpSocket {
@@ -19,8 +22,11 @@ export interface BoundTcpSocket {
    * puts the new plan here, for the connections that arrive next.
    */
   listener: PlannedListener;
-  /** The open listener. */
-  readonly socket: Deno.TcpListener;
+  /**
+   * The open listener: Deno's, or node's where the listener's faults reset
+   * connections (see {@linkcode needsReset}).
+   */
+  readonly socket: TcpListener;
   /** The bound socket name, port 0 resolved. */
   readonly local: SocketName;
   /** The listener's faults while it runs, or `null` for none; replaced with `listener`. */
@@ -59,7 +65,9 @@ export interface FailedBind {
 }
 
 /**
- * Binds one listener.
+ * Binds one listener. A TCP listener whose faults reset connections is
+ * bound with node:net, whose connections can send a reset; every other
+ * with `Deno.listen`.
  *
  * @param listener What to bind.
  * @returns The open socket.
@@ -69,7 +77,9 @@ export interface FailedBind {
 export function bindOne(listener: PlannedListener): BoundSocket {
   const { hostname, port, reuse } = listener;
   if (listener.transport === "tcp") {
-    const socket = Deno.listen({ transport: "tcp", hostname, port, reusePort: reuse });
+    const socket = needsReset(listener)
+      ? listenNodeTcp(hostname, port, reuse)
+      : Deno.listen({ transport: "tcp", hostname, port, reusePort: reuse });
     return {
       transport: "tcp",
       listener,

@@ -26,14 +26,14 @@ export class CountingStream implements Stream {
   ended = false;
   /** Whether a read is waiting for data now (a service reads while it writes). */
   reading = false;
-  #conn: Deno.Conn;
+  #conn: Stream;
   /** How many writes have begun and not yet finished. */
   #writing = 0;
   /** The promise of {@linkcode CountingStream.settled}, while someone waits. */
   #settled: PromiseWithResolvers<void> | null = null;
 
-  /** @param conn The connection to wrap. */
-  constructor(conn: Deno.Conn) {
+  /** @param conn The connection to wrap: a `Deno.TcpConn`, or any other {@linkcode Stream}. */
+  constructor(conn: Stream) {
     this.#conn = conn;
   }
 

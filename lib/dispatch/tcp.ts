@@ -6,6 +6,7 @@
  */
 
 import type { BoundTcpSocket } from "../bind/bind.ts";
+import type { TcpConnection } from "../bind/tcp_listener.ts";
 import type { CloseReason } from "../events/event.ts";
 import { elapsedMs } from "../events/elapsed.ts";
 import { describeError, type DispatchContext, isPeerGone, serviceContext } from "./context.ts";
@@ -33,7 +34,7 @@ import { drawTcpFaults, faultReporter, serveWithFaults } from "./tcp_faults.ts";
 export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): Promise<void> {
   const pause = new AcceptPause(bound, ctx);
   for (;;) {
-    let conn: Deno.TcpConn;
+    let conn: TcpConnection;
     try {
       conn = await bound.socket.accept();
     } catch (error) {
@@ -94,7 +95,7 @@ export async function acceptLoop(bound: BoundTcpSocket, ctx: DispatchContext): P
 
 /** The one error boundary of a connection. Never rejects. */
 async function serveConnection(
-  conn: Deno.TcpConn,
+  conn: TcpConnection,
   remote: SocketName,
   bound: BoundTcpSocket,
   ctx: DispatchContext,
@@ -217,7 +218,7 @@ async function serveConnection(
  * unless it listens on a wildcard address, where each connection has the
  * address it was sent to.
  */
-function localName(conn: Deno.TcpConn, bound: BoundTcpSocket): SocketName {
+function localName(conn: TcpConnection, bound: BoundTcpSocket): SocketName {
   const addr = conn.localAddr;
   return addr.hostname === bound.local.address && addr.port === bound.local.port
     ? bound.local

@@ -37,14 +37,6 @@ export class FaultEndedError extends Error {
   }
 }
 
-/**
- * What a reset's detail adds where the connection cannot send an RST alone:
- * it is closed instead, and Deno's close half-closes first, so the client
- * reads end of stream (a FIN), and the RST that bytes left unread bring
- * comes only after it.
- */
-export const NO_RST_NOTE = " (closed: a FIN may have been sent before or instead of an RST)";
-
 /** How many bytes the reader takes from the client at once while latency holds what it reads. */
 const PUMP_READ = 64 * 1024;
 
@@ -341,16 +333,13 @@ export class FaultyStream implements Stream {
   /** A reset or close trigger fires: report it, end every wait, then reset or half-close. */
   #fire(kind: "reset" | "close", trigger: Trigger): void {
     if (this.#error !== null) return;
-    let detail = triggerWords(kind === "reset" ? "reset" : "closed", trigger);
-    if (kind === "reset" && !this.#socket.canReset) detail += NO_RST_NOTE;
+    const detail = triggerWords(kind === "reset" ? "reset" : "closed", trigger);
     this.#end = { kind, detail };
     this.#report(kind, detail);
     this.#stop(new FaultEndedError(detail));
     if (kind === "reset") {
-      // TEMPORARY until every listener with reset-after accepts resettable
-      // connections: without reset(), SocketEnd closes, which sends a FIN,
-      // then an RST only when bytes from the client are still unread (see
-      // NO_RST_NOTE).
+      // A listener with reset-after is bound on node:net (needsReset() in
+      // lib/plan/plan.ts), whose connections send a real RST.
       this.#socket.reset();
     } else {
       this.#fin = this.#source.closeWrite().then(() => null, (error: unknown) => error);

@@ -47,5 +47,4 @@ export {
   FaultEndedError,
   FaultyStream,
   type FaultyStreamParts,
-  NO_RST_NOTE,
 } from "./faulty_stream.ts";

@@ -45,11 +45,6 @@ export class SocketEnd {
     this.#resolve = resolve;
   }
 
-  /** Whether the connection can be reset with a real RST. */
-  get canReset(): boolean {
-    return isResettable(this.#conn);
-  }
-
   /** Closes the socket, once; later calls do nothing. */
   close(): void {
     if (this.#done) return;
@@ -62,16 +57,20 @@ export class SocketEnd {
   }
 
   /**
-   * Resets the connection: an RST where the connection can send one, and a
-   * plain close otherwise (TEMPORARY, until every listener with reset-after
-   * accepts resettable connections), which Deno sends as a FIN, followed by
-   * an RST only when bytes from the peer are still unread. Once; does nothing
-   * after a close.
+   * Resets the connection with an RST (SO_LINGER 0, then close), once; does
+   * nothing after a close. Only a listener with `reset-after` resets, and
+   * such a listener is bound on node:net, whose connections can.
+   *
+   * @throws {TypeError} When the connection cannot send an RST: a listener
+   *   with reset-after was bound without node:net, which is a bug.
    */
   reset(): void {
     if (this.#done) return;
     const conn = this.#conn;
-    if (!isResettable(conn)) return this.close();
+    if (!isResettable(conn)) {
+      this.close();
+      throw new TypeError("this connection cannot be reset: its listener was not bound for resets");
+    }
     this.#done = true;
     try {
       conn.reset();

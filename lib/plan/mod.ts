@@ -9,6 +9,7 @@ export {
   buildPlan,
   LISTENER_OPTIONS,
   type ListenItem,
+  needsReset,
   type Plan,
   PlanError,
   type PlannedListener,

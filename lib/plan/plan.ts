@@ -66,7 +66,9 @@ export interface PlannedListener {
   /**
    * The faults the spec's options set, or `null` for none. Not part of the
    * listener's identity: a reload that changes only its faults keeps its
-   * socket and connections, and the new faults apply to what arrives next.
+   * socket and connections, and the new faults apply to what arrives next;
+   * except that adding or removing `reset-after` binds anew (see
+   * {@linkcode needsReset}).
    */
   readonly faults: Faults | null;
   /**
@@ -366,9 +368,10 @@ export function sameSocketName(a: PlannedListener, b: PlannedListener): boolean 
 
 /**
  * Tells whether two listeners are the same: the same socket name, service,
- * parsed options, reuse and limits. A reload keeps a running listener that
- * is the same as a planned one, with its socket and connections; their
- * faults may differ (see {@linkcode sameFaults}).
+ * parsed options, reuse and limits, and both or neither resetting
+ * connections ({@linkcode needsReset}: the socket differs). A reload keeps a
+ * running listener that is the same as a planned one, with its socket and
+ * connections; their other faults may differ (see {@linkcode sameFaults}).
  *
  * @param a A listener.
  * @param b Another.
@@ -383,12 +386,40 @@ export function sameSocketName(a: PlannedListener, b: PlannedListener): boolean 
  *   buildPlan([{ text, source: { kind: "argument", index: 1 } }]).plan.listeners[0];
  * assert.ok(sameListener(at("tcp://127.0.0.1:7007=echo?idle=30"), at("tcp://127.0.0.1:7007=echo?idle=30.0")));
  * assert.ok(!sameListener(at("tcp://127.0.0.1:7007=echo"), at("tcp://127.0.0.1:7007=echo?idle=30")));
+ * // Adding a reset fault binds anew (see needsReset()); other faults do not.
+ * assert.ok(!sameListener(at("tcp://127.0.0.1:7007=echo"), at("tcp://127.0.0.1:7007=echo?reset-after=1s")));
+ * assert.ok(sameListener(at("tcp://127.0.0.1:7007=echo"), at("tcp://127.0.0.1:7007=echo?latency=50")));
  * ```
  */
 export function sameListener(a: PlannedListener, b: PlannedListener): boolean {
   return a.transport === b.transport && a.hostname === b.hostname && a.port === b.port &&
     a.service === b.service && a.reuse === b.reuse && sameValue(a.options, b.options) &&
-    sameValue(a.limits, b.limits);
+    sameValue(a.limits, b.limits) && needsReset(a) === needsReset(b);
+}
+
+/**
+ * Tells whether a listener's faults may reset its connections
+ * (`reset-after`): such a TCP listener is bound with node:net, whose
+ * connections can send a reset, so a reload that adds or removes the fault
+ * binds the listener anew.
+ *
+ * @param listener A listener.
+ * @returns `true` for a TCP listener with `reset-after`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildPlan, needsReset } from "./plan.ts";
+ *
+ * const at = (text: string) =>
+ *   buildPlan([{ text, source: { kind: "argument", index: 1 } }]).plan.listeners[0];
+ * assert.ok(needsReset(at("tcp://127.0.0.1:7007=echo?reset-after=4KiB")));
+ * assert.ok(!needsReset(at("tcp://127.0.0.1:7007=echo?close-after=4KiB")));
+ * ```
+ */
+export function needsReset(listener: PlannedListener): boolean {
+  const { faults } = listener;
+  return faults?.transport === "tcp" && faults.tcp.resetAfter !== null;
 }
 
 /**

@@ -163,18 +163,15 @@ Deno.test("close-after= ms: the client reads end of stream that long after conne
   });
 });
 
-Deno.test("reset-after= resets the connection under unread bytes: the client's next send sees the reset", async () => {
+Deno.test("reset-after= resets the connection with a real RST under unread bytes: the client sees ECONNRESET, never end of stream", async () => {
   await withServer([
     "tcp://127.0.0.1:0=discard?reset-after=1000&seed=1",
     "tcp://127.0.0.1:0=discard?reset-after=1000000&seed=1",
   ], async (s) => {
     type Reset = ReadResult & { sendAfterEnd?: string; sendError?: string };
     const reset = await python<Reset>("read", s.port(0), "bytes:200000", 1, 3);
-    // A real RST shows at the read; a close (while the connection cannot
-    // send an RST alone: see NO_RST_NOTE) shows a FIN first, then the RST.
     assert.ok(
-      reset.end === "reset" || reset.sendError !== undefined ||
-        reset.sendAfterEnd === "ConnectionResetError" || reset.sendAfterEnd === "BrokenPipeError",
+      reset.end === "reset" || reset.sendError === "ConnectionResetError",
       JSON.stringify(reset),
     );
     const kept = await python<Reset>("read", s.port(1), "bytes:200000", 1, 0.3);
@@ -182,8 +179,28 @@ Deno.test("reset-after= resets the connection under unread bytes: the client's n
     await s.closed(1);
     const [closed] = s.of("connection-closed");
     assert.equal(closed.reason, "fault");
-    assert.match(closed.detail!, /^reset after 1,000 B/);
+    assert.equal(closed.detail, "reset after 1,000 B");
     assert.deepEqual(s.of("fault").map((e) => [e.fault, e.detail]), [["reset", closed.detail]]);
+  });
+});
+
+Deno.test("reset-after= resets a connection with nothing unread at muxd with a real RST, by bytes (chargen) and by time (a quiet echo)", async () => {
+  await withServer([
+    "tcp://127.0.0.1:0=chargen?reset-after=1000",
+    // A client that sends nothing to echo: nothing moves until the reset.
+    "tcp://127.0.0.1:0=echo?reset-after=200ms",
+  ], async (s) => {
+    const byBytes = await python<ReadResult>("read", s.port(0), "", 10_000_000, 3);
+    assert.equal(byBytes.end, "reset", JSON.stringify({ ...byBytes, sizes: undefined }));
+    assert.ok(byBytes.bytes <= 1000, `${byBytes.bytes} B arrived before the reset`);
+    const byTime = await python<ReadResult>("read", s.port(1), "", 1_000_000_000, 3);
+    assert.equal(byTime.end, "reset");
+    assert.ok(byTime.ms >= 190, `reset after ${byTime.ms} ms`);
+    await s.closed(2);
+    assert.deepEqual(
+      s.of("connection-closed").map((e) => [e.reason, e.detail]).sort(),
+      [["fault", "reset after 1,000 B"], ["fault", "reset after 200 ms"]],
+    );
   });
 });
 
