@@ -18,6 +18,13 @@ export { FAULT_KEYS, FAULT_OPTIONS, type FaultsOn } from "./options.ts";
 export { Random, randomSeed } from "./random.ts";
 export { ActiveFaults } from "./active.ts";
 export {
+  DatagramFaults,
+  type DatagramWay,
+  type FaultReport,
+  faultsHit,
+  MAX_HELD_BYTES,
+} from "./udp_faults.ts";
+export {
   MAX_MS,
   parseBytes,
   parseMs,
