@@ -11,6 +11,7 @@ import {
   DatagramFaults,
   type DatagramWay,
   faultsFrom,
+  MAX_HELD_BYTES,
   REORDER_MAX_MS,
 } from "../../lib/faults/mod.ts";
 import type { SocketName } from "../../lib/spec/types.ts";
@@ -176,4 +177,21 @@ Deno.test("DatagramFaults.pass() corrupts exactly one byte of a copy, and trunca
     "truncate request: cut from 1000 B to 10 B",
   ]);
   faults.close();
+});
+
+Deno.test("DatagramFaults.pass() holds at most MAX_HELD_BYTES, and says each datagram it could not hold", () => {
+  const said: string[] = [];
+  const faults = new DatagramFaults(reporter(said));
+  const delayed = active({ delay: "60000" });
+  const mib = new Uint8Array(1024 * 1024);
+  for (let i = 0; i < MAX_HELD_BYTES / mib.length + 2; i++) {
+    faults.pass(delayed, "request", CLIENT, mib, () => assert.fail("delivered"));
+  }
+  assert.equal(faults.waiting, MAX_HELD_BYTES / mib.length);
+  assert.deepEqual(said.slice(-2), [
+    "drop request: not held for delay: 32 MiB already wait on this socket",
+    "drop request: not held for delay: 32 MiB already wait on this socket",
+  ]);
+  faults.close();
+  assert.equal(faults.waiting, 0);
 });
