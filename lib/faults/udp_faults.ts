@@ -193,7 +193,9 @@ export class DatagramFaults {
       this.#report("drop", on, remote, `not held for ${held ? "reorder" : "delay"}: ${full}`);
       return;
     }
-    const kept = out === bytes ? bytes.slice() : out;
+    // A copy, unless corrupt made one: `bytes` (and a cut of it) may be a
+    // buffer the caller receives into again.
+    const kept = out.buffer === bytes.buffer ? out.slice() : out;
     const later = ms === 0 ? () => send(kept) : () => this.#delay(on, remote, kept, ms, send);
     if (held) this.#hold(on, remote, kept.length, f.reorderWindow, later);
     else {

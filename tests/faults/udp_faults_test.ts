@@ -15,6 +15,7 @@ import {
   REORDER_MAX_MS,
 } from "../../lib/faults/mod.ts";
 import type { SocketName } from "../../lib/spec/types.ts";
+import { waitUntil } from "../_support/wait.ts";
 
 const CLIENT: SocketName = { address: "127.0.0.1", port: 40000 };
 
@@ -194,4 +195,17 @@ Deno.test("DatagramFaults.pass() holds at most MAX_HELD_BYTES, and says each dat
   ]);
   faults.close();
   assert.equal(faults.waiting, 0);
+});
+
+Deno.test("DatagramFaults.pass() keeps a copy of a datagram it holds, cut or not: the caller's buffer may change", async () => {
+  const faults = new DatagramFaults(() => {});
+  const buffer = new Uint8Array([1, 2, 3, 4, 5, 6]);
+  const got: number[][] = [];
+  const socket = active({ delay: "1", truncate: "4" });
+  faults.pass(socket, "request", CLIENT, buffer.subarray(0, 6), (b) => got.push([...b]));
+  faults.pass(socket, "request", CLIENT, buffer.subarray(0, 2), (b) => got.push([...b]));
+  buffer.fill(0);
+  await waitUntil(() => got.length === 2, 5000, "both datagrams");
+  assert.deepEqual(got, [[1, 2, 3, 4], [1, 2]]);
+  faults.close();
 });
