@@ -12,6 +12,7 @@ import { isWildcard } from "../spec/ip.ts";
 import { udpParts } from "./udp_parts.ts";
 import { EventLoopTurns } from "./event_loop_turns.ts";
 import { relayLoop } from "./udp_relay_loop.ts";
+import { type FaultedAnswers, faultedAnswers } from "./udp_faulted.ts";
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
 export const MAX_DATAGRAM = 65_535;
@@ -29,8 +30,8 @@ export async function receiveLoop(
   ctx: DispatchContext,
   buffer: Uint8Array = new Uint8Array(MAX_DATAGRAM),
 ): Promise<void> {
-  const { listener, socket, local } = bound;
-  const service = ctx.services[listener.service];
+  const { socket, local } = bound;
+  const service = ctx.services[bound.listener.service];
   if (service.udpRelay !== undefined) return relayLoop(bound, ctx, buffer, service.udpRelay);
   const answer = service.udp!;
   const mayCut = service.capabilities?.udpReplyMayBeCut ?? false;
@@ -41,6 +42,8 @@ export async function receiveLoop(
   const parts = udpParts(bound, ctx, mayCut);
   // A UDP flood must not hold up every other socket's turn.
   const turns = new EventLoopTurns();
+  // Made at the first datagram that meets faults: a reload may add them.
+  let faulted: FaultedAnswers | null = null;
   try {
     for (;;) {
       const turn = turns.due();
@@ -59,8 +62,13 @@ export async function receiveLoop(
       if (!parts.admitted(remote, request.length)) continue;
       try {
         parts.datagram(remote, request.length);
+        if (bound.faults !== null) {
+          faulted ??= faultedAnswers(bound, ctx, parts, answer, wildcard);
+          faulted.request(request.slice(), from, remote);
+          continue;
+        }
         const serviceCtx = serviceContext(
-          listener,
+          bound.listener,
           local,
           wildcard ? null : local,
           remote,
@@ -87,5 +95,6 @@ export async function receiveLoop(
     }
   } finally {
     turns.stop();
+    faulted?.close();
   }
 }

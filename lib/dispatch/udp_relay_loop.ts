@@ -13,6 +13,9 @@ import { socketNameOf } from "../spec/socket_name.ts";
 import { udpParts } from "./udp_parts.ts";
 import { EventLoopTurns } from "./event_loop_turns.ts";
 import type { DatagramRelay, RelayHost } from "../services/relay.ts";
+import type { SocketName } from "../spec/types.ts";
+import { DatagramFaults } from "../faults/udp_faults.ts";
+import { faultEvents } from "./udp_faulted.ts";
 
 /**
  * Receives datagrams until the socket is closed, handing each that passes
@@ -32,21 +35,29 @@ export async function relayLoop(
   const { listener, socket, local } = bound;
   const mayCut = ctx.services[listener.service].capabilities?.udpReplyMayBeCut ?? false;
   const parts = udpParts(bound, ctx, mayCut);
+  const send = async (client: SocketName, reply: Uint8Array, request: Uint8Array) => {
+    const out = parts.guarded(request, reply, client);
+    if (out === null) return;
+    try {
+      const to = { transport: "udp", hostname: client.address, port: client.port } as const;
+      parts.replied(client, await socket.send(out, to));
+    } catch (error) {
+      if (!isClosed(error)) parts.failed(error, client);
+    }
+  };
+  // Held datagrams, if a fault holds any: a reload may add faults later.
+  const faults = new DatagramFaults(faultEvents(bound, ctx));
   const relay = makeRelay({
     listener: listener.spec,
     service: listener.service,
     bound: local,
     options: listener.options,
     emit: ctx.emit,
-    async reply(client, reply, request) {
-      const out = parts.guarded(request, reply, client);
-      if (out === null) return;
-      try {
-        const to = { transport: "udp", hostname: client.address, port: client.port } as const;
-        parts.replied(client, await socket.send(out, to));
-      } catch (error) {
-        if (!isClosed(error)) parts.failed(error, client);
-      }
+    reply(client, reply, request) {
+      const active = bound.faults;
+      if (active === null) return send(client, reply, request);
+      faults.pass(active, "reply", client, reply, (b) => void send(client, b, request));
+      return Promise.resolve();
     },
   });
   const live = { local, relay };
@@ -69,10 +80,13 @@ export async function relayLoop(
       if (!parts.admitted(remote, request.length)) continue;
       parts.datagram(remote, request.length);
       // The relay keeps the datagram past the next receive into `buffer`.
-      relay.relay(request.slice(), remote);
+      const active = bound.faults;
+      if (active === null) relay.relay(request.slice(), remote);
+      else faults.pass(active, "request", remote, request.slice(), (b) => relay.relay(b, remote));
     }
   } finally {
     turns.stop();
+    faults.close();
     ctx.relays.delete(live);
     await relay.close();
   }

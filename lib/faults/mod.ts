@@ -19,6 +19,13 @@ export { Random, randomSeed } from "./random.ts";
 export { ActiveFaults } from "./active.ts";
 export { FAULT_KINDS, type FaultCounts, formatFaultCounts } from "./kinds.ts";
 export {
+  DatagramFaults,
+  type DatagramWay,
+  type FaultReport,
+  faultsHit,
+  MAX_HELD_BYTES,
+} from "./udp_faults.ts";
+export {
   MAX_MS,
   parseBytes,
   parseMs,

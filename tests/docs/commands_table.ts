@@ -232,6 +232,12 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
     test: "muxd serve runs docs/examples/udp_size.py per datagram, its output the one reply",
     how: "it sends hello with netcat to the example on a free port and checks the reply",
   }],
+  ["python3 docs/examples/udp_backoff.py 127.0.0.1 1060", {
+    test:
+      "docs/examples/udp_backoff.py against size?drop=0.5&seed=1 retries each dropped request and prints what docs/faults.md shows",
+    how: "it runs the example with python3 against the same listener on a free port and " +
+      "compares its output with the docs'",
+  }],
   ...NETCAT_FLAVOURS.flatMap(([test, commands]) =>
     commands.map((command): [string, RunElsewhere] => [command, {
       test,
