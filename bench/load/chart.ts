@@ -20,6 +20,7 @@ const PANEL_TOP = 26;
 const COLORS: Readonly<Record<string, string>> = {
   "muxd": "#2563eb",
   "muxd-quiet": "#93c5fd",
+  "muxd-faults": "#60a5fa",
   "deno": "#0f766e",
   "c": "#374151",
   "xinetd": "#c2410c",

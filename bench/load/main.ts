@@ -25,7 +25,7 @@ import { FULL_OPTIONS, type LoadBenchOptions, QUICK_OPTIONS, runLoadBench } from
 
 const USAGE = `usage: deno task bench:load [--quick] [--rounds N] [--seconds S] [--peers ID,ID]
                             [--client c|deno] [--no-write] [--json]
-peers: muxd, muxd-quiet, deno, c, xinetd, socat, ncat, node (echo servers);
+peers: muxd, muxd-quiet, muxd-faults, deno, c, xinetd, socat, ncat, node (echo servers);
        fwd-muxd, fwd-deno, fwd-haproxy, fwd-nginx, fwd-socat, fwd-ncat, fwd-node (relays);
        exec-muxd, exec-xinetd, exec-socat, exec-ncat (programs behind a port)`;
 

@@ -117,7 +117,13 @@ export async function startMuxd(
   };
 }
 
-function muxdPeer(id: string, label: string, extra: readonly string[], how: string): Peer {
+function muxdPeer(
+  id: string,
+  label: string,
+  extra: readonly string[],
+  how: string,
+  options = { tcp: "", udp: "" },
+): Peer {
   return {
     id,
     label,
@@ -130,9 +136,9 @@ function muxdPeer(id: string, label: string, extra: readonly string[], how: stri
         "-l",
         // Default limits: the per-source ones spare loopback, where the load
         // generator is, and 1,024 per listener is more than any measure opens.
-        `tcp://${HOST}:0=echo`,
+        `tcp://${HOST}:0=echo${options.tcp}`,
         "-l",
-        `udp://${HOST}:0=echo`,
+        `udp://${HOST}:0=echo${options.udp}`,
         ...extra,
       ]),
   };
@@ -265,6 +271,15 @@ export const PEERS: readonly Peer[] = [
     "muxd, logs off",
     ["--log-level", "error"],
     "the same with `--log-level error`: no line per connection or datagram",
+  ),
+  muxdPeer(
+    "muxd-faults",
+    "muxd, latency=0",
+    [],
+    "the same as muxd with `?latency=0&seed=1` on the TCP listener and `?delay=0&seed=1` on the " +
+      "UDP one: faults that change nothing, so every connection and datagram goes through the " +
+      "fault machinery (what a configured fault costs)",
+    { tcp: "?latency=0&seed=1", udp: "?delay=0&seed=1" },
   ),
   {
     id: "deno",

@@ -310,12 +310,24 @@ export function unmetTargets(targets: readonly TargetRow[]): string[] {
   return out;
 }
 
-/** What logging costs, measure by measure: 1 − on/off for rates, on/off − 1 for CPU. */
-export function loggingCosts(result: LoadBenchResult): { what: string; cost: number }[] {
+/**
+ * What one peer costs against another, measure by measure: 1 − with/without
+ * for rates, with/without − 1 for CPU per connection.
+ *
+ * @param result The run.
+ * @param withId The peer that does the work (`muxd`: default logging).
+ * @param withoutId The same without it (`muxd-quiet`: logging off).
+ * @returns One entry per measure both ran.
+ */
+export function costs(
+  result: LoadBenchResult,
+  withId: string,
+  withoutId: string,
+): { what: string; cost: number }[] {
   const out: { what: string; cost: number }[] = [];
   for (const measure of ["conn-rate", "udp-1", "udp-16", "tcp-32"]) {
-    const on = find(result, measure, "muxd");
-    const off = find(result, measure, "muxd-quiet");
+    const on = find(result, measure, withId);
+    const off = find(result, measure, withoutId);
     if (!on || !off || !Number.isFinite(on.value) || !Number.isFinite(off.value)) continue;
     out.push({ what: measure, cost: 1 - on.value / off.value });
     if (measure === "conn-rate") {
@@ -326,6 +338,16 @@ export function loggingCosts(result: LoadBenchResult): { what: string; cost: num
     }
   }
   return out;
+}
+
+/** What logging costs: muxd with default logging against logging off. */
+export function loggingCosts(result: LoadBenchResult): { what: string; cost: number }[] {
+  return costs(result, "muxd", "muxd-quiet");
+}
+
+/** What a configured fault that does nothing costs: `latency=0` and `delay=0` against none. */
+export function faultCosts(result: LoadBenchResult): { what: string; cost: number }[] {
+  return costs(result, "muxd-faults", "muxd");
 }
 
 function cell(s: Summary | undefined, first: Summary | undefined, decimals = 0): string {
@@ -587,6 +609,20 @@ export function reportMarkdown(result: LoadBenchResult): string {
         "to a file) against `--log-level error`: " +
         costs.map((c) => `${c.what} ${(c.cost * 100).toFixed(1)} %`).join(", ") +
         " (positive: logging is slower or uses more CPU).",
+      "",
+    );
+  }
+  const faults = faultCosts(result);
+  if (faults.length > 0) {
+    out.push(
+      "## What a configured fault costs",
+      "",
+      "muxd with `latency=0` on its TCP listener and `delay=0` on its UDP one (faults that change " +
+        "nothing, but put every connection and datagram through the fault machinery) against " +
+        "muxd without fault options: " +
+        faults.map((c) => `${c.what} ${(c.cost * 100).toFixed(1)} %`).join(", ") +
+        " (positive: the faults are slower or use more CPU). A listener without fault options " +
+        "takes the path muxd took before faults existed.",
       "",
     );
   }

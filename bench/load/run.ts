@@ -64,6 +64,7 @@ export interface LoadBenchOptions {
 const REQUIRED_PEERS: readonly string[] = [
   "muxd",
   "muxd-quiet",
+  "muxd-faults",
   "deno",
   "c",
   "fwd-muxd",
