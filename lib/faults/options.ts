@@ -26,8 +26,8 @@ export type FaultsOn = "request" | "reply" | "both";
 
 const TCP = "tcp" as const;
 const UDP = "udp" as const;
-const TCP_ONLY = "a byte stream's fault";
-const UDP_ONLY = "a datagram's fault";
+const TCP_ONLY = "it acts on a byte stream";
+const UDP_ONLY = "it acts on datagrams";
 
 /** The spec options that set faults. A new fault is one entry here. */
 export const FAULT_OPTIONS = [
