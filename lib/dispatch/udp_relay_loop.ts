@@ -39,7 +39,7 @@ export async function relayLoop(
     options: listener.options,
     emit: ctx.emit,
     async reply(client, reply, request) {
-      const out = parts.guarded(request, reply, client);
+      const out = parts.guarded(request, reply, client, Date.now());
       if (out === null) return;
       try {
         const to = { transport: "udp", hostname: client.address, port: client.port } as const;
