@@ -61,7 +61,7 @@ export async function receiveLoop(
       // loop, or from a peer the listener refuses, is dropped here.
       if (!parts.admitted(remote, request.length)) continue;
       try {
-        parts.datagram(remote, request.length);
+        const time = parts.datagram(remote, request.length);
         if (bound.faults !== null) {
           faulted ??= faultedAnswers(bound, ctx, parts, answer, wildcard);
           faulted.request(request.slice(), from, remote);
@@ -82,12 +82,12 @@ export async function receiveLoop(
           // comes, while the socket goes on receiving.
           const copy = request.slice();
           reply.then(async (later) => {
-            const out = later === null ? null : parts.guarded(copy, later, remote);
+            const out = later === null ? null : parts.guarded(copy, later, remote, Date.now());
             if (out !== null) parts.replied(remote, await socket.send(out, from));
           }).catch((error) => parts.failed(error, remote));
           continue;
         }
-        const out = parts.guarded(request, reply, remote);
+        const out = parts.guarded(request, reply, remote, time);
         if (out !== null) parts.replied(remote, await socket.send(out, from));
       } catch (error) {
         if (parts.failed(error, remote)) return;

@@ -75,7 +75,7 @@ export function faultedAnswers(
 
   /** Sends one reply datagram, through the guards. */
   const send = (request: Uint8Array, reply: Uint8Array, from: Deno.Addr, remote: SocketName) => {
-    const out = parts.guarded(request, reply, remote);
+    const out = parts.guarded(request, reply, remote, Date.now());
     if (out === null) return;
     socket.send(out, from).then(
       (sent) => parts.replied(remote, sent),

@@ -16,8 +16,8 @@ const CUT: Suppression = { reason: "amplification", detail: SUPPRESS_WORDS.ampli
 
 /** One UDP socket's events and reply guard. */
 export interface UdpParts {
-  /** A datagram arrived from `remote`. */
-  datagram(remote: SocketName, bytesIn: number): void;
+  /** A datagram arrived from `remote`; returns the time of its event (wall-clock ms). */
+  datagram(remote: SocketName, bytesIn: number): number;
   /**
    * Checks a datagram from `remote` before the service sees a byte; `true`
    * when it may go on, else its suppression is said.
@@ -25,9 +25,15 @@ export interface UdpParts {
   admitted(remote: SocketName, bytesIn: number): boolean;
   /**
    * The reply as the guards let it go to `remote`, or `null` when they
-   * suppress it; a suppressed or cut reply is said, with why.
+   * suppress it; a suppressed or cut reply is said, with why. `time` is when
+   * the request came, as {@linkcode UdpParts.datagram} gave it, or the time now.
    */
-  guarded(request: Uint8Array, reply: Uint8Array, remote: SocketName): Uint8Array | null;
+  guarded(
+    request: Uint8Array,
+    reply: Uint8Array,
+    remote: SocketName,
+    time: number,
+  ): Uint8Array | null;
   /** A reply of `bytesOut` bytes went to `remote`. */
   replied(remote: SocketName, bytesOut: number): void;
   /**
@@ -72,24 +78,27 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
   return {
     // The two events of every datagram spell their fields out, in the order
     // of the others: a spread in the middle of a literal copies property by property.
-    datagram: (remote, bytesIn) =>
+    datagram(remote, bytesIn) {
+      const time = Date.now();
       ctx.emit({
         type: "datagram",
-        time: Date.now(),
+        time,
         transport: "udp",
         listener: base.listener,
         service: base.service,
         local,
         remote,
         bytesIn,
-      }),
+      });
+      return time;
+    },
     admitted(remote, bytesIn) {
       const refusal = ctx.udpGuard.admit(listener.limits, remote);
       if (refusal === null) return true;
       suppress(remote, bytesIn, refusal, 0);
       return false;
     },
-    guarded(request, reply, remote) {
+    guarded(request, reply, remote, time) {
       const decision = ctx.udpGuard.limitReply(
         bound,
         listener.limits,
@@ -97,6 +106,7 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
         request,
         reply,
         mayCut,
+        time,
       );
       if ("suppress" in decision) {
         suppress(remote, request.length, decision.suppress, 0);

@@ -36,7 +36,7 @@ export async function relayLoop(
   const mayCut = ctx.services[listener.service].capabilities?.udpReplyMayBeCut ?? false;
   const parts = udpParts(bound, ctx, mayCut);
   const send = async (client: SocketName, reply: Uint8Array, request: Uint8Array) => {
-    const out = parts.guarded(request, reply, client);
+    const out = parts.guarded(request, reply, client, Date.now());
     if (out === null) return;
     try {
       const to = { transport: "udp", hostname: client.address, port: client.port } as const;

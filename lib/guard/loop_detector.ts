@@ -71,6 +71,13 @@ interface Source {
 export class LoopDetector {
   readonly #maxKeys: number;
   #sources = new Map<string, Source>();
+  /**
+   * The source of the last datagram: a client sends in bursts, and finding
+   * it again by its address and port spares building its key and looking
+   * it up in the map. Only a new source makes room in the map, and it
+   * becomes the last one, so the last one is always in the map.
+   */
+  #last: { address: string; port: number; source: Source } | null = null;
 
   /**
    * Creates a detector that remembers nothing yet.
@@ -97,20 +104,29 @@ export class LoopDetector {
    *   `remote` fed a loop less than {@linkcode LOOP_QUIET_MS} ago.
    */
   feeds(remote: SocketName, request: Uint8Array, now: number = performance.now()): boolean {
-    const key = remote.address + " " + remote.port;
     const print = fingerprint(request);
-    const source = this.#sources.get(key);
-    if (source === undefined) {
-      this.#makeRoom();
-      this.#sources.set(key, {
-        prints: [print],
-        counts: [1],
-        since: [now],
-        seen: [now],
-        quietUntil: -Infinity,
-        recent: false,
-      });
-      return false;
+    const last = this.#last;
+    let source: Source | undefined;
+    if (last !== null && last.port === remote.port && last.address === remote.address) {
+      source = last.source;
+    } else {
+      const key = remote.address + " " + remote.port;
+      source = this.#sources.get(key);
+      if (source === undefined) {
+        this.#makeRoom();
+        source = {
+          prints: [print],
+          counts: [1],
+          since: [now],
+          seen: [now],
+          quietUntil: -Infinity,
+          recent: false,
+        };
+        this.#sources.set(key, source);
+        this.#last = { address: remote.address, port: remote.port, source };
+        return false;
+      }
+      this.#last = { address: remote.address, port: remote.port, source };
     }
     // A flag, not a re-insertion: moving a key to the map's end on every
     // datagram costs more than all the rest of the guard.

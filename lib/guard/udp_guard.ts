@@ -90,6 +90,9 @@ export class UdpGuard {
   #fixedPort: Suppression;
   #rates = new WeakMap<object, RateLimiter>();
   #loops = new WeakMap<object, LoopDetector>();
+  /** The latest wall-clock time given, and how far the wall clock went back in all ({@linkcode UdpGuard.#steady}). */
+  #lastWall = -Infinity;
+  #wentBack = 0;
 
   /**
    * Creates the guard for a server's UDP sockets.
@@ -159,6 +162,8 @@ export class UdpGuard {
    * @param reply The service's reply.
    * @param cuttable Whether a shortened reply still makes sense: the service declares
    *   `udpReplyMayBeCut` (chargen does).
+   * @param time When the request came, in wall-clock ms (the time of its `datagram`
+   *   event). @default Date.now()
    * @returns The reply to send (maybe cut), or why none is sent.
    */
   limitReply(
@@ -168,6 +173,7 @@ export class UdpGuard {
     request: Uint8Array,
     reply: Uint8Array,
     cuttable: boolean,
+    time: number = Date.now(),
   ): ReplyDecision {
     const loopback = isLoopbackSource(remote.address);
     // On loopback both ends are this host's: a client's port comes from the
@@ -180,7 +186,7 @@ export class UdpGuard {
       return { suppress: this.#fixedPort };
     }
     if (loopback) {
-      return this.#feedsLoop(listener, remote, request)
+      return this.#feedsLoop(listener, remote, request, time)
         ? { suppress: REPEATED }
         : { send: reply, cut: false };
     }
@@ -196,18 +202,32 @@ export class UdpGuard {
       this.#rates.set(listener, rate);
     }
     if (!rate.take(remote.address)) return { suppress: SUPPRESSED.rate };
-    if (this.#feedsLoop(listener, remote, request)) return { suppress: REPEATED };
+    if (this.#feedsLoop(listener, remote, request, time)) return { suppress: REPEATED };
     return { send, cut: send !== reply };
   }
 
   /** Whether a reply to `request` would feed a loop with `remote` (see {@linkcode LoopDetector}). */
-  #feedsLoop(listener: object, remote: SocketName, request: Uint8Array): boolean {
+  #feedsLoop(listener: object, remote: SocketName, request: Uint8Array, time: number): boolean {
     let loops = this.#loops.get(listener);
     if (loops === undefined) {
       loops = new LoopDetector();
       this.#loops.set(listener, loops);
     }
-    return loops.feeds(remote, request);
+    return loops.feeds(remote, request, this.#steady(time));
+  }
+
+  /**
+   * Milliseconds that never go back, made of the wall-clock times given:
+   * the loop detector's clock. The dispatcher has read the wall clock for
+   * the datagram's event already, which spares a `performance.now()` per
+   * datagram. Should the wall clock step back (an NTP step), this clock
+   * stays where it was until the wall clock has caught up; a step forward
+   * is time passing, which only ever ends a window or a quiet time early.
+   */
+  #steady(time: number): number {
+    if (time < this.#lastWall) this.#wentBack += this.#lastWall - time;
+    this.#lastWall = time;
+    return time + this.#wentBack;
   }
 }
 

@@ -96,6 +96,12 @@ class ByteLine {
   /** The second of the last line's timestamp, and its `HH:MM:SS.` text. */
   #second = NaN;
   #secondText = "";
+  /**
+   * The bytes of the last two socket names written: a socket's own name and
+   * its busiest peer come on line after line.
+   */
+  #recent = new NameBytes();
+  #older = new NameBytes();
 
   /**
    * Writes the line of an event that a connection or datagram writes, with
@@ -229,11 +235,30 @@ class ByteLine {
 
   /** `127.0.0.1:7007`, `[::1]:7007`, as `formatSocketName` writes it. */
   #address(name: SocketName): void {
-    const v6 = name.address.includes(":");
-    if (v6) this.#text("[");
-    this.#text(name.address);
-    this.#text(v6 ? "]:" : ":");
-    this.#int(name.port);
+    let cached = this.#recent;
+    if (!cached.holds(name)) {
+      cached = this.#older;
+      this.#older = this.#recent;
+      this.#recent = cached;
+      if (!cached.holds(name)) {
+        const start = this.#at;
+        const v6 = name.address.includes(":");
+        if (v6) this.#text("[");
+        this.#text(name.address);
+        this.#text(v6 ? "]:" : ":");
+        this.#int(name.port);
+        // Only a printable name is kept: a copy must not hide one that is not.
+        if (this.#plain) cached.keep(name, this.#bytes, start, this.#at);
+        return;
+      }
+    }
+    const n = cached.length;
+    if (this.#at + n > this.#bytes.length) this.#room(n);
+    const bytes = this.#bytes;
+    const from = cached.bytes;
+    let at = this.#at;
+    for (let i = 0; i < n; i++) bytes[at++] = from[i];
+    this.#at = at;
   }
 
   /** `HH:MM:SS.mmm ` in UTC, the `HH:MM:SS.` part worked out once a second. */
@@ -292,6 +317,31 @@ class ByteLine {
     const out = this.#out!;
     out.length = this.#at;
     this.#bytes = out.reserve(n);
+  }
+}
+
+/** The longest socket name's text: `[` 45 characters of IPv6 `]:65535`. */
+const MAX_NAME = 53;
+
+/** A socket name and its bytes as {@linkcode ByteLine} writes them. */
+class NameBytes {
+  address = "";
+  port = -1;
+  readonly bytes = new Uint8Array(MAX_NAME);
+  length = 0;
+
+  /** Whether these are the bytes of `name`. */
+  holds(name: SocketName): boolean {
+    return name.port === this.port && name.address === this.address;
+  }
+
+  /** Keeps the bytes `line[start, end)` as those of `name`, if they fit; else keeps what it held. */
+  keep(name: SocketName, line: Uint8Array, start: number, end: number): void {
+    if (end - start > MAX_NAME) return;
+    this.address = name.address;
+    this.port = name.port;
+    this.length = end - start;
+    for (let i = start; i < end; i++) this.bytes[i - start] = line[i];
   }
 }
 

@@ -73,6 +73,11 @@ interface Session extends SessionCounts {
 export class UdpRelay implements DatagramRelay {
   readonly #host: RelayHost<ForwardOptions>;
   readonly #sessions = new Map<string, Session>();
+  /**
+   * The session of the last datagram: a client sends in bursts, and finding
+   * it again by its socket name spares formatting its key. Cleared when it ends.
+   */
+  #last: Session | null = null;
   /** The upstream's address, or its lookup while a host name resolves. */
   #target: SocketName | Promise<SocketName | null>;
   #sweeper: ReturnType<typeof setInterval> | undefined;
@@ -127,13 +132,24 @@ export class UdpRelay implements DatagramRelay {
 
   /** Sends a client's datagram upstream, in the client's session, opening one if need be. */
   #send(request: Uint8Array, client: SocketName, target: SocketName): void {
-    const key = formatSocketName(client);
-    let session = this.#sessions.get(key);
-    if (session === undefined) {
-      const opened = this.#open(client, target);
-      if (opened === null) return;
-      session = opened;
-      this.#sessions.set(key, session);
+    const last = this.#last;
+    let session: Session;
+    if (
+      last !== null && last.client.port === client.port && last.client.address === client.address
+    ) {
+      session = last;
+    } else {
+      const key = formatSocketName(client);
+      const known = this.#sessions.get(key);
+      if (known === undefined) {
+        const opened = this.#open(client, target);
+        if (opened === null) return;
+        session = opened;
+        this.#sessions.set(key, session);
+      } else {
+        session = known;
+      }
+      this.#last = session;
     }
     session.lastRequest = request;
     session.lastActive = performance.now();
@@ -255,6 +271,7 @@ export class UdpRelay implements DatagramRelay {
     const key = formatSocketName(session.client);
     if (this.#sessions.get(key) !== session) return;
     this.#sessions.delete(key);
+    if (this.#last === session) this.#last = null;
     if (this.#sessions.size === 0) {
       clearInterval(this.#sweeper);
       this.#sweeper = undefined;

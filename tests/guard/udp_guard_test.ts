@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import {
   limitsFrom,
   type ListenerLimits,
+  LOOP_QUIET_MS,
   LOOP_REPEATS,
   type ReplyDecision,
   type SocketName,
@@ -410,6 +411,22 @@ Deno.test(`UdpGuard.limitReply() suppresses with "loop" the ${LOOP_REPEATS}th id
     { sent: 10 },
     "others are answered",
   );
+});
+
+Deno.test("UdpGuard.limitReply() ends a loop's quiet time after LOOP_QUIET_MS of time passing, even when the wall clock steps back an hour", () => {
+  const guard = new UdpGuard(OWN);
+  const remote = { address: "127.0.0.1", port: 40000 };
+  const at = Date.UTC(2026, 10, 22, 12);
+  const ping = bytes(8);
+  const reply = (request: Uint8Array, time: number) =>
+    summary(guard.limitReply(LISTENER, DEFAULTS, remote, request, request, false, time));
+  for (let i = 1; i < LOOP_REPEATS; i++) assert.deepEqual(reply(ping, at + i), [8, false]);
+  assert.equal(reply(ping, at + LOOP_REPEATS), "loop");
+  // An NTP step back an hour, then time passes: the quiet time ends as it would have.
+  const back = at + LOOP_REPEATS - 3_600_000;
+  assert.equal(reply(bytes(3), back), "loop", "still quiet");
+  assert.equal(reply(bytes(3), back + LOOP_QUIET_MS - 1), "loop", "still quiet");
+  assert.deepEqual(reply(bytes(3), back + LOOP_QUIET_MS + 1), [3, false], "quiet time over");
 });
 
 Deno.test("UdpGuard.limitReply() says why it cut a loop", () => {
