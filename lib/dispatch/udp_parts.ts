@@ -52,13 +52,9 @@ export interface UdpParts {
  * @returns Its parts.
  */
 export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: boolean): UdpParts {
-  const { listener, local } = bound;
-  const base = {
-    transport: "udp",
-    listener: listener.spec,
-    service: listener.service,
-    local,
-  } as const;
+  // The listener is read at each event: a reload that changes only its
+  // faults gives the socket a new one, with the spec text that names them.
+  const { local } = bound;
   const suppress = (
     remote: SocketName,
     bytesIn: number,
@@ -68,7 +64,10 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
     ctx.emit({
       type: "reply-suppressed",
       time: Date.now(),
-      ...base,
+      transport: "udp",
+      listener: bound.listener.spec,
+      service: bound.listener.service,
+      local,
       remote,
       reason,
       detail,
@@ -84,8 +83,8 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
         type: "datagram",
         time,
         transport: "udp",
-        listener: base.listener,
-        service: base.service,
+        listener: bound.listener.spec,
+        service: bound.listener.service,
         local,
         remote,
         bytesIn,
@@ -93,7 +92,7 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
       return time;
     },
     admitted(remote, bytesIn) {
-      const refusal = ctx.udpGuard.admit(listener.limits, remote);
+      const refusal = ctx.udpGuard.admit(bound.listener.limits, remote);
       if (refusal === null) return true;
       suppress(remote, bytesIn, refusal, 0);
       return false;
@@ -101,7 +100,7 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
     guarded(request, reply, remote, time) {
       const decision = ctx.udpGuard.limitReply(
         bound,
-        listener.limits,
+        bound.listener.limits,
         remote,
         request,
         reply,
@@ -120,8 +119,8 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
         type: "reply",
         time: Date.now(),
         transport: "udp",
-        listener: base.listener,
-        service: base.service,
+        listener: bound.listener.spec,
+        service: bound.listener.service,
         local,
         remote,
         bytesOut,
@@ -134,7 +133,10 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
       ctx.emit({
         type: "error",
         time: Date.now(),
-        ...base,
+        transport: "udp",
+        listener: bound.listener.spec,
+        service: bound.listener.service,
+        local,
         remote,
         id: null,
         ...describeError(error),

@@ -104,3 +104,29 @@ Deno.test("RunningServer.reconfigure() changes nothing, faults included, when a 
     await server.close({ graceMs: 0 });
   }
 });
+
+Deno.test("RunningServer.reconfigure() that changes only a UDP listener's faults names the new spec in its datagram, reply and suppression events", async () => {
+  const events: ServerEvent[] = [];
+  const server = await start(planOf("udp://127.0.0.1:0=echo"), { sink: (e) => events.push(e) });
+  try {
+    const port = server.sockets[0].local.port;
+    const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const to = { transport: "udp", hostname: "127.0.0.1", port } as const;
+    const ask = async () => {
+      await client.send(bytes("hi"), to);
+      await client.receive();
+    };
+    await ask();
+    await server.reconfigure(planOf("udp://127.0.0.1:0=echo?delay=1&seed=1"));
+    events.length = 0;
+    await ask();
+    const spec = server.sockets[0].spec;
+    assert.equal(spec, "udp://127.0.0.1:0=echo?delay=1&seed=1");
+    const named = events.filter((e) => e.type === "datagram" || e.type === "reply")
+      .map((e) => [e.type, e.listener]);
+    assert.deepEqual(named, [["datagram", spec], ["reply", spec]]);
+    client.close();
+  } finally {
+    await server.close({ graceMs: 0 });
+  }
+});
