@@ -21,18 +21,23 @@ export interface DatagramCounts {
 const BATCH = 50;
 /** How long no echo must come for a batch to have settled, in ms. */
 const QUIET_MS = 30;
+/** Datagrams in flight at most when none is lost: a steady stream, so that a held one always has later ones to go ahead of it. */
+const WINDOW = 64;
 /** Datagrams sent after the counted ones, so that a held one at the end has later ones to go ahead of it. */
 const TAIL = 20;
 
 /**
- * Sends `count` numbered datagrams (then a few uncounted ones) to `port`,
- * in batches of 50, each once the echoes of the one before stopped
- * coming, and counts what came back: lost, doubled, overtaken. Bounded by
- * `timeoutMs`.
+ * Sends `count` numbered datagrams (then a few uncounted ones) to `port`
+ * and counts what came back: lost, doubled, overtaken. Where datagrams may
+ * be lost, they go in batches of 50, each once the echoes of the one
+ * before stopped coming; where none is (`lossless`), as a steady stream
+ * with {@linkcode WINDOW} in flight, so that no gap leaves a held datagram
+ * to go out by its timeout with nothing ahead of it. Bounded by `timeoutMs`.
  *
  * @param host The echo's address.
  * @param port Its port.
  * @param count How many datagrams to count.
+ * @param lossless Whether every datagram comes back (duplicate, reorder).
  * @param timeoutMs The most it may take.
  * @returns The counts.
  */
@@ -40,6 +45,7 @@ export async function datagramCounts(
   host: string,
   port: number,
   count: number,
+  lossless: boolean,
   timeoutMs: number,
 ): Promise<DatagramCounts> {
   const socket = Deno.listenDatagram({ transport: "udp", hostname: host, port: 0 });
@@ -49,6 +55,8 @@ export async function datagramCounts(
   let overtaken = 0;
   let arrivals = 0;
   let lastArrival = performance.now();
+  let distinct = 0;
+  let room = null as PromiseWithResolvers<void> | null;
   const receiving = (async () => {
     try {
       for (;;) {
@@ -58,6 +66,11 @@ export async function datagramCounts(
         if (n >= seen.length) continue;
         arrivals++;
         lastArrival = performance.now();
+        if (seen[n] === 0) {
+          distinct++;
+          room?.resolve();
+          room = null;
+        }
         if (seen[n]++ === 0 && n < highest && n < count) overtaken++;
         highest = Math.max(highest, n);
       }
@@ -78,12 +91,25 @@ export async function datagramCounts(
   try {
     const out = new Uint8Array(4);
     const view = new DataView(out.buffer);
-    for (let first = 0; first < count + TAIL && performance.now() < deadline; first += BATCH) {
-      for (let n = first; n < Math.min(first + BATCH, count + TAIL); n++) {
+    if (lossless) {
+      for (let n = 0; n < count + TAIL && performance.now() < deadline; n++) {
+        while (n - distinct >= WINDOW && performance.now() < deadline) {
+          room = Promise.withResolvers<void>();
+          const timer = setTimeout(() => room?.resolve(), 200);
+          await room.promise;
+          clearTimeout(timer);
+        }
         view.setUint32(0, n);
         await socket.send(out, target);
       }
-      await settle(QUIET_MS);
+    } else {
+      for (let first = 0; first < count + TAIL && performance.now() < deadline; first += BATCH) {
+        for (let n = first; n < Math.min(first + BATCH, count + TAIL); n++) {
+          view.setUint32(0, n);
+          await socket.send(out, target);
+        }
+        await settle(QUIET_MS);
+      }
     }
     // A datagram held to the end waits at most 100 ms for a later one.
     await settle(150);

@@ -11,15 +11,26 @@ import type { Random } from "./random.ts";
 /** How many bytes a delay line holds at most, each way, before its producer waits. */
 export const DELAY_LINE_BYTES = 256 * 1024;
 
+/**
+ * How early, in ms, a line's timer is set before its head is due, and how
+ * early the head then goes: Deno's timers fire 1 to 2 ms late (a timer set
+ * for 0.4 ms fires after about 2 ms), so a timer set for the due time itself
+ * delivers every chunk about 1.5 ms late, and one re-armed for the last
+ * fraction of a ms about 2 ms late. Set 1 ms early, a chunk goes within a
+ * ms of its due time either way.
+ */
+export const TIMER_LEAD_MS = 1;
+
 interface Held {
   bytes: Uint8Array;
   readonly due: number;
 }
 
 /**
- * A bounded first-in first-out line of chunks, each handed out no sooner
- * than `delayMs ± jitterMs` after it went in, and never before the chunk
- * ahead of it (due = max(due of the one ahead, now + delay + jitter)).
+ * A bounded first-in first-out line of chunks, each handed out
+ * `delayMs ± jitterMs` after it went in (at most {@linkcode TIMER_LEAD_MS}
+ * sooner), and never before the chunk ahead of it (due = max(due of the one
+ * ahead, now + delay + jitter)).
  * One producer pushes, one consumer takes.
  *
  * @example
@@ -111,7 +122,7 @@ export class DelayLine {
   pass(bytes: Uint8Array): boolean {
     if (this.#failed) throw this.#error;
     const due = this.#schedule();
-    if (this.idle && due <= performance.now()) return true;
+    if (this.idle && due - performance.now() <= TIMER_LEAD_MS) return true;
     this.#keep(bytes.slice(), due);
     return false;
   }
@@ -149,7 +160,7 @@ export class DelayLine {
       // Nothing due: wait for the head to fall due, or for a chunk to come.
       const wait = this.#first === this.#held.length
         ? Infinity
-        : this.#held[this.#first].due - performance.now();
+        : this.#held[this.#first].due - performance.now() - TIMER_LEAD_MS;
       if (wait > 0) await this.#wait(wait);
     }
   }
@@ -173,7 +184,7 @@ export class DelayLine {
       return this.#ended ? null : undefined;
     }
     const head = this.#held[this.#first];
-    if (head.due > performance.now()) return undefined;
+    if (head.due - performance.now() > TIMER_LEAD_MS) return undefined;
     let bytes = head.bytes;
     if (bytes.length > max) {
       head.bytes = bytes.subarray(max);

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { BufferPool } from "../../lib/services/buffer_pool.ts";
 import type { Stream } from "../../lib/services/service.ts";
 import { FaultyStream } from "../../lib/faults/faulty_stream.ts";
-import { DelayLine } from "../../lib/faults/delay_line.ts";
+import { DelayLine, TIMER_LEAD_MS } from "../../lib/faults/delay_line.ts";
 import { faultsFrom, planTcpConnection, Random, SocketEnd } from "../../lib/faults/mod.ts";
 import { waitUntil } from "../_support/wait.ts";
 
@@ -148,5 +148,15 @@ Deno.test("DelayLine.takeDue() hands out a due chunk without a promise, and unde
   const later = new DelayLine(1000, 0, new Random(1));
   later.push(new Uint8Array([1]));
   assert.equal(later.takeDue(10), undefined, "not due for a second");
+  later.fail(new Error("done"));
+});
+
+Deno.test("DelayLine.takeDue() hands out a chunk within TIMER_LEAD_MS of its due time: a timer re-armed for the rest would fire ms late", () => {
+  const line = new DelayLine(TIMER_LEAD_MS * 0.9, 0, new Random(1));
+  line.push(new Uint8Array([1]));
+  assert.deepEqual(line.takeDue(10), new Uint8Array([1]));
+  const later = new DelayLine(TIMER_LEAD_MS + 50, 0, new Random(1));
+  later.push(new Uint8Array([1]));
+  assert.equal(later.takeDue(10), undefined, "due later than the lead");
   later.fail(new Error("done"));
 });
