@@ -77,6 +77,7 @@ export async function serveWithFaults(
   }
   const faulty = new FaultyStream({
     source: c.stream,
+    buffers: ctx.buffers,
     socket: c.socket,
     plan: c.plan,
     startedMs: c.startedMs,

@@ -11,15 +11,26 @@ import type { Random } from "./random.ts";
 /** How many bytes a delay line holds at most, each way, before its producer waits. */
 export const DELAY_LINE_BYTES = 256 * 1024;
 
+/**
+ * How early, in ms, a line's timer is set before its head is due, and how
+ * early the head then goes: Deno's timers fire 1 to 2 ms late (a timer set
+ * for 0.4 ms fires after about 2 ms), so a timer set for the due time itself
+ * delivers every chunk about 1.5 ms late, and one re-armed for the last
+ * fraction of a ms about 2 ms late. Set 1 ms early, a chunk goes within a
+ * ms of its due time either way.
+ */
+export const TIMER_LEAD_MS = 1;
+
 interface Held {
   bytes: Uint8Array;
   readonly due: number;
 }
 
 /**
- * A bounded first-in first-out line of chunks, each handed out no sooner
- * than `delayMs ± jitterMs` after it went in, and never before the chunk
- * ahead of it (due = max(due of the one ahead, now + delay + jitter)).
+ * A bounded first-in first-out line of chunks, each handed out
+ * `delayMs ± jitterMs` after it went in (at most {@linkcode TIMER_LEAD_MS}
+ * sooner), and never before the chunk ahead of it (due = max(due of the one
+ * ahead, now + delay + jitter)).
  * One producer pushes, one consumer takes.
  *
  * @example
@@ -77,6 +88,11 @@ export class DelayLine {
     return this.#bytes;
   }
 
+  /** Whether the line holds nothing and its consumer waits for more. */
+  get idle(): boolean {
+    return this.#first === this.#held.length && this.#taker !== null;
+  }
+
   /**
    * Puts a chunk in the line. The line keeps it: the caller must not change
    * it afterwards.
@@ -85,14 +101,39 @@ export class DelayLine {
    * @returns Once the line has room for more.
    * @throws The error of {@linkcode DelayLine.fail}.
    */
-  async push(bytes: Uint8Array): Promise<void> {
+  push(bytes: Uint8Array): Promise<void> {
+    if (this.#failed) return Promise.reject(this.#error);
+    this.#keep(bytes, this.#schedule());
+    return this.room();
+  }
+
+  /**
+   * Offers a chunk that the caller can hand on itself. Its due time is drawn
+   * as for {@linkcode DelayLine.push}; when it is due now and nothing is
+   * ahead of it (the line is {@linkcode DelayLine.idle}), the line keeps
+   * nothing and the caller hands the chunk on at once, uncopied. Otherwise
+   * the line keeps a copy, so the caller may reuse its buffer.
+   *
+   * @param bytes The chunk.
+   * @returns `true` when the caller hands the chunk on now; `false` when the
+   *   line holds a copy (then await {@linkcode DelayLine.room}).
+   * @throws The error of {@linkcode DelayLine.fail}.
+   */
+  pass(bytes: Uint8Array): boolean {
     if (this.#failed) throw this.#error;
-    const jitter = this.#jitterMs === 0 ? 0 : (this.#random.next() * 2 - 1) * this.#jitterMs;
-    const due = Math.max(this.#lastDue, performance.now() + Math.max(0, this.#delayMs + jitter));
-    this.#lastDue = due;
-    this.#held.push({ bytes, due });
-    this.#bytes += bytes.length;
-    this.#wakeTaker();
+    const due = this.#schedule();
+    if (this.idle && due - performance.now() <= TIMER_LEAD_MS) return true;
+    this.#keep(bytes.slice(), due);
+    return false;
+  }
+
+  /**
+   * Waits until the line holds less than its limit.
+   *
+   * @returns Once there is room.
+   * @throws The error of {@linkcode DelayLine.fail}.
+   */
+  async room(): Promise<void> {
     while (this.#bytes >= this.#limit) {
       this.#pusher = Promise.withResolvers<void>();
       await this.#pusher.promise;
@@ -114,35 +155,50 @@ export class DelayLine {
    */
   async take(max: number): Promise<Uint8Array | null> {
     for (;;) {
-      if (this.#failed) throw this.#error;
-      if (this.#first === this.#held.length) {
-        this.#drained?.resolve();
-        this.#drained = null;
-        if (this.#ended) return null;
-        await this.#wait(Infinity);
-        continue;
-      }
-      const head = this.#held[this.#first];
-      const wait = head.due - performance.now();
-      if (wait > 0) {
-        await this.#wait(wait);
-        continue;
-      }
-      let bytes = head.bytes;
-      if (bytes.length > max) {
-        head.bytes = bytes.subarray(max);
-        bytes = bytes.subarray(0, max);
-      } else {
-        this.#held[this.#first++] = undefined!;
-        if (this.#first === this.#held.length) this.#held.length = this.#first = 0;
-      }
-      this.#bytes -= bytes.length;
-      if (this.#bytes < this.#limit && this.#pusher !== null) {
-        this.#pusher.resolve();
-        this.#pusher = null;
-      }
-      return bytes;
+      const bytes = this.takeDue(max);
+      if (bytes !== undefined) return bytes;
+      // Nothing due: wait for the head to fall due, or for a chunk to come.
+      const wait = this.#first === this.#held.length
+        ? Infinity
+        : this.#held[this.#first].due - performance.now() - TIMER_LEAD_MS;
+      if (wait > 0) await this.#wait(wait);
     }
+  }
+
+  /**
+   * Takes up to `max` bytes of the chunk at the head of the line if it is
+   * due now, without waiting: {@linkcode DelayLine.take} without its promise
+   * when a chunk is ready.
+   *
+   * @param max The most bytes to take; the rest of the chunk stays at the head.
+   * @returns The bytes; `null` after {@linkcode DelayLine.end} once the line
+   *   is empty; `undefined` when nothing is due yet.
+   * @throws The error of {@linkcode DelayLine.fail}.
+   */
+  takeDue(max: number): Uint8Array | null | undefined {
+    if (this.#failed) throw this.#error;
+    if (this.#first === this.#held.length) {
+      // The consumer came back for more with nothing left: drained.
+      this.#drained?.resolve();
+      this.#drained = null;
+      return this.#ended ? null : undefined;
+    }
+    const head = this.#held[this.#first];
+    if (head.due - performance.now() > TIMER_LEAD_MS) return undefined;
+    let bytes = head.bytes;
+    if (bytes.length > max) {
+      head.bytes = bytes.subarray(max);
+      bytes = bytes.subarray(0, max);
+    } else {
+      this.#held[this.#first++] = undefined!;
+      if (this.#first === this.#held.length) this.#held.length = this.#first = 0;
+    }
+    this.#bytes -= bytes.length;
+    if (this.#bytes < this.#limit && this.#pusher !== null) {
+      this.#pusher.resolve();
+      this.#pusher = null;
+    }
+    return bytes;
   }
 
   /**
@@ -174,6 +230,21 @@ export class DelayLine {
     clearTimeout(this.#timer);
     for (const waiter of [this.#taker, this.#pusher, this.#drained]) waiter?.reject(error);
     this.#taker = this.#pusher = this.#drained = null;
+  }
+
+  /** The due time of the next chunk: now + delay ± jitter, never before the one ahead. */
+  #schedule(): number {
+    const jitter = this.#jitterMs === 0 ? 0 : (this.#random.next() * 2 - 1) * this.#jitterMs;
+    const due = Math.max(this.#lastDue, performance.now() + Math.max(0, this.#delayMs + jitter));
+    this.#lastDue = due;
+    return due;
+  }
+
+  /** Holds a chunk; wakes the consumer only when it is the new head (a later chunk never changes the head's wait). */
+  #keep(bytes: Uint8Array, due: number): void {
+    this.#held.push({ bytes, due });
+    this.#bytes += bytes.length;
+    if (this.#held.length - this.#first === 1) this.#wakeTaker();
   }
 
   /** The consumer waits for a push or for `ms` to pass. */

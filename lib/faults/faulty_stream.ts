@@ -7,10 +7,12 @@
  */
 
 import type { TcpFaultKind } from "../events/fault_events.ts";
+import type { BufferPool } from "../services/buffer_pool.ts";
 import type { Stream } from "../services/service.ts";
 import { writeAll } from "../services/write_all.ts";
 import { DelayLine } from "./delay_line.ts";
 import { Pacer } from "./pacer.ts";
+import { PumpBuffer } from "./pump_buffer.ts";
 import type { SocketEnd } from "./socket_end.ts";
 import { type TcpFaultPlan, thousands, triggerWords } from "./tcp_plan.ts";
 import type { Trigger } from "./units.ts";
@@ -37,9 +39,6 @@ export class FaultEndedError extends Error {
   }
 }
 
-/** How many bytes the reader takes from the client at once while latency holds what it reads. */
-const PUMP_READ = 64 * 1024;
-
 /** What a {@linkcode FaultyStream} is made of. */
 export interface FaultyStreamParts {
   /** The connection, as muxd counts its bytes. */
@@ -48,6 +47,8 @@ export interface FaultyStreamParts {
   readonly socket: SocketEnd;
   /** The connection's faults. */
   readonly plan: TcpFaultPlan;
+  /** The server's read buffers, which the reader under in latency takes while data keeps coming. */
+  readonly buffers: BufferPool;
   /** When the connection was accepted (`performance.now()`), for time triggers. */
   readonly startedMs: number;
   /** Called when a fault acts: a reset, a close, a stall. */
@@ -69,6 +70,10 @@ interface ByteTrigger {
  *   muxd got it, in order; up to {@linkcode DELAY_LINE_BYTES} wait each way,
  *   so latency does not limit throughput. A write is done once its bytes are
  *   in the line; {@linkcode FaultyStream.flush} waits until they are out.
+ *   A chunk due at once with nothing ahead of it goes through as it is, and
+ *   latency 0 without jitter holds nothing at all. Under in latency a reader
+ *   reads ahead for the service, waiting for data with 1,023 bytes of its
+ *   own (see {@linkcode PumpBuffer}), and the line keeps a copy of each read.
  * - bandwidth: in, muxd reads at most the rate; out, a write is done once its
  *   bytes have had their time at the rate.
  * - slice: writes leave in pieces of N bytes, slice-delay apart.
@@ -94,6 +99,11 @@ export class FaultyStream implements Stream {
   readonly #pacerIn: Pacer | null;
   readonly #pacerOut: Pacer | null;
   readonly #byteTrigger: ByteTrigger | null;
+  readonly #buffers: BufferPool;
+  /** Reads go straight to the connection: no in fault acts on them. */
+  readonly #plainIn: boolean;
+  /** Writes go straight to the connection: no out fault acts on them. */
+  readonly #plainOut: boolean;
   readonly #timers: ReturnType<typeof setTimeout>[] = [];
   /** Bytes either way toward the byte trigger. */
   #passed = 0;
@@ -124,12 +134,9 @@ export class FaultyStream implements Stream {
     this.#socket = parts.socket;
     this.#plan = plan;
     this.#report = parts.report;
-    this.#inLine = plan.latencyInMs === null
-      ? null
-      : new DelayLine(plan.latencyInMs, plan.jitterMs, plan.random);
-    this.#outLine = plan.latencyOutMs === null
-      ? null
-      : new DelayLine(plan.latencyOutMs, plan.jitterMs, plan.random);
+    this.#buffers = parts.buffers;
+    this.#inLine = delayLine(plan.latencyInMs, plan);
+    this.#outLine = delayLine(plan.latencyOutMs, plan);
     this.#pacerIn = plan.bandwidthIn === null ? null : new Pacer(plan.bandwidthIn);
     this.#pacerOut = plan.bandwidthOut === null ? null : new Pacer(plan.bandwidthOut);
     const byBytes: ByteTrigger[] = [];
@@ -145,6 +152,10 @@ export class FaultyStream implements Stream {
     }
     // The lower wins; at the same count, the reset.
     this.#byteTrigger = byBytes.length === 0 ? null : byBytes.reduce((a, b) => b.at < a.at ? b : a);
+    this.#plainIn = this.#inLine === null && this.#pacerIn === null && plan.stallAfter === null &&
+      plan.resetAfter === null && plan.closeAfter === null;
+    this.#plainOut = this.#outLine === null && this.#pacerOut === null && plan.slice === null &&
+      this.#byteTrigger === null;
     this.#socket.closed.then(() => this.#stop(new Deno.errors.Interrupted("connection closed")));
     if (this.#byteTrigger?.at === 0) this.#fire(this.#byteTrigger.kind, this.#byteTrigger.trigger);
   }
@@ -157,12 +168,22 @@ export class FaultyStream implements Stream {
   /** Reads what the client sent, through the in faults. */
   read(p: Uint8Array): Promise<number | null> {
     if (this.#error !== null) return Promise.reject(this.#error);
+    if (this.#plainIn) return this.#source.read(p);
     return this.#inLine === null ? this.#readClient(p) : this.#readDelayed(p, this.#inLine);
   }
 
-  /** Writes to the client through the out faults; resolves to `p.length`. */
-  async write(p: Uint8Array): Promise<number> {
-    if (this.#error !== null) throw this.#error;
+  /**
+   * Writes to the client through the out faults. Resolves to `p.length`
+   * where an out fault acts, else to what the connection's own write accepted.
+   */
+  write(p: Uint8Array): Promise<number> {
+    if (this.#error !== null) return Promise.reject(this.#error);
+    if (this.#plainOut) return this.#source.write(p);
+    return this.#writeFaulty(p);
+  }
+
+  /** The out path through slice, bandwidth, latency and the byte trigger. */
+  async #writeFaulty(p: Uint8Array): Promise<number> {
     const slice = this.#plan.slice;
     const pacer = this.#pacerOut;
     const line = this.#outLine;
@@ -176,14 +197,17 @@ export class FaultyStream implements Stream {
       }
       if (pacer !== null) {
         n = Math.min(n, pacer.chunk);
-        await this.#waits.sleep(pacer.delay(n, performance.now()));
+        const wait = pacer.delay(n, performance.now());
+        if (wait > 0) await this.#waits.sleep(wait);
       }
       const piece = p.subarray(at, at + n);
       if (line === null) await this.#writeClient(piece);
       else {
         if (!this.#writing) this.#writeDelayed(line);
-        // A copy: the service may reuse its buffer as soon as this resolves.
-        await line.push(piece.slice());
+        // Due at once with nothing ahead: out now, uncopied. Else the line
+        // keeps a copy: the service may reuse its buffer once this resolves.
+        if (line.pass(piece)) await this.#writeClient(piece);
+        else await line.room();
       }
       at += n;
     }
@@ -238,40 +262,56 @@ export class FaultyStream implements Stream {
   /** The in path with latency: a reader fills the line, the service takes from it. */
   async #readDelayed(p: Uint8Array, line: DelayLine): Promise<number | null> {
     if (!this.#pumping) this.#pump(line);
-    const bytes = await line.take(p.length);
+    let bytes = line.takeDue(p.length);
+    if (bytes === undefined) bytes = await line.take(p.length);
     if (bytes === null) return null;
     p.set(bytes);
     return bytes.length;
   }
 
-  /** Reads from the client into the in line until its end, or until the line fails. */
+  /**
+   * Reads from the client into the in line until its end, or until the line
+   * fails. It waits for data in the connection's own 1,023 bytes, and the
+   * line keeps a copy of exactly what each read got.
+   */
   async #pump(line: DelayLine): Promise<void> {
     this.#pumping = true;
-    const buffer = new Uint8Array(PUMP_READ);
+    const buffers = new PumpBuffer(this.#buffers);
     try {
       while (!this.#released) {
-        const n = await this.#readClient(buffer);
+        const buffer = buffers.next;
+        const room = this.#readRoom(buffer.length);
+        const n = await this.#readClient(buffer.subarray(0, room));
         if (n === null) return line.end();
-        await line.push(buffer.slice(0, n));
+        const pushed = line.push(buffer.slice(0, n));
+        buffers.after(n, room);
+        await pushed;
       }
     } catch (error) {
       // The service sees it on its next take: a reset, the fault, the close.
       line.fail(error);
+    } finally {
+      buffers.release();
     }
+  }
+
+  /** The most bytes the next read from the client may take into `length`: the stall, the pacer's chunk and the byte trigger cap it. */
+  #readRoom(length: number): number {
+    let max = length;
+    const stall = this.#plan.stallAfter;
+    if (stall !== null) max = Math.min(max, Math.max(0, stall - this.#fromClient));
+    if (this.#pacerIn !== null) max = Math.min(max, this.#pacerIn.chunk);
+    const trigger = this.#byteTrigger;
+    if (trigger !== null) max = Math.min(max, Math.max(1, trigger.at - this.#passed));
+    return max;
   }
 
   /** The in gate: the stall, the bandwidth and the byte trigger, on each read from the client. */
   async #readClient(p: Uint8Array): Promise<number | null> {
-    let max = p.length;
     const stall = this.#plan.stallAfter;
-    if (stall !== null) {
-      if (this.#fromClient >= stall) return await this.#stall(stall);
-      max = Math.min(max, stall - this.#fromClient);
-    }
-    if (this.#pacerIn !== null) max = Math.min(max, this.#pacerIn.chunk);
+    if (stall !== null && this.#fromClient >= stall) return await this.#stall(stall);
     const trigger = this.#byteTrigger;
-    if (trigger !== null) max = Math.min(max, Math.max(1, trigger.at - this.#passed));
-    const read = this.#source.read(p.subarray(0, max));
+    const read = this.#source.read(p.subarray(0, this.#readRoom(p.length)));
     this.#sourceRead = read;
     let n: number | null;
     try {
@@ -282,7 +322,10 @@ export class FaultyStream implements Stream {
     if (this.#error !== null) throw this.#error;
     if (n === null) return null;
     this.#fromClient += n;
-    if (this.#pacerIn !== null) await this.#waits.sleep(this.#pacerIn.delay(n, performance.now()));
+    if (this.#pacerIn !== null) {
+      const wait = this.#pacerIn.delay(n, performance.now());
+      if (wait > 0) await this.#waits.sleep(wait);
+    }
     if (trigger === null) return n;
     // A write may have used the budget meanwhile: keep only what is left.
     const kept = Math.min(n, trigger.at - this.#passed);
@@ -305,7 +348,8 @@ export class FaultyStream implements Stream {
     this.#writing = true;
     try {
       for (;;) {
-        const bytes = await line.take(Infinity);
+        let bytes = line.takeDue(Infinity);
+        if (bytes === undefined) bytes = await line.take(Infinity);
         if (bytes === null) return;
         await this.#writeClient(bytes);
       }
@@ -355,4 +399,13 @@ export class FaultyStream implements Stream {
     this.#inLine?.fail(error);
     this.#outLine?.fail(error);
   }
+}
+
+/**
+ * The line of one direction's latency, or `null` where nothing is ever held:
+ * no latency that way, or latency 0 without jitter.
+ */
+function delayLine(latencyMs: number | null, plan: TcpFaultPlan): DelayLine | null {
+  if (latencyMs === null || (latencyMs === 0 && plan.jitterMs === 0)) return null;
+  return new DelayLine(latencyMs, plan.jitterMs, plan.random);
 }

@@ -44,7 +44,8 @@ export {
   thousands,
   triggerWords,
 } from "./tcp_plan.ts";
-export { DELAY_LINE_BYTES, DelayLine } from "./delay_line.ts";
+export { DELAY_LINE_BYTES, DelayLine, TIMER_LEAD_MS } from "./delay_line.ts";
+export { PumpBuffer } from "./pump_buffer.ts";
 export { Pacer, PACER_CHUNK_MS, PACER_SLACK_MS } from "./pacer.ts";
 export { Waits } from "./waits.ts";
 export { isResettable, type Resettable } from "./resettable.ts";

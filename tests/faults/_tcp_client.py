@@ -36,7 +36,10 @@ try:
         send, limit, wait = sys.argv[4], int(sys.argv[5]), float(sys.argv[6])
         send = b"x" * int(send[6:]) if send.startswith("bytes:") else send.encode()
         try:
-            s.sendall(send)
+            # Nothing to send, no send: a send would take the error of a
+            # reset that came first, and the reads would then see end of stream.
+            if send:
+                s.sendall(send)
         except (ConnectionResetError, BrokenPipeError) as e:
             out["sendError"] = type(e).__name__
         s.settimeout(wait)

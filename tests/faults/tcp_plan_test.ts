@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { faultsFrom, planTcpConnection, Random } from "../../lib/faults/mod.ts";
+import { faultsFrom, planTcpConnection, Random, thousands } from "../../lib/faults/mod.ts";
 import type { TcpFaults } from "../../lib/faults/mod.ts";
 import { DelayLine } from "../../lib/faults/delay_line.ts";
 
@@ -69,4 +69,36 @@ Deno.test("DelayLine.push() waits for room once the line holds its limit", async
   assert.equal(pushed, true);
   line.fail(new Error("done"));
   await assert.rejects(line.take(1), /done/);
+});
+
+Deno.test("thousands() writes what toLocaleString('en-US') with 3 decimals at most writes", () => {
+  const values = [
+    0,
+    1,
+    7,
+    100,
+    999,
+    1000,
+    4096,
+    10_000,
+    65_536,
+    1_000_000,
+    123_456_789,
+    1e15,
+    0.5,
+    0.25,
+    0.001,
+    0.0004,
+    0.0006,
+    2.5,
+    1234.5678,
+    99.9999,
+    999_999.9996,
+    -1,
+    -1234.5,
+    -0.0001,
+  ];
+  for (const n of values) {
+    assert.equal(thousands(n), n.toLocaleString("en-US", { maximumFractionDigits: 3 }), `${n}`);
+  }
 });
