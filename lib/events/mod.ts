@@ -19,6 +19,8 @@ export type {
   EventBase,
   EventSink,
   ListenerClosedEvent,
+  ListenerOrigin,
+  ListenerReplacedEvent,
   ListeningEvent,
   ReplyEvent,
   ReplySuppressedEvent,
