@@ -15,7 +15,7 @@ import {
 } from "../../lib/server/mod.ts";
 import { planOf } from "../_support/plan.ts";
 import { echoRoundTrip, firstRead, freePort, udpRoundTrip } from "../_support/socket.ts";
-import { waitUntil } from "../_support/wait.ts";
+import { waitUntil, withTimeout } from "../_support/wait.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -137,7 +137,7 @@ Deno.test("RunningServer.remove() stops accepting and closes open connections at
   assert.deepEqual([removed.socket, removed.open, removed.forced], [echo, 1, 1]);
   assert.deepEqual(s.server.sockets, []);
   assert.ok(await refused(echo.local.port), "connection refused");
-  const end = await firstRead(conn);
+  const end = await withTimeout(firstRead(conn), 5000, "the open connection's end");
   assert.ok(end === "eof" || end === "reset", `the open connection ended (${end})`);
   const closed = s.events.find((e) => e.type === "connection-closed");
   assert.equal(closed?.type === "connection-closed" && closed.reason, "shutdown");
