@@ -68,7 +68,16 @@ export async function reload(
         (r.faultsChanged.length > 0
           ? `faults changed on ${r.faultsChanged.length}${named(r.faultsChanged)}, `
           : "") +
-        `${r.removed} closed${named(r.closed)}, ${r.added} added${named(r.opened)}` +
+        (r.apiFaultsKept.length > 0
+          ? `faults set through the API kept on ${r.apiFaultsKept.length}` +
+            `${named(r.apiFaultsKept)} (the config left their faults as they were), `
+          : "") +
+        `${r.removed} closed${named(r.closed)}` +
+        (r.replaced.length > 0
+          ? ` (${r.replaced.length} of them added through the API, whose socket names the ` +
+            `config now binds)`
+          : "") +
+        `, ${r.added} added${named(r.opened)}` +
         (r.failures > 0 ? `, ${r.failures} could not be bound (see above)` : ""),
     );
   } catch (error) {

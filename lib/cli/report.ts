@@ -19,6 +19,8 @@ export interface ReadyRecord {
   readonly pid: number;
   /** Every socket served, with its real port. */
   readonly sockets: readonly {
+    /** The listener's id while it runs, such as `tcp-127.0.0.1-7007` (see `listenerId()`). */
+    readonly id: string;
     readonly transport: "tcp" | "udp";
     readonly address: string;
     readonly port: number;
@@ -58,6 +60,7 @@ export function readyRecord(
     ready: true,
     pid,
     sockets: server.sockets.map((s) => ({
+      id: s.id,
       transport: s.transport,
       address: s.local.address,
       port: s.local.port,

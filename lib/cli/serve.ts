@@ -14,6 +14,7 @@ import { openDashboard } from "../dashboard/mod.ts";
 import { StopListener } from "./stop_signals.ts";
 import { reloadOnHangup } from "./reload.ts";
 import { start, StartError } from "../server/server.ts";
+import { MuxdServer } from "../server/muxd_server.ts";
 import { hostExplainer } from "../explain/host_explainer.ts";
 import { alreadyRunningLine, findSoleHolder } from "../explain/already_running.ts";
 import type { ServerEvent } from "../events/event.ts";
@@ -43,9 +44,8 @@ export const EXIT = { ok: 0, bindFailed: 1, badInput: 2 } as const;
 export async function serve(args: ServeArgs, argv: readonly string[]): Promise<number> {
   const config = await loadConfig(args.config);
   // The kernel's rules (sysctl) are read only if a bind fails, to explain it.
-  const provisioned = provision({ ...args, command: "serve", argv }, config, {
-    interfaces: listInterfaces(),
-  });
+  const interfaces = listInterfaces();
+  const provisioned = provision({ ...args, command: "serve", argv }, config, { interfaces });
   if (Array.isArray(provisioned)) {
     for (const p of provisioned) console.error(`muxd: ${formatProblem(p)}`);
     return EXIT.badInput;
@@ -102,15 +102,18 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     // What failed to bind is told once start() is done: in one line when
     // another muxd holds every listener, else one line per listener.
     const held = new HeldBack(hub.emit);
-    let server;
+    let running;
     try {
-      server = await start(plan, {
+      running = await start(plan, {
         ephemeralPorts: ephemeralPorts.promise,
         sink: held.sink,
         keepGoing,
         maxConnections,
         // Reads the host's rules (sysctl) and who holds a port (ss) only if a bind fails.
         explain: hostExplainer(),
+        // What add() checks its specs against, as provision() checked these.
+        allowPublic: settings.public,
+        interfaces,
       });
     } catch (error) {
       if (!(error instanceof StartError)) throw error;
@@ -136,6 +139,9 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       return EXIT.bindFailed;
     }
     held.release();
+    // The same server the library's start() returns: its events readable
+    // as an async iterable too, for the control API.
+    const server = new MuxdServer(running, hub);
     dashboard?.follow(server.traffic);
     if (opened.message) log.warn(opened.message);
     // SIGHUP is heard from before the ready record (a SIGHUP nobody listens

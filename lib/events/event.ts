@@ -17,6 +17,13 @@ import type {
 } from "./relay_events.ts";
 import type { FaultEvent, FaultsChangedEvent } from "./fault_events.ts";
 
+/**
+ * Who made a running listener, or set its faults: the command line or
+ * config file (`config`, replaced as a whole by each reload), or a call of
+ * the library or the control API (`api`).
+ */
+export type ListenerOrigin = "config" | "api";
+
 /** What every event carries. */
 export interface EventBase {
   /** When it happened, in milliseconds since the Unix epoch. */
@@ -60,6 +67,21 @@ export interface ListenerClosedEvent extends EventBase {
   readonly type: "listener-closed";
   /** The bound socket name. */
   readonly local: SocketName;
+}
+
+/**
+ * A reload's config binds the socket name of a listener added through the
+ * API: the config's listener replaces it. `listener` and `service` are the
+ * config's; the API's listener closes (its `listener-closed` follows), and
+ * the config's binds (its `listening` follows).
+ */
+export interface ListenerReplacedEvent extends EventBase {
+  /** The event's kind. */
+  readonly type: "listener-replaced";
+  /** The socket name they share. */
+  readonly local: SocketName;
+  /** The spec of the listener added through the API, which closes. */
+  readonly replaced: string;
 }
 
 /** A TCP connection was accepted and handed to its service. */
@@ -262,6 +284,7 @@ export type ServerEvent =
   | ListeningEvent
   | BindFailedEvent
   | ListenerClosedEvent
+  | ListenerReplacedEvent
   | ConnectionOpenedEvent
   | ConnectionClosedEvent
   | ConnectionRefusedEvent

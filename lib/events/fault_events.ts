@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { EventBase } from "./event.ts";
+import type { EventBase, ListenerOrigin } from "./event.ts";
 import type { SocketName } from "../spec/types.ts";
 
 /** What a TCP fault did to a connection. */
@@ -52,9 +52,9 @@ export interface FaultEvent extends EventBase {
 }
 
 /**
- * A reload changed a running listener's faults only: its socket and
- * connections stay, and the new faults apply to connections and datagrams
- * that arrive from now on.
+ * A reload, or a call of the API (`setFaults()`), changed a running
+ * listener's faults only: its socket and connections stay, and the new
+ * faults apply to connections and datagrams that arrive from now on.
  */
 export interface FaultsChangedEvent extends EventBase {
   /** The event's kind. */
@@ -67,4 +67,11 @@ export interface FaultsChangedEvent extends EventBase {
   readonly after: string;
   /** The seed of the faults now; `null` when there are none. */
   readonly seed: number | null;
+  /** Who changed them: a reload of the config (`config`) or the API (`api`). */
+  readonly by: ListenerOrigin;
+  /**
+   * Who had set the faults before. A reload that changes faults the API set
+   * (`by` `config`, `was` `api`) replaces them: the config's win.
+   */
+  readonly was: ListenerOrigin;
 }

@@ -58,6 +58,9 @@ export function formatEvent(event: ServerEvent): string {
       return `cannot bind ${socket(t, event.local)} (${event.listener}): ${event.reason}`;
     case "listener-closed":
       return `stopped listening ${socket(t, event.local)}`;
+    case "listener-replaced":
+      return `the config's ${event.listener} takes ${socket(t, event.local)} from ` +
+        `${event.replaced}, which was added through the API: it replaces it`;
     case "connection-opened": {
       const via = event.bound.address === event.local.address
         ? ""
@@ -113,12 +116,17 @@ export function formatEvent(event: ServerEvent): string {
       return `${peers(t, event.local, event.remote)} -> ${event.service} fault ${event.fault}` +
         (event.on === null ? "" : ` on the ${event.on}`) + `: ${event.detail}`;
     case "faults-changed":
-      return `faults of ${socket(t, event.local)} -> ${event.service} changed from ` +
+      return `faults of ${socket(t, event.local)} -> ${event.service} changed ` +
+        (event.by === "api" ? "through the API " : "") + `from ` +
         `${faultsText(event.before)} to ` +
         (event.seed === null
           ? faultsText(event.after)
           : formatFaults({ text: event.after, seed: event.seed })) +
-        `; they apply to ${t === "tcp" ? "connections" : "datagrams"} from now on`;
+        `; they apply to ${t === "tcp" ? "connections" : "datagrams"} from now on` +
+        (event.by === "config" && event.was === "api"
+          ? " (the config changed this listener's faults, so its faults replace those set " +
+            "through the API)"
+          : "");
     case "exec-started":
     case "exec-stderr":
     case "exec-exited":

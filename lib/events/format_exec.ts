@@ -18,6 +18,7 @@ export const END_CAUSE_TEXT: Readonly<Record<EndCause, string>> = {
   "closed": "ended by muxd: its connection closed",
   "shutdown": "ended by muxd: muxd stopped",
   "reload": "ended by muxd: a reload removed its listener",
+  "removed": "ended by muxd: its listener was removed through the API",
 };
 
 /**

@@ -19,6 +19,8 @@ export type {
   EventBase,
   EventSink,
   ListenerClosedEvent,
+  ListenerOrigin,
+  ListenerReplacedEvent,
   ListeningEvent,
   ReplyEvent,
   ReplySuppressedEvent,
@@ -48,5 +50,11 @@ export type {
   UdpFaultKind,
 } from "./fault_events.ts";
 export { EventHub } from "./hub.ts";
+export {
+  DEFAULT_EVENT_BUFFER,
+  type EventGap,
+  EventSubscription,
+  type SubscribedEvent,
+} from "./subscription.ts";
 export { formatEvent, formatFaults } from "./format.ts";
 export { elapsedMs } from "./elapsed.ts";

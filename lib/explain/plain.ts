@@ -101,6 +101,11 @@ export function plainReason(target: BindTarget, cause: unknown): string {
     return `not allowed by Deno's permissions: run with --allow-net (deno task serve does).`;
   }
   if (cause instanceof RangeError) return `invalid port ${port}.`;
+  if (cause instanceof TypeError && /listenDatagram is not a function/.test(cause.message)) {
+    // A program that uses muxd as a library without Deno's unstable net API.
+    return `UDP needs Deno's unstable net API: run with --unstable-net, or put ` +
+      `"unstable": ["net"] in deno.json (muxd's own tasks do).`;
+  }
   if (cause instanceof Error && /lookup address|Name or service not known/i.test(cause.message)) {
     return `host name not found: ${quote(hostname)} does not resolve.`;
   }

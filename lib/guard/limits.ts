@@ -6,13 +6,7 @@
  */
 
 import { CidrList } from "./cidr.ts";
-import {
-  decimal,
-  oneOf,
-  type OptionValues,
-  parseOptionValues,
-  wholeNumber,
-} from "../services/options.ts";
+import { decimal, oneOf, parseOptionValues, wholeNumber } from "../services/options.ts";
 
 /**
  * UDP, on loopback: which source ports get replies. `ephemeral`: only ports in
@@ -105,9 +99,29 @@ export const LIMIT_OPTIONS = [
 /**
  * The limits of one listener, parsed: one field per entry of
  * {@linkcode LIMIT_OPTIONS} (`idleMs` in milliseconds), and
- * `perSourceOnLoopback`.
+ * `perSourceOnLoopback`. Written out, rather than derived from the table,
+ * so that the library's public types (mod.ts) need no inference;
+ * tests/guard/limits_test.ts makes the compiler check that the two agree.
  */
-export type ListenerLimits = OptionValues<typeof LIMIT_OPTIONS> & {
+export interface ListenerLimits {
+  /** Peers to serve (`allow`); empty: every peer. */
+  readonly allow: CidrList;
+  /** Peers to refuse (`deny`). */
+  readonly deny: CidrList;
+  /** Open connections at most on this listener (`max-conns`). */
+  readonly maxConns: number;
+  /** Open connections at most from one source address (`max-conns-per-source`). */
+  readonly maxConnsPerSource: number;
+  /** New connections a second from one source address (`conn-rate`). */
+  readonly connRate: number;
+  /** Milliseconds without a byte either way before a connection is closed (`idle`). */
+  readonly idleMs: number;
+  /** Replies a second to one source outside loopback (`reply-rate`). */
+  readonly replyRate: number;
+  /** How many times the request a reply to a source outside loopback may be (`amplification`). */
+  readonly amplification: number;
+  /** Which source ports get UDP replies on loopback (`reply-to`). */
+  readonly replyTo: ReplyTo;
   /**
    * Whether `maxConnsPerSource` and `connRate` also hold for loopback
    * sources. By default they do not: loopback is where a test fixture's
@@ -116,7 +130,7 @@ export type ListenerLimits = OptionValues<typeof LIMIT_OPTIONS> & {
    * too.
    */
   readonly perSourceOnLoopback: boolean;
-};
+}
 
 /**
  * The limits a spec's options set, with defaults for the rest, parsed once.

@@ -42,6 +42,8 @@ const LEVELS: Record<ServerEvent["type"], LogLevel> = {
   "listening": "debug",
   "bind-failed": "error",
   "listener-closed": "debug",
+  // A listener added through the API is gone: a test suite may be using it.
+  "listener-replaced": "warning",
   "connection-opened": "info",
   "connection-closed": "info",
   "connection-refused": "warning",

@@ -5,15 +5,15 @@
  * @module
  */
 
-import { bindAll, type BoundSocket, type FailedBind, startFaults } from "../bind/bind.ts";
+import { bindAll, bindOne, type BoundSocket, type FailedBind, startFaults } from "../bind/bind.ts";
 import { BindError } from "../bind/bind_error.ts";
 import { type ExplainBinds, explainPlainly } from "../explain/plain.ts";
-import type { EventSink } from "../events/event.ts";
+import type { EventSink, ListenerOrigin } from "../events/event.ts";
 import {
+  needsReset,
   type Plan,
   type PlannedListener,
   sameFaults,
-  sameListener,
   sameSocketName,
 } from "../plan/plan.ts";
 import { wildcardGroup } from "../plan/udp_wildcard.ts";
@@ -31,6 +31,11 @@ import type { LiveTraffic } from "../dispatch/live_traffic.ts";
 import { BufferPool } from "../services/buffer_pool.ts";
 import { processKey, ProcessTable } from "../services/process_table.ts";
 import { TimeoutSignals } from "../services/timeout_signals.ts";
+import { type ListenEntry, planEntries } from "./listen_entries.ts";
+import { type FaultsInput, withFaults } from "./fault_change.ts";
+import { listenerId } from "./listener_id.ts";
+import { reconcile } from "./reconcile.ts";
+import { ServerClosedError, UnknownListenerError } from "./listener_errors.ts";
 
 /** Open TCP connections at most, over every listener, unless `maxConnections` says otherwise. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
@@ -53,8 +58,8 @@ export interface StartOptions {
    */
   readonly services?: Readonly<Record<ServiceName, Service>>;
   /**
-   * Explains bind failures, here and at each `reconfigure()`. `muxd serve`
-   * passes one that knows the host's rules and who holds a port
+   * Explains bind failures, here and at each `reconfigure()` and `add()`.
+   * `muxd serve` passes one that knows the host's rules and who holds a port
    * (`hostExplainer()` in `lib/explain/`); the server itself runs no tool.
    * @default explainPlainly: from the OS error alone
    */
@@ -72,6 +77,25 @@ export interface StartOptions {
    * @default the OS's default range (Linux: 32768-60999)
    */
   readonly ephemeralPorts?: PortRange | Promise<PortRange>;
+  /**
+   * Who made the plan's listeners: `config` (the command line or config
+   * file, which each `reconfigure()` replaces) or `api` (kept by
+   * `reconfigure()` like those of `add()`).
+   * @default "config"
+   */
+  readonly origin?: ListenerOrigin;
+  /**
+   * `add()` may bind addresses that other hosts can reach (`--public`);
+   * else such a spec is refused, as at start-up.
+   * @default false
+   */
+  readonly allowPublic?: boolean;
+  /**
+   * The host's network interfaces, for specs given to `add()` whose host is
+   * an interface name.
+   * @default [] (every name is a host name)
+   */
+  readonly interfaces?: readonly Deno.NetworkInterfaceInfo[];
 }
 
 /** Options for {@linkcode RunningServer.reconfigure}. */
@@ -89,7 +113,7 @@ export interface ReconfigureOptions {
 export interface ReconfigureResult {
   /** Listeners newly bound. */
   readonly added: number;
-  /** Listeners closed because the new plan no longer has them. */
+  /** Listeners closed because the new plan no longer has them (`replaced` among them). */
   readonly removed: number;
   /** Listeners that kept their sockets and connections (`faultsChanged` among them). */
   readonly kept: number;
@@ -98,6 +122,13 @@ export interface ReconfigureResult {
    * apply to the connections and datagrams that arrive from now on.
    */
   readonly faultsChanged: readonly ServingSocket[];
+  /**
+   * Kept config listeners that keep the faults the API set: the new plan
+   * left their fault options as they were.
+   */
+  readonly apiFaultsKept: readonly ServingSocket[];
+  /** Listeners added through the API that the new plan's replaced: it binds their socket names. */
+  readonly replaced: readonly ServingSocket[];
   /** New listeners that took over a removed one's socket name and failed to bind. */
   readonly failures: number;
   /** The sockets newly bound, port 0 resolved: `added` of them, in plan order. */
@@ -108,13 +139,20 @@ export interface ReconfigureResult {
 
 /** A socket a running server holds. */
 export interface ServingSocket {
+  /**
+   * Its id while it runs, from its transport and bound socket name:
+   * `tcp-127.0.0.1-7007`, `udp-__1-53` (see {@linkcode listenerId}).
+   */
+  readonly id: string;
+  /** Who made it: the command line or config file (`config`), or `add()` (`api`). */
+  readonly origin: ListenerOrigin;
   /** `tcp` or `udp`. */
   readonly transport: Transport;
   /** The bound socket name, port 0 resolved to the real port. */
   readonly local: SocketName;
   /** The service that answers on it. */
   readonly service: ServiceName;
-  /** The canonical spec of the listener, as planned (port 0 stays 0). */
+  /** The canonical spec of the listener, as planned (port 0 stays 0), its faults now included. */
   readonly spec: string;
   /**
    * For one socket of a UDP wildcard bound per address: the wildcard's spec,
@@ -126,6 +164,8 @@ export interface ServingSocket {
    * their seed; `null` when it has none.
    */
   readonly faults: ShownFaults | null;
+  /** Who set the faults in force (or left it without): its spec (`config`), or `setFaults()` (`api`). */
+  readonly faultsBy: ListenerOrigin;
 }
 
 /** A listener's faults as muxd shows them: the options as a spec writes them, and their seed. */
@@ -148,9 +188,36 @@ export interface CloseResult {
   readonly forced: number;
 }
 
+/** Options for {@linkcode RunningServer.add}. */
+export interface AddOptions {
+  /** What the call is, for positions in messages (`spec 2 of add()`). @default "add()" */
+  readonly caller?: string;
+}
+
+/** Options for {@linkcode RunningServer.remove}. */
+export interface RemoveOptions {
+  /**
+   * How long its open TCP connections may go on before muxd closes them
+   * (their close reason is then `shutdown`). The socket stops accepting at
+   * once either way.
+   * @default 0: they close at once, as a test suite expects of a deleted listener
+   */
+  readonly drainMs?: number;
+}
+
+/** What {@linkcode RunningServer.remove} did. */
+export interface RemoveResult {
+  /** The socket it closed, as it was. */
+  readonly socket: ServingSocket;
+  /** Its TCP connections open when it stopped accepting. */
+  readonly open: number;
+  /** Those still open when `drainMs` ended, which muxd closed. */
+  readonly forced: number;
+}
+
 /** A server that `start()` returned. */
-export interface RunningServer {
-  /** Every socket it serves, in plan order. */
+export interface RunningServer extends AsyncDisposable {
+  /** Every socket it serves, in the order they were bound. */
   readonly sockets: readonly ServingSocket[];
   /** Listeners that could not be bound (only with `keepGoing`, or at a reconfiguration). */
   readonly failures: readonly BindError[];
@@ -164,21 +231,80 @@ export interface RunningServer {
   /**
    * Stops accepting, lets open connections finish for the grace period, then
    * closes the rest. Calling it again while it runs ends the grace period at
-   * once (a second Ctrl-C).
+   * once (a second Ctrl-C). Disposing the server (`await using`) closes it
+   * with no grace period.
    */
   close(options?: CloseOptions): Promise<CloseResult>;
   /**
-   * Switches to a new plan: listeners that did not change (the same socket
-   * name, service, options and limits) keep their sockets and connections, removed ones stop accepting, new ones bind.
+   * Switches to a new plan of the config: listeners that did not change (the
+   * same socket name, service, options and limits) keep their sockets and
+   * connections, removed ones stop accepting, new ones bind.
    * A kept listener whose faults changed takes the new ones for the
    * connections and datagrams that arrive next, and says so in a
-   * `faults-changed` event.
+   * `faults-changed` event; one whose fault options the plan leaves as they
+   * were keeps the faults `setFaults()` gave it.
+   * Listeners added by `add()` stay, unless the plan binds one's socket
+   * name: the plan's listener replaces it (a `listener-replaced` event).
    * New socket names are bound before anything is closed; if one fails,
    * nothing changes and it throws.
    *
    * @throws {StartError} When a new listener cannot be bound; the old set keeps serving.
+   * @throws {ServerClosedError} When the server is closing.
    */
   reconfigure(plan: Plan, options?: ReconfigureOptions): Promise<ReconfigureResult>;
+  /**
+   * Binds more listeners, all or nothing: the specs are planned and checked
+   * as at start-up (the same one-line errors, each naming its spec as
+   * `spec N of add()`), and if one fails to bind, the others are closed
+   * again and the failure is explained as at start-up. Listeners added so
+   * survive reloads of the config (see {@linkcode RunningServer.reconfigure}).
+   *
+   * @param specs One spec or many: text as on the command line
+   *   (`tcp://127.0.0.1:0=echo`), or the config file's object form.
+   * @param options What the call is, for messages.
+   * @returns The new sockets, port 0 resolved, each with its id.
+   * @throws {SpecError} When a spec cannot be used; nothing is bound.
+   * @throws {StartError} When a listener cannot be bound; nothing stays bound.
+   * @throws {ServerClosedError} When the server is closing.
+   */
+  add(
+    specs: ListenEntry | readonly ListenEntry[],
+    options?: AddOptions,
+  ): Promise<readonly ServingSocket[]>;
+  /**
+   * Closes one listener, whoever made it: it stops accepting at once, and
+   * its open TCP connections close after `drainMs` (at once by default).
+   * A listener of the config comes back at the next reload that has it.
+   *
+   * @param id The listener's id, from {@linkcode ServingSocket.id}.
+   * @param options How long its connections may go on.
+   * @returns What it closed.
+   * @throws {UnknownListenerError} When no running listener has the id.
+   * @throws {ServerClosedError} When the server is closing.
+   */
+  remove(id: string, options?: RemoveOptions): Promise<RemoveResult>;
+  /**
+   * Sets one listener's faults, or clears them (`null`), as a reload that
+   * changes only its faults would: the socket and its connections stay, and
+   * the new faults (with a new seed, unless they give one) apply to the
+   * connections and datagrams that arrive from now on (a `faults-changed`
+   * event says so). The faults are checked as a spec's options are.
+   * Adding or removing `reset-after` on a TCP listener binds its socket
+   * anew on the same port (resets need another kind of socket): open
+   * connections stay, and a connection attempted in that instant is
+   * refused. A reload keeps these faults unless it changes that listener's
+   * fault options.
+   *
+   * @param id The listener's id, from {@linkcode ServingSocket.id}.
+   * @param faults Option text (`"drop=1&seed=1"`), a record
+   *   (`{ drop: 1, seed: 1 }`), or `null` for none.
+   * @returns The socket with its faults now.
+   * @throws {UnknownListenerError} When no running listener has the id.
+   * @throws {SpecError} When the faults cannot be used on this listener.
+   * @throws {StartError} When the socket cannot be bound anew (`reset-after`).
+   * @throws {ServerClosedError} When the server is closing.
+   */
+  setFaults(id: string, faults: FaultsInput): Promise<ServingSocket>;
 }
 
 /** `start()` could not bind one or more listeners; nothing is left bound. */
@@ -199,7 +325,8 @@ export class StartError extends Error {
 }
 
 /**
- * Binds every listener of the plan and starts serving.
+ * Binds every listener of the plan and starts serving. An empty plan starts
+ * a server with no listeners, for `add()` to give it some.
  *
  * @param plan What to bind.
  * @param options The event sink, the binding policy and the clock.
@@ -232,7 +359,7 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
   const { bound, failures: failed } = bindAll(plan.listeners);
   const failures = await explained(failed, bound.map((b) => b.listener), explain);
   for (const failure of failures) emitBindFailed(emit, failure);
-  if ((failures.length > 0 && !options.keepGoing) || bound.length === 0) {
+  if ((failures.length > 0 && !options.keepGoing) || (bound.length === 0 && failures.length > 0)) {
     for (const b of bound) b.socket.close();
     throw new StartError(failures);
   }
@@ -243,7 +370,12 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
     now: options.now ?? (() => new Date()),
     services: options.services ?? SERVICES,
     udpGuard,
-  }, options.maxConnections ?? DEFAULT_MAX_CONNECTIONS);
+  }, {
+    maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
+    origin: options.origin ?? "config",
+    allowPublic: options.allowPublic ?? false,
+    interfaces: options.interfaces ?? [],
+  });
 }
 
 /**
@@ -278,15 +410,19 @@ function emitBindFailed(emit: EventSink, failure: BindError): void {
   });
 }
 
-/** What a bound socket is, as the server reports it. */
-function servingSocket(b: BoundSocket): ServingSocket {
+/** What a running listener is, as the server reports it. */
+function servingSocket(r: Running): ServingSocket {
+  const b = r.bound;
   return {
+    id: r.id,
+    origin: r.origin,
     transport: b.transport,
     local: b.local,
     service: b.listener.service,
     spec: b.listener.spec,
     wildcard: b.listener.wildcard === null ? null : b.listener.origin,
     faults: shownFaults(b),
+    faultsBy: r.faultsBy,
   };
 }
 
@@ -295,10 +431,30 @@ function shownFaults(b: BoundSocket): ShownFaults | null {
   return b.faults === null ? null : { text: b.faults.faults.text, seed: b.faults.seed };
 }
 
-/** One bound socket and the loop that serves it. */
+/** One running listener: its socket, the loop that serves it, and who made it. */
 interface Running {
-  readonly bound: BoundSocket;
-  readonly loop: Promise<void>;
+  /** The socket; a new one when `setFaults()` binds it anew. */
+  bound: BoundSocket;
+  /** The loop that serves `bound`. */
+  loop: Promise<void>;
+  readonly id: string;
+  readonly origin: ListenerOrigin;
+  /** For `config`: the listener as the config planned it; `null` for `api`. */
+  config: PlannedListener | null;
+  /** Who set the faults in force. */
+  faultsBy: ListenerOrigin;
+  /** Its open TCP connections, so that removing it can close them. */
+  readonly connections: ConnectionTable;
+  /** What its loop is given: the server's parts, with its own connection table. */
+  readonly ctx: DispatchContext;
+}
+
+/** What {@linkcode Server} needs besides its sockets and parts. */
+interface ServerPolicy {
+  readonly maxConnections: number;
+  readonly origin: ListenerOrigin;
+  readonly allowPublic: boolean;
+  readonly interfaces: readonly Deno.NetworkInterfaceInfo[];
 }
 
 class Server implements RunningServer {
@@ -307,12 +463,18 @@ class Server implements RunningServer {
   #running: Running[] = [];
   #emit: EventSink;
   #explain: ExplainBinds;
+  #policy: ServerPolicy;
   #ctx: DispatchContext;
   #abort = new AbortController();
-  #connections = new ConnectionTable();
+  /** Every connection table with connections that may be open, live listeners' and closed ones'. */
+  #tables = new Set<ConnectionTable>();
+  /** Tables that `remove()` drains and closes, and shutdown waits for. */
+  #removals = new Map<ConnectionTable, Promise<unknown>>();
   #sweeper: ReturnType<typeof setInterval> | undefined;
   #force = new AbortController();
   #closing: Promise<CloseResult> | null = null;
+  /** Changes to the set of listeners, one at a time. */
+  #changes: Promise<unknown> = Promise.resolve();
 
   constructor(
     bound: readonly BoundSocket[],
@@ -320,19 +482,20 @@ class Server implements RunningServer {
     emit: EventSink,
     explain: ExplainBinds,
     parts: Pick<DispatchContext, "now" | "services" | "udpGuard">,
-    maxConnections: number,
+    policy: ServerPolicy,
   ) {
     this.failures = failures;
     this.#emit = emit;
     this.#explain = explain;
+    this.#policy = policy;
     let lastId = 0;
     this.#ctx = {
       ...parts,
       emit,
       signal: this.#abort.signal,
-      connections: this.#connections,
+      connections: new ConnectionTable(),
       nextId: () => ++lastId,
-      admission: new Admission(maxConnections),
+      admission: new Admission(policy.maxConnections),
       buffers: new BufferPool(),
       processes: new ProcessTable(),
       timeouts: new TimeoutSignals(this.#abort.signal),
@@ -340,48 +503,79 @@ class Server implements RunningServer {
     };
     const { relays } = this.#ctx;
     this.traffic = {
-      eachConnection: (visit) => this.#connections.each(visit),
+      eachConnection: (visit) => {
+        for (const table of this.#tables) table.each(visit);
+      },
       eachSession: (visit) => {
         for (const { local, relay } of relays) {
           relay.eachSession?.((client, counts) => visit(local, client, counts));
         }
       },
     };
-    this.#run(bound);
+    this.#run(bound, policy.origin);
   }
 
   get sockets(): readonly ServingSocket[] {
-    return this.#running.map(({ bound }) => servingSocket(bound));
+    return this.#running.map(servingSocket);
   }
 
   get openConnections(): number {
-    return this.#connections.size;
+    let open = 0;
+    for (const table of this.#tables) open += table.size;
+    return open;
   }
 
-  /** Starts serving newly bound sockets. */
-  #run(bound: readonly BoundSocket[]): void {
+  /** Starts serving newly bound sockets, made by `origin`. */
+  #run(bound: readonly BoundSocket[], origin: ListenerOrigin): Running[] {
     // One allocation for every UDP socket's receive buffer: its pages stay
     // untouched, costing no memory, until datagrams arrive.
     const udp = bound.filter((b) => b.transport === "udp").length;
     const slab = new Uint8Array(udp * MAX_DATAGRAM);
     let next = 0;
+    const ids = new Set(this.#running.map((r) => r.id));
+    const started: Running[] = [];
     for (const b of bound) {
-      const faults = shownFaults(b);
-      this.#emit({
-        type: "listening",
-        time: Date.now(),
-        transport: b.transport,
-        listener: b.listener.spec,
-        service: b.listener.service,
-        local: b.local,
-        ...(faults === null ? {} : { faults }),
-      });
-      const loop = b.transport === "tcp"
-        ? acceptLoop(b, this.#ctx)
-        : receiveLoop(b, this.#ctx, slab.subarray(next * MAX_DATAGRAM, ++next * MAX_DATAGRAM));
-      this.#running.push({ bound: b, loop });
+      const id = listenerId(b.transport, b.local, ids);
+      ids.add(id);
+      const connections = new ConnectionTable();
+      this.#tables.add(connections);
+      const r: Running = {
+        bound: b,
+        loop: Promise.resolve(),
+        id,
+        origin,
+        config: origin === "config" ? b.listener : null,
+        faultsBy: origin,
+        connections,
+        ctx: { ...this.#ctx, connections },
+      };
+      r.loop = this.#serve(
+        r,
+        b.transport === "udp" ? slab.subarray(next * MAX_DATAGRAM, ++next * MAX_DATAGRAM) : null,
+      );
+      this.#running.push(r);
+      started.push(r);
     }
     this.#ownSocketsChanged();
+    return started;
+  }
+
+  /** Says a socket is listening and runs its loop. */
+  #serve(r: Running, buffer: Uint8Array | null): Promise<void> {
+    const b = r.bound;
+    const faults = shownFaults(b);
+    this.#emit({
+      type: "listening",
+      time: Date.now(),
+      transport: b.transport,
+      listener: b.listener.spec,
+      service: b.listener.service,
+      local: b.local,
+      ...(faults === null ? {} : { faults }),
+    });
+    return b.transport === "tcp"
+      ? acceptLoop(b, r.ctx)
+      : receiveLoop(b, r.ctx, buffer ?? new Uint8Array(MAX_DATAGRAM));
   }
 
   /** Tells the UDP guard which socket names are muxd's own, and times the idle sweep. */
@@ -389,6 +583,13 @@ class Server implements RunningServer {
     this.#ctx.udpGuard.setOwn(
       this.#running.filter((r) => r.bound.transport === "udp").map((r) => r.bound.local),
     );
+    // Tables of closed listeners whose connections have all ended are forgotten.
+    const live = new Set(this.#running.map((r) => r.connections));
+    for (const table of this.#tables) {
+      if (table.size === 0 && !live.has(table) && !this.#removals.has(table)) {
+        this.#tables.delete(table);
+      }
+    }
     clearInterval(this.#sweeper);
     const idle = this.#running
       .filter((r) => r.bound.transport === "tcp")
@@ -396,7 +597,9 @@ class Server implements RunningServer {
     if (idle.length === 0) return;
     // A quarter of the shortest idle time, so a connection closes at most 25 % late.
     const every = Math.min(5000, Math.max(50, Math.min(...idle) / 4));
-    this.#sweeper = setInterval(() => this.#connections.sweep(), every);
+    this.#sweeper = setInterval(() => {
+      for (const table of this.#tables) table.sweep();
+    }, every);
   }
 
   /** Closes sockets and waits for their loops to end. */
@@ -415,28 +618,39 @@ class Server implements RunningServer {
     }
   }
 
-  async reconfigure(plan: Plan, options: ReconfigureOptions = {}): Promise<ReconfigureResult> {
-    if (this.#closing) throw new Error("the server is closing");
-    // Match each planned listener to a running one that is the same: socket
-    // name, service, options and limits; one with the same faults first.
-    const unmatched = [...this.#running];
-    const added: PlannedListener[] = [];
-    const refaulted: [Running, PlannedListener][] = [];
-    for (const l of plan.listeners) {
-      let i = unmatched.findIndex((r) =>
-        sameListener(r.bound.listener, l) && sameFaults(r.bound.listener, l)
-      );
-      if (i === -1) {
-        i = unmatched.findIndex((r) => sameListener(r.bound.listener, l));
-        if (i !== -1) refaulted.push([unmatched[i], l]);
-      }
-      if (i === -1) added.push(l);
-      else unmatched.splice(i, 1);
-    }
-    const removed = unmatched;
+  /** Runs a change of the set of listeners after those before it. */
+  #change<T>(operation: string, change: () => Promise<T>): Promise<T> {
+    const run = async () => {
+      if (this.#closing) throw new ServerClosedError(operation);
+      return await change();
+    };
+    const done = this.#changes.then(run, run);
+    this.#changes = done.catch(() => {});
+    return done;
+  }
+
+  /** The running listener with this id. */
+  #find(id: string): Running {
+    const r = this.#running.find((r) => r.id === id);
+    if (r === undefined) throw new UnknownListenerError(id);
+    return r;
+  }
+
+  reconfigure(plan: Plan, options: ReconfigureOptions = {}): Promise<ReconfigureResult> {
+    return this.#change("reconfigure()", () => this.#reconfigure(plan, options));
+  }
+
+  async #reconfigure(plan: Plan, options: ReconfigureOptions): Promise<ReconfigureResult> {
+    const { kept, refaulted, added, removed, takenOver } = reconcile(
+      this.#running.map((r) => ({ ...r, current: r.bound.listener, running: r })),
+      plan,
+    );
+    const of = (r: { running: Running }) => r.running;
     // New socket names bind first, while everything old still serves; those
     // that take over a removed one's socket name bind after it is closed.
-    const first = added.filter((l) => !removed.some((r) => sameSocketName(r.bound.listener, l)));
+    const first = added.filter((l) =>
+      !removed.some((r) => sameSocketName(r.running.bound.listener, l))
+    );
     const later = added.filter((l) => !first.includes(l));
     const explain = options.explain ?? this.#explain;
     // A new address of a running port-0 wildcard binds on the port its sockets have.
@@ -450,33 +664,162 @@ class Server implements RunningServer {
       for (const b of bound) b.socket.close();
       throw new StartError(await explained(failures, this.#listeners(), explain));
     }
-    for (const [{ bound: b }, l] of refaulted) this.#changeFaults(b, l);
-    await this.#stop(removed);
+    for (const [r, l] of kept) of(r).config = l;
+    for (const [r, l] of refaulted) {
+      of(r).config = l;
+      this.#changeFaults(of(r), l, "config");
+    }
+    for (const [r, l] of takenOver) {
+      const b = of(r).bound;
+      this.#emit({
+        type: "listener-replaced",
+        time: Date.now(),
+        transport: b.transport,
+        listener: l.spec,
+        service: l.service,
+        local: b.local,
+        replaced: b.listener.spec,
+      });
+    }
+    const closed = removed.map(of);
+    await this.#stop(closed);
     // exec's programs end with their listener, not with their connections.
     await this.#ctx.processes.endAll(
       "reload",
-      new Set(removed.map((r) => processKey(r.bound.transport, r.bound.local))),
+      new Set(closed.map((r) => processKey(r.bound.transport, r.bound.local))),
     );
-    this.#running = this.#running.filter((r) => !removed.includes(r));
+    this.#running = this.#running.filter((r) => !closed.includes(r));
     if (options.maxConnections !== undefined) {
       this.#ctx.admission.maxTotal = options.maxConnections;
     }
     const second = bindAll(later, groupPorts);
-    this.#run([...bound, ...second.bound]);
+    const opened = this.#run([...bound, ...second.bound], "config");
     if (second.failures.length > 0) {
       const errors = await explained(second.failures, this.#listeners(), explain);
       this.failures = [...this.failures, ...errors];
       for (const f of errors) emitBindFailed(this.#emit, f);
     }
     return {
-      added: bound.length + second.bound.length,
-      removed: removed.length,
-      kept: this.#running.length - bound.length - second.bound.length,
-      faultsChanged: refaulted.map(([r]) => servingSocket(r.bound)),
+      added: opened.length,
+      removed: closed.length,
+      kept: this.#running.length - opened.length,
+      faultsChanged: refaulted.map(([r]) => servingSocket(of(r))),
+      apiFaultsKept: kept.filter(([r]) => of(r).faultsBy === "api").map(([r]) =>
+        servingSocket(of(r))
+      ),
+      replaced: takenOver.map(([r]) => servingSocket(of(r))),
       failures: second.failures.length,
-      opened: [...bound, ...second.bound].map(servingSocket),
-      closed: removed.map((r) => servingSocket(r.bound)),
+      opened: opened.map(servingSocket),
+      closed: closed.map(servingSocket),
     };
+  }
+
+  add(
+    specs: ListenEntry | readonly ListenEntry[],
+    options: AddOptions = {},
+  ): Promise<readonly ServingSocket[]> {
+    const caller = options.caller ?? "add()";
+    return this.#change(caller, async () => {
+      const entries = (Array.isArray(specs) ? specs : [specs]) as readonly ListenEntry[];
+      const { plan } = planEntries(entries, {
+        caller,
+        allowPublic: this.#policy.allowPublic,
+        interfaces: this.#policy.interfaces,
+      });
+      const { bound, failures } = bindAll(plan.listeners);
+      if (failures.length > 0) {
+        for (const b of bound) b.socket.close();
+        const errors = await explained(failures, this.#listeners(), this.#explain);
+        for (const f of errors) emitBindFailed(this.#emit, f);
+        throw new StartError(errors);
+      }
+      return this.#run(bound, "api").map(servingSocket);
+    });
+  }
+
+  async remove(id: string, options: RemoveOptions = {}): Promise<RemoveResult> {
+    // The socket closes in the line of changes; the drain, which may take
+    // long and concerns this listener only, runs beside it.
+    const { r, open, drained } = await this.#change("remove()", async () => {
+      const r = this.#find(id);
+      this.#running = this.#running.filter((x) => x !== r);
+      await this.#stop([r]);
+      // exec's programs end with their listener, not with their connections.
+      await this.#ctx.processes.endAll(
+        "removed",
+        new Set([processKey(r.bound.transport, r.bound.local)]),
+      );
+      this.#ownSocketsChanged();
+      const open = r.connections.size;
+      const drained = this.#drain(r.connections, options.drainMs ?? 0);
+      this.#removals.set(r.connections, drained);
+      return { r, open, drained };
+    });
+    return { socket: servingSocket(r), open, forced: await drained };
+  }
+
+  /**
+   * Lets a removed listener's connections go on for `drainMs` (less if the
+   * server starts closing), then closes those left and waits for them to end.
+   *
+   * @returns How many it closed.
+   */
+  async #drain(table: ConnectionTable, drainMs: number): Promise<number> {
+    if (drainMs > 0) await table.drain(drainMs, this.#abort.signal);
+    const forced = table.size;
+    table.closeAll();
+    await table.drain(1000);
+    this.#removals.delete(table);
+    this.#tables.delete(table);
+    return forced;
+  }
+
+  setFaults(id: string, faults: FaultsInput): Promise<ServingSocket> {
+    return this.#change("setFaults()", async () => {
+      const r = this.#find(id);
+      const current = r.bound.listener;
+      const listener = withFaults(current, faults, "setFaults()");
+      if (needsReset(listener) !== needsReset(current)) await this.#rebind(r, listener);
+      else if (!sameFaults(current, listener)) this.#changeFaults(r, listener, "api");
+      // The same faults again change nothing, but they are the API's now.
+      else r.faultsBy = "api";
+      return servingSocket(r);
+    });
+  }
+
+  /**
+   * Binds a running TCP listener's socket anew, on the port it has, for
+   * faults that need the other kind of socket (see {@linkcode needsReset}).
+   * Its open connections stay. If the new socket cannot be bound, the old
+   * kind is bound again; if even that fails, the listener is gone.
+   *
+   * @throws {StartError} When the new socket cannot be bound.
+   */
+  async #rebind(r: Running, listener: PlannedListener): Promise<void> {
+    const before = r.bound.listener;
+    const was = r.faultsBy;
+    const port = r.bound.local.port;
+    await this.#stop([r]);
+    let fresh: BoundSocket;
+    try {
+      fresh = bindOne({ ...listener, port });
+    } catch (cause) {
+      const [error] = await explained([{ listener, cause }], this.#listeners(), this.#explain);
+      try {
+        r.bound = { ...bindOne({ ...before, port }), listener: before } as BoundSocket;
+        r.loop = this.#serve(r, null);
+      } catch {
+        this.#running = this.#running.filter((x) => x !== r);
+        emitBindFailed(this.#emit, error);
+        this.#ownSocketsChanged();
+      }
+      throw new StartError([error]);
+    }
+    fresh.listener = listener;
+    r.bound = fresh;
+    r.faultsBy = "api";
+    r.loop = this.#serve(r, null);
+    this.#emitFaultsChanged(r, before, "api", was);
   }
 
   /**
@@ -485,20 +828,35 @@ class Server implements RunningServer {
    * spec's, or a new random one), apply to what arrives from now on, since
    * dispatch reads `bound.faults` per connection and per datagram.
    */
-  #changeFaults(b: BoundSocket, listener: PlannedListener): void {
-    const before = b.listener.faults?.text ?? "";
+  #changeFaults(r: Running, listener: PlannedListener, by: ListenerOrigin): void {
+    const b = r.bound;
+    const before = b.listener;
+    const was = r.faultsBy;
     b.listener = listener;
     b.faults = startFaults(listener);
+    r.faultsBy = by;
+    this.#emitFaultsChanged(r, before, by, was);
+  }
+
+  #emitFaultsChanged(
+    r: Running,
+    before: PlannedListener,
+    by: ListenerOrigin,
+    was: ListenerOrigin,
+  ): void {
+    const b = r.bound;
     this.#emit({
       type: "faults-changed",
       time: Date.now(),
       transport: b.transport,
-      listener: listener.spec,
-      service: listener.service,
+      listener: b.listener.spec,
+      service: b.listener.service,
       local: b.local,
-      before,
-      after: listener.faults?.text ?? "",
+      before: before.faults?.text ?? "",
+      after: b.listener.faults?.text ?? "",
       seed: b.faults?.seed ?? null,
+      by,
+      was,
     });
   }
 
@@ -516,19 +874,27 @@ class Server implements RunningServer {
     return this.#closing;
   }
 
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.close({ graceMs: 0 });
+  }
+
   async #shutdown(graceMs: number): Promise<CloseResult> {
     this.#abort.abort();
+    // A change under way finishes first (removals end their drains at once).
+    await this.#changes;
     await this.#stop(this.#running);
-    await this.#connections.drain(graceMs, this.#force.signal);
-    const forced = this.#connections.size;
+    await Promise.all(this.#removals.values());
+    const tables = [...this.#tables];
+    await Promise.all(tables.map((t) => t.drain(graceMs, this.#force.signal)));
+    const forced = tables.reduce((n, t) => n + t.size, 0);
     // No program exec started outlives muxd: those still running after the
     // grace period (UDP's too) are ended, with their process groups, and
     // waited for. They are ended first, so that each says muxd's shutdown
     // ended it, not its connection's close.
     const ending = this.#ctx.processes.endAll("shutdown");
-    this.#connections.closeAll();
+    for (const t of tables) t.closeAll();
     await ending;
-    await this.#connections.drain(1000);
+    await Promise.all(tables.map((t) => t.drain(1000)));
     clearInterval(this.#sweeper);
     this.#ctx.timeouts.close();
     return { forced };

@@ -41,7 +41,8 @@ export type EndCause =
   | "output-limit" // it wrote more than max-output
   | "closed" // its connection closed under it
   | "shutdown" // muxd stopped
-  | "reload"; // a reload removed its listener
+  | "reload" // a reload removed its listener
+  | "removed"; // its listener was removed through the API
 
 /** The caps a claim is checked against, from the spec's options. */
 export interface ProcessLimits {
@@ -290,7 +291,7 @@ export class ProcessTable {
    * Ends the programs of the given listening sockets (all of them when
    * `sockets` is omitted) and waits until each has exited.
    *
-   * @param cause Why: `shutdown` or `reload`.
+   * @param cause Why: `shutdown`, `reload` or `removed`.
    * @param sockets The listening sockets, as text, as given to {@linkcode claim}.
    */
   async endAll(cause: EndCause, sockets?: ReadonlySet<string>): Promise<void> {

@@ -8,7 +8,7 @@ import type { SpecSource } from "./types.ts";
 
 /**
  * Formats where a piece of text came from, for the parenthesis in an error
- * message: `argument 3`, `muxd.jsonc:12:5` or `built-in demo set`.
+ * message: `argument 3`, `muxd.jsonc:12:5`, `built-in demo set` or `spec 2 of add()`.
  *
  * @param source The origin of the text.
  * @returns A short description of the origin.
@@ -21,6 +21,7 @@ import type { SpecSource } from "./types.ts";
  * assert.equal(formatSource({ kind: "argument", index: 3 }), "argument 3");
  * assert.equal(formatSource({ kind: "file", path: "muxd.jsonc", line: 12, column: 5 }), "muxd.jsonc:12:5");
  * assert.equal(formatSource({ kind: "builtin", name: "demo set" }), "built-in demo set");
+ * assert.equal(formatSource({ kind: "call", name: "add()", index: 2 }), "spec 2 of add()");
  * ```
  */
 export function formatSource(source: SpecSource): string {
@@ -31,5 +32,7 @@ export function formatSource(source: SpecSource): string {
       return `${source.path}:${source.line}:${source.column}`;
     case "builtin":
       return `built-in ${source.name}`;
+    case "call":
+      return `spec ${source.index} of ${source.name}`;
   }
 }

@@ -64,4 +64,6 @@ export interface SocketName {
 export type SpecSource =
   | { readonly kind: "argument"; readonly index: number }
   | { readonly kind: "file"; readonly path: string; readonly line: number; readonly column: number }
-  | { readonly kind: "builtin"; readonly name: string };
+  | { readonly kind: "builtin"; readonly name: string }
+  /** Given to a call of the library or the control API: spec `index` (from 1) of `name`. */
+  | { readonly kind: "call"; readonly name: string; readonly index: number };

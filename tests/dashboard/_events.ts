@@ -145,6 +145,8 @@ export const ev = {
     before,
     after,
     seed,
+    by: "config",
+    was: "config",
   }),
   error: (s: Socket): ServerEvent => ({
     ...base(s),

@@ -310,6 +310,8 @@ const cases: [ServerEvent, string][] = [
       before: "",
       after: "?latency=100",
       seed: 12,
+      by: "config",
+      was: "config",
     },
     "faults of tcp 127.0.0.2:7007 -> whoami changed from none to latency=100 (seed 12, picked by " +
     "muxd); they apply to connections from now on",
@@ -323,6 +325,8 @@ const cases: [ServerEvent, string][] = [
       before: "?drop=0.5&seed=1",
       after: "?drop=1&seed=2",
       seed: 2,
+      by: "config",
+      was: "config",
     },
     "faults of udp 127.0.0.2:7007 -> whoami changed from drop=0.5&seed=1 to drop=1&seed=2; they " +
     "apply to datagrams from now on",
@@ -336,9 +340,53 @@ const cases: [ServerEvent, string][] = [
       before: "?drop=0.5",
       after: "",
       seed: null,
+      by: "config",
+      was: "config",
     },
     "faults of udp 127.0.0.2:7007 -> whoami changed from drop=0.5 to none; they apply to " +
     "datagrams from now on",
+  ],
+  [
+    {
+      ...base,
+      type: "faults-changed",
+      transport: "udp",
+      local,
+      before: "",
+      after: "?drop=1&seed=3",
+      seed: 3,
+      by: "api",
+      was: "config",
+    },
+    "faults of udp 127.0.0.2:7007 -> whoami changed through the API from none to drop=1&seed=3; " +
+    "they apply to datagrams from now on",
+  ],
+  [
+    {
+      ...base,
+      type: "faults-changed",
+      transport: "udp",
+      local,
+      before: "?drop=1&seed=3",
+      after: "?duplicate=1&seed=4",
+      seed: 4,
+      by: "config",
+      was: "api",
+    },
+    "faults of udp 127.0.0.2:7007 -> whoami changed from drop=1&seed=3 to duplicate=1&seed=4; " +
+    "they apply to datagrams from now on (the config changed this listener's faults, so its " +
+    "faults replace those set through the API)",
+  ],
+  [
+    {
+      ...base,
+      type: "listener-replaced",
+      transport: "tcp",
+      local,
+      replaced: "tcp://127.0.0.2:7007=echo",
+    },
+    "the config's tcp://127.0.0.2:7007=whoami takes tcp 127.0.0.2:7007 from " +
+    "tcp://127.0.0.2:7007=echo, which was added through the API: it replaces it",
   ],
 ];
 

@@ -71,6 +71,14 @@ const CASES: readonly [what: string, target: BindTarget, cause: unknown, reason:
     new Error("failed to lookup address information: Name or service not known"),
     'host name not found: "nowhere.invalid" does not resolve.',
   ],
+  [
+    "UDP without Deno's unstable net API (a library user's program)",
+    LISTENER,
+    // What Deno throws then, as seen by running muxd's library without --unstable-net.
+    new TypeError("Deno.listenDatagram is not a function"),
+    `UDP needs Deno's unstable net API: run with --unstable-net, or put "unstable": ["net"] in ` +
+    `deno.json (muxd's own tasks do).`,
+  ],
   ["any other error", LISTENER, new Error("something else"), "something else"],
   ["a thrown string", LISTENER, "a string", "a string"],
 ];

@@ -6,7 +6,25 @@
  */
 
 import assert from "node:assert/strict";
-import { DEFAULT_LIMITS, LIMIT_OPTIONS, limitsFrom } from "../../lib/guard/mod.ts";
+import {
+  DEFAULT_LIMITS,
+  LIMIT_OPTIONS,
+  limitsFrom,
+  type ListenerLimits,
+} from "../../lib/guard/mod.ts";
+import type { OptionValues } from "../../lib/services/options.ts";
+
+/** `true` when A and B are the same type; `never` (which `true` does not fit) otherwise. */
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+
+Deno.test("ListenerLimits has one field of the right type per entry of LIMIT_OPTIONS", () => {
+  // Compiles only while the interface, written out, agrees with the table.
+  const agree: Same<
+    OptionValues<typeof LIMIT_OPTIONS>,
+    Omit<ListenerLimits, "perSourceOnLoopback">
+  > = true;
+  assert.equal(agree, true);
+});
 
 Deno.test("LIMIT_OPTIONS lists the nine limit options with their defaults", () => {
   assert.deepEqual(

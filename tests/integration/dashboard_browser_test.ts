@@ -366,6 +366,8 @@ Deno.test({
       before: "",
       after: "?latency=50",
       seed: 42,
+      by: "config",
+      was: "config",
     });
     await page.waitForSelector(
       '#sockets tbody tr[data-key="tcp 127.0.0.1:7007"] td:has-text("latency=50")',

@@ -99,6 +99,7 @@ const TYPES: readonly ServerEvent["type"][] = [
   "session-refused",
   "fault",
   "faults-changed",
+  "listener-replaced",
 ];
 /** The events a connection or datagram writes: the ones the fast path writes as bytes. */
 const HOT: ReadonlySet<ServerEvent["type"]> = new Set([
@@ -322,6 +323,15 @@ function randomEvent(
         before: "",
         after: text("?latency=100"),
         seed: count(),
+        by: random.pick(["config", "api"] as const),
+        was: random.pick(["config", "api"] as const),
+      };
+    case "listener-replaced":
+      return {
+        ...base,
+        type,
+        transport: "tcp",
+        replaced: text("tcp://127.0.0.1:7007=whoami"),
       };
   }
 }

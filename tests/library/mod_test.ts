@@ -1,0 +1,169 @@
+/**
+ * The library entry as a user imports it, by the package's name (deno.json
+ * `exports`), and nothing else of muxd: start on port 0, read the ports,
+ * add, fault, clear, remove, and read the events, with real clients.
+ */
+
+import assert from "node:assert/strict";
+import {
+  type MuxdServer,
+  SpecError,
+  start,
+  StartError,
+  type SubscribedEvent,
+  UnknownListenerError,
+} from "@muxd/muxd";
+
+const bytes = (text: string) => new TextEncoder().encode(text);
+
+/** Sends one datagram to the port and waits up to `ms` for a reply; `null` when none came. */
+async function ask(port: number, text: string, ms = 1000): Promise<string | null> {
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  let closed = false;
+  const timer = setTimeout(() => {
+    closed = true;
+    socket.close();
+  }, ms);
+  try {
+    await socket.send(bytes(text), { transport: "udp", hostname: "127.0.0.1", port });
+    const [reply] = await socket.receive();
+    return new TextDecoder().decode(reply);
+  } catch (error) {
+    if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
+      return null;
+    }
+    throw error;
+  } finally {
+    clearTimeout(timer);
+    if (!closed) socket.close();
+  }
+}
+
+/** Reads events until one matches, or fails after `ms`. */
+async function until(
+  events: AsyncIterator<SubscribedEvent>,
+  match: (e: SubscribedEvent) => boolean,
+  ms = 5000,
+): Promise<SubscribedEvent> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no matching event in ${ms} ms`)), ms);
+  });
+  try {
+    for (;;) {
+      const next = await Promise.race([events.next(), late]);
+      if (next.done) throw new Error("the events ended");
+      if (match(next.value)) return next.value;
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** A port that TCP could bind a moment ago, below the ephemeral range. */
+function freePort(): number {
+  for (let port = 20_000 + Math.floor(Math.random() * 10_000);; port++) {
+    try {
+      Deno.listen({ hostname: "127.0.0.1", port }).close();
+      return port;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
+}
+
+Deno.test("start() from @muxd/muxd serves on port 0; add(), setFaults(), remove() and events work as a test suite uses them", async () => {
+  await using server: MuxdServer = await start({ listen: ["tcp://127.0.0.1:0=echo"] });
+  const [echo] = server.sockets;
+  assert.ok(echo.local.port > 0, "the real port");
+  assert.equal(echo.id, `tcp-127.0.0.1-${echo.local.port}`);
+  const events = server.events;
+
+  const [udp] = await server.add("udp://127.0.0.1:0=echo");
+  assert.equal(udp.origin, "api");
+  const listening = await until(events, (e) => e.type === "listening");
+  assert.equal(listening.type === "listening" && listening.local.port, udp.local.port);
+  assert.equal(await ask(udp.local.port, "one"), "one");
+
+  await server.setFaults(udp.id, "drop=1");
+  assert.equal(await ask(udp.local.port, "two", 300), null, "dropped: no reply");
+  const fault = await until(events, (e) => e.type === "fault");
+  assert.equal(fault.type === "fault" && fault.fault, "drop");
+
+  await server.setFaults(udp.id, null);
+  assert.equal(await ask(udp.local.port, "three"), "three");
+
+  {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port: echo.local.port });
+    await conn.write(bytes("hi"));
+    const reply = new Uint8Array(2);
+    assert.equal(await conn.read(reply), 2);
+  }
+  const removed = await server.remove(echo.id);
+  assert.equal(removed.socket.id, echo.id);
+  await assert.rejects(
+    Deno.connect({ hostname: "127.0.0.1", port: echo.local.port }),
+    Deno.errors.ConnectionRefused,
+  );
+  await until(events, (e) => e.type === "listener-closed");
+  await assert.rejects(server.remove(echo.id), UnknownListenerError);
+  assert.deepEqual(server.sockets.map((s) => s.id), [udp.id]);
+});
+
+Deno.test("start() rejects a bad spec with one line naming it, and binds nothing", async () => {
+  const port = freePort();
+  await assert.rejects(
+    start({ listen: [`tcp://127.0.0.1:${port}=echo`, "tcp://127.0.0.1:0=echo?drop=1"] }),
+    (e: unknown) =>
+      e instanceof SpecError && !e.message.includes("\n") &&
+      e.message.startsWith(
+        'Cannot use listen spec "tcp://127.0.0.1:0=echo?drop=1" (spec 2 of start()): ' +
+          "option drop applies to UDP listeners only",
+      ),
+  );
+  Deno.listen({ hostname: "127.0.0.1", port }).close();
+});
+
+Deno.test("MuxdServer.add() binds nothing when the 2nd of 2 specs fails to bind", async () => {
+  await using server = await start();
+  using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = freePort();
+  await assert.rejects(
+    server.add([`tcp://127.0.0.1:${port}=echo`, `tcp://127.0.0.1:${held.addr.port}=echo`]),
+    (e: unknown) =>
+      e instanceof StartError &&
+      e.message.startsWith(`Cannot bind tcp://127.0.0.1:${held.addr.port}=echo: `),
+  );
+  assert.deepEqual(server.sockets, []);
+  Deno.listen({ hostname: "127.0.0.1", port }).close();
+  await assert.rejects(server.add("udp://127.0.0.1:0=nope"), SpecError);
+  assert.deepEqual(server.sockets, []);
+});
+
+Deno.test("MuxdServer.subscribe() keeps a slow reader's memory bounded: the oldest events go, and a gap counts them", async () => {
+  await using server = await start();
+  const events = server.subscribe({ buffer: 2 });
+  const added = await server.add([
+    "udp://127.0.0.1:0=echo",
+    "udp://127.0.0.1:0=echo",
+    "udp://127.0.0.1:0=echo",
+    "udp://127.0.0.1:0=echo",
+  ]);
+  const first = await events.next();
+  assert.deepEqual(first.value, { type: "gap", time: first.value?.time, dropped: 2 });
+  const rest = [(await events.next()).value, (await events.next()).value];
+  assert.deepEqual(
+    rest.map((e) => e?.type === "listening" && e.local.port),
+    added.slice(2).map((s) => s.local.port),
+  );
+  assert.equal(events.dropped, 2);
+});
+
+Deno.test("MuxdServer.events ends once the server has closed, after the shutdown's events", async () => {
+  const server = await start({ listen: ["udp://127.0.0.1:0=echo"] });
+  const events = server.events;
+  await server.close();
+  const seen: string[] = [];
+  for await (const e of events) seen.push(e.type);
+  assert.deepEqual(seen, ["listener-closed"]);
+});
