@@ -21,6 +21,7 @@ import { formatSocketName } from "../spec/socket_name.ts";
  * import { wildcardLines } from "./wildcard_lines.ts";
  *
  * const at = (address: string) => ({
+ *   id: `udp-${address}-7000`, origin: "config" as const, faults: null, faultsBy: "config" as const,
  *   transport: "udp" as const, local: { address, port: 7000 }, service: "echo" as const,
  *   spec: `udp://${address}:7000=echo`, wildcard: "udp://0.0.0.0:7000=echo",
  * });
