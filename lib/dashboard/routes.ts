@@ -1,7 +1,7 @@
 /**
  * What the dashboard answers to each request: the checks every request
  * passes, then its routes (the page, its stylesheet and script, the JSON
- * API and the event stream). Fixed bodies only for refusals: nothing of a
+ * API, the event stream and the Prometheus metrics). Fixed bodies only for refusals: nothing of a
  * request is echoed back.
  *
  * @module
@@ -15,6 +15,7 @@ import type { RequestHead } from "./http.ts";
 import { FixedResponse } from "./response.ts";
 import type { DashboardStats } from "./stats.ts";
 import type { LiveState, LiveTable } from "./live_table.ts";
+import { METRICS_CONTENT_TYPE } from "../metrics/exposition.ts";
 import page from "./page.html" with { type: "text" };
 import style from "./style.css" with { type: "text" };
 import script from "./app.js" with { type: "text" };
@@ -29,6 +30,7 @@ import script from "./app.js" with { type: "text" };
  * @param streams The event streams, whose counts `/api/stats` shows.
  * @param live The programs and relays running now, counted in `/api/stats`.
  * @param liveState Reads the live table with fresh byte counts, for `/api/sockets`.
+ * @param metrics Writes the metrics in the Prometheus text format, for `/metrics`.
  * @returns What to send for each request head.
  */
 export function router(
@@ -37,6 +39,7 @@ export function router(
   streams: EventStreams,
   live: LiveTable,
   liveState: () => LiveState,
+  metrics: () => string,
 ): (head: RequestHead) => Answer {
   const files = new Map([
     ["/", new FixedResponse(200, "text/html; charset=utf-8", page)],
@@ -87,6 +90,8 @@ export function router(
         }));
       case "/api/events":
         return { kind: "events" };
+      case "/metrics":
+        return ok(new FixedResponse(200, METRICS_CONTENT_TYPE, metrics()));
       default:
         return ok(notFound);
     }

@@ -22,6 +22,9 @@ import { router } from "./routes.ts";
 import { DashboardStats } from "./stats.ts";
 import { LiveTable } from "./live_table.ts";
 import type { LiveTraffic } from "../dispatch/live_traffic.ts";
+import { MetricsCollector } from "../metrics/collector.ts";
+import { metricsText } from "../metrics/metrics_text.ts";
+import { ProcessFigures } from "../metrics/process_figures.ts";
 
 /** Something to subscribe to, such as an `EventHub`. */
 export interface Subscribable {
@@ -91,6 +94,8 @@ export interface Dashboard extends AsyncDisposable {
   readonly stats: DashboardStats;
   /** The programs and relays running now, which it shows. */
   readonly live: LiveTable;
+  /** The counters `/metrics` shows; `reset()` zeroes them. */
+  readonly metrics: MetricsCollector;
   /**
    * Shows the live byte counts of open relays from now on: read from the
    * running server once a second while a page is open, and when a page
@@ -147,7 +152,8 @@ const WARN_INTERVAL_MS = 10_000;
  * Routes, all `GET` (or `HEAD`): `/` the page, `/style.css`, `/app.js`,
  * `/api/sockets` (JSON: `sockets`, `failures`, the latest `arrivals`, and
  * `live`: the programs and relays running now and the latest that ended),
- * `/api/stats` (JSON totals), `/api/events` (Server-Sent Events). A request whose `Host` is
+ * `/api/stats` (JSON totals), `/api/events` (Server-Sent Events), `/metrics` (the
+ * Prometheus text format, docs/metrics.md). A request whose `Host` is
  * not the dashboard's own address or `localhost` with its port gets a 403
  * (the rule: `isAllowedHost()`); other methods a 405, a request with a
  * body a 413, a head over `maxHeadBytes` a 431, connections over
@@ -183,6 +189,8 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
   const warn = options.warn ?? ((message: string) => console.error(`muxd: ${message}`));
   const stats = new DashboardStats();
   const live = new LiveTable();
+  const metrics = new MetricsCollector();
+  const figures = new ProcessFigures();
   let traffic: LiveTraffic | null = null;
   let ticker: ReturnType<typeof setInterval> | undefined;
   const unexpected = (error: unknown) =>
@@ -212,7 +220,7 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
       maxHeadBytes,
       lingerMs: LINGER_MS,
     },
-    answer: router(address, stats, streams, live, liveState),
+    answer: router(address, stats, streams, live, liveState, () => metricsText(metrics, figures)),
     badRequest: FixedResponse.text(400, "Bad request: not an HTTP/1.1 request head."),
     headTooLarge: FixedResponse.text(
       431,
@@ -237,6 +245,8 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
     serve: (link) => serveConnection(link, ctx),
     refuse: (link) => refuse(link, full.bytes({ head: false, close: true }), ctx),
   });
+  // A sink of its own: whatever happens in one, the other still gets the event.
+  const unsubscribeMetrics = events.subscribe(metrics.record);
   const unsubscribe = events.subscribe((event) =>
     streams.publish(event, stats.record(event), live.record(event))
   );
@@ -251,13 +261,14 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
   const close = () => {
     closing ??= (async () => {
       clearInterval(ticker);
+      unsubscribeMetrics();
       unsubscribe();
       streams.close();
       await acceptor.close();
     })();
     return closing;
   };
-  return { url, address, stats, live, follow, close, [Symbol.asyncDispose]: close };
+  return { url, address, stats, live, metrics, follow, close, [Symbol.asyncDispose]: close };
 }
 
 /** Sends the 503 at once, without waiting for the request, and closes. Never rejects. */

@@ -203,7 +203,7 @@ Deno.test("serveDashboard() answers 403 to a foreign Host header and reveals not
   hub.emit(ev.listening(TCP_ECHO));
   hub.emit(ev.opened(TCP_ECHO));
   const port = dashboard.address.port;
-  for (const path of ["/", "/api/sockets", "/api/stats", "/api/events", "/app.js"]) {
+  for (const path of ["/", "/api/sockets", "/api/stats", "/api/events", "/app.js", "/metrics"]) {
     using client = await RawClient.connect(port);
     await client.send(get(path, `rebind.attacker.example:${port}`));
     const response = await client.response();

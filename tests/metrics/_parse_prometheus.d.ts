@@ -1,0 +1,3 @@
+/** The types of `npm:parse-prometheus-text-format@1.1.1`, which ships none. */
+declare function parsePrometheusTextFormat(text: string): unknown[];
+export default parsePrometheusTextFormat;
