@@ -8,7 +8,8 @@
  */
 
 import assert from "node:assert/strict";
-import { Ajv2020 } from "ajv/dist/2020.js";
+// Test-only: not in deno.json's imports, which hold what main.ts reaches.
+import { Ajv2020 } from "npm:ajv@^8.17.1/dist/2020.js";
 
 const DOC_URL = new URL("../../docs/control.openapi.json", import.meta.url);
 
