@@ -8,7 +8,9 @@
  */
 
 import assert from "node:assert/strict";
-// Test-only: not in deno.json's imports, which hold what main.ts reaches.
+// A test tool: not in deno.json's import map, whose every package `deno task serve`
+// installs on a run (tests/project/dependencies_test.ts).
+// deno-lint-ignore no-import-prefix
 import { Ajv2020 } from "npm:ajv@^8.17.1/dist/2020.js";
 
 const DOC_URL = new URL("../../docs/control.openapi.json", import.meta.url);
