@@ -17,5 +17,5 @@ export {
 export { loadConfig } from "./load_config.ts";
 export { listenPositions } from "../provision/listen_items.ts";
 export { servicesTable } from "./services_command.ts";
-export { type ReadyRecord, readyRecord, socketTable } from "./report.ts";
+export { type ControlEntry, type ReadyRecord, readyRecord, socketTable } from "./report.ts";
 export { netcatCommand } from "./try_command.ts";

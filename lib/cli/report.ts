@@ -41,6 +41,19 @@ export interface ReadyRecord {
   readonly failed: readonly { readonly spec: string; readonly reason: string }[];
   /** The dashboard's URL, such as `http://127.0.0.1:7080/`, or `null` without one. */
   readonly dashboard: string | null;
+  /**
+   * The control API: its base URL (`http://127.0.0.1:7081/`) and the bearer
+   * token its requests carry; `null` without `--control`.
+   */
+  readonly control: ControlEntry | null;
+}
+
+/** Where the control API is, in the ready record. */
+export interface ControlEntry {
+  /** Its base URL, with the real port. */
+  readonly url: string;
+  /** The bearer token. */
+  readonly token: string;
 }
 
 /**
@@ -49,12 +62,14 @@ export interface ReadyRecord {
  * @param server The running server.
  * @param pid The process id to report.
  * @param dashboard The dashboard's URL, if one is served.
+ * @param control The control API's URL and token, if it is served.
  * @returns The record.
  */
 export function readyRecord(
   server: RunningServer,
   pid: number,
   dashboard: string | null = null,
+  control: ControlEntry | null = null,
 ): ReadyRecord {
   return {
     ready: true,
@@ -71,6 +86,7 @@ export function readyRecord(
     })),
     failed: server.failures.map((f) => ({ spec: f.listener.spec, reason: f.reason })),
     dashboard,
+    control,
   };
 }
 

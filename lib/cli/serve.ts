@@ -20,6 +20,7 @@ import { alreadyRunningLine, findSoleHolder } from "../explain/already_running.t
 import type { ServerEvent } from "../events/event.ts";
 import { fileBudget, openFilesLimit, openFilesWarning } from "./open_files.ts";
 import { dashboardFiles } from "../dashboard/mod.ts";
+import { ControlBindError, controlFiles, readTokenFile, serveControl } from "../control/mod.ts";
 import { readyRecord, socketTable } from "./report.ts";
 import { ReadyFile } from "./ready_file.ts";
 import type { PortRange } from "../spec/types.ts";
@@ -52,6 +53,18 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   }
   const { plan, demo, settings } = provisioned;
   const dashboardPlan = provisioned.dashboard!;
+  const controlPlan = provisioned.control!;
+  // A token file is read before anything is bound: a bad one stops muxd at once.
+  let controlToken: string | undefined;
+  if (controlPlan.address !== null && settings.controlTokenFile !== undefined) {
+    try {
+      controlToken = await readTokenFile(settings.controlTokenFile);
+    } catch (error) {
+      if (!(error instanceof SyntaxError)) throw error;
+      console.error(`muxd: ${error.message}`);
+      return EXIT.badInput;
+    }
+  }
   // What a reload may change while muxd runs (the grace period among them).
   let live: Settings<"serve"> = settings;
 
@@ -143,6 +156,25 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     // as an async iterable too, for the control API.
     const server = new MuxdServer(running, hub);
     dashboard?.follow(server.traffic);
+    let control = null;
+    if (controlPlan.address !== null) {
+      try {
+        control = serveControl(server, {
+          ...controlPlan.address,
+          token: controlToken,
+          warn: (m) => log.warn(m),
+        });
+      } catch (error) {
+        if (!(error instanceof ControlBindError)) throw error;
+        log.error(error.message);
+        await server.close({ graceMs: 0 });
+        return EXIT.bindFailed;
+      }
+      // The counters POST /v1/reset sets back to zero.
+      if (dashboard) control.resets.add("dashboard", () => dashboard.stats.resetCounters());
+    }
+    await using _control = control;
+    const controlEntry = control && { url: control.url, token: control.token };
     if (opened.message) log.warn(opened.message);
     // SIGHUP is heard from before the ready record (a SIGHUP nobody listens
     // for ends the process), and reloads wait until that record is out.
@@ -154,16 +186,23 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       log,
       async (next) => {
         live = next.settings;
-        const again = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
+        const again = JSON.stringify(
+          readyRecord(server, Deno.pid, dashboard?.url ?? null, controlEntry),
+        );
         await ready?.write(again);
         announce(again);
       },
       announced.promise,
     );
-    const record = JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null));
+    const record = JSON.stringify(
+      readyRecord(server, Deno.pid, dashboard?.url ?? null, controlEntry),
+    );
     if (format === "text") {
       console.error(socketTable(server) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
       if (dashboard) console.error(`\nDashboard: ${dashboard.url} (open it in a browser)`);
+      if (control) {
+        console.error(`\nControl API: ${control.url} (token in the ready record; docs/control.md)`);
+      }
       console.error("\nPress Ctrl-C to stop.");
     }
     if (ready !== null) {
@@ -179,7 +218,11 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     announced.resolve();
     // Whether the limits fit the open-files limit, learnt once muxd is ready:
     // start-up does not wait for prlimit.
-    const budget = fileBudget(plan.listeners, maxConnections, dashboard ? dashboardFiles() : 0);
+    const budget = fileBudget(
+      plan.listeners,
+      maxConnections,
+      (dashboard ? dashboardFiles() : 0) + (control ? controlFiles() : 0),
+    );
     void openFilesLimit(Deno.pid).then((limit) => {
       if (limit === null) return log.debug("open files: the limit cannot be read (prlimit)");
       const warning = openFilesWarning(budget, limit);

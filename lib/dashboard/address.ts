@@ -19,6 +19,16 @@ export interface DashboardAddress {
   readonly port: number;
 }
 
+/** What messages about an address option call it. */
+export interface AddressOption {
+  /** Such as `dashboard address`. */
+  readonly what: string;
+  /** Such as `--dashboard`. */
+  readonly flag: string;
+}
+
+const DASHBOARD_OPTION: AddressOption = { what: "dashboard address", flag: "--dashboard" };
+
 /** Where the demo set puts the dashboard. */
 export const DEMO_DASHBOARD: DashboardAddress = { hostname: "127.0.0.1", port: 7080 };
 
@@ -27,6 +37,7 @@ export const DEMO_DASHBOARD: DashboardAddress = { hostname: "127.0.0.1", port: 7
  * `[::1]:7080`, `localhost:0`.
  *
  * @param text The option's value.
+ * @param option What messages call it: `dashboard address (--dashboard)` unless told.
  * @returns The address; IP addresses in canonical form.
  * @throws {SyntaxError} When the text is not `HOST:PORT`, with the reason.
  *
@@ -38,9 +49,14 @@ export const DEMO_DASHBOARD: DashboardAddress = { hostname: "127.0.0.1", port: 7
  * assert.deepEqual(parseDashboardAddress("[0::1]:7080"), { hostname: "::1", port: 7080 });
  * ```
  */
-export function parseDashboardAddress(text: string): DashboardAddress {
+export function parseDashboardAddress(
+  text: string,
+  option: AddressOption = DASHBOARD_OPTION,
+): DashboardAddress {
   const fail = (reason: string): never => {
-    throw new SyntaxError(`Cannot parse dashboard address ${quote(text)} (--dashboard): ${reason}`);
+    throw new SyntaxError(
+      `Cannot parse ${option.what} ${quote(text)} (${option.flag}): ${reason}`,
+    );
   };
   const colon = text.lastIndexOf(":");
   if (colon < 0) fail("write HOST:PORT, such as 127.0.0.1:7080");
@@ -150,8 +166,13 @@ export function planDashboard(
   };
 }
 
-/** Why other hosts could reach the address, or `null` for loopback only. */
-function exposureReason(hostname: string): string | null {
+/**
+ * Why other hosts could reach an address, or `null` for loopback only.
+ *
+ * @param hostname An IP address without brackets, or a host name.
+ * @returns The reason in words, or `null`.
+ */
+export function exposureReason(hostname: string): string | null {
   if (hostname === "localhost" || isLoopback(hostname)) return null;
   if (isWildcard(hostname)) {
     return `${hostname} is the wildcard: every address of this host, reachable from other hosts`;

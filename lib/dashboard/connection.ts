@@ -109,12 +109,17 @@ async function converse(link: Link, ctx: ConnectionContext): Promise<"events" | 
 }
 
 /**
- * Reads one request head, with the bytes already read after the last one.
+ * Reads one request head, with the bytes already read after the last one,
+ * under the limits' deadlines (the control API reads its heads with it too).
  *
+ * @param link The connection.
+ * @param carried Bytes read after the previous head, if any.
+ * @param fresh `true` for the connection's first request.
+ * @param limits The deadlines and the size bound.
  * @returns The head and the bytes after it; `"too-large"`; or `null` when the
  *   peer went away or the deadline passed (the deadline closes the link).
  */
-async function readHead(
+export async function readHead(
   link: Link,
   carried: Uint8Array,
   fresh: boolean,

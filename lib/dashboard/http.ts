@@ -19,6 +19,12 @@ export interface RequestHead {
   readonly hasBody: boolean;
   /** `true` when the client keeps the connection for another request (HTTP/1.1 without `Connection: close`). */
   readonly keepAlive: boolean;
+  /** The query after `?`, without it; `""` when there is none. */
+  readonly query: string;
+  /** The `Content-Length`, or `null` without one (or with `Transfer-Encoding`, which is `hasBody`). */
+  readonly contentLength: number | null;
+  /** The `Authorization` header's value, or `null` when there is none. */
+  readonly authorization: string | null;
 }
 
 const LF = 0x0a;
@@ -72,6 +78,7 @@ export function findHeadEnd(bytes: Uint8Array, from: number, length: number): nu
  * const text = "GET /api/stats?x HTTP/1.1\r\nHost: 127.0.0.1:7080\r\n\r\n";
  * assert.deepEqual(parseRequestHead(new TextEncoder().encode(text)), {
  *   method: "GET", path: "/api/stats", host: "127.0.0.1:7080", hasBody: false, keepAlive: true,
+ *   query: "x", contentLength: null, authorization: null,
  * });
  * ```
  */
@@ -81,6 +88,7 @@ export function parseRequestHead(bytes: Uint8Array): RequestHead | null {
   if (requestLine === null) return null;
   const [, method, target, minor] = requestLine;
   let host: string | null = null;
+  let authorization: string | null = null;
   let contentLength: string | null = null;
   let chunked = false;
   let close = minor === "0";
@@ -106,6 +114,10 @@ export function parseRequestHead(bytes: Uint8Array): RequestHead | null {
       case "transfer-encoding":
         chunked = true;
         break;
+      case "authorization":
+        if (authorization !== null) return null;
+        authorization = value;
+        break;
       case "connection":
         if (value.toLowerCase().split(",").some((t) => t.trim() === "close")) close = true;
         break;
@@ -118,6 +130,9 @@ export function parseRequestHead(bytes: Uint8Array): RequestHead | null {
     host,
     hasBody: chunked || (contentLength !== null && /[1-9]/.test(contentLength)),
     keepAlive: !close,
+    query: query < 0 ? "" : target.slice(query + 1),
+    contentLength: chunked || contentLength === null ? null : Number(contentLength),
+    authorization,
   };
 }
 

@@ -21,6 +21,7 @@
  */
 
 export {
+  type AddressOption,
   type DashboardAddress,
   type DashboardPlan,
   dashboardUrl,

@@ -8,16 +8,36 @@
  */
 
 /** The statuses the dashboard answers with. */
-export type Status = 200 | 400 | 403 | 404 | 405 | 413 | 431 | 503;
+export type Status =
+  | 200
+  | 201
+  | 204
+  | 400
+  | 401
+  | 403
+  | 404
+  | 405
+  | 409
+  | 413
+  | 415
+  | 431
+  | 500
+  | 503;
 
 const REASONS: Readonly<Record<Status, string>> = {
   200: "OK",
+  201: "Created",
+  204: "No Content",
   400: "Bad Request",
+  401: "Unauthorized",
   403: "Forbidden",
   404: "Not Found",
   405: "Method Not Allowed",
+  409: "Conflict",
   413: "Content Too Large",
+  415: "Unsupported Media Type",
   431: "Request Header Fields Too Large",
+  500: "Internal Server Error",
   503: "Service Unavailable",
 };
 

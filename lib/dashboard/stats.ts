@@ -328,6 +328,26 @@ export class DashboardStats {
   }
 
   /**
+   * Sets every counter back to zero (`POST /v1/reset` of the control API):
+   * per socket the arrivals, bytes, errors, refusals, suppressed replies and
+   * fault counts, and the event counts. What is open now, the states, the
+   * faults in force, the bind failures and the latest arrivals stay.
+   */
+  resetCounters(): void {
+    this.#since = Date.now();
+    this.#events = {};
+    for (const row of this.#rows.values()) {
+      row.total = 0;
+      row.bytesIn = 0;
+      row.bytesOut = 0;
+      row.errors = 0;
+      row.refused = 0;
+      row.suppressed = 0;
+      row.faultCounts = {};
+    }
+  }
+
+  /**
    * Totals over every socket.
    *
    * @returns The summary.

@@ -11,6 +11,7 @@
 
 import type { ConfigResult } from "../config/config_file.ts";
 import { type DashboardPlan, planDashboard } from "../dashboard/address.ts";
+import { type ControlPlan, planControl } from "../control/address.ts";
 import { checkExposure } from "../plan/exposure.ts";
 import { checkUpstreams } from "../plan/upstream_exposure.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
@@ -47,6 +48,8 @@ export interface Provisioned<C extends Command> {
   readonly demo: boolean;
   /** `serve`: where to serve the dashboard, if anywhere. */
   readonly dashboard: DashboardPlan | null;
+  /** `serve`: where to serve the control API, if anywhere. */
+  readonly control: ControlPlan | null;
   /** Lines to log as warnings, such as a listener exposed with `--public`. */
   readonly warnings: readonly string[];
 }
@@ -98,6 +101,7 @@ export function provision<C extends Command>(
   problems.push(...errors);
   const warnings: string[] = [];
   let dashboard: DashboardPlan | null = null;
+  let control: ControlPlan | null = null;
   if (args.command === "serve") {
     const serve = settings as Settings<"serve">;
     const exposure = checkExposure(plan.listeners, serve.public);
@@ -110,9 +114,13 @@ export function provision<C extends Command>(
     const where = flagSource(args.argv, "--dashboard");
     problems.push(...dashboard.errors.map((e) => new SettingError(e, where)));
     warnings.push(...dashboard.warnings);
+    control = planControl(serve.control, serve.public);
+    const controlWhere = flagSource(args.argv, "--control");
+    problems.push(...control.errors.map((e) => new SettingError(e, controlWhere)));
+    warnings.push(...control.warnings);
   }
   if (problems.length > 0) return problems;
-  return { settings, plan, demo, dashboard, warnings };
+  return { settings, plan, demo, dashboard, control, warnings };
 }
 
 /** The position of a flag's value in the raw arguments, as a source. */

@@ -140,6 +140,29 @@ export const SETTINGS = {
     help: "Serve a live, read-only dashboard of socket names and arrivals at this address, such " +
       "as `127.0.0.1:7080`. The demo set serves one there by default.",
   },
+  control: {
+    kind: "text",
+    flags: ["--control"],
+    configKey: null,
+    commands: SERVE,
+    reload: "restart",
+    metavar: "HOST:PORT",
+    what: "an address such as 127.0.0.1:7081",
+    path: false,
+    help: "Serve the control API (JSON over HTTP, with a bearer token; see docs/control.md) at " +
+      "this address, such as `127.0.0.1:0`. Off unless given.",
+  },
+  controlTokenFile: {
+    kind: "text",
+    flags: ["--control-token-file"],
+    configKey: null,
+    commands: SERVE,
+    reload: "restart",
+    metavar: "FILE",
+    what: "a file path",
+    path: true,
+    help: "Read the control API's token from this file (one line) instead of making one.",
+  },
   format: {
     kind: "choice",
     flags: ["--format"],

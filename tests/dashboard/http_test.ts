@@ -30,13 +30,16 @@ Deno.test("parseRequestHead() reads the method, path, Host, body and keep-alive 
     host: "127.0.0.1:7080",
     hasBody: false,
     keepAlive: true,
+    query: "",
+    contentLength: null,
+    authorization: null,
     ...extra,
   });
   const cases: [string, RequestHead][] = [
     ["GET / HTTP/1.1\r\nHost: 127.0.0.1:7080\r\n\r\n", get({})],
     [
       "GET /api/sockets?x=1 HTTP/1.1\r\nhOsT:127.0.0.1:7080 \r\n\r\n",
-      get({ path: "/api/sockets" }),
+      get({ path: "/api/sockets", query: "x=1" }),
     ],
     ["HEAD / HTTP/1.1\nHost: 127.0.0.1:7080\n\n", get({ method: "HEAD" })],
     ["GET / HTTP/1.1\r\n\r\n", get({ host: null })],
@@ -47,9 +50,16 @@ Deno.test("parseRequestHead() reads the method, path, Host, body and keep-alive 
     ],
     [
       "POST / HTTP/1.1\r\nHost: 127.0.0.1:7080\r\nContent-Length: 5\r\n\r\n",
-      get({ method: "POST", hasBody: true }),
+      get({ method: "POST", hasBody: true, contentLength: 5 }),
     ],
-    ["GET / HTTP/1.1\r\nHost: 127.0.0.1:7080\r\nContent-Length: 00\r\n\r\n", get({})],
+    [
+      "GET / HTTP/1.1\r\nHost: 127.0.0.1:7080\r\nContent-Length: 00\r\n\r\n",
+      get({ contentLength: 0 }),
+    ],
+    [
+      "GET / HTTP/1.1\r\nHost: 127.0.0.1:7080\r\nAuthorization: Bearer abc\r\n\r\n",
+      get({ authorization: "Bearer abc" }),
+    ],
     [
       "GET / HTTP/1.1\r\nHost: 127.0.0.1:7080\r\nTransfer-Encoding: chunked\r\n\r\n",
       get({ hasBody: true }),

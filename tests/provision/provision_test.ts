@@ -28,6 +28,8 @@ function serveArgs(argv: string[], given: Partial<Given<"serve">> = {}) {
     public: false,
     maxConnections: undefined,
     dashboard: undefined,
+    control: undefined,
+    controlTokenFile: undefined,
     ...given,
   };
 }

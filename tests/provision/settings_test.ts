@@ -64,6 +64,8 @@ Deno.test("changedSettings() names each setting that differs with what a reload 
     public: false,
     maxConnections: 10,
     dashboard: undefined,
+    control: undefined,
+    controlTokenFile: undefined,
   } as const;
   const after = { ...before, grace: 1, logFormat: "json", maxConnections: 10 } as const;
   assert.deepEqual(changedSettings<"serve">(before, after), [

@@ -1,0 +1,99 @@
+"""A pytest fixture that runs muxd for a test and drives it through its control API.
+
+muxd starts with port 0 everywhere (`--control 127.0.0.1:0 --ready-file ...`),
+the fixture waits for the ready record (the real ports, the control API's URL
+and token), and stops muxd with SIGTERM after the test. Set MUXD to a muxd
+binary (`deno task compile` makes dist/muxd); without it, muxd runs from this
+repository with `deno task serve`.
+"""
+
+import json
+import os
+import signal
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+class Muxd:
+    """A running muxd: its ready record, and calls of its control API."""
+
+    def __init__(self, ready):
+        self.ready = ready
+        self.url = ready["control"]["url"]
+        self.token = ready["control"]["token"]
+
+    def call(self, method, path, body=None):
+        """Calls the control API; returns (status, parsed JSON or None)."""
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            self.url + path.lstrip("/"),
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.token}"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                text = response.read()
+                return response.status, json.loads(text) if text else None
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read())
+
+    def add(self, spec):
+        """Adds a listener; returns it (its real port in ["local"]["port"])."""
+        status, body = self.call("POST", "/v1/listeners", spec)
+        assert status == 201, body
+        return body["listeners"][0]
+
+    def set_faults(self, listener_id, faults):
+        status, body = self.call("PUT", f"/v1/listeners/{listener_id}/faults", faults)
+        assert status == 200, body
+        return body
+
+    def clear_faults(self, listener_id):
+        status, body = self.call("DELETE", f"/v1/listeners/{listener_id}/faults")
+        assert status == 200, body
+        return body
+
+
+def _command(ready_file):
+    args = ["serve", "--control", "127.0.0.1:0", "--ready-file", str(ready_file)]
+    binary = os.environ.get("MUXD")
+    if binary:
+        return [binary, *args], None
+    return ["deno", "task", "--quiet", *args], REPO
+
+
+@pytest.fixture
+def muxd():
+    with tempfile.TemporaryDirectory(prefix="muxd-pytest-") as tmp:
+        ready_file = Path(tmp) / "ready.json"
+        command, cwd = _command(ready_file)
+        env = {**os.environ, "NO_COLOR": "1"}
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        try:
+            deadline = time.monotonic() + 30
+            while not ready_file.exists():
+                if process.poll() is not None:
+                    raise RuntimeError(f"muxd exited: {process.stderr.read().decode()}")
+                if time.monotonic() > deadline:
+                    raise RuntimeError("muxd wrote no ready record within 30 s")
+                time.sleep(0.05)
+            yield Muxd(json.loads(ready_file.read_text()))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            process.stderr.close()

@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import { start } from "../../mod.ts";
+import { serveControl } from "../../lib/control/mod.ts";
+import { rawRequest } from "./_client.ts";
+
+const request = (host: string, token: string, extra = "") =>
+  `GET /v1/listeners HTTP/1.1\r\nHost: ${host}\r\nAuthorization: Bearer ${token}\r\n${extra}` +
+  `Connection: close\r\n\r\n`;
+
+Deno.test("serveControl() answers its own address and localhost with its port, and 403 to any other Host", async () => {
+  await using server = await start();
+  await using control = serveControl(server, { hostname: "127.0.0.1", port: 0 });
+  const port = control.address.port;
+  for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) {
+    assert.match(await rawRequest(port, request(host, control.token)), /^HTTP\/1\.1 200 /, host);
+  }
+  for (
+    const host of [`evil.example:${port}`, `127.0.0.1:${port + 1}`, "127.0.0.1", `[::2]:${port}`]
+  ) {
+    const reply = await rawRequest(port, request(host, control.token));
+    assert.match(reply, /^HTTP\/1\.1 403 /, host);
+    assert.match(reply, /\{"error":"The control API answers only requests addressed to its own/);
+  }
+});
+
+Deno.test("serveControl() answers [::1] with its port when bound to ::1", async () => {
+  await using server = await start();
+  await using control = serveControl(server, { hostname: "::1", port: 0 });
+  const port = control.address.port;
+  using conn = await Deno.connect({ hostname: "::1", port });
+  await conn.write(new TextEncoder().encode(request(`[::1]:${port}`, control.token)));
+  const reply = new Uint8Array(64);
+  const n = await conn.read(reply);
+  assert.match(new TextDecoder().decode(reply.subarray(0, n!)), /^HTTP\/1\.1 200 /);
+});
+
+Deno.test("serveControl() closes a connection whose request head does not arrive in time (slowloris)", async () => {
+  await using server = await start();
+  await using control = serveControl(server, {
+    hostname: "127.0.0.1",
+    port: 0,
+    headerTimeoutMs: 200,
+  });
+  const reply = await rawRequest(control.address.port, "GET /v1/listeners HTTP/1.1\r\nHost: x");
+  assert.equal(reply, "");
+});
+
+Deno.test("serveControl() closes a connection whose body does not arrive in time", async () => {
+  await using server = await start();
+  await using control = serveControl(server, {
+    hostname: "127.0.0.1",
+    port: 0,
+    headerTimeoutMs: 200,
+  });
+  const port = control.address.port;
+  const reply = await rawRequest(
+    port,
+    `POST /v1/listeners HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ` +
+      `${control.token}\r\nContent-Length: 100\r\n\r\n"tcp://`,
+  );
+  assert.equal(reply, "");
+  assert.equal(server.sockets.length, 0);
+});
+
+Deno.test("serveControl() answers 503 past its connection cap and serves again once one closes", async () => {
+  await using server = await start();
+  await using control = serveControl(server, { hostname: "127.0.0.1", port: 0, maxClients: 2 });
+  const port = control.address.port;
+  const held = [
+    await Deno.connect({ hostname: "127.0.0.1", port }),
+    await Deno.connect({ hostname: "127.0.0.1", port }),
+  ];
+  try {
+    // The acceptor takes each held connection before the next is counted.
+    const reply = await rawRequest(port, request(`127.0.0.1:${port}`, control.token));
+    assert.match(reply, /^HTTP\/1\.1 503 /);
+  } finally {
+    for (const conn of held) conn.close();
+  }
+  for (let i = 0;; i++) {
+    const reply = await rawRequest(port, request(`127.0.0.1:${port}`, control.token));
+    if (/^HTTP\/1\.1 200 /.test(reply)) break;
+    assert.ok(i < 50, "serves again once the held connections closed");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+});
+
+Deno.test("serveControl() refuses a chunked body with a 400 that says to send a Content-Length", async () => {
+  await using server = await start();
+  await using control = serveControl(server, { hostname: "127.0.0.1", port: 0 });
+  const port = control.address.port;
+  const reply = await rawRequest(
+    port,
+    `POST /v1/listeners HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ` +
+      `${control.token}\r\nTransfer-Encoding: chunked\r\n\r\n5\r\n"tcp"\r\n0\r\n\r\n`,
+  );
+  assert.match(reply, /^HTTP\/1\.1 400 [^]*Content-Length, not chunked/);
+});
+
+Deno.test("serveControl() checks the token before it reads a body: 401 for a large body without one", async () => {
+  await using server = await start();
+  await using control = serveControl(server, { hostname: "127.0.0.1", port: 0 });
+  const port = control.address.port;
+  const reply = await rawRequest(
+    port,
+    `POST /v1/listeners HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 99999999\r\n\r\n`,
+  );
+  assert.match(reply, /^HTTP\/1\.1 401 /);
+});

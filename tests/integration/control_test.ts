@@ -1,0 +1,135 @@
+import assert from "node:assert/strict";
+import { assertNoStackTrace, runMuxdExpectingFailure, startMuxd } from "../_support/process.ts";
+import { caller } from "../control/_client.ts";
+
+interface Listener {
+  readonly id: string;
+  readonly origin: string;
+  readonly local: { readonly port: number };
+  readonly faults: { readonly text: string } | null;
+  readonly faultsBy: string;
+}
+
+Deno.test("muxd serve --control: a listener added and faults set through the API survive a SIGHUP that changes other listeners", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-control-" });
+  try {
+    const config = `${dir}/muxd.jsonc`;
+    const readyFile = `${dir}/ready.json`;
+    await Deno.writeTextFile(config, JSON.stringify({ listen: ["udp://127.0.0.1:0=echo"] }));
+    await using muxd = await startMuxd([
+      "serve",
+      "-c",
+      config,
+      "--control",
+      "127.0.0.1:0",
+      "--ready-file",
+      readyFile,
+    ]);
+    const { control } = muxd.ready;
+    assert.ok(control !== null && control.token.length >= 32);
+    const call = caller(control.url, control.token);
+    const [udp] = muxd.ready.sockets;
+
+    const added = await call("POST", "/v1/listeners", "tcp://127.0.0.1:0=echo");
+    assert.equal(added.status, 201);
+    const [tcp] = (await added.json()).listeners as Listener[];
+    const faulted = await call("PUT", `/v1/listeners/${udp.id}/faults`, "drop=1&seed=1");
+    assert.equal(faulted.status, 200);
+    await faulted.body?.cancel();
+
+    // A reload that adds another listener and leaves the UDP one as it was.
+    await Deno.writeTextFile(
+      config,
+      JSON.stringify({ listen: ["udp://127.0.0.1:0=echo", "tcp://127.0.0.1:0=daytime"] }),
+    );
+    muxd.signal("SIGHUP");
+    await muxd.waitForStderr(/SIGHUP: reloaded/);
+
+    const after = await call("GET", "/v1/listeners");
+    const listeners = (await after.json()).listeners as Listener[];
+    const byId = new Map(listeners.map((l) => [l.id, l]));
+    assert.equal(byId.get(tcp.id)?.origin, "api", "the API's listener is kept");
+    assert.equal(byId.get(udp.id)?.faults?.text, "?drop=1&seed=1", "the API's faults are kept");
+    assert.equal(byId.get(udp.id)?.faultsBy, "api");
+    assert.ok(
+      listeners.some((l) => l.origin === "config" && l.id !== udp.id),
+      "the reload added one",
+    );
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port: tcp.local.port });
+    await conn.write(new TextEncoder().encode("hi"));
+    const reply = new Uint8Array(2);
+    assert.equal(await conn.read(reply), 2);
+    assert.match(muxd.stderr(), /faults set through the API kept on 1/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("muxd serve --control-token-file uses the file's token, and a bad file stops muxd with one line and exit 2", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-control-" });
+  try {
+    const good = `${dir}/token`;
+    const token = "t".repeat(40);
+    await Deno.writeTextFile(good, token + "\n");
+    {
+      await using muxd = await startMuxd([
+        "serve",
+        "-l",
+        "tcp://127.0.0.1:0=echo",
+        "--control",
+        "127.0.0.1:0",
+        "--control-token-file",
+        good,
+      ]);
+      assert.equal(muxd.ready.control?.token, token);
+      const response = await caller(muxd.ready.control!.url, token)("GET", "/v1/listeners");
+      assert.equal(response.status, 200);
+      await response.body?.cancel();
+    }
+    const bad = `${dir}/short`;
+    await Deno.writeTextFile(bad, "abc\n");
+    for (
+      const [path, reason] of [[bad, /the token has 3 characters; it needs at least 32/], [
+        `${dir}/none`,
+        /no such file/,
+      ]] as const
+    ) {
+      const finished = await runMuxdExpectingFailure([
+        "serve",
+        "-l",
+        "tcp://127.0.0.1:0=echo",
+        "--control",
+        "127.0.0.1:0",
+        "--control-token-file",
+        path,
+      ]);
+      assert.equal(finished.code, 2);
+      assertNoStackTrace(finished);
+      const lines = finished.stderr.trim().split("\n").filter((l) => l.startsWith("muxd:"));
+      assert.equal(lines.length, 1, finished.stderr);
+      assert.match(
+        lines[0],
+        /^muxd: Cannot (use|read) the control token file .* \(--control-token-file\): /,
+      );
+      assert.match(lines[0], reason);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("muxd serve --control 0.0.0.0:0 without --public is refused in one line, exit 2", async () => {
+  const finished = await runMuxdExpectingFailure([
+    "serve",
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+    "--control",
+    "0.0.0.0:0",
+  ]);
+  assert.equal(finished.code, 2);
+  assertNoStackTrace(finished);
+  assert.match(
+    finished.stderr,
+    /Cannot use control address "0\.0\.0\.0:0" \(--control\): 0\.0\.0\.0 is the wildcard.*--public/,
+  );
+});
