@@ -171,7 +171,10 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         return EXIT.bindFailed;
       }
       // The counters POST /v1/reset sets back to zero.
-      if (dashboard) control.resets.add("dashboard", () => dashboard.stats.resetCounters());
+      if (dashboard) {
+        control.resets.add("dashboard", () => dashboard.stats.resetCounters());
+        control.resets.add("metrics", () => dashboard.metrics.reset());
+      }
     }
     await using _control = control;
     const controlEntry = control && { url: control.url, token: control.token };

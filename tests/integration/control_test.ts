@@ -133,3 +133,30 @@ Deno.test("muxd serve --control 0.0.0.0:0 without --public is refused in one lin
     /Cannot use control address "0\.0\.0\.0:0" \(--control\): 0\.0\.0\.0 is the wildcard.*--public/,
   );
 });
+
+Deno.test("muxd serve --control --dashboard: POST /v1/reset sets the dashboard's and the /metrics counters back to zero", async () => {
+  await using muxd = await startMuxd([
+    "serve",
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+    "--dashboard",
+    "127.0.0.1:0",
+    "--control",
+    "127.0.0.1:0",
+  ]);
+  const { control, dashboard } = muxd.ready;
+  assert.ok(control !== null && dashboard !== null);
+  const port = muxd.ready.sockets[0].port;
+  const opened = async () => {
+    const text = await (await fetch(`${dashboard}metrics`)).text();
+    const line = text.split("\n").find((l) => l.startsWith("muxd_connections_opened_total{"));
+    return Number(line?.split(" ").at(-1));
+  };
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  conn.close();
+  for (let i = 0; i < 100 && await opened() !== 1; i++) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await opened(), 1);
+  const reset = await caller(control.url, control.token)("POST", "/v1/reset");
+  assert.deepEqual((await reset.json()).reset, ["dashboard", "metrics"]);
+  assert.equal(await opened(), 0);
+});
