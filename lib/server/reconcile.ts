@@ -24,6 +24,11 @@ export interface ReconcilableListener {
   readonly config: PlannedListener | null;
   /** The listener in force: the config's, with the faults the API set if it did. */
   readonly current: PlannedListener;
+  /**
+   * The port its socket has: for a listener planned with port 0, the one
+   * the OS picked, which a reload's plan may now name. @default the planned port
+   */
+  readonly port?: number;
 }
 
 /** What a reload does to the running listeners. */
@@ -91,14 +96,12 @@ export function reconcile<R extends ReconcilableListener>(
   const refaulted: [R, PlannedListener][] = [];
   const added: PlannedListener[] = [];
   for (const l of plan.listeners) {
-    let i = unmatched.findIndex((r) => sameListener(r.config!, l) && sameFaults(r.config!, l));
+    let i = unmatched.findIndex((r) => sameBound(r, l) && sameFaults(r.config!, l));
     if (i !== -1) kept.push([unmatched[i], l]);
     else {
       // The config changed its faults: they replace those in force, on the
       // same socket where it can reset connections as they need.
-      i = unmatched.findIndex((r) =>
-        sameListener(r.config!, l) && needsReset(r.current) === needsReset(l)
-      );
+      i = unmatched.findIndex((r) => sameBound(r, l) && needsReset(r.current) === needsReset(l));
       if (i !== -1) refaulted.push([unmatched[i], l]);
     }
     if (i === -1) added.push(l);
@@ -117,4 +120,16 @@ export function reconcile<R extends ReconcilableListener>(
     removed: [...unmatched, ...takenOver.map(([r]) => r)],
     takenOver,
   };
+}
+
+/**
+ * Whether a running config listener is the plan's listener: the same as
+ * planned, or planned with port 0 and now named by the port the OS gave it
+ * (a config that pins the port its socket already has keeps that socket).
+ */
+function sameBound(r: ReconcilableListener, l: PlannedListener): boolean {
+  const planned = r.config!;
+  if (sameListener(planned, l)) return true;
+  return planned.port === 0 && l.port !== 0 && l.port === r.port &&
+    sameListener({ ...planned, port: l.port }, l);
 }

@@ -642,7 +642,12 @@ class Server implements RunningServer {
 
   async #reconfigure(plan: Plan, options: ReconfigureOptions): Promise<ReconfigureResult> {
     const { kept, refaulted, added, removed, takenOver } = reconcile(
-      this.#running.map((r) => ({ ...r, current: r.bound.listener, running: r })),
+      this.#running.map((r) => ({
+        ...r,
+        current: r.bound.listener,
+        port: r.bound.local.port,
+        running: r,
+      })),
       plan,
     );
     const of = (r: { running: Running }) => r.running;

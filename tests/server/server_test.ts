@@ -322,3 +322,24 @@ Deno.test("start() drops only the datagram whose service throws", async () => {
     await server.close();
   }
 });
+
+Deno.test("reconfigure() keeps the socket of a port-0 listener whose config now names the port the OS gave it", async () => {
+  const server = await start(planOf("tcp://127.0.0.1:0=echo", "udp://127.0.0.1:0=echo"));
+  try {
+    const [tcp, udp] = server.sockets.map((s) => s.local.port);
+    using before = await Deno.connect({ hostname: "127.0.0.1", port: tcp });
+    const r = await server.reconfigure(
+      planOf(`tcp://127.0.0.1:${tcp}=echo`, `udp://127.0.0.1:${udp}=echo`),
+    );
+    assert.deepEqual([r.added, r.removed, r.kept, r.failures], [0, 0, 2, 0]);
+    assert.deepEqual(server.sockets.map((s) => s.local.port), [tcp, udp]);
+    await before.write(new TextEncoder().encode("hi"));
+    const reply = new Uint8Array(2);
+    assert.equal(await before.read(reply), 2, "the connection opened before still echoes");
+    // A reload that asks for another port binds it anew.
+    const again = await server.reconfigure(planOf("tcp://127.0.0.1:0=echo"));
+    assert.deepEqual([again.added, again.removed], [1, 2]);
+  } finally {
+    await server.close({ graceMs: 0 });
+  }
+});
