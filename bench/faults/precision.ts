@@ -9,7 +9,9 @@
  * - bandwidth: `chargen?bandwidth-out=R` and an upload to
  *   `discard?bandwidth-in=R` from 10 KB/s to 100 MB/s, each over 2 s
  *   (target: within 10 %);
- * - drop, duplicate, reorder at 0.1 and 0.5, seed 1: 10,000 datagrams each
+ * - drop, duplicate, reorder at 0.1 and 0.5, each with a seed of its own (the
+ *   first draw of every datagram decides each fault, so one seed would give
+ *   the three faults the same sample): 10,000 datagrams each
  *   (target: the observed rate within 4 standard deviations of the binomial).
  *
  * ```sh
@@ -147,7 +149,7 @@ export async function measurePrecision(
       `tcp://${HOST}:0=chargen?bandwidth-out=${r}&seed=1&max-bytes=${CHARGEN_MAX}`,
       `tcp://${HOST}:0=discard?bandwidth-in=${r}&seed=1`,
     ]),
-    ...DATAGRAM_FAULTS.map(([fault, p]) => `udp://${HOST}:0=echo?${fault}=${p}&seed=1`),
+    ...DATAGRAM_FAULTS.map(([fault, p], i) => `udp://${HOST}:0=echo?${fault}=${p}&seed=${i + 1}`),
   ];
   const dir = await Deno.makeTempDir({ prefix: "muxd-precision-" });
   const server = await spawnServer(
@@ -221,9 +223,9 @@ export async function measurePrecision(
     }
 
     const datagrams: DatagramResult[] = [];
-    for (const [fault, p] of DATAGRAM_FAULTS) {
+    for (const [i, [fault, p]] of DATAGRAM_FAULTS.entries()) {
       progress(`${fault}=${p}: ${options.datagrams} datagrams`);
-      const spec = `udp://${HOST}:0=echo?${fault}=${p}&seed=1`;
+      const spec = `udp://${HOST}:0=echo?${fault}=${p}&seed=${i + 1}`;
       const counts = await datagramCounts(
         HOST,
         port(spec),
