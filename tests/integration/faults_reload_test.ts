@@ -96,7 +96,14 @@ Deno.test("muxd serve: SIGHUP with new faults keeps both sockets and their conne
   const { muxd, tcpPort, udpPort } = served;
   using before = await Deno.connect({ hostname: "127.0.0.1", port: tcpPort });
   assert.ok(await echoRoundTrip(before, bytes("before\n")));
-  const listening = countEvents(muxd.stderr(), "listening");
+  // The log may reach standard error after the ready record: wait for both
+  // listening lines before counting them.
+  await waitUntil(
+    () => countEvents(muxd.stderr(), "listening") === 2,
+    5000,
+    "both listening lines in the log",
+  );
+  const listening = 2;
 
   await addFaults(served);
   const line = logRecords(muxd.stderr()).find((r) => r.message.startsWith("SIGHUP: reloaded"));
