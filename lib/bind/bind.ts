@@ -85,7 +85,7 @@ export function bindOne(listener: PlannedListener): BoundSocket {
       listener,
       socket,
       local: nameOf(socket.addr),
-      faults: start(listener),
+      faults: startFaults(listener),
     };
   }
   const socket = Deno.listenDatagram({
@@ -95,7 +95,7 @@ export function bindOne(listener: PlannedListener): BoundSocket {
     reuseAddress: reuse,
   });
   const local = nameOf(socket.addr as Deno.NetAddr);
-  return { transport: "udp", listener, socket, local, faults: start(listener) };
+  return { transport: "udp", listener, socket, local, faults: startFaults(listener) };
 }
 
 /**
@@ -107,8 +107,6 @@ export function bindOne(listener: PlannedListener): BoundSocket {
 export function startFaults(listener: PlannedListener): ActiveFaults | null {
   return listener.faults === null ? null : new ActiveFaults(listener.faults);
 }
-
-const start = startFaults;
 
 /** What {@linkcode bindAll} bound and what it could not. */
 export interface BindResult {

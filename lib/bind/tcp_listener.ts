@@ -49,7 +49,7 @@ export interface TcpListener {
 /**
  * Tells whether a connection can be reset.
  *
- * @param conn An accepted connection.
+ * @param conn An accepted connection (or anything that closes one).
  * @returns `true` when it has `reset()`: one the node-backed listener accepted.
  *
  * @example
@@ -63,6 +63,6 @@ export interface TcpListener {
  * assert.equal(canReset(conn), false);
  * ```
  */
-export function canReset(conn: TcpConnection): conn is ResettableConnection {
-  return "reset" in conn;
+export function canReset(conn: object): conn is ResettableConnection {
+  return typeof (conn as Partial<ResettableConnection>).reset === "function";
 }

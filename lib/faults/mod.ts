@@ -48,7 +48,6 @@ export { DELAY_LINE_BYTES, DelayLine, TIMER_LEAD_MS } from "./delay_line.ts";
 export { PumpBuffer } from "./pump_buffer.ts";
 export { Pacer, PACER_CHUNK_MS, PACER_SLACK_MS } from "./pacer.ts";
 export { Waits } from "./waits.ts";
-export { isResettable, type Resettable } from "./resettable.ts";
 export { SocketEnd } from "./socket_end.ts";
 export {
   type FaultEnd,

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { isResettable } from "./resettable.ts";
+import { canReset } from "../bind/tcp_listener.ts";
 
 /**
  * Owns the closing of one connection's socket. The connection table closes
@@ -67,7 +67,7 @@ export class SocketEnd {
   reset(): void {
     if (this.#done) return;
     const conn = this.#conn;
-    if (!isResettable(conn)) {
+    if (!canReset(conn)) {
       this.close();
       throw new TypeError("this connection cannot be reset: its listener was not bound for resets");
     }
