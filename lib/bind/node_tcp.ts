@@ -15,9 +15,21 @@ import type { Socket } from "node:net";
 import { NodeTcpConn } from "./node_conn.ts";
 import { denoError, denoLike } from "./node_error.ts";
 import type { TcpListener } from "./tcp_listener.ts";
+import { descriptorShortage } from "./descriptor_probe.ts";
 
 /** The backlog of the listening socket, node's and Deno's default. */
 const BACKLOG = 511;
+
+/**
+ * How soon a node-backed listener that took no connection looks whether it
+ * may have stopped accepting: the retry interval of a Deno-bound listener
+ * out of descriptors (dispatch's `ACCEPT_RETRY_MS`). Each look that finds
+ * all well doubles the wait, up to {@linkcode WATCH_IDLE_MS}.
+ */
+const WATCH_MS = 50;
+
+/** The longest wait between two looks of an idle node-backed listener. */
+const WATCH_IDLE_MS = 1000;
 
 /** The part of node's internal TCP handle that binds a listening socket synchronously. */
 interface TcpHandle {
@@ -80,7 +92,7 @@ export function listenNodeTcp(hostname: string, port: number, reusePort: boolean
   const handle = bindHandle(addr.hostname, addr.port, reusePort);
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
   server.listen(handle);
-  return new NodeTcpListener(server, addr);
+  return new NodeTcpListener(server, handle, addr, hostname);
 }
 
 /** Binds node's TCP handle and makes it listen, or throws the OS error in Deno's class. */
@@ -103,11 +115,29 @@ function bindHandle(address: string, port: number, reusePort: boolean): TcpHandl
 /**
  * A TCP listener on node:net, as {@linkcode listenNodeTcp} binds it. node
  * accepts each connection as it arrives; `accept()` hands them out in order.
+ *
+ * At `EMFILE`, node's accept (Deno 2.9) stops for good and reports nothing.
+ * So while an `accept()` waits with nothing arriving, the listener looks
+ * now and then ({@linkcode WATCH_MS} ms, doubling while all is well, up to
+ * {@linkcode WATCH_IDLE_MS}): it asks node's handle to listen again (which
+ * restarts an accept that stopped, and does nothing to one that did not)
+ * and tries for a descriptor ({@linkcode descriptorShortage}). When none is
+ * to be had, the waiting `accept()` throws that error, as a Deno-bound
+ * listener's does, and dispatch pauses, warns and retries every
+ * {@linkcode WATCH_MS} ms.
  */
 export class NodeTcpListener implements TcpListener {
   /** The bound socket name, port 0 resolved. */
   readonly addr: Deno.NetAddr;
   #server: net.Server;
+  #handle: TcpHandle;
+  /** The host name it was bound with, which the watch binds to try for a descriptor. */
+  #hostname: string;
+  #watch: ReturnType<typeof setTimeout>;
+  /** How long the watch waits before it looks again. */
+  #watchMs = WATCH_MS;
+  /** Whether a connection arrived since the watch last looked. */
+  #busy = false;
   /** Connections accepted and errors met, not yet taken by `accept()`. */
   #arrived: ({ conn: NodeTcpConn } | { error: unknown })[] = [];
   /** The `accept()` waiting for the next arrival. */
@@ -117,15 +147,20 @@ export class NodeTcpListener implements TcpListener {
   /**
    * Takes the connections a listening server accepts.
    *
-   * @param server A node:net server, listening.
+   * @param server A node:net server, listening on `handle`.
+   * @param handle Its TCP handle.
    * @param addr Its socket name.
+   * @param hostname The address or host name it was bound with.
    */
-  constructor(server: net.Server, addr: Deno.NetAddr) {
+  constructor(server: net.Server, handle: TcpHandle, addr: Deno.NetAddr, hostname: string) {
     this.#server = server;
+    this.#handle = handle;
     this.addr = addr;
+    this.#hostname = hostname;
     server.on("connection", (socket: Socket) => this.#arrive(socket));
-    // An accept that failed (out of file descriptors, say): accept() throws it.
+    // An accept that failed: accept() throws it.
     server.on("error", (error) => this.#hand({ error: denoError(error) }));
+    this.#watch = setTimeout(() => this.#look(), WATCH_MS);
   }
 
   /**
@@ -158,6 +193,7 @@ export class NodeTcpListener implements TcpListener {
   close(): void {
     if (this.#closed) throw denoLike(Deno.errors.BadResource, "Bad resource ID");
     this.#closed = true;
+    clearTimeout(this.#watch);
     this.#server.close();
     for (const next of this.#arrived.splice(0)) if ("conn" in next) next.conn.close();
     const waiting = this.#waiting;
@@ -165,7 +201,26 @@ export class NodeTcpListener implements TcpListener {
     waiting?.reject(denoLike(Deno.errors.BadResource, "Listener has been closed"));
   }
 
+  /**
+   * The watch: while an `accept()` waits and nothing arrived since last
+   * time, restarts node's accept in case it stopped, and makes the waiting
+   * `accept()` throw when no descriptor is to be had.
+   */
+  #look(): void {
+    if (this.#busy || this.#waiting === null) {
+      this.#watchMs = WATCH_MS;
+    } else {
+      this.#handle.listen(BACKLOG);
+      const shortage = descriptorShortage(this.#hostname, this.addr.port);
+      if (shortage !== null) this.#hand({ error: shortage });
+      this.#watchMs = shortage === null ? Math.min(this.#watchMs * 2, WATCH_IDLE_MS) : WATCH_MS;
+    }
+    this.#busy = false;
+    this.#watch = setTimeout(() => this.#look(), this.#watchMs);
+  }
+
   #arrive(socket: Socket): void {
+    this.#busy = true;
     if (this.#closed) {
       socket.destroy();
       return;

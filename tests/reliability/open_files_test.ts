@@ -22,12 +22,26 @@ const PING = new TextEncoder().encode("ping\n");
 /** `muxd serve` with one echo listener on a port the OS picks. */
 const ECHO = ["serve", "-l", "tcp://127.0.0.1:0=echo"];
 
-Deno.test({
-  name:
-    "muxd serve under prlimit --nofile=128 pauses a listener at EMFILE, warns once, and serves the waiting connections once others close",
-  ignore: noPrlimit !== null,
-}, async () => {
-  await using muxd = await startMuxd(ECHO, underOpenFilesLimit(128));
+/**
+ * The listeners muxd binds its two ways: with Deno (every listener) and with
+ * node:net (a listener whose faults reset connections), whose accept stops
+ * without a word at EMFILE unless muxd notices.
+ */
+const LISTENERS = [
+  { kind: "a listener", spec: "tcp://127.0.0.1:0=echo" },
+  { kind: "a node-bound (reset-after) listener", spec: "tcp://127.0.0.1:0=echo?reset-after=1GiB" },
+];
+
+for (const { kind, spec } of LISTENERS) {
+  Deno.test({
+    name:
+      `muxd serve under prlimit --nofile=128 pauses ${kind} at EMFILE, warns once, and serves the waiting connections once others close`,
+    ignore: noPrlimit !== null,
+  }, () => pausesAndResumes(spec));
+}
+
+async function pausesAndResumes(spec: string): Promise<void> {
+  await using muxd = await startMuxd(["serve", "-l", spec], underOpenFilesLimit(128));
   const port = muxd.port(0);
   // More connections than muxd has file descriptors left: the last ones wait
   // in the listener's queue while its accept fails with EMFILE.
@@ -59,16 +73,20 @@ Deno.test({
   assert.equal(code, 0, stderr);
   assert.doesNotMatch(stderr, / ERR /, "running out of files is not a failed service");
   assertSpaced(lineTimes(stderr, /-> echo cannot accept \(EMFILE\)/), 5000, "EMFILE warnings");
-});
+}
 
-Deno.test({
-  name:
-    "muxd serve under prlimit --nofile=128 warns at most once every 5 s while clients come and go at the limit",
-  ignore: noPrlimit !== null,
-}, async () => {
+for (const { kind, spec } of LISTENERS) {
+  Deno.test({
+    name:
+      `muxd serve under prlimit --nofile=128 warns at most once every 5 s while clients come and go at the limit of ${kind}`,
+    ignore: noPrlimit !== null,
+  }, () => warnsSparingly(spec));
+}
+
+async function warnsSparingly(spec: string): Promise<void> {
   // The text log: under EMFILE, Deno itself may write a line of its own to
   // stderr (it cannot load NODE_EXTRA_CA_CERTS), which is not JSON.
-  await using muxd = await startMuxd(ECHO, underOpenFilesLimit(128));
+  await using muxd = await startMuxd(["serve", "-l", spec], underOpenFilesLimit(128));
   const port = muxd.port(0);
   const accepted = () =>
     [...muxd.stderr().matchAll(/ INF tcp 127\.0\.0\.1:\d+ <- 127\.0\.0\.1:(\d+) -> echo\n/g)]
@@ -100,7 +118,7 @@ Deno.test({
   assertSpaced(warnings, 5000, "EMFILE warnings");
   const resumed = lineTimes(stderr, /-> echo accepting again after/);
   assert.ok(resumed.length <= warnings.length, "accepting again only after a warning");
-});
+}
 
 Deno.test({
   name:
