@@ -23,6 +23,7 @@ import { dashboardFiles } from "../dashboard/mod.ts";
 import { ControlBindError, controlFiles, readTokenFile, serveControl } from "../control/mod.ts";
 import { readyRecord, socketTable } from "./report.ts";
 import { ReadyFile } from "./ready_file.ts";
+import { MetricsCollector, metricsText, ProcessFigures } from "../metrics/mod.ts";
 import type { PortRange } from "../spec/types.ts";
 import { loadConfig } from "./load_config.ts";
 import { provision } from "../provision/provision.ts";
@@ -107,6 +108,13 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       return EXIT.bindFailed;
     }
     await using dashboard = opened.dashboard;
+    // What /metrics counts, on the control API as on the dashboard: the
+    // dashboard's counters, or without a dashboard, the control API's own.
+    let metrics = dashboard?.metrics ?? null;
+    if (metrics === null && controlPlan.address !== null) {
+      metrics = new MetricsCollector();
+      hub.subscribe(metrics.record);
+    }
     // The UDP loop guard's ephemeral range, read with sysctl once muxd is
     // ready: start-up does not wait for it, and the OS's default applies
     // until then. Read even without UDP listeners: a reload may add some.
@@ -163,6 +171,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
           ...controlPlan.address,
           token: controlToken,
           warn: (m) => log.warn(m),
+          metrics: metrics === null ? undefined : textOf(metrics),
         });
       } catch (error) {
         if (!(error instanceof ControlBindError)) throw error;
@@ -171,10 +180,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         return EXIT.bindFailed;
       }
       // The counters POST /v1/reset sets back to zero.
-      if (dashboard) {
-        control.resets.add("dashboard", () => dashboard.stats.resetCounters());
-        control.resets.add("metrics", () => dashboard.metrics.reset());
-      }
+      if (dashboard) control.resets.add("dashboard", () => dashboard.stats.resetCounters());
+      if (metrics) control.resets.add("metrics", () => metrics.reset());
     }
     await using _control = control;
     const controlEntry = control && { url: control.url, token: control.token };
@@ -297,4 +304,10 @@ function fileError(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "its folder does not exist";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   return error instanceof Error ? error.message : String(error);
+}
+
+/** Writes the Prometheus text of `collector`, with the process's figures. */
+function textOf(collector: MetricsCollector): () => string {
+  const figures = new ProcessFigures();
+  return () => metricsText(collector, figures);
 }

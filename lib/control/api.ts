@@ -26,9 +26,10 @@ export interface ControlRequest {
   readonly body: unknown;
 }
 
-/** What to answer: a status and JSON (none for 204), or the event stream. */
+/** What to answer: a status and JSON (none for 204), the metrics' text, or the event stream. */
 export type ControlAnswer =
   | { readonly kind: "json"; readonly status: JsonStatus; readonly body: unknown }
+  | { readonly kind: "metrics"; readonly text: string }
   | { readonly kind: "events" };
 
 /** The statuses the routes answer with. */
@@ -45,12 +46,15 @@ const FAULTS = /^\/v1\/listeners\/([A-Za-z0-9._~-]+)\/faults$/;
  *
  * @param server The server the API changes.
  * @param resets What `POST /v1/reset` resets.
+ * @param metrics Writes the Prometheus text for `GET /metrics`, or `null`
+ *   where this API serves none.
  * @returns Answers one request; never rejects for a request's fault (a bug
  *   rejects, and the connection answers 500).
  */
 export function controlRoutes(
   server: MuxdServer,
   resets: CounterResets,
+  metrics: (() => string) | null,
 ): (request: ControlRequest) => Promise<ControlAnswer> {
   const json = (status: JsonStatus, body: unknown): ControlAnswer => ({
     kind: "json",
@@ -119,9 +123,16 @@ export function controlRoutes(
         if (method !== "GET") return methods("GET");
         return { kind: "events" };
       }
+      if (path === "/metrics") {
+        if (metrics === null) {
+          return error(404, "This control API serves no metrics (see docs/metrics.md).");
+        }
+        if (method !== "GET") return methods("GET");
+        return { kind: "metrics", text: metrics() };
+      }
       return error(
         404,
-        "Not found: the control API's paths start with /v1/ (see docs/control.md).",
+        "Not found: the control API's paths are /v1/... and /metrics (see docs/control.md).",
       );
     } catch (thrown) {
       return refusal(thrown);

@@ -15,6 +15,7 @@ import { isAllowedHost } from "../dashboard/host_rule.ts";
 import { parseRequestHead, type RequestHead } from "../dashboard/http.ts";
 import type { Link } from "../dashboard/link.ts";
 import { FixedResponse, type Status } from "../dashboard/response.ts";
+import { METRICS_CONTENT_TYPE } from "../metrics/exposition.ts";
 import type { MuxdServer } from "../server/muxd_server.ts";
 import type { ControlAnswer, ControlRequest } from "./api.ts";
 import { streamEvents } from "./event_feed.ts";
@@ -116,9 +117,9 @@ async function converse(link: Link, ctx: ControlContext): Promise<void> {
     }
     if (answer.kind === "events") return streamEvents(link, ctx);
     const close = !head.keepAlive;
-    const response = answer.status === 204
-      ? jsonResponse(204, undefined)
-      : jsonResponse(answer.status, answer.body);
+    const response = answer.kind === "metrics"
+      ? new FixedResponse(200, METRICS_CONTENT_TYPE, answer.text, [["cache-control", "no-store"]])
+      : jsonResponse(answer.status, answer.status === 204 ? undefined : answer.body);
     if (!await link.write(response.bytes({ head: false, close })) || close) return;
   }
 }

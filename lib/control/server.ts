@@ -40,6 +40,12 @@ export interface ControlOptions extends DashboardAddress {
   readonly token?: string;
   /** What `POST /v1/reset` resets. @default none registered */
   readonly resets?: CounterResets;
+  /**
+   * Writes the Prometheus text that `GET /metrics` answers with (behind the
+   * token, as every path), such as `() => metricsText(collector)`.
+   * @default none: `/metrics` answers 404
+   */
+  readonly metrics?: () => string;
   /** Connections served at once; more get a 503. @default 32 */
   readonly maxClients?: number;
   /** Bytes a request body may have; more get a 413. @default 1 MiB */
@@ -100,7 +106,8 @@ const LINGER_MS = 1000;
  * with its port; else 403) and `Authorization: Bearer TOKEN` (else 401).
  * Routes: `GET|POST /v1/listeners`, `GET|DELETE /v1/listeners/{id}`
  * (`?drain=SECONDS`), `PUT|DELETE /v1/listeners/{id}/faults`,
- * `POST /v1/reset`, `GET /v1/events` (see docs/control.md).
+ * `POST /v1/reset`, `GET /v1/events`, and `GET /metrics` when given
+ * (see docs/control.md).
  *
  * @param server The running server it changes.
  * @param options Where to listen, the token and the bounds.
@@ -149,7 +156,7 @@ export function serveControl(server: MuxdServer, options: ControlOptions): Contr
     maxBodyBytes: options.maxBodyBytes ?? CONTROL_MAX_BODY_BYTES,
     bound: address,
     token,
-    route: controlRoutes(server, resets),
+    route: controlRoutes(server, resets, options.metrics ?? null),
     server,
     eventBuffer: options.eventBuffer ?? 1024,
     stopping: stop.signal,

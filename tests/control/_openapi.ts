@@ -47,7 +47,7 @@ export class OpenApiChecker {
    * Asserts that a response is documented for the request and that its
    * body matches the documented schema; records it as seen.
    *
-   * @returns The parsed JSON body (or the text of an event stream's first bytes).
+   * @returns The parsed JSON body, a text body, or `null` for an event stream.
    */
   async check(
     method: string,
@@ -75,6 +75,10 @@ export class OpenApiChecker {
     if (type.startsWith("text/event-stream")) {
       assert.ok(content?.["text/event-stream"], `${key}: an event stream is not documented`);
       return null;
+    }
+    if (type.startsWith("text/plain")) {
+      assert.ok(content?.["text/plain"], `${key}: a text body is not documented`);
+      return await response.text();
     }
     assert.ok(type.startsWith("application/json"), `${key}: content-type ${type}`);
     const body = await response.json();

@@ -3,6 +3,8 @@ import { start } from "../../mod.ts";
 import { serveControl } from "../../lib/control/mod.ts";
 import { caller, rawResponse } from "./_client.ts";
 import { OpenApiChecker } from "./_openapi.ts";
+import { MetricsCollector, metricsText } from "../../lib/metrics/mod.ts";
+import { parseMetrics } from "../metrics/_prometheus.ts";
 
 const V = "/v1/listeners";
 const ONE = "/v1/listeners/{id}";
@@ -10,11 +12,13 @@ const FAULTS = "/v1/listeners/{id}/faults";
 
 Deno.test("serveControl() answers every documented operation and status as docs/control.openapi.json describes", async () => {
   const api = new OpenApiChecker();
-  await using server = await start({ listen: ["udp://127.0.0.1:0=echo"] });
+  const metrics = new MetricsCollector();
+  await using server = await start({ listen: ["udp://127.0.0.1:0=echo"], sink: metrics.record });
   await using control = serveControl(server, {
     hostname: "127.0.0.1",
     port: 0,
     maxBodyBytes: 4096,
+    metrics: () => metricsText(metrics),
   });
   let resets = 0;
   control.resets.add("example", () => resets++);
@@ -121,6 +125,19 @@ Deno.test("serveControl() answers every documented operation and status as docs/
   assert.deepEqual(reset.reset, ["example"]);
   assert.equal(resets, 1);
   await api.check("POST", "/v1/reset", await call("GET", "/v1/reset"));
+
+  // GET /metrics: 200 (Prometheus text a real parser reads), 405; 404
+  // where the API was given no metrics.
+  const exposition = await api.check("GET", "/metrics", await call("GET", "/metrics")) as string;
+  const families = await parseMetrics(exposition);
+  assert.ok(families.has("muxd_listener_up"), exposition);
+  await api.check("GET", "/metrics", await call("POST", "/metrics"));
+  {
+    await using bare = serveControl(server, { hostname: "127.0.0.1", port: 0 });
+    const none = await caller(bare.url, bare.token)("GET", "/metrics");
+    assert.equal(none.status, 404);
+    await api.check("GET", "/metrics", none);
+  }
 
   // GET /v1/events: 200, an event stream whose data are events.
   const events = await call("GET", "/v1/events");

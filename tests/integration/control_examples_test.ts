@@ -14,7 +14,7 @@ async function run(program: string, args: string[]): Promise<{ code: number; out
   return { code: output.code, out: decode(output.stdout) + decode(output.stderr) };
 }
 
-Deno.test("docs/examples/python: the pytest fixture starts muxd, adds a listener, drops and restores replies, and stops it", async () => {
+Deno.test("docs/examples/python: the pytest fixture starts muxd, adds a listener, drops and restores replies, reads the metrics, and stops it", async () => {
   const version = await run("python3", ["-m", "pytest", "--version"]);
   assert.equal(
     version.code,
@@ -30,7 +30,7 @@ Deno.test("docs/examples/python: the pytest fixture starts muxd, adds a listener
     "docs/examples/python",
   ]);
   assert.equal(code, 0, out);
-  assert.match(out, /2 passed/);
+  assert.match(out, /3 passed/);
 });
 
 Deno.test("docs/examples/control.sh drives muxd with curl: adds a listener, drops and restores replies, removes it", async () => {

@@ -9,6 +9,7 @@ repository with `deno task serve`.
 
 import json
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -62,6 +63,40 @@ class Muxd:
         assert status == 200, body
         return body
 
+    def metrics(self):
+        """Reads GET /metrics (Prometheus text); returns its samples.
+
+        Each sample is (name, labels, value), labels a dict:
+        ("muxd_faults_applied_total", {"local": "127.0.0.1:40001", "kind": "drop", ...}, 3.0).
+        """
+        request = urllib.request.Request(
+            self.url + "metrics", headers={"Authorization": f"Bearer {self.token}"}
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            text = response.read().decode()
+        return [_sample(line) for line in text.splitlines() if line and not line.startswith("#")]
+
+    def metric(self, name, **labels):
+        """The sum of the samples of `name` whose labels include `labels` (0 for none)."""
+        return sum(
+            value
+            for sample, have, value in self.metrics()
+            if sample == name and all(have.get(k) == v for k, v in labels.items())
+        )
+
+
+_SAMPLE = re.compile(r"^([A-Za-z_:][A-Za-z0-9_:]*)(?:\{(.*)\})? (\S+)$")
+_LABEL = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def _sample(line):
+    """One exposition line as (name, labels, value)."""
+    match = _SAMPLE.match(line)
+    assert match, f"not a Prometheus sample line: {line!r}"
+    name, labels, value = match.groups()
+    found = {k: bytes(v, "utf-8").decode("unicode_escape") for k, v in _LABEL.findall(labels or "")}
+    return name, found, float(value)
+
 
 def _command(ready_file):
     args = ["serve", "--control", "127.0.0.1:0", "--ready-file", str(ready_file)]
@@ -77,14 +112,14 @@ def muxd():
         ready_file = Path(tmp) / "ready.json"
         command, cwd = _command(ready_file)
         env = {**os.environ, "NO_COLOR": "1"}
-        process = subprocess.Popen(
-            command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-        )
+        # The log goes to a file: a pipe nobody reads would stop muxd once full.
+        log = open(Path(tmp) / "muxd.log", "wb")
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
             deadline = time.monotonic() + 30
             while not ready_file.exists():
                 if process.poll() is not None:
-                    raise RuntimeError(f"muxd exited: {process.stderr.read().decode()}")
+                    raise RuntimeError(f"muxd exited: {(Path(tmp) / 'muxd.log').read_text()}")
                 if time.monotonic() > deadline:
                     raise RuntimeError("muxd wrote no ready record within 30 s")
                 time.sleep(0.05)
@@ -96,4 +131,4 @@ def muxd():
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
-            process.stderr.close()
+            log.close()

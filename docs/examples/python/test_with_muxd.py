@@ -27,6 +27,16 @@ def test_a_dropped_datagram_gets_no_reply_until_the_fault_is_cleared(muxd):
     assert ask(port, b"back", timeout=5) == b"back"
 
 
+def test_metrics_count_the_datagrams_a_fault_dropped(muxd):
+    udp = muxd.add("udp://127.0.0.1:0=echo?drop=1&seed=1")
+    local = f"127.0.0.1:{udp['local']['port']}"
+    for _ in range(3):
+        assert ask(udp["local"]["port"], b"lost", timeout=0.2) is None
+
+    assert muxd.metric("muxd_faults_applied_total", local=local, kind="drop") == 3
+    assert muxd.metric("muxd_replies_sent_total", local=local) == 0
+
+
 def test_the_api_refuses_a_request_without_the_token(muxd):
     import urllib.error
     import urllib.request
