@@ -59,6 +59,7 @@ export { BindError } from "./lib/bind/bind_error.ts";
 export { type ExplainBinds, explainPlainly } from "./lib/explain/plain.ts";
 export { hostExplainer } from "./lib/explain/host_explainer.ts";
 export { formatEvent } from "./lib/events/format.ts";
+export { MetricsCollector, metricsText } from "./lib/metrics/mod.ts";
 export {
   DEFAULT_EVENT_BUFFER,
   type EventGap,
