@@ -17,6 +17,8 @@ export class ReadyFile implements AsyncDisposable {
   readonly #pid: number;
   readonly #warn: (message: string) => void;
   #written = false;
+  /** The last write asked for, which the next waits for. */
+  #writing: Promise<void> = Promise.resolve();
 
   private constructor(path: string, pid: number, warn: (message: string) => void) {
     this.path = path;
@@ -50,15 +52,20 @@ export class ReadyFile implements AsyncDisposable {
 
   /**
    * Writes the record: to a temporary name first, then renamed, so that a
-   * reader never sees half of it.
+   * reader never sees half of it. Writes follow one another in the order
+   * they were asked for, so the last record asked for is the one that stays.
    *
    * @param record The ready record's JSON text, without a newline.
    */
-  async write(record: string): Promise<void> {
-    const tmp = `${this.path}.${this.#pid}.tmp`;
-    await Deno.writeTextFile(tmp, record + "\n");
-    await Deno.rename(tmp, this.path);
-    this.#written = true;
+  write(record: string): Promise<void> {
+    const next = this.#writing.catch(() => {}).then(async () => {
+      const tmp = `${this.path}.${this.#pid}.tmp`;
+      await Deno.writeTextFile(tmp, record + "\n");
+      await Deno.rename(tmp, this.path);
+      this.#written = true;
+    });
+    this.#writing = next;
+    return next;
   }
 
   /**

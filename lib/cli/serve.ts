@@ -164,6 +164,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     // as an async iterable too, for the control API.
     const server = new MuxdServer(running, hub);
     dashboard?.follow(server.traffic);
+    // What an API change does once the ready file holds its first record.
+    let controlChanged = () => {};
     let control = null;
     if (controlPlan.address !== null) {
       try {
@@ -172,6 +174,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
           token: controlToken,
           warn: (m) => log.warn(m),
           metrics: metrics === null ? undefined : textOf(metrics),
+          changed: () => controlChanged(),
         });
       } catch (error) {
         if (!(error instanceof ControlBindError)) throw error;
@@ -226,6 +229,16 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     }
     announce(record);
     announced.resolve();
+    // The ready file follows what the control API changes: the sockets and
+    // their faults, as after a reload (stdout keeps the records it had).
+    controlChanged = () => {
+      const again = JSON.stringify(
+        readyRecord(server, Deno.pid, dashboard?.url ?? null, controlEntry),
+      );
+      ready?.write(again).catch((error) =>
+        log.warn(`cannot rewrite the ready file ${ready.path}: ${fileError(error)}`)
+      );
+    };
     // Whether the limits fit the open-files limit, learnt once muxd is ready:
     // start-up does not wait for prlimit.
     const budget = fileBudget(

@@ -32,6 +32,14 @@ export type ControlAnswer =
   | { readonly kind: "metrics"; readonly text: string }
   | { readonly kind: "events" };
 
+/** What the routes call out to besides the server. */
+export interface RouteHooks {
+  /** Writes the Prometheus text for `GET /metrics`, or `null` where the API serves none. */
+  readonly metrics: (() => string) | null;
+  /** Called after a request changed the listeners or their faults. */
+  readonly changed: () => void;
+}
+
 /** The statuses the routes answer with. */
 export type JsonStatus = 200 | 201 | 204 | 400 | 404 | 405 | 409 | 503;
 
@@ -46,16 +54,18 @@ const FAULTS = /^\/v1\/listeners\/([A-Za-z0-9._~-]+)\/faults$/;
  *
  * @param server The server the API changes.
  * @param resets What `POST /v1/reset` resets.
- * @param metrics Writes the Prometheus text for `GET /metrics`, or `null`
- *   where this API serves none.
+ * @param hooks `metrics` writes the Prometheus text for `GET /metrics`
+ *   (`null` where this API serves none); `changed` is called after a
+ *   request changed the listeners or their faults.
  * @returns Answers one request; never rejects for a request's fault (a bug
  *   rejects, and the connection answers 500).
  */
 export function controlRoutes(
   server: MuxdServer,
   resets: CounterResets,
-  metrics: (() => string) | null,
+  hooks: RouteHooks,
 ): (request: ControlRequest) => Promise<ControlAnswer> {
+  const { metrics, changed } = hooks;
   const json = (status: JsonStatus, body: unknown): ControlAnswer => ({
     kind: "json",
     status,
@@ -90,16 +100,18 @@ export function controlRoutes(
         const entries = listenBody(request.body);
         if (typeof entries === "string") return error(400, entries);
         const added = await server.add(entries, { caller: "POST /v1/listeners" });
+        changed();
         return json(201, { listeners: added.map(listenerView) });
       }
       const faults = FAULTS.exec(path);
       if (faults !== null) {
         const id = faults[1];
-        if (method === "DELETE") return json(200, listenerView(await server.setFaults(id, null)));
-        if (method !== "PUT") return methods("PUT and DELETE");
-        const input = faultsBody(request.body);
+        if (method !== "PUT" && method !== "DELETE") return methods("PUT and DELETE");
+        const input = method === "DELETE" ? { faults: null } : faultsBody(request.body);
         if ("problem" in input) return error(400, input.problem);
-        return json(200, listenerView(await server.setFaults(id, input.faults)));
+        const socket = await server.setFaults(id, input.faults);
+        changed();
+        return json(200, listenerView(socket));
       }
       const listener = LISTENER.exec(path);
       if (listener !== null) {
@@ -113,7 +125,9 @@ export function controlRoutes(
         if (method !== "DELETE") return methods("GET and DELETE");
         const drain = drainMs(request.query.get("drain"));
         if (typeof drain === "string") return error(400, drain);
-        return json(200, removedView(await server.remove(id, { drainMs: drain })));
+        const removed = await server.remove(id, { drainMs: drain });
+        changed();
+        return json(200, removedView(removed));
       }
       if (path === "/v1/reset") {
         if (method !== "POST") return methods("POST");

@@ -46,6 +46,13 @@ export interface ControlOptions extends DashboardAddress {
    * @default none: `/metrics` answers 404
    */
   readonly metrics?: () => string;
+  /**
+   * Called after a request added or removed listeners or changed faults,
+   * once `server.sockets` shows the change (muxd serve rewrites its ready
+   * file).
+   * @default nothing
+   */
+  readonly changed?: () => void;
   /** Connections served at once; more get a 503. @default 32 */
   readonly maxClients?: number;
   /** Bytes a request body may have; more get a 413. @default 1 MiB */
@@ -156,7 +163,10 @@ export function serveControl(server: MuxdServer, options: ControlOptions): Contr
     maxBodyBytes: options.maxBodyBytes ?? CONTROL_MAX_BODY_BYTES,
     bound: address,
     token,
-    route: controlRoutes(server, resets, options.metrics ?? null),
+    route: controlRoutes(server, resets, {
+      metrics: options.metrics ?? null,
+      changed: options.changed ?? (() => {}),
+    }),
     server,
     eventBuffer: options.eventBuffer ?? 1024,
     stopping: stop.signal,

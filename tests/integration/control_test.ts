@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { assertNoStackTrace, runMuxdExpectingFailure, startMuxd } from "../_support/process.ts";
 import { caller } from "../control/_client.ts";
+import { waitUntil } from "../_support/wait.ts";
 
 interface Listener {
   readonly id: string;
@@ -60,6 +61,48 @@ Deno.test("muxd serve --control: a listener added and faults set through the API
     const reply = new Uint8Array(2);
     assert.equal(await conn.read(reply), 2);
     assert.match(muxd.stderr(), /faults set through the API kept on 1/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("muxd serve --control rewrites its ready file after each API change: a listener added, its faults, its removal", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-control-" });
+  try {
+    const readyFile = `${dir}/ready.json`;
+    await using muxd = await startMuxd([
+      "serve",
+      "-l",
+      "udp://127.0.0.1:0=echo",
+      "--control",
+      "127.0.0.1:0",
+      "--ready-file",
+      readyFile,
+    ]);
+    const { control } = muxd.ready;
+    const call = caller(control!.url, control!.token);
+    type Recorded = { id: string; faults: { text: string } | null };
+    const recorded = async (): Promise<Recorded[]> =>
+      JSON.parse(await Deno.readTextFile(readyFile)).sockets;
+    const until = (what: string, ok: (sockets: Recorded[]) => boolean) => {
+      let last: Recorded[] = [];
+      return waitUntil(
+        async () => ok(last = await recorded()),
+        5000,
+        `the ready file to show ${what}`,
+        () => `it holds ${JSON.stringify(last)}`,
+      );
+    };
+
+    const added = await call("POST", "/v1/listeners", "tcp://127.0.0.1:0=echo");
+    const [tcp] = (await added.json()).listeners as Listener[];
+    await until("the added listener", (s) => s.some((l) => l.id === tcp.id));
+    const faulted = await call("PUT", `/v1/listeners/${tcp.id}/faults`, "latency=5");
+    await faulted.body?.cancel();
+    await until("its faults", (s) => s.find((l) => l.id === tcp.id)?.faults?.text === "?latency=5");
+    const removed = await call("DELETE", `/v1/listeners/${tcp.id}`);
+    await removed.body?.cancel();
+    await until("it removed", (s) => s.length === 1 && s[0].id !== tcp.id);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
