@@ -19,7 +19,13 @@
  */
 
 export { type ControlPlan, planControl } from "./address.ts";
-export { type ControlAnswer, type ControlRequest, controlRoutes, type JsonStatus } from "./api.ts";
+export {
+  type ControlAnswer,
+  type ControlRequest,
+  controlRoutes,
+  type JsonStatus,
+  type RouteHooks,
+} from "./api.ts";
 export { CounterResets } from "./resets.ts";
 export {
   CONTROL_MAX_BODY_BYTES,
