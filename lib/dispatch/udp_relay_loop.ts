@@ -48,7 +48,11 @@ export async function relayLoop(
   // Held datagrams, if a fault holds any: a reload may add faults later.
   const faults = new DatagramFaults(faultEvents(bound, ctx));
   const relay = makeRelay({
-    listener: listener.spec,
+    // Read at each event: a reload that changes only the faults gives the
+    // socket a new listener, whose spec names them.
+    get listener() {
+      return bound.listener.spec;
+    },
     service: listener.service,
     bound: local,
     options: listener.options,

@@ -167,3 +167,35 @@ Deno.test("MuxdServer.events ends once the server has closed, after the shutdown
   for await (const e of events) seen.push(e.type);
   assert.deepEqual(seen, ["listener-closed"]);
 });
+
+Deno.test("MuxdServer.setFaults() on a UDP forward listener: the sessions that follow name the listener with its new faults", async () => {
+  // The upstream: an echo server in this process.
+  const upstream = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const echoing = (async () => {
+    try {
+      for (;;) {
+        const [data, from] = await upstream.receive();
+        await upstream.send(data, from);
+      }
+    } catch (error) {
+      const closed = error instanceof Deno.errors.BadResource ||
+        error instanceof Deno.errors.Interrupted;
+      if (!closed) throw error;
+    }
+  })();
+  try {
+    const to = (upstream.addr as Deno.NetAddr).port;
+    await using server = await start({ listen: [`udp://127.0.0.1:0=forward?to=127.0.0.1:${to}`] });
+    const [udp] = server.sockets;
+    await server.setFaults(udp.id, "duplicate=0&seed=1");
+    const events = server.events[Symbol.asyncIterator]();
+    assert.equal(await ask(udp.local.port, "hi"), "hi");
+    const session = await until(events, (e) => e.type === "upstream-connected");
+    assert.equal((session as { listener: string }).listener, server.sockets[0].spec);
+    assert.match(server.sockets[0].spec, /duplicate=0&seed=1/);
+    await events.return?.();
+  } finally {
+    upstream.close();
+    await echoing;
+  }
+});
