@@ -245,3 +245,24 @@ Deno.test("bindAll() binds the wildcard with reset-after and fails the address i
   assert.equal(failures.length, 1);
   assert.ok(failures[0].cause instanceof Deno.errors.AddrInUse, String(failures[0].cause));
 });
+
+Deno.test("NodeTcpConn.write() at once reaches a client that half-closed before muxd took the connection", async () => {
+  // Deno 2.9's node:net fails with EPIPE a write made in the turn of the
+  // event loop that accepted a connection whose client had half-closed.
+  const listener = listenNodeTcp("127.0.0.1", 0, false);
+  try {
+    for (let i = 0; i < 20; i++) {
+      using client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
+      await client.closeWrite();
+      const conn = await listener.accept();
+      try {
+        assert.equal(await conn.write(new TextEncoder().encode("hello\n")), 6);
+      } finally {
+        conn.close();
+      }
+      assert.equal(new TextDecoder().decode(await readExactly(client, 6)), "hello\n");
+    }
+  } finally {
+    listener.close();
+  }
+});

@@ -9,6 +9,7 @@ import { TIMER_LEAD_MS } from "../../lib/faults/delay_line.ts";
 import type { ServerEvent } from "../../lib/events/mod.ts";
 import { python, type ReadResult, withServer } from "./_tcp.ts";
 import { waitUntil } from "../_support/wait.ts";
+import { nc } from "../_support/netcat.ts";
 
 const ECHO = "tcp://127.0.0.1:0=echo";
 
@@ -206,6 +207,27 @@ Deno.test("reset-after= resets a connection with nothing unread at muxd with a r
       s.of("connection-closed").map((e) => [e.reason, e.detail]).sort(),
       [["fault", "reset after 1,000 B"], ["fault", "reset after 200 ms"]],
     );
+  });
+});
+
+Deno.test("reset-after= on a service that writes at once: nc -N with nothing to send gets the reply every time", async () => {
+  // netcat half-closes as soon as its standard input ends, often before muxd
+  // has taken the connection: the reply must still go (Deno 2.9's node:net
+  // drops a write made too soon after such an accept, see lib/bind/node_tcp.ts).
+  await withServer([
+    "tcp://127.0.0.1:0=daytime?reset-after=1GiB",
+    "tcp://127.0.0.1:0=whoami?reset-after=1GiB",
+  ], async (s) => {
+    for (let i = 0; i < 30; i++) {
+      const daytime = await nc(["-N", "127.0.0.1", String(s.port(0))]);
+      assert.match(daytime.text, /^.+\r\n$/, `run ${i + 1}: ${JSON.stringify(daytime)}`);
+      const whoami = await nc(["-N", "127.0.0.1", String(s.port(1))]);
+      assert.match(whoami.text, /127\.0\.0\.1/, `run ${i + 1}: ${JSON.stringify(whoami)}`);
+    }
+    await s.closed(60);
+    assert.deepEqual(s.of("error"), []);
+    const reasons = new Set(s.of("connection-closed").map((e) => e.reason));
+    assert.ok(!reasons.has("reset"), `reasons: ${[...reasons].join(", ")}`);
   });
 });
 
