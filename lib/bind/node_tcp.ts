@@ -92,7 +92,7 @@ export function listenNodeTcp(hostname: string, port: number, reusePort: boolean
   const handle = bindHandle(addr.hostname, addr.port, reusePort);
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
   server.listen(handle);
-  return new NodeTcpListener(server, handle, addr, hostname);
+  return new NodeTcpListener(server, handle, addr);
 }
 
 /** Binds node's TCP handle and makes it listen, or throws the OS error in Deno's class. */
@@ -131,8 +131,6 @@ export class NodeTcpListener implements TcpListener {
   readonly addr: Deno.NetAddr;
   #server: net.Server;
   #handle: TcpHandle;
-  /** The host name it was bound with, which the watch binds to try for a descriptor. */
-  #hostname: string;
   #watch: ReturnType<typeof setTimeout>;
   /** How long the watch waits before it looks again. */
   #watchMs = WATCH_MS;
@@ -150,13 +148,11 @@ export class NodeTcpListener implements TcpListener {
    * @param server A node:net server, listening on `handle`.
    * @param handle Its TCP handle.
    * @param addr Its socket name.
-   * @param hostname The address or host name it was bound with.
    */
-  constructor(server: net.Server, handle: TcpHandle, addr: Deno.NetAddr, hostname: string) {
+  constructor(server: net.Server, handle: TcpHandle, addr: Deno.NetAddr) {
     this.#server = server;
     this.#handle = handle;
     this.addr = addr;
-    this.#hostname = hostname;
     server.on("connection", (socket: Socket) => this.#arrive(socket));
     // An accept that failed: accept() throws it.
     server.on("error", (error) => this.#hand({ error: denoError(error) }));
@@ -211,7 +207,9 @@ export class NodeTcpListener implements TcpListener {
       this.#watchMs = WATCH_MS;
     } else {
       this.#handle.listen(BACKLOG);
-      const shortage = descriptorShortage(this.#hostname, this.addr.port);
+      // The bound address, not a host name: at EMFILE, resolving a name
+      // fails as well (with no code), which would hide the shortage.
+      const shortage = descriptorShortage(this.addr.hostname, this.addr.port);
       if (shortage !== null) this.#hand({ error: shortage });
       this.#watchMs = shortage === null ? Math.min(this.#watchMs * 2, WATCH_IDLE_MS) : WATCH_MS;
     }
