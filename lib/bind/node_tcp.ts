@@ -122,9 +122,12 @@ function bindHandle(address: string, port: number, reusePort: boolean): TcpHandl
  * {@linkcode WATCH_IDLE_MS}): it asks node's handle to listen again (which
  * restarts an accept that stopped, and does nothing to one that did not)
  * and tries for a descriptor ({@linkcode descriptorShortage}). When none is
- * to be had, the waiting `accept()` throws that error, as a Deno-bound
- * listener's does, and dispatch pauses, warns and retries every
- * {@linkcode WATCH_MS} ms.
+ * to be had and connections arrived since one last was, the waiting
+ * `accept()` throws that error, as a Deno-bound listener's does, and
+ * dispatch pauses, warns and retries every {@linkcode WATCH_MS} ms. A
+ * listener that took no connection meanwhile keeps quiet: nothing says a
+ * client waits on it, and its accept, restarted at each look, takes the
+ * next one once a descriptor is free.
  */
 export class NodeTcpListener implements TcpListener {
   /** The bound socket name, port 0 resolved. */
@@ -136,6 +139,12 @@ export class NodeTcpListener implements TcpListener {
   #watchMs = WATCH_MS;
   /** Whether a connection arrived since the watch last looked. */
   #busy = false;
+  /**
+   * Whether a connection arrived since the watch last found a descriptor
+   * free: only then can node's accept have met the shortage, and only then
+   * does the listener report it (an idle one beside a busy one says nothing).
+   */
+  #served = false;
   /** Connections accepted and errors met, not yet taken by `accept()`. */
   #arrived: ({ conn: NodeTcpConn } | { error: unknown })[] = [];
   /** The `accept()` waiting for the next arrival. */
@@ -200,7 +209,8 @@ export class NodeTcpListener implements TcpListener {
   /**
    * The watch: while an `accept()` waits and nothing arrived since last
    * time, restarts node's accept in case it stopped, and makes the waiting
-   * `accept()` throw when no descriptor is to be had.
+   * `accept()` throw when no descriptor is to be had for the connections
+   * that came since one last was.
    */
   #look(): void {
     if (this.#busy || this.#waiting === null) {
@@ -210,7 +220,8 @@ export class NodeTcpListener implements TcpListener {
       // The bound address, not a host name: at EMFILE, resolving a name
       // fails as well (with no code), which would hide the shortage.
       const shortage = descriptorShortage(this.addr.hostname, this.addr.port);
-      if (shortage !== null) this.#hand({ error: shortage });
+      if (shortage === null) this.#served = false;
+      else if (this.#served) this.#hand({ error: shortage });
       this.#watchMs = shortage === null ? Math.min(this.#watchMs * 2, WATCH_IDLE_MS) : WATCH_MS;
     }
     this.#busy = false;
@@ -219,6 +230,7 @@ export class NodeTcpListener implements TcpListener {
 
   #arrive(socket: Socket): void {
     this.#busy = true;
+    this.#served = true;
     if (this.#closed) {
       socket.destroy();
       return;

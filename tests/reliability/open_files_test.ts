@@ -82,6 +82,43 @@ async function pausesAndResumes(spec: string): Promise<void> {
   assertSpaced(lineTimes(stderr, /-> echo cannot accept \(EMFILE\)/), 5000, "EMFILE warnings");
 }
 
+Deno.test({
+  name:
+    "muxd serve under prlimit --nofile=128 warns of EMFILE for the node-bound listener that met it, not for an idle one beside it",
+  ignore: noPrlimit !== null,
+}, async () => {
+  await using muxd = await startMuxd(
+    [
+      "serve",
+      "-l",
+      "tcp://127.0.0.1:0=echo?reset-after=1GiB",
+      "-l",
+      "tcp://127.0.0.1:0=discard?reset-after=1GiB",
+    ],
+    underOpenFilesLimit(128),
+  );
+  const conns = await Promise.all(
+    Array.from({ length: 150 }, () => Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) })),
+  );
+  try {
+    await muxd.waitForStderr(/-> echo cannot accept \(EMFILE\)/, 10_000);
+    // The idle listener's watch looks at least once a second: long enough
+    // for it to have looked twice while no descriptor was free.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    for (const conn of conns.splice(0, 60)) closeQuietly(conn);
+    await muxd.waitForStderr(/-> echo accepting again after/, 10_000);
+  } finally {
+    for (const conn of conns) closeQuietly(conn);
+  }
+  // The idle listener serves its first client as ever.
+  using client = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(1) });
+  await client.write(PING);
+  await muxd.waitForStderr(/ -> discard\n/, 10_000);
+  const { stderr } = await muxd.stop();
+  assert.doesNotMatch(stderr, /-> discard cannot accept/, "no client was kept from the idle one");
+  assert.doesNotMatch(stderr, /-> discard accepting again/);
+});
+
 for (const { kind, spec } of LISTENERS) {
   Deno.test({
     name:
