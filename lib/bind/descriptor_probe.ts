@@ -17,7 +17,8 @@ import { acceptErrorKind } from "../dispatch/accept_error.ts";
 /**
  * Tries to bind `hostname:port`, held by a listener of this process.
  *
- * @param hostname The address or host name the listener was bound with.
+ * @param hostname The address the listener is bound to: an IP address, since
+ *   at `EMFILE` a host name fails to resolve before any socket is made.
  * @param port Its port (not 0).
  * @returns The error a new descriptor met (`EMFILE` and the like), or
  *   `null` when one was free (or the probe could not tell).

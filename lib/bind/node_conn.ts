@@ -10,6 +10,7 @@
 import type { Socket } from "node:net";
 import type { ResettableConnection } from "./tcp_listener.ts";
 import { denoError, denoLike } from "./node_error.ts";
+import { errorCode } from "../dispatch/accept_error.ts";
 
 /** What a Deno socket throws when used after `close()`. */
 const closedError = () => denoLike(Deno.errors.BadResource, "Bad resource ID");
@@ -116,9 +117,19 @@ export class NodeTcpConn implements ResettableConnection {
     const { promise, resolve, reject } = Promise.withResolvers<number>();
     this.#socket.write(p, (error) => {
       if (error === undefined || error === null) resolve(p.length);
-      else reject(this.#closed ? interrupted() : denoError(error));
+      else reject(this.#closed ? interrupted() : this.#writeFailed(error));
     });
     return promise;
+  }
+
+  /**
+   * The error for a write node failed. node cancels a waiting write
+   * (`ECANCELED`) when it destroys the socket for what the client did (a
+   * reset): that is the client gone, as a Deno socket says it.
+   */
+  #writeFailed(error: Error): unknown {
+    if (errorCode(error) !== "ECANCELED") return denoError(error);
+    return this.#error ?? this.#gone();
   }
 
   /**

@@ -95,7 +95,7 @@ export function listenNodeTcp(hostname: string, port: number, reusePort: boolean
   const handle = bindHandle(addr.hostname, addr.port, reusePort);
   const server = net.createServer({ allowHalfOpen: true, pauseOnConnect: true });
   server.listen(handle);
-  return new NodeTcpListener(server, handle, addr, hostname);
+  return new NodeTcpListener(server, handle, addr);
 }
 
 /** Binds node's TCP handle and makes it listen, or throws the OS error in Deno's class. */
@@ -125,17 +125,18 @@ function bindHandle(address: string, port: number, reusePort: boolean): TcpHandl
  * {@linkcode WATCH_IDLE_MS}): it asks node's handle to listen again (which
  * restarts an accept that stopped, and does nothing to one that did not)
  * and tries for a descriptor ({@linkcode descriptorShortage}). When none is
- * to be had, the waiting `accept()` throws that error, as a Deno-bound
- * listener's does, and dispatch pauses, warns and retries every
- * {@linkcode WATCH_MS} ms.
+ * to be had and connections arrived since one last was, the waiting
+ * `accept()` throws that error, as a Deno-bound listener's does, and
+ * dispatch pauses, warns and retries every {@linkcode WATCH_MS} ms. A
+ * listener that took no connection meanwhile keeps quiet: nothing says a
+ * client waits on it, and its accept, restarted at each look, takes the
+ * next one once a descriptor is free.
  */
 export class NodeTcpListener implements TcpListener {
   /** The bound socket name, port 0 resolved. */
   readonly addr: Deno.NetAddr;
   #server: net.Server;
   #handle: TcpHandle;
-  /** The host name it was bound with, which the watch binds to try for a descriptor. */
-  #hostname: string;
   #watch: ReturnType<typeof setTimeout>;
   /** How long the watch waits before it looks again. */
   #watchMs = WATCH_MS;
@@ -146,6 +147,12 @@ export class NodeTcpListener implements TcpListener {
   #settleTimer: ReturnType<typeof setTimeout> | undefined;
   /** The polls of the OS counted while connections settle. */
   #polls = 0;
+  /**
+   * Whether a connection arrived since the watch last found a descriptor
+   * free: only then can node's accept have met the shortage, and only then
+   * does the listener report it (an idle one beside a busy one says nothing).
+   */
+  #served = false;
   /** Connections accepted and errors met, not yet taken by `accept()`. */
   #arrived: ({ conn: NodeTcpConn } | { error: unknown })[] = [];
   /** The `accept()` waiting for the next arrival. */
@@ -158,13 +165,11 @@ export class NodeTcpListener implements TcpListener {
    * @param server A node:net server, listening on `handle`.
    * @param handle Its TCP handle.
    * @param addr Its socket name.
-   * @param hostname The address or host name it was bound with.
    */
-  constructor(server: net.Server, handle: TcpHandle, addr: Deno.NetAddr, hostname: string) {
+  constructor(server: net.Server, handle: TcpHandle, addr: Deno.NetAddr) {
     this.#server = server;
     this.#handle = handle;
     this.addr = addr;
-    this.#hostname = hostname;
     server.on("connection", (socket: Socket) => this.#arrive(socket));
     // An accept that failed: accept() throws it.
     server.on("error", (error) => this.#hand({ error: denoError(error) }));
@@ -214,15 +219,19 @@ export class NodeTcpListener implements TcpListener {
   /**
    * The watch: while an `accept()` waits and nothing arrived since last
    * time, restarts node's accept in case it stopped, and makes the waiting
-   * `accept()` throw when no descriptor is to be had.
+   * `accept()` throw when no descriptor is to be had for the connections
+   * that came since one last was.
    */
   #look(): void {
     if (this.#busy || this.#waiting === null) {
       this.#watchMs = WATCH_MS;
     } else {
       this.#handle.listen(BACKLOG);
-      const shortage = descriptorShortage(this.#hostname, this.addr.port);
-      if (shortage !== null) this.#hand({ error: shortage });
+      // The bound address, not a host name: at EMFILE, resolving a name
+      // fails as well (with no code), which would hide the shortage.
+      const shortage = descriptorShortage(this.addr.hostname, this.addr.port);
+      if (shortage === null) this.#served = false;
+      else if (this.#served) this.#hand({ error: shortage });
       this.#watchMs = shortage === null ? Math.min(this.#watchMs * 2, WATCH_IDLE_MS) : WATCH_MS;
     }
     this.#busy = false;
@@ -231,6 +240,7 @@ export class NodeTcpListener implements TcpListener {
 
   #arrive(socket: Socket): void {
     this.#busy = true;
+    this.#served = true;
     if (this.#closed) {
       socket.destroy();
       return;

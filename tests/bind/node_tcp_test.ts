@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { bindAll, bindOne, listenNodeTcp, NodeTcpListener } from "../../lib/bind/mod.ts";
 import { planOf } from "../_support/plan.ts";
 import { readExactly } from "../_support/socket.ts";
+import { isPeerGone } from "../../lib/dispatch/context.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -118,6 +119,49 @@ Deno.test("NodeTcpConn.read() throws ConnectionReset when the client resets, as 
       conn.close();
     } finally {
       listener.close();
+    }
+  }
+});
+
+Deno.test("NodeTcpConn.write() waiting when the client resets fails as a Deno.TcpConn's does, not with node's ECANCELED", async () => {
+  for (const kind of ["deno", "node"]) {
+    for (const reading of [false, true]) {
+      const listener = kind === "deno"
+        ? Deno.listen({ hostname: "127.0.0.1", port: 0 })
+        : listenNodeTcp("127.0.0.1", 0, false);
+      try {
+        const script = [
+          "import socket, sys",
+          "s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))",
+          "sys.stdin.read()",
+          "s.close()",
+        ].join("\n");
+        const client = new Deno.Command("python3", {
+          args: ["-c", script, String(listener.addr.port)],
+          stdin: "piped",
+        }).spawn();
+        const conn = await listener.accept();
+        // A read waits too, as one does under a service that reads and writes.
+        const read = reading ? conn.read(new Uint8Array(8)).catch((error) => error) : null;
+        const chunk = new Uint8Array(64 * 1024);
+        let written = 0;
+        const failed = (async () => {
+          for (;;) written += await conn.write(chunk);
+        })().catch((error) => error);
+        // Once a write waits (the client's buffers are full), the client closes.
+        for (let before = -1; before !== written;) {
+          before = written;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        await client.stdin.close();
+        assert.equal((await client.status).code, 0);
+        const error = await failed;
+        assert.ok(isPeerGone(error), `${kind}, reading ${reading}: ${error}`);
+        await read;
+        conn.close();
+      } finally {
+        listener.close();
+      }
     }
   }
 });

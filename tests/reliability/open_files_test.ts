@@ -32,7 +32,17 @@ const LISTENERS = [
   { kind: "a node-bound (reset-after) listener", spec: "tcp://127.0.0.1:0=echo?reset-after=1GiB" },
 ];
 
-for (const { kind, spec } of LISTENERS) {
+/**
+ * A node-bound listener named by host name: at EMFILE, resolving the name
+ * fails too (getaddrinfo cannot open /etc/hosts), so its watch tries for a
+ * descriptor on the address it is bound to.
+ */
+const BY_NAME = {
+  kind: "a node-bound listener named by host name",
+  spec: "tcp://localhost:0=echo?reset-after=1GiB",
+};
+
+for (const { kind, spec } of [...LISTENERS, BY_NAME]) {
   Deno.test({
     name:
       `muxd serve under prlimit --nofile=128 pauses ${kind} at EMFILE, warns once, and serves the waiting connections once others close`,
@@ -42,23 +52,20 @@ for (const { kind, spec } of LISTENERS) {
 
 async function pausesAndResumes(spec: string): Promise<void> {
   await using muxd = await startMuxd(["serve", "-l", spec], underOpenFilesLimit(128));
-  const port = muxd.port(0);
+  const { address: hostname, port } = muxd.ready.sockets[0];
   // More connections than muxd has file descriptors left: the last ones wait
   // in the listener's queue while its accept fails with EMFILE.
   const conns = await Promise.all(
-    Array.from({ length: 150 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
+    Array.from({ length: 150 }, () => Deno.connect({ hostname, port })),
   );
   try {
     await muxd.waitForStderr(
-      /WRN tcp 127\.0\.0\.1:\d+ -> echo cannot accept \(EMFILE\): .*ulimit -n/,
+      /WRN tcp \S+:\d+ -> echo cannot accept \(EMFILE\): .*ulimit -n/,
       10_000,
     );
     // Closing some frees descriptors: the listener accepts again.
     for (const conn of conns.splice(0, 60)) closeQuietly(conn);
-    await muxd.waitForStderr(
-      /INF tcp 127\.0\.0\.1:\d+ -> echo accepting again after \d+ ms/,
-      10_000,
-    );
+    await muxd.waitForStderr(/INF tcp \S+:\d+ -> echo accepting again after \d+ ms/, 10_000);
     // Every connection that waited is served now.
     const echoed = await withTimeout(
       Promise.all(conns.map((conn) => echoRoundTrip(conn, PING))),
@@ -74,6 +81,43 @@ async function pausesAndResumes(spec: string): Promise<void> {
   assert.doesNotMatch(stderr, / ERR /, "running out of files is not a failed service");
   assertSpaced(lineTimes(stderr, /-> echo cannot accept \(EMFILE\)/), 5000, "EMFILE warnings");
 }
+
+Deno.test({
+  name:
+    "muxd serve under prlimit --nofile=128 warns of EMFILE for the node-bound listener that met it, not for an idle one beside it",
+  ignore: noPrlimit !== null,
+}, async () => {
+  await using muxd = await startMuxd(
+    [
+      "serve",
+      "-l",
+      "tcp://127.0.0.1:0=echo?reset-after=1GiB",
+      "-l",
+      "tcp://127.0.0.1:0=discard?reset-after=1GiB",
+    ],
+    underOpenFilesLimit(128),
+  );
+  const conns = await Promise.all(
+    Array.from({ length: 150 }, () => Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) })),
+  );
+  try {
+    await muxd.waitForStderr(/-> echo cannot accept \(EMFILE\)/, 10_000);
+    // The idle listener's watch looks at least once a second: long enough
+    // for it to have looked twice while no descriptor was free.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    for (const conn of conns.splice(0, 60)) closeQuietly(conn);
+    await muxd.waitForStderr(/-> echo accepting again after/, 10_000);
+  } finally {
+    for (const conn of conns) closeQuietly(conn);
+  }
+  // The idle listener serves its first client as ever.
+  using client = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(1) });
+  await client.write(PING);
+  await muxd.waitForStderr(/ -> discard\n/, 10_000);
+  const { stderr } = await muxd.stop();
+  assert.doesNotMatch(stderr, /-> discard cannot accept/, "no client was kept from the idle one");
+  assert.doesNotMatch(stderr, /-> discard accepting again/);
+});
 
 for (const { kind, spec } of LISTENERS) {
   Deno.test({
