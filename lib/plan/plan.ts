@@ -368,10 +368,11 @@ export function sameSocketName(a: PlannedListener, b: PlannedListener): boolean 
 
 /**
  * Tells whether two listeners are the same: the same socket name, service,
- * parsed options, reuse and limits, and both or neither resetting
- * connections ({@linkcode needsReset}: the socket differs). A reload keeps a
- * running listener that is the same as a planned one, with its socket and
- * connections; their other faults may differ (see {@linkcode sameFaults}).
+ * parsed options, reuse and limits. Their faults may differ (see
+ * {@linkcode sameFaults}): a reload keeps a running listener that is the
+ * same as a planned one, with its connections, and gives it the planned
+ * faults (binding its socket anew on its port when one of them resets
+ * connections and the other does not, see {@linkcode needsReset}).
  *
  * @param a A listener.
  * @param b Another.
@@ -386,15 +387,15 @@ export function sameSocketName(a: PlannedListener, b: PlannedListener): boolean 
  *   buildPlan([{ text, source: { kind: "argument", index: 1 } }]).plan.listeners[0];
  * assert.ok(sameListener(at("tcp://127.0.0.1:7007=echo?idle=30"), at("tcp://127.0.0.1:7007=echo?idle=30.0")));
  * assert.ok(!sameListener(at("tcp://127.0.0.1:7007=echo"), at("tcp://127.0.0.1:7007=echo?idle=30")));
- * // Adding a reset fault binds anew (see needsReset()); other faults do not.
- * assert.ok(!sameListener(at("tcp://127.0.0.1:7007=echo"), at("tcp://127.0.0.1:7007=echo?reset-after=1s")));
+ * // Faults are not part of what a listener is.
+ * assert.ok(sameListener(at("tcp://127.0.0.1:7007=echo"), at("tcp://127.0.0.1:7007=echo?reset-after=1s")));
  * assert.ok(sameListener(at("tcp://127.0.0.1:7007=echo"), at("tcp://127.0.0.1:7007=echo?latency=50")));
  * ```
  */
 export function sameListener(a: PlannedListener, b: PlannedListener): boolean {
   return a.transport === b.transport && a.hostname === b.hostname && a.port === b.port &&
     a.service === b.service && a.reuse === b.reuse && sameValue(a.options, b.options) &&
-    sameValue(a.limits, b.limits) && needsReset(a) === needsReset(b);
+    sameValue(a.limits, b.limits);
 }
 
 /**

@@ -7,7 +7,6 @@
  */
 
 import {
-  needsReset,
   type Plan,
   type PlannedListener,
   sameFaults,
@@ -100,8 +99,8 @@ export function reconcile<R extends ReconcilableListener>(
     if (i !== -1) kept.push([unmatched[i], l]);
     else {
       // The config changed its faults: they replace those in force, on the
-      // same socket where it can reset connections as they need.
-      i = unmatched.findIndex((r) => sameBound(r, l) && needsReset(r.current) === needsReset(l));
+      // same socket (bound anew on its port when they add or remove resets).
+      i = unmatched.findIndex((r) => sameBound(r, l));
       if (i !== -1) refaulted.push([unmatched[i], l]);
     }
     if (i === -1) added.push(l);

@@ -672,7 +672,16 @@ class Server implements RunningServer {
     for (const [r, l] of kept) of(r).config = l;
     for (const [r, l] of refaulted) {
       of(r).config = l;
-      this.#changeFaults(of(r), l, "config");
+      if (needsReset(l) === needsReset(of(r).bound.listener)) {
+        this.#changeFaults(of(r), l, "config");
+      } else {
+        try {
+          await this.#rebind(of(r), l, "config");
+        } catch (error) {
+          for (const b of bound) b.socket.close();
+          throw error;
+        }
+      }
     }
     for (const [r, l] of takenOver) {
       const b = of(r).bound;
@@ -784,7 +793,7 @@ class Server implements RunningServer {
       const r = this.#find(id);
       const current = r.bound.listener;
       const listener = withFaults(current, faults, "setFaults()");
-      if (needsReset(listener) !== needsReset(current)) await this.#rebind(r, listener);
+      if (needsReset(listener) !== needsReset(current)) await this.#rebind(r, listener, "api");
       else if (!sameFaults(current, listener)) this.#changeFaults(r, listener, "api");
       // The same faults again change nothing, but they are the API's now.
       else r.faultsBy = "api";
@@ -798,9 +807,12 @@ class Server implements RunningServer {
    * Its open connections stay. If the new socket cannot be bound, the old
    * kind is bound again; if even that fails, the listener is gone.
    *
+   * @param r The listener.
+   * @param listener Its new plan.
+   * @param by Who changed its faults.
    * @throws {StartError} When the new socket cannot be bound.
    */
-  async #rebind(r: Running, listener: PlannedListener): Promise<void> {
+  async #rebind(r: Running, listener: PlannedListener, by: ListenerOrigin): Promise<void> {
     const before = r.bound.listener;
     const was = r.faultsBy;
     const port = r.bound.local.port;
@@ -822,9 +834,9 @@ class Server implements RunningServer {
     }
     fresh.listener = listener;
     r.bound = fresh;
-    r.faultsBy = "api";
+    r.faultsBy = by;
     r.loop = this.#serve(r, null);
-    this.#emitFaultsChanged(r, before, "api", was);
+    this.#emitFaultsChanged(r, before, by, was);
   }
 
   /**

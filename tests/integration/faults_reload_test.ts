@@ -212,3 +212,28 @@ Deno.test({
     assert.deepEqual(summary[0].properties.counts, { drop: 5 });
   },
 });
+
+Deno.test("muxd serve: SIGHUP that adds reset-after binds the TCP socket anew on its port, keeps its connections, and says the faults changed", async () => {
+  await using served = await serve();
+  const { muxd, tcpPort, udpPort } = served;
+  using before = await Deno.connect({ hostname: "127.0.0.1", port: tcpPort });
+  assert.ok(await echoRoundTrip(before, bytes("before\n")));
+
+  await Deno.writeTextFile(served.path, config(`${TCP}?reset-after=1GiB`, UDP));
+  muxd.signal("SIGHUP");
+  await muxd.waitForStderr(/SIGHUP: reloaded /);
+  const line = logRecords(muxd.stderr()).find((r) => r.message.startsWith("SIGHUP: reloaded"));
+  assert.equal(
+    line?.message,
+    `SIGHUP: reloaded ${served.path}: 2 listener(s) kept with their connections, faults ` +
+      `changed on 1 (tcp 127.0.0.1:${tcpPort} echo), 0 closed, 0 added`,
+  );
+  const changed = eventsOf(logEvents(muxd.stderr()), "faults-changed");
+  assert.deepEqual(changed.map((e) => [e.local.port, e.after, e.by]), [
+    [tcpPort, "?reset-after=1GiB", "config"],
+  ]);
+  assert.ok(await echoRoundTrip(before, bytes("after\n")), "the connection opened before");
+  using after = await Deno.connect({ hostname: "127.0.0.1", port: tcpPort });
+  assert.ok(await echoRoundTrip(after, bytes("new\n")), "a new connection on the same port");
+  assert.ok(await udpRoundTrip(udpPort, bytes("udp\n")), "the UDP listener, untouched");
+});
