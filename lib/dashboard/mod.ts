@@ -33,6 +33,7 @@ export {
   type BindFailure,
   DashboardStats,
   type FaultsSummary,
+  KEEP_CLOSED_ROWS,
   socketKey,
   type SocketRow,
   type SocketState,

@@ -12,6 +12,13 @@ import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 import { type Arrival, isArrival, RecentArrivals } from "./recent_arrivals.ts";
 
+/**
+ * How many closed listeners keep their rows, by default (the most recently
+ * closed): enough to see what a reload or a removal closed, bounded when
+ * listeners come and go through the control API.
+ */
+export const KEEP_CLOSED_ROWS = 64;
+
 /** What a socket is doing: bound and serving, stopped, or never bound. */
 export type SocketState = "listening" | "closed" | "failed";
 
@@ -171,6 +178,9 @@ export class DashboardStats {
   #byListener = new Map<string, string>();
   /** The row of each open TCP connection, by connection id. */
   #connections = new Map<number, string>();
+  /** Rows of closed listeners, oldest first. */
+  #closed: string[] = [];
+  #keepClosed: number;
   #failures: BindFailure[] = [];
   #events: Record<string, number> = {};
   #since: number;
@@ -182,10 +192,17 @@ export class DashboardStats {
    * @param since When counting starts. @default Date.now()
    * @param keepArrivals How many of the latest arrivals {@linkcode DashboardStats.arrivals}
    *   lists. @default 100
+   * @param keepClosed How many closed listeners keep their rows, the most recently closed.
+   *   @default {KEEP_CLOSED_ROWS}
    */
-  constructor(since: number = Date.now(), keepArrivals?: number) {
+  constructor(
+    since: number = Date.now(),
+    keepArrivals?: number,
+    keepClosed: number = KEEP_CLOSED_ROWS,
+  ) {
     this.#since = since;
     this.#arrivals = new RecentArrivals(keepArrivals);
+    this.#keepClosed = keepClosed;
   }
 
   /**
@@ -208,6 +225,7 @@ export class DashboardStats {
       const key = socketKey(event.transport, event.local);
       const fresh = newRow(key, event, "listening");
       this.#rows.set(key, fresh);
+      this.#closed = this.#closed.filter((k) => k !== key);
       this.#byListener.set(event.listener, key);
       return fresh;
     }
@@ -226,6 +244,7 @@ export class DashboardStats {
     switch (event.type) {
       case "listener-closed":
         row.state = "closed";
+        this.#forgetOldClosed(row.key);
         break;
       case "connection-opened":
         this.#connections.set(event.id, row.key);
@@ -272,6 +291,20 @@ export class DashboardStats {
         return null;
     }
     return row;
+  }
+
+  /** Counts a row as closed, and lets the oldest closed rows go past the bound. */
+  #forgetOldClosed(key: string): void {
+    this.#closed = this.#closed.filter((k) => k !== key);
+    this.#closed.push(key);
+    while (this.#closed.length > this.#keepClosed) {
+      const old = this.#closed.shift()!;
+      this.#rows.delete(old);
+      for (const [listener, k] of this.#byListener) {
+        if (k === old) this.#byListener.delete(listener);
+      }
+      for (const [id, k] of this.#connections) if (k === old) this.#connections.delete(id);
+    }
   }
 
   /** The row of the socket an event concerns, or `undefined` when it has none. */

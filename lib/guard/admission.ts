@@ -131,7 +131,12 @@ class ListenerState {
 export class Admission {
   #maxTotal: number;
   #total = 0;
-  #listeners = new Map<object, ListenerState>();
+  /**
+   * Each listener's counts, by the object that stands for it: weakly, so
+   * that a removed listener's entry goes with its socket, once its last
+   * connection has been released.
+   */
+  #listeners = new WeakMap<object, ListenerState>();
 
   /**
    * Creates the counters of one server.

@@ -26,6 +26,7 @@ import type { PortRange, SocketName, Transport } from "../spec/types.ts";
 import { acceptLoop } from "../dispatch/tcp.ts";
 import { MAX_DATAGRAM, receiveLoop } from "../dispatch/udp.ts";
 import { ConnectionTable } from "../dispatch/connections.ts";
+import { ReceiveBuffers } from "../dispatch/receive_buffers.ts";
 import type { DispatchContext } from "../dispatch/context.ts";
 import type { LiveTraffic } from "../dispatch/live_traffic.ts";
 import { BufferPool } from "../services/buffer_pool.ts";
@@ -471,6 +472,8 @@ class Server implements RunningServer {
   /** Tables that `remove()` drains and closes, and shutdown waits for. */
   #removals = new Map<ConnectionTable, Promise<unknown>>();
   #sweeper: ReturnType<typeof setInterval> | undefined;
+  /** Every UDP socket's receive buffer, cut from slabs that cost no memory until datagrams arrive. */
+  #receiveBuffers = new ReceiveBuffers();
   #force = new AbortController();
   #closing: Promise<CloseResult> | null = null;
   /** Changes to the set of listeners, one at a time. */
@@ -527,11 +530,6 @@ class Server implements RunningServer {
 
   /** Starts serving newly bound sockets, made by `origin`. */
   #run(bound: readonly BoundSocket[], origin: ListenerOrigin): Running[] {
-    // One allocation for every UDP socket's receive buffer: its pages stay
-    // untouched, costing no memory, until datagrams arrive.
-    const udp = bound.filter((b) => b.transport === "udp").length;
-    const slab = new Uint8Array(udp * MAX_DATAGRAM);
-    let next = 0;
     const ids = new Set(this.#running.map((r) => r.id));
     const started: Running[] = [];
     for (const b of bound) {
@@ -549,10 +547,11 @@ class Server implements RunningServer {
         connections,
         ctx: { ...this.#ctx, connections },
       };
-      r.loop = this.#serve(
-        r,
-        b.transport === "udp" ? slab.subarray(next * MAX_DATAGRAM, ++next * MAX_DATAGRAM) : null,
-      );
+      if (b.transport === "udp") {
+        // The slot goes back once the loop has ended: no receive holds it then.
+        const buffer = this.#receiveBuffers.take();
+        r.loop = this.#serve(r, buffer).finally(() => this.#receiveBuffers.give(buffer));
+      } else r.loop = this.#serve(r, null);
       this.#running.push(r);
       started.push(r);
     }

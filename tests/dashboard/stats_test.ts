@@ -342,3 +342,26 @@ Deno.test("socketKey() names the transport and the socket name, IPv6 in brackets
   assert.equal(socketKey("udp", { address: "::1", port: 1060 }), "udp [::1]:1060");
   assert.equal(socketKey("tcp", PEER), "tcp 127.0.0.1:51234");
 });
+
+Deno.test("DashboardStats.record() keeps the rows of the 64 most recently closed listeners, and every listening one", () => {
+  const stats = new DashboardStats();
+  const socket = (port: number): Socket => ({
+    transport: "udp",
+    local: { address: "127.0.0.1", port },
+    service: "echo",
+  });
+  stats.record(ev.listening(TCP_ECHO));
+  // Listeners added and removed through the control API, one after another.
+  for (let port = 20000; port < 21000; port++) {
+    stats.record(ev.listening(socket(port)));
+    stats.record(ev.closed(socket(port)));
+  }
+  const rows = stats.sockets();
+  assert.equal(rows.length, 1 + 64);
+  assert.equal(rows[0].key, socketKey("tcp", TCP_ECHO.local));
+  assert.deepEqual(
+    rows.slice(1).map((r) => r.key),
+    Array.from({ length: 64 }, (_, i) => socketKey("udp", socket(20936 + i).local)),
+  );
+  assert.equal(stats.summary().sockets.closed, 64);
+});
