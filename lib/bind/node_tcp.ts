@@ -28,11 +28,14 @@ const BACKLOG = 511;
  */
 const WATCH_MS = 50;
 
-/** The polls of the OS a node-backed connection waits for before muxd writes to it. */
-const SETTLE_POLLS = 2;
-
 /** The longest wait between two looks of an idle node-backed listener. */
 const WATCH_IDLE_MS = 1000;
+
+/**
+ * The polls of the OS a node-backed connection waits for before muxd
+ * writes to it (see `NodeTcpListener`'s `#settle()`).
+ */
+const SETTLE_POLLS = 2;
 
 /** The part of node's internal TCP handle that binds a listening socket synchronously. */
 interface TcpHandle {
