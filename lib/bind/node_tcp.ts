@@ -16,6 +16,7 @@ import { NodeTcpConn } from "./node_conn.ts";
 import { denoError, denoLike } from "./node_error.ts";
 import type { TcpListener } from "./tcp_listener.ts";
 import { descriptorShortage } from "./descriptor_probe.ts";
+import { PollSettle } from "./poll_settle.ts";
 
 /** The backlog of the listening socket, node's and Deno's default. */
 const BACKLOG = 511;
@@ -33,7 +34,7 @@ const WATCH_IDLE_MS = 1000;
 
 /**
  * The polls of the OS a node-backed connection waits for before muxd
- * writes to it (see `NodeTcpListener`'s `#settle()`).
+ * writes to it (see {@linkcode PollSettle}).
  */
 const SETTLE_POLLS = 2;
 
@@ -145,11 +146,8 @@ export class NodeTcpListener implements TcpListener {
   #watchMs = WATCH_MS;
   /** Whether a connection arrived since the watch last looked. */
   #busy = false;
-  /** Connections accepted lately, with the poll count they arrived at (`#settle()`). */
-  #settling: { conn: NodeTcpConn; at: number }[] = [];
-  #settleTimer: ReturnType<typeof setTimeout> | undefined;
-  /** The polls of the OS counted while connections settle. */
-  #polls = 0;
+  /** Connections accepted lately, until the event loop has polled them (see {@linkcode PollSettle}). */
+  #settling = new PollSettle<NodeTcpConn>(SETTLE_POLLS, (conn) => this.#hand({ conn }));
   /**
    * Whether a connection arrived since the watch last found a descriptor
    * free: only then can node's accept have met the shortage, and only then
@@ -210,9 +208,8 @@ export class NodeTcpListener implements TcpListener {
     if (this.#closed) throw denoLike(Deno.errors.BadResource, "Bad resource ID");
     this.#closed = true;
     clearTimeout(this.#watch);
-    clearTimeout(this.#settleTimer);
     this.#server.close();
-    for (const { conn } of this.#settling.splice(0)) conn.close();
+    for (const conn of this.#settling.close()) conn.close();
     for (const next of this.#arrived.splice(0)) if ("conn" in next) next.conn.close();
     const waiting = this.#waiting;
     this.#waiting = null;
@@ -262,32 +259,7 @@ export class NodeTcpListener implements TcpListener {
       { transport: "tcp", hostname: localAddress, port: localPort! },
       { transport: "tcp", hostname: remoteAddress, port: remotePort! },
     );
-    this.#settle(conn);
-  }
-
-  /**
-   * Hands a connection over once the event loop has polled the OS twice
-   * since it was accepted. Until it has, Deno 2.9's node:net fails a write to
-   * a connection whose client has already half-closed (`nc -N` with nothing
-   * to send) with EPIPE, without trying it: a service that writes at once
-   * (chargen, daytime, banner) would send nothing. One poll is not always
-   * enough (1 connection in 200 in our runs), two were (300 of 300). A timer
-   * fires only after a poll; one timer at a time serves every connection.
-   */
-  #settle(conn: NodeTcpConn): void {
-    this.#settling.push({ conn, at: this.#polls });
-    this.#settleTimer ??= setTimeout(() => this.#polled(), 0);
-  }
-
-  /** A poll went by: hands over the connections that have settled. */
-  #polled(): void {
-    this.#settleTimer = undefined;
-    this.#polls++;
-    const settling = this.#settling;
-    while (settling.length > 0 && this.#polls - settling[0].at >= SETTLE_POLLS) {
-      this.#hand({ conn: settling.shift()!.conn });
-    }
-    if (settling.length > 0) this.#settleTimer = setTimeout(() => this.#polled(), 0);
+    this.#settling.add(conn);
   }
 
   /** Gives an arrival to the waiting `accept()`, or keeps it for the next. */
