@@ -3,8 +3,9 @@
  * side effects: binding a second socket to the socket name a listener
  * already holds either fails with `AddrInUse` (a descriptor was free; the
  * bind, as it must, was refused) or with the error an accept would meet
- * (`EMFILE`, `ENFILE`). It needs no permission the listener did not, and it
- * binds nothing.
+ * (`EMFILE`, `ENFILE`). It binds nothing. It binds the listener's bound
+ * address, not a host name (whose lookup fails first at `EMFILE`), so it
+ * needs the right to that address and port.
  *
  * The node-backed listener asks it: node:net's accept stops without a word
  * at `EMFILE` (Deno 2.9), so that listener looks for itself.

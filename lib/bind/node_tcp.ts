@@ -145,7 +145,7 @@ export class NodeTcpListener implements TcpListener {
   /** How long the watch waits before it looks again. */
   #watchMs = WATCH_MS;
   /** Whether a connection arrived since the watch last looked. */
-  #busy = false;
+  #arrivedSinceLook = false;
   /** Connections accepted lately, until the event loop has polled them (see {@linkcode PollSettle}). */
   #settling = new PollSettle<NodeTcpConn>(SETTLE_POLLS, (conn) => this.#hand({ conn }));
   /**
@@ -153,7 +153,7 @@ export class NodeTcpListener implements TcpListener {
    * free: only then can node's accept have met the shortage, and only then
    * does the listener report it (an idle one beside a busy one says nothing).
    */
-  #served = false;
+  #arrivedSinceFree = false;
   /** Connections accepted and errors met, not yet taken by `accept()`. */
   #arrived: ({ conn: NodeTcpConn } | { error: unknown })[] = [];
   /** The `accept()` waiting for the next arrival. */
@@ -223,24 +223,24 @@ export class NodeTcpListener implements TcpListener {
    * that came since one last was.
    */
   #look(): void {
-    if (this.#busy || this.#waiting === null) {
+    if (this.#arrivedSinceLook || this.#waiting === null) {
       this.#watchMs = WATCH_MS;
     } else {
       this.#handle.listen(BACKLOG);
       // The bound address, not a host name: at EMFILE, resolving a name
       // fails as well (with no code), which would hide the shortage.
       const shortage = descriptorShortage(this.addr.hostname, this.addr.port);
-      if (shortage === null) this.#served = false;
-      else if (this.#served) this.#hand({ error: shortage });
+      if (shortage === null) this.#arrivedSinceFree = false;
+      else if (this.#arrivedSinceFree) this.#hand({ error: shortage });
       this.#watchMs = shortage === null ? Math.min(this.#watchMs * 2, WATCH_IDLE_MS) : WATCH_MS;
     }
-    this.#busy = false;
+    this.#arrivedSinceLook = false;
     this.#watch = setTimeout(() => this.#look(), this.#watchMs);
   }
 
   #arrive(socket: Socket): void {
-    this.#busy = true;
-    this.#served = true;
+    this.#arrivedSinceLook = true;
+    this.#arrivedSinceFree = true;
     if (this.#closed) {
       socket.destroy();
       return;

@@ -73,6 +73,8 @@ export class ReadyFile implements AsyncDisposable {
    * file that cannot be removed is reported through `warn`.
    */
   async [Symbol.asyncDispose](): Promise<void> {
+    // A write still on its way would put the record back after its removal.
+    await this.#writing.catch(() => {});
     if (!this.#written) return;
     try {
       const text = await Deno.readTextFile(this.path);

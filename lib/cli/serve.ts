@@ -164,8 +164,12 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     // as an async iterable too, for the control API.
     const server = new MuxdServer(running, hub);
     dashboard?.follow(server.traffic);
-    // What an API change does once the ready file holds its first record.
-    let controlChanged = () => {};
+    // What an API change does: until the ready file holds its first record,
+    // note it; from then on, write the record again.
+    let changedEarly = false;
+    let controlChanged = () => {
+      changedEarly = true;
+    };
     let control = null;
     if (controlPlan.address !== null) {
       try {
@@ -188,6 +192,9 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     }
     await using _control = control;
     const controlEntry = control && { url: control.url, token: control.token };
+    /** The ready record of what is served now, as JSON text. */
+    const recordNow = () =>
+      JSON.stringify(readyRecord(server, Deno.pid, dashboard?.url ?? null, controlEntry));
     if (opened.message) log.warn(opened.message);
     // SIGHUP is heard from before the ready record (a SIGHUP nobody listens
     // for ends the process), and reloads wait until that record is out.
@@ -199,17 +206,13 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       log,
       async (next) => {
         live = next.settings;
-        const again = JSON.stringify(
-          readyRecord(server, Deno.pid, dashboard?.url ?? null, controlEntry),
-        );
+        const again = recordNow();
         await ready?.write(again);
         announce(again);
       },
       announced.promise,
     );
-    const record = JSON.stringify(
-      readyRecord(server, Deno.pid, dashboard?.url ?? null, controlEntry),
-    );
+    const record = recordNow();
     if (format === "text") {
       console.error(socketTable(server) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
       if (dashboard) console.error(`\nDashboard: ${dashboard.url} (open it in a browser)`);
@@ -232,13 +235,12 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     // The ready file follows what the control API changes: the sockets and
     // their faults, as after a reload (stdout keeps the records it had).
     controlChanged = () => {
-      const again = JSON.stringify(
-        readyRecord(server, Deno.pid, dashboard?.url ?? null, controlEntry),
-      );
+      const again = recordNow();
       ready?.write(again).catch((error) =>
         log.warn(`cannot rewrite the ready file ${ready.path}: ${fileError(error)}`)
       );
     };
+    if (changedEarly) controlChanged();
     // Whether the limits fit the open-files limit, learnt once muxd is ready:
     // start-up does not wait for prlimit.
     const budget = fileBudget(

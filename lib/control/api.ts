@@ -73,6 +73,17 @@ export function controlRoutes(
   });
   const error = (status: JsonStatus, message: string, problems?: string[]): ControlAnswer =>
     json(status, problems === undefined ? { error: message } : { error: message, problems });
+  /**
+   * Waits for a change of the server, then says so, whether it succeeded or
+   * not: a `setFaults()` that fails may still have bound a socket anew.
+   */
+  const changing = async <T>(work: Promise<T>): Promise<T> => {
+    try {
+      return await work;
+    } finally {
+      changed();
+    }
+  };
   const methods = (allowed: string): ControlAnswer =>
     error(405, `This path takes ${allowed} only.`);
 
@@ -99,8 +110,7 @@ export function controlRoutes(
         if (method !== "POST") return methods("GET and POST");
         const entries = listenBody(request.body);
         if (typeof entries === "string") return error(400, entries);
-        const added = await server.add(entries, { caller: "POST /v1/listeners" });
-        changed();
+        const added = await changing(server.add(entries, { caller: "POST /v1/listeners" }));
         return json(201, { listeners: added.map(listenerView) });
       }
       const faults = FAULTS.exec(path);
@@ -109,8 +119,7 @@ export function controlRoutes(
         if (method !== "PUT" && method !== "DELETE") return methods("PUT and DELETE");
         const input = method === "DELETE" ? { faults: null } : faultsBody(request.body);
         if ("problem" in input) return error(400, input.problem);
-        const socket = await server.setFaults(id, input.faults);
-        changed();
+        const socket = await changing(server.setFaults(id, input.faults));
         return json(200, listenerView(socket));
       }
       const listener = LISTENER.exec(path);
@@ -125,8 +134,7 @@ export function controlRoutes(
         if (method !== "DELETE") return methods("GET and DELETE");
         const drain = drainMs(request.query.get("drain"));
         if (typeof drain === "string") return error(400, drain);
-        const removed = await server.remove(id, { drainMs: drain });
-        changed();
+        const removed = await changing(server.remove(id, { drainMs: drain }));
         return json(200, removedView(removed));
       }
       if (path === "/v1/reset") {

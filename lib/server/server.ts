@@ -668,19 +668,26 @@ class Server implements RunningServer {
       for (const b of bound) b.socket.close();
       throw new StartError(await explained(failures, this.#listeners(), explain));
     }
+    // Faults that add or remove resets bind those sockets anew, before any
+    // other change: when one cannot be bound, the reload stops there, and
+    // that listener keeps its old faults (and config) on its old kind of socket.
+    const rebound = new Set<Running>();
+    for (const [r, l] of refaulted) {
+      if (needsReset(l) === needsReset(of(r).bound.listener)) continue;
+      try {
+        await this.#rebind(of(r), l, "config");
+      } catch (error) {
+        for (const b of bound) b.socket.close();
+        throw error;
+      }
+      of(r).config = l;
+      rebound.add(of(r));
+    }
     for (const [r, l] of kept) of(r).config = l;
     for (const [r, l] of refaulted) {
+      if (rebound.has(of(r))) continue;
       of(r).config = l;
-      if (needsReset(l) === needsReset(of(r).bound.listener)) {
-        this.#changeFaults(of(r), l, "config");
-      } else {
-        try {
-          await this.#rebind(of(r), l, "config");
-        } catch (error) {
-          for (const b of bound) b.socket.close();
-          throw error;
-        }
-      }
+      this.#changeFaults(of(r), l, "config");
     }
     for (const [r, l] of takenOver) {
       const b = of(r).bound;
@@ -824,9 +831,15 @@ class Server implements RunningServer {
       try {
         r.bound = { ...bindOne({ ...before, port }), listener: before } as BoundSocket;
         r.loop = this.#serve(r, null);
-      } catch {
+      } catch (lost) {
+        // Not even the old kind binds again: the listener is gone, and says why.
         this.#running = this.#running.filter((x) => x !== r);
-        emitBindFailed(this.#emit, error);
+        const [gone] = await explained(
+          [{ listener: before, cause: lost }],
+          this.#listeners(),
+          this.#explain,
+        );
+        emitBindFailed(this.#emit, gone);
         this.#ownSocketsChanged();
       }
       throw new StartError([error]);

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { runMuxdExpectingFailure, startMuxd } from "../_support/process.ts";
 import type { ReadyRecord } from "../../lib/cli/report.ts";
+import { ReadyFile } from "../../lib/cli/ready_file.ts";
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -142,6 +143,21 @@ Deno.test("muxd serve never removes what is not a ready record: a folder, anothe
     }
     assert.ok((await Deno.stat(folder)).isDirectory);
     assert.equal(await Deno.readTextFile(notes), "my notes\n");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ReadyFile's dispose waits for a write on its way, then removes the record it wrote", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  try {
+    const path = `${dir}/ready.json`;
+    const file = await ReadyFile.claim(path, Deno.pid, (m) => assert.fail(m));
+    // An API change's rewrite, not awaited, just before muxd stops.
+    const writing = file.write(JSON.stringify({ ready: true, pid: Deno.pid, sockets: [] }));
+    await file[Symbol.asyncDispose]();
+    await writing;
+    await assert.rejects(Deno.stat(path), Deno.errors.NotFound, "no record outlives muxd");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -75,7 +75,7 @@ Deno.test(
 );
 
 Deno.test(
-  "MuxdServer.add() hands a removed UDP listener's receive buffer to the next one, which echoes",
+  "MuxdServer.add() after a UDP listener's removal: the next one, on a reused receive buffer, echoes beside another that receives",
   async () => {
     await using server = await start();
     const [first] = await server.add("udp://127.0.0.1:0=echo");
