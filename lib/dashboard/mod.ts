@@ -33,7 +33,6 @@ export {
   type BindFailure,
   DashboardStats,
   type FaultsSummary,
-  KEEP_CLOSED_ROWS,
   socketKey,
   type SocketRow,
   type SocketState,

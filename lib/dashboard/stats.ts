@@ -5,19 +5,13 @@
  * @module
  */
 
+import { RecentlyClosed } from "../events/recently_closed.ts";
 import type { ServerEvent } from "../events/event.ts";
 import type { FaultCounts } from "../faults/kinds.ts";
 import type { ServiceName } from "../services/names.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
 import { type Arrival, isArrival, RecentArrivals } from "./recent_arrivals.ts";
-
-/**
- * How many closed listeners keep their rows, by default (the most recently
- * closed): enough to see what a reload or a removal closed, bounded when
- * listeners come and go through the control API.
- */
-export const KEEP_CLOSED_ROWS = 64;
 
 /** What a socket is doing: bound and serving, stopped, or never bound. */
 export type SocketState = "listening" | "closed" | "failed";
@@ -178,9 +172,8 @@ export class DashboardStats {
   #byListener = new Map<string, string>();
   /** The row of each open TCP connection, by connection id. */
   #connections = new Map<number, string>();
-  /** Rows of closed listeners, oldest first. */
-  #closed: string[] = [];
-  #keepClosed: number;
+  /** Rows of closed listeners, the most recent. */
+  #closed: RecentlyClosed;
   #failures: BindFailure[] = [];
   #events: Record<string, number> = {};
   #since: number;
@@ -193,16 +186,16 @@ export class DashboardStats {
    * @param keepArrivals How many of the latest arrivals {@linkcode DashboardStats.arrivals}
    *   lists. @default 100
    * @param keepClosed How many closed listeners keep their rows, the most recently closed.
-   *   @default {KEEP_CLOSED_ROWS}
+   *   @default {KEEP_CLOSED}
    */
   constructor(
     since: number = Date.now(),
     keepArrivals?: number,
-    keepClosed: number = KEEP_CLOSED_ROWS,
+    keepClosed?: number,
   ) {
     this.#since = since;
     this.#arrivals = new RecentArrivals(keepArrivals);
-    this.#keepClosed = keepClosed;
+    this.#closed = new RecentlyClosed(keepClosed);
   }
 
   /**
@@ -225,7 +218,7 @@ export class DashboardStats {
       const key = socketKey(event.transport, event.local);
       const fresh = newRow(key, event, "listening");
       this.#rows.set(key, fresh);
-      this.#closed = this.#closed.filter((k) => k !== key);
+      this.#closed.reopen(key);
       this.#byListener.set(event.listener, key);
       return fresh;
     }
@@ -295,10 +288,7 @@ export class DashboardStats {
 
   /** Counts a row as closed, and lets the oldest closed rows go past the bound. */
   #forgetOldClosed(key: string): void {
-    this.#closed = this.#closed.filter((k) => k !== key);
-    this.#closed.push(key);
-    while (this.#closed.length > this.#keepClosed) {
-      const old = this.#closed.shift()!;
+    for (const old of this.#closed.close(key)) {
       this.#rows.delete(old);
       for (const [listener, k] of this.#byListener) {
         if (k === old) this.#byListener.delete(listener);

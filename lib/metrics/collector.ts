@@ -11,9 +11,9 @@ import type { ServerEvent } from "../events/event.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName } from "../spec/types.ts";
 import { type ListenerSeries, newCounters, tally } from "./listener_series.ts";
+import { KEEP_CLOSED, RecentlyClosed } from "../events/recently_closed.ts";
 
-/** How many closed listeners keep their series, by default (the most recently closed). */
-export const KEEP_CLOSED = 64;
+export { KEEP_CLOSED };
 
 /** Options for {@linkcode MetricsCollector}. */
 export interface MetricsCollectorOptions {
@@ -76,8 +76,7 @@ export class MetricsCollector {
   /** The series of each open TCP connection, by connection id. */
   readonly #connections = new Map<number, Entry>();
   /** Keys of closed listeners, oldest first. */
-  #closed: string[] = [];
-  readonly #keepClosed: number;
+  readonly #closed: RecentlyClosed;
   readonly #now: () => number;
   #since: number;
   /** The last event's socket name and series: a socket's events share their `local` object. */
@@ -90,7 +89,7 @@ export class MetricsCollector {
    * @param options How many closed listeners to keep; the clock.
    */
   constructor(options: MetricsCollectorOptions = {}) {
-    this.#keepClosed = options.keepClosed ?? KEEP_CLOSED;
+    this.#closed = new RecentlyClosed(options.keepClosed);
     this.#now = options.now ?? Date.now;
     this.#since = this.#now();
   }
@@ -209,7 +208,7 @@ export class MetricsCollector {
     } else if (!entry.up) {
       // The same socket name and service again (a reload): its counts go on.
       entry.up = true;
-      this.#closed = this.#closed.filter((k) => k !== key);
+      this.#closed.reopen(key);
     }
     entry.spec = event.listener;
     this.#bySpec.set(event.listener, entry);
@@ -220,9 +219,8 @@ export class MetricsCollector {
   #close(entry: Entry): void {
     if (!entry.up) return;
     entry.up = false;
-    this.#closed.push(entry.key);
-    while (this.#closed.length > this.#keepClosed) {
-      const old = this.#series.get(this.#closed.shift()!);
+    for (const key of this.#closed.close(entry.key)) {
+      const old = this.#series.get(key);
       if (old === undefined || old.up) continue;
       this.#series.delete(old.key);
       if (this.#bySpec.get(old.spec) === old) this.#bySpec.delete(old.spec);
