@@ -13,30 +13,14 @@ import {
   type SubscribedEvent,
   UnknownListenerError,
 } from "@muxd/muxd";
+import { freePort, udpRoundTrip } from "../_support/socket.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
 /** Sends one datagram to the port and waits up to `ms` for a reply; `null` when none came. */
 async function ask(port: number, text: string, ms = 1000): Promise<string | null> {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  let closed = false;
-  const timer = setTimeout(() => {
-    closed = true;
-    socket.close();
-  }, ms);
-  try {
-    await socket.send(bytes(text), { transport: "udp", hostname: "127.0.0.1", port });
-    const [reply] = await socket.receive();
-    return new TextDecoder().decode(reply);
-  } catch (error) {
-    if (error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted) {
-      return null;
-    }
-    throw error;
-  } finally {
-    clearTimeout(timer);
-    if (!closed) socket.close();
-  }
+  const reply = await udpRoundTrip(port, bytes(text), ms);
+  return reply === null ? null : new TextDecoder().decode(reply);
 }
 
 /** Reads events until one matches, or fails after `ms`. */
@@ -57,18 +41,6 @@ async function until(
     }
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** A port that TCP could bind a moment ago, below the ephemeral range. */
-function freePort(): number {
-  for (let port = 20_000 + Math.floor(Math.random() * 10_000);; port++) {
-    try {
-      Deno.listen({ hostname: "127.0.0.1", port }).close();
-      return port;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    }
   }
 }
 
