@@ -81,11 +81,17 @@ export async function buildCPrograms(dir: string): Promise<CPrograms | { reason:
  * The C load generator: one thread, one epoll set, at most one core.
  *
  * @param loadgen The built load generator's path.
+ * @param cpu The core it runs on, or `null` for wherever the scheduler puts it.
  * @returns The client.
  */
-export function cLoadClient(loadgen: string): LoadClient {
+export function cLoadClient(loadgen: string, cpu: number | null = null): LoadClient {
+  // With a core to stay on, taskset starts it there (taskset execs it: same pid).
+  const command = (args: string[]): [string, string[]] =>
+    cpu === null ? [loadgen, args] : ["taskset", ["-c", `${cpu}`, loadgen, ...args]];
   const run = async (args: string[], limitMs: number): Promise<Record<string, number>> => {
-    const child = new Deno.Command(loadgen, { args, stdout: "piped", stderr: "piped" }).spawn();
+    const [program, words] = command(args);
+    const child = new Deno.Command(program, { args: words, stdout: "piped", stderr: "piped" })
+      .spawn();
     // loadgen has an alarm of its own; this is the second fence.
     const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
     try {
@@ -164,8 +170,9 @@ export function cLoadClient(loadgen: string): LoadClient {
       };
     },
     async hold(target, count): Promise<HeldConnections> {
-      const child = new Deno.Command(loadgen, {
-        args: ["hold", target.host, `${target.tcpPort}`, `${count}`],
+      const [program, words] = command(["hold", target.host, `${target.tcpPort}`, `${count}`]);
+      const child = new Deno.Command(program, {
+        args: words,
         stdin: "piped",
         stdout: "piped",
         stderr: "null",

@@ -7,7 +7,14 @@
  * deno task bench:load --quick         # muxd alone (echo, forward, exec), ~1 s per measure, Deno load generator; writes nothing
  * deno task bench:load --rounds 5 --seconds 3 --peers muxd,c,node --no-write
  * deno task bench:load --quick --json  # the result as JSON on stdout, for tests/bench/
+ * deno task bench:load --pin --peers muxd,muxd-quiet,deno,node   # one core each; writes docs/BENCHMARKS-one-core.md
  * ```
+ *
+ * With `--pin`, every server that does not fork runs on CPU 1 alone and the
+ * load generator (and the relays' upstream) on CPU 0: on a machine of two
+ * cores, where a server's main thread otherwise lands now on the load
+ * generator's core and now on its own, this gives steady figures of what
+ * each server does with one core.
  *
  * It needs `--allow-all`: Deno lets a program read /proc (CPU time, memory)
  * only with every permission.
@@ -21,10 +28,16 @@
 import { chartSvg } from "./chart.ts";
 import { keepHandWritten } from "./hand_written.ts";
 import { reportMarkdown } from "./report.ts";
-import { FULL_OPTIONS, type LoadBenchOptions, QUICK_OPTIONS, runLoadBench } from "./run.ts";
+import {
+  FULL_OPTIONS,
+  type LoadBenchOptions,
+  PinError,
+  QUICK_OPTIONS,
+  runLoadBench,
+} from "./run.ts";
 
 const USAGE = `usage: deno task bench:load [--quick] [--rounds N] [--seconds S] [--peers ID,ID]
-                            [--client c|deno] [--no-write] [--json]
+                            [--client c|deno] [--pin] [--no-write] [--json]
 peers: muxd, muxd-quiet, muxd-faults, deno, c, xinetd, socat, ncat, node (echo servers);
        fwd-muxd, fwd-deno, fwd-haproxy, fwd-nginx, fwd-socat, fwd-ncat, fwd-node (relays);
        exec-muxd, exec-xinetd, exec-socat, exec-ncat (programs behind a port)`;
@@ -64,6 +77,15 @@ function parse(
         options = { ...options, client: v };
         break;
       }
+      case "--pin":
+        if (navigator.hardwareConcurrency < 2) {
+          throw new RangeError(
+            "--pin needs 2 CPUs: one for the servers, one for the load generator",
+          );
+        }
+        // Start-up is not a matter of cores: it is measured in the unpinned run.
+        options = { ...options, pin: true, startupCases: [] };
+        break;
       case "--no-write":
         write = false;
         break;
@@ -86,12 +108,20 @@ if (import.meta.main) {
     console.error(`bench:load: ${error.message}\n${USAGE}`);
     Deno.exit(2);
   }
-  const result = await runLoadBench(parsed.options);
+  let result;
+  try {
+    result = await runLoadBench(parsed.options);
+  } catch (error) {
+    if (!(error instanceof PinError)) throw error;
+    console.error(`bench:load: ${error.message}`);
+    Deno.exit(2);
+  }
   const markdown = reportMarkdown(result);
   if (parsed.write) {
     const docs = new URL("../../docs/", import.meta.url);
-    const report = new URL("BENCHMARKS.md", docs);
-    const chart = new URL("benchmarks.svg", docs);
+    const name = parsed.options.pin ? "BENCHMARKS-one-core" : "BENCHMARKS";
+    const report = new URL(`${name}.md`, docs);
+    const chart = new URL(`${name.toLowerCase()}.svg`, docs);
     const existing = await Deno.readTextFile(report).catch((error) => {
       if (error instanceof Deno.errors.NotFound) return null;
       throw error;
@@ -103,9 +133,9 @@ if (import.meta.main) {
       args: ["fmt", "--quiet", report.pathname, chart.pathname],
     }).output();
     if (!fmt.success) {
-      console.error("deno fmt of docs/BENCHMARKS.md and docs/benchmarks.svg failed");
+      console.error(`deno fmt of docs/${name}.md and docs/${name.toLowerCase()}.svg failed`);
     }
-    console.error("wrote docs/BENCHMARKS.md and docs/benchmarks.svg");
+    console.error(`wrote docs/${name}.md and docs/${name.toLowerCase()}.svg`);
   }
   console.log(parsed.json ? JSON.stringify(result) : markdown);
   const failed = result.checks.filter((c) => c.required && !c.ok);

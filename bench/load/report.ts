@@ -7,7 +7,13 @@
  */
 
 import { MEASURES } from "./measures.ts";
-import type { LoadBenchResult, PeerOutcome, Summary } from "./run.ts";
+import {
+  CLIENT_CPU,
+  type LoadBenchResult,
+  type PeerOutcome,
+  SERVER_CPU,
+  type Summary,
+} from "./run.ts";
 import { type SectionId, SECTIONS } from "./sections.ts";
 import { issue17Report, sectionReports } from "./section_report.ts";
 import { STARTUP_PROGRAMS, type StartupProgram, type StartupResult } from "./startup.ts";
@@ -527,9 +533,13 @@ export function reportMarkdown(result: LoadBenchResult): string {
   const costs = loggingCosts(result);
   const out: string[] = [];
   out.push(
-    "# Load benchmark",
+    options.pin ? "# Load benchmark, one core each" : "# Load benchmark",
     "",
-    `Written by \`deno task bench:load${options.quick ? " --quick" : ""}\` on ` +
+    `Written by \`deno task bench:load${options.quick ? " --quick" : ""}` +
+      `${options.pin ? " --pin" : ""}` +
+      `${
+        options.peers !== null && !options.quick ? ` --peers ${options.peers.join(",")}` : ""
+      }\` on ` +
       `${result.startedAt.slice(0, 10)} (${fmt(result.elapsedSeconds)} s), muxd at commit ` +
       `${result.commit}. Every server ran on 127.0.0.1 on this machine, started by the ` +
       "benchmark and stopped at its end.",
@@ -545,10 +555,18 @@ export function reportMarkdown(result: LoadBenchResult): string {
       machine.node,
     ]]),
     "",
-    `The load generator and the server share these ${machine.cpus} cores. The load generator ` +
-      `(${result.client}) is one thread, so it uses at most one core and leaves the other to ` +
-      "the server; muxd, a Deno process, also runs V8's and the I/O runtime's helper threads " +
-      "on it. A figure for which the load generator used " +
+    (options.pin
+      ? `Each server that does not fork ran on CPU ${SERVER_CPU} alone, every thread of it ` +
+        "(V8's and the I/O runtime's helpers too), and the load generator " +
+        `(${result.client}) and the relays' upstream on CPU ${CLIENT_CPU}: what each server ` +
+        "does with one core. Unpinned, on a machine of two cores, a server's main thread " +
+        "lands now on the load generator's core and now on its own, and the same server " +
+        "measures two ways from one run to the next. Servers that fork ran unpinned. "
+      : `The load generator and the server share these ${machine.cpus} cores. The load ` +
+        `generator (${result.client}) is one thread, so it uses at most one core and leaves ` +
+        "the other to the server; muxd, a Deno process, also runs V8's and the I/O runtime's " +
+        "helper threads on it. ") +
+      "A figure for which the load generator used " +
       `${Math.round(0.9 * 100)} % or more of its core is marked ${CLIENT_BOUND_MARK}: the ` +
       "load generator was the bottleneck, so it is a lower bound for that server, not its " +
       `speed. ${FAILED_MARK} marks a figure whose checks failed (see [Checks](#checks)).`,
@@ -562,7 +580,7 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "",
     resultsTable(result),
     "",
-    "![Load benchmark chart](benchmarks.svg)",
+    `![Load benchmark chart](${options.pin ? "benchmarks-one-core" : "benchmarks"}.svg)`,
     "",
     "### CPU use during each measure",
     "",
@@ -701,6 +719,7 @@ export function reportMarkdown(result: LoadBenchResult): string {
     "apt-get install -y xinetd socat ncat haproxy libnginx-mod-stream   # the peers (Debian); node and cc as well if missing",
     "deno task bench:load                   # about 12 minutes; rewrites this file but its hand-written part, and benchmarks.svg",
     "deno task bench:load --quick           # muxd alone (echo, forward, exec), ~1 s a measure, no C compiler (in deno task test)",
+    "deno task bench:load --pin --peers muxd,muxd-quiet,deno,node,fwd-muxd,fwd-deno,fwd-haproxy,fwd-nginx,fwd-socat,fwd-node   # one core each: docs/BENCHMARKS-one-core.md",
     "```",
     "",
   );

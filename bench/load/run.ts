@@ -56,9 +56,20 @@ export interface LoadBenchOptions {
   readonly startupCases: readonly StartupCase[];
   /** Starts per start-up case. */
   readonly startupRounds: number;
+  /**
+   * One core each: every server that does not fork runs on {@linkcode SERVER_CPU}
+   * (all its threads), the load generator and the relays' upstream on
+   * {@linkcode CLIENT_CPU}. Servers that fork run where the scheduler puts them.
+   */
+  readonly pin: boolean;
   /** Where progress lines go. */
   readonly log: (line: string) => void;
 }
+
+/** The core of the servers that do not fork, with `pin`. */
+export const SERVER_CPU = 1;
+/** The core of the load generator and the relays' upstream, with `pin`. */
+export const CLIENT_CPU = 0;
 
 /** The servers whose failed checks fail the run: muxd, and the benchmark's own references. */
 const REQUIRED_PEERS: readonly string[] = [
@@ -96,6 +107,7 @@ export const FULL_OPTIONS: LoadBenchOptions = {
   rateConcurrency: 16,
   startupCases: STARTUP_CASES,
   startupRounds: 3,
+  pin: false,
   log: (line) => console.error(line),
 };
 
@@ -215,8 +227,12 @@ export async function runLoadBench(options: LoadBenchOptions): Promise<LoadBench
       } else c = built;
     }
     let client: LoadClient;
-    if (options.client === "c" && c !== null) client = cLoadClient(c.loadgen);
-    else {
+    if (options.pin && (options.client !== "c" || c === null)) {
+      throw new PinError(`--pin needs the C load generator (${clientNote ?? "--client c"})`);
+    }
+    if (options.client === "c" && c !== null) {
+      client = cLoadClient(c.loadgen, options.pin ? CLIENT_CPU : null);
+    } else {
       if (options.client === "c") log("using the Deno load generator instead (slower)");
       client = denoLoadClient();
     }
@@ -243,6 +259,7 @@ export async function runLoadBench(options: LoadBenchOptions): Promise<LoadBench
           continue;
         }
         upstreamHow = upstream.how;
+        if (options.pin) await pinProcess(upstream.server.tcpPid, CLIENT_CPU);
         env = { ...env, upstream: upstream.server.target };
         log(
           `started the relays' upstream, ${upstream.how}: port ${upstream.server.target.tcpPort}`,
@@ -334,6 +351,11 @@ async function runSection(
       try {
         const server = await peer.start(env, fixedPort(ALL_PEERS.indexOf(peer)));
         running.push({ peer, server });
+        if (options.pin && !peer.forks) {
+          for (const pid of new Set([server.tcpPid, server.udpPid ?? server.tcpPid])) {
+            await pinProcess(pid, SERVER_CPU);
+          }
+        }
         outcomes.push(outcome(peer, section.id, null));
         const { target, tcpPid } = server;
         log(
@@ -405,6 +427,41 @@ async function runSection(
     }
   }
   return { outcomes, summaries, checks };
+}
+
+/** `--pin` cannot be done here: no `taskset`, one CPU, no C load generator. */
+export class PinError extends Error {
+  override name = "PinError";
+}
+
+/**
+ * Puts every thread of a running process on one core (`taskset -a -p -c`);
+ * threads it starts later inherit that.
+ *
+ * @param pid The process.
+ * @param cpu The core.
+ */
+export async function pinProcess(pid: number, cpu: number): Promise<void> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command("taskset", {
+      args: ["-a", "-p", "-c", `${cpu}`, `${pid}`],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new PinError("--pin needs taskset (Debian: apt-get install util-linux)");
+    }
+    throw error;
+  }
+  // With -a, taskset says nothing and succeeds when the process is gone: it
+  // names each thread it pinned, the process's own among them.
+  const said = new TextDecoder().decode(out.stdout);
+  if (!out.success || !said.includes(`pid ${pid}'s new affinity`)) {
+    const why = new TextDecoder().decode(out.stderr).trim() || "no such process";
+    throw new PinError(`taskset could not pin pid ${pid} to CPU ${cpu}: ${why}`);
+  }
 }
 
 /** The echo server behind the relays, and how it runs. */
