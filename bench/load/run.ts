@@ -25,7 +25,7 @@ import {
 } from "./peers.ts";
 import { ALL_PEERS, type Section, type SectionId, SECTIONS } from "./sections.ts";
 import { spawnServer } from "./spawn.ts";
-import { describeMachine, killDescendants, type Machine } from "./proc.ts";
+import { descendants, describeMachine, killDescendants, type Machine } from "./proc.ts";
 import {
   measureStartup,
   STARTUP_CASES,
@@ -352,7 +352,9 @@ async function runSection(
         const server = await peer.start(env, fixedPort(ALL_PEERS.indexOf(peer)));
         running.push({ peer, server });
         if (options.pin && !peer.forks) {
-          for (const pid of new Set([server.tcpPid, server.udpPid ?? server.tcpPid])) {
+          // With the workers it started (nginx's), which are processes of their own.
+          const roots = new Set([server.tcpPid, server.udpPid ?? server.tcpPid]);
+          for (const pid of [...roots].flatMap((root) => [root, ...descendants(root)])) {
             await pinProcess(pid, SERVER_CPU);
           }
         }
