@@ -211,6 +211,13 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
     test: QUICK_BENCH,
     how: "it runs bench/load/main.ts --quick",
   }],
+  [
+    "deno task bench:load --pin --peers muxd,muxd-quiet,deno,node,fwd-muxd,fwd-deno,fwd-haproxy,fwd-nginx,fwd-socat,fwd-node",
+    {
+      reason: "it loads the machine for five minutes with ten servers, pinned to the two cores; " +
+        "tests/bench/pin_test.ts checks the pinning",
+    },
+  ],
   ["deno task bench:load --peers muxd,deno,c --rounds 5 --no-write", {
     reason: "it loads the machine for minutes with three servers and needs a C compiler",
   }],
