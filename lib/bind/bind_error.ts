@@ -5,7 +5,7 @@
  * @module
  */
 
-import { errorCode } from "../dispatch/accept_error.ts";
+import { errorCode } from "./accept_error.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 
 /** A listener that could not be bound: the spec, the OS error, and an explanation. */

@@ -13,7 +13,7 @@
  * @module
  */
 
-import { acceptErrorKind } from "../dispatch/accept_error.ts";
+import { acceptErrorKind } from "./accept_error.ts";
 
 /**
  * Tries to bind `hostname:port`, held by a listener of this process.

@@ -25,3 +25,9 @@ export {
 } from "./tcp_listener.ts";
 export { listenNodeTcp, NodeTcpListener } from "./node_tcp.ts";
 export { NodeTcpConn } from "./node_conn.ts";
+export {
+  type AcceptErrorKind,
+  acceptErrorKind,
+  errorCode,
+  exhaustionAdvice,
+} from "./accept_error.ts";

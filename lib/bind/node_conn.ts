@@ -10,7 +10,7 @@
 import type { Socket } from "node:net";
 import type { ResettableConnection } from "./tcp_listener.ts";
 import { denoError, denoLike } from "./node_error.ts";
-import { errorCode } from "../dispatch/accept_error.ts";
+import { errorCode } from "./accept_error.ts";
 
 /** What a Deno socket throws when used after `close()`. */
 const closedError = () => denoLike(Deno.errors.BadResource, "Bad resource ID");

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { errorCode } from "../dispatch/accept_error.ts";
+import { errorCode } from "./accept_error.ts";
 
 /** A `Deno.errors` class. */
 export type DenoErrorClass = new (message?: string, options?: ErrorOptions) => Error;

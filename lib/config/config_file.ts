@@ -14,7 +14,7 @@ import {
   type SyntaxKind,
 } from "jsonc-parser";
 import type { ListenItem } from "../plan/plan.ts";
-import { errorCode } from "../dispatch/accept_error.ts";
+import { errorCode } from "../bind/accept_error.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 import {
   CONFIG_KEYS,

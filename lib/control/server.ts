@@ -9,7 +9,7 @@
 import { type DashboardAddress, dashboardUrl } from "../dashboard/address.ts";
 import { Acceptor } from "../dashboard/acceptor.ts";
 import type { Link } from "../dashboard/link.ts";
-import { errorCode } from "../dispatch/accept_error.ts";
+import { errorCode } from "../bind/accept_error.ts";
 import { plainReason } from "../explain/plain.ts";
 import type { MuxdServer } from "../server/muxd_server.ts";
 import { controlRoutes } from "./api.ts";

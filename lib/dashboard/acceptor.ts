@@ -9,7 +9,7 @@
  * @module
  */
 
-import { acceptErrorKind, errorCode, exhaustionAdvice } from "../dispatch/accept_error.ts";
+import { acceptErrorKind, errorCode, exhaustionAdvice } from "../bind/accept_error.ts";
 import { Link } from "./link.ts";
 
 /** How the accept loop behaves. */

@@ -9,7 +9,7 @@
  * @module
  */
 
-import { errorCode } from "../dispatch/accept_error.ts";
+import { errorCode } from "../bind/accept_error.ts";
 import type { EventSink } from "../events/event.ts";
 import { plainReason } from "../explain/plain.ts";
 import { type DashboardAddress, dashboardUrl } from "./address.ts";

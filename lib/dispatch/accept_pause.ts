@@ -11,7 +11,7 @@
 import type { BoundTcpSocket } from "../bind/bind.ts";
 import type { DispatchContext } from "./context.ts";
 import { elapsedMs } from "../events/elapsed.ts";
-import { exhaustionAdvice } from "./accept_error.ts";
+import { exhaustionAdvice } from "../bind/accept_error.ts";
 
 /** How long a listener waits before it retries an accept that failed for want of a resource. */
 export const ACCEPT_RETRY_MS = 50;

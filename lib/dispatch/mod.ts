@@ -15,11 +15,4 @@ export {
 } from "./connections.ts";
 export type { DispatchContext } from "./context.ts";
 export type { LiveRelay, LiveTraffic } from "./live_traffic.ts";
-export { linger, LINGER_BYTES, LINGER_MS } from "./linger.ts";
 export { ACCEPT_REPORT_MS, ACCEPT_RETRY_MS, AcceptPause } from "./accept_pause.ts";
-export {
-  type AcceptErrorKind,
-  acceptErrorKind,
-  errorCode,
-  exhaustionAdvice,
-} from "./accept_error.ts";

@@ -14,7 +14,7 @@ import type { TcpFaultKind } from "../events/fault_events.ts";
 import type { Service, ServiceContext, TcpOutcome } from "../services/service.ts";
 import type { OpenConnection } from "./connections.ts";
 import type { CountingStream } from "./counting_stream.ts";
-import { linger } from "./linger.ts";
+import { linger } from "../services/linger.ts";
 import type { DispatchContext } from "./context.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 import type { SocketName } from "../spec/types.ts";

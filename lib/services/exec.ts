@@ -12,7 +12,7 @@ import { KILL_GRACE_MS, type Program, settlesWithin, startProgram } from "./exec
 import { readChunks } from "./read_chunks.ts";
 import type { Service, ServiceContext, Stream } from "./service.ts";
 import { writeAll } from "./write_all.ts";
-import { LINGER_BYTES, LINGER_MS } from "../dispatch/linger.ts";
+import { LINGER_BYTES, LINGER_MS } from "./linger.ts";
 
 /**
  * How long, in ms, a TCP connection or a datagram waits for a place when

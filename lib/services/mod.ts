@@ -148,3 +148,4 @@ export { UpstreamError } from "./upstream_error.ts";
 export { isTimeout, TIMEOUT_SLOT_MS, TimeoutSignals } from "./timeout_signals.ts";
 export { proxyHeader, type ProxyVersion } from "./proxy_header.ts";
 export { UdpRelay } from "./udp_relay.ts";
+export { linger, LINGER_BYTES, LINGER_MS } from "./linger.ts";

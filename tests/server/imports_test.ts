@@ -2,7 +2,8 @@
  * The running server diagnoses nothing itself: `lib/server/` imports no
  * module of `lib/check/` (host facts, `sysctl`) or `lib/holder/` (`ss`), so
  * it can run no tool. What explains a bind failure comes from whoever
- * calls `start()`. The same holds for the dashboard.
+ * calls `start()`. The same holds for the dashboard. And the layers below
+ * dispatch (sockets, services) import nothing from it.
  */
 
 import assert from "node:assert/strict";
@@ -33,5 +34,15 @@ for (const module of ["server/mod.ts", "dashboard/mod.ts"]) {
     const folders = await importedFolders(module);
     assert.ok(folders.has(module.split("/")[0]), `deno info listed ${[...folders]}`);
     assert.deepEqual([...folders].filter((f) => f === "check" || f === "holder"), []);
+  });
+}
+
+// Sockets and services are below dispatch: dispatch takes bound sockets and
+// hands their connections to services; neither knows what is done with it.
+for (const module of ["bind/mod.ts", "services/mod.ts"]) {
+  Deno.test(`lib/${module} imports nothing from lib/dispatch/ or lib/server/`, async () => {
+    const folders = await importedFolders(module);
+    assert.ok(folders.has(module.split("/")[0]), `deno info listed ${[...folders]}`);
+    assert.deepEqual([...folders].filter((f) => f === "dispatch" || f === "server"), []);
   });
 }

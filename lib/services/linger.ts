@@ -10,8 +10,7 @@
  * @module
  */
 
-import type { OpenConnection } from "./connections.ts";
-import type { Stream } from "../services/service.ts";
+import type { Stream } from "./service.ts";
 
 /** How long a connection may linger after its service is done, in ms. */
 export const LINGER_MS = 2000;
@@ -29,11 +28,11 @@ const LINGER_READ = 4096;
  * connection afterwards. A client that already went away ends it at once.
  *
  * @param stream The connection as the service saw it (its reads are counted).
- * @param entry The connection's entry, closed when the time is up.
+ * @param entry The connection's entry in the dispatcher's table, closed when the time is up.
  * @returns Once the client ended its side, or a bound was reached.
  * @throws Whatever a read throws, such as `Deno.errors.ConnectionReset`.
  */
-export async function linger(stream: Stream, entry: OpenConnection): Promise<void> {
+export async function linger(stream: Stream, entry: { close(): void }): Promise<void> {
   try {
     await stream.closeWrite();
   } catch (error) {
