@@ -106,14 +106,3 @@ export function isPeerGone(error: unknown): boolean {
 export function isClosed(error: unknown): boolean {
   return error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted;
 }
-
-/**
- * The class name and message of any thrown value, for an error event.
- *
- * @param error Any thrown value.
- * @returns Its name and message.
- */
-export function describeError(error: unknown): { name: string; message: string } {
-  if (error instanceof Error) return { name: error.name, message: error.message };
-  return { name: typeof error, message: String(error) };
-}

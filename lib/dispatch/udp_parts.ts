@@ -7,7 +7,8 @@
  */
 
 import type { BoundUdpSocket } from "../bind/bind.ts";
-import { describeError, type DispatchContext, isClosed } from "./context.ts";
+import { type DispatchContext, isClosed } from "./context.ts";
+import { describeError } from "../events/error_fields.ts";
 import { SUPPRESS_WORDS, type Suppression } from "../guard/udp_guard.ts";
 import type { SocketName } from "../spec/types.ts";
 

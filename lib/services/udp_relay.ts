@@ -16,6 +16,7 @@ import { formatIPv6, isLoopback, parseIPv6 } from "../spec/ip.ts";
 import { sessionSourceAddress } from "./session_source.ts";
 import type { SocketName } from "../spec/types.ts";
 import { elapsedMs } from "../events/elapsed.ts";
+import { describeError } from "../events/error_fields.ts";
 import type { SessionEndReason } from "../events/relay_events.ts";
 
 /** The largest UDP payload, the size of each session's receive buffer. */
@@ -326,8 +327,7 @@ export class UdpRelay implements DatagramRelay {
       local: host.bound,
       remote: session.client,
       id: null,
-      name: error instanceof Error ? error.name : typeof error,
-      message: error instanceof Error ? error.message : String(error),
+      ...describeError(error),
     });
   }
 
