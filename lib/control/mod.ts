@@ -27,6 +27,7 @@ export {
   type RouteHooks,
 } from "./api.ts";
 export { CounterResets } from "./resets.ts";
+export { HttpBindError } from "../dashboard/http_listener.ts";
 export {
   CONTROL_MAX_BODY_BYTES,
   CONTROL_MAX_CLIENTS,

@@ -6,11 +6,9 @@
  * @module
  */
 
-import { type DashboardAddress, dashboardUrl } from "../dashboard/address.ts";
+import type { DashboardAddress } from "../dashboard/address.ts";
 import { Acceptor } from "../dashboard/acceptor.ts";
-import type { Link } from "../dashboard/link.ts";
-import { errorCode } from "../bind/accept_error.ts";
-import { plainReason } from "../explain/plain.ts";
+import { HttpBindError, listenHttp, refuse } from "../dashboard/http_listener.ts";
 import type { MuxdServer } from "../server/muxd_server.ts";
 import { controlRoutes } from "./api.ts";
 import { type ControlContext, jsonResponse, serveControlConnection } from "./connection.ts";
@@ -82,12 +80,7 @@ export interface ControlServer extends AsyncDisposable {
 }
 
 /** The control API's address could not be bound. */
-export class ControlBindError extends Error {
-  /** The address that was asked for. */
-  readonly address: DashboardAddress;
-  /** The OS error's code, such as `EADDRINUSE`, or `null`. */
-  readonly code: string | null;
-
+export class ControlBindError extends HttpBindError {
   /**
    * Creates the error and its explanation.
    *
@@ -95,12 +88,8 @@ export class ControlBindError extends Error {
    * @param cause The error `Deno.listen` threw.
    */
   constructor(address: DashboardAddress, cause: unknown) {
-    const { hostname, port } = address;
-    const reason = plainReason({ purpose: "dashboard", transport: "tcp", hostname, port }, cause);
-    super(`Cannot bind the control API at ${dashboardUrl(address)}: ${reason}`, { cause });
+    super("the control API", "control", address, cause);
     this.name = "ControlBindError";
-    this.address = address;
-    this.code = errorCode(cause);
   }
 }
 
@@ -140,14 +129,10 @@ const LINGER_MS = 1000;
  * ```
  */
 export function serveControl(server: MuxdServer, options: ControlOptions): ControlServer {
-  let listener: Deno.TcpListener;
-  try {
-    listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
-  } catch (error) {
-    throw new ControlBindError(options, error);
-  }
-  const address = { hostname: listener.addr.hostname, port: listener.addr.port };
-  const url = dashboardUrl(address);
+  const { listener, address, url } = listenHttp(
+    options,
+    (cause) => new ControlBindError(options, cause),
+  );
   const token = options.token ?? generateToken();
   const resets = options.resets ?? new CounterResets();
   const warn = options.warn ?? ((message: string) => console.error(`muxd: ${message}`));
@@ -196,17 +181,4 @@ export function serveControl(server: MuxdServer, options: ControlOptions): Contr
     return closing;
   };
   return { url, address, token, resets, close, [Symbol.asyncDispose]: close };
-}
-
-/** Sends the 503 at once and closes. Never rejects. */
-async function refuse(link: Link, response: Uint8Array, ctx: ControlContext): Promise<void> {
-  try {
-    if (await link.write(response)) {
-      await link.lingeringClose(LINGER_MS, ctx.discard, ctx.limits.maxHeadBytes);
-    }
-  } catch (error) {
-    ctx.unexpected(error);
-  } finally {
-    link.close();
-  }
 }

@@ -66,3 +66,4 @@ export {
   type Subscribable,
 } from "./server.ts";
 export { openDashboard, type OpenedDashboard } from "./open.ts";
+export { HttpBindError } from "./http_listener.ts";

@@ -9,14 +9,12 @@
  * @module
  */
 
-import { errorCode } from "../bind/accept_error.ts";
 import type { EventSink } from "../events/event.ts";
-import { plainReason } from "../explain/plain.ts";
-import { type DashboardAddress, dashboardUrl } from "./address.ts";
+import type { DashboardAddress } from "./address.ts";
 import { Acceptor } from "./acceptor.ts";
 import { type ConnectionContext, serveConnection } from "./connection.ts";
 import { EventStreams, type EventStreamsOptions } from "./event_streams.ts";
-import type { Link } from "./link.ts";
+import { HttpBindError, listenHttp, refuse } from "./http_listener.ts";
 import { eventStreamHead, FixedResponse } from "./response.ts";
 import { router } from "./routes.ts";
 import { DashboardStats } from "./stats.ts";
@@ -110,14 +108,7 @@ export interface Dashboard extends AsyncDisposable {
 }
 
 /** The dashboard's address could not be bound. */
-export class DashboardBindError extends Error {
-  /** The address that was asked for. */
-  readonly address: DashboardAddress;
-  /** The OS error's code, such as `EADDRINUSE`, or `null`. */
-  readonly code: string | null;
-  /** The explanation in plain words. */
-  readonly reason: string;
-
+export class DashboardBindError extends HttpBindError {
   /**
    * Creates the error and its explanation.
    *
@@ -125,13 +116,8 @@ export class DashboardBindError extends Error {
    * @param cause The error `Deno.listen` threw.
    */
   constructor(address: DashboardAddress, cause: unknown) {
-    const { hostname, port } = address;
-    const reason = plainReason({ purpose: "dashboard", transport: "tcp", hostname, port }, cause);
-    super(`Cannot bind the dashboard at ${dashboardUrl(address)}: ${reason}`, { cause });
+    super("the dashboard", "dashboard", address, cause);
     this.name = "DashboardBindError";
-    this.address = address;
-    this.code = errorCode(cause);
-    this.reason = reason;
   }
 }
 
@@ -178,14 +164,10 @@ const WARN_INTERVAL_MS = 10_000;
  * ```
  */
 export function serveDashboard(events: Subscribable, options: DashboardOptions): Dashboard {
-  let listener: Deno.TcpListener;
-  try {
-    listener = Deno.listen({ hostname: options.hostname, port: options.port, transport: "tcp" });
-  } catch (error) {
-    throw new DashboardBindError(options, error);
-  }
-  const address = { hostname: listener.addr.hostname, port: listener.addr.port };
-  const url = dashboardUrl(address);
+  const { listener, address, url } = listenHttp(
+    options,
+    (cause) => new DashboardBindError(options, cause),
+  );
   const warn = options.warn ?? ((message: string) => console.error(`muxd: ${message}`));
   const stats = new DashboardStats();
   const live = new LiveTable();
@@ -269,17 +251,4 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
     return closing;
   };
   return { url, address, stats, live, metrics, follow, close, [Symbol.asyncDispose]: close };
-}
-
-/** Sends the 503 at once, without waiting for the request, and closes. Never rejects. */
-async function refuse(link: Link, response: Uint8Array, ctx: ConnectionContext): Promise<void> {
-  try {
-    if (await link.write(response)) {
-      await link.lingeringClose(LINGER_MS, ctx.discard, ctx.limits.maxHeadBytes);
-    }
-  } catch (error) {
-    ctx.unexpected(error);
-  } finally {
-    link.close();
-  }
 }

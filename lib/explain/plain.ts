@@ -14,14 +14,14 @@ import { formatSocketName } from "../spec/socket_name.ts";
 import type { Transport } from "../spec/types.ts";
 
 /**
- * What a socket was bound for: a listener of the plan, or the dashboard
- * (whose address `--dashboard` sets). The fixes differ.
+ * What a socket was bound for: a listener of the plan, the dashboard (whose
+ * address `--dashboard` sets) or the control API (`--control`). The fixes differ.
  */
-export type BindPurpose = "listener" | "dashboard";
+export type BindPurpose = "listener" | "dashboard" | "control";
 
 /** The socket name a bind asked for, and what it was for. */
 export interface BindTarget {
-  /** A listener or the dashboard. */
+  /** A listener, the dashboard or the control API. */
   readonly purpose: BindPurpose;
   /** `tcp` or `udp`. */
   readonly transport: Transport;
@@ -56,6 +56,10 @@ const FIXES: Readonly<Record<BindPurpose, { readonly inUse: string; readonly not
     },
     dashboard: {
       inUse: "choose another address with --dashboard",
+      notLocal: "Use a loopback address such as 127.0.0.1.",
+    },
+    control: {
+      inUse: "choose another address with --control",
       notLocal: "Use a loopback address such as 127.0.0.1.",
     },
   };

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { start } from "../../mod.ts";
-import { serveControl } from "../../lib/control/mod.ts";
+import { ControlBindError, HttpBindError, serveControl } from "../../lib/control/mod.ts";
 import { rawRequest } from "./_client.ts";
 
 const request = (host: string, token: string, extra = "") =>
@@ -106,4 +106,29 @@ Deno.test("serveControl() checks the token before it reads a body: 401 for a lar
     `POST /v1/listeners HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Length: 99999999\r\n\r\n`,
   );
   assert.match(reply, /^HTTP\/1\.1 401 /);
+});
+
+Deno.test("serveControl() throws a ControlBindError naming the control API and its address when the address is in use", async () => {
+  await using server = await start();
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = taken.addr.port;
+  assert.throws(
+    () => serveControl(server, { hostname: "127.0.0.1", port }),
+    (error: unknown) => {
+      assert.ok(error instanceof ControlBindError);
+      assert.ok(error instanceof HttpBindError);
+      assert.equal(error.name, "ControlBindError");
+      assert.equal(error.code, "EADDRINUSE");
+      assert.match(
+        error.message,
+        new RegExp(
+          `^Cannot bind the control API at http://127\\.0\\.0\\.1:${port}/: address already in use`,
+        ),
+      );
+      // The fix it suggests is the control API's own option, not the dashboard's.
+      assert.match(error.message, /choose another address with --control\./);
+      assert.ok(error.cause instanceof Deno.errors.AddrInUse);
+      return true;
+    },
+  );
 });
