@@ -45,7 +45,7 @@ export {
   type ServingSocket,
   type ShownFaults,
   StartError,
-} from "./lib/server/server.ts";
+} from "./lib/server/running_server.ts";
 export {
   type ListenEntry,
   type ListenObject,

@@ -11,7 +11,7 @@
 
 import type { MainLog } from "../log/log.ts";
 import { readHostFacts } from "../check/host_facts.ts";
-import { type RunningServer, type ServingSocket, StartError } from "../server/server.ts";
+import { type RunningServer, type ServingSocket, StartError } from "../server/running_server.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { provision, type Provisioned } from "../provision/provision.ts";
 import { formatProblem, type Problem, SettingError } from "../provision/problem.ts";

@@ -6,7 +6,7 @@
  */
 
 import { formatFaults } from "../events/format.ts";
-import type { RunningServer, ShownFaults } from "../server/server.ts";
+import type { RunningServer, ShownFaults } from "../server/running_server.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { netcatCommand } from "./try_command.ts";
 import { wildcardLines } from "./wildcard_lines.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { ServingSocket } from "../server/server.ts";
+import type { ServingSocket } from "../server/running_server.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 
 /**

@@ -10,7 +10,7 @@ import type { FaultsInput } from "../server/fault_change.ts";
 import { type ListenEntry, SpecError } from "../server/listen_entries.ts";
 import { ServerClosedError, UnknownListenerError } from "../server/listener_errors.ts";
 import type { MuxdServer } from "../server/muxd_server.ts";
-import { StartError } from "../server/server.ts";
+import { StartError } from "../server/running_server.ts";
 import type { CounterResets } from "./resets.ts";
 import { type ErrorBody, listenerView, removedView } from "./views.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import type { ListenerOrigin } from "../events/event.ts";
-import type { RemoveResult, ServingSocket, ShownFaults } from "../server/server.ts";
+import type { RemoveResult, ServingSocket, ShownFaults } from "../server/running_server.ts";
 
 /** A listener as `GET /v1/listeners` shows it. */
 export interface ListenerView {

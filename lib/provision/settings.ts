@@ -8,7 +8,7 @@
  * @module
  */
 
-import { DEFAULT_MAX_CONNECTIONS } from "../server/server.ts";
+import { DEFAULT_MAX_CONNECTIONS } from "../server/running_server.ts";
 import type { Command, Setting } from "./setting.ts";
 
 const BOTH = ["serve", "check"] as const satisfies readonly Command[];

@@ -8,6 +8,7 @@
  * @module
  */
 
+export { start } from "./server.ts";
 export {
   type AddOptions,
   type CloseOptions,
@@ -20,10 +21,9 @@ export {
   type RunningServer,
   type ServingSocket,
   type ShownFaults,
-  start,
   StartError,
   type StartOptions,
-} from "./server.ts";
+} from "./running_server.ts";
 export {
   type EntryPlan,
   type EntryPlanOptions,

@@ -22,7 +22,7 @@ import type {
   RemoveResult,
   RunningServer,
   ServingSocket,
-} from "./server.ts";
+} from "./running_server.ts";
 
 /** Options for {@linkcode MuxdServer.subscribe}. */
 export interface SubscribeOptions {
