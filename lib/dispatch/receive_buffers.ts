@@ -79,8 +79,11 @@ export class ReceiveBuffers {
 
   /**
    * Gives a buffer back once no receive is pending on it. A slab whose
-   * slots are all free is let go, unless it is the only one: a listener
-   * added and removed again and again reuses the same slot.
+   * slots are all free is let go only when another slab has a free slot:
+   * a listener added and removed again and again reuses the same slot, even
+   * where it is the one that needs a slab of its own (the 513th), instead of
+   * allocating 32 MiB each time it comes back. At most one empty slab is
+   * kept: a second one finds the first with free slots, and goes.
    *
    * @param buffer A buffer from {@linkcode ReceiveBuffers.take}.
    */
@@ -89,6 +92,11 @@ export class ReceiveBuffers {
     if (at === -1) throw new RangeError("ReceiveBuffers.give(): not a buffer of this pool");
     const slab = this.#slabs[at];
     slab.free.push(buffer.byteOffset / SLOT_BYTES);
-    if (slab.free.length === SLOTS_PER_SLAB && this.#slabs.length > 1) this.#slabs.splice(at, 1);
+    if (
+      slab.free.length === SLOTS_PER_SLAB &&
+      this.#slabs.some((other) => other !== slab && other.free.length > 0)
+    ) {
+      this.#slabs.splice(at, 1);
+    }
   }
 }

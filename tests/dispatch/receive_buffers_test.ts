@@ -30,6 +30,27 @@ Deno.test("ReceiveBuffers.give() lets a slab go once all its slots are free, but
   assert.equal(buffers.take().buffer, last.buffer);
 });
 
+Deno.test("ReceiveBuffers keeps the second slab of a server that crosses a slab's edge back and forth", () => {
+  const buffers = new ReceiveBuffers();
+  const full = Array.from({ length: SLOTS_PER_SLAB }, () => buffers.take());
+  const first = buffers.take();
+  buffers.give(first);
+  for (let round = 0; round < 3; round++) {
+    assert.equal(buffers.slabs, 2, "the empty second slab is kept while the first is full");
+    const again = buffers.take();
+    assert.equal(again.buffer, first.buffer, "the same slab, not 32 MiB more");
+    buffers.give(again);
+  }
+  // Once the first slab has room, an empty slab is let go.
+  buffers.give(full[0]);
+  assert.equal(buffers.slabs, 2);
+  const last = buffers.take();
+  buffers.give(last);
+  assert.equal(buffers.slabs, 2, "both have free slots; the first is not empty");
+  for (const b of full.slice(1)) buffers.give(b);
+  assert.equal(buffers.slabs, 1);
+});
+
 Deno.test("ReceiveBuffers.give() refuses a buffer it did not give", () => {
   const buffers = new ReceiveBuffers();
   buffers.take();
