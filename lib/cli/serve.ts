@@ -183,7 +183,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         });
       } catch (error) {
         if (!(error instanceof ControlBindError)) throw error;
-        log.error(error.message);
+        // Whoever asked for the API drives muxd through it: no --keep-going here.
+        log.error(`${error.message} Nothing is being served.`);
         await server.close({ graceMs: 0 });
         return EXIT.bindFailed;
       }

@@ -161,6 +161,30 @@ Deno.test("muxd serve --control-token-file uses the file's token, and a bad file
   }
 });
 
+Deno.test("muxd serve --control on an address in use exits 1 with one line that names the address and --control", async () => {
+  using taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const address = `127.0.0.1:${taken.addr.port}`;
+  const finished = await runMuxdExpectingFailure([
+    "serve",
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+    "--control",
+    address,
+  ]);
+  assert.equal(finished.code, 1, finished.stderr);
+  assertNoStackTrace(finished);
+  const lines = finished.stderr.split("\n").filter((l) => / ERR /.test(l));
+  assert.equal(lines.length, 1, finished.stderr);
+  assert.match(
+    lines[0],
+    new RegExp(
+      `ERR Cannot bind the control API at http://${address.replaceAll(".", "\\.")}/: ` +
+        "address already in use: .*choose another address with --control\\. " +
+        "Nothing is being served\\.$",
+    ),
+  );
+});
+
 Deno.test("muxd serve --control 0.0.0.0:0 without --public is refused in one line, exit 2", async () => {
   const finished = await runMuxdExpectingFailure([
     "serve",
