@@ -88,7 +88,7 @@ export class ControlBindError extends HttpBindError {
    * @param cause The error `Deno.listen` threw.
    */
   constructor(address: DashboardAddress, cause: unknown) {
-    super("the control API", "control", address, cause);
+    super("control", address, cause);
     this.name = "ControlBindError";
   }
 }

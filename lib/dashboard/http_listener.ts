@@ -12,6 +12,15 @@ import { type BindPurpose, plainReason } from "../explain/plain.ts";
 import { type DashboardAddress, dashboardUrl } from "./address.ts";
 import type { Link } from "./link.ts";
 
+/** Which of muxd's HTTP servers: the option that sets its address is `--` and this. */
+export type HttpPurpose = Exclude<BindPurpose, "listener">;
+
+/** Each server as an error message names it. */
+const SERVER_NAMES: Readonly<Record<HttpPurpose, string>> = {
+  dashboard: "the dashboard",
+  control: "the control API",
+};
+
 /** An HTTP server of muxd's could not bind its address. */
 export class HttpBindError extends Error {
   /** The address that was asked for. */
@@ -24,20 +33,16 @@ export class HttpBindError extends Error {
   /**
    * Creates the error and its explanation.
    *
-   * @param what The server, as the message names it: `the dashboard`.
-   * @param purpose Which server, for the fix the message suggests (the option that moves it).
+   * @param purpose Which server: the message names it, and the option that moves it.
    * @param address The address that was asked for.
    * @param cause The error `Deno.listen` threw.
    */
-  constructor(
-    what: string,
-    purpose: Exclude<BindPurpose, "listener">,
-    address: DashboardAddress,
-    cause: unknown,
-  ) {
+  constructor(purpose: HttpPurpose, address: DashboardAddress, cause: unknown) {
     const { hostname, port } = address;
     const reason = plainReason({ purpose, transport: "tcp", hostname, port }, cause);
-    super(`Cannot bind ${what} at ${dashboardUrl(address)}: ${reason}`, { cause });
+    super(`Cannot bind ${SERVER_NAMES[purpose]} at ${dashboardUrl(address)}: ${reason}`, {
+      cause,
+    });
     this.name = "HttpBindError";
     this.address = address;
     this.code = errorCode(cause);

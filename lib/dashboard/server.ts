@@ -116,7 +116,7 @@ export class DashboardBindError extends HttpBindError {
    * @param cause The error `Deno.listen` threw.
    */
   constructor(address: DashboardAddress, cause: unknown) {
-    super("the dashboard", "dashboard", address, cause);
+    super("dashboard", address, cause);
     this.name = "DashboardBindError";
   }
 }

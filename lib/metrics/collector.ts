@@ -11,9 +11,7 @@ import type { ServerEvent } from "../events/event.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName } from "../spec/types.ts";
 import { type ListenerSeries, newCounters, tally } from "./listener_series.ts";
-import { KEEP_CLOSED, RecentlyClosed } from "../events/recently_closed.ts";
-
-export { KEEP_CLOSED };
+import { RecentlyClosed } from "../events/recently_closed.ts";
 
 /** Options for {@linkcode MetricsCollector}. */
 export interface MetricsCollectorOptions {

@@ -19,7 +19,8 @@
  * @module
  */
 
-export { KEEP_CLOSED, MetricsCollector, type MetricsCollectorOptions } from "./collector.ts";
+export { MetricsCollector, type MetricsCollectorOptions } from "./collector.ts";
+export { KEEP_CLOSED } from "../events/recently_closed.ts";
 export {
   escapeHelp,
   escapeLabelValue,

@@ -6,23 +6,14 @@
 
 import assert from "node:assert/strict";
 import { start } from "../../mod.ts";
+import { udpRoundTrip } from "../_support/socket.ts";
 
 const MIB = 1024 * 1024;
 
-/** Sends one datagram to the port and returns the reply. */
+/** Sends one datagram to the port and returns the reply as text ("" when none came in 1 s). */
 async function echo(port: number, text: string): Promise<string> {
-  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  try {
-    await socket.send(new TextEncoder().encode(text), {
-      transport: "udp",
-      hostname: "127.0.0.1",
-      port,
-    });
-    const [reply] = await socket.receive();
-    return new TextDecoder().decode(reply);
-  } finally {
-    socket.close();
-  }
+  const reply = await udpRoundTrip(port, new TextEncoder().encode(text));
+  return reply === null ? "" : new TextDecoder().decode(reply);
 }
 
 /** Runs tests/_support/listener_churn_memory.ts in a child, for a GC of its own (--expose-gc). */
