@@ -16,14 +16,17 @@ export const CHECK_EVERY = 16;
 export const TURN_MS = 20;
 
 /**
- * The event-loop turns of one receive loop. While the loop handles
- * datagrams, a marker timer of 0 ms is always set; when it fires, which it
- * does on its own whenever the loop waits for datagrams, that was a turn,
- * and the next datagram sets another. Only when {@linkcode TURN_MS} pass
- * without one does the loop await the marker: it is due already, so this
- * costs one poll of the OS, not a new timer's millisecond or two (Deno's
+ * The event-loop turns of one receive loop. A timer fires only when the
+ * runtime polls the OS, so a marker timer of 0 ms that fired proves a turn.
+ * At every {@linkcode CHECK_EVERY}th datagram the loop looks: when no turn
+ * is known for half of {@linkcode TURN_MS}, it sets a marker; when a marker
+ * set half of `TURN_MS` ago has still not fired, the loop has not let the
+ * event loop turn since, and it awaits the marker: due already, so this costs
+ * one poll of the OS, not a new timer's millisecond or two (Deno's
  * `setTimeout(0)` takes that long). A loop that waits for its datagrams
- * never stops, however few they are; an idle loop sets no timer.
+ * never stops, however few they are, and sets a marker about once per half
+ * of `TURN_MS`, not one per turn (a timer costs microseconds: once a
+ * millisecond, a tenth of a UDP echo's cost); an idle loop sets none.
  *
  * @example
  * ```ts
@@ -42,30 +45,37 @@ export class EventLoopTurns {
   /** The marker timer, while one is set, and the promise that it fired. */
   #timer: ReturnType<typeof setTimeout> | undefined;
   #marker: Promise<void> | null = null;
-  /** When the marker fired, until the next call takes it as a turn. */
+  /** When the marker was set. */
+  #setAt = 0;
+  /** When the marker fired, until the next look takes it as a turn. */
   #firedAt: number | null = null;
 
   /**
    * Called before each receive.
    *
    * @returns `null` when the loop goes on at once, else a promise to await first:
-   *   the event loop has not turned for {@linkcode TURN_MS}.
+   *   the event loop has not turned for about {@linkcode TURN_MS}.
    */
   due(): Promise<void> | null {
+    if (++this.#count % CHECK_EVERY !== 0) return null;
     if (this.#firedAt !== null) {
       this.#turnedAt = this.#firedAt;
       this.#firedAt = null;
       this.#marker = null;
     }
-    this.#marker ??= new Promise<void>((resolve) => {
-      this.#timer = setTimeout(() => {
-        this.#timer = undefined;
-        this.#firedAt = performance.now();
-        resolve();
-      }, 0);
-    });
-    if (++this.#count % CHECK_EVERY !== 0) return null;
-    return performance.now() - this.#turnedAt > TURN_MS ? this.#marker : null;
+    const now = performance.now();
+    if (this.#marker !== null) return now - this.#setAt > TURN_MS / 2 ? this.#marker : null;
+    if (now - this.#turnedAt >= TURN_MS / 2) {
+      this.#setAt = now;
+      this.#marker = new Promise<void>((resolve) => {
+        this.#timer = setTimeout(() => {
+          this.#timer = undefined;
+          this.#firedAt = performance.now();
+          resolve();
+        }, 0);
+      });
+    }
+    return null;
   }
 
   /** Clears the marker timer, if one is set: the loop has ended. */

@@ -78,3 +78,39 @@ Deno.test("EventLoopTurns.due() never stops a loop whose datagrams come a few mi
     turns.stop();
   }
 });
+
+Deno.test("EventLoopTurns.due() sets a marker timer about once per half TURN_MS, not once per turn, while a loop waits for its datagrams", async () => {
+  const turns = new EventLoopTurns();
+  const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const peer = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const buffer = new Uint8Array(64);
+  // Every timer set while the loop runs is the marker's: nothing else runs here.
+  const realSetTimeout = globalThis.setTimeout;
+  let timers = 0;
+  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => {
+    timers++;
+    return realSetTimeout(...args);
+  }) as typeof setTimeout;
+  const started = performance.now();
+  try {
+    // One datagram outstanding, as in the test above: the event loop turns
+    // at every receive, so a marker fires within a millisecond or two.
+    for (let n = 0; n < 1000 * CHECK_EVERY && performance.now() - started < WAITING_MS; n++) {
+      const turn = turns.due();
+      if (turn !== null) await turn;
+      await peer.send(new Uint8Array([n & 0xff]), socket.addr);
+      await socket.receive(buffer);
+    }
+  } finally {
+    globalThis.setTimeout = realSetTimeout;
+    turns.stop();
+    socket.close();
+    peer.close();
+  }
+  const elapsed = performance.now() - started;
+  // A marker per half TURN_MS at most, and one more for the start.
+  assert.ok(
+    timers <= elapsed / (TURN_MS / 2) + 1,
+    `${timers} marker timers in ${elapsed.toFixed(0)} ms`,
+  );
+});
