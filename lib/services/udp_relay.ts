@@ -31,7 +31,7 @@ interface Session extends SessionCounts {
   readonly started: number;
   /** The client's latest datagram, which the guards measure replies against. */
   lastRequest: Uint8Array;
-  /** When a datagram last went either way, from `performance.now()`. */
+  /** When a datagram last went either way, in the relay's count of datagrams (`UdpRelay.#seq`). */
   lastActive: number;
   datagramsIn: number;
   bytesIn: number;
@@ -82,6 +82,19 @@ export class UdpRelay implements DatagramRelay {
   /** The upstream's address, or its lookup while a host name resolves. */
   #target: SocketName | Promise<SocketName | null>;
   #sweeper: ReturnType<typeof setInterval> | undefined;
+  /**
+   * The relay's clock: datagrams so far, either way. Each stamps its
+   * session with it, which gives the order of activity exactly and costs
+   * nothing, where `performance.now()` is a call into the runtime for each
+   * datagram each way. The sweeps tell the time (`#marks`).
+   */
+  #seq = 0;
+  /** `#seq` at each of the last sweeps, a ring indexed by sweep number. */
+  #marks: number[] = [];
+  /** Sweeps since the sweeper started. */
+  #sweeps = 0;
+  /** Sweep intervals in `session-idle` (see {@linkcode sweepsOf}). */
+  #idleSweeps = 0;
   #closed = false;
 
   /**
@@ -153,7 +166,7 @@ export class UdpRelay implements DatagramRelay {
       this.#last = session;
     }
     session.lastRequest = request;
-    session.lastActive = performance.now();
+    session.lastActive = ++this.#seq;
     session.datagramsIn++;
     session.bytesIn += request.length;
     session.socket.send(request, { transport: "udp", hostname: target.address, port: target.port })
@@ -196,7 +209,7 @@ export class UdpRelay implements DatagramRelay {
       socket,
       started: performance.now(),
       lastRequest: new Uint8Array(0),
-      lastActive: performance.now(),
+      lastActive: ++this.#seq,
       datagramsIn: 0,
       bytesIn: 0,
       datagramsOut: 0,
@@ -217,8 +230,10 @@ export class UdpRelay implements DatagramRelay {
       from: socketNameOf(socket.addr as Deno.NetAddr),
     });
     if (this.#sweeper === undefined) {
-      // A quarter of the idle time, so a session ends at most 25 % late.
-      const every = Math.min(5000, Math.max(20, sessionIdleMs / 4));
+      const { every, parts } = sweepsOf(sessionIdleMs);
+      this.#idleSweeps = parts;
+      this.#marks = new Array(parts + 1).fill(this.#seq);
+      this.#sweeps = 0;
       this.#sweeper = setInterval(() => this.#sweep(), every);
     }
     return session;
@@ -241,16 +256,18 @@ export class UdpRelay implements DatagramRelay {
         continue;
       }
       // Only the upstream speaks for it: anyone else's datagram is dropped.
-      const sender = socketNameOf(from as Deno.NetAddr);
-      if (sender.port !== target.port || sender.address !== target.address) continue;
-      session.lastActive = performance.now();
+      if (!isFrom(from as Deno.NetAddr, target)) continue;
+      session.lastActive = ++this.#seq;
       session.datagramsOut++;
       session.bytesOut += reply.length;
       await this.#host.reply(session.client, reply, session.lastRequest);
     }
   }
 
-  /** The session with the oldest datagram: looked for only at max-sessions, never per datagram. */
+  /**
+   * The session with the oldest datagram, to the sweep (the first created of
+   * those as old): looked for only at max-sessions, never per datagram.
+   */
   #leastActive(): Session {
     let least: Session | undefined;
     for (const session of this.#sessions.values()) {
@@ -259,11 +276,20 @@ export class UdpRelay implements DatagramRelay {
     return least!;
   }
 
-  /** Ends the sessions idle for longer than `session-idle`. */
+  /**
+   * Ends the sessions idle for `session-idle`: those with no datagram since
+   * the sweep `#idleSweeps` sweeps ago. Each was active after the sweep
+   * before that one, else it had ended then: it ends at most one sweep late.
+   */
   #sweep(): void {
-    const oldest = performance.now() - this.#host.options.sessionIdleMs;
+    const marks = this.#marks;
+    const sweep = ++this.#sweeps;
+    marks[sweep % marks.length] = this.#seq;
+    // Every session began after the sweeper started: none can be idle sooner.
+    if (sweep < this.#idleSweeps) return;
+    const idleUpTo = marks[(sweep - this.#idleSweeps) % marks.length];
     for (const session of this.#sessions.values()) {
-      if (session.lastActive < oldest) void this.#end(session, "idle");
+      if (session.lastActive <= idleUpTo) void this.#end(session, "idle");
     }
   }
 
@@ -361,6 +387,40 @@ export class UdpRelay implements DatagramRelay {
 }
 
 /** The host's addresses, or none where muxd may not read them (without --allow-sys). */
+/**
+ * How often a relay sweeps for idle sessions: `session-idle` in `parts`
+ * equal intervals, four or more (at most 5 s each), so that a session ends
+ * at most a quarter of `session-idle` late; but none shorter than 20 ms.
+ *
+ * @param sessionIdleMs The listener's `session-idle`, in ms.
+ * @returns The sweeps' interval in ms, and how many of them make `session-idle`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { sweepsOf } from "./udp_relay.ts";
+ *
+ * assert.deepEqual(sweepsOf(30_000), { every: 5000, parts: 6 });
+ * assert.deepEqual(sweepsOf(300), { every: 75, parts: 4 });
+ * ```
+ */
+export function sweepsOf(sessionIdleMs: number): { every: number; parts: number } {
+  const parts = Math.max(
+    1,
+    Math.min(Math.max(4, Math.ceil(sessionIdleMs / 5000)), Math.floor(sessionIdleMs / 20)),
+  );
+  return { every: Math.max(20, sessionIdleMs / parts), parts };
+}
+
+/**
+ * Whether a datagram came from `target`: the usual case compared without
+ * a new socket name (the runtime writes IPv6 addresses as RFC 5952 does).
+ */
+function isFrom(from: Deno.NetAddr, target: SocketName): boolean {
+  return from.port === target.port &&
+    (from.hostname === target.address || socketNameOf(from).address === target.address);
+}
+
 function hostAddresses(): Deno.NetworkInterfaceInfo[] {
   try {
     return Deno.networkInterfaces();

@@ -133,6 +133,29 @@ Deno.test("forward ends a UDP session after session-idle and opens a new one for
   assert.notEqual(first.from.port, second.from.port);
 });
 
+Deno.test("forward keeps a UDP session whose client sends more often than session-idle, and ends it at most a quarter late after the last", async () => {
+  await using up = udpEcho();
+  await using muxd = await startMuxd(
+    serveJson(`udp://127.0.0.1:0=forward?to=127.0.0.1:${up.port}&session-idle=0.3`),
+  );
+  using socket = client();
+  // A datagram every 100 ms for 1.2 s: four times session-idle, never idle for it.
+  for (let n = 1; n <= 12; n++) {
+    assert.deepEqual(await roundTrip(socket, muxd.port(0), datagram(8, 1, n)), datagram(8, 1, n));
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  await muxd.waitForStderr(`"type":"session-closed"`);
+  const events = logEvents(muxd.stderr());
+  assert.equal(eventsOf(events, "upstream-connected").length, 1);
+  const [ended] = eventsOf(events, "session-closed");
+  assert.equal(ended.reason, "idle");
+  assert.equal(ended.datagramsIn, 12);
+  // The sweeps come every 75 ms: idle from the last datagram (about 100 ms
+  // before the loop ended) for 300 to 375 ms, with room for a late timer.
+  assert.ok(ended.durationMs >= 1100 + 300, `ended after ${ended.durationMs} ms`);
+  assert.ok(ended.durationMs < 1300 + 375 + 150, `ended after ${ended.durationMs} ms`);
+});
+
 Deno.test("forward at max-sessions closes the least recently active session for a new client, and says so", async () => {
   await using up = udpEcho();
   await using muxd = await startMuxd(
