@@ -8,6 +8,10 @@
  * gone), the sink drops every line from then on instead of failing: the
  * server goes on serving without its log.
  *
+ * Where the lines go is a stream, written off the main thread (a pipe or a
+ * terminal, whose reader may stop), or a {@linkcode SyncWriter}, written
+ * in place (a regular file, which never blocks so).
+ *
  * @module
  */
 
@@ -19,6 +23,15 @@ const FLUSH_MS = 10;
 
 /** A buffer that grew past this under a burst is not kept for the next batch. */
 const KEEP_CAPACITY = 1024 * 1024;
+
+/**
+ * An output written in place, such as `Deno.stderr` when it is a regular
+ * file: each batch is one `writeSync()` (or a few, should one write less).
+ */
+export interface SyncWriter {
+  /** Writes some of `p`; returns how many bytes it wrote. */
+  writeSync(p: Uint8Array): number;
+}
 
 /** Options for {@linkcode getBatchSink}. */
 export interface BatchSinkOptions {
@@ -51,21 +64,23 @@ export interface BatchSink extends Sink, AsyncDisposable {
 }
 
 /**
- * Creates the sink; the stream stays open when it is disposed.
+ * Creates the sink; the output stays open when it is disposed.
  *
  * Lines wait as bytes in one buffer, which is written as it is, while the
  * next batch fills a second one. A line written into the buffer directly
  * costs no allocation at all; a string line is encoded into it once.
  *
- * @param stream Where the text goes, such as `Deno.stderr.writable`.
+ * @param output Where the text goes: a stream, such as `Deno.stderr.writable`, or a
+ *   {@linkcode SyncWriter}, such as `Deno.stderr` when it is a regular file.
  * @param options The formatter and the pending limit.
  * @returns The sink; dispose of it to flush.
  */
 export function getBatchSink(
-  stream: WritableStream<Uint8Array>,
+  output: WritableStream<Uint8Array> | SyncWriter,
   options: BatchSinkOptions,
 ): BatchSink {
-  const writer = stream.getWriter();
+  const sync = "writeSync" in output ? output : null;
+  const writer = sync === null ? (output as WritableStream<Uint8Array>).getWriter() : null;
   const maxPending = options.maxPendingBytes ?? 8 * 1024 * 1024;
   let pending = new LineBuffer();
   let spare: LineBuffer | null = null;
@@ -100,7 +115,8 @@ export function getBatchSink(
       pending = spare ?? new LineBuffer();
       spare = null;
       try {
-        await writer.write(out.view());
+        if (sync === null) await writer!.write(out.view());
+        else writeAllSync(sync, out.view());
       } catch {
         // The server goes on serving without its log, rather than die of it.
         failed = true;
@@ -145,7 +161,15 @@ export function getBatchSink(
         await new Promise((resolve) => setTimeout(resolve, 1));
         await writing;
       }
-      writer.releaseLock();
+      writer?.releaseLock();
     },
   });
+}
+
+function writeAllSync(output: SyncWriter, bytes: Uint8Array): void {
+  for (let written = 0; written < bytes.length;) {
+    const n = output.writeSync(bytes.subarray(written));
+    if (n === 0) throw new Deno.errors.WriteZero("the log's output took no bytes");
+    written += n;
+  }
 }

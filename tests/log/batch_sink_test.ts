@@ -198,3 +198,51 @@ Deno.test("batch sink gathers the lines that come during a write into the next b
   await sink[Symbol.asyncDispose]();
   assert.ok(writes * 3 < lines, `${writes} writes for ${lines} lines`);
 });
+
+Deno.test("batch sink writes each batch to a SyncWriter in place, in order, one writeSync a batch, and a short write is finished", async () => {
+  const writes: Uint8Array[] = [];
+  // Takes at most 1,000 bytes a call, as a file may.
+  const output = {
+    writeSync(p: Uint8Array) {
+      const n = Math.min(p.length, 1000);
+      writes.push(p.slice(0, n));
+      return n;
+    },
+  };
+  const sink = getBatchSink(output, { formatter });
+  const expected: string[] = [];
+  for (let i = 0; i < 100; i++) {
+    sink.writeLine(`line ${i}\n`);
+    expected.push(`line ${i}\n`);
+  }
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  const first = writes.length;
+  // 790 bytes: one batch, one call.
+  assert.equal(first, 1);
+  for (let i = 100; i < 300; i++) {
+    sink.writeLine(`line ${i}\n`);
+    expected.push(`line ${i}\n`);
+  }
+  await sink[Symbol.asyncDispose]();
+  assert.equal(new TextDecoder().decode(concat(writes)), expected.join(""));
+  // 2,000 bytes more: one batch in two calls.
+  assert.equal(writes.length, first + 2);
+});
+
+Deno.test("batch sink drops lines, and never throws, once a SyncWriter's write fails", async () => {
+  let writes = 0;
+  const output = {
+    writeSync(): number {
+      writes++;
+      throw new Deno.errors.BrokenPipe("Broken pipe (os error 32)");
+    },
+  };
+  const sink = getBatchSink(output, { formatter });
+  sink.writeLine("lost\n");
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  assert.equal(writes, 1);
+  for (let i = 0; i < 100; i++) sink.writeLine(`line ${i}\n`);
+  assert.equal(sink.lineBuffer(), null);
+  await sink[Symbol.asyncDispose]();
+  assert.equal(writes, 1);
+});
