@@ -271,3 +271,38 @@ Deno.test("REFUSAL_WORDS explains every refusal reason in plain words", () => {
   assert.deepEqual(Object.keys(REFUSAL_WORDS).sort(), [...reasons].sort());
   for (const reason of reasons) assert.ok(REFUSAL_WORDS[reason].length > 20, reason);
 });
+
+Deno.test("Admission keeps no per-source state for loopback peers that per-source limits spare", () => {
+  const admission = new Admission(100);
+  const spared = limitsFrom({});
+  assert.equal(spared.perSourceOnLoopback, false);
+  for (let i = 0; i < 50; i++) {
+    assert.equal(admission.admit(LISTENER_A, spared, `127.0.0.${i}`), null);
+  }
+  assert.equal(admission.remembered(LISTENER_A), 0);
+  for (let i = 0; i < 50; i++) admission.release(LISTENER_A, `127.0.0.${i}`);
+  // Every place came back: the server's 100 are free again.
+  for (let i = 0; i < 100; i++) {
+    assert.equal(admission.admit(LISTENER_B, spared, "127.0.0.1"), null);
+  }
+  assert.equal(admission.admit(LISTENER_B, spared, "127.0.0.1"), "server-full");
+});
+
+Deno.test("Admission frees every place when a reload starts limiting loopback per source while connections are open, and counts per source from then on", () => {
+  const admission = new Admission(2);
+  const spared = limitsFrom({});
+  const strict = limits({ "max-conns-per-source": "1" });
+  assert.equal(strict.perSourceOnLoopback, true);
+  // One connection admitted before the reload, one after: the first was
+  // not counted per source, so the second still fits the source's limit.
+  assert.equal(admission.admit(LISTENER_A, spared, "127.0.0.1"), null);
+  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.1"), null);
+  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.1"), "server-full");
+  admission.release(LISTENER_A, "127.0.0.1");
+  admission.release(LISTENER_A, "127.0.0.1");
+  // Both places are free, and the source's count is back to none.
+  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.1"), null);
+  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.1"), "source-full");
+  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.2"), null);
+  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.3"), "server-full");
+});
