@@ -348,16 +348,14 @@ async function runSection(
         outcomes.push(outcome(peer, section.id, why));
         continue;
       }
+      let server: RunningPeer | null = null;
       try {
-        const server = await peer.start(env, fixedPort(ALL_PEERS.indexOf(peer)));
-        running.push({ peer, server });
+        server = await peer.start(env, fixedPort(ALL_PEERS.indexOf(peer)));
         if (options.pin && !peer.forks) {
-          // With the workers it started (nginx's), which are processes of their own.
-          const roots = new Set([server.tcpPid, server.udpPid ?? server.tcpPid]);
-          for (const pid of [...roots].flatMap((root) => [root, ...descendants(root)])) {
-            await pinProcess(pid, SERVER_CPU);
-          }
+          await pinTree(new Set([server.tcpPid, server.udpPid ?? server.tcpPid]), SERVER_CPU);
         }
+        // Measured only once it runs as the report says it ran.
+        running.push({ peer, server });
         outcomes.push(outcome(peer, section.id, null));
         const { target, tcpPid } = server;
         log(
@@ -368,6 +366,7 @@ async function runSection(
         const why = `did not start: ${error instanceof Error ? error.message : error}`;
         log(`skipping ${peer.label}: ${why}`);
         outcomes.push(outcome(peer, section.id, why));
+        if (server !== null && !running.some((r) => r.server === server)) await server.stop();
       }
     }
 
@@ -434,6 +433,45 @@ async function runSection(
 /** `--pin` cannot be done here: no `taskset`, one CPU, no C load generator. */
 export class PinError extends Error {
   override name = "PinError";
+}
+
+/**
+ * Puts processes on one core with every process they started (nginx's
+ * workers): {@linkcode pinProcess} on each. A process that started another
+ * may see it end before it is pinned (muxd runs `sysctl` once it is ready):
+ * one that is gone by then needs no core, so only the roots must be there.
+ *
+ * @param roots The processes the benchmark started.
+ * @param cpu The core.
+ * @param childrenOf Lists a process's descendants. @default descendants
+ * @throws {PinError} When a root cannot be pinned, or a process that is still there.
+ */
+export async function pinTree(
+  roots: Iterable<number>,
+  cpu: number,
+  childrenOf: (pid: number) => number[] = descendants,
+): Promise<void> {
+  for (const root of roots) {
+    await pinProcess(root, cpu);
+    for (const pid of childrenOf(root)) {
+      try {
+        await pinProcess(pid, cpu);
+      } catch (error) {
+        if (error instanceof PinError && !exists(pid)) continue;
+        throw error;
+      }
+    }
+  }
+}
+
+/** Whether a process is still there (a zombie is, until reaped). */
+function exists(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /**

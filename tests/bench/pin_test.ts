@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { cLoadClient } from "../../bench/load/c_client.ts";
-import { pinProcess } from "../../bench/load/run.ts";
+import { pinProcess, pinTree } from "../../bench/load/run.ts";
 
 /** Why `--pin` cannot be tried here, or `null` when it can. */
 function cannotPin(): string | null {
@@ -73,6 +73,29 @@ Deno.test({
       name: "PinError",
       message: /could not pin pid 4194305 to CPU 0: no such process/,
     });
+  },
+});
+
+Deno.test({
+  name:
+    "pinTree() pins a server and passes over a process it started that is gone already (muxd's sysctl), but not a server that is gone",
+  ignore: why !== null,
+  async fn() {
+    const server = new Deno.Command("sh", { args: ["-c", "exec sleep 10"] }).spawn();
+    // A child that ran and ended between the listing and its pin.
+    const gone = new Deno.Command("sh", { args: ["-c", "exit 0"] }).spawn();
+    await gone.status;
+    try {
+      await pinTree([server.pid], 1, () => [gone.pid]);
+      assert.deepEqual([...(await allowedCpus(server.pid)).values()], ["1"]);
+      await assert.rejects(() => pinTree([gone.pid], 1, () => []), {
+        name: "PinError",
+        message: new RegExp(`could not pin pid ${gone.pid}`),
+      });
+    } finally {
+      server.kill();
+      await server.status;
+    }
   },
 });
 
