@@ -27,7 +27,11 @@ interface Session extends SessionCounts {
   readonly client: SocketName;
   /** The upstream, resolved. */
   readonly target: SocketName;
+  /** The upstream as `send()` takes it, made once for every datagram. */
+  readonly to: Deno.NetAddr;
   readonly socket: Deno.DatagramConn;
+  /** Reports a send that failed; one for every datagram of the session. */
+  readonly sendFailed: (error: unknown) => void;
   readonly started: number;
   /** The client's latest datagram, which the guards measure replies against. */
   lastRequest: Uint8Array;
@@ -169,8 +173,7 @@ export class UdpRelay implements DatagramRelay {
     session.lastActive = ++this.#seq;
     session.datagramsIn++;
     session.bytesIn += request.length;
-    session.socket.send(request, { transport: "udp", hostname: target.address, port: target.port })
-      .catch((error) => this.#failed(session, error));
+    session.socket.send(request, session.to).catch(session.sendFailed);
   }
 
   /** Opens a session's socket, or says why not and returns `null`. */
@@ -206,7 +209,9 @@ export class UdpRelay implements DatagramRelay {
     const session: Session = {
       client,
       target,
+      to: { transport: "udp", hostname: target.address, port: target.port },
       socket,
+      sendFailed: (error) => this.#failed(session, error),
       started: performance.now(),
       lastRequest: new Uint8Array(0),
       lastActive: ++this.#seq,
