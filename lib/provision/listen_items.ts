@@ -7,6 +7,7 @@
 
 import { demoItems } from "../config/demo.ts";
 import type { ListenItem } from "../plan/plan.ts";
+import type { SpecSource } from "../spec/types.ts";
 import { valueFlags } from "./settings.ts";
 
 /** The listen specs of one run, and whether they are the demo set. */
@@ -34,7 +35,7 @@ export interface ListenItems {
  *
  * const argv = ["serve", "-l", "tcp://127.0.0.1:0=echo"];
  * const { items, demo } = listenItems([], ["tcp://127.0.0.1:0=echo"], argv, true);
- * assert.deepEqual(items[0].source, { kind: "argument", index: 3 });
+ * assert.deepEqual(items[0].source, { kind: "argument", index: 2, after: "serve" });
  * assert.equal(demo, false);
  * ```
  */
@@ -49,11 +50,36 @@ export function listenItems(
     ...fromFile,
     ...listen.map((text, i) => ({
       text,
-      source: { kind: "argument", index: positions[i] ?? 0 } as const,
+      source: argumentSource(argv, positions[i] ?? 0),
     })),
   ];
   const demo = items.length === 0 && fileOk;
   return { items: demo ? demoItems() : items, demo };
+}
+
+/**
+ * Where an argument is, as error messages name it: counted after the
+ * subcommand (`argument 2 after serve`), which is where what the user typed
+ * begins whether it was `deno task serve -l SPEC` or `muxd serve -l SPEC`.
+ *
+ * @param argv The raw arguments, the subcommand first.
+ * @param position The argument's 1-based position in `argv`.
+ * @returns Its source.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { argumentSource } from "./listen_items.ts";
+ *
+ * assert.deepEqual(argumentSource(["serve", "-l", "x"], 3), { kind: "argument", index: 2, after: "serve" });
+ * assert.deepEqual(argumentSource(["-l", "x"], 2), { kind: "argument", index: 2 });
+ * ```
+ */
+export function argumentSource(argv: readonly string[], position: number): SpecSource {
+  const command = argv[0];
+  return command !== undefined && !command.startsWith("-") && position > 1
+    ? { kind: "argument", index: position - 1, after: command }
+    : { kind: "argument", index: position };
 }
 
 /**

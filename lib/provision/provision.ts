@@ -15,7 +15,7 @@ import { type ControlPlan, planControl } from "../control/address.ts";
 import { checkExposure } from "../plan/exposure.ts";
 import { checkUpstreams } from "../plan/upstream_exposure.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
-import { listenItems } from "./listen_items.ts";
+import { argumentSource, listenItems } from "./listen_items.ts";
 import { type Problem, SettingError } from "./problem.ts";
 import type { Given, Settings } from "./settings.ts";
 import type { Command } from "./setting.ts";
@@ -127,5 +127,5 @@ export function provision<C extends Command>(
 function flagSource(argv: readonly string[], flag: string): Problem["source"] {
   const i = argv.findLastIndex((a) => a === flag || a.startsWith(`${flag}=`));
   if (i === -1) return undefined;
-  return { kind: "argument", index: argv[i] === flag ? i + 2 : i + 1 };
+  return argumentSource(argv, argv[i] === flag ? i + 2 : i + 1);
 }

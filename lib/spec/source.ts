@@ -8,7 +8,7 @@ import type { SpecSource } from "./types.ts";
 
 /**
  * Formats where a piece of text came from, for the parenthesis in an error
- * message: `argument 3`, `muxd.jsonc:12:5`, `built-in demo set` or `spec 2 of add()`.
+ * message: `argument 2 after serve`, `muxd.jsonc:12:5`, `built-in demo set` or `spec 2 of add()`.
  *
  * @param source The origin of the text.
  * @returns A short description of the origin.
@@ -18,6 +18,7 @@ import type { SpecSource } from "./types.ts";
  * import { formatSource } from "./mod.ts";
  * import assert from "node:assert/strict";
  *
+ * assert.equal(formatSource({ kind: "argument", index: 2, after: "serve" }), "argument 2 after serve");
  * assert.equal(formatSource({ kind: "argument", index: 3 }), "argument 3");
  * assert.equal(formatSource({ kind: "file", path: "muxd.jsonc", line: 12, column: 5 }), "muxd.jsonc:12:5");
  * assert.equal(formatSource({ kind: "builtin", name: "demo set" }), "built-in demo set");
@@ -27,7 +28,9 @@ import type { SpecSource } from "./types.ts";
 export function formatSource(source: SpecSource): string {
   switch (source.kind) {
     case "argument":
-      return `argument ${source.index}`;
+      return source.after === undefined
+        ? `argument ${source.index}`
+        : `argument ${source.index} after ${source.after}`;
     case "file":
       return `${source.path}:${source.line}:${source.column}`;
     case "builtin":

@@ -62,7 +62,13 @@ export interface SocketName {
 
 /** Where a piece of text came from, for error messages. */
 export type SpecSource =
-  | { readonly kind: "argument"; readonly index: number }
+  /**
+   * Argument `index` (from 1) of the command line, counted after the word
+   * `after` when there is one (the subcommand: `argument 2 after serve`),
+   * so that it counts what the user typed after `deno task serve` or
+   * `muxd serve` alike.
+   */
+  | { readonly kind: "argument"; readonly index: number; readonly after?: string }
   | { readonly kind: "file"; readonly path: string; readonly line: number; readonly column: number }
   | { readonly kind: "builtin"; readonly name: string }
   /** Given to a call of the library or the control API: spec `index` (from 1) of `name`. */

@@ -92,7 +92,7 @@ Deno.test("muxd serve exits with 2 and one line for a TCP-only option on a UDP l
   assert.equal(result.code, 2, result.stderr);
   assert.equal(result.stdout, "");
   assert.deepEqual(lines(result.stderr), [
-    `muxd: Cannot use listen spec "${spec}" (argument 3): option max-conns applies to TCP ` +
+    `muxd: Cannot use listen spec "${spec}" (argument 2 after serve): option max-conns applies to TCP ` +
     "listeners only, and this one is UDP; remove it",
   ]);
 });
@@ -105,7 +105,7 @@ Deno.test("muxd check calls an interface-name typo what it is and lists this hos
   const result = await runMuxd(["check", "-l", spec]);
   assert.equal(result.code, 2, result.stderr);
   assert.deepEqual(lines(result.stderr), [
-    `muxd: Cannot use listen spec "${spec}" (argument 3): ${typo} is not a network interface ` +
+    `muxd: Cannot use listen spec "${spec}" (argument 2 after check): ${typo} is not a network interface ` +
     `of this host, whose interfaces are ${names.join(", ")}`,
   ]);
 });
@@ -124,11 +124,11 @@ Deno.test("muxd serve --public warns that a wildcard answers only the peers its 
   assert.equal(warnings.length, 2, stderr);
   assert.match(
     warnings[0],
-    /tcp:\/\/0\.0\.0\.0:0=echo\?allow=127\.0\.0\.0\/8 \(argument 4\) answers only peers in 127\.0\.0\.0\/8 \(its allow option\)$/,
+    /tcp:\/\/0\.0\.0\.0:0=echo\?allow=127\.0\.0\.0\/8 \(argument 3 after serve\) answers only peers in 127\.0\.0\.0\/8 \(its allow option\)$/,
   );
   assert.match(
     warnings[1],
-    /tcp:\/\/0\.0\.0\.0:0=whoami \(argument 6\) answers anyone who can reach this host$/,
+    /tcp:\/\/0\.0\.0\.0:0=whoami \(argument 5 after serve\) answers anyone who can reach this host$/,
   );
 });
 

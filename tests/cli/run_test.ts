@@ -75,7 +75,7 @@ Deno.test("muxd serve exits with 2 and quotes a bad spec with its argument posit
   assert.equal(result.code, 2, result.stderr);
   assert.equal(result.stdout, "");
   assert.deepEqual(lines(result.stderr), [
-    `muxd: Cannot parse listen spec "${spec}" (argument 5): port must be <= 65535`,
+    `muxd: Cannot parse listen spec "${spec}" (argument 4 after serve): port must be <= 65535`,
   ]);
 });
 
@@ -95,18 +95,18 @@ Deno.test("muxd serve reports every bad spec, each with its argument position", 
   assert.equal(result.code, 2, result.stderr);
   assert.equal(result.stdout, "");
   assert.deepEqual(lines(result.stderr), [
-    'muxd: Cannot parse listen spec "sctp://127.0.0.1:7=echo" (argument 5): ' +
+    'muxd: Cannot parse listen spec "sctp://127.0.0.1:7=echo" (argument 4 after serve): ' +
     'unknown transport "sctp"; use tcp or udp',
-    'muxd: Cannot use listen spec "udp://127.0.0.1:0=banner" (argument 8): ' +
+    'muxd: Cannot use listen spec "udp://127.0.0.1:0=banner" (argument 7 after serve): ' +
     "banner is a TCP-only service",
-    'muxd: Cannot parse listen spec "udp://127.0.0.1:0=nope" (argument 10): ' +
+    'muxd: Cannot parse listen spec "udp://127.0.0.1:0=nope" (argument 9 after serve): ' +
     'unknown service "nope"; known services: echo, discard, chargen, qotd, daytime, time, ' +
     "whoami, size, banner, exec, forward",
   ]);
 });
 
 Deno.test('muxd serve counts argument positions right when another option\'s value is "-l"', async () => {
-  // `--ready-file -l` names a file called "-l"; the spec is argument 5.
+  // `--ready-file -l` names a file called "-l"; the spec is argument 4 after serve.
   const result = await runMuxdExpectingFailure([
     "serve",
     "--ready-file",
@@ -116,7 +116,7 @@ Deno.test('muxd serve counts argument positions right when another option\'s val
   ]);
   assert.equal(result.code, 2, result.stderr);
   assert.deepEqual(lines(result.stderr), [
-    'muxd: Cannot parse listen spec "tcp://127.0.0.1:0=nope" (argument 5): ' +
+    'muxd: Cannot parse listen spec "tcp://127.0.0.1:0=nope" (argument 4 after serve): ' +
     'unknown service "nope"; known services: echo, discard, chargen, qotd, daytime, time, ' +
     "whoami, size, banner, exec, forward",
   ]);

@@ -184,7 +184,7 @@ Deno.test("muxd serve refuses proxy= on a UDP forward, in one line naming the op
   assert.equal(
     result.stderr,
     `muxd: Cannot use listen spec "udp://127.0.0.1:0=forward?proxy=v2&to=127.0.0.1:53" ` +
-      `(argument 3): option proxy applies to TCP listeners only (the PROXY protocol does not ` +
+      `(argument 2 after serve): option proxy applies to TCP listeners only (the PROXY protocol does not ` +
       `say where its header goes in a flow of datagrams, and one before each would push the ` +
       `largest (65,507 B) past what UDP carries), and this one is UDP; remove it\n`,
   );
@@ -201,7 +201,7 @@ Deno.test("muxd serve refuses proxy=v3 on a forward, naming the values it takes"
   assert.equal(
     result.stderr,
     `muxd: Cannot use listen spec "tcp://127.0.0.1:0=forward?proxy=v3&to=127.0.0.1:80" ` +
-      `(argument 3): option proxy: must be "none", "v1" or "v2", not "v3"\n`,
+      `(argument 2 after serve): option proxy: must be "none", "v1" or "v2", not "v3"\n`,
   );
   assertNoStackTrace(result);
 });

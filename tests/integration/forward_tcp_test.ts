@@ -206,11 +206,11 @@ Deno.test("muxd serve refuses a forward to an upstream outside loopback without 
   assert.equal(result.code, 2);
   assert.equal(
     result.stderr,
-    `muxd: Cannot use listen spec "tcp://127.0.0.1:0=forward?to=192.0.2.1:80" (argument 3): ` +
+    `muxd: Cannot use listen spec "tcp://127.0.0.1:0=forward?to=192.0.2.1:80" (argument 2 after serve): ` +
       `its upstream 192.0.2.1:80 is not a loopback address: muxd would send to another host. ` +
       `muxd relays to loopback only unless you pass --public (or "public": true in the config ` +
       `file)\n` +
-      `muxd: Cannot use listen spec "udp://127.0.0.1:0=forward?to=example.com:53" (argument 5): ` +
+      `muxd: Cannot use listen spec "udp://127.0.0.1:0=forward?to=example.com:53" (argument 4 after serve): ` +
       `its upstream example.com:53 is a host name that may resolve beyond loopback. muxd relays ` +
       `to loopback only unless you pass --public (or "public": true in the config file)\n`,
   );

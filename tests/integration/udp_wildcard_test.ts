@@ -82,11 +82,11 @@ Deno.test("muxd check notes which addresses a UDP wildcard binds, and why", asyn
   assert.equal(out.code, 0, out.stdout + out.stderr);
   assert.match(
     out.stdout,
-    /^note: udp-wildcard\n {2}udp:\/\/0\.0\.0\.0:7350=echo \(argument 4\)\n {2}why: udp:\/\/0\.0\.0\.0:7350=echo binds one UDP socket per IPv4 address this host lists: .*It leaves 127\.0\.0\.1 to udp:\/\/127\.0\.0\.1:7350=whoami, which names it on the same port\. Other 127\.x addresses are local too but not listed, so 127\.0\.0\.2 gets no answer\./m,
+    /^note: udp-wildcard\n {2}udp:\/\/0\.0\.0\.0:7350=echo \(argument 3 after check\)\n {2}why: udp:\/\/0\.0\.0\.0:7350=echo binds one UDP socket per IPv4 address this host lists: .*It leaves 127\.0\.0\.1 to udp:\/\/127\.0\.0\.1:7350=whoami, which names it on the same port\. Other 127\.x addresses are local too but not listed, so 127\.0\.0\.2 gets no answer\./m,
   );
   assert.match(
     out.stdout,
-    /^note: udp-wildcard\n {2}udp:\/\/0\.0\.0\.0:7351=echo\?wildcard=kernel \(argument 8\)\n {2}why: .*each reply leaves from an address the kernel picks.*Deno does not expose IP_PKTINFO/m,
+    /^note: udp-wildcard\n {2}udp:\/\/0\.0\.0\.0:7351=echo\?wildcard=kernel \(argument 7 after check\)\n {2}why: .*each reply leaves from an address the kernel picks.*Deno does not expose IP_PKTINFO/m,
   );
 });
 
@@ -102,9 +102,9 @@ Deno.test("muxd serve rejects ?wildcard on TCP and on an address that is not a w
   assert.equal(out.code, 2);
   assert.equal(
     out.stderr,
-    'muxd: Cannot use listen spec "tcp://0.0.0.0:0=echo?wildcard=kernel" (argument 4): option ' +
+    'muxd: Cannot use listen spec "tcp://0.0.0.0:0=echo?wildcard=kernel" (argument 3 after serve): option ' +
       "wildcard is for UDP only: a TCP connection always knows its local address\n" +
-      'muxd: Cannot use listen spec "udp://127.0.0.1:0=echo?wildcard=per-address" (argument 6): ' +
+      'muxd: Cannot use listen spec "udp://127.0.0.1:0=echo?wildcard=per-address" (argument 5 after serve): ' +
       "option wildcard applies only to a wildcard address (0.0.0.0 or [::])\n",
   );
 });

@@ -92,9 +92,9 @@ Deno.test("provision() returns every problem as an object with its source, confi
   assert.deepEqual(result.map((p) => p.source), [
     { kind: "file", path: "m.jsonc", line: 3, column: 12 },
     { kind: "file", path: "m.jsonc", line: 2, column: 14 },
-    { kind: "argument", index: 5 },
-    { kind: "argument", index: 7 },
-    { kind: "argument", index: 9 },
+    { kind: "argument", index: 4, after: "serve" },
+    { kind: "argument", index: 6, after: "serve" },
+    { kind: "argument", index: 8, after: "serve" },
   ]);
   assert.equal(
     formatProblem(result[0]),
