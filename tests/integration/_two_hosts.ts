@@ -128,10 +128,14 @@ export class TwoHosts implements AsyncDisposable {
       stdout: "piped",
       stderr: "piped",
     }).spawn();
+    // Read its output while writing its input: a program that answers as it
+    // reads (cat, nc to an echo) fills its output pipe before it has read
+    // a large input, and would wait on us while we wait on it.
+    const output = child.output();
     const writer = child.stdin.getWriter();
     await writer.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
     await writer.close();
-    const out = await child.output();
+    const out = await output;
     return {
       code: out.code,
       stdout: out.stdout,

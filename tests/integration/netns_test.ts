@@ -7,6 +7,7 @@
 
 import assert from "node:assert/strict";
 import { runMuxdExpectingFailure, startMuxd } from "../_support/process.ts";
+import { withTimeout } from "../_support/wait.ts";
 import { CLIENT_ADDRESS, namespaceProblem, SERVER_ADDRESS, TwoHosts } from "./_two_hosts.ts";
 
 const problem = await namespaceProblem("netns");
@@ -82,5 +83,22 @@ Deno.test({
       await onLoopback.stop();
       await onVeth.stop();
     }
+  },
+});
+
+Deno.test({
+  name:
+    "TwoHosts.run() passes 1 MiB through a program that answers as it reads, without a deadlock",
+  ignore: problem !== null,
+  async fn() {
+    await using hosts = await TwoHosts.create("netns");
+    const input = new Uint8Array(1024 * 1024).map((_, i) => i % 251);
+    const big = await withTimeout(
+      hosts.run(hosts.client, "cat", [], input),
+      20_000,
+      "cat of 1 MiB",
+    );
+    assert.equal(big.code, 0, big.stderr);
+    assert.deepEqual(big.stdout, input);
   },
 });
