@@ -74,7 +74,9 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   const color = format === "text" && useColor(Deno.stderr.isTerminal(), (n) => Deno.env.get(n));
   // The ready record is for programs: on a terminal, where the socket table
   // already shows a person what is served, it would be a screenful of JSON.
-  const announce = Deno.stdout.isTerminal() ? () => {} : (record: string) => console.log(record);
+  const announce = Deno.stdout.isTerminal()
+    ? () => {}
+    : (record: string) => tell(console.log, record);
   const logging = await setUpLogging({ format, color, level: settings.logLevel });
   const log = mainLogger();
   // Listen for stop signals before anything is bound: one sent right after
@@ -216,12 +218,13 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     );
     const record = recordNow();
     if (format === "text") {
-      console.error(socketTable(server) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
-      if (dashboard) console.error(`\nDashboard: ${dashboard.url} (open it in a browser)`);
+      const say = (text: string) => tell(console.error, text);
+      say(socketTable(server) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
+      if (dashboard) say(`\nDashboard: ${dashboard.url} (open it in a browser)`);
       if (control) {
-        console.error(`\nControl API: ${control.url} (token in the ready record; docs/control.md)`);
+        say(`\nControl API: ${control.url} (token in the ready record; docs/control.md)`);
       }
-      console.error("\nPress Ctrl-C to stop.");
+      say("\nPress Ctrl-C to stop.");
     }
     if (ready !== null) {
       try {
@@ -327,4 +330,18 @@ function fileError(error: unknown): string {
 function textOf(collector: MetricsCollector): () => string {
   const figures = new ProcessFigures();
   return () => metricsText(collector, figures);
+}
+
+/**
+ * Writes text for a person (the socket table) or the ready record, once
+ * muxd serves: standard error or output that cannot take it (`2>/dev/full`,
+ * a full disk, a closed pipe) costs the text only, as it costs the log its
+ * lines, and muxd goes on serving (the ready file still says it is ready).
+ */
+function tell(write: (text: string) => void, text: string): void {
+  try {
+    write(text);
+  } catch {
+    // Nowhere to say so: the output that failed is the one that would.
+  }
 }

@@ -229,15 +229,19 @@ export class Admission {
     const state = this.#listeners.get(listener);
     if (state === undefined) return;
     // A reload may have changed whether loopback is spared while connections
-    // were open: a spared one released as counted, or the other way round,
-    // leaves a source's count one off until its other connection closes;
-    // the listener's and the server's counts stay exact.
-    if (state.spared > 0 && isLoopbackSource(source)) {
+    // were open, so a loopback source may have both kinds open. Its own count
+    // goes first: a source never counts more than it has open (a spared one
+    // released as counted leaves the other uncounted, which only spares it),
+    // and the spared count, which is the listener's, is left to the sources
+    // with none counted. Spared first would leave another loopback source's
+    // count up for good, and the last releases with nothing to take from.
+    const from = state.sources.size === 0 ? undefined : state.sources.get(source);
+    if (from !== undefined && from.open > 0) {
+      from.open--;
+    } else if (state.spared > 0 && isLoopbackSource(source)) {
       state.spared--;
     } else {
-      const from = state.sources.get(source);
-      if (from === undefined || from.open === 0) return;
-      from.open--;
+      return;
     }
     this.#total--;
     state.open--;

@@ -14,7 +14,8 @@ import {
   type TextFormatter,
 } from "@logtape/logtape";
 import type { EventSink, ServerEvent } from "../events/event.ts";
-import { type BatchSink, getBatchSink, type SyncWriter } from "./batch_sink.ts";
+import { type BatchSink, getBatchSink } from "./batch_sink.ts";
+import { stderrOutput } from "./stderr_output.ts";
 import { type EventLineWriter, formattedEventLine } from "./event_line.ts";
 import { fastTextLine } from "./fast_text_line.ts";
 import { colorTextFormatter, plainTextFormatter } from "./text_formatter.ts";
@@ -118,31 +119,6 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
   const readable = formattedEventLine(formatter, format === "json");
   const line = format === "text" && !options.color ? fastTextLine(readable) : readable;
   return { events: eventLines(lowest, sink, line), close: dispose };
-}
-
-/**
- * Standard error as the log writes it. A regular file is written in place,
- * one write per batch on the main thread: a file never blocks as a pipe or
- * a terminal can (a reader that stops reading, a paused terminal), and
- * handing each batch to another thread, as Deno's stream does, costs the
- * process more than the write itself: 3 µs of CPU per echo connection (two
- * lines), 63 against 60 µs, on one core in rotating rounds (docs/BENCHMARKS.md,
- * "Why the hot paths look as they do"). Anything else, or a file muxd may
- * not look at, goes through the stream.
- */
-function stderrOutput(): WritableStream<Uint8Array> | SyncWriter {
-  const path = "/dev/stderr";
-  try {
-    if (
-      Deno.permissions.querySync({ name: "read", path }).state === "granted" &&
-      Deno.statSync(path).isFile
-    ) {
-      return Deno.stderr;
-    }
-  } catch {
-    // No /dev/stderr (Windows), or standard error is closed: the stream copes.
-  }
-  return Deno.stderr.writable;
 }
 
 /**

@@ -62,3 +62,13 @@ Deno.test("muxd serve with standard error in a regular file logs every connectio
     await Deno.remove(log);
   }
 });
+
+Deno.test("muxd serve with standard error on /dev/full serves, echoes and stops with 0: the socket table it cannot print costs only the table", async () => {
+  await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo"], {
+    program: "sh",
+    args: ["-c", 'exec "$@" 2>/dev/full', "sh", "deno", "run", ...SERVE_PERMISSIONS, MAIN],
+  });
+  for (let n = 0; n < 20; n++) await echoOnce(muxd.port(0), n);
+  const { code } = await muxd.stop("SIGINT");
+  assert.equal(code, 0);
+});
