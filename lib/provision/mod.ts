@@ -16,7 +16,7 @@
  * assert.ok(Array.isArray(problems));
  * assert.equal(
  *   formatProblem(problems[0]),
- *   'Cannot parse listen spec "tcp://127.0.0.1:70000=echo" (argument 3): port must be <= 65535',
+ *   'Cannot parse listen spec "tcp://127.0.0.1:70000=echo" (argument 2 after check): port must be <= 65535',
  * );
  * ```
  *
