@@ -307,45 +307,42 @@ Deno.test("Admission frees every place when a reload starts limiting loopback pe
   assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.3"), "server-full");
 });
 
-Deno.test("Admission frees every place when connections from two loopback sources, one spared and one counted across a reload, close in either order", () => {
-  const admission = new Admission(4);
-  const spared = limitsFrom({});
-  const strict = limits({ "max-conns-per-source": "2" });
-  // Before the reload: two from 127.0.0.1, spared. After it: two from
-  // 127.0.0.2, counted for their source.
-  assert.equal(admission.admit(LISTENER_A, spared, "127.0.0.1"), null);
-  assert.equal(admission.admit(LISTENER_A, spared, "127.0.0.1"), null);
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.2"), null);
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.2"), null);
-  // The counted ones close first, then the spared ones.
-  admission.release(LISTENER_A, "127.0.0.2");
-  admission.release(LISTENER_A, "127.0.0.2");
-  admission.release(LISTENER_A, "127.0.0.1");
-  admission.release(LISTENER_A, "127.0.0.1");
-  // Nothing is open: all four places, and 127.0.0.2's two, are free again.
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.2"), null);
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.2"), null);
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.3"), null);
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.3"), null);
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.4"), "server-full");
-});
-
-Deno.test("Admission frees every place when a reload stops limiting loopback per source while connections from another loopback source are open", () => {
-  const admission = new Admission(4);
-  const spared = limitsFrom({});
-  const strict = limits({ "max-conns-per-source": "2" });
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.2"), null);
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.2"), null);
-  assert.equal(admission.admit(LISTENER_A, spared, "127.0.0.1"), null);
-  assert.equal(admission.admit(LISTENER_A, spared, "127.0.0.1"), null);
-  admission.release(LISTENER_A, "127.0.0.2");
-  admission.release(LISTENER_A, "127.0.0.2");
-  admission.release(LISTENER_A, "127.0.0.1");
-  admission.release(LISTENER_A, "127.0.0.1");
-  for (let i = 0; i < 4; i++) {
-    assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.3"), i < 2 ? null : "source-full");
+// Before a change of limits, connections from one loopback source; after
+// it, from another: spared then counted per source, or the other way round.
+// Whichever closes first, every place comes back.
+for (const sparedFirst of [true, false]) {
+  for (const countedCloseFirst of [true, false]) {
+    const order = `${sparedFirst ? "spared" : "counted"} ones admitted first, ` +
+      `${countedCloseFirst ? "counted" : "spared"} ones closed first`;
+    Deno.test(`Admission frees every place when two loopback sources, one spared and one counted across a change of limits, close: ${order}`, () => {
+      const admission = new Admission(4);
+      const spared = limitsFrom({});
+      const strict = limits({ "max-conns-per-source": "2" });
+      const admit = (l: ListenerLimits, source: string) => {
+        assert.equal(admission.admit(LISTENER_A, l, source), null);
+        assert.equal(admission.admit(LISTENER_A, l, source), null);
+      };
+      if (sparedFirst) {
+        admit(spared, "127.0.0.1");
+        admit(strict, "127.0.0.2");
+      } else {
+        admit(strict, "127.0.0.2");
+        admit(spared, "127.0.0.1");
+      }
+      const closing = countedCloseFirst ? ["127.0.0.2", "127.0.0.1"] : ["127.0.0.1", "127.0.0.2"];
+      for (const source of closing) {
+        admission.release(LISTENER_A, source);
+        admission.release(LISTENER_A, source);
+      }
+      // Nothing is open: all four places, and 127.0.0.2's two, are free again.
+      for (let i = 0; i < 3; i++) {
+        assert.equal(
+          admission.admit(LISTENER_A, strict, "127.0.0.3"),
+          i < 2 ? null : "source-full",
+        );
+      }
+      admit(strict, "127.0.0.2");
+      assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.4"), "server-full");
+    });
   }
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.2"), null);
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.2"), null);
-  assert.equal(admission.admit(LISTENER_A, strict, "127.0.0.4"), "server-full");
-});
+}
