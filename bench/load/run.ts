@@ -354,20 +354,21 @@ async function runSection(
         if (options.pin && !peer.forks) {
           await pinTree(new Set([server.tcpPid, server.udpPid ?? server.tcpPid]), SERVER_CPU);
         }
-        // Measured only once it runs as the report says it ran.
-        running.push({ peer, server });
-        outcomes.push(outcome(peer, section.id, null));
-        const { target, tcpPid } = server;
-        log(
-          `started ${peer.label}: tcp ${target.host}:${target.tcpPort}, ` +
-            `udp ${target.udpPort ?? "-"}, pid ${tcpPid}`,
-        );
       } catch (error) {
+        // A server that started but could not be pinned is not measured.
+        await server?.stop();
         const why = `did not start: ${error instanceof Error ? error.message : error}`;
         log(`skipping ${peer.label}: ${why}`);
         outcomes.push(outcome(peer, section.id, why));
-        if (server !== null && !running.some((r) => r.server === server)) await server.stop();
+        continue;
       }
+      running.push({ peer, server });
+      outcomes.push(outcome(peer, section.id, null));
+      const { target, tcpPid } = server;
+      log(
+        `started ${peer.label}: tcp ${target.host}:${target.tcpPort}, ` +
+          `udp ${target.udpPort ?? "-"}, pid ${tcpPid}`,
+      );
     }
 
     const settings: MeasureSettings = {
