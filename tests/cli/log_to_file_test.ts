@@ -1,7 +1,8 @@
 /**
  * End-to-end test of muxd's log when standard error is a regular file
- * (`deno task serve 2> muxd.log`), which muxd writes in place rather than
- * through Deno's stream: every line whole, in order, none lost.
+ * (`deno task serve 2> muxd.log`): every line whole, in order, none lost.
+ * That such a file is written in place, not through Deno's stream, is
+ * tests/log/stderr_output_test.ts's to show: these lines read the same either way.
  */
 
 import assert from "node:assert/strict";
