@@ -16,7 +16,7 @@ import {
   targetsTable,
 } from "./report.ts";
 import type { LoadBenchResult, Summary } from "./run.ts";
-import type { MeasureId } from "./types.ts";
+import type { MeasureId, Sample } from "./types.ts";
 
 /** The relay measures, in report order. */
 const RELAY_MEASURES: readonly MeasureId[] = ["tcp-1", "tcp-32", "conn-rate", "udp-1", "udp-16"];
@@ -28,6 +28,49 @@ function ratioOf(result: LoadBenchResult, measure: string, a: string, b: string)
   const x = find(result, measure, a);
   const y = find(result, measure, b);
   return ok(x) && ok(y) && y.value > 0 ? x.value / y.value : null;
+}
+
+/**
+ * The ratio of a to b taken within each round, on one measure's headline
+ * figure or one of its `extras`: the two servers of a round ran minutes
+ * apart at most, so these show how far a verdict stands from the noise
+ * between rounds.
+ */
+export function roundRatios(
+  result: LoadBenchResult,
+  measure: string,
+  a: string,
+  b: string,
+  extra?: string,
+): number[] {
+  const x = find(result, measure, a);
+  const y = find(result, measure, b);
+  if (x === undefined || y === undefined) return [];
+  const figure = (s: Sample) => extra === undefined ? s.value : s.extras[extra];
+  const ratios: number[] = [];
+  for (let i = 0; i < Math.min(x.samples.length, y.samples.length); i++) {
+    const r = figure(x.samples[i]) / figure(y.samples[i]);
+    if (Number.isFinite(r) && r > 0) ratios.push(r);
+  }
+  return ratios;
+}
+
+/** `rounds 0.93–0.97×` of {@linkcode roundRatios}, or `null` for fewer than two rounds. */
+export function ratioSpread(ratios: readonly number[]): string | null {
+  if (ratios.length < 2) return null;
+  return `rounds ${Math.min(...ratios).toFixed(2)}–${Math.max(...ratios).toFixed(2)}×`;
+}
+
+/** `; rounds 0.93–0.97×` to end a bracket with, or nothing for fewer than two rounds. */
+function spreadOf(ratios: readonly number[]): string {
+  const spread = ratioSpread(ratios);
+  return spread === null ? "" : `; ${spread}`;
+}
+
+/** `1.23×`, with the rounds' spread in brackets when there is one. */
+function ratioText(ratio: number, ratios: readonly number[]): string {
+  const spread = ratioSpread(ratios);
+  return spread === null ? `${ratio.toFixed(2)}×` : `${ratio.toFixed(2)}× (${spread})`;
 }
 
 /**
@@ -46,7 +89,7 @@ function against(
   for (const measure of measures) {
     const r = ratioOf(result, measure, relay, other);
     if (r === null) continue;
-    parts.push(`${measure} ${r.toFixed(2)}×`);
+    parts.push(`${measure} ${ratioText(r, roundRatios(result, measure, relay, other))}`);
     met = (met ?? true) && r >= min;
   }
   return { text: parts.length > 0 ? parts.join(", ") : "not measured", met };
@@ -112,9 +155,11 @@ export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
     rows.push({
       target: `UDP echo, ${measure === "udp-1" ? 1 : 16} outstanding, ahead of Node`,
       measured: `${r.toFixed(2)}× (${fmt(find(result, measure, "muxd")!.value)} against ` +
-        `${fmt(find(result, measure, "node")!.value)}/s)`,
+        `${fmt(find(result, measure, "node")!.value)}/s${
+          spreadOf(roundRatios(result, measure, "muxd", "node"))
+        })`,
       met: r > 1,
-      floor: floor === null ? "–" : `${floor.toFixed(2)}×`,
+      floor: floor === null ? "–" : ratioText(floor, roundRatios(result, measure, "deno", "node")),
       floorMet: floor === null ? null : floor > 1,
     });
   }
@@ -139,7 +184,7 @@ export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
       target: "CPU per connection, default logging, within 1.1× the minimal Deno server's",
       measured: `${r.toFixed(2)}× (${fmt(cpu.extras.cpuUsPerConn)} against ${
         fmt(cpuFloor.extras.cpuUsPerConn)
-      } µs)`,
+      } µs${spreadOf(roundRatios(result, "conn-rate", "muxd", "deno", "cpuUsPerConn"))})`,
       met: r <= 1.1,
       floor: `${fmt(cpuFloor.extras.cpuUsPerConn)} µs`,
     });
@@ -149,7 +194,9 @@ export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
     rows.push({
       target: "UDP echo, 1 outstanding, within 1.1× the minimal Deno server (≥ 0.91× its rate)",
       measured: `${udp1.toFixed(2)}× (${fmt(find(result, "udp-1", "muxd")!.value)} against ` +
-        `${fmt(find(result, "udp-1", "deno")!.value)}/s)`,
+        `${fmt(find(result, "udp-1", "deno")!.value)}/s${
+          spreadOf(roundRatios(result, "udp-1", "muxd", "deno"))
+        })`,
       met: udp1 >= 1 / 1.1,
       floor: `${fmt(find(result, "udp-1", "deno")!.value)}/s`,
     });
@@ -219,7 +266,9 @@ export function issue17Report(result: LoadBenchResult): string[] {
     "muxd's forward and exec against the relays and forking servers, and muxd's echo against " +
     "Node and the minimal Deno server. The last column is the floor on Deno: for the relay " +
     "targets the minimal Deno relay's ratios to the same server, for the rest the minimal " +
-    "Deno echo server's figure.",
+    "Deno echo server's figure. A ratio's `rounds` are the same ratio taken within each " +
+    "round, whose servers ran one after another: a verdict whose rounds fall on both sides " +
+    "of its target stands within the noise of this machine.",
     "",
     ...targetsTable(targets, "floor on Deno"),
   ];

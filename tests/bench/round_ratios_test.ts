@@ -1,0 +1,101 @@
+import assert from "node:assert/strict";
+import { evaluateIssue17, ratioSpread, roundRatios } from "../../bench/load/section_report.ts";
+import type { LoadBenchResult, Summary } from "../../bench/load/run.ts";
+import type { MeasureId, Sample } from "../../bench/load/types.ts";
+
+/** One round's sample with the headline figure `value` and the given extras. */
+function sample(value: number, extras: Record<string, number> = {}): Sample {
+  return {
+    value,
+    extras,
+    clientCpu: 0.5,
+    serverCpu: 0.9,
+    softirqCpu: 0.3,
+    otherCpu: 0,
+    checks: [],
+  };
+}
+
+/** A summary whose median is taken by hand: the middle of three rounds. */
+function summary(measure: MeasureId, peer: string, samples: Sample[]): Summary {
+  const sorted = samples.map((s) => s.value).sort((a, b) => a - b);
+  const extras: Record<string, number> = {};
+  for (const key of Object.keys(samples[0].extras)) {
+    extras[key] = samples.map((s) => s.extras[key]).sort((a, b) => a - b)[1];
+  }
+  return {
+    measure,
+    peer,
+    value: sorted[1],
+    extras,
+    clientCpu: 0.5,
+    serverCpu: 0.9,
+    softirqCpu: 0.3,
+    otherCpu: 0,
+    reruns: 0,
+    clientBound: false,
+    samples,
+    ok: true,
+  };
+}
+
+/** A run of three rounds with only the summaries given. */
+function run(summaries: Summary[]): LoadBenchResult {
+  return {
+    machine: {} as LoadBenchResult["machine"],
+    options: {} as LoadBenchResult["options"],
+    client: "C load generator",
+    clientNote: null,
+    peers: [],
+    upstream: null,
+    summaries,
+    startup: [],
+    checks: [],
+    commit: "0000000",
+    startedAt: "2026-12-05T00:00:00Z",
+    elapsedSeconds: 1,
+  };
+}
+
+Deno.test("roundRatios() pairs the two servers' rounds, not their medians", () => {
+  // Round 2 was slow for both, by some 15 %: within each round the ratio
+  // moves by 2 % only, which is what a verdict should be read against.
+  const result = run([
+    summary("udp-16", "muxd", [sample(95), sample(80), sample(100)]),
+    summary("udp-16", "node", [sample(100), sample(85), sample(104)]),
+  ]);
+  const ratios = roundRatios(result, "udp-16", "muxd", "node");
+  assert.deepEqual(ratios.map((r) => r.toFixed(3)), ["0.950", "0.941", "0.962"]);
+  assert.equal(ratioSpread(ratios), "rounds 0.94–0.96×");
+});
+
+Deno.test("roundRatios() skips a round that either server failed, and reads an extra when asked", () => {
+  const result = run([
+    summary("conn-rate", "muxd", [
+      sample(1, { cpuUsPerConn: 33 }),
+      sample(NaN, { cpuUsPerConn: NaN }),
+      sample(1, { cpuUsPerConn: 30 }),
+    ]),
+    summary("conn-rate", "deno", [
+      sample(1, { cpuUsPerConn: 30 }),
+      sample(1, { cpuUsPerConn: 30 }),
+      sample(1, { cpuUsPerConn: 30 }),
+    ]),
+  ]);
+  assert.deepEqual(roundRatios(result, "conn-rate", "muxd", "deno", "cpuUsPerConn"), [1.1, 1]);
+  assert.deepEqual(roundRatios(result, "conn-rate", "muxd", "absent"), []);
+  assert.equal(ratioSpread([1.05]), null);
+});
+
+Deno.test("evaluateIssue17() gives each ratio target its rounds' spread, muxd's and the floor's", () => {
+  const result = run([
+    summary("udp-16", "muxd", [sample(95), sample(80), sample(100)]),
+    summary("udp-16", "node", [sample(100), sample(85), sample(104)]),
+    summary("udp-16", "deno", [sample(101), sample(84), sample(106)]),
+  ]);
+  const row = evaluateIssue17(result).find((r) => r.target.includes("16 outstanding, ahead"));
+  assert.ok(row !== undefined);
+  assert.equal(row.measured, "0.95× (95 against 100/s; rounds 0.94–0.96×)");
+  assert.equal(row.met, false);
+  assert.equal(row.floor, "1.01× (rounds 0.99–1.02×)");
+});
