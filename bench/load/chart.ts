@@ -35,6 +35,7 @@ const COLORS: Readonly<Record<string, string>> = {
   "fwd-ncat": "#7c3aed",
   "fwd-node": "#a16207",
   "exec-muxd": "#2563eb",
+  "exec-deno": "#0f766e",
   "exec-xinetd": "#c2410c",
   "exec-socat": "#15803d",
   "exec-ncat": "#7c3aed",

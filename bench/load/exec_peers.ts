@@ -12,7 +12,15 @@
  */
 
 import { findProgram, spawnServer } from "./spawn.ts";
-import { HOST, missing, pairPeer, type Peer, startMuxd, startXinetd } from "./peers.ts";
+import {
+  HOST,
+  missing,
+  pairPeer,
+  type Peer,
+  readyLinePeer,
+  startMuxd,
+  startXinetd,
+} from "./peers.ts";
 
 /** The program every server runs per connection. */
 export const EXEC_PROGRAM = "/bin/cat";
@@ -36,6 +44,35 @@ export const EXEC_PEERS: readonly Peer[] = [
         // The quick mode's load generator connects from 127.0.0.1 alone.
         `tcp://${HOST}:0=exec?run=cat${env.oneSource ? "&max-procs-per-source=32" : ""}`,
       ], ["cat"]),
+  },
+  {
+    id: "exec-deno",
+    label: "Deno, minimal",
+    how: "`bench/load/deno_exec.ts`: the floor under muxd's exec: per connection " +
+      "`Deno.Command(...).spawn()` with piped standard input and output, the connection piped " +
+      "into one and the other into the connection, and a wait for the exit; no environment, " +
+      "limits, process groups, time limits, stderr lines or logging",
+    rateSources: 64,
+    // It waits for every program it starts, as muxd does.
+    forks: false,
+    unavailable: () => null,
+    async start(env) {
+      const server = await spawnServer(
+        "deno",
+        [
+          "run",
+          `--allow-net=${HOST}`,
+          `--allow-run=${EXEC_PROGRAM}`,
+          new URL("./deno_exec.ts", import.meta.url).pathname,
+          HOST,
+          EXEC_PROGRAM,
+        ],
+        { stderrFile: `${env.dir}/exec-deno.log`, waitForLine: true },
+      );
+      // TCP alone (no measure of this section is UDP).
+      const running = readyLinePeer(server);
+      return { ...running, target: { ...running.target, udpPort: null } };
+    },
   },
   {
     id: "exec-xinetd",

@@ -81,6 +81,7 @@ const REQUIRED_PEERS: readonly string[] = [
   "fwd-muxd",
   "fwd-deno",
   "exec-muxd",
+  "exec-deno",
 ];
 
 /**

@@ -21,6 +21,9 @@ import type { MeasureId, Sample } from "./types.ts";
 /** The relay measures, in report order. */
 const RELAY_MEASURES: readonly MeasureId[] = ["tcp-1", "tcp-32", "conn-rate", "udp-1", "udp-16"];
 
+/** muxd's exec and the minimal Deno server under it: the exec section's servers that do not fork. */
+const EXEC_OWN: readonly string[] = ["exec-muxd", "exec-deno"];
+
 const ok = (s: Summary | undefined): s is Summary => s !== undefined && Number.isFinite(s.value);
 
 /** `1.23×` of a to b on one measure, or `null` when either is missing. */
@@ -135,16 +138,25 @@ export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
   );
 
   const exec = find(result, "conn-rate", "exec-muxd");
-  const forking = measuredPeers(result, "exec").filter((p) => p.id !== "exec-muxd")
+  const forking = measuredPeers(result, "exec").filter((p) => !EXEC_OWN.includes(p.id))
     .map((p) => find(result, "conn-rate", p.id)).filter(ok);
   if (ok(exec) && forking.length > 0) {
     const best = forking.reduce((a, b) => a.value >= b.value ? a : b);
+    const floor = find(result, "conn-rate", "exec-deno");
     rows.push({
       target: "exec's connection rate on a par with the forking servers' (≥ 0.95× the fastest)",
       measured: `${(exec.value / best.value).toFixed(2)}× ${label(result, best.peer)} ` +
-        `(${fmt(exec.value)} against ${fmt(best.value)}/s)`,
+        `(${fmt(exec.value)} against ${fmt(best.value)}/s${
+          spreadOf(roundRatios(result, "conn-rate", "exec-muxd", best.peer))
+        })`,
       met: exec.value >= 0.95 * best.value,
-      floor: "–",
+      floor: ok(floor)
+        ? ratioText(
+          floor.value / best.value,
+          roundRatios(result, "conn-rate", "exec-deno", best.peer),
+        )
+        : "–",
+      floorMet: ok(floor) ? floor.value >= 0.95 * best.value : null,
     });
   }
 

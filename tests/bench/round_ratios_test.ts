@@ -99,3 +99,32 @@ Deno.test("evaluateIssue17() gives each ratio target its rounds' spread, muxd's 
   assert.equal(row.met, false);
   assert.equal(row.floor, "1.01× (rounds 0.99–1.02×)");
 });
+
+Deno.test("evaluateIssue17() judges exec against the forking servers alone, with the minimal Deno server as its floor", () => {
+  const peer = (id: string, label: string) => ({
+    id,
+    section: "exec" as const,
+    label,
+    how: "",
+    skipped: null,
+  });
+  const result = {
+    ...run([
+      summary("conn-rate", "exec-muxd", [sample(1300), sample(1361), sample(1400)]),
+      // Faster than xinetd here, and still not a forking server to be measured against.
+      summary("conn-rate", "exec-deno", [sample(1650), sample(1700), sample(1750)]),
+      summary("conn-rate", "exec-xinetd", [sample(1600), sample(1632), sample(1650)]),
+    ]),
+    peers: [
+      peer("exec-muxd", "muxd exec"),
+      peer("exec-deno", "Deno, minimal"),
+      peer("exec-xinetd", "xinetd"),
+    ],
+  };
+  const row = evaluateIssue17(result).find((r) => r.target.startsWith("exec's"));
+  assert.ok(row !== undefined);
+  assert.equal(row.measured, "0.83× xinetd (1,361 against 1,632/s; rounds 0.81–0.85×)");
+  assert.equal(row.met, false);
+  assert.equal(row.floor, "1.04× (rounds 1.03–1.06×)");
+  assert.equal(row.floorMet, true);
+});
