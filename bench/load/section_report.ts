@@ -24,7 +24,16 @@ const RELAY_MEASURES: readonly MeasureId[] = ["tcp-1", "tcp-32", "conn-rate", "u
 /** muxd's exec and the minimal Deno server under it: the exec section's servers that do not fork. */
 const EXEC_OWN: readonly string[] = ["exec-muxd", "exec-deno"];
 
-const ok = (s: Summary | undefined): s is Summary => s !== undefined && Number.isFinite(s.value);
+/**
+ * Whether a summary has a figure to judge by: measured, and every check of
+ * every round passed. A figure marked ✗ (a relay that stalled, an echo that
+ * merged datagrams) says how a server failed, not how fast it is.
+ */
+const ok = (s: Summary | undefined): s is Summary =>
+  s !== undefined && Number.isFinite(s.value) && s.ok;
+
+/** Whether one round's figure counts: every check of that round passed. */
+const passed = (s: Sample): boolean => s.checks.every((c) => c.ok);
 
 /** `1.23×` of a to b on one measure, or `null` when either is missing. */
 function ratioOf(result: LoadBenchResult, measure: string, a: string, b: string): number | null {
@@ -37,7 +46,7 @@ function ratioOf(result: LoadBenchResult, measure: string, a: string, b: string)
  * The ratio of a to b taken within each round, on one measure's headline
  * figure or one of its `extras`: the two servers of a round ran minutes
  * apart at most, so these show how far a verdict stands from the noise
- * between rounds.
+ * between rounds. A round in which either failed a check has none.
  */
 export function roundRatios(
   result: LoadBenchResult,
@@ -52,6 +61,7 @@ export function roundRatios(
   const figure = (s: Sample) => extra === undefined ? s.value : s.extras[extra];
   const ratios: number[] = [];
   for (let i = 0; i < Math.min(x.samples.length, y.samples.length); i++) {
+    if (!passed(x.samples[i]) || !passed(y.samples[i])) continue;
     const r = figure(x.samples[i]) / figure(y.samples[i]);
     if (Number.isFinite(r) && r > 0) ratios.push(r);
   }

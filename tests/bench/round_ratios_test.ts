@@ -128,3 +128,40 @@ Deno.test("evaluateIssue17() judges exec against the forking servers alone, with
   assert.equal(row.floor, "1.04× (rounds 1.03–1.06×)");
   assert.equal(row.floorMet, true);
 });
+
+Deno.test("evaluateIssue17() judges no ratio against a figure whose checks failed", () => {
+  const failed = (value: number): Sample => ({
+    ...sample(value),
+    checks: [{
+      name: "ncat tcp-1: every byte echoed",
+      ok: false,
+      detail: "stalled",
+      required: false,
+    }],
+  });
+  const relay = (id: string) => ({
+    id,
+    section: "relay" as const,
+    label: id,
+    how: "",
+    skipped: null,
+  });
+  const stalled = { ...summary("tcp-1", "fwd-ncat", [failed(0.06), failed(0.05), failed(0.07)]) };
+  const result = {
+    ...run([
+      summary("tcp-1", "fwd-muxd", [sample(1200), sample(1300), sample(1250)]),
+      summary("tcp-1", "fwd-deno", [sample(1300), sample(1350), sample(1320)]),
+      { ...stalled, ok: false },
+      summary("udp-1", "fwd-muxd", [sample(9000), sample(9100), sample(9200)]),
+      summary("udp-1", "fwd-deno", [sample(12000), sample(12100), sample(12200)]),
+      summary("udp-1", "fwd-ncat", [sample(12600), sample(12700), sample(12800)]),
+    ]),
+    peers: [relay("fwd-muxd"), relay("fwd-deno"), relay("fwd-ncat")],
+  };
+  const row = evaluateIssue17(result).find((r) => r.target.includes("ahead of fwd-ncat"));
+  assert.ok(row !== undefined);
+  // tcp-1 would be some 20,000× against a relay that stalled: it is left out.
+  assert.equal(row.measured, "udp-1 0.72× (rounds 0.71–0.72×)");
+  assert.equal(row.met, false);
+  assert.deepEqual(roundRatios(result, "tcp-1", "fwd-muxd", "fwd-ncat"), []);
+});
