@@ -49,8 +49,9 @@ export const EXEC_PEERS: readonly Peer[] = [
     id: "exec-deno",
     label: "Deno, minimal",
     how: "`bench/load/deno_exec.ts`: the floor under muxd's exec: per connection " +
-      "`Deno.Command(...).spawn()` with piped standard input and output, the connection piped " +
-      "into one and the other into the connection, and a wait for the exit; no environment, " +
+      "`Deno.Command(...).spawn()` with piped standard input and output, the connection copied " +
+      "into one and the other into the connection, each end of stream passed on, and a wait " +
+      "for the exit; no environment, " +
       "limits, process groups, time limits, stderr lines or logging",
     rateSources: 64,
     // It waits for every program it starts, as muxd does.

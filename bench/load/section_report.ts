@@ -24,29 +24,32 @@ const RELAY_MEASURES: readonly MeasureId[] = ["tcp-1", "tcp-32", "conn-rate", "u
 /** muxd's exec and the minimal Deno server under it: the exec section's servers that do not fork. */
 const EXEC_OWN: readonly string[] = ["exec-muxd", "exec-deno"];
 
+/** Whether a summary has a figure: muxd's is judged even where a check failed. */
+const ok = (s: Summary | undefined): s is Summary => s !== undefined && Number.isFinite(s.value);
+
 /**
- * Whether a summary has a figure to judge by: measured, and every check of
- * every round passed. A figure marked ✗ (a relay that stalled, an echo that
- * merged datagrams) says how a server failed, not how fast it is.
+ * Whether another server's figure is one to judge muxd against: measured,
+ * and every check of every round passed. A figure marked ✗ (a relay that
+ * stalled, an echo that merged datagrams) says how a server failed, not how
+ * fast it is.
  */
-const ok = (s: Summary | undefined): s is Summary =>
-  s !== undefined && Number.isFinite(s.value) && s.ok;
+const trusted = (s: Summary | undefined): s is Summary => ok(s) && s.ok;
 
 /** Whether one round's figure counts: every check of that round passed. */
 const passed = (s: Sample): boolean => s.checks.every((c) => c.ok);
 
-/** `1.23×` of a to b on one measure, or `null` when either is missing. */
+/** `1.23×` of a to b on one measure, or `null` when either is missing or b's is not {@linkcode trusted}. */
 function ratioOf(result: LoadBenchResult, measure: string, a: string, b: string): number | null {
   const x = find(result, measure, a);
   const y = find(result, measure, b);
-  return ok(x) && ok(y) && y.value > 0 ? x.value / y.value : null;
+  return ok(x) && trusted(y) && y.value > 0 ? x.value / y.value : null;
 }
 
 /**
  * The ratio of a to b taken within each round, on one measure's headline
  * figure or one of its `extras`: the two servers of a round ran minutes
  * apart at most, so these show how far a verdict stands from the noise
- * between rounds. A round in which either failed a check has none.
+ * between rounds. A round in which b failed a check has none.
  */
 export function roundRatios(
   result: LoadBenchResult,
@@ -61,7 +64,7 @@ export function roundRatios(
   const figure = (s: Sample) => extra === undefined ? s.value : s.extras[extra];
   const ratios: number[] = [];
   for (let i = 0; i < Math.min(x.samples.length, y.samples.length); i++) {
-    if (!passed(x.samples[i]) || !passed(y.samples[i])) continue;
+    if (!passed(y.samples[i])) continue;
     const r = figure(x.samples[i]) / figure(y.samples[i]);
     if (Number.isFinite(r) && r > 0) ratios.push(r);
   }
@@ -149,7 +152,7 @@ export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
 
   const exec = find(result, "conn-rate", "exec-muxd");
   const forking = measuredPeers(result, "exec").filter((p) => !EXEC_OWN.includes(p.id))
-    .map((p) => find(result, "conn-rate", p.id)).filter(ok);
+    .map((p) => find(result, "conn-rate", p.id)).filter(trusted);
   if (ok(exec) && forking.length > 0) {
     const best = forking.reduce((a, b) => a.value >= b.value ? a : b);
     const floor = find(result, "conn-rate", "exec-deno");
@@ -160,13 +163,13 @@ export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
           spreadOf(roundRatios(result, "conn-rate", "exec-muxd", best.peer))
         })`,
       met: exec.value >= 0.95 * best.value,
-      floor: ok(floor)
+      floor: trusted(floor)
         ? ratioText(
           floor.value / best.value,
           roundRatios(result, "conn-rate", "exec-deno", best.peer),
         )
         : "–",
-      floorMet: ok(floor) ? floor.value >= 0.95 * best.value : null,
+      floorMet: trusted(floor) ? floor.value >= 0.95 * best.value : null,
     });
   }
 
@@ -187,7 +190,7 @@ export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
   }
   const p99 = find(result, "udp-16", "muxd");
   const p99Floor = find(result, "udp-16", "deno");
-  if (ok(p99) && ok(p99Floor)) {
+  if (ok(p99) && trusted(p99Floor)) {
     const r = p99.extras.p99Us / p99Floor.extras.p99Us;
     rows.push({
       target: "UDP echo p99 at 16 outstanding within 2× the minimal Deno server's",
@@ -200,7 +203,7 @@ export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
   }
   const cpu = find(result, "conn-rate", "muxd");
   const cpuFloor = find(result, "conn-rate", "deno");
-  if (ok(cpu) && ok(cpuFloor)) {
+  if (ok(cpu) && trusted(cpuFloor)) {
     const r = cpu.extras.cpuUsPerConn / cpuFloor.extras.cpuUsPerConn;
     rows.push({
       target: "CPU per connection, default logging, within 1.1× the minimal Deno server's",

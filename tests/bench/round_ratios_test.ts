@@ -165,3 +165,22 @@ Deno.test("evaluateIssue17() judges no ratio against a figure whose checks faile
   assert.equal(row.met, false);
   assert.deepEqual(roundRatios(result, "tcp-1", "fwd-muxd", "fwd-ncat"), []);
 });
+
+Deno.test("evaluateIssue17() still judges muxd's own figure when one of its checks failed", () => {
+  const lossy: Sample = {
+    ...sample(120),
+    checks: [{
+      name: "muxd udp-16: no datagram lost",
+      ok: false,
+      detail: "3 lost",
+      required: true,
+    }],
+  };
+  const result = run([
+    { ...summary("udp-16", "muxd", [lossy, lossy, lossy]), ok: false },
+    summary("udp-16", "node", [sample(100), sample(100), sample(100)]),
+  ]);
+  const row = evaluateIssue17(result).find((r) => r.target.includes("16 outstanding, ahead"));
+  assert.ok(row !== undefined, "muxd's row went missing with its failed check");
+  assert.equal(row.measured, "1.20× (120 against 100/s; rounds 1.20–1.20×)");
+});
