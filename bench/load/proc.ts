@@ -60,6 +60,21 @@ export function isGone(error: unknown): boolean {
     (error instanceof Error && error.message.includes("(os error 3)"));
 }
 
+/**
+ * Whether a process is still there (a zombie is, until reaped).
+ *
+ * @param pid The process.
+ * @returns `true` while /proc lists it.
+ */
+export function isRunning(pid: number): boolean {
+  try {
+    Deno.statSync(`/proc/${pid}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function statFields(pid: number): string[] {
   const text = Deno.readTextFileSync(`/proc/${pid}/stat`);
   return text.slice(text.lastIndexOf(")") + 2).split(" ");

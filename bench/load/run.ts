@@ -25,7 +25,7 @@ import {
 } from "./peers.ts";
 import { ALL_PEERS, type Section, type SectionId, SECTIONS } from "./sections.ts";
 import { spawnServer } from "./spawn.ts";
-import { descendants, describeMachine, killDescendants, type Machine } from "./proc.ts";
+import { descendants, describeMachine, isRunning, killDescendants, type Machine } from "./proc.ts";
 import {
   measureStartup,
   STARTUP_CASES,
@@ -459,20 +459,10 @@ export async function pinTree(
       try {
         await pinProcess(pid, cpu);
       } catch (error) {
-        if (error instanceof PinError && !exists(pid)) continue;
+        if (error instanceof PinError && !isRunning(pid)) continue;
         throw error;
       }
     }
-  }
-}
-
-/** Whether a process is still there (a zombie is, until reaped). */
-function exists(pid: number): boolean {
-  try {
-    Deno.statSync(`/proc/${pid}`);
-    return true;
-  } catch {
-    return false;
   }
 }
 

@@ -79,8 +79,10 @@ export function getBatchSink(
   output: WritableStream<Uint8Array> | SyncWriter,
   options: BatchSinkOptions,
 ): BatchSink {
-  const sync = "writeSync" in output ? output : null;
-  const writer = sync === null ? (output as WritableStream<Uint8Array>).getWriter() : null;
+  const writer = "writeSync" in output ? null : output.getWriter();
+  const write = writer === null
+    ? (bytes: Uint8Array) => writeAllSync(output as SyncWriter, bytes)
+    : (bytes: Uint8Array) => writer.write(bytes);
   const maxPending = options.maxPendingBytes ?? 8 * 1024 * 1024;
   let pending = new LineBuffer();
   let spare: LineBuffer | null = null;
@@ -115,8 +117,7 @@ export function getBatchSink(
       pending = spare ?? new LineBuffer();
       spare = null;
       try {
-        if (sync === null) await writer!.write(out.view());
-        else writeAllSync(sync, out.view());
+        await write(out.view());
       } catch {
         // The server goes on serving without its log, rather than die of it.
         failed = true;

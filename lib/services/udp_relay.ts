@@ -391,7 +391,6 @@ export class UdpRelay implements DatagramRelay {
   }
 }
 
-/** The host's addresses, or none where muxd may not read them (without --allow-sys). */
 /**
  * How often a relay sweeps for idle sessions: `session-idle` in `parts`
  * equal intervals, four or more (at most 5 s each), so that a session ends
@@ -426,6 +425,7 @@ function isFrom(from: Deno.NetAddr, target: SocketName): boolean {
     (from.hostname === target.address || socketNameOf(from).address === target.address);
 }
 
+/** The host's addresses, or none where muxd may not read them (without --allow-sys). */
 function hostAddresses(): Deno.NetworkInterfaceInfo[] {
   try {
     return Deno.networkInterfaces();
