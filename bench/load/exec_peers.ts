@@ -76,6 +76,36 @@ export const EXEC_PEERS: readonly Peer[] = [
     },
   },
   {
+    id: "exec-deno-workers",
+    label: "Deno, spawns on 2 workers",
+    how: "`bench/load/deno_exec_workers.ts`: as the minimal Deno server, but each " +
+      "`spawn()` runs on one of 2 worker threads, taken in turn, and the bytes cross between " +
+      "the threads as messages: what exec comes to on Deno when the main thread no longer " +
+      "waits for each program to be executed",
+    rateSources: 64,
+    forks: false,
+    unavailable: () => null,
+    async start(env) {
+      const script = new URL("./deno_exec_workers.ts", import.meta.url).pathname;
+      const server = await spawnServer(
+        "deno",
+        [
+          "run",
+          `--allow-net=${HOST}`,
+          `--allow-read=${new URL(".", import.meta.url).pathname}`,
+          `--allow-run=${EXEC_PROGRAM}`,
+          script,
+          HOST,
+          EXEC_PROGRAM,
+          "2",
+        ],
+        { stderrFile: `${env.dir}/exec-deno-workers.log`, waitForLine: true },
+      );
+      const running = readyLinePeer(server);
+      return { ...running, target: { ...running.target, udpPort: null } };
+    },
+  },
+  {
     id: "exec-xinetd",
     label: "xinetd",
     how: "`xinetd -dontfork -f CONF`, a `stream` service with `server = /bin/cat` " +

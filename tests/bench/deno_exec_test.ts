@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 
-const SCRIPT = new URL("../../bench/load/deno_exec.ts", import.meta.url).pathname;
+const bench = (name: string) => new URL(`../../bench/load/${name}`, import.meta.url).pathname;
 
 /**
  * Sends `bytes` on a new connection, half-closes, and reads until the server
@@ -22,9 +22,14 @@ async function roundTrip(port: number, bytes: Uint8Array): Promise<Uint8Array> {
   }
 }
 
-Deno.test("bench/load/deno_exec.ts runs cat per connection: every byte comes back, then the connection ends", async () => {
+/**
+ * Starts one of the benchmark's Deno exec servers, running `cat`, and checks
+ * that 300 KB and a short line, on two connections at once, come back whole
+ * and that each connection then ends.
+ */
+async function checkExecServer(flags: string[], args: string[]): Promise<void> {
   const server = new Deno.Command("deno", {
-    args: ["run", "--allow-net=127.0.0.1", "--allow-run=/bin/cat", SCRIPT, "127.0.0.1", "/bin/cat"],
+    args: ["run", "--allow-net=127.0.0.1", "--allow-run=/bin/cat", ...flags, ...args],
     stdin: "null",
     stdout: "piped",
     stderr: "inherit",
@@ -57,4 +62,15 @@ Deno.test("bench/load/deno_exec.ts runs cat per connection: every byte comes bac
     await out.cancel();
     await server.status;
   }
+}
+
+Deno.test("bench/load/deno_exec.ts runs cat per connection: every byte comes back, then the connection ends", async () => {
+  await checkExecServer([], [bench("deno_exec.ts"), "127.0.0.1", "/bin/cat"]);
+});
+
+Deno.test("bench/load/deno_exec_workers.ts, spawning on 2 workers: every byte comes back, then the connection ends", async () => {
+  await checkExecServer(
+    [`--allow-read=${bench("")}`],
+    [bench("deno_exec_workers.ts"), "127.0.0.1", "/bin/cat", "2"],
+  );
 });
