@@ -36,7 +36,7 @@ const COLORS: Readonly<Record<string, string>> = {
   "fwd-node": "#a16207",
   "exec-muxd": "#2563eb",
   "exec-deno": "#0f766e",
-  "exec-deno-workers": "#65a30d",
+  "exec-deno-threads": "#65a30d",
   "exec-xinetd": "#c2410c",
   "exec-socat": "#15803d",
   "exec-ncat": "#7c3aed",

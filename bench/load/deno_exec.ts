@@ -17,9 +17,6 @@
 import { BufferPool } from "../../lib/services/buffer_pool.ts";
 import { ChunkReader } from "../../lib/services/read_chunks.ts";
 
-const hostname = Deno.args[0] ?? "127.0.0.1";
-const program = Deno.args[1] ?? "/bin/cat";
-const listener = Deno.listen({ hostname, port: 0 });
 const pool = new BufferPool();
 
 /** The connection into the program's standard input, closed at the connection's end of stream. */
@@ -46,7 +43,7 @@ async function fromProgram(stdout: ReadableStream<Uint8Array>, conn: Deno.TcpCon
   await conn.closeWrite();
 }
 
-async function run(conn: Deno.TcpConn): Promise<void> {
+async function run(conn: Deno.TcpConn, program: string): Promise<void> {
   try {
     // Not `conn.readable.pipeTo()`: a connection's readable closes the whole
     // connection at its end of stream, and the program's last bytes would be lost.
@@ -63,5 +60,18 @@ async function run(conn: Deno.TcpConn): Promise<void> {
   }
 }
 
-console.log(`ready ${listener.addr.port}`);
-for await (const conn of listener) run(conn);
+/**
+ * Runs `program` for every connection `listener` accepts, until it is closed.
+ *
+ * @param listener Where the connections come from.
+ * @param program The program's path.
+ */
+export async function runPerConnection(listener: Deno.TcpListener, program: string): Promise<void> {
+  for await (const conn of listener) run(conn, program);
+}
+
+if (import.meta.main) {
+  const listener = Deno.listen({ hostname: Deno.args[0] ?? "127.0.0.1", port: 0 });
+  console.log(`ready ${listener.addr.port}`);
+  await runPerConnection(listener, Deno.args[1] ?? "/bin/cat");
+}

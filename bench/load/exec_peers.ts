@@ -76,30 +76,30 @@ export const EXEC_PEERS: readonly Peer[] = [
     },
   },
   {
-    id: "exec-deno-workers",
-    label: "Deno, spawns on 2 workers",
-    how: "`bench/load/deno_exec_workers.ts`: as the minimal Deno server, but each " +
-      "`spawn()` runs on one of 2 worker threads, taken in turn, and the bytes cross between " +
-      "the threads as messages: what exec comes to on Deno when the main thread no longer " +
-      "waits for each program to be executed",
+    id: "exec-deno-threads",
+    label: "Deno, 2 threads",
+    how: "`bench/load/deno_exec_threads.ts`: the minimal Deno server's loop on 2 worker " +
+      "threads, each with a listening socket of its own on the port (`reusePort`: the kernel " +
+      "spreads the connections between them) and nothing crossing between them: what a server " +
+      "on Deno's APIs gets out of both cores, where a `spawn()` holds up one thread alone",
     rateSources: 64,
     forks: false,
     unavailable: () => null,
     async start(env) {
-      const script = new URL("./deno_exec_workers.ts", import.meta.url).pathname;
       const server = await spawnServer(
         "deno",
         [
           "run",
+          "--unstable-net",
           `--allow-net=${HOST}`,
-          `--allow-read=${new URL(".", import.meta.url).pathname}`,
+          `--allow-read=${new URL("../../", import.meta.url).pathname}`,
           `--allow-run=${EXEC_PROGRAM}`,
-          script,
+          new URL("./deno_exec_threads.ts", import.meta.url).pathname,
           HOST,
           EXEC_PROGRAM,
           "2",
         ],
-        { stderrFile: `${env.dir}/exec-deno-workers.log`, waitForLine: true },
+        { stderrFile: `${env.dir}/exec-deno-threads.log`, waitForLine: true },
       );
       const running = readyLinePeer(server);
       return { ...running, target: { ...running.target, udpPort: null } };

@@ -82,7 +82,7 @@ const REQUIRED_PEERS: readonly string[] = [
   "fwd-deno",
   "exec-muxd",
   "exec-deno",
-  "exec-deno-workers",
+  "exec-deno-threads",
 ];
 
 /**

@@ -22,10 +22,10 @@ import type { MeasureId, Sample } from "./types.ts";
 const RELAY_MEASURES: readonly MeasureId[] = ["tcp-1", "tcp-32", "conn-rate", "udp-1", "udp-16"];
 
 /**
- * muxd's exec and the two Deno servers under it (spawning on the main thread
- * and on workers): the exec section's servers that do not fork.
+ * muxd's exec and the two Deno servers under it (on one thread and on
+ * two): the exec section's servers that do not fork.
  */
-const EXEC_OWN: readonly string[] = ["exec-muxd", "exec-deno", "exec-deno-workers"];
+const EXEC_OWN: readonly string[] = ["exec-muxd", "exec-deno", "exec-deno-threads"];
 
 /** Whether a summary has a figure: muxd's is judged even where a check failed. */
 const ok = (s: Summary | undefined): s is Summary => s !== undefined && Number.isFinite(s.value);
@@ -159,12 +159,12 @@ export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
   if (ok(exec) && forking.length > 0) {
     const best = forking.reduce((a, b) => a.value >= b.value ? a : b);
     const floor = find(result, "conn-rate", "exec-deno");
-    const workers = find(result, "conn-rate", "exec-deno-workers");
-    const onWorkers = trusted(workers)
-      ? `; spawning on 2 workers ${
+    const threads = find(result, "conn-rate", "exec-deno-threads");
+    const onThreads = trusted(threads)
+      ? `; on 2 threads ${
         ratioText(
-          workers.value / best.value,
-          roundRatios(result, "conn-rate", "exec-deno-workers", best.peer),
+          threads.value / best.value,
+          roundRatios(result, "conn-rate", "exec-deno-threads", best.peer),
         )
       }`
       : "";
@@ -181,9 +181,9 @@ export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
           floor.value / best.value,
           roundRatios(result, "conn-rate", "exec-deno", best.peer),
         )
-        : "–") + onWorkers,
+        : "–") + onThreads,
       // Within reach on Deno when either way of spawning gets there.
-      floorMet: trusted(floor) || trusted(workers) ? reaches(floor) || reaches(workers) : null,
+      floorMet: trusted(floor) || trusted(threads) ? reaches(floor) || reaches(threads) : null,
     });
   }
 

@@ -68,9 +68,9 @@ Deno.test("bench/load/deno_exec.ts runs cat per connection: every byte comes bac
   await checkExecServer([], [bench("deno_exec.ts"), "127.0.0.1", "/bin/cat"]);
 });
 
-Deno.test("bench/load/deno_exec_workers.ts, spawning on 2 workers: every byte comes back, then the connection ends", async () => {
+Deno.test("bench/load/deno_exec_threads.ts, on 2 threads: every byte comes back, then the connection ends", async () => {
   await checkExecServer(
-    [`--allow-read=${bench("")}`],
-    [bench("deno_exec_workers.ts"), "127.0.0.1", "/bin/cat", "2"],
+    ["--unstable-net", `--allow-read=${bench("../../")}`],
+    [bench("deno_exec_threads.ts"), "127.0.0.1", "/bin/cat", "2"],
   );
 });

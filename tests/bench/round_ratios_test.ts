@@ -129,7 +129,7 @@ Deno.test("evaluateIssue17() judges exec against the forking servers alone, with
   assert.equal(row.floorMet, true);
 });
 
-Deno.test("evaluateIssue17() shows exec's floor spawning on workers, not as a forking server, and counts it as within reach", () => {
+Deno.test("evaluateIssue17() shows exec's floor on 2 threads, not as a forking server, and counts it as within reach", () => {
   const peer = (id: string, label: string) => ({
     id,
     section: "exec" as const,
@@ -142,13 +142,13 @@ Deno.test("evaluateIssue17() shows exec's floor spawning on workers, not as a fo
       summary("conn-rate", "exec-muxd", [sample(1300), sample(1361), sample(1400)]),
       summary("conn-rate", "exec-deno", [sample(1280), sample(1300), sample(1320)]),
       // The fastest of all, and still not what exec is judged against.
-      summary("conn-rate", "exec-deno-workers", [sample(1650), sample(1700), sample(1750)]),
+      summary("conn-rate", "exec-deno-threads", [sample(1650), sample(1700), sample(1750)]),
       summary("conn-rate", "exec-xinetd", [sample(1600), sample(1632), sample(1650)]),
     ]),
     peers: [
       peer("exec-muxd", "muxd exec"),
       peer("exec-deno", "Deno, minimal"),
-      peer("exec-deno-workers", "Deno, spawns on 2 workers"),
+      peer("exec-deno-threads", "Deno, 2 threads"),
       peer("exec-xinetd", "xinetd"),
     ],
   };
@@ -157,9 +157,9 @@ Deno.test("evaluateIssue17() shows exec's floor spawning on workers, not as a fo
   assert.equal(row.measured, "0.83× xinetd (1,361 against 1,632/s; rounds 0.81–0.85×)");
   assert.equal(
     row.floor,
-    "0.80× (rounds 0.80–0.80×); spawning on 2 workers 1.04× (rounds 1.03–1.06×)",
+    "0.80× (rounds 0.80–0.80×); on 2 threads 1.04× (rounds 1.03–1.06×)",
   );
-  // The main-thread floor misses, the workers' reaches it: not out of reach on Deno.
+  // The main-thread floor misses, the two threads' reaches it: not out of reach on Deno.
   assert.equal(row.floorMet, true);
 });
 
