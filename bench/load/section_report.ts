@@ -182,7 +182,7 @@ export function evaluateIssue17(result: LoadBenchResult): TargetRow[] {
           roundRatios(result, "conn-rate", "exec-deno", best.peer),
         )
         : "–") + onThreads,
-      // Within reach on Deno when either way of spawning gets there.
+      // Within reach on Deno when either floor, one thread or two, gets there.
       floorMet: trusted(floor) || trusted(threads) ? reaches(floor) || reaches(threads) : null,
     });
   }
