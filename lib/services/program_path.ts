@@ -45,10 +45,14 @@ function isExecutable(file: string): boolean {
   try {
     info = Deno.statSync(file);
   } catch (error) {
-    // Missing, or in a directory muxd may not search: execvp() goes on too.
+    // Missing, in a directory muxd may not search, a name too long for a
+    // file (ENAMETOOLONG: a `run=` of 300 letters) or a loop of symbolic
+    // links: no program there, and execvp() goes on too.
     if (
       error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory ||
-      error instanceof Deno.errors.PermissionDenied
+      error instanceof Deno.errors.PermissionDenied ||
+      error instanceof Deno.errors.FilesystemLoop ||
+      (error as { code?: unknown }).code === "ENAMETOOLONG"
     ) return false;
     throw error;
   }

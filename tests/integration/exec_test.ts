@@ -291,6 +291,17 @@ Deno.test("muxd serve with a program that is not on its PATH exits 2 with one li
   assert.doesNotMatch(stderr, /\n\s+at /);
 });
 
+Deno.test("muxd serve with a program name too long for a file exits 2 with one short line, not an internal error", async () => {
+  const name = "a".repeat(300);
+  const { code, stderr } = await runMuxdExpectingFailure(
+    ["serve", "-l", `tcp://127.0.0.1:0=exec?run=${name}`],
+    EXEC_LAUNCHER,
+  );
+  assert.equal(code, 2);
+  assert.match(stderr, /cannot find program "a{200}\.\.\." on muxd's PATH/);
+  assert.doesNotMatch(stderr, /internal error|\n\s+at /);
+});
+
 Deno.test("muxd serve checks the right to run the file it will run, whether run names it by path or by name", async () => {
   // serve:exec's flags with cat allowed by name: Deno resolves it on PATH.
   const allowCat: MuxdLauncher = {

@@ -79,6 +79,23 @@ Deno.test("findSetsid() finds setsid on PATH where muxd may run it", () => {
   assert.deepEqual(findSetsid(), { file: findProgram("setsid", Deno.env.get("PATH")!, "/") });
 });
 
+Deno.test("findProgram() finds nothing, and throws nothing, for a name too long for a file or a loop of links", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-find-program-" });
+  try {
+    await Deno.symlink(`${dir}/loop`, `${dir}/loop`);
+    // Longer than a file name may be (NAME_MAX, 255 bytes): stat() says ENAMETOOLONG.
+    assert.equal(findProgram("a".repeat(300), `${dir}:/bin`, "/"), null);
+    assert.equal(findProgram(`${dir}/${"a".repeat(300)}`, "/bin", "/"), null);
+    // Longer than a path may be (PATH_MAX, 4,096 bytes).
+    assert.equal(findProgram(`${dir}/${"a/".repeat(3000)}x`, "/bin", "/"), null);
+    // ELOOP.
+    assert.equal(findProgram("loop", dir, "/"), null);
+    assert.equal(findProgram(`${dir}/loop`, "/bin", "/"), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("findProgram() takes a name with a slash as a path and looks any other name up on the search path", async () => {
   const dir = await Deno.makeTempDir({ prefix: "muxd-find-program-" });
   try {
