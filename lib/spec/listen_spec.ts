@@ -9,7 +9,7 @@ import { isServiceName, SERVICE_NAMES } from "../services/names.ts";
 import type { ServiceName } from "../services/names.ts";
 import { formatHost, parseHost } from "./host.ts";
 import { parseIPv6 } from "./ip.ts";
-import { type Fail, ListenSpecError, quote } from "./listen_spec_error.ts";
+import { type Fail, fits, ListenSpecError, quote } from "./listen_spec_error.ts";
 import { describeCharacter, FORBIDDEN_CHARACTER, formatOptions, parseOptions } from "./options.ts";
 import { formatPortRange, parsePortRange } from "./port_range.ts";
 import type { ListenSpec, SpecSource, Transport } from "./types.ts";
@@ -164,8 +164,12 @@ function splitRest(transport: Transport, rest: string, fail: Fail): Parts {
   };
 }
 
-/** `": fixed"` when the fixed spec parses, so a suggestion is never wrong. */
+/**
+ * `": fixed"` when the fixed spec parses, so a suggestion is never wrong,
+ * and is short enough to repeat.
+ */
 function suggest(fixed: string): string {
+  if (!fits(fixed)) return "";
   try {
     parseListenSpec(fixed);
     return `: ${fixed}`;
@@ -175,9 +179,14 @@ function suggest(fixed: string): string {
   }
 }
 
-/** `": fixed"` when the fixed spec can be shown as it is, for hints that need not parse. */
+/**
+ * `": fixed"` when the fixed spec can be shown as it is and is short enough
+ * to repeat, for hints that need not parse.
+ */
 function printable(fixed: string): string {
-  return FORBIDDEN_CHARACTER.test(fixed) || !fixed.isWellFormed() ? "" : `: ${fixed}`;
+  return !fits(fixed) || FORBIDDEN_CHARACTER.test(fixed) || !fixed.isWellFormed()
+    ? ""
+    : `: ${fixed}`;
 }
 
 /** Splits `host:ports` or `[ipv6]:ports`. */
@@ -199,9 +208,15 @@ function splitAddress(
   const colon = address.lastIndexOf(":");
   if (colon < 0) {
     if (/^[0-9]+$/.test(address)) {
-      fail(`missing host before the port; write *:${address} for every IPv4 address`);
+      fail(
+        `missing host before the port; write ${
+          fits(address) ? `*:${address}` : "*:PORT"
+        } for every IPv4 address`,
+      );
     }
-    const example = /^[A-Za-z0-9._*-]+$/.test(address) ? `; write ${address}:PORT` : "";
+    const example = /^[A-Za-z0-9._*-]+$/.test(address) && fits(address)
+      ? `; write ${address}:PORT`
+      : "";
     fail(`missing port after the host${example}`);
   }
   const hostText = address.slice(0, colon);

@@ -11,6 +11,17 @@ import type { SpecSource } from "./types.ts";
 const MAX_QUOTED = 200;
 
 /**
+ * Whether user text is short enough to repeat whole in a message, as a
+ * suggested fix: a longer one would make the message as long as the input.
+ *
+ * @param text Any text.
+ * @returns `true` up to {@linkcode MAX_QUOTED} characters.
+ */
+export function fits(text: string): boolean {
+  return text.length <= MAX_QUOTED;
+}
+
+/**
  * Quotes user text for a message: JSON string syntax with every invisible
  * character escaped (`\u200b`), so what is wrong can be seen, shortened to
  * {@linkcode MAX_QUOTED} characters.

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Fail, quote } from "./listen_spec_error.ts";
+import { type Fail, fits, quote } from "./listen_spec_error.ts";
 
 /** What an option key looks like. */
 const KEY = /^[a-z][a-z0-9-]*$/;
@@ -33,7 +33,8 @@ export function parseOptions(text: string | undefined, fail: Fail): Record<strin
     if (item === "") fail(`empty option in ${quote(text)}; separate options with one "&"`);
     const equals = item.indexOf("=");
     if (equals < 0) {
-      fail(`option ${quote(item)} needs a value${KEY.test(item) ? `: ${item}=VALUE` : ""}`);
+      const hint = KEY.test(item) && fits(item) ? `: ${item}=VALUE` : "";
+      fail(`option ${quote(item)} needs a value${hint}`);
     }
     const key = item.slice(0, equals);
     if (key === "") fail(`missing option name before "=" in ${quote(item)}`);

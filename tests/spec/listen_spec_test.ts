@@ -253,6 +253,40 @@ Deno.test("parseListenSpec() throws a SyntaxError, quoting control characters an
   });
 });
 
+Deno.test("parseListenSpec() keeps its message short however long the part that is wrong, hints included", () => {
+  const letters = "a".repeat(100_000);
+  const digits = "1".repeat(100_000);
+  const specs = [
+    `tcp://127.0.0.1:7=echo?${letters}`, // option without a value: its KEY=VALUE hint
+    `tcp://${letters}=echo`, // no port: the HOST:PORT hint
+    `tcp://${digits}=echo`, // no host: the *:PORT hint
+    `tcp://::1:${digits}=echo`, // IPv6 without brackets: the rebuilt spec
+    `tcp://::1:7=echo?${letters}=1`,
+    `tcp://127.0.0.1:7/${letters}`, // "/" for "=": the fixed spec
+    `tcp://127.0.0.1:7:${letters}`,
+    `tcp://[1.2.3.4${"0".repeat(100_000)}]:7=echo`,
+    `tcp://127.0.0.1:${"0".repeat(100_000)}1-2=echo`,
+  ];
+  for (const spec of specs) {
+    assert.throws(() => parseListenSpec(spec), (error: ListenSpecError) => {
+      assert.ok(
+        error.message.length < 1000,
+        `${error.message.length} characters: ${error.message.slice(0, 80)}...${
+          error.message.slice(-80)
+        }`,
+      );
+      return true;
+    });
+  }
+  // A short one still gets its hint.
+  assert.throws(() => parseListenSpec("tcp://127.0.0.1:7=echo?latency"), {
+    message: /needs a value: latency=VALUE$/,
+  });
+  assert.throws(() => parseListenSpec("tcp://localhost=echo"), {
+    message: /write localhost:PORT$/,
+  });
+});
+
 Deno.test("parseListenSpec() returns a frozen spec", () => {
   const parsed = parseListenSpec("tcp://127.0.0.1:7009=banner?text=hi");
   assert.ok(Object.isFrozen(parsed));
