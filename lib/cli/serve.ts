@@ -29,6 +29,7 @@ import type { PortRange } from "../spec/types.ts";
 import { loadConfig } from "./load_config.ts";
 import { provision } from "../provision/provision.ts";
 import { formatProblem } from "../provision/problem.ts";
+import { fileErrorWords } from "../explain/file_error.ts";
 import type { Given, Settings } from "../provision/settings.ts";
 
 /** What `muxd serve` was asked on the command line: one field per setting it takes. */
@@ -321,9 +322,7 @@ function serveCommand(): string {
 }
 
 function fileError(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "its folder does not exist";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  return error instanceof Error ? error.message : String(error);
+  return fileErrorWords(error, "its folder does not exist");
 }
 
 /** Writes the Prometheus text of `collector`, with the process's figures. */

@@ -14,7 +14,7 @@ import {
   type SyntaxKind,
 } from "jsonc-parser";
 import type { ListenItem } from "../plan/plan.ts";
-import { errorCode } from "../bind/accept_error.ts";
+import { fileErrorWords } from "../explain/file_error.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 import {
   CONFIG_KEYS,
@@ -307,12 +307,7 @@ export async function readConfig(path: string): Promise<ConfigResult> {
   try {
     bytes = await readAtMost(path, MAX_CONFIG_BYTES + 1);
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return fail("no such file");
-    if (error instanceof Deno.errors.IsADirectory || errorCode(error) === "EISDIR") {
-      return fail("it is a folder, not a file");
-    }
-    if (error instanceof Deno.errors.PermissionDenied) return fail("permission denied");
-    return fail(error instanceof Error ? error.message : String(error));
+    return fail(fileErrorWords(error, "no such file"));
   }
   if (bytes.length > MAX_CONFIG_BYTES) {
     return fail(

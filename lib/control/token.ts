@@ -6,6 +6,8 @@
  * @module
  */
 
+import { fileErrorWords } from "../explain/file_error.ts";
+
 /** Bytes of randomness in a generated token: 256 bits, hex-encoded. */
 const TOKEN_BYTES = 32;
 
@@ -79,13 +81,7 @@ export async function readTokenFile(path: string): Promise<string> {
   try {
     text = await Deno.readTextFile(path);
   } catch (error) {
-    const why = error instanceof Deno.errors.NotFound
-      ? "no such file"
-      : error instanceof Deno.errors.PermissionDenied
-      ? "permission denied"
-      : error instanceof Error
-      ? error.message
-      : String(error);
+    const why = fileErrorWords(error, "no such file");
     throw new SyntaxError(
       `Cannot read the control token file ${path} (--control-token-file): ${why}`,
     );

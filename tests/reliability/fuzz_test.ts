@@ -418,6 +418,29 @@ for (const file of HOSTILE_FILES) {
   });
 }
 
+Deno.test("muxd serve --config and --ready-file with a name too long for a file say so in one line, the path once", async () => {
+  const long = `/tmp/${"a".repeat(300)}`;
+  const config = await runMuxdExpectingFailure(["serve", "--config", long]);
+  assert.equal(config.code, 2);
+  assert.equal(
+    config.stderr,
+    `muxd: ${long}: cannot read config file: its name is too long for a file\n`,
+  );
+  const ready = await runMuxdExpectingFailure([
+    "serve",
+    "--ready-file",
+    long,
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+  ]);
+  assert.notEqual(ready.code, 0);
+  assert.match(
+    ready.stderr,
+    /cannot (write|replace) the ready file \/tmp\/a+: its name is too long for a file/,
+  );
+  assert.doesNotMatch(ready.stderr, /os error|open '/);
+});
+
 Deno.test("muxd serve --config reads a UTF-8 file with a byte order mark, and a folder is one line", async () => {
   const dir = await Deno.makeTempDir({ prefix: "muxd-hostile-" });
   try {

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import { fileErrorWords } from "../../lib/explain/file_error.ts";
+
+/** What a synchronous file operation threw. */
+function thrown(operation: () => unknown): unknown {
+  try {
+    operation();
+  } catch (error) {
+    return error;
+  }
+  assert.fail("the operation did not fail");
+}
+
+Deno.test("fileErrorWords() says why a path failed in words, without repeating the path", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-file-error-" });
+  try {
+    await Deno.writeTextFile(`${dir}/file`, "x");
+    await Deno.symlink(`${dir}/loop`, `${dir}/loop`);
+    const cases: [unknown, string][] = [
+      [thrown(() => Deno.readTextFileSync(`${dir}/missing`)), "no such file"],
+      [thrown(() => Deno.readTextFileSync(dir)), "it is a folder, not a file"],
+      [
+        thrown(() => Deno.readTextFileSync(`${dir}/file/x`)),
+        "a part of its path is a file, not a folder",
+      ],
+      [
+        thrown(() => Deno.readTextFileSync(`${dir}/loop`)),
+        "its path goes round a loop of symbolic links",
+      ],
+      [
+        thrown(() => Deno.readTextFileSync(`${dir}/${"a".repeat(300)}`)),
+        "its name is too long for a file",
+      ],
+    ];
+    for (const [error, words] of cases) assert.equal(fileErrorWords(error, "no such file"), words);
+    // A missing file or folder means what the caller says it means.
+    assert.equal(
+      fileErrorWords(cases[0][0], "its folder does not exist"),
+      "its folder does not exist",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("fileErrorWords() keeps the OS's words of an error it has no words for, and drops Deno's path after them", () => {
+  const error = Object.assign(new Error("Text file busy (os error 26): open '/tmp/x'"), {
+    code: "ETXTBSY",
+  });
+  assert.equal(fileErrorWords(error, "no such file"), "Text file busy (os error 26)");
+  assert.equal(fileErrorWords("odd", "no such file"), "odd");
+});
