@@ -94,10 +94,20 @@ serve: muxd alone serves the demo set, and muxd -l SPEC is muxd serve -l SPEC.`,
   });
 }
 
+/** Longest argument quoted whole in an error; the rest is elided, as in spec errors. */
+const MAX_QUOTED = 200;
+
 /**
  * An error as optique writes it (`Error: ...`, wrapped to the terminal's
- * width) as muxd writes every error: one line after `muxd: `.
+ * width) as muxd writes every error: one line after `muxd: `, with any
+ * argument it quotes (`"..."` or `` `...` ``) cut to {@linkcode MAX_QUOTED}
+ * characters, so that a huge argument does not make a huge line.
  */
 function errorLine(text: string): string {
-  return `muxd: ${text.replace(/^Error:\s*/, "").replaceAll(/\s*\n\s*/g, " ").trim()}`;
+  const line = text.replace(/^Error:\s*/, "").replaceAll(/\s*\n\s*/g, " ").trim();
+  const cut = line.replace(
+    new RegExp(`(["\`])([^"\`]{${MAX_QUOTED + 1},})\\1`, "g"),
+    (_, mark: string, quoted: string) => `${mark}${quoted.slice(0, MAX_QUOTED)}...${mark}`,
+  );
+  return `muxd: ${cut}`;
 }

@@ -122,6 +122,18 @@ Deno.test('muxd serve counts argument positions right when another option\'s val
   ]);
 });
 
+Deno.test("muxd cuts a huge argument it quotes in an error to 200 characters, keeping the line's end", async () => {
+  const huge = "a".repeat(20_000);
+  for (const args of [["serve", "--grace", huge], ["serve", `--${huge}`], [huge]]) {
+    const result = await runMuxdExpectingFailure(args);
+    assert.equal(result.code, 2, result.stderr.slice(0, 200));
+    const [line, ...more] = lines(result.stderr);
+    assert.deepEqual(more, []);
+    assert.ok(line.length < 400, `${line.length} characters: ${line.slice(0, 100)}...`);
+    assert.match(line, /^muxd: .*a{190,}\.\.\.["`]\.$/);
+  }
+});
+
 Deno.test("muxd exits with 2 and one error line, without a stack trace, for an unknown flag", async () => {
   const result = await runMuxdExpectingFailure([
     "serve",
