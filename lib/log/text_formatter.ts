@@ -39,7 +39,27 @@ const LAYOUT: TextFormatterOptions = {
 export function plainTextFormatter(): TextFormatter {
   return getTextFormatter({
     ...LAYOUT,
-    format: ({ timestamp, level, message }) => `${timestamp} ${level} ${message}`,
+    format: ({ timestamp, level, message }) => `${timestamp} ${level} ${visible(message)}`,
+  });
+}
+
+/**
+ * What LogTape's escaping leaves as it is and a line must not hold: a
+ * carriage return, which sends a terminal's cursor back to the start of the
+ * line so that what follows is written over the line's head (a forged
+ * entry), and the invisible format characters (bidirectional overrides,
+ * zero-width ones) and line and paragraph separators, which reorder, hide or
+ * break what is shown.
+ */
+const INVISIBLE = /[\r\u2028\u2029\p{Cf}]/gu;
+
+/** A message with {@linkcode INVISIBLE} characters written as escapes, as LogTape writes the others. */
+function visible(message: string): string {
+  return message.replace(INVISIBLE, (character) => {
+    const code = character.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
   });
 }
 
@@ -87,7 +107,9 @@ export function colorTextFormatter(): TextFormatter {
     format: ({ timestamp, level, message }) => {
       const color = LEVEL_COLOR[level];
       const painted = color === undefined ? level : `${color}${level}${RESET}`;
-      return `${timestamp} ${painted} ${message.replace(ARROWS, ` ${ARROW_COLOR}$1${RESET} `)}`;
+      return `${timestamp} ${painted} ${
+        visible(message).replace(ARROWS, ` ${ARROW_COLOR}$1${RESET} `)
+      }`;
     },
   });
 }

@@ -41,6 +41,24 @@ Deno.test("plainTextFormatter() is LogTape's text formatter, escaping included",
   assert.ok(!format(record("\x1b[31mred", 0, "error")).includes("\x1b"));
 });
 
+Deno.test("plainTextFormatter() and colorTextFormatter() escape what LogTape leaves: a carriage return, format characters, separators", () => {
+  // A program's stderr line (exec) that, written as it is, would put a forged
+  // entry over the head of its own line on a terminal, or reverse the text.
+  const cases: [string, string][] = [
+    ["oops\r00:00:01.000 INF all fine", "oops\\x0d00:00:01.000 INF all fine"],
+    ["abc\u202edcba", "abc\\u202edcba"],
+    ["zero\u200bwidth", "zero\\u200bwidth"],
+    ["one\u2028two\u2029three", "one\\u2028two\\u2029three"],
+    ["tab\tstays", "tab\tstays"],
+  ];
+  for (const format of [plainTextFormatter(), colorTextFormatter()]) {
+    for (const [message, shown] of cases) {
+      const line = withoutColor(format(record(message, 0, "warning")));
+      assert.equal(line, `00:00:00.000 WRN ${shown}\n`);
+    }
+  }
+});
+
 Deno.test("colorTextFormatter() is plainTextFormatter() with colour codes added, nothing else", () => {
   const plain = plainTextFormatter();
   const color = colorTextFormatter();
