@@ -72,8 +72,12 @@ const STATES: ReadonlySet<SocketState> = new Set<SocketState>([
   "UNKNOWN",
 ]);
 
-/** State, Recv-Q, Send-Q, local, peer, then the rest (names may contain spaces). */
-const LINE = /^(\S+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)(?:\s+(.*))?$/;
+/**
+ * State, Recv-Q, Send-Q, local, peer, then the rest, any character included:
+ * a process name may hold spaces, carriage returns and line breaks, which
+ * `ss` prints as they are.
+ */
+const LINE = /^(\S+)\s+(\d+)\s+(\d+)\s+(\S+)\s+(\S+)(?:\s+(.*))?$/s;
 
 /** `address%interface:port`, the address bracketed when IPv6, or `*` for a dual-stack `::`. */
 const NAME = /^(\*|\[[^\]]*\]|[^%\[\]]+?)(?:%(\S+))?:(\d+|\*)$/;
@@ -113,11 +117,11 @@ const USERS = /(?:^|\s)users:\(((?:\("[^)]*",pid=\d+,fd=\d+\),?)*)\)(?=\s|$)/;
  */
 export function parseSsOutput(text: string): SsSocket[] {
   const sockets: SsSocket[] = [];
-  for (const [index, raw] of text.split("\n").entries()) {
+  for (const { number, text: raw } of socketLines(text)) {
     const line = raw.trim();
     if (line === "") continue;
     const fail = (what: string) =>
-      new SyntaxError(`Cannot parse ss output line ${index + 1}: ${what}: ${line}`);
+      new SyntaxError(`Cannot parse ss output line ${number}: ${what}: ${line}`);
     const columns = LINE.exec(line);
     if (columns === null) throw fail("expected state, Recv-Q, Send-Q, local and peer columns");
     const [, state, , , localText, remoteText, rest = ""] = columns;
@@ -145,6 +149,35 @@ export function parseSsOutput(text: string): SsSocket[] {
     });
   }
   return sockets;
+}
+
+/**
+ * Splits `ss` output into one text per socket, with the number of the line
+ * it starts on. A line that does not start as a socket's does (a state, two
+ * numbers, a local and a peer socket name) goes on the one before: a
+ * process may name itself with a line break in it (`comm` is any 15 bytes),
+ * and `ss` prints it as it is, so one local program could otherwise make
+ * every lookup fail. The shortest start of a socket's line (`ESTAB 0 0 *:1
+ * *:*`) is longer than what such a name holds after its line break.
+ */
+function socketLines(text: string): { number: number; text: string }[] {
+  const sockets: { number: number; text: string }[] = [];
+  for (const [index, line] of text.split("\n").entries()) {
+    const last = sockets.at(-1);
+    if (last !== undefined && !startsSocket(line)) {
+      last.text += `\n${line}`;
+    } else {
+      sockets.push({ number: index + 1, text: line });
+    }
+  }
+  return sockets;
+}
+
+/** Whether a line starts as a socket's does: a state, Recv-Q, Send-Q, a local and a peer name. */
+function startsSocket(line: string): boolean {
+  const columns = LINE.exec(line.trim());
+  return columns !== null && isState(columns[1]) && parseName(columns[4]) !== null &&
+    parseName(columns[5]) !== null;
 }
 
 /** Tells whether `text` is a state name `ss` prints. */

@@ -309,6 +309,33 @@ Deno.test("parseSsOutput() reads a whole output in order, skipping blank lines",
   assert.deepEqual(parseSsOutput(text), CASES.map(([, , expected]) => expected));
 });
 
+Deno.test("parseSsOutput() reads a process name with a carriage return, a line break or a separator in it, and the lines after", () => {
+  // comm is any 15 bytes (prctl PR_SET_NAME), and ss prints it as it is: a
+  // local program named so made every lookup fail ("expected state ...").
+  const names = [
+    "\x1b[2J\rFAKE",
+    "two\nlines",
+    "LISTEN\nLISTEN",
+    "x\nLISTEN 0 0 a b",
+    "\n",
+    "sep\u2028x",
+  ];
+  for (const name of names) {
+    const text =
+      `LISTEN 0 128 127.0.0.1:24090 0.0.0.0:* users:(("${name}",pid=12913,fd=3)) ino:7\n` +
+      `LISTEN 0 511 127.0.0.1:17000 0.0.0.0:* users:(("deno",pid=14653,fd=21)) ino:8\n`;
+    const sockets = parseSsOutput(text);
+    assert.deepEqual(
+      sockets.map((s) => [s.local.port, s.inode, s.users]),
+      [
+        [24090, 7, [{ name, pid: 12913, fd: 3 }]],
+        [17000, 8, [{ name: "deno", pid: 14653, fd: 21 }]],
+      ],
+      JSON.stringify(name),
+    );
+  }
+});
+
 Deno.test("parseSsOutput() gives no sockets for empty output", () => {
   assert.deepEqual(parseSsOutput(""), []);
   assert.deepEqual(parseSsOutput("\n"), []);
