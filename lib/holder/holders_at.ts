@@ -9,6 +9,7 @@ import { addressesConflict } from "./conflicts.ts";
 import { ssCommand } from "./look_up_sockets.ts";
 import type { SsSocket } from "./parse_ss_output.ts";
 import type { FindHoldersOptions, Holder, HolderKind, HolderQuery } from "./types.ts";
+import { visible } from "../spec/visible.ts";
 
 /** The order holders are listed in: the likeliest culprit first. */
 const KIND_ORDER = {
@@ -66,7 +67,9 @@ function toHolder(socket: SsSocket, query: HolderQuery, ownUid: number | null): 
   const otherPids = [...new Set(others.map((user) => user.pid))].filter((pid) => pid !== first.pid);
   return {
     ...base,
-    process: { pid: first.pid, name: first.name },
+    // Any local program names itself: shown as it is, a name could clear
+    // the terminal or write over the line that shows it.
+    process: { pid: first.pid, name: visible(first.name) },
     ...(otherPids.length > 0 ? { otherPids } : {}),
   };
 }

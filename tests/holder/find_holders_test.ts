@@ -70,6 +70,24 @@ Deno.test("findHolders() says where it cannot work off Linux, without running ss
   assert.deepEqual(ss.calls, []);
 });
 
+Deno.test("findHolders() names a process that named itself with escape codes and line breaks, escaped, and finds the holders after it", async () => {
+  // prctl(PR_SET_NAME) takes any 15 bytes, and ss prints them as they are:
+  // such a name cleared the terminal of `muxd check`, or made ss's output
+  // unreadable to muxd, so that no holder was found at all.
+  const name = "\x1b[2J\rFAKE\n\u202e";
+  const ss = fakeSs({
+    stdout:
+      `LISTEN 0 128 127.0.0.1:17410 0.0.0.0:* users:(("${name}",pid=4242,fd=3)) ino:7 sk:1 <->\n` +
+      `LISTEN 0 128 0.0.0.0:17410 0.0.0.0:* users:(("python3",pid=19282,fd=5)) ino:8 sk:2 <->\n`,
+  });
+  const report = await findHolders(QUERY, ss.options);
+  assert.equal(report.supported, true, report.reason);
+  assert.deepEqual(report.holders.map((h) => h.process), [
+    { pid: 4242, name: "\\x1b[2J\\x0dFAKE\\x0a\\u202e" },
+    { pid: 19282, name: "python3" },
+  ]);
+});
+
 Deno.test("findHolders() asks ss for every socket of the transport on the port", async () => {
   const ss = fakeSs({ stdout: "" });
   await findHolders(QUERY, ss.options);
