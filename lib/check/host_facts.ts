@@ -8,6 +8,7 @@
 import { formatIPv6, parseIPv6 } from "../spec/mod.ts";
 import type { PortRange } from "../spec/types.ts";
 import { defaultEphemeralPorts } from "../guard/ephemeral_ports.ts";
+import { acceptErrorKind } from "../bind/accept_error.ts";
 
 /** What the bind rules need to know about the host. */
 export interface HostFacts {
@@ -194,10 +195,17 @@ export async function readHostFacts(sources: FactSources = {}): Promise<HostFact
   try {
     list = (sources.interfaces ?? (() => Deno.networkInterfaces()))();
   } catch (error) {
-    if (!(error instanceof Deno.errors.NotCapable)) throw error;
-    assumed.push(
-      "the host's addresses could not be listed (run with --allow-sys=networkInterfaces)",
-    );
+    if (error instanceof Deno.errors.NotCapable) {
+      assumed.push(
+        "the host's addresses could not be listed (run with --allow-sys=networkInterfaces)",
+      );
+    } else if (acceptErrorKind(error) === "exhausted") {
+      // Listing them takes a socket: a bind that failed at EMFILE is
+      // explained with these facts, when no descriptor is left for one.
+      assumed.push(`the host's addresses could not be listed: ${(error as Error).message}`);
+    } else {
+      throw error;
+    }
   }
   const addresses = list.map((i) =>
     i.family === "IPv6"

@@ -8,6 +8,7 @@
  */
 
 import type { FailedBind } from "../bind/bind.ts";
+import { errorCode, exhaustionAdvice } from "../bind/accept_error.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
@@ -109,6 +110,15 @@ export function plainReason(target: BindTarget, cause: unknown): string {
     // A program that uses muxd as a library without Deno's unstable net API.
     return `UDP needs Deno's unstable net API: run with --unstable-net, or put ` +
       `"unstable": ["net"] in deno.json (muxd's own tasks do).`;
+  }
+  const code = errorCode(cause);
+  if (code === "EMFILE") {
+    return `too many open files: muxd has as many files and sockets open as its open-files ` +
+      `limit allows (ulimit -n), and each socket it binds is one more. Raise the limit ` +
+      `(ulimit -n 65536 before starting muxd), or bind fewer sockets.`;
+  }
+  if (code === "ENFILE" || code === "ENOBUFS" || code === "ENOMEM") {
+    return `out of resources: ${exhaustionAdvice(code)}.`;
   }
   if (cause instanceof Error && /lookup address|Name or service not known/i.test(cause.message)) {
     return `host name not found: ${quote(hostname)} does not resolve.`;

@@ -83,12 +83,14 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
   const emit = options.sink ?? (() => {});
   const explain = options.explain ?? explainPlainly;
   const { bound, failures: failed } = bindAll(plan.listeners);
+  const stops = failed.length > 0 && (!options.keepGoing || bound.length === 0);
+  // Closed before the failures are explained: the explanation opens files
+  // of its own (ss, the host's interfaces), and a bind that failed for want
+  // of file descriptors (EMFILE) left none for it.
+  if (stops) { for (const b of bound) b.socket.close(); }
   const failures = await explained(failed, bound.map((b) => b.listener), explain);
   for (const failure of failures) emitBindFailed(emit, failure);
-  if ((failures.length > 0 && !options.keepGoing) || (bound.length === 0 && failures.length > 0)) {
-    for (const b of bound) b.socket.close();
-    throw new StartError(failures);
-  }
+  if (stops) throw new StartError(failures);
   const range = options.ephemeralPorts;
   const udpGuard = new UdpGuard([], range instanceof Promise ? undefined : range);
   if (range instanceof Promise) void range.then((r) => udpGuard.setEphemeralPorts(r));

@@ -10,7 +10,12 @@
 import assert from "node:assert/strict";
 import { prlimitProblem } from "../_support/host.ts";
 import { assertSpaced, lineTimes } from "../_support/log.ts";
-import { type MuxdLauncher, startMuxd, underOpenFilesLimit } from "../_support/process.ts";
+import {
+  type MuxdLauncher,
+  runMuxdExpectingFailure,
+  startMuxd,
+  underOpenFilesLimit,
+} from "../_support/process.ts";
 import { closeQuietly, echoRoundTrip } from "../_support/socket.ts";
 import { waitUntil, withTimeout } from "../_support/wait.ts";
 
@@ -281,4 +286,46 @@ Deno.test({
     /WRN muxd's limits allow 261 open files \(100 connections, 128 for programs and sessions, 1 socket, and its own\)/,
     10_000,
   );
+});
+
+/** `-l` for `count` echo listeners on ports the OS picks. */
+function echoListeners(count: number): string[] {
+  return Array.from({ length: count }, () => ["-l", "tcp://127.0.0.1:0=echo"]).flat();
+}
+
+Deno.test({
+  name:
+    "muxd serve with more listeners than prlimit --nofile=128 allows exits 1 naming ulimit -n, not with an internal error",
+  ignore: noPrlimit !== null,
+}, async () => {
+  // The explanation of the binds that failed at EMFILE read the host's
+  // interfaces, which takes a socket: none was left, and muxd stopped with
+  // "internal error: Too many open files" (exit 70).
+  const { code, stderr } = await runMuxdExpectingFailure(
+    ["serve", ...echoListeners(160)],
+    underOpenFilesLimit(128),
+  );
+  assert.equal(code, 1, stderr.slice(-500));
+  assert.doesNotMatch(stderr, /internal error/);
+  assert.match(
+    stderr,
+    /ERR cannot bind tcp 127\.0\.0\.1:0 \(tcp:\/\/127\.0\.0\.1:0=echo\): too many open files: .*\(ulimit -n\)/,
+  );
+  assert.match(stderr, /ERR nothing is being served: \d+ of 160 listeners could not be bound/);
+});
+
+Deno.test({
+  name:
+    "muxd serve --keep-going with more listeners than prlimit --nofile=128 allows serves those that bound and explains the rest",
+  ignore: noPrlimit !== null,
+}, async () => {
+  await using muxd = await startMuxd(
+    ["serve", "--keep-going", ...echoListeners(160)],
+    underOpenFilesLimit(128),
+  );
+  assert.ok(muxd.ready.sockets.length > 0 && muxd.ready.failed.length > 0);
+  assert.equal(muxd.ready.sockets.length + muxd.ready.failed.length, 160);
+  const { stderr } = await muxd.stop();
+  assert.doesNotMatch(stderr, /internal error/);
+  assert.match(stderr, /too many open files: .*\(ulimit -n\)/);
 });
