@@ -17,13 +17,45 @@ import {
   missing,
   pairPeer,
   type Peer,
+  type PeerEnv,
   readyLinePeer,
+  type RunningPeer,
   startMuxd,
   startXinetd,
 } from "./peers.ts";
 
 /** The program every server runs per connection. */
 export const EXEC_PROGRAM = "/bin/cat";
+
+/**
+ * Starts one of the benchmark's own Deno exec servers, which prints `ready
+ * PORT`: the script with `flags`, run on 127.0.0.1 with {@linkcode
+ * EXEC_PROGRAM} and `args`. TCP alone: no measure of the section is UDP.
+ */
+async function startDenoExec(
+  env: PeerEnv,
+  id: string,
+  script: string,
+  flags: readonly string[],
+  args: readonly string[],
+): Promise<RunningPeer> {
+  const server = await spawnServer(
+    "deno",
+    [
+      "run",
+      ...flags,
+      `--allow-net=${HOST}`,
+      `--allow-run=${EXEC_PROGRAM}`,
+      new URL(`./${script}`, import.meta.url).pathname,
+      HOST,
+      EXEC_PROGRAM,
+      ...args,
+    ],
+    { stderrFile: `${env.dir}/${id}.log`, waitForLine: true },
+  );
+  const running = readyLinePeer(server);
+  return { ...running, target: { ...running.target, udpPort: null } };
+}
 
 /** Every server of the section, muxd's exec first: ratios in the report are to the first. */
 export const EXEC_PEERS: readonly Peer[] = [
@@ -57,23 +89,7 @@ export const EXEC_PEERS: readonly Peer[] = [
     // It waits for every program it starts, as muxd does.
     forks: false,
     unavailable: () => null,
-    async start(env) {
-      const server = await spawnServer(
-        "deno",
-        [
-          "run",
-          `--allow-net=${HOST}`,
-          `--allow-run=${EXEC_PROGRAM}`,
-          new URL("./deno_exec.ts", import.meta.url).pathname,
-          HOST,
-          EXEC_PROGRAM,
-        ],
-        { stderrFile: `${env.dir}/exec-deno.log`, waitForLine: true },
-      );
-      // TCP alone (no measure of this section is UDP).
-      const running = readyLinePeer(server);
-      return { ...running, target: { ...running.target, udpPort: null } };
-    },
+    start: (env) => startDenoExec(env, "exec-deno", "deno_exec.ts", [], []),
   },
   {
     id: "exec-deno-threads",
@@ -85,25 +101,12 @@ export const EXEC_PEERS: readonly Peer[] = [
     rateSources: 64,
     forks: false,
     unavailable: () => null,
-    async start(env) {
-      const server = await spawnServer(
-        "deno",
-        [
-          "run",
-          "--unstable-net",
-          `--allow-net=${HOST}`,
-          `--allow-read=${new URL("../../", import.meta.url).pathname}`,
-          `--allow-run=${EXEC_PROGRAM}`,
-          new URL("./deno_exec_threads.ts", import.meta.url).pathname,
-          HOST,
-          EXEC_PROGRAM,
-          "2",
-        ],
-        { stderrFile: `${env.dir}/exec-deno-threads.log`, waitForLine: true },
-      );
-      const running = readyLinePeer(server);
-      return { ...running, target: { ...running.target, udpPort: null } };
-    },
+    // Its workers load their modules from the repository: read rights on it.
+    start: (env) =>
+      startDenoExec(env, "exec-deno-threads", "deno_exec_threads.ts", [
+        "--unstable-net",
+        `--allow-read=${new URL("../../", import.meta.url).pathname}`,
+      ], ["2"]),
   },
   {
     id: "exec-xinetd",

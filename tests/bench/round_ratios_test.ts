@@ -100,14 +100,16 @@ Deno.test("evaluateIssue17() gives each ratio target its rounds' spread, muxd's 
   assert.equal(row.floor, "1.01× (rounds 0.99–1.02×)");
 });
 
+/** A server of the exec section, as a run lists it. */
+const execPeer = (id: string, label: string) => ({
+  id,
+  section: "exec" as const,
+  label,
+  how: "",
+  skipped: null,
+});
+
 Deno.test("evaluateIssue17() judges exec against the forking servers alone, with the minimal Deno server as its floor", () => {
-  const peer = (id: string, label: string) => ({
-    id,
-    section: "exec" as const,
-    label,
-    how: "",
-    skipped: null,
-  });
   const result = {
     ...run([
       summary("conn-rate", "exec-muxd", [sample(1300), sample(1361), sample(1400)]),
@@ -116,9 +118,9 @@ Deno.test("evaluateIssue17() judges exec against the forking servers alone, with
       summary("conn-rate", "exec-xinetd", [sample(1600), sample(1632), sample(1650)]),
     ]),
     peers: [
-      peer("exec-muxd", "muxd exec"),
-      peer("exec-deno", "Deno, minimal"),
-      peer("exec-xinetd", "xinetd"),
+      execPeer("exec-muxd", "muxd exec"),
+      execPeer("exec-deno", "Deno, minimal"),
+      execPeer("exec-xinetd", "xinetd"),
     ],
   };
   const row = evaluateIssue17(result).find((r) => r.target.startsWith("exec's"));
@@ -130,13 +132,6 @@ Deno.test("evaluateIssue17() judges exec against the forking servers alone, with
 });
 
 Deno.test("evaluateIssue17() shows exec's floor on 2 threads, not as a forking server, and counts it as within reach", () => {
-  const peer = (id: string, label: string) => ({
-    id,
-    section: "exec" as const,
-    label,
-    how: "",
-    skipped: null,
-  });
   const result = {
     ...run([
       summary("conn-rate", "exec-muxd", [sample(1300), sample(1361), sample(1400)]),
@@ -146,10 +141,10 @@ Deno.test("evaluateIssue17() shows exec's floor on 2 threads, not as a forking s
       summary("conn-rate", "exec-xinetd", [sample(1600), sample(1632), sample(1650)]),
     ]),
     peers: [
-      peer("exec-muxd", "muxd exec"),
-      peer("exec-deno", "Deno, minimal"),
-      peer("exec-deno-threads", "Deno, 2 threads"),
-      peer("exec-xinetd", "xinetd"),
+      execPeer("exec-muxd", "muxd exec"),
+      execPeer("exec-deno", "Deno, minimal"),
+      execPeer("exec-deno-threads", "Deno, 2 threads"),
+      execPeer("exec-xinetd", "xinetd"),
     ],
   };
   const row = evaluateIssue17(result).find((r) => r.target.startsWith("exec's"));
