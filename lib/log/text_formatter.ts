@@ -8,6 +8,7 @@
  */
 
 import { getTextFormatter, type TextFormatter, type TextFormatterOptions } from "@logtape/logtape";
+import { visible } from "../spec/visible.ts";
 
 /** What both forms share: the time, the level's abbreviation, and escaping. */
 const LAYOUT: TextFormatterOptions = {
@@ -21,6 +22,11 @@ const LAYOUT: TextFormatterOptions = {
  * and a newline, the time in UTC, with LogTape's escaping of control
  * characters, colour codes included: a message (an error's text, say)
  * never colours the log, or clears a terminal, with escape codes of its own.
+ * What LogTape leaves as it is, muxd escapes too ({@linkcode visible}): a
+ * line break or a carriage return, with which a message would write a
+ * forged entry on a line of its own or over its own line's head, and the
+ * invisible format characters and separators, which reorder or hide text.
+ * A tab stays a tab.
  *
  * @returns The formatter.
  *
@@ -40,26 +46,6 @@ export function plainTextFormatter(): TextFormatter {
   return getTextFormatter({
     ...LAYOUT,
     format: ({ timestamp, level, message }) => `${timestamp} ${level} ${visible(message)}`,
-  });
-}
-
-/**
- * What LogTape's escaping leaves as it is and a line must not hold: a
- * carriage return, which sends a terminal's cursor back to the start of the
- * line so that what follows is written over the line's head (a forged
- * entry), and the invisible format characters (bidirectional overrides,
- * zero-width ones) and line and paragraph separators, which reorder, hide or
- * break what is shown.
- */
-const INVISIBLE = /[\r\u2028\u2029\p{Cf}]/gu;
-
-/** A message with {@linkcode INVISIBLE} characters written as escapes, as LogTape writes the others. */
-function visible(message: string): string {
-  return message.replace(INVISIBLE, (character) => {
-    const code = character.charCodeAt(0);
-    return code < 0x100
-      ? `\\x${code.toString(16).padStart(2, "0")}`
-      : `\\u${code.toString(16).padStart(4, "0")}`;
   });
 }
 

@@ -33,7 +33,7 @@ Deno.test("plainTextFormatter() is LogTape's text formatter, escaping included",
     sanitize: { sgr: "escape" },
     format: ({ timestamp, level, message }) => `${timestamp} ${level} ${message}`,
   });
-  for (const message of [LINE, "bell\u0007", "new\nline", "café ☕", "\x1b[31mred"]) {
+  for (const message of [LINE, "bell\u0007", "café ☕", "\x1b[31mred"]) {
     assert.equal(format(record(message, 1_234, "error")), logtape(record(message, 1_234, "error")));
   }
   // LogTape escapes a bell and an escape, colour codes too, never writing them as they are.
@@ -41,11 +41,13 @@ Deno.test("plainTextFormatter() is LogTape's text formatter, escaping included",
   assert.ok(!format(record("\x1b[31mred", 0, "error")).includes("\x1b"));
 });
 
-Deno.test("plainTextFormatter() and colorTextFormatter() escape what LogTape leaves: a carriage return, format characters, separators", () => {
+Deno.test("plainTextFormatter() and colorTextFormatter() escape what LogTape leaves: a line break, a carriage return, format characters, separators", () => {
   // A program's stderr line (exec) that, written as it is, would put a forged
   // entry over the head of its own line on a terminal, or reverse the text.
   const cases: [string, string][] = [
     ["oops\r00:00:01.000 INF all fine", "oops\\x0d00:00:01.000 INF all fine"],
+    // LogTape writes a line break as it is: a second, forged entry.
+    ["oops\n00:00:01.000 INF all fine", "oops\\x0a00:00:01.000 INF all fine"],
     ["abc\u202edcba", "abc\\u202edcba"],
     ["zero\u200bwidth", "zero\\u200bwidth"],
     ["one\u2028two\u2029three", "one\\u2028two\\u2029three"],
