@@ -81,9 +81,9 @@ export function parseBytes(text: string, min = 0): number {
   const bytes = unit === undefined ? NaN : Math.round(Number(number![1]) * unit);
   if (!(bytes >= min && bytes <= Number.MAX_SAFE_INTEGER)) {
     throw new RangeError(
-      `must be ${min > 0 ? `at least ${min} ` : ""}bytes, such as 4096 or 64KiB or 10MB, not ${
-        quote(text)
-      }`,
+      `must be ${
+        min === 1 ? "at least 1 byte" : min > 0 ? `at least ${min} bytes` : "bytes"
+      }, such as 4096 or 64KiB or 10MB, not ${quote(text)}`,
     );
   }
   return bytes;
