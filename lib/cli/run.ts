@@ -13,6 +13,7 @@ import { check } from "./check_command.ts";
 import { serve } from "./serve.ts";
 import { servicesTable } from "./services_command.ts";
 import { userFolder, userPaths } from "./user_paths.ts";
+import { shorten } from "../spec/listen_spec_error.ts";
 
 /** muxd's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -94,20 +95,17 @@ serve: muxd alone serves the demo set, and muxd -l SPEC is muxd serve -l SPEC.`,
   });
 }
 
-/** Longest argument quoted whole in an error; the rest is elided, as in spec errors. */
-const MAX_QUOTED = 200;
-
 /**
  * An error as optique writes it (`Error: ...`, wrapped to the terminal's
  * width) as muxd writes every error: one line after `muxd: `, with any
- * argument it quotes (`"..."` or `` `...` ``) cut to {@linkcode MAX_QUOTED}
- * characters, so that a huge argument does not make a huge line.
+ * argument it quotes (`"..."` or `` `...` ``) cut as spec errors cut theirs
+ * ({@linkcode shorten}), so that a huge argument does not make a huge line.
  */
 function errorLine(text: string): string {
   const line = text.replace(/^Error:\s*/, "").replaceAll(/\s*\n\s*/g, " ").trim();
   const cut = line.replace(
-    new RegExp(`(["\`])([^"\`]{${MAX_QUOTED + 1},})\\1`, "g"),
-    (_, mark: string, quoted: string) => `${mark}${quoted.slice(0, MAX_QUOTED)}...${mark}`,
+    /(["`])([^"`]*)\1/g,
+    (_, mark: string, quoted: string) => `${mark}${shorten(quoted)}${mark}`,
   );
   return `muxd: ${cut}`;
 }

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { errorCode } from "../bind/accept_error.ts";
+
 /**
  * Finds the file `name` runs: a name with a `/` is a path (a relative one
  * is taken from `cwd`); any other name is looked up in each directory of
@@ -52,7 +54,7 @@ function isExecutable(file: string): boolean {
       error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory ||
       error instanceof Deno.errors.PermissionDenied ||
       error instanceof Deno.errors.FilesystemLoop ||
-      (error as { code?: unknown }).code === "ENAMETOOLONG"
+      errorCode(error) === "ENAMETOOLONG"
     ) return false;
     throw error;
   }

@@ -22,6 +22,17 @@ export function fits(text: string): boolean {
 }
 
 /**
+ * User text cut to {@linkcode MAX_QUOTED} characters, `...` marking the cut,
+ * as a message quotes it.
+ *
+ * @param text Any text.
+ * @returns The text, or its head and `...`.
+ */
+export function shorten(text: string): string {
+  return fits(text) ? text : `${text.slice(0, MAX_QUOTED)}...`;
+}
+
+/**
  * Quotes user text for a message: JSON string syntax with every invisible
  * character escaped (`\u200b`), so what is wrong can be seen, shortened to
  * {@linkcode MAX_QUOTED} characters.
@@ -30,9 +41,8 @@ export function fits(text: string): boolean {
  * @returns The quoted text, e.g. `"sctp"`.
  */
 export function quote(text: string): string {
-  const short = text.length > MAX_QUOTED ? `${text.slice(0, MAX_QUOTED)}...` : text;
   // Whitespace but the space, control and format characters would hide.
-  return JSON.stringify(short).replace(/(?! )[\s\p{Cc}\p{Cf}]/gu, (character) => {
+  return JSON.stringify(shorten(text)).replace(/(?! )[\s\p{Cc}\p{Cf}]/gu, (character) => {
     const code = character.codePointAt(0) ?? 0;
     return code > 0xffff ? `\\u{${code.toString(16)}}` : `\\u${code.toString(16).padStart(4, "0")}`;
   });

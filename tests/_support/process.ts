@@ -132,6 +132,23 @@ function command(args: readonly string[], launcher: MuxdLauncher): Deno.Command 
 }
 
 /**
+ * Reads a child's output up to its first line end: the first line, without
+ * the end, or all the output when it ends before one.
+ *
+ * @param reader The child's standard output, decoded.
+ * @returns The first line.
+ */
+export async function readFirstLine(reader: ReadableStreamDefaultReader<string>): Promise<string> {
+  let text = "";
+  while (!text.includes("\n")) {
+    const { value, done } = await reader.read();
+    if (done) return text;
+    text += value;
+  }
+  return text.slice(0, text.indexOf("\n"));
+}
+
+/**
  * Runs muxd to completion (for commands that exit by themselves).
  *
  * @param args Arguments after `main.ts`.

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { readFirstLine } from "../_support/process.ts";
 
 const bench = (name: string) => new URL(`../../bench/load/${name}`, import.meta.url).pathname;
 
@@ -36,13 +37,8 @@ async function checkExecServer(flags: string[], args: string[]): Promise<void> {
   }).spawn();
   const out = server.stdout.pipeThrough(new TextDecoderStream()).getReader();
   try {
-    let ready = "";
-    while (!ready.includes("\n")) {
-      const { value, done } = await out.read();
-      if (done) break;
-      ready += value;
-    }
-    const port = Number(/^ready (\d+)\n/.exec(ready)?.[1]);
+    const ready = await readFirstLine(out);
+    const port = Number(/^ready (\d+)$/.exec(ready)?.[1]);
     assert.ok(port > 0, `no "ready PORT" line: ${ready}`);
     // Larger than a pipe's buffer (64 KiB), so both pipes must be drained as they fill.
     const big = new Uint8Array(300_000).map((_, i) => (i * 7) & 0xff);

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { MAIN, SERVE_PERMISSIONS, startMuxd } from "../_support/process.ts";
+import { MAIN, readFirstLine, SERVE_PERMISSIONS, startMuxd } from "../_support/process.ts";
 import { nc } from "../_support/netcat.ts";
 import { firstRead } from "../_support/socket.ts";
 
@@ -80,13 +80,7 @@ Deno.test("muxd serve goes on serving after whoever read its log closed the pipe
   }).spawn();
   const lines = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
   try {
-    let text = "";
-    while (!text.includes("\n")) {
-      const { value, done } = await lines.read();
-      if (done) break;
-      text += value;
-    }
-    const port = JSON.parse(text.slice(0, text.indexOf("\n"))).sockets[0].port;
+    const port = JSON.parse(await readFirstLine(lines)).sockets[0].port;
     await child.stderr.cancel();
     // Each connection writes log lines into the closed pipe; more than one
     // batch of them, 10 ms apart.
