@@ -15,6 +15,10 @@ import {
   SERVE_PERMISSIONS,
 } from "../_support/process.ts";
 import { ssProblem } from "../_support/host.ts";
+// The names held below are on ports below the ephemeral range (freePort()),
+// not on ports the OS picks: there, a client's connection in TIME-WAIT from
+// an earlier load (the test suite's own, or any) may hold the same name, and
+// check rightly names it as a second holder.
 import { freePort } from "../_support/socket.ts";
 
 const NO_SS = await ssProblem();
@@ -39,7 +43,7 @@ Deno.test({
   name: "muxd check exits 1 and names the pid and program of a Deno.listen that holds the name",
   ignore: NO_SS !== null,
   async fn() {
-    using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    using held = Deno.listen({ hostname: "127.0.0.1", port: freePort() });
     const spec = `tcp://127.0.0.1:${held.addr.port}=echo`;
     const result = await runMuxd(["check", "-l", spec]);
     assert.equal(result.code, 1, result.stdout + result.stderr);
@@ -57,7 +61,11 @@ Deno.test({
   name: "muxd check exits 1 and names the holder of a UDP name, and not of the same TCP name",
   ignore: NO_SS !== null,
   async fn() {
-    const held = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    const held = Deno.listenDatagram({
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port: freePort(),
+    });
     try {
       const { port } = held.addr as Deno.NetAddr;
       const udp = `udp://127.0.0.1:${port}=echo`;
@@ -85,7 +93,7 @@ Deno.test({
       ...(DUAL_STACK ? [["::", "tcp [::]"]] : []),
     ] as const;
     for (const [hostname, shown] of holders) {
-      using held = Deno.listen({ hostname, port: 0 });
+      using held = Deno.listen({ hostname, port: freePort(hostname) });
       const { port } = held.addr;
       const spec = `tcp://127.0.0.1:${port}=echo`;
       const result = await runMuxd(["check", "-l", spec]);
@@ -106,7 +114,7 @@ Deno.test({
   name: "muxd check --format json carries the in-use error with the holder's pid and program",
   ignore: NO_SS !== null,
   async fn() {
-    using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    using held = Deno.listen({ hostname: "127.0.0.1", port: freePort() });
     const spec = `tcp://127.0.0.1:${held.addr.port}=echo`;
     const result = await runMuxd(["check", "--format", "json", "-l", spec]);
     assert.equal(result.code, 1, result.stderr);
