@@ -16,6 +16,7 @@ import type { BufferPool } from "../services/buffer_pool.ts";
 import type { ProcessTable } from "../services/process_table.ts";
 import type { TimeoutSignals } from "../services/timeout_signals.ts";
 import type { LiveRelay } from "./live_traffic.ts";
+import type { RelayLineage } from "./relay_lineage.ts";
 
 /** The running server's parts that every loop uses. Created by `start()`. */
 export interface DispatchContext {
@@ -43,6 +44,8 @@ export interface DispatchContext {
   readonly timeouts: TimeoutSignals;
   /** The UDP relays serving now, one per bound socket, for their sessions' live counts. */
   readonly relays: Set<LiveRelay>;
+  /** The UDP relays' session sockets, to tell a ring of relays. */
+  readonly relayLineage: RelayLineage;
 }
 
 /**

@@ -24,6 +24,8 @@ export interface UdpParts {
    * when it may go on, else its suppression is said.
    */
   admitted(remote: SocketName, bytesIn: number): boolean;
+  /** Says that a datagram from `remote` gets no answer, and why (for a check of the caller's own). */
+  refused(remote: SocketName, bytesIn: number, why: Suppression): void;
   /**
    * The reply as the guards let it go to `remote`, or `null` when they
    * suppress it; a suppressed or cut reply is said, with why. `time` is when
@@ -98,6 +100,7 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
       suppress(remote, bytesIn, refusal, 0);
       return false;
     },
+    refused: (remote, bytesIn, why) => suppress(remote, bytesIn, why, 0),
     guarded(request, reply, remote, time) {
       const decision = ctx.udpGuard.limitReply(
         bound,

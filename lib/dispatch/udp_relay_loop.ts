@@ -14,8 +14,16 @@ import { udpParts } from "./udp_parts.ts";
 import { EventLoopTurns } from "./event_loop_turns.ts";
 import type { DatagramRelay, RelayHost } from "../services/relay.ts";
 import type { SocketName } from "../spec/types.ts";
+import type { Suppression } from "../guard/udp_guard.ts";
 import { DatagramFaults } from "../faults/udp_faults.ts";
 import { faultEvents } from "./udp_faulted.ts";
+
+/** Why a datagram that comes back to a relay it went through gets no answer. */
+const RING: Suppression = {
+  reason: "loop",
+  detail: "it comes from a session socket of this relay's own, or of a relay it reached: " +
+    "relaying it would send it round a ring of muxd's relays again",
+};
 
 /**
  * Receives datagrams until the socket is closed, handing each that passes
@@ -57,6 +65,10 @@ export async function relayLoop(
     bound: local,
     options: listener.options,
     emit: ctx.emit,
+    sessions: {
+      opened: (from, client) => ctx.relayLineage.opened(from, bound, client),
+      closed: (from) => ctx.relayLineage.closed(from),
+    },
     reply(client, reply, request) {
       const active = bound.faults;
       if (active === null) return send(client, reply, request);
@@ -82,6 +94,10 @@ export async function relayLoop(
       }
       const remote = socketNameOf(from as Deno.NetAddr);
       if (!parts.admitted(remote, request.length)) continue;
+      if (ctx.relayLineage.loops(remote, bound)) {
+        parts.refused(remote, request.length, RING);
+        continue;
+      }
       parts.datagram(remote, request.length);
       // The relay keeps the datagram past the next receive into `buffer`.
       const active = bound.faults;

@@ -12,7 +12,7 @@ import { PlanError, type PlannedListener } from "./plan.ts";
 import { formatUpstream, isOutsideLoopback, type Upstream } from "../services/upstream.ts";
 
 /** The upstream of a listener whose service relays (`forward`'s `to`), or `null`. */
-function upstreamOf(l: PlannedListener): Upstream | null {
+export function upstreamOf(l: PlannedListener): Upstream | null {
   const to = l.options.to;
   return typeof to === "object" && to !== null && "host" in to ? to as Upstream : null;
 }

@@ -14,6 +14,7 @@ import { type DashboardPlan, planDashboard } from "../dashboard/address.ts";
 import { type ControlPlan, planControl } from "../control/address.ts";
 import { checkExposure } from "../plan/exposure.ts";
 import { checkUpstreams } from "../plan/upstream_exposure.ts";
+import { checkRelayLoops } from "../plan/relay_loop.ts";
 import { buildPlan, type Plan } from "../plan/plan.ts";
 import { argumentSource, listenItems } from "./listen_items.ts";
 import { type Problem, SettingError } from "./problem.ts";
@@ -98,7 +99,7 @@ export function provision<C extends Command>(
     problems.length === 0,
   );
   const { plan, errors } = buildPlan(items, { interfaces: host.interfaces });
-  problems.push(...errors);
+  problems.push(...errors, ...checkRelayLoops(plan.listeners, host.interfaces));
   const warnings: string[] = [];
   let dashboard: DashboardPlan | null = null;
   let control: ControlPlan | null = null;

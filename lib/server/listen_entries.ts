@@ -9,6 +9,7 @@
 import { buildPlan, type ListenItem, type Plan, type PlanError } from "../plan/plan.ts";
 import { checkExposure } from "../plan/exposure.ts";
 import { checkUpstreams } from "../plan/upstream_exposure.ts";
+import { checkRelayLoops } from "../plan/relay_loop.ts";
 import type { ListenSpecError } from "../spec/listen_spec_error.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 
@@ -170,11 +171,13 @@ export function planEntries(
     text: entryText(entry),
     source: { kind: "call", name: options.caller, index: i + 1 },
   }));
-  const { plan, errors } = buildPlan(items, { interfaces: options.interfaces ?? [] });
+  const interfaces = options.interfaces ?? [];
+  const { plan, errors } = buildPlan(items, { interfaces });
   const allowPublic = options.allowPublic ?? false;
   const exposure = checkExposure(plan.listeners, allowPublic);
   const upstreams = checkUpstreams(plan.listeners, allowPublic);
-  const problems = [...errors, ...exposure.errors, ...upstreams.errors];
+  const loops = checkRelayLoops(plan.listeners, interfaces);
+  const problems = [...errors, ...exposure.errors, ...upstreams.errors, ...loops];
   if (problems.length > 0) throw new SpecError(problems);
   return { plan, warnings: [...exposure.warnings, ...upstreams.warnings] };
 }

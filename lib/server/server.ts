@@ -23,6 +23,7 @@ import { SERVICES } from "../services/registry.ts";
 import { acceptLoop } from "../dispatch/tcp.ts";
 import { MAX_DATAGRAM, receiveLoop } from "../dispatch/udp.ts";
 import { ConnectionTable } from "../dispatch/connections.ts";
+import { RelayLineage } from "../dispatch/relay_lineage.ts";
 import { ReceiveBuffers } from "../dispatch/receive_buffers.ts";
 import type { DispatchContext } from "../dispatch/context.ts";
 import type { LiveTraffic } from "../dispatch/live_traffic.ts";
@@ -230,6 +231,7 @@ class Server implements RunningServer {
       processes: new ProcessTable(),
       timeouts: new TimeoutSignals(this.#abort.signal),
       relays: new Set(),
+      relayLineage: new RelayLineage(),
     };
     const { relays } = this.#ctx;
     this.traffic = {

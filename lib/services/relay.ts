@@ -32,6 +32,29 @@ export interface RelayHost<O = unknown> {
    *   and loop guards measure the reply against.
    */
   reply(client: SocketName, reply: Uint8Array, request: Uint8Array): Promise<void>;
+  /**
+   * Told of each session socket the relay binds to an address, and of its
+   * closing, so that a datagram that comes back to muxd from it can be
+   * known as a ring's; none for a relay that runs on its own.
+   */
+  readonly sessions?: SessionSockets;
+}
+
+/** The session sockets of a relay, as they open and close. */
+export interface SessionSockets {
+  /**
+   * A session socket was bound, for `client`.
+   *
+   * @param from The socket's name.
+   * @param client The client it relays for.
+   */
+  opened(from: SocketName, client: SocketName): void;
+  /**
+   * A session socket closed.
+   *
+   * @param from The socket's name.
+   */
+  closed(from: SocketName): void;
 }
 
 /** What went through one UDP relay session so far. */

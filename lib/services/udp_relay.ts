@@ -12,7 +12,7 @@ import type { DatagramRelay, RelayHost, SessionCounts } from "./relay.ts";
 import type { ForwardOptions } from "./forward.ts";
 import { formatUpstream, type Upstream } from "./upstream.ts";
 import { formatSocketName, socketNameOf } from "../spec/socket_name.ts";
-import { formatIPv6, isLoopback, parseIPv6 } from "../spec/ip.ts";
+import { formatIPv6, isLoopback, isWildcard, parseIPv6 } from "../spec/ip.ts";
 import { sessionSourceAddress } from "./session_source.ts";
 import type { SocketName } from "../spec/types.ts";
 import { elapsedMs } from "../events/elapsed.ts";
@@ -30,6 +30,8 @@ interface Session extends SessionCounts {
   /** The upstream as `send()` takes it, made once for every datagram. */
   readonly to: Deno.NetAddr;
   readonly socket: Deno.DatagramConn;
+  /** The socket's name: where the upstream sees the session's datagrams come from. */
+  readonly from: SocketName;
   /** Reports a send that failed; one for every datagram of the session. */
   readonly sendFailed: (error: unknown) => void;
   readonly started: number;
@@ -206,11 +208,13 @@ export class UdpRelay implements DatagramRelay {
       );
       return null;
     }
+    const from = socketNameOf(socket.addr as Deno.NetAddr);
     const session: Session = {
       client,
       target,
       to: { transport: "udp", hostname: target.address, port: target.port },
       socket,
+      from,
       sendFailed: (error) => this.#failed(session, error),
       started: performance.now(),
       lastRequest: new Uint8Array(0),
@@ -232,8 +236,10 @@ export class UdpRelay implements DatagramRelay {
       local: host.bound,
       remote: client,
       upstream: target,
-      from: socketNameOf(socket.addr as Deno.NetAddr),
+      from,
     });
+    // On a wildcard, the upstream is another host's, beyond any ring of muxd's.
+    if (!isWildcard(from.address)) host.sessions?.opened(from, client);
     if (this.#sweeper === undefined) {
       const { every, parts } = sweepsOf(sessionIdleMs);
       this.#idleSweeps = parts;
@@ -309,6 +315,7 @@ export class UdpRelay implements DatagramRelay {
       this.#sweeper = undefined;
     }
     session.socket.close();
+    this.#host.sessions?.closed(session.from);
     await session.receiving;
     const host = this.#host;
     host.emit({

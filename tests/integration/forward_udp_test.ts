@@ -6,7 +6,8 @@
  */
 
 import assert from "node:assert/strict";
-import { serveJson, startMuxd } from "../_support/process.ts";
+import { runMuxd, serveJson, startMuxd, startMuxdOnFreePort } from "../_support/process.ts";
+import { freePort } from "../_support/socket.ts";
 import { eventsOf, logEvents } from "../_support/log.ts";
 import { nc } from "../_support/netcat.ts";
 import { waitUntil, withTimeout } from "../_support/wait.ts";
@@ -203,4 +204,40 @@ Deno.test("forward answers 300 short-lived UDP clients from 127.0.0.1 in a row w
     const sent = datagram(7, i, 1);
     assert.deepEqual(await roundTrip(one, port, sent), sent, `client ${i + 1}`);
   }
+});
+
+Deno.test("forward to itself through a host name sends a datagram round once, then drops it as a ring's", async () => {
+  // The plan cannot see where `localhost` leads; muxd tells the ring when
+  // the datagram comes back from the relay's own session socket.
+  const { muxd, port } = await startMuxdOnFreePort((p) =>
+    serveJson(`udp://127.0.0.1:${p}=forward?to=localhost:${p}`)
+  );
+  await using _ = muxd;
+  using socket = client();
+  await socket.send(new TextEncoder().encode("round"), {
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port,
+  });
+  await muxd.waitForStderr(`"reason":"loop"`);
+  // Time for a ring that went on: every hop opens a session and says so.
+  await new Promise((r) => setTimeout(r, 300));
+  const events = logEvents((await muxd.stop()).stderr);
+  assert.equal(eventsOf(events, "upstream-connected").length, 1);
+  const [ring] = eventsOf(events, "reply-suppressed");
+  assert.equal(ring.reason, "loop");
+  assert.match(ring.detail, /a ring of muxd's relays/);
+  assert.equal(eventsOf(events, "reply-suppressed").length, 1);
+});
+
+Deno.test("serve refuses a UDP forward to its own socket name, in one line, before binding", async () => {
+  const port = freePort();
+  const spec = `udp://127.0.0.1:${port}=forward?to=127.0.0.1:${port}`;
+  const { code, stderr } = await runMuxd(["serve", "-l", spec]);
+  assert.equal(code, 2);
+  assert.equal(
+    stderr.trim(),
+    `muxd: Cannot use listen spec "${spec}" (argument 2 after serve): its upstream 127.0.0.1:${port} ` +
+      "is this listener itself: each datagram would go round without end. Forward to another server",
+  );
 });

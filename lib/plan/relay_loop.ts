@@ -1,0 +1,103 @@
+/**
+ * Relays that relay to themselves: a `forward` whose upstream is its own
+ * socket name, or one of a ring of muxd's own forwards, would pass each
+ * datagram round the ring without end (each hop leaves from a new socket,
+ * so it arrives as a new client), and each TCP connection would open
+ * another until `max-conns`. Found in the plan, before anything is bound.
+ *
+ * Upstreams given as host names are resolved only when muxd runs; a UDP
+ * ring through one is stopped there (see `RelayLineage`).
+ *
+ * @module
+ */
+
+import { formatIPv6, isLoopback, isWildcard, parseIPv6 } from "../spec/ip.ts";
+import { formatUpstream } from "../services/upstream.ts";
+import { PlanError, type PlannedListener } from "./plan.ts";
+import { upstreamOf } from "./upstream_exposure.ts";
+
+/**
+ * Finds the relays whose upstream leads back to themselves through muxd's
+ * own listeners: one error for each such relay, naming the ring.
+ *
+ * Traffic sent to a socket name reaches the listener bound to exactly that
+ * name or, failing one, a wildcard listener on its port, when the address
+ * is this host's own (loopback, a wildcard, or one of `interfaces`). An
+ * IPv4 address reaches a `[::]` listener too: Linux binds it dual-stack.
+ *
+ * @param listeners The planned listeners.
+ * @param interfaces The host's addresses, as `Deno.networkInterfaces()` lists them.
+ * @returns An error for each relay on a ring, in the listeners' order.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildPlan } from "./plan.ts";
+ * import { checkRelayLoops } from "./relay_loop.ts";
+ *
+ * const { plan } = buildPlan([{
+ *   text: "udp://127.0.0.1:7253=forward?to=127.0.0.1:7253",
+ *   source: { kind: "argument", index: 2 },
+ * }]);
+ * assert.match(checkRelayLoops(plan.listeners, [])[0].message, /is this listener itself/);
+ * ```
+ */
+export function checkRelayLoops(
+  listeners: readonly PlannedListener[],
+  interfaces: readonly Deno.NetworkInterfaceInfo[],
+): PlanError[] {
+  const own = new Set(interfaces.map((row) => canonical(row.address)));
+  const isOwn = (address: string) => isLoopback(address) || isWildcard(address) || own.has(address);
+  const next = (l: PlannedListener): PlannedListener | null => {
+    const to = upstreamOf(l);
+    if (to === null || to.host.kind === "name") return null;
+    return receiver(listeners, l.transport, to.host.address, to.port, isOwn);
+  };
+  const errors: PlanError[] = [];
+  for (const start of listeners) {
+    // Follow the upstreams from this relay; a ring that does not pass
+    // through it is reported at its own listeners.
+    const ring: PlannedListener[] = [start];
+    for (let at = next(start); at !== null && !ring.includes(at); at = next(at)) ring.push(at);
+    const last = ring[ring.length - 1];
+    if (next(last) !== start) continue;
+    const to = formatUpstream(upstreamOf(start)!);
+    const why = ring.length === 1
+      ? `its upstream ${to} is this listener itself`
+      : ring.length === 2
+      ? `its upstream ${to} is muxd's own ${ring[1].spec}, which relays back to this listener`
+      : `its upstream ${to} is muxd's own ${ring[1].spec}, whose relays lead back to this ` +
+        `listener in ${ring.length - 1} more steps`;
+    const what = start.transport === "udp"
+      ? "each datagram would go round without end"
+      : "each connection would open another, up to max-conns";
+    errors.push(
+      new PlanError(start.spec, start.source, `${why}: ${what}. Forward to another server`),
+    );
+  }
+  return errors;
+}
+
+/** The listener that traffic to `address`:`port` reaches, or `null` when none of these does. */
+function receiver(
+  listeners: readonly PlannedListener[],
+  transport: PlannedListener["transport"],
+  address: string,
+  port: number,
+  isOwn: (address: string) => boolean,
+): PlannedListener | null {
+  const on = listeners.filter((l) => l.transport === transport && l.port === port);
+  const exact = on.find((l) => l.hostname === address);
+  if (exact !== undefined) return exact;
+  if (!isOwn(address)) return null;
+  const v6 = address.includes(":");
+  return on.find((l) => !v6 && l.hostname === "0.0.0.0") ??
+    on.find((l) => l.hostname === "::") ?? null;
+}
+
+/** An interface's address in the form plans use (RFC 5952 for IPv6). */
+function canonical(address: string): string {
+  if (!address.includes(":")) return address;
+  const bytes = parseIPv6(address);
+  return bytes === null ? address : formatIPv6(bytes);
+}

@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import { buildPlan, type ListenItem } from "../../lib/plan/mod.ts";
+import { checkRelayLoops } from "../../lib/plan/relay_loop.ts";
+
+/** The ring errors of the specs, as (argument index, message) pairs. */
+function rings(
+  specs: readonly string[],
+  interfaces: readonly Deno.NetworkInterfaceInfo[] = [],
+): [number, string][] {
+  const items: ListenItem[] = specs.map((text, i) => ({
+    text,
+    source: { kind: "argument", index: 2 * i + 2 },
+  }));
+  const { plan, errors } = buildPlan(items, { interfaces });
+  assert.deepEqual(errors, []);
+  return checkRelayLoops(plan.listeners, interfaces).map((e) => [
+    e.source.kind === "argument" ? e.source.index : -1,
+    e.message,
+  ]);
+}
+
+const eth0: Deno.NetworkInterfaceInfo = {
+  family: "IPv4",
+  name: "eth0",
+  address: "198.51.100.7",
+  netmask: "255.255.255.0",
+  scopeid: null,
+  cidr: "198.51.100.7/24",
+  mac: "00:00:00:00:00:00",
+};
+
+Deno.test("a forward to its own socket name is an error naming it, over UDP and TCP", () => {
+  assert.deepEqual(rings(["udp://127.0.0.1:7200=forward?to=127.0.0.1:7200"]), [[
+    2,
+    'Cannot use listen spec "udp://127.0.0.1:7200=forward?to=127.0.0.1:7200" (argument 2): ' +
+    "its upstream 127.0.0.1:7200 is this listener itself: each datagram would go round " +
+    "without end. Forward to another server",
+  ]]);
+  const [[, tcp]] = rings(["tcp://[::1]:7200=forward?to=[::1]:7200"]);
+  assert.match(tcp, /is this listener itself: each connection would open another, up to max-conns/);
+});
+
+Deno.test("two forwards of muxd's that relay to each other are each an error", () => {
+  const errors = rings([
+    "udp://127.0.0.1:7200=forward?to=127.0.0.1:7201",
+    "udp://127.0.0.1:7201=forward?to=127.0.0.1:7200",
+  ]);
+  assert.deepEqual(errors.map(([at]) => at), [2, 4]);
+  assert.match(
+    errors[0][1],
+    /its upstream 127\.0\.0\.1:7201 is muxd's own udp:\/\/127\.0\.0\.1:7201=forward\?to=127\.0\.0\.1:7200, which relays back to this listener/,
+  );
+});
+
+Deno.test("a ring through a wildcard listener and a dual-stack [::] one is found", () => {
+  const errors = rings([
+    "tcp://127.0.0.1:7200=forward?to=127.0.0.1:7201",
+    "tcp://0.0.0.0:7201=forward?to=127.0.0.1:7202",
+    "tcp://[::]:7202=forward?to=127.0.0.1:7200",
+  ]);
+  assert.deepEqual(errors.map(([at]) => at), [2, 4, 6]);
+  assert.match(errors[0][1], /lead back to this listener in 2 more steps/);
+});
+
+Deno.test("an upstream on one of the host's own addresses reaches a wildcard listener", () => {
+  const specs = ["tcp://0.0.0.0:7200=forward?to=198.51.100.7:7200"];
+  assert.equal(rings(specs, [eth0]).length, 1);
+  // Another host's address does not come back to muxd.
+  assert.deepEqual(rings(specs), []);
+});
+
+Deno.test("a forward to muxd's own echo, or a chain of forwards out, is no ring", () => {
+  assert.deepEqual(
+    rings([
+      "udp://127.0.0.1:7200=forward?to=127.0.0.1:7201",
+      "udp://127.0.0.1:7201=forward?to=127.0.0.1:7202",
+      "udp://127.0.0.1:7202=echo",
+      "tcp://127.0.0.1:7200=forward?to=127.0.0.1:7201",
+      "tcp://127.0.0.1:7201=forward?to=127.0.0.1:7209",
+    ]),
+    [],
+  );
+  // The same port over the other transport, or on another address, is another socket.
+  assert.deepEqual(rings(["tcp://127.0.0.1:7200=forward?to=127.0.0.2:7200"]), []);
+  assert.deepEqual(
+    rings([
+      "udp://127.0.0.1:7200=forward?to=127.0.0.1:7201",
+      "tcp://127.0.0.1:7201=forward?to=127.0.0.1:7200",
+    ]),
+    [],
+  );
+  // A ring that a relay only leads into is reported at the ring's own listeners.
+  assert.deepEqual(
+    rings([
+      "udp://127.0.0.1:7200=forward?to=127.0.0.1:7201",
+      "udp://127.0.0.1:7201=forward?to=127.0.0.1:7201",
+    ]).map(([at]) => at),
+    [4],
+  );
+});
