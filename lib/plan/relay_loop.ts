@@ -27,6 +27,8 @@ import { upstreamOf } from "./upstream_exposure.ts";
  *
  * @param listeners The planned listeners.
  * @param interfaces The host's addresses, as `Deno.networkInterfaces()` lists them.
+ * @param report The listeners to report, when not all: those being added to
+ *   a running server, whose listeners (with their ports as bound) come first in `listeners`.
  * @returns An error for each relay on a ring, in the listeners' order.
  *
  * @example
@@ -45,6 +47,7 @@ import { upstreamOf } from "./upstream_exposure.ts";
 export function checkRelayLoops(
   listeners: readonly PlannedListener[],
   interfaces: readonly Deno.NetworkInterfaceInfo[],
+  report: ReadonlySet<PlannedListener> | null = null,
 ): PlanError[] {
   const own = new Set(interfaces.map((row) => canonical(row.address)));
   const isOwn = (address: string) => isLoopback(address) || isWildcard(address) || own.has(address);
@@ -55,6 +58,7 @@ export function checkRelayLoops(
   };
   const errors: PlanError[] = [];
   for (const start of listeners) {
+    if (report !== null && !report.has(start)) continue;
     // Follow the upstreams from this relay; a ring that does not pass
     // through it is reported at its own listeners.
     const ring: PlannedListener[] = [start];

@@ -6,7 +6,13 @@
  * @module
  */
 
-import { buildPlan, type ListenItem, type Plan, type PlanError } from "../plan/plan.ts";
+import {
+  buildPlan,
+  type ListenItem,
+  type Plan,
+  type PlanError,
+  type PlannedListener,
+} from "../plan/plan.ts";
 import { checkExposure } from "../plan/exposure.ts";
 import { checkUpstreams } from "../plan/upstream_exposure.ts";
 import { checkRelayLoops } from "../plan/relay_loop.ts";
@@ -126,6 +132,12 @@ export interface EntryPlanOptions {
    * @default [] (every name is a host name)
    */
   readonly interfaces?: readonly Deno.NetworkInterfaceInfo[];
+  /**
+   * The listeners serving now, with the ports they bound: a new relay's
+   * upstream may lead back through them.
+   * @default []
+   */
+  readonly running?: readonly PlannedListener[];
 }
 
 /** What {@linkcode planEntries} found: the plan, and lines to log as warnings. */
@@ -176,7 +188,11 @@ export function planEntries(
   const allowPublic = options.allowPublic ?? false;
   const exposure = checkExposure(plan.listeners, allowPublic);
   const upstreams = checkUpstreams(plan.listeners, allowPublic);
-  const loops = checkRelayLoops(plan.listeners, interfaces);
+  const loops = checkRelayLoops(
+    [...options.running ?? [], ...plan.listeners],
+    interfaces,
+    new Set(plan.listeners),
+  );
   const problems = [...errors, ...exposure.errors, ...upstreams.errors, ...loops];
   if (problems.length > 0) throw new SpecError(problems);
   return { plan, warnings: [...exposure.warnings, ...upstreams.warnings] };

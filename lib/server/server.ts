@@ -474,6 +474,11 @@ class Server implements RunningServer {
         caller,
         allowPublic: this.#policy.allowPublic,
         interfaces: this.#policy.interfaces,
+        running: this.#running.map(({ bound }) => ({
+          ...bound.listener,
+          hostname: bound.local.address,
+          port: bound.local.port,
+        })),
       });
       const { bound, failures } = bindAll(plan.listeners);
       if (failures.length > 0) {

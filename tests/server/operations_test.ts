@@ -106,6 +106,26 @@ Deno.test("RunningServer.add() refuses an address other hosts can reach, as star
   );
 });
 
+Deno.test("RunningServer.add() refuses a forward whose upstream leads back to it through a listener serving now", async () => {
+  await using s = await emptyServer();
+  const [first] = await s.server.add("udp://127.0.0.1:0=echo");
+  const port = freePort();
+  // A relay to a serving forward on a port the OS picked, which relays back to the new one.
+  const [relay] = await s.server.add(`udp://127.0.0.1:0=forward?to=127.0.0.1:${port}`);
+  await assert.rejects(
+    s.server.add(`udp://127.0.0.1:${port}=forward?to=127.0.0.1:${relay.local.port}`),
+    (e) =>
+      e instanceof SpecError &&
+      e.message.includes(
+        `(spec 1 of add()): its upstream 127.0.0.1:${relay.local.port} is muxd's own `,
+      ) &&
+      e.message.includes("which relays back to this listener: each datagram would go round"),
+  );
+  // Nothing was bound; a forward to the serving echo is no ring.
+  assert.deepEqual(s.server.sockets.map((x) => x.local.port), [first.local.port, relay.local.port]);
+  await s.server.add(`udp://127.0.0.1:${port}=forward?to=127.0.0.1:${first.local.port}`);
+});
+
 Deno.test("RunningServer.add() binds nothing when the 2nd of 2 specs fails to bind, and explains it", async () => {
   await using s = await emptyServer();
   using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
