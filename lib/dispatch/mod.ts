@@ -15,4 +15,5 @@ export {
 } from "./connections.ts";
 export type { DispatchContext } from "./context.ts";
 export type { LiveRelay, LiveTraffic } from "./live_traffic.ts";
+export { RelayLineage } from "./relay_lineage.ts";
 export { ACCEPT_REPORT_MS, ACCEPT_RETRY_MS, AcceptPause } from "./accept_pause.ts";

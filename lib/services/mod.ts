@@ -141,7 +141,7 @@ export {
   readChunks,
 } from "./read_chunks.ts";
 export { writeAll } from "./write_all.ts";
-export type { DatagramRelay, RelayHost, SessionCounts } from "./relay.ts";
+export type { DatagramRelay, RelayHost, SessionCounts, SessionSockets } from "./relay.ts";
 export { forward, FORWARD_OPTIONS, type ForwardOptions } from "./forward.ts";
 export { formatUpstream, isOutsideLoopback, parseUpstream, type Upstream } from "./upstream.ts";
 export { UpstreamError } from "./upstream_error.ts";
