@@ -15,6 +15,7 @@ import type { formatEvent as _formatEvent } from "./format.ts";
 export const END_CAUSE_TEXT: Readonly<Record<EndCause, string>> = {
   "time-limit": "ended by muxd: it ran for max-seconds",
   "output-limit": "ended by muxd: it wrote more than max-output",
+  "datagram-limit": "ended by muxd: it wrote more than a UDP reply holds (65,507 B)",
   "closed": "ended by muxd: its connection closed",
   "shutdown": "ended by muxd: muxd stopped",
   "reload": "ended by muxd: a reload removed its listener",

@@ -153,6 +153,7 @@ async function answerDatagram(
   const program = await startProgram(ctx, ctx.options, PLACE_WAIT_MS, ctx.options.maxProcs);
   if (program === null) return null;
   const limit = Math.min(ctx.options.maxOutput, MAX_UDP_REPLY);
+  const overLimit = limit === ctx.options.maxOutput ? "output-limit" : "datagram-limit";
   const writing = (async () => {
     const writer = program.stdin.getWriter();
     try {
@@ -173,7 +174,7 @@ async function answerDatagram(
         if (done) return;
         size += chunk.length;
         if (size > limit) {
-          program.end("output-limit");
+          program.end(overLimit);
           await stdout.cancel();
           return;
         }

@@ -39,6 +39,7 @@ export type ExecRefusal =
 export type EndCause =
   | "time-limit" // it ran for max-seconds
   | "output-limit" // it wrote more than max-output
+  | "datagram-limit" // its reply to a datagram passed the largest a datagram holds
   | "closed" // its connection closed under it
   | "shutdown" // muxd stopped
   | "reload" // a reload removed its listener

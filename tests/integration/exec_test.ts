@@ -132,6 +132,47 @@ Deno.test("muxd serve runs docs/examples/udp_size.py per datagram, its output th
   assert.match(line.line, /^The client at 127\.0\.0\.1:\d+ says b'hello\\n'$/);
 });
 
+/** A program that writes `bytes` bytes and exits, in the JSON form of `run`. */
+function writes(bytes: number): string {
+  return `run=${
+    encodeURIComponent(JSON.stringify([
+      "python3",
+      "-c",
+      `import sys; sys.stdout.buffer.write(b"x" * ${bytes})`,
+    ]))
+  }`;
+}
+
+Deno.test("muxd serve ends a datagram's program that writes more than a UDP reply holds, and says which limit it met", async () => {
+  // 70,000 B is under max-output (1 MiB) and over a datagram (65,507 B);
+  // with max-output=100, max-output is met first.
+  await using muxd = await startMuxd(
+    serveDebug(
+      `udp://127.0.0.1:0=exec?${writes(70_000)}`,
+      `udp://127.0.0.1:0=exec?${writes(70_000)}&max-output=100`,
+    ),
+    EXEC_LAUNCHER,
+  );
+  for (const at of [0, 1]) {
+    const socket = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+    try {
+      await socket.send(new Uint8Array([1]), {
+        transport: "udp",
+        hostname: "127.0.0.1",
+        port: muxd.port(at),
+      });
+    } finally {
+      socket.close();
+    }
+  }
+  const exited = () => eventsOf(events(muxd.stderr()), "exec-exited");
+  await waitUntil(() => exited().length === 2, 10_000, "both exits", () => muxd.stderr());
+  const endedBy = (port: number) => exited().find((e) => e.local.port === port)?.endedBy;
+  assert.equal(endedBy(muxd.port(0)), "datagram-limit");
+  assert.equal(endedBy(muxd.port(1)), "output-limit");
+  assert.match(muxd.stderr(), /ended by muxd: it wrote more than a UDP reply holds \(65,507 B\)/);
+});
+
 Deno.test("muxd serve passes end of stream both ways through exec: nc -N gets its bytes back and exits", async () => {
   await using muxd = await startMuxd(serveJson(`tcp://127.0.0.1:0=exec?${CAT}`), EXEC_LAUNCHER);
   const { text, code } = await nc(["-N", "127.0.0.1", String(muxd.port(0))], "one\ntwo\n");
