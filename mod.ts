@@ -43,6 +43,7 @@ export {
   type RemoveResult,
   type RunningServer,
   type ServingSocket,
+  type SetFaultsOptions,
   type ShownFaults,
   StartError,
 } from "./lib/server/running_server.ts";

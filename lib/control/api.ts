@@ -119,7 +119,9 @@ export function controlRoutes(
         if (method !== "PUT" && method !== "DELETE") return methods("PUT and DELETE");
         const input = method === "DELETE" ? { faults: null } : faultsBody(request.body);
         if ("problem" in input) return error(400, input.problem);
-        const socket = await changing(server.setFaults(id, input.faults));
+        const socket = await changing(
+          server.setFaults(id, input.faults, { caller: `${method} ${path}` }),
+        );
         return json(200, listenerView(socket));
       }
       const listener = LISTENER.exec(path);

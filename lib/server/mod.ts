@@ -20,6 +20,7 @@ export {
   type RemoveResult,
   type RunningServer,
   type ServingSocket,
+  type SetFaultsOptions,
   type ShownFaults,
   StartError,
   type StartOptions,

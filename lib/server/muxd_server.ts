@@ -22,6 +22,7 @@ import type {
   RemoveResult,
   RunningServer,
   ServingSocket,
+  SetFaultsOptions,
 } from "./running_server.ts";
 
 /** Options for {@linkcode MuxdServer.subscribe}. */
@@ -125,8 +126,8 @@ export class MuxdServer implements RunningServer {
   }
 
   /** See {@linkcode RunningServer.setFaults}. */
-  setFaults(id: string, faults: FaultsInput): Promise<ServingSocket> {
-    return this.#server.setFaults(id, faults);
+  setFaults(id: string, faults: FaultsInput, options?: SetFaultsOptions): Promise<ServingSocket> {
+    return this.#server.setFaults(id, faults, options);
   }
 
   /** See {@linkcode RunningServer.reconfigure}. */

@@ -174,6 +174,12 @@ export interface AddOptions {
   readonly caller?: string;
 }
 
+/** Options for {@linkcode RunningServer.setFaults}. */
+export interface SetFaultsOptions {
+  /** What the call is, for messages (`spec 1 of setFaults()`). @default "setFaults()" */
+  readonly caller?: string;
+}
+
 /** Options for {@linkcode RunningServer.remove}. */
 export interface RemoveOptions {
   /**
@@ -278,13 +284,14 @@ export interface RunningServer extends AsyncDisposable {
    * @param id The listener's id, from {@linkcode ServingSocket.id}.
    * @param faults Option text (`"drop=1&seed=1"`), a record
    *   (`{ drop: 1, seed: 1 }`), or `null` for none.
+   * @param options What the call is, for messages.
    * @returns The socket with its faults now.
    * @throws {UnknownListenerError} When no running listener has the id.
    * @throws {SpecError} When the faults cannot be used on this listener.
    * @throws {StartError} When the socket cannot be bound anew (`reset-after`).
    * @throws {ServerClosedError} When the server is closing.
    */
-  setFaults(id: string, faults: FaultsInput): Promise<ServingSocket>;
+  setFaults(id: string, faults: FaultsInput, options?: SetFaultsOptions): Promise<ServingSocket>;
 }
 
 /** `start()` could not bind one or more listeners; nothing is left bound. */

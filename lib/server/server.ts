@@ -46,6 +46,7 @@ import {
   type RemoveResult,
   type RunningServer,
   type ServingSocket,
+  type SetFaultsOptions,
   type ShownFaults,
   StartError,
   type StartOptions,
@@ -528,11 +529,16 @@ class Server implements RunningServer {
     return forced;
   }
 
-  setFaults(id: string, faults: FaultsInput): Promise<ServingSocket> {
-    return this.#change("setFaults()", async () => {
+  setFaults(
+    id: string,
+    faults: FaultsInput,
+    options: SetFaultsOptions = {},
+  ): Promise<ServingSocket> {
+    const caller = options.caller ?? "setFaults()";
+    return this.#change(caller, async () => {
       const r = this.#find(id);
       const current = r.bound.listener;
-      const listener = withFaults(current, faults, "setFaults()");
+      const listener = withFaults(current, faults, caller);
       if (needsReset(listener) !== needsReset(current)) await this.#rebind(r, listener, "api");
       else if (!sameFaults(current, listener)) this.#changeFaults(r, listener, "api");
       // The same faults again change nothing, but they are the API's now.

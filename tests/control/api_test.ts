@@ -106,6 +106,11 @@ Deno.test("serveControl() answers every documented operation and status as docs/
   );
   const wrongKind = await call("PUT", `${V}/${udp.id}/faults`, { latency: 100 });
   assert.equal(wrongKind.status, 400);
+  // The error names the request, not the library call behind it.
+  assert.match(
+    JSON.stringify(await wrongKind.clone().json()),
+    new RegExp(`\\(spec 1 of PUT /v1/listeners/${udp.id}/faults\\): `),
+  );
   await api.check("PUT", FAULTS, wrongKind);
   await api.check("PUT", FAULTS, await call("PUT", `${V}/tcp-127.0.0.1-1/faults`, "drop=1"));
   const cleared = await api.check(
