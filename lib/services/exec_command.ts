@@ -8,7 +8,7 @@
 
 import { quote } from "../spec/listen_spec_error.ts";
 import type { ServiceContext } from "./service.ts";
-import { findProgram } from "./program_path.ts";
+import { findProgram, whyNoProgram } from "./program_path.ts";
 
 /**
  * Parses exec's `run` option into the program and its arguments. Two forms:
@@ -120,7 +120,7 @@ export function programFile(program: string): string | null {
   if (file !== null) return file;
   throw new RangeError(
     program.includes("/")
-      ? `cannot find program ${quote(program)}: no executable file there`
+      ? `cannot run program ${quote(program)}: ${whyNoProgram(program, Deno.cwd())}`
       : `cannot find program ${quote(program)} on muxd's PATH (${searchPath || "not set"})`,
   );
 }

@@ -41,6 +41,42 @@ export function findProgram(name: string, searchPath: string, cwd: string): stri
   return null;
 }
 
+/**
+ * Says in words why a path names no program {@linkcode findProgram} would
+ * run, for an error message.
+ *
+ * @param name The path given (with a `/`).
+ * @param cwd Where a relative path starts.
+ * @returns Such as `there is no such file`, or
+ *   `it is not executable (mode 644): chmod +x it, or name its interpreter first`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { whyNoProgram } from "./program_path.ts";
+ *
+ * assert.equal(whyNoProgram("/no/such/file", "/"), "there is no such file");
+ * assert.equal(whyNoProgram("/tmp", "/"), "it is a directory");
+ * ```
+ */
+export function whyNoProgram(name: string, cwd: string): string {
+  const file = name.startsWith("/") ? name : `${cwd}/${name}`;
+  let info: Deno.FileInfo;
+  try {
+    info = Deno.statSync(file);
+  } catch (error) {
+    if (error instanceof Deno.errors.PermissionDenied) {
+      return "muxd may not look there (a folder on the way is not searchable)";
+    }
+    return "there is no such file";
+  }
+  if (info.isDirectory) return "it is a directory";
+  if (!info.isFile) return "it is not a regular file";
+  const mode = (info.mode ?? 0) & 0o777;
+  return `it is not executable (mode ${mode.toString(8)}): chmod +x it, or name its ` +
+    `interpreter first (run=python3,${name})`;
+}
+
 /** Tells whether `file` is a regular file that someone may execute. */
 function isExecutable(file: string): boolean {
   let info: Deno.FileInfo;

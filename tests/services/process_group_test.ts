@@ -4,6 +4,7 @@ import {
   findSetsid,
   groupSignal,
   ProcessTable,
+  programFile,
   programLaunch,
 } from "../../lib/services/mod.ts";
 
@@ -91,6 +92,30 @@ Deno.test("findProgram() finds nothing, and throws nothing, for a name too long 
     // ELOOP.
     assert.equal(findProgram("loop", dir, "/"), null);
     assert.equal(findProgram(`${dir}/loop`, "/bin", "/"), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("exec's run= names a file that is not a program: the error says why, in words", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-find-program-" });
+  try {
+    await Deno.writeTextFile(`${dir}/script.py`, "print('hi')\n", { mode: 0o644 });
+    const error = (run: string) => {
+      try {
+        programFile(run);
+        return "no error";
+      } catch (e) {
+        return (e as Error).message;
+      }
+    };
+    assert.equal(
+      error(`${dir}/script.py`),
+      `cannot run program "${dir}/script.py": it is not executable (mode 644): chmod +x it, ` +
+        `or name its interpreter first (run=python3,${dir}/script.py)`,
+    );
+    assert.equal(error(dir), `cannot run program "${dir}": it is a directory`);
+    assert.equal(error(`${dir}/gone`), `cannot run program "${dir}/gone": there is no such file`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
