@@ -51,27 +51,48 @@ export function checkRelayLoops(
 ): PlanError[] {
   const own = new Set(interfaces.map((row) => canonical(row.address)));
   const isOwn = (address: string) => isLoopback(address) || isWildcard(address) || own.has(address);
+  // By transport and port, once: a plan may hold thousands of listeners (port ranges).
+  const byPort = new Map<string, PlannedListener[]>();
+  for (const l of listeners) {
+    const key = `${l.transport} ${l.port}`;
+    const on = byPort.get(key);
+    if (on === undefined) byPort.set(key, [l]);
+    else on.push(l);
+  }
   const next = (l: PlannedListener): PlannedListener | null => {
     const to = upstreamOf(l);
     if (to === null || to.host.kind === "name") return null;
-    return receiver(listeners, l.transport, to.host.address, to.port, isOwn);
+    const on = byPort.get(`${l.transport} ${to.port}`) ?? [];
+    return receiver(on, to.host.address, isOwn);
   };
+  // Each relay leads to at most one listener: walk each path once, and a
+  // path that meets itself closes a ring (linear in the listeners).
+  const ringSize = new Map<PlannedListener, number>();
+  const done = new Set<PlannedListener>();
+  for (const first of listeners) {
+    const path = new Map<PlannedListener, number>();
+    let at: PlannedListener | null = first;
+    while (at !== null && !done.has(at) && !path.has(at)) {
+      path.set(at, path.size);
+      at = next(at);
+    }
+    if (at !== null && path.has(at)) {
+      const size = path.size - path.get(at)!;
+      for (const [l, i] of path) if (i >= path.get(at)!) ringSize.set(l, size);
+    }
+    for (const l of path.keys()) done.add(l);
+  }
   const errors: PlanError[] = [];
   for (const start of listeners) {
-    if (report !== null && !report.has(start)) continue;
-    // Follow the upstreams from this relay; a ring that does not pass
-    // through it is reported at its own listeners.
-    const ring: PlannedListener[] = [start];
-    for (let at = next(start); at !== null && !ring.includes(at); at = next(at)) ring.push(at);
-    const last = ring[ring.length - 1];
-    if (next(last) !== start) continue;
+    const size = ringSize.get(start);
+    if (size === undefined || (report !== null && !report.has(start))) continue;
     const to = formatUpstream(upstreamOf(start)!);
-    const why = ring.length === 1
+    const why = size === 1
       ? `its upstream ${to} is this listener itself`
-      : ring.length === 2
-      ? `its upstream ${to} is muxd's own ${ring[1].spec}, which relays back to this listener`
-      : `its upstream ${to} is muxd's own ${ring[1].spec}, whose relays lead back to this ` +
-        `listener in ${ring.length - 1} more steps`;
+      : size === 2
+      ? `its upstream ${to} is muxd's own ${next(start)!.spec}, which relays back to this listener`
+      : `its upstream ${to} is muxd's own ${next(start)!.spec}, whose relays lead back to this ` +
+        `listener in ${size - 1} more steps`;
     const what = start.transport === "udp"
       ? "each datagram would go round without end"
       : "each connection would open another, up to max-conns";
@@ -82,15 +103,15 @@ export function checkRelayLoops(
   return errors;
 }
 
-/** The listener that traffic to `address`:`port` reaches, or `null` when none of these does. */
+/**
+ * Which of the listeners on a port traffic to `address` reaches, or `null`
+ * when none of them does.
+ */
 function receiver(
-  listeners: readonly PlannedListener[],
-  transport: PlannedListener["transport"],
+  on: readonly PlannedListener[],
   address: string,
-  port: number,
   isOwn: (address: string) => boolean,
 ): PlannedListener | null {
-  const on = listeners.filter((l) => l.transport === transport && l.port === port);
   const exact = on.find((l) => l.hostname === address);
   if (exact !== undefined) return exact;
   if (!isOwn(address)) return null;
