@@ -295,19 +295,38 @@ function optionText(value: Node): string | Node {
  * memory), and the file must be UTF-8 text (a byte order mark is allowed).
  *
  * @param path The file's path.
+ * @param readMs How long reading it may take, in ms. @default CONFIG_READ_MS
  * @returns The settings and every error; a file that cannot be read or
  *   decoded is one error.
  */
-export async function readConfig(path: string): Promise<ConfigResult> {
+export async function readConfig(
+  path: string,
+  readMs: number = CONFIG_READ_MS,
+): Promise<ConfigResult> {
   const fail = (why: string): ConfigResult => ({
     settings: { listen: [] },
     errors: [new ConfigError(`${path}: cannot read config file: ${why}`)],
   });
   let bytes: Uint8Array;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   try {
-    bytes = await readAtMost(path, MAX_CONFIG_BYTES + 1);
+    // A named pipe (FIFO) that nothing writes to would hold the read, and
+    // with it every later reload, for ever. (A pipe that is written to, as
+    // `-c <(...)` gives, is read as a file.)
+    const late = new Promise<null>((resolve) => timer = setTimeout(resolve, readMs, null));
+    const read = await Promise.race([readAtMost(path, MAX_CONFIG_BYTES + 1), late]);
+    if (read === null) {
+      return fail(
+        `nothing came to read within ${readMs / 1000} s: it is a named pipe (FIFO) ` +
+          `that nothing writes to, or a file on a drive that does not answer; ` +
+          `give muxd a regular file`,
+      );
+    }
+    bytes = read;
   } catch (error) {
     return fail(fileErrorWords(error, "no such file"));
+  } finally {
+    clearTimeout(timer);
   }
   if (bytes.length > MAX_CONFIG_BYTES) {
     return fail(
@@ -333,6 +352,9 @@ export async function readConfig(path: string): Promise<ConfigResult> {
   const text = new TextDecoder().decode(bytes); // drops a byte order mark
   return parseConfig(text, path);
 }
+
+/** How long reading a config file may take before muxd gives up on it, in ms. */
+export const CONFIG_READ_MS = 5000;
 
 /** Reads a file's first `limit` bytes, or all of it if it is shorter. */
 async function readAtMost(path: string, limit: number): Promise<Uint8Array> {

@@ -76,6 +76,38 @@ Deno.test("readConfig() reports a missing file as one error naming it", async ()
   ]);
 });
 
+Deno.test({
+  name:
+    "readConfig() gives up on a named pipe that nothing writes to, in one error, instead of waiting for ever",
+  // The open of a FIFO with no writer cannot be cancelled: muxd leaves it
+  // waiting and goes on (a reload after it works). The writer below ends it.
+  sanitizeOps: false,
+  sanitizeResources: false,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "muxd-fifo-" });
+    const fifo = `${dir}/muxd.jsonc`;
+    try {
+      const made = await new Deno.Command("python3", {
+        args: ["-c", "import os, sys; os.mkfifo(sys.argv[1])", fifo],
+      }).output();
+      assert.ok(made.success, "mkfifo");
+      const { errors } = await readConfig(fifo, 200);
+      assert.deepEqual(errors.map((e) => e.message), [
+        `${fifo}: cannot read config file: nothing came to read within 0.2 s: it is a named pipe ` +
+        "(FIFO) that nothing writes to, or a file on a drive that does not answer; give muxd a " +
+        "regular file",
+      ]);
+      // A pipe that is written to is read as a file.
+      const writing = Deno.writeTextFile(fifo, '{"listen": ["tcp://127.0.0.1:7007=echo"]}');
+      const written = await readConfig(fifo, 5000);
+      await writing;
+      assert.deepEqual(written.errors, []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
 Deno.test("DEMO_LISTENERS plans cleanly, below port 32768, with every lesson the README promises", () => {
   const { plan, errors } = buildPlan(demoItems());
   assert.deepEqual(errors, []);
