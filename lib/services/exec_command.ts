@@ -91,9 +91,22 @@ export interface ExecCommand {
 export function runPermissionProblem(program: string, file: string | null = null): string | null {
   const { state } = Deno.permissions.querySync({ name: "run", command: file ?? program });
   if (state === "granted") return null;
+  const hint = apartHint(program);
+  if (hint !== "") return `muxd has no right to run ${quote(program)}${hint}`;
   return `muxd has no right to run ${quote(program)}: start it with --allow-run=${program} ` +
     `added to deno run's flags (deno task serve:exec allows python3), and check that ` +
     `${quote(program)} is installed`;
+}
+
+/**
+ * For a program name with a space in it (`"python3 server.py"`, a shell's
+ * habit that `run` does not share), how to give it; otherwise "".
+ */
+function apartHint(program: string): string {
+  return /\s/.test(program.trim())
+    ? `; run takes the program and each argument apart: run=python3,server.py in a spec, ` +
+      `"run": ["python3", "server.py"] in a config file`
+    : "";
 }
 
 /**
@@ -119,9 +132,10 @@ export function programFile(program: string): string | null {
   const file = findProgram(program, searchPath, Deno.cwd());
   if (file !== null) return file;
   throw new RangeError(
-    program.includes("/")
+    (program.includes("/")
       ? `cannot run program ${quote(program)}: ${whyNoProgram(program, Deno.cwd())}`
-      : `cannot find program ${quote(program)} on muxd's PATH (${searchPath || "not set"})`,
+      : `cannot find program ${quote(program)} on muxd's PATH (${searchPath || "not set"})`) +
+      apartHint(program),
   );
 }
 

@@ -55,6 +55,14 @@ export function parseOptions(text: string | undefined, fail: Fail): Record<strin
 /** Percent-decodes one option value. */
 function decodeValue(key: string, raw: string, fail: Fail): string {
   const bad = raw.match(FORBIDDEN_CHARACTER);
+  if (bad !== null && bad[0] === " " && key === "run") {
+    // exec's program and its arguments: a space is most likely meant to
+    // part them, as in a shell, and %20 would make one name of both.
+    fail(
+      `option "run" cannot hold a raw space: part the program and its arguments with commas, ` +
+        `as in run=python3,server.py (a space inside one argument is %20)`,
+    );
+  }
   if (bad !== null) {
     fail(
       `option ${quote(key)} cannot hold a raw ${describeCharacter(bad[0])}; write it as ${

@@ -116,6 +116,13 @@ Deno.test("exec's run= names a file that is not a program: the error says why, i
     );
     assert.equal(error(dir), `cannot run program "${dir}": it is a directory`);
     assert.equal(error(`${dir}/gone`), `cannot run program "${dir}/gone": there is no such file`);
+    // A shell's habit: program and argument in one name.
+    assert.equal(
+      error("python3 server.py"),
+      `cannot find program "python3 server.py" on muxd's PATH (${Deno.env.get("PATH")}); run ` +
+        `takes the program and each argument apart: run=python3,server.py in a spec, ` +
+        `"run": ["python3", "server.py"] in a config file`,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

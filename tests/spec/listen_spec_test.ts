@@ -187,6 +187,11 @@ const INVALID: readonly [string, string][] = [
     "tcp://127.0.0.1:7009=banner?text=a b",
     'option "text" cannot hold a raw space; write it as %20',
   ],
+  [
+    "tcp://127.0.0.1:7009=exec?run=python3 server.py",
+    'option "run" cannot hold a raw space: part the program and its arguments with commas, ' +
+    "as in run=python3,server.py (a space inside one argument is %20)",
+  ],
   ["tcp://127.0.0.1:7009=banner?text=a\nb", "write it as %0A"],
   ["tcp://127.0.0.1:7009=banner?text=a\u200bb", "character U+200B; write it as %E2%80%8B"],
   ["tcp://127.0.0.1:7009=banner?text=\ud800", "lone UTF-16 surrogate"],
