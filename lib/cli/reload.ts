@@ -14,7 +14,7 @@ import { readHostFacts } from "../check/host_facts.ts";
 import { type RunningServer, type ServingSocket, StartError } from "../server/running_server.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { provision, type Provisioned } from "../provision/provision.ts";
-import { formatProblem, type Problem, SettingError } from "../provision/problem.ts";
+import { formatProblem } from "../provision/problem.ts";
 import { type Given, SETTINGS, type Settings } from "../provision/settings.ts";
 import { changedSettings, type SettingChange } from "../provision/merge_settings.ts";
 import { loadConfig } from "./load_config.ts";
@@ -51,12 +51,8 @@ export async function reload(
   const config = await loadConfig(args.config);
   const facts = await readHostFacts();
   const provisioned = provision({ ...args, command: "serve", argv }, config, facts);
-  const problems: Problem[] = Array.isArray(provisioned) ? provisioned : [];
-  if (!Array.isArray(provisioned) && provisioned.demo) {
-    problems.push(new SettingError(`${args.config} lists no listeners`));
-  }
-  if (Array.isArray(provisioned) || problems.length > 0) {
-    for (const p of problems) log.error(`SIGHUP: ${formatProblem(p)}`);
+  if (Array.isArray(provisioned)) {
+    for (const p of provisioned) log.error(`SIGHUP: ${formatProblem(p)}`);
     log.error(`SIGHUP: the new config is rejected; the running set keeps serving`);
     return null;
   }

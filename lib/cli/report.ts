@@ -117,13 +117,17 @@ export function socketTable(server: RunningServer): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (cells: string[]) =>
     "  " + cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join("  ");
-  const out = [
-    `muxd is serving ${server.sockets.length} socket${server.sockets.length === 1 ? "" : "s"}:`,
-    "",
-    line(header),
-    ...rows.map(line),
-    ...wildcardLines(server.sockets),
-  ];
+  const count = server.sockets.length;
+  const out = count === 0
+    // Started for the control API alone, which adds them.
+    ? ["muxd is serving no sockets yet: add them through the control API (docs/control.md)."]
+    : [
+      `muxd is serving ${count} socket${count === 1 ? "" : "s"}:`,
+      "",
+      line(header),
+      ...rows.map(line),
+      ...wildcardLines(server.sockets),
+    ];
   if (server.failures.length > 0) {
     out.push("", "Not bound:");
     for (const f of server.failures) out.push(`  ${f.listener.spec}: ${f.reason}`);

@@ -20,12 +20,14 @@ export interface ListenItems {
 
 /**
  * Gathers the listen specs: the config file's, then each `--listen`; the
- * demo set when there are none and the config file had no problems.
+ * demo set when there are none and it may stand in for them.
  *
  * @param fromFile The config file's specs (none without one).
  * @param listen Each `--listen` value, in order.
  * @param argv The raw arguments, to name each spec's position.
- * @param fileOk Whether the config file had no problems.
+ * @param demoAllowed Whether the demo set stands in when no spec is given:
+ *   not with a config file (or one with problems), nor with the control API,
+ *   which adds listeners of its own.
  * @returns The specs and whether they are the demo set.
  *
  * @example
@@ -43,7 +45,7 @@ export function listenItems(
   fromFile: readonly ListenItem[],
   listen: readonly string[],
   argv: readonly string[],
-  fileOk: boolean,
+  demoAllowed: boolean,
 ): ListenItems {
   const positions = listenPositions(argv);
   const items: ListenItem[] = [
@@ -53,7 +55,7 @@ export function listenItems(
       source: argumentSource(argv, positions[i] ?? 0),
     })),
   ];
-  const demo = items.length === 0 && fileOk;
+  const demo = items.length === 0 && demoAllowed;
   return { items: demo ? demoItems() : items, demo };
 }
 

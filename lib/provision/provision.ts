@@ -92,12 +92,25 @@ export function provision<C extends Command>(
   const settings = mergeSettings(args.command, args, config?.settings ?? {});
   // Every command takes --listen.
   const { listen } = args as unknown as Given<"check">;
+  // Listeners come from the config file, --listen, or the control API; the
+  // demo set stands in only when none of them is given.
+  const controlled = args.command === "serve" &&
+    (settings as Settings<"serve">).control !== undefined;
   const { items, demo } = listenItems(
     config?.settings.listen ?? [],
     listen,
     args.argv,
-    problems.length === 0,
+    problems.length === 0 && config === null && !controlled,
   );
+  if (items.length === 0 && config !== null && problems.length === 0 && !controlled) {
+    problems.push(
+      new SettingError(
+        `${
+          (args as unknown as Given<"check">).config
+        } lists no listeners: add "listen": ["tcp://127.0.0.1:7007=echo", ...] to it`,
+      ),
+    );
+  }
   const { plan, errors } = buildPlan(items, { interfaces: host.interfaces });
   problems.push(...errors, ...checkRelayLoops(plan.listeners, host.interfaces));
   const warnings: string[] = [];

@@ -85,23 +85,33 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "muxd-fifo-" });
-    const fifo = `${dir}/muxd.jsonc`;
-    try {
+    const mkfifo = async (path: string) => {
       const made = await new Deno.Command("python3", {
-        args: ["-c", "import os, sys; os.mkfifo(sys.argv[1])", fifo],
+        args: ["-c", "import os, sys; os.mkfifo(sys.argv[1])", path],
       }).output();
       assert.ok(made.success, "mkfifo");
+    };
+    try {
+      const fifo = `${dir}/muxd.jsonc`;
+      await mkfifo(fifo);
       const { errors } = await readConfig(fifo, 200);
       assert.deepEqual(errors.map((e) => e.message), [
         `${fifo}: cannot read config file: nothing came to read within 0.2 s: it is a named pipe ` +
         "(FIFO) that nothing writes to, or a file on a drive that does not answer; give muxd a " +
         "regular file",
       ]);
+      // The open left waiting ends once a writer comes and goes.
+      (await Deno.open(fifo, { write: true })).close();
       // A pipe that is written to is read as a file.
-      const writing = Deno.writeTextFile(fifo, '{"listen": ["tcp://127.0.0.1:7007=echo"]}');
-      const written = await readConfig(fifo, 5000);
+      const written = `${dir}/written.jsonc`;
+      await mkfifo(written);
+      const writing = Deno.writeTextFile(written, '{"listen": ["tcp://127.0.0.1:7007=echo"]}');
+      const read = await readConfig(written, 5000);
       await writing;
-      assert.deepEqual(written.errors, []);
+      assert.deepEqual(read.errors, []);
+      assert.deepEqual(read.settings.listen?.map((item) => item.text), [
+        "tcp://127.0.0.1:7007=echo",
+      ]);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

@@ -130,6 +130,44 @@ Deno.test("provision() plans the demo set, with its dashboard, when nothing is g
   assert.deepEqual(done.dashboard?.address, { hostname: "127.0.0.1", port: 7080 });
 });
 
+Deno.test("provision() plans no listener with --control and none given: the control API adds them", () => {
+  const done = provisioned(
+    provision(
+      serveArgs(["serve", "--control", "127.0.0.1:0"], { control: "127.0.0.1:0" }),
+      null,
+      NO_INTERFACES,
+    ),
+  );
+  assert.equal(done.demo, false);
+  assert.deepEqual(done.plan.listeners, []);
+  assert.equal(done.dashboard?.address, null);
+});
+
+Deno.test("provision() refuses a config file that lists no listeners, rather than serve the demo set", () => {
+  const config = parseConfig(`{ "listen": [] }`, "m.jsonc");
+  const result = provision(
+    serveArgs(["serve", "-c", "m.jsonc"], { config: "m.jsonc" }),
+    config,
+    NO_INTERFACES,
+  );
+  assert.ok(Array.isArray(result));
+  assert.deepEqual(result.map(formatProblem), [
+    'm.jsonc lists no listeners: add "listen": ["tcp://127.0.0.1:7007=echo", ...] to it',
+  ]);
+  // With the control API it may: listeners come from there.
+  const controlled = provisioned(
+    provision(
+      serveArgs(["serve", "-c", "m.jsonc", "--control", "127.0.0.1:0"], {
+        config: "m.jsonc",
+        control: "127.0.0.1:0",
+      }),
+      config,
+      NO_INTERFACES,
+    ),
+  );
+  assert.deepEqual(controlled.plan.listeners, []);
+});
+
 Deno.test("provision() plans no demo set when the config file has problems", () => {
   const config = parseConfig(`{ "grace": "soon" }`, "m.jsonc");
   const result = provision(
