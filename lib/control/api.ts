@@ -84,18 +84,24 @@ export function controlRoutes(
       changed();
     }
   };
+  /** Each problem one line in `problems`; `error` the first, and how many more there are. */
+  const several = (status: JsonStatus, messages: readonly string[]): ControlAnswer => {
+    const lines = messages.map((m) => m.replaceAll("\n", " "));
+    const first = lines.length === 1
+      ? lines[0]
+      : `${lines[0]} (and ${lines.length - 1} more: see "problems")`;
+    return error(status, first, lines);
+  };
   const methods = (allowed: string): ControlAnswer =>
     error(405, `This path takes ${allowed} only.`);
 
   /** Turns what a server call throws into an answer; rethrows anything else. */
   const refusal = (thrown: unknown): ControlAnswer => {
     if (thrown instanceof SpecError) {
-      const lines = thrown.problems.map((p) => p.message.replaceAll("\n", " "));
-      return error(400, lines.join("\n"), lines);
+      return several(400, thrown.problems.map((p) => p.message));
     }
     if (thrown instanceof StartError) {
-      const lines = thrown.failures.map((f) => f.message.replaceAll("\n", " "));
-      return error(409, lines.join("\n"), lines);
+      return several(409, thrown.failures.map((f) => f.message));
     }
     if (thrown instanceof UnknownListenerError) return error(404, thrown.message);
     if (thrown instanceof ServerClosedError) return error(503, thrown.message);

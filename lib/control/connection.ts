@@ -201,6 +201,11 @@ async function readBody(
     return { value: JSON.parse(text), rest: after };
   } catch (error) {
     if (!(error instanceof SyntaxError)) throw error;
-    return { status: 400, refusal: `The body is not JSON: ${error.message}.` };
+    // A spec or faults sent bare (curl --data tcp://...) is the usual case.
+    return {
+      status: 400,
+      refusal: `The body is not JSON (${error.message}): a spec or faults text goes in ` +
+        `quotes, as a JSON string, such as "tcp://127.0.0.1:0=echo" or "drop=0.5".`,
+    };
   }
 }

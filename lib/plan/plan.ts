@@ -110,9 +110,16 @@ export class PlanError extends Error {
    * @param text The spec text.
    * @param source Where it came from.
    * @param reason What is wrong.
+   * @param what What the message says could not be used, when not the listen
+   *   spec itself (such as the faults given for a running listener).
    */
-  constructor(text: string, source: SpecSource, reason: string) {
-    super(`Cannot use listen spec ${quote(text)} (${formatSource(source)}): ${reason}`);
+  constructor(
+    text: string,
+    source: SpecSource,
+    reason: string,
+    what = `listen spec ${quote(text)}`,
+  ) {
+    super(`Cannot use ${what} (${formatSource(source)}): ${reason}`);
     this.name = "PlanError";
     this.text = text;
     this.source = source;

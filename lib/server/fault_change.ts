@@ -65,8 +65,12 @@ export function withFaults(
   }
   const plain = formatListenSpec({ ...base, options: kept });
   const text = given === "" ? plain : `${plain}${plain.includes("?") ? "&" : "?"}${given}`;
+  // Said of the faults given, on the listener: the caller sent no spec.
+  const what = `faults ${quote(given)} on ${plain}`;
   const { plan, errors } = buildPlan([{ text, source }]);
-  if (errors.length > 0) throw new SpecError(errors);
+  if (errors.length > 0) {
+    throw new SpecError(errors.map((e) => new PlanError(text, source, e.reason, what)));
+  }
   const other = Object.keys(parseListenSpec(text, source).options)
     .find((key) => !FAULT_OPTION_KEYS.has(key) && !(key in kept));
   if (other !== undefined) {
@@ -76,6 +80,7 @@ export function withFaults(
         source,
         `${quote(other)} is not a fault option; ${caller} changes faults only (remove the ` +
           `listener and add it again to change its other options)`,
+        what,
       ),
     ]);
   }

@@ -59,13 +59,25 @@ Deno.test("serveControl() answers every documented operation and status as docs/
     error: string;
   };
   assert.match(bad.error, /\(spec 1 of POST \/v1\/listeners\): banner is a TCP-only service/);
+  // Two bad specs: `error` is still one line, `problems` has each.
+  const twoBad = await api.check(
+    "POST",
+    V,
+    await call("POST", V, ["udp://127.0.0.1:0=banner", "tcp://127.0.0.1:0=nosuch"]),
+  ) as { error: string; problems: string[] };
+  assert.equal(twoBad.problems.length, 2);
+  assert.doesNotMatch(twoBad.error, /\n/);
+  assert.match(twoBad.error, /banner is a TCP-only service.* \(and 1 more: see "problems"\)$/);
   const notJson = await fetch(new URL(V, control.url), {
     method: "POST",
     headers: { authorization: `Bearer ${control.token}` },
     body: "{tcp",
   });
   assert.equal(notJson.status, 400);
-  assert.match((await api.check("POST", V, notJson) as { error: string }).error, /not JSON/);
+  assert.match(
+    (await api.check("POST", V, notJson) as { error: string }).error,
+    /not JSON .*: a spec or faults text goes in quotes, as a JSON string, such as "tcp:/,
+  );
   await api.check("POST", V, await fetch(new URL(V, control.url), { method: "POST", body: '"x"' }));
   {
     using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -106,10 +118,14 @@ Deno.test("serveControl() answers every documented operation and status as docs/
   );
   const wrongKind = await call("PUT", `${V}/${udp.id}/faults`, { latency: 100 });
   assert.equal(wrongKind.status, 400);
-  // The error names the request, not the library call behind it.
-  assert.match(
-    JSON.stringify(await wrongKind.clone().json()),
-    new RegExp(`\\(spec 1 of PUT /v1/listeners/${udp.id}/faults\\): `),
+  // The error names the faults and the request, not a spec or the library call behind it.
+  const { error: wrongKindError } = await wrongKind.clone().json();
+  assert.ok(
+    wrongKindError.startsWith(
+      `Cannot use faults "latency=100" on udp://127.0.0.1:0=echo ` +
+        `(spec 1 of PUT /v1/listeners/${udp.id}/faults): `,
+    ),
+    wrongKindError,
   );
   await api.check("PUT", FAULTS, wrongKind);
   await api.check("PUT", FAULTS, await call("PUT", `${V}/tcp-127.0.0.1-1/faults`, "drop=1"));

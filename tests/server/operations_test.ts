@@ -197,14 +197,14 @@ Deno.test("RunningServer.setFaults() drops every datagram with drop=1 and answer
   );
 });
 
-Deno.test("RunningServer.setFaults() checks faults as spec options, naming the spec", async () => {
+Deno.test("RunningServer.setFaults() checks faults as spec options, naming the faults and the listener", async () => {
   await using s = await emptyServer();
   const [udp] = await s.server.add("udp://127.0.0.1:0=echo");
   await assert.rejects(
     s.server.setFaults(udp.id, { latency: 100 }),
     (e: unknown) =>
       e instanceof SpecError &&
-      e.message === 'Cannot use listen spec "udp://127.0.0.1:0=echo?latency=100" ' +
+      e.message === 'Cannot use faults "latency=100" on udp://127.0.0.1:0=echo ' +
           "(spec 1 of setFaults()): option latency applies to TCP listeners only " +
           "(UDP's is delay=), and this one is UDP; remove it",
   );
