@@ -104,7 +104,7 @@ function isOutgoing(holder: Holder, facts: Pick<HostFacts, "ephemeralPorts">): b
 /**
  * The finding for a planned listener from the sockets that hold its name
  * now: `in-use` as an error when one of them blocks the bind, as a warning
- * when one may; else a `time-wait` note when only closed connections are
+ * when one may; else a `time-wait` warning when only closed connections are
  * left; else none.
  *
  * @param l The planned listener.
@@ -125,7 +125,7 @@ export function liveFinding(
   const maybe = pick("may-share", "may-block");
   if (maybe.length > 0) return inUse(l, maybe, "warning", facts);
   const closed = pick("closed");
-  return closed.length > 0 ? timeWaitNote(l, closed) : null;
+  return closed.length > 0 ? timeWaitWarning(l, closed) : null;
 }
 
 /** The `in-use` finding, explained from the first of the holders. */
@@ -174,22 +174,27 @@ function inUse(
 }
 
 /** The note for a name that only closed connections hold. */
-function timeWaitNote(l: PlannedListener, holders: readonly Holder[]): Finding {
+function timeWaitWarning(l: PlannedListener, holders: readonly Holder[]): Finding {
   const n = holders.length;
   return {
     rule: "time-wait",
-    severity: "note",
+    // ss cannot show whether they came from a listener with SO_REUSEADDR,
+    // which decides: so "may", never "would bind" (a plain Python socket
+    // server leaves connections that block).
+    severity: "warning",
     listeners: [l],
     explanation:
       `Only ${n === 1 ? "a connection" : `${n} connections`} that ${
         n === 1 ? "its program has" : "their programs have"
       } closed ${n === 1 ? "is" : "are"} left on ${socketText(l)}: the kernel keeps a closed ` +
       `connection for about 60 s (TIME-WAIT) to catch its late packets, and no process owns it. ` +
-      `It does not block muxd: Deno sets SO_REUSEADDR on every TCP listener, and Linux lets ` +
-      `such a listener bind beside closed connections that have it too, as a server's do ` +
-      `(they inherit it from their listener; Deno, Node, nginx, nc and Python's http.server ` +
-      `set it). A program that never set it leaves connections that block for those 60 s.`,
-    fix: "Nothing to fix.",
+      `Deno sets SO_REUSEADDR on every TCP listener, and Linux lets such a listener bind beside ` +
+      `closed connections that have it too, which a server's inherit from its listener (Deno, ` +
+      `Node, nginx, nc and Python's http.server set it); a program that never set it (a plain ` +
+      `Python socket server) leaves connections that block the bind for those 60 s. Which ` +
+      `kind these are, ss cannot show.`,
+    fix: "If muxd serve fails on it, wait about 60 s, until the kernel forgets them, or choose " +
+      "another port.",
     holders,
   };
 }

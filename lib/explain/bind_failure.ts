@@ -13,10 +13,13 @@ import { formatSource, isWildcard } from "../spec/mod.ts";
 import type { Transport } from "../spec/types.ts";
 import { listenerTarget, plainReason } from "./plain.ts";
 
-/** Describes, in plain words, which sockets hold a port, for "address in use". */
+/**
+ * Describes, in plain words, which sockets hold a port, for "address in
+ * use", and what to do about them.
+ */
 export type DescribeHolders = (
   query: { readonly transport: Transport; readonly address: string; readonly port: number },
-) => Promise<string>;
+) => Promise<{ readonly text: string; readonly fix: string }>;
 
 /** What {@linkcode explainBindFailure} needs to know. */
 export interface ExplainContext {
@@ -52,7 +55,7 @@ export interface ExplainContext {
  * const [first, second] = plan.listeners;
  * const reason = await explainBindFailure(
  *   { listener: second, cause: new Deno.errors.AddrInUse("in use") },
- *   { earlier: [first], facts: await readHostFacts(), holders: () => Promise.resolve("") },
+ *   { earlier: [first], facts: await readHostFacts(), holders: () => Promise.resolve({ text: "", fix: "" }) },
  * );
  * assert.match(reason, /^address already in use: this muxd already holds tcp:\/\/127\.0\.0\.1:7007=echo \(argument 2\)\. Both ask for/);
  * ```
@@ -73,8 +76,7 @@ export async function explainBindFailure(
     const what = isWildcard(l.hostname)
       ? `another socket uses port ${l.port} on an address this wildcard covers`
       : `another socket holds ${socketText(l)}, or a wildcard that covers it`;
-    return `address already in use: ${what}; ${held}. Fix: stop the program that holds ` +
-      `it, or choose another port.`;
+    return `address already in use: ${what}; ${held.text}. Fix: ${held.fix}`;
   }
   if (
     cause instanceof Deno.errors.AddrNotAvailable || cause instanceof Deno.errors.PermissionDenied

@@ -6,7 +6,7 @@
  */
 
 import { type HostFacts, readHostFacts } from "../check/host_facts.ts";
-import { describeHolders, findHolders } from "../holder/mod.ts";
+import { describeHolders, findHolders, holdersFix } from "../holder/mod.ts";
 import { type DescribeHolders, explainBindFailure } from "./bind_failure.ts";
 import type { ExplainBinds } from "./plain.ts";
 
@@ -51,6 +51,8 @@ export function hostExplainer(options: HostExplainerOptions = {}): ExplainBinds 
 
 /** Who holds a port, from the OS's socket tables (`ss`). */
 function holdersOn(facts: HostFacts): DescribeHolders {
-  return async (query) =>
-    describeHolders(await findHolders(query, { bindV6Only: facts.bindV6Only }), query);
+  return async (query) => {
+    const report = await findHolders(query, { bindV6Only: facts.bindV6Only });
+    return { text: describeHolders(report, query), fix: holdersFix(report) };
+  };
 }

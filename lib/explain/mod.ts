@@ -22,7 +22,11 @@
  *   source: { kind: "argument", index: 2 },
  * }]);
  * await assert.rejects(
- *   start(plan, { explain: hostExplainer({ holders: () => Promise.resolve("held by a test") }) }),
+ *   start(plan, {
+ *     explain: hostExplainer({
+ *       holders: () => Promise.resolve({ text: "held by a test", fix: "stop the test." }),
+ *     }),
+ *   }),
  *   /address already in use: another socket holds tcp 127\.0\.0\.1:\d+, or a wildcard that covers it; held by a test\./,
  * );
  * ```

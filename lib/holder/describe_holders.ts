@@ -47,12 +47,39 @@ export function describeHolders(report: HolderReport, query: HolderQuery): strin
   if (!report.supported) return report.reason ?? "holder lookup is not supported here";
   const { holders } = report;
   if (holders.length === 0) {
-    return `no ${query.transport} socket on port ${query.port} was found by ss ` +
-      `(it may have closed since)`;
+    return `no ${query.transport} socket on port ${query.port} was found by ss: it may have ` +
+      `closed since, or be a socket bound without listening (a program that called bind() ` +
+      `and not yet listen() or connect()), which ss does not list`;
   }
   const parts = holders.slice(0, SHOWN).map(describeHolder);
   if (holders.length > SHOWN) parts.push(`and ${holders.length - SHOWN} more`);
   return `held by ${parts.join("; ")}`;
+}
+
+/**
+ * What to do about the holders of a port, for the "Fix:" of a bind failure:
+ * wait out connections that only the kernel holds (TIME-WAIT), else stop
+ * the program that holds the port; either way, or choose another port.
+ *
+ * @param report What {@linkcode findHolders} found.
+ * @returns The fix, one sentence.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { holdersFix } from "./describe_holders.ts";
+ *
+ * assert.equal(holdersFix({ supported: true, holders: [] }), "stop the program that holds it, or choose another port.");
+ * ```
+ */
+export function holdersFix(report: HolderReport): string {
+  const { holders } = report;
+  const kernelOnly = report.supported && holders.length > 0 &&
+    holders.every((h) => h.process === null && h.inode === 0);
+  return kernelOnly
+    ? "wait about 60 s, until the kernel forgets the closed connections, or choose another " +
+      "port: one below 32768, outside the range the OS gives clients, meets none."
+    : "stop the program that holds it, or choose another port.";
 }
 
 /** One holder: what kind of socket, its names, and who owns it. */

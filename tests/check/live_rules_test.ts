@@ -141,11 +141,13 @@ Deno.test("liveFinding() calls a client's connection on an ephemeral port an err
   assert.match(f?.explanation ?? "", /ephemeral range 32768-60999/);
 });
 
-Deno.test("liveFinding() notes a name only TIME-WAIT holds, and why it does not block", () => {
+Deno.test("liveFinding() warns of a name only TIME-WAIT holds: ss cannot show whether it blocks", () => {
   const f = liveFinding(planned("tcp://127.0.0.1:7777=echo"), [SERVER_TIME_WAIT], FACTS);
   assert.equal(f?.rule, "time-wait");
-  assert.equal(f?.severity, "note");
+  assert.equal(f?.severity, "warning");
   assert.match(f?.explanation ?? "", /Deno sets SO_REUSEADDR on every TCP listener/);
+  assert.match(f?.explanation ?? "", /Which kind these are, ss cannot show\.$/);
+  assert.match(f?.fix ?? "", /^If muxd serve fails on it, wait about 60 s/);
 });
 
 Deno.test("liveFinding() reports the worst holder: an error over a warning over a note", () => {

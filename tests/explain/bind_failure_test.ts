@@ -55,7 +55,10 @@ function echoingHolders(): { holders: DescribeHolders; asked: string[] } {
   const asked: string[] = [];
   const holders: DescribeHolders = (q) => {
     asked.push(`${q.transport} ${q.address} ${q.port}`);
-    return Promise.resolve(`held by a test socket on ${q.transport} port ${q.port}`);
+    return Promise.resolve({
+      text: `held by a test socket on ${q.transport} port ${q.port}`,
+      fix: "stop the program that holds it, or choose another port.",
+    });
   };
   return { holders, asked };
 }

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { describeHolders, type Holder, type HolderQuery } from "../../lib/holder/mod.ts";
+import {
+  describeHolders,
+  type Holder,
+  type HolderQuery,
+  holdersFix,
+} from "../../lib/holder/mod.ts";
 
 const QUERY: HolderQuery = { transport: "tcp", address: "127.0.0.1", port: 7007 };
 
@@ -136,10 +141,20 @@ for (const [what, holders, text] of CASES) {
   });
 }
 
-Deno.test("describeHolders() says when no socket was found", () => {
+Deno.test("describeHolders() says when no socket was found, and what ss cannot see", () => {
   assert.equal(
     describeHolders({ supported: true, holders: [] }, QUERY),
-    "no tcp socket on port 7007 was found by ss (it may have closed since)",
+    "no tcp socket on port 7007 was found by ss: it may have closed since, or be a socket bound " +
+      "without listening (a program that called bind() and not yet listen() or connect()), which " +
+      "ss does not list",
+  );
+});
+
+Deno.test("holdersFix() says to wait when only the kernel holds the port, else to stop its program", () => {
+  assert.match(holdersFix({ supported: true, holders: [TIME_WAIT] }), /^wait about 60 s/);
+  assert.equal(
+    holdersFix({ supported: true, holders: [TIME_WAIT, LISTENING] }),
+    "stop the program that holds it, or choose another port.",
   );
 });
 
