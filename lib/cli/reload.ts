@@ -13,6 +13,7 @@ import type { MainLog } from "../log/log.ts";
 import { readHostFacts } from "../check/host_facts.ts";
 import { type RunningServer, type ServingSocket, StartError } from "../server/running_server.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
+import { formatSource } from "../spec/source.ts";
 import { provision, type Provisioned } from "../provision/provision.ts";
 import { formatProblem } from "../provision/problem.ts";
 import { type Given, SETTINGS, type Settings } from "../provision/settings.ts";
@@ -78,7 +79,12 @@ export async function reload(
     );
   } catch (error) {
     if (!(error instanceof StartError)) throw error;
-    for (const f of error.failures) log.error(`SIGHUP: ${f.message}`);
+    // Each names where the failing entry is in the file.
+    for (const f of error.failures) {
+      log.error(
+        `SIGHUP: Cannot bind ${f.listener.spec} (${formatSource(f.listener.source)}): ${f.reason}`,
+      );
+    }
     log.error(`SIGHUP: the new config is rejected; the running set keeps serving`);
     return null;
   }

@@ -396,7 +396,15 @@ class Server implements RunningServer {
     const { bound, failures } = bindAll(first, groupPorts);
     if (failures.length > 0) {
       for (const b of bound) b.socket.close();
-      throw new StartError(await explained(failures, this.#listeners(), explain));
+      // Explained against the set as the new config has it: a kept listener
+      // by its new entry (its position in the file now), and the new ones
+      // that did bind, which a later one may clash with.
+      const next = new Map([...kept, ...refaulted].map(([r, l]) => [of(r), l]));
+      const earlier = [
+        ...this.#running.map((r) => next.get(r) ?? r.bound.listener),
+        ...bound.map((b) => b.listener),
+      ];
+      throw new StartError(await explained(failures, earlier, explain));
     }
     // Faults that add or remove resets bind those sockets anew, before any
     // other change: when one cannot be bound, the reload stops there, and
@@ -484,7 +492,9 @@ class Server implements RunningServer {
       const { bound, failures } = bindAll(plan.listeners);
       if (failures.length > 0) {
         for (const b of bound) b.socket.close();
-        const errors = await explained(failures, this.#listeners(), this.#explain);
+        // A spec may clash with another of the same call, which did bind.
+        const earlier = [...this.#listeners(), ...bound.map((b) => b.listener)];
+        const errors = await explained(failures, earlier, this.#explain);
         for (const f of errors) emitBindFailed(this.#emit, f);
         throw new StartError(errors);
       }

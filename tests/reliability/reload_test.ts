@@ -14,6 +14,7 @@ import type { ReadyRecord } from "../../lib/cli/report.ts";
 import { startMuxd } from "../_support/process.ts";
 import { echoRoundTrip, udpRoundTrip } from "../_support/socket.ts";
 import { waitUntil } from "../_support/wait.ts";
+import { freePort } from "../_support/socket.ts";
 import { nc } from "../_support/netcat.ts";
 
 const KEPT_TCP = "tcp://127.0.0.1:0=echo";
@@ -116,6 +117,47 @@ Deno.test("muxd serve keeps serving after a SIGHUP with a bad config, then reloa
       await echoRoundTrip(kept, new TextEncoder().encode("after\n")),
       "the open connection",
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a SIGHUP whose new entries clash explains each clash with the entries it is between, by file and line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-reload-" });
+  const path = `${dir}/muxd.jsonc`;
+  const [kept, fresh] = [freePort(), freePort()];
+  try {
+    await Deno.writeTextFile(path, config(`tcp://127.0.0.1:${kept}=echo?latency=5`));
+    await using muxd = await startMuxd(["serve", "--config", path]);
+    // One line per entry, from line 3 on (after `{` and `"listen": [`).
+    await Deno.writeTextFile(
+      path,
+      config(
+        `tcp://127.0.0.1:${kept}=echo`,
+        `tcp://127.0.0.1:${kept}=whoami`,
+        `tcp://127.0.0.1:${fresh}=discard`,
+        `tcp://127.0.0.1:${fresh}=whoami`,
+      ),
+    );
+    muxd.signal("SIGHUP");
+    await muxd.waitForStderr("the new config is rejected");
+    const log = muxd.stderr();
+    // The kept listener by its new entry; the other new entry, which bound, as muxd's own.
+    assert.match(
+      log,
+      new RegExp(
+        `SIGHUP: Cannot bind tcp://127\\.0\\.0\\.1:${kept}=whoami \\(${path}:4:\\d+\\): address ` +
+          `already in use: this muxd already holds tcp://127\\.0\\.0\\.1:${kept}=echo \\(${path}:3:`,
+      ),
+    );
+    assert.match(
+      log,
+      new RegExp(
+        `SIGHUP: Cannot bind tcp://127\\.0\\.0\\.1:${fresh}=whoami \\(${path}:6:\\d+\\): address ` +
+          `already in use: this muxd already holds tcp://127\\.0\\.0\\.1:${fresh}=discard \\(${path}:5:`,
+      ),
+    );
+    assert.doesNotMatch(log, /another socket holds/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

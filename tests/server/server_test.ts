@@ -164,9 +164,12 @@ Deno.test("reconfigure() explains with the explainer start() was given, or with 
       return true;
     };
     await assert.rejects(server.reconfigure(next), rejected("explained by a test (1.0)"));
-    // The listeners it holds are those it serves: the running echo, not the UDP one it undid.
+    // The listeners it held when the bind failed: the running echo (by its
+    // new entry), and the UDP one of the new plan, bound then undone, which a
+    // later entry may clash with.
     assert.deepEqual(fromStart.asked, [[[`tcp://127.0.0.1:${taken}=whoami`], [
       "tcp://127.0.0.1:0=echo",
+      "udp://127.0.0.1:0=echo",
     ]]]);
     const own = recordingExplainer();
     await assert.rejects(
