@@ -131,10 +131,11 @@ export function parseConfig(text: string, path: string): ConfigResult {
 
   const listen: ListenItem[] = [];
   const settings: Record<string, unknown> = { listen };
+  const once = onceEach(at, fail);
   for (const property of root.children ?? []) {
     const [keyNode, value] = property.children as [Node, Node | undefined];
     const key = keyNode.value as string;
-    if (!value) continue;
+    if (!value || !once(keyNode)) continue;
     const setting = settingOf(key);
     if (setting === null) {
       fail(
@@ -150,6 +151,31 @@ export function parseConfig(text: string, path: string): ConfigResult {
     }
   }
   return { settings: settings as unknown as ServeSettings, errors };
+}
+
+/**
+ * A check that each key of one object comes once: JSON leaves a repeated
+ * key to the reader, and taking either silently would hide the other.
+ *
+ * @returns Tells, for each key in turn, whether it is the first of its name;
+ *   a repeat is reported, with where the first is.
+ */
+function onceEach(
+  at: (offset: number) => { line: number; column: number },
+  fail: (offset: number, what: string) => void,
+): (keyNode: Node) => boolean {
+  const first = new Map<string, number>();
+  return (keyNode) => {
+    const key = keyNode.value as string;
+    const seen = first.get(key);
+    if (seen === undefined) {
+      first.set(key, keyNode.offset);
+      return true;
+    }
+    const { line, column } = at(seen);
+    fail(keyNode.offset, `${quote(key)} is given twice in one object (first at ${line}:${column})`);
+    return false;
+  };
 }
 
 /** The setting whose config-file key is `key`, or `null`. */
@@ -185,7 +211,7 @@ function readListen(
       );
       continue;
     }
-    const text = item.type === "string" ? item.value as string : listenEntrySpec(item, fail);
+    const text = item.type === "string" ? item.value as string : listenEntrySpec(item, at, fail);
     if (text === null) continue;
     const { line, column } = at(item.offset);
     listen.push({ text, source: { kind: "file", path, line, column } });
@@ -206,7 +232,11 @@ const OPTION_NAME = /^[A-Za-z0-9][A-Za-z0-9-]*$/;
  *
  * @returns The spec text, or `null` after reporting each problem.
  */
-function listenEntrySpec(entry: Node, fail: (offset: number, what: string) => void): string | null {
+function listenEntrySpec(
+  entry: Node,
+  at: (offset: number) => { line: number; column: number },
+  fail: (offset: number, what: string) => void,
+): string | null {
   let spec: string | null = null;
   const options: string[] = [];
   let ok = true;
@@ -214,10 +244,11 @@ function listenEntrySpec(entry: Node, fail: (offset: number, what: string) => vo
     fail(offset, what);
     ok = false;
   };
+  const once = onceEach(at, problem);
   for (const property of entry.children ?? []) {
     const [keyNode, value] = property.children as [Node, Node | undefined];
     const key = keyNode.value as string;
-    if (!value) continue;
+    if (!value || !once(keyNode)) continue;
     if (key === "listen") {
       if (value.type === "string") spec = value.value as string;
       else {

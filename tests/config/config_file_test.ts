@@ -215,3 +215,24 @@ Deno.test("parseConfig() reports an option name or value a spec cannot carry at 
     'odd.jsonc:5:54: option "idle" holds a lone half of a UTF-16 surrogate pair (an escape such as "\\ud800"), which is not text',
   ]);
 });
+
+Deno.test("parseConfig() refuses a key given twice in one object, naming both places", () => {
+  const { errors } = parseConfig(
+    '{ "listen": ["tcp://127.0.0.1:7007=echo"],\n' +
+      '  "grace": 1,\n' +
+      '  "listen": ["tcp://127.0.0.1:7008=echo"],\n' +
+      '  "grace": 2 }',
+    "m.jsonc",
+  );
+  assert.deepEqual(errors.map((e) => e.message), [
+    'm.jsonc:3:3: "listen" is given twice in one object (first at 1:3)',
+    'm.jsonc:4:3: "grace" is given twice in one object (first at 2:3)',
+  ]);
+  const entry = parseConfig(
+    '{ "listen": [{ "listen": "tcp://127.0.0.1:7300=exec", "run": ["true"], "run": ["false"] }] }',
+    "m.jsonc",
+  );
+  assert.deepEqual(entry.errors.map((e) => e.message), [
+    'm.jsonc:1:72: "run" is given twice in one object (first at 1:55)',
+  ]);
+});
