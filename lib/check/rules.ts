@@ -69,8 +69,14 @@ export function conflictRule(
   facts: Pick<HostFacts, "bindV6Only">,
 ): RuleId | null {
   if (a.transport !== b.transport || a.port !== b.port || a.port === 0) return null;
-  if (a.family === null || b.family === null) return null;
   if (a.reuse && b.reuse) return null;
+  if (a.family === null || b.family === null) {
+    // Where a host name leads is known only when muxd binds it; but one name
+    // twice leads to one place twice.
+    const sameName = a.family === null && b.family === null &&
+      a.hostname.toLowerCase() === b.hostname.toLowerCase();
+    return sameName ? "same-socket-name" : null;
+  }
   if (a.family === b.family && a.hostname === b.hostname) return "same-socket-name";
   if (a.family === 4 && b.family === 4) {
     return a.hostname === WILDCARD_4 || b.hostname === WILDCARD_4 ? "ipv4-wildcard" : null;

@@ -28,6 +28,9 @@ const CASES: readonly Case[] = [
   { specs: ["tcp://127.0.0.1:P=echo", "tcp://127.0.0.1:P=whoami"], rule: "same-socket-name" },
   { specs: ["udp://127.0.0.1:P=echo", "udp://127.0.0.1:P=size"], rule: "same-socket-name" },
   { specs: ["tcp://127.0.0.1:P=echo", "tcp://127.0.0.2:P=whoami"], rule: null },
+  // One host name twice leads to one socket name twice, whatever it resolves to.
+  { specs: ["tcp://localhost:P=echo", "tcp://localhost:P=whoami"], rule: "same-socket-name" },
+  { specs: ["udp://localhost:P=echo", "udp://localhost:P=size"], rule: "same-socket-name" },
   { specs: ["tcp://0.0.0.0:P=echo", "tcp://127.0.0.1:P=whoami"], rule: "ipv4-wildcard" },
   { specs: ["tcp://127.0.0.1:P=echo", "tcp://0.0.0.0:P=whoami"], rule: "ipv4-wildcard" },
   {
