@@ -16,7 +16,7 @@ import { reloadOnHangup } from "./reload.ts";
 import { start } from "../server/server.ts";
 import { StartError } from "../server/running_server.ts";
 import { MuxdServer } from "../server/muxd_server.ts";
-import { hostExplainer } from "../explain/host_explainer.ts";
+import { hostExplainer, whoHolds } from "../explain/host_explainer.ts";
 import { alreadyRunningLine, findSoleHolder } from "../explain/already_running.ts";
 import type { ServerEvent } from "../events/event.ts";
 import { fileBudget, openFilesLimit, openFilesWarning } from "./open_files.ts";
@@ -106,7 +106,13 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     hub.subscribe(faultSummary.sink);
     const keepGoing = settings.keepGoing || demo;
     // Before start(), so that the dashboard sees the start-up events too.
-    const opened = openDashboard(dashboardPlan, hub, keepGoing, (m) => log.warn(m));
+    const opened = await openDashboard(
+      dashboardPlan,
+      hub,
+      keepGoing,
+      (m) => log.warn(m),
+      whoHolds,
+    );
     if (opened.fatal) {
       log.error(opened.message!);
       return EXIT.bindFailed;
@@ -187,7 +193,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       } catch (error) {
         if (!(error instanceof ControlBindError)) throw error;
         // Whoever asked for the API drives muxd through it: no --keep-going here.
-        log.error(`${error.message} Nothing is being served.`);
+        const who = error.code === "EADDRINUSE" ? ` ${await whoHolds(error.address)}` : "";
+        log.error(`${error.message}${who} Nothing is being served.`);
         await server.close({ graceMs: 0 });
         return EXIT.bindFailed;
       }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { DashboardPlan } from "./address.ts";
+import type { DashboardAddress, DashboardPlan } from "./address.ts";
 import { type Dashboard, DashboardBindError, serveDashboard, type Subscribable } from "./server.ts";
 
 /** What {@linkcode openDashboard} did. */
@@ -32,6 +32,7 @@ export interface OpenedDashboard {
  * @param keepGoing Whether muxd serves what binds when something fails.
  * @param warn Where the running dashboard reports what it survives (such as
  *   running out of file descriptors), one line each.
+ * @param whoHolds Says who holds the address when it is in use, as a sentence.
  * @returns The dashboard, or why there is none and whether to stop.
  *
  * @example
@@ -41,17 +42,18 @@ export interface OpenedDashboard {
  * import assert from "node:assert/strict";
  *
  * const plan = planDashboard("127.0.0.1:0", { demo: false, allowPublic: false });
- * const { dashboard } = openDashboard(plan, new EventHub(), false);
+ * const { dashboard } = await openDashboard(plan, new EventHub(), false);
  * assert.match(dashboard?.url ?? "", /^http:\/\/127\.0\.0\.1:\d+\/$/);
  * await dashboard?.close();
  * ```
  */
-export function openDashboard(
+export async function openDashboard(
   plan: DashboardPlan,
   events: Subscribable,
   keepGoing: boolean,
   warn?: (message: string) => void,
-): OpenedDashboard {
+  whoHolds?: (address: DashboardAddress) => Promise<string>,
+): Promise<OpenedDashboard> {
   if (plan.address === null) return { dashboard: null, message: null, fatal: false };
   try {
     return {
@@ -61,22 +63,26 @@ export function openDashboard(
     };
   } catch (error) {
     if (!(error instanceof DashboardBindError)) throw error;
+    const who = error.code === "EADDRINUSE" && whoHolds !== undefined
+      ? ` ${await whoHolds(plan.address)}`
+      : "";
+    const why = `${error.message}${who}`;
     if (!plan.required) {
       return {
         dashboard: null,
-        message: `${error.message} The demo set goes on without a dashboard.`,
+        message: `${why} The demo set goes on without a dashboard.`,
         fatal: false,
       };
     }
     return keepGoing
       ? {
         dashboard: null,
-        message: `${error.message} Going on without it.`,
+        message: `${why} Going on without it.`,
         fatal: false,
       }
       : {
         dashboard: null,
-        message: `${error.message} Nothing is being served (use --keep-going to serve without ` +
+        message: `${why} Nothing is being served (use --keep-going to serve without ` +
           `the dashboard).`,
         fatal: true,
       };

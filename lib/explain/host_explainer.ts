@@ -56,3 +56,34 @@ function holdersOn(facts: HostFacts): DescribeHolders {
     return { text: describeHolders(report, query), fix: holdersFix(report) };
   };
 }
+
+/**
+ * Who holds a TCP address that one of muxd's own HTTP servers (the
+ * dashboard, the control API) could not bind, as a sentence to add to its
+ * "address already in use".
+ *
+ * @param address The address asked for.
+ * @returns Such as `It is held by a listening socket tcp 127.0.0.1:7080 of
+ *   process 4242 (python3).`
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { whoHolds } from "./host_explainer.ts";
+ *
+ * using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+ * const said = await whoHolds({ hostname: "127.0.0.1", port: held.addr.port });
+ * assert.match(said, /^It is held by a listening socket tcp 127\.0\.0\.1:\d+ of process \d+ \(deno\)\.$|^Who holds it/);
+ * ```
+ */
+export async function whoHolds(
+  address: { readonly hostname: string; readonly port: number },
+): Promise<string> {
+  const facts = await readHostFacts();
+  const query = { transport: "tcp", address: address.hostname, port: address.port } as const;
+  const report = await findHolders(query, { bindV6Only: facts.bindV6Only });
+  const text = describeHolders(report, query);
+  return report.supported && report.holders.length > 0
+    ? `It is ${text}.`
+    : `Who holds it is not known: ${text}.`;
+}

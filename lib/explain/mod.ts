@@ -43,7 +43,7 @@ export {
   plainReason,
 } from "./plain.ts";
 export { type DescribeHolders, explainBindFailure, type ExplainContext } from "./bind_failure.ts";
-export { hostExplainer, type HostExplainerOptions } from "./host_explainer.ts";
+export { hostExplainer, type HostExplainerOptions, whoHolds } from "./host_explainer.ts";
 export {
   alreadyRunningLine,
   findSoleHolder,

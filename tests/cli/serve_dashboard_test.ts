@@ -63,6 +63,9 @@ Deno.test("muxd serve exits with 1 and explains why when the --dashboard address
     new RegExp(
       `ERR Cannot bind the dashboard at http://${address.replaceAll(".", "\\.")}/: ` +
         "address already in use: another socket already holds tcp .*" +
+        // Who holds it: this test, a Deno process.
+        `It is held by a listening socket tcp ${address.replaceAll(".", "\\.")} of process ` +
+        `${Deno.pid} \\(deno\\)\\. ` +
         "Nothing is being served \\(use --keep-going to serve without the dashboard\\)",
     ),
   );

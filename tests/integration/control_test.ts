@@ -180,7 +180,8 @@ Deno.test("muxd serve --control on an address in use exits 1 with one line that 
     new RegExp(
       `ERR Cannot bind the control API at http://${address.replaceAll(".", "\\.")}/: ` +
         "address already in use: .*choose another address with --control\\. " +
-        "Nothing is being served\\.$",
+        `It is held by a listening socket tcp ${address.replaceAll(".", "\\.")} of process ` +
+        `${Deno.pid} \\(deno\\)\\. Nothing is being served\\.$`,
     ),
   );
 });
