@@ -277,7 +277,10 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     const graceMs = live.grace * 1000;
     log.info(
       `${signal}: stopped accepting; open connections may finish for ${graceMs / 1000} s ` +
-        `(send ${signal} again to stop now)`,
+        // Ctrl-C is how SIGINT comes, from a terminal.
+        (signal === "SIGINT"
+          ? "(press Ctrl-C again to stop now)"
+          : `(send ${signal} again to stop now)`),
     );
     stop.onRepeat(() => void server.close());
     const { forced } = await server.close({ graceMs });

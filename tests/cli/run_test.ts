@@ -230,6 +230,10 @@ Deno.test("muxd services lists all ten services", async () => {
       "forward tcp+udp muxd",
     ],
   );
+  // An option the spec must set says so, rather than show an empty default.
+  assert.match(result.stdout, /\(option run, required\)/);
+  assert.match(result.stdout, /\(option to, required\)/);
+  assert.match(result.stdout, /\(option text, default "Connection received"\)/);
 });
 
 Deno.test("muxd --version prints the version from deno.json", async () => {

@@ -35,6 +35,13 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
       stderr,
       new RegExp(`INF ${signal}: stopped accepting; open connections may finish for 5 s`),
     );
+    // SIGINT comes from Ctrl-C in a terminal: the line says it that way.
+    assert.match(
+      stderr,
+      signal === "SIGINT"
+        ? /\(press Ctrl-C again to stop now\)\n/
+        : /\(send SIGTERM again to stop now\)\n/,
+    );
     assert.match(stderr, /INF bye\n$/);
   });
 }

@@ -223,7 +223,7 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
   }],
   ["deno task bench", { reason: "microbenchmarks measure for minutes and assert nothing" }],
   [
-    "deno task serve:exec -l tcp://127.0.0.1:7300=exec?run=python3,docs/examples/connection_received.py -l udp://127.0.0.1:7301=exec?run=python3,docs/examples/udp_size.py",
+    "deno task serve:exec -l 'tcp://127.0.0.1:7300=exec?run=python3,docs/examples/connection_received.py' -l 'udp://127.0.0.1:7301=exec?run=python3,docs/examples/udp_size.py'",
     {
       test:
         "muxd serve runs docs/examples/connection_received.py per TCP connection, with both socket names in its environment",
