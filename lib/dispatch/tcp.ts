@@ -188,7 +188,7 @@ async function serveConnection(
   } finally {
     if (entry.forced) reason = "shutdown";
     else if (entry.idle) reason = "idle";
-    ctx.connections.release(entry);
+    entry.close();
     ctx.admission.release(bound, remote.address);
     // A write the service left in flight (chargen at its time cap) may have
     // reached the kernel: its bytes reach the client, so they count. The
@@ -211,6 +211,9 @@ async function serveConnection(
       detail: reason === "upstream" || reason === "fault" ? detail : undefined,
       exit: outcome?.exit,
     });
+    // Out of the table only now: a shutdown waits for the table to empty,
+    // and its last line must come after this connection's.
+    ctx.connections.release(entry);
   }
 }
 

@@ -114,6 +114,8 @@ export class FaultyStream implements Stream {
   #writing = false;
   /** Set once the service is done: the reader reads no more on its behalf. */
   #released = false;
+  /** The service's writes begun and not yet done. */
+  #serviceWrites = 0;
   #lastPiece = -Infinity;
   /** The read from the client in flight, if any. */
   #sourceRead: Promise<number | null> | null = null;
@@ -179,7 +181,18 @@ export class FaultyStream implements Stream {
   write(p: Uint8Array): Promise<number> {
     if (this.#error !== null) return Promise.reject(this.#error);
     if (this.#plainOut) return this.#source.write(p);
-    return this.#writeFaulty(p);
+    this.#serviceWrites++;
+    return this.#writeFaulty(p).finally(() => this.#serviceWrites--);
+  }
+
+  /**
+   * Whether a write of the service's is still waiting (for room in the out
+   * line, or for the client). A service that returns with one (chargen at
+   * its time cap, or stopping for shutdown) left its output, as it would
+   * without faults: there is nothing to flush for it.
+   */
+  get writing(): boolean {
+    return this.#serviceWrites > 0;
   }
 
   /** The out path through slice, bandwidth, latency and the byte trigger. */

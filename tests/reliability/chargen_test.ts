@@ -44,40 +44,60 @@ async function waitForStalledStreams(port: number, count: number): Promise<void>
   );
 }
 
-Deno.test("muxd serve stops chargen streams that wait on non-reading clients at once on SIGTERM", async () => {
-  await using muxd = await startMuxd([
-    "serve",
-    "--grace",
-    "30",
-    "-l",
-    "tcp://127.0.0.1:0=chargen?max-seconds=60",
-  ]);
-  const stalled: Deno.TcpConn[] = [];
-  try {
-    for (let i = 0; i < 50; i++) {
-      stalled.push(await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) }));
+// With latency, chargen's bytes wait in the fault's delay line as well: that
+// must not hold the connection either.
+for (const faults of ["", "&latency=20"]) {
+  Deno.test(`muxd serve stops chargen streams that wait on non-reading clients at once on SIGTERM${faults === "" ? "" : `, with ${faults.slice(1)}`}`, async () => {
+    await using muxd = await startMuxd([
+      "serve",
+      "--grace",
+      "30",
+      "-l",
+      `tcp://127.0.0.1:0=chargen?max-seconds=60${faults}`,
+    ]);
+    const stalled: Deno.TcpConn[] = [];
+    try {
+      for (let i = 0; i < 50; i++) {
+        stalled.push(await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) }));
+      }
+      // Every stream's write waits once its socket's send queue stops growing.
+      await waitForStalledStreams(muxd.port(0), 50);
+      const signalled = performance.now();
+      const { code, stderr } = await withTimeout(
+        muxd.stop("SIGTERM"),
+        20_000,
+        "muxd stopping with 50 stalled chargen streams",
+      );
+      const took = performance.now() - signalled;
+      assert.equal(code, 0);
+      // The grace period is 30 s: chargen must not wait it out.
+      assert.ok(took < 5000, `muxd took ${Math.round(took)} ms to stop`);
+      // muxd ended them, and its log says so, each before its last line.
+      assert.equal(
+        stderr.match(/ closed after .*, closed at shutdown$/gm)?.length,
+        50,
+        stderr,
+      );
+      assert.match(stderr, /INF bye\n$/);
+    } finally {
+      for (const conn of stalled) closeQuietly(conn);
     }
-    // Every stream's write waits once its socket's send queue stops growing.
-    await waitForStalledStreams(muxd.port(0), 50);
-    const signalled = performance.now();
-    const { code, stderr } = await withTimeout(
-      muxd.stop("SIGTERM"),
-      20_000,
-      "muxd stopping with 50 stalled chargen streams",
-    );
-    const took = performance.now() - signalled;
-    assert.equal(code, 0);
-    // The grace period is 30 s: chargen must not wait it out.
-    assert.ok(took < 5000, `muxd took ${Math.round(took)} ms to stop`);
-    // muxd ended them, and its log says so.
-    assert.equal(
-      stderr.match(/ closed after .*, closed at shutdown$/gm)?.length,
-      50,
-      stderr,
-    );
-  } finally {
-    for (const conn of stalled) closeQuietly(conn);
-  }
+  });
+}
+
+Deno.test("muxd serve ends chargen with latency at max-seconds while its client does not read", async () => {
+  await using muxd = await startMuxd(
+    serveJson("tcp://127.0.0.1:0=chargen?max-seconds=0.5&latency=20"),
+  );
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
+  await waitUntil(
+    () => eventsOf(logEvents(muxd.stderr()), "connection-closed").length === 1,
+    10_000,
+    "the connection's close at max-seconds, its client not reading",
+    () => muxd.stderr(),
+  );
+  const [closed] = eventsOf(logEvents(muxd.stderr()), "connection-closed");
+  assert.ok(closed.durationMs < 2000, `closed after ${closed.durationMs} ms`);
 });
 
 /** Reads a connection to its end as fast as it can, keeping only the count. */
