@@ -89,7 +89,7 @@ Deno.test("muxd serve ends chargen with latency at max-seconds while its client 
   await using muxd = await startMuxd(
     serveJson("tcp://127.0.0.1:0=chargen?max-seconds=0.5&latency=20"),
   );
-  using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
+  using _client = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
   await waitUntil(
     () => eventsOf(logEvents(muxd.stderr()), "connection-closed").length === 1,
     10_000,
