@@ -26,6 +26,11 @@ export class CountingStream implements Stream {
   ended = false;
   /** Whether a read is waiting for data now (a service reads while it writes). */
   reading = false;
+
+  /** Whether a write is in flight now: begun, and not yet taken by the kernel (or failed). */
+  get writing(): boolean {
+    return this.#writing > 0;
+  }
   #conn: Stream;
   /** How many writes have begun and not yet finished. */
   #writing = 0;

@@ -98,7 +98,7 @@ export async function serveWithFaults(
   }
   const end = faulty.end;
   if (end === null) return outcome;
-  if (end.kind === "close") await linger(faulty.lingering(), c.entry);
+  if (end.lingers) await linger(faulty.lingering(), c.entry);
   throw new FaultEndedError(end.detail);
 }
 

@@ -24,7 +24,19 @@ export interface FaultEnd {
   readonly kind: "reset" | "close";
   /** Which fault, in words: `reset after 4,096 B`. */
   readonly detail: string;
+  /**
+   * For a close: whether it half-closed, so that muxd drains what the
+   * client still sends; `false` when the socket was closed whole, a write
+   * of muxd's waiting on a client that does not read.
+   */
+  readonly lingers: boolean;
 }
+
+/**
+ * How long a close fault waits for a write in flight before it closes the
+ * socket whole, in ms: a half-close waits behind that write.
+ */
+const WHOLE_CLOSE_MS = 100;
 
 /** What a service's reads and writes throw once a fault has reset or closed its connection. */
 export class FaultEndedError extends Error {
@@ -41,8 +53,8 @@ export class FaultEndedError extends Error {
 
 /** What a {@linkcode FaultyStream} is made of. */
 export interface FaultyStreamParts {
-  /** The connection, as muxd counts its bytes. */
-  readonly source: Stream;
+  /** The connection, as muxd counts its bytes, and whether a write to it is in flight. */
+  readonly source: Stream & { readonly writing: boolean };
   /** Who closes or resets the connection's socket. */
   readonly socket: SocketEnd;
   /** The connection's faults. */
@@ -89,7 +101,7 @@ interface ByteTrigger {
  * every wait and timer ends with it.
  */
 export class FaultyStream implements Stream {
-  readonly #source: Stream;
+  readonly #source: Stream & { readonly writing: boolean };
   readonly #socket: SocketEnd;
   readonly #plan: TcpFaultPlan;
   readonly #report: (fault: TcpFaultKind, detail: string) => void;
@@ -391,16 +403,32 @@ export class FaultyStream implements Stream {
   #fire(kind: "reset" | "close", trigger: Trigger): void {
     if (this.#error !== null) return;
     const detail = triggerWords(kind === "reset" ? "reset" : "closed", trigger);
-    this.#end = { kind, detail };
+    this.#end = { kind, detail, lingers: kind === "close" };
     this.#report(kind, detail);
     this.#stop(new FaultEndedError(detail));
     if (kind === "reset") {
       // A listener with reset-after is bound on node:net (needsReset() in
       // lib/plan/plan.ts), whose connections send a real RST.
       this.#socket.reset();
-    } else {
-      this.#fin = this.#source.closeWrite().then(() => null, (error: unknown) => error);
+      return;
     }
+    this.#fin = this.#source.closeWrite().then(() => null, (error: unknown) => error);
+    if (!this.#source.writing) return;
+    // The half-close waits behind the write in flight (Deno orders them),
+    // and if that write waits on a client that does not read, the FIN would
+    // never go. After a moment, the socket is closed whole instead, which
+    // ends that write (the client then gets a reset if muxd holds bytes of
+    // its unread).
+    const whole = setTimeout(() => {
+      if (!this.#source.writing) return;
+      this.#end = {
+        kind,
+        detail: `${detail} (closed whole: the client was not reading)`,
+        lingers: false,
+      };
+      this.#socket.close();
+    }, WHOLE_CLOSE_MS);
+    void this.#fin.then(() => clearTimeout(whole));
   }
 
   /** Ends every wait, timer and line with `error`; the first call wins. */

@@ -30,16 +30,21 @@ async function withFaulty(
   const client = await Deno.connect({ hostname: "127.0.0.1", port: listener.addr.port });
   const conn = await listener.accept();
   const seen = { readSizes: [] as number[], written: [] as Uint8Array[] };
-  const source: Stream = {
+  let writes = 0;
+  const source: Stream & { readonly writing: boolean } = {
     read: (p) => {
       seen.readSizes.push(p.length);
       return conn.read(p);
     },
     write: (p) => {
       seen.written.push(p);
-      return conn.write(p);
+      writes++;
+      return conn.write(p).finally(() => writes--);
     },
     closeWrite: () => conn.closeWrite(),
+    get writing() {
+      return writes > 0;
+    },
   };
   const socket = new SocketEnd(conn);
   const faulty = new FaultyStream({

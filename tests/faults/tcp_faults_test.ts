@@ -169,6 +169,21 @@ Deno.test("close-after= ms: the client reads end of stream that long after conne
   });
 });
 
+Deno.test("close-after= ms acts on time while a write waits on a client that does not read: the socket is closed whole", async () => {
+  // chargen fills the client's buffers and waits; a FIN would wait behind
+  // that write for ever (Deno half-closes after the write in flight).
+  await withServer(["tcp://127.0.0.1:0=chargen?close-after=300ms&seed=1"], async (s) => {
+    using _client = await Deno.connect({ hostname: "127.0.0.1", port: s.port() });
+    await s.closed(1, 3000);
+    const [closed] = s.of("connection-closed");
+    assert.deepEqual([closed.reason, closed.detail], [
+      "fault",
+      "closed after 300 ms (closed whole: the client was not reading)",
+    ]);
+    assert.ok(closed.durationMs < 1500, `closed after ${closed.durationMs} ms`);
+  });
+});
+
 Deno.test("reset-after= resets the connection with a real RST under unread bytes: the client sees ECONNRESET, never end of stream", async () => {
   await withServer([
     "tcp://127.0.0.1:0=discard?reset-after=1000&seed=1",
