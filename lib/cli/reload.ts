@@ -65,6 +65,10 @@ export async function reload(
         (r.faultsChanged.length > 0
           ? `faults changed on ${r.faultsChanged.length}${named(r.faultsChanged)}, `
           : "") +
+        (r.rebound.length > 0
+          ? `${r.rebound.length} of them bound anew for reset-after${named(r.rebound)} (a ` +
+            `connection attempted in that instant was refused, one not yet accepted was reset), `
+          : "") +
         (r.apiFaultsKept.length > 0
           ? `faults set through the API kept on ${r.apiFaultsKept.length}` +
             `${named(r.apiFaultsKept)} (the config left their faults as they were), `

@@ -103,6 +103,13 @@ export interface ReconfigureResult {
    */
   readonly faultsChanged: readonly ServingSocket[];
   /**
+   * Of `faultsChanged`, the TCP listeners bound anew on their port, since
+   * reset-after was added or removed (resets need another kind of socket):
+   * their open connections stay, but a connection attempted in that
+   * instant was refused, and one waiting to be accepted was reset.
+   */
+  readonly rebound: readonly ServingSocket[];
+  /**
    * Kept config listeners that keep the faults the API set: the new plan
    * left their fault options as they were.
    */

@@ -462,6 +462,7 @@ class Server implements RunningServer {
       removed: closed.length,
       kept: this.#running.length - opened.length,
       faultsChanged: refaulted.map(([r]) => servingSocket(of(r))),
+      rebound: [...rebound].map(servingSocket),
       apiFaultsKept: kept.filter(([r]) => of(r).faultsBy === "api").map(([r]) =>
         servingSocket(of(r))
       ),

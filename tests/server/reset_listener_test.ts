@@ -156,22 +156,29 @@ Deno.test("reconfigure() keeps a listener whose faults change, binding its socke
   const spec = (query: string) => `tcp://127.0.0.1:${port}=echo${query}`;
   const server = await start(planOf(spec("")));
   try {
-    const steps: [string, number, number, number][] = [];
+    const steps: [string, number, number, number, number][] = [];
     for (const query of [`?${RESET}`, `?${RESET}&latency=0`, "?latency=0", ""]) {
       const result = await server.reconfigure(planOf(spec(query)));
-      steps.push([query, result.added, result.kept, result.faultsChanged.length]);
+      steps.push([
+        query,
+        result.added,
+        result.kept,
+        result.faultsChanged.length,
+        result.rebound.length,
+      ]);
       // Whatever it holds now serves.
       using conn = await Deno.connect({ hostname: "127.0.0.1", port });
       await writeAll(conn, new TextEncoder().encode("ok"));
       await conn.closeWrite();
       assert.equal(text(await readToEnd(conn)), "ok", query);
     }
-    // Each step changes the faults of the one listener; none closes or adds one.
+    // Each step changes the faults of the one listener; none closes or adds
+    // one. Adding or removing reset-after binds it anew, and the result says so.
     assert.deepEqual(steps, [
-      [`?${RESET}`, 0, 1, 1],
-      [`?${RESET}&latency=0`, 0, 1, 1],
-      ["?latency=0", 0, 1, 1],
-      ["", 0, 1, 1],
+      [`?${RESET}`, 0, 1, 1, 1],
+      [`?${RESET}&latency=0`, 0, 1, 1, 0],
+      ["?latency=0", 0, 1, 1, 1],
+      ["", 0, 1, 1, 0],
     ]);
   } finally {
     await server.close();
