@@ -85,7 +85,11 @@ async function answer(args: readonly string[]): Promise<MuxdCommand> {
     version: { value: VERSION, option: { names: ["-V", "--version"] } },
     errorExitCode: 2,
     aboveError: "none",
-    stderr: (text) => console.error(errorLine(text)),
+    // `muxd help nosuch` gets the usage on standard error before its error:
+    // squeezed into the error's one line, it is noise (muxd --help prints it).
+    stderr: (text) => {
+      if (!text.trimStart().startsWith("Usage:")) console.error(errorLine(text));
+    },
     brief: message`muxd: see how the OS demultiplexes traffic by socket name.`,
     description: message`One process binds many socket names (TCP and UDP, IPv4 and IPv6, \
 several addresses, one port) and hands every connection or datagram to the service \

@@ -338,6 +338,12 @@ export async function readConfig(
     settings: { listen: [] },
     errors: [new ConfigError(`${path}: cannot read config file: ${why}`)],
   });
+  if (path === "") {
+    return {
+      settings: { listen: [] },
+      errors: [new ConfigError("--config was given an empty path: name a config file")],
+    };
+  }
   let bytes: Uint8Array;
   let timer: ReturnType<typeof setTimeout> | undefined;
   try {

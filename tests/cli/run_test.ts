@@ -306,3 +306,15 @@ Deno.test("muxd serve keeps one explanation per listener, and gives no --keep-go
   assert.match(said[0], /ERR cannot bind .*address already in use.* of process \d+ \(deno\)/);
   assert.match(said[1], /ERR nothing is being served: its one listener could not be bound$/);
 });
+
+Deno.test("muxd help with an unknown command says so in one line, without the usage squeezed into it", async () => {
+  const result = await runMuxd(["help", "nosuch"]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, "muxd: Unexpected option or subcommand: `nosuch`.\n");
+});
+
+Deno.test("muxd serve -c with an empty path says so in one line", async () => {
+  const result = await runMuxd(["serve", "-c", ""]);
+  assert.equal(result.code, 2);
+  assert.equal(result.stderr, "muxd: --config was given an empty path: name a config file\n");
+});
