@@ -66,8 +66,9 @@ export async function reload(
           ? `faults changed on ${r.faultsChanged.length}${named(r.faultsChanged)}, `
           : "") +
         (r.rebound.length > 0
-          ? `${r.rebound.length} of them bound anew for reset-after${named(r.rebound)} (a ` +
-            `connection attempted in that instant was refused, one not yet accepted was reset), `
+          ? `bound anew for reset-after on ${r.rebound.length}${
+            named(r.rebound).slice(0, -1)
+          }; a connection arriving in that instant is refused or reset), `
           : "") +
         (r.apiFaultsKept.length > 0
           ? `faults set through the API kept on ${r.apiFaultsKept.length}` +

@@ -226,7 +226,9 @@ Deno.test("muxd serve: SIGHUP that adds reset-after binds the TCP socket anew on
   assert.equal(
     line?.message,
     `SIGHUP: reloaded ${served.path}: 2 listener(s) kept with their connections, faults ` +
-      `changed on 1 (tcp 127.0.0.1:${tcpPort} echo), 0 closed, 0 added`,
+      `changed on 1 (tcp 127.0.0.1:${tcpPort} echo), bound anew for reset-after on 1 ` +
+      `(tcp 127.0.0.1:${tcpPort} echo; a connection arriving in that instant is refused or ` +
+      `reset), 0 closed, 0 added`,
   );
   const changed = eventsOf(logEvents(muxd.stderr()), "faults-changed");
   assert.deepEqual(changed.map((e) => [e.local.port, e.after, e.by]), [
