@@ -188,7 +188,10 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
           token: controlToken,
           warn: (m) => log.warn(m),
           metrics: metrics === null ? undefined : textOf(metrics),
-          changed: () => controlChanged(),
+          changed: (what) => {
+            if (what !== null) log.info(`control API: ${what}`);
+            controlChanged();
+          },
         });
       } catch (error) {
         if (!(error instanceof ControlBindError)) throw error;

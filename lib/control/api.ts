@@ -10,7 +10,8 @@ import type { FaultsInput } from "../server/fault_change.ts";
 import { type ListenEntry, SpecError } from "../server/listen_entries.ts";
 import { ServerClosedError, UnknownListenerError } from "../server/listener_errors.ts";
 import type { MuxdServer } from "../server/muxd_server.ts";
-import { StartError } from "../server/running_server.ts";
+import { type ServingSocket, StartError } from "../server/running_server.ts";
+import { formatSocketName } from "../spec/socket_name.ts";
 import type { CounterResets } from "./resets.ts";
 import { type ErrorBody, listenerView, removedView } from "./views.ts";
 
@@ -36,8 +37,11 @@ export type ControlAnswer =
 export interface RouteHooks {
   /** Writes the Prometheus text for `GET /metrics`, or `null` where the API serves none. */
   readonly metrics: (() => string) | null;
-  /** Called after a request changed the listeners or their faults. */
-  readonly changed: () => void;
+  /**
+   * Called after a request changed the listeners or their faults, with what
+   * changed in words, or `null` when the request failed.
+   */
+  readonly changed: (what: string | null) => void;
 }
 
 /** The statuses the routes answer with. */
@@ -77,11 +81,14 @@ export function controlRoutes(
    * Waits for a change of the server, then says so, whether it succeeded or
    * not: a `setFaults()` that fails may still have bound a socket anew.
    */
-  const changing = async <T>(work: Promise<T>): Promise<T> => {
+  const changing = async <T>(work: Promise<T>, say?: (done: T) => string): Promise<T> => {
+    let what: string | null = null;
     try {
-      return await work;
+      const done = await work;
+      what = say?.(done) ?? null;
+      return done;
     } finally {
-      changed();
+      changed(what);
     }
   };
   /** Each problem one line in `problems`; `error` the first, and how many more there are. */
@@ -116,7 +123,10 @@ export function controlRoutes(
         if (method !== "POST") return methods("GET and POST");
         const entries = listenBody(request.body);
         if (typeof entries === "string") return error(400, entries);
-        const added = await changing(server.add(entries, { caller: "POST /v1/listeners" }));
+        const added = await changing(
+          server.add(entries, { caller: "POST /v1/listeners" }),
+          (sockets) => `${method} ${path} added ${sockets.map(socketWords).join(", ")}`,
+        );
         return json(201, { listeners: added.map(listenerView) });
       }
       const faults = FAULTS.exec(path);
@@ -125,6 +135,7 @@ export function controlRoutes(
         if (method !== "PUT" && method !== "DELETE") return methods("PUT and DELETE");
         const input = method === "DELETE" ? { faults: null } : faultsBody(request.body);
         if ("problem" in input) return error(400, input.problem);
+        // Its log line is the faults-changed event's, as for a reload.
         const socket = await changing(
           server.setFaults(id, input.faults, { caller: `${method} ${path}` }),
         );
@@ -142,7 +153,12 @@ export function controlRoutes(
         if (method !== "DELETE") return methods("GET and DELETE");
         const drain = drainMs(request.query.get("drain"));
         if (typeof drain === "string") return error(400, drain);
-        const removed = await changing(server.remove(id, { drainMs: drain }));
+        const removed = await changing(
+          server.remove(id, { drainMs: drain }),
+          (done) =>
+            `${method} ${path} removed ${socketWords(done.socket)} ` +
+            `(${done.open} connection(s) open, ${done.forced} closed by muxd)`,
+        );
         return json(200, removedView(removed));
       }
       if (path === "/v1/reset") {
@@ -168,6 +184,11 @@ export function controlRoutes(
       return refusal(thrown);
     }
   };
+}
+
+/** A socket in the words of muxd's log: `tcp 127.0.0.1:7007 echo`. */
+function socketWords(s: ServingSocket): string {
+  return `${s.transport} ${formatSocketName(s.local)} ${s.service}`;
 }
 
 /**

@@ -46,11 +46,13 @@ export interface ControlOptions extends DashboardAddress {
   readonly metrics?: () => string;
   /**
    * Called after a request added or removed listeners or changed faults,
-   * once `server.sockets` shows the change (muxd serve rewrites its ready
-   * file).
+   * once `server.sockets` shows the change (muxd serve logs it and rewrites
+   * its ready file), with what changed in words; `null` when the request
+   * failed (it may still have changed something: a failed `reset-after`
+   * change binds the old socket again).
    * @default nothing
    */
-  readonly changed?: () => void;
+  readonly changed?: (what: string | null) => void;
   /** Connections served at once; more get a 503. @default 32 */
   readonly maxClients?: number;
   /** Bytes a request body may have; more get a 413. @default 1 MiB */

@@ -72,7 +72,7 @@ export function removedView(r: RemoveResult): RemovedView {
 
 /** The body of every error answer. */
 export interface ErrorBody {
-  /** One line (or one per problem, joined by newlines) saying what is wrong. */
+  /** One line saying what is wrong: the first problem, and how many more `problems` holds. */
   readonly error: string;
   /** Each spec's problem, or each bind failure, one line each, when there are several. */
   readonly problems?: readonly string[];

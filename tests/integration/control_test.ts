@@ -103,6 +103,16 @@ Deno.test("muxd serve --control rewrites its ready file after each API change: a
     const removed = await call("DELETE", `/v1/listeners/${tcp.id}`);
     await removed.body?.cancel();
     await until("it removed", (s) => s.length === 1 && s[0].id !== tcp.id);
+    // The log says each change, as it says a reload's.
+    const name = `tcp 127.0.0.1:${tcp.local.port} echo`;
+    await muxd.waitForStderr(`control API: DELETE /v1/listeners/${tcp.id} removed ${name} `);
+    const log = muxd.stderr();
+    assert.match(log, new RegExp(`INF control API: POST /v1/listeners added ${name}\n`));
+    // A change of faults has the line every change of faults has.
+    assert.match(
+      log,
+      new RegExp(`faults of tcp 127\\.0\\.0\\.1:${tcp.local.port} -> echo changed through the API`),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
