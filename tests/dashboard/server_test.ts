@@ -146,6 +146,9 @@ Deno.test("serveDashboard() serves the page, its stylesheet and its script from 
     assert.match(response.headers.get("content-security-policy") ?? "", /default-src 'none'/);
     assert.match(await response.text(), content);
   }
+  // Fetched without JavaScript (curl, a text browser), the page says where the figures are.
+  const page = await (await fetch(dashboard.url)).text();
+  assert.match(page, /<noscript>[^]*href="\/api\/sockets"[^]*<\/noscript>/);
 });
 
 Deno.test("serveDashboard() is read-only: other methods get 405, unknown paths 404", async () => {
