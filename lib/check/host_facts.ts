@@ -20,6 +20,11 @@ export interface HostFacts {
   readonly unprivilegedPortStart: number;
   /** Whether this process may bind privileged ports: it runs as root. */
   readonly canBindPrivileged: boolean;
+  /**
+   * This process's user id, or `null` where it cannot be read: SO_REUSEPORT
+   * shares a TCP port only between sockets of one user.
+   */
+  readonly uid?: number | null;
   /** `net.ipv4.ip_local_port_range`: where the kernel picks ephemeral client ports. */
   readonly ephemeralPorts: { readonly first: number; readonly last: number };
   /** The host's own addresses, canonical text (127.0.0.0/8 is implied on Linux). */
@@ -217,6 +222,7 @@ export async function readHostFacts(sources: FactSources = {}): Promise<HostFact
     bindV6Only,
     unprivilegedPortStart,
     canBindPrivileged,
+    uid,
     ephemeralPorts,
     addresses,
     interfaces: list,

@@ -76,7 +76,7 @@ export type HolderEffect = "blocks" | "may-share" | "may-block" | "closed";
 export function holderEffect(
   l: PlannedListener,
   holder: Holder,
-  facts: Pick<HostFacts, "ephemeralPorts">,
+  facts: Pick<HostFacts, "ephemeralPorts" | "uid">,
 ): HolderEffect {
   const effect = tcpOrUdpEffect(l, holder, facts);
   return l.family === null && effect === "blocks" ? "may-block" : effect;
@@ -85,13 +85,28 @@ export function holderEffect(
 function tcpOrUdpEffect(
   l: PlannedListener,
   holder: Holder,
-  facts: Pick<HostFacts, "ephemeralPorts">,
+  facts: Pick<HostFacts, "ephemeralPorts" | "uid">,
 ): HolderEffect {
-  if (l.transport === "udp" || holder.kind === "listening") return l.reuse ? "may-share" : "blocks";
+  if (l.transport === "udp" || holder.kind === "listening") {
+    return l.reuse && !otherUsers(l, holder, facts) ? "may-share" : "blocks";
+  }
   if (isOutgoing(holder, facts)) return "blocks";
   const closedByItsProgram = holder.process === null && holder.inode === 0 &&
     holder.state !== "SYN-RECV";
   return closedByItsProgram ? "closed" : "may-block";
+}
+
+/**
+ * A TCP listener of another user: SO_REUSEPORT shares a port only between
+ * sockets of one user, so `?reuse=true` cannot share it.
+ */
+function otherUsers(
+  l: PlannedListener,
+  holder: Holder,
+  facts: Pick<HostFacts, "uid">,
+): boolean {
+  return l.transport === "tcp" && facts.uid !== undefined && facts.uid !== null &&
+    holder.uid !== facts.uid;
 }
 
 /** A TCP connection from an ephemeral port to a port outside that range: a client's. */
@@ -115,7 +130,7 @@ function isOutgoing(holder: Holder, facts: Pick<HostFacts, "ephemeralPorts">): b
 export function liveFinding(
   l: PlannedListener,
   holders: readonly Holder[],
-  facts: Pick<HostFacts, "ephemeralPorts" | "bindV6Only">,
+  facts: Pick<HostFacts, "ephemeralPorts" | "bindV6Only" | "uid">,
 ): Finding | null {
   const effects = holders.map((h) => ({ h, effect: holderEffect(l, h, facts) }));
   const pick = (...wanted: HolderEffect[]) =>
@@ -133,21 +148,28 @@ function inUse(
   l: PlannedListener,
   holders: readonly Holder[],
   severity: "error" | "warning",
-  facts: Pick<HostFacts, "ephemeralPorts" | "bindV6Only">,
+  facts: Pick<HostFacts, "ephemeralPorts" | "bindV6Only" | "uid">,
 ): Finding {
   const [h] = holders;
   const effect = holderEffect(l, h, facts);
   const who = owner(h);
   const stop = h.process === null ? "Stop the program that holds it" : `Stop ${who}`;
-  const share = l.transport === "tcp"
+  // The user is known where muxd may read its own uid (a listener of
+  // another user blocks: otherUsers()).
+  const share = l.transport === "udp"
+    ? "SO_REUSEADDR too"
+    : facts.uid === undefined || facts.uid === null
     ? "SO_REUSEPORT too and runs as the same user"
-    : "SO_REUSEADDR too";
+    : "SO_REUSEPORT too";
   const covers = effect === "may-share" && unmapped(h.local.address) === l.hostname
     ? ""
     : coverage(l, h, facts);
   let explanation = `${subject(h)}${covers}.`;
   let fix = `${stop}, or choose another port.`;
-  if (effect === "may-share") {
+  if (l.reuse && effect === "blocks" && otherUsers(l, h, facts)) {
+    explanation += ` ?reuse=true shares a TCP port only between sockets of one user ` +
+      `(SO_REUSEPORT), and this one is uid ${h.uid}'s, where muxd runs as uid ${facts.uid}.`;
+  } else if (effect === "may-share") {
     explanation += ` With ?reuse=true the kernel lets muxd share the port only if that socket ` +
       `set ${share}, which ss cannot show (nc sets it; most servers do not).`;
     fix = `${stop}, or choose another port; if it does share, the kernel splits the ` +

@@ -134,6 +134,26 @@ Deno.test("liveFinding() warns, naming SO_REUSEPORT, when ?reuse=true may share 
   assert.doesNotMatch(f?.explanation ?? "", /only one socket/);
 });
 
+Deno.test("liveFinding() calls a TCP listener of another user an error even with ?reuse=true: SO_REUSEPORT shares only within one user", () => {
+  const spec = planned("tcp://127.0.0.1:7777=echo?reuse=true");
+  const theirs = holder({ local: { address: "127.0.0.1", port: 7777 }, uid: 65534 });
+  const f = liveFinding(spec, [theirs], { ...FACTS, uid: 0 });
+  assert.equal(f?.severity, "error");
+  assert.match(
+    f?.explanation ?? "",
+    /\?reuse=true shares a TCP port only between sockets of one user \(SO_REUSEPORT\), and this one is uid 65534's, where muxd runs as uid 0\./,
+  );
+  // One's own: it may share.
+  assert.equal(liveFinding(spec, [theirs], { ...FACTS, uid: 65534 })?.severity, "warning");
+  // A UDP socket shares by SO_REUSEADDR, across users.
+  const udp = holder({ transport: "udp", local: { address: "127.0.0.1", port: 7777 }, uid: 65534 });
+  assert.equal(
+    liveFinding(planned("udp://127.0.0.1:7777=echo?reuse=true"), [udp], { ...FACTS, uid: 0 })
+      ?.severity,
+    "warning",
+  );
+});
+
 Deno.test("liveFinding() calls a client's connection on an ephemeral port an error", () => {
   const f = liveFinding(planned("tcp://127.0.0.1:45000=echo"), [CLIENT_TIME_WAIT], FACTS);
   assert.equal(f?.severity, "error");
