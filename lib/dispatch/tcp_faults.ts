@@ -96,10 +96,17 @@ export async function serveWithFaults(
   } finally {
     faulty.release();
   }
-  const end = faulty.end;
-  if (end === null) return outcome;
-  if (end.lingers) await linger(faulty.lingering(), c.entry);
-  throw new FaultEndedError(end.detail);
+  if (faulty.end === null) return outcome;
+  if (faulty.end.lingers) {
+    try {
+      await linger(faulty.lingering(), c.entry);
+    } catch (error) {
+      // The close turned whole while muxd lingered (the client was not
+      // reading): the half-close it waited on failed with the socket.
+      if (faulty.end.lingers) throw error;
+    }
+  }
+  throw new FaultEndedError(faulty.end.detail);
 }
 
 /**

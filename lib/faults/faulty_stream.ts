@@ -33,10 +33,11 @@ export interface FaultEnd {
 }
 
 /**
- * How long a close fault waits for a write in flight before it closes the
- * socket whole, in ms: a half-close waits behind that write.
+ * How long a close fault waits for a write in flight to make progress
+ * before it closes the socket whole, in ms: a half-close waits behind that
+ * write.
  */
-const WHOLE_CLOSE_MS = 100;
+const WHOLE_CLOSE_MS = 1000;
 
 /** What a service's reads and writes throw once a fault has reset or closed its connection. */
 export class FaultEndedError extends Error {
@@ -54,7 +55,7 @@ export class FaultEndedError extends Error {
 /** What a {@linkcode FaultyStream} is made of. */
 export interface FaultyStreamParts {
   /** The connection, as muxd counts its bytes, and whether a write to it is in flight. */
-  readonly source: Stream & { readonly writing: boolean };
+  readonly source: Stream & { readonly writing: boolean; readonly bytesOut: number };
   /** Who closes or resets the connection's socket. */
   readonly socket: SocketEnd;
   /** The connection's faults. */
@@ -101,7 +102,7 @@ interface ByteTrigger {
  * every wait and timer ends with it.
  */
 export class FaultyStream implements Stream {
-  readonly #source: Stream & { readonly writing: boolean };
+  readonly #source: Stream & { readonly writing: boolean; readonly bytesOut: number };
   readonly #socket: SocketEnd;
   readonly #plan: TcpFaultPlan;
   readonly #report: (fault: TcpFaultKind, detail: string) => void;
@@ -416,18 +417,27 @@ export class FaultyStream implements Stream {
     if (!this.#source.writing) return;
     // The half-close waits behind the write in flight (Deno orders them),
     // and if that write waits on a client that does not read, the FIN would
-    // never go. After a moment, the socket is closed whole instead, which
-    // ends that write (the client then gets a reset if muxd holds bytes of
-    // its unread).
-    const whole = setTimeout(() => {
+    // never go. A client that reads, however slowly, lets the write go on:
+    // the FIN follows it. One that took nothing for a moment gets the socket
+    // closed whole instead, which ends that write (and is a reset if muxd
+    // holds bytes of its unread).
+    let sent = this.#source.bytesOut;
+    let whole: ReturnType<typeof setTimeout>;
+    const look = () => {
       if (!this.#source.writing) return;
+      if (this.#source.bytesOut !== sent) {
+        sent = this.#source.bytesOut;
+        whole = setTimeout(look, WHOLE_CLOSE_MS);
+        return;
+      }
       this.#end = {
         kind,
         detail: `${detail} (closed whole: the client was not reading)`,
         lingers: false,
       };
       this.#socket.close();
-    }, WHOLE_CLOSE_MS);
+    };
+    whole = setTimeout(look, WHOLE_CLOSE_MS);
     void this.#fin.then(() => clearTimeout(whole));
   }
 

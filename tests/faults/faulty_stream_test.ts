@@ -31,7 +31,8 @@ async function withFaulty(
   const conn = await listener.accept();
   const seen = { readSizes: [] as number[], written: [] as Uint8Array[] };
   let writes = 0;
-  const source: Stream & { readonly writing: boolean } = {
+  let bytesOut = 0;
+  const source: Stream & { readonly writing: boolean; readonly bytesOut: number } = {
     read: (p) => {
       seen.readSizes.push(p.length);
       return conn.read(p);
@@ -39,11 +40,14 @@ async function withFaulty(
     write: (p) => {
       seen.written.push(p);
       writes++;
-      return conn.write(p).finally(() => writes--);
+      return conn.write(p).then((n) => (bytesOut += n, n)).finally(() => writes--);
     },
     closeWrite: () => conn.closeWrite(),
     get writing() {
       return writes > 0;
+    },
+    get bytesOut() {
+      return bytesOut;
     },
   };
   const socket = new SocketEnd(conn);

@@ -169,18 +169,40 @@ Deno.test("close-after= ms: the client reads end of stream that long after conne
   });
 });
 
-Deno.test("close-after= ms acts on time while a write waits on a client that does not read: the socket is closed whole", async () => {
-  // chargen fills the client's buffers and waits; a FIN would wait behind
-  // that write for ever (Deno half-closes after the write in flight).
+for (const faults of ["", "&latency=20"]) {
+  Deno.test(`close-after= ms acts on time while a write waits on a client that does not read: the socket is closed whole${faults}`, async () => {
+    // chargen fills the client's buffers and waits; a FIN would wait behind
+    // that write for ever (Deno half-closes after the write in flight).
+    await withServer([`tcp://127.0.0.1:0=chargen?close-after=300ms&seed=1${faults}`], async (s) => {
+      using _client = await Deno.connect({ hostname: "127.0.0.1", port: s.port() });
+      await s.closed(1, 3000);
+      const [closed] = s.of("connection-closed");
+      assert.deepEqual([closed.reason, closed.detail], [
+        "fault",
+        "closed after 300 ms (closed whole: the client was not reading)",
+      ]);
+      assert.ok(closed.durationMs < 1500, `closed after ${closed.durationMs} ms`);
+    });
+  });
+}
+
+Deno.test("close-after= ms waits for a client that reads slowly: its bytes, then end of stream, not a whole close", async () => {
+  // chargen keeps a write waiting on a client that takes 16 KiB every 5 ms:
+  // the write goes on, so the FIN follows it.
   await withServer(["tcp://127.0.0.1:0=chargen?close-after=300ms&seed=1"], async (s) => {
-    using _client = await Deno.connect({ hostname: "127.0.0.1", port: s.port() });
-    await s.closed(1, 3000);
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port: s.port() });
+    const buffer = new Uint8Array(16 * 1024);
+    let total = 0;
+    const started = performance.now();
+    for (let n = await conn.read(buffer); n !== null; n = await conn.read(buffer)) {
+      total += n;
+      assert.ok(performance.now() - started < 10_000, "no end of stream within 10 s");
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await s.closed(1);
     const [closed] = s.of("connection-closed");
-    assert.deepEqual([closed.reason, closed.detail], [
-      "fault",
-      "closed after 300 ms (closed whole: the client was not reading)",
-    ]);
-    assert.ok(closed.durationMs < 1500, `closed after ${closed.durationMs} ms`);
+    assert.deepEqual([closed.reason, closed.detail], ["fault", "closed after 300 ms"]);
+    assert.equal(closed.bytesOut, total, "every byte written reached the client");
   });
 });
 
