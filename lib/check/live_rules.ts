@@ -20,7 +20,7 @@
 
 import { describeHolders, type Holder } from "../holder/mod.ts";
 import type { PlannedListener } from "../plan/plan.ts";
-import { formatSocketName, parseIPv4 } from "../spec/mod.ts";
+import { formatSocketName, unmappedIPv4 } from "../spec/mod.ts";
 import type { HostFacts } from "./host_facts.ts";
 import { type Finding, socketText } from "./rules.ts";
 
@@ -161,7 +161,7 @@ function inUse(
     : facts.uid === undefined || facts.uid === null
     ? "SO_REUSEPORT too and runs as the same user"
     : "SO_REUSEPORT too";
-  const covers = effect === "may-share" && unmapped(h.local.address) === l.hostname
+  const covers = effect === "may-share" && unmappedIPv4(h.local.address) === l.hostname
     ? ""
     : coverage(l, h, facts);
   let explanation = `${subject(h)}${covers}.`;
@@ -254,7 +254,7 @@ function coverage(
     return `; ${l.hostname} is a host name, resolved when muxd binds: this blocks it if it ` +
       `resolves to an address that socket covers`;
   }
-  const held = unmapped(h.local.address);
+  const held = unmappedIPv4(h.local.address);
   const heldFamily = held.includes(":") ? 6 : 4;
   if (held === l.hostname) {
     return h.kind === "listening" || h.transport === "udp"
@@ -280,12 +280,6 @@ function coverage(
   return `; [::] is dual-stack on this host (net.ipv6.bindv6only = ${
     facts.bindV6Only ? 1 : 0
   }): it covers every IPv4 address too, ${held} among them${rule}`;
-}
-
-/** `::ffff:127.0.0.1` as `127.0.0.1`; any other address as it is. */
-function unmapped(address: string): string {
-  const v4 = address.startsWith("::ffff:") ? address.slice(7) : null;
-  return v4 !== null && parseIPv4(v4) !== null ? v4 : address;
 }
 
 function capitalize(text: string): string {

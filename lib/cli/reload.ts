@@ -12,6 +12,7 @@
 import type { MainLog } from "../log/log.ts";
 import { readHostFacts } from "../check/host_facts.ts";
 import { type RunningServer, type ServingSocket, StartError } from "../server/running_server.ts";
+import { SpecError } from "../server/listen_entries.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { formatSource } from "../spec/source.ts";
 import { provision, type Provisioned } from "../provision/provision.ts";
@@ -83,6 +84,11 @@ export async function reload(
         (r.failures > 0 ? `, ${r.failures} could not be bound (see above)` : ""),
     );
   } catch (error) {
+    if (error instanceof SpecError) {
+      for (const p of error.problems) log.error(`SIGHUP: ${p.message}`);
+      log.error(`SIGHUP: the new config is rejected; the running set keeps serving`);
+      return null;
+    }
     if (!(error instanceof StartError)) throw error;
     // Each names where the failing entry is in the file.
     for (const f of error.failures) {

@@ -39,7 +39,8 @@ export interface RouteHooks {
   readonly metrics: (() => string) | null;
   /**
    * Called after a request changed the listeners or their faults, with what
-   * changed in words, or `null` when the request failed.
+   * changed in words; `null` when the request failed, and for faults (their
+   * `faults-changed` event says it).
    */
   readonly changed: (what: string | null) => void;
 }

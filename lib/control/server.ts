@@ -49,7 +49,8 @@ export interface ControlOptions extends DashboardAddress {
    * once `server.sockets` shows the change (muxd serve logs it and rewrites
    * its ready file), with what changed in words; `null` when the request
    * failed (it may still have changed something: a failed `reset-after`
-   * change binds the old socket again).
+   * change binds the old socket again), and for faults, whose change the
+   * server's own `faults-changed` event says.
    * @default nothing
    */
   readonly changed?: (what: string | null) => void;

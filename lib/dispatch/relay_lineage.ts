@@ -10,6 +10,7 @@
  */
 
 import type { SocketName } from "../spec/types.ts";
+import { unmappedIPv4 } from "../spec/ip.ts";
 
 /**
  * The session sockets of every UDP relay of one running server, each with
@@ -31,6 +32,8 @@ import type { SocketName } from "../spec/types.ts";
  * const fromB = { address: "127.0.0.1", port: 42000 };
  * lineage.opened(fromB, relayB, fromA);
  * assert.equal(lineage.loops(fromB, relayA), true); // A, B, and back at A
+ * // A dual-stack [::] relay sees the same socket as ::ffff:127.0.0.1.
+ * assert.equal(lineage.loops({ address: "::ffff:127.0.0.1", port: 42000 }, relayA), true);
  * lineage.closed(fromA);
  * assert.equal(lineage.loops(fromA, relayA), false);
  * ```
@@ -53,7 +56,7 @@ export class RelayLineage {
     relays.add(relay);
     let byAddress = this.#byPort.get(from.port);
     if (byAddress === undefined) this.#byPort.set(from.port, byAddress = new Map());
-    byAddress.set(from.address, relays);
+    byAddress.set(unmappedIPv4(from.address), relays);
   }
 
   /**
@@ -63,7 +66,9 @@ export class RelayLineage {
    */
   closed(from: SocketName): void {
     const byAddress = this.#byPort.get(from.port);
-    if (byAddress?.delete(from.address) && byAddress.size === 0) this.#byPort.delete(from.port);
+    if (byAddress?.delete(unmappedIPv4(from.address)) && byAddress.size === 0) {
+      this.#byPort.delete(from.port);
+    }
   }
 
   /**
@@ -77,7 +82,8 @@ export class RelayLineage {
     return this.#of(source)?.has(relay) ?? false;
   }
 
+  /** A dual-stack `[::]` socket sees an IPv4 source as `::ffff:a.b.c.d`: the same socket. */
   #of(source: SocketName): ReadonlySet<object> | undefined {
-    return this.#byPort.get(source.port)?.get(source.address);
+    return this.#byPort.get(source.port)?.get(unmappedIPv4(source.address));
   }
 }

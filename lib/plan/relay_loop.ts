@@ -11,7 +11,7 @@
  * @module
  */
 
-import { formatIPv6, isLoopback, isWildcard, parseIPv6 } from "../spec/ip.ts";
+import { formatIPv6, isLoopback, isWildcard, parseIPv6, unmappedIPv4 } from "../spec/ip.ts";
 import { formatUpstream } from "../services/upstream.ts";
 import { PlanError, type PlannedListener } from "./plan.ts";
 import { upstreamOf } from "./upstream_exposure.ts";
@@ -63,7 +63,8 @@ export function checkRelayLoops(
     const to = upstreamOf(l);
     if (to === null || to.host.kind === "name") return null;
     const on = byPort.get(`${l.transport} ${to.port}`) ?? [];
-    return receiver(on, to.host.address, isOwn);
+    // ::ffff:127.0.0.1 is 127.0.0.1 on the wire.
+    return receiver(on, unmappedIPv4(to.host.address), isOwn);
   };
   // Each relay leads to at most one listener: walk each path once, and a
   // path that meets itself closes a ring (linear in the listeners).
@@ -112,12 +113,21 @@ function receiver(
   address: string,
   isOwn: (address: string) => boolean,
 ): PlannedListener | null {
-  const exact = on.find((l) => l.hostname === address);
+  const exact = on.find((l) => l.hostname === address || boundAt(l) === address);
   if (exact !== undefined) return exact;
   if (!isOwn(address)) return null;
   const v6 = address.includes(":");
   return on.find((l) => !v6 && l.hostname === "0.0.0.0") ??
     on.find((l) => l.hostname === "::") ?? null;
+}
+
+/**
+ * Where a listener named by a host name binds, when the plan can know it
+ * without a lookup: `localhost`, which binds 127.0.0.1 (as Deno resolves
+ * it, first address first); `null` for any other name.
+ */
+function boundAt(l: PlannedListener): string | null {
+  return l.family === null && l.hostname.toLowerCase() === "localhost" ? "127.0.0.1" : null;
 }
 
 /** An interface's address in the form plans use (RFC 5952 for IPv6). */

@@ -242,6 +242,8 @@ export interface RunningServer extends AsyncDisposable {
    * nothing changes and it throws.
    *
    * @throws {StartError} When a new listener cannot be bound; the old set keeps serving.
+   * @throws {SpecError} When a relay of the plan leads back to itself through
+   *   a listener added with `add()`, which it keeps; the old set keeps serving.
    * @throws {ServerClosedError} When the server is closing.
    */
   reconfigure(plan: Plan, options?: ReconfigureOptions): Promise<ReconfigureResult>;

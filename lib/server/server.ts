@@ -30,7 +30,8 @@ import type { LiveTraffic } from "../dispatch/live_traffic.ts";
 import { BufferPool } from "../services/buffer_pool.ts";
 import { processKey, ProcessTable } from "../services/process_table.ts";
 import { TimeoutSignals } from "../services/timeout_signals.ts";
-import { type ListenEntry, planEntries } from "./listen_entries.ts";
+import { type ListenEntry, planEntries, SpecError } from "./listen_entries.ts";
+import { checkRelayLoops } from "../plan/relay_loop.ts";
 import { type FaultsInput, withFaults } from "./fault_change.ts";
 import { listenerId } from "./listener_id.ts";
 import { reconcile } from "./reconcile.ts";
@@ -380,6 +381,16 @@ class Server implements RunningServer {
       plan,
     );
     const of = (r: { running: Running }) => r.running;
+    // A relay of the new config may lead back to itself through a listener
+    // added by the API, which stays.
+    const leaving = new Set(removed.map(of));
+    const staying = this.#running.filter((r) => r.origin === "api" && !leaving.has(r));
+    const rings = checkRelayLoops(
+      [...staying.map(asBound), ...plan.listeners],
+      this.#policy.interfaces,
+      new Set(plan.listeners),
+    );
+    if (rings.length > 0) throw new SpecError(rings);
     // New socket names bind first, while everything old still serves; those
     // that take over a removed one's socket name bind after it is closed.
     const first = added.filter((l) =>
@@ -484,11 +495,7 @@ class Server implements RunningServer {
         caller,
         allowPublic: this.#policy.allowPublic,
         interfaces: this.#policy.interfaces,
-        running: this.#running.map(({ bound }) => ({
-          ...bound.listener,
-          hostname: bound.local.address,
-          port: bound.local.port,
-        })),
+        running: this.#running.map(asBound),
       });
       const { bound, failures } = bindAll(plan.listeners);
       if (failures.length > 0) {
@@ -679,4 +686,19 @@ class Server implements RunningServer {
     this.#ctx.timeouts.close();
     return { forced };
   }
+}
+
+/**
+ * A running listener's plan with the socket name it bound: port 0 resolved
+ * (in its spec too, which messages show), an interface's address in place.
+ */
+function asBound({ bound }: Running): PlannedListener {
+  const { address, port } = bound.local;
+  const listener = bound.listener;
+  return {
+    ...listener,
+    hostname: address,
+    port,
+    spec: listener.port === 0 ? listener.spec.replace(":0=", `:${port}=`) : listener.spec,
+  };
 }

@@ -266,3 +266,24 @@ export function isLoopback(address: string): boolean {
 export function isWildcard(address: string): boolean {
   return inAny(address, WILDCARD);
 }
+
+/**
+ * An IPv4-mapped IPv6 address as the IPv4 address it is: what a dual-stack
+ * `[::]` socket sees of an IPv4 peer.
+ *
+ * @param address An address without brackets, as Deno and `ss` write it.
+ * @returns `127.0.0.1` for `::ffff:127.0.0.1`; any other address as it is.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { unmappedIPv4 } from "./ip.ts";
+ *
+ * assert.equal(unmappedIPv4("::ffff:127.0.0.1"), "127.0.0.1");
+ * assert.equal(unmappedIPv4("::1"), "::1");
+ * ```
+ */
+export function unmappedIPv4(address: string): string {
+  const v4 = address.startsWith("::ffff:") ? address.slice(7) : null;
+  return v4 !== null && parseIPv4(v4) !== null ? v4 : address;
+}

@@ -20,7 +20,15 @@
 export type { Host, ListenSpec, PortRange, SocketName, SpecSource, Transport } from "./types.ts";
 export { TRANSPORTS } from "./types.ts";
 export { SERVICE_NAMES, type ServiceName } from "../services/names.ts";
-export { formatIPv4, formatIPv6, isLoopback, isWildcard, parseIPv4, parseIPv6 } from "./ip.ts";
+export {
+  formatIPv4,
+  formatIPv6,
+  isLoopback,
+  isWildcard,
+  parseIPv4,
+  parseIPv6,
+  unmappedIPv4,
+} from "./ip.ts";
 export { formatSocketName, socketNameOf } from "./socket_name.ts";
 export { formatSource } from "./source.ts";
 export { ListenSpecError, quote } from "./listen_spec_error.ts";

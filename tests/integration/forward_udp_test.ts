@@ -230,6 +230,26 @@ Deno.test("forward to itself through a host name sends a datagram round once, th
   assert.equal(eventsOf(events, "reply-suppressed").length, 1);
 });
 
+Deno.test("forward to itself through a host name, on a dual-stack [::] socket, is dropped as a ring's too", async () => {
+  // The socket sees the relay's own IPv4 session socket as ::ffff:127.0.0.1.
+  const { muxd, port } = await startMuxdOnFreePort((p) => [
+    ...serveJson(`udp://[::]:${p}=forward?to=localhost:${p}&wildcard=kernel`),
+    "--public",
+  ]);
+  await using _ = muxd;
+  using socket = client();
+  await socket.send(new TextEncoder().encode("round"), {
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port,
+  });
+  await muxd.waitForStderr(`"reason":"loop"`);
+  await new Promise((r) => setTimeout(r, 300));
+  const events = logEvents((await muxd.stop()).stderr);
+  assert.equal(eventsOf(events, "upstream-connected").length, 1);
+  assert.equal(eventsOf(events, "reply-suppressed").length, 1);
+});
+
 Deno.test("serve refuses a UDP forward to its own socket name, in one line, before binding", async () => {
   const port = freePort();
   const spec = `udp://127.0.0.1:${port}=forward?to=127.0.0.1:${port}`;

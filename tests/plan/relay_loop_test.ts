@@ -69,6 +69,13 @@ Deno.test("an upstream on one of the host's own addresses reaches a wildcard lis
   assert.deepEqual(rings(specs), []);
 });
 
+Deno.test("a ring through a listener named localhost, or an upstream written as ::ffff:127.0.0.1, is found", () => {
+  assert.equal(rings(["tcp://localhost:7200=forward?to=127.0.0.1:7200"]).length, 1);
+  assert.equal(rings(["udp://127.0.0.1:7200=forward?to=[::ffff:127.0.0.1]:7200"]).length, 1);
+  // localhost binds 127.0.0.1 alone.
+  assert.deepEqual(rings(["tcp://localhost:7200=forward?to=127.0.0.2:7200"]), []);
+});
+
 Deno.test("a forward to muxd's own echo, or a chain of forwards out, is no ring", () => {
   assert.deepEqual(
     rings([

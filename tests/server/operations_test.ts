@@ -116,14 +116,30 @@ Deno.test("RunningServer.add() refuses a forward whose upstream leads back to it
     s.server.add(`udp://127.0.0.1:${port}=forward?to=127.0.0.1:${relay.local.port}`),
     (e) =>
       e instanceof SpecError &&
+      // The serving relay by the port it bound, not its :0.
       e.message.includes(
-        `(spec 1 of add()): its upstream 127.0.0.1:${relay.local.port} is muxd's own `,
+        `(spec 1 of add()): its upstream 127.0.0.1:${relay.local.port} is muxd's own ` +
+          `udp://127.0.0.1:${relay.local.port}=forward?to=127.0.0.1:${port}, `,
       ) &&
       e.message.includes("which relays back to this listener: each datagram would go round"),
   );
   // Nothing was bound; a forward to the serving echo is no ring.
   assert.deepEqual(s.server.sockets.map((x) => x.local.port), [first.local.port, relay.local.port]);
   await s.server.add(`udp://127.0.0.1:${port}=forward?to=127.0.0.1:${first.local.port}`);
+});
+
+Deno.test("RunningServer.reconfigure() refuses a relay that leads back to itself through a listener add() gave, which stays", async () => {
+  await using s = await emptyServer();
+  const port = freePort();
+  const [api] = await s.server.add(`tcp://127.0.0.1:0=forward?to=127.0.0.1:${port}`);
+  await assert.rejects(
+    s.server.reconfigure(planOf(`tcp://127.0.0.1:${port}=forward?to=127.0.0.1:${api.local.port}`)),
+    (e) =>
+      e instanceof SpecError &&
+      e.message.includes(`its upstream 127.0.0.1:${api.local.port} is muxd's own `) &&
+      e.message.includes("each connection would open another, up to max-conns"),
+  );
+  assert.deepEqual(s.server.sockets.map((x) => x.id), [api.id], "nothing changed");
 });
 
 Deno.test("RunningServer.add() binds nothing when the 2nd of 2 specs fails to bind, and explains it", async () => {
