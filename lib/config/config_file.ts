@@ -5,6 +5,7 @@
  * @module
  */
 
+import { closeSync, constants, openSync } from "node:fs";
 import {
   createScanner,
   type Node,
@@ -351,8 +352,19 @@ export async function readConfig(
     // with it every later reload, for ever. (A pipe that is written to, as
     // `-c <(...)` gives, is read as a file.)
     const late = new Promise<null>((resolve) => timer = setTimeout(resolve, readMs, null));
-    const read = await Promise.race([readAtMost(path, MAX_CONFIG_BYTES + 1), late]);
+    const reading = readAtMost(path, MAX_CONFIG_BYTES + 1);
+    const read = await Promise.race([reading, late]);
     if (read === null) {
+      // Ended, and waited for (a moment at most), so that the next writer's
+      // bytes go to the next read and not to this one.
+      if (releaseReader(path)) {
+        let wait: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([
+          reading.catch(() => null),
+          new Promise((resolve) => wait = setTimeout(resolve, readMs)),
+        ]);
+        clearTimeout(wait);
+      }
       return fail(
         `nothing came to read within ${readMs / 1000} s: it is a named pipe (FIFO) ` +
           `that nothing writes to, or a file on a drive that does not answer; ` +
@@ -388,6 +400,26 @@ export async function readConfig(
   }
   const text = new TextDecoder().decode(bytes); // drops a byte order mark
   return parseConfig(text, path);
+}
+
+/**
+ * Ends a read that waits on a named pipe with no writer: opens it once for
+ * writing and closes it at once, so that the waiting open returns and reads
+ * end of file, rather than take the data of the next writer, whom a later
+ * read waits for. Without O_NONBLOCK that open would wait for a reader; a
+ * pipe with none is left as it is (ENXIO), as is anything else.
+ *
+ * @returns Whether it opened the pipe, so that the read ends now.
+ */
+function releaseReader(path: string): boolean {
+  try {
+    if (!Deno.statSync(path).isFifo) return false;
+    closeSync(openSync(path, constants.O_WRONLY | constants.O_NONBLOCK));
+    return true;
+  } catch {
+    // Gone, no reader (ENXIO), or not ours to open: nothing waits on it.
+    return false;
+  }
 }
 
 /** How long reading a config file may take before muxd gives up on it, in ms. */
