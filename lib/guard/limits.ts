@@ -73,7 +73,8 @@ export const LIMIT_OPTIONS = [
     key: "reply-rate",
     field: "replyRate",
     transport: "udp",
-    description: "Replies a second to one source outside loopback, bursts of twice that.",
+    description: "Replies a second to one source, bursts of twice that (by default, only " +
+      "sources outside loopback; set it to limit loopback too).",
     default: "50",
     parse: wholeNumber(1, 1_000_000),
   },
@@ -99,7 +100,7 @@ export const LIMIT_OPTIONS = [
 /**
  * The limits of one listener, parsed: one field per entry of
  * {@linkcode LIMIT_OPTIONS} (`idleMs` in milliseconds), and
- * `perSourceOnLoopback`. Written out, rather than derived from the table,
+ * `perSourceOnLoopback` and `replyRateOnLoopback`. Written out, rather than derived from the table,
  * so that the library's public types (mod.ts) need no inference;
  * tests/guard/limits_test.ts makes the compiler check that the two agree.
  */
@@ -130,6 +131,12 @@ export interface ListenerLimits {
    * too.
    */
   readonly perSourceOnLoopback: boolean;
+  /**
+   * Whether `replyRate` also holds for loopback sources: by default it does
+   * not, for the same reason; setting `reply-rate` in the spec makes it hold
+   * there too, so that a test on loopback can see it act.
+   */
+  readonly replyRateOnLoopback: boolean;
 }
 
 /**
@@ -155,6 +162,7 @@ export function limitsFrom(options: Readonly<Record<string, string>>): ListenerL
     ...parseOptionValues(LIMIT_OPTIONS, options),
     perSourceOnLoopback: options["max-conns-per-source"] !== undefined ||
       options["conn-rate"] !== undefined,
+    replyRateOnLoopback: options["reply-rate"] !== undefined,
   };
 }
 

@@ -36,7 +36,7 @@ export const SUPPRESS_WORDS: Record<SuppressReason, string> = {
     "sends the same datagram again and again at a loop's pace",
   "amplification": "the reply would be larger than the request times the amplification " +
     "factor, for a source outside loopback",
-  "rate": "this source outside loopback gets replies faster than reply-rate allows",
+  "rate": "this source gets replies faster than reply-rate allows",
 };
 
 /** A suppressed or shortened reply: which guard acted, and its rule in plain words. */
@@ -186,6 +186,9 @@ export class UdpGuard {
       return { suppress: this.#fixedPort };
     }
     if (loopback) {
+      if (limits.replyRateOnLoopback && !this.#rateOf(listener, limits).take(remote.address)) {
+        return { suppress: SUPPRESSED.rate };
+      }
       return this.#feedsLoop(listener, remote, request, time)
         ? { suppress: REPEATED }
         : { send: reply, cut: false };
@@ -196,14 +199,19 @@ export class UdpGuard {
       if (!cuttable || allowed === 0) return { suppress: SUPPRESSED.amplification };
       send = reply.subarray(0, allowed);
     }
+    if (!this.#rateOf(listener, limits).take(remote.address)) return { suppress: SUPPRESSED.rate };
+    if (this.#feedsLoop(listener, remote, request, time)) return { suppress: REPEATED };
+    return { send, cut: send !== reply };
+  }
+
+  /** The reply rate of a listener, made at its first reply that meets it. */
+  #rateOf(listener: object, limits: ListenerLimits): RateLimiter {
     let rate = this.#rates.get(listener);
     if (rate === undefined) {
       rate = new RateLimiter({ rate: limits.replyRate, burst: limits.replyRate * 2 });
       this.#rates.set(listener, rate);
     }
-    if (!rate.take(remote.address)) return { suppress: SUPPRESSED.rate };
-    if (this.#feedsLoop(listener, remote, request, time)) return { suppress: REPEATED };
-    return { send, cut: send !== reply };
+    return rate;
   }
 
   /** Whether a reply to `request` would feed a loop with `remote` (see {@linkcode LoopDetector}). */

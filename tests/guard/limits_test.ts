@@ -21,7 +21,7 @@ Deno.test("ListenerLimits has one field of the right type per entry of LIMIT_OPT
   // Compiles only while the interface, written out, agrees with the table.
   const agree: Same<
     OptionValues<typeof LIMIT_OPTIONS>,
-    Omit<ListenerLimits, "perSourceOnLoopback">
+    Omit<ListenerLimits, "perSourceOnLoopback" | "replyRateOnLoopback">
   > = true;
   assert.equal(agree, true);
 });

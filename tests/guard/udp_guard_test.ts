@@ -13,6 +13,7 @@
 
 import assert from "node:assert/strict";
 import {
+  DEFAULT_LIMITS,
   limitsFrom,
   type ListenerLimits,
   LOOP_QUIET_MS,
@@ -248,11 +249,16 @@ Deno.test("UdpGuard.limitReply() counts the reply rate per source and per listen
   assert.deepEqual(burst(guard, OTHER_LISTENER, limits, "192.0.2.1", 5), { sent: 4, rate: 1 });
 });
 
-Deno.test("UdpGuard.limitReply() never rate-limits loopback", () => {
-  const guard = new UdpGuard(OWN);
+Deno.test("UdpGuard.limitReply() rate-limits loopback only when the spec sets reply-rate", () => {
+  // By default loopback, where a test suite's clients are, is spared.
+  const spared = new UdpGuard(OWN);
+  assert.deepEqual(burst(spared, LISTENER, DEFAULT_LIMITS, "127.0.0.1", 1000), { sent: 1000 });
+  assert.deepEqual(burst(spared, LISTENER, DEFAULT_LIMITS, "::1", 1000), { sent: 1000 });
+  // Set, it holds there too, as conn-rate does: a test can see it act.
+  const strict = new UdpGuard(OWN);
   const limits = limitsFrom({ "reply-rate": "1" });
-  assert.deepEqual(burst(guard, LISTENER, limits, "127.0.0.1", 1000), { sent: 1000 });
-  assert.deepEqual(burst(guard, LISTENER, limits, "::1", 1000), { sent: 1000 });
+  assert.deepEqual(burst(strict, LISTENER, limits, "127.0.0.1", 10), { sent: 2, rate: 8 });
+  assert.deepEqual(burst(strict, LISTENER, limits, "::1", 10), { sent: 2, rate: 8 });
 });
 
 Deno.test("UdpGuard.limitReply() spends no rate token on a reply it suppressed for size", () => {
