@@ -101,9 +101,12 @@ export class ChunkReader {
 
   /** Gives back any pooled buffer the reader holds (also when the stream ends early). */
   release(): void {
-    for (const buffer of new Set([this.#lent, this.#next])) {
-      if (buffer !== null && buffer !== this.#own) this.#pool.give(buffer);
-    }
+    // Each pooled buffer back once: the last chunk's, and the next read's
+    // when that is another (no Set for two: this runs for every connection).
+    const lent = this.#lent;
+    const next = this.#next;
+    if (lent !== null && lent !== this.#own) this.#pool.give(lent);
+    if (next !== this.#own && next !== lent) this.#pool.give(next);
     this.#lent = null;
     this.#next = this.#own;
   }

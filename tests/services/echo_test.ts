@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { BufferPool, LARGE_READ_BUFFER_SIZE } from "../../lib/services/buffer_pool.ts";
 import { echoChunks } from "../../lib/services/echo.ts";
 import { MEDIUM_READ_BUFFER_SIZE } from "../../lib/services/buffer_pool.ts";
-import { readChunks } from "../../lib/services/read_chunks.ts";
+import { ChunkReader, readChunks } from "../../lib/services/read_chunks.ts";
 import type { Stream } from "../../lib/services/service.ts";
 import { writeAll } from "../../lib/services/write_all.ts";
 import { type Random, seededRandom } from "../_support/random.ts";
@@ -126,4 +126,20 @@ Deno.test("echoChunks() makes the same reads and writes, and ends the same way, 
     [...endings].sort(),
     ["BrokenPipe", "ConnectionReset", "WriteZero", "end of stream"],
   );
+});
+
+Deno.test("ChunkReader.release() gives each pooled buffer back once, however the reads left them", async () => {
+  // A stream whose every read fills the buffer: the reader steps up to
+  // 16 KiB, then 256 KiB, and stays there (the same buffer lent and next).
+  const full = { read: (p: Uint8Array) => Promise.resolve(p.length) };
+  const steps = async (reads: number) => {
+    const pool = new BufferPool();
+    const reader = new ChunkReader(full, pool);
+    for (let i = 0; i < reads; i++) await reader.read();
+    reader.release();
+    return [pool.spares(MEDIUM_READ_BUFFER_SIZE), pool.spares(LARGE_READ_BUFFER_SIZE)];
+  };
+  assert.deepEqual(await steps(1), [1, 0], "next: 16 KiB");
+  assert.deepEqual(await steps(2), [1, 1], "lent: 16 KiB, next: 256 KiB");
+  assert.deepEqual(await steps(4), [1, 1], "lent and next: the same 256 KiB, given back once");
 });
