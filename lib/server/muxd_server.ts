@@ -46,6 +46,8 @@ export class MuxdServer implements RunningServer {
   readonly #buffer: number;
   /** Each open subscription, and what takes it off the hub. */
   readonly #readers = new Map<EventSubscription, () => void>();
+  /** Set once the server has closed: later subscriptions end at once. */
+  #closed = false;
 
   /**
    * Wraps a running server whose events go to `hub`.
@@ -102,6 +104,12 @@ export class MuxdServer implements RunningServer {
       options.buffer ?? this.#buffer,
       () => this.#forget(reader),
     );
+    // Once the server has closed, no event will come: the subscription
+    // ends at once, as those open at the close did.
+    if (this.#closed) {
+      reader.end();
+      return reader;
+    }
     this.#readers.set(reader, this.#hub.subscribe(reader.push));
     return reader;
   }
@@ -141,6 +149,7 @@ export class MuxdServer implements RunningServer {
    */
   async close(options?: CloseOptions): Promise<CloseResult> {
     const result = await this.#server.close(options);
+    this.#closed = true;
     for (const reader of [...this.#readers.keys()]) {
       reader.end();
       this.#forget(reader);

@@ -138,6 +138,10 @@ Deno.test("MuxdServer.events ends once the server has closed, after the shutdown
   const seen: string[] = [];
   for await (const e of events) seen.push(e.type);
   assert.deepEqual(seen, ["listener-closed"]);
+  // One opened after the close ends at once: no event will come.
+  const late: string[] = [];
+  for await (const e of server.events) late.push(e.type);
+  assert.deepEqual(late, []);
 });
 
 Deno.test("MuxdServer.setFaults() on a UDP forward listener: the sessions that follow name the listener with its new faults", async () => {
