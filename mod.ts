@@ -123,6 +123,7 @@ export interface MuxdOptions {
  * @returns The running server.
  * @throws {SpecError} When a spec cannot be used (`spec 2 of start()`); nothing is bound.
  * @throws {StartError} When a listener cannot be bound; nothing stays bound.
+ * @throws {RangeError} When `eventBuffer` is not a whole number of at least 1; nothing is bound.
  *
  * @example A UDP listener that drops every datagram, then none
  * ```ts
@@ -154,6 +155,11 @@ export interface MuxdOptions {
  * ```
  */
 export async function start(options: MuxdOptions = {}): Promise<MuxdServer> {
+  // Checked before anything is bound: each subscription would throw it later.
+  const { eventBuffer } = options;
+  if (eventBuffer !== undefined && !(Number.isInteger(eventBuffer) && eventBuffer >= 1)) {
+    throw new RangeError(`eventBuffer holds at least 1 event, not ${eventBuffer}`);
+  }
   const allowPublic = options.public ?? false;
   const { plan } = planEntries(options.listen ?? [], { caller: "start()", allowPublic });
   const hub = new EventHub();

@@ -96,6 +96,15 @@ Deno.test("start() rejects a bad spec with one line naming it, and binds nothing
   Deno.listen({ hostname: "127.0.0.1", port }).close();
 });
 
+Deno.test("start() refuses an eventBuffer below 1 at once, binding nothing, rather than at each subscription", async () => {
+  for (const eventBuffer of [0, -1, 1.5, NaN]) {
+    await assert.rejects(
+      start({ listen: ["tcp://127.0.0.1:0=echo"], eventBuffer }),
+      { name: "RangeError", message: `eventBuffer holds at least 1 event, not ${eventBuffer}` },
+    );
+  }
+});
+
 Deno.test("MuxdServer.add() binds nothing when the 2nd of 2 specs fails to bind", async () => {
   await using server = await start();
   using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
