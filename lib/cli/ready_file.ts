@@ -29,13 +29,16 @@ export class ReadyFile implements AsyncDisposable {
   /**
    * Takes over the path: removes a ready record that a muxd which no longer
    * runs left there (killed, say), so that nothing claims readiness until
-   * this muxd is ready. Anything else at the path is left alone: another
-   * muxd's record while it runs, a file that is not a ready record, a folder.
+   * this muxd is ready. Another running muxd's record is taken over, and an
+   * empty file (a harness's `mktemp`) is taken as it is. Anything else is
+   * left alone, and refused: muxd would overwrite it and remove it at exit.
    *
    * @param path The file's path.
    * @param pid This process's id, which the record names.
    * @param warn Told, in one line, when the file cannot be removed at exit.
    * @returns The ready file, not yet written.
+   * @throws {ReadyFileTaken} When the path holds a file that is not a ready
+   *   record, or something that is not a file.
    * @throws Whatever removing a stale record throws, other than `NotFound`.
    */
   static async claim(
@@ -43,10 +46,13 @@ export class ReadyFile implements AsyncDisposable {
     pid: number,
     warn: (message: string) => void,
   ): Promise<ReadyFile> {
-    const owner = await recordOwner(path);
-    if (owner !== null && owner !== pid && await isRunning(owner, pid) === false) {
-      await removeIfThere(path);
-    }
+    const held = await holding(path);
+    if (held.kind === "other") throw new ReadyFileTaken(held.what);
+    // A running muxd's record is taken over (its muxd leaves this one's
+    // record at exit); one whose muxd is gone is removed first.
+    if (
+      held.kind === "record" && held.pid !== pid && await isRunning(held.pid, pid) === false
+    ) await removeIfThere(path);
     return new ReadyFile(path, pid, warn);
   }
 
@@ -88,19 +94,44 @@ export class ReadyFile implements AsyncDisposable {
   }
 }
 
-/** The pid of the ready record in a regular file at `path`, or `null` when there is none. */
-async function recordOwner(path: string): Promise<number | null> {
+/** The path holds something that is not muxd's to overwrite. */
+export class ReadyFileTaken extends Error {
+  /** @param why What is there and what to do, in words. */
+  constructor(why: string) {
+    super(why);
+    this.name = "ReadyFileTaken";
+  }
+}
+
+/** What a ready file's path holds now. */
+type Holding =
+  | { readonly kind: "free" } // nothing, or an empty file
+  | { readonly kind: "record"; readonly pid: number }
+  | { readonly kind: "other"; readonly what: string };
+
+async function holding(path: string): Promise<Holding> {
+  let info: Deno.FileInfo;
   try {
-    const info = await Deno.stat(path);
-    // A record is a few hundred bytes per socket; anything far larger is not one.
-    if (!info.isFile || info.size > 16 * 1024 * 1024) return null;
-    return recordPid(await Deno.readTextFile(path));
+    info = await Deno.stat(path);
   } catch (error) {
+    // Not there, or not to be seen: writing it will say what is wrong.
     if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied) {
-      return null;
+      return { kind: "free" };
     }
     throw error;
   }
+  if (info.isDirectory) return { kind: "other", what: "it is a folder: name a file" };
+  if (!info.isFile) return { kind: "other", what: "it is not a regular file: name a file" };
+  if (info.size === 0) return { kind: "free" };
+  // A record is a few hundred bytes per socket; anything far larger is not one.
+  const pid = info.size > 16 * 1024 * 1024 ? null : recordPid(await Deno.readTextFile(path));
+  return pid === null
+    ? {
+      kind: "other",
+      what: "it holds a file that is not a ready record, which muxd would overwrite and " +
+        "remove at exit: choose another path, or remove it",
+    }
+    : { kind: "record", pid };
 }
 
 /**

@@ -23,7 +23,7 @@ import { fileBudget, openFilesLimit, openFilesWarning } from "./open_files.ts";
 import { dashboardFiles } from "../dashboard/mod.ts";
 import { ControlBindError, controlFiles, readTokenFile, serveControl } from "../control/mod.ts";
 import { readyRecord, socketTable } from "./report.ts";
-import { ReadyFile } from "./ready_file.ts";
+import { ReadyFile, ReadyFileTaken } from "./ready_file.ts";
 import { MetricsCollector, metricsText, ProcessFigures } from "../metrics/mod.ts";
 import type { PortRange } from "../spec/types.ts";
 import { loadConfig } from "./load_config.ts";
@@ -92,7 +92,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       try {
         claimed = await ReadyFile.claim(readyPath, Deno.pid, (m) => log.warn(m));
       } catch (error) {
-        log.error(`cannot replace the ready file ${readyPath}: ${fileError(error)}`);
+        const why = error instanceof ReadyFileTaken ? error.message : fileError(error);
+        log.error(`cannot use ${readyPath} as the ready file: ${why}`);
         return EXIT.badInput;
       }
     }

@@ -122,27 +122,37 @@ Deno.test("muxd serve leaves a running muxd's ready file alone when its own star
   }
 });
 
-Deno.test("muxd serve never removes what is not a ready record: a folder, another file", async () => {
+Deno.test("muxd serve refuses, and never touches, what is not a ready record: a folder, another file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
-  using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const { port } = held.addr as Deno.NetAddr;
   try {
     const folder = `${dir}/a-folder`;
     await Deno.mkdir(folder);
     const notes = `${dir}/notes.txt`;
     await Deno.writeTextFile(notes, "my notes\n");
-    for (const path of [folder, notes]) {
+    // A start that would succeed: the file is the only problem.
+    for (
+      const [path, why] of [[folder, "it is a folder"], [
+        notes,
+        "it holds a file that is not a ready record",
+      ]]
+    ) {
       const run = await runMuxdExpectingFailure([
         "serve",
         "--ready-file",
         path,
         "-l",
-        `tcp://127.0.0.1:${port}=echo`,
+        "tcp://127.0.0.1:0=echo",
       ]);
-      assert.equal(run.code, 1, run.stderr);
+      assert.equal(run.code, 2, run.stderr);
+      assert.ok(run.stderr.includes(`cannot use ${path} as the ready file: ${why}`), run.stderr);
     }
     assert.ok((await Deno.stat(folder)).isDirectory);
+    assert.deepEqual([...Deno.readDirSync(folder)], []);
     assert.equal(await Deno.readTextFile(notes), "my notes\n");
+    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+      "a-folder",
+      "notes.txt",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
