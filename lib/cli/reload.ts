@@ -152,6 +152,7 @@ export function reloadOnHangup(
   log: MainLog,
   onReloaded: (provisioned: Provisioned<"serve">) => Promise<void>,
   after: Promise<void> = Promise.resolve(),
+  early: EarlyHangups | null = null,
 ): Disposable {
   if (Deno.build.os === "windows") return { [Symbol.dispose]() {} };
   let queue = after;
@@ -166,5 +167,40 @@ export function reloadOnHangup(
     });
   };
   Deno.addSignalListener("SIGHUP", handler);
+  // One sent while muxd started reloads once it is ready, as one sent now would.
+  if (early?.heard) {
+    log.info("SIGHUP: received while starting; reloading once ready");
+    handler();
+  }
   return { [Symbol.dispose]: () => Deno.removeSignalListener("SIGHUP", handler) };
+}
+
+/**
+ * Hears SIGHUP from the start of `serve`, before the reload is in place: a
+ * SIGHUP nobody listens for ends the process (its default action), and a
+ * harness may send one as soon as it has started muxd. Dispose of it to
+ * stop listening.
+ *
+ * @example
+ * ```ts
+ * import { EarlyHangups } from "./reload.ts";
+ *
+ * using early = new EarlyHangups();
+ * console.log(early.heard); // false until a SIGHUP comes
+ * ```
+ */
+export class EarlyHangups implements Disposable {
+  /** Whether a SIGHUP came. */
+  heard = false;
+  readonly #listen = () => this.heard = true;
+
+  /** Starts listening (not on Windows, which has no SIGHUP). */
+  constructor() {
+    if (Deno.build.os !== "windows") Deno.addSignalListener("SIGHUP", this.#listen);
+  }
+
+  /** Stops listening. */
+  [Symbol.dispose](): void {
+    if (Deno.build.os !== "windows") Deno.removeSignalListener("SIGHUP", this.#listen);
+  }
 }

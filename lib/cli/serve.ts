@@ -12,7 +12,7 @@ import { FaultSummary, faultSummaryLog } from "../log/fault_summary.ts";
 import { useColor } from "../log/use_color.ts";
 import { openDashboard } from "../dashboard/mod.ts";
 import { StopListener } from "./stop_signals.ts";
-import { reloadOnHangup } from "./reload.ts";
+import { EarlyHangups, reloadOnHangup } from "./reload.ts";
 import { start } from "../server/server.ts";
 import { StartError } from "../server/running_server.ts";
 import { MuxdServer } from "../server/muxd_server.ts";
@@ -83,6 +83,9 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   // Listen for stop signals before anything is bound: one sent right after
   // the ready record must not kill muxd.
   using stop = new StopListener();
+  // SIGHUP too: until the reload is in place, one is noted (its default
+  // action would end muxd), and reloads once muxd is ready.
+  using earlyHangups = new EarlyHangups();
   try {
     const readyPath = settings.readyFile;
     // A record left by an earlier run goes before anything is bound, and this
@@ -227,6 +230,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         announce(again);
       },
       announced.promise,
+      earlyHangups,
     );
     const record = recordNow();
     if (format === "text") {
