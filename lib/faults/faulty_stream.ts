@@ -52,10 +52,13 @@ export class FaultEndedError extends Error {
   }
 }
 
+/** The connection as muxd counts it: its bytes so far, and whether a write to it is in flight. */
+export type CountedStream = Stream & { readonly writing: boolean; readonly bytesOut: number };
+
 /** What a {@linkcode FaultyStream} is made of. */
 export interface FaultyStreamParts {
   /** The connection, as muxd counts its bytes, and whether a write to it is in flight. */
-  readonly source: Stream & { readonly writing: boolean; readonly bytesOut: number };
+  readonly source: CountedStream;
   /** Who closes or resets the connection's socket. */
   readonly socket: SocketEnd;
   /** The connection's faults. */
@@ -102,7 +105,7 @@ interface ByteTrigger {
  * every wait and timer ends with it.
  */
 export class FaultyStream implements Stream {
-  readonly #source: Stream & { readonly writing: boolean; readonly bytesOut: number };
+  readonly #source: CountedStream;
   readonly #socket: SocketEnd;
   readonly #plan: TcpFaultPlan;
   readonly #report: (fault: TcpFaultKind, detail: string) => void;
@@ -194,8 +197,7 @@ export class FaultyStream implements Stream {
   write(p: Uint8Array): Promise<number> {
     if (this.#error !== null) return Promise.reject(this.#error);
     if (this.#plainOut) return this.#source.write(p);
-    this.#serviceWrites++;
-    return this.#writeFaulty(p).finally(() => this.#serviceWrites--);
+    return this.#writeFaulty(p);
   }
 
   /**
@@ -210,34 +212,40 @@ export class FaultyStream implements Stream {
 
   /** The out path through slice, bandwidth, latency and the byte trigger. */
   async #writeFaulty(p: Uint8Array): Promise<number> {
-    const slice = this.#plan.slice;
-    const pacer = this.#pacerOut;
-    const line = this.#outLine;
-    if (slice === null && pacer === null && line === null) return await this.#writeClient(p);
-    for (let at = 0; at < p.length;) {
-      let n = p.length - at;
-      if (slice !== null) {
-        n = Math.min(n, slice.bytes);
-        await this.#waits.sleep(this.#lastPiece + slice.delayMs - performance.now());
-        this.#lastPiece = performance.now();
+    // Counted in this async frame: no promise more per chunk.
+    this.#serviceWrites++;
+    try {
+      const slice = this.#plan.slice;
+      const pacer = this.#pacerOut;
+      const line = this.#outLine;
+      if (slice === null && pacer === null && line === null) return await this.#writeClient(p);
+      for (let at = 0; at < p.length;) {
+        let n = p.length - at;
+        if (slice !== null) {
+          n = Math.min(n, slice.bytes);
+          await this.#waits.sleep(this.#lastPiece + slice.delayMs - performance.now());
+          this.#lastPiece = performance.now();
+        }
+        if (pacer !== null) {
+          n = Math.min(n, pacer.chunk);
+          const wait = pacer.delay(n, performance.now());
+          if (wait > 0) await this.#waits.sleep(wait);
+        }
+        const piece = p.subarray(at, at + n);
+        if (line === null) await this.#writeClient(piece);
+        else {
+          if (!this.#writing) this.#writeDelayed(line);
+          // Due at once with nothing ahead: out now, uncopied. Else the line
+          // keeps a copy: the service may reuse its buffer once this resolves.
+          if (line.pass(piece)) await this.#writeClient(piece);
+          else await line.room();
+        }
+        at += n;
       }
-      if (pacer !== null) {
-        n = Math.min(n, pacer.chunk);
-        const wait = pacer.delay(n, performance.now());
-        if (wait > 0) await this.#waits.sleep(wait);
-      }
-      const piece = p.subarray(at, at + n);
-      if (line === null) await this.#writeClient(piece);
-      else {
-        if (!this.#writing) this.#writeDelayed(line);
-        // Due at once with nothing ahead: out now, uncopied. Else the line
-        // keeps a copy: the service may reuse its buffer once this resolves.
-        if (line.pass(piece)) await this.#writeClient(piece);
-        else await line.room();
-      }
-      at += n;
+      return p.length;
+    } finally {
+      this.#serviceWrites--;
     }
-    return p.length;
   }
 
   /** Half-closes once everything written so far is out. */
