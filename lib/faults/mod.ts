@@ -50,6 +50,7 @@ export { Pacer, PACER_CHUNK_MS, PACER_SLACK_MS } from "./pacer.ts";
 export { Waits } from "./waits.ts";
 export { SocketEnd } from "./socket_end.ts";
 export {
+  type CountedStream,
   type FaultEnd,
   FaultEndedError,
   FaultyStream,
