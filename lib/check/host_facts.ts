@@ -129,6 +129,34 @@ export async function readEphemeralPorts(
     defaultEphemeralPorts(os);
 }
 
+/**
+ * Reads `net.ipv6.bindv6only` with `sysctl`: whether a `[::]` socket takes
+ * IPv6 alone. Deno sets no IPV6_V6ONLY of its own, so this setting decides
+ * whether `[::]` also receives IPv4. Where it cannot be read (no `sysctl`,
+ * no `--allow-run=sysctl`, not Linux), `false`: dual-stack, Linux's default.
+ *
+ * @param sysctls How kernel settings are read. @default sysctl
+ * @param os The operating system. @default Deno.build.os
+ * @returns `true` when `[::]` takes IPv6 alone.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readBindV6Only } from "./host_facts.ts";
+ *
+ * assert.equal(await readBindV6Only(() => Promise.resolve({ "net.ipv6.bindv6only": "1" }), "linux"), true);
+ * assert.equal(await readBindV6Only(() => Promise.resolve({}), "linux"), false);
+ * ```
+ */
+export async function readBindV6Only(
+  sysctls: ReadSysctls = sysctl,
+  os: typeof Deno.build.os = Deno.build.os,
+): Promise<boolean> {
+  if (os !== "linux") return false;
+  const key = "net.ipv6.bindv6only";
+  return (await sysctls([key]))[key] === "1";
+}
+
 /** Parses `first last` (as `ip_local_port_range` holds it), or `null` when it is not a range. */
 function parseEphemeralPorts(text: string): PortRange | null {
   const [first, last] = text.trim().split(/\s+/).map((n) => Number.parseInt(n, 10));

@@ -11,6 +11,7 @@ export {
   type FactSources,
   type HostFacts,
   listInterfaces,
+  readBindV6Only,
   readHostFacts,
   type ReadSysctls,
   runTool,

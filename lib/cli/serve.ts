@@ -5,7 +5,13 @@
  * @module
  */
 
-import { defaultEphemeralPorts, listInterfaces, readEphemeralPorts } from "../check/host_facts.ts";
+import {
+  defaultEphemeralPorts,
+  listInterfaces,
+  readBindV6Only,
+  readEphemeralPorts,
+} from "../check/host_facts.ts";
+import { RelayLoopError } from "../plan/relay_loop.ts";
 import { EventHub } from "../events/hub.ts";
 import { mainLogger, setUpLogging } from "../log/log.ts";
 import { FaultSummary, faultSummaryLog } from "../log/fault_summary.ts";
@@ -47,9 +53,19 @@ export const EXIT = { ok: 0, bindFailed: 1, badInput: 2 } as const;
  */
 export async function serve(args: ServeArgs, argv: readonly string[]): Promise<number> {
   const config = await loadConfig(args.config);
-  // The kernel's rules (sysctl) are read only if a bind fails, to explain it.
+  // The kernel's rules (sysctl) are read only if a bind fails, to explain it,
+  // or if a relay rings through [::] only when [::] is dual-stack.
   const interfaces = listInterfaces();
-  const provisioned = provision({ ...args, command: "serve", argv }, config, { interfaces });
+  const asked = { ...args, command: "serve" as const, argv };
+  let provisioned = provision(asked, config, { interfaces });
+  let bindV6Only: Promise<boolean> | null = null;
+  if (
+    Array.isArray(provisioned) &&
+    provisioned.some((p) => p instanceof RelayLoopError && p.dualStack)
+  ) {
+    bindV6Only = readBindV6Only();
+    if (await bindV6Only) provisioned = provision(asked, config, { interfaces, bindV6Only: true });
+  }
   if (Array.isArray(provisioned)) {
     for (const p of provisioned) console.error(`muxd: ${formatProblem(p)}`);
     return EXIT.badInput;
@@ -149,6 +165,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         // What add() checks its specs against, as provision() checked these.
         allowPublic: settings.public,
         interfaces,
+        // For the ring check of relays added later: read (sysctl) when first needed.
+        bindV6Only: bindV6Only ?? (() => readBindV6Only()),
       });
     } catch (error) {
       if (!(error instanceof StartError)) throw error;
@@ -226,11 +244,12 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       async (next) => {
         live = next.settings;
         const again = recordNow();
-        await ready?.write(again);
+        const stale = await ready?.rewrite(again, "the reload");
+        if (stale) log.warn(`SIGHUP: ${stale}`);
         announce(again);
       },
-      announced.promise,
-      earlyHangups,
+      // A SIGHUP during the shutdown's grace period is ignored, in one line.
+      { after: announced.promise, early: earlyHangups, stopping: () => stop.received },
     );
     const record = recordNow();
     if (format === "text") {
@@ -257,8 +276,9 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     // their faults, as after a reload (stdout keeps the records it had).
     controlChanged = () => {
       const again = recordNow();
-      ready?.write(again).catch((error) =>
-        log.warn(`cannot rewrite the ready file ${ready.path}: ${fileError(error)}`)
+      ready?.rewrite(again, "the change").then(
+        (stale) => stale && log.warn(`control API: ${stale}`),
+        (error) => log.error(`control API: cannot rewrite the ready file ${ready.path}: ${error}`),
       );
     };
     if (changedEarly) controlChanged();

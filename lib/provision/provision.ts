@@ -37,6 +37,12 @@ export interface ProvisionHost {
    * a spec whose host is an interface name binds each of its addresses.
    */
   readonly interfaces: readonly Deno.NetworkInterfaceInfo[];
+  /**
+   * `net.ipv6.bindv6only`: whether a `[::]` listener takes IPv6 alone, so
+   * that a relay to an IPv4 address on its port is no ring.
+   * @default false (dual-stack, Linux's default)
+   */
+  readonly bindV6Only?: boolean;
 }
 
 /** Everything a command needs, merged and checked. */
@@ -63,7 +69,7 @@ export interface Provisioned<C extends Command> {
  *
  * @param args The parsed command line.
  * @param config The config file as read, or `null` without `--config`.
- * @param host The host's interfaces.
+ * @param host The host's interfaces, and `net.ipv6.bindv6only`.
  * @returns What the command needs, or every problem found, in the order:
  *   the config file's, the listen specs', then the settings'.
  *
@@ -112,7 +118,7 @@ export function provision<C extends Command>(
     );
   }
   const { plan, errors } = buildPlan(items, { interfaces: host.interfaces });
-  problems.push(...errors, ...checkRelayLoops(plan.listeners, host.interfaces));
+  problems.push(...errors, ...checkRelayLoops(plan.listeners, host));
   const warnings: string[] = [];
   let dashboard: DashboardPlan | null = null;
   let control: ControlPlan | null = null;

@@ -133,6 +133,12 @@ export interface EntryPlanOptions {
    */
   readonly interfaces?: readonly Deno.NetworkInterfaceInfo[];
   /**
+   * `net.ipv6.bindv6only`: whether a `[::]` listener takes IPv6 alone, so
+   * that a relay to an IPv4 address on its port is no ring.
+   * @default false (dual-stack, Linux's default)
+   */
+  readonly bindV6Only?: boolean;
+  /**
    * The listeners serving now, with the ports they bound: a new relay's
    * upstream may lead back through them.
    * @default []
@@ -190,7 +196,7 @@ export function planEntries(
   const upstreams = checkUpstreams(plan.listeners, allowPublic);
   const loops = checkRelayLoops(
     [...options.running ?? [], ...plan.listeners],
-    interfaces,
+    { interfaces, bindV6Only: options.bindV6Only },
     new Set(plan.listeners),
   );
   const problems = [...errors, ...exposure.errors, ...upstreams.errors, ...loops];

@@ -76,6 +76,15 @@ export interface StartOptions {
    * @default [] (every name is a host name)
    */
   readonly interfaces?: readonly Deno.NetworkInterfaceInfo[];
+  /**
+   * `net.ipv6.bindv6only`: whether a `[::]` listener takes IPv6 alone, so
+   * that a relay given to `add()` or `reconfigure()` that leads to an IPv4
+   * address on its port is no ring. A function is called once, when a
+   * change first needs the setting (`muxd serve` reads it with `sysctl`
+   * then, not at start-up); it must not reject.
+   * @default false (dual-stack, Linux's default)
+   */
+  readonly bindV6Only?: boolean | Promise<boolean> | (() => Promise<boolean>);
 }
 
 /** Options for {@linkcode RunningServer.reconfigure}. */

@@ -106,7 +106,15 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
     origin: options.origin ?? "config",
     allowPublic: options.allowPublic ?? false,
     interfaces: options.interfaces ?? [],
+    bindV6Only: once(options.bindV6Only ?? false),
   });
+}
+
+/** A setting given as a value, a promise or a function, as a function that asks at most once. */
+function once<T>(given: T | Promise<T> | (() => Promise<T>)): () => Promise<T> {
+  let asked: Promise<T> | null = null;
+  return () =>
+    asked ??= typeof given === "function" ? (given as () => Promise<T>)() : Promise.resolve(given);
 }
 
 /**
@@ -186,6 +194,8 @@ interface ServerPolicy {
   readonly origin: ListenerOrigin;
   readonly allowPublic: boolean;
   readonly interfaces: readonly Deno.NetworkInterfaceInfo[];
+  /** `net.ipv6.bindv6only`, for the ring check of new relays, asked once; it must not reject. */
+  readonly bindV6Only: () => Promise<boolean>;
 }
 
 class Server implements RunningServer {
@@ -371,6 +381,7 @@ class Server implements RunningServer {
   }
 
   async #reconfigure(plan: Plan, options: ReconfigureOptions): Promise<ReconfigureResult> {
+    const bindV6Only = await this.#policy.bindV6Only();
     const { kept, refaulted, added, removed, takenOver } = reconcile(
       this.#running.map((r) => ({
         ...r,
@@ -387,7 +398,7 @@ class Server implements RunningServer {
     const staying = this.#running.filter((r) => r.origin === "api" && !leaving.has(r));
     const rings = checkRelayLoops(
       [...staying.map(asBound), ...plan.listeners],
-      this.#policy.interfaces,
+      { interfaces: this.#policy.interfaces, bindV6Only },
       new Set(plan.listeners),
     );
     if (rings.length > 0) throw new SpecError(rings);
@@ -495,6 +506,7 @@ class Server implements RunningServer {
         caller,
         allowPublic: this.#policy.allowPublic,
         interfaces: this.#policy.interfaces,
+        bindV6Only: await this.#policy.bindV6Only(),
         running: this.#running.map(asBound),
       });
       const { bound, failures } = bindAll(plan.listeners);

@@ -6,6 +6,7 @@ import { checkRelayLoops } from "../../lib/plan/relay_loop.ts";
 function rings(
   specs: readonly string[],
   interfaces: readonly Deno.NetworkInterfaceInfo[] = [],
+  bindV6Only?: boolean,
 ): [number, string][] {
   const items: ListenItem[] = specs.map((text, i) => ({
     text,
@@ -13,7 +14,7 @@ function rings(
   }));
   const { plan, errors } = buildPlan(items, { interfaces });
   assert.deepEqual(errors, []);
-  return checkRelayLoops(plan.listeners, interfaces).map((e) => [
+  return checkRelayLoops(plan.listeners, { interfaces, bindV6Only }).map((e) => [
     e.source.kind === "argument" ? e.source.index : -1,
     e.message,
   ]);
@@ -60,6 +61,32 @@ Deno.test("a ring through a wildcard listener and a dual-stack [::] one is found
   ]);
   assert.deepEqual(errors.map(([at]) => at), [2, 4, 6]);
   assert.match(errors[0][1], /lead back to this listener in 2 more steps/);
+});
+
+Deno.test("checkRelayLoops() takes [::] as dual-stack unless net.ipv6.bindv6only is 1, and says so", () => {
+  const specs = ["tcp://[::]:7202=forward?to=127.0.0.1:7202"];
+  assert.deepEqual(rings(specs), [[
+    2,
+    'Cannot use listen spec "tcp://[::]:7202=forward?to=127.0.0.1:7202" (argument 2): its ' +
+    "upstream 127.0.0.1:7202 is this listener itself ([::] is dual-stack on this host, " +
+    "net.ipv6.bindv6only = 0: it receives IPv4 too): each connection would open another, up to " +
+    "max-conns. Forward to another server",
+  ]]);
+  assert.deepEqual(rings(specs, [], false).length, 1);
+  // An IPv6-only [::] receives no IPv4: 127.0.0.1:7202 is another socket.
+  assert.deepEqual(rings(specs, [], true), []);
+  assert.deepEqual(rings(["tcp://[::]:7202=forward?to=[::ffff:127.0.0.1]:7202"], [], true), []);
+  // IPv6 traffic reaches [::] either way.
+  assert.equal(rings(["tcp://[::]:7202=forward?to=[::1]:7202"], [], true).length, 1);
+  assert.doesNotMatch(rings(["tcp://[::]:7202=forward?to=[::1]:7202"])[0][1], /dual-stack/);
+  // The ring through 0.0.0.0 and [::] above is broken where [::] takes IPv6 alone.
+  const ring = [
+    "tcp://127.0.0.1:7200=forward?to=127.0.0.1:7201",
+    "tcp://0.0.0.0:7201=forward?to=127.0.0.1:7202",
+    "tcp://[::]:7202=forward?to=127.0.0.1:7200",
+  ];
+  assert.deepEqual(rings(ring, [], true), []);
+  assert.match(rings(ring)[1][1], /in 2 more steps \(\[::\] is dual-stack on this host/);
 });
 
 Deno.test("an upstream on one of the host's own addresses reaches a wildcard listener", () => {
