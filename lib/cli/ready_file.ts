@@ -9,6 +9,7 @@
  */
 
 import { runTool } from "../check/host_facts.ts";
+import { fileErrorWords } from "../explain/file_error.ts";
 
 /** The ready file of one `muxd serve`. Dispose of it (`await using`) to remove it at exit. */
 export class ReadyFile implements AsyncDisposable {
@@ -72,6 +73,33 @@ export class ReadyFile implements AsyncDisposable {
     });
     this.#writing = next;
     return next;
+  }
+
+  /**
+   * Writes the record again after a change that took effect (a reload, a
+   * change through the control API). When the file cannot be written, the
+   * change stays in force and muxd goes on serving: the line returned says
+   * so, why the write failed, and what a program reading the file sees now.
+   *
+   * @param record The ready record's JSON text, without a newline.
+   * @param change What took effect, for the line: `the reload`.
+   * @returns `null` once written, else the line to log.
+   */
+  async rewrite(record: string, change: string): Promise<string | null> {
+    try {
+      await this.write(record);
+      return null;
+    } catch (error) {
+      if (!(error instanceof Error)) throw error;
+      const why = fileErrorWords(error, "its folder does not exist");
+      const now = await isThere(this.path)
+        ? `it still holds the record from before ${change}, so a program that reads it does ` +
+          `not see the sockets served now`
+        : `there is no ready file at ${this.path} now, so a program waiting for it takes muxd ` +
+          `for not ready`;
+      return `${change} took effect, but the ready file ${this.path} could not be rewritten ` +
+        `(${why}): ${now}; the next reload or change through the control API tries again`;
+    }
   }
 
   /**
@@ -157,6 +185,20 @@ function recordPid(text: string): number | null {
     return record?.ready === true && Number.isSafeInteger(record?.pid) ? record.pid : null;
   } catch (error) {
     if (error instanceof SyntaxError) return null;
+    throw error;
+  }
+}
+
+/** Whether something is at `path` (`true` when its folder may not be looked into). */
+async function isThere(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch (error) {
+    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.NotADirectory) {
+      return false;
+    }
+    if (error instanceof Deno.errors.PermissionDenied) return true;
     throw error;
   }
 }

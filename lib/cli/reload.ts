@@ -12,6 +12,7 @@
 import type { MainLog } from "../log/log.ts";
 import { readHostFacts } from "../check/host_facts.ts";
 import { type RunningServer, type ServingSocket, StartError } from "../server/running_server.ts";
+import { ServerClosedError } from "../server/listener_errors.ts";
 import { SpecError } from "../server/listen_entries.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { formatSource } from "../spec/source.ts";
@@ -84,6 +85,11 @@ export async function reload(
         (r.failures > 0 ? `, ${r.failures} could not be bound (see above)` : ""),
     );
   } catch (error) {
+    // A stop signal came while the file was read: muxd no longer takes changes.
+    if (error instanceof ServerClosedError) {
+      log.info(ignoredWhileStopping());
+      return null;
+    }
     if (error instanceof SpecError) {
       for (const p of error.problems) log.error(`SIGHUP: ${p.message}`);
       log.error(`SIGHUP: the new config is rejected; the running set keeps serving`);
@@ -134,6 +140,30 @@ function shown(value: unknown): string {
   return value === undefined ? "unset" : JSON.stringify(value);
 }
 
+/** What a SIGHUP says once muxd has begun to stop (for `signal`, when known). */
+function ignoredWhileStopping(signal: Deno.Signal | null = null): string {
+  const after = signal === null ? "" : ` (${signal} received)`;
+  return `SIGHUP ignored: muxd is stopping${after}, so there is nothing to reload`;
+}
+
+/** When and whether {@linkcode reloadOnHangup} reloads. */
+export interface HangupOptions {
+  /**
+   * Reloads wait for it: a SIGHUP that comes before then is heard, and
+   * acted on once it resolves.
+   * @default already resolved
+   */
+  readonly after?: Promise<void>;
+  /** Heard a SIGHUP during start-up, before this handler was in place: it reloads once. @default none */
+  readonly early?: EarlyHangups | null;
+  /**
+   * The stop signal muxd is stopping for, or `null` while it serves: a
+   * SIGHUP during the shutdown's grace period is ignored, in one info line.
+   * @default never stopping
+   */
+  readonly stopping?: () => Deno.Signal | null;
+}
+
 /**
  * Reloads on every SIGHUP, one reload at a time, until disposed. Does
  * nothing on Windows, which has no SIGHUP.
@@ -141,9 +171,10 @@ function shown(value: unknown): string {
  * @param server The running server.
  * @param source Where the specs and settings come from.
  * @param log Where to say what happened.
- * @param onReloaded Called with what is in force after a reload that took effect.
- * @param after Reloads wait for it: a SIGHUP that comes before then is
- *   heard, and acted on once it resolves.
+ * @param onReloaded Called with what is in force after a reload that took
+ *   effect (to write the ready record again); what it throws is logged as
+ *   failing after the reload, which stays in force.
+ * @param options What reloads wait for, and when they are ignored.
  * @returns A handle that stops listening when disposed.
  */
 export function reloadOnHangup(
@@ -151,18 +182,28 @@ export function reloadOnHangup(
   source: ReloadSource,
   log: MainLog,
   onReloaded: (provisioned: Provisioned<"serve">) => Promise<void>,
-  after: Promise<void> = Promise.resolve(),
-  early: EarlyHangups | null = null,
+  options: HangupOptions = {},
 ): Disposable {
   if (Deno.build.os === "windows") return { [Symbol.dispose]() {} };
-  let queue = after;
+  const { early = null, stopping = () => null } = options;
+  let queue = options.after ?? Promise.resolve();
   const handler = () => {
     queue = queue.then(async () => {
+      const signal = stopping();
+      if (signal !== null) return log.info(ignoredWhileStopping(signal));
+      let provisioned: Provisioned<"serve"> | null;
       try {
-        const provisioned = await reload(server, source, log);
-        if (provisioned !== null) await onReloaded(provisioned);
+        provisioned = await reload(server, source, log);
       } catch (error) {
-        log.error(`SIGHUP: reload failed: ${error instanceof Error ? error.message : error}`);
+        return log.error(`SIGHUP: reload failed: ${messageOf(error)}`);
+      }
+      if (provisioned === null) return;
+      try {
+        await onReloaded(provisioned);
+      } catch (error) {
+        log.error(
+          `SIGHUP: the reload took effect, but what follows it failed: ${messageOf(error)}`,
+        );
       }
     });
   };
@@ -173,6 +214,10 @@ export function reloadOnHangup(
     handler();
   }
   return { [Symbol.dispose]: () => Deno.removeSignalListener("SIGHUP", handler) };
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 /**

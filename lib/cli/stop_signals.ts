@@ -71,6 +71,11 @@ export class StopListener implements Disposable {
     }
   }
 
+  /** The first stop signal received, or `null` while none has come. */
+  get received(): Deno.Signal | null {
+    return this.#first;
+  }
+
   /**
    * Sets what a second (or later) signal does.
    *
