@@ -186,7 +186,7 @@ function receiver(
   isOwn: (address: string) => boolean,
   dualStack: boolean,
 ): Hop | null {
-  const exact = on.find((l) => l.hostname === address || boundAt(l) === address);
+  const exact = on.find((l) => l.hostname === address || boundAt(l).includes(address));
   if (exact !== undefined) return { to: exact, dualStack: false };
   if (!isOwn(address)) return null;
   const v6 = address.includes(":");
@@ -198,13 +198,17 @@ function receiver(
 }
 
 /**
- * Where a listener named by a host name binds, when the plan can know it
- * without a lookup: `localhost`, which binds 127.0.0.1 (as Deno resolves
- * it, first address first); `null` for any other name.
+ * Where a listener named by a host name may bind, when the plan can tell
+ * without a lookup: `localhost` binds the first address the resolver gives,
+ * 127.0.0.1 or ::1 (glibc gives ::1 first where /etc/hosts maps localhost to
+ * both, as Debian's does), so either is taken; none for any other name.
  */
-function boundAt(l: PlannedListener): string | null {
-  return l.family === null && l.hostname.toLowerCase() === "localhost" ? "127.0.0.1" : null;
+function boundAt(l: PlannedListener): readonly string[] {
+  return l.family === null && l.hostname.toLowerCase() === "localhost" ? LOCALHOST : [];
 }
+
+/** The addresses `localhost` may resolve to first. */
+const LOCALHOST: readonly string[] = ["127.0.0.1", "::1"];
 
 /** An interface's address in the form plans use (RFC 5952 for IPv6). */
 function canonical(address: string): string {
