@@ -132,7 +132,8 @@ async function send(link: Link, status: Status, message: string): Promise<void> 
 /** The refusal every request passes before its route: Host, then token; `null` when it may go on. */
 function check(head: RequestHead, ctx: ControlContext): FixedResponse | null {
   if (head.host === null) return jsonResponse(400, { error: "A Host header is required." });
-  if (!isAllowedHost(head.host, ctx.bound)) {
+  // A target in absolute form names the host the request is for, in place of Host.
+  if (!isAllowedHost(head.authority ?? head.host, ctx.bound)) {
     return jsonResponse(403, {
       error: "The control API answers only requests addressed to its own IP address or to " +
         "localhost, with its port.",

@@ -1,8 +1,9 @@
 /**
  * HTTP/1.1 request heads, as far as the dashboard needs them: where a head
  * ends in the bytes read so far, and what it says (the method, the path,
- * the `Host` header, whether a body follows, whether the client keeps the
- * connection). Anything else in a head is read past, never echoed.
+ * the `Host` header or the authority of a target in absolute form, whether
+ * a body follows, whether the client keeps the connection). Anything else
+ * in a head is read past, never echoed.
  *
  * @module
  */
@@ -15,6 +16,13 @@ export interface RequestHead {
   readonly path: string;
   /** The `Host` header's value, or `null` when there is none. */
   readonly host: string | null;
+  /**
+   * The authority of a target in absolute form (`127.0.0.1:7080` for
+   * `GET http://127.0.0.1:7080/api/stats HTTP/1.1`), which a server must
+   * accept and then use instead of `Host` (RFC 9112 §3.2.2); `null` for a
+   * target in origin form (`/api/stats`).
+   */
+  readonly authority: string | null;
   /** `true` when a body follows the head (`Content-Length` above 0, or `Transfer-Encoding`). */
   readonly hasBody: boolean;
   /** `true` when the client keeps the connection for another request (HTTP/1.1 without `Connection: close`). */
@@ -30,8 +38,10 @@ export interface RequestHead {
 const LF = 0x0a;
 const CR = 0x0d;
 
-/** `METHOD SP /target SP HTTP/1.x`; the target in origin form, visible ASCII only. */
-const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) (\/[\x21-\x7e]*) HTTP\/1\.([01])$/;
+/** `METHOD SP target SP HTTP/1.x`; the target visible ASCII only. */
+const REQUEST_LINE = /^([!#$%&'*+.^_`|~0-9A-Za-z-]+) ([\x21-\x7e]+) HTTP\/1\.([01])$/;
+/** A target in absolute form: `http://authority`, then a path or a query or nothing. */
+const ABSOLUTE_FORM = /^http:\/\/([^/?#@]+)([/?].*)?$/i;
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 // latin1 maps every byte to one character, so a head never fails to decode.
 const latin1 = new TextDecoder("latin1");
@@ -65,11 +75,13 @@ export function findHeadEnd(bytes: Uint8Array, from: number, length: number): nu
 
 /**
  * Parses a complete request head (lines ending in CRLF or LF, up to and
- * including the blank line).
+ * including the blank line). The target may be in origin form (`/path`) or
+ * absolute form (`http://host:port/path`, whose authority is then
+ * `authority`); a user name in it (`http://user@host/`) is refused.
  *
  * @param bytes The head, as found by {@linkcode findHeadEnd}.
  * @returns What it says, or `null` when it is not a well-formed HTTP/1.0 or
- *   HTTP/1.1 request head in origin form (which deserves a 400).
+ *   HTTP/1.1 request head in origin or absolute form (which deserves a 400).
  *
  * @example
  * ```ts
@@ -77,16 +89,30 @@ export function findHeadEnd(bytes: Uint8Array, from: number, length: number): nu
  * import { parseRequestHead } from "./http.ts";
  * const text = "GET /api/stats?x HTTP/1.1\r\nHost: 127.0.0.1:7080\r\n\r\n";
  * assert.deepEqual(parseRequestHead(new TextEncoder().encode(text)), {
- *   method: "GET", path: "/api/stats", host: "127.0.0.1:7080", hasBody: false, keepAlive: true,
- *   query: "x", contentLength: null, authorization: null,
+ *   method: "GET", path: "/api/stats", host: "127.0.0.1:7080", authority: null, hasBody: false,
+ *   keepAlive: true, query: "x", contentLength: null, authorization: null,
  * });
+ * const absolute = "GET http://127.0.0.1:7080 HTTP/1.1\r\nHost: 127.0.0.1:7080\r\n\r\n";
+ * const head = parseRequestHead(new TextEncoder().encode(absolute));
+ * assert.equal(head?.authority, "127.0.0.1:7080");
+ * assert.equal(head?.path, "/");
  * ```
  */
 export function parseRequestHead(bytes: Uint8Array): RequestHead | null {
   const lines = latin1.decode(bytes).split("\n");
   const requestLine = REQUEST_LINE.exec(stripCr(lines[0]));
   if (requestLine === null) return null;
-  const [, method, target, minor] = requestLine;
+  const [, method, requested, minor] = requestLine;
+  let target = requested;
+  let authority: string | null = null;
+  if (!target.startsWith("/")) {
+    const absolute = ABSOLUTE_FORM.exec(target);
+    if (absolute === null) return null;
+    authority = absolute[1];
+    // An empty path is "/" (RFC 9110 §4.2.3): `http://host?x` asks for `/?x`.
+    const rest = absolute[2] ?? "";
+    target = rest.startsWith("/") ? rest : "/" + rest;
+  }
   let host: string | null = null;
   let authorization: string | null = null;
   let contentLength: string | null = null;
@@ -128,6 +154,7 @@ export function parseRequestHead(bytes: Uint8Array): RequestHead | null {
     method,
     path: query < 0 ? target : target.slice(0, query),
     host,
+    authority,
     hasBody: chunked || (contentLength !== null && /[1-9]/.test(contentLength)),
     keepAlive: !close,
     query: query < 0 ? "" : target.slice(query + 1),

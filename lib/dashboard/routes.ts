@@ -67,7 +67,8 @@ export function router(
   const ok = (response: FixedResponse): Answer => ({ kind: "response", response, close: false });
   return (head) => {
     if (head.host === null) return noHost;
-    if (!isAllowedHost(head.host, bound)) return foreignHost;
+    // A target in absolute form names the host the request is for, in place of Host.
+    if (!isAllowedHost(head.authority ?? head.host, bound)) return foreignHost;
     if (head.method !== "GET" && head.method !== "HEAD") return readOnly;
     if (head.hasBody) return withBody;
     const file = files.get(head.path);

@@ -23,6 +23,26 @@ Deno.test("serveControl() answers its own address and localhost with its port, a
   }
 });
 
+Deno.test("serveControl() answers a target in absolute form addressed to itself, and 403 to a foreign one", async () => {
+  await using server = await start();
+  await using control = serveControl(server, { hostname: "127.0.0.1", port: 0 });
+  const port = control.address.port;
+  const own = `127.0.0.1:${port}`;
+  const ask = (authority: string, host: string) =>
+    rawRequest(
+      port,
+      `GET http://${authority}/v1/listeners HTTP/1.1\r\nHost: ${host}\r\nAuthorization: ` +
+        `Bearer ${control.token}\r\nConnection: close\r\n\r\n`,
+    );
+  assert.match(await ask(own, own), /^HTTP\/1\.1 200 [^]*"listeners":\[\]/);
+  assert.match(await ask(`localhost:${port}`, own), /^HTTP\/1\.1 200 /);
+  // The authority is what the request is for: it wins over Host, both ways.
+  assert.match(await ask(own, `evil.example:${port}`), /^HTTP\/1\.1 200 /);
+  const refused = await ask(`evil.example:${port}`, own);
+  assert.match(refused, /^HTTP\/1\.1 403 /);
+  assert.match(refused, /\{"error":"The control API answers only requests addressed to its own/);
+});
+
 Deno.test("serveControl() answers [::1] with its port when bound to ::1", async () => {
   await using server = await start();
   await using control = serveControl(server, { hostname: "::1", port: 0 });

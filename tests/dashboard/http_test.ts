@@ -28,6 +28,7 @@ Deno.test("parseRequestHead() reads the method, path, Host, body and keep-alive 
     method: "GET",
     path: "/",
     host: "127.0.0.1:7080",
+    authority: null,
     hasBody: false,
     keepAlive: true,
     query: "",
@@ -70,13 +71,48 @@ Deno.test("parseRequestHead() reads the method, path, Host, body and keep-alive 
   }
 });
 
-Deno.test("parseRequestHead() refuses what is not a well-formed HTTP/1.x head in origin form", () => {
+Deno.test("parseRequestHead() reads a target in absolute form: its authority, path and query", () => {
+  const get = (extra: Partial<RequestHead>): RequestHead => ({
+    method: "GET",
+    path: "/",
+    host: "127.0.0.1:7080",
+    authority: "127.0.0.1:7080",
+    hasBody: false,
+    keepAlive: true,
+    query: "",
+    contentLength: null,
+    authorization: null,
+    ...extra,
+  });
+  const head = (target: string, host = "127.0.0.1:7080") =>
+    `GET ${target} HTTP/1.1\r\nHost: ${host}\r\n\r\n`;
+  const cases: [string, RequestHead][] = [
+    [head("http://127.0.0.1:7080/api/stats"), get({ path: "/api/stats" })],
+    [head("HTTP://127.0.0.1:7080/api/stats?x=1"), get({ path: "/api/stats", query: "x=1" })],
+    [head("http://127.0.0.1:7080"), get({})],
+    [head("http://127.0.0.1:7080?x"), get({ query: "x" })],
+    [
+      head("http://[::1]:7080/", "[::1]:7080"),
+      get({ host: "[::1]:7080", authority: "[::1]:7080" }),
+    ],
+    // The authority is read as it is; Host may differ (the authority wins, in the routes).
+    [head("http://evil.example/", "127.0.0.1:7080"), get({ authority: "evil.example" })],
+  ];
+  for (const [text, head] of cases) {
+    assert.deepEqual(parseRequestHead(encode(text)), head, JSON.stringify(text));
+  }
+});
+
+Deno.test("parseRequestHead() refuses what is not a well-formed HTTP/1.x head in origin or absolute form", () => {
   const cases = [
     "",
     "\r\n\r\n",
     "GET /\r\n\r\n",
     "GET / HTTP/2.0\r\nHost: a\r\n\r\n",
-    "GET http://evil.example/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    "GET https://127.0.0.1:7080/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    "GET http://user@127.0.0.1:7080/ HTTP/1.1\r\nHost: a\r\n\r\n",
+    "GET http:///api/stats HTTP/1.1\r\nHost: a\r\n\r\n",
+    "GET 127.0.0.1:7080 HTTP/1.1\r\nHost: a\r\n\r\n",
     "GET * HTTP/1.1\r\nHost: a\r\n\r\n",
     "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n",
     "GET /\u00e9 HTTP/1.1\r\nHost: a\r\n\r\n",

@@ -226,6 +226,30 @@ Deno.test("serveDashboard() answers requests addressed to localhost with its por
   assert.equal((await client.response())?.status, 200);
 });
 
+Deno.test("serveDashboard() answers a target in absolute form addressed to itself, and 403 to a foreign one", async () => {
+  await using dashboard = serveDashboard(new EventHub(), LOOPBACK_ANY_PORT);
+  const port = dashboard.address.port;
+  const own = `127.0.0.1:${port}`;
+  const ask = async (target: string, host: string) => {
+    using client = await RawClient.connect(port);
+    await client.send(`GET ${target} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+    return await client.response();
+  };
+  // RFC 9112 §3.2.2: a server must accept the absolute form.
+  const stats = await ask(`http://${own}/api/stats`, own);
+  assert.equal(stats?.status, 200);
+  assert.equal(typeof JSON.parse(stats.body).streams, "number");
+  assert.equal((await ask(`http://localhost:${port}/`, own))?.status, 200);
+  assert.equal((await ask(`http://${own}`, own))?.status, 200, "an empty path is /");
+  // The authority is what the request is for: it wins over Host, both ways.
+  assert.equal((await ask(`http://${own}/api/stats`, `evil.example:${port}`))?.status, 200);
+  for (const foreign of [`rebind.attacker.example:${port}`, `127.0.0.1:${port + 1}`]) {
+    const refused = await ask(`http://${foreign}/api/stats`, own);
+    assert.equal(refused?.status, 403, foreign);
+    assert.doesNotMatch(refused.body, /attacker|api/);
+  }
+});
+
 Deno.test("serveDashboard() answers 400 to a request without a Host header or that does not parse", async () => {
   await using dashboard = serveDashboard(new EventHub(), LOOPBACK_ANY_PORT);
   for (
