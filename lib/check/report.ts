@@ -50,6 +50,8 @@ export interface CheckReport {
     readonly unprivilegedPortStart: number;
     readonly canBindPrivileged: boolean;
     readonly ephemeralPorts: { readonly first: number; readonly last: number };
+    /** The open-files limit (`ulimit -n`), or `null` where it could not be read. */
+    readonly openFiles: number | null;
     readonly assumed: readonly string[];
   };
   /** How many listeners were checked. */
@@ -75,6 +77,7 @@ export interface CheckReport {
  * @param findings What {@linkcode predict} found.
  * @param facts The host facts.
  * @param live What {@linkcode checkLive} found; its findings follow `findings`.
+ * @param openFiles The open-files limit, or `null` where it could not be read.
  * @returns The report.
  */
 export function checkReport(
@@ -82,6 +85,7 @@ export function checkReport(
   findings: readonly Finding[],
   facts: HostFacts,
   live: LiveCheck,
+  openFiles: number | null = null,
 ): CheckReport {
   const all = live.checked ? [...findings, ...live.findings] : findings;
   return {
@@ -93,6 +97,7 @@ export function checkReport(
       unprivilegedPortStart: facts.unprivilegedPortStart,
       canBindPrivileged: facts.canBindPrivileged,
       ephemeralPorts: facts.ephemeralPorts,
+      openFiles,
       assumed: facts.assumed,
     },
     listeners: listeners.length,
@@ -140,7 +145,8 @@ export function formatCheckReport(report: CheckReport): string {
     `muxd check: ${report.listeners} listener${report.listeners === 1 ? "" : "s"} on ${h.os} ` +
     `(net.ipv6.bindv6only=${h.bindV6Only ? 1 : 0}, privileged ports below ` +
     `${h.unprivilegedPortStart}${h.canBindPrivileged ? " but this process may bind them" : ""}, ` +
-    `ephemeral ports ${h.ephemeralPorts.first}-${h.ephemeralPorts.last})`,
+    `ephemeral ports ${h.ephemeralPorts.first}-${h.ephemeralPorts.last}` +
+    (h.openFiles === null ? "" : `, open files ${h.openFiles}`) + ")",
     ...h.assumed.map((a) => `  assumed: ${a}`),
     ...(report.live.checked ? [] : [
       `  not checked: the sockets that exist now (another program may hold a planned name): ` +

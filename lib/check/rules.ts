@@ -26,7 +26,8 @@ export type RuleId =
   | "public-address"
   | "in-use"
   | "time-wait"
-  | "udp-wildcard";
+  | "udp-wildcard"
+  | "open-files";
 
 /** How bad a finding is: `error` means the bind would fail. */
 export type Severity = "error" | "warning" | "note";

@@ -17,7 +17,9 @@ import {
 import { provision } from "../provision/provision.ts";
 import { formatProblem } from "../provision/problem.ts";
 import type { Given } from "../provision/settings.ts";
+import { openFilesFindings } from "../check/open_files_rule.ts";
 import { loadConfig } from "./load_config.ts";
+import { openFilesLimit } from "./open_files.ts";
 import { EXIT } from "./serve.ts";
 
 /**
@@ -34,6 +36,8 @@ export type CheckArgs = Given<"check">;
 export interface CheckDeps {
   /** Finds who holds the planned names. @default findHoldersOfEach */
   readonly lookUp?: LookUpHolders;
+  /** Reads the open-files limit of a process. @default openFilesLimit */
+  readonly openFiles?: (pid: number) => Promise<number | null>;
 }
 
 /**
@@ -59,9 +63,13 @@ export async function check(
   }
   const { plan, settings } = provisioned;
   const allowPublic = settings.public;
-  const findings = predict(plan.listeners, facts, { allowPublic });
+  const openFiles = await (deps.openFiles ?? openFilesLimit)(Deno.pid);
+  const findings = [
+    ...predict(plan.listeners, facts, { allowPublic }),
+    ...openFilesFindings(plan.listeners, openFiles),
+  ];
   const live = await checkLive(plan.listeners, facts, deps.lookUp);
-  const report = checkReport(plan.listeners, findings, facts, live);
+  const report = checkReport(plan.listeners, findings, facts, live, openFiles);
   console.log(
     settings.format === "json" ? JSON.stringify(report, null, 2) : formatCheckReport(report),
   );

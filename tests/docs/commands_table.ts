@@ -128,6 +128,13 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
       "commands against the same listeners on free ports",
   }],
   ["deno task test", { reason: "it is this test suite" }],
+  // docs/reference.md, "muxd check": the open-files limit.
+  ["ulimit -n 256; deno task muxd check -l 'tcp://127.0.0.1:20000-20299=echo'", {
+    test:
+      "muxd check under prlimit --nofile=256 says 300 listeners would fail with EMFILE, and serve under the same limit fails as many as it said",
+    how: "check and serve under prlimit --nofile=256 with 300 listeners on ports the OS picks, " +
+      "so that no fixed port can be held by another test",
+  }],
   // docs/reference.md, "Put a relay in front of a server": the relay is not in the demo set.
   ["echo hello | nc -N 127.0.0.1 7200", {
     test: "forward relays to muxd's own echo on another port, byte-exact, 2 MB",
