@@ -14,8 +14,8 @@ import { readHostFacts } from "../check/host_facts.ts";
 import { type RunningServer, type ServingSocket, StartError } from "../server/running_server.ts";
 import { ServerClosedError } from "../server/listener_errors.ts";
 import { SpecError } from "../server/listen_entries.ts";
+import { bindFailureText } from "../bind/bind_error.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
-import { formatSource } from "../spec/source.ts";
 import { provision, type Provisioned } from "../provision/provision.ts";
 import { formatProblem } from "../provision/problem.ts";
 import { type Given, SETTINGS, type Settings } from "../provision/settings.ts";
@@ -98,9 +98,7 @@ export async function reload(
     if (!(error instanceof StartError)) throw error;
     // Each names where the failing entry is in the file.
     for (const f of error.failures) {
-      log.error(
-        `SIGHUP: Cannot bind ${f.listener.spec} (${formatSource(f.listener.source)}): ${f.reason}`,
-      );
+      log.error(`SIGHUP: ${bindFailureText(f.listener, f.reason, true)}`);
     }
     log.error(`SIGHUP: the new config is rejected; the running set keeps serving`);
     return null;

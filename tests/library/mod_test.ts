@@ -113,7 +113,9 @@ Deno.test("MuxdServer.add() binds nothing when the 2nd of 2 specs fails to bind"
     server.add([`tcp://127.0.0.1:${port}=echo`, `tcp://127.0.0.1:${held.addr.port}=echo`]),
     (e: unknown) =>
       e instanceof StartError &&
-      e.message.startsWith(`Cannot bind tcp://127.0.0.1:${held.addr.port}=echo: `),
+      e.message.startsWith(
+        `Cannot bind tcp 127.0.0.1:${held.addr.port} (tcp://127.0.0.1:${held.addr.port}=echo): `,
+      ),
   );
   assert.deepEqual(server.sockets, []);
   Deno.listen({ hostname: "127.0.0.1", port }).close();

@@ -146,14 +146,14 @@ Deno.test("a SIGHUP whose new entries clash explains each clash with the entries
     assert.match(
       log,
       new RegExp(
-        `SIGHUP: Cannot bind tcp://127\\.0\\.0\\.1:${kept}=whoami \\(${path}:4:\\d+\\): address ` +
+        `SIGHUP: Cannot bind tcp 127\\.0\\.0\\.1:${kept} \\(tcp://127\\.0\\.0\\.1:${kept}=whoami, ${path}:4:\\d+\\): address ` +
           `already in use: this muxd already holds tcp://127\\.0\\.0\\.1:${kept}=echo \\(${path}:3:`,
       ),
     );
     assert.match(
       log,
       new RegExp(
-        `SIGHUP: Cannot bind tcp://127\\.0\\.0\\.1:${fresh}=whoami \\(${path}:6:\\d+\\): address ` +
+        `SIGHUP: Cannot bind tcp 127\\.0\\.0\\.1:${fresh} \\(tcp://127\\.0\\.0\\.1:${fresh}=whoami, ${path}:6:\\d+\\): address ` +
           `already in use: this muxd already holds tcp://127\\.0\\.0\\.1:${fresh}=discard \\(${path}:5:`,
       ),
     );

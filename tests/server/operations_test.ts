@@ -155,7 +155,7 @@ Deno.test("RunningServer.add() binds nothing when the 2nd of 2 specs fails to bi
     assert.match(
       e.message,
       new RegExp(
-        `^Cannot bind tcp://127\\.0\\.0\\.1:${held.addr.port}=echo: address already in use`,
+        `^Cannot bind tcp 127\\.0\\.0\\.1:${held.addr.port} \\(tcp://127\\.0\\.0\\.1:${held.addr.port}=echo\\): address already in use`,
       ),
     );
   }

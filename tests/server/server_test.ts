@@ -130,7 +130,7 @@ Deno.test("start() explains bind failures with its explain option, told which li
     assert.equal(failure.reason, "explained by a test (1.0)");
     assert.equal(
       failure.message,
-      `Cannot bind tcp://127.0.0.1:${taken}=whoami: explained by a test (1.0)`,
+      `Cannot bind tcp 127.0.0.1:${taken} (tcp://127.0.0.1:${taken}=whoami): explained by a test (1.0)`,
     );
     assert.equal(failure.code, "EADDRINUSE");
     const failed = events.find((e) => e.type === "bind-failed");
