@@ -18,7 +18,7 @@ import type { Stream } from "../services/service.ts";
  * {@linkcode CountingStream.settled}.
  */
 export class CountingStream implements Stream {
-  /** Bytes read so far. */
+  /** Bytes read so far, drained and dropped ones too. */
   bytesIn = 0;
   /** Bytes written so far: the sum of what each finished write accepted. */
   bytesOut = 0;
@@ -26,6 +26,19 @@ export class CountingStream implements Stream {
   ended = false;
   /** Whether a read is waiting for data now (a service reads while it writes). */
   reading = false;
+  /**
+   * Bytes read that the service never got: what in latency held when the
+   * connection ended, or what a read took past a fault's byte count. Set by
+   * the faults; 0 without them.
+   */
+  droppedIn = 0;
+  /**
+   * Bytes the service wrote and muxd accepted into out latency that never
+   * went out: held when the connection ended. Set by the faults; 0 without them.
+   */
+  droppedOut = 0;
+  /** `bytesIn` when the service's part ended, or -1 while it goes on. */
+  #drainFrom = -1;
 
   /** Whether a write is in flight now: begun, and not yet taken by the kernel (or failed). */
   get writing(): boolean {
@@ -69,6 +82,25 @@ export class CountingStream implements Stream {
         this.#settled = null;
       }
     }
+  }
+
+  /**
+   * Marks the end of the service's part (a close fault, or a lingering
+   * close): what is read from now on is drained, not the service's. The
+   * first call counts.
+   */
+  beginDrain(): void {
+    if (this.#drainFrom < 0) this.#drainFrom = this.bytesIn;
+  }
+
+  /** Bytes read since {@linkcode CountingStream.beginDrain}: read and dropped by muxd. */
+  get drained(): number {
+    return this.#drainFrom < 0 ? 0 : this.bytesIn - this.#drainFrom;
+  }
+
+  /** Bytes the service got: `bytesIn` less what was drained and what was dropped. */
+  get serviceIn(): number {
+    return this.bytesIn - this.drained - this.droppedIn;
   }
 
   /** Half-closes the connection. */

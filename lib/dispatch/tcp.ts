@@ -151,9 +151,12 @@ async function serveConnection(
     // A service done before its client (daytime answers without reading)
     // lingers, so that closing with unread bytes cannot reset the reply away.
     // One that was still reading (chargen drops what it reads) leaves
-    // nothing unread, and its client may not be reading at all.
-    if (!stream.ended && !stream.reading) await linger(stream, entry);
-    // One that stopped for muxd's shutdown while its client still sent
+    // nothing unread, and its client may not be reading at all. What muxd
+    // drains then is not the service's, and is counted apart.
+    if (!stream.ended && !stream.reading) {
+      stream.beginDrain();
+      await linger(stream, entry);
+    } // One that stopped for muxd's shutdown while its client still sent
     // (chargen stops at once) was ended by muxd, not finished.
     else if (ctx.signal.aborted && stream.reading) reason = "shutdown";
   } catch (error) {
@@ -203,8 +206,11 @@ async function serveConnection(
       id,
       local,
       remote,
-      bytesIn: stream.bytesIn,
+      bytesIn: stream.serviceIn,
       bytesOut: stream.bytesOut,
+      drained: stream.drained > 0 ? stream.drained : undefined,
+      droppedIn: stream.droppedIn > 0 ? stream.droppedIn : undefined,
+      droppedOut: stream.droppedOut > 0 ? stream.droppedOut : undefined,
       durationMs: elapsedMs(started),
       reason,
       // Only an upstream's failure and a fault have words of their own.

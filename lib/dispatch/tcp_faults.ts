@@ -51,8 +51,8 @@ export interface FaultedConnection {
 /**
  * Serves a connection through its faults. A hang serves nothing: it waits
  * until the idle sweep (or shutdown) closes the socket. Otherwise the
- * service talks to a {@linkcode FaultyStream}, and what it wrote is out
- * before this returns. A close fault half-closes at once and then drains
+ * service talks to a {@linkcode FaultyStream}, and what muxd accepted of
+ * its writes is out before this returns. A close fault half-closes at once and then drains
  * what the client still sends, as a lingering close does, so that its
  * reply is not lost to a reset.
  *
@@ -86,11 +86,12 @@ export async function serveWithFaults(
   let outcome: void | TcpOutcome = undefined;
   try {
     outcome = await service.tcp!(faulty, ctx);
-    // What a service wrote goes out before the close, unless it returned
-    // with a write still waiting (chargen at its time cap, or at shutdown):
-    // then it left its output, and waiting on a client that does not read
-    // would hold the connection past the cap (the close ends that write).
-    if (!faulty.writing) await faulty.flush();
+    // What muxd accepted of the service's writes goes out before the close,
+    // as bytes the kernel took do without faults, even when the service
+    // returned with a write still waiting (chargen at its time cap): that
+    // write stops, what latency holds of it goes out. The idle limit and
+    // shutdown still end it; what the line then holds is counted dropped.
+    await faulty.finish();
   } catch (error) {
     if (faulty.end === null) throw error;
   } finally {

@@ -125,10 +125,33 @@ export interface ConnectionClosedEvent extends EventBase {
   readonly local: SocketName;
   /** The peer's socket name. */
   readonly remote: SocketName;
-  /** Bytes read from the peer. */
+  /**
+   * Bytes read from the peer that the service got: not those of `drained`
+   * and `droppedIn`.
+   */
   readonly bytesIn: number;
   /** Bytes written to the peer: what the kernel took to send it, every write settled. */
   readonly bytesOut: number;
+  /**
+   * Bytes muxd read from the peer after the service's part ended, and
+   * dropped: while it lingered after the service was done (so that closing
+   * does not reset the reply away), or after a `close-after` fault. Absent
+   * when none.
+   */
+  readonly drained?: number;
+  /**
+   * Bytes read from the peer that the service never got, dropped by its
+   * faults: what in latency held when the connection ended, and what a read
+   * took past a `reset-after` or `close-after` count. Absent when none.
+   */
+  readonly droppedIn?: number;
+  /**
+   * Bytes the service wrote, and muxd accepted into out latency, that never
+   * reached the peer: what the line held when a fault, the idle limit,
+   * shutdown or the peer ended the connection (`reason` says which), and the
+   * rest of a chunk a byte count cut. Absent when none.
+   */
+  readonly droppedOut?: number;
   /** Milliseconds from accept to close, to the microsecond (three decimals). */
   readonly durationMs: number;
   /** Why it ended. */

@@ -12,7 +12,7 @@
 
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
-import type { CloseReason, ServerEvent } from "./event.ts";
+import type { CloseReason, ConnectionClosedEvent, ServerEvent } from "./event.ts";
 import { formatExecEvent, formatProgramExit } from "./format_exec.ts";
 import type { SessionEndReason } from "./relay_events.ts";
 
@@ -26,6 +26,22 @@ export const CLOSE_REASON_TEXT: Readonly<Record<CloseReason, string>> = {
   upstream: "",
   fault: ", ended by a fault",
 };
+
+/**
+ * The words for the bytes of a closed connection that are in neither its
+ * "in" nor its "out": `, dropped 400 B in and 1200 B out, then 4000 B drained`.
+ */
+function setAsideText(event: ConnectionClosedEvent): string {
+  const { droppedIn, droppedOut, drained } = event;
+  const dropped = droppedIn !== undefined && droppedOut !== undefined
+    ? `, dropped ${droppedIn} B in and ${droppedOut} B out`
+    : droppedIn !== undefined
+    ? `, dropped ${droppedIn} B in`
+    : droppedOut !== undefined
+    ? `, dropped ${droppedOut} B out`
+    : "";
+  return dropped + (drained === undefined ? "" : `, then ${drained} B drained`);
+}
 
 /**
  * Formats an event as one line of text, without a timestamp or a newline.
@@ -70,7 +86,8 @@ export function formatEvent(event: ServerEvent): string {
     case "connection-closed":
       return `${peers(t, event.local, event.remote)} closed after ` +
         `${Math.round(event.durationMs)} ms: ${event.bytesIn} B in, ${event.bytesOut} B out` +
-        CLOSE_REASON_TEXT[event.reason] + (event.detail === undefined ? "" : `, ${event.detail}`) +
+        setAsideText(event) + CLOSE_REASON_TEXT[event.reason] +
+        (event.detail === undefined ? "" : `, ${event.detail}`) +
         (event.exit === undefined ? "" : `; ${formatProgramExit(event.exit)}`);
     case "connection-refused":
       return `${peers(t, event.local, event.remote)} refused (${event.reason}): ${event.detail}`;

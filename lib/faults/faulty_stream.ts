@@ -52,8 +52,21 @@ export class FaultEndedError extends Error {
   }
 }
 
-/** The connection as muxd counts it: its bytes so far, and whether a write to it is in flight. */
-export type CountedStream = Stream & { readonly writing: boolean; readonly bytesOut: number };
+/**
+ * The connection as muxd counts it: its bytes so far, whether a write to it
+ * is in flight, and where the faults count what they drop and when the
+ * service's part ends.
+ */
+export type CountedStream = Stream & {
+  readonly writing: boolean;
+  readonly bytesOut: number;
+  /** Bytes read from the client that the service never got. */
+  droppedIn: number;
+  /** Bytes the service wrote, and the out line accepted, that never went out. */
+  droppedOut: number;
+  /** Marks the end of the service's part: what is read from now on is drained. */
+  beginDrain(): void;
+};
 
 /** What a {@linkcode FaultyStream} is made of. */
 export interface FaultyStreamParts {
@@ -101,6 +114,10 @@ interface ByteTrigger {
  *   what muxd then drains. Either way every read and write after it throws
  *   {@linkcode FaultEndedError}, and what the lines held is dropped.
  *
+ * What the lines hold when the connection ends, by a fault or otherwise, is
+ * counted on the source as `droppedIn` and `droppedOut`; so are bytes a read
+ * took past a byte trigger, and the rest of a chunk a trigger cut.
+ *
  * When the socket closes (the service is done, the idle sweep, shutdown)
  * every wait and timer ends with it.
  */
@@ -130,8 +147,12 @@ export class FaultyStream implements Stream {
   #writing = false;
   /** Set once the service is done: the reader reads no more on its behalf. */
   #released = false;
-  /** The service's writes begun and not yet done. */
-  #serviceWrites = 0;
+  /** Set once the service returned: a write it left waiting puts no more pieces out. */
+  #finished = false;
+  /** The chunk the out line's writer is writing to the client: its length, 0 for none. */
+  #inHand = 0;
+  /** `bytesOut` of the source when that chunk's write began. */
+  #inHandFrom = 0;
   #lastPiece = -Infinity;
   /** The read from the client in flight, if any. */
   #sourceRead: Promise<number | null> | null = null;
@@ -200,52 +221,40 @@ export class FaultyStream implements Stream {
     return this.#writeFaulty(p);
   }
 
-  /**
-   * Whether a write of the service's is still waiting (for room in the out
-   * line, or for the client). A service that returns with one (chargen at
-   * its time cap, or stopping for shutdown) left its output, as it would
-   * without faults: there is nothing to flush for it.
-   */
-  get writing(): boolean {
-    return this.#serviceWrites > 0;
-  }
-
   /** The out path through slice, bandwidth, latency and the byte trigger. */
   async #writeFaulty(p: Uint8Array): Promise<number> {
-    // Counted in this async frame: no promise more per chunk.
-    this.#serviceWrites++;
-    try {
-      const slice = this.#plan.slice;
-      const pacer = this.#pacerOut;
-      const line = this.#outLine;
-      if (slice === null && pacer === null && line === null) return await this.#writeClient(p);
-      for (let at = 0; at < p.length;) {
-        let n = p.length - at;
-        if (slice !== null) {
-          n = Math.min(n, slice.bytes);
-          await this.#waits.sleep(this.#lastPiece + slice.delayMs - performance.now());
-          this.#lastPiece = performance.now();
-        }
-        if (pacer !== null) {
-          n = Math.min(n, pacer.chunk);
-          const wait = pacer.delay(n, performance.now());
-          if (wait > 0) await this.#waits.sleep(wait);
-        }
-        const piece = p.subarray(at, at + n);
-        if (line === null) await this.#writeClient(piece);
-        else {
-          if (!this.#writing) this.#writeDelayed(line);
-          // Due at once with nothing ahead: out now, uncopied. Else the line
-          // keeps a copy: the service may reuse its buffer once this resolves.
-          if (line.pass(piece)) await this.#writeClient(piece);
-          else await line.room();
-        }
-        at += n;
+    const slice = this.#plan.slice;
+    const pacer = this.#pacerOut;
+    const line = this.#outLine;
+    if (slice === null && pacer === null && line === null) return await this.#writeClient(p);
+    for (let at = 0; at < p.length;) {
+      // A write the service left waiting when it returned (chargen at its
+      // time cap) ends here, as a close ends a write the kernel has not
+      // taken: its pieces in the line go out, the rest never was accepted.
+      if (this.#finished) throw new Deno.errors.Interrupted("the service is done");
+      let n = p.length - at;
+      if (slice !== null) {
+        n = Math.min(n, slice.bytes);
+        await this.#waits.sleep(this.#lastPiece + slice.delayMs - performance.now());
+        this.#lastPiece = performance.now();
       }
-      return p.length;
-    } finally {
-      this.#serviceWrites--;
+      if (pacer !== null) {
+        n = Math.min(n, pacer.chunk);
+        const wait = pacer.delay(n, performance.now());
+        if (wait > 0) await this.#waits.sleep(wait);
+      }
+      const piece = p.subarray(at, at + n);
+      if (line === null) await this.#writeClient(piece);
+      else {
+        if (!this.#writing) this.#writeDelayed(line);
+        // Due at once with nothing ahead: out now, uncopied. Else the line
+        // keeps a copy: the service may reuse its buffer once this resolves.
+        if (line.pass(piece)) await this.#writeClient(piece);
+        else await line.room();
+      }
+      at += n;
     }
+    return p.length;
   }
 
   /** Half-closes once everything written so far is out. */
@@ -264,6 +273,52 @@ export class FaultyStream implements Stream {
   async flush(): Promise<void> {
     if (this.#error !== null) throw this.#error;
     if (this.#outLine !== null && this.#writing) await this.#outLine.drained();
+  }
+
+  /**
+   * Tells the stream its service returned, and waits until what muxd
+   * accepted of its writes is out: everything the out line holds, each
+   * chunk when it is due, as bytes the kernel took go out after a close
+   * without faults. A write the service left waiting (chargen at its time
+   * cap) puts no more of its pieces in the line. Only the connection's own
+   * caps cut this short (the idle limit, shutdown, a fault); what the line
+   * then holds is counted as dropped.
+   *
+   * @returns Once the out line is empty.
+   * @throws What ended the connection first, as {@linkcode FaultyStream.flush}.
+   */
+  async finish(): Promise<void> {
+    this.#finished = true;
+    if (this.#error !== null) throw this.#error;
+    const line = this.#outLine;
+    if (line === null || !this.#writing) return;
+    // A client that takes nothing for a moment while a write waits on it
+    // gets no more: without faults, the close would end that write too.
+    let sent = this.#source.bytesOut;
+    const gaveUp = new Deno.errors.Interrupted("the client was not reading");
+    const look = () => {
+      if (!this.#source.writing || this.#source.bytesOut !== sent) {
+        sent = this.#source.bytesOut;
+        timer = setTimeout(look, WHOLE_CLOSE_MS);
+        return;
+      }
+      const held = line.bytes + this.#inHandRest();
+      this.#report(
+        "latency",
+        `dropped ${thousands(held)} B out: the client took nothing for ` +
+          `${WHOLE_CLOSE_MS} ms after the service was done`,
+      );
+      this.#stop(gaveUp);
+    };
+    let timer = setTimeout(look, WHOLE_CLOSE_MS);
+    try {
+      await line.drained();
+    } catch (error) {
+      // Given up, and counted: the connection closes as it would have.
+      if (error !== gaveUp) throw error;
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** Tells the stream its service is done: the reader reads nothing more for it. */
@@ -317,13 +372,18 @@ export class FaultyStream implements Stream {
         const room = this.#readRoom(buffer.length);
         const n = await this.#readClient(buffer.subarray(0, room));
         if (n === null) return line.end();
+        // The read that set the byte trigger off: the line it was for is gone.
+        if (this.#error !== null) {
+          this.#source.droppedIn += n;
+          return;
+        }
         const pushed = line.push(buffer.slice(0, n));
         buffers.after(n, room);
         await pushed;
       }
     } catch (error) {
       // The service sees it on its next take: a reset, the fault, the close.
-      line.fail(error);
+      this.#source.droppedIn += failCounted(line, error);
     } finally {
       buffers.release();
     }
@@ -364,6 +424,7 @@ export class FaultyStream implements Stream {
     // A write may have used the budget meanwhile: keep only what is left.
     const kept = Math.min(n, trigger.at - this.#passed);
     this.#passed += kept;
+    if (kept < n) this.#source.droppedIn += n - Math.max(0, kept);
     if (this.#passed >= trigger.at) this.#fire(trigger.kind, trigger.trigger);
     return kept > 0 ? kept : await this.#waits.forever();
   }
@@ -382,15 +443,35 @@ export class FaultyStream implements Stream {
     this.#writing = true;
     try {
       for (;;) {
+        this.#inHand = 0;
         let bytes = line.takeDue(Infinity);
         if (bytes === undefined) bytes = await line.take(Infinity);
         if (bytes === null) return;
+        this.#inHand = bytes.length;
+        this.#inHandFrom = this.#source.bytesOut;
         await this.#writeClient(bytes);
       }
     } catch (error) {
-      // The service sees it on its next write or flush.
-      line.fail(error);
+      // The chunk in hand went out only in part (its write failed), and the
+      // line holds the rest: all dropped, counted (once: #stop counts them
+      // when it comes first). The service sees it on its next write or flush.
+      this.#source.droppedOut += this.#dropInHand() + failCounted(line, error);
     }
+  }
+
+  /**
+   * The bytes of the chunk the out line's writer holds that have not gone
+   * out, counted as dropped once: the writer holds it no more.
+   */
+  #dropInHand(): number {
+    const rest = this.#inHandRest();
+    this.#inHand = 0;
+    return rest;
+  }
+
+  /** The bytes of the chunk the out line's writer holds that have not gone out. */
+  #inHandRest(): number {
+    return Math.max(0, this.#inHand - (this.#source.bytesOut - this.#inHandFrom));
   }
 
   /** The out gate: the byte trigger, on each write to the client. */
@@ -413,6 +494,8 @@ export class FaultyStream implements Stream {
     if (this.#error !== null) return;
     const detail = triggerWords(kind === "reset" ? "reset" : "closed", trigger);
     this.#end = { kind, detail, lingers: kind === "close" };
+    // What muxd reads from now on is drained: the service gets none of it.
+    this.#source.beginDrain();
     this.#report(kind, detail);
     this.#stop(new FaultEndedError(detail));
     if (kind === "reset") {
@@ -455,9 +538,22 @@ export class FaultyStream implements Stream {
     this.#error = error;
     for (const timer of this.#timers) clearTimeout(timer);
     this.#waits.cancel(error);
-    this.#inLine?.fail(error);
-    this.#outLine?.fail(error);
+    if (this.#inLine !== null) this.#source.droppedIn += failCounted(this.#inLine, error);
+    if (this.#outLine !== null) {
+      this.#source.droppedOut += this.#dropInHand() + failCounted(this.#outLine, error);
+    }
   }
+}
+
+/**
+ * Fails a line, once.
+ *
+ * @returns How many bytes it held: dropped now (0 when it had failed already).
+ */
+function failCounted(line: DelayLine, error: unknown): number {
+  const held = line.bytes;
+  line.fail(error);
+  return held;
 }
 
 /**

@@ -116,6 +116,12 @@ class ByteLine {
     // A connection that ran a program costs a process; its line goes the
     // readable way.
     if (event.type === "connection-closed" && event.exit !== undefined) return false;
+    // So does one with bytes drained or dropped, which formatEvent() words.
+    if (
+      event.type === "connection-closed" &&
+      (event.drained !== undefined || event.droppedIn !== undefined ||
+        event.droppedOut !== undefined)
+    ) return false;
     const start = out.length;
     this.#out = out;
     this.#bytes = out.reserve(0);

@@ -147,7 +147,8 @@ export class MetricsCollector {
         this.#connections.delete(event.id);
         series.open = Math.max(0, series.open - 1);
         tally(c.closed, event.reason);
-        c.bytesIn += event.bytesIn;
+        // Every byte received from the client, the service's or not.
+        c.bytesIn += event.bytesIn + (event.drained ?? 0) + (event.droppedIn ?? 0);
         c.bytesOut += event.bytesOut;
         c.durations.observe(event.durationMs / 1000);
         break;

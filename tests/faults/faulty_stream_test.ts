@@ -7,8 +7,7 @@
 
 import assert from "node:assert/strict";
 import { BufferPool } from "../../lib/services/buffer_pool.ts";
-import type { Stream } from "../../lib/services/service.ts";
-import { FaultyStream } from "../../lib/faults/faulty_stream.ts";
+import { type CountedStream, FaultyStream } from "../../lib/faults/faulty_stream.ts";
 import { DelayLine, TIMER_LEAD_MS } from "../../lib/faults/delay_line.ts";
 import { faultsFrom, planTcpConnection, Random, SocketEnd } from "../../lib/faults/mod.ts";
 import { waitUntil } from "../_support/wait.ts";
@@ -32,7 +31,7 @@ async function withFaulty(
   const seen = { readSizes: [] as number[], written: [] as Uint8Array[] };
   let writes = 0;
   let bytesOut = 0;
-  const source: Stream & { readonly writing: boolean; readonly bytesOut: number } = {
+  const source: CountedStream = {
     read: (p) => {
       seen.readSizes.push(p.length);
       return conn.read(p);
@@ -49,6 +48,9 @@ async function withFaulty(
     get bytesOut() {
       return bytesOut;
     },
+    droppedIn: 0,
+    droppedOut: 0,
+    beginDrain: () => {},
   };
   const socket = new SocketEnd(conn);
   const faulty = new FaultyStream({
