@@ -156,9 +156,11 @@ async function serveConnection(
     if (!stream.ended && !stream.reading) {
       stream.beginDrain();
       await linger(stream, entry);
-    } // One that stopped for muxd's shutdown while its client still sent
-    // (chargen stops at once) was ended by muxd, not finished.
-    else if (ctx.signal.aborted && stream.reading) reason = "shutdown";
+    } else if (ctx.signal.aborted && stream.reading) {
+      // One that stopped for muxd's shutdown while its client still sent
+      // (chargen stops at once) was ended by muxd, not finished.
+      reason = "shutdown";
+    }
   } catch (error) {
     if (entry.forced) {
       reason = "shutdown";
