@@ -8,6 +8,7 @@
  * @module
  */
 
+import { beatUntilGone, HEARTBEAT } from "../dashboard/half_closed.ts";
 import type { Link } from "../dashboard/link.ts";
 import type { SubscribedEvent } from "../events/subscription.ts";
 import type { ControlContext } from "./connection.ts";
@@ -47,7 +48,9 @@ export function sseMessage(item: SubscribedEvent): string {
  * Streams events to the connection until the client goes away, sends more
  * than it may, or the control API closes. The subscription starts before
  * the head goes out: an event that happens after the client has read the
- * head is in the stream.
+ * head is in the stream. A client that half-closes its side still reads:
+ * its stream goes on, with heartbeats that tell when it has gone (see
+ * half_closed.ts).
  *
  * @param link The connection.
  * @param ctx The server's context.
@@ -56,22 +59,28 @@ export async function streamEvents(link: Link, ctx: ControlContext): Promise<voi
   const events = ctx.server.subscribe({ buffer: ctx.eventBuffer });
   const stop = () => void events.return();
   ctx.stopping.addEventListener("abort", stop);
-  // The client has nothing to say: reading tells when it goes away.
+  // One write at a time, the events' and the heartbeats'; once one fails, all do.
+  let writes: Promise<boolean> = Promise.resolve(true);
+  const send = (bytes: Uint8Array) => writes = writes.then((ok) => ok && link.write(bytes));
+  // The client has nothing to say: reading tells when it goes away, or
+  // half-closes its side, after which heartbeats tell.
   const watch = (async () => {
     try {
       for (let dropped = 0; dropped <= MAX_INPUT;) {
-        const n = await link.read(ctx.discard);
-        if (n === null) break;
+        const n = await link.readSome(ctx.discard);
+        if (n === null) return await beatUntilGone(link, () => send(HEARTBEAT));
         dropped += n;
       }
+    } catch (error) {
+      if (!link.isGone(error)) throw error;
     } finally {
       stop();
     }
   })();
   try {
-    if (ctx.stopping.aborted || !await link.write(HEAD)) return;
+    if (ctx.stopping.aborted || !await send(HEAD)) return;
     for await (const item of events) {
-      if (!await link.write(encoder.encode(sseMessage(item)))) break;
+      if (!await send(encoder.encode(sseMessage(item)))) break;
     }
   } finally {
     ctx.stopping.removeEventListener("abort", stop);

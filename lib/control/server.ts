@@ -54,7 +54,11 @@ export interface ControlOptions extends DashboardAddress {
    * @default nothing
    */
   readonly changed?: (what: string | null) => void;
-  /** Connections served at once; more get a 503. @default 32 */
+  /**
+   * Connections served at once; a new one takes the slot of the oldest
+   * connection that waits for a request head, and with none waiting it gets a 503.
+   * @default 32
+   */
   readonly maxClients?: number;
   /** Bytes a request body may have; more get a 413. @default 1 MiB */
   readonly maxBodyBytes?: number;

@@ -1,6 +1,8 @@
 /**
- * The dashboard's accept loop: a cap on open connections, and the same
- * answer to accept errors as the listeners give. A connection that went
+ * The dashboard's accept loop: a cap on open connections, where a new
+ * connection takes the slot of the oldest one that waits for a request
+ * head (silent, half-sent, or kept idle), and the same answer to accept
+ * errors as the listeners give. A connection that went
  * away before it was accepted is skipped; running out of file descriptors
  * (or memory) pauses accepting briefly, with at most one warning per
  * interval, and accepting resumes by itself; nothing here can end the
@@ -14,7 +16,11 @@ import { Link } from "./link.ts";
 
 /** How the accept loop behaves. */
 export interface AcceptorOptions {
-  /** Connections served at once; more are refused. */
+  /**
+   * Connections served at once. At the cap, a new connection closes the
+   * oldest one that waits for a request head ({@linkcode Link.awaitingRequest})
+   * and takes its slot; with none waiting, it is refused.
+   */
   readonly maxClients: number;
   /** How long to pause after an accept failed for want of a resource, in milliseconds. */
   readonly pauseMs: number;
@@ -121,6 +127,9 @@ export class Acceptor {
   }
 
   #handle(conn: Deno.TcpConn): void {
+    // Idle and slowloris connections cannot hold every slot: the oldest of
+    // them yields its slot to the newcomer.
+    if (this.#served.size >= this.#options.maxClients) this.#evictOneWaiting();
     if (this.#served.size < this.#options.maxClients) {
       this.#run(new Link(conn, this.#served), this.#served, this.#options.serve);
     } else if (this.#refused.size < this.#options.maxClients) {
@@ -128,6 +137,14 @@ export class Acceptor {
     } else {
       // Too many are being refused already: not even a 503.
       new Link(conn).close();
+    }
+  }
+
+  /** Closes the oldest served connection that waits for a request head, if there is one. */
+  #evictOneWaiting(): void {
+    // A set iterates in insertion order: the oldest connection first.
+    for (const link of this.#served) {
+      if (link.awaitingRequest) return link.close();
     }
   }
 

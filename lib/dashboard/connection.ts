@@ -9,6 +9,8 @@
  */
 
 import type { EventStreams } from "./event_streams.ts";
+import type { EventStream } from "./event_stream.ts";
+import { beatUntilGone, HEARTBEAT } from "./half_closed.ts";
 import { findHeadEnd, parseRequestHead, type RequestHead } from "./http.ts";
 import type { Link } from "./link.ts";
 import type { FixedResponse } from "./response.ts";
@@ -135,6 +137,9 @@ export async function readHead(
     () => link.close(),
     waiting ? limits.idleTimeoutMs : limits.headerTimeoutMs,
   );
+  // Until the head is complete the connection holds its slot idly: the
+  // acceptor may close it to make room for a new one.
+  link.awaitingRequest = true;
   try {
     while (end < 0) {
       if (filled === buffer.length) {
@@ -154,6 +159,7 @@ export async function readHead(
       end = findHeadEnd(buffer, from, filled);
     }
   } finally {
+    link.awaitingRequest = false;
     clearTimeout(timer);
   }
   return { head: buffer.subarray(0, end), rest: buffer.slice(end, filled) };
@@ -165,6 +171,8 @@ export async function readHead(
  * nothing to say), until the client goes away or sends more than it may,
  * or the streams close the connection. An open stream waits here, in this
  * one function and the read: what a browser costs is mostly its connection.
+ * A client that half-closes its side still reads: its stream goes on, with
+ * heartbeats that tell when it has gone (see half_closed.ts).
  */
 async function streamEvents(link: Link, ctx: ConnectionContext): Promise<void> {
   if (!await link.write(ctx.eventStreamHead)) return;
@@ -172,7 +180,7 @@ async function streamEvents(link: Link, ctx: ConnectionContext): Promise<void> {
   try {
     for (let dropped = 0; dropped <= MAX_EVENT_STREAM_INPUT;) {
       const n = await link.readSome(ctx.discard);
-      if (n === null) return;
+      if (n === null) return await beatUntilGone(link, () => beat(stream));
       dropped += n;
     }
   } catch (error) {
@@ -180,4 +188,17 @@ async function streamEvents(link: Link, ctx: ConnectionContext): Promise<void> {
   } finally {
     stream.close();
   }
+}
+
+const HEARTBEAT_PIECE = { bytes: HEARTBEAT, events: 0 } as const;
+
+/**
+ * Queues a heartbeat on a stream with nothing else on its way (a write under
+ * way tells just as well whether the client has gone).
+ *
+ * @returns `false` once the stream has ended.
+ */
+function beat(stream: EventStream): Promise<boolean> {
+  if (stream.idle) stream.push(HEARTBEAT_PIECE);
+  return Promise.resolve(!stream.ended);
 }

@@ -32,6 +32,14 @@ export class Link implements StreamTarget {
   #owner: Set<Link> | null;
   #closed = false;
   #peerDone = false;
+  /** Ends a {@linkcode Link.pause} at once when the link closes. */
+  #wake: (() => void) | null = null;
+  /**
+   * `true` while the connection waits for a request head (a first one, or
+   * the next on a kept connection): it holds a slot without using it, and
+   * its server may close it to make room for a new connection.
+   */
+  awaitingRequest = false;
 
   /**
    * Wraps an accepted connection.
@@ -141,11 +149,33 @@ export class Link implements StreamTarget {
     return isGone(error);
   }
 
+  /**
+   * Waits, unless the link closes first.
+   *
+   * @param ms How long to wait.
+   * @returns `true` after `ms`; `false` at once when the link is or becomes closed.
+   */
+  pause(ms: number): Promise<boolean> {
+    if (this.#closed) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.#wake = null;
+        resolve(true);
+      }, ms);
+      this.#wake = () => {
+        clearTimeout(timer);
+        this.#wake = null;
+        resolve(false);
+      };
+    });
+  }
+
   /** Closes the connection at once; any pending read or write ends. Does nothing the second time. */
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
     this.#owner?.delete(this);
+    this.#wake?.();
     try {
       this.#conn.close();
     } catch (error) {

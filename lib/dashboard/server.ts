@@ -53,7 +53,8 @@ export function dashboardFiles(maxClients: number = DASHBOARD_MAX_CLIENTS): numb
 export interface DashboardLimits {
   /**
    * Connections served at once (an event stream holds one for as long as
-   * its page is open); the next ones get a 503. Room for a classroom of
+   * its page is open); a new one takes the slot of the oldest connection
+   * that waits for a request head, and with none waiting it gets a 503. Room for a classroom of
    * pages, each with its event stream and a few short requests, while its
    * file descriptors stay a small share of a common `ulimit -n` of 1024 and
    * its event streams cost the listeners next to nothing.

@@ -86,10 +86,18 @@ Deno.test("serveControl() answers 503 past its connection cap and serves again o
   await using server = await start();
   await using control = serveControl(server, { hostname: "127.0.0.1", port: 0, maxClients: 2 });
   const port = control.address.port;
+  // Event streams hold their slots (a connection that waits for a request would yield its own).
   const held = [
     await Deno.connect({ hostname: "127.0.0.1", port }),
     await Deno.connect({ hostname: "127.0.0.1", port }),
   ];
+  for (const conn of held) {
+    await conn.write(new TextEncoder().encode(
+      `GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ` +
+        `${control.token}\r\n\r\n`,
+    ));
+    await conn.read(new Uint8Array(1024));
+  }
   try {
     // The acceptor takes each held connection before the next is counted.
     const reply = await rawRequest(port, request(`127.0.0.1:${port}`, control.token));
@@ -102,6 +110,55 @@ Deno.test("serveControl() answers 503 past its connection cap and serves again o
     if (/^HTTP\/1\.1 200 /.test(reply)) break;
     assert.ok(i < 50, "serves again once the held connections closed");
     await new Promise((r) => setTimeout(r, 20));
+  }
+});
+
+Deno.test("serveControl() streams /v1/events to a client that half-closed its side", async () => {
+  await using server = await start();
+  await using control = serveControl(server, { hostname: "127.0.0.1", port: 0 });
+  const port = control.address.port;
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  // As `printf 'GET /v1/events ...' | nc -N` does: the request, then FIN.
+  await conn.write(
+    new TextEncoder().encode(
+      `GET /v1/events HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: Bearer ` +
+        `${control.token}\r\n\r\n`,
+    ),
+  );
+  await conn.closeWrite();
+  let text = "";
+  const buffer = new Uint8Array(65536);
+  const readUntil = async (pattern: RegExp) => {
+    while (!pattern.test(text)) {
+      const n = await conn.read(buffer);
+      assert.notEqual(n, null, `the stream ended before ${pattern}: ${text}`);
+      text += new TextDecoder().decode(buffer.subarray(0, n!));
+    }
+  };
+  await readUntil(/: muxd events\n\n/);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  await server.add(["tcp://127.0.0.1:0=echo"]);
+  await readUntil(/data: \{"type":"listening"/);
+});
+
+Deno.test("serveControl() gives a new connection the slot of the oldest one that sends no request", async () => {
+  await using server = await start();
+  await using control = serveControl(server, { hostname: "127.0.0.1", port: 0, maxClients: 2 });
+  const port = control.address.port;
+  const held = [
+    await Deno.connect({ hostname: "127.0.0.1", port }),
+    await Deno.connect({ hostname: "127.0.0.1", port }),
+  ];
+  try {
+    for (let i = 0; i < 4; i++) {
+      assert.match(
+        await rawRequest(port, request(`127.0.0.1:${port}`, control.token)),
+        /^HTTP\/1\.1 200 /,
+        `request ${i}, with every slot held by a connection that sends nothing`,
+      );
+    }
+  } finally {
+    for (const conn of held) conn.close();
   }
 });
 

@@ -353,10 +353,11 @@ Deno.test("serveDashboard() serves maxClients connections at once and answers 50
       assert.equal(response.headers.get("retry-after"), "5");
       assert.equal((await over.end(5000)).how, "eof");
     }
-    // One page goes away: there is room again.
+    // One page goes away: the heartbeats after its FIN find it gone, and there is room again.
     streams.pop()![Symbol.dispose]();
     let status: number | undefined;
     for (let tries = 0; tries < 100 && status !== 200; tries++) {
+      if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 20));
       using again = await RawClient.connect(dashboard.address.port);
       await again.send(get("/api/stats", host));
       status = (await again.response())?.status;
@@ -364,6 +365,79 @@ Deno.test("serveDashboard() serves maxClients connections at once and answers 50
     assert.equal(status, 200);
   } finally {
     for (const client of streams) client[Symbol.dispose]();
+  }
+});
+
+Deno.test("serveDashboard() streams events to a client that half-closed its side, and frees a closed one's stream", async () => {
+  const hub = new EventHub();
+  await using dashboard = serveDashboard(hub, { ...LOOPBACK_ANY_PORT, flushMs: 1 });
+  const host = dashboard.url.slice(7, -1);
+  const streams = async () =>
+    (await (await fetch(new URL("/api/stats", dashboard.url))).json()).streams;
+  {
+    // As `printf 'GET /api/events ...' | nc -N` does: the request, then FIN.
+    using client = await RawClient.connect(dashboard.address.port);
+    await client.send(get("/api/events", host));
+    await client.conn.closeWrite();
+    assert.equal((await client.response())?.status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    hub.emit(ev.datagram(UDP_ECHO, 4242));
+    const { how, text } = await client.end(1000);
+    assert.equal(how, "open", "the stream is still open");
+    assert.match(text, /"bytesIn":4242/, "the half-closed client got the event");
+  }
+  // A client that closes for good sends the same FIN: the heartbeats find it gone.
+  let before: number;
+  {
+    using client = await RawClient.connect(dashboard.address.port);
+    await client.send(get("/api/events", host));
+    assert.equal((await client.response())?.status, 200);
+    before = await streams();
+  }
+  let open = before;
+  for (let tries = 0; tries < 50 && open >= before; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    open = await streams();
+  }
+  assert.ok(open < before, "a client gone for good frees its stream within a second");
+});
+
+Deno.test("serveDashboard() gives a new connection the slot of the oldest one that waits for a request head", async () => {
+  await using dashboard = serveDashboard(new EventHub(), { ...LOOPBACK_ANY_PORT, maxClients: 4 });
+  const host = dashboard.url.slice(7, -1);
+  const port = dashboard.address.port;
+  const held: RawClient[] = [];
+  try {
+    // Every slot taken by a connection that holds it idly: two that send
+    // nothing, one that sends half a head (slowloris), one kept idle after a request.
+    held.push(await RawClient.connect(port), await RawClient.connect(port));
+    const half = await RawClient.connect(port);
+    held.push(half);
+    await half.send(`GET / HTTP/1.1\r\nHost: ${host}\r\n`);
+    const kept = await RawClient.connect(port);
+    held.push(kept);
+    await kept.send(get("/api/stats", host));
+    assert.equal((await kept.response())?.status, 200);
+    // Each newcomer takes the slot of the oldest idle one; without that, each
+    // would get a 503 until the 5 s header or idle timeout.
+    const fresh: RawClient[] = [];
+    for (let i = 0; i < 4; i++) {
+      const client = await RawClient.connect(port);
+      held.push(client);
+      fresh.push(client);
+      await client.send(get("/api/stats", host));
+      assert.equal((await client.response(2000))?.status, 200, `request ${i}`);
+    }
+    for (const idle of held.slice(0, 4)) {
+      assert.notEqual((await idle.end(2000)).how, "open", "an idle connection yielded its slot");
+    }
+    // The newcomers, kept idle in turn, yield theirs to the next.
+    using last = await RawClient.connect(port);
+    await last.send(get("/api/stats", host));
+    assert.equal((await last.response(2000))?.status, 200);
+    assert.notEqual((await fresh[0].end(2000)).how, "open", "the oldest newcomer yielded");
+  } finally {
+    for (const client of held) client[Symbol.dispose]();
   }
 });
 
