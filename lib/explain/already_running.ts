@@ -93,7 +93,7 @@ const SHOWN = 3;
  *   alreadyRunningLine({ pid: 1234, name: "deno", muxd: true }, failures, "muxd serve"),
  *   "muxd is already running as process 1234 and holds the 1 listener asked for: stop it " +
  *     "with `kill 1234`, or serve a second set on ports the OS picks: " +
- *     "muxd serve -l tcp://127.0.0.1:0=echo",
+ *     "muxd serve -l 'tcp://127.0.0.1:0=echo'",
  * );
  * ```
  */
@@ -108,10 +108,12 @@ export function alreadyRunningLine(
   const n = failures.length;
   const all = n === 1 ? "the 1 listener asked for" : `all ${n} listeners asked for`;
   const specs = [...new Set(failures.map((f) => onPortZero(f.listener.origin)))];
-  const shown = specs.slice(0, SHOWN).map((s) => `-l ${s}`).join(" ");
-  const rest = specs.length > SHOWN ? ` (and so on for the other ${specs.length - SHOWN})` : "";
+  // The command ends the line, whole, so that it can be pasted as it is; the
+  // quotes keep a shell from reading `[::1]`, `?` or `&` in a spec.
+  const shown = specs.slice(0, SHOWN).map((s) => `-l '${s}'`).join(" ");
+  const which = specs.length > SHOWN ? ` (the first ${SHOWN} of ${specs.length})` : "";
   return `${who} and holds ${all}: stop it with \`kill ${holder.pid}\`, or serve a second ` +
-    `set on ports the OS picks: ${serve} ${shown}${rest}`;
+    `set on ports the OS picks${which}: ${serve} ${shown}`;
 }
 
 /** A spec's text with port 0, so that the OS picks a free port. */

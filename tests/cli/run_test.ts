@@ -290,7 +290,7 @@ Deno.test("muxd serve says in one line that muxd is already running when another
     new RegExp(
       `ERR muxd is already running as process ${pid} and holds all 2 listeners asked for: ` +
         `stop it with \`kill ${pid}\`, or serve a second set on ports the OS picks: ` +
-        `muxd serve -l tcp://127\\.0\\.0\\.1:0=echo -l udp://127\\.0\\.0\\.1:0=whoami$`,
+        `muxd serve -l 'tcp://127\\.0\\.0\\.1:0=echo' -l 'udp://127\\.0\\.0\\.1:0=whoami'$`,
     ),
   );
   assertNoStackTrace(result);

@@ -105,13 +105,26 @@ Deno.test("findSoleHolder() tells another program from muxd by its command line"
   assert.deepEqual(sole, { pid: 42, name: "deno", muxd: false });
 });
 
-Deno.test("alreadyRunningLine() shows three specs of the second set on port 0, then how many more", () => {
+Deno.test("alreadyRunningLine() ends with a command to paste: three specs of the second set on port 0, quoted for the shell", () => {
   const line = alreadyRunningLine({ pid: 42, name: "deno", muxd: true }, failures(), "muxd serve");
   assert.equal(
     line,
     "muxd is already running as process 42 and holds all 5 listeners asked for: stop it with " +
-      "`kill 42`, or serve a second set on ports the OS picks: muxd serve " +
-      "-l tcp://127.0.0.1:0=echo -l tcp://127.0.0.2:0=whoami -l udp://127.0.0.1:0=size " +
-      "(and so on for the other 1)",
+      "`kill 42`, or serve a second set on ports the OS picks (the first 3 of 4): muxd serve " +
+      "-l 'tcp://127.0.0.1:0=echo' -l 'tcp://127.0.0.2:0=whoami' -l 'udp://127.0.0.1:0=size'",
   );
+});
+
+Deno.test("alreadyRunningLine()'s command runs in sh as it is printed, [::1], ? and & included", async () => {
+  const { plan } = buildPlan([
+    { text: "tcp://[::1]:7007=echo?latency=10&seed=1", source: { kind: "argument", index: 2 } },
+  ]);
+  const line = alreadyRunningLine(
+    { pid: 42, name: "deno", muxd: true },
+    plan.listeners.map((l) => new BindError(l, new Deno.errors.AddrInUse("in use"), "in use")),
+    "printf '%s\\n'",
+  );
+  const command = line.slice(line.lastIndexOf(": ") + 2);
+  const out = await new Deno.Command("sh", { args: ["-c", command], stdout: "piped" }).output();
+  assert.equal(new TextDecoder().decode(out.stdout), "-l\ntcp://[::1]:0=echo?latency=10&seed=1\n");
 });
