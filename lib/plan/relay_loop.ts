@@ -186,7 +186,9 @@ function receiver(
   isOwn: (address: string) => boolean,
   dualStack: boolean,
 ): Hop | null {
-  const exact = on.find((l) => l.hostname === address || boundAt(l).includes(address));
+  // A listener on the address itself first: one named localhost only may be there.
+  const exact = on.find((l) => l.hostname === address) ??
+    on.find((l) => boundAt(l).includes(address));
   if (exact !== undefined) return { to: exact, dualStack: false };
   if (!isOwn(address)) return null;
   const v6 = address.includes(":");

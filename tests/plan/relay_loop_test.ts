@@ -106,6 +106,13 @@ Deno.test("a ring through a listener named localhost, or an upstream written as 
   assert.deepEqual(rings(["tcp://localhost:7200=forward?to=127.0.0.2:7200"]), []);
 });
 
+Deno.test("a forward on localhost to a listener on [::1] of the same port is no ring: the traffic reaches [::1]'s own listener", () => {
+  for (const order of [[0, 1], [1, 0]]) {
+    const specs = ["tcp://localhost:7200=forward?to=[::1]:7200", "tcp://[::1]:7200=echo"];
+    assert.deepEqual(rings(order.map((i) => specs[i])), []);
+  }
+});
+
 Deno.test("a forward to muxd's own echo, or a chain of forwards out, is no ring", () => {
   assert.deepEqual(
     rings([
