@@ -11,12 +11,9 @@ import type { PlannedListener } from "../plan/plan.ts";
 import { getService } from "../services/registry.ts";
 import type { ServiceFiles } from "../services/service.ts";
 import { runTool } from "../check/host_facts.ts";
-
-/**
- * File descriptors muxd uses whatever it serves: standard streams, the event
- * loop's own, the log, and the pipes of a `ss` or `sysctl` it runs.
- */
-const OWN_FILES = 32;
+// What muxd holds whatever it serves: standard streams, the event loop's own,
+// the log, and the pipes of a `ss` or `sysctl` it runs; `check` counts the same.
+import { FILES_BEFORE_BINDING_AT_MOST as OWN_FILES } from "../check/open_files_rule.ts";
 
 /** What muxd's limits allow it to hold open at once. */
 export interface FileBudget {
