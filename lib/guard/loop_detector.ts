@@ -29,6 +29,9 @@ export const LOOP_PRINTS = 16;
  */
 export const LOOP_QUIET_MS = 50;
 
+/** What {@linkcode LoopDetector.check} found: a trip, the quiet time after one, or neither. */
+export type LoopCheck = "trip" | "quiet" | "no";
+
 /** What is remembered of one source socket name. */
 interface Source {
   /** The fingerprints of the datagrams followed, at most {@linkcode LOOP_PRINTS}. */
@@ -41,6 +44,8 @@ interface Source {
   readonly seen: number[];
   /** Until when no reply goes to this source, in milliseconds. */
   quietUntil: number;
+  /** Until when this source is not counted: it was found to be a client (see {@linkcode LoopDetector.pardon}). */
+  pardonUntil: number;
   /** Whether it was seen again since it last came to the front of the map. */
   recent: boolean;
 }
@@ -104,6 +109,20 @@ export class LoopDetector {
    *   `remote` fed a loop less than {@linkcode LOOP_QUIET_MS} ago.
    */
   feeds(remote: SocketName, request: Uint8Array, now: number = performance.now()): boolean {
+    return this.check(remote, request, now) !== "no";
+  }
+
+  /**
+   * {@linkcode LoopDetector.feeds}, telling a trip from the quiet time after one.
+   *
+   * @param remote The datagram's source.
+   * @param request The datagram.
+   * @param now The time in milliseconds. @default performance.now()
+   * @returns `"trip"` at the {@linkcode LOOP_REPEATS}th identical datagram
+   *   from `remote` within {@linkcode LOOP_WINDOW_MS} (its quiet time begins),
+   *   `"quiet"` within {@linkcode LOOP_QUIET_MS} after a trip, else `"no"`.
+   */
+  check(remote: SocketName, request: Uint8Array, now: number = performance.now()): LoopCheck {
     const print = fingerprint(request);
     const last = this.#last;
     let source: Source | undefined;
@@ -120,42 +139,81 @@ export class LoopDetector {
           since: [now],
           seen: [now],
           quietUntil: -Infinity,
+          pardonUntil: -Infinity,
           recent: false,
         };
         this.#sources.set(key, source);
         this.#last = { address: remote.address, port: remote.port, source };
-        return false;
+        return "no";
       }
       this.#last = { address: remote.address, port: remote.port, source };
     }
     // A flag, not a re-insertion: moving a key to the map's end on every
     // datagram costs more than all the rest of the guard.
     source.recent = true;
-    if (now < source.quietUntil) return true;
+    if (now < source.quietUntil) return "quiet";
+    if (now < source.pardonUntil) return "no";
     const { prints, counts, since, seen } = source;
     let i = prints.indexOf(print);
     if (i === -1) {
       if (prints.length < LOOP_PRINTS) {
         prints.push(print), counts.push(1), since.push(now), seen.push(now);
-        return false;
+        return "no";
       }
       // Forget the one seen longest ago: a loop's datagrams are seen often.
       i = 0;
       for (let k = 1; k < seen.length; k++) if (seen[k] < seen[i]) i = k;
       prints[i] = print, counts[i] = 1, since[i] = now, seen[i] = now;
-      return false;
+      return "no";
     }
     seen[i] = now;
     if (now - since[i] > LOOP_WINDOW_MS) {
       counts[i] = 1, since[i] = now;
-      return false;
+      return "no";
     }
-    if (++counts[i] < LOOP_REPEATS) return false;
+    if (++counts[i] < LOOP_REPEATS) return "no";
     // A loop: quiet towards this source, and every count starts again after.
+    this.#quiet(source, now);
+    return "trip";
+  }
+
+  /**
+   * Takes back a trip of `remote`, or a quiet time, and counts nothing from
+   * it until `until`: the source was found to be a client that repeats
+   * itself, not a server answering muxd. A source not remembered is left
+   * alone.
+   *
+   * @param remote The source.
+   * @param until Until when, in the detector's milliseconds; `Infinity` while
+   *   muxd finds out, until {@linkcode LoopDetector.pardon} or
+   *   {@linkcode LoopDetector.convict} again.
+   */
+  pardon(remote: SocketName, until: number): void {
+    const source = this.#sources.get(remote.address + " " + remote.port);
+    if (source === undefined) return;
+    source.quietUntil = -Infinity;
+    source.pardonUntil = until;
+  }
+
+  /**
+   * Ends a pardon: `remote` feeds a loop after all, and gets its quiet time
+   * from `now`, as at a trip.
+   *
+   * @param remote The source.
+   * @param now The time in the detector's milliseconds.
+   */
+  convict(remote: SocketName, now: number): void {
+    const source = this.#sources.get(remote.address + " " + remote.port);
+    if (source === undefined) return;
+    source.pardonUntil = -Infinity;
+    this.#quiet(source, now);
+  }
+
+  /** Starts a source's quiet time: no reply for {@linkcode LOOP_QUIET_MS}, every count afresh after. */
+  #quiet(source: Source, now: number): void {
     source.quietUntil = now + LOOP_QUIET_MS;
-    counts.fill(0);
-    since.fill(now + LOOP_QUIET_MS);
-    return true;
+    source.counts.fill(0);
+    source.since.fill(now + LOOP_QUIET_MS);
   }
 
   /**

@@ -19,6 +19,7 @@ export {
 } from "./limits.ts";
 export { Admission, isAllowed, REFUSAL_WORDS, type RefusalReason } from "./admission.ts";
 export {
+  CLIENT_PARDON_MS,
   type ReplyDecision,
   SUPPRESS_WORDS,
   type Suppression,
@@ -31,5 +32,7 @@ export {
   LOOP_QUIET_MS,
   LOOP_REPEATS,
   LOOP_WINDOW_MS,
+  type LoopCheck,
   LoopDetector,
 } from "./loop_detector.ts";
+export { type ConnectedPeers, connectedPeersBySs, peerKey } from "./connected_peers.ts";

@@ -13,6 +13,7 @@ import type { PortRange, SocketName } from "../spec/types.ts";
 import { isAllowed, isLoopbackSource } from "./admission.ts";
 import type { ListenerLimits } from "./limits.ts";
 import { LOOP_QUIET_MS, LOOP_REPEATS, LOOP_WINDOW_MS, LoopDetector } from "./loop_detector.ts";
+import { type ConnectedPeers, connectedPeersBySs, peerKey } from "./connected_peers.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 
 /** Why a datagram got no reply, or a shorter one. */
@@ -62,7 +63,7 @@ const REPEATED: Suppression = {
   detail: `this source sent the same datagram ${LOOP_REPEATS} times within ` +
     `${LOOP_WINDOW_MS / 1000} s, as two UDP servers answering each other do: no reply goes to ` +
     `it for ${LOOP_QUIET_MS} ms, which ends such a loop (a client that varies its requests ` +
-    `never meets this)`,
+    `never meets this, nor one on loopback whose socket is connected to the listener's port)`,
 };
 
 /** The loop rule of sources on loopback whose port is outside `range`. */
@@ -75,6 +76,12 @@ function fixedPort(range: PortRange): Suppression {
       `to a fixed port)`,
   };
 }
+
+/**
+ * How long, in ms, a source found to be a connected client is not counted by
+ * the loop rule; then it is counted, and looked up at its next trip, again.
+ */
+export const CLIENT_PARDON_MS = 10_000;
 
 /** What to do with a reply. */
 export type ReplyDecision =
@@ -90,6 +97,9 @@ export class UdpGuard {
   #fixedPort: Suppression;
   #rates = new WeakMap<object, RateLimiter>();
   #loops = new WeakMap<object, LoopDetector>();
+  #connectedPeers: ConnectedPeers | null;
+  /** Per listener, the lookup of its connected peers under way. */
+  #asking = new WeakMap<object, Promise<ReadonlySet<string> | null>>();
   /** The latest wall-clock time given, and how far the wall clock went back in all ({@linkcode UdpGuard.#steady}). */
   #lastWall = -Infinity;
   #wentBack = 0;
@@ -100,8 +110,16 @@ export class UdpGuard {
    * @param own The socket names of every UDP socket this muxd holds.
    * @param ephemeralPorts Where the OS puts clients' sockets.
    *   @default the OS's default range (Linux: 32768-60999)
+   * @param connectedPeers How the sockets connected to a port are looked up, to
+   *   tell a client that repeats itself on loopback from a loop; `null` for
+   *   never. @default connectedPeersBySs()
    */
-  constructor(own: readonly SocketName[], ephemeralPorts: PortRange = defaultEphemeralPorts()) {
+  constructor(
+    own: readonly SocketName[],
+    ephemeralPorts: PortRange = defaultEphemeralPorts(),
+    connectedPeers: ConnectedPeers | null = connectedPeersBySs(),
+  ) {
+    this.#connectedPeers = connectedPeers;
     this.setOwn(own);
     this.#ephemeral = ephemeralPorts;
     this.#fixedPort = fixedPort(ephemeralPorts);
@@ -155,7 +173,9 @@ export class UdpGuard {
    * they refuse still reaches its service, and discard, which never replies,
    * sees every datagram.
    *
-   * @param listener The listener: any object unique to it, such as its bound socket.
+   * @param listener The listener: any object unique to it, such as its bound socket;
+   *   its `local`, where it has one, is the socket name whose connected clients
+   *   on loopback the loop rule tells apart.
    * @param limits The listener's limits.
    * @param remote The sender.
    * @param request The request.
@@ -189,7 +209,7 @@ export class UdpGuard {
       if (limits.replyRateOnLoopback && !this.#rateOf(listener, limits).take(remote.address)) {
         return { suppress: SUPPRESSED.rate };
       }
-      return this.#feedsLoop(listener, remote, request, time)
+      return this.#feedsLoop(listener, remote, request, time, true)
         ? { suppress: REPEATED }
         : { send: reply, cut: false };
     }
@@ -200,7 +220,7 @@ export class UdpGuard {
       send = reply.subarray(0, allowed);
     }
     if (!this.#rateOf(listener, limits).take(remote.address)) return { suppress: SUPPRESSED.rate };
-    if (this.#feedsLoop(listener, remote, request, time)) return { suppress: REPEATED };
+    if (this.#feedsLoop(listener, remote, request, time, false)) return { suppress: REPEATED };
     return { send, cut: send !== reply };
   }
 
@@ -214,14 +234,55 @@ export class UdpGuard {
     return rate;
   }
 
-  /** Whether a reply to `request` would feed a loop with `remote` (see {@linkcode LoopDetector}). */
-  #feedsLoop(listener: object, remote: SocketName, request: Uint8Array, time: number): boolean {
+  /**
+   * Whether a reply to `request` would feed a loop with `remote` (see
+   * {@linkcode LoopDetector}). On loopback, a source that trips is looked up
+   * first: one whose socket is connected to the listener's port is a client
+   * that repeats itself (a ping without a sequence number, in lockstep, from
+   * `nc -u` or Python's socket with `connect()`), and keeps its replies; it is
+   * counted again {@linkcode CLIENT_PARDON_MS} later. Replies go on while
+   * muxd asks (`ss` takes a few ms); any other source, or no answer, gets
+   * the quiet time.
+   */
+  #feedsLoop(
+    listener: object,
+    remote: SocketName,
+    request: Uint8Array,
+    time: number,
+    loopback: boolean,
+  ): boolean {
     let loops = this.#loops.get(listener);
     if (loops === undefined) {
       loops = new LoopDetector();
       this.#loops.set(listener, loops);
     }
-    return loops.feeds(remote, request, this.#steady(time));
+    const found = loops.check(remote, request, this.#steady(time));
+    if (found === "no") return false;
+    const local = (listener as { readonly local?: SocketName }).local;
+    if (found === "quiet" || !loopback || local === undefined || this.#connectedPeers === null) {
+      return true;
+    }
+    loops.pardon(remote, Infinity);
+    const detector = loops;
+    this.#peersOf(listener, local.port).then(
+      (peers) => {
+        const now = this.#steady(Date.now());
+        if (peers?.has(peerKey(remote))) detector.pardon(remote, now + CLIENT_PARDON_MS);
+        else detector.convict(remote, now);
+      },
+      () => detector.convict(remote, this.#steady(Date.now())),
+    );
+    return false;
+  }
+
+  /** The peers connected to a listener's port: one lookup at a time per listener, shared. */
+  #peersOf(listener: object, port: number): Promise<ReadonlySet<string> | null> {
+    let asking = this.#asking.get(listener);
+    if (asking === undefined) {
+      asking = this.#connectedPeers!(port).finally(() => this.#asking.delete(listener));
+      this.#asking.set(listener, asking);
+    }
+    return asking;
   }
 
   /**

@@ -201,3 +201,29 @@ Deno.test("fingerprint() is the same for the same bytes in different buffers", (
   assert.equal(fingerprint(a), fingerprint(b));
   assert.ok(Number.isInteger(fingerprint(a)) && fingerprint(a) >= 0 && fingerprint(a) < 2 ** 32);
 });
+
+Deno.test("LoopDetector.check() tells a trip from the quiet time after it; pardon() takes a trip back and counts nothing until its end; convict() gives the quiet time", () => {
+  const detector = new LoopDetector();
+  const peer = { address: "127.0.0.1", port: 40000 };
+  const ping = new TextEncoder().encode("ping");
+  for (let i = 1; i < LOOP_REPEATS; i++) assert.equal(detector.check(peer, ping, i), "no");
+  assert.equal(detector.check(peer, ping, LOOP_REPEATS), "trip");
+  assert.equal(detector.check(peer, ping, LOOP_REPEATS + 1), "quiet");
+  detector.pardon(peer, 10_000);
+  for (let t = 200; t < 10_000; t += 5) assert.equal(detector.check(peer, ping, t), "no");
+  // Counted again after the pardon.
+  const after = Array.from(
+    { length: LOOP_REPEATS },
+    (_, i) => detector.check(peer, ping, 10_000 + i),
+  );
+  assert.equal(after.at(-1), "trip");
+  detector.pardon(peer, Infinity);
+  assert.equal(detector.check(peer, ping, 20_000), "no");
+  detector.convict(peer, 20_001);
+  assert.equal(detector.check(peer, ping, 20_002), "quiet");
+  assert.equal(detector.check(peer, ping, 20_001 + LOOP_QUIET_MS), "no");
+  // A source it does not remember is left alone.
+  detector.pardon({ address: "127.0.0.1", port: 1 }, Infinity);
+  detector.convict({ address: "127.0.0.1", port: 1 }, 0);
+  assert.equal(detector.size, 1);
+});

@@ -13,6 +13,8 @@
 
 import assert from "node:assert/strict";
 import {
+  CLIENT_PARDON_MS,
+  type ConnectedPeers,
   DEFAULT_LIMITS,
   limitsFrom,
   type ListenerLimits,
@@ -492,4 +494,69 @@ Deno.test("SUPPRESS_WORDS explains every suppress reason in plain words", () => 
   ];
   assert.deepEqual(Object.keys(SUPPRESS_WORDS).sort(), [...reasons].sort());
   for (const reason of reasons) assert.ok(SUPPRESS_WORDS[reason].length > 20, reason);
+});
+
+/** A loopback listener as the dispatcher gives it: its bound socket, with its socket name. */
+const BOUND = { local: { address: "127.0.0.1", port: 7007 } };
+
+/** A lookup that answers `peers`, and counts how often it was asked. */
+function answering(peers: readonly string[] | null): ConnectedPeers & { asked: number } {
+  const lookup = Object.assign(
+    (port: number) => {
+      assert.equal(port, 7007);
+      lookup.asked++;
+      return Promise.resolve(peers === null ? null : new Set(peers));
+    },
+    { asked: 0 },
+  );
+  return lookup;
+}
+
+Deno.test("UdpGuard.limitReply() keeps answering a loopback client whose socket is connected to the listener, however often it repeats itself", async () => {
+  const peers = answering(["127.0.0.1 40000"]);
+  const guard = new UdpGuard(OWN, undefined, peers);
+  const client = { address: "127.0.0.1", port: 40000 };
+  // The trip sends its reply while muxd asks who the source is.
+  assert.deepEqual(repeat(guard, BOUND, DEFAULTS, client, LOOP_REPEATS + 50), {
+    sent: LOOP_REPEATS + 50,
+  });
+  await Promise.resolve();
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(repeat(guard, BOUND, DEFAULTS, client, 5 * LOOP_REPEATS), {
+    sent: 5 * LOOP_REPEATS,
+  });
+  assert.equal(peers.asked, 1, "one lookup, then the pardon holds");
+  assert.ok(CLIENT_PARDON_MS >= 1000);
+});
+
+for (
+  const [what, peers] of [
+    ["an unconnected socket (a server answering whoever writes)", ["127.0.0.1 40001"]],
+    ["a source when ss cannot answer", null],
+  ] as const
+) {
+  Deno.test(`UdpGuard.limitReply() gives the loop's quiet time to ${what} once the lookup answers`, async () => {
+    const guard = new UdpGuard(OWN, undefined, answering(peers));
+    const remote = { address: "127.0.0.1", port: 40000 };
+    assert.deepEqual(repeat(guard, BOUND, DEFAULTS, remote, LOOP_REPEATS), { sent: LOOP_REPEATS });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    assert.deepEqual(repeat(guard, BOUND, DEFAULTS, remote, 10), { loop: 10 });
+  });
+}
+
+Deno.test("UdpGuard.limitReply() looks up no one outside loopback, nor without a listener's socket name: the trip suppresses at once", () => {
+  const peers = answering([]);
+  const guard = new UdpGuard(OWN, undefined, peers);
+  const outside = { address: "192.0.2.1", port: 40000 };
+  const limits = limitsFrom({ "reply-rate": "100000" });
+  assert.deepEqual(repeat(guard, BOUND, limits, outside, LOOP_REPEATS), {
+    sent: LOOP_REPEATS - 1,
+    loop: 1,
+  });
+  const local = { address: "127.0.0.1", port: 40000 };
+  assert.deepEqual(repeat(guard, LISTENER, DEFAULTS, local, LOOP_REPEATS), {
+    sent: LOOP_REPEATS - 1,
+    loop: 1,
+  });
+  assert.equal(peers.asked, 0);
 });

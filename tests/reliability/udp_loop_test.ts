@@ -453,3 +453,53 @@ Deno.test("start() replies to a fixed loopback port once the ephemeralPorts it w
   assert.deepEqual(eventsOf(events, "reply-suppressed").map((e) => e.reason), ["loop"]);
   assert.equal(new TextDecoder().decode(replies[0]), "after\n");
 });
+
+/**
+ * A ping without a sequence number, in lockstep: Python's socket sends the
+ * same 4 bytes `count` times, each after the last reply (or a 0.3-s timeout),
+ * connected or not; prints how many replies came.
+ */
+const LOCKSTEP = `
+import socket, sys
+port, connected, count = int(sys.argv[1]), sys.argv[2] == "connected", int(sys.argv[3])
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(0.3)
+if connected:
+    s.connect(("127.0.0.1", port))
+replies = 0
+for _ in range(count):
+    if connected:
+        s.send(b"ping")
+    else:
+        s.sendto(b"ping", ("127.0.0.1", port))
+    try:
+        s.recv(100)
+        replies += 1
+    except socket.timeout:
+        pass
+print(replies)
+`;
+
+async function lockstep(port: number, connected: boolean, count: number): Promise<number> {
+  const out = await new Deno.Command("python3", {
+    args: ["-c", LOCKSTEP, `${port}`, connected ? "connected" : "unconnected", `${count}`],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+  return Number(new TextDecoder().decode(out.stdout).trim());
+}
+
+Deno.test("muxd serve answers every one of 2,000 identical pings of a connected Python client in lockstep (default options), and still stops an unconnected one's at the loop rule", async () => {
+  await using muxd = await startMuxd(serveJson("udp://127.0.0.1:0=echo"));
+  const port = muxd.ready.sockets[0].port;
+  assert.equal(await lockstep(port, true, 2000), 2000);
+  await sleep(100);
+  assert.equal(countEvents(muxd.stderr(), "reply-suppressed"), 0, muxd.stderr());
+  // From a socket that is not connected, the same pings look like a loop:
+  // the documented price is the replies of 50 ms every 100 of them.
+  const replies = await lockstep(port, false, 300);
+  assert.ok(replies < 300 && replies >= 290, `${replies} replies of 300`);
+  const cut = eventsOf(logEvents(muxd.stderr()), "reply-suppressed");
+  assert.ok(cut.length >= 1 && cut.every((e) => e.reason === "loop"), muxd.stderr());
+});
