@@ -14,6 +14,7 @@ import { DelayLine } from "./delay_line.ts";
 import { Pacer } from "./pacer.ts";
 import { PumpBuffer } from "./pump_buffer.ts";
 import type { SocketEnd } from "./socket_end.ts";
+import { STUCK_WRITE_MS, watchStuckWrite } from "./stuck_write.ts";
 import { type TcpFaultPlan, thousands, triggerWords } from "./tcp_plan.ts";
 import type { Trigger } from "./units.ts";
 import { Waits } from "./waits.ts";
@@ -31,13 +32,6 @@ export interface FaultEnd {
    */
   readonly lingers: boolean;
 }
-
-/**
- * How long a close fault waits for a write in flight to make progress
- * before it closes the socket whole, in ms: a half-close waits behind that
- * write.
- */
-const WHOLE_CLOSE_MS = 1000;
 
 /** What a service's reads and writes throw once a fault has reset or closed its connection. */
 export class FaultEndedError extends Error {
@@ -228,10 +222,6 @@ export class FaultyStream implements Stream {
     const line = this.#outLine;
     if (slice === null && pacer === null && line === null) return await this.#writeClient(p);
     for (let at = 0; at < p.length;) {
-      // A write the service left waiting when it returned (chargen at its
-      // time cap) ends here, as a close ends a write the kernel has not
-      // taken: its pieces in the line go out, the rest never was accepted.
-      if (this.#finished) throw new Deno.errors.Interrupted("the service is done");
       let n = p.length - at;
       if (slice !== null) {
         n = Math.min(n, slice.bytes);
@@ -243,6 +233,11 @@ export class FaultyStream implements Stream {
         const wait = pacer.delay(n, performance.now());
         if (wait > 0) await this.#waits.sleep(wait);
       }
+      // A write the service left waiting when it returned (chargen at its
+      // time cap) ends here, as a close ends a write the kernel has not
+      // taken: its pieces in the line go out, the rest never was accepted.
+      // Here, after the sleeps: the service may have returned during one.
+      if (this.#finished) throw new Deno.errors.Interrupted("the service is done");
       const piece = p.subarray(at, at + n);
       if (line === null) await this.#writeClient(piece);
       else {
@@ -294,30 +289,23 @@ export class FaultyStream implements Stream {
     if (line === null || !this.#writing) return;
     // A client that takes nothing for a moment while a write waits on it
     // gets no more: without faults, the close would end that write too.
-    let sent = this.#source.bytesOut;
     const gaveUp = new Deno.errors.Interrupted("the client was not reading");
-    const look = () => {
-      if (!this.#source.writing || this.#source.bytesOut !== sent) {
-        sent = this.#source.bytesOut;
-        timer = setTimeout(look, WHOLE_CLOSE_MS);
-        return;
-      }
+    const stopWatching = watchStuckWrite(this.#source, () => {
       const held = line.bytes + this.#inHandRest();
       this.#report(
         "latency",
         `dropped ${thousands(held)} B out: the client took nothing for ` +
-          `${WHOLE_CLOSE_MS} ms after the service was done`,
+          `${STUCK_WRITE_MS} ms after the service was done`,
       );
       this.#stop(gaveUp);
-    };
-    let timer = setTimeout(look, WHOLE_CLOSE_MS);
+    });
     try {
       await line.drained();
     } catch (error) {
       // Given up, and counted: the connection closes as it would have.
       if (error !== gaveUp) throw error;
     } finally {
-      clearTimeout(timer);
+      stopWatching();
     }
   }
 
@@ -512,24 +500,15 @@ export class FaultyStream implements Stream {
     // the FIN follows it. One that took nothing for a moment gets the socket
     // closed whole instead, which ends that write (and is a reset if muxd
     // holds bytes of its unread).
-    let sent = this.#source.bytesOut;
-    let whole: ReturnType<typeof setTimeout>;
-    const look = () => {
-      if (!this.#source.writing) return;
-      if (this.#source.bytesOut !== sent) {
-        sent = this.#source.bytesOut;
-        whole = setTimeout(look, WHOLE_CLOSE_MS);
-        return;
-      }
+    const stopWatching = watchStuckWrite(this.#source, () => {
       this.#end = {
         kind,
         detail: `${detail} (closed whole: the client was not reading)`,
         lingers: false,
       };
       this.#socket.close();
-    };
-    whole = setTimeout(look, WHOLE_CLOSE_MS);
-    void this.#fin.then(() => clearTimeout(whole));
+    });
+    void this.#fin.then(stopWatching);
   }
 
   /** Ends every wait, timer and line with `error`; the first call wins. */
