@@ -9,6 +9,7 @@
  * @module
  */
 
+import { bytesArrived } from "../events/bytes_arrived.ts";
 import type { ServerEvent } from "../events/event.ts";
 import { END_CAUSE_TEXT } from "../events/format_exec.ts";
 import type { LiveTraffic } from "../dispatch/live_traffic.ts";
@@ -52,7 +53,10 @@ export interface RelayRow extends LiveRowBase {
   readonly upstream: SocketName;
   /** muxd's own socket name on the upstream leg. */
   readonly from: SocketName;
-  /** Bytes from the client so far (sent upstream). */
+  /**
+   * Bytes that arrived from the client so far: sent upstream, but for any
+   * muxd drained or a fault dropped.
+   */
   readonly bytesIn: number;
   /** Bytes to the client so far (from the upstream). */
   readonly bytesOut: number;
@@ -248,7 +252,8 @@ export class LiveTable {
         this.#tcp.delete(event.id);
         const row = this.#relays.get(key)!;
         this.#relays.delete(key);
-        row.bytesIn = event.bytesIn;
+        // What arrived, as the live count showed while it was open.
+        row.bytesIn = bytesArrived(event);
         row.bytesOut = event.bytesOut;
         const how = event.reason === "done" ? "closed" : `closed (${event.reason})`;
         return this.#end({ ...row }, event.time, event.durationMs, how);

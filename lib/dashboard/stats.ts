@@ -5,6 +5,7 @@
  * @module
  */
 
+import { bytesArrived } from "../events/bytes_arrived.ts";
 import { RecentlyClosed } from "../events/recently_closed.ts";
 import type { ServerEvent } from "../events/event.ts";
 import type { FaultCounts } from "../faults/kinds.ts";
@@ -34,7 +35,10 @@ export interface SocketRow {
   readonly open: number;
   /** Arrivals so far: connections accepted (TCP) or datagrams received (UDP). */
   readonly total: number;
-  /** Bytes received: from closed connections (TCP) or from every datagram (UDP). */
+  /**
+   * Bytes received: from closed connections (TCP: every byte that arrived,
+   * those muxd drained or faults dropped too) or from every datagram (UDP).
+   */
   readonly bytesIn: number;
   /** Bytes sent: to closed connections (TCP) or in replies (UDP). */
   readonly bytesOut: number;
@@ -255,7 +259,9 @@ export class DashboardStats {
       case "connection-closed":
         this.#connections.delete(event.id);
         row.open = Math.max(0, row.open - 1);
-        row.bytesIn += event.bytesIn;
+        // What arrived on the socket, as metrics count it: the service's
+        // bytes and those muxd drained or faults dropped.
+        row.bytesIn += bytesArrived(event);
         row.bytesOut += event.bytesOut;
         break;
       case "connection-refused":

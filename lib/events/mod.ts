@@ -58,3 +58,4 @@ export {
 } from "./subscription.ts";
 export { formatEvent, formatFaults } from "./format.ts";
 export { elapsedMs } from "./elapsed.ts";
+export { bytesArrived } from "./bytes_arrived.ts";

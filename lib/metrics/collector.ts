@@ -7,6 +7,7 @@
  * @module
  */
 
+import { bytesArrived } from "../events/bytes_arrived.ts";
 import type { ServerEvent } from "../events/event.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName } from "../spec/types.ts";
@@ -148,7 +149,7 @@ export class MetricsCollector {
         series.open = Math.max(0, series.open - 1);
         tally(c.closed, event.reason);
         // Every byte received from the client, the service's or not.
-        c.bytesIn += event.bytesIn + (event.drained ?? 0) + (event.droppedIn ?? 0);
+        c.bytesIn += bytesArrived(event);
         c.bytesOut += event.bytesOut;
         c.durations.observe(event.durationMs / 1000);
         break;

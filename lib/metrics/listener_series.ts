@@ -40,7 +40,7 @@ export interface ListenerCounters {
   readonly suppressed: Tally;
   /** Faults that hit a connection or datagram, by kind. */
   readonly faults: Tally;
-  /** Bytes received from clients. */
+  /** Bytes that arrived from clients: for TCP, those muxd drained or faults dropped too. */
   bytesIn: number;
   /** Bytes sent to clients. */
   bytesOut: number;

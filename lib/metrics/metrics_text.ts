@@ -82,7 +82,8 @@ const PER_LISTENER: readonly PerListener[] = [
     name: "muxd_bytes_received_total",
     of: ANY,
     type: "counter",
-    help: "Bytes received from clients: TCP when a connection closes, UDP per datagram.",
+    help:
+      "Bytes that arrived from clients: TCP when a connection closes (its service's, drained and dropped), UDP per datagram.",
     value: (s) => s.counters.bytesIn,
   },
   {

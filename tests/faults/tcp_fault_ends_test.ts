@@ -8,7 +8,9 @@
 
 import assert from "node:assert/strict";
 import { TIMER_LEAD_MS } from "../../lib/faults/delay_line.ts";
-import { formatEvent } from "../../lib/events/mod.ts";
+import { DashboardStats, LiveTable, type RelayRow } from "../../lib/dashboard/mod.ts";
+import { bytesArrived, formatEvent } from "../../lib/events/mod.ts";
+import { MetricsCollector } from "../../lib/metrics/mod.ts";
 import { python, type ReadResult, withServer } from "./_tcp.ts";
 
 /** Sends `bytes` zero bytes, half-closes, and reads until end of stream: how many bytes came. */
@@ -115,5 +117,39 @@ Deno.test("a lingering close counts what muxd drains apart from in: qotd reads n
       got,
       3000,
     ]);
+  });
+});
+
+Deno.test("bytesArrived() is what the dashboard's socket row, its relay row and the metrics count as bytes in for a close-after relay: every byte the client sent, the drained ones too", async () => {
+  await withServer(["tcp://127.0.0.1:0=discard"], async (upstream) => {
+    const relay =
+      `tcp://127.0.0.1:0=forward?to=127.0.0.1:${upstream.port()}&close-after=1000&seed=1`;
+    await withServer([relay], async (s) => {
+      await sendThenRead(s.port(), 5000);
+      await s.closed(1);
+      const [closed] = s.of("connection-closed");
+      assert.equal(closed.reason, "fault");
+      assert.ok(closed.bytesIn < 5000, `the relay got ${closed.bytesIn} B of them`);
+      assert.equal(bytesArrived(closed), 5000);
+
+      const stats = new DashboardStats();
+      const metrics = new MetricsCollector();
+      const live = new LiveTable();
+      let ended: RelayRow | undefined;
+      for (const event of s.events) {
+        stats.record(event);
+        metrics.record(event);
+        ended ??= live.record(event)?.ended?.row as RelayRow | undefined;
+      }
+      assert.deepEqual(
+        {
+          socketRow: stats.sockets()[0].bytesIn,
+          summary: stats.summary().bytesIn,
+          metrics: metrics.series()[0].counters.bytesIn,
+          relayRow: ended?.bytesIn,
+        },
+        { socketRow: 5000, summary: 5000, metrics: 5000, relayRow: 5000 },
+      );
+    });
   });
 });
