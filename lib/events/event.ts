@@ -113,7 +113,11 @@ export type CloseReason =
   | "upstream" // a relay's upstream refused, did not answer or went away: see `detail`
   | "fault"; // a fault reset or closed it on purpose (reset-after, close-after): see `detail`
 
-/** A TCP connection ended. */
+/**
+ * A TCP connection ended. An optional field that does not apply is
+ * `undefined`: muxd builds this event, one per connection, with every key
+ * (one object shape), and the JSON log leaves out the `undefined` ones.
+ */
 export interface ConnectionClosedEvent extends EventBase {
   /** The event's kind. */
   readonly type: "connection-closed";
@@ -135,21 +139,21 @@ export interface ConnectionClosedEvent extends EventBase {
   /**
    * Bytes muxd read from the peer after the service's part ended, and
    * dropped: while it lingered after the service was done (so that closing
-   * does not reset the reply away), or after a `close-after` fault. Absent
-   * when none.
+   * does not reset the reply away), or after a `close-after` fault.
+   * `undefined` when none.
    */
   readonly drained?: number;
   /**
    * Bytes read from the peer that the service never got, dropped by its
    * faults: what in latency held when the connection ended, and what a read
-   * took past a `reset-after` or `close-after` count. Absent when none.
+   * took past a `reset-after` or `close-after` count. `undefined` when none.
    */
   readonly droppedIn?: number;
   /**
    * Bytes the service wrote, and muxd accepted into out latency, that never
    * reached the peer: what the line held when a fault, the idle limit,
    * shutdown or the peer ended the connection (`reason` says which), and the
-   * rest of a chunk a byte count cut. Absent when none.
+   * rest of a chunk a byte count cut. `undefined` when none.
    */
   readonly droppedOut?: number;
   /** Milliseconds from accept to close, to the microsecond (three decimals). */
@@ -159,12 +163,12 @@ export interface ConnectionClosedEvent extends EventBase {
   /**
    * For reason `upstream`, what happened in plain words:
    * `upstream 127.0.0.1:8080 refused the connection`; for reason `fault`,
-   * which fault: `reset after 4,096 B`. Absent otherwise.
+   * which fault: `reset after 4,096 B`. `undefined` otherwise.
    */
   readonly detail?: string;
   /**
    * For a connection served by exec, how its program ended: its exit
-   * status or signal, and why muxd ended it. Absent otherwise.
+   * status or signal, and why muxd ended it. `undefined` otherwise.
    */
   readonly exit?: ProgramExit;
 }
