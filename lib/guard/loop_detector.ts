@@ -46,6 +46,8 @@ interface Source {
   quietUntil: number;
   /** Until when this source is not counted: it was found to be a client (see {@linkcode LoopDetector.pardon}). */
   pardonUntil: number;
+  /** Until when a trip of this source is taken as a loop without asking again ({@linkcode LoopDetector.convict}). */
+  convictedUntil: number;
   /** Whether it was seen again since it last came to the front of the map. */
   recent: boolean;
 }
@@ -120,7 +122,8 @@ export class LoopDetector {
    * @param now The time in milliseconds. @default performance.now()
    * @returns `"trip"` at the {@linkcode LOOP_REPEATS}th identical datagram
    *   from `remote` within {@linkcode LOOP_WINDOW_MS} (its quiet time begins),
-   *   `"quiet"` within {@linkcode LOOP_QUIET_MS} after a trip, else `"no"`.
+   *   `"quiet"` within {@linkcode LOOP_QUIET_MS} after a trip, and at a trip of
+   *   a source {@linkcode LoopDetector.convict}ed until later, else `"no"`.
    */
   check(remote: SocketName, request: Uint8Array, now: number = performance.now()): LoopCheck {
     const print = fingerprint(request);
@@ -140,6 +143,7 @@ export class LoopDetector {
           seen: [now],
           quietUntil: -Infinity,
           pardonUntil: -Infinity,
+          convictedUntil: -Infinity,
           recent: false,
         };
         this.#sources.set(key, source);
@@ -173,8 +177,9 @@ export class LoopDetector {
     }
     if (++counts[i] < LOOP_REPEATS) return "no";
     // A loop: quiet towards this source, and every count starts again after.
+    // One convicted lately is not asked about again.
     this.#quiet(source, now);
-    return "trip";
+    return now < source.convictedUntil ? "quiet" : "trip";
   }
 
   /**
@@ -197,15 +202,18 @@ export class LoopDetector {
 
   /**
    * Ends a pardon: `remote` feeds a loop after all, and gets its quiet time
-   * from `now`, as at a trip.
+   * from `now`, as at a trip; its trips until `until` are quiet at once
+   * (`"quiet"`, not `"trip"`), so that no one asks about it again meanwhile.
    *
    * @param remote The source.
    * @param now The time in the detector's milliseconds.
+   * @param until Until when its trips are taken as loops without asking. @default now
    */
-  convict(remote: SocketName, now: number): void {
+  convict(remote: SocketName, now: number, until: number = now): void {
     const source = this.#sources.get(remote.address + " " + remote.port);
     if (source === undefined) return;
     source.pardonUntil = -Infinity;
+    source.convictedUntil = until;
     this.#quiet(source, now);
   }
 

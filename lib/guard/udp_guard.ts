@@ -78,8 +78,9 @@ function fixedPort(range: PortRange): Suppression {
 }
 
 /**
- * How long, in ms, a source found to be a connected client is not counted by
- * the loop rule; then it is counted, and looked up at its next trip, again.
+ * How long, in ms, the loop rule keeps what it found of a source on
+ * loopback: a connected client is not counted, another source's trips are
+ * loops without a lookup; then the next trip looks it up again.
  */
 export const CLIENT_PARDON_MS = 10_000;
 
@@ -242,7 +243,8 @@ export class UdpGuard {
    * `nc -u` or Python's socket with `connect()`), and keeps its replies; it is
    * counted again {@linkcode CLIENT_PARDON_MS} later. Replies go on while
    * muxd asks (`ss` takes a few ms); any other source, or no answer, gets
-   * the quiet time.
+   * the quiet time, and its trips for {@linkcode CLIENT_PARDON_MS} get it
+   * without asking again.
    */
   #feedsLoop(
     listener: object,
@@ -268,9 +270,12 @@ export class UdpGuard {
       (peers) => {
         const now = this.#steady(Date.now());
         if (peers?.has(peerKey(remote))) detector.pardon(remote, now + CLIENT_PARDON_MS);
-        else detector.convict(remote, now);
+        else detector.convict(remote, now, now + CLIENT_PARDON_MS);
       },
-      () => detector.convict(remote, this.#steady(Date.now())),
+      () => {
+        const now = this.#steady(Date.now());
+        detector.convict(remote, now, now + CLIENT_PARDON_MS);
+      },
     );
     return false;
   }

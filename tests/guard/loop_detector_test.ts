@@ -219,9 +219,20 @@ Deno.test("LoopDetector.check() tells a trip from the quiet time after it; pardo
   assert.equal(after.at(-1), "trip");
   detector.pardon(peer, Infinity);
   assert.equal(detector.check(peer, ping, 20_000), "no");
-  detector.convict(peer, 20_001);
+  detector.convict(peer, 20_001, 30_000);
   assert.equal(detector.check(peer, ping, 20_002), "quiet");
   assert.equal(detector.check(peer, ping, 20_001 + LOOP_QUIET_MS), "no");
+  // Convicted until 30 s: its next trip is quiet at once, with no question asked.
+  const again = Array.from(
+    { length: LOOP_REPEATS },
+    (_, i) => detector.check(peer, ping, 20_100 + i),
+  );
+  assert.equal(again.at(-1), "quiet");
+  const later = Array.from(
+    { length: LOOP_REPEATS },
+    (_, i) => detector.check(peer, ping, 30_000 + i),
+  );
+  assert.equal(later.at(-1), "trip");
   // A source it does not remember is left alone.
   detector.pardon({ address: "127.0.0.1", port: 1 }, Infinity);
   detector.convict({ address: "127.0.0.1", port: 1 }, 0);

@@ -536,11 +536,13 @@ for (
   ] as const
 ) {
   Deno.test(`UdpGuard.limitReply() gives the loop's quiet time to ${what} once the lookup answers`, async () => {
-    const guard = new UdpGuard(OWN, undefined, answering(peers));
+    const lookup = answering(peers);
+    const guard = new UdpGuard(OWN, undefined, lookup);
     const remote = { address: "127.0.0.1", port: 40000 };
     assert.deepEqual(repeat(guard, BOUND, DEFAULTS, remote, LOOP_REPEATS), { sent: LOOP_REPEATS });
     await new Promise((resolve) => setTimeout(resolve, 0));
     assert.deepEqual(repeat(guard, BOUND, DEFAULTS, remote, 10), { loop: 10 });
+    assert.equal(lookup.asked, 1);
   });
 }
 
