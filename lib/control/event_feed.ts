@@ -56,6 +56,7 @@ export function sseMessage(item: SubscribedEvent): string {
  * @param ctx The server's context.
  */
 export async function streamEvents(link: Link, ctx: ControlContext): Promise<void> {
+  link.beginStream();
   const events = ctx.server.subscribe({ buffer: ctx.eventBuffer });
   const stop = () => void events.return();
   ctx.stopping.addEventListener("abort", stop);

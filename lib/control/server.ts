@@ -7,7 +7,7 @@
  */
 
 import type { DashboardAddress } from "../dashboard/address.ts";
-import { Acceptor } from "../dashboard/acceptor.ts";
+import { Acceptor, STREAMS_PER_SOURCE } from "../dashboard/acceptor.ts";
 import { HttpBindError, listenHttp, refuse } from "../dashboard/http_listener.ts";
 import type { MuxdServer } from "../server/muxd_server.ts";
 import { controlRoutes } from "./api.ts";
@@ -56,7 +56,9 @@ export interface ControlOptions extends DashboardAddress {
   readonly changed?: (what: string | null) => void;
   /**
    * Connections served at once; a new one takes the slot of the oldest
-   * connection that waits for a request head, and with none waiting it gets a 503.
+   * connection that waits for a request head or lingers after its last
+   * response, else of the oldest event stream of a source address that
+   * holds more than 6, and with neither it gets a 503.
    * @default 32
    */
   readonly maxClients?: number;
@@ -172,6 +174,7 @@ export function serveControl(server: MuxdServer, options: ControlOptions): Contr
   ).bytes({ head: false, close: true });
   const acceptor = new Acceptor(listener, {
     maxClients: options.maxClients ?? CONTROL_MAX_CLIENTS,
+    streamsPerSource: STREAMS_PER_SOURCE,
     pauseMs: 100,
     warnIntervalMs: 10_000,
     name: `the control API at ${url}`,

@@ -1,8 +1,10 @@
 /**
  * The dashboard's accept loop: a cap on open connections, where a new
- * connection takes the slot of the oldest one that waits for a request
- * head (silent, half-sent, or kept idle), and the same answer to accept
- * errors as the listeners give. A connection that went
+ * connection at the cap takes the slot of the oldest one that holds its
+ * slot idly (waiting for a request head, or lingering after its last
+ * response), else of the oldest event stream of a source address that holds
+ * more than its share of them; and the same answer to accept errors as the
+ * listeners give. A connection that went
  * away before it was accepted is skipped; running out of file descriptors
  * (or memory) pauses accepting briefly, with at most one warning per
  * interval, and accepting resumes by itself; nothing here can end the
@@ -14,14 +16,29 @@
 import { acceptErrorKind, errorCode, exhaustionAdvice } from "../bind/accept_error.ts";
 import { Link } from "./link.ts";
 
+/**
+ * Event streams a source address keeps when every slot is taken, by
+ * default: as many as one browser opens to one host over HTTP/1.1 (a page
+ * holds one). Past them, its oldest stream yields its slot to a new
+ * connection, so that streams that are never read cannot keep a page from
+ * opening.
+ */
+export const STREAMS_PER_SOURCE = 6;
+
 /** How the accept loop behaves. */
 export interface AcceptorOptions {
   /**
    * Connections served at once. At the cap, a new connection closes the
-   * oldest one that waits for a request head ({@linkcode Link.awaitingRequest})
-   * and takes its slot; with none waiting, it is refused.
+   * oldest one that is {@linkcode Link.evictable} and takes its slot; with
+   * none, the oldest event stream of the source address that holds the
+   * most, if it holds more than `streamsPerSource`; else it is refused.
    */
   readonly maxClients: number;
+  /**
+   * Event streams a source address keeps when the server is full: past
+   * this many, its oldest yields its slot to a new connection.
+   */
+  readonly streamsPerSource: number;
   /** How long to pause after an accept failed for want of a resource, in milliseconds. */
   readonly pauseMs: number;
   /** At most one warning per this many milliseconds. */
@@ -47,7 +64,7 @@ export interface AcceptorOptions {
  * const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
  * let served = 0;
  * const acceptor = new Acceptor(listener, {
- *   maxClients: 64, pauseMs: 100, warnIntervalMs: 10_000, name: "the example",
+ *   maxClients: 64, streamsPerSource: 6, pauseMs: 100, warnIntervalMs: 10_000, name: "the example",
  *   warn: console.warn,
  *   serve: async (link) => void (served++, link.close()),
  *   refuse: async (link) => link.close(),
@@ -127,9 +144,9 @@ export class Acceptor {
   }
 
   #handle(conn: Deno.TcpConn): void {
-    // Idle and slowloris connections cannot hold every slot: the oldest of
-    // them yields its slot to the newcomer.
-    if (this.#served.size >= this.#options.maxClients) this.#evictOneWaiting();
+    // Idle, slowloris and lingering connections, and one source's event
+    // streams past its share, cannot hold every slot: one of them yields.
+    if (this.#served.size >= this.#options.maxClients) this.#makeRoom();
     if (this.#served.size < this.#options.maxClients) {
       this.#run(new Link(conn, this.#served), this.#served, this.#options.serve);
     } else if (this.#refused.size < this.#options.maxClients) {
@@ -140,12 +157,27 @@ export class Acceptor {
     }
   }
 
-  /** Closes the oldest served connection that waits for a request head, if there is one. */
-  #evictOneWaiting(): void {
+  /**
+   * Closes the oldest served connection that holds its slot idly; with none,
+   * the oldest event stream of the source address that holds the most, if
+   * that is more than its share. Closes nothing otherwise.
+   */
+  #makeRoom(): void {
     // A set iterates in insertion order: the oldest connection first.
     for (const link of this.#served) {
-      if (link.awaitingRequest) return link.close();
+      if (link.evictable) return link.close();
     }
+    const streams = new Map<string, Link[]>();
+    let most: Link[] = [];
+    for (const link of this.#served) {
+      if (link.phase !== "stream") continue;
+      const host = link.remoteHost;
+      const ofHost = streams.get(host) ?? [];
+      if (ofHost.length === 0) streams.set(host, ofHost);
+      ofHost.push(link);
+      if (ofHost.length > most.length) most = ofHost;
+    }
+    if (most.length > this.#options.streamsPerSource) most[0].close();
   }
 
   #run(link: Link, set: Set<Link>, handle: (link: Link) => Promise<void>): void {

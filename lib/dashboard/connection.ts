@@ -137,9 +137,6 @@ export async function readHead(
     () => link.close(),
     waiting ? limits.idleTimeoutMs : limits.headerTimeoutMs,
   );
-  // Until the head is complete the connection holds its slot idly: the
-  // acceptor may close it to make room for a new one.
-  link.awaitingRequest = true;
   try {
     while (end < 0) {
       if (filled === buffer.length) {
@@ -148,7 +145,9 @@ export async function readHead(
         bigger.set(buffer);
         buffer = bigger;
       }
-      const n = await link.read(buffer.subarray(filled));
+      // Until the head is complete the connection holds its slot idly: the
+      // acceptor may close it to make room for a new one.
+      const n = await link.readRequest(buffer.subarray(filled));
       if (n === null) return null;
       if (waiting && filled === 0) {
         clearTimeout(timer);
@@ -159,7 +158,6 @@ export async function readHead(
       end = findHeadEnd(buffer, from, filled);
     }
   } finally {
-    link.awaitingRequest = false;
     clearTimeout(timer);
   }
   return { head: buffer.subarray(0, end), rest: buffer.slice(end, filled) };
@@ -175,6 +173,7 @@ export async function readHead(
  * heartbeats that tell when it has gone (see half_closed.ts).
  */
 async function streamEvents(link: Link, ctx: ConnectionContext): Promise<void> {
+  link.beginStream();
   if (!await link.write(ctx.eventStreamHead)) return;
   const stream = ctx.streams.open(link);
   try {

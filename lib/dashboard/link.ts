@@ -12,6 +12,17 @@ import { isClosed, isPeerGone } from "../dispatch/context.ts";
 import type { StreamTarget } from "./event_stream.ts";
 
 /**
+ * What a connection does with its slot, as its server's accept loop sees it:
+ * - `"request"`: it waits for a request head (a first one, or the next on a
+ *   kept connection): it holds its slot without using it;
+ * - `"answer"`: a request is being read or answered;
+ * - `"stream"`: it is an event stream, open for as long as its page is;
+ * - `"linger"`: its last response is written, and it waits for the client
+ *   to close its side ({@linkcode Link.lingeringClose}).
+ */
+export type LinkPhase = "request" | "answer" | "stream" | "linger";
+
+/**
  * A connection whose reads and writes tell a lost peer apart from a bug.
  *
  * @example
@@ -34,12 +45,7 @@ export class Link implements StreamTarget {
   #peerDone = false;
   /** Ends a {@linkcode Link.pause} at once when the link closes. */
   #wake: (() => void) | null = null;
-  /**
-   * `true` while the connection waits for a request head (a first one, or
-   * the next on a kept connection): it holds a slot without using it, and
-   * its server may close it to make room for a new connection.
-   */
-  awaitingRequest = false;
+  #phase: LinkPhase = "answer";
 
   /**
    * Wraps an accepted connection.
@@ -70,6 +76,34 @@ export class Link implements StreamTarget {
     return this.#closed;
   }
 
+  /** What the connection does with its slot now. */
+  get phase(): LinkPhase {
+    return this.#phase;
+  }
+
+  /**
+   * `true` while the connection holds its slot without using it: it waits
+   * for a request head, or lingers after its last response. Its server may
+   * close it to make room for a new connection.
+   */
+  get evictable(): boolean {
+    return this.#phase === "request" || this.#phase === "linger";
+  }
+
+  /** The peer's IP address, such as `127.0.0.1`. */
+  get remoteHost(): string {
+    return this.#conn.remoteAddr.hostname;
+  }
+
+  /**
+   * Marks the connection as an event stream, from now until it closes: it
+   * keeps its slot as long as its server has room, or its source address
+   * holds no more streams than its share (see `AcceptorOptions`).
+   */
+  beginStream(): void {
+    this.#phase = "stream";
+  }
+
   /**
    * Reads what is there, as `Deno.Conn.read` does.
    *
@@ -90,6 +124,23 @@ export class Link implements StreamTarget {
         return null;
       }
       throw error;
+    }
+  }
+
+  /**
+   * Reads as {@linkcode Link.read} does, while the connection waits for a
+   * request head: meanwhile it is {@linkcode Link.evictable}.
+   *
+   * @param buffer Where the bytes go.
+   * @returns How many bytes were read, or `null` as `read` gives it.
+   * @throws {Error} Only what is neither a lost peer nor a closed link.
+   */
+  async readRequest(buffer: Uint8Array): Promise<number | null> {
+    this.#phase = "request";
+    try {
+      return await this.read(buffer);
+    } finally {
+      this.#phase = "answer";
     }
   }
 
@@ -188,7 +239,9 @@ export class Link implements StreamTarget {
    * yet: sends FIN, then reads and drops what the client still sends until
    * it closes its side, up to `maxBytes` or `ms`, then closes. (Closing with
    * unread bytes would make the kernel send a reset, and a reset makes the
-   * client drop the response it has not read.)
+   * client drop the response it has not read.) Meanwhile the connection is
+   * {@linkcode Link.evictable}: its response is written, so closing it to
+   * make room costs only a client that neither reads nor closes.
    *
    * @param ms How long to wait for the client's end at most.
    * @param discard A buffer to read into and never look at; it may be shared.
@@ -197,6 +250,7 @@ export class Link implements StreamTarget {
   async lingeringClose(ms: number, discard: Uint8Array, maxBytes: number): Promise<void> {
     if (this.#closed) return;
     if (this.#peerDone) return this.close();
+    this.#phase = "linger";
     const timer = setTimeout(() => this.close(), ms);
     try {
       await this.#conn.closeWrite();

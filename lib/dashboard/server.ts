@@ -11,7 +11,7 @@
 
 import type { EventSink } from "../events/event.ts";
 import type { DashboardAddress } from "./address.ts";
-import { Acceptor } from "./acceptor.ts";
+import { Acceptor, STREAMS_PER_SOURCE } from "./acceptor.ts";
 import { type ConnectionContext, serveConnection } from "./connection.ts";
 import { EventStreams, type EventStreamsOptions } from "./event_streams.ts";
 import { HttpBindError, listenHttp, refuse } from "./http_listener.ts";
@@ -54,7 +54,9 @@ export interface DashboardLimits {
   /**
    * Connections served at once (an event stream holds one for as long as
    * its page is open); a new one takes the slot of the oldest connection
-   * that waits for a request head, and with none waiting it gets a 503. Room for a classroom of
+   * that waits for a request head or lingers after its last response, else
+   * of the oldest event stream of a source address that holds more than
+   * 6, and with neither it gets a 503. Room for a classroom of
    * pages, each with its event stream and a few short requests, while its
    * file descriptors stay a small share of a common `ulimit -n` of 1024 and
    * its event streams cost the listeners next to nothing.
@@ -221,6 +223,7 @@ export function serveDashboard(events: Subscribable, options: DashboardOptions):
   );
   const acceptor = new Acceptor(listener, {
     maxClients: options.maxClients ?? DASHBOARD_MAX_CLIENTS,
+    streamsPerSource: STREAMS_PER_SOURCE,
     pauseMs: ACCEPT_PAUSE_MS,
     warnIntervalMs: WARN_INTERVAL_MS,
     name: `the dashboard at ${url}`,

@@ -162,6 +162,35 @@ Deno.test("serveControl() gives a new connection the slot of the oldest one that
   }
 });
 
+Deno.test("serveControl() gives a new connection the slot of one that lingers after its answer without reading or closing", async () => {
+  await using server = await start();
+  await using control = serveControl(server, { hostname: "127.0.0.1", port: 0, maxClients: 2 });
+  const port = control.address.port;
+  const held: Deno.TcpConn[] = [];
+  try {
+    // Each got its answer and the end of its stream, and neither closes nor
+    // sends more: the control API lingers 1 s for its close.
+    for (let i = 0; i < 2; i++) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      held.push(conn);
+      await conn.write(new TextEncoder().encode(request(`127.0.0.1:${port}`, control.token)));
+      let text = "";
+      const buffer = new Uint8Array(65536);
+      for (let n; (n = await conn.read(buffer)) !== null;) {
+        text += new TextDecoder().decode(buffer.subarray(0, n));
+      }
+      assert.match(text, /^HTTP\/1\.1 200 /);
+    }
+    assert.match(
+      await rawRequest(port, request(`127.0.0.1:${port}`, control.token)),
+      /^HTTP\/1\.1 200 /,
+      "with every slot held by a lingering connection",
+    );
+  } finally {
+    for (const conn of held) conn.close();
+  }
+});
+
 Deno.test("serveControl() refuses a chunked body with a 400 that says to send a Content-Length", async () => {
   await using server = await start();
   await using control = serveControl(server, { hostname: "127.0.0.1", port: 0 });

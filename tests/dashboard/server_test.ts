@@ -372,8 +372,6 @@ Deno.test("serveDashboard() streams events to a client that half-closed its side
   const hub = new EventHub();
   await using dashboard = serveDashboard(hub, { ...LOOPBACK_ANY_PORT, flushMs: 1 });
   const host = dashboard.url.slice(7, -1);
-  const streams = async () =>
-    (await (await fetch(new URL("/api/stats", dashboard.url))).json()).streams;
   {
     // As `printf 'GET /api/events ...' | nc -N` does: the request, then FIN.
     using client = await RawClient.connect(dashboard.address.port);
@@ -386,20 +384,32 @@ Deno.test("serveDashboard() streams events to a client that half-closed its side
     assert.equal(how, "open", "the stream is still open");
     assert.match(text, /"bytesIn":4242/, "the half-closed client got the event");
   }
-  // A client that closes for good sends the same FIN: the heartbeats find it gone.
-  let before: number;
+  // A client that half-closed and then closes for good, having read all it
+  // got (so that its kernel sends no reset), sends nothing more: only the
+  // heartbeats find it gone, the first after the close drawing a reset and
+  // the next failing, within two heartbeat intervals (2 s each). (A dashboard
+  // of its own: the first client's stream ends the same way meanwhile.)
+  await using other = serveDashboard(hub, { ...LOOPBACK_ANY_PORT, flushMs: 1 });
+  const otherStreams = async () =>
+    (await (await fetch(new URL("/api/stats", other.url))).json()).streams;
   {
-    using client = await RawClient.connect(dashboard.address.port);
-    await client.send(get("/api/events", host));
+    using client = await RawClient.connect(other.address.port);
+    await client.send(get("/api/events", other.url.slice(7, -1)));
+    await client.conn.closeWrite();
     assert.equal((await client.response())?.status, 200);
-    before = await streams();
+    assert.equal(await otherStreams(), 1);
+    // Reads for 300 ms, which takes the snapshot and the first two heartbeats, then closes.
+    const { how, text } = await client.end(300);
+    assert.equal(how, "open");
+    assert.match(text, /:\n\n:\n\n$/, "two heartbeats, all read");
   }
-  let open = before;
-  for (let tries = 0; tries < 50 && open >= before; tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    open = await streams();
+  const closed = performance.now();
+  let open = 1;
+  while (open > 0 && performance.now() - closed < 4500) {
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    open = await otherStreams();
   }
-  assert.ok(open < before, "a client gone for good frees its stream within a second");
+  assert.equal(open, 0, "a half-closed client gone for good frees its stream within 4.5 s");
 });
 
 Deno.test("serveDashboard() gives a new connection the slot of the oldest one that waits for a request head", async () => {
@@ -438,6 +448,61 @@ Deno.test("serveDashboard() gives a new connection the slot of the oldest one th
     assert.notEqual((await fresh[0].end(2000)).how, "open", "the oldest newcomer yielded");
   } finally {
     for (const client of held) client[Symbol.dispose]();
+  }
+});
+
+Deno.test("serveDashboard() gives a new connection the slot of one that lingers after its answer without reading or closing", async () => {
+  await using dashboard = serveDashboard(new EventHub(), { ...LOOPBACK_ANY_PORT, maxClients: 2 });
+  const host = dashboard.url.slice(7, -1);
+  const port = dashboard.address.port;
+  // Each slot held by a client that got its answer and its end of stream,
+  // and neither closes nor sends anything: muxd lingers 1 s for its close.
+  using asksToClose = await RawClient.connect(port);
+  await asksToClose.send(get("/api/stats", host, "Connection: close\r\n"));
+  assert.equal((await asksToClose.response())?.status, 200);
+  using badHead = await RawClient.connect(port);
+  await badHead.send("NOT HTTP\r\n\r\n");
+  assert.equal((await badHead.response())?.status, 400);
+  // Without yielding, each newcomer would get a 503 for that second.
+  for (let i = 0; i < 2; i++) {
+    using client = await RawClient.connect(port);
+    await client.send(get("/api/stats", host));
+    assert.equal((await client.response(2000))?.status, 200, `request ${i}`);
+  }
+  assert.notEqual((await asksToClose.end(2000)).how, "open");
+  assert.notEqual((await badHead.end(2000)).how, "open");
+});
+
+Deno.test("serveDashboard() gives a new connection the slot of the oldest event stream of a source holding more than 6", async () => {
+  await using dashboard = serveDashboard(new EventHub(), { ...LOOPBACK_ANY_PORT, maxClients: 8 });
+  const host = dashboard.url.slice(7, -1);
+  const port = dashboard.address.port;
+  const streams: RawClient[] = [];
+  try {
+    // Every slot an event stream from 127.0.0.1 that never reads past its head.
+    for (let i = 0; i < 8; i++) {
+      const client = await RawClient.connect(port);
+      streams.push(client);
+      await client.send(get("/api/events", host));
+      assert.equal((await client.response())?.status, 200);
+    }
+    // A page opens, and its event stream too: each takes the slot of the oldest stream.
+    for (let i = 0; i < 2; i++) {
+      const client = await RawClient.connect(port);
+      streams.push(client);
+      await client.send(get("/api/events", host));
+      assert.equal((await client.response(2000))?.status, 200, `stream ${8 + i}`);
+      assert.notEqual((await streams[i].end(2000)).how, "open", `the oldest stream ${i} yielded`);
+    }
+    {
+      using client = await RawClient.connect(port);
+      await client.send(get("/api/stats", host));
+      assert.equal((await client.response(2000))?.status, 200);
+      assert.notEqual((await streams[2].end(2000)).how, "open", "the oldest stream yielded");
+    }
+    assert.equal((await streams[3].end(100)).how, "open", "the next stream stays");
+  } finally {
+    for (const client of streams) client[Symbol.dispose]();
   }
 });
 
