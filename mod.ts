@@ -27,6 +27,7 @@
 import { EventHub } from "./lib/events/hub.ts";
 import type { EventSink } from "./lib/events/event.ts";
 import type { ExplainBinds } from "./lib/explain/plain.ts";
+import type { ConnectedPeers } from "./lib/guard/connected_peers.ts";
 import { type ListenEntry, planEntries } from "./lib/server/listen_entries.ts";
 import { MuxdServer } from "./lib/server/muxd_server.ts";
 import { start as startServer } from "./lib/server/server.ts";
@@ -59,6 +60,8 @@ export { ServerClosedError, UnknownListenerError } from "./lib/server/listener_e
 export { BindError } from "./lib/bind/bind_error.ts";
 export { type ExplainBinds, explainPlainly } from "./lib/explain/plain.ts";
 export { hostExplainer } from "./lib/explain/host_explainer.ts";
+export { connectedPeersBySs } from "./lib/holder/connected_peers.ts";
+export type { ConnectedPeers } from "./lib/guard/connected_peers.ts";
 export { formatEvent } from "./lib/events/format.ts";
 export { MetricsCollector, metricsText } from "./lib/metrics/mod.ts";
 export {
@@ -106,6 +109,15 @@ export interface MuxdOptions {
    * @default explainPlainly: from the OS error alone
    */
   readonly explain?: ExplainBinds;
+  /**
+   * Looks up the sockets connected to a UDP port. {@linkcode connectedPeersBySs}
+   * lets the UDP loop rule tell a client on loopback that sends the same
+   * datagram again and again from a connected socket from a loop, and keep
+   * its replies, as `muxd serve` does, by running `ss` (so it needs
+   * `--allow-run=ss`).
+   * @default none: 100 identical datagrams within 1 s from one socket name are a loop
+   */
+  readonly connectedPeers?: ConnectedPeers;
   /**
    * How many events each subscription to `events` holds for a slow reader.
    * @default {DEFAULT_EVENT_BUFFER}
@@ -168,6 +180,7 @@ export async function start(options: MuxdOptions = {}): Promise<MuxdServer> {
     sink: hub.emit,
     maxConnections: options.maxConnections,
     explain: options.explain,
+    connectedPeers: options.connectedPeers,
     allowPublic,
   });
   return new MuxdServer(server, hub, options.eventBuffer);

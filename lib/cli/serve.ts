@@ -26,6 +26,7 @@ import { hostExplainer, whoHolds } from "../explain/host_explainer.ts";
 import { alreadyRunningLine, findSoleHolder } from "../explain/already_running.ts";
 import type { ServerEvent } from "../events/event.ts";
 import { fileBudget, openFilesLimit, openFilesWarning } from "./open_files.ts";
+import { connectedPeersBySs } from "../holder/connected_peers.ts";
 import { dashboardFiles } from "../dashboard/mod.ts";
 import { ControlBindError, controlFiles, readTokenFile, serveControl } from "../control/mod.ts";
 import { readyRecord, socketTable } from "./report.ts";
@@ -167,6 +168,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         interfaces,
         // For the ring check of relays added later: read (sysctl) when first needed.
         bindV6Only: bindV6Only ?? (() => readBindV6Only()),
+        // For the UDP loop rule: a connected client is no loop (ss, at a trip).
+        connectedPeers: connectedPeersBySs(),
       });
     } catch (error) {
       if (!(error instanceof StartError)) throw error;

@@ -35,4 +35,4 @@ export {
   type LoopCheck,
   LoopDetector,
 } from "./loop_detector.ts";
-export { type ConnectedPeers, connectedPeersBySs, peerKey } from "./connected_peers.ts";
+export { type ConnectedPeers, peerKey } from "./connected_peers.ts";

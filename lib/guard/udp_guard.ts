@@ -13,7 +13,7 @@ import type { PortRange, SocketName } from "../spec/types.ts";
 import { isAllowed, isLoopbackSource } from "./admission.ts";
 import type { ListenerLimits } from "./limits.ts";
 import { LOOP_QUIET_MS, LOOP_REPEATS, LOOP_WINDOW_MS, LoopDetector } from "./loop_detector.ts";
-import { type ConnectedPeers, connectedPeersBySs, peerKey } from "./connected_peers.ts";
+import { type ConnectedPeers, peerKey } from "./connected_peers.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 
 /** Why a datagram got no reply, or a shorter one. */
@@ -112,13 +112,13 @@ export class UdpGuard {
    * @param ephemeralPorts Where the OS puts clients' sockets.
    *   @default the OS's default range (Linux: 32768-60999)
    * @param connectedPeers How the sockets connected to a port are looked up, to
-   *   tell a client that repeats itself on loopback from a loop; `null` for
-   *   never. @default connectedPeersBySs()
+   *   tell a client that repeats itself on loopback from a loop (`muxd serve`
+   *   asks `ss`); `null`: never, every trip is a loop. @default null
    */
   constructor(
     own: readonly SocketName[],
     ephemeralPorts: PortRange = defaultEphemeralPorts(),
-    connectedPeers: ConnectedPeers | null = connectedPeersBySs(),
+    connectedPeers: ConnectedPeers | null = null,
   ) {
     this.#connectedPeers = connectedPeers;
     this.setOwn(own);

@@ -41,3 +41,4 @@ export { findHolders } from "./find_holders.ts";
 export { findHoldersOfEach } from "./find_holders_of_each.ts";
 export { describeHolders, holdersFix } from "./describe_holders.ts";
 export { isMuxdCommandLine, readCommandLine } from "./command_line.ts";
+export { connectedPeersBySs } from "./connected_peers.ts";

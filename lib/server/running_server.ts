@@ -16,6 +16,7 @@ import type { PortRange, SocketName, Transport } from "../spec/types.ts";
 import type { LiveTraffic } from "../dispatch/live_traffic.ts";
 import type { FaultsInput } from "./fault_change.ts";
 import type { ListenEntry } from "./listen_entries.ts";
+import type { ConnectedPeers } from "../guard/connected_peers.ts";
 
 /** Open TCP connections at most, over every listener, unless `maxConnections` says otherwise. */
 export const DEFAULT_MAX_CONNECTIONS = 10_000;
@@ -57,6 +58,16 @@ export interface StartOptions {
    * @default the OS's default range (Linux: 32768-60999)
    */
   readonly ephemeralPorts?: PortRange | Promise<PortRange>;
+  /**
+   * Looks up the sockets connected to a UDP listener's port, so that the loop
+   * rule tells a client on loopback that sends the same datagram again and
+   * again from a connected socket (`nc -u`, Python's socket with
+   * `connect()`) from two servers answering each other, and keeps its
+   * replies. `muxd serve` passes `connectedPeersBySs()` (`lib/holder/`); the
+   * server itself runs no tool.
+   * @default none: every trip of the loop rule is a loop
+   */
+  readonly connectedPeers?: ConnectedPeers;
   /**
    * Who made the plan's listeners: `config` (the command line or config
    * file, which each `reconfigure()` replaces) or `api` (kept by

@@ -95,7 +95,11 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
   for (const failure of failures) emitBindFailed(emit, failure);
   if (stops) throw new StartError(failures);
   const range = options.ephemeralPorts;
-  const udpGuard = new UdpGuard([], range instanceof Promise ? undefined : range);
+  const udpGuard = new UdpGuard(
+    [],
+    range instanceof Promise ? undefined : range,
+    options.connectedPeers ?? null,
+  );
   if (range instanceof Promise) void range.then((r) => udpGuard.setEphemeralPorts(r));
   return new Server(bound, failures, emit, explain, {
     now: options.now ?? (() => new Date()),

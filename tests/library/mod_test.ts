@@ -13,7 +13,7 @@ import {
   type SubscribedEvent,
   UnknownListenerError,
 } from "@muxd/muxd";
-import { freePort, udpRoundTrip } from "../_support/socket.ts";
+import { closeQuietly, freePort, udpRoundTrip } from "../_support/socket.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 
@@ -185,4 +185,38 @@ Deno.test("MuxdServer.setFaults() on a UDP forward listener: the sessions that f
     upstream.close();
     await echoing;
   }
+});
+
+Deno.test("start({ connectedPeers }) lets the UDP loop rule spare a loopback client its lookup says is connected", async () => {
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const me = `127.0.0.1 ${(client.addr as Deno.NetAddr).port}`;
+  let asked = 0;
+  await using server = await start({
+    listen: ["udp://127.0.0.1:0=echo"],
+    connectedPeers: () => (asked++, Promise.resolve(new Set([me]))),
+  });
+  const to = {
+    transport: "udp" as const,
+    hostname: "127.0.0.1",
+    port: server.sockets[0].local.port,
+  };
+  // A suppressed reply would leave a receive waiting: the timer ends it.
+  const timer = setTimeout(() => client.close(), 3000);
+  let replies = 0;
+  try {
+    for (let i = 0; i < 150; i++) {
+      await client.send(bytes("ping"), to);
+      await client.receive();
+      replies++;
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) {
+      throw error;
+    }
+  } finally {
+    clearTimeout(timer);
+    closeQuietly(client);
+  }
+  assert.equal(replies, 150);
+  assert.equal(asked, 1);
 });
