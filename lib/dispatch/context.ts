@@ -17,6 +17,7 @@ import type { ProcessTable } from "../services/process_table.ts";
 import type { TimeoutSignals } from "../services/timeout_signals.ts";
 import type { LiveRelay } from "./live_traffic.ts";
 import type { RelayLineage } from "./relay_lineage.ts";
+import type { RepliesOnTheWay } from "./replies_on_the_way.ts";
 
 /** The running server's parts that every loop uses. Created by `start()`. */
 export interface DispatchContext {
@@ -46,6 +47,8 @@ export interface DispatchContext {
   readonly relays: Set<LiveRelay>;
   /** The UDP relays' session sockets, to tell a ring of relays. */
   readonly relayLineage: RelayLineage;
+  /** The socket's UDP replies on their way, which shutdown waits for within its grace. */
+  readonly udpReplies: RepliesOnTheWay;
 }
 
 /**

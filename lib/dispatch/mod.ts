@@ -16,4 +16,5 @@ export {
 export type { DispatchContext } from "./context.ts";
 export type { LiveRelay, LiveTraffic } from "./live_traffic.ts";
 export { RelayLineage } from "./relay_lineage.ts";
+export { RepliesOnTheWay } from "./replies_on_the_way.ts";
 export { ACCEPT_REPORT_MS, ACCEPT_RETRY_MS, AcceptPause } from "./accept_pause.ts";

@@ -13,6 +13,7 @@ import { udpParts } from "./udp_parts.ts";
 import { EventLoopTurns } from "./event_loop_turns.ts";
 import { relayLoop } from "./udp_relay_loop.ts";
 import { type FaultedAnswers, faultedAnswers } from "./udp_faulted.ts";
+import { STOPPING } from "../guard/udp_guard.ts";
 
 /** The largest UDP payload over IPv4 or IPv6 without jumbograms. */
 export const MAX_DATAGRAM = 65_535;
@@ -57,6 +58,11 @@ export async function receiveLoop(
         continue;
       }
       const remote = socketNameOf(from as Deno.NetAddr);
+      // Stopping, the socket is open only for the replies on their way.
+      if (ctx.signal.aborted) {
+        parts.refused(remote, request.length, STOPPING);
+        continue;
+      }
       // Checked before the service sees a byte: a datagram that could start a
       // loop, or from a peer the listener refuses, is dropped here.
       if (!parts.admitted(remote, request.length)) continue;
@@ -80,11 +86,13 @@ export async function receiveLoop(
         if (reply instanceof Promise) {
           // A reply that takes its time (exec's program) is sent when it
           // comes, while the socket goes on receiving.
+          // Shutdown waits for it, within the grace period.
           const copy = request.slice();
+          const sent = ctx.udpReplies.add();
           reply.then(async (later) => {
             const out = later === null ? null : parts.guarded(copy, later, remote, Date.now());
             if (out !== null) parts.replied(remote, await socket.send(out, from));
-          }).catch((error) => parts.failed(error, remote));
+          }).catch((error) => parts.failed(error, remote)).finally(sent);
           continue;
         }
         const out = parts.guarded(request, reply, remote, time);

@@ -107,9 +107,11 @@ export function faultedAnswers(
       const reply = answer(request, serviceCtx);
       if (reply === null) return;
       if (reply instanceof Promise) {
+        // Shutdown waits for it, within the grace period.
+        const sent = ctx.udpReplies.add();
         reply.then((later) => {
           if (later !== null) replyOut(request, later, from, remote);
-        }).catch((error) => parts.failed(error, remote));
+        }).catch((error) => parts.failed(error, remote)).finally(sent);
         return;
       }
       replyOut(request, reply, from, remote);

@@ -23,7 +23,8 @@ export type SuppressReason =
   | "server-port" // a source port below 1024: a server's, not a client's
   | "loop" // muxd's own port, a fixed port on loopback, or a loop's signature
   | "amplification" // the reply would be larger than the request allows
-  | "rate"; // the source gets replies faster than reply-rate allows
+  | "rate" // the source gets replies faster than reply-rate allows
+  | "stopping"; // muxd is stopping: the socket is open only for replies already on their way
 
 /** The suppress reasons in plain words, for logs. */
 export const SUPPRESS_WORDS: Record<SuppressReason, string> = {
@@ -38,7 +39,12 @@ export const SUPPRESS_WORDS: Record<SuppressReason, string> = {
   "amplification": "the reply would be larger than the request times the amplification " +
     "factor, for a source outside loopback",
   "rate": "this source gets replies faster than reply-rate allows",
+  "stopping": "muxd is stopping: the socket stays open only for the replies to datagrams that " +
+    "came before, within the grace period",
 };
+
+/** A datagram that came while muxd stops. */
+export const STOPPING: Suppression = { reason: "stopping", detail: SUPPRESS_WORDS.stopping };
 
 /** A suppressed or shortened reply: which guard acted, and its rule in plain words. */
 export interface Suppression {

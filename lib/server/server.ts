@@ -22,6 +22,7 @@ import { UdpGuard } from "../guard/udp_guard.ts";
 import { SERVICES } from "../services/registry.ts";
 import { acceptLoop } from "../dispatch/tcp.ts";
 import { MAX_DATAGRAM, receiveLoop } from "../dispatch/udp.ts";
+import { RepliesOnTheWay } from "../dispatch/replies_on_the_way.ts";
 import { ConnectionTable } from "../dispatch/connections.ts";
 import { RelayLineage } from "../dispatch/relay_lineage.ts";
 import { ReceiveBuffers } from "../dispatch/receive_buffers.ts";
@@ -248,6 +249,7 @@ class Server implements RunningServer {
       timeouts: new TimeoutSignals(this.#abort.signal),
       relays: new Set(),
       relayLineage: new RelayLineage(),
+      udpReplies: new RepliesOnTheWay(),
     };
     const { relays } = this.#ctx;
     this.traffic = {
@@ -290,7 +292,7 @@ class Server implements RunningServer {
         config: origin === "config" ? b.listener : null,
         faultsBy: origin,
         connections,
-        ctx: { ...this.#ctx, connections },
+        ctx: { ...this.#ctx, connections, udpReplies: new RepliesOnTheWay() },
       };
       if (b.transport === "udp") {
         // The slot goes back once the loop has ended: no receive holds it then.
@@ -685,10 +687,24 @@ class Server implements RunningServer {
     this.#abort.abort();
     // A change under way finishes first (removals end their drains at once).
     await this.#changes;
-    await this.#stop(this.#running);
+    // A UDP socket with replies on their way (a program exec runs for a
+    // datagram) stays open for them within the grace period, as open TCP
+    // connections may finish; it answers no datagram that comes meanwhile.
+    const answering = this.#running.filter((r) => r.ctx.udpReplies.size > 0);
+    await this.#stop(this.#running.filter((r) => !answering.includes(r)));
     await Promise.all(this.#removals.values());
     const tables = [...this.#tables];
-    await Promise.all(tables.map((t) => t.drain(graceMs, this.#force.signal)));
+    const grace = new AbortController();
+    const timer = answering.length > 0 ? setTimeout(() => grace.abort(), graceMs) : undefined;
+    const endGrace = () => grace.abort();
+    this.#force.signal.addEventListener("abort", endGrace, { once: true });
+    await Promise.all([
+      ...tables.map((t) => t.drain(graceMs, this.#force.signal)),
+      ...answering.map((r) => r.ctx.udpReplies.settled(grace.signal)),
+    ]);
+    clearTimeout(timer);
+    this.#force.signal.removeEventListener("abort", endGrace);
+    await this.#stop(answering);
     const forced = tables.reduce((n, t) => n + t.size, 0);
     // No program exec started outlives muxd: those still running after the
     // grace period (UDP's too) are ended, with their process groups, and

@@ -491,6 +491,7 @@ Deno.test("SUPPRESS_WORDS explains every suppress reason in plain words", () => 
     "loop",
     "amplification",
     "rate",
+    "stopping",
   ];
   assert.deepEqual(Object.keys(SUPPRESS_WORDS).sort(), [...reasons].sort());
   for (const reason of reasons) assert.ok(SUPPRESS_WORDS[reason].length > 20, reason);

@@ -421,3 +421,44 @@ Deno.test("muxd serve answers 16 UDP clients at once from 127.0.0.1 through exec
   }
   assert.deepEqual(eventsOf(events(muxd.stderr()), "exec-refused"), []);
 });
+
+/** A program that answers after 1 s with what it read: the JSON form, for its commas. */
+const SLOW_ECHO = `run=${
+  encodeURIComponent(JSON.stringify([
+    "python3",
+    "-c",
+    "import sys, time; data = sys.stdin.buffer.read(); time.sleep(1); sys.stdout.buffer.write(data)",
+  ]))
+}`;
+
+Deno.test("muxd serve stopping keeps a UDP socket open for the reply its program is still writing, within the grace period, and answers no datagram that comes meanwhile", async () => {
+  const muxd = await startMuxd(serveJson(`udp://127.0.0.1:0=exec?${SLOW_ECHO}`), EXEC_LAUNCHER);
+  const port = muxd.port(0);
+  const asked = askUdp(port, "before the signal");
+  await waitUntil(
+    () => eventsOf(events(muxd.stderr()), "datagram").length === 1,
+    10_000,
+    "the datagram's arrival",
+    () => muxd.stderr(),
+  );
+  const stopped = muxd.stop("SIGTERM");
+  await waitUntil(() => /SIGTERM: stopped accepting/.test(muxd.stderr()), 10_000, "the stop line");
+  // A datagram that comes while muxd stops gets no reply, and a line saying why.
+  const late = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    await late.send(new TextEncoder().encode("after"), {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port,
+    });
+    assert.equal((await asked).reply, "before the signal");
+  } finally {
+    late.close();
+  }
+  const { code, stderr } = await stopped;
+  assert.equal(code, 0, stderr);
+  const refused = eventsOf(events(stderr), "reply-suppressed");
+  assert.deepEqual(refused.map((e) => e.reason), ["stopping"]);
+  const exited: ExecExitedEvent[] = eventsOf(events(stderr), "exec-exited");
+  assert.deepEqual(exited.map((e) => [e.code, e.endedBy]), [[0, null]]);
+});
