@@ -105,8 +105,11 @@ export class UdpGuard {
   #rates = new WeakMap<object, RateLimiter>();
   #loops = new WeakMap<object, LoopDetector>();
   #connectedPeers: ConnectedPeers | null;
-  /** Per listener, the lookup of its connected peers under way. */
-  #asking = new WeakMap<object, Promise<ReadonlySet<string> | null>>();
+  /**
+   * Per listener, the lookup of its connected peers under way, and the one
+   * queued after it for the trips that came while it ran.
+   */
+  #asking = new WeakMap<object, Lookups>();
   /** The latest wall-clock time given, and how far the wall clock went back in all ({@linkcode UdpGuard.#steady}). */
   #lastWall = -Infinity;
   #wentBack = 0;
@@ -286,14 +289,34 @@ export class UdpGuard {
     return false;
   }
 
-  /** The peers connected to a listener's port: one lookup at a time per listener, shared. */
+  /**
+   * The peers connected to a listener's port, as a lookup that begins after
+   * the trip: one lookup at a time per listener. A trip while one runs waits
+   * for the next, which all such trips share: the running one may have read
+   * the socket table before the tripping client's socket was made, and would
+   * take a client that connected a moment ago for a loop.
+   */
   #peersOf(listener: object, port: number): Promise<ReadonlySet<string> | null> {
-    let asking = this.#asking.get(listener);
-    if (asking === undefined) {
-      asking = this.#connectedPeers!(port).finally(() => this.#asking.delete(listener));
-      this.#asking.set(listener, asking);
-    }
-    return asking;
+    const asking = this.#asking.get(listener);
+    if (asking === undefined) return this.#lookUp(listener, port);
+    asking.next ??= asking.running.then(
+      () => this.#lookUp(listener, port),
+      () => this.#lookUp(listener, port),
+    );
+    return asking.next;
+  }
+
+  /** Starts a lookup of a listener's connected peers; the listener's next lookup waits for it. */
+  #lookUp(listener: object, port: number): Promise<ReadonlySet<string> | null> {
+    const lookups: Lookups = { running: this.#connectedPeers!(port), next: null };
+    this.#asking.set(listener, lookups);
+    const done = () => {
+      if (this.#asking.get(listener) === lookups && lookups.next === null) {
+        this.#asking.delete(listener);
+      }
+    };
+    lookups.running.then(done, done);
+    return lookups.running;
   }
 
   /**
@@ -309,6 +332,12 @@ export class UdpGuard {
     this.#lastWall = time;
     return time + this.#wentBack;
   }
+}
+
+/** A listener's lookup of connected peers under way, and the one that follows it, if any. */
+interface Lookups {
+  readonly running: Promise<ReadonlySet<string> | null>;
+  next: Promise<ReadonlySet<string> | null> | null;
 }
 
 /** Broadcast, multicast or unspecified: never a real client's source address. */

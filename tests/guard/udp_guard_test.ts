@@ -563,3 +563,35 @@ Deno.test("UdpGuard.limitReply() looks up no one outside loopback, nor without a
   });
   assert.equal(peers.asked, 0);
 });
+
+Deno.test("UdpGuard.limitReply() asks again for clients that trip while a lookup runs, which may have read the socket table before they connected", async () => {
+  const table = new Set(["127.0.0.1 40000"]);
+  const answers: (() => void)[] = [];
+  let asked = 0;
+  const lookup: ConnectedPeers = () => {
+    asked++;
+    const read = new Set(table);
+    return new Promise((resolve) => answers.push(() => resolve(read)));
+  };
+  const guard = new UdpGuard(OWN, undefined, lookup);
+  const first = { address: "127.0.0.1", port: 40000 };
+  assert.deepEqual(repeat(guard, BOUND, DEFAULTS, first, LOOP_REPEATS), { sent: LOOP_REPEATS });
+  // Two clients connect after the running lookup read the table, and trip.
+  const late = [{ address: "127.0.0.1", port: 40001 }, { address: "127.0.0.1", port: 40002 }];
+  for (const client of late) {
+    table.add(`${client.address} ${client.port}`);
+    assert.deepEqual(repeat(guard, BOUND, DEFAULTS, client, LOOP_REPEATS), {
+      sent: LOOP_REPEATS,
+    });
+  }
+  while (answers.length > 0) {
+    answers.shift()!();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  for (const client of [first, ...late]) {
+    assert.deepEqual(repeat(guard, BOUND, DEFAULTS, client, 3 * LOOP_REPEATS), {
+      sent: 3 * LOOP_REPEATS,
+    });
+  }
+  assert.equal(asked, 2, "the late trips share one lookup after the first");
+});
