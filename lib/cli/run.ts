@@ -27,12 +27,17 @@ export const VERSION: string = denoJson.version;
  * @returns The exit code.
  */
 export async function runMuxd(given: readonly string[]): Promise<number> {
+  // `args` names each spec's position as typed; `parsable` is what optique reads.
   const args = withCommand(given);
+  const parsable = withoutSeparator(args);
   // Arguments that parse go straight to their command. Only help, the version
   // and bad input load @optique/run, which prints them: it brings Node's
   // process, fs and path modules, about 20 ms and 3 MiB of every start-up.
-  const parsed = parseSync(muxdParser, args);
-  const command = userPaths(parsed.success ? parsed.value : await answer(args), userFolder());
+  const parsed = parseSync(muxdParser, parsable);
+  const command = userPaths(
+    parsed.success ? parsed.value : await answer(parsable),
+    userFolder(),
+  );
   switch (command.command) {
     case "services":
       console.log(servicesTable());
@@ -49,7 +54,11 @@ const META_FLAGS: ReadonlySet<string> = new Set(["-h", "--help", "-V", "--versio
 
 /**
  * The arguments with their command: `muxd` alone and `muxd --listen ...`
- * (options without a command) are `muxd serve`, as the help says.
+ * (options without a command) are `muxd serve`, as the help says. A `--`
+ * typed first (`deno task muxd -- check ...`, the habit `npm run` teaches,
+ * which `deno task` passes on) is dropped: muxd takes no positional
+ * arguments, so it means nothing, and left in it would make `check` a
+ * second command after `serve`.
  *
  * @param given The arguments as typed.
  * @returns The same arguments, after `serve` when they name no command.
@@ -63,12 +72,36 @@ const META_FLAGS: ReadonlySet<string> = new Set(["-h", "--help", "-V", "--versio
  * assert.deepEqual(withCommand(["-l", "tcp://127.0.0.1:0=echo"]), ["serve", "-l", "tcp://127.0.0.1:0=echo"]);
  * assert.deepEqual(withCommand(["-h"]), ["-h"]);
  * assert.deepEqual(withCommand(["check", "-l", "x"]), ["check", "-l", "x"]);
+ * assert.deepEqual(withCommand(["--", "check", "-l", "x"]), ["check", "-l", "x"]);
  * ```
  */
 export function withCommand(given: readonly string[]): readonly string[] {
+  if (given[0] === "--") return withCommand(given.slice(1));
   const first = given[0];
   if (first === undefined) return ["serve"];
   return first.startsWith("-") && !META_FLAGS.has(first) ? ["serve", ...given] : given;
+}
+
+/**
+ * The arguments without a `--` right after the command
+ * (`deno task serve -- --help` hands muxd `serve -- --help`): muxd takes no
+ * positional arguments, so it means nothing there, while optique would take
+ * every option after it for an unexpected argument.
+ *
+ * @param args The arguments, the command first (see {@linkcode withCommand}).
+ * @returns The same arguments without that `--`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { withoutSeparator } from "./run.ts";
+ *
+ * assert.deepEqual(withoutSeparator(["serve", "--", "--help"]), ["serve", "--help"]);
+ * assert.deepEqual(withoutSeparator(["serve", "-l", "x"]), ["serve", "-l", "x"]);
+ * ```
+ */
+export function withoutSeparator(args: readonly string[]): readonly string[] {
+  return args[1] === "--" ? [args[0], ...args.slice(2)] : args;
 }
 
 /**

@@ -97,6 +97,7 @@ export function argumentSource(argv: readonly string[], position: number): SpecS
  * import { listenPositions } from "./listen_items.ts";
  *
  * assert.deepEqual(listenPositions(["serve", "--grace", "-l", "-l", "x", "--listen=y"]), [5, 6]);
+ * assert.deepEqual(listenPositions(["serve", "--", "-l", "x"]), [4]);
  * ```
  */
 export function listenPositions(argv: readonly string[]): number[] {
@@ -104,6 +105,8 @@ export function listenPositions(argv: readonly string[]): number[] {
   const out: number[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
+    // A `--` right after the command is `deno task serve -- ...` (muxd drops it).
+    if (a === "--" && i === 1) continue;
     if (a === "--") break;
     if (a === "-l" || a === "--listen") out.push(i + 2);
     else if (a.startsWith("--listen=")) out.push(i + 1);

@@ -250,6 +250,32 @@ Deno.test("muxd --help exits with 0 and shows the usage of both commands", async
   assertNoStackTrace(result);
 });
 
+Deno.test("muxd serve -- --help shows serve's help, as deno task serve -- --help passes it", async () => {
+  const result = await runMuxd(["serve", "--", "--help"]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.match(result.stdout, /^Usage: muxd serve /m);
+  assertNoStackTrace(result);
+});
+
+Deno.test("muxd -- check runs check, as deno task muxd -- check passes it", async () => {
+  const result = await runMuxdExpectingFailure(["--", "check", "-l", "tcp://127.0.0.1:99999=echo"]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.deepEqual(lines(result.stderr), [
+    'muxd: Cannot parse listen spec "tcp://127.0.0.1:99999=echo" (argument 2 after check): ' +
+    "port must be <= 65535",
+  ]);
+});
+
+Deno.test("muxd serve -- -l counts a bad spec's position as typed, the -- included", async () => {
+  const result = await runMuxdExpectingFailure(["serve", "--", "-l", "tcp://127.0.0.1:0=nope"]);
+  assert.equal(result.code, 2, result.stderr);
+  assert.deepEqual(lines(result.stderr), [
+    'muxd: Cannot parse listen spec "tcp://127.0.0.1:0=nope" (argument 3 after serve): ' +
+    'unknown service "nope"; known services: echo, discard, chargen, qotd, daytime, time, ' +
+    "whoami, size, banner, exec, forward",
+  ]);
+});
+
 Deno.test("muxd with no arguments serves the built-in demo set", async () => {
   await using muxd = await startMuxd([]);
   const specs = muxd.ready.sockets.map((s) => s.spec);
