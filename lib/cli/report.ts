@@ -134,3 +134,46 @@ export function socketTable(server: RunningServer): string {
   }
   return out.join("\n");
 }
+
+/** Where a person finds the control API's token, for {@linkcode controlLine}. */
+export interface TokenWhere {
+  /** The `--control-token-file` the token came from, if given. */
+  readonly tokenFile?: string;
+  /** The `--ready-file`, if given. */
+  readonly readyFile?: string;
+  /** Whether standard output is a terminal, which gets no ready record. */
+  readonly stdoutIsTerminal: boolean;
+}
+
+/**
+ * The line under the socket table that names the control API and where its
+ * token is. On a terminal, without `--ready-file`, the token is nowhere to
+ * be read (the ready record is left out there), so the line says how to get
+ * one.
+ *
+ * @param url The control API's base URL.
+ * @param where Where the token can be read.
+ * @returns One line of text.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { controlLine } from "./report.ts";
+ *
+ * assert.equal(
+ *   controlLine("http://127.0.0.1:7081/", { readyFile: "ready.json", stdoutIsTerminal: true }),
+ *   "Control API: http://127.0.0.1:7081/ (token in the ready file ready.json; docs/control.md)",
+ * );
+ * ```
+ */
+export function controlLine(url: string, where: TokenWhere): string {
+  const token = where.tokenFile !== undefined
+    ? `token from ${where.tokenFile}`
+    : where.readyFile !== undefined
+    ? `token in the ready file ${where.readyFile}`
+    : !where.stdoutIsTerminal
+    ? "token in the ready record on standard output"
+    : "its token is in the ready record, which a terminal does not get: " +
+      "add --ready-file FILE, or give the token with --control-token-file FILE";
+  return `Control API: ${url} (${token}; docs/control.md)`;
+}

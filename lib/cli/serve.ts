@@ -29,7 +29,7 @@ import { fileBudget, openFilesLimit, openFilesWarning } from "./open_files.ts";
 import { connectedPeersBySs } from "../holder/connected_peers.ts";
 import { dashboardFiles } from "../dashboard/mod.ts";
 import { ControlBindError, controlFiles, readTokenFile, serveControl } from "../control/mod.ts";
-import { readyRecord, socketTable } from "./report.ts";
+import { controlLine, readyRecord, socketTable } from "./report.ts";
 import { ReadyFile, ReadyFileTaken } from "./ready_file.ts";
 import { MetricsCollector, metricsText, ProcessFigures } from "../metrics/mod.ts";
 import type { PortRange } from "../spec/types.ts";
@@ -260,7 +260,9 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       say(socketTable(server) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
       if (dashboard) say(`\nDashboard: ${dashboard.url} (open it in a browser)`);
       if (control) {
-        say(`\nControl API: ${control.url} (token in the ready record; docs/control.md)`);
+        const stdoutIsTerminal = Deno.stdout.isTerminal();
+        const { controlTokenFile: tokenFile, readyFile } = settings;
+        say(`\n${controlLine(control.url, { tokenFile, readyFile, stdoutIsTerminal })}`);
       }
       say("\nPress Ctrl-C to stop.");
     }
