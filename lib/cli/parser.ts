@@ -95,7 +95,7 @@ export type MuxdCommand = InferValue<typeof muxdParser>;
 
 const EXAMPLE_LINES = [
   "muxd serve",
-  "muxd serve -l tcp://127.0.0.1:7007=echo -l udp://[::1]:1060=size",
+  "muxd serve -l tcp://127.0.0.1:7007=echo -l 'udp://[::1]:1060=size'",
   "muxd serve -l tcp://127.0.0.1:0=whoami --ready-file ready.json",
   "muxd serve --config muxd.jsonc --log-format json",
   "muxd check --public -l tcp://0.0.0.0:7007=echo -l tcp://127.0.0.1:7007=whoami",

@@ -170,3 +170,15 @@ Deno.test("muxd serve writes its ready record to stdout only when stdout is not 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("muxd --help's examples quote every word a shell would glob or split (zsh stops at an unmatched [::1])", async () => {
+  const help = await runMuxd(["--help"]);
+  const examples = help.stdout.slice(help.stdout.indexOf("Examples:")).split("\n").slice(1)
+    .map((l) => l.trim()).filter((l) => l.startsWith("muxd "));
+  assert.ok(examples.length >= 3, help.stdout);
+  for (const example of examples) {
+    // Outside single quotes, no [ ] ? * & ; | < >.
+    const unquoted = example.replace(/'[^']*'/g, "");
+    assert.doesNotMatch(unquoted, /[[\]?*&;|<>]/, example);
+  }
+});
