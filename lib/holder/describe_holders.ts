@@ -115,8 +115,8 @@ function describeOwner(holder: Holder): string {
   if (holder.process === null) {
     return `(${holder.processUnknownReason ?? "no process found"})`;
   }
-  const { pid, name } = holder.process;
+  const { pid, name, muxd } = holder.process;
   const others = holder.otherPids?.length ?? 0;
   const shared = others === 0 ? "" : ` and ${others} other process${others === 1 ? "" : "es"}`;
-  return `of process ${pid} (${name})${shared}`;
+  return `of process ${pid} (${muxd && name !== "muxd" ? `muxd, run by ${name}` : name})${shared}`;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { markMuxdHolders } from "./muxd_holders.ts";
 import { holdersAt } from "./holders_at.ts";
 import { lookUpSockets } from "./look_up_sockets.ts";
 import type { FindHoldersOptions, HolderQuery, HolderReport } from "./types.ts";
@@ -49,5 +50,7 @@ export async function findHolders(
   const ports = { first: query.port, last: query.port };
   const lookup = await lookUpSockets(query.transport, ports, options);
   if (!lookup.supported) return { supported: false, reason: lookup.reason, holders: [] };
-  return { supported: true, holders: holdersAt(lookup.sockets, query, options) };
+  const report = { supported: true, holders: holdersAt(lookup.sockets, query, options) };
+  const [marked] = await markMuxdHolders([report], options.commandLine);
+  return marked;
 }

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { markMuxdHolders } from "./muxd_holders.ts";
 import type { Transport } from "../spec/mod.ts";
 import { holdersAt } from "./holders_at.ts";
 import { lookUpSockets, type SocketLookup } from "./look_up_sockets.ts";
@@ -62,10 +63,11 @@ export async function findHoldersOfEach(
   const done = new Map<Transport, SocketLookup>(
     await Promise.all([...lookups].map(async ([t, lookup]) => [t, await lookup] as const)),
   );
-  return queries.map((query): HolderReport => {
+  const reports = queries.map((query): HolderReport => {
     const lookup = done.get(query.transport);
     if (query.port === 0 || lookup === undefined) return { supported: true, holders: [] };
     if (!lookup.supported) return { supported: false, reason: lookup.reason, holders: [] };
     return { supported: true, holders: holdersAt(lookup.sockets, query, options) };
   });
+  return await markMuxdHolders(reports, options.commandLine);
 }

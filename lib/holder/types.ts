@@ -67,6 +67,8 @@ export interface HolderProcess {
    * bytes), e.g. `python3`. `ss` cuts it at the first `)`.
    */
   readonly name: string;
+  /** Whether it is muxd (a `deno` whose command line runs muxd's main.ts, or a compiled muxd). */
+  readonly muxd?: boolean;
 }
 
 /** One socket that conflicts with the query, and its owner. */
@@ -141,6 +143,13 @@ export interface FindHoldersOptions {
    * @default {`ss` from the PATH, through Deno.Command}
    */
   readonly run?: RunSs;
+  /**
+   * Reads a process's command line, to tell muxd among the `deno` processes
+   * that hold a port (`ss` names them all `deno`).
+   *
+   * @default {readCommandLine: `ps -o args= -p PID`}
+   */
+  readonly commandLine?: (pid: number) => Promise<string | null>;
   /**
    * Whether a `::` bind takes IPv6 only: `net.ipv6.bindv6only` (Deno never
    * sets `IPV6_V6ONLY` itself). It decides whether a query for `::` conflicts

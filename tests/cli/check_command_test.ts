@@ -13,6 +13,7 @@ import {
   MAIN,
   runMuxd,
   SERVE_PERMISSIONS,
+  startMuxd,
 } from "../_support/process.ts";
 import { ssProblem } from "../_support/host.ts";
 // The names held below are on ports below the ephemeral range (freePort()),
@@ -38,6 +39,23 @@ function heldLine(stdout: string, spec: string): string {
   assert.ok(line, block);
   return line;
 }
+
+Deno.test({
+  name: "muxd check names a muxd that holds the name as muxd, not as the deno that runs it",
+  ignore: NO_SS !== null,
+  async fn() {
+    const port = freePort();
+    const spec = `tcp://127.0.0.1:${port}=echo`;
+    await using muxd = await startMuxd(["serve", "-l", spec]);
+    const result = await runMuxd(["check", "-l", spec]);
+    assert.equal(result.code, 1, result.stdout + result.stderr);
+    assert.equal(
+      heldLine(result.stdout, spec),
+      `  held by a listening socket tcp 127.0.0.1:${port} of process ${muxd.ready.pid} ` +
+        `(muxd, run by deno)`,
+    );
+  },
+});
 
 Deno.test({
   name: "muxd check exits 1 and names the pid and program of a Deno.listen that holds the name",
