@@ -82,6 +82,17 @@ export class RelayLineage {
     return this.#of(source)?.has(relay) ?? false;
   }
 
+  /**
+   * Whether `source` is one of the relays' session sockets: muxd's own,
+   * sending one client's datagrams upstream.
+   *
+   * @param source A datagram's sender.
+   * @returns `true` for a session socket open now.
+   */
+  has(source: SocketName): boolean {
+    return this.#of(source) !== undefined;
+  }
+
   /** A dual-stack `[::]` socket sees an IPv4 source as `::ffff:a.b.c.d`: the same socket. */
   #of(source: SocketName): ReadonlySet<object> | undefined {
     return this.#byPort.get(source.port)?.get(unmappedIPv4(source.address));

@@ -105,6 +105,7 @@ export class UdpGuard {
   #rates = new WeakMap<object, RateLimiter>();
   #loops = new WeakMap<object, LoopDetector>();
   #connectedPeers: ConnectedPeers | null;
+  #relaySockets: { has(source: SocketName): boolean } | null = null;
   /**
    * Per listener, the lookup of its connected peers under way, and the one
    * queued after it for the trips that came while it ran.
@@ -133,6 +134,18 @@ export class UdpGuard {
     this.setOwn(own);
     this.#ephemeral = ephemeralPorts;
     this.#fixedPort = fixedPort(ephemeralPorts);
+  }
+
+  /**
+   * Tells the loop rule muxd's own relay session sockets (`forward`'s, one
+   * per client): a trip of one of them is its client's, whom the relay's
+   * own listener holds to the rule, so it is not counted for
+   * {@linkcode CLIENT_PARDON_MS}.
+   *
+   * @param sockets Tells a session socket open now.
+   */
+  spareRelaySockets(sockets: { has(source: SocketName): boolean }): void {
+    this.#relaySockets = sockets;
   }
 
   /**
@@ -267,8 +280,16 @@ export class UdpGuard {
       loops = new LoopDetector();
       this.#loops.set(listener, loops);
     }
-    const found = loops.check(remote, request, this.#steady(time));
+    const now = this.#steady(time);
+    const found = loops.check(remote, request, now);
     if (found === "no") return false;
+    // One of muxd's own relay sockets, carrying a client's datagrams upstream:
+    // the relay's listener holds that client to this rule, and a ring of
+    // relays is caught where it closes.
+    if (found === "trip" && this.#relaySockets?.has(remote)) {
+      loops.pardon(remote, now + CLIENT_PARDON_MS);
+      return false;
+    }
     const local = (listener as { readonly local?: SocketName }).local;
     if (found === "quiet" || !loopback || local === undefined || this.#connectedPeers === null) {
       return true;

@@ -252,6 +252,7 @@ class Server implements RunningServer {
       udpReplies: new RepliesOnTheWay(),
     };
     const { relays } = this.#ctx;
+    parts.udpGuard.spareRelaySockets(this.#ctx.relayLineage);
     this.traffic = {
       eachConnection: (visit) => {
         for (const table of this.#tables) table.each(visit);

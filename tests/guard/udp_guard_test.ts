@@ -595,3 +595,20 @@ Deno.test("UdpGuard.limitReply() asks again for clients that trip while a lookup
   }
   assert.equal(asked, 2, "the late trips share one lookup after the first");
 });
+
+Deno.test("UdpGuard.limitReply() spares muxd's own relay sockets the loop rule: their client is held to it at the relay's listener", () => {
+  const peers = answering([]);
+  const guard = new UdpGuard(OWN, undefined, peers);
+  const relaySocket = { address: "127.0.0.1", port: 40000 };
+  guard.spareRelaySockets({ has: (s) => s.port === relaySocket.port });
+  assert.deepEqual(repeat(guard, BOUND, DEFAULTS, relaySocket, 3 * LOOP_REPEATS), {
+    sent: 3 * LOOP_REPEATS,
+  });
+  assert.equal(peers.asked, 0, "no lookup for muxd's own socket");
+  // Any other source still meets the rule.
+  const other = { address: "127.0.0.1", port: 40001 };
+  assert.deepEqual(repeat(guard, LISTENER, DEFAULTS, other, LOOP_REPEATS), {
+    sent: LOOP_REPEATS - 1,
+    loop: 1,
+  });
+});

@@ -503,3 +503,17 @@ Deno.test("muxd serve answers every one of 2,000 identical pings of a connected 
   const cut = eventsOf(logEvents(muxd.stderr()), "reply-suppressed");
   assert.ok(cut.length >= 1 && cut.every((e) => e.reason === "loop"), muxd.stderr());
 });
+
+Deno.test("muxd serve answers every one of 1,000 identical pings of a connected Python client in lockstep through its own UDP forward to its own echo", async () => {
+  const echoPort = freePort("127.0.0.1");
+  await using muxd = await startMuxd(
+    serveJson(
+      `udp://127.0.0.1:${echoPort}=echo`,
+      `udp://127.0.0.1:0=forward?to=127.0.0.1:${echoPort}`,
+    ),
+  );
+  const forward = muxd.ready.sockets.find((s) => s.port !== echoPort)!.port;
+  assert.equal(await lockstep(forward, true, 1000), 1000);
+  await sleep(100);
+  assert.equal(countEvents(muxd.stderr(), "reply-suppressed"), 0, muxd.stderr());
+});
