@@ -13,9 +13,17 @@ import { parseSsOutput } from "./parse_ss_output.ts";
 import { runSs as defaultRunSs } from "./run_ss.ts";
 import type { RunSs } from "./types.ts";
 
+/** The connected UDP sockets of the host, by the port they are connected to. */
+type ConnectedTable = ReadonlyMap<number, ReadonlySet<string>>;
+
 /**
- * The connected peers of a port, asked of `ss -H -n -u -a 'dport = :PORT'`:
- * every UDP socket whose peer's port is `port`, kept when connected (ESTAB).
+ * The connected peers of a port, asked of `ss -H -n -u -a`: every UDP socket
+ * of the host, those connected (ESTAB) kept by the port they are connected
+ * to. One run answers every port, so however many listeners ask at once
+ * (a flood across a port range trips them all), at most one `ss` runs and
+ * one waits: an ask made while one runs waits for the next, which every
+ * such ask shares, since the running one may have read the socket table
+ * before the asker's client had its socket.
  *
  * @param runSs How `ss` runs. @default runSs
  * @returns The lookup.
@@ -29,7 +37,9 @@ import type { RunSs } from "./types.ts";
  *   Promise.resolve({
  *     code: 0,
  *     stdout: "ESTAB 0 0 127.0.0.1:39136 127.0.0.1:7007\n" +
- *       "ESTAB 0 0 [::1]:49018 [::1]:7007\n",
+ *       "UNCONN 0 0 127.0.0.1:7007 0.0.0.0:*\n" +
+ *       "ESTAB 0 0 [::1]:49018 [::1]:7007\n" +
+ *       "ESTAB 0 0 127.0.0.1:39137 127.0.0.1:7008\n",
  *     stderr: "",
  *   });
  * const peers = await connectedPeersBySs(ss)(7007);
@@ -37,16 +47,50 @@ import type { RunSs } from "./types.ts";
  * ```
  */
 export function connectedPeersBySs(runSs: RunSs = defaultRunSs): ConnectedPeers {
-  return async (port) => {
-    const out = await runSs(["-H", "-n", "-u", "-a", `dport = :${port}`]);
-    if (out === null || out.code !== 0) return null;
-    try {
-      return new Set(
-        parseSsOutput(out.stdout).filter((s) => s.state === "ESTAB").map((s) => peerKey(s.local)),
-      );
-    } catch (error) {
-      if (error instanceof SyntaxError) return null;
-      throw error;
-    }
+  let running: Promise<ConnectedTable | null> | null = null;
+  let next: Promise<ConnectedTable | null> | null = null;
+  const lookUp = (): Promise<ConnectedTable | null> => {
+    const run = connectedTable(runSs);
+    running = run;
+    const done = () => {
+      if (running === run) running = null;
+    };
+    run.then(done, done);
+    return run;
   };
+  return async (port) => {
+    let table: Promise<ConnectedTable | null>;
+    if (running === null) {
+      table = lookUp();
+    } else {
+      const after = () => {
+        next = null;
+        return lookUp();
+      };
+      table = next ??= running.then(after, after);
+    }
+    const peers = await table;
+    return peers === null ? null : peers.get(port) ?? new Set();
+  };
+}
+
+/** One run of `ss`: the host's connected UDP sockets by the port they are connected to. */
+async function connectedTable(runSs: RunSs): Promise<ConnectedTable | null> {
+  const out = await runSs(["-H", "-n", "-u", "-a"]);
+  if (out === null || out.code !== 0) return null;
+  let sockets;
+  try {
+    sockets = parseSsOutput(out.stdout);
+  } catch (error) {
+    if (error instanceof SyntaxError) return null;
+    throw error;
+  }
+  const table = new Map<number, Set<string>>();
+  for (const s of sockets) {
+    if (s.state !== "ESTAB" || s.remote === null) continue;
+    let peers = table.get(s.remote.port);
+    if (peers === undefined) table.set(s.remote.port, peers = new Set());
+    peers.add(peerKey(s.local));
+  }
+  return table;
 }
