@@ -14,12 +14,20 @@ import { unmappedIPv4 } from "../spec/ip.ts";
 import type { SocketName } from "../spec/types.ts";
 
 /**
- * Looks up the sockets connected to `port` on this host.
+ * Looks up the sockets connected to `port` on this host, from the socket
+ * table as it is after the call (a table read before would miss a client
+ * that connected a moment ago). Many asks at once may share one look.
  *
+ * @param port The listener's port.
+ * @param signal Aborted when the server closes: end the look then.
  * @returns Their socket names as {@linkcode peerKey} gives them, or `null`
- *   when they cannot be looked up (no `ss`, not permitted, out of files).
+ *   when they cannot be looked up (no `ss`, not permitted, out of files,
+ *   too slow, the server closing). It must settle.
  */
-export type ConnectedPeers = (port: number) => Promise<ReadonlySet<string> | null>;
+export type ConnectedPeers = (
+  port: number,
+  signal: AbortSignal,
+) => Promise<ReadonlySet<string> | null>;
 
 /**
  * The key of a socket name among the connected peers: an IPv4-mapped IPv6

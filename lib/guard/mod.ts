@@ -19,7 +19,7 @@ export {
 } from "./limits.ts";
 export { Admission, isAllowed, REFUSAL_WORDS, type RefusalReason } from "./admission.ts";
 export {
-  CLIENT_PARDON_MS,
+  type GuardedListener,
   type ReplyDecision,
   SUPPRESS_WORDS,
   type Suppression,
@@ -36,3 +36,9 @@ export {
   LoopDetector,
 } from "./loop_detector.ts";
 export { type ConnectedPeers, peerKey } from "./connected_peers.ts";
+export {
+  LOOKUP_MAX_MS,
+  LOOP_VERDICT_MS,
+  LoopVerdicts,
+  type RelaySockets,
+} from "./loop_verdicts.ts";

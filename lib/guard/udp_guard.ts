@@ -13,7 +13,8 @@ import type { PortRange, SocketName } from "../spec/types.ts";
 import { isAllowed, isLoopbackSource } from "./admission.ts";
 import type { ListenerLimits } from "./limits.ts";
 import { LOOP_QUIET_MS, LOOP_REPEATS, LOOP_WINDOW_MS, LoopDetector } from "./loop_detector.ts";
-import { type ConnectedPeers, peerKey } from "./connected_peers.ts";
+import type { ConnectedPeers } from "./connected_peers.ts";
+import { LoopVerdicts, type RelaySockets } from "./loop_verdicts.ts";
 import { RateLimiter } from "./rate_limiter.ts";
 
 /** Why a datagram got no reply, or a shorter one. */
@@ -83,12 +84,11 @@ function fixedPort(range: PortRange): Suppression {
   };
 }
 
-/**
- * How long, in ms, the loop rule keeps what it found of a source on
- * loopback: a connected client is not counted, another source's trips are
- * loops without a lookup; then the next trip looks it up again.
- */
-export const CLIENT_PARDON_MS = 10_000;
+/** What the guard knows of a listener: any object unique to it, such as its bound socket. */
+export interface GuardedListener {
+  /** Its socket name, where it has one: the loop rule asks who is connected to its port. */
+  readonly local?: SocketName;
+}
 
 /** What to do with a reply. */
 export type ReplyDecision =
@@ -102,15 +102,9 @@ export class UdpGuard {
   #ownPorts = new Set<number>();
   #ephemeral: PortRange;
   #fixedPort: Suppression;
-  #rates = new WeakMap<object, RateLimiter>();
-  #loops = new WeakMap<object, LoopDetector>();
-  #connectedPeers: ConnectedPeers | null;
-  #relaySockets: { has(source: SocketName): boolean } | null = null;
-  /**
-   * Per listener, the lookup of its connected peers under way, and the one
-   * queued after it for the trips that came while it ran.
-   */
-  #asking = new WeakMap<object, Lookups>();
+  #rates = new WeakMap<GuardedListener, RateLimiter>();
+  #loops = new WeakMap<GuardedListener, LoopDetector>();
+  #verdicts: LoopVerdicts;
   /** The latest wall-clock time given, and how far the wall clock went back in all ({@linkcode UdpGuard.#steady}). */
   #lastWall = -Infinity;
   #wentBack = 0;
@@ -130,7 +124,7 @@ export class UdpGuard {
     ephemeralPorts: PortRange = defaultEphemeralPorts(),
     connectedPeers: ConnectedPeers | null = null,
   ) {
-    this.#connectedPeers = connectedPeers;
+    this.#verdicts = new LoopVerdicts(connectedPeers, () => this.#steady(Date.now()));
     this.setOwn(own);
     this.#ephemeral = ephemeralPorts;
     this.#fixedPort = fixedPort(ephemeralPorts);
@@ -139,13 +133,17 @@ export class UdpGuard {
   /**
    * Tells the loop rule muxd's own relay session sockets (`forward`'s, one
    * per client): a trip of one of them is its client's, whom the relay's
-   * own listener holds to the rule, so it is not counted for
-   * {@linkcode CLIENT_PARDON_MS}.
+   * own listener holds to the rule, so it is not counted for a while.
    *
    * @param sockets Tells a session socket open now.
    */
-  spareRelaySockets(sockets: { has(source: SocketName): boolean }): void {
-    this.#relaySockets = sockets;
+  spareRelaySockets(sockets: RelaySockets): void {
+    this.#verdicts.spareRelaySockets(sockets);
+  }
+
+  /** Ends the loop rule's lookups under way (`ss`) and waits for them: the server is closing. */
+  close(): Promise<void> {
+    return this.#verdicts.close();
   }
 
   /**
@@ -196,9 +194,7 @@ export class UdpGuard {
    * they refuse still reaches its service, and discard, which never replies,
    * sees every datagram.
    *
-   * @param listener The listener: any object unique to it, such as its bound socket;
-   *   its `local`, where it has one, is the socket name whose connected clients
-   *   on loopback the loop rule tells apart.
+   * @param listener The listener: any object unique to it, such as its bound socket.
    * @param limits The listener's limits.
    * @param remote The sender.
    * @param request The request.
@@ -210,7 +206,7 @@ export class UdpGuard {
    * @returns The reply to send (maybe cut), or why none is sent.
    */
   limitReply(
-    listener: object,
+    listener: GuardedListener,
     limits: ListenerLimits,
     remote: SocketName,
     request: Uint8Array,
@@ -248,7 +244,7 @@ export class UdpGuard {
   }
 
   /** The reply rate of a listener, made at its first reply that meets it. */
-  #rateOf(listener: object, limits: ListenerLimits): RateLimiter {
+  #rateOf(listener: GuardedListener, limits: ListenerLimits): RateLimiter {
     let rate = this.#rates.get(listener);
     if (rate === undefined) {
       rate = new RateLimiter({ rate: limits.replyRate, burst: limits.replyRate * 2 });
@@ -259,17 +255,12 @@ export class UdpGuard {
 
   /**
    * Whether a reply to `request` would feed a loop with `remote` (see
-   * {@linkcode LoopDetector}). On loopback, a source that trips is looked up
-   * first: one whose socket is connected to the listener's port is a client
-   * that repeats itself (a ping without a sequence number, in lockstep, from
-   * `nc -u` or Python's socket with `connect()`), and keeps its replies; it is
-   * counted again {@linkcode CLIENT_PARDON_MS} later. Replies go on while
-   * muxd asks (`ss` takes a few ms); any other source, or no answer, gets
-   * the quiet time, and its trips for {@linkcode CLIENT_PARDON_MS} get it
-   * without asking again.
+   * {@linkcode LoopDetector}). A trip on loopback is decided by
+   * {@linkcode LoopVerdicts}: a client that repeats itself from a connected
+   * socket keeps its replies.
    */
   #feedsLoop(
-    listener: object,
+    listener: GuardedListener,
     remote: SocketName,
     request: Uint8Array,
     time: number,
@@ -282,62 +273,8 @@ export class UdpGuard {
     }
     const now = this.#steady(time);
     const found = loops.check(remote, request, now);
-    if (found === "no") return false;
-    // One of muxd's own relay sockets, carrying a client's datagrams upstream:
-    // the relay's listener holds that client to this rule, and a ring of
-    // relays is caught where it closes.
-    if (found === "trip" && this.#relaySockets?.has(remote)) {
-      loops.pardon(remote, now + CLIENT_PARDON_MS);
-      return false;
-    }
-    const local = (listener as { readonly local?: SocketName }).local;
-    if (found === "quiet" || !loopback || local === undefined || this.#connectedPeers === null) {
-      return true;
-    }
-    loops.pardon(remote, Infinity);
-    const detector = loops;
-    this.#peersOf(listener, local.port).then(
-      (peers) => {
-        const now = this.#steady(Date.now());
-        if (peers?.has(peerKey(remote))) detector.pardon(remote, now + CLIENT_PARDON_MS);
-        else detector.convict(remote, now, now + CLIENT_PARDON_MS);
-      },
-      () => {
-        const now = this.#steady(Date.now());
-        detector.convict(remote, now, now + CLIENT_PARDON_MS);
-      },
-    );
-    return false;
-  }
-
-  /**
-   * The peers connected to a listener's port, as a lookup that begins after
-   * the trip: one lookup at a time per listener. A trip while one runs waits
-   * for the next, which all such trips share: the running one may have read
-   * the socket table before the tripping client's socket was made, and would
-   * take a client that connected a moment ago for a loop.
-   */
-  #peersOf(listener: object, port: number): Promise<ReadonlySet<string> | null> {
-    const asking = this.#asking.get(listener);
-    if (asking === undefined) return this.#lookUp(listener, port);
-    asking.next ??= asking.running.then(
-      () => this.#lookUp(listener, port),
-      () => this.#lookUp(listener, port),
-    );
-    return asking.next;
-  }
-
-  /** Starts a lookup of a listener's connected peers; the listener's next lookup waits for it. */
-  #lookUp(listener: object, port: number): Promise<ReadonlySet<string> | null> {
-    const lookups: Lookups = { running: this.#connectedPeers!(port), next: null };
-    this.#asking.set(listener, lookups);
-    const done = () => {
-      if (this.#asking.get(listener) === lookups && lookups.next === null) {
-        this.#asking.delete(listener);
-      }
-    };
-    lookups.running.then(done, done);
-    return lookups.running;
+    if (found !== "trip") return found === "quiet";
+    return this.#verdicts.atTrip(loops, remote, now, listener.local, loopback);
   }
 
   /**
@@ -353,12 +290,6 @@ export class UdpGuard {
     this.#lastWall = time;
     return time + this.#wentBack;
   }
-}
-
-/** A listener's lookup of connected peers under way, and the one that follows it, if any. */
-interface Lookups {
-  readonly running: Promise<ReadonlySet<string> | null>;
-  next: Promise<ReadonlySet<string> | null> | null;
 }
 
 /** Broadcast, multicast or unspecified: never a real client's source address. */

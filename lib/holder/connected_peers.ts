@@ -16,16 +16,23 @@ import type { RunSs } from "./types.ts";
 /** The connected UDP sockets of the host, by the port they are connected to. */
 type ConnectedTable = ReadonlyMap<number, ReadonlySet<string>>;
 
+/** How long one run of `ss` may take, in ms, before it is ended and answers nothing. */
+export const SS_MAX_MS = 2000;
+
 /**
- * The connected peers of a port, asked of `ss -H -n -u -a`: every UDP socket
- * of the host, those connected (ESTAB) kept by the port they are connected
- * to. One run answers every port, so however many listeners ask at once
- * (a flood across a port range trips them all), at most one `ss` runs and
- * one waits: an ask made while one runs waits for the next, which every
- * such ask shares, since the running one may have read the socket table
- * before the asker's client had its socket.
+ * The connected peers of a port, asked of `ss -H -n -u state established`:
+ * the host's connected UDP sockets (the kernel leaves the others out), kept
+ * by the port they are connected to. One run answers every port, so however
+ * many listeners ask at once (a flood across a port range trips them all),
+ * at most one `ss` runs and one waits: an ask made while one runs waits for
+ * the next, which every such ask shares, since the running one may have
+ * read the socket table before the asker's client had its socket. A run
+ * ends after {@linkcode SS_MAX_MS}, or when the asker's signal is aborted,
+ * answering nothing; without the right to run `ss` nothing is run (Deno
+ * would stop everything to prompt on a terminal).
  *
  * @param runSs How `ss` runs. @default runSs
+ * @param mayRun Whether `ss` may run. @default the `--allow-run` permission for `ss`
  * @returns The lookup.
  *
  * @example
@@ -36,21 +43,24 @@ type ConnectedTable = ReadonlyMap<number, ReadonlySet<string>>;
  * const ss = () =>
  *   Promise.resolve({
  *     code: 0,
- *     stdout: "ESTAB 0 0 127.0.0.1:39136 127.0.0.1:7007\n" +
- *       "UNCONN 0 0 127.0.0.1:7007 0.0.0.0:*\n" +
- *       "ESTAB 0 0 [::1]:49018 [::1]:7007\n" +
- *       "ESTAB 0 0 127.0.0.1:39137 127.0.0.1:7008\n",
+ *     stdout: "0 0 127.0.0.1:39136 127.0.0.1:7007\n" +
+ *       "0 0 [::1]:49018 [::1]:7007\n" +
+ *       "0 0 127.0.0.1:39137 127.0.0.1:7008\n",
  *     stderr: "",
  *   });
- * const peers = await connectedPeersBySs(ss)(7007);
+ * const peers = await connectedPeersBySs(ss, () => true)(7007, new AbortController().signal);
  * assert.deepEqual([...peers!], ["127.0.0.1 39136", "::1 49018"]);
  * ```
  */
-export function connectedPeersBySs(runSs: RunSs = defaultRunSs): ConnectedPeers {
+export function connectedPeersBySs(
+  runSs: RunSs = defaultRunSs,
+  mayRun: () => boolean = () => runPermitted("ss"),
+): ConnectedPeers {
+  let permitted: boolean | null = null;
   let running: Promise<ConnectedTable | null> | null = null;
   let next: Promise<ConnectedTable | null> | null = null;
-  const lookUp = (): Promise<ConnectedTable | null> => {
-    const run = connectedTable(runSs);
+  const lookUp = (signal: AbortSignal): Promise<ConnectedTable | null> => {
+    const run = connectedTable(runSs, signal);
     running = run;
     const done = () => {
       if (running === run) running = null;
@@ -58,14 +68,16 @@ export function connectedPeersBySs(runSs: RunSs = defaultRunSs): ConnectedPeers 
     run.then(done, done);
     return run;
   };
-  return async (port) => {
+  return async (port, signal) => {
+    permitted ??= mayRun();
+    if (!permitted) return null;
     let table: Promise<ConnectedTable | null>;
     if (running === null) {
-      table = lookUp();
+      table = lookUp(signal);
     } else {
       const after = () => {
         next = null;
-        return lookUp();
+        return lookUp(signal);
       };
       table = next ??= running.then(after, after);
     }
@@ -74,20 +86,45 @@ export function connectedPeersBySs(runSs: RunSs = defaultRunSs): ConnectedPeers 
   };
 }
 
-/** One run of `ss`: the host's connected UDP sockets by the port they are connected to. */
-async function connectedTable(runSs: RunSs): Promise<ConnectedTable | null> {
-  const out = await runSs(["-H", "-n", "-u", "-a"]);
+/** Whether Deno lets this process run `program` without asking. */
+function runPermitted(program: string): boolean {
+  return Deno.permissions.querySync({ name: "run", command: program }).state === "granted";
+}
+
+/**
+ * One run of `ss`: the host's connected UDP sockets by the port they are
+ * connected to, or `null` when it failed, took too long or was ended.
+ */
+async function connectedTable(runSs: RunSs, signal: AbortSignal): Promise<ConnectedTable | null> {
+  if (signal.aborted) return null;
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), SS_MAX_MS);
+  let out;
+  try {
+    out = await runSs(
+      ["-H", "-n", "-u", "state", "established"],
+      AbortSignal.any([signal, timeout.signal]),
+    );
+  } catch (error) {
+    // Ended (the signal), or it could not start (out of files): no answer.
+    if (error instanceof Error) return null;
+    throw error;
+  } finally {
+    clearTimeout(timer);
+  }
   if (out === null || out.code !== 0) return null;
   let sockets;
   try {
-    sockets = parseSsOutput(out.stdout);
+    // With one state asked for, ss leaves the state column out: it is ESTAB.
+    const lines = out.stdout.split("\n").filter((l) => l.trim() !== "");
+    sockets = parseSsOutput(lines.map((l) => `ESTAB ${l}`).join("\n"));
   } catch (error) {
     if (error instanceof SyntaxError) return null;
     throw error;
   }
   const table = new Map<number, Set<string>>();
   for (const s of sockets) {
-    if (s.state !== "ESTAB" || s.remote === null) continue;
+    if (s.remote === null) continue;
     let peers = table.get(s.remote.port);
     if (peers === undefined) table.set(s.remote.port, peers = new Set());
     peers.add(peerKey(s.local));

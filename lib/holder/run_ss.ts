@@ -13,10 +13,11 @@ import type { RunSs } from "./types.ts";
  * Runs `ss` from the PATH with the given arguments.
  *
  * @param args The arguments, e.g. `["-H", "-n", "-a", "-p", "-e", "-t", "sport = :7007"]`.
+ * @param signal Ends the run when aborted (its promise then rejects).
  * @returns Its exit code and output, or `null` when `ss` is not installed or
  *   Deno may not run it.
  */
-export const runSs: RunSs = async (args) => {
+export const runSs: RunSs = async (args, signal) => {
   let output: Deno.CommandOutput;
   try {
     output = await new Deno.Command("ss", {
@@ -24,6 +25,7 @@ export const runSs: RunSs = async (args) => {
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
+      signal,
     }).output();
   } catch (error) {
     if (

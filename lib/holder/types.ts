@@ -67,7 +67,10 @@ export interface HolderProcess {
    * bytes), e.g. `python3`. `ss` cuts it at the first `)`.
    */
   readonly name: string;
-  /** Whether it is muxd (a `deno` whose command line runs muxd's main.ts, or a compiled muxd). */
+  /**
+   * Whether this `deno` process is muxd, by its command line; absent where
+   * it was not read (another program, or `ps` could not tell).
+   */
   readonly muxd?: boolean;
 }
 
@@ -131,9 +134,9 @@ export interface SsOutput {
 /**
  * Runs `ss` with the given arguments and gives what it printed, or `null`
  * when `ss` cannot be started here: not installed, or not permitted (Deno's
- * `--allow-run=ss`).
+ * `--allow-run=ss`). `signal`, when aborted, ends the run (it then rejects).
  */
-export type RunSs = (args: readonly string[]) => Promise<SsOutput | null>;
+export type RunSs = (args: readonly string[], signal?: AbortSignal) => Promise<SsOutput | null>;
 
 /** How {@linkcode findHolders} looks: where `ss` comes from, and what it cannot see. */
 export interface FindHoldersOptions {

@@ -686,6 +686,8 @@ class Server implements RunningServer {
 
   async #shutdown(graceMs: number): Promise<CloseResult> {
     this.#abort.abort();
+    // The UDP loop rule's lookups (ss) end now; waited for at the end.
+    const lookups = this.#ctx.udpGuard.close();
     // A change under way finishes first (removals end their drains at once).
     await this.#changes;
     // A UDP socket with replies on their way (a program exec runs for a
@@ -699,6 +701,8 @@ class Server implements RunningServer {
     const timer = answering.length > 0 ? setTimeout(() => grace.abort(), graceMs) : undefined;
     const endGrace = () => grace.abort();
     this.#force.signal.addEventListener("abort", endGrace, { once: true });
+    // A second close() (signal) that came before this point ends it too.
+    if (this.#force.signal.aborted) grace.abort();
     await Promise.all([
       ...tables.map((t) => t.drain(graceMs, this.#force.signal)),
       ...answering.map((r) => r.ctx.udpReplies.settled(grace.signal)),
@@ -717,6 +721,7 @@ class Server implements RunningServer {
     await Promise.all(tables.map((t) => t.drain(1000)));
     clearInterval(this.#sweeper);
     this.#ctx.timeouts.close();
+    await lookups;
     return { forced };
   }
 }

@@ -13,13 +13,14 @@
 
 import assert from "node:assert/strict";
 import {
-  CLIENT_PARDON_MS,
   type ConnectedPeers,
   DEFAULT_LIMITS,
   limitsFrom,
   type ListenerLimits,
+  LOOKUP_MAX_MS,
   LOOP_QUIET_MS,
   LOOP_REPEATS,
+  LOOP_VERDICT_MS,
   type ReplyDecision,
   type SocketName,
   SUPPRESS_WORDS,
@@ -527,7 +528,8 @@ Deno.test("UdpGuard.limitReply() keeps answering a loopback client whose socket 
     sent: 5 * LOOP_REPEATS,
   });
   assert.equal(peers.asked, 1, "one lookup, then the pardon holds");
-  assert.ok(CLIENT_PARDON_MS >= 1000);
+  assert.ok(LOOP_VERDICT_MS >= 1000);
+  await guard.close();
 });
 
 for (
@@ -593,7 +595,33 @@ Deno.test("UdpGuard.limitReply() asks again for clients that trip while a lookup
       sent: 3 * LOOP_REPEATS,
     });
   }
-  assert.equal(asked, 2, "the late trips share one lookup after the first");
+  // Each trip asks: a lookup answers from the table as it is after the ask
+  // (connectedPeersBySs() shares one run of ss among the asks it can).
+  assert.equal(asked, 3);
+});
+
+Deno.test("UdpGuard.limitReply() takes a source for a loop when its lookup does not answer within LOOKUP_MAX_MS, and close() ends the wait", async () => {
+  let asked = 0;
+  const never: ConnectedPeers = () => (asked++, new Promise(() => {}));
+  const guard = new UdpGuard(OWN, undefined, never);
+  const remote = { address: "127.0.0.1", port: 40000 };
+  const ping = new TextEncoder().encode("ping");
+  const send = () => guard.limitReply(BOUND, DEFAULTS, remote, ping, ping, false);
+  for (let i = 0; i < LOOP_REPEATS; i++) assert.ok("send" in send());
+  await new Promise((resolve) => setTimeout(resolve, LOOKUP_MAX_MS + 100));
+  // No answer within LOOKUP_MAX_MS: a loop, whose next trip is quiet at once, unasked.
+  const next = Array.from({ length: LOOP_REPEATS }, send);
+  assert.ok("suppress" in next.at(-1)!, "the next trip is a loop");
+  assert.equal(asked, 1);
+  // Another source's lookup, still waiting, ends at close().
+  const other = { address: "127.0.0.1", port: 40001 };
+  for (let i = 0; i < LOOP_REPEATS; i++) {
+    guard.limitReply(BOUND, DEFAULTS, other, ping, ping, false);
+  }
+  const started = performance.now();
+  await guard.close();
+  assert.ok(performance.now() - started < LOOKUP_MAX_MS / 2);
+  assert.equal(asked, 2);
 });
 
 Deno.test("UdpGuard.limitReply() spares muxd's own relay sockets the loop rule: their client is held to it at the relay's listener", () => {

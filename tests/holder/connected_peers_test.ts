@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { connectedPeersBySs } from "../../lib/holder/connected_peers.ts";
+import { connectedPeersBySs, SS_MAX_MS } from "../../lib/holder/connected_peers.ts";
 import type { SsOutput } from "../../lib/holder/types.ts";
 
 /** An `ss` whose runs the test ends one by one, each answering with `stdout`. */
@@ -20,14 +20,17 @@ function heldSs(stdout: string) {
   return { run, runs, finish };
 }
 
-const TABLE = "ESTAB 0 0 127.0.0.1:40001 127.0.0.1:7001\n" +
-  "ESTAB 0 0 127.0.0.1:40002 127.0.0.1:7002\n" +
-  "UNCONN 0 0 127.0.0.1:7001 0.0.0.0:*\n";
+/** As `ss -H -n -u state established` prints it: no state column. */
+const TABLE = "0 0 127.0.0.1:40001 127.0.0.1:7001\n" +
+  "0 0 127.0.0.1:40002 127.0.0.1:7002\n";
+
+const OPEN = new AbortController().signal;
+const allowed = () => true;
 
 Deno.test("connectedPeersBySs() answers 500 asks of many ports at once with two runs of ss: the first ask's, and one for all the rest", async () => {
   const ss = heldSs(TABLE);
-  const lookup = connectedPeersBySs(ss.run);
-  const asks = Array.from({ length: 500 }, (_, i) => lookup(7001 + (i % 3)));
+  const lookup = connectedPeersBySs(ss.run, allowed);
+  const asks = Array.from({ length: 500 }, (_, i) => lookup(7001 + (i % 3), OPEN));
   assert.equal(ss.runs.length, 1);
   ss.finish(0);
   await asks[0];
@@ -43,9 +46,9 @@ Deno.test("connectedPeersBySs() answers 500 asks of many ports at once with two 
 
 Deno.test("connectedPeersBySs(): an ask while ss runs waits for the next run, which every such ask shares", async () => {
   const ss = heldSs(TABLE);
-  const lookup = connectedPeersBySs(ss.run);
-  const first = lookup(7001);
-  const later = [lookup(7001), lookup(7002), lookup(7003)];
+  const lookup = connectedPeersBySs(ss.run, allowed);
+  const first = lookup(7001, OPEN);
+  const later = [lookup(7001, OPEN), lookup(7002, OPEN), lookup(7003, OPEN)];
   assert.equal(ss.runs.length, 1);
   ss.finish(0);
   await first;
@@ -57,7 +60,37 @@ Deno.test("connectedPeersBySs(): an ask while ss runs waits for the next run, wh
 });
 
 Deno.test("connectedPeersBySs() answers null where ss cannot run or fails", async () => {
-  assert.equal(await connectedPeersBySs(() => Promise.resolve(null))(7001), null);
+  const none = connectedPeersBySs(() => Promise.resolve(null), allowed);
+  assert.equal(await none(7001, OPEN), null);
   const failed = { code: 1, stdout: "", stderr: "boom" };
-  assert.equal(await connectedPeersBySs(() => Promise.resolve(failed))(7001), null);
+  assert.equal(await connectedPeersBySs(() => Promise.resolve(failed), allowed)(7001, OPEN), null);
+});
+
+Deno.test("connectedPeersBySs() runs nothing without the right to run ss (Deno would stop everything to prompt)", async () => {
+  let runs = 0;
+  const lookup = connectedPeersBySs(() => (runs++, Promise.resolve(null)), () => false);
+  assert.equal(await lookup(7001, OPEN), null);
+  assert.equal(runs, 0);
+});
+
+/** An `ss` that runs until its signal ends it, as Deno.Command with a signal does. */
+function endlessSs(args: readonly string[], signal?: AbortSignal) {
+  assert.deepEqual(args, ["-H", "-n", "-u", "state", "established"]);
+  return new Promise<never>((_, reject) => {
+    signal!.addEventListener("abort", () => reject(new DOMException("ended", "AbortError")));
+  });
+}
+
+Deno.test("connectedPeersBySs() ends an ss that runs too long, and answers null", async () => {
+  const started = performance.now();
+  assert.equal(await connectedPeersBySs(endlessSs, allowed)(7001, OPEN), null);
+  const took = performance.now() - started;
+  assert.ok(took >= SS_MAX_MS - 10 && took < SS_MAX_MS + 1000, `${took} ms`);
+});
+
+Deno.test("connectedPeersBySs() ends its ss when the asker's signal is aborted (the server closing)", async () => {
+  const closing = new AbortController();
+  const asked = connectedPeersBySs(endlessSs, allowed)(7001, closing.signal);
+  closing.abort();
+  assert.equal(await asked, null);
 });

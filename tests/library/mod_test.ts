@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import {
+  connectedPeersBySs,
   type MuxdServer,
   SpecError,
   start,
@@ -219,4 +220,52 @@ Deno.test("start({ connectedPeers }) lets the UDP loop rule spare a loopback cli
   }
   assert.equal(replies, 150);
   assert.equal(asked, 1);
+});
+
+Deno.test("MuxdServer.close() ends the loop rule's ss lookup under way and waits for it: nothing is left running (the test's sanitizers)", async () => {
+  const server = await start({
+    listen: ["udp://127.0.0.1:0=echo"],
+    connectedPeers: connectedPeersBySs(),
+  });
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const to = {
+    transport: "udp" as const,
+    hostname: "127.0.0.1",
+    port: server.sockets[0].local.port,
+  };
+  try {
+    // The 100th identical datagram trips the rule: muxd asks ss, answers, and
+    // is closed as its reply comes, with ss still running.
+    for (let i = 0; i < 100; i++) {
+      await client.send(bytes("ping"), to);
+      await client.receive();
+    }
+  } finally {
+    client.close();
+  }
+  await server.close({ graceMs: 0 });
+});
+
+Deno.test("MuxdServer.close() a second time at once ends the wait for a UDP exec reply on its way at once", async () => {
+  const server = await start({ listen: ["udp://127.0.0.1:0=exec?run=sh,-c,sleep%205"] });
+  const events = server.events[Symbol.asyncIterator]();
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const to = {
+      transport: "udp" as const,
+      hostname: "127.0.0.1",
+      port: server.sockets[0].local.port,
+    };
+    await client.send(bytes("ping"), to);
+    await until(events, (e) => e.type === "exec-started");
+  } finally {
+    client.close();
+  }
+  const started = performance.now();
+  const first = server.close({ graceMs: 20_000 });
+  await server.close();
+  await first;
+  const took = performance.now() - started;
+  assert.ok(took < 3000, `closing took ${took.toFixed(0)} ms`);
+  await events.return?.();
 });

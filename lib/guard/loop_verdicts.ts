@@ -1,0 +1,136 @@
+/**
+ * What the UDP loop rule decides at a trip on loopback: a client that
+ * repeats itself, or a loop. A source whose socket is connected to the
+ * listener's port (`nc -u`, socat, Python's socket with `connect()`) takes
+ * datagrams from muxd alone, so it is a client, and keeps its replies; so
+ * does one of muxd's own relay sockets, whose client the relay's listener
+ * holds to the rule. Any other source is a loop, as it always was.
+ *
+ * @module
+ */
+
+import type { SocketName } from "../spec/types.ts";
+import { type ConnectedPeers, peerKey } from "./connected_peers.ts";
+import type { LoopDetector } from "./loop_detector.ts";
+
+/**
+ * How long, in ms, the loop rule keeps what it found of a source: a client
+ * is not counted, another source's trips are loops without asking again;
+ * then its next trip asks again.
+ */
+export const LOOP_VERDICT_MS = 10_000;
+
+/**
+ * How long, in ms, replies to a source that tripped go on while muxd asks
+ * who it is; with no answer by then, it is taken for a loop.
+ */
+export const LOOKUP_MAX_MS = 1000;
+
+/** Tells one of muxd's own relay session sockets. */
+export interface RelaySockets {
+  /** Whether `source` is a session socket open now. */
+  has(source: SocketName): boolean;
+}
+
+/**
+ * The verdicts of one running server's loop rule, and the lookups under way.
+ *
+ * @example A connected client keeps its replies
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LoopDetector, LOOP_REPEATS } from "./loop_detector.ts";
+ * import { LoopVerdicts } from "./loop_verdicts.ts";
+ *
+ * const client = { address: "127.0.0.1", port: 40000 };
+ * const verdicts = new LoopVerdicts(() => Promise.resolve(new Set(["127.0.0.1 40000"])), () => 0);
+ * const detector = new LoopDetector();
+ * const ping = new TextEncoder().encode("ping");
+ * for (let i = 1; i < LOOP_REPEATS; i++) detector.check(client, ping, 0);
+ * assert.equal(detector.check(client, ping, 0), "trip");
+ * const local = { address: "127.0.0.1", port: 7007 };
+ * assert.equal(verdicts.atTrip(detector, client, 0, local, true), false); // no reply lost
+ * await verdicts.close();
+ * ```
+ */
+export class LoopVerdicts {
+  readonly #peers: ConnectedPeers | null;
+  readonly #now: () => number;
+  #relaySockets: RelaySockets | null = null;
+  readonly #closing = new AbortController();
+  readonly #asking = new Set<Promise<void>>();
+
+  /**
+   * Creates the verdicts of a server that has decided nothing yet.
+   *
+   * @param peers Looks up the sockets connected to a port; `null`: never, every trip is a loop.
+   * @param now The loop detector's clock, for answers that come later.
+   */
+  constructor(peers: ConnectedPeers | null, now: () => number) {
+    this.#peers = peers;
+    this.#now = now;
+  }
+
+  /**
+   * Tells muxd's own relay session sockets.
+   *
+   * @param sockets Tells a session socket open now.
+   */
+  spareRelaySockets(sockets: RelaySockets): void {
+    this.#relaySockets = sockets;
+  }
+
+  /**
+   * Decides a trip of `remote` (its quiet time begun by `detector`).
+   *
+   * @param detector The listener's loop detector, which tripped.
+   * @param remote The source.
+   * @param now The detector's time of the trip.
+   * @param local The listener's socket name, when known.
+   * @param loopback Whether the source is on loopback.
+   * @returns `true` when the reply is suppressed (a loop), `false` when it
+   *   goes: a client, or muxd asks first.
+   */
+  atTrip(
+    detector: LoopDetector,
+    remote: SocketName,
+    now: number,
+    local: SocketName | undefined,
+    loopback: boolean,
+  ): boolean {
+    if (this.#relaySockets?.has(remote)) {
+      detector.pardon(remote, now + LOOP_VERDICT_MS);
+      return false;
+    }
+    if (!loopback || local === undefined || this.#peers === null) return true;
+    if (this.#closing.signal.aborted) return true;
+    let asked: Promise<ReadonlySet<string> | null>;
+    try {
+      asked = this.#peers(local.port, this.#closing.signal);
+    } catch {
+      return true;
+    }
+    detector.pardon(remote, Infinity);
+    // The first of: the answer, LOOKUP_MAX_MS (no answer: a loop), the close.
+    const { promise: decided, resolve } = Promise.withResolvers<ReadonlySet<string> | null>();
+    const timer = setTimeout(() => resolve(null), LOOKUP_MAX_MS);
+    const onClose = () => resolve(null);
+    this.#closing.signal.addEventListener("abort", onClose, { once: true });
+    asked.then(resolve, () => resolve(null));
+    const asking = decided.then((peers) => {
+      clearTimeout(timer);
+      this.#closing.signal.removeEventListener("abort", onClose);
+      const later = this.#now();
+      if (peers?.has(peerKey(remote))) detector.pardon(remote, later + LOOP_VERDICT_MS);
+      else detector.convict(remote, later, later + LOOP_VERDICT_MS);
+    });
+    this.#asking.add(asking);
+    asking.finally(() => this.#asking.delete(asking));
+    return false;
+  }
+
+  /** Ends the lookups under way and waits for them; trips after it are loops, as without lookups. */
+  async close(): Promise<void> {
+    this.#closing.abort();
+    await Promise.all(this.#asking);
+  }
+}
