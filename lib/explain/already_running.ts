@@ -60,6 +60,8 @@ export async function findSoleHolder(
     }
   }
   if (sole === null) return null;
+  // findHoldersOfEach() has read a deno holder's command line already.
+  if (sole.muxd !== undefined) return { ...sole, muxd: sole.muxd };
   const commandLine = await (lookups.commandLine ?? readCommandLine)(sole.pid);
   const muxd = commandLine === null ? sole.name === "muxd" : isMuxdCommandLine(commandLine);
   return { ...sole, muxd };

@@ -27,9 +27,9 @@ export async function readCommandLine(pid: number): Promise<string | null> {
       stderr: "null",
     }).output();
   } catch (error) {
-    if (error instanceof Deno.errors.NotFound || error instanceof Deno.errors.PermissionDenied) {
-      return null;
-    }
+    // Whatever kept ps from starting (not installed, not permitted, out of
+    // files while a bind failed at EMFILE), the answer is the same.
+    if (error instanceof Error) return null;
     throw error;
   }
   const line = new TextDecoder().decode(output.stdout).trim();
@@ -38,7 +38,9 @@ export async function readCommandLine(pid: number): Promise<string | null> {
 
 /**
  * Tells whether a command line is muxd's: the compiled `muxd` program, or
- * Deno running muxd's `main.ts` or its bundle `muxd.js`.
+ * Deno running muxd's `main.ts` or its bundle `muxd.js` with one of muxd's
+ * commands after it (`deno task serve` writes `main.ts serve`): any Deno
+ * program's entry may be called `main.ts` (`deno init` makes one).
  *
  * @param commandLine What {@linkcode readCommandLine} read.
  * @returns `true` for muxd.
@@ -51,6 +53,7 @@ export async function readCommandLine(pid: number): Promise<string | null> {
  * assert.ok(isMuxdCommandLine("deno run --allow-net main.ts serve"));
  * assert.ok(isMuxdCommandLine("/usr/local/bin/muxd serve -l tcp://127.0.0.1:0=echo"));
  * assert.ok(!isMuxdCommandLine("python3 -m http.server 7007"));
+ * assert.ok(!isMuxdCommandLine("deno run --allow-net main.ts")); // deno init's app, say
  * ```
  */
 export function isMuxdCommandLine(commandLine: string): boolean {
@@ -58,5 +61,9 @@ export function isMuxdCommandLine(commandLine: string): boolean {
   const program = words[0].split(/[\\/]/).at(-1) ?? "";
   if (/^muxd(-[\w-]+)?(\.exe)?$/.test(program)) return true;
   if (!/^deno(\.exe)?$/.test(program)) return false;
-  return words.some((w) => /(^|[\\/])(main\.ts|muxd\.js)$/.test(w));
+  const entry = words.findIndex((w) => /(^|[\\/])(main\.ts|muxd\.js)$/.test(w));
+  return entry > 0 && MUXD_COMMANDS.has(words[entry + 1]);
 }
+
+/** muxd's commands, one of which follows its entry point on a command line. */
+const MUXD_COMMANDS: ReadonlySet<string | undefined> = new Set(["serve", "check", "services"]);

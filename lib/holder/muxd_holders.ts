@@ -14,7 +14,8 @@ import type { HolderReport } from "./types.ts";
  *
  * @param reports What the lookup found.
  * @param commandLine Reads a process's command line. @default readCommandLine
- * @returns The same reports, muxd's processes marked `muxd: true`.
+ * @returns The same reports, each `deno` process whose command line was read
+ *   marked `muxd: true` or `false`.
  *
  * @example
  * ```ts
@@ -41,17 +42,17 @@ export async function markMuxdHolders(
     for (const h of r.holders) if (h.process?.name === "deno") pids.add(h.process.pid);
   }
   if (pids.size === 0) return [...reports];
-  const muxd = new Set<number>();
+  // Whether each is muxd, for those whose command line could be read.
+  const muxd = new Map<number, boolean>();
   await Promise.all([...pids].map(async (pid) => {
     const line = await commandLine(pid);
-    if (line !== null && isMuxdCommandLine(line)) muxd.add(pid);
+    if (line !== null) muxd.set(pid, isMuxdCommandLine(line));
   }));
   return reports.map((r) => ({
     ...r,
-    holders: r.holders.map((h) =>
-      h.process !== null && muxd.has(h.process.pid)
-        ? { ...h, process: { ...h.process, muxd: true } }
-        : h
-    ),
+    holders: r.holders.map((h) => {
+      const is = h.process === null ? undefined : muxd.get(h.process.pid);
+      return is === undefined ? h : { ...h, process: { ...h.process!, muxd: is } };
+    }),
   }));
 }
