@@ -4,7 +4,7 @@
  * listener's port (`nc -u`, socat, Python's socket with `connect()`) takes
  * datagrams from muxd alone, so it is a client, and keeps its replies; so
  * does one of muxd's own relay sockets, whose client the relay's listener
- * holds to the rule. Any other source is a loop, as it always was.
+ * holds to the rule. Any other source is a loop.
  *
  * @module
  */
@@ -57,7 +57,10 @@ export class LoopVerdicts {
   readonly #now: () => number;
   #relaySockets: RelaySockets | null = null;
   readonly #closing = new AbortController();
+  /** The lookups under way, each settled once its lookup has. */
   readonly #asking = new Set<Promise<void>>();
+  /** Gives each verdict still to come now, as no answer. */
+  readonly #ending = new Set<() => void>();
 
   /**
    * Creates the verdicts of a server that has decided nothing yet.
@@ -103,34 +106,45 @@ export class LoopVerdicts {
     }
     if (!loopback || local === undefined || this.#peers === null) return true;
     if (this.#closing.signal.aborted) return true;
-    let asked: Promise<ReadonlySet<string> | null>;
-    try {
-      asked = this.#peers(local.port, this.#closing.signal);
-    } catch {
-      return true;
-    }
+    // A lookup that throws at once is a defect of the lookup: it reaches the
+    // datagram's error boundary, and this trip counts as a loop.
+    const asked = this.#peers(local.port, this.#closing.signal);
     detector.pardon(remote, Infinity);
-    // The first of: the answer, LOOKUP_MAX_MS (no answer: a loop), the close.
-    const { promise: decided, resolve } = Promise.withResolvers<ReadonlySet<string> | null>();
-    const timer = setTimeout(() => resolve(null), LOOKUP_MAX_MS);
-    const onClose = () => resolve(null);
-    this.#closing.signal.addEventListener("abort", onClose, { once: true });
-    asked.then(resolve, () => resolve(null));
-    const asking = decided.then((peers) => {
+    // The verdict comes with the answer, or at LOOKUP_MAX_MS (no answer: a
+    // loop), or at the close; an answer that comes later and finds a client
+    // still pardons it.
+    let decided = false;
+    const decide = (peers: ReadonlySet<string> | null) => {
+      const connected = peers?.has(peerKey(remote)) ?? false;
+      if (decided && !connected) return;
+      decided = true;
       clearTimeout(timer);
-      this.#closing.signal.removeEventListener("abort", onClose);
+      this.#ending.delete(end);
       const later = this.#now();
-      if (peers?.has(peerKey(remote))) detector.pardon(remote, later + LOOP_VERDICT_MS);
+      if (connected) detector.pardon(remote, later + LOOP_VERDICT_MS);
       else detector.convict(remote, later, later + LOOP_VERDICT_MS);
-    });
-    this.#asking.add(asking);
-    asking.finally(() => this.#asking.delete(asking));
+    };
+    const end = () => decide(null);
+    const timer = setTimeout(end, LOOKUP_MAX_MS);
+    this.#ending.add(end);
+    // The close waits for the lookup itself, not only for the verdict.
+    const answered = asked.then(decide, () => decide(null));
+    this.#asking.add(answered);
+    answered.finally(() => this.#asking.delete(answered));
     return false;
   }
 
-  /** Ends the lookups under way and waits for them; trips after it are loops, as without lookups. */
+  /**
+   * Ends the lookups under way and waits for them to end (for at most
+   * {@linkcode LOOKUP_MAX_MS}: a lookup must settle once its signal is
+   * aborted, and `ss` does at once); trips after it are loops.
+   */
   async close(): Promise<void> {
     this.#closing.abort();
-    await Promise.all(this.#asking);
+    for (const end of [...this.#ending]) end();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<void>((resolve) => timer = setTimeout(resolve, LOOKUP_MAX_MS));
+    await Promise.race([Promise.all(this.#asking), late]);
+    clearTimeout(timer);
   }
 }

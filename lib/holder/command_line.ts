@@ -39,7 +39,8 @@ export async function readCommandLine(pid: number): Promise<string | null> {
 /**
  * Tells whether a command line is muxd's: the compiled `muxd` program, or
  * Deno running muxd's `main.ts` or its bundle `muxd.js` with one of muxd's
- * commands after it (`deno task serve` writes `main.ts serve`): any Deno
+ * commands or an option after it (`deno task serve` writes `main.ts serve`),
+ * or with nothing after it and the V8 flags of muxd's tasks: any Deno
  * program's entry may be called `main.ts` (`deno init` makes one).
  *
  * @param commandLine What {@linkcode readCommandLine} read.
@@ -53,6 +54,8 @@ export async function readCommandLine(pid: number): Promise<string | null> {
  * assert.ok(isMuxdCommandLine("deno run --allow-net main.ts serve"));
  * assert.ok(isMuxdCommandLine("/usr/local/bin/muxd serve -l tcp://127.0.0.1:0=echo"));
  * assert.ok(!isMuxdCommandLine("python3 -m http.server 7007"));
+ * assert.ok(isMuxdCommandLine("deno run --v8-flags=--no-memory-reducer -A main.ts")); // deno task muxd
+ * assert.ok(isMuxdCommandLine("deno run -A main.ts -l tcp://127.0.0.1:0=echo"));
  * assert.ok(!isMuxdCommandLine("deno run --allow-net main.ts")); // deno init's app, say
  * ```
  */
@@ -62,8 +65,19 @@ export function isMuxdCommandLine(commandLine: string): boolean {
   if (/^muxd(-[\w-]+)?(\.exe)?$/.test(program)) return true;
   if (!/^deno(\.exe)?$/.test(program)) return false;
   const entry = words.findIndex((w) => /(^|[\\/])(main\.ts|muxd\.js)$/.test(w));
-  return entry > 0 && MUXD_COMMANDS.has(words[entry + 1]);
+  if (entry <= 0) return false;
+  // What muxd takes after its entry: a command, or an option (then it
+  // serves); with nothing after it, the flag every muxd task passes Deno.
+  const next = words[entry + 1];
+  if (next !== undefined) return MUXD_COMMANDS.has(next) || next.startsWith("-");
+  return words.includes(MUXD_V8_FLAGS);
 }
 
-/** muxd's commands, one of which follows its entry point on a command line. */
-const MUXD_COMMANDS: ReadonlySet<string | undefined> = new Set(["serve", "check", "services"]);
+/**
+ * muxd's commands, as `muxd --help` lists them: one of them, or an option,
+ * follows its entry point on a command line.
+ */
+export const MUXD_COMMANDS: ReadonlySet<string> = new Set(["serve", "check", "services", "help"]);
+
+/** The V8 flags of every muxd task in deno.json (and of `deno compile`'s muxd). */
+const MUXD_V8_FLAGS = "--v8-flags=--no-memory-reducer";

@@ -29,7 +29,8 @@ export const SS_MAX_MS = 2000;
  * read the socket table before the asker's client had its socket. A run
  * ends after {@linkcode SS_MAX_MS}, or when the asker's signal is aborted,
  * answering nothing; without the right to run `ss` nothing is run (Deno
- * would stop everything to prompt on a terminal).
+ * would stop everything to prompt on a terminal). Make one per server: a
+ * run started for one server's ask ends when that server closes.
  *
  * @param runSs How `ss` runs. @default runSs
  * @param mayRun Whether `ss` may run. @default the `--allow-run` permission for `ss`
@@ -106,7 +107,8 @@ async function connectedTable(runSs: RunSs, signal: AbortSignal): Promise<Connec
       AbortSignal.any([signal, timeout.signal]),
     );
   } catch (error) {
-    // Ended (the signal), or it could not start (out of files): no answer.
+    // It could not start (out of files, say: runSs answers null for the
+    // rest): whatever the cause, there is no answer.
     if (error instanceof Error) return null;
     throw error;
   } finally {
@@ -115,9 +117,7 @@ async function connectedTable(runSs: RunSs, signal: AbortSignal): Promise<Connec
   if (out === null || out.code !== 0) return null;
   let sockets;
   try {
-    // With one state asked for, ss leaves the state column out: it is ESTAB.
-    const lines = out.stdout.split("\n").filter((l) => l.trim() !== "");
-    sockets = parseSsOutput(lines.map((l) => `ESTAB ${l}`).join("\n"));
+    sockets = parseSsOutput(out.stdout, { state: "ESTAB" });
   } catch (error) {
     if (error instanceof SyntaxError) return null;
     throw error;

@@ -56,6 +56,15 @@ export interface SsSocket {
   readonly users: readonly SsUser[];
 }
 
+/** How {@linkcode parseSsOutput} reads `ss` output. */
+export interface SsOutputOptions {
+  /**
+   * The state of every line, for output without a state column: `ss` leaves
+   * it out when asked for one state (`state established`).
+   */
+  readonly state?: SocketState;
+}
+
 /** Every state name `ss` prints (iproute2's `sstate_name`). */
 const STATES: ReadonlySet<SocketState> = new Set<SocketState>([
   "ESTAB",
@@ -95,6 +104,7 @@ const USERS = /(?:^|\s)users:\(((?:\("[^)]*",pid=\d+,fd=\d+\),?)*)\)(?=\s|$)/;
  * `inode` are 0; without `-p`, `users` is empty.
  *
  * @param text The whole output.
+ * @param options The state of every line, where `ss` printed none.
  * @returns One entry per line, in output order.
  * @throws {SyntaxError} When a line does not have the expected columns.
  *
@@ -115,9 +125,16 @@ const USERS = /(?:^|\s)users:\(((?:\("[^)]*",pid=\d+,fd=\d+\),?)*)\)(?=\s|$)/;
  * assert.deepEqual(closed.users, []);
  * ```
  */
-export function parseSsOutput(text: string): SsSocket[] {
+export function parseSsOutput(text: string, options: SsOutputOptions = {}): SsSocket[] {
   const sockets: SsSocket[] = [];
-  for (const { number, text: raw } of socketLines(text)) {
+  // Without a state column, every line starts with its state as ss would
+  // print it, before lines are told apart by that state (a process name
+  // may hold a line break). Asked for one state, ss prints no process names.
+  const { state } = options;
+  const full = state === undefined
+    ? text
+    : text.split("\n").map((l) => l.trim() === "" ? l : `${state} ${l.trim()}`).join("\n");
+  for (const { number, text: raw } of socketLines(full)) {
     const line = raw.trim();
     if (line === "") continue;
     const fail = (what: string) =>

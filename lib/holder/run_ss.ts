@@ -13,7 +13,7 @@ import type { RunSs } from "./types.ts";
  * Runs `ss` from the PATH with the given arguments.
  *
  * @param args The arguments, e.g. `["-H", "-n", "-a", "-p", "-e", "-t", "sport = :7007"]`.
- * @param signal Ends the run when aborted (its promise then rejects).
+ * @param signal Ends the run when aborted: `ss` gets SIGTERM, and the output has its code (143).
  * @returns Its exit code and output, or `null` when `ss` is not installed or
  *   Deno may not run it.
  */

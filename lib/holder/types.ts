@@ -134,7 +134,8 @@ export interface SsOutput {
 /**
  * Runs `ss` with the given arguments and gives what it printed, or `null`
  * when `ss` cannot be started here: not installed, or not permitted (Deno's
- * `--allow-run=ss`). `signal`, when aborted, ends the run (it then rejects).
+ * `--allow-run=ss`). `signal`, when aborted, ends the run: `ss` gets SIGTERM, and
+ * the output has a code that is not 0.
  */
 export type RunSs = (args: readonly string[], signal?: AbortSignal) => Promise<SsOutput | null>;
 

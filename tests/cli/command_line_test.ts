@@ -5,6 +5,7 @@
  */
 
 import assert from "node:assert/strict";
+import { MUXD_COMMANDS } from "../../lib/holder/command_line.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import {
   assertNoStackTrace,
@@ -181,4 +182,10 @@ Deno.test("muxd --help's examples quote every word a shell would glob or split (
     const unquoted = example.replace(/'[^']*'/g, "");
     assert.doesNotMatch(unquoted, /[[\]?*&;|<>]/, example);
   }
+});
+
+Deno.test("MUXD_COMMANDS, by which another muxd is told from a Deno program, are the commands muxd --help lists", async () => {
+  const help = await runMuxd(["--help"]);
+  const listed = [...help.stdout.matchAll(/^(?:Usage:)?\s+muxd ([a-z]+)\b/gm)].map((m) => m[1]);
+  assert.deepEqual([...MUXD_COMMANDS].sort(), [...new Set(listed)].sort());
 });

@@ -602,7 +602,11 @@ Deno.test("UdpGuard.limitReply() asks again for clients that trip while a lookup
 
 Deno.test("UdpGuard.limitReply() takes a source for a loop when its lookup does not answer within LOOKUP_MAX_MS, and close() ends the wait", async () => {
   let asked = 0;
-  const never: ConnectedPeers = () => (asked++, new Promise(() => {}));
+  // It answers nothing until it is ended, as a hung ss would until its signal.
+  const never: ConnectedPeers = (
+    _,
+    signal,
+  ) => (asked++, new Promise((resolve) => signal.addEventListener("abort", () => resolve(null))));
   const guard = new UdpGuard(OWN, undefined, never);
   const remote = { address: "127.0.0.1", port: 40000 };
   const ping = new TextEncoder().encode("ping");

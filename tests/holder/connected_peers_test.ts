@@ -73,11 +73,11 @@ Deno.test("connectedPeersBySs() runs nothing without the right to run ss (Deno w
   assert.equal(runs, 0);
 });
 
-/** An `ss` that runs until its signal ends it, as Deno.Command with a signal does. */
+/** An `ss` that runs until its signal ends it: Deno.Command then gives SIGTERM's code, 143. */
 function endlessSs(args: readonly string[], signal?: AbortSignal) {
   assert.deepEqual(args, ["-H", "-n", "-u", "state", "established"]);
-  return new Promise<never>((_, reject) => {
-    signal!.addEventListener("abort", () => reject(new DOMException("ended", "AbortError")));
+  return new Promise<SsOutput>((resolve) => {
+    signal!.addEventListener("abort", () => resolve({ code: 143, stdout: "", stderr: "" }));
   });
 }
 

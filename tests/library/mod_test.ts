@@ -223,9 +223,16 @@ Deno.test("start({ connectedPeers }) lets the UDP loop rule spare a loopback cli
 });
 
 Deno.test("MuxdServer.close() ends the loop rule's ss lookup under way and waits for it: nothing is left running (the test's sanitizers)", async () => {
+  // An ss that takes 0.3 s to end after its SIGTERM: close() must wait for it.
+  const slowSs = async (_: readonly string[], signal?: AbortSignal) => {
+    const script = "trap '' TERM; sleep 0.3";
+    const out = await new Deno.Command("sh", { args: ["-c", script], signal, stdout: "piped" })
+      .output();
+    return { code: out.code, stdout: "", stderr: "" };
+  };
   const server = await start({
     listen: ["udp://127.0.0.1:0=echo"],
-    connectedPeers: connectedPeersBySs(),
+    connectedPeers: connectedPeersBySs(slowSs, () => true),
   });
   const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   const to = {
