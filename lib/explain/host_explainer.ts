@@ -6,7 +6,14 @@
  */
 
 import { type HostFacts, readHostFacts } from "../check/host_facts.ts";
-import { describeHolders, findHolders, holdersFix } from "../holder/mod.ts";
+import {
+  describeHolders,
+  findHolders,
+  findHoldersOfEach,
+  type HolderQuery,
+  type HolderReport,
+  holdersFix,
+} from "../holder/mod.ts";
 import { type DescribeHolders, explainBindFailure } from "./bind_failure.ts";
 import type { ExplainBinds } from "./plain.ts";
 
@@ -49,12 +56,42 @@ export function hostExplainer(options: HostExplainerOptions = {}): ExplainBinds 
   };
 }
 
-/** Who holds a port, from the OS's socket tables (`ss`). */
+/**
+ * Who holds a port, from the OS's socket tables (`ss`). The questions of
+ * one start-up or reload come together (a port range in use fails every
+ * listener at once): they are answered together, with one `ss` per
+ * transport, not one each, which would open three pipes per listener
+ * and run out of files where a bind had just failed for want of them.
+ */
 function holdersOn(facts: HostFacts): DescribeHolders {
+  let batch: Question[] | null = null;
+  const askAll = (asked: readonly Question[]) => {
+    const reports = findHoldersOfEach(asked.map((a) => a.query), {
+      bindV6Only: facts.bindV6Only,
+    });
+    asked.forEach((a, i) => reports.then((all) => a.answer.resolve(all[i]), a.answer.reject));
+  };
   return async (query) => {
-    const report = await findHolders(query, { bindV6Only: facts.bindV6Only });
+    let asked = batch;
+    if (asked === null) {
+      const started: Question[] = [];
+      batch = asked = started;
+      setTimeout(() => {
+        batch = null;
+        askAll(started);
+      }, 0);
+    }
+    const answer = Promise.withResolvers<HolderReport>();
+    asked.push({ query, answer });
+    const report = await answer.promise;
     return { text: describeHolders(report, query), fix: holdersFix(report) };
   };
+}
+
+/** One question to {@linkcode holdersOn}'s lookup, and where its answer goes. */
+interface Question {
+  readonly query: HolderQuery;
+  readonly answer: PromiseWithResolvers<HolderReport>;
 }
 
 /**

@@ -329,3 +329,43 @@ Deno.test({
   assert.doesNotMatch(stderr, /internal error/);
   assert.match(stderr, /too many open files: .*\(ulimit -n\)/);
 });
+
+/** Listens on `count` consecutive ports on 127.0.0.1 below the ephemeral range, from a random start. */
+function holdRange(count: number): Deno.TcpListener[] {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
+    const held: Deno.TcpListener[] = [];
+    try {
+      for (let port = first; port < first + count; port++) {
+        held.push(Deno.listen({ hostname: "127.0.0.1", port }));
+      }
+      return held;
+    } catch (error) {
+      for (const l of held) l.close();
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
+  throw new Error(`no ${count} free consecutive ports found`);
+}
+
+Deno.test({
+  name:
+    "muxd serve under prlimit --nofile=200 names the holder of every one of 150 ports in use: the lookups share one ss",
+  ignore: noPrlimit !== null,
+}, async () => {
+  const held = holdRange(150);
+  try {
+    const first = held[0].addr.port;
+    const spec = `tcp://127.0.0.1:${first}-${first + 149}=echo`;
+    const { code, stderr } = await runMuxdExpectingFailure(
+      ["serve", "-l", spec],
+      underOpenFilesLimit(200),
+    );
+    assert.equal(code, 1, stderr.slice(-500));
+    const named = stderr.match(/ERR cannot bind .* held by a listening socket .* of process \d+ /g);
+    assert.equal(named?.length, 150, stderr.slice(0, 2000));
+    assert.doesNotMatch(stderr, /holder lookup failed/);
+  } finally {
+    for (const l of held) l.close();
+  }
+});
