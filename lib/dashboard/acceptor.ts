@@ -15,13 +15,14 @@
 
 import { acceptErrorKind, errorCode, exhaustionAdvice } from "../bind/accept_error.ts";
 import { Link } from "./link.ts";
+import { sourceGroup } from "./source_group.ts";
 
 /**
- * Event streams a source address keeps when every slot is taken, by
- * default: as many as one browser opens to one host over HTTP/1.1 (a page
- * holds one). Past them, its oldest stream yields its slot to a new
- * connection, so that streams that are never read cannot keep a page from
- * opening.
+ * Event streams a source keeps when every slot is taken, by default: as
+ * many as one browser opens to one host over HTTP/1.1 (a page holds one).
+ * Past them, its oldest stream yields its slot to a new connection, so that
+ * streams that are never read cannot keep a page from opening. A source is
+ * an address, all of loopback (one host), or an IPv6 /64 ({@linkcode sourceGroup}).
  */
 export const STREAMS_PER_SOURCE = 6;
 
@@ -159,7 +160,7 @@ export class Acceptor {
 
   /**
    * Closes the oldest served connection that holds its slot idly; with none,
-   * the oldest event stream of the source address that holds the most, if
+   * the oldest event stream of the source that holds the most, if
    * that is more than its share. Closes nothing otherwise.
    */
   #makeRoom(): void {
@@ -171,7 +172,7 @@ export class Acceptor {
     let most: Link[] = [];
     for (const link of this.#served) {
       if (link.phase !== "stream") continue;
-      const host = link.remoteHost;
+      const host = sourceGroup(link.remoteHost);
       const ofHost = streams.get(host) ?? [];
       if (ofHost.length === 0) streams.set(host, ofHost);
       ofHost.push(link);

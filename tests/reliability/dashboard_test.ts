@@ -264,3 +264,48 @@ Deno.test("muxd serve --dashboard sends every arrival to each of 64 event stream
     await Promise.all(readers.map((reader) => reader.cancel()));
   }
 });
+
+/**
+ * Opens `count` event streams to the dashboard, each from its own source
+ * address on loopback (127.0.0.2, 127.0.0.3, …), reads their answers' first
+ * line, prints `open`, and holds them, never reading again, until its
+ * standard input closes.
+ */
+const SPREAD_STREAMS = `
+import socket, sys
+port, host, count = int(sys.argv[1]), sys.argv[2], int(sys.argv[3])
+held = []
+for i in range(count):
+    s = socket.socket()
+    s.bind((f"127.0.0.{2 + i}", 0))
+    s.connect(("127.0.0.1", port))
+    s.sendall(f"GET /api/events HTTP/1.1\\r\\nHost: {host}\\r\\n\\r\\n".encode())
+    assert s.recv(12).startswith(b"HTTP/1.1 200")
+    held.append(s)
+print("open", flush=True)
+sys.stdin.read()
+`;
+
+Deno.test("muxd serve --dashboard answers past its cap of 64 event streams spread over 64 loopback addresses: loopback is one source", async () => {
+  await using muxd = await startMuxd(ECHO_AND_DASHBOARD);
+  const { port, host } = dashboardOf(muxd);
+  const holder = new Deno.Command("python3", {
+    args: ["-c", SPREAD_STREAMS, `${port}`, host, `${MAX_CLIENTS}`],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "inherit",
+  }).spawn();
+  const lines = holder.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    assert.equal((await withTimeout(lines.read(), 10_000, "the streams")).value?.trim(), "open");
+    for (let i = 0; i < 3; i++) {
+      using page = await RawClient.connect(port);
+      await page.send(get("/api/stats", host, "Connection: close\r\n"));
+      assert.equal((await page.response(5000))?.status, 200, `request ${i}`);
+    }
+  } finally {
+    await holder.stdin.close();
+    await lines.cancel();
+    await holder.status;
+  }
+});
