@@ -45,6 +45,43 @@ export interface NamespaceOutput {
   readonly stderr: string;
 }
 
+/**
+ * Runs a program inside a network namespace with `input` on its standard input.
+ *
+ * @param ns The namespace.
+ * @param program Such as `nc`.
+ * @param args Its arguments.
+ * @param input What to write to its standard input before closing it.
+ * @returns What it printed, and its exit code.
+ */
+export async function runInNamespace(
+  ns: string,
+  program: string,
+  args: readonly string[],
+  input: string | Uint8Array = "",
+): Promise<NamespaceOutput> {
+  const child = new Deno.Command("ip", {
+    args: ["netns", "exec", ns, program, ...args],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  // Read its output while writing its input: a program that answers as it
+  // reads (cat, nc to an echo) fills its output pipe before it has read
+  // a large input, and would wait on us while we wait on it.
+  const output = child.output();
+  const writer = child.stdin.getWriter();
+  await writer.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
+  await writer.close();
+  const out = await output;
+  return {
+    code: out.code,
+    stdout: out.stdout,
+    text: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
 /** The two hosts; dispose of them to delete both namespaces and the pair. */
 export class TwoHosts implements AsyncDisposable {
   /** The server's namespace. */
@@ -122,26 +159,7 @@ export class TwoHosts implements AsyncDisposable {
     args: readonly string[],
     input: string | Uint8Array = "",
   ): Promise<NamespaceOutput> {
-    const child = new Deno.Command("ip", {
-      args: ["netns", "exec", ns, program, ...args],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    // Read its output while writing its input: a program that answers as it
-    // reads (cat, nc to an echo) fills its output pipe before it has read
-    // a large input, and would wait on us while we wait on it.
-    const output = child.output();
-    const writer = child.stdin.getWriter();
-    await writer.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
-    await writer.close();
-    const out = await output;
-    return {
-      code: out.code,
-      stdout: out.stdout,
-      text: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
+    return await runInNamespace(ns, program, args, input);
   }
 
   /** Deletes both namespaces, which deletes the veth pair with them. */

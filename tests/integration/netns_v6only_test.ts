@@ -15,7 +15,7 @@ import {
   SERVE_PERMISSIONS,
   startMuxd,
 } from "../_support/process.ts";
-import { namespaceProblem } from "./_two_hosts.ts";
+import { namespaceProblem, runInNamespace } from "./_two_hosts.ts";
 
 const problem = await namespaceProblem("v6only");
 if (problem) console.log(`netns bindv6only tests ignored: ${problem}`);
@@ -63,21 +63,8 @@ class Namespace implements AsyncDisposable {
     args: readonly string[],
     input = "",
   ): Promise<{ code: number; text: string }> {
-    const child = new Deno.Command("ip", {
-      args: ["netns", "exec", this.name, program, ...args],
-      stdin: "piped",
-      stdout: "piped",
-      stderr: "piped",
-    }).spawn();
-    const output = child.output();
-    const writer = child.stdin.getWriter();
-    await writer.write(new TextEncoder().encode(input));
-    await writer.close();
-    const out = await output;
-    return {
-      code: out.code,
-      text: new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr),
-    };
+    const out = await runInNamespace(this.name, program, args, input);
+    return { code: out.code, text: out.text + out.stderr };
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
