@@ -52,6 +52,7 @@ export interface NamespaceOutput {
  * @param program Such as `nc`.
  * @param args Its arguments.
  * @param input What to write to its standard input before closing it.
+ * @param limitMs When it is killed (SIGKILL) if it has not ended.
  * @returns What it printed, and its exit code.
  */
 export async function runInNamespace(
@@ -59,6 +60,7 @@ export async function runInNamespace(
   program: string,
   args: readonly string[],
   input: string | Uint8Array = "",
+  limitMs = 60_000,
 ): Promise<NamespaceOutput> {
   const child = new Deno.Command("ip", {
     args: ["netns", "exec", ns, program, ...args],
@@ -66,20 +68,25 @@ export async function runInNamespace(
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  // Read its output while writing its input: a program that answers as it
-  // reads (cat, nc to an echo) fills its output pipe before it has read
-  // a large input, and would wait on us while we wait on it.
-  const output = child.output();
-  const writer = child.stdin.getWriter();
-  await writer.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
-  await writer.close();
-  const out = await output;
-  return {
-    code: out.code,
-    stdout: out.stdout,
-    text: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
+  try {
+    // Read its output while writing its input: a program that answers as it
+    // reads (cat, nc to an echo) fills its output pipe before it has read
+    // a large input, and would wait on us while we wait on it.
+    const output = child.output();
+    const writer = child.stdin.getWriter();
+    await writer.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
+    await writer.close();
+    const out = await output;
+    return {
+      code: out.code,
+      stdout: out.stdout,
+      text: new TextDecoder().decode(out.stdout),
+      stderr: new TextDecoder().decode(out.stderr),
+    };
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** The two hosts; dispose of them to delete both namespaces and the pair. */

@@ -14,7 +14,13 @@ import assert from "node:assert/strict";
 import { startMuxd } from "../_support/process.ts";
 import { eventsOf, logEvents } from "../_support/log.ts";
 import { seededRandom } from "../_support/random.ts";
-import { CLIENT_ADDRESS, namespaceProblem, SERVER_ADDRESS, TwoHosts } from "./_two_hosts.ts";
+import {
+  CLIENT_ADDRESS,
+  namespaceProblem,
+  runInNamespace,
+  SERVER_ADDRESS,
+  TwoHosts,
+} from "./_two_hosts.ts";
 
 const problem = await namespaceProblem("fwd");
 if (problem) console.log(`forward netns tests ignored: ${problem}`);
@@ -71,50 +77,6 @@ async function upstreamIn(ns: string) {
   };
 }
 
-/** What a program run inside a namespace printed. */
-interface Output {
-  readonly code: number;
-  readonly stdout: Uint8Array;
-  readonly text: string;
-  readonly stderr: string;
-}
-
-/**
- * Runs a program inside `ns`, writing `input` to its stdin while its output
- * is read (an echo of megabytes would fill both pipes otherwise), and kills
- * it after `limitMs`.
- */
-async function runIn(
-  ns: string,
-  program: string,
-  args: readonly string[],
-  input: string | Uint8Array = "",
-  limitMs = 60_000,
-): Promise<Output> {
-  const child = new Deno.Command("ip", {
-    args: ["netns", "exec", ns, program, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
-  const writer = child.stdin.getWriter();
-  const writing = writer
-    .write(typeof input === "string" ? new TextEncoder().encode(input) : input)
-    .then(() => writer.close());
-  try {
-    const [out] = await Promise.all([child.output(), writing]);
-    return {
-      code: out.code,
-      stdout: out.stdout,
-      text: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** Random bytes from a seed. */
 function bytesOf(length: number, seed: number): Uint8Array {
   const random = seededRandom(seed);
@@ -154,7 +116,7 @@ Deno.test({
     ], hosts.muxdOnServer);
     const [echoPort, greeterPort, udpPort] = [0, 1, 2].map((i) => muxd.port(i));
     const onMuxdHost = (program: string, args: string[], input: string | Uint8Array = "") =>
-      runIn(hosts.server, program, args, input);
+      runInNamespace(hosts.server, program, args, input);
 
     // TCP with real netcat: its end of stream reaches the upstream, which echoes to the end
     // and half-closes in turn, so netcat gets every byte back and then its end of stream.
