@@ -210,7 +210,8 @@ class Server implements RunningServer {
   #emit: EventSink;
   #explain: ExplainBinds;
   #policy: ServerPolicy;
-  #ctx: DispatchContext;
+  /** What every listener's loop shares; each gets its own connection table and UDP replies. */
+  #ctx: Omit<DispatchContext, "connections" | "udpReplies">;
   #abort = new AbortController();
   /** Every connection table with connections that may be open, live listeners' and closed ones'. */
   #tables = new Set<ConnectionTable>();
@@ -241,7 +242,6 @@ class Server implements RunningServer {
       ...parts,
       emit,
       signal: this.#abort.signal,
-      connections: new ConnectionTable(),
       nextId: () => ++lastId,
       admission: new Admission(policy.maxConnections),
       buffers: new BufferPool(),
@@ -249,7 +249,6 @@ class Server implements RunningServer {
       timeouts: new TimeoutSignals(this.#abort.signal),
       relays: new Set(),
       relayLineage: new RelayLineage(),
-      udpReplies: new RepliesOnTheWay(),
     };
     const { relays } = this.#ctx;
     parts.udpGuard.spareRelaySockets(this.#ctx.relayLineage);
