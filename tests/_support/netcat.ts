@@ -2,13 +2,10 @@
  * Runs the real OpenBSD netcat (`nc`), as a user would.
  */
 
+import { type ProgramOutput, runWithInput } from "./with_input.ts";
+
 /** What a netcat run printed. */
-export interface NetcatResult {
-  readonly code: number;
-  readonly stdout: Uint8Array;
-  readonly text: string;
-  readonly stderr: string;
-}
+export type NetcatResult = ProgramOutput;
 
 /** Netcat's idle timeout (`-w`), in seconds, so that no test waits forever. */
 const IDLE_TIMEOUT_SECONDS = "5";
@@ -23,34 +20,11 @@ const IDLE_TIMEOUT_SECONDS = "5";
  * @param input What to type into netcat; its end is end of input.
  * @returns Exit code and output.
  */
-export async function nc(
+export function nc(
   args: readonly string[],
   input: string | Uint8Array = "",
 ): Promise<NetcatResult> {
-  const child = new Deno.Command("nc", {
-    args: ["-w", IDLE_TIMEOUT_SECONDS, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const output = child.output();
-  const bytes = typeof input === "string" ? new TextEncoder().encode(input) : input;
-  const writer = child.stdin.getWriter();
-  try {
-    await writer.write(bytes);
-    await writer.close();
-  } catch (error) {
-    // netcat may exit before it reads everything (connection refused, a
-    // service that closes first); its exit code and stderr tell the test.
-    if (!(error instanceof Deno.errors.BrokenPipe)) throw error;
-  }
-  const out = await output;
-  return {
-    code: out.code,
-    stdout: out.stdout,
-    text: new TextDecoder().decode(out.stdout),
-    stderr: new TextDecoder().decode(out.stderr),
-  };
+  return runWithInput("nc", ["-w", IDLE_TIMEOUT_SECONDS, ...args], input);
 }
 
 /**

@@ -4,6 +4,7 @@
  * root can make them; `namespaceProblem()` says why not, for an ignored test.
  */
 
+import { type ProgramOutput, runWithInput } from "../_support/with_input.ts";
 import { MAIN, type MuxdLauncher, SERVE_PERMISSIONS } from "../_support/process.ts";
 
 /** The server host's address on the veth pair. */
@@ -38,12 +39,7 @@ export async function namespaceProblem(tag: string): Promise<string | null> {
 }
 
 /** What a command run inside a namespace printed. */
-export interface NamespaceOutput {
-  readonly code: number;
-  readonly stdout: Uint8Array;
-  readonly text: string;
-  readonly stderr: string;
-}
+export type NamespaceOutput = ProgramOutput;
 
 /**
  * Runs a program inside a network namespace with `input` on its standard input.
@@ -55,38 +51,14 @@ export interface NamespaceOutput {
  * @param limitMs When it is killed (SIGKILL) if it has not ended.
  * @returns What it printed, and its exit code.
  */
-export async function runInNamespace(
+export function runInNamespace(
   ns: string,
   program: string,
   args: readonly string[],
   input: string | Uint8Array = "",
   limitMs = 60_000,
 ): Promise<NamespaceOutput> {
-  const child = new Deno.Command("ip", {
-    args: ["netns", "exec", ns, program, ...args],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const timer = setTimeout(() => child.kill("SIGKILL"), limitMs);
-  try {
-    // Read its output while writing its input: a program that answers as it
-    // reads (cat, nc to an echo) fills its output pipe before it has read
-    // a large input, and would wait on us while we wait on it.
-    const output = child.output();
-    const writer = child.stdin.getWriter();
-    await writer.write(typeof input === "string" ? new TextEncoder().encode(input) : input);
-    await writer.close();
-    const out = await output;
-    return {
-      code: out.code,
-      stdout: out.stdout,
-      text: new TextDecoder().decode(out.stdout),
-      stderr: new TextDecoder().decode(out.stderr),
-    };
-  } finally {
-    clearTimeout(timer);
-  }
+  return runWithInput("ip", ["netns", "exec", ns, program, ...args], input, limitMs);
 }
 
 /** The two hosts; dispose of them to delete both namespaces and the pair. */
