@@ -18,7 +18,7 @@
  * @module
  */
 
-import { describeHolders, type Holder } from "../holder/mod.ts";
+import { describeHolders, describeProcess, type Holder } from "../holder/mod.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 import { formatSocketName, unmappedIPv4 } from "../spec/mod.ts";
 import type { HostFacts } from "./host_facts.ts";
@@ -221,9 +221,12 @@ function timeWaitWarning(l: PlannedListener, holders: readonly Holder[]): Findin
   };
 }
 
-/** `process 24024 (nc)`, or `another program` when `ss` does not name one. */
+/**
+ * `process 24024 (nc)`, `process 5290 (muxd, run by deno)`, or `another
+ * program` when `ss` does not name one.
+ */
 function owner(h: Holder): string {
-  return h.process === null ? "another program" : `process ${h.process.pid} (${h.process.name})`;
+  return h.process === null ? "another program" : describeProcess(h.process);
 }
 
 /** Who holds the name and how, as the start of a sentence. */

@@ -6,7 +6,7 @@
  */
 
 import { formatSocketName } from "../spec/mod.ts";
-import type { Holder, HolderQuery, HolderReport } from "./types.ts";
+import type { Holder, HolderProcess, HolderQuery, HolderReport } from "./types.ts";
 
 /** How many holders are described before "and N more". */
 const SHOWN = 3;
@@ -115,8 +115,28 @@ function describeOwner(holder: Holder): string {
   if (holder.process === null) {
     return `(${holder.processUnknownReason ?? "no process found"})`;
   }
-  const { pid, name, muxd } = holder.process;
   const others = holder.otherPids?.length ?? 0;
   const shared = others === 0 ? "" : ` and ${others} other process${others === 1 ? "" : "es"}`;
-  return `of process ${pid} (${muxd && name !== "muxd" ? `muxd, run by ${name}` : name})${shared}`;
+  return `of ${describeProcess(holder.process)}${shared}`;
+}
+
+/**
+ * A process that holds a socket, as every explanation names it: its pid and
+ * its name, and a `deno` that runs muxd as muxd.
+ *
+ * @param process The process, as {@linkcode findHolders} found it.
+ * @returns `process 1234 (python3)`, or `process 1234 (muxd, run by deno)`.
+ *
+ * @example
+ * ```ts
+ * import { describeProcess } from "./describe_holders.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(describeProcess({ pid: 1234, name: "deno", muxd: true }), "process 1234 (muxd, run by deno)");
+ * assert.equal(describeProcess({ pid: 99, name: "nc" }), "process 99 (nc)");
+ * ```
+ */
+export function describeProcess(process: HolderProcess): string {
+  const { pid, name, muxd } = process;
+  return `process ${pid} (${muxd && name !== "muxd" ? `muxd, run by ${name}` : name})`;
 }

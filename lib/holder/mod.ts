@@ -39,6 +39,6 @@ export type {
 export type { SocketName, Transport } from "../spec/mod.ts";
 export { findHolders } from "./find_holders.ts";
 export { findHoldersOfEach } from "./find_holders_of_each.ts";
-export { describeHolders, holdersFix } from "./describe_holders.ts";
+export { describeHolders, describeProcess, holdersFix } from "./describe_holders.ts";
 export { isMuxdCommandLine, readCommandLine } from "./command_line.ts";
 export { connectedPeersBySs } from "./connected_peers.ts";

@@ -54,6 +54,15 @@ Deno.test({
       `  held by a listening socket tcp 127.0.0.1:${port} of process ${muxd.ready.pid} ` +
         `(muxd, run by deno)`,
     );
+    // The why and the fix name it as the held-by line does, not as "(deno)".
+    const who = `process ${muxd.ready.pid} (muxd, run by deno)`;
+    assert.ok(
+      result.stdout.includes(
+        `  why: ${who[0].toUpperCase()}${who.slice(1)} listens on tcp 127.0.0.1:${port}, `,
+      ),
+      result.stdout,
+    );
+    assert.ok(result.stdout.includes(`  fix: Stop ${who}, or choose another port.`), result.stdout);
   },
 });
 
