@@ -8,7 +8,8 @@
 import type { Holder } from "../holder/mod.ts";
 import { answered, exposureReason, isExposed, PUBLIC_FIX } from "../plan/exposure.ts";
 import type { PlannedListener } from "../plan/plan.ts";
-import { formatSocketName, isLoopback } from "../spec/mod.ts";
+import { formatSocketName, isLoopback, parseIPv6, unmappedIPv4 } from "../spec/mod.ts";
+import { hasPrefix } from "../spec/ip.ts";
 import type { HostFacts } from "./host_facts.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 
@@ -20,6 +21,8 @@ export type RuleId =
   | "dual-stack-wildcard"
   | "privileged-port"
   | "address-not-local"
+  | "link-local"
+  | "ipv4-mapped"
   | "ephemeral-port"
   | "tcp-udp-separate"
   | "host-name"
@@ -71,6 +74,15 @@ export function conflictRule(
 ): RuleId | null {
   if (a.transport !== b.transport || a.port !== b.port || a.port === 0) return null;
   if (a.reuse && b.reuse) return null;
+  return wireRule(onTheWire(a), onTheWire(b), facts);
+}
+
+/** {@linkcode conflictRule} for two listeners of one transport and port, as the kernel sees them. */
+function wireRule(
+  a: WireAddress,
+  b: WireAddress,
+  facts: Pick<HostFacts, "bindV6Only">,
+): RuleId | null {
   if (a.family === null || b.family === null) {
     // Where a host name leads is known only when muxd binds it; but one name
     // twice leads to one place twice.
@@ -87,6 +99,35 @@ export function conflictRule(
   }
   const six = a.family === 6 ? a : b;
   return six.hostname === WILDCARD_6 && !facts.bindV6Only ? "dual-stack-wildcard" : null;
+}
+
+/** A listener's address as the kernel binds it: family and canonical text. */
+interface WireAddress {
+  readonly family: 4 | 6 | null;
+  readonly hostname: string;
+}
+
+/**
+ * The address the kernel binds for a listener: an IPv4-mapped IPv6 address
+ * (`[::ffff:127.0.0.1]`) is bound as the IPv4 address it maps, on a socket
+ * that takes IPv4, so it counts as that IPv4 address in every rule.
+ */
+function onTheWire(l: PlannedListener): WireAddress {
+  if (l.family !== 6) return l;
+  const ipv4 = unmappedIPv4(l.hostname);
+  return ipv4 === l.hostname ? l : { family: 4, hostname: ipv4 };
+}
+
+/** The sentence that says what an IPv4-mapped address in a conflict stands for, or "". */
+function mappedNote(...ls: PlannedListener[]): string {
+  const mapped = ls.find((l) => onTheWire(l).family !== l.family);
+  return mapped === undefined ? "" : ` ${mappedSentence(mapped)}`;
+}
+
+/** `[::ffff:127.0.0.1] is 127.0.0.1 written as an IPv4-mapped IPv6 address: ...` */
+function mappedSentence(l: PlannedListener): string {
+  return `[${l.hostname}] is ${onTheWire(l).hostname} written as an IPv4-mapped IPv6 address: ` +
+    `a socket bound to it takes IPv4 traffic to ${onTheWire(l).hostname}, as an IPv4 socket does.`;
 }
 
 /**
@@ -111,7 +152,9 @@ export function conflictFinding(rule: RuleId, a: PlannedListener, b: PlannedList
     ],
     "ipv4-wildcard": [
       `0.0.0.0 means every IPv4 address of this host, so ${a.transport} 0.0.0.0:${port} already ` +
-      `covers ${socketText(a.hostname === WILDCARD_4 ? b : a)}. Linux refuses the IPv4 wildcard ` +
+      `covers ${
+        socketText(onTheWire(a).hostname === WILDCARD_4 ? b : a)
+      }. Linux refuses the IPv4 wildcard ` +
       `and a specific IPv4 address on the same port, in either order.`,
       `Bind only the wildcard, or only specific addresses, ${share}.`,
     ],
@@ -123,14 +166,20 @@ export function conflictFinding(rule: RuleId, a: PlannedListener, b: PlannedList
     "dual-stack-wildcard": [
       `[::] is dual-stack on this host (net.ipv6.bindv6only = 0): it receives IPv4 traffic too, ` +
       `as ::ffff:a.b.c.d, so ${a.transport} [::]:${port} also covers ${
-        socketText(a.family === 4 ? a : b)
+        socketText(onTheWire(a).family === 4 ? a : b)
       }.`,
       `Bind specific IPv6 addresses such as [::1] instead of [::]; or set ` +
       `net.ipv6.bindv6only=1 (sysctl) so that [::] takes IPv6 only; ${share}.`,
     ],
   };
   const [explanation, fix] = texts[rule] ?? [`${rule}`, ""];
-  return { rule, severity: "error", listeners: [a, b], explanation, fix };
+  return {
+    rule,
+    severity: "error",
+    listeners: [a, b],
+    explanation: explanation + mappedNote(a, b),
+    fix,
+  };
 }
 
 /** Who gets an answer from an exposed listener, as a sentence; see {@linkcode answered}. */
@@ -189,6 +238,29 @@ export function singleFindings(
         `address rules are not checked for it.`,
       fix: `Write the address itself (such as 127.0.0.1) to have it checked.`,
     });
+  } else if (isLinkLocal(l)) {
+    out.push({
+      rule: "link-local",
+      severity: "error",
+      listeners: [l],
+      explanation: `${l.hostname} is a link-local address (fe80::/10): the same address may be ` +
+        `on every interface, so binding it needs the interface too, as a zone id ` +
+        `(${l.hostname}%eth0), which listen specs do not carry; the kernel refuses it without one ` +
+        `("invalid argument").`,
+      fix: `Bind a global or unique-local address of the interface, or [::] (with --public); ` +
+        `a client on the link reaches those as well.`,
+    });
+  } else if (onTheWire(l).family !== l.family && facts.bindV6Only) {
+    out.push({
+      rule: "ipv4-mapped",
+      severity: "error",
+      listeners: [l],
+      explanation: `[${l.hostname}] is ${onTheWire(l).hostname} written as an IPv4-mapped IPv6 ` +
+        `address, which an IPv6 socket can bind only where it takes IPv4 too. On this host ` +
+        `net.ipv6.bindv6only = 1: an IPv6 socket takes IPv6 only, so the kernel refuses the ` +
+        `address ("invalid argument").`,
+      fix: `Bind ${onTheWire(l).hostname} itself.`,
+    });
   } else if (!isLocal(l, facts)) {
     out.push({
       rule: "address-not-local",
@@ -234,14 +306,24 @@ export function separateTransportsNote(tcp: PlannedListener, udp: PlannedListene
   };
 }
 
-function isLocal(l: PlannedListener, facts: HostFacts): boolean {
+/** fe80::/10. */
+const LINK_LOCAL = new Uint8Array([0xfe, 0x80, ...new Uint8Array(14)]);
+
+function isLinkLocal(l: PlannedListener): boolean {
+  const bytes = l.family === 6 ? parseIPv6(l.hostname) : null;
+  return bytes !== null && hasPrefix(bytes, LINK_LOCAL, 10);
+}
+
+function isLocal(listener: PlannedListener, facts: HostFacts): boolean {
+  const l = onTheWire(listener);
   if (l.hostname === WILDCARD_4 || l.hostname === WILDCARD_6) return true;
   // On Linux all of 127.0.0.0/8 is on the loopback interface.
   if (facts.os === "linux" && l.family === 4 && isLoopback(l.hostname)) return true;
   return facts.addresses.includes(l.hostname);
 }
 
-function addressFix(l: PlannedListener, facts: HostFacts): string {
+function addressFix(listener: PlannedListener, facts: HostFacts): string {
+  const l = onTheWire(listener);
   if (l.family === 4 && isLoopback(l.hostname)) {
     return facts.os === "darwin"
       ? `Add it to the loopback interface: sudo ifconfig lo0 alias ${l.hostname}`

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { errorCode } from "../bind/accept_error.ts";
 import type { FailedBind } from "../bind/bind.ts";
 import type { HostFacts } from "../check/host_facts.ts";
 import { conflictFinding, conflictRule, singleFindings, socketText } from "../check/rules.ts";
@@ -34,8 +35,10 @@ export interface ExplainContext {
 /**
  * Explains a bind failure in full: for "address in use", the conflicting
  * listener of this muxd, or the socket and process that hold the port; for
- * other failures, the rule that `check` would have named; else what the OS
- * error alone says ({@linkcode plainReason}).
+ * other failures (a privileged port, an address the host lacks, a link-local
+ * or IPv4-mapped IPv6 address the kernel refuses), the rule that `check`
+ * would have named; else what the OS error alone says
+ * ({@linkcode plainReason}).
  *
  * @param failure The failure as `bindAll()` reported it.
  * @param ctx The other listeners, the host facts and the holder lookup.
@@ -89,6 +92,12 @@ export async function explainBindFailure(
       const what = rule === "address-not-local" ? "address not available" : "permission denied";
       return `${what}: ${f.explanation} Fix: ${f.fix}`;
     }
+  }
+  if (errorCode(cause) === "EINVAL") {
+    const f = singleFindings(l, ctx.facts, true).find((f) =>
+      f.rule === "link-local" || f.rule === "ipv4-mapped"
+    );
+    if (f) return `invalid argument: ${f.explanation} Fix: ${f.fix}`;
   }
   return plainReason(listenerTarget(l), cause);
 }

@@ -6,7 +6,7 @@
  */
 
 import assert from "node:assert/strict";
-import type { FailedBind } from "../../lib/bind/mod.ts";
+import { bindAll, type FailedBind } from "../../lib/bind/mod.ts";
 import type { HostFacts } from "../../lib/check/mod.ts";
 import { type DescribeHolders, explainBindFailure, hostExplainer } from "../../lib/explain/mod.ts";
 import { buildPlan, type PlannedListener } from "../../lib/plan/mod.ts";
@@ -130,6 +130,66 @@ Deno.test("explainBindFailure() explains an address the host lacks and a privile
       "CAP_NET_BIND_SERVICE capability. Fix: Use an unprivileged port such as 7080; or run muxd " +
       "as root; or lower net.ipv4.ip_unprivileged_port_start with sysctl.",
   );
+});
+
+Deno.test("explainBindFailure() explains the kernel's invalid argument for a link-local address and for an IPv4-mapped one where [::] takes IPv6 only", async () => {
+  // The kernel refuses fe80::/10 without a zone id whatever the host: a real failure.
+  const [linkLocal, mapped] = listeners(
+    "tcp://[fe80::1]:0=echo",
+    "tcp://[::ffff:127.0.0.1]:0=echo",
+  );
+  const { failures } = bindAll([linkLocal]);
+  assert.equal(failures.length, 1);
+  const ctx = { earlier: [], facts: FACTS, holders: echoingHolders().holders };
+  assert.equal(
+    await explainBindFailure(failures[0], ctx),
+    "invalid argument: fe80::1 is a link-local address (fe80::/10): the same address may be on " +
+      "every interface, so binding it needs the interface too, as a zone id (fe80::1%eth0), " +
+      'which listen specs do not carry; the kernel refuses it without one ("invalid argument"). ' +
+      "Fix: Bind a global or unique-local address of the interface, or [::] (with --public); a " +
+      "client on the link reaches those as well.",
+  );
+  // The same EINVAL for an IPv4-mapped address on a host with net.ipv6.bindv6only = 1
+  // (tests/integration/netns_v6only_test.ts sees it from the kernel of such a host).
+  const v6only = { ...ctx, facts: { ...FACTS, bindV6Only: true } };
+  assert.equal(
+    await explainBindFailure({ listener: mapped, cause: failures[0].cause }, v6only),
+    "invalid argument: [::ffff:127.0.0.1] is 127.0.0.1 written as an IPv4-mapped IPv6 address, " +
+      "which an IPv6 socket can bind only where it takes IPv4 too. On this host " +
+      "net.ipv6.bindv6only = 1: an IPv6 socket takes IPv6 only, so the kernel refuses the " +
+      'address ("invalid argument"). Fix: Bind 127.0.0.1 itself.',
+  );
+});
+
+Deno.test("explainBindFailure() names a listener of this muxd on the IPv4 address that an IPv4-mapped one binds", async () => {
+  const [mapped] = listeners("tcp://[::ffff:127.0.0.1]:0=echo");
+  const { bound, failures } = bindAll([mapped]);
+  try {
+    assert.deepEqual(failures, []);
+    const port = bound[0].local.port;
+    const [held, clash] = listeners(
+      `tcp://[::ffff:127.0.0.1]:${port}=echo`,
+      `tcp://127.0.0.1:${port}=whoami`,
+    );
+    const refused = bindAll([clash]).failures;
+    assert.equal(refused.length, 1, "the kernel bound 127.0.0.1 beside [::ffff:127.0.0.1]");
+    assert.equal(
+      await explainBindFailure(refused[0], {
+        earlier: [held],
+        facts: FACTS,
+        holders: echoingHolders().holders,
+      }),
+      `address already in use: this muxd already holds tcp://[::ffff:127.0.0.1]:${port}=echo ` +
+        `(argument 2). Both ask for tcp 127.0.0.1:${port}. A socket name (transport, address, ` +
+        `port) can be held by only one socket at a time. [::ffff:127.0.0.1] is 127.0.0.1 ` +
+        `written as an IPv4-mapped IPv6 address: a socket bound to it takes IPv4 traffic to ` +
+        `127.0.0.1, as an IPv4 socket does. Fix: Remove one of them, or give one of them ` +
+        `another port (${port < 32767 ? port + 1 : 7007}); to share one port on purpose, add ` +
+        `?reuse=true to both.`,
+    );
+  } finally {
+    for (const b of bound) b.socket.close();
+  }
 });
 
 Deno.test("explainBindFailure() says what the OS error says where no rule of check applies", async () => {

@@ -135,3 +135,44 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name: "muxd check and serve on a host with net.ipv6.bindv6only=1 refuse [::ffff:127.0.0.1] as " +
+    "the kernel does (invalid argument), each naming the rule; with 0 both bind it, as 127.0.0.1",
+  ignore: problem !== null,
+  async fn() {
+    await using ns = await Namespace.create();
+    await ns.setBindV6Only(1);
+    const mapped = "tcp://[::ffff:127.0.0.1]:7310=whoami";
+    const why = "[::ffff:127.0.0.1] is 127.0.0.1 written as an IPv4-mapped IPv6 address, which " +
+      "an IPv6 socket can bind only where it takes IPv4 too. On this host net.ipv6.bindv6only " +
+      '= 1: an IPv6 socket takes IPv6 only, so the kernel refuses the address ("invalid argument").';
+
+    const checked = await runMuxd(["check", "-l", mapped], ns.muxd);
+    assert.equal(checked.code, 1, checked.stdout + checked.stderr);
+    assert.ok(
+      checked.stdout.includes(
+        `error: ipv4-mapped\n  ${mapped} (argument 2 after check)\n` +
+          `  why: ${why}\n  fix: Bind 127.0.0.1 itself.\n`,
+      ),
+      checked.stdout,
+    );
+    const refused = await runMuxdExpectingFailure(["serve", "-l", mapped], ns.muxd);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.ok(
+      refused.stderr.includes(
+        `ERR cannot bind tcp [::ffff:127.0.0.1]:7310 (${mapped}): invalid argument: ${why} ` +
+          `Fix: Bind 127.0.0.1 itself.\n`,
+      ),
+      refused.stderr,
+    );
+
+    await ns.setBindV6Only(0);
+    const fine = await runMuxd(["check", "-l", mapped], ns.muxd);
+    assert.equal(fine.code, 0, fine.stdout + fine.stderr);
+    await using muxd = await startMuxd(["serve", "-l", mapped], ns.muxd);
+    const whoami = await ns.run("nc", ["-d", "-w", "5", "127.0.0.1", "7310"]);
+    assert.match(whoami.text, /^transport: tcp\nlocal: \[::ffff:127\.0\.0\.1\]:7310\n/);
+    await muxd.stop();
+  },
+});
