@@ -172,8 +172,7 @@ function inUse(
   } else if (effect === "may-share") {
     explanation += ` With ?reuse=true the kernel lets muxd share the port only if that socket ` +
       `set ${share}, which ss cannot show (nc sets it; most servers do not).`;
-    fix = `${stop}, or choose another port; if it does share, the kernel splits the ` +
-      `arrivals between the two.`;
+    fix = `${stop}, or choose another port; ${sharedDelivery(l, h)}`;
   } else if (effect === "may-block" && l.family !== null) {
     explanation += ` It is a connection, not a listening socket: most likely one that a server ` +
       `accepted on this port and still has open. It blocks muxd unless that server set ` +
@@ -193,6 +192,26 @@ function inUse(
       `when both set SO_REUSEADDR (?reuse=true in muxd).`;
   }
   return { rule: "in-use", severity, listeners: [l], explanation, fix, holders };
+}
+
+/**
+ * Who gets the arrivals once the port is shared, as Linux decides: TCP
+ * connections are spread over the sockets (SO_REUSEPORT); a UDP datagram
+ * goes to the most specific address, and of two sockets on one name
+ * (SO_REUSEADDR) the one bound last takes every datagram.
+ */
+function sharedDelivery(l: PlannedListener, h: Holder): string {
+  if (l.transport === "tcp") {
+    return "if it does share, the kernel splits the connections between the two.";
+  }
+  const held = unmappedIPv4(h.local.address);
+  if (held === l.hostname) {
+    return `if it does share, the kernel does not split the datagrams: muxd's socket, bound ` +
+      `last, takes every datagram sent to ${socketText(l)}, and the other socket gets none ` +
+      `while muxd's is open.`;
+  }
+  return "if it does share, the kernel gives each datagram to the socket whose address " +
+    "matches it most specifically.";
 }
 
 /** The note for a name that only closed connections hold. */

@@ -260,3 +260,67 @@ for (const c of CASES) {
     },
   });
 }
+
+/**
+ * How many of `count` datagrams sent to `port` each socket receives, within
+ * a short wait; closes the sockets.
+ */
+async function deliveries(
+  sockets: readonly Deno.DatagramConn[],
+  port: number,
+  count: number,
+): Promise<number[]> {
+  const got = sockets.map(() => 0);
+  const pending = sockets.map((s, i) =>
+    (async () => {
+      for (;;) {
+        await s.receive();
+        got[i]++;
+      }
+    })().catch(() => {})
+  );
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    for (let n = 0; n < count; n++) {
+      await client.send(new Uint8Array([n]), { transport: "udp", hostname: "127.0.0.1", port });
+    }
+    const deadline = Date.now() + 2000;
+    while (got.reduce((a, b) => a + b, 0) < count && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    client.close();
+    for (const s of sockets) s.close();
+    await Promise.all(pending);
+  }
+  return got;
+}
+
+Deno.test({
+  name: "checkLive() says of a UDP name shared with ?reuse=true what the kernel does: the socket " +
+    "bound last takes every datagram, none is split off to the other",
+  ignore: NO_SS !== null,
+  async fn() {
+    const port = freePort("::");
+    const options = { transport: "udp", hostname: "127.0.0.1", port, reuseAddress: true } as const;
+    const first = Deno.listenDatagram(options);
+    let handedOver = false;
+    try {
+      const finding = await liveFindingOf(`udp://127.0.0.1:${port}=echo?reuse=true`);
+      assert.equal(finding?.severity, "warning");
+      assert.doesNotMatch(finding?.fix ?? "", /splits/);
+      assert.match(
+        finding?.fix ?? "",
+        new RegExp(
+          `muxd's socket, bound last, takes every datagram sent to udp 127\\.0\\.0\\.1:${port}`,
+        ),
+      );
+      // What muxd would do: bind beside it with SO_REUSEADDR, then see who gets the datagrams.
+      const second = Deno.listenDatagram(options);
+      handedOver = true;
+      assert.deepEqual(await deliveries([first, second], port, 10), [0, 10]);
+    } finally {
+      if (!handedOver) first.close();
+    }
+  },
+});
