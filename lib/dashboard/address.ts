@@ -58,6 +58,12 @@ export function parseDashboardAddress(
       `Cannot parse ${option.what} ${quote(text)} (${option.flag}): ${reason}`,
     );
   };
+  if (text.startsWith("[")) {
+    // The port follows the bracket: without one, the last ":" is inside the address.
+    const close = text.indexOf("]");
+    if (close < 0) fail('missing "]" after the IPv6 address, such as [::1]:7080');
+    if (text[close + 1] !== ":") fail(`write [ADDRESS]:PORT, such as [::1]:7080`);
+  }
   const colon = text.lastIndexOf(":");
   if (colon < 0) fail("write HOST:PORT, such as 127.0.0.1:7080");
   let hostText = text.slice(0, colon);

@@ -26,6 +26,11 @@ const bad: [string, RegExp][] = [
   ["127.0.0.1:http", /the port must be a number/],
   ["127.0.0.1:70000", /the port must be <= 65535/],
   ["::1:7080", /put an IPv6 address in brackets/],
+  // In brackets already, but without a port after them.
+  ["[::1]", /: write \[ADDRESS\]:PORT, such as \[::1\]:7080$/],
+  ["[::1]7080", /: write \[ADDRESS\]:PORT, such as \[::1\]:7080$/],
+  ["[2001:db8::1]", /: write \[ADDRESS\]:PORT, such as \[::1\]:7080$/],
+  ["[::1:7080", /: missing "\]" after the IPv6 address, such as \[::1\]:7080$/],
   ["127.0.0.300:7080", /not a valid IPv4 address/],
   [":7080", /missing host/],
 ];
