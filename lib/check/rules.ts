@@ -146,9 +146,12 @@ export function conflictFinding(rule: RuleId, a: PlannedListener, b: PlannedList
     "same-socket-name": [
       `Both ask for ${socketText(a)}. A socket name (transport, address, port) can be held by ` +
       `only one socket at a time.`,
-      `Remove one of them, or give one of them another port (${
-        port < 32767 ? port + 1 : 7007
-      }); to share one port on purpose, add ?reuse=true to both.`,
+      `Remove one of them, or give one of them another port (${port < 32767 ? port + 1 : 7007}); ${
+        a.transport === "tcp"
+          ? "to share one port on purpose, add ?reuse=true to both."
+          : "?reuse=true on both lets both bind, but the kernel does not split the datagrams: " +
+            "the socket bound last takes every one, and the other gets none."
+      }`,
     ],
     "ipv4-wildcard": [
       `0.0.0.0 means every IPv4 address of this host, so ${a.transport} 0.0.0.0:${port} already ` +

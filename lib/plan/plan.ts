@@ -202,7 +202,8 @@ export const LISTENER_OPTIONS = [
     field: "reuse",
     description: "Share the port with other sockets that also set reuse: SO_REUSEPORT for TCP, " +
       "SO_REUSEADDR for UDP. A wildcard and a specific socket can then share a port, and the " +
-      "kernel hands each arrival to the most specific one.",
+      "kernel hands each arrival to the most specific one; on one name, TCP connections are " +
+      "split between the sockets, while the UDP socket bound last takes every datagram.",
     default: "false",
     parse: trueOrFalse,
   },

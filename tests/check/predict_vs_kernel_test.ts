@@ -163,3 +163,48 @@ for (const c of CASES) {
     },
   });
 }
+
+Deno.test("predict() offers ?reuse=true to two UDP listeners on one name only as what the kernel does with it: the one bound last takes every datagram", async () => {
+  const port = freePort("::");
+  const plan = (suffix: string) =>
+    buildPlan(
+      ["echo", "size"].map((service, i) => ({
+        text: `udp://127.0.0.1:${port}=${service}${suffix}`,
+        source: { kind: "argument", index: 2 * i + 2 },
+      })),
+      { interfaces: facts.interfaces },
+    ).plan;
+  const [finding] = predict(plan("").listeners, facts, { allowPublic: false });
+  assert.equal(finding.rule, "same-socket-name");
+  assert.doesNotMatch(finding.fix, /to share one port on purpose/);
+  assert.match(finding.fix, /the socket bound last takes every one, and the other gets none/);
+
+  // With ?reuse=true on both, the kernel binds both and delivers to the second alone.
+  const { bound, failures } = bindAll(plan("?reuse=true").listeners);
+  const sockets = bound.map((b) => b.socket as Deno.DatagramConn);
+  const got = sockets.map(() => 0);
+  const receiving = sockets.map((s, i) =>
+    (async () => {
+      for (;;) {
+        await s.receive();
+        got[i]++;
+      }
+    })().catch(() => {})
+  );
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    assert.deepEqual(failures.map((f) => String(f.cause)), []);
+    for (let n = 0; n < 10; n++) {
+      await client.send(new Uint8Array([n]), { transport: "udp", hostname: "127.0.0.1", port });
+    }
+    const deadline = Date.now() + 2000;
+    while (got[0] + got[1] < 10 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    assert.deepEqual(got, [0, 10]);
+  } finally {
+    client.close();
+    for (const s of sockets) s.close();
+    await Promise.all(receiving);
+  }
+});
