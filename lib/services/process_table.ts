@@ -7,6 +7,7 @@
  */
 
 import { formatSocketName } from "../spec/socket_name.ts";
+import { unmappedIPv4 } from "../spec/ip.ts";
 import {
   findSetsid,
   groupSignalMethod,
@@ -165,11 +166,13 @@ export class ProcessTable {
    * Claims a place for one program, or says which cap is reached.
    *
    * @param socket The listening socket, as text: `tcp 127.0.0.1:7300`.
-   * @param source The client's address.
+   * @param address The client's address; an IPv4-mapped one (a client of a
+   *   dual-stack `[::]`) counts as the IPv4 address it is.
    * @param limits The listener's caps.
    * @returns The claim, or the refusal.
    */
-  claim(socket: string, source: string, limits: ProcessLimits): ProcessClaim | ExecRefusal {
+  claim(socket: string, address: string, limits: ProcessLimits): ProcessClaim | ExecRefusal {
+    const source = unmappedIPv4(address);
     // Whoever waits could not take a place that is free now (a freed place
     // goes to the waiting first), so nobody is overtaken.
     const reached = this.#capReached(socket, source, limits);
@@ -187,7 +190,7 @@ export class ProcessTable {
    * the cap waits its turn instead of being turned away.
    *
    * @param socket The listening socket, as text: `tcp 127.0.0.1:7300`.
-   * @param source The client's address.
+   * @param address The client's address, counted as {@linkcode ProcessTable.claim} counts it.
    * @param limits The listener's caps.
    * @param waitMs How long to wait at most.
    * @param signal Ends the wait (muxd stopping, the connection closing).
@@ -198,12 +201,13 @@ export class ProcessTable {
    */
   claimWhenFree(
     socket: string,
-    source: string,
+    address: string,
     limits: ProcessLimits,
     waitMs: number,
     signal: AbortSignal,
     maxWaiting = Infinity,
   ): Promise<ProcessClaim | ExecRefusal> {
+    const source = unmappedIPv4(address);
     const now = this.claim(socket, source, limits);
     if (typeof now !== "string" || signal.aborted) return Promise.resolve(now);
     if (this.#waiting.filter((w) => w.socket === socket).length >= maxWaiting) {

@@ -257,6 +257,32 @@ Deno.test("muxd serve runs at most max-procs programs per listener: a connection
   await muxd.stop("SIGTERM");
 });
 
+Deno.test("muxd serve counts one client's programs under max-procs-per-source as one source on 127.0.0.1 and on a dual-stack [::], where it arrives as ::ffff:127.0.0.1", async () => {
+  const specs = ["tcp://127.0.0.1:0", "tcp://[::]:0"].map((at) =>
+    `${at}=exec?${CAT}&max-procs-per-source=1`
+  );
+  await using muxd = await startMuxd([...serveDebug(...specs), "--public"], EXEC_LAUNCHER);
+  const count = (type: ServerEvent["type"]) =>
+    events(muxd.stderr()).filter((e) => e.type === type).length;
+  const first = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
+  await waitUntil(() => count("exec-started") === 1, 10_000, "a start", () => muxd.stderr());
+  // The same client through [::]: its second program waits for the first's place.
+  using _second = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(1) });
+  await waitUntil(() => count("connection-opened") === 2, 10_000, "the second connection");
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  assert.equal(count("exec-started"), 1, muxd.stderr());
+  first.close(); // cat reads the end of its input and exits
+  await waitUntil(
+    () => count("exec-started") === 2,
+    10_000,
+    "the second start, once the first program ended",
+    () => muxd.stderr(),
+  );
+  const started = eventsOf(events(muxd.stderr()), "exec-started");
+  assert.equal(started[1].remote.address, "::ffff:127.0.0.1");
+  await muxd.stop("SIGTERM");
+});
+
 Deno.test("muxd serve ends exec's program when its connection is closed under it (idle)", async () => {
   await using muxd = await startMuxd(
     serveJson(`tcp://127.0.0.1:0=exec?${SLEEPER}&idle=0.3`),
