@@ -14,7 +14,7 @@ import { readHostFacts } from "../check/host_facts.ts";
 import { type RunningServer, type ServingSocket, StartError } from "../server/running_server.ts";
 import { ServerClosedError } from "../server/listener_errors.ts";
 import { SpecError } from "../server/listen_entries.ts";
-import { bindFailureText } from "../bind/bind_error.ts";
+import { bindFailuresText, groupBindFailures } from "../bind/failure_groups.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { provision, type Provisioned } from "../provision/provision.ts";
 import { formatProblem } from "../provision/problem.ts";
@@ -96,9 +96,10 @@ export async function reload(
       return null;
     }
     if (!(error instanceof StartError)) throw error;
-    // Each names where the failing entry is in the file.
-    for (const f of error.failures) {
-      log.error(`SIGHUP: ${bindFailureText(f.listener, f.reason, true)}`);
+    // Each names where the failing entry is in the file; the ports of one
+    // entry that failed for one reason share a line.
+    for (const group of groupBindFailures(error.failures)) {
+      log.error(`SIGHUP: ${bindFailuresText(group, true)}`);
     }
     log.error(`SIGHUP: the new config is rejected; the running set keeps serving`);
     return null;

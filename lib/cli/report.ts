@@ -7,6 +7,7 @@
 
 import { formatFaults } from "../events/format.ts";
 import type { RunningServer, ShownFaults } from "../server/running_server.ts";
+import { failedPortsText, groupBindFailures } from "../bind/failure_groups.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { netcatCommand } from "./try_command.ts";
 import { wildcardLines } from "./wildcard_lines.ts";
@@ -130,7 +131,11 @@ export function socketTable(server: RunningServer): string {
     ];
   if (server.failures.length > 0) {
     out.push("", "Not bound:");
-    for (const f of server.failures) out.push(`  ${f.listener.spec}: ${f.reason}`);
+    // The ports of one spec that failed for one reason share a line.
+    for (const group of groupBindFailures(server.failures)) {
+      const what = group.length === 1 ? group[0].listener.spec : failedPortsText(group);
+      out.push(`  ${what}: ${group[0].reason}`);
+    }
   }
   return out.join("\n");
 }

@@ -369,3 +369,124 @@ Deno.test({
     for (const l of held) l.close();
   }
 });
+
+/** The first of `count` consecutive free TCP ports on 127.0.0.1 below the ephemeral range. */
+function freeRange(count: number): number {
+  const held = holdRange(count);
+  for (const l of held) l.close();
+  return held[0].addr.port;
+}
+
+/** The start-up log's lines that tell a failed bind. */
+function cannotBindLines(stderr: string): string[] {
+  return stderr.split("\n").filter((line) => / ERR (SIGHUP: )?cannot bind /i.test(line));
+}
+
+Deno.test({
+  name:
+    "muxd serve with TCP and UDP port ranges past prlimit --nofile=256 tells the ports that met EMFILE in one line per range, naming every port",
+  ignore: noPrlimit !== null,
+}, async () => {
+  // Each port of a range that met EMFILE had a line of its own: 570 alike.
+  const first = freeRange(400);
+  const last = first + 399;
+  const { code, stderr } = await runMuxdExpectingFailure(
+    [
+      "serve",
+      "-l",
+      `tcp://127.0.0.1:${first}-${last}=echo`,
+      "-l",
+      `udp://127.0.0.1:${first}-${last}=echo`,
+    ],
+    underOpenFilesLimit(256),
+  );
+  assert.equal(code, 1, stderr.slice(-500));
+  const lines = cannotBindLines(stderr);
+  assert.equal(lines.length, 2, stderr.slice(0, 2000));
+  const tcp = lines[0].match(
+    new RegExp(
+      `ERR cannot bind tcp 127\\.0\\.0\\.1 on (\\d+) ports, (\\d+)-${last} ` +
+        `\\(of tcp://127\\.0\\.0\\.1:${first}-${last}=echo\\): too many open files: .*\\(ulimit -n\\)`,
+    ),
+  );
+  assert.ok(tcp, lines[0]);
+  assert.equal(Number(tcp[1]), last - Number(tcp[2]) + 1);
+  assert.match(
+    lines[1],
+    new RegExp(
+      `ERR cannot bind udp 127\\.0\\.0\\.1 on 400 ports, ${first}-${last} ` +
+        `\\(of udp://127\\.0\\.0\\.1:${first}-${last}=echo\\): too many open files`,
+    ),
+  );
+  assert.match(
+    stderr,
+    new RegExp(`nothing is being served: ${Number(tcp[1]) + 400} of 800 listeners could not`),
+  );
+});
+
+Deno.test({
+  name:
+    "muxd serve --keep-going with a port range past prlimit --nofile=256 lists the ports that met EMFILE in one line under Not bound",
+  ignore: noPrlimit !== null,
+}, async () => {
+  const first = freeRange(400);
+  const last = first + 399;
+  await using muxd = await startMuxd(
+    ["serve", "--keep-going", "-l", `tcp://127.0.0.1:${first}-${last}=echo`],
+    underOpenFilesLimit(256),
+  );
+  const failed = muxd.ready.failed.length;
+  assert.ok(failed > 100 && muxd.ready.sockets.length + failed === 400);
+  const { stderr } = await muxd.stop();
+  const lines = cannotBindLines(stderr);
+  assert.equal(lines.length, 1, stderr.slice(0, 2000));
+  const ports = `${last - failed + 1}-${last}`;
+  assert.match(
+    lines[0],
+    new RegExp(`cannot bind tcp 127\\.0\\.0\\.1 on ${failed} ports, ${ports} `),
+  );
+  const notBound = stderr.slice(stderr.indexOf("Not bound:\n")).split("\n").slice(1);
+  assert.match(
+    notBound[0],
+    new RegExp(
+      `^ {2}tcp 127\\.0\\.0\\.1 on ${failed} ports, ${ports} ` +
+        `\\(of tcp://127\\.0\\.0\\.1:${first}-${last}=echo\\): too many open files`,
+    ),
+  );
+  assert.doesNotMatch(notBound[1], /^ {2}tcp/);
+});
+
+Deno.test({
+  name:
+    "muxd serve rejects a reload that grows a port range past prlimit --nofile=256 in one line naming every port that met EMFILE",
+  ignore: noPrlimit !== null,
+}, async () => {
+  const first = freeRange(400);
+  const last = first + 399;
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = `${dir}/muxd.jsonc`;
+    const config = (to: number) =>
+      JSON.stringify({ listen: [`tcp://127.0.0.1:${first}-${to}=echo`] });
+    await Deno.writeTextFile(path, config(first + 9));
+    await using muxd = await startMuxd(["serve", "--config", path], underOpenFilesLimit(256));
+    await Deno.writeTextFile(path, config(last));
+    muxd.signal("SIGHUP");
+    await muxd.waitForStderr(/SIGHUP: the new config is rejected/, 10_000);
+    const lines = cannotBindLines(muxd.stderr());
+    assert.equal(lines.length, 1, muxd.stderr().slice(0, 2000));
+    const grouped = lines[0].match(
+      new RegExp(
+        `ERR SIGHUP: Cannot bind tcp 127\\.0\\.0\\.1 on (\\d+) ports, (\\d+)-${last} ` +
+          `\\(of tcp://127\\.0\\.0\\.1:${first}-${last}=echo, ${path}:1:\\d+\\): too many open files`,
+      ),
+    );
+    assert.ok(grouped, lines[0]);
+    assert.equal(Number(grouped[1]), last - Number(grouped[2]) + 1);
+    // The running set goes on: its first port still echoes.
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port: first });
+    assert.ok(await echoRoundTrip(conn, PING));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

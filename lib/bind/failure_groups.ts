@@ -1,0 +1,115 @@
+/**
+ * Bind failures told together: the listeners of one spec (a port range, an
+ * interface) that failed for the same reason make one line that names every
+ * port, not one line each. 768 ports of a range that met the open-files
+ * limit read as one line, not as 768 identical ones.
+ *
+ * @module
+ */
+
+import type { PlannedListener } from "../plan/plan.ts";
+import { formatSocketName } from "../spec/socket_name.ts";
+import { formatSource } from "../spec/source.ts";
+import { bindFailureText } from "./bind_error.ts";
+
+/** A listener that could not be bound, and why: a `BindError` has both. */
+export interface ExplainedFailure {
+  /** The listener that failed. */
+  readonly listener: PlannedListener;
+  /** Why, in plain words, without the spec. */
+  readonly reason: string;
+}
+
+/**
+ * Sorts failures into groups: the failures of one spec, on one address,
+ * for the same reason, in the order their first one came. A listener on
+ * port 0 is a group of its own.
+ *
+ * @param failures The failures, in the order they were met.
+ * @returns Each group with its failures in order; every failure is in exactly one.
+ */
+export function groupBindFailures<F extends ExplainedFailure>(
+  failures: readonly F[],
+): F[][] {
+  const groups = new Map<string, F[]>();
+  for (const [i, failure] of failures.entries()) {
+    const l = failure.listener;
+    // A port the OS was to pick is a spec of its own, never a port of a range.
+    const key = l.port === 0 ? `${i}` : JSON.stringify([
+      l.transport,
+      l.hostname,
+      l.origin,
+      formatSource(l.source),
+      failure.reason,
+    ]);
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [failure]);
+    else group.push(failure);
+  }
+  return [...groups.values()];
+}
+
+/**
+ * The words for a group of failures from {@linkcode groupBindFailures}: for
+ * one, {@linkcode bindFailureText}'s; for more, one line that names the
+ * address, counts the ports and lists every one of them, runs of
+ * consecutive ports as `first-last`.
+ *
+ * @param group Failures of one spec, on one address, for one reason.
+ * @param withSource Name where the spec came from (a config file's line). @default false
+ * @returns Such as `Cannot bind tcp 127.0.0.1 on 768 ports, 27232-27999 (of tcp://127.0.0.1:27000-27999=echo): too many open files: …`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { buildPlan } from "../plan/plan.ts";
+ * import { bindFailuresText } from "./failure_groups.ts";
+ *
+ * const { plan } = buildPlan([{ text: "tcp://127.0.0.1:9000-9005=echo", source: { kind: "argument", index: 2 } }]);
+ * const [a, b, , d] = plan.listeners.map((listener) => ({ listener, reason: "too many open files" }));
+ * assert.equal(
+ *   bindFailuresText([a, b, d]),
+ *   "Cannot bind tcp 127.0.0.1 on 3 ports, 9000-9001 and 9003 " +
+ *     "(of tcp://127.0.0.1:9000-9005=echo): too many open files",
+ * );
+ * ```
+ */
+export function bindFailuresText(
+  group: readonly ExplainedFailure[],
+  withSource = false,
+): string {
+  const first = group[0];
+  if (group.length === 1) return bindFailureText(first.listener, first.reason, withSource);
+  return `Cannot bind ${failedPortsText(group, withSource)}: ${first.reason}`;
+}
+
+/**
+ * What a group of more than one failure from {@linkcode groupBindFailures}
+ * tried to bind: the transport, the address, how many ports and every one
+ * of them, and the spec they came from.
+ *
+ * @param group Failures of one spec, on one address, for one reason.
+ * @param withSource Name where the spec came from (a config file's line). @default false
+ * @returns Such as `tcp 127.0.0.1 on 768 ports, 27232-27999 (of tcp://127.0.0.1:27000-27999=echo)`.
+ */
+export function failedPortsText(group: readonly ExplainedFailure[], withSource = false): string {
+  const l = group[0].listener;
+  const address = formatSocketName({ address: l.hostname, port: 0 }).replace(/:0$/, "");
+  const ports = portRuns(group.map((f) => f.listener.port));
+  const where = withSource ? `, ${formatSource(l.source)}` : "";
+  return `${l.transport} ${address} on ${group.length} ports, ${ports} (of ${l.origin}${where})`;
+}
+
+/** `27000-27002, 27005 and 27007-27999`: every port, runs of consecutive ones as ranges. */
+function portRuns(ports: readonly number[]): string {
+  const sorted = [...new Set(ports)].sort((a, b) => a - b);
+  const runs: string[] = [];
+  let start = sorted[0];
+  for (let i = 1; i <= sorted.length; i++) {
+    if (i < sorted.length && sorted[i] === sorted[i - 1] + 1) continue;
+    const end = sorted[i - 1];
+    runs.push(start === end ? `${start}` : `${start}-${end}`);
+    start = sorted[i];
+  }
+  return runs.length === 1 ? runs[0] : `${runs.slice(0, -1).join(", ")} and ${runs.at(-1)}`;
+}
