@@ -19,6 +19,9 @@ const status = document.getElementById("status");
 const pause = document.getElementById("pause");
 const ENDED_LIMIT = 20;
 const AGE_TICK_MS = 1000;
+const SUMMARY_MS = 100;
+/** Counts as toLocaleString() writes them, with one formatter, not one per call. */
+const COUNT = new Intl.NumberFormat();
 
 /** Rows by key (`udp 127.0.0.2:1060`): the data and its table row. */
 const rows = new Map();
@@ -129,7 +132,7 @@ const COLUMNS = [
   { text: (r) => r.service },
   { text: (r) => r.state, cls: (r) => `state-${r.state}` },
   { text: (r) => (r.transport === "tcp" ? String(r.open) : "–"), num: true },
-  { text: (r) => r.total.toLocaleString(), num: true },
+  { text: (r) => COUNT.format(r.total), num: true },
   { text: (r) => bytes(r.bytesIn), num: true },
   { text: (r) => bytes(r.bytesOut), num: true },
   { text: faultsCell, cls: (r) => (r.faults || faultCounts(r.faultCounts) ? "faults" : "") },
@@ -144,7 +147,8 @@ function fillRow(tr, row) {
     const cell = tr.cells[i];
     const text = column.text(row);
     if (cell.textContent !== text) cell.textContent = text;
-    cell.className = [column.num ? "num" : "", column.cls ? column.cls(row) : ""].join(" ").trim();
+    const cls = [column.num ? "num" : "", column.cls ? column.cls(row) : ""].join(" ").trim();
+    if (cell.className !== cls) cell.className = cls;
   });
 }
 
@@ -166,7 +170,62 @@ function updateRow(row) {
   }
   entry.row = row;
   fillRow(entry.tr, row);
-  updateSummary();
+  summarySoon();
+}
+
+// The summary sums every row: with thousands of sockets and an arrival on
+// each, summing per arrival took the page's every moment. It is summed at
+// most every SUMMARY_MS, and once at the end of a snapshot.
+let summaryTimer = null;
+
+function summarySoon() {
+  summaryTimer ??= setTimeout(() => {
+    summaryTimer = null;
+    updateSummary();
+  }, SUMMARY_MS);
+}
+
+// A snapshot's table: the rows it names, updated in place (each cell only
+// where its text changed), failed ones last, and the rows it no longer names
+// gone. A page that falls behind gets a snapshot every frame: with thousands
+// of sockets, building the table afresh each time kept the page from ever
+// catching up.
+function showSockets(sockets) {
+  const seen = new Set();
+  const order = [];
+  const failedRows = [];
+  for (const row of sockets) {
+    seen.add(row.key);
+    let entry = rows.get(row.key);
+    if (!entry) {
+      entry = { row: null, tr: newRow() };
+      rows.set(row.key, entry);
+    }
+    if (entry.row === null || !sameRow(entry.row, row)) fillRow(entry.tr, row);
+    entry.row = row;
+    (row.state === "failed" ? failedRows : order).push(entry.tr);
+  }
+  for (const [key, entry] of rows) {
+    if (seen.has(key)) continue;
+    entry.tr.remove();
+    rows.delete(key);
+  }
+  // Moves only the rows out of place: none, when the sockets are the same.
+  let at = tbody.firstElementChild;
+  for (const tr of [...order, ...failedRows]) {
+    if (tr === at) at = at.nextElementSibling;
+    else tbody.insertBefore(tr, at);
+  }
+}
+
+/** Whether two rows show the same: field by field, nested values (faults) as JSON. */
+function sameRow(a, b) {
+  const keys = Object.keys(b);
+  if (keys.length !== Object.keys(a).length) return false;
+  return keys.every((k) =>
+    a[k] === b[k] ||
+    (typeof b[k] === "object" && b[k] !== null && JSON.stringify(a[k]) === JSON.stringify(b[k]))
+  );
 }
 
 function updateSummary() {
@@ -497,9 +556,7 @@ function onSnapshot(snapshot) {
   const firstSnapshot = since === null;
   const restarted = !firstSnapshot && snapshot.stats.since !== since;
   since = snapshot.stats.since;
-  rows.clear();
-  tbody.replaceChildren();
-  for (const row of snapshot.sockets) updateRow(row);
+  showSockets(snapshot.sockets);
   updateSummary();
   showFailures(snapshot.failures);
   if (snapshot.live) showLive(snapshot.live);
