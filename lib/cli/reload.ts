@@ -114,13 +114,28 @@ export async function reload(
 
 /**
  * The sockets a reload opened or closed, for its line: ` (tcp 127.0.0.1:7100
- * echo, udp [::1]:7101 whoami)`, or nothing when there are none.
+ * echo, udp [::1]:7101 whoami)`, or nothing when there are none. A run of
+ * consecutive ports on one address with one service (a port range's) is one
+ * entry, `tcp 127.0.0.1:9000-9999 echo`: a reload that shifts a range of
+ * 1,000 ports names them in a few words, not in 30 KB.
  */
 function named(sockets: readonly ServingSocket[]): string {
   if (sockets.length === 0) return "";
-  return ` (${
-    sockets.map((s) => `${s.transport} ${formatSocketName(s.local)} ${s.service}`).join(", ")
-  })`;
+  const runs: string[] = [];
+  for (let i = 0; i < sockets.length;) {
+    const s = sockets[i];
+    let j = i + 1;
+    while (
+      j < sockets.length && sockets[j].transport === s.transport &&
+      sockets[j].local.address === s.local.address && sockets[j].service === s.service &&
+      sockets[j].local.port === sockets[j - 1].local.port + 1
+    ) j++;
+    const last = sockets[j - 1].local.port;
+    const to = last === s.local.port ? "" : `-${last}`;
+    runs.push(`${s.transport} ${formatSocketName(s.local)}${to} ${s.service}`);
+    i = j;
+  }
+  return ` (${runs.join(", ")})`;
 }
 
 /**
