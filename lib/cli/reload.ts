@@ -15,7 +15,7 @@ import { type RunningServer, type ServingSocket, StartError } from "../server/ru
 import { ServerClosedError } from "../server/listener_errors.ts";
 import { SpecError } from "../server/listen_entries.ts";
 import { bindFailuresText, groupBindFailures } from "../bind/failure_groups.ts";
-import { formatSocketName } from "../spec/socket_name.ts";
+import { socketsWords } from "../server/socket_words.ts";
 import { provision, type Provisioned } from "../provision/provision.ts";
 import { formatProblem } from "../provision/problem.ts";
 import { type Given, SETTINGS, type Settings } from "../provision/settings.ts";
@@ -114,28 +114,11 @@ export async function reload(
 
 /**
  * The sockets a reload opened or closed, for its line: ` (tcp 127.0.0.1:7100
- * echo, udp [::1]:7101 whoami)`, or nothing when there are none. A run of
- * consecutive ports on one address with one service (a port range's) is one
- * entry, `tcp 127.0.0.1:9000-9999 echo`: a reload that shifts a range of
- * 1,000 ports names them in a few words, not in 30 KB.
+ * echo, udp [::1]:7101 whoami)`, a port range's as one entry
+ * (`tcp 127.0.0.1:9000-9049 echo`), or nothing when there are none.
  */
 function named(sockets: readonly ServingSocket[]): string {
-  if (sockets.length === 0) return "";
-  const runs: string[] = [];
-  for (let i = 0; i < sockets.length;) {
-    const s = sockets[i];
-    let j = i + 1;
-    while (
-      j < sockets.length && sockets[j].transport === s.transport &&
-      sockets[j].local.address === s.local.address && sockets[j].service === s.service &&
-      sockets[j].local.port === sockets[j - 1].local.port + 1
-    ) j++;
-    const last = sockets[j - 1].local.port;
-    const to = last === s.local.port ? "" : `-${last}`;
-    runs.push(`${s.transport} ${formatSocketName(s.local)}${to} ${s.service}`);
-    i = j;
-  }
-  return ` (${runs.join(", ")})`;
+  return sockets.length === 0 ? "" : ` (${socketsWords(sockets)})`;
 }
 
 /**

@@ -10,8 +10,8 @@ import type { FaultsInput } from "../server/fault_change.ts";
 import { type ListenEntry, SpecError } from "../server/listen_entries.ts";
 import { ServerClosedError, UnknownListenerError } from "../server/listener_errors.ts";
 import type { MuxdServer } from "../server/muxd_server.ts";
-import { type ServingSocket, StartError } from "../server/running_server.ts";
-import { formatSocketName } from "../spec/socket_name.ts";
+import { StartError } from "../server/running_server.ts";
+import { socketsWords } from "../server/socket_words.ts";
 import type { CounterResets } from "./resets.ts";
 import { type ErrorBody, listenerView, removedView } from "./views.ts";
 
@@ -126,7 +126,7 @@ export function controlRoutes(
         if (typeof entries === "string") return error(400, entries);
         const added = await changing(
           server.add(entries, { caller: "POST /v1/listeners" }),
-          (sockets) => `${method} ${path} added ${sockets.map(socketWords).join(", ")}`,
+          (sockets) => `${method} ${path} added ${socketsWords(sockets)}`,
         );
         return json(201, { listeners: added.map(listenerView) });
       }
@@ -157,7 +157,7 @@ export function controlRoutes(
         const removed = await changing(
           server.remove(id, { drainMs: drain }),
           (done) =>
-            `${method} ${path} removed ${socketWords(done.socket)} ` +
+            `${method} ${path} removed ${socketsWords([done.socket])} ` +
             `(${done.open} connection(s) open, ${done.forced} closed by muxd)`,
         );
         return json(200, removedView(removed));
@@ -185,11 +185,6 @@ export function controlRoutes(
       return refusal(thrown);
     }
   };
-}
-
-/** A socket in the words of muxd's log: `tcp 127.0.0.1:7007 echo`. */
-function socketWords(s: ServingSocket): string {
-  return `${s.transport} ${formatSocketName(s.local)} ${s.service}`;
 }
 
 /**

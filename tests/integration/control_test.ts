@@ -238,3 +238,53 @@ Deno.test("muxd serve --control --dashboard: POST /v1/reset sets the dashboard's
   assert.deepEqual((await reset.json()).reset, ["dashboard", "metrics"]);
   assert.equal(await opened(), 0);
 });
+
+/** The first of `count` consecutive free TCP ports on 127.0.0.1, below the ephemeral range. */
+function freeRange(count: number): number {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
+    const held: Deno.TcpListener[] = [];
+    try {
+      for (let port = first; port < first + count; port++) {
+        held.push(Deno.listen({ hostname: "127.0.0.1", port }));
+      }
+      return first;
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    } finally {
+      for (const l of held) l.close();
+    }
+  }
+  throw new Error(`no ${count} free consecutive ports found`);
+}
+
+Deno.test("muxd serve --control: a port range added through the API is one socket per port, and the log names it as one range", async () => {
+  const first = freeRange(500);
+  const last = first + 499;
+  await using muxd = await startMuxd(["serve", "--control", "127.0.0.1:0"]);
+  const { control } = muxd.ready;
+  const call = caller(control!.url, control!.token);
+  const added = await call("POST", "/v1/listeners", [
+    `tcp://127.0.0.1:${first}-${last}=echo`,
+    `udp://127.0.0.1:${first}-${first + 1}=echo`,
+  ]);
+  assert.equal(added.status, 201);
+  const listeners = (await added.json()).listeners as Listener[];
+  assert.equal(listeners.length, 502);
+  // It named each of the 502 sockets in one line of 13 KB.
+  await muxd.waitForStderr(
+    `INF control API: POST /v1/listeners added tcp 127.0.0.1:${first}-${last} echo, ` +
+      `udp 127.0.0.1:${first}-${first + 1} echo\n`,
+  );
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: last });
+  await conn.write(new TextEncoder().encode("x"));
+  const back = new Uint8Array(1);
+  assert.equal(await conn.read(back), 1);
+  const removed = await call("DELETE", `/v1/listeners/${listeners[499].id}`);
+  assert.equal(removed.status, 200);
+  await removed.body?.cancel();
+  await muxd.waitForStderr(
+    `control API: DELETE /v1/listeners/${listeners[499].id} removed tcp 127.0.0.1:${last} echo ` +
+      `(1 connection(s) open, 1 closed by muxd)`,
+  );
+});
