@@ -6,7 +6,7 @@
  */
 
 import { bytesArrived } from "../events/bytes_arrived.ts";
-import { RecentlyClosed } from "../events/recently_closed.ts";
+import { KEEP_CLOSED, RecentlyClosed } from "../events/recently_closed.ts";
 import type { ServerEvent } from "../events/event.ts";
 import type { FaultCounts } from "../faults/kinds.ts";
 import type { ServiceName } from "../services/names.ts";
@@ -178,7 +178,11 @@ export class DashboardStats {
   #connections = new Map<number, string>();
   /** Rows of closed listeners, the most recent. */
   #closed: RecentlyClosed;
+  /** Rows of names that could not be bound, the most recent. */
+  #failed: RecentlyClosed;
+  /** The latest bind failures, at most `#keepFailures`, oldest first. */
   #failures: BindFailure[] = [];
+  #keepFailures: number;
   #events: Record<string, number> = {};
   #since: number;
   #arrivals: RecentArrivals;
@@ -189,8 +193,9 @@ export class DashboardStats {
    * @param since When counting starts. @default Date.now()
    * @param keepArrivals How many of the latest arrivals {@linkcode DashboardStats.arrivals}
    *   lists. @default 100
-   * @param keepClosed How many closed listeners keep their rows, the most recently closed.
-   *   @default {KEEP_CLOSED}
+   * @param keepClosed How many closed listeners keep their rows, the most recently closed;
+   *   as many names that could not be bound keep theirs, and as many bind failures are
+   *   listed, the latest. @default {KEEP_CLOSED}
    */
   constructor(
     since: number = Date.now(),
@@ -200,6 +205,8 @@ export class DashboardStats {
     this.#since = since;
     this.#arrivals = new RecentArrivals(keepArrivals);
     this.#closed = new RecentlyClosed(keepClosed);
+    this.#failed = new RecentlyClosed(keepClosed);
+    this.#keepFailures = keepClosed ?? KEEP_CLOSED;
   }
 
   /**
@@ -223,17 +230,24 @@ export class DashboardStats {
       const fresh = newRow(key, event, "listening");
       this.#rows.set(key, fresh);
       this.#closed.reopen(key);
+      this.#failed.reopen(key);
       this.#byListener.set(event.listener, key);
       return fresh;
     }
     if (event.type === "bind-failed") {
       const { transport, local, listener, service, code, reason, time } = event;
       this.#failures.push({ transport, local, listener, service, code, reason, time });
+      if (this.#failures.length > this.#keepFailures) this.#failures.shift();
       const key = socketKey(transport, local);
       // A name that another listener did bind keeps its row.
       if (this.#rows.has(key)) return null;
       const failed = { ...newRow(key, event, "failed"), reason };
       this.#rows.set(key, failed);
+      // Specs that fail to bind, added through the control API by the
+      // thousand, leave no more rows than a bound.
+      for (const old of this.#failed.close(key)) {
+        if (this.#rows.get(old)?.state === "failed") this.#rows.delete(old);
+      }
       return failed;
     }
     const row = this.#rowOf(event);
@@ -346,9 +360,10 @@ export class DashboardStats {
   }
 
   /**
-   * Every bind failure, with its explanation, in the order reported. A
-   * failure is listed here even when its name has a listening row (two
-   * specs asked for the same socket name).
+   * The latest bind failures (as many as closed listeners keep rows), each
+   * with its explanation, in the order reported. A failure is listed here
+   * even when its name has a listening row (two specs asked for the same
+   * socket name).
    *
    * @returns The failures.
    */

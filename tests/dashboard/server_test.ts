@@ -11,6 +11,9 @@ import { ev, TCP_ECHO, TCP_WHOAMI, UDP_ECHO } from "./_events.ts";
 import { SseReader } from "../_support/sse.ts";
 import { get, RawClient } from "../_support/http.ts";
 import { withTimeout } from "../_support/wait.ts";
+import { start } from "../../mod.ts";
+import { serveControl } from "../../lib/control/mod.ts";
+import { caller } from "../control/_client.ts";
 
 const LOOPBACK_ANY_PORT = { hostname: "127.0.0.1", port: 0 };
 
@@ -622,5 +625,38 @@ Deno.test("serveDashboard() shows running programs and relays in /api/sockets, t
     );
   } finally {
     await sse.cancel();
+  }
+});
+
+Deno.test("serveDashboard() keeps the latest 64 bind failures and failed rows when specs that cannot bind are added through the control API by the hundred", async () => {
+  const hub = new EventHub();
+  await using server = await start({ sink: hub.emit });
+  await using dashboard = serveDashboard(hub, LOOPBACK_ANY_PORT);
+  await using control = serveControl(server, LOOPBACK_ANY_PORT);
+  const call = caller(control.url, control.token);
+  // Each socket name is held by another socket, so each add fails to bind.
+  const held = Array.from({ length: 100 }, () => Deno.listen(LOOPBACK_ANY_PORT));
+  try {
+    for (const holder of held) {
+      const response = await call(
+        "POST",
+        "/v1/listeners",
+        `tcp://127.0.0.1:${holder.addr.port}=echo`,
+      );
+      assert.equal(response.status, 409);
+      await response.body?.cancel();
+    }
+    const body = await (await fetch(new URL("/api/sockets", dashboard.url))).json() as {
+      sockets: SocketRow[];
+      failures: { local: { port: number } }[];
+    };
+    const latest = held.slice(-64).map((h) => h.addr.port);
+    assert.deepEqual(body.failures.map((f) => f.local.port), latest);
+    assert.deepEqual(
+      body.sockets.map((r) => [r.local.port, r.state]),
+      latest.map((port) => [port, "failed"]),
+    );
+  } finally {
+    for (const holder of held) holder.close();
   }
 });
