@@ -10,6 +10,7 @@
 import type { PlannedListener } from "../plan/plan.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { formatSource } from "../spec/source.ts";
+import { formatPortList } from "../spec/port_range.ts";
 import { bindFailureText } from "./bind_error.ts";
 
 /** A listener that could not be bound, and why: a `BindError` has both. */
@@ -95,21 +96,7 @@ export function bindFailuresText(
 export function failedPortsText(group: readonly ExplainedFailure[], withSource = false): string {
   const l = group[0].listener;
   const address = formatSocketName({ address: l.hostname, port: 0 }).replace(/:0$/, "");
-  const ports = portRuns(group.map((f) => f.listener.port));
+  const ports = formatPortList(group.map((f) => f.listener.port));
   const where = withSource ? `, ${formatSource(l.source)}` : "";
   return `${l.transport} ${address} on ${group.length} ports, ${ports} (of ${l.origin}${where})`;
-}
-
-/** `27000-27002, 27005 and 27007-27999`: every port, runs of consecutive ones as ranges. */
-function portRuns(ports: readonly number[]): string {
-  const sorted = [...new Set(ports)].sort((a, b) => a - b);
-  const runs: string[] = [];
-  let start = sorted[0];
-  for (let i = 1; i <= sorted.length; i++) {
-    if (i < sorted.length && sorted[i] === sorted[i - 1] + 1) continue;
-    const end = sorted[i - 1];
-    runs.push(start === end ? `${start}` : `${start}-${end}`);
-    start = sorted[i];
-  }
-  return runs.length === 1 ? runs[0] : `${runs.slice(0, -1).join(", ")} and ${runs.at(-1)}`;
 }

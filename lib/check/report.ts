@@ -7,6 +7,7 @@
 import type { Holder, HolderKind, SocketState } from "../holder/mod.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 import { formatSocketName, formatSource } from "../spec/mod.ts";
+import { formatPortList } from "../spec/port_range.ts";
 import type { HostFacts } from "./host_facts.ts";
 import type { LiveCheck } from "./live_check.ts";
 import { heldByText } from "./live_rules.ts";
@@ -60,7 +61,14 @@ export interface CheckReport {
   readonly findings: readonly {
     readonly rule: RuleId;
     readonly severity: Severity;
-    readonly specs: readonly { readonly spec: string; readonly source: string }[];
+    readonly specs: readonly {
+      readonly spec: string;
+      readonly source: string;
+      /** The spec as written: a port range's or an interface's, for one of its sockets. */
+      readonly origin: string;
+      /** The port of `spec`. */
+      readonly port: number;
+    }[];
     readonly explanation: string;
     readonly fix: string;
     /** For `in-use` and `time-wait`: the sockets that hold the name, in plain words. */
@@ -109,6 +117,8 @@ export function checkReport(
       specs: f.listeners.map((l) => ({
         spec: l.wildcard !== null && BY_SPEC.includes(f.rule) ? l.origin : l.spec,
         source: formatSource(l.source),
+        origin: l.origin,
+        port: l.port,
       })),
       explanation: f.explanation,
       fix: f.fix,
@@ -118,6 +128,33 @@ export function checkReport(
       }),
     })),
   };
+}
+
+type ReportedFinding = CheckReport["findings"][number];
+type Spec = ReportedFinding["specs"][number];
+
+/**
+ * Findings told together: one rule about sockets of the same specs (port
+ * ranges), the same distance apart in port, none naming another program's
+ * socket, in the place of the first. Two ranges of 1,000 ports on one port
+ * span are 1,000 findings alike: one block, not 5,000 lines.
+ */
+function alikeFindings(findings: readonly ReportedFinding[]): ReportedFinding[][] {
+  const groups = new Map<string, ReportedFinding[]>();
+  for (const [i, f] of findings.entries()) {
+    const fromRanges = f.held === undefined && f.specs.every((s) => s.origin !== s.spec);
+    const key = fromRanges
+      ? JSON.stringify([
+        f.rule,
+        f.severity,
+        f.specs.map((s) => [s.origin, s.source, s.port - f.specs[0].port]),
+      ])
+      : `${i}`;
+    const group = groups.get(key);
+    if (group === undefined) groups.set(key, [f]);
+    else group.push(f);
+  }
+  return [...groups.values()];
 }
 
 function reportedHolder(h: Holder): ReportedHolder {
@@ -153,19 +190,26 @@ export function formatCheckReport(report: CheckReport): string {
       report.live.reason,
     ]),
   ];
-  for (const f of report.findings) {
+  for (const group of alikeFindings(report.findings)) {
+    const f = group[0];
     const [first, second] = f.specs;
-    out.push("", `${f.severity}: ${f.rule}`, `  ${first.spec} (${first.source})`);
+    const many = group.length > 1;
+    const spec = (s: Spec) => `${many ? s.origin : s.spec} (${s.source})`;
+    out.push(
+      "",
+      `${f.severity}: ${f.rule}` +
+        (many
+          ? `, on ${group.length} ports: ${formatPortList(group.map((g) => g.specs[0].port))}`
+          : ""),
+      `  ${spec(first)}`,
+    );
     if (second) {
-      out.push(
-        `  ${
-          f.rule === "tcp-udp-separate" ? "and" : "conflicts with"
-        } ${second.spec} (${second.source})`,
-      );
+      out.push(`  ${f.rule === "tcp-udp-separate" ? "and" : "conflicts with"} ${spec(second)}`);
     }
     if (f.held !== undefined) out.push(`  ${f.held}`);
-    out.push(`  why: ${f.explanation}`);
-    if (f.severity !== "note") out.push(`  fix: ${f.fix}`);
+    const each = many ? ` (port ${first.port}, and alike for each)` : "";
+    out.push(`  why${each}: ${f.explanation}`);
+    if (f.severity !== "note") out.push(`  fix${each}: ${f.fix}`);
   }
   const count = (s: Severity) => report.findings.filter((f) => f.severity === s).length;
   const parts = [

@@ -65,6 +65,34 @@ export function formatPortRange(range: PortRange): string {
 }
 
 /**
+ * Names every port of a list, runs of consecutive ports as ranges.
+ *
+ * @param ports Ports, in any order, at least one; repeats count once.
+ * @returns Such as `27000-27002, 27005 and 27007-27999`.
+ *
+ * @example
+ * ```ts
+ * import { formatPortList } from "./port_range.ts";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(formatPortList([9003, 9000, 9001, 9002, 9007]), "9000-9003 and 9007");
+ * assert.equal(formatPortList([9000, 9002, 9004]), "9000, 9002 and 9004");
+ * ```
+ */
+export function formatPortList(ports: readonly number[]): string {
+  const sorted = [...new Set(ports)].sort((a, b) => a - b);
+  const runs: string[] = [];
+  let start = sorted[0];
+  for (let i = 1; i <= sorted.length; i++) {
+    if (i < sorted.length && sorted[i] === sorted[i - 1] + 1) continue;
+    const end = sorted[i - 1];
+    runs.push(start === end ? `${start}` : `${start}-${end}`);
+    start = sorted[i];
+  }
+  return runs.length === 1 ? runs[0] : `${runs.slice(0, -1).join(", ")} and ${runs.at(-1)}`;
+}
+
+/**
  * Lists every port of a range, in order.
  *
  * @param range An inclusive port range.

@@ -257,3 +257,50 @@ Deno.test("muxd check without permission to run ss says it could not look and ex
 function escape(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
+
+Deno.test("muxd check tells the alike findings of two port ranges once each, naming every port, and keeps one finding per port in JSON", async () => {
+  // Below the ephemeral range; check binds nothing. What another program
+  // holds there now (an in-use error, a connection in TIME-WAIT) is a block
+  // of its own after these, left out below.
+  const tcp = "tcp://127.0.0.1:21000-21999=echo";
+  const specs = ["-l", tcp, "-l", "udp://127.0.0.1:21000-21999=echo"];
+  const overlap = ["-l", "tcp://127.0.0.1:21500-21999=discard"];
+  const text = await runMuxd(["check", ...specs, ...overlap]);
+  assert.equal(text.code, 1, text.stderr);
+  // It was 2,000 blocks of 4 and 5 lines, the errors among the notes.
+  const blocks = text.stdout.split("\n\n")
+    .filter((b) => /^(note: tcp-udp-separate|error: same-socket-name)/.test(b));
+  assert.equal(blocks.length, 3, text.stdout.slice(0, 3000));
+  assert.equal(blocks[0].split("\n")[0], "note: tcp-udp-separate, on 1000 ports: 21000-21999");
+  assert.match(
+    blocks[0],
+    /\n {2}why \(port 21000, and alike for each\): tcp 127\.0\.0\.1:21000 and udp/,
+  );
+  assert.deepEqual(blocks[1].split("\n").slice(0, 3), [
+    "error: same-socket-name, on 500 ports: 21500-21999",
+    "  tcp://127.0.0.1:21500-21999=discard (argument 6 after check)",
+    `  conflicts with ${tcp} (argument 2 after check)`,
+  ]);
+  assert.deepEqual(blocks[2].split("\n").slice(0, 3), [
+    "note: tcp-udp-separate, on 500 ports: 21500-21999",
+    "  tcp://127.0.0.1:21500-21999=discard (argument 6 after check)",
+    "  and udp://127.0.0.1:21000-21999=echo (argument 4 after check)",
+  ]);
+  // The counts are still of findings, one per socket.
+  assert.match(
+    text.stdout,
+    /\n\n\d+ errors, \d+ warnings?, 1500 notes: muxd serve would fail\.\n$/,
+  );
+
+  const json = await runMuxd(["check", "--format", "json", ...specs]);
+  const report = JSON.parse(json.stdout);
+  const notes = report.findings.filter((f: { rule: string }) => f.rule === "tcp-udp-separate");
+  assert.equal(notes.length, 1000);
+  assert.deepEqual(notes[7].specs[0], {
+    spec: "tcp://127.0.0.1:21007=echo",
+    // After --format json.
+    source: "argument 4 after check",
+    origin: tcp,
+    port: 21007,
+  });
+});
