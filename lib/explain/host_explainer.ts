@@ -84,7 +84,7 @@ function holdersOn(facts: HostFacts): DescribeHolders {
     const answer = Promise.withResolvers<HolderReport>();
     asked.push({ query, answer });
     const report = await answer.promise;
-    return { text: describeHolders(report, query), fix: holdersFix(report) };
+    return { text: describeHolders(report, query), fix: holdersFix(report, facts.ephemeralPorts) };
   };
 }
 

@@ -60,8 +60,12 @@ export function describeHolders(report: HolderReport, query: HolderQuery): strin
  * What to do about the holders of a port, for the "Fix:" of a bind failure:
  * wait out connections that only the kernel holds (TIME-WAIT), else stop
  * the program that holds the port; either way, or choose another port.
+ * Closed connections on a port in the ephemeral range are a client's, which
+ * a port below that range never meets; on any other port they are a
+ * server's, which every server port can have.
  *
  * @param report What {@linkcode findHolders} found.
+ * @param ephemeralPorts The host's ephemeral port range, where it is known.
  * @returns The fix, one sentence.
  *
  * @example
@@ -72,14 +76,24 @@ export function describeHolders(report: HolderReport, query: HolderQuery): strin
  * assert.equal(holdersFix({ supported: true, holders: [] }), "stop the program that holds it, or choose another port.");
  * ```
  */
-export function holdersFix(report: HolderReport): string {
+export function holdersFix(
+  report: HolderReport,
+  ephemeralPorts?: { readonly first: number; readonly last: number },
+): string {
   const { holders } = report;
   const kernelOnly = report.supported && holders.length > 0 &&
     holders.every((h) => h.process === null && h.inode === 0);
-  return kernelOnly
-    ? "wait about 60 s, until the kernel forgets the closed connections, or choose another " +
-      "port: one below 32768, outside the range the OS gives clients, meets none."
-    : "stop the program that holds it, or choose another port.";
+  if (!kernelOnly) return "stop the program that holds it, or choose another port.";
+  const wait = "wait about 60 s, until the kernel forgets the closed connections, or choose " +
+    "another port";
+  const clients = ephemeralPorts !== undefined &&
+    holders.every((h) =>
+      h.local.port >= ephemeralPorts.first && h.local.port <= ephemeralPorts.last
+    );
+  return clients
+    ? `${wait}: one below ${ephemeralPorts.first}, outside the range the OS gives clients, ` +
+      `meets none.`
+    : `${wait}.`;
 }
 
 /** One holder: what kind of socket, its names, and who owns it. */

@@ -152,6 +152,22 @@ Deno.test("describeHolders() says when no socket was found, and what ss cannot s
 
 Deno.test("holdersFix() says to wait when only the kernel holds the port, else to stop its program", () => {
   assert.match(holdersFix({ supported: true, holders: [TIME_WAIT] }), /^wait about 60 s/);
+  // A server's closed connections on its own port: another port below the range can have them too.
+  const range = { first: 32768, last: 60999 };
+  assert.equal(
+    holdersFix({ supported: true, holders: [TIME_WAIT] }, range),
+    "wait about 60 s, until the kernel forgets the closed connections, or choose another port.",
+  );
+  // A client's, from its ephemeral port: a port below the range meets none.
+  const client = {
+    ...TIME_WAIT,
+    local: { address: "127.0.0.1", port: 45678 },
+    remote: { address: "127.0.0.1", port: 7007 },
+  };
+  assert.match(
+    holdersFix({ supported: true, holders: [client] }, range),
+    /or choose another port: one below 32768, outside the range the OS gives clients, meets none\.$/,
+  );
   assert.equal(
     holdersFix({ supported: true, holders: [TIME_WAIT, LISTENING] }),
     "stop the program that holds it, or choose another port.",
