@@ -232,7 +232,11 @@ export interface RemoveResult {
 export interface RunningServer extends AsyncDisposable {
   /** Every socket it serves, in the order they were bound. */
   readonly sockets: readonly ServingSocket[];
-  /** Listeners that could not be bound (only with `keepGoing`, or at a reconfiguration). */
+  /**
+   * The listeners of the config in effect that could not be bound: at
+   * start-up (only with `keepGoing`), then as the latest `reconfigure()`
+   * left them.
+   */
   readonly failures: readonly BindError[];
   /** How many TCP connections are open now. */
   readonly openConnections: number;

@@ -151,6 +151,7 @@ function emitBindFailed(emit: EventSink, failure: BindError): void {
     local: { address: l.hostname, port: l.port },
     code: failure.code,
     reason: failure.reason,
+    origin: l.origin,
   });
 }
 
@@ -480,11 +481,12 @@ class Server implements RunningServer {
     }
     const second = bindAll(later, groupPorts);
     const opened = this.#run([...bound, ...second.bound], "config");
-    if (second.failures.length > 0) {
-      const errors = await explained(second.failures, this.#listeners(), explain);
-      this.failures = [...this.failures, ...errors];
-      for (const f of errors) emitBindFailed(this.#emit, f);
-    }
+    // Every other entry of the new config serves now: the earlier failures
+    // bound this time, or left the config (else the reload failed above).
+    this.failures = second.failures.length === 0
+      ? []
+      : await explained(second.failures, this.#listeners(), explain);
+    for (const f of this.failures) emitBindFailed(this.#emit, f);
     return {
       added: opened.length,
       removed: closed.length,

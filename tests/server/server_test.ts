@@ -104,6 +104,30 @@ Deno.test("start() with keepGoing serves what bound and lists what did not", asy
   }
 });
 
+Deno.test("reconfigure() lists only the new config's failures: one that binds now, or is gone, is not listed", async () => {
+  const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const taken = (blocker.addr as Deno.NetAddr).port;
+  const echo = "tcp://127.0.0.1:0=echo";
+  const whoami = `tcp://127.0.0.1:${taken}=whoami`;
+  const server = await start(planOf(echo, whoami), {
+    keepGoing: true,
+    explain: (failed) => Promise.resolve(failed.map(() => "held by a test")),
+  });
+  try {
+    assert.deepEqual(server.failures.map((f) => f.listener.spec), [whoami]);
+    // Freed, the port binds at the next reload, which the ready record then says.
+    blocker.close();
+    await server.reconfigure(planOf(echo, whoami));
+    assert.deepEqual(server.sockets.map((s) => s.service), ["echo", "whoami"]);
+    assert.deepEqual(server.failures, []);
+    // A reload without the listener: nothing of it is listed either.
+    await server.reconfigure(planOf(echo));
+    assert.deepEqual(server.failures, []);
+  } finally {
+    await server.close();
+  }
+});
+
 /** An explainer that records what it was asked and answers `explained by a test (N)`. */
 function recordingExplainer(): { explain: ExplainBinds; asked: [string[], string[]][] } {
   const asked: [string[], string[]][] = [];
