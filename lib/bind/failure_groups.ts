@@ -8,6 +8,7 @@
  */
 
 import type { PlannedListener } from "../plan/plan.ts";
+import type { Transport } from "../spec/types.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { formatSource } from "../spec/source.ts";
 import { formatPortList } from "../spec/port_range.ts";
@@ -95,8 +96,29 @@ export function bindFailuresText(
  */
 export function failedPortsText(group: readonly ExplainedFailure[], withSource = false): string {
   const l = group[0].listener;
-  const address = formatSocketName({ address: l.hostname, port: 0 }).replace(/:0$/, "");
-  const ports = formatPortList(group.map((f) => f.listener.port));
   const where = withSource ? `, ${formatSource(l.source)}` : "";
-  return `${l.transport} ${address} on ${group.length} ports, ${ports} (of ${l.origin}${where})`;
+  const ports = group.map((f) => f.listener.port);
+  return failedPortsWords(l.transport, l.hostname, ports, `${l.origin}${where}`);
+}
+
+/**
+ * The words of {@linkcode failedPortsText}, from the parts: for a group of
+ * `bind-failed` events, which carry no planned listener.
+ *
+ * @param transport `tcp` or `udp`.
+ * @param hostname The address or host name, without brackets.
+ * @param ports Every port that failed, more than one.
+ * @param origin The spec they came from, and where it is if that is to be said.
+ * @returns Such as `udp [::1] on 3 ports, 9000-9002 (of udp://[::1]:9000-9002=echo)`.
+ */
+export function failedPortsWords(
+  transport: Transport,
+  hostname: string,
+  ports: readonly number[],
+  origin: string,
+): string {
+  const address = formatSocketName({ address: hostname, port: 0 }).replace(/:0$/, "");
+  return `${transport} ${address} on ${ports.length} ports, ${
+    formatPortList(ports)
+  } (of ${origin})`;
 }

@@ -24,9 +24,8 @@ import { StartError } from "../server/running_server.ts";
 import { MuxdServer } from "../server/muxd_server.ts";
 import { hostExplainer, whoHolds } from "../explain/host_explainer.ts";
 import { alreadyRunningLine, findSoleHolder } from "../explain/already_running.ts";
-import type { EventSink, ServerEvent } from "../events/event.ts";
-import type { BindError } from "../bind/bind_error.ts";
-import { bindFailuresText, groupBindFailures } from "../bind/failure_groups.ts";
+import type { ServerEvent } from "../events/event.ts";
+import { BindFailureLines } from "../log/bind_failure_lines.ts";
 import { fileBudget, openFilesLimit, openFilesWarning } from "./open_files.ts";
 import { connectedPeersBySs } from "../holder/connected_peers.ts";
 import { dashboardFiles } from "../dashboard/mod.ts";
@@ -122,6 +121,12 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     await using ready = claimed;
     for (const warning of provisioned.warnings) log.warn(warning);
     const hub = new EventHub((e) => log.error(`an event consumer failed: ${e}`));
+    // The text log tells the bind failures of one spec for one reason in one
+    // line (the JSON log and the dashboard get every event).
+    const failureLines = format === "text"
+      ? new BindFailureLines(logging.events, (line) => log.error(line))
+      : null;
+    hub.subscribe(failureLines?.sink ?? logging.events);
     // Faults hit per connection or datagram, logged at debug; summed per
     // listener at info every 10 s while they hit, and once more at the end.
     using faultSummary = new FaultSummary(faultSummaryLog());
@@ -153,13 +158,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     const ephemeralPorts = Promise.withResolvers<PortRange>();
     const { maxConnections } = settings;
     // What failed to bind is told once start() is done: in one line when
-    // another muxd holds every listener, else one line per spec and reason
-    // (the text log's; the JSON log and the dashboard get every event). The
-    // log hears every event from then on.
-    const held = new HeldBack(hub, logging.events, {
-      group: format === "text",
-      say: (line) => log.error(line),
-    });
+    // another muxd holds every listener, else one line per spec and reason.
+    const held = new HeldBack(hub.emit);
     let running;
     try {
       running = await start(plan, {
@@ -187,7 +187,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         log.error(alreadyRunningLine(sole, error.failures, serveCommand()));
         return EXIT.bindFailed;
       }
-      held.release(error.failures);
+      held.release();
+      failureLines?.flush();
       if (opened.message) log.warn(opened.message);
       log.error(
         n === total
@@ -200,7 +201,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       );
       return EXIT.bindFailed;
     }
-    held.release(running.failures);
+    held.release();
+    failureLines?.flush();
     // The same server the library's start() returns: its events readable
     // as an async iterable too, for the control API.
     const server = new MuxdServer(running, hub);
@@ -331,80 +333,34 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   }
 }
 
-/** How {@linkcode HeldBack} tells the log what failed to bind. */
-interface HeldBackLog {
-  /** Tell the failures of one spec for one reason in one line. */
-  readonly group: boolean;
-  /** Writes a grouped line. */
-  readonly say: (line: string) => void;
-}
-
 /**
  * Events held back while `start()` binds, then passed on, or dropped when
- * one line tells what they would. The log is subscribed to the hub once
- * they are passed on: until then it hears them from here, with the bind
- * failures of one spec for one reason in one line.
+ * one line tells what they would.
  */
 class HeldBack {
-  readonly #hub: EventHub;
-  readonly #log: EventSink;
-  readonly #options: HeldBackLog;
+  readonly #emit: (event: ServerEvent) => void;
   #events: ServerEvent[] | null = [];
 
-  constructor(hub: EventHub, log: EventSink, options: HeldBackLog) {
-    this.#hub = hub;
-    this.#log = log;
-    this.#options = options;
+  constructor(emit: (event: ServerEvent) => void) {
+    this.#emit = emit;
   }
 
   /** Takes each event: holds it until release() or drop(), then passes it on. */
   readonly sink = (event: ServerEvent): void => {
-    if (this.#events === null) this.#hub.emit(event);
+    if (this.#events === null) this.#emit(event);
     else this.#events.push(event);
   };
 
-  /**
-   * Passes on what was held, and every event from now on.
-   *
-   * @param failures What `start()` could not bind, in the order of its
-   *   `bind-failed` events: each names the listener the event is about.
-   */
-  release(failures: readonly BindError[]): void {
+  /** Passes on what was held, and every event from now on. */
+  release(): void {
     const events = this.#events ?? [];
     this.#events = null;
-    for (const event of events) this.#hub.emit(event);
-    this.#tellLog(events, failures);
-    this.#hub.subscribe(this.#log);
+    for (const event of events) this.#emit(event);
   }
 
   /** Forgets what was held; passes on every event from now on. */
   drop(): void {
     this.#events = null;
-    this.#hub.subscribe(this.#log);
-  }
-
-  /** Logs the held events, alike bind failures in one line at the first one's place. */
-  #tellLog(events: readonly ServerEvent[], failures: readonly BindError[]): void {
-    const { group, say } = this.#options;
-    const failed = events.filter((e) => e.type === "bind-failed");
-    const paired = group && failed.length === failures.length &&
-        failed.every((e, i) => e.listener === failures[i].listener.spec)
-      ? failed.map((event, i) => ({ event, listener: failures[i].listener, reason: event.reason }))
-      : [];
-    const told = new Map<ServerEvent, string | null>();
-    for (const g of groupBindFailures(paired)) {
-      if (g.length === 1) continue;
-      // Worded as the event lines it stands for: "cannot bind ...".
-      const text = bindFailuresText(g);
-      g.forEach((f, i) =>
-        told.set(f.event, i === 0 ? text[0].toLowerCase() + text.slice(1) : null)
-      );
-    }
-    for (const event of events) {
-      const line = told.get(event);
-      if (line === undefined) this.#log(event);
-      else if (line !== null) say(line);
-    }
   }
 }
 

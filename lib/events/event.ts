@@ -59,6 +59,12 @@ export interface BindFailedEvent extends EventBase {
   readonly code: string | null;
   /** What went wrong, in plain words. */
   readonly reason: string;
+  /**
+   * The spec as written that `listener` is one socket of: a port range's
+   * (`tcp://127.0.0.1:9000-9999=echo`) or an interface's; `listener` itself
+   * for a spec of one socket. Absent in events made before muxd named it.
+   */
+  readonly origin?: string;
 }
 
 /** A listener stopped accepting. */

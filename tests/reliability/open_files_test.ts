@@ -490,3 +490,36 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "muxd serve --control under prlimit --nofile=256 answers a port range past the limit with 409, and logs the ports that met EMFILE in one line",
+  ignore: noPrlimit !== null,
+}, async () => {
+  const first = freeRange(400);
+  const last = first + 399;
+  await using muxd = await startMuxd(
+    ["serve", "--control", "127.0.0.1:0", "-l", "tcp://127.0.0.1:0=echo"],
+    underOpenFilesLimit(256),
+  );
+  const { url, token } = muxd.ready.control!;
+  const response = await fetch(new URL("/v1/listeners", url), {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    body: JSON.stringify(`tcp://127.0.0.1:${first}-${last}=echo`),
+  });
+  assert.equal(response.status, 409);
+  const { problems } = await response.json();
+  // Each port that met EMFILE had a line of its own, as at start-up.
+  await muxd.waitForStderr(/ERR cannot bind /);
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const lines = cannotBindLines(muxd.stderr());
+  assert.equal(lines.length, 1, muxd.stderr().slice(0, 2000));
+  assert.match(
+    lines[0],
+    new RegExp(
+      `ERR cannot bind tcp 127\\.0\\.0\\.1 on ${problems.length} ports, \\d+-${last} ` +
+        `\\(of tcp://127\\.0\\.0\\.1:${first}-${last}=echo\\): too many open files`,
+    ),
+  );
+});
