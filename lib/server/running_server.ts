@@ -107,6 +107,12 @@ export interface ReconfigureOptions {
    * connections above it stay. @default unchanged
    */
   readonly maxConnections?: number;
+  /**
+   * Serve the new plan's listeners that bound when some failed, as long as
+   * one of them serves; when `false`, one failure leaves everything as it
+   * was and `reconfigure()` throws. @default the `keepGoing` `start()` was given
+   */
+  readonly keepGoing?: boolean;
 }
 
 /** What a reconfiguration changed. */
@@ -136,7 +142,10 @@ export interface ReconfigureResult {
   readonly apiFaultsKept: readonly ServingSocket[];
   /** Listeners added through the API that the new plan's replaced: it binds their socket names. */
   readonly replaced: readonly ServingSocket[];
-  /** New listeners that took over a removed one's socket name and failed to bind. */
+  /**
+   * New listeners that failed to bind: with `keepGoing`, any; else those
+   * that took over a removed one's socket name (bound after it closed).
+   */
   readonly failures: number;
   /** The sockets newly bound, port 0 resolved: `added` of them, in plan order. */
   readonly opened: readonly ServingSocket[];

@@ -112,6 +112,7 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
     allowPublic: options.allowPublic ?? false,
     interfaces: options.interfaces ?? [],
     bindV6Only: once(options.bindV6Only ?? false),
+    keepGoing: options.keepGoing ?? false,
   });
 }
 
@@ -202,6 +203,8 @@ interface ServerPolicy {
   readonly interfaces: readonly Deno.NetworkInterfaceInfo[];
   /** `net.ipv6.bindv6only`, for the ring check of new relays, asked once; it must not reject. */
   readonly bindV6Only: () => Promise<boolean>;
+  /** Whether a reconfiguration serves what bound, as `start()` did (its `keepGoing`). */
+  readonly keepGoing: boolean;
 }
 
 class Server implements RunningServer {
@@ -423,8 +426,14 @@ class Server implements RunningServer {
       if (key !== null) groupPorts.set(key, b.local.port);
     }
     const { bound, failures } = bindAll(first, groupPorts);
+    // Failures of the new names: explained, then the reload is refused, or
+    // (keepGoing, as at start-up) the rest of it goes on without them,
+    // unless nothing of the new config would serve.
+    let unbound: BindError[] = [];
     if (failures.length > 0) {
-      for (const b of bound) b.socket.close();
+      const keepGoing = (options.keepGoing ?? this.#policy.keepGoing) &&
+        bound.length + kept.length + refaulted.length + later.length > 0;
+      if (!keepGoing) { for (const b of bound) b.socket.close(); }
       // Explained against the set as the new config has it: a kept listener
       // by its new entry (its position in the file now), and the new ones
       // that did bind, which a later one may clash with.
@@ -433,7 +442,8 @@ class Server implements RunningServer {
         ...this.#running.map((r) => next.get(r) ?? r.bound.listener),
         ...bound.map((b) => b.listener),
       ];
-      throw new StartError(await explained(failures, earlier, explain));
+      unbound = await explained(failures, earlier, explain);
+      if (!keepGoing) throw new StartError(unbound);
     }
     // Faults that add or remove resets bind those sockets anew, before any
     // other change: when one cannot be bound, the reload stops there, and
@@ -482,11 +492,12 @@ class Server implements RunningServer {
     const second = bindAll(later, groupPorts);
     const opened = this.#run([...bound, ...second.bound], "config");
     // Every other entry of the new config serves now: the earlier failures
-    // bound this time, or left the config (else the reload failed above).
-    this.failures = second.failures.length === 0
-      ? []
-      : await explained(second.failures, this.#listeners(), explain);
-    for (const f of this.failures) emitBindFailed(this.#emit, f);
+    // bound this time, or left the config, or failed again above.
+    if (second.failures.length > 0) {
+      unbound = [...unbound, ...await explained(second.failures, this.#listeners(), explain)];
+    }
+    this.failures = unbound;
+    for (const f of unbound) emitBindFailed(this.#emit, f);
     return {
       added: opened.length,
       removed: closed.length,
@@ -497,7 +508,7 @@ class Server implements RunningServer {
         servingSocket(of(r))
       ),
       replaced: takenOver.map(([r]) => servingSocket(of(r))),
-      failures: second.failures.length,
+      failures: unbound.length,
       opened: opened.map(servingSocket),
       closed: closed.map(servingSocket),
     };

@@ -104,6 +104,30 @@ Deno.test("start() with keepGoing serves what bound and lists what did not", asy
   }
 });
 
+Deno.test("reconfigure() keeps going as start() did: a listener still held does not stop the rest of a reload", async () => {
+  using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const taken = (blocker.addr as Deno.NetAddr).port;
+  const echo = "tcp://127.0.0.1:0=echo";
+  const whoami = `tcp://127.0.0.1:${taken}=whoami`;
+  const explain: ExplainBinds = (failed) => Promise.resolve(failed.map(() => "held by a test"));
+  const server = await start(planOf(echo, whoami), { keepGoing: true, explain });
+  try {
+    const result = await server.reconfigure(planOf(echo, whoami, "udp://127.0.0.1:0=daytime"));
+    assert.deepEqual([result.kept, result.added, result.failures], [1, 1, 1]);
+    assert.deepEqual(server.sockets.map((s) => s.service), ["echo", "daytime"]);
+    assert.deepEqual(server.failures.map((f) => f.listener.spec), [whoami]);
+    // Asked not to, or with nothing of the new config able to serve, it refuses as before.
+    await assert.rejects(
+      server.reconfigure(planOf(echo, whoami), { keepGoing: false }),
+      StartError,
+    );
+    await assert.rejects(server.reconfigure(planOf(whoami)), StartError);
+    assert.deepEqual(server.sockets.map((s) => s.service), ["echo", "daytime"]);
+  } finally {
+    await server.close();
+  }
+});
+
 Deno.test("reconfigure() lists only the new config's failures: one that binds now, or is gone, is not listed", async () => {
   const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const taken = (blocker.addr as Deno.NetAddr).port;
