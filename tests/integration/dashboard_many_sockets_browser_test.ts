@@ -15,7 +15,9 @@ if (browserProblem !== null) {
 }
 
 const SOCKETS = 1000;
-const ARRIVALS = 3000;
+const ROUNDS = 6;
+const BURST = 500;
+const ARRIVALS = ROUNDS * BURST;
 
 /** The first of `count` consecutive free TCP ports on 127.0.0.1, below the ephemeral range. */
 function freeRange(count: number): number {
@@ -36,17 +38,22 @@ function freeRange(count: number): number {
   throw new Error(`no ${count} free consecutive ports found`);
 }
 
-/** Opens and closes `count` connections over the range, `parallel` at a time. */
-async function arrive(first: number, count: number, parallel: number): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const port = first + (next++ % SOCKETS);
-      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
-      conn.close();
-    }
-  };
-  await Promise.all(Array.from({ length: parallel }, worker));
+/**
+ * Opens `burst` connections over the range at once, then closes them all,
+ * `rounds` times: each round is twice `burst` events within a moment, more
+ * than one frame of the event stream carries (256).
+ */
+async function arrive(first: number, rounds: number, burst: number): Promise<void> {
+  for (let round = 0; round < rounds; round++) {
+    const conns = await Promise.all(
+      Array.from(
+        { length: burst },
+        (_, i) =>
+          Deno.connect({ hostname: "127.0.0.1", port: first + (round * burst + i) % SOCKETS }),
+      ),
+    );
+    for (const conn of conns) conn.close();
+  }
 }
 
 Deno.test({
@@ -82,7 +89,7 @@ Deno.test({
       );
     })()`);
 
-    await arrive(first, ARRIVALS, 100);
+    await arrive(first, ROUNDS, BURST);
     // The stream fell behind (more than 256 events in a frame): the page
     // got snapshots instead of the events, and says so.
     await page.waitForSelector('#feed li:has-text("this page fell behind")', { timeout: 20_000 });
