@@ -42,6 +42,11 @@ export interface Piece {
 export interface StreamFeed {
   /** The shared part of a snapshot message: `event: snapshot`, and the state's JSON without its closing brace. */
   snapshotHead(): Uint8Array;
+  /**
+   * Whether a stream that lags may have its snapshot now; when not, the
+   * feed sends it one later (through {@linkcode EventStream.pushSnapshot}).
+   */
+  mayResync(stream: EventStream): boolean;
   /** Called once when a stream ends. */
   ended(stream: EventStream): void;
   /** Called with an error a write threw: not a lost peer, a bug. */
@@ -158,7 +163,9 @@ export class EventStream {
   /** Writes the next piece, or a snapshot when the queue is empty and the stream is stale. */
   #next(): void {
     if (this.#writing !== null || this.#ended) return;
-    if (this.#queue.length === 0 && this.#stale) this.#enqueueSnapshot();
+    if (this.#queue.length === 0 && this.#stale && this.#feed.mayResync(this)) {
+      this.#enqueueSnapshot();
+    }
     const piece = this.#queue.shift();
     if (piece === undefined) return;
     this.#queued -= piece.events;

@@ -52,6 +52,15 @@ export interface EventStreamsOptions {
    * @default 100
    */
   readonly flushMs?: number;
+  /**
+   * How often at most the whole state is serialized again for streams that
+   * fell behind, in milliseconds: while events overflow every frame, a
+   * stream that lags drops them and waits for the next snapshot rather
+   * than cost one each frame (with thousands of sockets or relays, a
+   * snapshot is megabytes of JSON). A new stream gets one at once.
+   * @default 1000
+   */
+  readonly snapshotMs?: number;
 }
 
 const encoder = new TextEncoder();
@@ -101,6 +110,12 @@ export class EventStreams {
   #snapshot: () => Omit<Snapshot, "dropped">;
   #queueLimit: number;
   #flushMs: number;
+  #snapshotMs: number;
+  /** When the last snapshot was serialized (`performance.now()`). */
+  #snapshotAt = -Infinity;
+  /** Lagging streams that wait for the next snapshot, and the timer that sends it. */
+  #waiting = new Set<EventStream>();
+  #resyncTimer: ReturnType<typeof setTimeout> | null = null;
   #retry: Piece;
   #dropped = 0;
   #closed = false;
@@ -129,10 +144,15 @@ export class EventStreams {
     this.#snapshot = snapshot;
     this.#queueLimit = options.queueLimit ?? 256;
     this.#flushMs = options.flushMs ?? 100;
+    this.#snapshotMs = options.snapshotMs ?? 1000;
     this.#retry = { bytes: encoder.encode(`retry: ${options.retryMs ?? 1000}\n\n`), events: 0 };
     this.#feed = {
       snapshotHead: () => this.#sharedSnapshot(),
-      ended: (stream) => this.#streams.delete(stream),
+      mayResync: (stream) => this.#mayResync(stream),
+      ended: (stream) => {
+        this.#streams.delete(stream);
+        this.#waiting.delete(stream);
+      },
       failed: onError,
     };
   }
@@ -213,6 +233,8 @@ export class EventStreams {
     this.#closed = true;
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#timer = null;
+    if (this.#resyncTimer !== null) clearTimeout(this.#resyncTimer);
+    this.#resyncTimer = null;
     for (const stream of [...this.#streams]) stream.end();
   }
 
@@ -231,7 +253,7 @@ export class EventStreams {
       if (stream.stale) {
         // It gets the state as it is now, once it has caught up, instead of the frame.
         this.#drop(stream, events + overflow);
-        if (stream.idle) stream.pushSnapshot();
+        if (stream.idle && this.#mayResync(stream)) stream.pushSnapshot();
         continue;
       }
       if (events > 0 && stream.queued + events > this.#queueLimit) {
@@ -242,7 +264,7 @@ export class EventStreams {
       // The events past the frame's limit: a snapshot follows the frame, once it is written.
       if (overflow > 0) {
         this.#drop(stream, overflow);
-        if (stream.idle) stream.pushSnapshot();
+        if (stream.idle && this.#mayResync(stream)) stream.pushSnapshot();
       }
     }
   }
@@ -252,9 +274,41 @@ export class EventStreams {
     this.#dropped += events;
   }
 
+  /**
+   * Whether a lagging stream may have its snapshot now: at once when the
+   * state has not changed since the last one, or `snapshotMs` after it;
+   * else it waits, and gets one then if it still lags.
+   */
+  #mayResync(stream: EventStream): boolean {
+    // Events wait for the next frame: a snapshot now would include them, and
+    // the frame would then bring them again, older than it. The frame's end
+    // sees to lagging streams.
+    if (this.#batch.length > 0 || this.#overflow > 0) return false;
+    if (this.#snapshotHead !== null) return true;
+    const wait = this.#snapshotAt + this.#snapshotMs - performance.now();
+    if (wait <= 0) return true;
+    this.#waiting.add(stream);
+    this.#resyncTimer ??= setTimeout(() => this.#resync(), wait);
+    return false;
+  }
+
+  /** Sends the streams that waited their snapshot, one serialized for all. */
+  #resync(): void {
+    this.#resyncTimer = null;
+    const waiting = [...this.#waiting];
+    this.#waiting.clear();
+    // With a frame on its way, its end sends them (they lag: it drops it for them).
+    if (this.#batch.length > 0 || this.#overflow > 0) return;
+    for (const stream of waiting) {
+      // One that is still writing asks again when its queue empties.
+      if (stream.stale && stream.idle) stream.pushSnapshot();
+    }
+  }
+
   /** The state as a snapshot message without its dropped count: serialized once until the next event. */
   #sharedSnapshot(): Uint8Array {
     if (this.#snapshotHead === null) {
+      this.#snapshotAt = performance.now();
       const json = JSON.stringify(this.#snapshot());
       this.#snapshotHead = encoder.encode(`event: snapshot\ndata: ${json.slice(0, -1)}`);
     }

@@ -50,7 +50,10 @@ function nextFrame(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 0));
 }
 
-function fanOut(options: { queueLimit: number }, version = () => 0): EventStreams {
+function fanOut(
+  options: { queueLimit: number; snapshotMs?: number },
+  version = () => 0,
+): EventStreams {
   return new EventStreams(
     () => ({
       sockets: [],
@@ -59,7 +62,7 @@ function fanOut(options: { queueLimit: number }, version = () => 0): EventStream
       arrivals: [],
       live: NO_LIVE,
     }),
-    { ...options, flushMs: 0 },
+    { snapshotMs: 0, ...options, flushMs: 0 },
   );
 }
 
@@ -141,6 +144,50 @@ Deno.test("EventStreams.publish() serializes at most queueLimit events per frame
   } finally {
     streams.close();
     await sse.cancel();
+  }
+});
+
+Deno.test("EventStreams serializes the state for a lagging stream at most every snapshotMs, however often events overflow", async () => {
+  let version = 0;
+  let builds = 0;
+  const streams = fanOut({ queueLimit: 4, snapshotMs: 200 }, () => (builds++, version));
+  const { target, sse } = browser();
+  streams.open(target);
+  let snapshots = 0;
+  let last: Snapshot | null = null;
+  // Each event's bytesIn is its number: none may come after a snapshot that holds it.
+  const older: number[] = [];
+  const reading = (async () => {
+    for (let m = await sse.next(); m !== null; m = await sse.next()) {
+      if (m.event === "snapshot") {
+        snapshots++;
+        last = JSON.parse(m.data) as Snapshot;
+      } else if (m.event === "message" && last !== null) {
+        const n = (JSON.parse(m.data) as { bytesIn: number }).bytesIn;
+        if (n < last.stats.since) older.push(n);
+      }
+    }
+  })();
+  try {
+    // Ten events a frame against a limit of four: every frame overflows.
+    let frames = 0;
+    for (const started = performance.now(); performance.now() - started < 1000; frames++) {
+      for (let i = 0; i < 10; i++) streams.publish(ev.datagram(UDP_ECHO, version++), null);
+      await nextFrame();
+    }
+    assert.ok(frames >= 20, `only ${frames} frames in 1 s`);
+    // One at open, then one per 200 ms at most (a frame each, before).
+    assert.ok(builds <= 7, `${builds} snapshots serialized in ${frames} frames`);
+    // The flood over, the stream that lagged gets the state after all of it.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(snapshots, builds);
+    assert.deepEqual(older, [], "events older than the snapshot before them");
+    const state = last as Snapshot | null;
+    assert.equal(state?.stats.since, version);
+    assert.ok(state.dropped > 0);
+  } finally {
+    streams.close();
+    await reading;
   }
 });
 
