@@ -9,6 +9,7 @@
 
 import type { FailedBind } from "../bind/bind.ts";
 import { errorCode, exhaustionAdvice } from "../bind/accept_error.ts";
+import { FILES_KEPT_FREE } from "../bind/files_kept_free.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
@@ -114,8 +115,9 @@ export function plainReason(target: BindTarget, cause: unknown): string {
   const code = errorCode(cause);
   if (code === "EMFILE") {
     return `too many open files: muxd has as many files and sockets open as its open-files ` +
-      `limit allows (ulimit -n), and each socket it binds is one more. Raise the limit ` +
-      `(ulimit -n 65536 before starting muxd), or bind fewer sockets.`;
+      `limit allows (ulimit -n), and each socket it binds is one more (serving what bound, ` +
+      `with --keep-going, it leaves ${FILES_KEPT_FREE} free for connections and its own files). ` +
+      `Raise the limit (ulimit -n 65536 before starting muxd), or bind fewer sockets.`;
   }
   if (code === "ENFILE" || code === "ENOBUFS" || code === "ENOMEM") {
     return `out of resources: ${exhaustionAdvice(code)}.`;

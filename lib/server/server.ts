@@ -7,6 +7,7 @@
 
 import { bindAll, bindOne, type BoundSocket, type FailedBind, startFaults } from "../bind/bind.ts";
 import { BindError } from "../bind/bind_error.ts";
+import { keepFilesFree } from "../bind/files_kept_free.ts";
 import { type ExplainBinds, explainPlainly } from "../explain/plain.ts";
 import type { EventSink, ListenerOrigin } from "../events/event.ts";
 import {
@@ -86,7 +87,8 @@ import {
 export async function start(plan: Plan, options: StartOptions = {}): Promise<RunningServer> {
   const emit = options.sink ?? (() => {});
   const explain = options.explain ?? explainPlainly;
-  const { bound, failures: failed } = bindAll(plan.listeners);
+  const all = bindAll(plan.listeners);
+  const { bound, failures: failed } = options.keepGoing ? keepFilesFree(all, plan.listeners) : all;
   const stops = failed.length > 0 && (!options.keepGoing || bound.length === 0);
   // Closed before the failures are explained: the explanation opens files
   // of its own (ss, the host's interfaces), and a bind that failed for want
@@ -425,14 +427,15 @@ class Server implements RunningServer {
       const key = b.listener.port === 0 ? wildcardGroup(b.listener) : null;
       if (key !== null) groupPorts.set(key, b.local.port);
     }
-    const { bound, failures } = bindAll(first, groupPorts);
+    const goOn = options.keepGoing ?? this.#policy.keepGoing;
+    const firstBound = bindAll(first, groupPorts);
+    const { bound, failures } = goOn ? keepFilesFree(firstBound, first) : firstBound;
     // Failures of the new names: explained, then the reload is refused, or
     // (keepGoing, as at start-up) the rest of it goes on without them,
     // unless nothing of the new config would serve.
     let unbound: BindError[] = [];
     if (failures.length > 0) {
-      const keepGoing = (options.keepGoing ?? this.#policy.keepGoing) &&
-        bound.length + kept.length + refaulted.length + later.length > 0;
+      const keepGoing = goOn && bound.length + kept.length + refaulted.length + later.length > 0;
       if (!keepGoing) { for (const b of bound) b.socket.close(); }
       // Explained against the set as the new config has it: a kept listener
       // by its new entry (its position in the file now), and the new ones
@@ -489,7 +492,8 @@ class Server implements RunningServer {
     if (options.maxConnections !== undefined) {
       this.#ctx.admission.maxTotal = options.maxConnections;
     }
-    const second = bindAll(later, groupPorts);
+    const secondBound = bindAll(later, groupPorts);
+    const second = goOn ? keepFilesFree(secondBound, later) : secondBound;
     const opened = this.#run([...bound, ...second.bound], "config");
     // Every other entry of the new config serves now: the earlier failures
     // bound this time, or left the config, or failed again above.

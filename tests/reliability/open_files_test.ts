@@ -319,15 +319,33 @@ Deno.test({
     "muxd serve --keep-going with more listeners than prlimit --nofile=128 allows serves those that bound and explains the rest",
   ignore: noPrlimit !== null,
 }, async () => {
-  await using muxd = await startMuxd(
-    ["serve", "--keep-going", ...echoListeners(160)],
-    underOpenFilesLimit(128),
-  );
-  assert.ok(muxd.ready.sockets.length > 0 && muxd.ready.failed.length > 0);
-  assert.equal(muxd.ready.sockets.length + muxd.ready.failed.length, 160);
-  const { stderr } = await muxd.stop();
-  assert.doesNotMatch(stderr, /internal error/);
-  assert.match(stderr, /too many open files: .*\(ulimit -n\)/);
+  const dir = await Deno.makeTempDir();
+  const readyFile = `${dir}/ready.json`;
+  try {
+    await using muxd = await startMuxd(
+      ["serve", "--keep-going", "--ready-file", readyFile, ...echoListeners(160)],
+      underOpenFilesLimit(128),
+    );
+    assert.ok(muxd.ready.sockets.length > 0 && muxd.ready.failed.length > 0);
+    assert.equal(muxd.ready.sockets.length + muxd.ready.failed.length, 160);
+    // It kept files free: the ready file is written, and every listener it
+    // serves accepts (with every descriptor a listener's, none could).
+    assert.deepEqual(JSON.parse(await Deno.readTextFile(readyFile)), muxd.ready);
+    for (const { port } of muxd.ready.sockets.slice(-8)) {
+      const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+      try {
+        assert.ok(await withTimeout(echoRoundTrip(conn, PING), 5000, `echo on port ${port}`));
+      } finally {
+        conn.close();
+      }
+    }
+    const { stderr } = await muxd.stop();
+    assert.doesNotMatch(stderr, /internal error/);
+    assert.doesNotMatch(stderr, /out of file descriptors|cannot write the ready file/);
+    assert.match(stderr, /too many open files: .*\(ulimit -n\).*leaves 32 free/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 /** Listens on `count` consecutive ports on 127.0.0.1 below the ephemeral range, from a random start. */
