@@ -126,6 +126,12 @@ export class EventStreams {
   #timer: ReturnType<typeof setTimeout> | null = null;
   /** The shared part of a snapshot message, until the next event changes the state. */
   #snapshotHead: Uint8Array | null = null;
+  /**
+   * Streams opened while a frame gathered, and how much of it was there
+   * then: their snapshot holds those events, so the frame sends them only
+   * the events that came after.
+   */
+  #joined = new Map<EventStream, { readonly events: number; readonly overflow: number }>();
   #feed: StreamFeed;
 
   /**
@@ -152,6 +158,7 @@ export class EventStreams {
       ended: (stream) => {
         this.#streams.delete(stream);
         this.#waiting.delete(stream);
+        this.#joined.delete(stream);
       },
       failed: onError,
     };
@@ -181,6 +188,9 @@ export class EventStreams {
       return stream;
     }
     this.#streams.add(stream);
+    if (this.#batch.length > 0 || this.#overflow > 0) {
+      this.#joined.set(stream, { events: this.#batch.length, overflow: this.#overflow });
+    }
     stream.push(this.#retry);
     stream.pushSnapshot();
     return stream;
@@ -241,15 +251,25 @@ export class EventStreams {
   /** Sends the events gathered since the last frame, as one frame shared by every stream. */
   #flush(): void {
     this.#timer = null;
-    const events = this.#batch.length;
-    const frame: Piece = { bytes: encoder.encode(this.#batch.join("")), events };
-    const overflow = this.#overflow;
+    const batch = this.#batch;
+    const overflowed = this.#overflow;
+    const shared: Piece = { bytes: encoder.encode(batch.join("")), events: batch.length };
+    const joined = this.#joined;
     this.#batch = [];
     this.#overflow = 0;
+    if (joined.size > 0) this.#joined = new Map();
     // A snapshot is the state after every event recorded so far, this
     // frame's and the overflow's: no event may follow it that is older, or
     // its table row would take the page's table back.
     for (const stream of this.#streams) {
+      // A stream opened during the frame has the events before that in its snapshot.
+      const at = joined.get(stream);
+      const frame = at === undefined || at.events === 0 ? shared : {
+        bytes: encoder.encode(batch.slice(at.events).join("")),
+        events: batch.length - at.events,
+      };
+      const events = frame.events;
+      const overflow = overflowed - (at?.overflow ?? 0);
       if (stream.stale) {
         // It gets the state as it is now, once it has caught up, instead of the frame.
         this.#drop(stream, events + overflow);

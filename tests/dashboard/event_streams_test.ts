@@ -247,3 +247,62 @@ Deno.test("EventStreams.open() after close() gives a stream that has already end
   assert.equal(streams.clients, 0);
   assert.equal(writes.length, 0);
 });
+
+Deno.test("EventStreams.open() while a frame gathers sends the new stream no event older than its snapshot", async () => {
+  let version = 0;
+  const streams = fanOut({ queueLimit: 16 }, () => version);
+  const early = browser();
+  streams.open(early.target);
+  const late = browser();
+  try {
+    assert.equal((await early.sse.next())?.event, "snapshot");
+    // Three events wait for the frame when the second browser opens: its
+    // snapshot holds them already.
+    for (let i = 0; i < 3; i++) streams.publish(ev.datagram(UDP_ECHO, version++), null);
+    streams.open(late.target);
+    streams.publish(ev.datagram(UDP_ECHO, version++), null);
+    await nextFrame();
+    streams.publish(ev.datagram(UDP_ECHO, version++), null);
+    const first = await late.sse.next();
+    assert.equal(first?.event, "snapshot");
+    assert.equal((JSON.parse(first.data) as Snapshot).stats.since, 3);
+    const after = [];
+    for (let i = 0; i < 2; i++) after.push(JSON.parse((await late.sse.next())!.data).bytesIn);
+    assert.deepEqual(after, [3, 4], "the events after its snapshot, none before");
+    const all = [];
+    for (let i = 0; i < 5; i++) all.push(JSON.parse((await early.sse.next())!.data).bytesIn);
+    assert.deepEqual(all, [0, 1, 2, 3, 4], "the stream open before gets every event");
+  } finally {
+    streams.close();
+    await Promise.all([early.sse.cancel(), late.sse.cancel()]);
+  }
+});
+
+Deno.test("EventStreams.open() while a full frame overflows gives the new stream its snapshot alone, nothing dropped", async () => {
+  let version = 0;
+  const streams = fanOut({ queueLimit: 2 }, () => version);
+  const early = browser();
+  streams.open(early.target);
+  const late = browser();
+  try {
+    assert.equal((await early.sse.next())?.event, "snapshot");
+    for (let i = 0; i < 3; i++) streams.publish(ev.datagram(UDP_ECHO, version++), null);
+    const stream = streams.open(late.target);
+    await nextFrame();
+    streams.publish(ev.datagram(UDP_ECHO, version++), null);
+    const first = await late.sse.next();
+    assert.equal((JSON.parse(first!.data) as Snapshot).stats.since, 3);
+    assert.equal(JSON.parse((await late.sse.next())!.data).bytesIn, 3);
+    assert.equal(stream.dropped, 0, "it missed nothing its snapshot did not hold");
+    // The stream open before got the frame, then the state after the overflow.
+    const seen = [];
+    for (let i = 0; i < 4; i++) {
+      const m = (await early.sse.next())!;
+      seen.push(m.event === "snapshot" ? "snapshot" : JSON.parse(m.data).bytesIn);
+    }
+    assert.deepEqual(seen, [0, 1, "snapshot", 3]);
+  } finally {
+    streams.close();
+    await Promise.all([early.sse.cancel(), late.sse.cancel()]);
+  }
+});
