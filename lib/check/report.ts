@@ -135,9 +135,11 @@ type Spec = ReportedFinding["specs"][number];
 
 /**
  * Findings told together: one rule about sockets of the same specs (port
- * ranges), the same distance apart in port, none naming another program's
- * socket, in the place of the first. Two ranges of 1,000 ports on one port
- * span are 1,000 findings alike: one block, not 5,000 lines.
+ * ranges), on the same addresses, the same distance apart in port, none
+ * naming another program's socket, in the place of the first. Two ranges
+ * of 1,000 ports on one port span are 1,000 findings alike: one block, not
+ * 5,000 lines. The addresses of an interface's spec (`tcp://lo:7000`) are
+ * told apart: they are not ports.
  */
 function alikeFindings(findings: readonly ReportedFinding[]): ReportedFinding[][] {
   const groups = new Map<string, ReportedFinding[]>();
@@ -147,7 +149,7 @@ function alikeFindings(findings: readonly ReportedFinding[]): ReportedFinding[][
       ? JSON.stringify([
         f.rule,
         f.severity,
-        f.specs.map((s) => [s.origin, s.source, s.port - f.specs[0].port]),
+        f.specs.map((s) => [s.origin, s.source, address(s), s.port - f.specs[0].port]),
       ])
       : `${i}`;
     const group = groups.get(key);
@@ -155,6 +157,12 @@ function alikeFindings(findings: readonly ReportedFinding[]): ReportedFinding[][
     else group.push(f);
   }
   return [...groups.values()];
+}
+
+/** The address of a spec of one socket, as written: `[::1]` of `tcp://[::1]:7000=echo`. */
+function address(s: Spec): string {
+  const name = s.spec.slice(0, s.spec.indexOf("="));
+  return name.slice(0, name.lastIndexOf(":"));
 }
 
 function reportedHolder(h: Holder): ReportedHolder {

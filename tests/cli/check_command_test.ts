@@ -304,3 +304,19 @@ Deno.test("muxd check tells the alike findings of two port ranges once each, nam
     port: 21007,
   });
 });
+
+Deno.test("muxd check tells the alike findings of an interface's port ranges once per address, not as more ports", async () => {
+  const loopback = Deno.networkInterfaces().filter((i) => i.name === "lo");
+  const addresses = new Set(loopback.map((i) => i.address));
+  // Below the ephemeral range; check binds nothing.
+  const specs = ["-l", "tcp://lo:21000-21002=echo", "-l", "udp://lo:21000-21002=echo"];
+  const text = await runMuxd(["check", ...specs]);
+  assert.equal(text.code, 0, text.stderr);
+  const blocks = text.stdout.split("\n\n").filter((b) => b.startsWith("note: tcp-udp-separate"));
+  assert.equal(blocks.length, addresses.size, text.stdout);
+  for (const [i, address] of ["127.0.0.1", "[::1]"].entries()) {
+    if (i >= blocks.length) break;
+    assert.equal(blocks[i].split("\n")[0], "note: tcp-udp-separate, on 3 ports: 21000-21002");
+    assert.ok(blocks[i].includes(`tcp ${address}:21000 and udp ${address}:21000`), blocks[i]);
+  }
+});
