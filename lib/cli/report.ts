@@ -92,14 +92,18 @@ export function readyRecord(
 }
 
 /**
- * The socket table as text: one row per bound socket with a netcat command
- * to try it, then any listener that could not be bound. When a socket has
- * faults, a FAULTS column shows each one's (with the seed muxd picked).
+ * The socket table as text: a header that names muxd's process, one row per
+ * bound socket with a netcat command to try it, then any listener that could
+ * not be bound. When a socket has faults, a FAULTS column shows each one's
+ * (with the seed muxd picked). The process id is the one `ss -tlnp` and
+ * `muxd check` show as the sockets' holder: one process, many ports.
  *
  * @param server The running server.
- * @returns Lines of text, without a trailing newline.
+ * @param pid The process id to report, such as `Deno.pid`.
+ * @returns Lines of text, without a trailing newline; the first is
+ *   `muxd (process 12345) is serving 12 sockets:`.
  */
-export function socketTable(server: RunningServer): string {
+export function socketTable(server: RunningServer, pid: number): string {
   const faulty = server.sockets.some((s) => s.faults !== null);
   const rows = server.sockets.map((s) => [
     s.transport,
@@ -119,11 +123,12 @@ export function socketTable(server: RunningServer): string {
   const line = (cells: string[]) =>
     "  " + cells.map((c, i) => i === cells.length - 1 ? c : c.padEnd(widths[i])).join("  ");
   const count = server.sockets.length;
+  const muxd = `muxd (process ${pid})`;
   const out = count === 0
     // Started for the control API alone, which adds them.
-    ? ["muxd is serving no sockets yet: add them through the control API (docs/control.md)."]
+    ? [`${muxd} is serving no sockets yet: add them through the control API (docs/control.md).`]
     : [
-      `muxd is serving ${count} socket${count === 1 ? "" : "s"}:`,
+      `${muxd} is serving ${count} socket${count === 1 ? "" : "s"}:`,
       "",
       line(header),
       ...rows.map(line),

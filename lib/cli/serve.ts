@@ -265,7 +265,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     const record = recordNow();
     if (format === "text") {
       const say = (text: string) => tell(console.error, text);
-      say(socketTable(server) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
+      say(socketTable(server, Deno.pid) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
       if (dashboard) say(`\nDashboard: ${dashboard.url} (open it in a browser)`);
       if (control) {
         const stdoutIsTerminal = Deno.stdout.isTerminal();

@@ -12,7 +12,9 @@ import { writeAll } from "./write_all.ts";
 const encoder = new TextEncoder();
 
 /**
- * Describes the conversation in `ctx` as five lines, each ending with `\n`:
+ * Describes the conversation in `ctx` as six lines, each ending with `\n`:
+ * the socket names, then the process that holds the socket, which tells
+ * apart two processes that share one socket name (`?reuse=true`):
  *
  * ```text
  * transport: tcp
@@ -20,6 +22,7 @@ const encoder = new TextEncoder();
  * remote: 127.0.0.1:51234
  * listener: tcp://127.0.0.2:7007=whoami
  * service: whoami
+ * process: 12345
  * ```
  *
  * When `ctx.local` is `null` (a datagram on a UDP socket bound to the
@@ -30,6 +33,7 @@ const encoder = new TextEncoder();
  * leaves from an address the kernel picks)`.
  *
  * @param ctx The conversation.
+ * @param pid The process id of the process that answers, such as `Deno.pid`.
  * @returns The lines.
  *
  * @example
@@ -44,12 +48,14 @@ const encoder = new TextEncoder();
  *   remote: { address: "::1", port: 51234 },
  *   listener: "tcp://[::1]:7007=whoami",
  *   service: "whoami",
- * });
+ * }, 12345);
  * assert.equal(text.split("\n")[1], "local: [::1]:7007");
+ * assert.equal(text.split("\n")[5], "process: 12345");
  * ```
  */
 export function whoamiText(
   ctx: Pick<ServiceContext, "transport" | "local" | "bound" | "remote" | "listener" | "service">,
+  pid: number,
 ): string {
   const local = ctx.local === null
     ? `unknown (${ctx.transport.toUpperCase()} socket bound to the wildcard ` +
@@ -63,11 +69,13 @@ export function whoamiText(
     `remote: ${formatSocketName(ctx.remote)}`,
     `listener: ${ctx.listener}`,
     `service: ${ctx.service}`,
+    `process: ${pid}`,
   ].map((line) => `${line}\n`).join("");
 }
 
 /**
- * Whoami, muxd's own: replies with {@linkcode whoamiText}, the lesson itself.
+ * Whoami, muxd's own: replies with {@linkcode whoamiText} for this process,
+ * the lesson itself.
  *
  * - TCP: sends the lines and returns, ignoring input.
  * - UDP: replies with the lines, whatever the request holds.
@@ -81,10 +89,11 @@ export function whoamiText(
 export const whoami: Service = {
   name: "whoami",
   rfc: null,
-  summary: "Tells the client the transport, both socket names, the listener and the service.",
+  summary:
+    "Tells the client the transport, both socket names, the listener, the service and muxd's process id.",
   options: [],
   async tcp(stream, ctx) {
-    await writeAll(stream, encoder.encode(whoamiText(ctx)));
+    await writeAll(stream, encoder.encode(whoamiText(ctx, Deno.pid)));
   },
-  udp: (_request, ctx) => encoder.encode(whoamiText(ctx)),
+  udp: (_request, ctx) => encoder.encode(whoamiText(ctx, Deno.pid)),
 };

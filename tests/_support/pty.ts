@@ -10,6 +10,8 @@
 export interface OnTerminal {
   /** The exit code. */
   readonly code: number;
+  /** The program's process id. */
+  readonly pid: number;
   /** What it wrote to the terminal (line ends as the terminal sends them, `\r\n`). */
   readonly stdout: string;
   /** What it wrote to standard error. */
@@ -49,7 +51,7 @@ while open_fds:
         child.kill()
         break
 child.wait()
-print(json.dumps({"code": child.returncode, "stdout": out.decode(), "stderr": err.decode()}))
+print(json.dumps({"code": child.returncode, "pid": child.pid, "stdout": out.decode(), "stderr": err.decode()}))
 `;
 
 /**

@@ -162,11 +162,20 @@ Deno.test("muxd serve writes its ready record to stdout only when stdout is not 
       "Press Ctrl-C to stop.",
     );
     assert.equal(onTerminal.code, 0, onTerminal.stderr);
-    assert.match(onTerminal.stderr, /muxd is serving 1 socket:/);
+    // The socket table's header names the process, which the ready record alone did.
+    assert.match(
+      onTerminal.stderr,
+      new RegExp(`^muxd \\(process ${onTerminal.pid}\\) is serving 1 socket:$`, "m"),
+    );
     assert.equal(onTerminal.stdout, "", "nothing on the terminal's stdout");
-    // In a pipe, the same command prints the record.
+    // In a pipe, the same command prints the record, and the same header.
     await using piped = await startMuxd(args.slice(args.indexOf("serve")));
     assert.equal(piped.ready.sockets.length, 1);
+    const { stderr } = await piped.stop("SIGTERM");
+    assert.match(
+      stderr,
+      new RegExp(`^muxd \\(process ${piped.ready.pid}\\) is serving 1 socket:$`, "m"),
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -134,7 +134,7 @@ const VOLATILE: readonly {
     pattern: /\b[A-Z][a-z]+day, [A-Z][a-z]+ \d{1,2}, \d{4} \d{2}:\d{2}:\d{2}-UTC\b/g,
     as: "<daytime>",
   },
-  { what: "a process id", pattern: /\b([Pp]rocess) \d+\b/g, as: "$1 <pid>" },
+  { what: "a process id", pattern: /\b([Pp]rocess:?) \d+\b/g, as: "$1 <pid>" },
   {
     what: "time's four bytes, as od prints them",
     pattern: /^(?: +\d{1,3}){4}$/gm,

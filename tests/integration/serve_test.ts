@@ -100,7 +100,8 @@ Deno.test("muxd serve answers 127.0.0.1 and 127.0.0.2 on one TCP port with diffe
       `local: 127.0.0.2:${port}\n` +
       `remote: 127.0.0.3:${sourcePort}\n` +
       `listener: tcp://127.0.0.2:${port}=whoami\n` +
-      "service: whoami\n",
+      "service: whoami\n" +
+      `process: ${muxd.ready.pid}\n`,
   );
 });
 
@@ -165,7 +166,8 @@ Deno.test("muxd serve answers TCP and UDP on one port number with different serv
         `local: 127\\.0\\.0\\.1:${port}\\n` +
         "remote: 127\\.0\\.0\\.1:(\\d+)\\n" +
         `listener: udp://127\\.0\\.0\\.1:${port}=whoami\\n` +
-        "service: whoami\\n$",
+        "service: whoami\\n" +
+        `process: ${muxd.ready.pid}\\n$`,
     ),
   );
 });
@@ -190,7 +192,8 @@ Deno.test({
           `local: \\[::1\\]:${port}\\n` +
           "remote: \\[::1\\]:(\\d+)\\n" +
           "listener: tcp://\\[::1\\]:0=whoami\\n" +
-          "service: whoami\\n$",
+          "service: whoami\\n" +
+          `process: ${muxd.ready.pid}\\n$`,
       ),
     );
     assert.ok(match, `unexpected whoami reply:\n${who.text}`);

@@ -79,7 +79,8 @@ interface Case {
 const whoamiExpected = (ctx: ServiceContext): Uint8Array =>
   text(
     `transport: ${ctx.transport}\nlocal: ${nameOf(ctx.local!)}\nremote: ${nameOf(ctx.remote)}\n` +
-      `listener: ${ctx.transport}://${nameOf(ctx.bound)}=whoami\nservice: whoami\n`,
+      `listener: ${ctx.transport}://${nameOf(ctx.bound)}=whoami\nservice: whoami\n` +
+      `process: ${Deno.pid}\n`,
   );
 
 /** Python that copies its standard input to its standard output. */
@@ -632,7 +633,8 @@ Deno.test("whoami service names both ends of a TCP connection as the client sees
       `local: ${result.serverName}\n` +
       `remote: ${result.clientName}\n` +
       `listener: tcp://${result.serverName}=whoami\n` +
-      "service: whoami\n",
+      "service: whoami\n" +
+      `process: ${Deno.pid}\n`,
   );
 });
 
@@ -660,13 +662,14 @@ Deno.test("whoami service says the local name is unknown on a wildcard UDP socke
       "it; the reply leaves from an address the kernel picks)\n" +
       `remote: ${nameOf(exchange.ctx.remote)}\n` +
       `listener: udp://0.0.0.0:${port}=whoami\n` +
-      "service: whoami\n",
+      "service: whoami\n" +
+      `process: ${Deno.pid}\n`,
   );
   assert.equal(exchange.senders[0].hostname, "127.0.0.1");
   assert.equal(exchange.senders[0].port, port);
 });
 
-Deno.test("whoamiText() writes exactly five lines, each ending with a newline", () => {
+Deno.test("whoamiText() writes exactly six lines, each ending with a newline, the last naming the process", () => {
   const lines = whoamiText({
     transport: "udp",
     local: { address: "127.0.0.2", port: 7007 },
@@ -674,11 +677,11 @@ Deno.test("whoamiText() writes exactly five lines, each ending with a newline", 
     remote: { address: "127.0.0.1", port: 51234 },
     listener: "udp://127.0.0.2:7007=whoami",
     service: "whoami",
-  });
+  }, 12345);
   assert.equal(
     lines,
     "transport: udp\nlocal: 127.0.0.2:7007\nremote: 127.0.0.1:51234\n" +
-      "listener: udp://127.0.0.2:7007=whoami\nservice: whoami\n",
+      "listener: udp://127.0.0.2:7007=whoami\nservice: whoami\nprocess: 12345\n",
   );
 });
 
