@@ -10,6 +10,9 @@ import type { PortRange } from "../spec/types.ts";
 import { defaultEphemeralPorts } from "../guard/ephemeral_ports.ts";
 import { acceptErrorKind } from "../bind/accept_error.ts";
 
+/** How {@linkcode HostFacts.assumed} starts the sentence that says the addresses are unknown. */
+export const ADDRESSES_UNLISTED = "the host's addresses could not be listed";
+
 /** What the bind rules need to know about the host. */
 export interface HostFacts {
   /** The operating system. */
@@ -229,13 +232,11 @@ export async function readHostFacts(sources: FactSources = {}): Promise<HostFact
     list = (sources.interfaces ?? (() => Deno.networkInterfaces()))();
   } catch (error) {
     if (error instanceof Deno.errors.NotCapable) {
-      assumed.push(
-        "the host's addresses could not be listed (run with --allow-sys=networkInterfaces)",
-      );
+      assumed.push(`${ADDRESSES_UNLISTED} (run with --allow-sys=networkInterfaces)`);
     } else if (acceptErrorKind(error) === "exhausted") {
       // Listing them takes a socket: a bind that failed at EMFILE is
       // explained with these facts, when no descriptor is left for one.
-      assumed.push(`the host's addresses could not be listed: ${(error as Error).message}`);
+      assumed.push(`${ADDRESSES_UNLISTED}: ${(error as Error).message}`);
     } else {
       throw error;
     }

@@ -10,7 +10,7 @@ import { answered, exposureReason, isExposed, PUBLIC_FIX } from "../plan/exposur
 import type { PlannedListener } from "../plan/plan.ts";
 import { formatSocketName, isLoopback, parseIPv6, unmappedIPv4 } from "../spec/mod.ts";
 import { hasPrefix } from "../spec/ip.ts";
-import type { HostFacts } from "./host_facts.ts";
+import { ADDRESSES_UNLISTED, type HostFacts } from "./host_facts.ts";
 import { quote } from "../spec/listen_spec_error.ts";
 
 /** The name of one rule. */
@@ -320,13 +320,32 @@ function isLinkLocal(l: PlannedListener): boolean {
 function isLocal(listener: PlannedListener, facts: HostFacts): boolean {
   const l = onTheWire(listener);
   if (l.hostname === WILDCARD_4 || l.hostname === WILDCARD_6) return true;
-  // On Linux all of 127.0.0.0/8 is on the loopback interface.
-  if (facts.os === "linux" && l.family === 4 && isLoopback(l.hostname)) return true;
+  // On Linux all of 127.0.0.0/8 is on the loopback interface, while it is up.
+  if (facts.os === "linux" && l.family === 4 && isLoopback(l.hostname)) return !loopbackDown(facts);
   return facts.addresses.includes(l.hostname);
+}
+
+/**
+ * Whether Linux's `lo` is down without an address, as in a new network
+ * namespace (it gets 127.0.0.1/8 when it first comes up): the host's
+ * addresses were listed, there are some, and none is an IPv4 loopback
+ * address. The kernel then refuses to bind 127.x; with no address at all,
+ * it binds them (nothing can connect). Addresses that could not be listed
+ * prove nothing.
+ */
+function loopbackDown(facts: HostFacts): boolean {
+  return !facts.assumed.some((a) => a.startsWith(ADDRESSES_UNLISTED)) &&
+    facts.addresses.length > 0 &&
+    !facts.addresses.some((a) => !a.includes(":") && isLoopback(a));
 }
 
 function addressFix(listener: PlannedListener, facts: HostFacts): string {
   const l = onTheWire(listener);
+  if (l.family === 4 && isLoopback(l.hostname) && facts.os === "linux" && loopbackDown(facts)) {
+    return "The loopback interface lo is down, so no 127.x address is on it (a new network " +
+      "namespace starts with lo down): sudo ip link set lo up (from outside the namespace: " +
+      "sudo ip -n NAMESPACE link set lo up)";
+  }
   if (l.family === 4 && isLoopback(l.hostname)) {
     return facts.os === "darwin"
       ? `Add it to the loopback interface: sudo ifconfig lo0 alias ${l.hostname}`

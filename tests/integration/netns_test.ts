@@ -6,7 +6,12 @@
  */
 
 import assert from "node:assert/strict";
-import { runMuxdExpectingFailure, startMuxd } from "../_support/process.ts";
+import {
+  MAIN,
+  runMuxdExpectingFailure,
+  SERVE_PERMISSIONS,
+  startMuxd,
+} from "../_support/process.ts";
 import { withTimeout } from "../_support/wait.ts";
 import { CLIENT_ADDRESS, namespaceProblem, SERVER_ADDRESS, TwoHosts } from "./_two_hosts.ts";
 
@@ -100,5 +105,57 @@ Deno.test({
     );
     assert.equal(big.code, 0, big.stderr);
     assert.deepEqual(big.stdout, input);
+  },
+});
+
+Deno.test({
+  name: "muxd check and serve in a new network namespace, whose lo is down, say that lo is down " +
+    "and how to bring it up",
+  ignore: problem !== null,
+  async fn() {
+    // A namespace of its own with lo left as new (down, without 127.0.0.1), and one address
+    // on a veth pair: with any address there, the kernel refuses to bind 127.0.0.1.
+    const ns = `muxd-lo-${Deno.pid % 100000}`;
+    const made = await new Deno.Command("ip", { args: ["netns", "add", ns] }).output();
+    assert.ok(made.success, new TextDecoder().decode(made.stderr));
+    try {
+      for (
+        const step of [
+          ["-n", ns, "link", "add", "v0", "type", "veth", "peer", "name", "v1"],
+          ["-n", ns, "addr", "add", "198.51.100.1/24", "dev", "v0"],
+        ]
+      ) {
+        const r = await new Deno.Command("ip", { args: step }).output();
+        assert.ok(r.success, `ip ${step.join(" ")}: ${new TextDecoder().decode(r.stderr)}`);
+      }
+      const muxd = ["netns", "exec", ns, "deno", "run", ...SERVE_PERMISSIONS, MAIN];
+      const spec = "tcp://127.0.0.1:30401=whoami";
+      const fix = "The loopback interface lo is down, so no 127.x address is on it (a new " +
+        "network namespace starts with lo down): sudo ip link set lo up";
+
+      const checked = await new Deno.Command("ip", {
+        args: [...muxd, "check", "-l", spec],
+        env: { NO_COLOR: "1" },
+      }).output();
+      const check = new TextDecoder().decode(checked.stdout);
+      assert.equal(checked.code, 1, check);
+      assert.match(check, /^error: address-not-local$/m);
+      assert.ok(check.includes(`fix: ${fix}`), check);
+
+      const serve = await runMuxdExpectingFailure(["serve", "-l", spec], {
+        program: "ip",
+        args: muxd,
+      });
+      assert.equal(serve.code, 1, serve.stderr);
+      assert.ok(
+        serve.stderr.includes(`cannot bind tcp 127.0.0.1:30401 (${spec}): address not available`) &&
+          serve.stderr.includes(`Fix: ${fix}`),
+        serve.stderr,
+      );
+      // It said "a loopback address such as 127.0.0.1" of 127.0.0.1 itself.
+      assert.doesNotMatch(serve.stderr, /such as 127\.0\.0\.1/);
+    } finally {
+      await new Deno.Command("ip", { args: ["netns", "del", ns] }).output();
+    }
   },
 });
