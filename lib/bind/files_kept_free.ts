@@ -20,9 +20,10 @@ export const FILES_KEPT_FREE = 32;
 
 /**
  * When a bind met the open-files limit (EMFILE), unbinds the last
- * {@linkcode FILES_KEPT_FREE} sockets that did bind: each becomes a
- * failure with the same cause, so that muxd keeps as many descriptors for
- * the connections it accepts and the files it opens itself.
+ * {@linkcode FILES_KEPT_FREE} sockets that did bind (half of them, when
+ * fewer than twice as many bound): each becomes a failure with the same cause, so that muxd
+ * keeps as many descriptors for the connections it accepts and the files
+ * it opens itself.
  *
  * @param result What `bindAll()` bound and could not.
  * @param listeners The listeners it was given, for the failures' order.
@@ -43,7 +44,8 @@ export function keepFilesFree(
 ): BindResult {
   const limit = result.failures.find((f) => errorCode(f.cause) === "EMFILE");
   if (limit === undefined || result.bound.length === 0) return result;
-  const kept = Math.max(0, result.bound.length - FILES_KEPT_FREE);
+  // Under a limit so low that fewer than twice as many bound, half of them serve.
+  const kept = result.bound.length - Math.min(FILES_KEPT_FREE, Math.floor(result.bound.length / 2));
   const freed: FailedBind[] = result.bound.slice(kept).map((b) => {
     b.socket.close();
     return { listener: b.listener, cause: limit.cause };
