@@ -24,8 +24,11 @@ export interface ExplainedFailure {
 
 /**
  * Sorts failures into groups: the failures of one spec, on one address,
- * for the same reason, in the order their first one came. A listener on
- * port 0 is a group of its own.
+ * for the same reason, in the order their first one came. Reasons that
+ * differ only in naming each failure's own port are the same reason (the
+ * ports of a range that one program holds: "another socket holds tcp
+ * 127.0.0.1:9000 ... held by ... 127.0.0.1:9000 of process 42"). A
+ * listener on port 0 is a group of its own.
  *
  * @param failures The failures, in the order they were met.
  * @returns Each group with its failures in order; every failure is in exactly one.
@@ -42,7 +45,7 @@ export function groupBindFailures<F extends ExplainedFailure>(
       l.hostname,
       l.origin,
       formatSource(l.source),
-      failure.reason,
+      reasonShape(failure.reason, l.port),
     ]);
     const group = groups.get(key);
     if (group === undefined) groups.set(key, [failure]);
@@ -82,7 +85,61 @@ export function bindFailuresText(
 ): string {
   const first = group[0];
   if (group.length === 1) return bindFailureText(first.listener, first.reason, withSource);
-  return `Cannot bind ${failedPortsText(group, withSource)}: ${first.reason}`;
+  return `Cannot bind ${failedPortsText(group, withSource)}: ${groupReason(group)}`;
+}
+
+/**
+ * The reason of a group of failures from {@linkcode groupBindFailures}: the
+ * first one's, each mention of its own port naming every port of the group.
+ *
+ * @param group Failures of one spec, on one address, for one reason.
+ * @returns Such as `address already in use: another socket holds tcp 127.0.0.1:9000-9009, …`.
+ */
+export function groupReason(group: readonly ExplainedFailure[]): string {
+  const first = group[0];
+  if (group.length === 1) return first.reason;
+  return reasonForPorts(first.reason, first.listener.port, group.map((f) => f.listener.port));
+}
+
+/** A port as a reason names its own: after a socket name's `:` or the word "port". */
+function ownPort(port: number): RegExp {
+  return new RegExp(`(?<=[0-9A-Za-z\\]]:|\\bport )${port}(?![0-9])`, "g");
+}
+
+/**
+ * A failure's reason with its own port left out, for telling whether two
+ * failures of one spec failed for the same reason.
+ *
+ * @param reason Why it failed, in plain words.
+ * @param port The port it failed on.
+ * @returns The reason with each mention of that port as `PORT`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { reasonShape } from "./failure_groups.ts";
+ *
+ * assert.equal(
+ *   reasonShape("another socket holds tcp 127.0.0.1:9001; held by process 9001 (python3)", 9001),
+ *   "another socket holds tcp 127.0.0.1:PORT; held by process 9001 (python3)",
+ * );
+ * ```
+ */
+export function reasonShape(reason: string, port: number): string {
+  return port === 0 ? reason : reason.replace(ownPort(port), "PORT");
+}
+
+/**
+ * A failure's reason said of every port of its group: each mention of its
+ * own port names them all, runs of consecutive ports as `first-last`.
+ *
+ * @param reason The reason of one failure of the group.
+ * @param port The port that failure was on.
+ * @param ports Every port of the group.
+ * @returns Such as `held by a listening socket tcp 127.0.0.1:9000-9009 of process 42 (python3)`.
+ */
+export function reasonForPorts(reason: string, port: number, ports: readonly number[]): string {
+  return port === 0 ? reason : reason.replace(ownPort(port), formatPortList(ports));
 }
 
 /**

@@ -7,7 +7,7 @@
 
 import { formatFaults } from "../events/format.ts";
 import type { RunningServer, ShownFaults } from "../server/running_server.ts";
-import { failedPortsText, groupBindFailures } from "../bind/failure_groups.ts";
+import { failedPortsText, groupBindFailures, groupReason } from "../bind/failure_groups.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import { netcatCommand } from "./try_command.ts";
 import { wildcardLines } from "./wildcard_lines.ts";
@@ -139,7 +139,7 @@ export function socketTable(server: RunningServer, pid: number): string {
     // The ports of one spec that failed for one reason share a line.
     for (const group of groupBindFailures(server.failures)) {
       const what = group.length === 1 ? group[0].listener.spec : failedPortsText(group);
-      out.push(`  ${what}: ${group[0].reason}`);
+      out.push(`  ${what}: ${groupReason(group)}`);
     }
   }
   return out.join("\n");

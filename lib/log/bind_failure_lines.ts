@@ -1,6 +1,7 @@
 /**
  * The text log's lines for `bind-failed` events: the failures of one spec
- * on one address for one reason, which muxd emits together (at start-up,
+ * on one address for one reason (the same words but for each one's own
+ * port), which muxd emits together (at start-up,
  * when the control API adds a port range, at a reload with `keepGoing`),
  * make one line that names every port, not one line each.
  *
@@ -8,7 +9,7 @@
  */
 
 import type { BindFailedEvent, EventSink, ServerEvent } from "../events/event.ts";
-import { failedPortsWords } from "../bind/failure_groups.ts";
+import { failedPortsWords, reasonForPorts, reasonShape } from "../bind/failure_groups.ts";
 
 /**
  * An event sink in front of the log's: every event but `bind-failed` passes
@@ -44,9 +45,12 @@ export class BindFailureLines {
     this.#held = [];
     const groups = new Map<string, BindFailedEvent[]>();
     for (const [i, e] of held.entries()) {
-      const key = e.local.port === 0 || e.origin === undefined
-        ? `${i}`
-        : JSON.stringify([e.transport, e.local.address, e.origin, e.reason]);
+      const key = e.local.port === 0 || e.origin === undefined ? `${i}` : JSON.stringify([
+        e.transport,
+        e.local.address,
+        e.origin,
+        reasonShape(e.reason, e.local.port),
+      ]);
       const group = groups.get(key);
       if (group === undefined) groups.set(key, [e]);
       else group.push(e);
@@ -59,7 +63,7 @@ export class BindFailureLines {
       const [e] = group;
       const ports = group.map((g) => g.local.port);
       const what = failedPortsWords(e.transport, e.local.address, ports, e.origin!);
-      this.#say(`cannot bind ${what}: ${e.reason}`);
+      this.#say(`cannot bind ${what}: ${reasonForPorts(e.reason, e.local.port, ports)}`);
     }
   }
 }

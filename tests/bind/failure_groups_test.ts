@@ -3,6 +3,8 @@ import {
   bindFailuresText,
   failedPortsText,
   groupBindFailures,
+  reasonForPorts,
+  reasonShape,
 } from "../../lib/bind/failure_groups.ts";
 import { buildPlan } from "../../lib/plan/plan.ts";
 import type { SpecSource } from "../../lib/spec/types.ts";
@@ -79,5 +81,53 @@ Deno.test("failedPortsText() writes an IPv6 address in brackets, without a port"
   assert.equal(
     failedPortsText(listeners.map((listener) => ({ listener, reason: EMFILE }))),
     "udp [::1] on 3 ports, 9000-9002 (of udp://[::1]:9000-9002=echo)",
+  );
+});
+
+Deno.test("reasonShape() leaves out a failure's own port where a socket name or the word port names it, and nothing else", () => {
+  const cases: [reason: string, port: number, shape: string][] = [
+    [
+      "holds tcp 127.0.0.1:9001, held by tcp 0.0.0.0:9001 of process 9001",
+      9001,
+      "holds tcp 127.0.0.1:PORT, held by tcp 0.0.0.0:PORT of process 9001",
+    ],
+    ["holds udp [::1]:9001 or [::]:9001", 9001, "holds udp [::1]:PORT or [::]:PORT"],
+    ["uses port 9001 on an address", 9001, "uses port PORT on an address"],
+    [
+      "holds tcp://127.0.0.1:9001=echo (argument 2)",
+      9001,
+      "holds tcp://127.0.0.1:PORT=echo (argument 2)",
+    ],
+    [
+      "held by tcp 127.0.0.1:90011 and 127.0.0.1:19001 <- 127.0.0.1:9001",
+      9001,
+      "held by tcp 127.0.0.1:90011 and 127.0.0.1:19001 <- 127.0.0.1:PORT",
+    ],
+    ["too many open files", 9001, "too many open files"],
+    ["held by tcp 127.0.0.1:0", 0, "held by tcp 127.0.0.1:0"],
+  ];
+  for (const [reason, port, shape] of cases) assert.equal(reasonShape(reason, port), shape, reason);
+});
+
+Deno.test("groupBindFailures() groups the ports of a range that one program holds, and bindFailuresText() names them all in its reason", () => {
+  const listeners = planned("tcp://127.0.0.1:9000-9009=echo");
+  const held = (port: number, pid: number) =>
+    `address already in use: another socket holds tcp 127.0.0.1:${port}; held by a listening ` +
+    `socket tcp 127.0.0.1:${port} of process ${pid} (python3)`;
+  // 9000-9005 by one program, 9006-9007 by another.
+  const failures = listeners.slice(0, 8).map((listener) => ({
+    listener,
+    reason: held(listener.port, listener.port < 9006 ? 42 : 43),
+  }));
+  const groups = groupBindFailures(failures);
+  assert.deepEqual(groups.map((g) => g.length), [6, 2]);
+  assert.equal(
+    bindFailuresText(groups[0]),
+    "Cannot bind tcp 127.0.0.1 on 6 ports, 9000-9005 (of tcp://127.0.0.1:9000-9009=echo): " +
+      held(9000, 42).replaceAll(":9000", ":9000-9005"),
+  );
+  assert.equal(
+    reasonForPorts(held(9006, 43), 9006, [9006, 9007]),
+    held(9006, 43).replaceAll(":9006", ":9006-9007"),
   );
 });
