@@ -117,6 +117,105 @@ const NETCAT_FLAVOURS: readonly (readonly [test: string, commands: readonly stri
   ],
 ];
 
+/** docs/lessons.md, lesson 1 and 2: the kernel's view of the demo set. */
+const LESSON_SS =
+  "ss -tlnp and ss -ulnp list each socket of muxd's table under the process id its header names";
+/** docs/lessons.md, lesson 3: root and two network namespaces. */
+const LESSON_NETNS =
+  "docs/lessons.md lesson 3: loopback, a veth address and the wildcard each answer where their names say, and a UDP reply to another host waits for amplification=30";
+/** docs/lessons.md, lesson 4 and 5: two processes on one socket name. */
+const LESSON_REUSE =
+  "two muxd processes serving one socket name with ?reuse=true both answer netcat, whoami's process line tells which, and a third without it is refused naming both";
+
+/** docs/lessons.md's serve commands in the namespace `lab-server`, before and after `?amplification=30`. */
+const LESSON_SERVE =
+  "ip netns exec lab-server deno task serve -l tcp://127.0.0.1:30001=whoami -l tcp://198.51.100.1:30002=whoami -l tcp://0.0.0.0:30003=whoami";
+
+/**
+ * The commands of docs/lessons.md that the docs test cannot run: lesson 1
+ * and 2 ask `ss` for a pid of the page's run; lesson 3 needs root and
+ * network namespaces (tests that make their own run it, where root can, and
+ * are ignored elsewhere); lesson 4 and 5 run two muxd processes of their
+ * own on port 30007, which no offset of the docs test keeps below 32768.
+ */
+const LESSONS: readonly (readonly [command: string, test: string, how: string])[] = [
+  [
+    "ss -tlnp | grep pid=14206",
+    LESSON_SS,
+    "it runs ss -tlnp and finds each TCP socket with muxd's pid",
+  ],
+  [
+    "ss -ulnp | grep pid=14206",
+    LESSON_SS,
+    "it runs ss -ulnp and finds each UDP socket with muxd's pid",
+  ],
+  ["ss -tlnp 'sport = :7007'", LESSON_SS, "it runs ss -tlnp over the sockets of one port, TCP"],
+  ["ss -ulnp 'sport = :7007'", LESSON_SS, "it runs ss -ulnp over the sockets of one port, UDP"],
+  ...[
+    "ip netns add lab-server",
+    "ip netns add lab-client",
+    "ip link add lab-s netns lab-server type veth peer name lab-c netns lab-client",
+    "ip -n lab-server addr add 198.51.100.1/24 dev lab-s",
+    "ip -n lab-client addr add 198.51.100.2/24 dev lab-c",
+    "ip -n lab-server link set lab-s up",
+    "ip -n lab-client link set lab-c up",
+    "ip -n lab-server link set lo up",
+    "ip netns del lab-server",
+    "ip netns del lab-client",
+  ].map((command): [string, string, string] => [
+    command,
+    LESSON_NETNS,
+    "TwoHosts (tests/integration/_two_hosts.ts) makes and deletes the same two namespaces, " +
+    "veth pair and addresses, under names of its own",
+  ]),
+  [
+    `${LESSON_SERVE} -l udp://0.0.0.0:30003=whoami`,
+    LESSON_NETNS,
+    "it serves the same listeners in the server's namespace: without --public it exits 2",
+  ],
+  [
+    `${LESSON_SERVE.replace("task serve", "task serve --public")} -l udp://0.0.0.0:30003=whoami`,
+    LESSON_NETNS,
+    "it serves the same listeners with --public (with lo down, the namespace test " +
+    '"muxd check and serve in a new network namespace…" checks the error)',
+  ],
+  [
+    `${
+      LESSON_SERVE.replace("task serve", "task serve --public")
+    } -l 'udp://0.0.0.0:30003=whoami?amplification=30'`,
+    LESSON_NETNS,
+    "it serves the same listeners again with amplification=30, and the reply comes",
+  ],
+  ...[
+    "ip netns exec lab-client nc -d 198.51.100.1 30002",
+    "ip netns exec lab-client nc -d 198.51.100.1 30003",
+    "ip netns exec lab-client nc -dv 198.51.100.1 30001",
+    "ip netns exec lab-server nc -d 127.0.0.1 30001",
+    "ip netns exec lab-server nc -dv 127.0.0.1 30002",
+    "ip netns exec lab-server nc -d 127.0.0.1 30003",
+    "ip netns exec lab-server ss -tlnp",
+    "ip netns exec lab-server ss -ulnp",
+    "echo hello | ip netns exec lab-client nc -u -w1 198.51.100.1 30003",
+    "echo hello | ip netns exec lab-server nc -u -w1 127.0.0.1 30003",
+  ].map((command): [string, string, string] => [
+    command,
+    LESSON_NETNS,
+    "it runs the same netcat or ss in the same namespace and checks the socket names it shows",
+  ]),
+  [
+    "deno task serve -l 'tcp://127.0.0.1:30007=whoami?reuse=true'",
+    LESSON_REUSE,
+    "it serves the same spec twice, on a free port",
+  ],
+  ["nc -d 127.0.0.1 30007", LESSON_REUSE, "it connects until both processes have answered"],
+  ["ss -tlnp 'sport = :30007'", LESSON_REUSE, "it finds both pids on the port with ss"],
+  [
+    "deno task serve -l tcp://127.0.0.1:30007=echo",
+    LESSON_REUSE,
+    "a third muxd on the port without reuse=true exits 1 naming both processes",
+  ],
+];
+
 /** Commands as the docs write them (continuations joined, comments left out). */
 export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new Map<
   string,
@@ -261,6 +360,13 @@ export const NOT_RUN_HERE: ReadonlyMap<string, RunElsewhere | NotRunnable> = new
         "its lines (how much arrives before a reset varies, so it checks that some is lost)",
     },
   ]),
+  ...LESSONS.map(([command, test, how]): [string, RunElsewhere] => [command, { test, how }]),
+  // docs/lessons.md, lesson 5, beside the demo set.
+  ["deno task serve -l tcp://127.0.0.1:7007=echo", {
+    test:
+      "muxd serve says in one line that muxd is already running when another muxd holds every listener",
+    how: "a second muxd on the listener of a first one, on a free port, and the one line it says",
+  }],
   ...NETCAT_FLAVOURS.flatMap(([test, commands]) =>
     commands.map((command): [string, RunElsewhere] => [command, {
       test,

@@ -159,3 +159,100 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "docs/lessons.md lesson 3: loopback, a veth address and the wildcard each answer where their names say, and a UDP reply to another host waits for amplification=30",
+  ignore: problem !== null,
+  async fn() {
+    await using hosts = await TwoHosts.create("lesson");
+    const specs = (udp: string) => [
+      "-l",
+      "tcp://127.0.0.1:30001=whoami",
+      "-l",
+      `tcp://${SERVER_ADDRESS}:30002=whoami`,
+      "-l",
+      "tcp://0.0.0.0:30003=whoami",
+      "-l",
+      udp,
+    ];
+    const refused = await runMuxdExpectingFailure(
+      ["serve", ...specs("udp://0.0.0.0:30003=whoami")],
+      hosts.muxdOnServer,
+    );
+    assert.equal(refused.code, 2, refused.stderr);
+    assert.match(refused.stderr, /198\.51\.100\.1 is not a loopback address/);
+    assert.match(refused.stderr, /0\.0\.0\.0 is the wildcard/);
+
+    {
+      await using muxd = await startMuxd(
+        ["serve", "--public", ...specs("udp://0.0.0.0:30003=whoami")],
+        hosts.muxdOnServer,
+      );
+      const pid = muxd.ready.pid;
+      const who = async (ns: string, address: string, port: number) =>
+        await hosts.run(ns, "nc", ["-d", "-w", "5", address, `${port}`]);
+      const local = (text: string) => text.match(/^local: (.*)$/m)?.[1];
+
+      const veth = await who(hosts.client, SERVER_ADDRESS, 30002);
+      assert.equal(local(veth.text), `${SERVER_ADDRESS}:30002`, veth.text);
+      assert.match(
+        veth.text,
+        new RegExp(`^remote: ${CLIENT_ADDRESS.replaceAll(".", "\\.")}:\\d+$`, "m"),
+      );
+      assert.match(veth.text, new RegExp(`^process: ${pid}$`, "m"));
+      const wildcard = await who(hosts.client, SERVER_ADDRESS, 30003);
+      assert.equal(local(wildcard.text), `${SERVER_ADDRESS}:30003`, wildcard.text);
+      assert.match(wildcard.text, /^listener: tcp:\/\/0\.0\.0\.0:30003=whoami$/m);
+      assert.notEqual((await who(hosts.client, SERVER_ADDRESS, 30001)).code, 0);
+
+      assert.equal(local((await who(hosts.server, "127.0.0.1", 30001)).text), "127.0.0.1:30001");
+      assert.notEqual((await who(hosts.server, "127.0.0.1", 30002)).code, 0);
+      const inside = await who(hosts.server, "127.0.0.1", 30003);
+      assert.equal(local(inside.text), "127.0.0.1:30003", inside.text);
+      assert.match(inside.text, /^listener: tcp:\/\/0\.0\.0\.0:30003=whoami$/m);
+
+      // The kernel's view: one TCP wildcard socket, and the UDP wildcard as one socket per address.
+      const tcp = await hosts.run(hosts.server, "ss", ["-Htlnp"]);
+      const udp = await hosts.run(hosts.server, "ss", ["-Hulnp"]);
+      const names = (text: string) =>
+        text.split("\n").filter((l) => l.includes(`pid=${pid},`)).map((l) => l.split(/\s+/)[3])
+          .sort();
+      assert.deepEqual(names(tcp.text), [
+        "0.0.0.0:30003",
+        "127.0.0.1:30001",
+        `${SERVER_ADDRESS}:30002`,
+      ]);
+      assert.deepEqual(names(udp.text), ["127.0.0.1:30003", `${SERVER_ADDRESS}:30003`]);
+
+      // A UDP reply to the other host is 141 bytes for 6: the amplification guard holds it back.
+      const udpArgs = ["-u", "-w", "1", SERVER_ADDRESS, "30003"];
+      const guarded = await hosts.run(hosts.client, "nc", udpArgs, "hello\n");
+      assert.equal(guarded.text, "");
+      const loopback = await hosts.run(
+        hosts.server,
+        "nc",
+        ["-u", "-w", "1", "127.0.0.1", "30003"],
+        "hello\n",
+      );
+      assert.match(loopback.text, /^local: 127\.0\.0\.1:30003$/m);
+      const { stderr } = await muxd.stop("SIGTERM");
+      assert.match(
+        stderr,
+        /WRN udp 198\.51\.100\.1:30003 <- 198\.51\.100\.2:\d+ no reply from whoami \(amplification\)/,
+      );
+    }
+    await using allowed = await startMuxd(
+      ["serve", "--public", ...specs("udp://0.0.0.0:30003=whoami?amplification=30")],
+      hosts.muxdOnServer,
+    );
+    const reply = await hosts.run(
+      hosts.client,
+      "nc",
+      ["-u", "-w", "1", SERVER_ADDRESS, "30003"],
+      "hello\n",
+    );
+    assert.match(reply.text, /^local: 198\.51\.100\.1:30003$/m);
+    assert.match(reply.text, new RegExp(`^process: ${allowed.ready.pid}$`, "m"));
+  },
+});
