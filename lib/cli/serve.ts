@@ -26,6 +26,7 @@ import { hostExplainer, whoHolds } from "../explain/host_explainer.ts";
 import { alreadyRunningLine, findSoleHolder } from "../explain/already_running.ts";
 import type { ServerEvent } from "../events/event.ts";
 import { BindFailureLines } from "../log/bind_failure_lines.ts";
+import { AcceptPauseLines } from "../log/accept_pause_lines.ts";
 import { fileBudget, openFilesLimit, openFilesWarning } from "./open_files.ts";
 import { connectedPeersBySs } from "../holder/connected_peers.ts";
 import { dashboardFiles } from "../dashboard/mod.ts";
@@ -126,7 +127,14 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     const failureLines = format === "text"
       ? new BindFailureLines(logging.events, (line) => log.error(line))
       : null;
-    hub.subscribe(failureLines?.sink ?? logging.events);
+    // And the listeners that cannot accept (EMFILE) at once, or accept again, in one line.
+    using acceptLines = format === "text"
+      ? new AcceptPauseLines(
+        failureLines!.sink,
+        (level, line) => level === "warning" ? log.warn(line) : log.info(line),
+      )
+      : null;
+    hub.subscribe(acceptLines?.sink ?? logging.events);
     // Faults hit per connection or datagram, logged at debug; summed per
     // listener at info every 10 s while they hit, and once more at the end.
     using faultSummary = new FaultSummary(faultSummaryLog());

@@ -552,3 +552,49 @@ Deno.test({
     ),
   );
 });
+
+Deno.test({
+  name:
+    "muxd serve under prlimit --nofile=128 tells the listeners of a port range that cannot accept (EMFILE) at once in one line, and in one when they accept again",
+  ignore: noPrlimit !== null,
+}, async () => {
+  // Each listener said so in a line of its own, every 5 s: 199 lines every
+  // 5 s for a range of 199, and 199 more when descriptors were free again.
+  const first = freeRange(40);
+  const last = first + 39;
+  await using muxd = await startMuxd(
+    ["serve", "-l", `tcp://127.0.0.1:${first}-${last}=echo`],
+    underOpenFilesLimit(128),
+  );
+  // More connections than muxd has descriptors left, spread over every
+  // listener: each has clients waiting while its accept fails.
+  const conns = await Promise.all(
+    Array.from(
+      { length: 200 },
+      (_, i) => Deno.connect({ hostname: "127.0.0.1", port: first + i % 40 }),
+    ),
+  );
+  try {
+    await muxd.waitForStderr(
+      /WRN \d+ listeners cannot accept \(EMFILE\): tcp 127\.0\.0\.1:\d+/,
+      10_000,
+    );
+  } finally {
+    for (const conn of conns) closeQuietly(conn);
+  }
+  await muxd.waitForStderr(/INF \d+ listeners accepting again, after \d+ ms at most/, 10_000);
+  const { stderr } = await muxd.stop();
+  const lines = stderr.split("\n");
+  const paused = lines.filter((l) =>
+    /(-> echo|WRN \d+ listeners) cannot accept \(EMFILE\)/.test(l)
+  );
+  const resumed = lines.filter((l) => /(-> echo|INF \d+ listeners) accepting again/.test(l));
+  assert.ok(paused.length <= 4, paused.join("\n"));
+  assert.ok(resumed.length <= 4, resumed.join("\n"));
+  // Every listener is named, its range's ports as runs.
+  const named = (lines: string[]) =>
+    lines.reduce((sum, l) => sum + Number(l.match(/ (\d+) listeners /)?.[1] ?? 1), 0);
+  assert.equal(named(paused), 40, paused.join("\n"));
+  assert.equal(named(resumed), 40, resumed.join("\n"));
+  assert.match(paused[0], new RegExp(`: tcp 127\\.0\\.0\\.1:\\d+-\\d+ echo(, |: muxd has)`));
+});
