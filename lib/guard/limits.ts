@@ -8,6 +8,9 @@
 import { CidrList } from "./cidr.ts";
 import { decimal, oneOf, parseOptionValues, wholeNumber } from "../services/options.ts";
 
+/** The largest `amplification` a listener may set. */
+export const MAX_AMPLIFICATION = 1000;
+
 /**
  * UDP, on loopback: which source ports get replies. `ephemeral`: only ports in
  * the host's ephemeral range, where the OS puts clients' sockets; `any`: any
@@ -84,7 +87,7 @@ export const LIMIT_OPTIONS = [
     transport: "udp",
     description: "A reply to a source outside loopback is at most this many times the request.",
     default: "1",
-    parse: decimal(0, 1000),
+    parse: decimal(0, MAX_AMPLIFICATION),
   },
   {
     key: "reply-to",

@@ -11,7 +11,7 @@ import { defaultEphemeralPorts } from "./ephemeral_ports.ts";
 import { parseIPv4, parseIPv6 } from "../spec/ip.ts";
 import type { PortRange, SocketName } from "../spec/types.ts";
 import { isAllowed, isLoopbackSource } from "./admission.ts";
-import type { ListenerLimits } from "./limits.ts";
+import { type ListenerLimits, MAX_AMPLIFICATION } from "./limits.ts";
 import { LOOP_QUIET_MS, LOOP_REPEATS, LOOP_WINDOW_MS, LoopDetector } from "./loop_detector.ts";
 import type { ConnectedPeers } from "./connected_peers.ts";
 import { LoopVerdicts, type RelaySockets } from "./loop_verdicts.ts";
@@ -235,7 +235,9 @@ export class UdpGuard {
     const allowed = Math.floor(request.length * limits.amplification);
     let send = reply;
     if (reply.length > allowed) {
-      if (!cuttable || allowed === 0) return { suppress: SUPPRESSED.amplification };
+      if (!cuttable || allowed === 0) {
+        return { suppress: tooLarge(request.length, reply.length, limits.amplification) };
+      }
       send = reply.subarray(0, allowed);
     }
     if (!this.#rateOf(listener, limits).take(remote.address)) return { suppress: SUPPRESSED.rate };
@@ -308,4 +310,35 @@ function isBadSource(address: string): boolean {
 
 function mappedIPv4(address: string): Uint8Array | null {
   return address.startsWith("::ffff:") ? parseIPv4(address.slice(7)) : null;
+}
+
+/**
+ * An amplification suppression in words for this datagram: the sizes, the
+ * factor, and the setting that lets the reply through (found outside
+ * loopback only, so it costs nothing on a test suite's path).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { tooLarge } from "./udp_guard.ts";
+ *
+ * assert.equal(
+ *   tooLarge(6, 141, 1).detail,
+ *   "the reply of 141 B would be more than 1 times the request's 6 B, for a source outside " +
+ *     "loopback: ?amplification=24 lets it through",
+ * );
+ * ```
+ */
+export function tooLarge(requestBytes: number, replyBytes: number, factor: number): Suppression {
+  const needed = requestBytes === 0 ? Infinity : Math.ceil(replyBytes / requestBytes);
+  return {
+    reason: "amplification",
+    detail: `the reply of ${replyBytes} B would be more than ${factor} times the request's ` +
+      `${requestBytes} B, for a source outside loopback: ` +
+      (needed <= MAX_AMPLIFICATION
+        ? `?amplification=${needed} lets it through`
+        : requestBytes === 0
+        ? "an empty request gets no reply"
+        : `no amplification setting (at most ${MAX_AMPLIFICATION}) lets it through`),
+  };
 }

@@ -195,6 +195,29 @@ for (const [what, options, address, request, reply, cuttable, expected] of REPLI
   );
 }
 
+Deno.test("UdpGuard.limitReply() says why a reply is too large for its source, and the factor that lets it through", () => {
+  const guard = new UdpGuard(OWN);
+  const detail = (options: Record<string, string>, request: number, reply: number) => {
+    const decision = guard.limitReply(
+      LISTENER,
+      limitsFrom(options),
+      { address: "192.0.2.1", port: 40000 },
+      bytes(request),
+      bytes(reply),
+      false,
+    );
+    return "suppress" in decision ? decision.suppress.detail : null;
+  };
+  assert.equal(
+    detail({}, 6, 141),
+    "the reply of 141 B would be more than 1 times the request's 6 B, for a source outside " +
+      "loopback: ?amplification=24 lets it through",
+  );
+  assert.match(detail({ amplification: "2.5" }, 10, 26)!, /more than 2\.5 times .*=3 lets it/);
+  assert.match(detail({}, 0, 40)!, /request's 0 B, .*: an empty request gets no reply$/);
+  assert.match(detail({}, 1, 1001)!, /no amplification setting \(at most 1000\) lets it through$/);
+});
+
 Deno.test("UdpGuard.limitReply() sends the reply's own first bytes when it cuts", () => {
   const guard = new UdpGuard(OWN);
   const reply = new TextEncoder().encode("!\"#$%&'()*+,-./0123456789");
