@@ -218,7 +218,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     // What an API change does: until the ready file holds its first record,
     // note it; from then on, write the record again.
     let changedEarly = false;
-    let controlChanged = () => {
+    let controlChanged = (): Promise<void> | void => {
       changedEarly = true;
     };
     let control = null;
@@ -231,7 +231,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
           metrics: metrics === null ? undefined : textOf(metrics),
           changed: (what) => {
             if (what !== null) log.info(`control API: ${what}`);
-            controlChanged();
+            // The answer waits for the ready file: a reader of it after the answer sees the change.
+            return controlChanged();
           },
         });
       } catch (error) {
@@ -295,14 +296,17 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     announced.resolve();
     // The ready file follows what the control API changes: the sockets and
     // their faults, as after a reload (stdout keeps the records it had).
-    controlChanged = () => {
+    controlChanged = async () => {
+      if (ready === null) return;
       const again = recordNow();
-      ready?.rewrite(again, "the change").then(
-        (stale) => stale && log.warn(`control API: ${stale}`),
+      await ready.rewrite(again, "the change").then(
+        (stale) => {
+          if (stale) log.warn(`control API: ${stale}`);
+        },
         (error) => log.error(`control API: cannot rewrite the ready file ${ready.path}: ${error}`),
       );
     };
-    if (changedEarly) controlChanged();
+    if (changedEarly) await controlChanged();
     // Whether the limits fit the open-files limit, learnt once muxd is ready:
     // start-up does not wait for prlimit.
     const budget = fileBudget(

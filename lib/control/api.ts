@@ -40,9 +40,9 @@ export interface RouteHooks {
   /**
    * Called after a request changed the listeners or their faults, with what
    * changed in words; `null` when the request failed, and for faults (their
-   * `faults-changed` event says it).
+   * `faults-changed` event says it). The answer waits for what it returns.
    */
-  readonly changed: (what: string | null) => void;
+  readonly changed: (what: string | null) => void | Promise<void>;
 }
 
 /** The statuses the routes answer with. */
@@ -80,7 +80,9 @@ export function controlRoutes(
     json(status, problems === undefined ? { error: message } : { error: message, problems });
   /**
    * Waits for a change of the server, then says so, whether it succeeded or
-   * not: a `setFaults()` that fails may still have bound a socket anew.
+   * not: a `setFaults()` that fails may still have bound a socket anew. The
+   * answer waits for `changed` too, so that what it does (muxd serve
+   * rewrites its ready file) is done when the client reads the answer.
    */
   const changing = async <T>(work: Promise<T>, say?: (done: T) => string): Promise<T> => {
     let what: string | null = null;
@@ -89,7 +91,7 @@ export function controlRoutes(
       what = say?.(done) ?? null;
       return done;
     } finally {
-      changed(what);
+      await changed(what);
     }
   };
   /** Each problem one line in `problems`; `error` the first, and how many more there are. */

@@ -50,10 +50,11 @@ export interface ControlOptions extends DashboardAddress {
    * its ready file), with what changed in words; `null` when the request
    * failed (it may still have changed something: a failed `reset-after`
    * change binds the old socket again), and for faults, whose change the
-   * server's own `faults-changed` event says.
+   * server's own `faults-changed` event says. The answer goes out once what
+   * it returns has settled.
    * @default nothing
    */
-  readonly changed?: (what: string | null) => void;
+  readonly changed?: (what: string | null) => void | Promise<void>;
   /**
    * Connections served at once; a new one takes the slot of the oldest
    * connection that waits for a request head or lingers after its last

@@ -118,6 +118,43 @@ Deno.test("muxd serve --control rewrites its ready file after each API change: a
   }
 });
 
+Deno.test("muxd serve --control answers a change only once the ready file shows it: a reader of the file right after the answer never sees the record from before", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-control-" });
+  try {
+    const readyFile = `${dir}/ready.json`;
+    await using muxd = await startMuxd([
+      "serve",
+      "-l",
+      "udp://127.0.0.1:0=echo",
+      "--control",
+      "127.0.0.1:0",
+      "--ready-file",
+      readyFile,
+    ]);
+    const { control } = muxd.ready;
+    const call = caller(control!.url, control!.token);
+    type Recorded = { id: string; faults: { text: string } | null };
+    // One read, at once: a test fixture reads the file after the answer, and does not poll.
+    const recorded = async (): Promise<Recorded[]> =>
+      JSON.parse(await Deno.readTextFile(readyFile)).sockets;
+    for (let round = 0; round < 10; round++) {
+      const added = await call("POST", "/v1/listeners", "tcp://127.0.0.1:0=echo");
+      assert.equal(added.status, 201);
+      const [tcp] = (await added.json()).listeners as Listener[];
+      assert.ok((await recorded()).some((l) => l.id === tcp.id), `round ${round}: added`);
+      const faulted = await call("PUT", `/v1/listeners/${tcp.id}/faults`, "latency=5");
+      await faulted.body?.cancel();
+      const faults = (await recorded()).find((l) => l.id === tcp.id)?.faults?.text;
+      assert.equal(faults, "?latency=5", `round ${round}: its faults`);
+      const removed = await call("DELETE", `/v1/listeners/${tcp.id}`);
+      await removed.body?.cancel();
+      assert.ok(!(await recorded()).some((l) => l.id === tcp.id), `round ${round}: removed`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("muxd serve --control-token-file uses the file's token, and a bad file stops muxd with one line and exit 2", async () => {
   const dir = await Deno.makeTempDir({ prefix: "muxd-control-" });
   try {
