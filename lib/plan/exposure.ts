@@ -24,7 +24,8 @@ export function isExposed(l: PlannedListener): boolean {
 
 /**
  * Applies the loopback-by-default rule: without `allowPublic`, each exposed
- * listener is an error; with it, each is a warning to print.
+ * listener is an error; with it, each spec that has one (a port range,
+ * an interface, a UDP wildcard: many sockets) is a warning to print.
  *
  * @param listeners The planned listeners.
  * @param allowPublic Whether `--public` (or `"public": true`) was given.
@@ -36,16 +37,17 @@ export function checkExposure(
 ): { errors: PlanError[]; warnings: string[] } {
   const exposed = listeners.filter(isExposed);
   if (allowPublic) {
-    // The sockets of a UDP wildcard bound per address are named once, by their spec.
-    const origins = new Set<string>();
-    const named = exposed.filter((l) =>
-      l.wildcard === null || (!origins.has(l.origin) && origins.add(l.origin))
-    );
+    // The sockets of one spec (a UDP wildcard bound per address, a port
+    // range) are named once, by the spec as written.
+    const specs = new Set<string>();
+    const named = exposed.filter((l) => {
+      const key = `${l.origin} ${formatSource(l.source)}`;
+      return !specs.has(key) && specs.add(key);
+    });
     return {
       errors: [],
       warnings: named.map((l) =>
-        `exposed to other hosts: ${l.wildcard === null ? l.spec : l.origin} ` +
-        `(${formatSource(l.source)}) answers ${answered(l)}`
+        `exposed to other hosts: ${l.origin} (${formatSource(l.source)}) answers ${answered(l)}`
       ),
     };
   }

@@ -198,3 +198,30 @@ Deno.test("MUXD_COMMANDS, by which another muxd is told from a Deno program, are
   const listed = [...help.stdout.matchAll(/^(?:Usage:)?\s+muxd ([a-z]+)\b/gm)].map((m) => m[1]);
   assert.deepEqual([...MUXD_COMMANDS].sort(), [...new Set(listed)].sort());
 });
+
+Deno.test("muxd serve --public warns once for a port range on a wildcard, naming the range as written", async () => {
+  // It warned once per port: 100 alike lines for a 100-port range. Below
+  // the ephemeral range; --keep-going serves the range if another program
+  // holds a port of it.
+  const first = 20_000 + Math.floor(Math.random() * 10_000);
+  await using muxd = await startMuxd([
+    "serve",
+    "--public",
+    "--keep-going",
+    "-l",
+    `tcp://0.0.0.0:${first}-${first + 99}=echo`,
+    "-l",
+    "tcp://0.0.0.0:0=echo",
+    "-l",
+    "tcp://0.0.0.0:0=echo",
+  ]);
+  const { stderr } = await muxd.stop("SIGTERM");
+  const warnings = lines(stderr).filter((l) => l.includes("exposed to other hosts"));
+  assert.deepEqual(warnings.map((l) => l.replace(/^\S+ /, "")), [
+    `WRN exposed to other hosts: tcp://0.0.0.0:${first}-${
+      first + 99
+    }=echo (argument 4 after serve) answers anyone who can reach this host`,
+    "WRN exposed to other hosts: tcp://0.0.0.0:0=echo (argument 6 after serve) answers anyone who can reach this host",
+    "WRN exposed to other hosts: tcp://0.0.0.0:0=echo (argument 8 after serve) answers anyone who can reach this host",
+  ]);
+});
