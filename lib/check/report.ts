@@ -8,6 +8,7 @@ import type { Holder, HolderKind, SocketState } from "../holder/mod.ts";
 import type { PlannedListener } from "../plan/plan.ts";
 import { formatSocketName, formatSource } from "../spec/mod.ts";
 import { formatPortList } from "../spec/port_range.ts";
+import { reasonForPorts, reasonShape } from "../bind/failure_groups.ts";
 import type { HostFacts } from "./host_facts.ts";
 import type { LiveCheck } from "./live_check.ts";
 import { heldByText } from "./live_rules.ts";
@@ -135,21 +136,24 @@ type Spec = ReportedFinding["specs"][number];
 
 /**
  * Findings told together: one rule about sockets of the same specs (port
- * ranges), on the same addresses, the same distance apart in port, none
- * naming another program's socket, in the place of the first. Two ranges
- * of 1,000 ports on one port span are 1,000 findings alike: one block, not
- * 5,000 lines. The addresses of an interface's spec (`tcp://lo:7000`) are
- * told apart: they are not ports.
+ * ranges), on the same addresses, the same distance apart in port, in the
+ * place of the first; those that name other programs' sockets only where
+ * the same sockets but for the port hold them (one program holds part of a
+ * range). Two ranges of 1,000 ports on one port span are 1,000 findings
+ * alike: one block, not 5,000 lines. The addresses of an interface's spec
+ * (`tcp://lo:7000`) are told apart: they are not ports.
  */
 function alikeFindings(findings: readonly ReportedFinding[]): ReportedFinding[][] {
   const groups = new Map<string, ReportedFinding[]>();
   for (const [i, f] of findings.entries()) {
-    const fromRanges = f.held === undefined && f.specs.every((s) => s.origin !== s.spec);
+    const port = f.specs[0].port;
+    const fromRanges = f.specs.every((s) => s.origin !== s.spec);
     const key = fromRanges
       ? JSON.stringify([
         f.rule,
         f.severity,
-        f.specs.map((s) => [s.origin, s.source, address(s), s.port - f.specs[0].port]),
+        f.specs.map((s) => [s.origin, s.source, address(s), s.port - port]),
+        f.held === undefined ? null : reasonShape(`${f.held}\n${f.explanation}\n${f.fix}`, port),
       ])
       : `${i}`;
     const group = groups.get(key);
@@ -214,7 +218,10 @@ export function formatCheckReport(report: CheckReport): string {
     if (second) {
       out.push(`  ${f.rule === "tcp-udp-separate" ? "and" : "conflicts with"} ${spec(second)}`);
     }
-    if (f.held !== undefined) out.push(`  ${f.held}`);
+    if (f.held !== undefined) {
+      const ports = group.map((g) => g.specs[0].port);
+      out.push(`  ${many ? reasonForPorts(f.held, first.port, ports) : f.held}`);
+    }
     const each = many ? ` (port ${first.port}, and alike for each)` : "";
     out.push(`  why${each}: ${f.explanation}`);
     if (f.severity !== "note") out.push(`  fix${each}: ${f.fix}`);

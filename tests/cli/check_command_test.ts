@@ -320,3 +320,46 @@ Deno.test("muxd check tells the alike findings of an interface's port ranges onc
     assert.ok(blocks[i].includes(`tcp ${address}:21000 and udp ${address}:21000`), blocks[i]);
   }
 });
+
+Deno.test({
+  name:
+    "muxd check tells the ports of a range that one program holds in one in-use block, naming every port",
+  ignore: NO_SS !== null,
+  async fn() {
+    // Each held port was a block of its own: 5 lines a port, 5,000 for a
+    // range of 1,000 that one program holds.
+    const held: Deno.TcpListener[] = [];
+    let first = 0;
+    for (let attempt = 0; attempt < 50 && held.length === 0; attempt++) {
+      first = freePort();
+      try {
+        for (let port = first; port < first + 8; port++) {
+          held.push(Deno.listen({ hostname: "127.0.0.1", port }));
+        }
+      } catch (error) {
+        if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+        for (const l of held.splice(0)) l.close();
+      }
+    }
+    try {
+      const spec = `tcp://127.0.0.1:${first}-${first + 9}=echo`;
+      const ports = `${first}-${first + 7}`;
+      const result = await runMuxd(["check", "-l", spec]);
+      assert.equal(result.code, 1, result.stdout + result.stderr);
+      const blocks = result.stdout.split("\n\n").filter((b) => b.startsWith("error: in-use"));
+      assert.equal(blocks.length, 1, result.stdout);
+      const who = `process ${Deno.pid} (deno)`;
+      assert.deepEqual(blocks[0].split("\n"), [
+        `error: in-use, on 8 ports: ${ports}`,
+        `  ${spec} (argument 2 after check)`,
+        `  held by a listening socket tcp 127.0.0.1:${ports} of ${who}`,
+        `  why (port ${first}, and alike for each): P${who.slice(1)} listens on tcp ` +
+        `127.0.0.1:${first}, and a socket name can be held by only one socket at a time.`,
+        `  fix (port ${first}, and alike for each): Stop ${who}, or choose another port.`,
+      ]);
+      assert.match(result.stdout, /\n\n8 errors, 0 warnings, 0 notes: muxd serve would fail\.\n$/);
+    } finally {
+      for (const l of held) l.close();
+    }
+  },
+});
