@@ -14,6 +14,8 @@ import {
 import { RelayLoopError } from "../plan/relay_loop.ts";
 import { EventHub } from "../events/hub.ts";
 import { mainLogger, setUpLogging } from "../log/log.ts";
+import { getBatchSink } from "../log/batch_sink.ts";
+import { stdoutOutput } from "../log/stderr_output.ts";
 import { FaultSummary, faultSummaryLog } from "../log/fault_summary.ts";
 import { useColor } from "../log/use_color.ts";
 import { openDashboard } from "../dashboard/mod.ts";
@@ -94,9 +96,11 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
   const color = format === "text" && useColor(Deno.stderr.isTerminal(), (n) => Deno.env.get(n));
   // The ready record is for programs: on a terminal, where the socket table
   // already shows a person what is served, it would be a screenful of JSON.
-  const announce = Deno.stdout.isTerminal()
-    ? () => {}
-    : (record: string) => tell(console.log, record);
+  // Written off the main thread, as the log is: a pipe nobody reads never stops muxd.
+  await using stdout = Deno.stdout.isTerminal()
+    ? null
+    : getBatchSink(stdoutOutput(), { formatter: () => "" });
+  const announce = (record: string) => stdout?.writeLine(`${record}\n`);
   const logging = await setUpLogging({ format, color, level: settings.logLevel });
   const log = mainLogger();
   // Listen for stop signals before anything is bound: one sent right after
@@ -273,7 +277,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     );
     const record = recordNow();
     if (format === "text") {
-      const say = (text: string) => tell(console.error, text);
+      const say = logging.say;
       say(socketTable(server, Deno.pid) + (demo ? "\n\n(the built-in demo set: see README)" : ""));
       if (dashboard) say(`\nDashboard: ${dashboard.url} (open it in a browser)`);
       if (control) {
@@ -392,18 +396,4 @@ function fileError(error: unknown): string {
 function textOf(collector: MetricsCollector): () => string {
   const figures = new ProcessFigures();
   return () => metricsText(collector, figures);
-}
-
-/**
- * Writes text for a person (the socket table) or the ready record, once
- * muxd serves: standard error or output that cannot take it (`2>/dev/full`,
- * a full disk, a closed pipe) costs the text only, as it costs the log its
- * lines, and muxd goes on serving (the ready file still says it is ready).
- */
-function tell(write: (text: string) => void, text: string): void {
-  try {
-    write(text);
-  } catch {
-    // Nowhere to say so: the output that failed is the one that would.
-  }
 }

@@ -10,7 +10,9 @@
  *
  * Where the lines go is a stream, written off the main thread (a pipe or a
  * terminal, whose reader may stop), or a {@linkcode SyncWriter}, written
- * in place (a regular file, which never blocks so).
+ * in place (a regular file, which never blocks so). Disposing of the sink
+ * writes out what waits, unless the reader has taken no batch for
+ * `stallMs`: a pipe nobody reads must not keep a stopped muxd alive.
  *
  * @module
  */
@@ -39,11 +41,17 @@ export interface BatchSinkOptions {
   readonly formatter: TextFormatter;
   /** How many bytes may wait to be written before lines are dropped. @default 8 Mi */
   readonly maxPendingBytes?: number;
+  /**
+   * At disposal, how long a write may take before the lines still waiting
+   * are given up (the reader stopped reading), in ms. @default 2000
+   */
+  readonly stallMs?: number;
 }
 
 /**
  * A sink that also takes lines already formatted, or written straight into
- * its buffer, and writes out everything pending when disposed.
+ * its buffer, and writes out everything pending when disposed (unless a
+ * write stalls for `stallMs`).
  */
 export interface BatchSink extends Sink, AsyncDisposable {
   /**
@@ -84,6 +92,7 @@ export function getBatchSink(
     ? (bytes: Uint8Array) => writeAllSync(output as SyncWriter, bytes)
     : (bytes: Uint8Array) => writer.write(bytes);
   const maxPending = options.maxPendingBytes ?? 8 * 1024 * 1024;
+  const stallMs = options.stallMs ?? 2000;
   let pending = new LineBuffer();
   let spare: LineBuffer | null = null;
   let dropped = 0;
@@ -160,7 +169,17 @@ export function getBatchSink(
     async [Symbol.asyncDispose]() {
       while (scheduled || writing !== null) {
         await new Promise((resolve) => setTimeout(resolve, 1));
-        await writing;
+        if (writing === null) continue;
+        // A reader that takes nothing for stallMs has stopped (a pipe read
+        // only once muxd exits): the lines still waiting are given up, and the
+        // write stays pending for the process's exit to end.
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const stall = new Promise<true>((resolve) =>
+          timer = setTimeout(() => resolve(true), stallMs)
+        );
+        const stalled = await Promise.race([writing.then(() => false), stall]);
+        clearTimeout(timer);
+        if (stalled) return;
       }
       writer?.releaseLock();
     },

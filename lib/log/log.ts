@@ -77,6 +77,14 @@ export interface Logging {
    * `EventHub.subscribe` or `start(plan, { sink })`.
    */
   readonly events: EventSink;
+  /**
+   * Writes text for a person (the socket table) to the log's output, after
+   * the lines before it and off the main thread as they are: a console
+   * write would stop muxd on a pipe nobody reads.
+   *
+   * @param text The text, one or more lines, without a final newline.
+   */
+  say(text: string): void;
   /** Flushes and closes the log; await it before exit. */
   close(): Promise<void>;
 }
@@ -118,7 +126,11 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
   });
   const readable = formattedEventLine(formatter, format === "json");
   const line = format === "text" && !options.color ? fastTextLine(readable) : readable;
-  return { events: eventLines(lowest, sink, line), close: dispose };
+  return {
+    events: eventLines(lowest, sink, line),
+    say: (text) => sink.writeLine(`${text}\n`),
+    close: dispose,
+  };
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * Where the log writes standard error: in place when it is a regular file,
- * else through Deno's stream.
+ * Where the log writes standard error, and muxd serve its ready records
+ * standard output: in place when it is a regular file, else through Deno's
+ * stream.
  *
  * @module
  */
@@ -38,4 +39,21 @@ export function stderrOutput(): WritableStream<Uint8Array> | SyncWriter {
     // Standard error is closed, or there is no descriptor 2 to ask: the stream copes.
   }
   return Deno.stderr.writable;
+}
+
+/**
+ * Standard output as muxd serve writes its ready records: as standard error
+ * is written by {@linkcode stderrOutput}, in place when it is a regular file,
+ * else off the main thread, so that a pipe nobody reads (a CI runner that
+ * reads it when muxd has exited) never stops muxd.
+ *
+ * @returns `Deno.stdout` for a regular file, else `Deno.stdout.writable`.
+ */
+export function stdoutOutput(): WritableStream<Uint8Array> | SyncWriter {
+  try {
+    if (fstatSync(1).isFile()) return Deno.stdout;
+  } catch {
+    // Standard output is closed, or there is no descriptor 1 to ask: the stream copes.
+  }
+  return Deno.stdout.writable;
 }

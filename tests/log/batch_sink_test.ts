@@ -241,3 +241,26 @@ Deno.test("batch sink writes each batch to a SyncWriter in place, in order, one 
   // 2,000 bytes more: one batch in two calls.
   assert.equal(writes.length, first + 2);
 });
+
+Deno.test("batch sink disposal gives up the lines still waiting once a write has taken stallMs: a pipe nobody reads does not keep muxd alive", async () => {
+  let started = false;
+  const stream = new WritableStream<Uint8Array>({
+    write() {
+      started = true;
+      // A reader that never reads: the write never completes.
+      return new Promise<void>(() => {});
+    },
+  });
+  const sink = getBatchSink(stream, { formatter, stallMs: 100 });
+  sink.writeLine("never read\n");
+  while (!started) await new Promise((resolve) => setTimeout(resolve, 1));
+  sink.writeLine("waits behind it\n");
+  const t0 = performance.now();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const hung = new Promise<"hung">((resolve) => timer = setTimeout(() => resolve("hung"), 3000));
+  const outcome = await Promise.race([sink[Symbol.asyncDispose]().then(() => "done"), hung]);
+  clearTimeout(timer);
+  assert.equal(outcome, "done", "disposal waited for a write that never completes");
+  const took = performance.now() - t0;
+  assert.ok(took >= 90 && took < 1000, `gave up after ${took} ms`);
+});

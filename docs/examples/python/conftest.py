@@ -112,7 +112,7 @@ def muxd():
         ready_file = Path(tmp) / "ready.json"
         command, cwd = _command(ready_file)
         env = {**os.environ, "NO_COLOR": "1"}
-        # The log goes to a file: a pipe nobody reads would stop muxd once full.
+        # The log goes to a file, to show why muxd failed: a pipe nobody reads keeps 64 KiB of it.
         log = open(Path(tmp) / "muxd.log", "wb")
         process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log)
         try:
