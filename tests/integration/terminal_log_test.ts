@@ -42,10 +42,11 @@ const ON_TERMINAL: MuxdLauncher = {
   ],
 };
 
-/** Times, the client's ephemeral port and durations, which differ from run to run, made equal. */
+/** Times, the client's ephemeral port, durations and muxd's pid, which differ from run to run, made equal. */
 function normalised(text: string): string[] {
   return text
     .replace(/^\d\d:\d\d:\d\d\.\d{3} /gm, "HH:MM:SS.mmm ")
+    .replace(/\(process \d+\)/g, "(process N)")
     .replace(/<- 127\.0\.0\.1:\d+/g, "<- 127.0.0.1:REMOTE")
     .replace(/after \d+ ms/g, "after N ms")
     .split("\n");
