@@ -20,13 +20,17 @@ export const FILES_KEPT_FREE = 32;
 
 /**
  * When a bind met the open-files limit (EMFILE), unbinds the last
- * {@linkcode FILES_KEPT_FREE} sockets that did bind (half of them, when
- * fewer than twice as many bound): each becomes a failure with the same cause, so that muxd
- * keeps as many descriptors for the connections it accepts and the files
- * it opens itself.
+ * {@linkcode FILES_KEPT_FREE} sockets that did bind: each becomes a
+ * failure with the same cause, so that muxd keeps as many descriptors for
+ * the connections it accepts and the files it opens itself. When nothing
+ * else serves (at start-up) and fewer than twice as many bound, it unbinds
+ * half of them, so that some serve; beside listeners that serve already
+ * (at a reload), it never keeps one in the place of a free descriptor: a
+ * reload after another would take half of what was left free each time.
  *
  * @param result What `bindAll()` bound and could not.
  * @param listeners The listeners it was given, for the failures' order.
+ * @param serving How many other listeners serve while these are bound. @default 0
  * @returns The result as muxd serves it: unchanged without EMFILE.
  *
  * @example
@@ -41,11 +45,16 @@ export const FILES_KEPT_FREE = 32;
 export function keepFilesFree(
   result: BindResult,
   listeners: readonly PlannedListener[],
+  serving = 0,
 ): BindResult {
   const limit = result.failures.find((f) => errorCode(f.cause) === "EMFILE");
   if (limit === undefined || result.bound.length === 0) return result;
-  // Under a limit so low that fewer than twice as many bound, half of them serve.
-  const kept = result.bound.length - Math.min(FILES_KEPT_FREE, Math.floor(result.bound.length / 2));
+  // Under a limit so low that fewer than twice as many bound, and nothing
+  // else serves, half of them serve.
+  const n = result.bound.length;
+  const kept = serving > 0
+    ? Math.max(0, n - FILES_KEPT_FREE)
+    : n - Math.min(FILES_KEPT_FREE, Math.floor(n / 2));
   const freed: FailedBind[] = result.bound.slice(kept).map((b) => {
     b.socket.close();
     return { listener: b.listener, cause: limit.cause };

@@ -429,7 +429,10 @@ class Server implements RunningServer {
     }
     const goOn = options.keepGoing ?? this.#policy.keepGoing;
     const firstBound = bindAll(first, groupPorts);
-    const { bound, failures } = goOn ? keepFilesFree(firstBound, first) : firstBound;
+    // Everything running serves while these bind.
+    const { bound, failures } = goOn
+      ? keepFilesFree(firstBound, first, this.#running.length)
+      : firstBound;
     // Failures of the new names: explained, then the reload is refused, or
     // (keepGoing, as at start-up) the rest of it goes on without them,
     // unless nothing of the new config would serve.
@@ -493,7 +496,9 @@ class Server implements RunningServer {
       this.#ctx.admission.maxTotal = options.maxConnections;
     }
     const secondBound = bindAll(later, groupPorts);
-    const second = goOn ? keepFilesFree(secondBound, later) : secondBound;
+    const second = goOn
+      ? keepFilesFree(secondBound, later, this.#running.length + bound.length)
+      : secondBound;
     const opened = this.#run([...bound, ...second.bound], "config");
     // Every other entry of the new config serves now: the earlier failures
     // bound this time, or left the config, or failed again above.

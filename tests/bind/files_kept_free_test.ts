@@ -55,3 +55,22 @@ Deno.test("keepFilesFree() changes nothing without EMFILE", () => {
     for (const b of result.bound) b.socket.close();
   }
 });
+
+Deno.test("keepFilesFree() beside listeners that serve already (a reload) unbinds up to FILES_KEPT_FREE of those it bound, not half", () => {
+  // Half stayed bound: each reload past the limit took half of the
+  // descriptors the one before had left free.
+  const { listeners, result } = boundPastTheLimit(9);
+  const kept = keepFilesFree(result, listeners, 40);
+  try {
+    assert.deepEqual([kept.bound.length, kept.failures.length], [0, 10]);
+  } finally {
+    for (const b of kept.bound) b.socket.close();
+  }
+  const more = boundPastTheLimit(FILES_KEPT_FREE + 3);
+  const some = keepFilesFree(more.result, more.listeners, 40);
+  try {
+    assert.deepEqual([some.bound.length, some.failures.length], [3, FILES_KEPT_FREE + 1]);
+  } finally {
+    for (const b of some.bound) b.socket.close();
+  }
+});

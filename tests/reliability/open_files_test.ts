@@ -598,3 +598,51 @@ Deno.test({
   assert.equal(named(resumed), 40, resumed.join("\n"));
   assert.match(paused[0], new RegExp(`: tcp 127\\.0\\.0\\.1:\\d+-\\d+ echo(, |: muxd has)`));
 });
+
+Deno.test({
+  name:
+    "muxd serve --keep-going past prlimit --nofile=128 keeps its free descriptors at a reload that tries the failed listeners again: connections are served, and the next reload reads its config",
+  ignore: noPrlimit !== null,
+}, async () => {
+  // A reload kept half of the listeners it bound past the limit: the 30
+  // descriptors start-up left free became 14, 24 connections left listeners
+  // unable to accept, and every later reload failed to read the config
+  // file ('Too many open files').
+  const first = freeRange(150);
+  const dir = await Deno.makeTempDir();
+  const conns: Deno.TcpConn[] = [];
+  try {
+    const path = `${dir}/muxd.jsonc`;
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ listen: [`tcp://127.0.0.1:${first}-${first + 149}=echo`], keepGoing: true }),
+    );
+    await using muxd = await startMuxd(["serve", "--config", path], underOpenFilesLimit(128));
+    const served = muxd.ready.sockets.length;
+    assert.ok(served > 24 && muxd.ready.failed.length > 0, muxd.stderr());
+    muxd.signal("SIGHUP");
+    await muxd.waitForStderr(/SIGHUP: reloaded .* could not be bound/, 10_000);
+    for (let i = 0; i < 24; i++) {
+      conns.push(await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(i) }));
+    }
+    const echoed = await withTimeout(
+      Promise.all(conns.map((conn) => echoRoundTrip(conn, PING))),
+      10_000,
+      "echo round trips on 24 connections after the reload",
+    );
+    assert.ok(echoed.every((ok) => ok));
+    // With the connections open, the next reload still opens its config file.
+    const before = muxd.stderr().length;
+    muxd.signal("SIGHUP");
+    await waitUntil(
+      () => /SIGHUP: (reloaded|.*cannot read)/.test(muxd.stderr().slice(before)),
+      10_000,
+      "the second reload's line",
+    );
+    assert.doesNotMatch(muxd.stderr().slice(before), /cannot read config file/);
+    assert.match(muxd.stderr().slice(before), /SIGHUP: reloaded/);
+  } finally {
+    for (const conn of conns) closeQuietly(conn);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
