@@ -112,7 +112,8 @@ function ownPort(port: number): RegExp {
  *
  * @param reason Why it failed, in plain words.
  * @param port The port it failed on.
- * @returns The reason with each mention of that port as `PORT`.
+ * @returns The reason with each mention of that port as `PORT`, and a
+ *   fix's "another port (N)", which proposes the next port, as "other ports".
  *
  * @example
  * ```ts
@@ -126,12 +127,18 @@ function ownPort(port: number): RegExp {
  * ```
  */
 export function reasonShape(reason: string, port: number): string {
-  return port === 0 ? reason : reason.replace(ownPort(port), "PORT");
+  return port === 0
+    ? reason
+    : reason.replace(ownPort(port), "PORT").replace(OTHER_PORT, "other ports");
 }
+
+/** The port a fix proposes in the place of a failure's own: the next one, which differs for each. */
+const OTHER_PORT = /another port \(\d+\)/g;
 
 /**
  * A failure's reason said of every port of its group: each mention of its
- * own port names them all, runs of consecutive ports as `first-last`.
+ * own port names them all, runs of consecutive ports as `first-last`, and
+ * a fix's "another port (N)" reads "other ports".
  *
  * @param reason The reason of one failure of the group.
  * @param port The port that failure was on.
@@ -139,7 +146,8 @@ export function reasonShape(reason: string, port: number): string {
  * @returns Such as `held by a listening socket tcp 127.0.0.1:9000-9009 of process 42 (python3)`.
  */
 export function reasonForPorts(reason: string, port: number, ports: readonly number[]): string {
-  return port === 0 ? reason : reason.replace(ownPort(port), formatPortList(ports));
+  if (port === 0) return reason;
+  return reason.replace(ownPort(port), formatPortList(ports)).replace(OTHER_PORT, "other ports");
 }
 
 /**

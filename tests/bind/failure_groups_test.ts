@@ -104,6 +104,7 @@ Deno.test("reasonShape() leaves out a failure's own port where a socket name or 
       "held by tcp 127.0.0.1:90011 and 127.0.0.1:19001 <- 127.0.0.1:PORT",
     ],
     ["too many open files", 9001, "too many open files"],
+    ["Fix: give one of them another port (9002).", 9001, "Fix: give one of them other ports."],
     ["held by tcp 127.0.0.1:0", 0, "held by tcp 127.0.0.1:0"],
   ];
   for (const [reason, port, shape] of cases) assert.equal(reasonShape(reason, port), shape, reason);

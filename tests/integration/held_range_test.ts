@@ -92,3 +92,34 @@ Deno.test("muxd serve --keep-going tells the ports of a range that another progr
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("muxd serve --control logs a port range that this muxd already serves, added again through the API, in one line", async () => {
+  // Each port's fix proposed its own next port ('another port (9001)'), so
+  // no two lines were alike: 10 lines for a 10-port range.
+  const first = freeRange(10);
+  const range = `tcp://127.0.0.1:${first}-${first + 9}=echo`;
+  await using muxd = await startMuxd(["serve", "--control", "127.0.0.1:0", "-l", range]);
+  const { url, token } = muxd.ready.control!;
+  const response = await fetch(new URL("/v1/listeners", url), {
+    method: "POST",
+    headers: { authorization: `Bearer ${token}` },
+    body: JSON.stringify(range),
+  });
+  assert.equal(response.status, 409);
+  const { problems } = await response.json();
+  assert.equal(problems.length, 10);
+  await muxd.waitForStderr(/ERR cannot bind /);
+  // What one request emits is told at the end of its task.
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const lines = cannotBindLines(muxd.stderr());
+  assert.equal(lines.length, 1, muxd.stderr());
+  const ports = `${first}-${first + 9}`;
+  assert.match(
+    lines[0],
+    new RegExp(
+      `cannot bind tcp 127\\.0\\.0\\.1 on 10 ports, ${ports} \\(of ${range}\\): address already ` +
+        `in use: this muxd already holds tcp://127\\.0\\.0\\.1:${ports}=echo \\(argument 4 after ` +
+        `serve\\)\\. Both ask for tcp 127\\.0\\.0\\.1:${ports}\\. .* give one of them other ports;`,
+    ),
+  );
+});
