@@ -94,15 +94,17 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
 
   const format = settings.logFormat;
   const color = format === "text" && useColor(Deno.stderr.isTerminal(), (n) => Deno.env.get(n));
+  const logging = await setUpLogging({ format, color, level: settings.logLevel });
+  const log = mainLogger();
   // The ready record is for programs: on a terminal, where the socket table
   // already shows a person what is served, it would be a screenful of JSON.
   // Written off the main thread, as the log is: a pipe nobody reads never stops muxd.
-  await using stdout = Deno.stdout.isTerminal()
-    ? null
-    : getBatchSink(stdoutOutput(), { formatter: () => "" });
+  await using stdout = Deno.stdout.isTerminal() ? null : getBatchSink(stdoutOutput(), {
+    formatter: () => "",
+    onDropped: (n) =>
+      log.warn(`${n} ready record(s) not written to standard output: its reader did not keep up`),
+  });
   const announce = (record: string) => stdout?.writeLine(`${record}\n`);
-  const logging = await setUpLogging({ format, color, level: settings.logLevel });
-  const log = mainLogger();
   // Listen for stop signals before anything is bound: one sent right after
   // the ready record must not kill muxd.
   using stop = new StopListener();

@@ -46,6 +46,13 @@ export interface BatchSinkOptions {
    * are given up (the reader stopped reading), in ms. @default 2000
    */
   readonly stallMs?: number;
+  /**
+   * Told the count of lines dropped, once the writer catches up, in place of
+   * the line that says so among the others (standard output's ready records
+   * are JSON lines, which a line of words would break).
+   * @default a line `muxd: N log line(s) dropped: standard error could not keep up`
+   */
+  readonly onDropped?: (count: number) => void;
 }
 
 /**
@@ -116,9 +123,12 @@ export function getBatchSink(
     flushing = true;
     if (!failed && (pending.length > 0 || dropped > 0)) {
       if (dropped > 0) {
-        pending.appendUtf8(
-          `muxd: ${dropped} log line(s) dropped: standard error could not keep up\n`,
-        );
+        if (options.onDropped) options.onDropped(dropped);
+        else {
+          pending.appendUtf8(
+            `muxd: ${dropped} log line(s) dropped: standard error could not keep up\n`,
+          );
+        }
         dropped = 0;
       }
       // The next lines go to the other buffer while this one is written.

@@ -264,3 +264,21 @@ Deno.test("batch sink disposal gives up the lines still waiting once a write has
   const took = performance.now() - t0;
   assert.ok(took >= 90 && took < 1000, `gave up after ${took} ms`);
 });
+
+Deno.test("batch sink with onDropped tells it the count of dropped lines and writes no line of words among its own", async () => {
+  const out = collector();
+  const counts: number[] = [];
+  const sink = getBatchSink(out.stream, {
+    formatter,
+    maxPendingBytes: 1_000,
+    onDropped: (n) => counts.push(n),
+  });
+  out.hold();
+  sink.writeLine("{}\n");
+  await new Promise((resolve) => setTimeout(resolve, 30));
+  for (let i = 0; i < 200; i++) sink.writeLine(`{"record":${i}}\n`);
+  out.release();
+  await sink[Symbol.asyncDispose]();
+  assert.ok(counts.length > 0 && counts.reduce((a, b) => a + b) > 0, `counts ${counts}`);
+  for (const line of out.text().trimEnd().split("\n")) JSON.parse(line);
+});
