@@ -21,6 +21,9 @@ const WORDS: Readonly<Record<string, string>> = {
   EROFS: "the file system is read-only",
   ENOSPC: "no space left on the disk",
   EDQUOT: "the disk quota is used up",
+  EMFILE: "too many open files: muxd has as many open as its open-files limit allows " +
+    "(ulimit -n), its connections included; raise the limit before starting muxd",
+  ENFILE: "the system's table of open files is full",
 };
 
 /**

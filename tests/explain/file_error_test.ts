@@ -50,3 +50,10 @@ Deno.test("fileErrorWords() keeps the OS's words of an error it has no words for
   assert.equal(fileErrorWords(error, "no such file"), "Text file busy (os error 26)");
   assert.equal(fileErrorWords("odd", "no such file"), "odd");
 });
+
+Deno.test("fileErrorWords() names the open-files limit when muxd has used it up (a reload while connections hold every file)", () => {
+  const error = Object.assign(new Error("Too many open files (os error 24): open '/tmp/c.json'"), {
+    code: "EMFILE",
+  });
+  assert.match(fileErrorWords(error, "no such file"), /^too many open files: .*\(ulimit -n\)/);
+});
