@@ -157,3 +157,46 @@ Deno.test("deno task serve keeps the grace period on one Ctrl-C, which reaches m
   assert.match(result.stderr, /SIGINT: stopped accepting; open connections may finish for 10 s/);
   assert.doesNotMatch(result.stderr, /still open; bye/, "one Ctrl-C is not two");
 });
+
+Deno.test("muxd serve stopped by SIGTERM at any moment of its start-up exits 0, or is killed by SIGTERM while Deno loads it, and leaves no ready file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-early-" });
+  try {
+    const outcomes = new Set<string>();
+    for (const delayMs of [0, 20, 40, 60, 80, 100, 150, 300]) {
+      const readyFile = `${dir}/ready-${delayMs}.json`;
+      const child = new Deno.Command("deno", {
+        args: [
+          "run",
+          ...SERVE_PERMISSIONS,
+          MAIN,
+          "serve",
+          "-l",
+          "tcp://127.0.0.1:0=echo",
+          "--ready-file",
+          readyFile,
+        ],
+        stdin: "null",
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      await new Promise((resolve) => setTimeout(resolve, delayMs));
+      child.kill("SIGTERM");
+      const [status, stderr] = await Promise.all([child.status, new Response(child.stderr).text()]);
+      const outcome = status.signal === null ? `code ${status.code}` : `signal ${status.signal}`;
+      assert.ok(
+        outcome === "code 0" || outcome === "signal SIGTERM",
+        `${delayMs} ms: ${outcome}\n${stderr}`,
+      );
+      assert.ok(!stderr.includes("    at "), stderr);
+      await assert.rejects(
+        Deno.stat(readyFile),
+        Deno.errors.NotFound,
+        `${delayMs} ms: ready file left`,
+      );
+      outcomes.add(outcome);
+    }
+    assert.ok(outcomes.has("code 0"), `some stop came once muxd listened: ${[...outcomes]}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
