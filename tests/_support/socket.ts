@@ -179,3 +179,49 @@ function isFree(hostname: string, port: number): boolean {
     throw error;
   }
 }
+
+/**
+ * Holds `count` consecutive ports on 127.0.0.1 below the ephemeral range,
+ * from a random start: TCP listeners, and UDP sockets too with `udp`.
+ *
+ * @param count How many ports.
+ * @param options `udp: true` binds each port for UDP as well.
+ * @returns The sockets, first port first; close them when done.
+ * @throws {Error} When 50 random starts met a port in use.
+ */
+export function holdRange(
+  count: number,
+  options: { udp?: boolean } = {},
+): (Deno.TcpListener | Deno.DatagramConn)[] {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const first = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
+    const held: (Deno.TcpListener | Deno.DatagramConn)[] = [];
+    try {
+      for (let port = first; port < first + count; port++) {
+        held.push(Deno.listen({ hostname: "127.0.0.1", port }));
+        if (options.udp) {
+          held.push(Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }));
+        }
+      }
+      return held;
+    } catch (error) {
+      for (const h of held) h.close();
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+    }
+  }
+  throw new Error(`no ${count} free consecutive ports found`);
+}
+
+/**
+ * The first of `count` consecutive ports on 127.0.0.1 that were free a
+ * moment ago, below the ephemeral range ({@linkcode holdRange}, closed).
+ *
+ * @param count How many ports.
+ * @param options `udp: true`: free for UDP as well.
+ * @returns The first port.
+ */
+export function freeRange(count: number, options: { udp?: boolean } = {}): number {
+  const held = holdRange(count, options);
+  for (const h of held) h.close();
+  return (held[0].addr as Deno.NetAddr).port;
+}

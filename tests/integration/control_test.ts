@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { assertNoStackTrace, runMuxdExpectingFailure, startMuxd } from "../_support/process.ts";
 import { caller } from "../control/_client.ts";
 import { waitUntil } from "../_support/wait.ts";
+import { freeRange } from "../_support/socket.ts";
 
 interface Listener {
   readonly id: string;
@@ -275,25 +276,6 @@ Deno.test("muxd serve --control --dashboard: POST /v1/reset sets the dashboard's
   assert.deepEqual((await reset.json()).reset, ["dashboard", "metrics"]);
   assert.equal(await opened(), 0);
 });
-
-/** The first of `count` consecutive free TCP ports on 127.0.0.1, below the ephemeral range. */
-function freeRange(count: number): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
-    const held: Deno.TcpListener[] = [];
-    try {
-      for (let port = first; port < first + count; port++) {
-        held.push(Deno.listen({ hostname: "127.0.0.1", port }));
-      }
-      return first;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    } finally {
-      for (const l of held) l.close();
-    }
-  }
-  throw new Error(`no ${count} free consecutive ports found`);
-}
 
 Deno.test("muxd serve --control: a port range added through the API is one socket per port, and the log names it as one range", async () => {
   const first = freeRange(500);

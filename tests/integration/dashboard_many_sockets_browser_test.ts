@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { chromiumProblem, launchChromium } from "./_browser.ts";
 import { startMuxd } from "../_support/process.ts";
+import { freeRange } from "../_support/socket.ts";
 
 const browserProblem = chromiumProblem();
 if (browserProblem !== null) {
@@ -18,25 +19,6 @@ const SOCKETS = 1000;
 const ROUNDS = 6;
 const BURST = 500;
 const ARRIVALS = ROUNDS * BURST;
-
-/** The first of `count` consecutive free TCP ports on 127.0.0.1, below the ephemeral range. */
-function freeRange(count: number): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
-    const held: Deno.TcpListener[] = [];
-    try {
-      for (let port = first; port < first + count; port++) {
-        held.push(Deno.listen({ hostname: "127.0.0.1", port }));
-      }
-      return first;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    } finally {
-      for (const l of held) l.close();
-    }
-  }
-  throw new Error(`no ${count} free consecutive ports found`);
-}
 
 /**
  * Opens `burst` connections over the range at once, then closes them all,

@@ -8,27 +8,7 @@
 
 import assert from "node:assert/strict";
 import { startMuxd } from "../_support/process.ts";
-import { closeQuietly, echoRoundTrip } from "../_support/socket.ts";
-
-/** The first of `count` consecutive ports free for TCP and UDP on 127.0.0.1, below the ephemeral range. */
-function freeRange(count: number): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
-    const held: (Deno.TcpListener | Deno.DatagramConn)[] = [];
-    try {
-      for (let port = first; port < first + count; port++) {
-        held.push(Deno.listen({ hostname: "127.0.0.1", port }));
-        held.push(Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }));
-      }
-      return first;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    } finally {
-      for (const h of held) h.close();
-    }
-  }
-  throw new Error(`no ${count} free consecutive ports found`);
-}
+import { closeQuietly, echoRoundTrip, freeRange } from "../_support/socket.ts";
 
 /** The log's lines that tell a failed bind. */
 function cannotBindLines(stderr: string): string[] {
@@ -36,7 +16,7 @@ function cannotBindLines(stderr: string): string[] {
 }
 
 Deno.test("muxd serve --keep-going tells the ports of a range that another program holds in one line, at start-up and at a reload", async () => {
-  const first = freeRange(10);
+  const first = freeRange(10, { udp: true });
   const last = first + 9;
   const dir = await Deno.makeTempDir({ prefix: "muxd-held-range-" });
   const tcpHeld = Array.from(
@@ -96,7 +76,7 @@ Deno.test("muxd serve --keep-going tells the ports of a range that another progr
 Deno.test("muxd serve --control logs a port range that this muxd already serves, added again through the API, in one line", async () => {
   // Each port's fix proposed its own next port ('another port (9001)'), so
   // no two lines were alike: 10 lines for a 10-port range.
-  const first = freeRange(10);
+  const first = freeRange(10, { udp: true });
   const range = `tcp://127.0.0.1:${first}-${first + 9}=echo`;
   await using muxd = await startMuxd(["serve", "--control", "127.0.0.1:0", "-l", range]);
   const { url, token } = muxd.ready.control!;

@@ -16,7 +16,7 @@ import {
   startMuxd,
   underOpenFilesLimit,
 } from "../_support/process.ts";
-import { closeQuietly, echoRoundTrip } from "../_support/socket.ts";
+import { closeQuietly, echoRoundTrip, freeRange, holdRange } from "../_support/socket.ts";
 import { waitUntil, withTimeout } from "../_support/wait.ts";
 
 const noPrlimit = prlimitProblem();
@@ -348,24 +348,6 @@ Deno.test({
   }
 });
 
-/** Listens on `count` consecutive ports on 127.0.0.1 below the ephemeral range, from a random start. */
-function holdRange(count: number): Deno.TcpListener[] {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
-    const held: Deno.TcpListener[] = [];
-    try {
-      for (let port = first; port < first + count; port++) {
-        held.push(Deno.listen({ hostname: "127.0.0.1", port }));
-      }
-      return held;
-    } catch (error) {
-      for (const l of held) l.close();
-      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    }
-  }
-  throw new Error(`no ${count} free consecutive ports found`);
-}
-
 Deno.test({
   name:
     "muxd serve under prlimit --nofile=200 names the holder of every one of 150 ports in use, in one line: the lookups share one ss",
@@ -373,7 +355,7 @@ Deno.test({
 }, async () => {
   const held = holdRange(150);
   try {
-    const first = held[0].addr.port;
+    const first = (held[0].addr as Deno.NetAddr).port;
     const ports = `${first}-${first + 149}`;
     const spec = `tcp://127.0.0.1:${ports}=echo`;
     const { code, stderr } = await runMuxdExpectingFailure(
@@ -398,13 +380,6 @@ Deno.test({
     for (const l of held) l.close();
   }
 });
-
-/** The first of `count` consecutive free TCP ports on 127.0.0.1 below the ephemeral range. */
-function freeRange(count: number): number {
-  const held = holdRange(count);
-  for (const l of held) l.close();
-  return held[0].addr.port;
-}
 
 /** The start-up log's lines that tell a failed bind. */
 function cannotBindLines(stderr: string): string[] {

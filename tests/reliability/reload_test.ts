@@ -12,9 +12,8 @@
 import assert from "node:assert/strict";
 import type { ReadyRecord } from "../../lib/cli/report.ts";
 import { startMuxd } from "../_support/process.ts";
-import { echoRoundTrip, udpRoundTrip } from "../_support/socket.ts";
 import { waitUntil } from "../_support/wait.ts";
-import { freePort } from "../_support/socket.ts";
+import { echoRoundTrip, freePort, freeRange, udpRoundTrip } from "../_support/socket.ts";
 import { nc } from "../_support/netcat.ts";
 
 const KEPT_TCP = "tcp://127.0.0.1:0=echo";
@@ -162,25 +161,6 @@ Deno.test("a SIGHUP whose new entries clash explains each clash with the entries
     await Deno.remove(dir, { recursive: true });
   }
 });
-
-/** The first of `count` consecutive free TCP ports on 127.0.0.1, below the ephemeral range. */
-function freeRange(count: number): number {
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const first = 20_000 + Math.floor(Math.random() * (32_000 - 20_000 - count));
-    const held: Deno.TcpListener[] = [];
-    try {
-      for (let port = first; port < first + count; port++) {
-        held.push(Deno.listen({ hostname: "127.0.0.1", port }));
-      }
-      return first;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
-    } finally {
-      for (const l of held) l.close();
-    }
-  }
-  throw new Error(`no ${count} free consecutive ports found`);
-}
 
 Deno.test("muxd serve reloads a shifted port range: connections on the ports it keeps stay open, and its line names the ports closed and added as ranges", async () => {
   const first = freeRange(150);
