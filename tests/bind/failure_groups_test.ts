@@ -12,12 +12,35 @@ import type { SpecSource } from "../../lib/spec/types.ts";
 const EMFILE = "too many open files: raise the limit";
 const IN_USE = "address already in use: held by process 42 (python3)";
 
+/** The loopback interface as `Deno.networkInterfaces()` lists it. */
+const LO: Deno.NetworkInterfaceInfo[] = [
+  {
+    family: "IPv4",
+    name: "lo",
+    address: "127.0.0.1",
+    netmask: "255.0.0.0",
+    scopeid: null,
+    cidr: "127.0.0.1/8",
+    mac: "00:00:00:00:00:00",
+  },
+  {
+    family: "IPv6",
+    name: "lo",
+    address: "::1",
+    netmask: "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+    scopeid: 0,
+    cidr: "::1/128",
+    mac: "00:00:00:00:00:00",
+  },
+];
+
 function planned(...texts: string[]) {
   const { plan, errors } = buildPlan(
     texts.map((text, i): { text: string; source: SpecSource } => ({
       text,
       source: { kind: "argument", index: 2 * i + 2 },
     })),
+    { interfaces: LO },
   );
   assert.deepEqual(errors, []);
   return plan.listeners;
@@ -43,13 +66,22 @@ Deno.test("groupBindFailures() keeps TCP and UDP, two specs, and two addresses o
     "tcp://127.0.0.1:9002-9003=echo",
     "tcp://127.0.0.1:0=echo",
     "tcp://127.0.0.1:0=echo",
+    "tcp://lo:9010-9011=echo",
   );
   const groups = groupBindFailures(listeners.map((listener) => ({ listener, reason: EMFILE })));
   assert.deepEqual(
-    groups.map((g) => g.map((f) => `${f.listener.transport} ${f.listener.port}`)),
-    [["tcp 9000", "tcp 9001"], ["udp 9000", "udp 9001"], ["tcp 9002", "tcp 9003"], ["tcp 0"], [
-      "tcp 0",
-    ]],
+    groups.map((g) =>
+      g.map((f) => `${f.listener.transport} ${f.listener.hostname} ${f.listener.port}`)
+    ),
+    [
+      ["tcp 127.0.0.1 9000", "tcp 127.0.0.1 9001"],
+      ["udp 127.0.0.1 9000", "udp 127.0.0.1 9001"],
+      ["tcp 127.0.0.1 9002", "tcp 127.0.0.1 9003"],
+      ["tcp 127.0.0.1 0"],
+      ["tcp 127.0.0.1 0"],
+      ["tcp 127.0.0.1 9010", "tcp 127.0.0.1 9011"],
+      ["tcp ::1 9010", "tcp ::1 9011"],
+    ],
   );
 });
 
