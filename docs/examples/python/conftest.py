@@ -114,7 +114,11 @@ def muxd():
         env = {**os.environ, "NO_COLOR": "1"}
         # The log goes to a file, to show why muxd failed: a pipe nobody reads keeps 64 KiB of it.
         log = open(Path(tmp) / "muxd.log", "wb")
-        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log)
+        # A session of its own: if muxd will not stop, the whole group is
+        # killed, muxd with it (`deno task` cannot pass SIGKILL on to muxd).
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True
+        )
         try:
             deadline = time.monotonic() + 30
             while not ready_file.exists():
@@ -129,6 +133,6 @@ def muxd():
             try:
                 process.wait(timeout=15)
             except subprocess.TimeoutExpired:
-                process.kill()
+                os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
             log.close()
