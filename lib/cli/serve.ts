@@ -344,6 +344,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     stop.onRepeat(() => void server.close());
     const { forced } = await server.close({ graceMs });
     faultSummary.close();
+    // Accept pauses still gathering are told now, not after the last line.
+    acceptLines?.flush();
     log.info(forced > 0 ? `closed ${forced} connection(s) still open; bye` : "bye");
     return EXIT.ok;
   } finally {

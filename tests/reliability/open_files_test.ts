@@ -621,3 +621,34 @@ Deno.test({
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test({
+  name:
+    "muxd serve under prlimit --nofile=128 stopped while listeners cannot accept (EMFILE) tells them before 'bye', which stays its last line",
+  ignore: noPrlimit !== null,
+}, async () => {
+  // The text log gathers accept pauses for a second before it tells them: a
+  // SIGTERM within that second wrote them after 'bye'.
+  const first = freeRange(40);
+  const last = first + 39;
+  await using muxd = await startMuxd(
+    ["serve", "--grace", "0", "-l", `tcp://127.0.0.1:${first}-${last}=echo`],
+    underOpenFilesLimit(128),
+  );
+  const conns = await Promise.all(
+    Array.from(
+      { length: 200 },
+      (_, i) => Deno.connect({ hostname: "127.0.0.1", port: first + i % 40 }),
+    ),
+  );
+  try {
+    // Long enough for accepts to fail, well within the second the lines gather.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const { stderr } = await muxd.stop("SIGTERM");
+    const lines = stderr.trimEnd().split("\n");
+    assert.match(lines.at(-1)!, / INF (.*; )?bye$/, stderr);
+    assert.ok(lines.some((l) => /cannot accept \(EMFILE\)/.test(l)), stderr);
+  } finally {
+    for (const conn of conns) closeQuietly(conn);
+  }
+});
