@@ -309,6 +309,33 @@ export const PEERS: readonly Peer[] = [
     },
   },
   {
+    id: "deno-logged",
+    label: "Deno, minimal, muxd's log",
+    how: "`bench/load/deno_echo.ts --log`: the minimal Deno server writing muxd's own log " +
+      "lines (one per connection opened and closed, one per datagram) through muxd's log, as " +
+      "serve sets it up, and nothing else: the floor under muxd's default logging",
+    rateSources: 64,
+    forks: false,
+    unavailable: () => null,
+    async start(env) {
+      return readyLinePeer(
+        await spawnServer(
+          "deno",
+          [
+            "run",
+            "--allow-net",
+            "--allow-env",
+            "--unstable-net",
+            new URL("./deno_echo.ts", import.meta.url).pathname,
+            HOST,
+            "--log",
+          ],
+          { stderrFile: `${env.dir}/deno-logged.log`, waitForLine: true },
+        ),
+      );
+    },
+  },
+  {
     id: "c",
     label: "C reference",
     how: "`bench/load/echo_server.c`, built with `cc -O2`: one thread, epoll, non-blocking, " +
