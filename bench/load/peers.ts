@@ -256,6 +256,38 @@ export async function startXinetd(
   };
 }
 
+/**
+ * A peer run from `bench/load/deno_echo.ts`, the minimal Deno server, with
+ * `args` after its host.
+ */
+function denoEchoPeer(id: string, label: string, args: readonly string[], how: string): Peer {
+  return {
+    id,
+    label,
+    how,
+    rateSources: 64,
+    forks: false,
+    unavailable: () => null,
+    async start(env) {
+      return readyLinePeer(
+        await spawnServer(
+          "deno",
+          [
+            "run",
+            "--allow-net",
+            "--allow-env",
+            "--unstable-net",
+            new URL("./deno_echo.ts", import.meta.url).pathname,
+            HOST,
+            ...args,
+          ],
+          { stderrFile: `${env.dir}/${id}.log`, waitForLine: true },
+        ),
+      );
+    },
+  };
+}
+
 /** Every echo server, muxd first: ratios in the report are to the first. */
 export const PEERS: readonly Peer[] = [
   muxdPeer(
@@ -281,60 +313,24 @@ export const PEERS: readonly Peer[] = [
       "fault machinery (what a configured fault costs)",
     { tcp: "?latency=0&seed=1", udp: "?delay=0&seed=1" },
   ),
-  {
-    id: "deno",
-    label: "Deno, minimal",
-    how: "`bench/load/deno_echo.ts`: the least a server on Deno's own APIs does, the floor under " +
+  denoEchoPeer(
+    "deno",
+    "Deno, minimal",
+    [],
+    "`bench/load/deno_echo.ts`: the least a server on Deno's own APIs does, the floor under " +
       "muxd: `Deno.listen` and a read/write loop per connection whose buffer grows from 1 " +
       "to 256 KiB as muxd's does, " +
       "`Deno.listenDatagram` receiving into one buffer and sending the bytes back; no " +
       "logging, limits or bookkeeping",
-    rateSources: 64,
-    forks: false,
-    unavailable: () => null,
-    async start(env) {
-      return readyLinePeer(
-        await spawnServer(
-          "deno",
-          [
-            "run",
-            "--allow-net",
-            "--unstable-net",
-            new URL("./deno_echo.ts", import.meta.url).pathname,
-            HOST,
-          ],
-          { stderrFile: `${env.dir}/deno.log`, waitForLine: true },
-        ),
-      );
-    },
-  },
-  {
-    id: "deno-logged",
-    label: "Deno, minimal, muxd's log",
-    how: "`bench/load/deno_echo.ts --log`: the minimal Deno server writing muxd's own log " +
+  ),
+  denoEchoPeer(
+    "deno-logged",
+    "Deno, minimal, muxd's log",
+    ["--log"],
+    "`bench/load/deno_echo.ts --log`: the minimal Deno server writing muxd's own log " +
       "lines (one per connection opened and closed, one per datagram) through muxd's log, as " +
       "serve sets it up, and nothing else: the floor under muxd's default logging",
-    rateSources: 64,
-    forks: false,
-    unavailable: () => null,
-    async start(env) {
-      return readyLinePeer(
-        await spawnServer(
-          "deno",
-          [
-            "run",
-            "--allow-net",
-            "--allow-env",
-            "--unstable-net",
-            new URL("./deno_echo.ts", import.meta.url).pathname,
-            HOST,
-            "--log",
-          ],
-          { stderrFile: `${env.dir}/deno-logged.log`, waitForLine: true },
-        ),
-      );
-    },
-  },
+  ),
   {
     id: "c",
     label: "C reference",
