@@ -54,6 +54,11 @@ export class ReadyFile implements AsyncDisposable {
     if (
       held.kind === "record" && held.pid !== pid && await isRunning(held.pid, pid) === false
     ) await removeIfThere(path);
+    // A folder that is missing or cannot be written to is found now, before
+    // anything is bound, with the name the record is first written under.
+    const probe = temporaryName(path, pid);
+    await Deno.writeTextFile(probe, "");
+    await Deno.remove(probe);
     return new ReadyFile(path, pid, warn);
   }
 
@@ -66,7 +71,7 @@ export class ReadyFile implements AsyncDisposable {
    */
   write(record: string): Promise<void> {
     const next = this.#writing.catch(() => {}).then(async () => {
-      const tmp = `${this.path}.${this.#pid}.tmp`;
+      const tmp = temporaryName(this.path, this.#pid);
       await Deno.writeTextFile(tmp, record + "\n");
       await Deno.rename(tmp, this.path);
       this.#written = true;
@@ -123,6 +128,11 @@ export class ReadyFile implements AsyncDisposable {
 }
 
 /** The path holds something that is not muxd's to overwrite. */
+/** Where a record is written before it is renamed to `path`. */
+function temporaryName(path: string, pid: number): string {
+  return `${path}.${pid}.tmp`;
+}
+
 export class ReadyFileTaken extends Error {
   /** @param why What is there and what to do, in words. */
   constructor(why: string) {

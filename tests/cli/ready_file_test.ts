@@ -122,6 +122,30 @@ Deno.test("muxd serve leaves a running muxd's ready file alone when its own star
   }
 });
 
+Deno.test("muxd serve says a ready file whose folder does not exist before it binds anything", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  try {
+    const path = `${dir}/missing/ready.json`;
+    const run = await runMuxdExpectingFailure([
+      "serve",
+      "--ready-file",
+      path,
+      "-l",
+      "tcp://127.0.0.1:0=echo",
+    ]);
+    assert.equal(run.code, 2, run.stderr);
+    assert.ok(
+      run.stderr.includes(`cannot use ${path} as the ready file: its folder does not exist`),
+      run.stderr,
+    );
+    // Found before binding: no socket table, nothing served meanwhile.
+    assert.doesNotMatch(run.stderr, /is serving/);
+    assert.deepEqual([...Deno.readDirSync(dir)], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("muxd serve refuses, and never touches, what is not a ready record: a folder, another file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
   try {
