@@ -75,7 +75,8 @@ function perAddressTexts(
       `lists: ${names.join(", ")}. A reply then leaves from the address its datagram was sent ` +
       `to, so a client that called connect() accepts it, and whoami names that address; a ` +
       `socket on the wildcard replies from an address the kernel picks, and muxd cannot learn ` +
-      `the address asked (Linux tells it with IP_PKTINFO, but Deno does not expose it). ` +
+      `the address asked (Linux tells it with IP${v4 ? "" : "V6"}_PKTINFO, but Deno does not ` +
+      `expose it). ` +
       left +
       (v4
         ? `Other 127.x addresses are local too but not listed, so 127.0.0.2 gets no answer. `
@@ -97,7 +98,8 @@ function kernelTexts(l: PlannedListener): Pick<Finding, "explanation" | "fix"> {
       `datagrams sent to any address of this host, but each reply leaves from an address the ` +
       `kernel picks, which a client that called connect() drops when it differs from the address ` +
       `it asked; whoami says the local address is unknown, because Deno does not expose ` +
-      `IP_PKTINFO, which tells where a datagram was sent.`,
+      `${l.hostname.includes(":") ? "IPV6_PKTINFO" : "IP_PKTINFO"}, which tells where a ` +
+      `datagram was sent.`,
     fix: `Drop ?wildcard=kernel to bind one socket per address, or bind the addresses you need.`,
   };
 }

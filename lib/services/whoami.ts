@@ -60,8 +60,8 @@ export function whoamiText(
   const local = ctx.local === null
     ? `unknown (${ctx.transport.toUpperCase()} socket bound to the wildcard ` +
       `${formatSocketName(ctx.bound)}: the kernel can tell a program which address a datagram ` +
-      "was sent to (IP_PKTINFO), but Deno does not expose it; the reply leaves from an address " +
-      "the kernel picks)"
+      `was sent to (${ctx.bound.address.includes(":") ? "IPV6_PKTINFO" : "IP_PKTINFO"}), but ` +
+      "Deno does not expose it; the reply leaves from an address the kernel picks)"
     : formatSocketName(ctx.local);
   return [
     `transport: ${ctx.transport}`,

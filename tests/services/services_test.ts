@@ -651,6 +651,21 @@ Deno.test("whoami service brackets IPv6 socket names", async () => {
   ]);
 });
 
+Deno.test("whoami names the socket option of the wildcard's own family: IPV6_PKTINFO on [::]", () => {
+  const text = whoamiText({
+    transport: "udp",
+    local: null,
+    bound: { address: "::", port: 7351 },
+    remote: { address: "::1", port: 40000 },
+    listener: "udp://[::]:7351=whoami?wildcard=kernel",
+    service: "whoami",
+  }, 42);
+  assert.match(
+    text,
+    /^local: unknown \(UDP socket bound to the wildcard \[::\]:7351: .*\(IPV6_PKTINFO\)/m,
+  );
+});
+
 Deno.test("whoami service says the local name is unknown on a wildcard UDP socket, and why", async () => {
   const [exchange] = await runUdp(SERVICES.whoami, [text("who?")], { wildcard: true });
   const port = exchange.server.port;
