@@ -12,6 +12,27 @@ interface Listener {
   readonly faultsBy: string;
 }
 
+/** `muxd serve` with a UDP echo listener, the control API and `readyFile`. */
+function udpEchoControlled(readyFile: string): string[] {
+  return [
+    "serve",
+    "-l",
+    "udp://127.0.0.1:0=echo",
+    "--control",
+    "127.0.0.1:0",
+    "--ready-file",
+    readyFile,
+  ];
+}
+
+/** What the ready file records of a listener. */
+type Recorded = { id: string; faults: { text: string } | null };
+
+/** The listeners the ready file at `path` records now. */
+async function recordedSockets(path: string): Promise<Recorded[]> {
+  return JSON.parse(await Deno.readTextFile(path)).sockets;
+}
+
 Deno.test("muxd serve --control: a listener added and faults set through the API survive a SIGHUP that changes other listeners", async () => {
   const dir = await Deno.makeTempDir({ prefix: "muxd-control-" });
   try {
@@ -71,20 +92,10 @@ Deno.test("muxd serve --control rewrites its ready file after each API change: a
   const dir = await Deno.makeTempDir({ prefix: "muxd-control-" });
   try {
     const readyFile = `${dir}/ready.json`;
-    await using muxd = await startMuxd([
-      "serve",
-      "-l",
-      "udp://127.0.0.1:0=echo",
-      "--control",
-      "127.0.0.1:0",
-      "--ready-file",
-      readyFile,
-    ]);
+    await using muxd = await startMuxd(udpEchoControlled(readyFile));
     const { control } = muxd.ready;
     const call = caller(control!.url, control!.token);
-    type Recorded = { id: string; faults: { text: string } | null };
-    const recorded = async (): Promise<Recorded[]> =>
-      JSON.parse(await Deno.readTextFile(readyFile)).sockets;
+    const recorded = () => recordedSockets(readyFile);
     const until = (what: string, ok: (sockets: Recorded[]) => boolean) => {
       let last: Recorded[] = [];
       return waitUntil(
@@ -123,21 +134,11 @@ Deno.test("muxd serve --control answers a change only once the ready file shows 
   const dir = await Deno.makeTempDir({ prefix: "muxd-control-" });
   try {
     const readyFile = `${dir}/ready.json`;
-    await using muxd = await startMuxd([
-      "serve",
-      "-l",
-      "udp://127.0.0.1:0=echo",
-      "--control",
-      "127.0.0.1:0",
-      "--ready-file",
-      readyFile,
-    ]);
+    await using muxd = await startMuxd(udpEchoControlled(readyFile));
     const { control } = muxd.ready;
     const call = caller(control!.url, control!.token);
-    type Recorded = { id: string; faults: { text: string } | null };
     // One read, at once: a test fixture reads the file after the answer, and does not poll.
-    const recorded = async (): Promise<Recorded[]> =>
-      JSON.parse(await Deno.readTextFile(readyFile)).sockets;
+    const recorded = () => recordedSockets(readyFile);
     for (let round = 0; round < 10; round++) {
       const added = await call("POST", "/v1/listeners", "tcp://127.0.0.1:0=echo");
       assert.equal(added.status, 201);
