@@ -24,6 +24,22 @@ if (noPrlimit !== null) console.log(`open-files tests ignored: ${noPrlimit}`);
 
 const PING = new TextEncoder().encode("ping\n");
 
+/** `count` TCP connections to `hostname`, the i-th to port `port(i)`. */
+function connectMany(
+  count: number,
+  hostname: string,
+  port: (i: number) => number,
+): Promise<Deno.TcpConn[]> {
+  return Promise.all(
+    Array.from({ length: count }, (_, i) => Deno.connect({ hostname, port: port(i) })),
+  );
+}
+
+/** Whether each of `conns` echoes PING back, within `ms` for them all. */
+function echoesOn(conns: Deno.Conn[], ms: number, what: string): Promise<boolean[]> {
+  return withTimeout(Promise.all(conns.map((conn) => echoRoundTrip(conn, PING))), ms, what);
+}
+
 /** `muxd serve` with one echo listener on a port the OS picks. */
 const ECHO = ["serve", "-l", "tcp://127.0.0.1:0=echo"];
 
@@ -60,9 +76,7 @@ async function pausesAndResumes(spec: string): Promise<void> {
   const { address: hostname, port } = muxd.ready.sockets[0];
   // More connections than muxd has file descriptors left: the last ones wait
   // in the listener's queue while its accept fails with EMFILE.
-  const conns = await Promise.all(
-    Array.from({ length: 150 }, () => Deno.connect({ hostname, port })),
-  );
+  const conns = await connectMany(150, hostname, () => port);
   try {
     await muxd.waitForStderr(
       /WRN tcp \S+:\d+ -> echo cannot accept \(EMFILE\): .*ulimit -n/,
@@ -72,11 +86,7 @@ async function pausesAndResumes(spec: string): Promise<void> {
     for (const conn of conns.splice(0, 60)) closeQuietly(conn);
     await muxd.waitForStderr(/INF tcp \S+:\d+ -> echo accepting again after \d+ ms/, 10_000);
     // Every connection that waited is served now.
-    const echoed = await withTimeout(
-      Promise.all(conns.map((conn) => echoRoundTrip(conn, PING))),
-      10_000,
-      "echo round trips on the connections that waited",
-    );
+    const echoed = await echoesOn(conns, 10_000, "echo round trips on the connections that waited");
     assert.ok(echoed.every((ok) => ok));
   } finally {
     for (const conn of conns) closeQuietly(conn);
@@ -102,9 +112,7 @@ Deno.test({
     ],
     underOpenFilesLimit(128),
   );
-  const conns = await Promise.all(
-    Array.from({ length: 150 }, () => Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) })),
-  );
+  const conns = await connectMany(150, "127.0.0.1", () => muxd.port(0));
   try {
     await muxd.waitForStderr(/-> echo cannot accept \(EMFILE\)/, 10_000);
     // The idle listener's watch looks at least once a second: long enough
@@ -140,9 +148,7 @@ async function warnsSparingly(spec: string): Promise<void> {
   const accepted = () =>
     [...muxd.stderr().matchAll(/ INF tcp 127\.0\.0\.1:\d+ <- 127\.0\.0\.1:(\d+) -> echo\n/g)]
       .map((m) => Number(m[1]));
-  const conns = await Promise.all(
-    Array.from({ length: 150 }, () => Deno.connect({ hostname: "127.0.0.1", port })),
-  );
+  const conns = await connectMany(150, "127.0.0.1", () => port);
   const closed = new Set<Deno.TcpConn>();
   try {
     await muxd.waitForStderr(/-> echo cannot accept \(EMFILE\)/, 10_000);
@@ -253,12 +259,10 @@ Deno.test({
       underOpenFilesLimit(256),
     );
     const port = muxd.port(0);
-    const conns = await Promise.all(
-      Array.from({ length: advised }, () => Deno.connect({ hostname: "127.0.0.1", port })),
-    );
+    const conns = await connectMany(advised, "127.0.0.1", () => port);
     try {
-      const echoed = await withTimeout(
-        Promise.all(conns.map((conn) => echoRoundTrip(conn, PING))),
+      const echoed = await echoesOn(
+        conns,
         20_000,
         `echo round trips through forward on ${advised} connections`,
       );
@@ -543,12 +547,7 @@ Deno.test({
   );
   // More connections than muxd has descriptors left, spread over every
   // listener: each has clients waiting while its accept fails.
-  const conns = await Promise.all(
-    Array.from(
-      { length: 200 },
-      (_, i) => Deno.connect({ hostname: "127.0.0.1", port: first + i % 40 }),
-    ),
-  );
+  const conns = await connectMany(200, "127.0.0.1", (i) => first + i % 40);
   try {
     await muxd.waitForStderr(
       /WRN \d+ listeners cannot accept \(EMFILE\): tcp 127\.0\.0\.1:\d+/,
@@ -600,8 +599,8 @@ Deno.test({
     for (let i = 0; i < 24; i++) {
       conns.push(await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(i) }));
     }
-    const echoed = await withTimeout(
-      Promise.all(conns.map((conn) => echoRoundTrip(conn, PING))),
+    const echoed = await echoesOn(
+      conns,
       10_000,
       "echo round trips on 24 connections after the reload",
     );
@@ -635,12 +634,7 @@ Deno.test({
     ["serve", "--grace", "0", "-l", `tcp://127.0.0.1:${first}-${last}=echo`],
     underOpenFilesLimit(128),
   );
-  const conns = await Promise.all(
-    Array.from(
-      { length: 200 },
-      (_, i) => Deno.connect({ hostname: "127.0.0.1", port: first + i % 40 }),
-    ),
-  );
+  const conns = await connectMany(200, "127.0.0.1", (i) => first + i % 40);
   try {
     // Long enough for accepts to fail, well within the second the lines gather.
     await new Promise((resolve) => setTimeout(resolve, 200));
