@@ -1,6 +1,7 @@
 /**
  * Client-side socket helpers for tests: read to the end, read an exact
- * count, write everything, one UDP round trip, close a connection the
+ * count, write everything, one UDP round trip, how many datagrams each of
+ * several sockets on one name receives, close a connection the
  * server may have closed, and a port that was free a moment ago.
  *
  * @module
@@ -138,6 +139,41 @@ export async function udpRoundTrip(
     clearTimeout(timer);
     closeQuietly(socket);
   }
+}
+
+/**
+ * How many of `count` datagrams sent to `port` each socket receives, within
+ * a short wait; closes the sockets.
+ */
+export async function deliveries(
+  sockets: readonly Deno.DatagramConn[],
+  port: number,
+  count: number,
+): Promise<number[]> {
+  const got = sockets.map(() => 0);
+  const pending = sockets.map((s, i) =>
+    (async () => {
+      for (;;) {
+        await s.receive();
+        got[i]++;
+      }
+    })().catch(() => {})
+  );
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    for (let n = 0; n < count; n++) {
+      await client.send(new Uint8Array([n]), { transport: "udp", hostname: "127.0.0.1", port });
+    }
+    const deadline = Date.now() + 2000;
+    while (got.reduce((a, b) => a + b, 0) < count && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  } finally {
+    client.close();
+    for (const s of sockets) s.close();
+    await Promise.all(pending);
+  }
+  return got;
 }
 
 /**

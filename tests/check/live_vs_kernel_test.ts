@@ -12,7 +12,7 @@ import { bindAll } from "../../lib/bind/mod.ts";
 import { checkLive, type Finding, readHostFacts, type Severity } from "../../lib/check/mod.ts";
 import { buildPlan } from "../../lib/plan/mod.ts";
 import { ssProblem } from "../_support/host.ts";
-import { freePort } from "../_support/socket.ts";
+import { deliveries, freePort } from "../_support/socket.ts";
 
 const facts = await readHostFacts();
 
@@ -259,41 +259,6 @@ for (const c of CASES) {
       }
     },
   });
-}
-
-/**
- * How many of `count` datagrams sent to `port` each socket receives, within
- * a short wait; closes the sockets.
- */
-async function deliveries(
-  sockets: readonly Deno.DatagramConn[],
-  port: number,
-  count: number,
-): Promise<number[]> {
-  const got = sockets.map(() => 0);
-  const pending = sockets.map((s, i) =>
-    (async () => {
-      for (;;) {
-        await s.receive();
-        got[i]++;
-      }
-    })().catch(() => {})
-  );
-  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  try {
-    for (let n = 0; n < count; n++) {
-      await client.send(new Uint8Array([n]), { transport: "udp", hostname: "127.0.0.1", port });
-    }
-    const deadline = Date.now() + 2000;
-    while (got.reduce((a, b) => a + b, 0) < count && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-  } finally {
-    client.close();
-    for (const s of sockets) s.close();
-    await Promise.all(pending);
-  }
-  return got;
 }
 
 Deno.test({

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { bindAll } from "../../lib/bind/mod.ts";
 import { predict, readHostFacts, type RuleId } from "../../lib/check/mod.ts";
 import { buildPlan } from "../../lib/plan/mod.ts";
-import { freePort } from "../_support/socket.ts";
+import { deliveries, freePort } from "../_support/socket.ts";
 
 const facts = await readHostFacts();
 
@@ -182,29 +182,7 @@ Deno.test("predict() offers ?reuse=true to two UDP listeners on one name only as
   // With ?reuse=true on both, the kernel binds both and delivers to the second alone.
   const { bound, failures } = bindAll(plan("?reuse=true").listeners);
   const sockets = bound.map((b) => b.socket as Deno.DatagramConn);
-  const got = sockets.map(() => 0);
-  const receiving = sockets.map((s, i) =>
-    (async () => {
-      for (;;) {
-        await s.receive();
-        got[i]++;
-      }
-    })().catch(() => {})
-  );
-  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
-  try {
-    assert.deepEqual(failures.map((f) => String(f.cause)), []);
-    for (let n = 0; n < 10; n++) {
-      await client.send(new Uint8Array([n]), { transport: "udp", hostname: "127.0.0.1", port });
-    }
-    const deadline = Date.now() + 2000;
-    while (got[0] + got[1] < 10 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
-    assert.deepEqual(got, [0, 10]);
-  } finally {
-    client.close();
-    for (const s of sockets) s.close();
-    await Promise.all(receiving);
-  }
+  const got = await deliveries(sockets, port, 10);
+  assert.deepEqual(failures.map((f) => String(f.cause)), []);
+  assert.deepEqual(got, [0, 10]);
 });
