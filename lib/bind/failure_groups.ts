@@ -36,22 +36,37 @@ export interface ExplainedFailure {
 export function groupBindFailures<F extends ExplainedFailure>(
   failures: readonly F[],
 ): F[][] {
-  const groups = new Map<string, F[]>();
-  for (const [i, failure] of failures.entries()) {
-    const l = failure.listener;
-    // A port the OS was to pick is a spec of its own, never a port of a range.
-    const key = l.port === 0 ? `${i}` : JSON.stringify([
-      l.transport,
-      l.hostname,
-      l.origin,
-      formatSource(l.source),
-      reasonShape(failure.reason, l.port),
-    ]);
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [failure]);
-    else group.push(failure);
-  }
+  const groups = Map.groupBy(
+    failures,
+    ({ listener: l, reason }, i) =>
+      failureGroupKey(
+        l.transport,
+        l.hostname,
+        l.port,
+        `${l.origin}, ${formatSource(l.source)}`,
+        reason,
+      ) ??
+        `${i}`,
+  );
   return [...groups.values()];
+}
+
+/**
+ * What the failures of one group share, as a key: the transport, address
+ * and spec (as written, and where), and the reason but for its own port;
+ * `null` for a port the OS was to pick, a spec of its own, never a port of
+ * a range.
+ */
+export function failureGroupKey(
+  transport: Transport,
+  address: string,
+  port: number,
+  origin: string,
+  reason: string,
+): string | null {
+  return port === 0
+    ? null
+    : JSON.stringify([transport, address, origin, reasonShape(reason, port)]);
 }
 
 /**

@@ -144,11 +144,10 @@ type Spec = ReportedFinding["specs"][number];
  * (`tcp://lo:7000`) are told apart: they are not ports.
  */
 function alikeFindings(findings: readonly ReportedFinding[]): ReportedFinding[][] {
-  const groups = new Map<string, ReportedFinding[]>();
-  for (const [i, f] of findings.entries()) {
+  const groups = Map.groupBy(findings, (f, i) => {
     const port = f.specs[0].port;
     const fromRanges = f.specs.every((s) => s.origin !== s.spec);
-    const key = fromRanges
+    return fromRanges
       ? JSON.stringify([
         f.rule,
         f.severity,
@@ -156,10 +155,7 @@ function alikeFindings(findings: readonly ReportedFinding[]): ReportedFinding[][
         f.held === undefined ? null : reasonShape(`${f.held}\n${f.explanation}\n${f.fix}`, port),
       ])
       : `${i}`;
-    const group = groups.get(key);
-    if (group === undefined) groups.set(key, [f]);
-    else group.push(f);
-  }
+  });
   return [...groups.values()];
 }
 

@@ -90,15 +90,11 @@ export class AcceptPauseLines implements Disposable {
     const held = this.#held;
     if (held.length === 0) return;
     this.#held = [];
-    const groups = new Map<string, AcceptEvent[]>();
-    for (const e of held) {
-      const key = e.type === "accept-paused"
-        ? JSON.stringify([e.type, e.code, e.detail, e.retryMs])
-        : e.type;
-      const group = groups.get(key);
-      if (group === undefined) groups.set(key, [e]);
-      else group.push(e);
-    }
+    const groups = Map.groupBy(
+      held,
+      (e) =>
+        e.type === "accept-paused" ? JSON.stringify([e.type, e.code, e.detail, e.retryMs]) : e.type,
+    );
     for (const group of groups.values()) {
       if (group.length === 1) this.#log(group[0]);
       else this.#tell(group);

@@ -9,7 +9,7 @@
  */
 
 import type { BindFailedEvent, EventSink, ServerEvent } from "../events/event.ts";
-import { failedPortsWords, reasonForPorts, reasonShape } from "../bind/failure_groups.ts";
+import { failedPortsWords, failureGroupKey, reasonForPorts } from "../bind/failure_groups.ts";
 
 /**
  * An event sink in front of the log's: every event but `bind-failed` passes
@@ -43,18 +43,9 @@ export class BindFailureLines {
     const held = this.#held;
     if (held.length === 0) return;
     this.#held = [];
-    const groups = new Map<string, BindFailedEvent[]>();
-    for (const [i, e] of held.entries()) {
-      const key = e.local.port === 0 || e.origin === undefined ? `${i}` : JSON.stringify([
-        e.transport,
-        e.local.address,
-        e.origin,
-        reasonShape(e.reason, e.local.port),
-      ]);
-      const group = groups.get(key);
-      if (group === undefined) groups.set(key, [e]);
-      else group.push(e);
-    }
+    const groups = Map.groupBy(held, (e, i) =>
+      (e.origin !== undefined &&
+        failureGroupKey(e.transport, e.local.address, e.local.port, e.origin, e.reason)) || `${i}`);
     for (const group of groups.values()) {
       if (group.length === 1) {
         this.#log(group[0]);
