@@ -13,6 +13,7 @@ import { checkLive, type Finding, readHostFacts, type Severity } from "../../lib
 import { buildPlan } from "../../lib/plan/mod.ts";
 import { ssProblem } from "../_support/host.ts";
 import { deliveries, freePort } from "../_support/socket.ts";
+import { plainServerTimeWait } from "../_support/time_wait.ts";
 
 const facts = await readHostFacts();
 
@@ -91,12 +92,7 @@ async function acceptedConnection(serverClosesFirst: boolean): Promise<Holding> 
  */
 async function plainPythonTimeWait(): Promise<Holding> {
   const port = freePort("::");
-  const script = "import socket, sys\n" +
-    "s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n" +
-    "c = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n" +
-    "a, _ = s.accept(); a.close(); c.recv(1); c.close(); s.close()\n";
-  const done = await new Deno.Command("python3", { args: ["-c", script, `${port}`] }).output();
-  assert.ok(done.success, new TextDecoder().decode(done.stderr));
+  await plainServerTimeWait(port);
   return { port, close: () => {} };
 }
 

@@ -11,19 +11,10 @@ import assert from "node:assert/strict";
 import { runMuxdExpectingFailure } from "../_support/process.ts";
 import { ssProblem } from "../_support/host.ts";
 import { freePort } from "../_support/socket.ts";
+import { plainServerTimeWait } from "../_support/time_wait.ts";
 
 const NO_SS = await ssProblem();
 if (NO_SS !== null) console.log(`host_explainer_test.ts: ignored: ${NO_SS}`);
-
-/** A connection that a plain Python socket server closed first: TIME-WAIT on `port`. */
-async function plainServerTimeWait(port: number): Promise<void> {
-  const script = "import socket, sys\n" +
-    "s = socket.socket(); s.bind(('127.0.0.1', int(sys.argv[1]))); s.listen()\n" +
-    "c = socket.create_connection(('127.0.0.1', int(sys.argv[1])))\n" +
-    "a, _ = s.accept(); a.close(); c.recv(1); c.close(); s.close()\n";
-  const done = await new Deno.Command("python3", { args: ["-c", script, `${port}`] }).output();
-  assert.ok(done.success, new TextDecoder().decode(done.stderr));
-}
 
 Deno.test({
   name: "hostExplainer() tells muxd serve that a server's TIME-WAIT below the ephemeral range " +
