@@ -178,6 +178,8 @@ export async function start(options: MuxdOptions = {}): Promise<MuxdServer> {
   if (options.sink !== undefined) hub.subscribe(options.sink);
   const server = await startServer(plan, {
     sink: hub.emit,
+    // A datagram's events are made while a sink or a subscription takes them.
+    wanted: hub.wants,
     maxConnections: options.maxConnections,
     explain: options.explain,
     connectedPeers: options.connectedPeers,

@@ -140,11 +140,13 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
         (level, line) => level === "warning" ? log.warn(line) : log.info(line),
       )
       : null;
-    hub.subscribe(acceptLines?.sink ?? logging.events);
+    // Each sink takes the types it uses: the events of a datagram that no
+    // sink takes are not made (the log takes no `reply` at its default level).
+    hub.subscribe(acceptLines?.sink ?? logging.events, logging.types);
     // Faults hit per connection or datagram, logged at debug; summed per
     // listener at info every 10 s while they hit, and once more at the end.
     using faultSummary = new FaultSummary(faultSummaryLog());
-    hub.subscribe(faultSummary.sink);
+    hub.subscribe(faultSummary.sink, FaultSummary.TYPES);
     const keepGoing = settings.keepGoing || demo;
     // Before start(), so that the dashboard sees the start-up events too.
     const opened = await openDashboard(
@@ -179,6 +181,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       running = await start(plan, {
         ephemeralPorts: ephemeralPorts.promise,
         sink: held.sink,
+        wanted: hub.wants,
         keepGoing,
         maxConnections,
         // Reads the host's rules (sysctl) and who holds a port (ss) only if a bind fails.

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { EventSink } from "../events/event.ts";
+import type { EventSink, EventWanted } from "../events/event.ts";
 import type { ServiceName } from "../services/names.ts";
 import type { Service, ServiceContext } from "../services/service.ts";
 import type { PlannedListener } from "../plan/plan.ts";
@@ -23,6 +23,8 @@ import type { RepliesOnTheWay } from "./replies_on_the_way.ts";
 export interface DispatchContext {
   /** Where events go. */
   readonly emit: EventSink;
+  /** Whether events of a type go anywhere now: a datagram's events are made only if so. */
+  readonly wanted: EventWanted;
   /** The clock services read. */
   readonly now: () => Date;
   /** Aborted when the server starts shutting down. */

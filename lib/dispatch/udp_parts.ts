@@ -58,6 +58,7 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
   // The listener is read at each event: a reload that changes only its
   // faults gives the socket a new one, with the spec text that names them.
   const { local } = bound;
+  const { wanted } = ctx;
   const suppress = (
     remote: SocketName,
     bytesIn: number,
@@ -80,8 +81,10 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
   return {
     // The two events of every datagram spell their fields out, in the order
     // of the others: a spread in the middle of a literal copies property by property.
+    // Each is made only if something takes it: the log, by default, takes no `reply`.
     datagram(remote, bytesIn) {
       const time = Date.now();
+      if (!wanted("datagram")) return time;
       ctx.emit({
         type: "datagram",
         time,
@@ -118,7 +121,8 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
       if (decision.cut) suppress(remote, request.length, CUT, decision.send.length);
       return decision.send;
     },
-    replied: (remote, bytesOut) =>
+    replied(remote, bytesOut) {
+      if (!wanted("reply")) return;
       ctx.emit({
         type: "reply",
         time: Date.now(),
@@ -128,7 +132,8 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
         local,
         remote,
         bytesOut,
-      }),
+      });
+    },
     failed(error, remote) {
       const closing = remote === null
         ? isClosed(error) || ctx.signal.aborted

@@ -335,5 +335,14 @@ export type ServerEvent =
   | FaultEvent
   | FaultsChangedEvent;
 
+/** What kind of event it is: `"datagram"`, `"reply"`, … */
+export type EventType = ServerEvent["type"];
+
 /** Where events go: a function called once per event, synchronously. */
 export type EventSink = (event: ServerEvent) => void;
+
+/**
+ * Whether anything takes events of a type now: an event that nobody takes
+ * need not be made. A server asks per connection or datagram.
+ */
+export type EventWanted = (type: EventType) => boolean;

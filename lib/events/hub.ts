@@ -4,10 +4,11 @@
  * @module
  */
 
-import type { EventSink, ServerEvent } from "./event.ts";
+import type { EventSink, EventType, EventWanted, ServerEvent } from "./event.ts";
 
 /**
- * Fans each event out to every subscribed sink. A sink that throws is
+ * Fans each event out to every subscribed sink that takes its type, and
+ * tells whether any takes a type ({@linkcode EventHub.wants}). A sink that throws is
  * removed from nothing and stops nothing: its error is reported to
  * `onSinkError` and the other sinks still get the event.
  *
@@ -30,10 +31,17 @@ import type { EventSink, ServerEvent } from "./event.ts";
  *   service: "echo", local,
  * });
  * assert.deepEqual(seen, ["listening"]);
+ *
+ * // A sink may take some types only; an event nobody takes need not be made.
+ * hub.subscribe((e) => seen.push(e.type), ["reply"]);
+ * assert.equal(hub.wants("reply"), true);
+ * assert.equal(hub.wants("datagram"), false);
  * ```
  */
 export class EventHub {
-  #sinks: EventSink[] = [];
+  #sinks: Subscribed[] = [];
+  /** The sinks of each type emitted or asked about since the last change of sinks. */
+  #routes = new Map<EventType, EventSink[]>();
   #onSinkError: (error: unknown) => void;
 
   /**
@@ -49,23 +57,37 @@ export class EventHub {
   /**
    * Adds a sink.
    *
-   * @param sink Called with every event from now on.
+   * @param sink Called with every event from now on, or with those of `types`.
+   * @param types The only types of event the sink takes. @default every type
    * @returns A function that removes the sink again.
    */
-  subscribe(sink: EventSink): () => void {
-    this.#sinks = [...this.#sinks, sink];
+  subscribe(sink: EventSink, types?: Iterable<EventType>): () => void {
+    const subscribed: Subscribed = { sink, types: types === undefined ? null : new Set(types) };
+    this.#sinks = [...this.#sinks, subscribed];
+    this.#routes.clear();
     return () => {
-      this.#sinks = this.#sinks.filter((s) => s !== sink);
+      this.#sinks = this.#sinks.filter((s) => s !== subscribed);
+      this.#routes.clear();
     };
   }
 
   /**
-   * Sends one event to every sink.
+   * Whether any sink takes events of a type now. The server asks before it
+   * makes an event per datagram: with the default log level, nothing takes
+   * the `reply` of one unless a dashboard or an event stream is open.
+   *
+   * @param type The type of event.
+   * @returns `true` when an event of that type would reach a sink.
+   */
+  wants: EventWanted = (type) => this.#route(type).length > 0;
+
+  /**
+   * Sends one event to every sink that takes its type.
    *
    * @param event The event.
    */
   emit = (event: ServerEvent): void => {
-    for (const sink of this.#sinks) {
+    for (const sink of this.#route(event.type)) {
       try {
         sink(event);
       } catch (error) {
@@ -73,4 +95,19 @@ export class EventHub {
       }
     }
   };
+
+  #route(type: EventType): EventSink[] {
+    let sinks = this.#routes.get(type);
+    if (sinks === undefined) {
+      sinks = this.#sinks.filter((s) => s.types === null || s.types.has(type)).map((s) => s.sink);
+      this.#routes.set(type, sinks);
+    }
+    return sinks;
+  }
+}
+
+/** A sink and the types of event it takes (`null`: every type). */
+interface Subscribed {
+  readonly sink: EventSink;
+  readonly types: ReadonlySet<EventType> | null;
 }

@@ -18,6 +18,8 @@ export type {
   ErrorEvent,
   EventBase,
   EventSink,
+  EventType,
+  EventWanted,
   ListenerClosedEvent,
   ListenerOrigin,
   ListenerReplacedEvent,

@@ -7,7 +7,7 @@
  */
 
 import { getLogger } from "@logtape/logtape";
-import type { EventSink, ServerEvent } from "../events/event.ts";
+import type { EventSink, EventType, ServerEvent } from "../events/event.ts";
 import { type FaultCounts, formatFaultCounts } from "../faults/kinds.ts";
 import type { ServiceName } from "../services/names.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
@@ -102,7 +102,10 @@ export class FaultSummary implements Disposable {
     return this.#timer !== undefined;
   }
 
-  /** Takes every event; counts `fault` events, learns listeners from the others. */
+  /** The types of event {@linkcode FaultSummary.sink} uses: subscribe it to these. */
+  static readonly TYPES: readonly EventType[] = ["listening", "faults-changed", "fault"];
+
+  /** Takes any event; counts `fault` events, learns listeners from `listening` and `faults-changed`. */
   readonly sink: EventSink = (event: ServerEvent): void => {
     switch (event.type) {
       case "listening":

@@ -13,7 +13,7 @@ import {
   jsonLinesFormatter,
   type TextFormatter,
 } from "@logtape/logtape";
-import type { EventSink, ServerEvent } from "../events/event.ts";
+import type { EventSink, EventType, ServerEvent } from "../events/event.ts";
 import { type BatchSink, getBatchSink } from "./batch_sink.ts";
 import { stderrOutput } from "./stderr_output.ts";
 import { type EventLineWriter, formattedEventLine } from "./event_line.ts";
@@ -78,6 +78,11 @@ export interface Logging {
    */
   readonly events: EventSink;
   /**
+   * The types of event {@linkcode Logging.events} writes at its level (for
+   * `EventHub.subscribe`): at the default level, no `reply`.
+   */
+  readonly types: ReadonlySet<EventType>;
+  /**
    * Writes text for a person (the socket table) to the log's output, after
    * the lines before it and off the main thread as they are: a console
    * write would stop muxd on a pipe nobody reads.
@@ -128,9 +133,27 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
   const line = format === "text" && !options.color ? fastTextLine(readable) : readable;
   return {
     events: eventLines(lowest, sink, line),
+    types: typesWritten(lowest),
     say: (text) => sink.writeLine(`${text}\n`),
     close: dispose,
   };
+}
+
+/**
+ * The types of event written at or above `lowest`: those of that level or
+ * above, and `listening` from info on (see {@linkcode eventLines}).
+ *
+ * @param lowest The lowest level written.
+ * @returns The types.
+ */
+export function typesWritten(lowest: LogLevel): ReadonlySet<EventType> {
+  const types = new Set<EventType>();
+  for (const [type, level] of Object.entries(LEVELS) as [EventType, LogLevel][]) {
+    if (compareLogLevel(level, lowest) >= 0) types.add(type);
+  }
+  // A listener with faults says so at info.
+  if (compareLogLevel("info", lowest) >= 0) types.add("listening");
+  return types;
 }
 
 /**

@@ -8,7 +8,7 @@
 
 import type { BindError } from "../bind/bind_error.ts";
 import type { ExplainBinds } from "../explain/plain.ts";
-import type { EventSink, ListenerOrigin } from "../events/event.ts";
+import type { EventSink, EventWanted, ListenerOrigin } from "../events/event.ts";
 import type { Plan } from "../plan/plan.ts";
 import type { ServiceName } from "../services/names.ts";
 import type { Service } from "../services/service.ts";
@@ -25,6 +25,12 @@ export const DEFAULT_MAX_CONNECTIONS = 10_000;
 export interface StartOptions {
   /** Receives every event. @default a sink that drops them */
   readonly sink?: EventSink;
+  /**
+   * Whether the sink takes events of a type now (`EventHub.wants`): the
+   * events of each datagram that nothing takes are not made.
+   * @default every type, as long as there is a sink
+   */
+  readonly wanted?: EventWanted;
   /**
    * Serve what bound even when some listeners failed. When `false`, one
    * failure closes everything and `start()` throws.

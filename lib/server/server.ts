@@ -108,6 +108,8 @@ export async function start(plan: Plan, options: StartOptions = {}): Promise<Run
     now: options.now ?? (() => new Date()),
     services: options.services ?? SERVICES,
     udpGuard,
+    // Without a sink, nothing is wanted.
+    wanted: options.sink === undefined ? () => false : options.wanted ?? (() => true),
   }, {
     maxConnections: options.maxConnections ?? DEFAULT_MAX_CONNECTIONS,
     origin: options.origin ?? "config",
@@ -236,7 +238,7 @@ class Server implements RunningServer {
     failures: readonly BindError[],
     emit: EventSink,
     explain: ExplainBinds,
-    parts: Pick<DispatchContext, "now" | "services" | "udpGuard">,
+    parts: Pick<DispatchContext, "now" | "services" | "udpGuard" | "wanted">,
     policy: ServerPolicy,
   ) {
     this.failures = failures;

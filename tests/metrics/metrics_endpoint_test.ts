@@ -129,6 +129,59 @@ Deno.test("muxd serve --dashboard answers GET /metrics with the counts of real c
   assert.equal(families.has("process_open_fds"), false);
 });
 
+Deno.test("muxd serve's control API counts every UDP reply in GET /metrics, and the log writes one line per datagram, at each log level", async () => {
+  // The log takes no reply event below debug, nor a datagram event above
+  // info: muxd makes those only when something takes them, and the metrics do.
+  for (const level of ["warning", "info", "debug"]) {
+    await using muxd = await startMuxd([
+      "serve",
+      "--log-level",
+      level,
+      "-l",
+      "udp://127.0.0.1:0=echo",
+      "--control",
+      "127.0.0.1:0",
+    ]);
+    const { url, token } = muxd.ready.control!;
+    const port = muxd.port(0);
+    for (const payload of ["ping", "ping again", "pong"]) {
+      const reply = await udpRoundTrip(port, encoder.encode(payload));
+      assert.equal(new TextDecoder().decode(reply!), payload);
+    }
+    const udpEcho = { transport: "udp", local: `127.0.0.1:${port}`, service: "echo" };
+    let text = "";
+    await waitUntil(
+      async () => {
+        const response = await fetch(new URL("/metrics", url), {
+          headers: { authorization: `Bearer ${token}` },
+        });
+        text = await response.text();
+        const families = await parseMetrics(text);
+        return valueOf(families, "muxd_replies_sent_total", udpEcho) === 3 &&
+          valueOf(families, "muxd_datagrams_received_total", udpEcho) === 3 &&
+          valueOf(families, "muxd_bytes_sent_total", udpEcho) === "pingping againpong".length;
+      },
+      10_000,
+      `three replies counted at --log-level ${level}`,
+      () => text,
+    );
+    const arrivals = new RegExp(`udp 127\\.0\\.0\\.1:${port} <- 127\\.0\\.0\\.1:\\d+ -> echo \\(`);
+    const replies = new RegExp(`udp 127\\.0\\.0\\.1:${port} -> 127\\.0\\.0\\.1:\\d+ reply `);
+    const count = (pattern: RegExp) =>
+      muxd.stderr().split("\n").filter((l) => pattern.test(l)).length;
+    const expected = { arrivals: level === "warning" ? 0 : 3, replies: level === "debug" ? 3 : 0 };
+    // The log writes in batches: wait for what it should write, then a batch more.
+    await waitUntil(
+      () => count(arrivals) === expected.arrivals && count(replies) === expected.replies,
+      10_000,
+      `the log lines of --log-level ${level}`,
+      () => muxd.stderr(),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    assert.deepEqual({ arrivals: count(arrivals), replies: count(replies) }, expected);
+  }
+});
+
 Deno.test("muxd serve's GET /metrics keeps one set of series however many clients come: 1,000 client ports", async () => {
   await using muxd = await startMuxd([
     "serve",

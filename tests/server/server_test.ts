@@ -338,6 +338,33 @@ Deno.test("start() answers UDP from the bound socket name and emits datagram and
   }
 });
 
+Deno.test("start() makes no datagram event that nothing wants, and answers all the same", async () => {
+  const events: ServerEvent[] = [];
+  let wantReplies = false;
+  const server = await start(planOf("udp://127.0.0.1:0=echo"), {
+    sink: (e) => events.push(e),
+    wanted: (type) => type !== "reply" || wantReplies,
+  });
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const to = {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port: server.sockets[0].local.port,
+    } as const;
+    await client.send(new TextEncoder().encode("one"), to);
+    assert.equal(text((await client.receive())[0]), "one");
+    // Asked at each datagram: a sink that comes later gets the next one's.
+    wantReplies = true;
+    await client.send(new TextEncoder().encode("two"), to);
+    assert.equal(text((await client.receive())[0]), "two");
+    assert.deepEqual(events.map((e) => e.type), ["listening", "datagram", "datagram", "reply"]);
+  } finally {
+    client.close();
+    await server.close();
+  }
+});
+
 Deno.test("start() drops only the datagram whose service throws", async () => {
   const events: ServerEvent[] = [];
   let calls = 0;
