@@ -61,7 +61,7 @@ export { BindError } from "./lib/bind/bind_error.ts";
 export { type ExplainBinds, explainPlainly } from "./lib/explain/plain.ts";
 export { hostExplainer } from "./lib/explain/host_explainer.ts";
 export { connectedPeersBySs } from "./lib/holder/connected_peers.ts";
-export type { ConnectedPeers } from "./lib/guard/connected_peers.ts";
+export type { ConnectedPeers, PortClients } from "./lib/guard/connected_peers.ts";
 export { formatEvent } from "./lib/events/format.ts";
 export { MetricsCollector, metricsText } from "./lib/metrics/mod.ts";
 export {
@@ -110,11 +110,11 @@ export interface MuxdOptions {
    */
   readonly explain?: ExplainBinds;
   /**
-   * Looks up the sockets connected to a UDP port. {@linkcode connectedPeersBySs}
+   * Looks up the clients of a UDP port. {@linkcode connectedPeersBySs}
    * lets the UDP loop rule tell a client on loopback that sends the same
-   * datagram again and again from a connected socket from a loop, and keep
-   * its replies, as `muxd serve` does, by running `ss` (so it needs
-   * `--allow-run=ss`).
+   * datagram again and again (from a socket connected to the port, or alone
+   * on its own port) from a loop, and keep its replies, as `muxd serve`
+   * does, by running `ss` (so it needs `--allow-run=ss`).
    * @default none: 100 identical datagrams within 1 s from one socket name are a loop
    */
   readonly connectedPeers?: ConnectedPeers;

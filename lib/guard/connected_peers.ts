@@ -1,11 +1,19 @@
 /**
- * Which UDP sockets on this host are connected to a port: clients that
- * called `connect()` towards it, as `nc -u`, socat and Python's socket with
- * `connect()` do. A connected socket takes datagrams from its peer alone, so
- * one connected to muxd is muxd's client, whatever it sends; a server that
- * answers whoever writes to it is not connected. The running server runs no
- * tool: whoever starts it may give a lookup (`muxd serve` gives
- * `connectedPeersBySs()` of `lib/holder/`, which asks `ss`).
+ * Which UDP sockets on this host are a port's clients, for the loop rule on
+ * loopback, where two programs of this host can loop only if one sends in
+ * the other's name:
+ * - a socket connected to the port: it called `connect()` towards it, as
+ *   `nc -u`, socat and Python's socket with `connect()` do, and takes
+ *   datagrams from its peer alone;
+ * - a socket alone on its own port: no other socket of this host could
+ *   receive at its name, so none could have sent in it. A client that sends
+ *   with `sendto()` (Python without `connect()`, every `Deno.listenDatagram`
+ *   and Node `dgram` client) is one. A program sends in another's name
+ *   without root only by sharing its port (`SO_REUSEADDR`, as muxd's
+ *   `?reuse=true` allows), and then that port has two sockets.
+ *
+ * The running server runs no tool: whoever starts it may give a lookup
+ * (`muxd serve` gives `connectedPeersBySs()` of `lib/holder/`, which asks `ss`).
  *
  * @module
  */
@@ -14,23 +22,36 @@ import { unmappedIPv4 } from "../spec/ip.ts";
 import type { SocketName } from "../spec/types.ts";
 
 /**
- * Looks up the sockets connected to `port` on this host, from the socket
- * table as it is after the call (a table read before would miss a client
- * that connected a moment ago). Many asks at once may share one look.
+ * The clients of one port that the socket table shows (a `Set` of
+ * {@linkcode peerKey}s is one).
+ */
+export interface PortClients {
+  /**
+   * Whether a source is a client of the port.
+   *
+   * @param key The source's {@linkcode peerKey}.
+   * @returns `true` when its socket is connected to the port, or alone on its own.
+   */
+  has(key: string): boolean;
+}
+
+/**
+ * Looks up the clients of `port` on this host (see the module's text), from
+ * the socket table as it is after the call (a table read before would miss
+ * a client that connected a moment ago). Many asks at once may share one look.
  *
  * @param port The listener's port.
  * @param signal Aborted when the server closes: end the look then.
- * @returns Their socket names as {@linkcode peerKey} gives them, or `null`
- *   when they cannot be looked up (no `ss`, not permitted, out of files,
- *   too slow, the server closing). It must settle.
+ * @returns The clients, or `null` when they cannot be looked up (no `ss`,
+ *   not permitted, out of files, too slow, the server closing). It must settle.
  */
 export type ConnectedPeers = (
   port: number,
   signal: AbortSignal,
-) => Promise<ReadonlySet<string> | null>;
+) => Promise<PortClients | null>;
 
 /**
- * The key of a socket name among the connected peers: an IPv4-mapped IPv6
+ * The key of a socket name among a port's clients: an IPv4-mapped IPv6
  * address (how a dual-stack `[::]` socket sees an IPv4 client) as the IPv4
  * address the client's own socket has.
  *

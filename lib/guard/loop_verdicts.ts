@@ -1,16 +1,17 @@
 /**
  * What the UDP loop rule decides at a trip on loopback: a client that
- * repeats itself, or a loop. A source whose socket is connected to the
- * listener's port (`nc -u`, socat, Python's socket with `connect()`) takes
- * datagrams from muxd alone, so it is a client, and keeps its replies; so
- * does one of muxd's own relay sockets, whose client the relay's listener
- * holds to the rule. Any other source is a loop.
+ * repeats itself, or a loop. A client of the listener's port keeps its
+ * replies: a socket connected to it (`nc -u`, socat, Python's socket with
+ * `connect()`), which takes datagrams from muxd alone, or one alone on its
+ * own port (`sendto()`), in whose name no other program could have sent (see
+ * `connected_peers.ts`); so does one of muxd's own relay sockets, whose
+ * client the relay's listener holds to the rule. Any other source is a loop.
  *
  * @module
  */
 
 import type { SocketName } from "../spec/types.ts";
-import { type ConnectedPeers, peerKey } from "./connected_peers.ts";
+import { type ConnectedPeers, peerKey, type PortClients } from "./connected_peers.ts";
 import type { LoopDetector } from "./loop_detector.ts";
 
 /**
@@ -65,7 +66,7 @@ export class LoopVerdicts {
   /**
    * Creates the verdicts of a server that has decided nothing yet.
    *
-   * @param peers Looks up the sockets connected to a port; `null`: never, every trip is a loop.
+   * @param peers Looks up the clients of a port; `null`: never, every trip is a loop.
    * @param now The loop detector's clock, for answers that come later.
    */
   constructor(peers: ConnectedPeers | null, now: () => number) {
@@ -114,14 +115,14 @@ export class LoopVerdicts {
     // loop), or at the close; an answer that comes later and finds a client
     // still pardons it.
     let decided = false;
-    const decide = (peers: ReadonlySet<string> | null) => {
-      const connected = peers?.has(peerKey(remote)) ?? false;
-      if (decided && !connected) return;
+    const decide = (peers: PortClients | null) => {
+      const client = peers?.has(peerKey(remote)) ?? false;
+      if (decided && !client) return;
       decided = true;
       clearTimeout(timer);
       this.#ending.delete(end);
       const later = this.#now();
-      if (connected) detector.pardon(remote, later + LOOP_VERDICT_MS);
+      if (client) detector.pardon(remote, later + LOOP_VERDICT_MS);
       else detector.convict(remote, later, later + LOOP_VERDICT_MS);
     };
     const end = () => decide(null);

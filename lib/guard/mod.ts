@@ -35,7 +35,7 @@ export {
   type LoopCheck,
   LoopDetector,
 } from "./loop_detector.ts";
-export { type ConnectedPeers, peerKey } from "./connected_peers.ts";
+export { type ConnectedPeers, peerKey, type PortClients } from "./connected_peers.ts";
 export {
   LOOKUP_MAX_MS,
   LOOP_VERDICT_MS,

@@ -70,7 +70,8 @@ const REPEATED: Suppression = {
   detail: `this source sent the same datagram ${LOOP_REPEATS} times within ` +
     `${LOOP_WINDOW_MS / 1000} s, as two UDP servers answering each other do: no reply goes to ` +
     `it for ${LOOP_QUIET_MS} ms, which ends such a loop (a client that varies its requests ` +
-    `never meets this, nor one on loopback whose socket is connected to the listener's port)`,
+    `never meets this, nor, on loopback, one whose socket is connected to the listener's port ` +
+    `or alone on its own port)`,
 };
 
 /** The loop rule of sources on loopback whose port is outside `range`. */
@@ -115,9 +116,10 @@ export class UdpGuard {
    * @param own The socket names of every UDP socket this muxd holds.
    * @param ephemeralPorts Where the OS puts clients' sockets.
    *   @default the OS's default range (Linux: 32768-60999)
-   * @param connectedPeers How the sockets connected to a port are looked up, to
-   *   tell a client that repeats itself on loopback from a loop (`muxd serve`
-   *   asks `ss`); `null`: never, every trip is a loop. @default null
+   * @param connectedPeers How the clients of a port are looked up (connected
+   *   to it, or alone on their own port), to tell a client that repeats
+   *   itself on loopback from a loop (`muxd serve` asks `ss`); `null`: never,
+   *   every trip is a loop. @default null
    */
   constructor(
     own: readonly SocketName[],

@@ -65,10 +65,11 @@ export interface StartOptions {
    */
   readonly ephemeralPorts?: PortRange | Promise<PortRange>;
   /**
-   * Looks up the sockets connected to a UDP listener's port, so that the loop
-   * rule tells a client on loopback that sends the same datagram again and
-   * again from a connected socket (`nc -u`, Python's socket with
-   * `connect()`) from two servers answering each other, and keeps its
+   * Looks up the clients of a UDP listener's port, so that the loop rule
+   * tells a client on loopback that sends the same datagram again and again
+   * (from a socket connected to the port, as `nc -u` and Python's socket
+   * with `connect()` have, or alone on its own port, as one that uses
+   * `sendto()` has) from two servers answering each other, and keeps its
    * replies. `muxd serve` passes `connectedPeersBySs()` (`lib/holder/`); the
    * server itself runs no tool.
    * @default none: every trip of the loop rule is a loop

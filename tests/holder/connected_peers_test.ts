@@ -1,7 +1,8 @@
 /**
- * connectedPeersBySs(): which UDP sockets are connected to a port, from one
- * `ss` run for every port. A flood across a port range trips every listener
- * at once: one `ss` runs and one waits, however many ask.
+ * connectedPeersBySs(): which UDP sockets are a port's clients (connected to
+ * it, or alone on their own port), from one `ss` run for every port. A
+ * flood across a port range trips every listener at once: one `ss` runs and
+ * one waits, however many ask.
  */
 
 import assert from "node:assert/strict";
@@ -20,9 +21,27 @@ function heldSs(stdout: string) {
   return { run, runs, finish };
 }
 
-/** As `ss -H -n -u state established` prints it: no state column. */
-const TABLE = "0 0 127.0.0.1:40001 127.0.0.1:7001\n" +
-  "0 0 127.0.0.1:40002 127.0.0.1:7002\n";
+/**
+ * As `ss -H -n -u -a` prints it: three listeners; two connected clients, each
+ * beside another socket on its port, so a client by its connection alone;
+ * two sockets sharing a port; one socket alone on its port.
+ */
+const TABLE = "UNCONN 0 0 127.0.0.1:7001 0.0.0.0:*\n" +
+  "UNCONN 0 0 127.0.0.1:7002 0.0.0.0:*\n" +
+  "UNCONN 0 0 127.0.0.1:7003 0.0.0.0:*\n" +
+  "ESTAB 0 0 127.0.0.1:40001 127.0.0.1:7001\n" +
+  "UNCONN 0 0 127.0.0.1:40001 0.0.0.0:*\n" +
+  "ESTAB 0 0 127.0.0.1:40002 127.0.0.1:7002\n" +
+  "UNCONN 0 0 0.0.0.0:40002 0.0.0.0:*\n" +
+  "UNCONN 0 0 127.0.0.1:40003 0.0.0.0:*\n" +
+  "UNCONN 0 0 0.0.0.0:40003 0.0.0.0:*\n" +
+  "UNCONN 0 0 0.0.0.0:40004 0.0.0.0:*\n";
+
+/** Which of the table's sources `clients` takes for clients. */
+const among = (clients: { has(key: string): boolean } | null) =>
+  ["127.0.0.1 40001", "127.0.0.1 40002", "127.0.0.1 40003", "127.0.0.1 40004"].filter((k) =>
+    clients!.has(k)
+  );
 
 const OPEN = new AbortController().signal;
 const allowed = () => true;
@@ -38,9 +57,9 @@ Deno.test("connectedPeersBySs() answers 500 asks of many ports at once with two 
   assert.equal(ss.runs.length, 2);
   ss.finish(1);
   const answers = await Promise.all(asks);
-  assert.deepEqual([...answers[0]!], ["127.0.0.1 40001"]);
-  assert.deepEqual([...answers[1]!], ["127.0.0.1 40002"]);
-  assert.deepEqual([...answers[2]!], []);
+  assert.deepEqual(among(answers[0]), ["127.0.0.1 40001", "127.0.0.1 40004"]);
+  assert.deepEqual(among(answers[1]), ["127.0.0.1 40002", "127.0.0.1 40004"]);
+  assert.deepEqual(among(answers[2]), ["127.0.0.1 40004"]);
   assert.equal(ss.runs.length, 2);
 });
 
@@ -75,7 +94,7 @@ Deno.test("connectedPeersBySs() runs nothing without the right to run ss (Deno w
 
 /** An `ss` that runs until its signal ends it: Deno.Command then gives SIGTERM's code, 143. */
 function endlessSs(args: readonly string[], signal?: AbortSignal) {
-  assert.deepEqual(args, ["-H", "-n", "-u", "state", "established"]);
+  assert.deepEqual(args, ["-H", "-n", "-u", "-a"]);
   return new Promise<SsOutput>((resolve) => {
     signal!.addEventListener("abort", () => resolve({ code: 143, stdout: "", stderr: "" }));
   });
@@ -93,4 +112,33 @@ Deno.test("connectedPeersBySs() ends its ss when the asker's signal is aborted (
   const asked = connectedPeersBySs(endlessSs, allowed)(7001, closing.signal);
   closing.abort();
   assert.equal(await asked, null);
+});
+
+Deno.test("connectedPeersBySs() with the real ss: a client's socket connected to the port, or alone on its own port, is a client; two sockets sharing a port are not", async () => {
+  const listener = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  // Deno's own UDP client cannot connect(): it sends with sendto() from a socket alone on its port.
+  const alone = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  // A forger beside a server on the server's port (SO_REUSEADDR), as muxd's ?reuse=true allows.
+  const server = Deno.listenDatagram({
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port: 0,
+    reuseAddress: true,
+  });
+  const shared = (server.addr as Deno.NetAddr).port;
+  const forger = Deno.listenDatagram({
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port: shared,
+    reuseAddress: true,
+  });
+  try {
+    const clients = await connectedPeersBySs()(port, OPEN);
+    assert.ok(clients !== null, "ss answers");
+    assert.equal(clients.has(`127.0.0.1 ${(alone.addr as Deno.NetAddr).port}`), true);
+    assert.equal(clients.has(`127.0.0.1 ${shared}`), false);
+  } finally {
+    for (const socket of [listener, alone, server, forger]) socket.close();
+  }
 });
