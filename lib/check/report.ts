@@ -12,6 +12,7 @@ import { reasonForPorts, reasonShape } from "../bind/failure_groups.ts";
 import type { HostFacts } from "./host_facts.ts";
 import type { LiveCheck } from "./live_check.ts";
 import { heldByText } from "./live_rules.ts";
+import { visible } from "../spec/visible.ts";
 import type { Finding, RuleId, Severity } from "./rules.ts";
 
 /** Rules whose findings name a UDP wildcard's spec rather than one of its sockets. */
@@ -179,7 +180,9 @@ function reportedHolder(h: Holder): ReportedHolder {
 
 /**
  * The report as text: the host's rules, then each finding with its specs,
- * why, and the fix, then a one-line verdict.
+ * why, and the fix, then a one-line verdict. Each line has its control
+ * characters escaped ({@linkcode visible}): a config file's path is printed
+ * as it was typed, and an escape code in it must not reach the terminal.
  *
  * @param report The report from {@linkcode checkReport}.
  * @returns Lines of text, without a trailing newline.
@@ -237,5 +240,5 @@ export function formatCheckReport(report: CheckReport): string {
     : "no rule fails, but muxd serve may still fail: who holds these socket names now " +
       "could not be looked up.";
   out.push("", `${parts.join(", ")}: ${verdict}`);
-  return out.join("\n");
+  return out.map(visible).join("\n");
 }

@@ -14,6 +14,7 @@ import { serve } from "./serve.ts";
 import { servicesTable } from "./services_command.ts";
 import { userFolder, userPaths } from "./user_paths.ts";
 import { shorten } from "../spec/listen_spec_error.ts";
+import { visible } from "../spec/visible.ts";
 
 /** muxd's version, from deno.json. */
 export const VERSION: string = denoJson.version;
@@ -136,7 +137,9 @@ serve: muxd alone serves the demo set, and muxd -l SPEC is muxd serve -l SPEC.`,
  * An error as optique writes it (`Error: ...`, wrapped to the terminal's
  * width) as muxd writes every error: one line after `muxd: `, with any
  * argument it quotes (`"..."` or `` `...` ``) cut as spec errors cut theirs
- * ({@linkcode shorten}), so that a huge argument does not make a huge line.
+ * ({@linkcode shorten}), so that a huge argument does not make a huge line,
+ * and control characters escaped ({@linkcode visible}), so that an argument
+ * with an escape code in it does not reach the terminal as one.
  */
 function errorLine(text: string): string {
   const line = text.replace(/^Error:\s*/, "").replaceAll(/\s*\n\s*/g, " ").trim();
@@ -144,5 +147,5 @@ function errorLine(text: string): string {
     /(["`])([^"`]*)\1/g,
     (_, mark: string, quoted: string) => `${mark}${shorten(quoted)}${mark}`,
   );
-  return `muxd: ${cut}`;
+  return `muxd: ${visible(cut)}`;
 }

@@ -41,6 +41,7 @@ import { loadConfig } from "./load_config.ts";
 import { provision } from "../provision/provision.ts";
 import { formatProblem } from "../provision/problem.ts";
 import { fileErrorWords } from "../explain/file_error.ts";
+import { visible } from "../spec/visible.ts";
 import type { Given, Settings } from "../provision/settings.ts";
 
 /** What `muxd serve` was asked on the command line: one field per setting it takes. */
@@ -85,7 +86,7 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       controlToken = await readTokenFile(settings.controlTokenFile);
     } catch (error) {
       if (!(error instanceof SyntaxError)) throw error;
-      console.error(`muxd: ${error.message}`);
+      console.error(`muxd: ${visible(error.message)}`);
       return EXIT.badInput;
     }
   }

@@ -10,6 +10,7 @@ import type { ConfigError } from "../config/config_file.ts";
 import type { PlanError } from "../plan/plan.ts";
 import type { ListenSpecError } from "../spec/listen_spec_error.ts";
 import type { SpecSource } from "../spec/types.ts";
+import { visible } from "../spec/visible.ts";
 
 /** A setting whose value cannot be used, such as a `--dashboard` address. */
 export class SettingError extends Error {
@@ -38,10 +39,14 @@ export class SettingError extends Error {
 export type Problem = ConfigError | ListenSpecError | PlanError | SettingError;
 
 /**
- * Renders a problem as the one line muxd prints.
+ * Renders a problem as the one line muxd prints, with every control or
+ * format character escaped ({@linkcode visible}): a message may hold text
+ * muxd did not choose (a path typed with an escape code, the host's
+ * interface names, which root or a container's set-up names as it likes),
+ * and none of it may move the terminal's cursor or clear its screen.
  *
  * @param problem The problem.
- * @returns Its message, on one line.
+ * @returns Its message, on one line, safe to print.
  *
  * @example
  * ```ts
@@ -49,8 +54,9 @@ export type Problem = ConfigError | ListenSpecError | PlanError | SettingError;
  * import { formatProblem, SettingError } from "./problem.ts";
  *
  * assert.equal(formatProblem(new SettingError("bad\nvalue")), "bad value");
+ * assert.equal(formatProblem(new SettingError("lo, ev\x1b[2J")), "lo, ev\\x1b[2J");
  * ```
  */
 export function formatProblem(problem: Problem): string {
-  return problem.message.replaceAll("\n", " ");
+  return visible(problem.message.replaceAll("\n", " "));
 }

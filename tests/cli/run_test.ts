@@ -147,6 +147,57 @@ Deno.test("muxd exits with 2 and one error line, without a stack trace, for an u
   assertNoStackTrace(result);
 });
 
+Deno.test("muxd escapes an escape code it was given, in an error line and in check's report, so that it cannot clear the terminal", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd_config_" });
+  try {
+    const path = `${dir}/a\x1b[2J\rb.jsonc`;
+    const shown = `${dir}/a\\x1b[2J\\x0db.jsonc`;
+    const missing = await runMuxdExpectingFailure(["check", "-c", path]);
+    assert.equal(missing.code, 2, missing.stderr);
+    assert.deepEqual(lines(missing.stderr), [
+      `muxd: ${shown}: cannot read config file: no such file`,
+    ]);
+
+    await Deno.writeTextFile(path, '{ "listen": [ "tcp://127.0.0.1:0=echo", 5 ] }');
+    const bad = await runMuxdExpectingFailure(["serve", "-c", path]);
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(lines(bad.stderr)[0], new RegExp(`^muxd: ${RegExp.escape(shown)}:1:41: each`));
+
+    await Deno.writeTextFile(
+      path,
+      '{ "listen": [ "tcp://127.0.0.1:7400=echo", "tcp://127.0.0.1:7400=echo" ] }',
+    );
+    const check = await runMuxd(["check", "-c", path]);
+    assert.equal(check.code, 1, check.stderr);
+    assert.ok(!check.stdout.includes("\x1b") && !check.stdout.includes("\r"), check.stdout);
+    assert.match(
+      check.stdout,
+      new RegExp(`^  tcp://127\\.0\\.0\\.1:7400=echo \\(${RegExp.escape(shown)}:1:44\\)$`, "m"),
+    );
+
+    const token = await runMuxdExpectingFailure([
+      "serve",
+      "--control",
+      "127.0.0.1:0",
+      "--control-token-file",
+      path.replace(".jsonc", ".token"),
+      "-l",
+      "tcp://127.0.0.1:0=echo",
+    ]);
+    assert.equal(token.code, 2, token.stderr);
+    assert.ok(!token.stderr.includes("\x1b"), token.stderr);
+    assert.match(token.stderr, /\\x1b\[2J\\x0db\.token \(--control-token-file\)/);
+
+    const flag = await runMuxdExpectingFailure(["serve", "--x\x1b[2Jy"]);
+    assert.equal(flag.code, 2, flag.stderr);
+    assert.deepEqual(lines(flag.stderr), [
+      "muxd: Unexpected option or subcommand: `--x\\x1b[2Jy`.",
+    ]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("muxd serve exits with 2 and names file:line:column for a bad config file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "muxd_config_" });
   try {

@@ -256,3 +256,30 @@ Deno.test({
     assert.match(reply.text, new RegExp(`^process: ${allowed.ready.pid}$`, "m"));
   },
 });
+
+Deno.test({
+  name: "muxd check lists the host's interfaces with an escape code in a name escaped, so the " +
+    "name cannot clear the terminal",
+  ignore: problem !== null,
+  async fn() {
+    await using hosts = await TwoHosts.create("ifname");
+    // Linux lets root name an interface with any byte but "/", ":" and white space.
+    const hostile = "ev\x1b[2J0";
+    for (
+      const step of [
+        ["-n", hosts.server, "link", "set", "dev", hosts.serverLink, "down"],
+        ["-n", hosts.server, "link", "set", "dev", hosts.serverLink, "name", hostile],
+      ]
+    ) {
+      const r = await new Deno.Command("ip", { args: step, stderr: "piped" }).output();
+      assert.equal(r.code, 0, new TextDecoder().decode(r.stderr));
+    }
+    const typo = await runMuxdExpectingFailure(
+      ["check", "-l", "tcp://eth9:7400=echo"],
+      hosts.muxdOnServer,
+    );
+    assert.equal(typo.code, 2, typo.stderr);
+    assert.ok(!typo.stderr.includes("\x1b"), JSON.stringify(typo.stderr));
+    assert.match(typo.stderr, /whose interfaces are lo, ev\\x1b\[2J0$/m);
+  },
+});
