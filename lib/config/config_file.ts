@@ -121,6 +121,12 @@ export function parseConfig(text: string, path: string): ConfigResult {
   }
   const parseErrors: ParseError[] = [];
   const root = parseTree(text, parseErrors, { allowTrailingComma: true });
+  if (root === undefined && isBlank(text)) {
+    // An editor that saves by truncating and writing leaves such a file for
+    // a moment, which a reload may read.
+    fail(0, 'the file is empty (or holds only comments); a muxd config is { "listen": [...] }');
+    return { settings: { listen: [] }, errors };
+  }
   for (const e of parseErrors) {
     fail(e.offset, `invalid JSONC: ${words(printParseErrorCode(e.error))}`);
   }
@@ -510,9 +516,25 @@ function firstTooDeep(text: string): number | null {
   return null;
 }
 
+/** Whether JSONC text holds nothing but white space and comments. */
+function isBlank(text: string): boolean {
+  const COMMENTS_AND_SPACE = [12, 13, 14, 15] as SyntaxKind[]; // line, block, line break, space
+  const EOF = 17 as SyntaxKind;
+  const scanner = createScanner(text, false);
+  for (let kind = scanner.scan(); kind !== EOF; kind = scanner.scan()) {
+    // 0 is no error; an unterminated comment is one, reported as such.
+    if (!COMMENTS_AND_SPACE.includes(kind) || scanner.getTokenError() !== 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Where each line of `text` starts. A line ends at CR LF, LF, or a CR alone
+ * (the old Mac line end), as the JSONC parser and editors count lines.
+ */
 function lineStarts(text: string): number[] {
   const starts = [0];
-  for (let i = text.indexOf("\n"); i !== -1; i = text.indexOf("\n", i + 1)) starts.push(i + 1);
+  for (const end of text.matchAll(/\r\n?|\n/g)) starts.push(end.index + end[0].length);
   return starts;
 }
 

@@ -63,6 +63,34 @@ Deno.test("parseConfig() reports broken JSONC with its position", () => {
   assert.equal(errors[0].message, "x.jsonc:3:3: invalid JSONC: comma expected");
 });
 
+Deno.test("parseConfig() counts lines ended by LF, CR LF or a CR alone, as editors do", () => {
+  for (const end of ["\n", "\r\n", "\r"]) {
+    const text = ["{", '  "listen": [', '    "tcp://127.0.0.1:7007=echo",', '    "x"', "  ]", "}"]
+      .join(end);
+    const { settings } = parseConfig(text, "x.jsonc");
+    assert.deepEqual(
+      settings.listen.map((item) => item.source),
+      [
+        { kind: "file", path: "x.jsonc", line: 3, column: 5 },
+        { kind: "file", path: "x.jsonc", line: 4, column: 5 },
+      ],
+      JSON.stringify(end),
+    );
+    const broken = parseConfig(text.replace('"x"', "x"), "x.jsonc");
+    assert.equal(broken.errors[0].message, "x.jsonc:4:5: invalid JSONC: invalid symbol");
+  }
+});
+
+Deno.test("parseConfig() says that a file is empty, or only comments, rather than 'value expected'", () => {
+  for (const text of ["", "  \n\n", "// muxd\n/* nothing yet */\n"]) {
+    assert.deepEqual(parseConfig(text, "x.jsonc").errors.map((e) => e.message), [
+      'x.jsonc:1:1: the file is empty (or holds only comments); a muxd config is { "listen": [...] }',
+    ], JSON.stringify(text));
+  }
+  // A comment left open is an error of its own.
+  assert.match(parseConfig("/* open", "x.jsonc").errors[0].message, /unexpected end of comment/);
+});
+
 Deno.test("parseConfig() rejects a config that is not an object", () => {
   const { errors } = parseConfig(`["tcp://127.0.0.1:7007=echo"]`, "x.jsonc");
   assert.equal(errors.length, 1);
