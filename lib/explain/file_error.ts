@@ -24,7 +24,17 @@ const WORDS: Readonly<Record<string, string>> = {
   EMFILE: "too many open files: muxd has as many open as its open-files limit allows " +
     "(ulimit -n), its connections included; raise the limit before starting muxd",
   ENFILE: "the system's table of open files is full",
+  ENXIO: "it is a socket, or a device with nothing behind it, not a file",
 };
+
+/**
+ * Deno opens a path under `/proc`, or a link that leads there (`/dev/stdin`,
+ * `/dev/fd/0`), only with every permission, and says to run again with
+ * `--allow-all`: advice about Deno's flags, which `deno task` users do not
+ * type, and which would grant muxd everything.
+ */
+const NOT_CAPABLE = "Deno opens it only with every permission (--allow-all), as it does any path " +
+  "under /proc or a link there (/dev/stdin, /dev/stdout); name a regular file";
 
 /**
  * Says why a file operation failed.
@@ -52,9 +62,12 @@ export function fileErrorWords(error: unknown, missing: string): string {
   if (error instanceof Deno.errors.IsADirectory) return WORDS.EISDIR;
   if (error instanceof Deno.errors.NotADirectory) return WORDS.ENOTDIR;
   if (error instanceof Deno.errors.FilesystemLoop) return WORDS.ELOOP;
+  if (error instanceof Deno.errors.NotCapable) return NOT_CAPABLE;
   const code = errorCode(error);
   if (code !== null && code in WORDS) return WORDS[code];
   if (!(error instanceof Error)) return String(error);
+  // Deno gives ENXIO (opening a Unix socket, or /dev/tty without a terminal) no code.
+  if (/\(os error 6\)/.test(error.message)) return WORDS.ENXIO;
   // The OS's words, without Deno's `: open '/the/path'` after them.
   return error.message.replace(/: [a-z_]+ '.*'$/s, "");
 }
