@@ -2,8 +2,9 @@
  * The ready file (`--ready-file`): the ready record where a test harness can
  * poll for it. It says "ready" only while muxd serves: a record left by a
  * muxd that is gone is removed before anything is bound, and muxd removes its
- * own when it stops (SIGINT, SIGTERM, or an error). Only a ready record is
- * ever removed, and never one whose muxd still runs.
+ * own when it stops accepting (SIGINT, SIGTERM: before the grace period) or
+ * fails. Only a ready record is ever removed, and never one whose muxd still
+ * runs.
  *
  * @module
  */
@@ -11,13 +12,18 @@
 import { runTool } from "../check/host_facts.ts";
 import { fileErrorWords } from "../explain/file_error.ts";
 
-/** The ready file of one `muxd serve`. Dispose of it (`await using`) to remove it at exit. */
+/**
+ * The ready file of one `muxd serve`. {@linkcode ReadyFile.withdraw} removes
+ * it when muxd stops serving; disposing of it (`await using`) does too.
+ */
 export class ReadyFile implements AsyncDisposable {
   /** The file's path, as given. */
   readonly path: string;
   readonly #pid: number;
   readonly #warn: (message: string) => void;
   #written = false;
+  /** Set by withdraw(): no record is written after it. */
+  #withdrawn: Promise<void> | null = null;
   /** The last write asked for, which the next waits for. */
   #writing: Promise<void> = Promise.resolve();
 
@@ -66,10 +72,13 @@ export class ReadyFile implements AsyncDisposable {
    * Writes the record: to a temporary name first, then renamed, so that a
    * reader never sees half of it. Writes follow one another in the order
    * they were asked for, so the last record asked for is the one that stays.
+   * Once the file is withdrawn, nothing is written: a reload or an API change
+   * that finishes while muxd stops must not put "ready" back.
    *
    * @param record The ready record's JSON text, without a newline.
    */
   write(record: string): Promise<void> {
+    if (this.#withdrawn !== null) return Promise.resolve();
     const next = this.#writing.catch(() => {}).then(async () => {
       const tmp = temporaryName(this.path, this.#pid);
       await Deno.writeTextFile(tmp, record + "\n");
@@ -108,10 +117,22 @@ export class ReadyFile implements AsyncDisposable {
   }
 
   /**
-   * Removes the file if it is still this process's record. Never throws: a
-   * file that cannot be removed is reported through `warn`.
+   * Removes the file if it is still this process's record, and writes no
+   * record after that: muxd has stopped serving (a stop signal came, and the
+   * listeners are closing). Never throws: a file that cannot be removed is
+   * reported through `warn`. Calls after the first wait for the first.
    */
-  async [Symbol.asyncDispose](): Promise<void> {
+  withdraw(): Promise<void> {
+    this.#withdrawn ??= this.#remove();
+    return this.#withdrawn;
+  }
+
+  /** Withdraws the file, if that was not done yet. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.withdraw();
+  }
+
+  async #remove(): Promise<void> {
     // A write still on its way would put the record back after its removal.
     await this.#writing.catch(() => {});
     if (!this.#written) return;

@@ -337,6 +337,9 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       }),
     );
     const signal = await stop.first;
+    // Stopping, muxd no longer serves: the ready file goes before the
+    // listeners close, not after the grace period.
+    await ready?.withdraw();
     const graceMs = live.grace * 1000;
     log.info(
       `${signal}: stopped accepting; open connections may finish for ${graceMs / 1000} s ` +

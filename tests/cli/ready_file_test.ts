@@ -45,6 +45,38 @@ for (const signal of ["SIGTERM", "SIGINT"] as const) {
   });
 }
 
+Deno.test("muxd serve removes its ready file when SIGTERM comes, not after the grace period", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  try {
+    const path = `${dir}/ready.json`;
+    await using muxd = await startMuxd([
+      "serve",
+      "--ready-file",
+      path,
+      "--grace",
+      "30",
+      "-l",
+      "tcp://127.0.0.1:0=echo",
+    ]);
+    // An open connection keeps muxd in its grace period after SIGTERM.
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
+    await conn.write(new TextEncoder().encode("x"));
+    await conn.read(new Uint8Array(1));
+    muxd.signal("SIGTERM");
+    await muxd.waitForStderr("SIGTERM: stopped accepting");
+    // The listener is closed now: a harness must not take muxd for ready.
+    await assert.rejects(
+      Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) }),
+      Deno.errors.ConnectionRefused,
+    );
+    assert.equal(await exists(path), false, "the ready file says ready while nothing is served");
+    const { code } = await muxd.stop("SIGTERM");
+    assert.equal(code, 0);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("muxd serve removes a stale ready file before a start that fails", async () => {
   const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
   using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -192,6 +224,28 @@ Deno.test("ReadyFile's dispose waits for a write on its way, then removes the re
     await file[Symbol.asyncDispose]();
     await writing;
     await assert.rejects(Deno.stat(path), Deno.errors.NotFound, "no record outlives muxd");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("ReadyFile writes nothing once withdrawn: a reload that ends while muxd stops leaves no record", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  try {
+    const path = `${dir}/ready.json`;
+    const file = await ReadyFile.claim(path, Deno.pid, (m) => assert.fail(m));
+    const record = JSON.stringify({ ready: true, pid: Deno.pid, sockets: [] });
+    await file.write(record);
+    await file.withdraw();
+    await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+    assert.equal(await file.rewrite(record, "the reload"), null);
+    await file[Symbol.asyncDispose]();
+    await assert.rejects(
+      Deno.stat(path),
+      Deno.errors.NotFound,
+      "a record came back after the stop",
+    );
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing else is left behind");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
