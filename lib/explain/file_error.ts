@@ -62,7 +62,9 @@ export function fileErrorWords(error: unknown, missing: string): string {
   if (error instanceof Deno.errors.IsADirectory) return WORDS.EISDIR;
   if (error instanceof Deno.errors.NotADirectory) return WORDS.ENOTDIR;
   if (error instanceof Deno.errors.FilesystemLoop) return WORDS.ELOOP;
-  if (error instanceof Deno.errors.NotCapable) return NOT_CAPABLE;
+  if (error instanceof Deno.errors.NotCapable && /Requires all access/.test(error.message)) {
+    return NOT_CAPABLE;
+  }
   const code = errorCode(error);
   if (code !== null && code in WORDS) return WORDS[code];
   if (!(error instanceof Error)) return String(error);
