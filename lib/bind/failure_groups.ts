@@ -185,11 +185,16 @@ export function failedPortsText(group: readonly ExplainedFailure[], withSource =
  * The words of {@linkcode failedPortsText}, from the parts: for a group of
  * `bind-failed` events, which carry no planned listener.
  *
+ * The same spec written twice (`-l X -l X`, or a config line repeated)
+ * fails on one port more than once: the ports are counted once each, and
+ * the listeners are counted beside them.
+ *
  * @param transport `tcp` or `udp`.
  * @param hostname The address or host name, without brackets.
- * @param ports Every port that failed, more than one.
+ * @param ports The port of each failure, more than one.
  * @param origin The spec they came from, and where it is if that is to be said.
- * @returns Such as `udp [::1] on 3 ports, 9000-9002 (of udp://[::1]:9000-9002=echo)`.
+ * @returns Such as `udp [::1] on 3 ports, 9000-9002 (of udp://[::1]:9000-9002=echo)`, or
+ *   `tcp 127.0.0.1:9000, for 2 listeners (of tcp://127.0.0.1:9000=echo)`.
  */
 export function failedPortsWords(
   transport: Transport,
@@ -197,8 +202,15 @@ export function failedPortsWords(
   ports: readonly number[],
   origin: string,
 ): string {
+  const distinct = new Set(ports).size;
+  const listeners = distinct < ports.length ? `, for ${ports.length} listeners` : "";
+  if (distinct === 1) {
+    return `${transport} ${
+      formatSocketName({ address: hostname, port: ports[0] })
+    }${listeners} (of ${origin})`;
+  }
   const address = formatSocketName({ address: hostname, port: 0 }).replace(/:0$/, "");
-  return `${transport} ${address} on ${ports.length} ports, ${
+  return `${transport} ${address} on ${distinct} ports, ${
     formatPortList(ports)
-  } (of ${origin})`;
+  }${listeners} (of ${origin})`;
 }

@@ -32,6 +32,22 @@ Deno.test("muxd serve exits with 1 and names the spec when its port is already i
   assertNoStackTrace(result);
 });
 
+Deno.test("muxd serve counts one port once when a spec given twice fails on it twice", async () => {
+  using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const spec = `tcp://127.0.0.1:${blocker.addr.port}=echo`;
+  const result = await runMuxdExpectingFailure(["serve", "-l", spec, "-l", spec]);
+  assert.equal(result.code, 1, result.stderr);
+  const failed = lines(result.stderr).filter((line) => line.includes("cannot bind"));
+  assert.equal(failed.length, 1, result.stderr);
+  assert.ok(
+    failed[0].includes(
+      `cannot bind tcp 127.0.0.1:${blocker.addr.port}, for 2 listeners (of ${spec})`,
+    ),
+    failed[0],
+  );
+  assert.doesNotMatch(failed[0], /on 2 ports/);
+});
+
 Deno.test("muxd serve leaves nothing bound when one of its listeners cannot bind", async () => {
   using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const taken = blocker.addr.port;

@@ -43,6 +43,18 @@ Deno.test("BindFailureLines tells the ports of one spec that failed for one reas
   ]);
 });
 
+Deno.test("BindFailureLines counts a port that one spec, written more than once, failed on once, and says how many listeners failed", () => {
+  const { out, lines } = recorder();
+  const one = "tcp://127.0.0.1:9000=echo";
+  for (let i = 0; i < 3; i++) lines.sink(failed(9000, EMFILE, one));
+  for (const port of [9000, 9001, 9000, 9001]) lines.sink(failed(port));
+  lines.flush();
+  assert.deepEqual(out, [
+    `cannot bind tcp 127.0.0.1:9000, for 3 listeners (of ${one}): ${EMFILE}`,
+    `cannot bind tcp 127.0.0.1 on 2 ports, 9000-9001, for 4 listeners (of ${RANGE}): ${EMFILE}`,
+  ]);
+});
+
 Deno.test("BindFailureLines passes every other event at once, and a failure alone, a port-0 one or one without its origin as it is", () => {
   const { out, lines } = recorder();
   lines.sink({
