@@ -27,6 +27,21 @@
 export class RepliesOnTheWay {
   #size = 0;
   #none: PromiseWithResolvers<void> | null = null;
+  #closed = false;
+
+  /**
+   * Whether muxd closed the socket (its listener was removed by a reload or
+   * through the API, or muxd stopped): a reply still on its way goes nowhere,
+   * and its send failing says nothing new.
+   */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Notes that muxd closes the socket now. */
+  close(): void {
+    this.#closed = true;
+  }
 
   /** How many replies are on their way now. */
   get size(): number {

@@ -135,9 +135,12 @@ export function udpParts(bound: BoundUdpSocket, ctx: DispatchContext, mayCut: bo
       });
     },
     failed(error, remote) {
+      // A reply on its way when muxd closed the socket (its listener removed,
+      // or muxd stopping) cannot be sent: what ended it is said already.
       const closing = remote === null
         ? isClosed(error) || ctx.signal.aborted
-        : error instanceof Deno.errors.BadResource && ctx.signal.aborted;
+        : error instanceof Deno.errors.BadResource &&
+          (ctx.signal.aborted || ctx.udpReplies.closed);
       if (closing) return true;
       ctx.emit({
         type: "error",

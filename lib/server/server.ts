@@ -358,7 +358,10 @@ class Server implements RunningServer {
 
   /** Closes sockets and waits for their loops to end. */
   async #stop(running: readonly Running[]): Promise<void> {
-    for (const r of running) r.bound.socket.close();
+    for (const r of running) {
+      r.ctx.udpReplies.close();
+      r.bound.socket.close();
+    }
     await Promise.all(running.map((r) => r.loop));
     for (const { bound: b } of running) {
       this.#emit({

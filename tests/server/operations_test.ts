@@ -194,6 +194,43 @@ Deno.test("RunningServer.remove() with drainMs lets an open connection go on unt
   assert.deepEqual([removed.open, removed.forced], [1, 0]);
 });
 
+Deno.test("RunningServer.remove() of a UDP exec listener whose program is answering says no error for the reply that has nowhere to go", async () => {
+  await using s = await emptyServer();
+  // The program has its reply written, then lingers: removal ends it, and
+  // its output is the reply of a socket muxd has closed.
+  const [exec] = await s.server.add({
+    listen: "udp://127.0.0.1:0=exec",
+    run: ["sh", "-c", "cat; echo answered >&2; sleep 5"],
+  });
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    await client.send(bytes("ping"), {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port: exec.local.port,
+    });
+  } finally {
+    client.close();
+  }
+  await waitUntil(
+    () => s.events.some((e) => e.type === "exec-stderr"),
+    5000,
+    "the program to answer",
+  );
+  await s.server.remove(exec.id);
+  await waitUntil(
+    () => s.events.some((e) => e.type === "exec-exited"),
+    5000,
+    "the program to be ended",
+  );
+  // The reply's send fails a turn or two after the program's end.
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  const exited = s.events.find((e) => e.type === "exec-exited");
+  assert.equal(exited?.type === "exec-exited" && exited.endedBy, "removed");
+  const errors = s.events.filter((e) => e.type === "error");
+  assert.deepEqual(errors, [], "an error event for a reply whose listener was removed");
+});
+
 Deno.test("RunningServer.setFaults() drops every datagram with drop=1 and answers again once cleared", async () => {
   await using s = await emptyServer();
   const [udp] = await s.server.add("udp://127.0.0.1:0=echo");
