@@ -11,8 +11,16 @@ import { formatSocketName } from "../spec/socket_name.ts";
 import type { ServingSocket } from "./running_server.ts";
 
 /**
+ * How many entries a line names at most; the rest are counted. Listeners on
+ * port 0 get ports that are not consecutive, so 10,000 of them would be
+ * 10,000 entries: one log line of 260 KB.
+ */
+export const MAX_NAMED = 20;
+
+/**
  * Names sockets in the order given, runs of consecutive ports as ranges: a
- * change of 1,000 ports is a few words, not 30 KB.
+ * change of 1,000 ports is a few words, not 30 KB. Past {@linkcode MAX_NAMED}
+ * entries the rest are counted, not named (the ready record lists them all).
  *
  * @param sockets The sockets, in the order the line names them.
  * @returns Such as `tcp 127.0.0.1:9000-9049 echo, udp [::1]:7101 whoami`.
@@ -47,5 +55,6 @@ export function socketsWords(
     runs.push(`${s.transport} ${formatSocketName(s.local)}${to} ${s.service}`);
     i = j;
   }
-  return runs.join(", ");
+  if (runs.length <= MAX_NAMED) return runs.join(", ");
+  return `${runs.slice(0, MAX_NAMED).join(", ")} and ${runs.length - MAX_NAMED} more`;
 }

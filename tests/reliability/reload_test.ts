@@ -205,3 +205,22 @@ Deno.test("muxd serve reloads a shifted port range: connections on the ports it 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("muxd serve names at most 20 of the listeners a reload adds and counts the rest, so that 10,000 port-0 listeners are not one 260 KB line", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-reload-" });
+  const path = `${dir}/muxd.jsonc`;
+  try {
+    await Deno.writeTextFile(path, config(KEPT_TCP));
+    await using muxd = await startMuxd(["serve", "--config", path]);
+    // Port-0 listeners get ports that are not consecutive: no range names them together.
+    await Deno.writeTextFile(path, config(KEPT_TCP, ...Array(30).fill(ADDED)));
+    muxd.signal("SIGHUP");
+    await muxd.waitForStderr(/SIGHUP: reloaded /);
+    const line = muxd.stderr().split("\n").find((l) => l.includes("SIGHUP: reloaded "))!;
+    assert.match(line, /: 1 listener\(s\) kept with their connections, 0 closed, 30 added \(/);
+    assert.equal(occurrences(line, " daytime"), 20, line);
+    assert.match(line, / daytime and 10 more\)$/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
