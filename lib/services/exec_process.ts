@@ -100,6 +100,7 @@ export async function startProgram(
     return null;
   };
   const key = processKey(ctx.transport, ctx.bound);
+  const asked = performance.now();
   const claim = waitMs > 0
     ? await ctx.processes.claimWhenFree(
       key,
@@ -111,7 +112,7 @@ export async function startProgram(
     )
     : ctx.processes.claim(key, ctx.remote.address, options);
   if (typeof claim === "string") {
-    const waited = waitMs > 0 ? `, for ${waitMs / 1000} s` : "";
+    const waited = waitMs > 0 ? waitedWords(performance.now() - asked, ctx.signal.aborted) : "";
     const why: Partial<Record<ExecRefusal, string>> = {
       "too-many-processes": `${options.maxProcs} programs already run for this listener ` +
         `(max-procs=${options.maxProcs})${waited}`,
@@ -342,4 +343,14 @@ async function logLines(
   partial += decoder.decode();
   if (partial !== "") take(partial);
   return dropped;
+}
+
+/**
+ * How long a connection or datagram waited for a place before its refusal,
+ * for its line: `, for 10 s`, or when a stop cut the wait short,
+ * `, for 1.4 s, until muxd began to stop`.
+ */
+function waitedWords(ms: number, stopping: boolean): string {
+  const seconds = `for ${Math.round(ms / 100) / 10} s`;
+  return stopping ? `, ${seconds}, until muxd began to stop` : `, ${seconds}`;
 }

@@ -337,6 +337,35 @@ Deno.test("muxd serve leaves no program of exec's running after it stops", async
   ]);
 });
 
+Deno.test("muxd serve stopping turns away a connection that waits for a place, saying how long it waited and why it waits no longer", async () => {
+  const muxd = await startMuxd(
+    [...serveDebug(`tcp://127.0.0.1:0=exec?${SLEEPER}&max-procs=1`), "--grace", "0.2"],
+    EXEC_LAUNCHER,
+  );
+  const port = muxd.port(0);
+  using _first = await Deno.connect({ hostname: "127.0.0.1", port });
+  await waitUntil(
+    () => eventsOf(events(muxd.stderr()), "exec-started").length === 1,
+    10_000,
+    "the first program",
+    () => muxd.stderr(),
+  );
+  // Over max-procs: it waits its turn, up to 10 s, and muxd stops meanwhile.
+  using _second = await Deno.connect({ hostname: "127.0.0.1", port });
+  await waitUntil(
+    () => eventsOf(events(muxd.stderr()), "connection-opened").length === 2,
+    10_000,
+    "the second connection",
+    () => muxd.stderr(),
+  );
+  const { code, stderr } = await muxd.stop("SIGTERM");
+  assert.equal(code, 0);
+  const [refused] = eventsOf(events(stderr), "exec-refused");
+  assert.equal(refused?.reason, "too-many-processes", stderr);
+  assert.match(refused.detail, /, for \d+(\.\d)? s, until muxd began to stop$/);
+  assert.doesNotMatch(refused.detail, /for 10 s/, "it waited far less than 10 s");
+});
+
 Deno.test("muxd serve without the right to run the program exits 2 with one line naming --allow-run", async () => {
   const { code, stderr } = await runMuxdExpectingFailure([
     "serve",
