@@ -16,6 +16,7 @@ import {
 } from "../check/mod.ts";
 import { provision } from "../provision/provision.ts";
 import { formatProblem } from "../provision/problem.ts";
+import { jsonVisible } from "../spec/visible.ts";
 import type { Given } from "../provision/settings.ts";
 import { openFilesFindings } from "../check/open_files_rule.ts";
 import { loadConfig } from "./load_config.ts";
@@ -71,7 +72,9 @@ export async function check(
   const live = await checkLive(plan.listeners, facts, deps.lookUp);
   const report = checkReport(plan.listeners, findings, facts, live, openFiles);
   console.log(
-    settings.format === "json" ? JSON.stringify(report, null, 2) : formatCheckReport(report),
+    settings.format === "json"
+      ? jsonVisible(JSON.stringify(report, null, 2))
+      : formatCheckReport(report),
   );
   return checkExitCode(report);
 }

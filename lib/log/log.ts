@@ -20,6 +20,7 @@ import { type EventLineWriter, formattedEventLine } from "./event_line.ts";
 import { fastTextLine } from "./fast_text_line.ts";
 import { colorTextFormatter, plainTextFormatter } from "./text_formatter.ts";
 import type { LogFormat } from "../config/config_file.ts";
+import { jsonVisible } from "../spec/visible.ts";
 
 /** Options for {@linkcode setUpLogging}. */
 export interface LoggingOptions {
@@ -115,7 +116,8 @@ export interface Logging {
 export async function setUpLogging(options: LoggingOptions = {}): Promise<Logging> {
   const format = options.format ?? "text";
   const formatter: TextFormatter = format === "json"
-    ? jsonLinesFormatter
+    // A JSON line read on a terminal must not move its cursor either.
+    ? (record) => jsonVisible(jsonLinesFormatter(record))
     : options.color
     ? colorTextFormatter()
     : plainTextFormatter();

@@ -204,6 +204,15 @@ Deno.test("muxd escapes an escape code it was given, in an error line and in che
     assert.ok(!token.stderr.includes("\x1b"), token.stderr);
     assert.match(token.stderr, /\\x1b\[2J\\x0db\.token \(--control-token-file\)/);
 
+    // JSON escapes what JSON.stringify leaves raw: a right-to-left override, a C1 control.
+    const other = `${dir}/r\u202ex\u009b.jsonc`;
+    await Deno.rename(path, other);
+    const json = await runMuxd(["check", "--format", "json", "-c", other]);
+    assert.equal(json.code, 1, json.stderr);
+    assert.doesNotMatch(json.stdout, /[\u202e\u009b]/);
+    const findings = JSON.parse(json.stdout).findings;
+    assert.equal(findings[0].specs[0].source, `${other}:1:44`);
+
     const flag = await runMuxdExpectingFailure(["serve", "--x\x1b[2Jy"]);
     assert.equal(flag.code, 2, flag.stderr);
     assert.deepEqual(lines(flag.stderr), [

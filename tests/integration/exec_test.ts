@@ -517,3 +517,32 @@ Deno.test("muxd serve stopping keeps a UDP socket open for the reply its program
   const exited: ExecExitedEvent[] = eventsOf(events(stderr), "exec-exited");
   assert.deepEqual(exited.map((e) => [e.code, e.endedBy]), [[0, null]]);
 });
+
+Deno.test("muxd serve --log-format json writes a program's stderr with no control or format character raw, the line still the same JSON value", async () => {
+  // Each byte a client sends comes back on stderr: C1 CSI (U+009B), a
+  // right-to-left override, a line separator, DEL and an escape code.
+  const echoToStderr = `run=${
+    encodeURIComponent(JSON.stringify([
+      "python3",
+      "-c",
+      "import sys; sys.stderr.write(sys.stdin.readline().rstrip('\\n')); sys.stderr.flush()",
+    ]))
+  }`;
+  await using muxd = await startMuxd(
+    serveJson(`tcp://127.0.0.1:0=exec?${echoToStderr}`),
+    EXEC_LAUNCHER,
+  );
+  const hostile = "a\u009b2Jb\u202ec\u2028d\u007fe\x1b[2J";
+  await nc(["-N", "127.0.0.1", `${muxd.port(0)}`], `${hostile}\n`);
+  await waitUntil(
+    () => eventsOf(events(muxd.stderr()), "exec-stderr").length === 1,
+    10_000,
+    "the program's stderr line",
+    () => muxd.stderr(),
+  );
+  const { stderr } = await muxd.stop("SIGTERM");
+  // deno-lint-ignore no-control-regex -- raw control characters are what it looks for
+  assert.doesNotMatch(stderr, /[\u007f-\u009f\u202e\u2028\x1b]/, "a raw control character");
+  const [line] = eventsOf(logEvents(stderr), "exec-stderr");
+  assert.equal(line.line, hostile);
+});
