@@ -280,11 +280,11 @@ function listenEntrySpec(
         text.offset,
         `option ${quote(key)} must be a string, a number, true or false, or an array of strings`,
       );
-    } else if (!text.isWellFormed()) {
+    } else if (notText(value) !== null) {
       // An escaped half of a UTF-16 pair ("\ud800") has no UTF-8 form to
-      // put in a spec.
+      // put in a spec, nor in a program's argument.
       problem(
-        value.offset,
+        notText(value)!.offset,
         `option ${quote(key)} holds a lone half of a UTF-16 surrogate pair (an escape such as ` +
           `"\\ud800"), which is not text`,
       );
@@ -306,6 +306,15 @@ function listenEntrySpec(
   if (!ok) return null;
   if (options.length === 0) return spec;
   return `${spec}${spec.includes("?") ? "&" : "?"}${options.join("&")}`;
+}
+
+/**
+ * The string, or the item of an array of strings, that holds a lone half of
+ * a UTF-16 surrogate pair, or `null`.
+ */
+function notText(value: Node): Node | null {
+  const strings = value.type === "array" ? value.children ?? [] : [value];
+  return strings.find((s) => typeof s.value === "string" && !s.value.isWellFormed()) ?? null;
 }
 
 /** An option's value as spec text, or the node that has no such form. */

@@ -227,7 +227,8 @@ Deno.test("parseConfig() reports an option name or value a spec cannot carry at 
   "listen": [
     { "listen": "tcp://127.0.0.1:7300=echo", "\\ud800x": "1" },
     { "listen": "tcp://127.0.0.1:7301=echo", "idle&deny": "1" },
-    { "listen": "tcp://127.0.0.1:7302=echo", "idle": "\\udc00" }
+    { "listen": "tcp://127.0.0.1:7302=echo", "idle": "\\udc00" },
+    { "listen": "tcp://127.0.0.1:7303=exec", "run": ["python3", "\\ud800"] }
   ]
 }`,
     "odd.jsonc",
@@ -236,6 +237,8 @@ Deno.test("parseConfig() reports an option name or value a spec cannot carry at 
     'odd.jsonc:3:46: "\\ud800x" is not an option name: option names are letters, digits and "-", such as "max-procs"',
     'odd.jsonc:4:46: "idle&deny" is not an option name: option names are letters, digits and "-", such as "max-procs"',
     'odd.jsonc:5:54: option "idle" holds a lone half of a UTF-16 surrogate pair (an escape such as "\\ud800"), which is not text',
+    // In an argument array too: the program would get U+FFFD in its place.
+    'odd.jsonc:6:65: option "run" holds a lone half of a UTF-16 surrogate pair (an escape such as "\\ud800"), which is not text',
   ]);
 });
 
