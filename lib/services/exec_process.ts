@@ -112,7 +112,9 @@ export async function startProgram(
     )
     : ctx.processes.claim(key, ctx.remote.address, options);
   if (typeof claim === "string") {
-    const waited = waitMs > 0 ? waitedWords(performance.now() - asked, ctx.signal.aborted) : "";
+    const waited = waitMs > 0
+      ? waitedWords(performance.now() - asked, waitMs, ctx.signal.aborted)
+      : "";
     const why: Partial<Record<ExecRefusal, string>> = {
       "too-many-processes": `${options.maxProcs} programs already run for this listener ` +
         `(max-procs=${options.maxProcs})${waited}`,
@@ -347,10 +349,13 @@ async function logLines(
 
 /**
  * How long a connection or datagram waited for a place before its refusal,
- * for its line: `, for 10 s`, or when a stop cut the wait short,
- * `, for 1.4 s, until muxd began to stop`.
+ * for its line: `, for 10 s`; when a stop cut the wait short,
+ * `, for 1.4 s, until muxd began to stop`; and when its listener was closed
+ * (a reload or the API removed it: nothing else ends a wait before
+ * `waitMs`), `, for 0.5 s, until its listener was closed`.
  */
-function waitedWords(ms: number, stopping: boolean): string {
+function waitedWords(ms: number, waitMs: number, stopping: boolean): string {
   const seconds = `for ${Math.round(ms / 100) / 10} s`;
-  return stopping ? `, ${seconds}, until muxd began to stop` : `, ${seconds}`;
+  if (stopping) return `, ${seconds}, until muxd began to stop`;
+  return ms < waitMs ? `, ${seconds}, until its listener was closed` : `, ${seconds}`;
 }

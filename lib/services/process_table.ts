@@ -228,6 +228,7 @@ export class ProcessTable {
         source,
         limits,
         grant: resolve,
+        giveUp,
         done: () => {
           clearTimeout(timer);
           signal.removeEventListener("abort", giveUp);
@@ -294,12 +295,18 @@ export class ProcessTable {
 
   /**
    * Ends the programs of the given listening sockets (all of them when
-   * `sockets` is omitted) and waits until each has exited.
+   * `sockets` is omitted) and waits until each has exited. Whoever waits for
+   * a place on them is refused at once.
    *
    * @param cause Why: `shutdown`, `reload` or `removed`.
    * @param sockets The listening sockets, as text, as given to {@linkcode claim}.
    */
   async endAll(cause: EndCause, sockets?: ReadonlySet<string>): Promise<void> {
+    // Whoever waits for a place on these sockets waits no more: their
+    // listener is gone, and the places the ending programs free must not
+    // start new ones for it.
+    const cut = this.#waiting.filter((w) => sockets === undefined || sockets.has(w.socket));
+    for (const w of cut) w.giveUp();
     const ending = [...this.#claims].filter((c) => sockets === undefined || sockets.has(c.socket));
     for (const c of ending) c.end?.(cause);
     await Promise.allSettled(ending.map((c) => c.exited));
@@ -312,6 +319,8 @@ interface Waiter {
   readonly source: string;
   readonly limits: ProcessLimits;
   readonly grant: (claim: ProcessClaim) => void;
+  /** Ends the wait without a place: the refusal of the cap that is reached. */
+  readonly giveUp: () => void;
   /** Stops its timer and its abort listener. */
   readonly done: () => void;
 }

@@ -231,6 +231,30 @@ Deno.test("RunningServer.remove() of a UDP exec listener whose program is answer
   assert.deepEqual(errors, [], "an error event for a reply whose listener was removed");
 });
 
+Deno.test("RunningServer.remove() of an exec listener starts no program for a connection that waits for a place, and says why it waits no longer", async () => {
+  await using s = await emptyServer();
+  const [exec] = await s.server.add({
+    listen: "tcp://127.0.0.1:0=exec",
+    run: ["sh", "-c", "sleep 30"],
+    "max-procs": 1,
+  });
+  const count = (type: ServerEvent["type"]) => s.events.filter((e) => e.type === type).length;
+  const port = exec.local.port;
+  using _first = await Deno.connect({ hostname: "127.0.0.1", port });
+  await waitUntil(() => count("exec-started") === 1, 5000, "the first program");
+  // Over max-procs: these wait their turn when the listener is removed.
+  using _second = await Deno.connect({ hostname: "127.0.0.1", port });
+  using _third = await Deno.connect({ hostname: "127.0.0.1", port });
+  await waitUntil(() => count("connection-opened") === 3, 5000, "the waiting connections");
+  await s.server.remove(exec.id);
+  await waitUntil(() => count("exec-refused") === 2, 5000, "the waits to end");
+  assert.equal(count("exec-started"), 1, "a program started for a listener that is gone");
+  for (const e of s.events) {
+    if (e.type !== "exec-refused") continue;
+    assert.match(e.detail, /, for \d+(\.\d)? s, until its listener was closed$/);
+  }
+});
+
 Deno.test("RunningServer.setFaults() drops every datagram with drop=1 and answers again once cleared", async () => {
   await using s = await emptyServer();
   const [udp] = await s.server.add("udp://127.0.0.1:0=echo");
