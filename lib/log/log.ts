@@ -20,7 +20,7 @@ import { type EventLineWriter, formattedEventLine } from "./event_line.ts";
 import { fastTextLine } from "./fast_text_line.ts";
 import { colorTextFormatter, plainTextFormatter } from "./text_formatter.ts";
 import type { LogFormat } from "../config/config_file.ts";
-import { jsonVisible } from "../spec/visible.ts";
+import { jsonVisible, visible } from "../spec/visible.ts";
 
 /** Options for {@linkcode setUpLogging}. */
 export interface LoggingOptions {
@@ -86,7 +86,9 @@ export interface Logging {
   /**
    * Writes text for a person (the socket table) to the log's output, after
    * the lines before it and off the main thread as they are: a console
-   * write would stop muxd on a pipe nobody reads.
+   * write would stop muxd on a pipe nobody reads. Control characters in
+   * each line are escaped ({@linkcode visible}): a path it names (the
+   * control token file's) may hold an escape code.
    *
    * @param text The text, one or more lines, without a final newline.
    */
@@ -136,7 +138,7 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
   return {
     events: eventLines(lowest, sink, line),
     types: typesWritten(lowest),
-    say: (text) => sink.writeLine(`${text}\n`),
+    say: (text) => sink.writeLine(`${text.split("\n").map(visible).join("\n")}\n`),
     close: dispose,
   };
 }

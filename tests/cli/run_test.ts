@@ -223,6 +223,28 @@ Deno.test("muxd escapes an escape code it was given, in an error line and in che
   }
 });
 
+Deno.test("muxd serve escapes an escape code in the control token file's path where the lines after the socket table name it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd_token_" });
+  try {
+    const path = `${dir}/t\x1b[2Jok`;
+    await Deno.writeTextFile(path, "abcdefghijklmnopqrstuvwxyz0123456789\n");
+    await using muxd = await startMuxd([
+      "serve",
+      "--control",
+      "127.0.0.1:0",
+      "--control-token-file",
+      path,
+      "-l",
+      "tcp://127.0.0.1:0=echo",
+    ]);
+    await muxd.waitForStderr("Press Ctrl-C to stop.");
+    assert.ok(muxd.stderr().includes(`(token from ${dir}/t\\x1b[2Jok;`), muxd.stderr());
+    assert.ok(!muxd.stderr().includes("\x1b"), muxd.stderr());
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("muxd serve exits with 2 and names file:line:column for a bad config file", async () => {
   const dir = await Deno.makeTempDir({ prefix: "muxd_config_" });
   try {
