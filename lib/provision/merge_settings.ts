@@ -94,9 +94,11 @@ export function checkConfigValue(
         ? { value }
         : { problem: `must be ${orList(setting.values.map((v) => `"${v}"`))}` };
     case "text":
-      return typeof value === "string" && value !== ""
-        ? { value }
-        : { problem: `must be ${setting.what}` };
+      if (typeof value !== "string" || value === "") return { problem: `must be ${setting.what}` };
+      // A config file may hold "\u0000", which no path can: the OS would refuse it later.
+      return setting.path && value.includes("\0")
+        ? { problem: `must be ${setting.what}, and a path cannot hold a NUL character` }
+        : { value };
     case "switch":
       return typeof value === "boolean" ? { value } : { problem: "must be true or false" };
     case "list":

@@ -41,7 +41,8 @@ Deno.test("parseConfig() reports every bad setting at once with its position", (
   "listen": ["tcp://127.0.0.1:7007=echo", 7],
   "grace": "soon",
   "logformat": "json",
-  "logFormat": "xml"
+  "logFormat": "xml",
+  "readyFile": "ready\\u0000.json"
 }`,
     "bad.jsonc",
   );
@@ -51,6 +52,7 @@ Deno.test("parseConfig() reports every bad setting at once with its position", (
     'bad.jsonc:3:12: "grace" must be a number of seconds from 0 to 3600',
     'bad.jsonc:4:3: unknown setting "logformat"; known settings: listen, grace, logFormat, readyFile, keepGoing, public, maxConnections',
     'bad.jsonc:5:16: "logFormat" must be "text" or "json"',
+    'bad.jsonc:6:16: "readyFile" must be a file path, and a path cannot hold a NUL character',
   ]);
 });
 
