@@ -157,7 +157,7 @@ export function controlRoutes(
         const drain = drainMs(request.query.get("drain"));
         if (typeof drain === "string") return error(400, drain);
         const removed = await changing(
-          server.remove(id, { drainMs: drain }),
+          server.remove(id, { drainMs: drain, caller: `${method} ${path}` }),
           (done) =>
             `${method} ${path} removed ${socketsWords([done.socket])} ` +
             `(${done.open} connection(s) open, ${done.forced} closed by muxd)`,

@@ -232,6 +232,8 @@ export interface RemoveOptions {
    * @default 0: they close at once, as a test suite expects of a deleted listener
    */
   readonly drainMs?: number;
+  /** What the call is, for messages (`remove(): the server is closing`). @default "remove()" */
+  readonly caller?: string;
 }
 
 /** What {@linkcode RunningServer.remove} did. */

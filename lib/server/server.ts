@@ -558,7 +558,7 @@ class Server implements RunningServer {
   async remove(id: string, options: RemoveOptions = {}): Promise<RemoveResult> {
     // The socket closes in the line of changes; the drain, which may take
     // long and concerns this listener only, runs beside it.
-    const { r, open, drained } = await this.#change("remove()", async () => {
+    const { r, open, drained } = await this.#change(options.caller ?? "remove()", async () => {
       const r = this.#find(id);
       this.#running = this.#running.filter((x) => x !== r);
       await this.#stop([r]);

@@ -185,3 +185,31 @@ Deno.test("serveControl() answers every documented operation and status as docs/
 
   assert.deepEqual([...api.seen].sort(), api.documented());
 });
+
+Deno.test("serveControl() names the request, never a library call, in the 503 of each change while the server closes", async () => {
+  await using server = await start({ listen: ["tcp://127.0.0.1:0=echo"] });
+  await using control = serveControl(server, { hostname: "127.0.0.1", port: 0 });
+  const call = caller(control.url, control.token);
+  const [echo] = server.sockets;
+  // An open connection keeps the server in its grace period.
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port: echo.local.port });
+  const closing = server.close({ graceMs: 10_000 });
+  try {
+    const one = `${V}/${echo.id}`;
+    for (
+      const [method, path, body] of [
+        ["POST", V, "tcp://127.0.0.1:0=echo"],
+        ["PUT", `${one}/faults`, "latency=5"],
+        ["DELETE", one, undefined],
+      ] as const
+    ) {
+      const answer = await call(method, path, body);
+      assert.equal(answer.status, 503, `${method} ${path}`);
+      const { error } = await answer.json() as { error: string };
+      assert.equal(error, `${method} ${path}: the server is closing or closed`);
+    }
+  } finally {
+    conn.close();
+    await closing;
+  }
+});
