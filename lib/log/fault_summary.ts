@@ -47,7 +47,8 @@ interface Tally {
  *
  * A fault is counted on its listener's bound socket name, learnt from the
  * `listening` and `faults-changed` events (a connection on a TCP wildcard
- * arrives on another address).
+ * arrives on another address) by spec and port: two listeners of one spec
+ * text (`udp://127.0.0.1:0=echo?drop=1` twice) are two sockets, each with its line.
  *
  * @example
  * ```ts
@@ -74,7 +75,10 @@ export class FaultSummary implements Disposable {
   readonly #now: () => number;
   /** Counts by listener key (`udp 127.0.0.1:1060 -> size`), since the interval began. */
   #tallies = new Map<string, Tally>();
-  /** The bound socket name of each listener, by its spec. */
+  /**
+   * The bound socket name of each listener, by its spec and port
+   * ({@linkcode boundKey}): one per port a spec bound, kept after it closes.
+   */
   #bound = new Map<string, SocketName>();
   #since = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
@@ -110,7 +114,9 @@ export class FaultSummary implements Disposable {
     switch (event.type) {
       case "listening":
       case "faults-changed":
-        this.#bound.set(event.listener, event.local);
+        // Kept after the listener closes: a connection it leaves open may
+        // still meet a fault (a drain, the shutdown's grace period).
+        this.#bound.set(boundKey(event.listener, event.local), event.local);
         return;
       case "fault":
         return this.#count(event);
@@ -119,7 +125,7 @@ export class FaultSummary implements Disposable {
 
   #count(event: Extract<ServerEvent, { type: "fault" }>): void {
     if (this.#closed) return;
-    const local = this.#bound.get(event.listener) ?? event.local;
+    const local = this.#bound.get(boundKey(event.listener, event.local)) ?? event.local;
     const key = `${event.transport} ${formatSocketName(local)} -> ${event.service}`;
     let tally = this.#tallies.get(key);
     if (tally === undefined) {
@@ -167,6 +173,15 @@ export class FaultSummary implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
+}
+
+/**
+ * Names one listening socket: its spec text and its port. A fault's `local`
+ * has the port of its listener's bound name (on a TCP wildcard, the address
+ * the client reached), and one spec with port 0 binds a port per listener.
+ */
+function boundKey(listener: string, local: SocketName): string {
+  return `${local.port} ${listener}`;
 }
 
 /**

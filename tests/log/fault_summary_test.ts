@@ -6,6 +6,8 @@ import {
   faultSummaryLog,
 } from "../../lib/log/fault_summary.ts";
 import { setUpLogging } from "../../lib/log/log.ts";
+import { countEvents, logRecords } from "../_support/log.ts";
+import { startMuxd } from "../_support/process.ts";
 import { waitUntil } from "../_support/wait.ts";
 
 const REMOTE = { address: "127.0.0.1", port: 40000 };
@@ -108,4 +110,44 @@ Deno.test("faultSummaryLog() writes the line at info, with its counts as propert
   );
   assert.deepEqual(record.properties.counts, { drop: 1 });
   assert.deepEqual(record.properties.local, UDP.local);
+});
+
+Deno.test("muxd serve's fault summary names each socket of two listeners of one spec text, with its own faults", async () => {
+  // Port 0 twice: two sockets, each with its own port, one spec text.
+  const spec = "udp://127.0.0.1:0=echo?drop=1&seed=1";
+  await using muxd = await startMuxd([
+    "serve",
+    "--log-format",
+    "json",
+    "--log-level",
+    "debug",
+    "-l",
+    spec,
+    "-l",
+    spec,
+  ]);
+  const [first, second] = [muxd.port(0), muxd.port(1)];
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    for (const [port, n] of [[first, 3], [second, 1]]) {
+      for (let i = 0; i < n; i++) {
+        const to = { transport: "udp", hostname: "127.0.0.1", port } as const;
+        await client.send(new TextEncoder().encode(`lost ${i}`), to);
+      }
+    }
+  } finally {
+    client.close();
+  }
+  await waitUntil(() => countEvents(muxd.stderr(), "fault") === 4, 5000, "4 drops", muxd.stderr);
+  const { stderr } = await muxd.stop("SIGTERM");
+  const lines = logRecords(stderr).filter((r) => r.logger === "muxd.faults").map((r) =>
+    r.message.replace(/ in the last [\d.]+ s:/, ":")
+  ).sort();
+  assert.deepEqual(
+    lines,
+    [
+      `faults on udp 127.0.0.1:${first} -> echo: 3 drop`,
+      `faults on udp 127.0.0.1:${second} -> echo: 1 drop`,
+    ].sort(),
+  );
 });
