@@ -454,6 +454,13 @@ class Server implements RunningServer {
         ...bound.map((b) => b.listener),
       ];
       unbound = await explained(failures, earlier, explain);
+      // A stop that came while they were explained (ss, sysctl: the slow
+      // part) ends the change here, before anything of it is applied: no
+      // listener is added to a server that is closing.
+      if (this.#abort.signal.aborted) {
+        if (keepGoing) { for (const b of bound) b.socket.close(); }
+        throw new ServerClosedError("reconfigure()");
+      }
       if (!keepGoing) throw new StartError(unbound);
     }
     // Faults that add or remove resets bind those sockets anew, before any

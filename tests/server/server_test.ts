@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { ServerEvent } from "../../lib/events/mod.ts";
 import type { ExplainBinds } from "../../lib/explain/mod.ts";
-import { start, StartError } from "../../lib/server/mod.ts";
+import { ServerClosedError, start, StartError } from "../../lib/server/mod.ts";
 import { SERVICES } from "../../lib/services/registry.ts";
 import { planOf } from "../_support/plan.ts";
 import { readToEnd } from "../_support/socket.ts";
@@ -126,6 +126,36 @@ Deno.test("reconfigure() keeps going as start() did: a listener still held does 
   } finally {
     await server.close();
   }
+});
+
+Deno.test("reconfigure() that a close() overtakes while it explains a failure adds nothing: it rejects with ServerClosedError", async () => {
+  using blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const taken = (blocker.addr as Deno.NetAddr).port;
+  const echo = "tcp://127.0.0.1:0=echo";
+  const whoami = `tcp://127.0.0.1:${taken}=whoami`;
+  // The explainer (ss and sysctl in muxd: the slow part of a reload) waits
+  // until the server has begun to close, as a SIGTERM during a SIGHUP does.
+  const asked = Promise.withResolvers<void>();
+  const go = Promise.withResolvers<void>();
+  const explain: ExplainBinds = async (failed) => {
+    asked.resolve();
+    await go.promise;
+    return failed.map(() => "held by a test");
+  };
+  const events: ServerEvent[] = [];
+  const server = await start(planOf(echo), {
+    keepGoing: true,
+    explain,
+    sink: (e) => events.push(e),
+  });
+  const reloading = server.reconfigure(planOf(echo, whoami, "udp://127.0.0.1:0=daytime"));
+  await asked.promise;
+  const closing = server.close({ graceMs: 0 });
+  go.resolve();
+  await assert.rejects(reloading, ServerClosedError);
+  await closing;
+  const listening = events.filter((e) => e.type === "listening").map((e) => e.service);
+  assert.deepEqual(listening, ["echo"], "a listener was added to a server that was closing");
 });
 
 Deno.test("reconfigure() lists only the new config's failures: one that binds now, or is gone, is not listed", async () => {
