@@ -499,7 +499,10 @@ class Server implements RunningServer {
     const closed = removed.map(of);
     await this.#stop(closed);
     // exec's programs end with their listener, not with their connections.
-    await this.#ctx.processes.endAll(
+    // Those running now are ended; the socket names that the new config
+    // binds again do not wait for their exit (up to the 1 s before SIGKILL),
+    // for which they would refuse every connection.
+    const ending = this.#ctx.processes.endAll(
       "reload",
       new Set(closed.map((r) => processKey(r.bound.transport, r.bound.local))),
     );
@@ -512,6 +515,7 @@ class Server implements RunningServer {
       ? keepFilesFree(secondBound, later, this.#running.length + bound.length)
       : secondBound;
     const opened = this.#run([...bound, ...second.bound], "config");
+    await ending;
     // Every other entry of the new config serves now: the earlier failures
     // bound this time, or left the config, or failed again above.
     if (second.failures.length > 0) {

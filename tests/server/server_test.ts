@@ -4,7 +4,8 @@ import type { ExplainBinds } from "../../lib/explain/mod.ts";
 import { ServerClosedError, start, StartError } from "../../lib/server/mod.ts";
 import { SERVICES } from "../../lib/services/registry.ts";
 import { planOf } from "../_support/plan.ts";
-import { readToEnd } from "../_support/socket.ts";
+import { freePort, readToEnd } from "../_support/socket.ts";
+import { waitUntil } from "../_support/wait.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -156,6 +157,32 @@ Deno.test("reconfigure() that a close() overtakes while it explains a failure ad
   await closing;
   const listening = events.filter((e) => e.type === "listening").map((e) => e.service);
   assert.deepEqual(listening, ["echo"], "a listener was added to a server that was closing");
+});
+
+Deno.test("reconfigure() binds a changed exec listener's socket name again before its old programs have exited", async () => {
+  const port = freePort();
+  const exec = (seconds: number) =>
+    `tcp://127.0.0.1:${port}=exec?run=sh,-c,sleep%2030&max-seconds=${seconds}`;
+  const events: ServerEvent[] = [];
+  const server = await start(planOf(exec(10)), { sink: (e) => events.push(e) });
+  try {
+    const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    try {
+      await waitUntil(() => events.some((e) => e.type === "exec-started"), 5000, "the program");
+      // Same socket name, another option: closed, its program ended, bound anew.
+      await server.reconfigure(planOf(exec(11)));
+    } finally {
+      conn.close();
+    }
+    const order = events
+      .filter((e) => e.type === "listening" || e.type === "exec-exited")
+      .map((e) => e.type);
+    // Bound again first: waiting for the old program's exit (up to the 1 s
+    // before its SIGKILL) refused every connection meanwhile.
+    assert.deepEqual(order, ["listening", "listening", "exec-exited"]);
+  } finally {
+    await server.close({ graceMs: 0 });
+  }
 });
 
 Deno.test("reconfigure() lists only the new config's failures: one that binds now, or is gone, is not listed", async () => {
