@@ -276,3 +276,31 @@ Deno.test("MuxdServer.close() a second time at once ends the wait for a UDP exec
   assert.ok(took < 3000, `closing took ${took.toFixed(0)} ms`);
   await events.return?.();
 });
+
+Deno.test("MuxdServer.subscribe() opened after start() without a sink gets each datagram's datagram and reply events, and so does one opened again later", async () => {
+  // Nothing takes a datagram's events until the subscription: muxd makes them from then on.
+  await using server = await start({ listen: ["udp://127.0.0.1:0=echo"] });
+  const [udp] = server.sockets;
+  assert.equal(await ask(udp.local.port, "unseen"), "unseen");
+  for (const round of ["first", "second"]) {
+    const events = server.subscribe();
+    for (const text of [`${round} a`, `${round} bb`]) {
+      assert.equal(await ask(udp.local.port, text), text);
+    }
+    const seen: string[] = [];
+    while (seen.length < 4) {
+      const e = await until(events, (e) => e.type === "datagram" || e.type === "reply");
+      if (e.type === "datagram") seen.push(`datagram ${e.bytesIn}`);
+      if (e.type === "reply") seen.push(`reply ${e.bytesOut}`);
+    }
+    const n = round.length;
+    assert.deepEqual(seen, [
+      `datagram ${n + 2}`,
+      `reply ${n + 2}`,
+      `datagram ${n + 3}`,
+      `reply ${n + 3}`,
+    ]);
+    await events.return();
+    assert.equal(await ask(udp.local.port, "between"), "between");
+  }
+});
