@@ -6,6 +6,7 @@
  */
 
 import { bytesArrived } from "../events/bytes_arrived.ts";
+import { listenerKey } from "../events/listener_key.ts";
 import { KEEP_CLOSED, RecentlyClosed } from "../events/recently_closed.ts";
 import type { ServerEvent } from "../events/event.ts";
 import type { FaultCounts } from "../faults/kinds.ts";
@@ -172,7 +173,10 @@ export function socketKey(transport: Transport, local: SocketName): string {
  */
 export class DashboardStats {
   #rows = new Map<string, MutableRow>();
-  /** The row of each listen spec that is bound, for events whose `local` is no row's name. */
+  /**
+   * The row of each bound listen spec and port ({@linkcode listenerKey}), for
+   * events whose `local` is no row's name.
+   */
   #byListener = new Map<string, string>();
   /** The row of each open TCP connection, by connection id. */
   #connections = new Map<number, string>();
@@ -231,7 +235,7 @@ export class DashboardStats {
       this.#rows.set(key, fresh);
       this.#closed.reopen(key);
       this.#failed.reopen(key);
-      this.#byListener.set(event.listener, key);
+      this.#byListener.set(listenerKey(event.listener, event.local.port), key);
       return fresh;
     }
     if (event.type === "bind-failed") {
@@ -296,7 +300,7 @@ export class DashboardStats {
         break;
       case "faults-changed":
         // The listener's spec changes with its faults: later events name the new one.
-        this.#byListener.set(event.listener, row.key);
+        this.#byListener.set(listenerKey(event.listener, event.local.port), row.key);
         row.listener = event.listener;
         row.faults = event.seed === null ? null : { text: event.after, seed: event.seed };
         break;
@@ -331,7 +335,7 @@ export class DashboardStats {
     }
     const named = this.#rows.get(socketKey(event.transport, event.local));
     if (named) return named;
-    const key = this.#byListener.get(event.listener);
+    const key = this.#byListener.get(listenerKey(event.listener, event.local.port));
     return key === undefined ? undefined : this.#rows.get(key);
   }
 

@@ -8,6 +8,7 @@
 
 import { getLogger } from "@logtape/logtape";
 import type { EventSink, EventType, ServerEvent } from "../events/event.ts";
+import { listenerKey } from "../events/listener_key.ts";
 import { type FaultCounts, formatFaultCounts } from "../faults/kinds.ts";
 import type { ServiceName } from "../services/names.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
@@ -77,7 +78,7 @@ export class FaultSummary implements Disposable {
   #tallies = new Map<string, Tally>();
   /**
    * The bound socket name of each listener, by its spec and port
-   * ({@linkcode boundKey}): one per port a spec bound, kept after it closes.
+   * (`listenerKey()`): one per port a spec bound, kept after it closes.
    */
   #bound = new Map<string, SocketName>();
   #since = 0;
@@ -116,7 +117,7 @@ export class FaultSummary implements Disposable {
       case "faults-changed":
         // Kept after the listener closes: a connection it leaves open may
         // still meet a fault (a drain, the shutdown's grace period).
-        this.#bound.set(boundKey(event.listener, event.local), event.local);
+        this.#bound.set(listenerKey(event.listener, event.local.port), event.local);
         return;
       case "fault":
         return this.#count(event);
@@ -125,7 +126,7 @@ export class FaultSummary implements Disposable {
 
   #count(event: Extract<ServerEvent, { type: "fault" }>): void {
     if (this.#closed) return;
-    const local = this.#bound.get(boundKey(event.listener, event.local)) ?? event.local;
+    const local = this.#bound.get(listenerKey(event.listener, event.local.port)) ?? event.local;
     const key = `${event.transport} ${formatSocketName(local)} -> ${event.service}`;
     let tally = this.#tallies.get(key);
     if (tally === undefined) {
@@ -173,15 +174,6 @@ export class FaultSummary implements Disposable {
   [Symbol.dispose](): void {
     this.close();
   }
-}
-
-/**
- * Names one listening socket: its spec text and its port. A fault's `local`
- * has the port of its listener's bound name (on a TCP wildcard, the address
- * the client reached), and one spec with port 0 binds a port per listener.
- */
-function boundKey(listener: string, local: SocketName): string {
-  return `${local.port} ${listener}`;
 }
 
 /**

@@ -8,6 +8,7 @@
  */
 
 import { bytesArrived } from "../events/bytes_arrived.ts";
+import { listenerKey } from "../events/listener_key.ts";
 import type { ServerEvent } from "../events/event.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName } from "../spec/types.ts";
@@ -32,6 +33,8 @@ interface Entry extends ListenerSeries {
   readonly key: string;
   /** The listen spec its events name now (a change of faults changes it). */
   spec: string;
+  /** Its bound port: with `spec`, what finds it ({@linkcode listenerKey}). */
+  readonly port: number;
 }
 
 /**
@@ -70,7 +73,7 @@ interface Entry extends ListenerSeries {
 export class MetricsCollector {
   /** Every listener's series, by key, in the order they first listened. */
   readonly #series = new Map<string, Entry>();
-  /** The series of each listen spec, for an event whose `local` is no series' name. */
+  /** The series of each listen spec and port, for an event whose `local` is no series' name. */
   readonly #bySpec = new Map<string, Entry>();
   /** The series of each open TCP connection, by connection id. */
   readonly #connections = new Map<number, Entry>();
@@ -135,9 +138,11 @@ export class MetricsCollector {
         break;
       case "faults-changed":
         // The listener's spec changes with its faults: later events name the new one.
-        if (this.#bySpec.get(series.spec) === series) this.#bySpec.delete(series.spec);
+        if (this.#bySpec.get(listenerKey(series.spec, series.port)) === series) {
+          this.#bySpec.delete(listenerKey(series.spec, series.port));
+        }
         series.spec = event.listener;
-        this.#bySpec.set(event.listener, series);
+        this.#bySpec.set(listenerKey(event.listener, series.port), series);
         break;
       case "connection-opened":
         this.#connections.set(event.id, series);
@@ -195,6 +200,7 @@ export class MetricsCollector {
       entry = {
         key,
         spec: event.listener,
+        port: event.local.port,
         labels: {
           transport: event.transport,
           local: formatSocketName(event.local),
@@ -211,7 +217,7 @@ export class MetricsCollector {
       this.#closed.reopen(key);
     }
     entry.spec = event.listener;
-    this.#bySpec.set(event.listener, entry);
+    this.#bySpec.set(listenerKey(event.listener, entry.port), entry);
     this.#lastLocal = null;
   }
 
@@ -223,7 +229,8 @@ export class MetricsCollector {
       const old = this.#series.get(key);
       if (old === undefined || old.up) continue;
       this.#series.delete(old.key);
-      if (this.#bySpec.get(old.spec) === old) this.#bySpec.delete(old.spec);
+      const spec = listenerKey(old.spec, old.port);
+      if (this.#bySpec.get(spec) === old) this.#bySpec.delete(spec);
       for (const [id, e] of this.#connections) if (e === old) this.#connections.delete(id);
     }
     this.#lastLocal = null;
@@ -246,7 +253,7 @@ export class MetricsCollector {
       return last;
     }
     const named = this.#series.get(seriesKey(event.transport, event.local, event.service)) ??
-      this.#bySpec.get(event.listener) ?? null;
+      this.#bySpec.get(listenerKey(event.listener, event.local.port)) ?? null;
     if (named !== null) {
       this.#lastLocal = event.local;
       this.#lastSeries = named;

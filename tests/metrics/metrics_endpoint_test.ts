@@ -229,3 +229,50 @@ Deno.test("muxd serve's GET /metrics keeps one set of series however many client
   assert.equal(seriesCount(after), seriesCount(before));
   assert.deepEqual([...after.keys()], [...before.keys()]);
 });
+
+Deno.test("muxd serve --dashboard counts each refusal on its own wildcard socket when two listeners have one spec text", async () => {
+  // Port 0 twice: two sockets of one spec. A refusal names the address the
+  // client reached (127.0.0.2), not the socket's 0.0.0.0: its port tells which.
+  const spec = "tcp://0.0.0.0:0=echo?deny=127.0.0.0/8";
+  await using muxd = await startMuxd([
+    "serve",
+    "--public",
+    "-l",
+    spec,
+    "-l",
+    spec,
+    "--dashboard",
+    "127.0.0.1:0",
+  ]);
+  const dashboard = muxd.ready.dashboard!;
+  const ports = [muxd.port(0), muxd.port(1)];
+  for (const [port, n] of [[ports[0], 2], [ports[1], 1]]) {
+    for (let i = 0; i < n; i++) {
+      using refused = await Deno.connect({ hostname: "127.0.0.2", port });
+      assert.ok(["eof", "reset"].includes(await firstRead(refused) as string));
+    }
+  }
+  const denied = (port: number) => ({
+    transport: "tcp",
+    local: `0.0.0.0:${port}`,
+    service: "echo",
+    reason: "denied",
+  });
+  const families = await scrapeUntil(
+    dashboard,
+    "three refusals counted",
+    (f) =>
+      (valueOf(f, "muxd_connections_refused_total", denied(ports[0])) ?? 0) +
+          (valueOf(f, "muxd_connections_refused_total", denied(ports[1])) ?? 0) === 3,
+  );
+  assert.deepEqual(
+    ports.map((p) => valueOf(families, "muxd_connections_refused_total", denied(p))),
+    [2, 1],
+  );
+  const { sockets } = await (await fetch(new URL("/api/sockets", dashboard))).json();
+  assert.deepEqual(
+    ports.map((p) => sockets.find((s: { key: string }) => s.key === `tcp 0.0.0.0:${p}`)?.refused),
+    [2, 1],
+    "the dashboard's rows",
+  );
+});
