@@ -337,9 +337,6 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
       }),
     );
     const signal = await stop.first;
-    // Stopping, muxd no longer serves: the ready file goes before the
-    // listeners close, not after the grace period.
-    await ready?.withdraw();
     const graceMs = live.grace * 1000;
     log.info(
       `${signal}: stopped accepting; open connections may finish for ${graceMs / 1000} s ` +
@@ -349,7 +346,11 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
           : `(send ${signal} again to stop now)`),
     );
     stop.onRepeat(() => void server.close());
-    const { forced } = await server.close({ graceMs });
+    const closing = server.close({ graceMs });
+    // Stopping, muxd no longer serves: the ready file goes as the listeners
+    // close (they close first, on this turn), not after the grace period.
+    await ready?.withdraw();
+    const { forced } = await closing;
     faultSummary.close();
     // Accept pauses still gathering are told now, not after the last line.
     acceptLines?.flush();
