@@ -515,12 +515,18 @@ class Server implements RunningServer {
       ? keepFilesFree(secondBound, later, this.#running.length + bound.length)
       : secondBound;
     const opened = this.#run([...bound, ...second.bound], "config");
-    await ending;
+    // A stop ends this wait: the shutdown, which waits for this change, closes
+    // the listeners at once and waits for every program itself.
+    await untilAborted(ending, this.#abort.signal);
     // Every other entry of the new config serves now: the earlier failures
     // bound this time, or left the config, or failed again above.
     if (second.failures.length > 0) {
       unbound = [...unbound, ...await explained(second.failures, this.#listeners(), explain)];
     }
+    // A stop that came while the old programs ended (1 s for one that
+    // ignores SIGTERM) or these failures were explained closes what this
+    // change opened: the change reports nothing added to a closing server.
+    if (this.#abort.signal.aborted) throw new ServerClosedError("reconfigure()");
     this.failures = unbound;
     for (const f of unbound) emitBindFailed(this.#emit, f);
     return {
@@ -760,6 +766,19 @@ class Server implements RunningServer {
     this.#ctx.timeouts.close();
     await lookups;
     return { forced };
+  }
+}
+
+/** Waits for `promise`, or until `signal` is aborted, whichever comes first. */
+async function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  const aborted = Promise.withResolvers<void>();
+  const stop = () => aborted.resolve();
+  signal.addEventListener("abort", stop, { once: true });
+  if (signal.aborted) stop();
+  try {
+    await Promise.race([promise, aborted.promise]);
+  } finally {
+    signal.removeEventListener("abort", stop);
   }
 }
 

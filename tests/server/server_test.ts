@@ -185,6 +185,46 @@ Deno.test("reconfigure() binds a changed exec listener's socket name again befor
   }
 });
 
+Deno.test("reconfigure() that a close() overtakes while the old programs end adds nothing and holds no listener open: it rejects with ServerClosedError", async () => {
+  const port = freePort();
+  // A program that ignores SIGTERM: the reload waits for its SIGKILL, 1 s later.
+  const exec = (seconds: number) =>
+    `tcp://127.0.0.1:${port}=exec?run=sh,-c,trap%20%27%27%20TERM%3B%20sleep%2030` +
+    `&max-seconds=${seconds}`;
+  const events: ServerEvent[] = [];
+  const server = await start(planOf(exec(10)), { sink: (e) => events.push(e) });
+  const conn = await Deno.connect({ hostname: "127.0.0.1", port });
+  let reloading: Promise<unknown> | null = null;
+  try {
+    await waitUntil(() => events.some((e) => e.type === "exec-started"), 5000, "the program");
+    reloading = server.reconfigure(planOf(exec(11)));
+    // Bound anew; the reload now waits for the old program's exit.
+    await waitUntil(
+      () => events.filter((e) => e.type === "listening").length === 2,
+      5000,
+      "the listener bound anew",
+    );
+    assert.equal(
+      events.some((e) => e.type === "exec-exited"),
+      false,
+      "the program is still ending",
+    );
+  } finally {
+    conn.close();
+    const closing = server.close({ graceMs: 0 });
+    // A SIGTERM during a SIGHUP: the reload must not report listeners
+    // added (and a ready record naming them) after muxd began to stop.
+    if (reloading !== null) await assert.rejects(reloading, ServerClosedError);
+    await closing;
+  }
+  // And at once: the new listener closes before the old program has exited
+  // (the reload does not make the shutdown wait for it).
+  const order = events
+    .filter((e) => e.type === "listener-closed" || e.type === "exec-exited")
+    .map((e) => e.type);
+  assert.deepEqual(order, ["listener-closed", "listener-closed", "exec-exited"]);
+});
+
 Deno.test("reconfigure() lists only the new config's failures: one that binds now, or is gone, is not listed", async () => {
   const blocker = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const taken = (blocker.addr as Deno.NetAddr).port;
