@@ -5,12 +5,15 @@
  * - a socket connected to the port: it called `connect()` towards it, as
  *   `nc -u`, socat and Python's socket with `connect()` do, and takes
  *   datagrams from its peer alone;
- * - a socket alone on its own port: no other socket of this host could
- *   receive at its name, so none could have sent in it. A client that sends
- *   with `sendto()` (Python without `connect()`, every `Deno.listenDatagram`
- *   and Node `dgram` client) is one. A program sends in another's name
- *   without root only by sharing its port (`SO_REUSEADDR`, as muxd's
- *   `?reuse=true` allows), and then that port has two sockets.
+ * - a socket alone on its own port that no other socket may share, beside a
+ *   listener that shares its port with no one: no other socket of this host
+ *   could have sent in its name, nor in the listener's to it. A client that
+ *   sends with `sendto()` (Python without `connect()`, every
+ *   `Deno.listenDatagram` and Node `dgram` client) is one. A program sends
+ *   in another's name without root only by sharing its port (`SO_REUSEADDR`,
+ *   as muxd's `?reuse=true` sets), and it may close its socket as soon as it
+ *   has sent: the socket table, read at the trip, shows the port alone by
+ *   then, so a port that lets others in is not alone, whoever is on it now.
  *
  * The running server runs no tool: whoever starts it may give a lookup
  * (`muxd serve` gives `connectedPeersBySs()` of `lib/holder/`, which asks `ss`).
@@ -30,7 +33,8 @@ export interface PortClients {
    * Whether a source is a client of the port.
    *
    * @param key The source's {@linkcode peerKey}.
-   * @returns `true` when its socket is connected to the port, or alone on its own.
+   * @returns `true` when its socket is connected to the port, or alone on
+   *   its own, which lets no one share it, beside a listener that does not either.
    */
   has(key: string): boolean;
 }
@@ -42,12 +46,15 @@ export interface PortClients {
  *
  * @param port The listener's port.
  * @param signal Aborted when the server closes: end the look then.
+ * @param listenerShared Whether the listener lets other sockets share its
+ *   name (`?reuse=true`): then only a socket connected to the port is a client.
  * @returns The clients, or `null` when they cannot be looked up (no `ss`,
  *   not permitted, out of files, too slow, the server closing). It must settle.
  */
 export type ConnectedPeers = (
   port: number,
   signal: AbortSignal,
+  listenerShared: boolean,
 ) => Promise<PortClients | null>;
 
 /**

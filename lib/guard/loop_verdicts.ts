@@ -2,9 +2,10 @@
  * What the UDP loop rule decides at a trip on loopback: a client that
  * repeats itself, or a loop. A client of the listener's port keeps its
  * replies: a socket connected to it (`nc -u`, socat, Python's socket with
- * `connect()`), which takes datagrams from muxd alone, or one alone on its
- * own port (`sendto()`), in whose name no other program could have sent (see
- * `connected_peers.ts`); so does one of muxd's own relay sockets, whose
+ * `connect()`), which takes datagrams from muxd alone, or, beside a listener
+ * that shares its port with no one, one alone on its own port that lets no
+ * one share it (`sendto()`), in whose name no other program could have sent
+ * (see `connected_peers.ts`); so does one of muxd's own relay sockets, whose
  * client the relay's listener holds to the rule. Any other source is a loop.
  *
  * @module
@@ -91,6 +92,8 @@ export class LoopVerdicts {
    * @param now The detector's time of the trip.
    * @param local The listener's socket name, when known.
    * @param loopback Whether the source is on loopback.
+   * @param listenerShared Whether the listener lets other sockets share its
+   *   name (`?reuse=true`). @default false
    * @returns `true` when the reply is suppressed (a loop), `false` when it
    *   goes: a client, or muxd asks first.
    */
@@ -100,6 +103,7 @@ export class LoopVerdicts {
     now: number,
     local: SocketName | undefined,
     loopback: boolean,
+    listenerShared = false,
   ): boolean {
     if (this.#relaySockets?.has(remote)) {
       detector.pardon(remote, now + LOOP_VERDICT_MS);
@@ -109,7 +113,7 @@ export class LoopVerdicts {
     if (this.#closing.signal.aborted) return true;
     // A lookup that throws at once is a defect of the lookup: it reaches the
     // datagram's error boundary, and this trip counts as a loop.
-    const asked = this.#peers(local.port, this.#closing.signal);
+    const asked = this.#peers(local.port, this.#closing.signal, listenerShared);
     detector.pardon(remote, Infinity);
     // The verdict comes with the answer, or at LOOKUP_MAX_MS (no answer: a
     // loop), or at the close; an answer that comes later and finds a client

@@ -71,7 +71,7 @@ const REPEATED: Suppression = {
     `${LOOP_WINDOW_MS / 1000} s, as two UDP servers answering each other do: no reply goes to ` +
     `it for ${LOOP_QUIET_MS} ms, which ends such a loop (a client that varies its requests ` +
     `never meets this, nor, on loopback, one whose socket is connected to the listener's port ` +
-    `or alone on its own port)`,
+    `or alone on its own port, unshared, beside a listener without reuse=true)`,
 };
 
 /** The loop rule of sources on loopback whose port is outside `range`. */
@@ -89,6 +89,11 @@ function fixedPort(range: PortRange): Suppression {
 export interface GuardedListener {
   /** Its socket name, where it has one: the loop rule asks who is connected to its port. */
   readonly local?: SocketName;
+  /**
+   * Its plan, where it has one: with `reuse`, other sockets may share its
+   * name, and the loop rule spares only clients connected to it.
+   */
+  readonly listener?: { readonly reuse: boolean };
 }
 
 /** What to do with a reply. */
@@ -278,7 +283,8 @@ export class UdpGuard {
     const now = this.#steady(time);
     const found = loops.check(remote, request, now);
     if (found !== "trip") return found === "quiet";
-    return this.#verdicts.atTrip(loops, remote, now, listener.local, loopback);
+    const shared = listener.listener?.reuse ?? false;
+    return this.#verdicts.atTrip(loops, remote, now, listener.local, loopback, shared);
   }
 
   /**

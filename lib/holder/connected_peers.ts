@@ -10,6 +10,7 @@
 
 import { type ConnectedPeers, peerKey, type PortClients } from "../guard/connected_peers.ts";
 import { unmappedIPv4 } from "../spec/ip.ts";
+import type { SocketName } from "../spec/types.ts";
 import { parseSsOutput } from "./parse_ss_output.ts";
 import { runSs as defaultRunSs } from "./run_ss.ts";
 import type { RunSs } from "./types.ts";
@@ -28,7 +29,9 @@ export const SS_MAX_MS = 2000;
 /**
  * The clients of a port, asked of `ss -H -n -u -a`: the host's UDP sockets,
  * the connected ones kept by the port they are connected to, and every one
- * by its own port, to tell one alone there. One run answers every port, so however
+ * by its own port, to tell one alone there; and whether such a one lets
+ * another socket share its name, found by trying ({@linkcode mayBeShared}).
+ * One run answers every port, so however
  * many listeners ask at once (a flood across a port range trips them all),
  * at most one `ss` runs and one waits: an ask made while one runs waits for
  * the next, which every such ask shares, since the running one may have
@@ -40,6 +43,7 @@ export const SS_MAX_MS = 2000;
  *
  * @param runSs How `ss` runs. @default runSs
  * @param mayRun Whether `ss` may run. @default the `--allow-run` permission for `ss`
+ * @param shareable Whether another socket may share a socket name now. @default mayBeShared
  * @returns The lookup.
  *
  * @example
@@ -57,15 +61,23 @@ export const SS_MAX_MS = 2000;
  *       "UNCONN 0 0 127.0.0.1:42000 0.0.0.0:*\n", //   send in the other's name
  *     stderr: "",
  *   });
- * const clients = await connectedPeersBySs(ss, () => true)(7007, new AbortController().signal);
+ * // Port 41000's socket did not set SO_REUSEADDR: no one may share it.
+ * const shareable = () => false;
+ * const lookUp = connectedPeersBySs(ss, () => true, shareable);
+ * const clients = await lookUp(7007, new AbortController().signal, false);
  * assert.equal(clients!.has("127.0.0.1 39136"), true);
  * assert.equal(clients!.has("127.0.0.1 41000"), true);
  * assert.equal(clients!.has("127.0.0.1 42000"), false);
+ * // Beside a listener with ?reuse=true, only a connected socket is a client.
+ * const shared = await lookUp(7007, new AbortController().signal, true);
+ * assert.equal(shared!.has("127.0.0.1 39136"), true);
+ * assert.equal(shared!.has("127.0.0.1 41000"), false);
  * ```
  */
 export function connectedPeersBySs(
   runSs: RunSs = defaultRunSs,
   mayRun: () => boolean = () => runPermitted("ss"),
+  shareable: (name: SocketName) => boolean = mayBeShared,
 ): ConnectedPeers {
   let permitted: boolean | null = null;
   let running: Promise<SocketTable | null> | null = null;
@@ -79,7 +91,7 @@ export function connectedPeersBySs(
     run.then(done, done);
     return run;
   };
-  return async (port, signal) => {
+  return async (port, signal, listenerShared) => {
     permitted ??= mayRun();
     if (!permitted) return null;
     let table: Promise<SocketTable | null>;
@@ -93,7 +105,7 @@ export function connectedPeersBySs(
       table = next ??= running.then(after, after);
     }
     const sockets = await table;
-    return sockets === null ? null : clientsOf(sockets, port);
+    return sockets === null ? null : clientsOf(sockets, port, listenerShared, shareable);
   };
 }
 
@@ -102,22 +114,78 @@ function runPermitted(program: string): boolean {
   return Deno.permissions.querySync({ name: "run", command: program }).state === "granted";
 }
 
-/** The clients of `port` in the table: connected to it, or alone on their own port. */
-function clientsOf(sockets: SocketTable, port: number): PortClients {
+/**
+ * The clients of `port` in the table: connected to it, or, beside a
+ * listener no one shares, alone on their own port, which no one may share.
+ */
+function clientsOf(
+  sockets: SocketTable,
+  port: number,
+  listenerShared: boolean,
+  shareable: (name: SocketName) => boolean,
+): PortClients {
   const connected = sockets.connected.get(port);
   return {
     has(key) {
       if (connected?.has(key)) return true;
+      // Another socket may have sent in the listener's name to the source,
+      // which answered, and closed since.
+      if (listenerShared) return false;
       const space = key.lastIndexOf(" ");
       const address = key.slice(0, space);
+      const sourcePort = Number(key.slice(space + 1));
       // The sockets that receive at the source's name: its address, or a wildcard.
       let receivers = 0;
-      for (const bound of sockets.bound.get(Number(key.slice(space + 1))) ?? []) {
+      for (const bound of sockets.bound.get(sourcePort) ?? []) {
         if (bound === address || bound === "0.0.0.0" || bound === "::") receivers++;
       }
-      return receivers === 1;
+      // Alone now, and no one could have been beside it before.
+      return receivers === 1 && !shareable({ address, port: sourcePort });
     },
   };
+}
+
+/**
+ * Whether another socket may share `name` now: it tries, binding a UDP
+ * socket there with `SO_REUSEADDR` and closing it at once. The bind fails
+ * with `AddrInUse` where a socket without `SO_REUSEADDR` holds the name (a
+ * client's), and succeeds where the socket there set it, or where there is
+ * none any more. For the moment it is bound, the trial socket takes the
+ * datagrams to that name (Linux hands them to the one bound last): only a
+ * socket that lets others in, and just tripped the loop rule, loses any.
+ * Any other error (no right to bind there) answers `true`: not known to be
+ * unshared.
+ *
+ * @param name The socket name, an IPv4 or IPv6 address and a port.
+ * @returns `false` when a socket holds it and lets no other in.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { mayBeShared } from "./connected_peers.ts";
+ *
+ * const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+ * const { port } = client.addr as Deno.NetAddr;
+ * assert.equal(mayBeShared({ address: "127.0.0.1", port }), false);
+ * client.close();
+ * ```
+ */
+export function mayBeShared(name: SocketName): boolean {
+  let trial: Deno.DatagramConn;
+  try {
+    trial = Deno.listenDatagram({
+      transport: "udp",
+      hostname: name.address,
+      port: name.port,
+      reuseAddress: true,
+    });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) return false;
+    if (error instanceof Error) return true;
+    throw error;
+  }
+  trial.close();
+  return true;
 }
 
 /**

@@ -45,11 +45,13 @@ const among = (clients: { has(key: string): boolean } | null) =>
 
 const OPEN = new AbortController().signal;
 const allowed = () => true;
+/** The table's sockets are no real ones: none lets another share its name. */
+const unshared = () => false;
 
 Deno.test("connectedPeersBySs() answers 500 asks of many ports at once with two runs of ss: the first ask's, and one for all the rest", async () => {
   const ss = heldSs(TABLE);
-  const lookup = connectedPeersBySs(ss.run, allowed);
-  const asks = Array.from({ length: 500 }, (_, i) => lookup(7001 + (i % 3), OPEN));
+  const lookup = connectedPeersBySs(ss.run, allowed, unshared);
+  const asks = Array.from({ length: 500 }, (_, i) => lookup(7001 + (i % 3), OPEN, false));
   assert.equal(ss.runs.length, 1);
   ss.finish(0);
   await asks[0];
@@ -65,9 +67,9 @@ Deno.test("connectedPeersBySs() answers 500 asks of many ports at once with two 
 
 Deno.test("connectedPeersBySs(): an ask while ss runs waits for the next run, which every such ask shares", async () => {
   const ss = heldSs(TABLE);
-  const lookup = connectedPeersBySs(ss.run, allowed);
-  const first = lookup(7001, OPEN);
-  const later = [lookup(7001, OPEN), lookup(7002, OPEN), lookup(7003, OPEN)];
+  const lookup = connectedPeersBySs(ss.run, allowed, unshared);
+  const first = lookup(7001, OPEN, false);
+  const later = [lookup(7001, OPEN, false), lookup(7002, OPEN, false), lookup(7003, OPEN, false)];
   assert.equal(ss.runs.length, 1);
   ss.finish(0);
   await first;
@@ -80,15 +82,18 @@ Deno.test("connectedPeersBySs(): an ask while ss runs waits for the next run, wh
 
 Deno.test("connectedPeersBySs() answers null where ss cannot run or fails", async () => {
   const none = connectedPeersBySs(() => Promise.resolve(null), allowed);
-  assert.equal(await none(7001, OPEN), null);
+  assert.equal(await none(7001, OPEN, false), null);
   const failed = { code: 1, stdout: "", stderr: "boom" };
-  assert.equal(await connectedPeersBySs(() => Promise.resolve(failed), allowed)(7001, OPEN), null);
+  assert.equal(
+    await connectedPeersBySs(() => Promise.resolve(failed), allowed)(7001, OPEN, false),
+    null,
+  );
 });
 
 Deno.test("connectedPeersBySs() runs nothing without the right to run ss (Deno would stop everything to prompt)", async () => {
   let runs = 0;
   const lookup = connectedPeersBySs(() => (runs++, Promise.resolve(null)), () => false);
-  assert.equal(await lookup(7001, OPEN), null);
+  assert.equal(await lookup(7001, OPEN, false), null);
   assert.equal(runs, 0);
 });
 
@@ -102,14 +107,14 @@ function endlessSs(args: readonly string[], signal?: AbortSignal) {
 
 Deno.test("connectedPeersBySs() ends an ss that runs too long, and answers null", async () => {
   const started = performance.now();
-  assert.equal(await connectedPeersBySs(endlessSs, allowed)(7001, OPEN), null);
+  assert.equal(await connectedPeersBySs(endlessSs, allowed)(7001, OPEN, false), null);
   const took = performance.now() - started;
   assert.ok(took >= SS_MAX_MS - 10 && took < SS_MAX_MS + 1000, `${took} ms`);
 });
 
 Deno.test("connectedPeersBySs() ends its ss when the asker's signal is aborted (the server closing)", async () => {
   const closing = new AbortController();
-  const asked = connectedPeersBySs(endlessSs, allowed)(7001, closing.signal);
+  const asked = connectedPeersBySs(endlessSs, allowed)(7001, closing.signal, false);
   closing.abort();
   assert.equal(await asked, null);
 });
@@ -134,11 +139,72 @@ Deno.test("connectedPeersBySs() with the real ss: a client's socket connected to
     reuseAddress: true,
   });
   try {
-    const clients = await connectedPeersBySs()(port, OPEN);
+    const clients = await connectedPeersBySs()(port, OPEN, false);
     assert.ok(clients !== null, "ss answers");
     assert.equal(clients.has(`127.0.0.1 ${(alone.addr as Deno.NetAddr).port}`), true);
     assert.equal(clients.has(`127.0.0.1 ${shared}`), false);
   } finally {
     for (const socket of [listener, alone, server, forger]) socket.close();
+  }
+});
+
+Deno.test("connectedPeersBySs() with the real ss: a socket alone on its port that set SO_REUSEADDR is not a client: a forger may have shared its port, sent in its name and closed", async () => {
+  const listener = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  // A server that lets others share its port, alone on it now: the forger is gone.
+  const server = Deno.listenDatagram({
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port: 0,
+    reuseAddress: true,
+  });
+  const alone = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const clients = await connectedPeersBySs()(port, OPEN, false);
+    assert.ok(clients !== null, "ss answers");
+    assert.equal(clients.has(`127.0.0.1 ${(server.addr as Deno.NetAddr).port}`), false);
+    assert.equal(clients.has(`127.0.0.1 ${(alone.addr as Deno.NetAddr).port}`), true);
+    // Asking did not take the client's name: it still receives there.
+    const to = {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port: (alone.addr as Deno.NetAddr).port,
+    } as const;
+    await listener.send(new TextEncoder().encode("still yours"), to);
+    const [got] = await alone.receive();
+    assert.equal(new TextDecoder().decode(got), "still yours");
+  } finally {
+    for (const socket of [listener, server, alone]) socket.close();
+  }
+});
+
+Deno.test("connectedPeersBySs() with the real ss: beside a listener that shares its port (?reuse=true), a socket alone on its own port is not a client, a connected one still is", async () => {
+  const listener = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  const alone = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const connected = new Deno.Command("python3", {
+    args: [
+      "-c",
+      "import socket, sys\n" +
+      "s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n" +
+      `s.connect(("127.0.0.1", ${port}))\n` +
+      "print(s.getsockname()[1], flush=True)\n" +
+      "sys.stdin.read()\n",
+    ],
+    stdin: "piped",
+    stdout: "piped",
+  }).spawn();
+  const lines = connected.stdout.pipeThrough(new TextDecoderStream()).getReader();
+  try {
+    const connectedPort = Number((await lines.read()).value!.trim());
+    const clients = await connectedPeersBySs()(port, OPEN, true);
+    assert.ok(clients !== null, "ss answers");
+    assert.equal(clients.has(`127.0.0.1 ${(alone.addr as Deno.NetAddr).port}`), false);
+    assert.equal(clients.has(`127.0.0.1 ${connectedPort}`), true);
+  } finally {
+    await connected.stdin.close();
+    while (!(await lines.read()).done);
+    await connected.status;
+    for (const socket of [listener, alone]) socket.close();
   }
 });

@@ -540,3 +540,125 @@ Deno.test("muxd serve answers every one of 500 identical pings of a connected Py
   await sleep(100);
   assert.equal(countEvents(muxd.stderr(), "reply-suppressed"), 0, muxd.stderr());
 });
+
+/** A UDP echo server of this test: another program's server on loopback, with no loop guard. */
+interface EchoServer extends AsyncDisposable {
+  readonly socket: Deno.DatagramConn;
+  readonly port: number;
+  /** Datagrams it answered so far. */
+  echoed(): number;
+}
+
+/**
+ * Starts an echo server on `port` (0: one the OS picks), answering every
+ * datagram until disposed, for {@linkcode LOOP_DIES_WITHIN_MS} at most.
+ */
+function echoServer(port: number, reuseAddress: boolean): EchoServer {
+  const socket = Deno.listenDatagram({
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port,
+    reuseAddress,
+  });
+  let echoed = 0;
+  const timer = setTimeout(() => socket.close(), LOOP_DIES_WITHIN_MS);
+  const running = (async () => {
+    try {
+      for (;;) {
+        const [datagram, from] = await socket.receive();
+        await socket.send(datagram, from);
+        echoed++;
+      }
+    } catch (error) {
+      if (!(error instanceof Deno.errors.BadResource || error instanceof Deno.errors.Interrupted)) {
+        throw error;
+      }
+    }
+  })();
+  return {
+    socket,
+    port: (socket.addr as Deno.NetAddr).port,
+    echoed: () => echoed,
+    async [Symbol.asyncDispose]() {
+      clearTimeout(timer);
+      try {
+        socket.close();
+      } catch (error) {
+        if (!(error instanceof Deno.errors.BadResource)) throw error;
+      }
+      await running;
+    },
+  };
+}
+
+/**
+ * Waits for muxd's loop suppression, then checks that the echo server's
+ * count stops: the loop is over.
+ */
+async function assertLoopCut(muxd: MuxdProcess, server: EchoServer): Promise<void> {
+  await waitUntil(
+    () => countEvents(muxd.stderr(), "reply-suppressed") > 0,
+    LOOP_DIES_WITHIN_MS - 500,
+    "muxd's reply-suppressed record",
+    () => `the other server echoed ${server.echoed()} datagrams by then: the loop went on`,
+  );
+  const cut = eventsOf(logEvents(muxd.stderr()), "reply-suppressed");
+  assert.deepEqual(cut.map((e) => [e.reason, e.remote]), [
+    ["loop", { address: "127.0.0.1", port: server.port }],
+  ]);
+  await sleep(QUIET_MS);
+  const after = server.echoed();
+  await sleep(QUIET_MS);
+  assert.equal(server.echoed(), after, "the loop went on after the cut");
+  assert.ok(after >= LOOP_REPEATS - 1 && after <= 4 * LOOP_REPEATS, `${after} echoes`);
+}
+
+Deno.test("muxd serve stops the loop of its echo and another program's echo server whose port lets others in (SO_REUSEADDR), started by a forger that closed its socket at once: the server is alone on its port at the trip", async () => {
+  await using muxd = await startMuxd(serveJson("udp://127.0.0.1:0=echo"));
+  // The forger binds first, the server beside it: Linux gives the server every datagram.
+  const forger = Deno.listenDatagram({
+    transport: "udp",
+    hostname: "127.0.0.1",
+    port: 0,
+    reuseAddress: true,
+  });
+  await using server = echoServer((forger.addr as Deno.NetAddr).port, true);
+  try {
+    await forger.send(new TextEncoder().encode("are you a loop?\n"), {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port: muxd.port(0),
+    });
+  } finally {
+    forger.close();
+  }
+  await assertLoopCut(muxd, server);
+});
+
+Deno.test("muxd serve stops the loop of its echo with reuse=true and another program's echo server alone on its port, started by a forger that shared muxd's port and closed its socket at once", async () => {
+  // The forger binds first, muxd beside it (reuse=true): Linux gives muxd every datagram.
+  const bind = (port: number) =>
+    Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port, reuseAddress: true });
+  const forger = await onFreePort((port) => Promise.resolve(bind(port)));
+  const port = (forger.addr as Deno.NetAddr).port;
+  let muxd: MuxdProcess;
+  try {
+    muxd = await startMuxd(serveJson(`udp://127.0.0.1:${port}=echo?reuse=true`));
+  } catch (error) {
+    forger.close();
+    throw error;
+  }
+  await using _muxd = muxd;
+  // A server that lets no one share its port, on one the OS picked.
+  await using server = echoServer(0, false);
+  try {
+    await forger.send(new TextEncoder().encode("are you a loop?\n"), {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port: server.port,
+    });
+  } finally {
+    forger.close();
+  }
+  await assertLoopCut(muxd, server);
+});
