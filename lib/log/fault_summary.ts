@@ -9,6 +9,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { EventSink, EventType, ServerEvent } from "../events/event.ts";
 import { listenerKey } from "../events/listener_key.ts";
+import { RecentlyClosed } from "../events/recently_closed.ts";
 import { type FaultCounts, formatFaultCounts } from "../faults/kinds.ts";
 import type { ServiceName } from "../services/names.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
@@ -50,6 +51,9 @@ interface Tally {
  * `listening` and `faults-changed` events (a connection on a TCP wildcard
  * arrives on another address) by spec and port: two listeners of one spec
  * text (`udp://127.0.0.1:0=echo?drop=1` twice) are two sockets, each with its line.
+ * The names of listeners that closed, or whose faults changed (and so their
+ * spec), are kept for the most recent ones only, as the dashboard keeps its
+ * rows: listeners added and removed by the thousand leave no more.
  *
  * @example
  * ```ts
@@ -81,6 +85,10 @@ export class FaultSummary implements Disposable {
    * (`listenerKey()`): one per port a spec bound, kept after it closes.
    */
   #bound = new Map<string, SocketName>();
+  /** The key each bound socket name has now, by `transport local`. */
+  #current = new Map<string, string>();
+  /** The keys of listeners closed, or left by a change of faults: a bounded few are kept. */
+  #left: RecentlyClosed;
   #since = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
@@ -91,15 +99,18 @@ export class FaultSummary implements Disposable {
    * @param write Writes one line.
    * @param everyMs How often it writes while faults hit. @default {FAULT_SUMMARY_MS}
    * @param now The clock, in ms. @default performance.now
+   * @param keepClosed How many closed listeners' names it keeps. @default {KEEP_CLOSED}
    */
   constructor(
     write: (line: FaultSummaryLine) => void,
     everyMs: number = FAULT_SUMMARY_MS,
     now: () => number = () => performance.now(),
+    keepClosed?: number,
   ) {
     this.#write = write;
     this.#everyMs = everyMs;
     this.#now = now;
+    this.#left = new RecentlyClosed(keepClosed);
   }
 
   /** Whether its timer runs: only while faults hit, and until an interval passes without any. */
@@ -108,21 +119,51 @@ export class FaultSummary implements Disposable {
   }
 
   /** The types of event {@linkcode FaultSummary.sink} uses: subscribe it to these. */
-  static readonly TYPES: readonly EventType[] = ["listening", "faults-changed", "fault"];
+  static readonly TYPES: readonly EventType[] = [
+    "listening",
+    "faults-changed",
+    "listener-closed",
+    "fault",
+  ];
 
-  /** Takes any event; counts `fault` events, learns listeners from `listening` and `faults-changed`. */
+  /**
+   * Takes any event; counts `fault` events, learns listeners from
+   * `listening` and `faults-changed`, and `listener-closed`.
+   */
   readonly sink: EventSink = (event: ServerEvent): void => {
     switch (event.type) {
       case "listening":
       case "faults-changed":
-        // Kept after the listener closes: a connection it leaves open may
-        // still meet a fault (a drain, the shutdown's grace period).
-        this.#bound.set(listenerKey(event.listener, event.local.port), event.local);
+        return this.#learn(event.transport, event.listener, event.local);
+      case "listener-closed": {
+        // Kept a while after the listener closes: a connection it leaves
+        // open may still meet a fault (a drain, the shutdown's grace period).
+        const socket = `${event.transport} ${formatSocketName(event.local)}`;
+        const key = this.#current.get(socket);
+        this.#current.delete(socket);
+        if (key !== undefined) this.#leave(key);
         return;
+      }
       case "fault":
         return this.#count(event);
     }
   };
+
+  /** Notes a listener's bound name, under its spec now; the spec it had before is left. */
+  #learn(transport: Transport, listener: string, local: SocketName): void {
+    const socket = `${transport} ${formatSocketName(local)}`;
+    const key = listenerKey(listener, local.port);
+    const before = this.#current.get(socket);
+    if (before !== undefined && before !== key) this.#leave(before);
+    this.#current.set(socket, key);
+    this.#left.reopen(key);
+    this.#bound.set(key, local);
+  }
+
+  /** Keeps a left key among the recent ones, and forgets those past the bound. */
+  #leave(key: string): void {
+    for (const old of this.#left.close(key)) this.#bound.delete(old);
+  }
 
   #count(event: Extract<ServerEvent, { type: "fault" }>): void {
     if (this.#closed) return;

@@ -151,3 +151,57 @@ Deno.test("muxd serve's fault summary names each socket of two listeners of one 
     ].sort(),
   );
 });
+
+Deno.test("FaultSummary keeps the bound names of listening listeners and of the 64 most recently closed or re-faulted only", () => {
+  const lines: string[] = [];
+  const summary = new FaultSummary((line) => lines.push(line.text));
+  const wild = (port: number, faults = "latency=5") =>
+    ({
+      time: 0,
+      transport: "tcp",
+      listener: `tcp://0.0.0.0:0=echo?${faults}`,
+      service: "echo",
+      local: { address: "0.0.0.0", port },
+    }) as const;
+  /** A fault on a connection to 127.0.0.2 on the listener's port. */
+  const fault = (port: number, faults?: string): ServerEvent => ({
+    ...wild(port, faults),
+    type: "fault",
+    local: { address: "127.0.0.2", port },
+    fault: "latency",
+    remote: REMOTE,
+    id: 1,
+    on: "request",
+    detail: "",
+  });
+  // One that stays, one whose faults change 1,000 times, and 1,000 added
+  // and removed (through the API, port 0: a new port each time).
+  summary.sink({ ...wild(7000), type: "listening" });
+  summary.sink({ ...wild(7001), type: "listening" });
+  for (let i = 1; i <= 1000; i++) {
+    summary.sink({
+      ...wild(7001, `latency=${i}`),
+      type: "faults-changed",
+      before: `?latency=${i - 1}`,
+      after: `?latency=${i}`,
+      seed: 1,
+      by: "api",
+      was: "api",
+    });
+  }
+  for (let port = 30000; port < 31000; port++) {
+    summary.sink({ ...wild(port), type: "listening" });
+    summary.sink({ ...wild(port), type: "listener-closed" });
+  }
+  for (const port of [7000, 30999, 30000]) summary.sink(fault(port));
+  for (const faults of ["latency=1000", "latency=5"]) summary.sink(fault(7001, faults));
+  summary.close();
+  assert.deepEqual(lines.map((l) => l.replace(/ in the last [\d.]+ s:/, ":")), [
+    "faults on tcp 0.0.0.0:7000 -> echo: 1 latency",
+    "faults on tcp 0.0.0.0:30999 -> echo: 1 latency",
+    // Forgotten: named by the address the connection reached.
+    "faults on tcp 127.0.0.2:30000 -> echo: 1 latency",
+    "faults on tcp 0.0.0.0:7001 -> echo: 1 latency",
+    "faults on tcp 127.0.0.2:7001 -> echo: 1 latency",
+  ]);
+});
