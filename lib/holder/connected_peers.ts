@@ -19,8 +19,16 @@ import type { RunSs } from "./types.ts";
 interface SocketTable {
   /** The connected ones ({@linkcode peerKey}s), by the port they are connected to. */
   readonly connected: ReadonlyMap<number, ReadonlySet<string>>;
-  /** The local address of every one, by its port (IPv4-mapped ones as IPv4). */
-  readonly bound: ReadonlyMap<number, readonly string[]>;
+  /** The local name of every one, by its port. */
+  readonly bound: ReadonlyMap<number, readonly BoundAddress[]>;
+}
+
+/** Where one socket of the table receives. */
+interface BoundAddress {
+  /** Its local address, an IPv4-mapped one as IPv4; `::` for `*` and `[::]`. */
+  readonly address: string;
+  /** For `::`: whether it takes IPv6 alone (`[::]`) rather than IPv4 too (`*`). */
+  readonly v6Only: boolean;
 }
 
 /** How long one run of `ss` may take, in ms, before it is ended and answers nothing. */
@@ -134,10 +142,17 @@ function clientsOf(
       const space = key.lastIndexOf(" ");
       const address = key.slice(0, space);
       const sourcePort = Number(key.slice(space + 1));
-      // The sockets that receive at the source's name: its address, or a wildcard.
+      // The sockets that receive at the source's name: its address, or a
+      // wildcard of its family (IPv6's `*` takes IPv4 too, its `[::]` not).
+      const v4 = address.includes(".");
       let receivers = 0;
       for (const bound of sockets.bound.get(sourcePort) ?? []) {
-        if (bound === address || bound === "0.0.0.0" || bound === "::") receivers++;
+        if (
+          bound.address === address ||
+          (v4
+            ? bound.address === "0.0.0.0" || (bound.address === "::" && !bound.v6Only)
+            : bound.address === "::")
+        ) receivers++;
       }
       // Alone now, and no one could have been beside it before.
       return receivers === 1 && !shareable({ address, port: sourcePort });
@@ -219,11 +234,12 @@ async function socketTable(runSs: RunSs, signal: AbortSignal): Promise<SocketTab
     throw error;
   }
   const connected = new Map<number, Set<string>>();
-  const bound = new Map<number, string[]>();
+  const bound = new Map<number, BoundAddress[]>();
   for (const s of sockets) {
+    const at = { address: unmappedIPv4(s.local.address), v6Only: s.v6Only === true };
     const here = bound.get(s.local.port);
-    if (here === undefined) bound.set(s.local.port, [unmappedIPv4(s.local.address)]);
-    else here.push(unmappedIPv4(s.local.address));
+    if (here === undefined) bound.set(s.local.port, [at]);
+    else here.push(at);
     if (s.remote === null) continue;
     let peers = connected.get(s.remote.port);
     if (peers === undefined) connected.set(s.remote.port, peers = new Set());

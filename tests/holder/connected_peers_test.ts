@@ -208,3 +208,36 @@ Deno.test("connectedPeersBySs() with the real ss: beside a listener that shares 
     for (const socket of [listener, alone]) socket.close();
   }
 });
+
+Deno.test("connectedPeersBySs() counts only the wildcards of a source's own family beside it: IPv4's 0.0.0.0 receives no IPv6, a v6-only [::] no IPv4, a dual-stack * both", async () => {
+  const table = "UNCONN 0 0 127.0.0.1:40005 0.0.0.0:*\n" +
+    "UNCONN 0 0 [::]:40005 [::]:*\n" + // v6-only: not beside 127.0.0.1:40005
+    "UNCONN 0 0 [::1]:40006 [::]:*\n" +
+    "UNCONN 0 0 0.0.0.0:40006 0.0.0.0:*\n" + // IPv4: not beside [::1]:40006
+    "UNCONN 0 0 127.0.0.1:40007 0.0.0.0:*\n" +
+    "UNCONN 0 0 *:40007 *:*\n" + // dual-stack: beside 127.0.0.1:40007
+    "UNCONN 0 0 [::1]:40008 [::]:*\n" +
+    "UNCONN 0 0 [::]:40008 [::]:*\n"; // beside [::1]:40008
+  const ss = () => Promise.resolve({ code: 0, stdout: table, stderr: "" });
+  const clients = await connectedPeersBySs(ss, allowed, unshared)(7001, OPEN, false);
+  assert.deepEqual(
+    ["127.0.0.1 40005", "::1 40006", "127.0.0.1 40007", "::1 40008"].filter((k) => clients!.has(k)),
+    ["127.0.0.1 40005", "::1 40006"],
+  );
+});
+
+Deno.test("connectedPeersBySs() with the real ss: a client alone on its name is a client beside a socket of the other family on the same port number", async () => {
+  const listener = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  // Some IPv4 program's socket on 0.0.0.0:P, and a Deno IPv6 client on [::1]:P.
+  const v4 = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
+  const shared = (v4.addr as Deno.NetAddr).port;
+  const v6Client = Deno.listenDatagram({ transport: "udp", hostname: "::1", port: shared });
+  try {
+    const clients = await connectedPeersBySs()(port, OPEN, false);
+    assert.ok(clients !== null, "ss answers");
+    assert.equal(clients.has(`::1 ${shared}`), true);
+  } finally {
+    for (const socket of [listener, v4, v6Client]) socket.close();
+  }
+});

@@ -527,6 +527,27 @@ Deno.test("muxd serve answers every one of 1,000 identical pings of a Deno clien
   assert.equal(countEvents(muxd.stderr(), "reply-suppressed"), 0, muxd.stderr());
 });
 
+Deno.test("muxd serve answers every one of 500 identical pings of a Deno IPv6 client on [::1]:P while an IPv4 socket holds 0.0.0.0:P, which receives no IPv6", async () => {
+  await using muxd = await startMuxd(serveJson("udp://[::1]:0=echo"));
+  const to = { transport: "udp", hostname: "::1", port: muxd.ready.sockets[0].port } as const;
+  // Another program's IPv4 socket on the port number the client then takes.
+  const v4 = Deno.listenDatagram({ transport: "udp", hostname: "0.0.0.0", port: 0 });
+  const port = (v4.addr as Deno.NetAddr).port;
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "::1", port });
+  try {
+    const ping = new TextEncoder().encode("ping");
+    for (let i = 0; i < 500; i++) {
+      await client.send(ping, to);
+      await withTimeout(client.receive(), 2000, `the reply to ping ${i + 1}`);
+    }
+  } finally {
+    client.close();
+    v4.close();
+  }
+  await sleep(100);
+  assert.equal(countEvents(muxd.stderr(), "reply-suppressed"), 0, muxd.stderr());
+});
+
 Deno.test("muxd serve answers every one of 500 identical pings of a connected Python client through its own UDP forward to its own echo", async () => {
   const echoPort = freePort("127.0.0.1");
   await using muxd = await startMuxd(
