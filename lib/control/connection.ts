@@ -18,7 +18,7 @@ import { FixedResponse, type Status } from "../dashboard/response.ts";
 import { METRICS_CONTENT_TYPE } from "../metrics/exposition.ts";
 import type { MuxdServer } from "../server/muxd_server.ts";
 import type { ControlAnswer, ControlRequest } from "./api.ts";
-import { streamEvents } from "./event_feed.ts";
+import { type SseMessages, streamEvents } from "./event_feed.ts";
 import { bearerMatches } from "./token.ts";
 
 /** What a control connection needs from its server. */
@@ -37,6 +37,8 @@ export interface ControlContext {
   readonly server: MuxdServer;
   /** Events an event stream holds for a slow reader. */
   readonly eventBuffer: number;
+  /** The events' messages, encoded once for all the event streams. */
+  readonly messages: SseMessages;
   /** Ends every event stream when the control API closes. */
   readonly stopping: AbortSignal;
   /** A buffer to read bytes into that nobody looks at. */

@@ -3,14 +3,16 @@
  * `data:` line of JSON per event, the same events the log writes. Each
  * stream is one subscription of the library's, bounded the same way: a
  * reader slower than the events loses the oldest and gets an `event: gap`
- * message counting them.
+ * message counting them. Each event is encoded once for every stream, and
+ * a stream that fell behind sends the events it holds in one write.
  *
  * @module
  */
 
 import { beatUntilGone, HEARTBEAT } from "../dashboard/half_closed.ts";
 import type { Link } from "../dashboard/link.ts";
-import type { SubscribedEvent } from "../events/subscription.ts";
+import type { ServerEvent } from "../events/event.ts";
+import type { EventSubscription, SubscribedEvent } from "../events/subscription.ts";
 import type { ControlContext } from "./connection.ts";
 
 const encoder = new TextEncoder();
@@ -42,6 +44,77 @@ const MAX_INPUT = 16 * 1024;
 export function sseMessage(item: SubscribedEvent): string {
   const data = `data: ${JSON.stringify(item)}\n\n`;
   return item.type === "gap" ? `event: gap\n${data}` : data;
+}
+
+/**
+ * Bytes a stream gathers into one write, at most: the events it holds when
+ * it takes one go out together, up to this (a single message may exceed it).
+ */
+export const MAX_STREAM_WRITE = 64 * 1024;
+
+/**
+ * Each event's SSE message as bytes, encoded once for all the streams of
+ * one control API: every stream takes the same event objects from the
+ * server, so the first stream to send one encodes it, and the others write
+ * the same bytes. An entry lives as long as its event does.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { SseMessages } from "./event_feed.ts";
+ *
+ * const messages = new SseMessages();
+ * const event = { type: "listening", time: 0, transport: "tcp", listener: "tcp://127.0.0.1:7=echo", service: "echo", local: { address: "127.0.0.1", port: 7 } } as const;
+ * assert.equal(messages.bytes(event), messages.bytes(event));
+ * assert.equal(new TextDecoder().decode(messages.bytes({ type: "gap", time: 0, dropped: 3 })), 'event: gap\ndata: {"type":"gap","time":0,"dropped":3}\n\n');
+ * ```
+ */
+export class SseMessages {
+  #encoded = new WeakMap<ServerEvent, Uint8Array>();
+
+  /**
+   * The item's message, as {@linkcode sseMessage} writes it, in UTF-8.
+   *
+   * @param item What a subscription yielded; a gap is one stream's own, and is not kept.
+   * @returns The bytes, shared: not to be changed.
+   */
+  bytes(item: SubscribedEvent): Uint8Array {
+    if (item.type === "gap") return encoder.encode(sseMessage(item));
+    let bytes = this.#encoded.get(item);
+    if (bytes === undefined) {
+      bytes = encoder.encode(sseMessage(item));
+      this.#encoded.set(item, bytes);
+    }
+    return bytes;
+  }
+}
+
+/**
+ * The item's message and those of the items held after it, as one piece of
+ * at most {@linkcode MAX_STREAM_WRITE} bytes (or the first message alone).
+ */
+function gather(
+  first: SubscribedEvent,
+  events: EventSubscription,
+  messages: SseMessages,
+): Uint8Array {
+  const pieces = [messages.bytes(first)];
+  let length = pieces[0].length;
+  while (length < MAX_STREAM_WRITE) {
+    const item = events.nextHeld();
+    if (item === undefined) break;
+    const bytes = messages.bytes(item);
+    pieces.push(bytes);
+    length += bytes.length;
+  }
+  if (pieces.length === 1) return pieces[0];
+  const joined = new Uint8Array(length);
+  let at = 0;
+  for (const bytes of pieces) {
+    joined.set(bytes, at);
+    at += bytes.length;
+  }
+  return joined;
 }
 
 /**
@@ -80,8 +153,10 @@ export async function streamEvents(link: Link, ctx: ControlContext): Promise<voi
   })();
   try {
     if (ctx.stopping.aborted || !await send(HEAD)) return;
+    // A stream that fell behind writes what it holds in one write, not one
+    // per event: it catches up instead of staying behind.
     for await (const item of events) {
-      if (!await send(encoder.encode(sseMessage(item)))) break;
+      if (!await send(gather(item, events, ctx.messages))) break;
     }
   } finally {
     ctx.stopping.removeEventListener("abort", stop);

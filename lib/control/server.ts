@@ -12,6 +12,7 @@ import { HttpBindError, listenHttp, refuse } from "../dashboard/http_listener.ts
 import type { MuxdServer } from "../server/muxd_server.ts";
 import { controlRoutes } from "./api.ts";
 import { type ControlContext, jsonResponse, serveControlConnection } from "./connection.ts";
+import { SseMessages } from "./event_feed.ts";
 import { CounterResets } from "./resets.ts";
 import { generateToken } from "./token.ts";
 
@@ -164,6 +165,7 @@ export function serveControl(server: MuxdServer, options: ControlOptions): Contr
     }),
     server,
     eventBuffer: options.eventBuffer ?? 1024,
+    messages: new SseMessages(),
     stopping: stop.signal,
     discard: new Uint8Array(4096),
     unexpected: (error) => warn(`a request to the control API at ${url} failed: ${error}`),

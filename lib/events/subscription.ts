@@ -122,22 +122,48 @@ export class EventSubscription implements AsyncIterableIterator<SubscribedEvent>
    * @returns The next item.
    */
   next(): Promise<IteratorResult<SubscribedEvent>> {
-    if (this.#dropped > 0) {
-      const gap: EventGap = { type: "gap", time: this.#droppedAt, dropped: this.#dropped };
-      this.#dropped = 0;
-      return Promise.resolve({ value: gap, done: false });
-    }
-    if (this.#size > 0) {
-      const event = this.#ring[this.#head]!;
-      this.#ring[this.#head] = undefined;
-      this.#head = (this.#head + 1) % this.#capacity;
-      this.#size--;
-      return Promise.resolve({ value: event, done: false });
-    }
+    const held = this.nextHeld();
+    if (held !== undefined) return Promise.resolve({ value: held, done: false });
     if (this.#ended) return Promise.resolve({ value: undefined, done: true });
     return new Promise((resolve) => {
       this.#waiting = resolve;
     });
+  }
+
+  /**
+   * The next item already held, without waiting: a reader that writes what
+   * it reads takes, after each item, those that came meanwhile, and writes
+   * them together.
+   *
+   * @returns The next event or gap, as {@linkcode EventSubscription.next}
+   *   gives it; `undefined` when none is held (`next()` would wait or end).
+   *
+   * @example
+   * ```ts
+   * import assert from "node:assert/strict";
+   * import { EventSubscription } from "./subscription.ts";
+   *
+   * const events = new EventSubscription(1);
+   * const base = { time: 0, transport: "tcp", service: "echo", local: { address: "127.0.0.1", port: 7 } } as const;
+   * events.push({ ...base, type: "listening", listener: "tcp://127.0.0.1:1=echo" });
+   * events.push({ ...base, type: "listening", listener: "tcp://127.0.0.1:2=echo" });
+   * assert.equal(events.nextHeld()?.type, "gap");
+   * assert.equal(events.nextHeld()?.type, "listening");
+   * assert.equal(events.nextHeld(), undefined);
+   * ```
+   */
+  nextHeld(): SubscribedEvent | undefined {
+    if (this.#dropped > 0) {
+      const gap: EventGap = { type: "gap", time: this.#droppedAt, dropped: this.#dropped };
+      this.#dropped = 0;
+      return gap;
+    }
+    if (this.#size === 0) return undefined;
+    const event = this.#ring[this.#head]!;
+    this.#ring[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#capacity;
+    this.#size--;
+    return event;
   }
 
   /**
