@@ -255,6 +255,8 @@ async function pipeOut(
       if (sent + chunk.length > maxOutput) {
         await writeAll(stream, chunk.subarray(0, maxOutput - sent));
         program.end("output-limit");
+        // What fits is all the client gets: its end of stream follows now.
+        await stream.closeWrite();
         return;
       }
       await writeAll(stream, chunk);

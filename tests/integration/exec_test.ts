@@ -200,6 +200,37 @@ Deno.test("muxd serve ends exec's program at max-seconds with SIGTERM, and says 
   assert.equal(await processExists(exit!.pid), false);
 });
 
+Deno.test("muxd serve cuts exec's TCP output at max-output and ends the client's stream at once", async () => {
+  await using muxd = await startMuxd(
+    serveJson(`tcp://127.0.0.1:0=exec?${writes(5000)}&max-output=1000`),
+    EXEC_LAUNCHER,
+  );
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
+  const buffer = new Uint8Array(64 * 1024);
+  let received = 0;
+  let firstByteAt = 0;
+  for (;;) {
+    const n = await conn.read(buffer);
+    if (n === null) break;
+    if (received === 0) firstByteAt = performance.now();
+    received += n;
+  }
+  // The end of stream follows the cut output, not the 2 s muxd lingers for
+  // a client that still sends.
+  const eofAfterMs = performance.now() - firstByteAt;
+  assert.equal(received, 1000);
+  assert.ok(eofAfterMs < 1000, `end of stream ${eofAfterMs.toFixed(0)} ms after the output`);
+  await waitUntil(
+    () => eventsOf(events(muxd.stderr()), "connection-closed").length === 1,
+    10_000,
+    "the connection's close",
+    () => muxd.stderr(),
+  );
+  const [closed] = eventsOf(events(muxd.stderr()), "connection-closed");
+  assert.equal(closed.bytesOut, 1000);
+  assert.equal(closed.exit?.endedBy, "output-limit");
+});
+
 /**
  * A program that leaves behind a process deaf to SIGTERM, its output
  * elsewhere, then sleeps: once the program is gone, its group takes a
