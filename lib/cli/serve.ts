@@ -346,11 +346,11 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
           : `(send ${signal} again to stop now)`),
     );
     stop.onRepeat(() => void server.close());
-    const closing = server.close({ graceMs });
-    // Stopping, muxd no longer serves: the ready file goes as the listeners
-    // close (they close first, on this turn), not after the grace period.
+    // Stopping, muxd no longer serves: the ready file goes once every socket
+    // is closed and its port free (a harness rebinds them when it is gone),
+    // not after the grace period.
+    const { forced } = await server.close({ graceMs, onUnbound: () => void ready?.withdraw() });
     await ready?.withdraw();
-    const { forced } = await closing;
     faultSummary.close();
     // Accept pauses still gathering are told now, not after the last line.
     acceptLines?.flush();

@@ -203,6 +203,15 @@ export interface ShownFaults {
 export interface CloseOptions {
   /** How long open connections may go on before they are closed. @default 5000 */
   readonly graceMs?: number;
+  /**
+   * Called once every socket the server served is closed, its port free for
+   * another program to bind: at once, before the grace period's connections
+   * end; or, with a UDP socket whose replies are on their way, once they are
+   * sent or the grace period ends. A test harness that starts the next
+   * server on the same ports waits for this (muxd serve removes its ready
+   * file then).
+   */
+  readonly onUnbound?: () => void;
 }
 
 /** What a shutdown did. */

@@ -719,7 +719,7 @@ class Server implements RunningServer {
       this.#force.abort();
       return this.#closing;
     }
-    this.#closing = this.#shutdown(options.graceMs ?? 5000);
+    this.#closing = this.#shutdown(options.graceMs ?? 5000, options.onUnbound);
     return this.#closing;
   }
 
@@ -727,7 +727,7 @@ class Server implements RunningServer {
     await this.close({ graceMs: 0 });
   }
 
-  async #shutdown(graceMs: number): Promise<CloseResult> {
+  async #shutdown(graceMs: number, onUnbound?: () => void): Promise<CloseResult> {
     this.#abort.abort();
     // The UDP loop rule's lookups (ss) end now; waited for at the end.
     const lookups = this.#ctx.udpGuard.close();
@@ -737,22 +737,25 @@ class Server implements RunningServer {
     // datagram) stays open for them within the grace period, as open TCP
     // connections may finish; it answers no datagram that comes meanwhile.
     const answering = this.#running.filter((r) => r.ctx.udpReplies.size > 0);
-    await this.#stop(this.#running.filter((r) => !answering.includes(r)));
-    await Promise.all(this.#removals.values());
-    const tables = [...this.#tables];
     const grace = new AbortController();
     const timer = answering.length > 0 ? setTimeout(() => grace.abort(), graceMs) : undefined;
     const endGrace = () => grace.abort();
     this.#force.signal.addEventListener("abort", endGrace, { once: true });
     // A second close() (signal) that came before this point ends it too.
     if (this.#force.signal.aborted) grace.abort();
-    await Promise.all([
-      ...tables.map((t) => t.drain(graceMs, this.#force.signal)),
-      ...answering.map((r) => r.ctx.udpReplies.settled(grace.signal)),
-    ]);
+    // A socket's port is free once its loop has ended (a pending accept holds
+    // a closed listener's socket until then): that is when onUnbound is told.
+    await this.#stop(this.#running.filter((r) => !answering.includes(r)));
+    const unbound = (async () => {
+      await Promise.all(answering.map((r) => r.ctx.udpReplies.settled(grace.signal)));
+      await this.#stop(answering);
+      onUnbound?.();
+    })();
+    await Promise.all(this.#removals.values());
+    const tables = [...this.#tables];
+    await Promise.all([...tables.map((t) => t.drain(graceMs, this.#force.signal)), unbound]);
     clearTimeout(timer);
     this.#force.signal.removeEventListener("abort", endGrace);
-    await this.#stop(answering);
     const forced = tables.reduce((n, t) => n + t.size, 0);
     // No program exec started outlives muxd: those still running after the
     // grace period (UDP's too) are ended, with their process groups, and

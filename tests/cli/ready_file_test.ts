@@ -6,7 +6,14 @@
  */
 
 import assert from "node:assert/strict";
-import { runMuxdExpectingFailure, startMuxd } from "../_support/process.ts";
+import {
+  MAIN,
+  type MuxdLauncher,
+  permissionFlags,
+  runMuxdExpectingFailure,
+  startMuxd,
+  task,
+} from "../_support/process.ts";
 import type { ReadyRecord } from "../../lib/cli/report.ts";
 import { ReadyFile } from "../../lib/cli/ready_file.ts";
 
@@ -73,6 +80,73 @@ Deno.test("muxd serve removes its ready file when SIGTERM comes, not after the g
     const { code } = await muxd.stop("SIGTERM");
     assert.equal(code, 0);
   } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** muxd from source as `deno task serve:exec` runs it: the right to run python3. */
+const EXEC_LAUNCHER: MuxdLauncher = {
+  program: "deno",
+  args: ["run", ...permissionFlags(task("serve:exec")), MAIN],
+};
+
+/** Polls until `path` is gone, as a harness does, for up to `ms`. */
+async function waitGone(path: string, ms: number): Promise<void> {
+  const end = performance.now() + ms;
+  while (await exists(path)) {
+    if (performance.now() > end) throw new Error(`${path} still there after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+Deno.test("muxd serve removes its ready file at SIGTERM only once a UDP exec socket has sent the reply on its way: the port is free when the file is gone", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    const path = `${dir}/ready.json`;
+    // The program answers a second after the datagram: muxd keeps the
+    // socket open for that reply, within the grace period.
+    const slowEcho = `run=${
+      encodeURIComponent(JSON.stringify([
+        "python3",
+        "-c",
+        "import sys, time; data = sys.stdin.buffer.read(); time.sleep(1); sys.stdout.buffer.write(data)",
+      ]))
+    }`;
+    await using muxd = await startMuxd([
+      "serve",
+      "--ready-file",
+      path,
+      "--grace",
+      "30",
+      "-l",
+      `udp://127.0.0.1:0=exec?${slowEcho}`,
+    ], EXEC_LAUNCHER);
+    const port = muxd.port(0);
+    await client.send(new TextEncoder().encode("ping"), {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port,
+    });
+    const reply = client.receive();
+    // Cancelled when a failed assertion closes the client first.
+    reply.catch(() => {});
+    await muxd.waitForStderr("-> exec (4 B)", 10_000);
+    muxd.signal("SIGTERM");
+    await waitGone(path, 10_000);
+    // What the next muxd of a harness does at once: bind the same port.
+    try {
+      Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port }).close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      assert.fail(`the ready file went while udp 127.0.0.1:${port} was still bound`);
+    }
+    const [data] = await reply;
+    assert.equal(new TextDecoder().decode(data), "ping", "the reply on its way was sent");
+    const { code, stderr } = await muxd.stop("SIGTERM");
+    assert.equal(code, 0, stderr);
+  } finally {
+    client.close();
     await Deno.remove(dir, { recursive: true });
   }
 });

@@ -5,7 +5,7 @@ import { ServerClosedError, start, StartError } from "../../lib/server/mod.ts";
 import { SERVICES } from "../../lib/services/registry.ts";
 import { planOf } from "../_support/plan.ts";
 import { freePort, readToEnd } from "../_support/socket.ts";
-import { waitUntil } from "../_support/wait.ts";
+import { waitUntil, withTimeout } from "../_support/wait.ts";
 
 const text = (b: Uint8Array) => new TextDecoder().decode(b);
 
@@ -516,5 +516,87 @@ Deno.test("reconfigure() keeps the socket of a port-0 listener whose config now 
     assert.deepEqual([again.added, again.removed], [1, 2]);
   } finally {
     await server.close({ graceMs: 0 });
+  }
+});
+
+/**
+ * Binds each of `ports` on 127.0.0.1 at once (TCP or UDP) and closes it:
+ * what a harness does that starts the next server on the same ports.
+ *
+ * @returns The ports that are still taken.
+ */
+function stillTaken(transport: "tcp" | "udp", ports: readonly number[]): number[] {
+  const taken: number[] = [];
+  for (const port of ports) {
+    try {
+      const socket = transport === "tcp"
+        ? Deno.listen({ hostname: "127.0.0.1", port })
+        : Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port });
+      socket.close();
+    } catch (error) {
+      if (!(error instanceof Deno.errors.AddrInUse)) throw error;
+      taken.push(port);
+    }
+  }
+  return taken;
+}
+
+Deno.test("RunningServer.close() calls onUnbound once every port is free to bind, before the grace period of an open connection ends", async () => {
+  const specs = Array.from({ length: 8 }, () => "tcp://127.0.0.1:0=echo");
+  const server = await start(planOf(...specs, "udp://127.0.0.1:0=echo"));
+  const tcp = server.sockets.filter((s) => s.transport === "tcp").map((s) => s.local.port);
+  const udp = server.sockets.filter((s) => s.transport === "udp").map((s) => s.local.port);
+  const idle = await Deno.connect({ hostname: "127.0.0.1", port: tcp[0] });
+  try {
+    while (server.openConnections === 0) await new Promise((r) => setTimeout(r, 5));
+    const unbound = Promise.withResolvers<{ tcp: number[]; udp: number[] }>();
+    // Tried in the call itself, as a harness that sees the ready file go
+    // binds at once: a listener whose accept is still pending holds its port.
+    const closing = server.close({
+      graceMs: 60_000,
+      onUnbound: () =>
+        unbound.resolve({ tcp: stillTaken("tcp", tcp), udp: stillTaken("udp", udp) }),
+    });
+    const taken = await withTimeout(
+      unbound.promise,
+      5000,
+      "onUnbound, which waited for the open connection's grace period",
+    );
+    assert.deepEqual(taken, { tcp: [], udp: [] }, "ports still bound when onUnbound was called");
+    await server.close();
+    assert.equal((await closing).forced, 1);
+  } finally {
+    idle.close();
+  }
+});
+
+Deno.test("RunningServer.close() calls onUnbound for a UDP exec socket once the reply on its way is sent, its port then free", async () => {
+  const events: ServerEvent[] = [];
+  const server = await start(planOf("udp://127.0.0.1:0=exec?run=sh,-c,sleep%200.5%3Bcat"), {
+    sink: (e) => events.push(e),
+  });
+  const { port } = server.sockets[0].local;
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    await client.send(new TextEncoder().encode("ping"), {
+      transport: "udp",
+      hostname: "127.0.0.1",
+      port,
+    });
+    const reply = client.receive();
+    await waitUntil(() => events.some((e) => e.type === "exec-started"), 5000, "the program");
+    let taken: number[] | null = null;
+    const started = performance.now();
+    const closing = server.close({
+      graceMs: 60_000,
+      onUnbound: () => taken = stillTaken("udp", [port]),
+    });
+    const [data] = await reply;
+    assert.equal(new TextDecoder().decode(data), "ping");
+    await closing;
+    assert.deepEqual(taken, [], "the port was still bound when onUnbound was called");
+    assert.ok(performance.now() - started < 10_000, "onUnbound waited for the grace period");
+  } finally {
+    client.close();
   }
 });
