@@ -10,6 +10,7 @@
  */
 
 import { runTool } from "../check/host_facts.ts";
+import { isMuxdCommandLine, readCommandLine } from "../holder/command_line.ts";
 import { fileErrorWords } from "../explain/file_error.ts";
 
 /**
@@ -56,9 +57,10 @@ export class ReadyFile implements AsyncDisposable {
     const held = await holding(path);
     if (held.kind === "other") throw new ReadyFileTaken(held.what);
     // A running muxd's record is taken over (its muxd leaves this one's
-    // record at exit); one whose muxd is gone is removed first.
+    // record at exit); one whose muxd is gone is removed first, also when
+    // its pid now belongs to another program.
     if (
-      held.kind === "record" && held.pid !== pid && await isRunning(held.pid, pid) === false
+      held.kind === "record" && held.pid !== pid && await isMuxdRunning(held.pid, pid) === false
     ) await removeIfThere(path);
     // A folder that is missing or cannot be written to is found now, before
     // anything is bound, with the name the record is first written under.
@@ -194,19 +196,23 @@ async function holding(path: string): Promise<Holding> {
 }
 
 /**
- * Whether process `pid` runs, asked of `prlimit`, which fails for a process
- * that does not exist (Deno lets a program read /proc only with every
- * permission).
+ * Whether process `pid` runs and is a muxd: asked of `prlimit`, which fails
+ * for a process that does not exist (Deno lets a program read /proc only
+ * with every permission), then of `ps`, whose command line tells a muxd from
+ * another program that got the pid of a muxd killed with SIGKILL.
  *
  * @param pid The process to ask about.
  * @param self This process, asked first to learn whether prlimit answers at all.
  * @returns `true` or `false`, or `null` where it cannot be told.
  */
-async function isRunning(pid: number, self: number): Promise<boolean | null> {
+async function isMuxdRunning(pid: number, self: number): Promise<boolean | null> {
   const ask = (p: number) =>
     runTool("prlimit", ["--pid", String(p), "--nofile", "--raw", "--noheadings"]);
   if (await ask(self) === null) return null;
-  return await ask(pid) !== null;
+  if (await ask(pid) === null) return false;
+  // Without ps (or once the process is gone), prlimit's answer stands.
+  const commandLine = await readCommandLine(pid);
+  return commandLine === null || isMuxdCommandLine(commandLine);
 }
 
 /** The pid a ready record names, or `null` when the text is not one. */

@@ -173,6 +173,32 @@ Deno.test("muxd serve removes a stale ready file before a start that fails", asy
   }
 });
 
+Deno.test("muxd serve removes a stale ready file whose pid another program got since, before a start that fails", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  // A program that is not muxd, running under the pid the record names: a
+  // muxd killed with SIGKILL, its pid given to the next process.
+  const other = new Deno.Command("sh", { args: ["-c", "sleep 30"], stdin: "null" }).spawn();
+  try {
+    const path = `${dir}/ready.json`;
+    await Deno.writeTextFile(path, JSON.stringify({ ready: true, pid: other.pid, sockets: [] }));
+    const { port } = held.addr as Deno.NetAddr;
+    const run = await runMuxdExpectingFailure([
+      "serve",
+      "--ready-file",
+      path,
+      "-l",
+      `tcp://127.0.0.1:${port}=echo`,
+    ]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(await exists(path), false, "a failed start left a ready file claiming readiness");
+  } finally {
+    other.kill("SIGKILL");
+    await other.status;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("muxd serve leaves a ready file that another muxd took over", async () => {
   const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
   try {
