@@ -7,7 +7,7 @@
 
 import { type OptionValues, trueOrFalse, wholeNumber } from "./options.ts";
 import { decimal } from "./options.ts";
-import { parseEnvNames, runnableCommand } from "./exec_command.ts";
+import { readableEnvNames, runnableCommand } from "./exec_command.ts";
 import { KILL_GRACE_MS, type Program, settlesWithin, startProgram } from "./exec_process.ts";
 import { readChunks } from "./read_chunks.ts";
 import type { Service, ServiceContext, Stream } from "./service.ts";
@@ -41,7 +41,7 @@ export const EXEC_OPTIONS = [
     description: "Names of muxd's own environment variables to pass on, separated by commas " +
       "(PATH,LANG); muxd needs --allow-env for them.",
     default: "",
-    parse: parseEnvNames,
+    parse: readableEnvNames,
   },
   {
     key: "group",

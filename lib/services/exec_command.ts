@@ -181,6 +181,39 @@ export function parseEnvNames(text: string): readonly string[] {
   return Object.freeze(names);
 }
 
+/**
+ * Parses exec's `env` option and checks that muxd may read each variable it
+ * names: the option's parser, so that a name muxd may not read fails when
+ * muxd provisions, with the spec's position, where the program could
+ * otherwise never start.
+ *
+ * @param text The option's text; empty for none.
+ * @returns The names.
+ * @throws {RangeError} See {@linkcode parseEnvNames}, or for a variable
+ *   that `--allow-env` does not name.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { readableEnvNames } from "./exec_command.ts";
+ *
+ * assert.deepEqual(readableEnvNames(""), []);
+ * ```
+ */
+export function readableEnvNames(text: string): readonly string[] {
+  const names = parseEnvNames(text);
+  for (const name of names) {
+    const { state } = Deno.permissions.querySync({ name: "env", variable: name });
+    if (state !== "granted") {
+      throw new RangeError(
+        `muxd has no right to read ${name}: start it with --allow-env=${name} added to deno ` +
+          `run's flags (deno task serve:exec allows PATH), or leave ${name} out of env`,
+      );
+    }
+  }
+  return names;
+}
+
 /** The names of a JSON array of strings; a `RangeError` for anything else. */
 function jsonNames(text: string): string[] {
   let names: unknown;

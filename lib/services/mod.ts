@@ -96,6 +96,7 @@ export {
   parseEnvNames,
   parseRun,
   programFile,
+  readableEnvNames,
   runnableCommand,
   runPermissionProblem,
 } from "./exec_command.ts";

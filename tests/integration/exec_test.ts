@@ -408,6 +408,22 @@ Deno.test("muxd serve without the right to run the program exits 2 with one line
   assert.doesNotMatch(stderr, /\n\s+at /);
 });
 
+Deno.test("muxd serve without the right to read a variable that env names exits 2 with one line naming --allow-env", async () => {
+  // deno task serve:exec may read PATH, not LANG: the program could never
+  // start, and each connection was told muxd had no right to run python3.
+  const { code, stderr } = await runMuxdExpectingFailure(
+    [
+      "serve",
+      "-l",
+      `tcp://127.0.0.1:0=exec?run=python3,${EXAMPLES}connection_received.py&env=PATH,LANG`,
+    ],
+    EXEC_LAUNCHER,
+  );
+  assert.equal(code, 2);
+  assert.match(stderr, /option env: muxd has no right to read LANG: start it with --allow-env=/);
+  assert.doesNotMatch(stderr, /allow-run|\n\s+at /);
+});
+
 Deno.test("muxd serve with a program that is not on its PATH exits 2 with one line naming the program and PATH", async () => {
   const { code, stderr } = await runMuxdExpectingFailure(
     ["serve", "-l", "tcp://127.0.0.1:0=exec?run=muxd-no-such-program"],
