@@ -83,8 +83,16 @@ export class ReadyFile implements AsyncDisposable {
     if (this.#withdrawn !== null) return Promise.resolve();
     const next = this.#writing.catch(() => {}).then(async () => {
       const tmp = temporaryName(this.path, this.#pid);
-      await Deno.writeTextFile(tmp, record + "\n");
-      await Deno.rename(tmp, this.path);
+      try {
+        await Deno.writeTextFile(tmp, record + "\n");
+        await Deno.rename(tmp, this.path);
+      } catch (error) {
+        // A record cut short (a full disk) is not left beside the file.
+        await removeIfThere(tmp).catch((e) =>
+          this.#warn(`cannot remove ${tmp}: ${e instanceof Error ? e.message : e}`)
+        );
+        throw error;
+      }
       this.#written = true;
     });
     this.#writing = next;

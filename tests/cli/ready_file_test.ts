@@ -350,3 +350,25 @@ Deno.test("ReadyFile writes nothing once withdrawn: a reload that ends while mux
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("ReadyFile leaves no temporary file behind when a write fails after the record was written under it", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  try {
+    const path = `${dir}/ready.json`;
+    const file = await ReadyFile.claim(path, Deno.pid, (m) => assert.fail(m));
+    // Something put a folder at the path since: the rename fails, as a write
+    // fails on a full disk, with the record already under its temporary name.
+    await Deno.mkdir(path);
+    await Deno.writeTextFile(`${path}/keep`, "");
+    const record = JSON.stringify({ ready: true, pid: Deno.pid, sockets: [] });
+    await assert.rejects(file.write(record));
+    await file.withdraw();
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name),
+      ["ready.json"],
+      "a record that was never renamed was left behind",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
