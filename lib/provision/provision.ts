@@ -65,7 +65,8 @@ export interface Provisioned<C extends Command> {
  * Provisions a command: merges the command line and the config file into
  * every setting, plans every listener, and checks what `serve` would refuse
  * (an address other hosts could reach, without `--public`). `check` reports
- * exposed listeners as findings instead, so they are not problems here.
+ * exposed listeners as findings instead, so they are not problems here; a
+ * relay's upstream outside loopback without `--public` is one for both.
  *
  * @param args The parsed command line.
  * @param config The config file as read, or `null` without `--config`.
@@ -120,6 +121,12 @@ export function provision<C extends Command>(
   const { plan, errors } = buildPlan(items, { interfaces: host.interfaces });
   problems.push(...errors, ...checkRelayLoops(plan.listeners, host));
   const warnings: string[] = [];
+  // A relay's upstream outside loopback is refused without --public by
+  // check as by serve (both take --public): it is no bind for check to
+  // predict, and serve refuses it before binding anything.
+  const upstreams = checkUpstreams(plan.listeners, (settings as Settings<"check">).public);
+  problems.push(...upstreams.errors);
+  warnings.push(...upstreams.warnings);
   let dashboard: DashboardPlan | null = null;
   let control: ControlPlan | null = null;
   if (args.command === "serve") {
@@ -127,9 +134,6 @@ export function provision<C extends Command>(
     const exposure = checkExposure(plan.listeners, serve.public);
     problems.push(...exposure.errors);
     warnings.push(...exposure.warnings);
-    const upstreams = checkUpstreams(plan.listeners, serve.public);
-    problems.push(...upstreams.errors);
-    warnings.push(...upstreams.warnings);
     dashboard = planDashboard(serve.dashboard, { demo, allowPublic: serve.public });
     const where = flagSource(args.argv, "--dashboard");
     problems.push(...dashboard.errors.map((e) => new SettingError(e, where)));

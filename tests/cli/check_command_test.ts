@@ -363,3 +363,21 @@ Deno.test({
     }
   },
 });
+
+Deno.test("muxd check refuses a relay to an upstream outside loopback without --public, as serve does, and takes it with --public", async () => {
+  const spec = "tcp://127.0.0.1:0=forward?to=198.51.100.1:80";
+  const served = await runMuxd(["serve", "-l", spec]);
+  assert.equal(served.code, 2, served.stderr);
+  const checked = await runMuxd(["check", "-l", spec]);
+  assert.equal(checked.code, 2, checked.stdout + checked.stderr);
+  assert.doesNotMatch(checked.stdout, /would bind every listener/);
+  assert.equal(
+    checked.stderr.trim(),
+    served.stderr.trim().replace("(argument 2 after serve)", "(argument 2 after check)"),
+  );
+  assert.match(checked.stderr, /^muxd: .*198\.51\.100\.1:80 is not a loopback address/);
+  assertNoStackTrace(checked);
+  const allowed = await runMuxd(["check", "--public", "-l", spec]);
+  assert.notEqual(allowed.code, 2, allowed.stderr);
+  assert.equal(allowed.stderr, "");
+});
