@@ -8,7 +8,9 @@
  */
 
 /**
- * Reads a process's command line with `ps -o args= -p PID`.
+ * Reads a process's command line with `ps -ww -o args= -p PID`: whole,
+ * where `ps` would otherwise cut it at `COLUMNS` characters when that is set
+ * (a muxd's entry comes after Deno's flags, past the first 80).
  *
  * @param pid The process id.
  * @returns The command line as one string (arguments joined by spaces), or
@@ -21,7 +23,7 @@ export async function readCommandLine(pid: number): Promise<string | null> {
   let output: Deno.CommandOutput;
   try {
     output = await new Deno.Command("ps", {
-      args: ["-o", "args=", "-p", `${pid}`],
+      args: ["-ww", "-o", "args=", "-p", `${pid}`],
       stdin: "null",
       stdout: "piped",
       stderr: "null",

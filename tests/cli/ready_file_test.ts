@@ -254,6 +254,39 @@ Deno.test("muxd serve leaves a running muxd's ready file alone when its own star
   }
 });
 
+Deno.test("muxd serve leaves a running muxd's ready file alone when its own start fails, with COLUMNS=80 in its environment", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  // ps cuts a command line at COLUMNS characters unless told not to: the
+  // running muxd's entry (main.ts) comes after Deno's flags, past the 80th.
+  const columns = Deno.env.get("COLUMNS");
+  try {
+    const path = `${dir}/ready.json`;
+    await using first = await startMuxd([
+      "serve",
+      "--ready-file",
+      path,
+      "-l",
+      "tcp://127.0.0.1:0=echo",
+    ]);
+    Deno.env.set("COLUMNS", "80");
+    const run = await runMuxdExpectingFailure([
+      "serve",
+      "--ready-file",
+      path,
+      "-l",
+      `tcp://127.0.0.1:${first.port(0)}=echo`,
+    ]);
+    assert.equal(run.code, 1, run.stderr);
+    assert.equal(await exists(path), true, "the running muxd's ready file was removed");
+    const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(record.pid, first.child.pid);
+  } finally {
+    if (columns === undefined) Deno.env.delete("COLUMNS");
+    else Deno.env.set("COLUMNS", columns);
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("muxd serve says a ready file whose folder does not exist before it binds anything", async () => {
   const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
   try {
