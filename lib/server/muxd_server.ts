@@ -148,13 +148,16 @@ export class MuxdServer implements RunningServer {
    * subscription ends, after the events of the shutdown.
    */
   async close(options?: CloseOptions): Promise<CloseResult> {
-    const result = await this.#server.close(options);
-    this.#closed = true;
-    for (const reader of [...this.#readers.keys()]) {
-      reader.end();
-      this.#forget(reader);
+    try {
+      return await this.#server.close(options);
+    } finally {
+      // Also when it rejects (with what onUnbound threw): the server is closed.
+      this.#closed = true;
+      for (const reader of [...this.#readers.keys()]) {
+        reader.end();
+        this.#forget(reader);
+      }
     }
-    return result;
   }
 
   /** Closes the server with no grace period: `await using server = await start(...)`. */

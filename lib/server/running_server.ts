@@ -209,7 +209,8 @@ export interface CloseOptions {
    * end; or, with a UDP socket whose replies are on their way, once they are
    * sent or the grace period ends. A test harness that starts the next
    * server on the same ports waits for this (muxd serve removes its ready
-   * file then).
+   * file then). What it throws does not stop the shutdown: `close()` rejects
+   * with it once everything is closed.
    */
   readonly onUnbound?: () => void;
 }

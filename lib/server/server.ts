@@ -746,10 +746,16 @@ class Server implements RunningServer {
     // A socket's port is free once its loop has ended (a pending accept holds
     // a closed listener's socket until then): that is when onUnbound is told.
     await this.#stop(this.#running.filter((r) => !answering.includes(r)));
+    // What onUnbound throws is the caller's to learn, once all is closed.
+    const unboundFailed: unknown[] = [];
     const unbound = (async () => {
       await Promise.all(answering.map((r) => r.ctx.udpReplies.settled(grace.signal)));
       await this.#stop(answering);
-      onUnbound?.();
+      try {
+        onUnbound?.();
+      } catch (error) {
+        unboundFailed.push(error);
+      }
     })();
     await Promise.all(this.#removals.values());
     const tables = [...this.#tables];
@@ -768,6 +774,7 @@ class Server implements RunningServer {
     clearInterval(this.#sweeper);
     this.#ctx.timeouts.close();
     await lookups;
+    if (unboundFailed.length > 0) throw unboundFailed[0];
     return { forced };
   }
 }

@@ -304,3 +304,21 @@ Deno.test("MuxdServer.subscribe() opened after start() without a sink gets each 
     assert.equal(await ask(udp.local.port, "between"), "between");
   }
 });
+
+Deno.test("MuxdServer.close() ends every subscription also when it rejects with what onUnbound threw", async () => {
+  const server = await start({ listen: ["tcp://127.0.0.1:0=echo"] });
+  const events = server.subscribe();
+  const failure = new Error("the harness's callback failed");
+  await assert.rejects(
+    server.close({
+      graceMs: 0,
+      onUnbound: () => {
+        throw failure;
+      },
+    }),
+    (e) => e === failure,
+  );
+  const types: string[] = [];
+  for await (const e of events) types.push(e.type);
+  assert.ok(types.includes("listener-closed"), types.join(" "));
+});

@@ -600,3 +600,35 @@ Deno.test("RunningServer.close() calls onUnbound for a UDP exec socket once the 
     client.close();
   }
 });
+
+Deno.test("RunningServer.close() closes everything when onUnbound throws, then rejects with what it threw", async () => {
+  const server = await start(planOf("tcp://127.0.0.1:0=echo"));
+  const { port } = server.sockets[0].local;
+  const idle = await Deno.connect({ hostname: "127.0.0.1", port });
+  try {
+    while (server.openConnections === 0) await new Promise((r) => setTimeout(r, 5));
+    const failure = new Error("the harness's callback failed");
+    const closing = assert.rejects(
+      server.close({
+        graceMs: 200,
+        onUnbound: () => {
+          throw failure;
+        },
+      }),
+      (e) => e === failure,
+    );
+    // The open connection is closed at the grace period's end all the same.
+    const end = await withTimeout(
+      idle.read(new Uint8Array(1)).catch((e) => {
+        if (e instanceof Deno.errors.ConnectionReset) return null;
+        throw e;
+      }),
+      5000,
+      "the end of the connection close() was to close",
+    );
+    assert.equal(end, null);
+    await closing;
+  } finally {
+    idle.close();
+  }
+});
