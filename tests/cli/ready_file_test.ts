@@ -27,6 +27,17 @@ async function exists(path: string): Promise<boolean> {
   }
 }
 
+/** `serve --ready-file PATH` of a TCP echo on `port`, which another socket holds: a start that fails. */
+function failingStart(path: string, port: number) {
+  return runMuxdExpectingFailure([
+    "serve",
+    "--ready-file",
+    path,
+    "-l",
+    `tcp://127.0.0.1:${port}=echo`,
+  ]);
+}
+
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.test(`muxd serve removes its ready file when it exits on ${signal}`, async () => {
     const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
@@ -159,13 +170,7 @@ Deno.test("muxd serve removes a stale ready file before a start that fails", asy
     // What a muxd killed with SIGKILL leaves: a record with a dead pid.
     await Deno.writeTextFile(path, JSON.stringify({ ready: true, pid: 999_999, sockets: [] }));
     const { port } = held.addr as Deno.NetAddr;
-    const run = await runMuxdExpectingFailure([
-      "serve",
-      "--ready-file",
-      path,
-      "-l",
-      `tcp://127.0.0.1:${port}=echo`,
-    ]);
+    const run = await failingStart(path, port);
     assert.equal(run.code, 1, run.stderr);
     assert.equal(await exists(path), false, "a failed start left a ready file claiming readiness");
   } finally {
@@ -183,13 +188,7 @@ Deno.test("muxd serve removes a stale ready file whose pid another program got s
     const path = `${dir}/ready.json`;
     await Deno.writeTextFile(path, JSON.stringify({ ready: true, pid: other.pid, sockets: [] }));
     const { port } = held.addr as Deno.NetAddr;
-    const run = await runMuxdExpectingFailure([
-      "serve",
-      "--ready-file",
-      path,
-      "-l",
-      `tcp://127.0.0.1:${port}=echo`,
-    ]);
+    const run = await failingStart(path, port);
     assert.equal(run.code, 1, run.stderr);
     assert.equal(await exists(path), false, "a failed start left a ready file claiming readiness");
   } finally {
@@ -239,13 +238,7 @@ Deno.test("muxd serve leaves a running muxd's ready file alone when its own star
       "tcp://127.0.0.1:0=echo",
     ]);
     // The same port again: this start fails, and must not take the first one's file.
-    const run = await runMuxdExpectingFailure([
-      "serve",
-      "--ready-file",
-      path,
-      "-l",
-      `tcp://127.0.0.1:${first.port(0)}=echo`,
-    ]);
+    const run = await failingStart(path, first.port(0));
     assert.equal(run.code, 1, run.stderr);
     const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
     assert.equal(record.pid, first.child.pid);
@@ -269,13 +262,7 @@ Deno.test("muxd serve leaves a running muxd's ready file alone when its own star
       "tcp://127.0.0.1:0=echo",
     ]);
     Deno.env.set("COLUMNS", "80");
-    const run = await runMuxdExpectingFailure([
-      "serve",
-      "--ready-file",
-      path,
-      "-l",
-      `tcp://127.0.0.1:${first.port(0)}=echo`,
-    ]);
+    const run = await failingStart(path, first.port(0));
     assert.equal(run.code, 1, run.stderr);
     assert.equal(await exists(path), true, "the running muxd's ready file was removed");
     const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
