@@ -151,13 +151,19 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
  * @returns The types.
  */
 export function typesWritten(lowest: LogLevel): ReadonlySet<EventType> {
-  const types = new Set<EventType>();
-  for (const [type, level] of Object.entries(LEVELS) as [EventType, LogLevel][]) {
-    if (compareLogLevel(level, lowest) >= 0) types.add(type);
-  }
+  const types = new Set(levelsWritten(lowest).keys());
   // A listener with faults says so at info.
   if (compareLogLevel("info", lowest) >= 0) types.add("listening");
   return types;
+}
+
+/** The level of each event type written at or above `lowest`; the types below it are left out. */
+function levelsWritten(lowest: LogLevel): Map<EventType, LogLevel> {
+  const written = new Map<EventType, LogLevel>();
+  for (const [type, level] of Object.entries(LEVELS) as [EventType, LogLevel][]) {
+    if (compareLogLevel(level, lowest) >= 0) written.set(type, level);
+  }
+  return written;
 }
 
 /**
@@ -169,12 +175,8 @@ export function typesWritten(lowest: LogLevel): ReadonlySet<EventType> {
  * @returns The event sink.
  */
 function eventLines(lowest: LogLevel, sink: BatchSink, line: EventLineWriter): EventSink {
-  // The level of each event type that is written; types below `lowest` are
-  // left out, and nothing is formatted for them.
-  const written = new Map<ServerEvent["type"], LogLevel>();
-  for (const [type, level] of Object.entries(LEVELS) as [ServerEvent["type"], LogLevel][]) {
-    if (compareLogLevel(level, lowest) >= 0) written.set(type, level);
-  }
+  // Nothing is formatted for the types below `lowest`.
+  const written = levelsWritten(lowest);
   // A TCP program's exit is on its connection's closing line as well, so
   // its own line (which adds the pid and the run time) is at debug level; a
   // datagram's program has no other line for its exit.
