@@ -19,6 +19,7 @@ const PANEL_TOP = 26;
 
 const COLORS: Readonly<Record<string, string>> = {
   "muxd": "#2563eb",
+  "muxd-every": "#1e40af",
   "muxd-quiet": "#93c5fd",
   "muxd-faults": "#60a5fa",
   "deno": "#0f766e",

@@ -31,7 +31,7 @@ const port = listener.addr.port;
 const socket = Deno.listenDatagram({ transport: "udp", hostname, port });
 const pool = new BufferPool();
 const log: EventSink | null = Deno.args.includes("--log")
-  ? (await setUpLogging({ level: "info" })).events
+  ? (await setUpLogging({ level: "info", linesPerSecond: 0 })).events
   : null;
 const local = { address: hostname, port };
 const tcpSpec = `tcp://${hostname}:0=echo`;

@@ -38,7 +38,7 @@ import {
 
 const USAGE = `usage: deno task bench:load [--quick] [--rounds N] [--seconds S] [--peers ID,ID]
                             [--client c|deno] [--pin] [--no-write] [--json]
-peers: muxd, muxd-quiet, muxd-faults, deno, deno-logged, c, xinetd, socat, ncat, node (echo servers);
+peers: muxd, muxd-every, muxd-quiet, muxd-faults, deno, deno-logged, c, xinetd, socat, ncat, node (echo servers);
        fwd-muxd, fwd-deno, fwd-haproxy, fwd-nginx, fwd-socat, fwd-ncat, fwd-node (relays);
        exec-muxd, exec-deno, exec-deno-threads, exec-xinetd, exec-socat,
        exec-ncat (programs behind a port)`;

@@ -296,7 +296,14 @@ export const PEERS: readonly Peer[] = [
     [],
     "`deno task serve` flags (V8's memory reducer off among them), " +
       "`-l tcp://127.0.0.1:0=echo -l udp://127.0.0.1:0=echo` (default limits), default logging (info: one line per connection opened, " +
-      "one per connection closed, one per datagram), standard error redirected to a file",
+      "one per connection closed, one per datagram, 100 a second at most per socket name and the " +
+      "rest counted in one line a second), standard error redirected to a file",
+  ),
+  muxdPeer(
+    "muxd-every",
+    "muxd, every line",
+    ["--log-lines", "0"],
+    "the same with `--log-lines 0`: every connection's and datagram's line written",
   ),
   muxdPeer(
     "muxd-quiet",

@@ -95,7 +95,12 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
 
   const format = settings.logFormat;
   const color = format === "text" && useColor(Deno.stderr.isTerminal(), (n) => Deno.env.get(n));
-  const logging = await setUpLogging({ format, color, level: settings.logLevel });
+  const logging = await setUpLogging({
+    format,
+    color,
+    level: settings.logLevel,
+    linesPerSecond: settings.logLines,
+  });
   const log = mainLogger();
   // The ready record is for programs: on a terminal, where the socket table
   // already shows a person what is served, it would be a screenful of JSON.

@@ -18,6 +18,13 @@ import { type BatchSink, getBatchSink } from "./batch_sink.ts";
 import { stderrOutput } from "./stderr_output.ts";
 import { type EventLineWriter, formattedEventLine } from "./event_line.ts";
 import { fastTextLine } from "./fast_text_line.ts";
+import {
+  type BudgetedEvent,
+  DEFAULT_LOG_LINES,
+  heldLinesLog,
+  isBudgeted,
+  LineBudget,
+} from "./line_budget.ts";
 import { colorTextFormatter, plainTextFormatter } from "./text_formatter.ts";
 import type { LogFormat } from "../config/config_file.ts";
 import { jsonVisible, visible } from "../spec/visible.ts";
@@ -35,6 +42,13 @@ export interface LoggingOptions {
   readonly level?: LogLevel;
   /** Where the log goes. @default Deno.stderr.writable */
   readonly stream?: WritableStream<Uint8Array>;
+  /**
+   * Lines a second at most about the connections and datagrams of one socket
+   * name (`--log-lines`); past it, lines are counted, and one line a second
+   * says how many were held back (`line_budget.ts`). 0 for every line.
+   * @default {DEFAULT_LOG_LINES}
+   */
+  readonly linesPerSecond?: number;
 }
 
 /** The levels muxd logs at. */
@@ -135,11 +149,16 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
   });
   const readable = formattedEventLine(formatter, format === "json");
   const line = format === "text" && !options.color ? fastTextLine(readable) : readable;
+  const budget = new LineBudget(options.linesPerSecond ?? DEFAULT_LOG_LINES, heldLinesLog());
   return {
-    events: eventLines(lowest, sink, line),
+    events: eventLines(lowest, sink, line, budget),
     types: typesWritten(lowest),
     say: (text) => sink.writeLine(`${text.split("\n").map(visible).join("\n")}\n`),
-    close: dispose,
+    close: () => {
+      // What was held back is said before the log closes.
+      budget.close();
+      return dispose();
+    },
   };
 }
 
@@ -167,14 +186,21 @@ function levelsWritten(lowest: LogLevel): Map<EventType, LogLevel> {
 }
 
 /**
- * An event sink that writes each event at or above `lowest` as one line.
+ * An event sink that writes each event at or above `lowest` as one line,
+ * within the budget of lines about its socket name.
  *
  * @param lowest The lowest level written.
  * @param sink Where lines go.
  * @param line Writes each line.
+ * @param budget Holds back the lines of connections and datagrams past it.
  * @returns The event sink.
  */
-function eventLines(lowest: LogLevel, sink: BatchSink, line: EventLineWriter): EventSink {
+function eventLines(
+  lowest: LogLevel,
+  sink: BatchSink,
+  line: EventLineWriter,
+  budget: LineBudget,
+): EventSink {
   // Nothing is formatted for the types below `lowest`.
   const written = levelsWritten(lowest);
   // A TCP program's exit is on its connection's closing line as well, so
@@ -191,6 +217,7 @@ function eventLines(lowest: LogLevel, sink: BatchSink, line: EventLineWriter): E
       ? faulty
       : written.get(event.type);
     if (level === undefined) return;
+    if (isBudgeted(event.type) && !budget.take(event as BudgetedEvent)) return;
     const out = sink.lineBuffer();
     if (out !== null) line(event, level, out); // null: over the limit, counted as dropped
   };

@@ -20,3 +20,12 @@ export {
   type FaultSummaryLine,
   faultSummaryLog,
 } from "./fault_summary.ts";
+export {
+  BUDGET_MS,
+  type BudgetedEvent,
+  DEFAULT_LOG_LINES,
+  type HeldLines,
+  heldLinesLog,
+  isBudgeted,
+  LineBudget,
+} from "./line_budget.ts";

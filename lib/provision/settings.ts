@@ -9,6 +9,7 @@
  */
 
 import { DEFAULT_MAX_CONNECTIONS } from "../server/running_server.ts";
+import { DEFAULT_LOG_LINES } from "../log/line_budget.ts";
 import type { Command, Setting } from "./setting.ts";
 
 const BOTH = ["serve", "check"] as const satisfies readonly Command[];
@@ -85,6 +86,21 @@ export const SETTINGS = {
     metavar: "LEVEL",
     default: "info",
     help: "The lowest level logged (default info); `debug` adds UDP replies.",
+  },
+  logLines: {
+    kind: "number",
+    flags: ["--log-lines"],
+    configKey: "logLines",
+    commands: SERVE,
+    reload: "restart",
+    whole: true,
+    min: 0,
+    max: 1_000_000,
+    unit: "",
+    metavar: "N",
+    default: DEFAULT_LOG_LINES,
+    help: `Lines a second at most about one socket name's connections and datagrams (default ` +
+      `${DEFAULT_LOG_LINES}; 0: every line). The rest are counted in one line a second.`,
   },
   readyFile: {
     kind: "text",

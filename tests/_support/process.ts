@@ -354,9 +354,20 @@ export async function startMuxdOnFreePort(
   }
 }
 
-/** `serve --log-format json` followed by `-l SPEC` for each spec. */
+/**
+ * `serve --log-format json --log-lines 0` followed by `-l SPEC` for each
+ * spec: the log as a record of every event, to assert on, with no budget of
+ * lines a second (as the manual tells a test suite to start muxd).
+ */
 export function serveJson(...specs: string[]): string[] {
-  return ["serve", "--log-format", "json", ...specs.flatMap((spec) => ["-l", spec])];
+  return [
+    "serve",
+    "--log-format",
+    "json",
+    "--log-lines",
+    "0",
+    ...specs.flatMap((spec) => ["-l", spec]),
+  ];
 }
 
 /** {@linkcode serveJson}, at log level debug. */

@@ -27,12 +27,14 @@ async function echoOnce(port: number, n: number): Promise<void> {
   }
 }
 
-Deno.test("muxd serve with standard error in a regular file logs every connection's two lines, whole and in order, then bye", async () => {
+Deno.test("muxd serve --log-lines 0 with standard error in a regular file logs every connection's two lines, whole and in order, then bye", async () => {
   const log = await Deno.makeTempFile({ prefix: "muxd-log-", suffix: ".log" });
   try {
     {
       // `sh -c 'exec "$@" 2>"$0"' FILE deno run ...`: what `2> FILE` does in a shell.
-      await using muxd = await startMuxd(["serve", "-l", "tcp://127.0.0.1:0=echo"], {
+      // 600 lines in well under a second: every one only with no budget of lines.
+      const args = ["serve", "--log-lines", "0", "-l", "tcp://127.0.0.1:0=echo"];
+      await using muxd = await startMuxd(args, {
         program: "sh",
         args: ["-c", 'exec "$@" 2>"$0"', log, "deno", "run", ...SERVE_PERMISSIONS, MAIN],
       });

@@ -270,7 +270,7 @@ Deno.test("muxd serve exits with 2 and names file:line:column for a bad config f
     assert.deepEqual(lines(result.stderr), [
       `muxd: ${path}:7:12: "grace" must be a number of seconds from 0 to 3600`,
       `muxd: ${path}:8:3: unknown setting "colour"; known settings: listen, grace, logFormat, ` +
-      "readyFile, keepGoing, public, maxConnections",
+      "logLines, readyFile, keepGoing, public, maxConnections",
       `muxd: Cannot parse listen spec "udp://127.0.0.1:0=bogus" (${path}:5:5): unknown service ` +
       '"bogus"; known services: echo, discard, chargen, qotd, daytime, time, whoami, size, banner, exec, forward',
     ]);

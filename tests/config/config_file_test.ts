@@ -50,7 +50,7 @@ Deno.test("parseConfig() reports every bad setting at once with its position", (
   assert.deepEqual(errors.map((e) => e.message), [
     'bad.jsonc:2:43: each "listen" entry must be a string such as "tcp://127.0.0.1:7007=echo", or an object such as { "listen": "tcp://127.0.0.1:7300=exec", "run": ["python3", "server.py"] }',
     'bad.jsonc:3:12: "grace" must be a number of seconds from 0 to 3600',
-    'bad.jsonc:4:3: unknown setting "logformat"; known settings: listen, grace, logFormat, readyFile, keepGoing, public, maxConnections',
+    'bad.jsonc:4:3: unknown setting "logformat"; known settings: listen, grace, logFormat, logLines, readyFile, keepGoing, public, maxConnections',
     'bad.jsonc:5:16: "logFormat" must be "text" or "json"',
     'bad.jsonc:6:16: "readyFile" must be a file path, and a path cannot hold a NUL character',
   ]);

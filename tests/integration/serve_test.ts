@@ -434,3 +434,61 @@ Deno.test("muxd serve --log-level writes event lines at that level and above onl
   const warning = await lines("warning");
   assert.doesNotMatch(warning.stderr, / (DBG|INF) /);
 });
+
+Deno.test("muxd serve --log-lines writes that many lines a second about a socket name, then one line on the rest", async () => {
+  await using muxd = await startMuxd([
+    "serve",
+    "--log-lines",
+    "3",
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+    "-l",
+    "udp://127.0.0.1:0=echo",
+  ]);
+  const [tcp, udp] = [muxd.port(0), muxd.port(1)];
+  for (let i = 0; i < 6; i++) {
+    const echo = await nc(["-N", "127.0.0.1", String(tcp)], `hello ${i}\n`);
+    assert.equal(echo.text, `hello ${i}\n`, echo.stderr);
+  }
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    for (let i = 0; i < 10; i++) {
+      await client.send(new TextEncoder().encode(`ping ${i}`), {
+        transport: "udp",
+        hostname: "127.0.0.1",
+        port: udp,
+      });
+      const [reply] = await withTimeout(client.receive(), 5000, "the echo");
+      assert.equal(new TextDecoder().decode(reply), `ping ${i}`, "every reply, logged or not");
+    }
+  } finally {
+    client.close();
+  }
+  const { code, stderr } = await muxd.stop("SIGTERM");
+  assert.equal(code, 0, stderr);
+  // Each line a socket name's budget let through, and the counts of the
+  // summary lines: together, every line (a budget lasts 1 s, so a slow
+  // machine may see more than one).
+  const tally = (transport: string, port: number) => {
+    const local = `${transport} 127\\.0\\.0\\.1:${port}`;
+    const written = stderr.match(new RegExp(` INF ${local} <- `, "g"))?.length ?? 0;
+    const summaries = [
+      ...stderr.matchAll(
+        new RegExp(
+          ` INF ${local} -> echo: (\\d+) lines? not written in the last \\d+\\.\\d s, past 3 a ` +
+            `second \\(--log-lines\\): (.*)\\n`,
+          "g",
+        ),
+      ),
+    ];
+    return { written, held: summaries.reduce((n, m) => n + Number(m[1]), 0), summaries };
+  };
+  const tcpLines = tally("tcp", tcp);
+  assert.equal(tcpLines.written + tcpLines.held, 12, stderr); // opened and closed, 6 each
+  assert.ok(tcpLines.summaries.length > 0, stderr);
+  assert.match(tcpLines.summaries[0][2], /^(\d+ connections opened, )?\d+ connections closed$/);
+  const udpLines = tally("udp", udp);
+  assert.equal(udpLines.written + udpLines.held, 10, stderr);
+  assert.ok(udpLines.summaries.length > 0, stderr);
+  assert.match(udpLines.summaries[0][2], /^\d+ datagrams$/);
+});

@@ -23,6 +23,7 @@ function serveArgs(argv: string[], given: Partial<Given<"serve">> = {}) {
     grace: undefined,
     logFormat: undefined,
     logLevel: undefined,
+    logLines: undefined,
     readyFile: undefined,
     keepGoing: false,
     public: false,

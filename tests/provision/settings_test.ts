@@ -59,6 +59,7 @@ Deno.test("changedSettings() names each setting that differs with what a reload 
     grace: 5,
     logFormat: "text",
     logLevel: "info",
+    logLines: 100,
     readyFile: undefined,
     keepGoing: false,
     public: false,
@@ -67,9 +68,16 @@ Deno.test("changedSettings() names each setting that differs with what a reload 
     control: undefined,
     controlTokenFile: undefined,
   } as const;
-  const after = { ...before, grace: 1, logFormat: "json", maxConnections: 10 } as const;
+  const after = {
+    ...before,
+    grace: 1,
+    logFormat: "json",
+    logLines: 0,
+    maxConnections: 10,
+  } as const;
   assert.deepEqual(changedSettings<"serve">(before, after), [
     { key: "grace", before: 5, after: 1, reload: "live" },
     { key: "logFormat", before: "text", after: "json", reload: "restart" },
+    { key: "logLines", before: 100, after: 0, reload: "restart" },
   ]);
 });

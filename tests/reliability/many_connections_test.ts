@@ -51,6 +51,8 @@ Deno.test({
       "serve",
       "--log-format",
       "json",
+      "--log-lines",
+      "0", // every connection's lines, to count
       "--max-connections",
       `${CONNECTIONS}`,
       ...ADDRESSES.flatMap((a) => ["-l", `tcp://${a}:0=echo?${limits}`]),

@@ -1,0 +1,241 @@
+/**
+ * How many lines the log writes about one socket name's connections and
+ * datagrams: at most a few a second each. A load test from 127.0.0.1 makes
+ * thousands of connections a second, each with two lines, and a UDP one
+ * a hundred thousand datagrams; nobody reads that many lines, and writing
+ * them costs a server more than serving. Past the budget, a line is not
+ * written but counted by its kind, and one line a second per socket name
+ * says how many were held back: nothing goes unsaid. Warnings and errors
+ * (a refused connection, a suppressed reply, a failure) are never held back.
+ *
+ * @module
+ */
+
+import { getLogger } from "@logtape/logtape";
+import type { EventType, ServerEvent } from "../events/event.ts";
+import type { ServiceName } from "../services/names.ts";
+import { formatSocketName } from "../spec/socket_name.ts";
+import type { SocketName, Transport } from "../spec/types.ts";
+
+/** Lines a second about one socket name, unless `--log-lines` says otherwise. */
+export const DEFAULT_LOG_LINES = 100;
+
+/** How long one budget lasts, in ms. */
+export const BUDGET_MS = 1000;
+
+/**
+ * The types of event whose lines count against a budget: those of one
+ * connection, datagram, program or relay session that say it went as it
+ * should. Their words in a summary line, in its order.
+ */
+const KINDS: ReadonlyMap<EventType, string> = new Map<EventType, string>([
+  ["connection-opened", "connections opened"],
+  ["connection-closed", "connections closed"],
+  ["datagram", "datagrams"],
+  ["reply", "replies"],
+  ["upstream-connected", "upstream connections"],
+  ["session-closed", "relay sessions closed"],
+  ["exec-started", "programs started"],
+  ["exec-exited", "programs exited"],
+  ["fault", "faults"],
+]);
+
+/** An event whose line counts against a budget. */
+export type BudgetedEvent = Extract<ServerEvent, { readonly local: SocketName }>;
+
+/**
+ * Whether a type of event counts against a budget.
+ *
+ * @param type The event's type.
+ * @returns `true` for the lines of one connection or datagram that went as it should.
+ */
+export function isBudgeted(type: EventType): boolean {
+  return KINDS.has(type);
+}
+
+/** What one summary line says: the lines about a socket name held back over a while. */
+export interface HeldLines {
+  /** The transport. */
+  readonly transport: Transport;
+  /** The socket name the connections or datagrams arrived on. */
+  readonly local: SocketName;
+  /** Its service. */
+  readonly service: ServiceName;
+  /** How long the counts cover, in seconds (one decimal). */
+  readonly seconds: number;
+  /** How many lines were held back, in all. */
+  readonly held: number;
+  /** How many of each type of event. */
+  readonly counts: Readonly<Partial<Record<EventType, number>>>;
+  /**
+   * The line: `tcp 127.0.0.1:7007 -> echo: 23,912 lines not written in the last 1.0 s,
+   * past 100 a second (--log-lines): 11,956 connections opened, 11,956 connections closed`.
+   */
+  readonly text: string;
+}
+
+interface Account {
+  readonly transport: Transport;
+  readonly local: SocketName;
+  readonly service: ServiceName;
+  written: number;
+  held: number;
+  readonly counts: Partial<Record<EventType, number>>;
+}
+
+/**
+ * The budgets of the socket names that connections and datagrams arrive
+ * on. A budget starts with the first line about any of them and lasts
+ * {@linkcode BUDGET_MS}; at its end, a line per socket name that went past
+ * it says what was held back, and every budget starts again with the next
+ * line. Its timer runs only while lines come.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { LineBudget } from "./line_budget.ts";
+ *
+ * const summaries: string[] = [];
+ * using budget = new LineBudget(2, (held) => summaries.push(held.text));
+ * const event = {
+ *   type: "datagram", time: 0, transport: "udp", listener: "udp://127.0.0.1:7007=echo",
+ *   service: "echo", local: { address: "127.0.0.1", port: 7007 },
+ *   remote: { address: "127.0.0.1", port: 40000 }, bytesIn: 5,
+ * } as const;
+ * assert.deepEqual([1, 2, 3, 4].map(() => budget.take(event)), [true, true, false, false]);
+ * budget.close();
+ * assert.match(summaries[0], /^udp 127\.0\.0\.1:7007 -> echo: 2 lines not written in the last [\d.]+ s/);
+ * ```
+ */
+export class LineBudget implements Disposable {
+  readonly #perSecond: number;
+  readonly #perBudget: number;
+  readonly #write: (held: HeldLines) => void;
+  readonly #everyMs: number;
+  readonly #now: () => number;
+  /** The accounts of this budget, by transport, then address, then port. */
+  readonly #accounts = {
+    tcp: new Map<string, Map<number, Account>>(),
+    udp: new Map<string, Map<number, Account>>(),
+  };
+  #since = 0;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #closed = false;
+
+  /**
+   * Creates the budgets; nothing is held back until a socket name's lines go past it.
+   *
+   * @param perSecond Lines a second about one socket name, at most; 0 for no limit.
+   * @param write Writes one summary line.
+   * @param everyMs How long one budget lasts; it allows `perSecond` scaled to it.
+   *   @default {BUDGET_MS}
+   * @param now The clock, in ms. @default performance.now
+   */
+  constructor(
+    perSecond: number,
+    write: (held: HeldLines) => void,
+    everyMs: number = BUDGET_MS,
+    now: () => number = () => performance.now(),
+  ) {
+    this.#perSecond = perSecond;
+    this.#perBudget = perSecond === 0
+      ? Infinity
+      : Math.max(1, Math.round(perSecond * everyMs / 1000));
+    this.#write = write;
+    this.#everyMs = everyMs;
+    this.#now = now;
+  }
+
+  /** Whether its timer runs: from a line until its budget ends. */
+  get ticking(): boolean {
+    return this.#timer !== undefined;
+  }
+
+  /**
+   * Takes one line from the budget of the socket name an event arrived on.
+   *
+   * @param event An event whose type {@linkcode isBudgeted}.
+   * @returns `true` if its line may be written; `false` if it is held back (and counted).
+   */
+  take(event: BudgetedEvent): boolean {
+    if (this.#perBudget === Infinity || this.#closed) return true;
+    const byAddress = this.#accounts[event.transport];
+    let byPort = byAddress.get(event.local.address);
+    if (byPort === undefined) byAddress.set(event.local.address, byPort = new Map());
+    let account = byPort.get(event.local.port);
+    if (account === undefined) {
+      account = {
+        transport: event.transport,
+        local: event.local,
+        service: event.service,
+        written: 0,
+        held: 0,
+        counts: {},
+      };
+      byPort.set(event.local.port, account);
+      if (this.#timer === undefined) {
+        this.#since = this.#now();
+        this.#timer = setTimeout(() => this.flush(), this.#everyMs);
+      }
+    }
+    if (account.written < this.#perBudget) {
+      account.written++;
+      return true;
+    }
+    account.held++;
+    account.counts[event.type] = (account.counts[event.type] ?? 0) + 1;
+    return false;
+  }
+
+  /**
+   * Ends the budget: writes one line per socket name that went past it,
+   * and the next line starts a new one.
+   */
+  flush(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const seconds = Math.round((this.#now() - this.#since) / 100) / 10;
+    const limit = this.#perSecond.toLocaleString("en-US");
+    for (const byAddress of [this.#accounts.tcp, this.#accounts.udp]) {
+      for (const byPort of byAddress.values()) {
+        for (const { transport, local, service, held, counts } of byPort.values()) {
+          if (held === 0) continue;
+          const kinds = [...KINDS].filter(([type]) => counts[type] !== undefined)
+            .map(([type, words]) => `${counts[type]!.toLocaleString("en-US")} ${words}`);
+          const text = `${transport} ${formatSocketName(local)} -> ${service}: ` +
+            `${held.toLocaleString("en-US")} ${held === 1 ? "line" : "lines"} not written in the ` +
+            `last ${seconds.toFixed(1)} s, past ${limit} a second ` +
+            `(--log-lines): ${kinds.join(", ")}`;
+          this.#write({ transport, local, service, seconds, held, counts, text });
+        }
+      }
+      byAddress.clear();
+    }
+  }
+
+  /** Writes what is held back, stops the timer and holds nothing more. Calling it again does nothing. */
+  close(): void {
+    if (this.#closed) return;
+    this.flush();
+    this.#closed = true;
+  }
+
+  /** Same as {@linkcode LineBudget.close}. */
+  [Symbol.dispose](): void {
+    this.close();
+  }
+}
+
+/**
+ * Writes summary lines to the log at info, category `muxd.log`; the JSON
+ * log holds the line's fields as properties.
+ *
+ * @returns A writer for {@linkcode LineBudget}.
+ */
+export function heldLinesLog(): (held: HeldLines) => void {
+  const logger = getLogger(["muxd", "log"]);
+  return ({ text, ...properties }) => {
+    // LogTape reads a message as a template: "{{" is a literal brace.
+    logger.info(text.replaceAll("{", "{{").replaceAll("}", "}}"), properties);
+  };
+}
