@@ -530,7 +530,7 @@ export function reportMarkdown(result: LoadBenchResult): string {
       .map((p) => `- **${p.label}**: skipped, ${p.skipped}.`),
   ];
   const targets = evaluateTargets(result);
-  const costs = loggingCosts(result);
+  const logging = loggingCosts(result);
   const out: string[] = [];
   out.push(
     options.pin ? "# Load benchmark, one core each" : "# Load benchmark",
@@ -619,16 +619,25 @@ export function reportMarkdown(result: LoadBenchResult): string {
       "",
     );
   }
-  if (costs.length > 0) {
+  if (logging.length > 0) {
+    const every = costs(result, "muxd-every", "muxd-quiet");
     out.push(
       "## What logging costs",
       "",
       "muxd with default logging (one line per connection opened and closed, one per datagram, " +
-        "to a file) against `--log-level error`: " +
-        costs.map((c) => `${c.what} ${(c.cost * 100).toFixed(1)} %`).join(", ") +
+        "100 a second at most per socket name and the rest counted in one line a second, to a " +
+        "file) against `--log-level error`: " +
+        logging.map((c) => `${c.what} ${(c.cost * 100).toFixed(1)} %`).join(", ") +
         " (positive: logging is slower or uses more CPU).",
       "",
     );
+    if (every.length > 0) {
+      out.push(
+        "Every line written (`--log-lines 0`) against `--log-level error`: " +
+          every.map((c) => `${c.what} ${(c.cost * 100).toFixed(1)} %`).join(", ") + ".",
+        "",
+      );
+    }
   }
   const faults = faultCosts(result);
   if (faults.length > 0) {
