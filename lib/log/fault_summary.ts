@@ -6,7 +6,6 @@
  * @module
  */
 
-import { getLogger } from "@logtape/logtape";
 import type { EventSink, EventType, ServerEvent } from "../events/event.ts";
 import { listenerKey } from "../events/listener_key.ts";
 import { RecentlyClosed } from "../events/recently_closed.ts";
@@ -14,6 +13,7 @@ import { type FaultCounts, formatFaultCounts } from "../faults/kinds.ts";
 import type { ServiceName } from "../services/names.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
+import { summaryLog } from "./summary_log.ts";
 
 /** How often a summary is written while faults hit, in ms. */
 export const FAULT_SUMMARY_MS = 10_000;
@@ -224,9 +224,5 @@ export class FaultSummary implements Disposable {
  * @returns A writer for {@linkcode FaultSummary}.
  */
 export function faultSummaryLog(): (line: FaultSummaryLine) => void {
-  const logger = getLogger(["muxd", "faults"]);
-  return ({ text, ...properties }) => {
-    // LogTape reads a message as a template: "{{" is a literal brace.
-    logger.info(text.replaceAll("{", "{{").replaceAll("}", "}}"), properties);
-  };
+  return summaryLog<FaultSummaryLine>("faults");
 }

@@ -11,11 +11,11 @@
  * @module
  */
 
-import { getLogger } from "@logtape/logtape";
 import type { EventType, ServerEvent } from "../events/event.ts";
 import type { ServiceName } from "../services/names.ts";
 import { formatSocketName } from "../spec/socket_name.ts";
 import type { SocketName, Transport } from "../spec/types.ts";
+import { summaryLog } from "./summary_log.ts";
 
 /** Lines a second about one socket name, unless `--log-lines` says otherwise. */
 export const DEFAULT_LOG_LINES = 100;
@@ -232,10 +232,6 @@ export class LineBudget implements Disposable {
  *
  * @returns A writer for {@linkcode LineBudget}.
  */
-export function heldLinesLog(): (held: HeldLines) => void {
-  const logger = getLogger(["muxd", "log"]);
-  return ({ text, ...properties }) => {
-    // LogTape reads a message as a template: "{{" is a literal brace.
-    logger.info(text.replaceAll("{", "{{").replaceAll("}", "}}"), properties);
-  };
+export function heldLinesLog(): (line: HeldLines) => void {
+  return summaryLog<HeldLines>("log");
 }
