@@ -359,6 +359,8 @@ export async function serve(args: ServeArgs, argv: readonly string[]): Promise<n
     faultSummary.close();
     // Accept pauses still gathering are told now, not after the last line.
     acceptLines?.flush();
+    // So are the lines the budget held back: `bye` is the last line.
+    logging.sayHeldBack();
     log.info(forced > 0 ? `closed ${forced} connection(s) still open; bye` : "bye");
     return EXIT.ok;
   } finally {

@@ -107,6 +107,13 @@ export interface Logging {
    * @param text The text, one or more lines, without a final newline.
    */
   say(text: string): void;
+  /**
+   * Writes what the budget of lines holds back, one line per socket name
+   * past it, and holds nothing back from then on: at shutdown, once the
+   * last connection has closed, so that these lines come before the last
+   * one (`bye`). {@linkcode Logging.close} does it too.
+   */
+  sayHeldBack(): void;
   /** Flushes and closes the log; await it before exit. */
   close(): Promise<void>;
 }
@@ -154,6 +161,7 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
     events: eventLines(lowest, sink, line, budget),
     types: typesWritten(lowest),
     say: (text) => sink.writeLine(`${text.split("\n").map(visible).join("\n")}\n`),
+    sayHeldBack: () => budget.close(),
     close: () => {
       // What was held back is said before the log closes.
       budget.close();

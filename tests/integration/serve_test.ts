@@ -492,3 +492,31 @@ Deno.test("muxd serve --log-lines writes that many lines a second about a socket
   assert.ok(udpLines.summaries.length > 0, stderr);
   assert.match(udpLines.summaries[0][2], /^\d+ datagrams$/);
 });
+
+Deno.test("muxd serve --log-lines says what it held back before its last line, bye", async () => {
+  await using muxd = await startMuxd(["serve", "--log-lines", "1", "-l", "udp://127.0.0.1:0=echo"]);
+  const port = muxd.port(0);
+  const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
+  try {
+    for (let i = 0; i < 3; i++) {
+      await client.send(encoder.encode(`ping ${i}`), {
+        transport: "udp",
+        hostname: "127.0.0.1",
+        port,
+      });
+      const [reply] = await withTimeout(client.receive(), 5000, "the echo");
+      assert.equal(decoder.decode(reply), `ping ${i}`);
+    }
+  } finally {
+    client.close();
+  }
+  // At once, within the budget's second: the shutdown says what it held.
+  const { code, stderr } = await muxd.stop("SIGTERM");
+  assert.equal(code, 0, stderr);
+  const lines = stderr.trimEnd().split("\n");
+  const held = lines.findLastIndex((line) =>
+    / INF udp 127\.0\.0\.1:\d+ -> echo: \d+ lines? not written /.test(line)
+  );
+  assert.ok(held >= 0, stderr);
+  assert.match(lines.at(-1)!, / INF bye$/, stderr);
+});
