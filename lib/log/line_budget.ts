@@ -26,18 +26,21 @@ export const BUDGET_MS = 1000;
 /**
  * The types of event whose lines count against a budget: those of one
  * connection, datagram, program or relay session that say it went as it
- * should. Their words in a summary line, in its order.
+ * should. Their words in a summary line, in its order: for one, then for more.
  */
-const KINDS: ReadonlyMap<EventType, string> = new Map<EventType, string>([
-  ["connection-opened", "connections opened"],
-  ["connection-closed", "connections closed"],
-  ["datagram", "datagrams"],
-  ["reply", "replies"],
-  ["upstream-connected", "upstream connections"],
-  ["session-closed", "relay sessions closed"],
-  ["exec-started", "programs started"],
-  ["exec-exited", "programs exited"],
-  ["fault", "faults"],
+const KINDS: ReadonlyMap<EventType, readonly [string, string]> = new Map<
+  EventType,
+  readonly [string, string]
+>([
+  ["connection-opened", ["connection opened", "connections opened"]],
+  ["connection-closed", ["connection closed", "connections closed"]],
+  ["datagram", ["datagram", "datagrams"]],
+  ["reply", ["reply", "replies"]],
+  ["upstream-connected", ["upstream connection", "upstream connections"]],
+  ["session-closed", ["relay session closed", "relay sessions closed"]],
+  ["exec-started", ["program started", "programs started"]],
+  ["exec-exited", ["program exited", "programs exited"]],
+  ["fault", ["fault", "faults"]],
 ]);
 
 /** An event whose line counts against a budget. */
@@ -201,7 +204,10 @@ export class LineBudget implements Disposable {
         for (const { transport, local, service, held, counts } of byPort.values()) {
           if (held === 0) continue;
           const kinds = [...KINDS].filter(([type]) => counts[type] !== undefined)
-            .map(([type, words]) => `${counts[type]!.toLocaleString("en-US")} ${words}`);
+            .map(([type, [one, more]]) => {
+              const count = counts[type]!;
+              return `${count.toLocaleString("en-US")} ${count === 1 ? one : more}`;
+            });
           const text = `${transport} ${formatSocketName(local)} -> ${service}: ` +
             `${held.toLocaleString("en-US")} ${held === 1 ? "line" : "lines"} not written in the ` +
             `last ${seconds.toFixed(1)} s, past ${limit} a second ` +

@@ -486,11 +486,11 @@ Deno.test("muxd serve --log-lines writes that many lines a second about a socket
   const tcpLines = tally("tcp", tcp);
   assert.equal(tcpLines.written + tcpLines.held, 12, stderr); // opened and closed, 6 each
   assert.ok(tcpLines.summaries.length > 0, stderr);
-  assert.match(tcpLines.summaries[0][2], /^(\d+ connections opened, )?\d+ connections closed$/);
+  assert.match(tcpLines.summaries[0][2], /^(\d+ connections? opened, )?\d+ connections? closed$/);
   const udpLines = tally("udp", udp);
   assert.equal(udpLines.written + udpLines.held, 10, stderr);
   assert.ok(udpLines.summaries.length > 0, stderr);
-  assert.match(udpLines.summaries[0][2], /^\d+ datagrams$/);
+  assert.match(udpLines.summaries[0][2], /^\d+ datagrams?$/);
 });
 
 Deno.test("muxd serve --log-lines says what it held back before its last line, bye", async () => {

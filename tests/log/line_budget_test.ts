@@ -75,7 +75,7 @@ Deno.test("LineBudget starts a new budget when one ends, and writes nothing and 
   assert.equal(budget.ticking, false);
   assert.equal(budget.take(datagram()), true, "a new budget");
   assert.equal(held.length, 1);
-  assert.match(held[0], /^udp 127\.0\.0\.1:7007 -> echo: 1 line not written in .*: 1 datagrams$/);
+  assert.match(held[0], /^udp 127\.0\.0\.1:7007 -> echo: 1 line not written in .*: 1 datagram$/);
 
   using unlimited = new LineBudget(0, () => assert.fail("nothing held back"));
   for (let i = 0; i < 10_000; i++) assert.equal(unlimited.take(datagram()), true);
