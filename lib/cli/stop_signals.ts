@@ -6,12 +6,14 @@
  */
 
 /**
- * How soon, in ms, a second SIGINT counts as the first one again: a Ctrl-C
- * at a terminal reaches every process of the foreground group, and `deno
- * task` passes its own on to muxd, so one key press arrives twice within a
- * millisecond or so. No person presses Ctrl-C twice that fast.
+ * How soon, in ms, the same stop signal again counts as the first one: a
+ * signal sent to the process group of `deno task serve` (a Ctrl-C at a
+ * terminal; `kill -TERM -PGID`, `timeout`, systemd stopping a unit) reaches
+ * every process of the group, and `deno task` passes its own on to muxd, so
+ * one signal arrives twice within a millisecond or so. No person presses
+ * Ctrl-C twice that fast, nor does a harness mean a second SIGTERM so soon.
  */
-export const SAME_CTRL_C_MS = 100;
+export const SAME_SIGNAL_MS = 100;
 
 /** The signals that ask muxd to stop on this OS. */
 export function stopSignals(): readonly Deno.Signal[] {
@@ -34,6 +36,8 @@ export function stopSignals(): readonly Deno.Signal[] {
  * const repeated = new Promise<void>((resolve) => stop.onRepeat(resolve));
  * Deno.kill(Deno.pid, "SIGTERM");
  * assert.equal(await stop.first, "SIGTERM");
+ * // The same signal again within 100 ms counts as the first (a process group's).
+ * await new Promise((resolve) => setTimeout(resolve, 150));
  * Deno.kill(Deno.pid, "SIGTERM");
  * await repeated; // the second signal cuts the shutdown short
  * clearTimeout(alive);
@@ -59,10 +63,7 @@ export class StopListener implements Disposable {
           this.#first = signal;
           this.#firstAt = now;
           resolve(signal);
-        } else if (
-          !(signal === "SIGINT" && this.#first === "SIGINT" &&
-            now - this.#firstAt < SAME_CTRL_C_MS)
-        ) {
+        } else if (!(signal === this.#first && now - this.#firstAt < SAME_SIGNAL_MS)) {
           this.#onRepeat();
         }
       };
