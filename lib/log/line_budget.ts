@@ -2,11 +2,14 @@
  * How many lines the log writes about one socket name's connections and
  * datagrams: at most a few a second each. A load test from 127.0.0.1 makes
  * thousands of connections a second, each with two lines, and a UDP one
- * a hundred thousand datagrams; nobody reads that many lines, and writing
- * them costs a server more than serving. Past the budget, a line is not
- * written but counted by its kind, and one line a second per socket name
- * says how many were held back: nothing goes unsaid. Warnings and errors
- * (a refused connection, a suppressed reply, a failure) are never held back.
+ * a hundred thousand datagrams; a hostile client that a listener refuses
+ * makes as many warnings. Nobody reads that many lines, and writing them
+ * costs a server more than serving. Past the budget, a line is not written
+ * but counted by its kind (and its reason: `denied`, `rate`), and one line a
+ * second per socket name says how many were held back: nothing goes unsaid.
+ * The lines at info and debug and the warnings have budgets of their own, so
+ * that a load test's lines never hold back a refusal's; errors are never
+ * held back.
  *
  * @module
  */
@@ -23,12 +26,24 @@ export const DEFAULT_LOG_LINES = 100;
 /** How long one budget lasts, in ms. */
 export const BUDGET_MS = 1000;
 
+/** A kind of line a budget counts: its key in `counts`, and its words for one and for more. */
+interface Kind {
+  /** The event's type, with its reason after a colon where it has one: `connection-refused:denied`. */
+  readonly key: string;
+  /** Where it comes in a summary line. */
+  readonly order: number;
+  readonly one: string;
+  readonly more: string;
+}
+
 /**
  * The types of event whose lines count against a budget: those of one
- * connection, datagram, program or relay session that say it went as it
- * should. Their words in a summary line, in its order: for one, then for more.
+ * connection, datagram, program or relay session, that it went as it
+ * should (at info or debug) or that it was refused (a warning). Their words
+ * in a summary line, in its order: for one, then for more; a reason follows
+ * in brackets.
  */
-const KINDS: ReadonlyMap<EventType, readonly [string, string]> = new Map<
+const KIND_WORDS: ReadonlyMap<EventType, readonly [string, string]> = new Map<
   EventType,
   readonly [string, string]
 >([
@@ -41,7 +56,17 @@ const KINDS: ReadonlyMap<EventType, readonly [string, string]> = new Map<
   ["exec-started", ["program started", "programs started"]],
   ["exec-exited", ["program exited", "programs exited"]],
   ["fault", ["fault", "faults"]],
+  ["connection-refused", ["connection refused", "connections refused"]],
+  ["reply-suppressed", ["datagram not answered in full", "datagrams not answered in full"]],
+  ["session-refused", ["relay session refused", "relay sessions refused"]],
+  ["exec-refused", ["program not run", "programs not run"]],
+  ["exec-stderr", ["program's standard error line", "programs' standard error lines"]],
 ]);
+
+/** The kinds without a reason, by type. */
+const KINDS = new Map<EventType, Kind>(
+  [...KIND_WORDS].map(([type, [one, more]], order) => [type, { key: type, order, one, more }]),
+);
 
 /** An event whose line counts against a budget. */
 export type BudgetedEvent = Extract<ServerEvent, { readonly local: SocketName }>;
@@ -50,7 +75,7 @@ export type BudgetedEvent = Extract<ServerEvent, { readonly local: SocketName }>
  * Whether a type of event counts against a budget.
  *
  * @param type The event's type.
- * @returns `true` for the lines of one connection or datagram that went as it should.
+ * @returns `true` for the lines of one connection, datagram, program or relay session.
  */
 export function isBudgeted(type: EventType): boolean {
   return KINDS.has(type);
@@ -68,13 +93,26 @@ export interface HeldLines {
   readonly seconds: number;
   /** How many lines were held back, in all. */
   readonly held: number;
-  /** How many of each type of event. */
-  readonly counts: Readonly<Partial<Record<EventType, number>>>;
+  /**
+   * How many of each type of event, by type, or by type and reason where the
+   * event has one: `{ "connection-opened": 11956, "connection-refused:denied": 3 }`.
+   */
+  readonly counts: Readonly<Record<string, number>>;
   /**
    * The line: `tcp 127.0.0.1:7007 -> echo: 23,912 lines not written in the last 1.0 s,
    * past 100 a second (--log-lines): 11,956 connections opened, 11,956 connections closed`.
    */
   readonly text: string;
+}
+
+/** Options for {@linkcode LineBudget}. */
+export interface LineBudgetOptions {
+  /** How long one budget lasts, in ms; it allows `perSecond` scaled to it. @default {BUDGET_MS} */
+  readonly everyMs?: number;
+  /** The clock, in ms. @default performance.now */
+  readonly now?: () => number;
+  /** What it counts, for one and for more, in its summary lines. @default ["line", "lines"] */
+  readonly noun?: readonly [string, string];
 }
 
 interface Account {
@@ -83,7 +121,7 @@ interface Account {
   readonly service: ServiceName;
   written: number;
   held: number;
-  readonly counts: Partial<Record<EventType, number>>;
+  readonly counts: Map<Kind, number>;
 }
 
 /**
@@ -111,6 +149,7 @@ interface Account {
  * ```
  */
 export class LineBudget implements Disposable {
+  readonly #noun: readonly [string, string];
   readonly #perSecond: number;
   readonly #perBudget: number;
   readonly #write: (held: HeldLines) => void;
@@ -121,6 +160,8 @@ export class LineBudget implements Disposable {
     tcp: new Map<string, Map<number, Account>>(),
     udp: new Map<string, Map<number, Account>>(),
   };
+  /** The kinds with a reason, by type, then reason: made once each. */
+  readonly #reasoned = new Map<EventType, Map<string, Kind>>();
   #since = 0;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #closed = false;
@@ -130,23 +171,22 @@ export class LineBudget implements Disposable {
    *
    * @param perSecond Lines a second about one socket name, at most; 0 for no limit.
    * @param write Writes one summary line.
-   * @param everyMs How long one budget lasts; it allows `perSecond` scaled to it.
-   *   @default {BUDGET_MS}
-   * @param now The clock, in ms. @default performance.now
+   * @param options How long a budget lasts, the clock, and what it counts.
    */
   constructor(
     perSecond: number,
     write: (held: HeldLines) => void,
-    everyMs: number = BUDGET_MS,
-    now: () => number = () => performance.now(),
+    options: LineBudgetOptions = {},
   ) {
+    const everyMs = options.everyMs ?? BUDGET_MS;
+    this.#noun = options.noun ?? ["line", "lines"];
     this.#perSecond = perSecond;
     this.#perBudget = perSecond === 0
       ? Infinity
       : Math.max(1, Math.round(perSecond * everyMs / 1000));
     this.#write = write;
     this.#everyMs = everyMs;
-    this.#now = now;
+    this.#now = options.now ?? (() => performance.now());
   }
 
   /** Whether its timer runs: from a line until its budget ends. */
@@ -173,7 +213,7 @@ export class LineBudget implements Disposable {
         service: event.service,
         written: 0,
         held: 0,
-        counts: {},
+        counts: new Map(),
       };
       byPort.set(event.local.port, account);
       if (this.#timer === undefined) {
@@ -186,8 +226,32 @@ export class LineBudget implements Disposable {
       return true;
     }
     account.held++;
-    account.counts[event.type] = (account.counts[event.type] ?? 0) + 1;
+    const kind = this.#kindOf(event);
+    account.counts.set(kind, (account.counts.get(kind) ?? 0) + 1);
     return false;
+  }
+
+  /** The kind of an event's line: its type's, or its type's and reason's. */
+  #kindOf(event: BudgetedEvent): Kind {
+    const kind = KINDS.get(event.type)!;
+    const reason = event.type === "connection-refused" || event.type === "reply-suppressed" ||
+        event.type === "exec-refused"
+      ? event.reason
+      : null;
+    if (reason === null) return kind;
+    let byReason = this.#reasoned.get(event.type);
+    if (byReason === undefined) this.#reasoned.set(event.type, byReason = new Map());
+    let reasoned = byReason.get(reason);
+    if (reasoned === undefined) {
+      reasoned = {
+        key: `${kind.key}:${reason}`,
+        order: kind.order,
+        one: `${kind.one} (${reason})`,
+        more: `${kind.more} (${reason})`,
+      };
+      byReason.set(reason, reasoned);
+    }
+    return reasoned;
   }
 
   /**
@@ -203,16 +267,18 @@ export class LineBudget implements Disposable {
       for (const byPort of byAddress.values()) {
         for (const { transport, local, service, held, counts } of byPort.values()) {
           if (held === 0) continue;
-          const kinds = [...KINDS].filter(([type]) => counts[type] !== undefined)
-            .map(([type, [one, more]]) => {
-              const count = counts[type]!;
-              return `${count.toLocaleString("en-US")} ${count === 1 ? one : more}`;
-            });
+          const kinds = [...counts].sort(([a], [b]) =>
+            a.order - b.order || (a.key < b.key ? -1 : 1)
+          );
+          const words = kinds.map(([{ one, more }, count]) =>
+            `${count.toLocaleString("en-US")} ${count === 1 ? one : more}`
+          );
           const text = `${transport} ${formatSocketName(local)} -> ${service}: ` +
-            `${held.toLocaleString("en-US")} ${held === 1 ? "line" : "lines"} not written in the ` +
-            `last ${seconds.toFixed(1)} s, past ${limit} a second ` +
-            `(--log-lines): ${kinds.join(", ")}`;
-          this.#write({ transport, local, service, seconds, held, counts, text });
+            `${held.toLocaleString("en-US")} ${this.#noun[held === 1 ? 0 : 1]} not written in ` +
+            `the last ${seconds.toFixed(1)} s, past ${limit} a second ` +
+            `(--log-lines): ${words.join(", ")}`;
+          const byKey = Object.fromEntries(kinds.map(([{ key }, count]) => [key, count]));
+          this.#write({ transport, local, service, seconds, held, counts: byKey, text });
         }
       }
       byAddress.clear();
@@ -233,11 +299,12 @@ export class LineBudget implements Disposable {
 }
 
 /**
- * Writes summary lines to the log at info, category `muxd.log`; the JSON
+ * Writes summary lines to the log at a level, category `muxd.log`; the JSON
  * log holds the line's fields as properties.
  *
+ * @param level `info` for the lines of connections and datagrams, `warning` for warnings.
  * @returns A writer for {@linkcode LineBudget}.
  */
-export function heldLinesLog(): (line: HeldLines) => void {
-  return summaryLog<HeldLines>("log");
+export function heldLinesLog(level: "info" | "warning" = "info"): (line: HeldLines) => void {
+  return summaryLog<HeldLines>("log", level);
 }

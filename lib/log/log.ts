@@ -156,15 +156,27 @@ export async function setUpLogging(options: LoggingOptions = {}): Promise<Loggin
   });
   const readable = formattedEventLine(formatter, format === "json");
   const line = format === "text" && !options.color ? fastTextLine(readable) : readable;
-  const budget = new LineBudget(options.linesPerSecond ?? DEFAULT_LOG_LINES, heldLinesLog());
+  const perSecond = options.linesPerSecond ?? DEFAULT_LOG_LINES;
+  // A budget for the lines at info and debug, and one for warnings: a load
+  // test's lines never hold back a refusal's.
+  const budgets: Budgets = {
+    lines: new LineBudget(perSecond, heldLinesLog("info")),
+    warnings: new LineBudget(perSecond, heldLinesLog("warning"), {
+      noun: ["warning", "warnings"],
+    }),
+  };
+  const sayHeldBack = () => {
+    budgets.lines.close();
+    budgets.warnings.close();
+  };
   return {
-    events: eventLines(lowest, sink, line, budget),
+    events: eventLines(lowest, sink, line, budgets),
     types: typesWritten(lowest),
     say: (text) => sink.writeLine(`${text.split("\n").map(visible).join("\n")}\n`),
-    sayHeldBack: () => budget.close(),
+    sayHeldBack,
     close: () => {
       // What was held back is said before the log closes.
-      budget.close();
+      sayHeldBack();
       return dispose();
     },
   };
@@ -193,6 +205,12 @@ function levelsWritten(lowest: LogLevel): Map<EventType, LogLevel> {
   return written;
 }
 
+/** The budgets of lines about one socket name: at info and debug, and of warnings. */
+interface Budgets {
+  readonly lines: LineBudget;
+  readonly warnings: LineBudget;
+}
+
 /**
  * An event sink that writes each event at or above `lowest` as one line,
  * within the budget of lines about its socket name.
@@ -200,14 +218,14 @@ function levelsWritten(lowest: LogLevel): Map<EventType, LogLevel> {
  * @param lowest The lowest level written.
  * @param sink Where lines go.
  * @param line Writes each line.
- * @param budget Holds back the lines of connections and datagrams past it.
+ * @param budgets Hold back the lines of connections and datagrams past them.
  * @returns The event sink.
  */
 function eventLines(
   lowest: LogLevel,
   sink: BatchSink,
   line: EventLineWriter,
-  budget: LineBudget,
+  budgets: Budgets,
 ): EventSink {
   // Nothing is formatted for the types below `lowest`.
   const written = levelsWritten(lowest);
@@ -225,7 +243,10 @@ function eventLines(
       ? faulty
       : written.get(event.type);
     if (level === undefined) return;
-    if (isBudgeted(event.type) && !budget.take(event as BudgetedEvent)) return;
+    if (isBudgeted(event.type)) {
+      const budget = level === "warning" ? budgets.warnings : budgets.lines;
+      if (!budget.take(event as BudgetedEvent)) return;
+    }
     const out = sink.lineBuffer();
     if (out !== null) line(event, level, out); // null: over the limit, counted as dropped
   };

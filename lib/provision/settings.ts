@@ -99,8 +99,9 @@ export const SETTINGS = {
     unit: "",
     metavar: "N",
     default: DEFAULT_LOG_LINES,
-    help: `Lines a second at most about one socket name's connections and datagrams (default ` +
-      `${DEFAULT_LOG_LINES}; 0: every line). The rest are counted in one line a second.`,
+    help: `Lines a second at most about one socket name's connections and datagrams, and as ` +
+      `many warnings (default ${DEFAULT_LOG_LINES}; 0: every line). The rest are counted in one ` +
+      `line a second.`,
   },
   readyFile: {
     kind: "text",

@@ -520,3 +520,35 @@ Deno.test("muxd serve --log-lines says what it held back before its last line, b
   assert.ok(held >= 0, stderr);
   assert.match(lines.at(-1)!, / INF bye$/, stderr);
 });
+
+Deno.test("muxd serve --log-lines holds back a refused client's warnings past it, and says them in one warning", async () => {
+  await using muxd = await startMuxd([
+    "serve",
+    "--log-lines",
+    "3",
+    "-l",
+    "tcp://127.0.0.1:0=echo?allow=192.0.2.0/24",
+  ]);
+  const port = muxd.port(0);
+  for (let i = 0; i < 10; i++) {
+    // Refused: muxd closes the connection without a byte.
+    const refused = await nc(["-N", "127.0.0.1", String(port)], "hello\n");
+    assert.equal(refused.text, "");
+  }
+  const { code, stderr } = await muxd.stop("SIGTERM");
+  assert.equal(code, 0, stderr);
+  const local = `tcp 127\\.0\\.0\\.1:${port}`;
+  const written = stderr.match(new RegExp(` WRN ${local} <- \\S+ refused \\(denied\\)`, "g"));
+  const summaries = [
+    ...stderr.matchAll(
+      new RegExp(
+        ` WRN ${local} -> echo: (\\d+) warnings? not written in the last \\d+\\.\\d s, past 3 a ` +
+          `second \\(--log-lines\\): \\d+ connections? refused \\(denied\\)\\n`,
+        "g",
+      ),
+    ),
+  ];
+  assert.ok(summaries.length > 0, stderr);
+  const held = summaries.reduce((n, m) => n + Number(m[1]), 0);
+  assert.equal((written?.length ?? 0) + held, 10, stderr);
+});

@@ -40,7 +40,7 @@ function closed(event: BudgetedEvent): BudgetedEvent {
 Deno.test("LineBudget lets through a budget of lines per socket name, and counts the rest by kind", () => {
   const held: HeldLines[] = [];
   let clock = 0;
-  const budget = new LineBudget(3, (h) => held.push(h), 1000, () => clock);
+  const budget = new LineBudget(3, (h) => held.push(h), { now: () => clock });
   const taken = [];
   for (let i = 0; i < 5; i++) {
     taken.push(budget.take(opened()));
@@ -85,7 +85,7 @@ Deno.test("LineBudget starts a new budget when one ends, and writes nothing and 
 Deno.test("LineBudget ends each budget by itself and its timer stops after one without lines", async () => {
   const held: string[] = [];
   // No close(): the sanitizers fail this test if the timer is still set at its end.
-  const budget = new LineBudget(2, (h) => held.push(h.text), 20);
+  const budget = new LineBudget(2, (h) => held.push(h.text), { everyMs: 20 });
   // 2 a second over 20 ms: 1 line a budget, at least.
   for (let i = 0; i < 3; i++) budget.take(datagram());
   await waitUntil(() => held.length === 1, 5000, "the first summary");
@@ -99,7 +99,7 @@ Deno.test("LineBudget ends each budget by itself and its timer stops after one w
 /** The log's text, with the budget given, after `events` went through it. */
 async function logged(
   events: readonly ServerEvent[],
-  options: { linesPerSecond?: number; format?: "text" | "json" },
+  options: { linesPerSecond?: number; format?: "text" | "json"; level?: "warning" },
 ): Promise<string[]> {
   let text = "";
   const stream = new WritableStream<Uint8Array>({
@@ -112,37 +112,53 @@ async function logged(
 }
 
 Deno.test("the log writes a socket name's lines within its budget, then one line on what it held back", async () => {
-  const refused: ServerEvent = {
-    type: "connection-refused",
+  const suppressed = (reason: "denied" | "rate"): ServerEvent => ({
+    type: "reply-suppressed",
     time: 0,
-    transport: "tcp",
-    listener: "tcp://127.0.0.1:7007=echo",
+    transport: "udp",
+    listener: "udp://127.0.0.1:7007=echo",
     service: "echo",
     local: { address: "127.0.0.1", port: 7007 },
     remote: REMOTE,
-    reason: "listener-full",
-    detail: "1 open at most on this listener",
-  };
+    reason,
+    detail: "the guard in words",
+    bytesIn: 5,
+    bytesOut: 0,
+  });
   const events = [
     ...Array.from({ length: 5 }, () => datagram()),
-    // Warnings are never held back.
-    ...Array.from({ length: 3 }, () => refused),
+    // Warnings have a budget of their own: the datagrams' lines do not use it up.
+    ...Array.from({ length: 4 }, () => suppressed("denied")),
+    suppressed("rate"),
   ];
   const lines = await logged(events, { linesPerSecond: 2 });
   assert.equal(lines.filter((l) => / INF udp 127\.0\.0\.1:7007 <- /.test(l)).length, 2);
-  assert.equal(lines.filter((l) => / WRN /.test(l)).length, 3);
-  assert.match(
-    lines.at(-1)!,
-    / INF udp 127\.0\.0\.1:7007 -> echo: 3 lines not written in the last \d\.\d s, past 2 a second \(--log-lines\): 3 datagrams$/,
-  );
+  assert.equal(lines.filter((l) => / WRN udp 127\.0\.0\.1:7007 <- /.test(l)).length, 2);
+  assert.deepEqual(lines.slice(-2).map((l) => l.replace(/^\S+ /, "")), [
+    "INF udp 127.0.0.1:7007 -> echo: 3 lines not written in the last 0.0 s, past 2 a second " +
+    "(--log-lines): 3 datagrams",
+    "WRN udp 127.0.0.1:7007 -> echo: 3 warnings not written in the last 0.0 s, past 2 a second " +
+    "(--log-lines): 2 datagrams not answered in full (denied), 1 datagram not answered in full " +
+    "(rate)",
+  ]);
 
-  const every = await logged(events.slice(0, 5), { linesPerSecond: 0 });
-  assert.equal(every.length, 5, "0: every line, and no summary");
+  const every = await logged(events, { linesPerSecond: 0 });
+  assert.equal(every.length, 10, "0: every line, and no summary");
 
-  const json = await logged(events.slice(0, 5), { linesPerSecond: 2, format: "json" });
-  const summary = JSON.parse(json.at(-1)!);
-  assert.equal(summary.logger, "muxd.log");
-  assert.equal(summary.level, "INFO");
-  assert.deepEqual(summary.properties.counts, { datagram: 3 });
-  assert.equal(summary.properties.held, 3);
+  const json = await logged(events, { linesPerSecond: 2, format: "json" });
+  const [lineSummary, warningSummary] = json.slice(-2).map((l) => JSON.parse(l));
+  assert.equal(lineSummary.logger, "muxd.log");
+  assert.equal(lineSummary.level, "INFO");
+  assert.deepEqual(lineSummary.properties.counts, { datagram: 3 });
+  assert.equal(lineSummary.properties.held, 3);
+  assert.equal(warningSummary.level, "WARN");
+  assert.deepEqual(warningSummary.properties.counts, {
+    "reply-suppressed:denied": 2,
+    "reply-suppressed:rate": 1,
+  });
+
+  // At --log-level warning, the warnings' summary is written; there is no other.
+  const warnings = await logged(events, { linesPerSecond: 2, level: "warning" });
+  assert.equal(warnings.length, 3);
+  assert.match(warnings[2], / WRN udp 127\.0\.0\.1:7007 -> echo: 3 warnings not written /);
 });
