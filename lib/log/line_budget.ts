@@ -39,7 +39,8 @@ interface Kind {
 /**
  * The types of event whose lines count against a budget: those of one
  * connection, datagram, program or relay session, that it went as it
- * should (at info or debug) or that it was refused (a warning). Their words
+ * should or went away before muxd accepted it (at info or debug) or that
+ * it was refused (a warning). Their words
  * in a summary line, in its order: for one, then for more; a reason follows
  * in brackets.
  */
@@ -49,6 +50,7 @@ const KIND_WORDS: ReadonlyMap<EventType, readonly [string, string]> = new Map<
 >([
   ["connection-opened", ["connection opened", "connections opened"]],
   ["connection-closed", ["connection closed", "connections closed"]],
+  ["connection-aborted", ["connection reset before accept", "connections reset before accept"]],
   ["datagram", ["datagram", "datagrams"]],
   ["reply", ["reply", "replies"]],
   ["upstream-connected", ["upstream connection", "upstream connections"]],

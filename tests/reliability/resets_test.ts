@@ -45,6 +45,8 @@ Deno.test("muxd serve answers a normal client at once while another resets hundr
     "json",
     "--log-level",
     "debug",
+    "--log-lines",
+    "0", // every connection's lines, to count
     "-l",
     // The limits are lifted so that only accept errors could get in the way.
     "tcp://127.0.0.1:0=whoami?conn-rate=100000&max-conns-per-source=100000",
@@ -110,4 +112,43 @@ Deno.test("muxd serve does not log a reset before accept at the default level", 
   await muxd.waitForStderr(/closed after/);
   assert.doesNotMatch(muxd.stderr(), / ERR /);
   assert.doesNotMatch(muxd.stderr(), /NotConnected/);
+});
+
+Deno.test("muxd serve --log-lines holds back the debug lines of connections reset before accept past it", async () => {
+  await using muxd = await startMuxd([
+    "serve",
+    "--log-level",
+    "debug",
+    "--log-lines",
+    "5",
+    "-l",
+    "tcp://127.0.0.1:0=echo?conn-rate=100000&max-conns-per-source=100000",
+  ]);
+  const port = muxd.port(0);
+  for (let i = 0; i < 200; i++) await connectAndReset(port);
+  // A connection after the resets proves muxd has reached them in its queue.
+  {
+    using conn = await Deno.connect({ hostname: "127.0.0.1", port });
+    await conn.write(new TextEncoder().encode("ok\n"));
+    await conn.closeWrite();
+    assert.equal(new TextDecoder().decode(await readToEnd(conn)), "ok\n");
+  }
+  const { code, stderr } = await muxd.stop("SIGTERM");
+  assert.equal(code, 0, stderr);
+  const local = `tcp 127\\.0\\.0\\.1:${port}`;
+  const written = stderr.match(
+    new RegExp(` DBG ${local} -> echo: a connection was reset before it could be accepted`, "g"),
+  )?.length ?? 0;
+  const held = [
+    ...stderr.matchAll(
+      new RegExp(
+        ` INF ${local} -> echo: \\d+ lines? not written .*?(\\d+) connections? reset before ` +
+          "accept",
+        "g",
+      ),
+    ),
+  ].reduce((n, m) => n + Number(m[1]), 0);
+  // Most of 200 resets sent back to back come before muxd accepts them.
+  assert.ok(held > 0, `${written} lines written, none held back:\n${stderr}`);
+  assert.ok(written + held <= 200, stderr);
 });
