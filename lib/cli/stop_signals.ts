@@ -80,7 +80,8 @@ export class StopListener implements Disposable {
   /**
    * Sets what a second (or later) signal does.
    *
-   * @param fn Called on every stop signal after the first.
+   * @param fn Called on every stop signal after the first, except the same
+   *   signal within {@linkcode SAME_SIGNAL_MS} of the first (it counts as the first).
    */
   onRepeat(fn: () => void): void {
     this.#onRepeat = fn;
