@@ -37,50 +37,71 @@ interface Kind {
 }
 
 /**
- * The types of event whose lines count against a budget: those of one
+ * A type of event whose line counts against a budget: those of one
  * connection, datagram, program or relay session, that it went as it
  * should or went away before muxd accepted it (at info or debug) or that
- * it was refused (a warning). Their words
- * in a summary line, in its order: for one, then for more; a reason follows
- * in brackets.
+ * it was refused (a warning).
  */
-const KIND_WORDS: ReadonlyMap<EventType, readonly [string, string]> = new Map<
+export type BudgetedType = Extract<
   EventType,
-  readonly [string, string]
->([
-  ["connection-opened", ["connection opened", "connections opened"]],
-  ["connection-closed", ["connection closed", "connections closed"]],
-  ["connection-aborted", ["connection reset before accept", "connections reset before accept"]],
-  ["datagram", ["datagram", "datagrams"]],
-  ["reply", ["reply", "replies"]],
-  ["upstream-connected", ["upstream connection", "upstream connections"]],
-  ["session-closed", ["relay session closed", "relay sessions closed"]],
-  ["exec-started", ["program started", "programs started"]],
-  ["exec-exited", ["program exited", "programs exited"]],
-  ["fault", ["fault", "faults"]],
-  ["connection-refused", ["connection refused", "connections refused"]],
-  ["reply-suppressed", ["datagram not answered in full", "datagrams not answered in full"]],
-  ["session-refused", ["relay session refused", "relay sessions refused"]],
-  ["exec-refused", ["program not run", "programs not run"]],
-  ["exec-stderr", ["program's standard error line", "programs' standard error lines"]],
-]);
-
-/** The kinds without a reason, by type. */
-const KINDS = new Map<EventType, Kind>(
-  [...KIND_WORDS].map(([type, [one, more]], order) => [type, { key: type, order, one, more }]),
-);
-
-/** An event whose line counts against a budget. */
-export type BudgetedEvent = Extract<ServerEvent, { readonly local: SocketName }>;
+  | "connection-opened"
+  | "connection-closed"
+  | "connection-aborted"
+  | "datagram"
+  | "reply"
+  | "upstream-connected"
+  | "session-closed"
+  | "exec-started"
+  | "exec-exited"
+  | "fault"
+  | "connection-refused"
+  | "reply-suppressed"
+  | "session-refused"
+  | "exec-refused"
+  | "exec-stderr"
+>;
 
 /**
- * Whether a type of event counts against a budget.
+ * The words of each budgeted type in a summary line, in its order: for one,
+ * then for more; a reason follows in brackets.
+ */
+const KIND_WORDS: Readonly<Record<BudgetedType, readonly [string, string]>> = {
+  "connection-opened": ["connection opened", "connections opened"],
+  "connection-closed": ["connection closed", "connections closed"],
+  "connection-aborted": ["connection reset before accept", "connections reset before accept"],
+  "datagram": ["datagram", "datagrams"],
+  "reply": ["reply", "replies"],
+  "upstream-connected": ["upstream connection", "upstream connections"],
+  "session-closed": ["relay session closed", "relay sessions closed"],
+  "exec-started": ["program started", "programs started"],
+  "exec-exited": ["program exited", "programs exited"],
+  "fault": ["fault", "faults"],
+  "connection-refused": ["connection refused", "connections refused"],
+  "reply-suppressed": ["datagram not answered in full", "datagrams not answered in full"],
+  "session-refused": ["relay session refused", "relay sessions refused"],
+  "exec-refused": ["program not run", "programs not run"],
+  "exec-stderr": ["program's standard error line", "programs' standard error lines"],
+};
+
+/** The kinds without a reason, by type. */
+const KINDS: ReadonlyMap<EventType, Kind> = new Map(
+  Object.entries(KIND_WORDS).map(([type, [one, more]], order) => [
+    type as BudgetedType,
+    { key: type, order, one, more },
+  ]),
+);
+
+/** An event whose line counts against a budget: see {@linkcode isBudgeted}. */
+export type BudgetedEvent = Extract<ServerEvent, { readonly type: BudgetedType }>;
+
+/**
+ * Whether an event's line counts against a budget.
  *
- * @param type The event's type.
+ * @param event The event.
  * @returns `true` for the lines of one connection, datagram, program or relay session.
  */
-export function isBudgeted(type: EventType): boolean {
-  return KINDS.has(type);
+export function isBudgeted(event: ServerEvent): event is BudgetedEvent {
+  return KINDS.has(event.type);
 }
 
 /** What one summary line says: the lines about a socket name held back over a while. */

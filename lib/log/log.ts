@@ -18,13 +18,7 @@ import { type BatchSink, getBatchSink } from "./batch_sink.ts";
 import { stderrOutput } from "./stderr_output.ts";
 import { type EventLineWriter, formattedEventLine } from "./event_line.ts";
 import { fastTextLine } from "./fast_text_line.ts";
-import {
-  type BudgetedEvent,
-  DEFAULT_LOG_LINES,
-  heldLinesLog,
-  isBudgeted,
-  LineBudget,
-} from "./line_budget.ts";
+import { DEFAULT_LOG_LINES, heldLinesLog, isBudgeted, LineBudget } from "./line_budget.ts";
 import { colorTextFormatter, plainTextFormatter } from "./text_formatter.ts";
 import type { LogFormat } from "../config/config_file.ts";
 import { jsonVisible, visible } from "../spec/visible.ts";
@@ -243,9 +237,9 @@ function eventLines(
       ? faulty
       : written.get(event.type);
     if (level === undefined) return;
-    if (isBudgeted(event.type)) {
+    if (isBudgeted(event)) {
       const budget = level === "warning" ? budgets.warnings : budgets.lines;
-      if (!budget.take(event as BudgetedEvent)) return;
+      if (!budget.take(event)) return;
     }
     const out = sink.lineBuffer();
     if (out !== null) line(event, level, out); // null: over the limit, counted as dropped

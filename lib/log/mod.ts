@@ -23,6 +23,7 @@ export {
 export {
   BUDGET_MS,
   type BudgetedEvent,
+  type BudgetedType,
   DEFAULT_LOG_LINES,
   type HeldLines,
   heldLinesLog,
