@@ -118,7 +118,8 @@ export interface HeldLines {
   readonly held: number;
   /**
    * How many of each type of event, by type, or by type and reason where the
-   * event has one: `{ "connection-opened": 11956, "connection-refused:denied": 3 }`.
+   * event has one: `{ "connection-opened": 11956, "connection-closed": 11956 }`, and
+   * in a warning `{ "connection-refused:denied": 3 }` (the warnings have a budget of their own).
    */
   readonly counts: Readonly<Record<string, number>>;
   /**

@@ -1,8 +1,7 @@
 /**
  * Writes a summary line (of faults, of lines held back) to the log at info
- * (or warning),
- * under a category of its own; the JSON log holds the line's other fields
- * as properties.
+ * (or warning), under a category of its own; the JSON log holds the line's
+ * other fields as properties.
  *
  * @module
  */
