@@ -16,6 +16,7 @@ import {
 } from "../_support/process.ts";
 import type { ReadyRecord } from "../../lib/cli/report.ts";
 import { ReadyFile } from "../../lib/cli/ready_file.ts";
+import { tempDir } from "../_support/temp_dir.ts";
 
 async function exists(path: string): Promise<boolean> {
   try {
@@ -40,59 +41,53 @@ function failingStart(path: string, port: number) {
 
 for (const signal of ["SIGTERM", "SIGINT"] as const) {
   Deno.test(`muxd serve removes its ready file when it exits on ${signal}`, async () => {
-    const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
-    try {
-      const path = `${dir}/ready.json`;
-      await using muxd = await startMuxd([
-        "serve",
-        "--ready-file",
-        path,
-        "-l",
-        "tcp://127.0.0.1:0=echo",
-      ]);
-      const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
-      assert.equal(record.ready, true);
-      assert.equal(record.pid, muxd.child.pid);
-      const { code } = await muxd.stop(signal);
-      assert.equal(code, 0);
-      assert.equal(await exists(path), false, "the ready file outlived muxd");
-      assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing else is left behind");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  });
-}
-
-Deno.test("muxd serve removes its ready file when SIGTERM comes, not after the grace period", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
-  try {
+    await using temp = await tempDir("muxd-ready-");
+    const dir = temp.path;
     const path = `${dir}/ready.json`;
     await using muxd = await startMuxd([
       "serve",
       "--ready-file",
       path,
-      "--grace",
-      "30",
       "-l",
       "tcp://127.0.0.1:0=echo",
     ]);
-    // An open connection keeps muxd in its grace period after SIGTERM.
-    using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
-    await conn.write(new TextEncoder().encode("x"));
-    await conn.read(new Uint8Array(1));
-    muxd.signal("SIGTERM");
-    await muxd.waitForStderr("SIGTERM: stopped accepting");
-    // The listener is closed now: a harness must not take muxd for ready.
-    await assert.rejects(
-      Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) }),
-      Deno.errors.ConnectionRefused,
-    );
-    assert.equal(await exists(path), false, "the ready file says ready while nothing is served");
-    const { code } = await muxd.stop("SIGTERM");
+    const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(record.ready, true);
+    assert.equal(record.pid, muxd.child.pid);
+    const { code } = await muxd.stop(signal);
     assert.equal(code, 0);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+    assert.equal(await exists(path), false, "the ready file outlived muxd");
+    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing else is left behind");
+  });
+}
+
+Deno.test("muxd serve removes its ready file when SIGTERM comes, not after the grace period", async () => {
+  await using temp = await tempDir("muxd-ready-");
+  const dir = temp.path;
+  const path = `${dir}/ready.json`;
+  await using muxd = await startMuxd([
+    "serve",
+    "--ready-file",
+    path,
+    "--grace",
+    "30",
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+  ]);
+  // An open connection keeps muxd in its grace period after SIGTERM.
+  using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
+  await conn.write(new TextEncoder().encode("x"));
+  await conn.read(new Uint8Array(1));
+  muxd.signal("SIGTERM");
+  await muxd.waitForStderr("SIGTERM: stopped accepting");
+  // The listener is closed now: a harness must not take muxd for ready.
+  await assert.rejects(
+    Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) }),
+    Deno.errors.ConnectionRefused,
+  );
+  assert.equal(await exists(path), false, "the ready file says ready while nothing is served");
+  const { code } = await muxd.stop("SIGTERM");
+  assert.equal(code, 0);
 });
 
 /** muxd from source as `deno task serve:exec` runs it: the right to run python3. */
@@ -111,7 +106,8 @@ async function waitGone(path: string, ms: number): Promise<void> {
 }
 
 Deno.test("muxd serve removes its ready file at SIGTERM only once a UDP exec socket has sent the reply on its way: the port is free when the file is gone", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  await using temp = await tempDir("muxd-ready-");
+  const dir = temp.path;
   const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   try {
     const path = `${dir}/ready.json`;
@@ -158,28 +154,24 @@ Deno.test("muxd serve removes its ready file at SIGTERM only once a UDP exec soc
     assert.equal(code, 0, stderr);
   } finally {
     client.close();
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("muxd serve removes a stale ready file before a start that fails", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  await using temp = await tempDir("muxd-ready-");
   using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  try {
-    const path = `${dir}/ready.json`;
-    // What a muxd killed with SIGKILL leaves: a record with a dead pid.
-    await Deno.writeTextFile(path, JSON.stringify({ ready: true, pid: 999_999, sockets: [] }));
-    const { port } = held.addr as Deno.NetAddr;
-    const run = await failingStart(path, port);
-    assert.equal(run.code, 1, run.stderr);
-    assert.equal(await exists(path), false, "a failed start left a ready file claiming readiness");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  const path = `${temp.path}/ready.json`;
+  // What a muxd killed with SIGKILL leaves: a record with a dead pid.
+  await Deno.writeTextFile(path, JSON.stringify({ ready: true, pid: 999_999, sockets: [] }));
+  const { port } = held.addr as Deno.NetAddr;
+  const run = await failingStart(path, port);
+  assert.equal(run.code, 1, run.stderr);
+  assert.equal(await exists(path), false, "a failed start left a ready file claiming readiness");
 });
 
 Deno.test("muxd serve removes a stale ready file whose pid another program got since, before a start that fails", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  await using temp = await tempDir("muxd-ready-");
+  const dir = temp.path;
   using held = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   // A program that is not muxd, running under the pid the record names: a
   // muxd killed with SIGKILL, its pid given to the next process.
@@ -194,61 +186,55 @@ Deno.test("muxd serve removes a stale ready file whose pid another program got s
   } finally {
     other.kill("SIGKILL");
     await other.status;
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("muxd serve leaves a ready file that another muxd took over", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
-  try {
-    const path = `${dir}/ready.json`;
-    await using first = await startMuxd([
-      "serve",
-      "--ready-file",
-      path,
-      "-l",
-      "tcp://127.0.0.1:0=echo",
-    ]);
-    await using second = await startMuxd([
-      "serve",
-      "--ready-file",
-      path,
-      "-l",
-      "tcp://127.0.0.1:0=echo",
-    ]);
-    await first.stop("SIGTERM");
-    const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
-    assert.equal(record.pid, second.child.pid, "the first muxd removed the second one's record");
-    await second.stop("SIGTERM");
-    assert.equal(await exists(path), false);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using temp = await tempDir("muxd-ready-");
+  const dir = temp.path;
+  const path = `${dir}/ready.json`;
+  await using first = await startMuxd([
+    "serve",
+    "--ready-file",
+    path,
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+  ]);
+  await using second = await startMuxd([
+    "serve",
+    "--ready-file",
+    path,
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+  ]);
+  await first.stop("SIGTERM");
+  const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
+  assert.equal(record.pid, second.child.pid, "the first muxd removed the second one's record");
+  await second.stop("SIGTERM");
+  assert.equal(await exists(path), false);
 });
 
 Deno.test("muxd serve leaves a running muxd's ready file alone when its own start fails", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
-  try {
-    const path = `${dir}/ready.json`;
-    await using first = await startMuxd([
-      "serve",
-      "--ready-file",
-      path,
-      "-l",
-      "tcp://127.0.0.1:0=echo",
-    ]);
-    // The same port again: this start fails, and must not take the first one's file.
-    const run = await failingStart(path, first.port(0));
-    assert.equal(run.code, 1, run.stderr);
-    const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
-    assert.equal(record.pid, first.child.pid);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using temp = await tempDir("muxd-ready-");
+  const dir = temp.path;
+  const path = `${dir}/ready.json`;
+  await using first = await startMuxd([
+    "serve",
+    "--ready-file",
+    path,
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+  ]);
+  // The same port again: this start fails, and must not take the first one's file.
+  const run = await failingStart(path, first.port(0));
+  assert.equal(run.code, 1, run.stderr);
+  const record: ReadyRecord = JSON.parse(await Deno.readTextFile(path));
+  assert.equal(record.pid, first.child.pid);
 });
 
 Deno.test("muxd serve leaves a running muxd's ready file alone when its own start fails, with COLUMNS=80 in its environment", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
+  await using temp = await tempDir("muxd-ready-");
+  const dir = temp.path;
   // ps cuts a command line at COLUMNS characters unless told not to: the
   // running muxd's entry (main.ts) comes after Deno's flags, past the 80th.
   const columns = Deno.env.get("COLUMNS");
@@ -270,14 +256,44 @@ Deno.test("muxd serve leaves a running muxd's ready file alone when its own star
   } finally {
     if (columns === undefined) Deno.env.delete("COLUMNS");
     else Deno.env.set("COLUMNS", columns);
-    await Deno.remove(dir, { recursive: true });
   }
 });
 
 Deno.test("muxd serve says a ready file whose folder does not exist before it binds anything", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
-  try {
-    const path = `${dir}/missing/ready.json`;
+  await using temp = await tempDir("muxd-ready-");
+  const dir = temp.path;
+  const path = `${dir}/missing/ready.json`;
+  const run = await runMuxdExpectingFailure([
+    "serve",
+    "--ready-file",
+    path,
+    "-l",
+    "tcp://127.0.0.1:0=echo",
+  ]);
+  assert.equal(run.code, 2, run.stderr);
+  assert.ok(
+    run.stderr.includes(`cannot use ${path} as the ready file: its folder does not exist`),
+    run.stderr,
+  );
+  // Found before binding: no socket table, nothing served meanwhile.
+  assert.doesNotMatch(run.stderr, /is serving/);
+  assert.deepEqual([...Deno.readDirSync(dir)], []);
+});
+
+Deno.test("muxd serve refuses, and never touches, what is not a ready record: a folder, another file", async () => {
+  await using temp = await tempDir("muxd-ready-");
+  const dir = temp.path;
+  const folder = `${dir}/a-folder`;
+  await Deno.mkdir(folder);
+  const notes = `${dir}/notes.txt`;
+  await Deno.writeTextFile(notes, "my notes\n");
+  // A start that would succeed: the file is the only problem.
+  for (
+    const [path, why] of [[folder, "it is a folder"], [
+      notes,
+      "it holds a file that is not a ready record",
+    ]]
+  ) {
     const run = await runMuxdExpectingFailure([
       "serve",
       "--ready-file",
@@ -286,109 +302,63 @@ Deno.test("muxd serve says a ready file whose folder does not exist before it bi
       "tcp://127.0.0.1:0=echo",
     ]);
     assert.equal(run.code, 2, run.stderr);
-    assert.ok(
-      run.stderr.includes(`cannot use ${path} as the ready file: its folder does not exist`),
-      run.stderr,
-    );
-    // Found before binding: no socket table, nothing served meanwhile.
-    assert.doesNotMatch(run.stderr, /is serving/);
-    assert.deepEqual([...Deno.readDirSync(dir)], []);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
+    assert.ok(run.stderr.includes(`cannot use ${path} as the ready file: ${why}`), run.stderr);
   }
-});
-
-Deno.test("muxd serve refuses, and never touches, what is not a ready record: a folder, another file", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
-  try {
-    const folder = `${dir}/a-folder`;
-    await Deno.mkdir(folder);
-    const notes = `${dir}/notes.txt`;
-    await Deno.writeTextFile(notes, "my notes\n");
-    // A start that would succeed: the file is the only problem.
-    for (
-      const [path, why] of [[folder, "it is a folder"], [
-        notes,
-        "it holds a file that is not a ready record",
-      ]]
-    ) {
-      const run = await runMuxdExpectingFailure([
-        "serve",
-        "--ready-file",
-        path,
-        "-l",
-        "tcp://127.0.0.1:0=echo",
-      ]);
-      assert.equal(run.code, 2, run.stderr);
-      assert.ok(run.stderr.includes(`cannot use ${path} as the ready file: ${why}`), run.stderr);
-    }
-    assert.ok((await Deno.stat(folder)).isDirectory);
-    assert.deepEqual([...Deno.readDirSync(folder)], []);
-    assert.equal(await Deno.readTextFile(notes), "my notes\n");
-    assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
-      "a-folder",
-      "notes.txt",
-    ]);
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  assert.ok((await Deno.stat(folder)).isDirectory);
+  assert.deepEqual([...Deno.readDirSync(folder)], []);
+  assert.equal(await Deno.readTextFile(notes), "my notes\n");
+  assert.deepEqual([...Deno.readDirSync(dir)].map((e) => e.name).sort(), [
+    "a-folder",
+    "notes.txt",
+  ]);
 });
 
 Deno.test("ReadyFile's dispose waits for a write on its way, then removes the record it wrote", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
-  try {
-    const path = `${dir}/ready.json`;
-    const file = await ReadyFile.claim(path, Deno.pid, (m) => assert.fail(m));
-    // An API change's rewrite, not awaited, just before muxd stops.
-    const writing = file.write(JSON.stringify({ ready: true, pid: Deno.pid, sockets: [] }));
-    await file[Symbol.asyncDispose]();
-    await writing;
-    await assert.rejects(Deno.stat(path), Deno.errors.NotFound, "no record outlives muxd");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using temp = await tempDir("muxd-ready-");
+  const dir = temp.path;
+  const path = `${dir}/ready.json`;
+  const file = await ReadyFile.claim(path, Deno.pid, (m) => assert.fail(m));
+  // An API change's rewrite, not awaited, just before muxd stops.
+  const writing = file.write(JSON.stringify({ ready: true, pid: Deno.pid, sockets: [] }));
+  await file[Symbol.asyncDispose]();
+  await writing;
+  await assert.rejects(Deno.stat(path), Deno.errors.NotFound, "no record outlives muxd");
 });
 
 Deno.test("ReadyFile writes nothing once withdrawn: a reload that ends while muxd stops leaves no record", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
-  try {
-    const path = `${dir}/ready.json`;
-    const file = await ReadyFile.claim(path, Deno.pid, (m) => assert.fail(m));
-    const record = JSON.stringify({ ready: true, pid: Deno.pid, sockets: [] });
-    await file.write(record);
-    await file.withdraw();
-    await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
-    assert.equal(await file.rewrite(record, "the reload"), null);
-    await file[Symbol.asyncDispose]();
-    await assert.rejects(
-      Deno.stat(path),
-      Deno.errors.NotFound,
-      "a record came back after the stop",
-    );
-    assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing else is left behind");
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using temp = await tempDir("muxd-ready-");
+  const dir = temp.path;
+  const path = `${dir}/ready.json`;
+  const file = await ReadyFile.claim(path, Deno.pid, (m) => assert.fail(m));
+  const record = JSON.stringify({ ready: true, pid: Deno.pid, sockets: [] });
+  await file.write(record);
+  await file.withdraw();
+  await assert.rejects(Deno.stat(path), Deno.errors.NotFound);
+  assert.equal(await file.rewrite(record, "the reload"), null);
+  await file[Symbol.asyncDispose]();
+  await assert.rejects(
+    Deno.stat(path),
+    Deno.errors.NotFound,
+    "a record came back after the stop",
+  );
+  assert.deepEqual([...Deno.readDirSync(dir)], [], "nothing else is left behind");
 });
 
 Deno.test("ReadyFile leaves no temporary file behind when a write fails after the record was written under it", async () => {
-  const dir = await Deno.makeTempDir({ prefix: "muxd-ready-" });
-  try {
-    const path = `${dir}/ready.json`;
-    const file = await ReadyFile.claim(path, Deno.pid, (m) => assert.fail(m));
-    // Something put a folder at the path since: the rename fails, as a write
-    // fails on a full disk, with the record already under its temporary name.
-    await Deno.mkdir(path);
-    await Deno.writeTextFile(`${path}/keep`, "");
-    const record = JSON.stringify({ ready: true, pid: Deno.pid, sockets: [] });
-    await assert.rejects(file.write(record));
-    await file.withdraw();
-    assert.deepEqual(
-      [...Deno.readDirSync(dir)].map((e) => e.name),
-      ["ready.json"],
-      "a record that was never renamed was left behind",
-    );
-  } finally {
-    await Deno.remove(dir, { recursive: true });
-  }
+  await using temp = await tempDir("muxd-ready-");
+  const dir = temp.path;
+  const path = `${dir}/ready.json`;
+  const file = await ReadyFile.claim(path, Deno.pid, (m) => assert.fail(m));
+  // Something put a folder at the path since: the rename fails, as a write
+  // fails on a full disk, with the record already under its temporary name.
+  await Deno.mkdir(path);
+  await Deno.writeTextFile(`${path}/keep`, "");
+  const record = JSON.stringify({ ready: true, pid: Deno.pid, sockets: [] });
+  await assert.rejects(file.write(record));
+  await file.withdraw();
+  assert.deepEqual(
+    [...Deno.readDirSync(dir)].map((e) => e.name),
+    ["ready.json"],
+    "a record that was never renamed was left behind",
+  );
 });

@@ -248,15 +248,7 @@ Deno.test("muxd serve starts exec's program through setsid: it leads its own ses
     );
     const base = launcher();
     await using muxd = await startMuxd(
-      [
-        "serve",
-        "--log-format",
-        "json",
-        "--log-level",
-        "debug",
-        "-l",
-        "tcp://127.0.0.1:0=exec?run=muxd-ids",
-      ],
+      serveDebug("tcp://127.0.0.1:0=exec?run=muxd-ids"),
       {
         // muxd (and Deno's --allow-run list) see the directory on PATH.
         program: "sh",

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import {
   MAIN,
   type MuxdLauncher,
+  type MuxdProcess,
   permissionFlags,
   runMuxdExpectingFailure,
   serveDebug,
@@ -16,10 +17,10 @@ import {
   task,
 } from "../_support/process.ts";
 import { nc } from "../_support/netcat.ts";
-import { eventsOf, logEvents } from "../_support/log.ts";
+import { countEvents, eventsOf, logEvents } from "../_support/log.ts";
 import { waitUntil, withTimeout } from "../_support/wait.ts";
 import { readToEnd } from "../_support/socket.ts";
-import type { ExecExitedEvent, ServerEvent } from "../../lib/events/mod.ts";
+import type { ConnectionClosedEvent, EventType, ExecExitedEvent } from "../../lib/events/mod.ts";
 
 /** muxd from source as `deno task serve:exec` runs it: the right to run python3. */
 const EXEC_LAUNCHER: MuxdLauncher = {
@@ -41,9 +42,15 @@ const CAT = `run=${
   ]))
 }`;
 
-/** serve with the JSON log at debug level, where exec-started (with the pid) is. */
-function events(stderr: string): ServerEvent[] {
-  return logEvents(stderr);
+/** Waits for the one connection muxd served to close, and returns its closing event. */
+async function closedConnection(muxd: MuxdProcess): Promise<ConnectionClosedEvent> {
+  await waitUntil(
+    () => eventsOf(logEvents(muxd.stderr()), "connection-closed").length === 1,
+    10_000,
+    "the connection's close",
+    () => muxd.stderr(),
+  );
+  return eventsOf(logEvents(muxd.stderr()), "connection-closed")[0];
 }
 
 /**
@@ -85,16 +92,10 @@ Deno.test("muxd serve runs docs/examples/connection_received.py per TCP connecti
   assert.equal(first, "Connection received");
   assert.equal(local, `local: 127.0.0.1:${port}`);
   assert.match(remote, /^remote: 127\.0\.0\.1:\d+$/);
-  await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "connection-closed").length === 1,
-    10_000,
-    "the connection's close",
-    () => muxd.stderr(),
-  );
-  const log = events(muxd.stderr());
   // The program's exit is in its connection's closing event, and at info
   // level nowhere else.
-  const [closed] = eventsOf(log, "connection-closed");
+  const closed = await closedConnection(muxd);
+  const log = logEvents(muxd.stderr());
   assert.deepEqual(closed.exit, {
     program: "python3",
     pid: closed.exit!.pid,
@@ -122,12 +123,12 @@ Deno.test("muxd serve runs docs/examples/udp_size.py per datagram, its output th
   // connected client (nc -u) requires.
   assert.deepEqual({ ...from }, { transport: "udp", hostname: "127.0.0.1", port });
   await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "exec-exited").length === 1,
+    () => eventsOf(logEvents(muxd.stderr()), "exec-exited").length === 1,
     10_000,
     "the program's exit",
     () => muxd.stderr(),
   );
-  const log = events(muxd.stderr());
+  const log = logEvents(muxd.stderr());
   const [line] = eventsOf(log, "exec-stderr");
   assert.match(line.line, /^The client at 127\.0\.0\.1:\d+ says b'hello\\n'$/);
 });
@@ -165,7 +166,7 @@ Deno.test("muxd serve ends a datagram's program that writes more than a UDP repl
       socket.close();
     }
   }
-  const exited = () => eventsOf(events(muxd.stderr()), "exec-exited");
+  const exited = () => eventsOf(logEvents(muxd.stderr()), "exec-exited");
   await waitUntil(() => exited().length === 2, 10_000, "both exits", () => muxd.stderr());
   const endedBy = (port: number) => exited().find((e) => e.local.port === port)?.endedBy;
   assert.equal(endedBy(muxd.port(0)), "datagram-limit");
@@ -188,13 +189,7 @@ Deno.test("muxd serve ends exec's program at max-seconds with SIGTERM, and says 
   using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
   // The connection ends with the program.
   assert.equal((await readToEnd(conn)).length, 0);
-  await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "connection-closed").length === 1,
-    10_000,
-    "the connection's close",
-    () => muxd.stderr(),
-  );
-  const [{ exit }] = eventsOf(events(muxd.stderr()), "connection-closed");
+  const { exit } = await closedConnection(muxd);
   assert.equal(exit?.signal, "SIGTERM");
   assert.equal(exit?.endedBy, "time-limit");
   assert.equal(await processExists(exit!.pid), false);
@@ -220,13 +215,7 @@ Deno.test("muxd serve cuts exec's TCP output at max-output and ends the client's
   const eofAfterMs = performance.now() - firstByteAt;
   assert.equal(received, 1000);
   assert.ok(eofAfterMs < 1000, `end of stream ${eofAfterMs.toFixed(0)} ms after the output`);
-  await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "connection-closed").length === 1,
-    10_000,
-    "the connection's close",
-    () => muxd.stderr(),
-  );
-  const [closed] = eventsOf(events(muxd.stderr()), "connection-closed");
+  const closed = await closedConnection(muxd);
   assert.equal(closed.bytesOut, 1000);
   assert.equal(closed.exit?.endedBy, "output-limit");
 });
@@ -259,8 +248,7 @@ Deno.test("muxd serve runs at most max-procs programs per listener: a connection
     },
   );
   const port = muxd.port(0);
-  const count = (type: ServerEvent["type"]) =>
-    events(muxd.stderr()).filter((e) => e.type === type).length;
+  const count = (type: EventType) => countEvents(muxd.stderr(), type);
   using first = await Deno.connect({ hostname: "127.0.0.1", port });
   await waitUntil(() => count("exec-started") === 1, 10_000, "a start", () => muxd.stderr());
   // Over max-procs: this one waits, as tcpserver defers a connection,
@@ -279,7 +267,7 @@ Deno.test("muxd serve runs at most max-procs programs per listener: a connection
   assert.equal(count("exec-refused"), 0, muxd.stderr());
   assert.equal((await readToEnd(first)).length, 0);
   await waitUntil(() => count("connection-closed") >= 1, 10_000, "the first close");
-  const [firstClosed] = eventsOf(events(muxd.stderr()), "connection-closed");
+  const [firstClosed] = eventsOf(logEvents(muxd.stderr()), "connection-closed");
   assert.equal(firstClosed.exit?.endedBy, "time-limit");
   const waited = await secondRead;
   assert.ok(waited instanceof Uint8Array, String(waited));
@@ -293,8 +281,7 @@ Deno.test("muxd serve counts one client's programs under max-procs-per-source as
     `${at}=exec?${CAT}&max-procs-per-source=1`
   );
   await using muxd = await startMuxd([...serveDebug(...specs), "--public"], EXEC_LAUNCHER);
-  const count = (type: ServerEvent["type"]) =>
-    events(muxd.stderr()).filter((e) => e.type === type).length;
+  const count = (type: EventType) => countEvents(muxd.stderr(), type);
   const first = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
   await waitUntil(() => count("exec-started") === 1, 10_000, "a start", () => muxd.stderr());
   // The same client through [::]: its second program waits for the first's place.
@@ -309,7 +296,7 @@ Deno.test("muxd serve counts one client's programs under max-procs-per-source as
     "the second start, once the first program ended",
     () => muxd.stderr(),
   );
-  const started = eventsOf(events(muxd.stderr()), "exec-started");
+  const started = eventsOf(logEvents(muxd.stderr()), "exec-started");
   assert.equal(started[1].remote.address, "::ffff:127.0.0.1");
   await muxd.stop("SIGTERM");
 });
@@ -321,13 +308,7 @@ Deno.test("muxd serve ends exec's program when its connection is closed under it
   );
   using conn = await Deno.connect({ hostname: "127.0.0.1", port: muxd.port(0) });
   await readToEnd(conn).catch(() => new Uint8Array());
-  await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "connection-closed").length === 1,
-    10_000,
-    "the connection's close",
-    () => muxd.stderr(),
-  );
-  const [closed] = eventsOf(events(muxd.stderr()), "connection-closed");
+  const closed = await closedConnection(muxd);
   assert.equal(closed.reason, "idle");
   assert.equal(closed.exit?.endedBy, "closed");
   assert.equal(closed.exit?.signal, "SIGTERM");
@@ -350,18 +331,18 @@ Deno.test("muxd serve leaves no program of exec's running after it stops", async
     port: muxd.port(1),
   });
   await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "exec-started").length === 2,
+    () => eventsOf(logEvents(muxd.stderr()), "exec-started").length === 2,
     10_000,
     "two programs started",
     () => muxd.stderr(),
   );
-  const pids = eventsOf(events(muxd.stderr()), "exec-started").map((e) => e.pid);
+  const pids = eventsOf(logEvents(muxd.stderr()), "exec-started").map((e) => e.pid);
   for (const pid of pids) assert.equal(await processExists(pid), true, `pid ${pid} runs`);
   udp.close();
   const { code, stderr } = await muxd.stop("SIGTERM");
   assert.equal(code, 0);
   for (const pid of pids) assert.equal(await processExists(pid), false, `pid ${pid} is gone`);
-  const exited: ExecExitedEvent[] = eventsOf(events(stderr), "exec-exited");
+  const exited: ExecExitedEvent[] = eventsOf(logEvents(stderr), "exec-exited");
   assert.deepEqual(exited.map((e) => [e.signal, e.endedBy]), [
     ["SIGTERM", "shutdown"],
     ["SIGTERM", "shutdown"],
@@ -376,7 +357,7 @@ Deno.test("muxd serve stopping turns away a connection that waits for a place, s
   const port = muxd.port(0);
   using _first = await Deno.connect({ hostname: "127.0.0.1", port });
   await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "exec-started").length === 1,
+    () => eventsOf(logEvents(muxd.stderr()), "exec-started").length === 1,
     10_000,
     "the first program",
     () => muxd.stderr(),
@@ -384,14 +365,14 @@ Deno.test("muxd serve stopping turns away a connection that waits for a place, s
   // Over max-procs: it waits its turn, up to 10 s, and muxd stops meanwhile.
   using _second = await Deno.connect({ hostname: "127.0.0.1", port });
   await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "connection-opened").length === 2,
+    () => eventsOf(logEvents(muxd.stderr()), "connection-opened").length === 2,
     10_000,
     "the second connection",
     () => muxd.stderr(),
   );
   const { code, stderr } = await muxd.stop("SIGTERM");
   assert.equal(code, 0);
-  const [refused] = eventsOf(events(stderr), "exec-refused");
+  const [refused] = eventsOf(logEvents(stderr), "exec-refused");
   assert.equal(refused?.reason, "too-many-processes", stderr);
   assert.match(refused.detail, /, for \d+(\.\d)? s, until muxd began to stop$/);
   assert.doesNotMatch(refused.detail, /for 10 s/, "it waited far less than 10 s");
@@ -493,12 +474,12 @@ Deno.test("muxd serve that may not read PATH says in one event that exec's progr
     assert.equal((await readToEnd(conn)).length, 0);
   }
   await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "exec-refused").length === 2,
+    () => eventsOf(logEvents(muxd.stderr()), "exec-refused").length === 2,
     10_000,
     "two refusals",
     () => muxd.stderr(),
   );
-  const refused = eventsOf(events(muxd.stderr()), "exec-refused");
+  const refused = eventsOf(logEvents(muxd.stderr()), "exec-refused");
   assert.deepEqual(refused.map((e) => e.reason), ["program-missing", "program-missing"]);
   assert.match(refused[0].detail, /cannot find program "muxd-no-such-program"/);
 });
@@ -521,7 +502,7 @@ Deno.test("muxd serve answers 16 UDP clients at once from 127.0.0.1 through exec
   } finally {
     for (const socket of clients) socket.close();
   }
-  assert.deepEqual(eventsOf(events(muxd.stderr()), "exec-refused"), []);
+  assert.deepEqual(eventsOf(logEvents(muxd.stderr()), "exec-refused"), []);
 });
 
 /** A program that answers after 1 s with what it read: the JSON form, for its commas. */
@@ -538,7 +519,7 @@ Deno.test("muxd serve stopping keeps a UDP socket open for the reply its program
   const port = muxd.port(0);
   const asked = askUdp(port, "before the signal");
   await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "datagram").length === 1,
+    () => eventsOf(logEvents(muxd.stderr()), "datagram").length === 1,
     10_000,
     "the datagram's arrival",
     () => muxd.stderr(),
@@ -559,9 +540,9 @@ Deno.test("muxd serve stopping keeps a UDP socket open for the reply its program
   }
   const { code, stderr } = await stopped;
   assert.equal(code, 0, stderr);
-  const refused = eventsOf(events(stderr), "reply-suppressed");
+  const refused = eventsOf(logEvents(stderr), "reply-suppressed");
   assert.deepEqual(refused.map((e) => e.reason), ["stopping"]);
-  const exited: ExecExitedEvent[] = eventsOf(events(stderr), "exec-exited");
+  const exited: ExecExitedEvent[] = eventsOf(logEvents(stderr), "exec-exited");
   assert.deepEqual(exited.map((e) => [e.code, e.endedBy]), [[0, null]]);
 });
 
@@ -582,7 +563,7 @@ Deno.test("muxd serve --log-format json writes a program's stderr with no contro
   const hostile = "a\u009b2Jb\u202ec\u2028d\u007fe\x1b[2J";
   await nc(["-N", "127.0.0.1", `${muxd.port(0)}`], `${hostile}\n`);
   await waitUntil(
-    () => eventsOf(events(muxd.stderr()), "exec-stderr").length === 1,
+    () => eventsOf(logEvents(muxd.stderr()), "exec-stderr").length === 1,
     10_000,
     "the program's stderr line",
     () => muxd.stderr(),

@@ -7,7 +7,7 @@ import {
 } from "../../lib/log/fault_summary.ts";
 import { setUpLogging } from "../../lib/log/log.ts";
 import { countEvents, logRecords } from "../_support/log.ts";
-import { startMuxd } from "../_support/process.ts";
+import { serveDebug, startMuxd } from "../_support/process.ts";
 import { waitUntil } from "../_support/wait.ts";
 
 const REMOTE = { address: "127.0.0.1", port: 40000 };
@@ -115,17 +115,7 @@ Deno.test("faultSummaryLog() writes the line at info, with its counts as propert
 Deno.test("muxd serve's fault summary names each socket of two listeners of one spec text, with its own faults", async () => {
   // Port 0 twice: two sockets, each with its own port, one spec text.
   const spec = "udp://127.0.0.1:0=echo?drop=1&seed=1";
-  await using muxd = await startMuxd([
-    "serve",
-    "--log-format",
-    "json",
-    "--log-level",
-    "debug",
-    "-l",
-    spec,
-    "-l",
-    spec,
-  ]);
+  await using muxd = await startMuxd(serveDebug(spec, spec));
   const [first, second] = [muxd.port(0), muxd.port(1)];
   const client = Deno.listenDatagram({ transport: "udp", hostname: "127.0.0.1", port: 0 });
   try {
