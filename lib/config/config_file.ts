@@ -501,24 +501,42 @@ function latin1(bytes: Uint8Array): string {
 }
 
 /**
+ * The token kinds the scanner is read for. jsonc-parser's `SyntaxKind` is a
+ * `const enum`, which isolated modules cannot read: its values, as the
+ * package declares them.
+ */
+const TOKEN = {
+  openBrace: 1 as SyntaxKind,
+  closeBrace: 2 as SyntaxKind,
+  openBracket: 3 as SyntaxKind,
+  closeBracket: 4 as SyntaxKind,
+  lineComment: 12 as SyntaxKind,
+  blockComment: 13 as SyntaxKind,
+  lineBreak: 14 as SyntaxKind,
+  trivia: 15 as SyntaxKind,
+  eof: 17 as SyntaxKind,
+} as const;
+
+/** The kinds that hold no value: comments and white space. */
+const BLANK_TOKENS: readonly SyntaxKind[] = [
+  TOKEN.lineComment,
+  TOKEN.blockComment,
+  TOKEN.lineBreak,
+  TOKEN.trivia,
+];
+
+/**
  * The offset of the first `[` or `{` that opens a level past
  * {@linkcode MAX_CONFIG_DEPTH}, or `null`. The scanner reads tokens without
  * recursion, so any depth is safe to measure.
  */
 function firstTooDeep(text: string): number | null {
-  // jsonc-parser's SyntaxKind is a `const enum`, which isolated modules
-  // cannot read: its values, as the package declares them.
-  const OPEN_BRACE = 1 as SyntaxKind;
-  const CLOSE_BRACE = 2 as SyntaxKind;
-  const OPEN_BRACKET = 3 as SyntaxKind;
-  const CLOSE_BRACKET = 4 as SyntaxKind;
-  const EOF = 17 as SyntaxKind;
   const scanner = createScanner(text, false);
   let depth = 0;
-  for (let kind = scanner.scan(); kind !== EOF; kind = scanner.scan()) {
-    if (kind === OPEN_BRACKET || kind === OPEN_BRACE) {
+  for (let kind = scanner.scan(); kind !== TOKEN.eof; kind = scanner.scan()) {
+    if (kind === TOKEN.openBracket || kind === TOKEN.openBrace) {
       if (++depth > MAX_CONFIG_DEPTH) return scanner.getTokenOffset();
-    } else if (kind === CLOSE_BRACKET || kind === CLOSE_BRACE) {
+    } else if (kind === TOKEN.closeBracket || kind === TOKEN.closeBrace) {
       depth = Math.max(0, depth - 1);
     }
   }
@@ -527,12 +545,10 @@ function firstTooDeep(text: string): number | null {
 
 /** Whether JSONC text holds nothing but white space and comments. */
 function isBlank(text: string): boolean {
-  const COMMENTS_AND_SPACE = [12, 13, 14, 15] as SyntaxKind[]; // line, block, line break, space
-  const EOF = 17 as SyntaxKind;
   const scanner = createScanner(text, false);
-  for (let kind = scanner.scan(); kind !== EOF; kind = scanner.scan()) {
+  for (let kind = scanner.scan(); kind !== TOKEN.eof; kind = scanner.scan()) {
     // 0 is no error; an unterminated comment is one, reported as such.
-    if (!COMMENTS_AND_SPACE.includes(kind) || scanner.getTokenError() !== 0) return false;
+    if (!BLANK_TOKENS.includes(kind) || scanner.getTokenError() !== 0) return false;
   }
   return true;
 }

@@ -32,7 +32,9 @@ interface Kind {
   readonly key: string;
   /** Where it comes in a summary line. */
   readonly order: number;
+  /** Its words after a count of 1: `connection refused (denied)`. */
   readonly one: string;
+  /** Its words after any other count: `connections refused (denied)`. */
   readonly more: string;
 }
 

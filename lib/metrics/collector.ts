@@ -136,14 +136,14 @@ export class MetricsCollector {
       case "listener-closed":
         this.#close(series);
         break;
-      case "faults-changed":
+      case "faults-changed": {
         // The listener's spec changes with its faults: later events name the new one.
-        if (this.#bySpec.get(listenerKey(series.spec, series.port)) === series) {
-          this.#bySpec.delete(listenerKey(series.spec, series.port));
-        }
+        const before = listenerKey(series.spec, series.port);
+        if (this.#bySpec.get(before) === series) this.#bySpec.delete(before);
         series.spec = event.listener;
         this.#bySpec.set(listenerKey(event.listener, series.port), series);
         break;
+      }
       case "connection-opened":
         this.#connections.set(event.id, series);
         series.open++;

@@ -747,14 +747,14 @@ class Server implements RunningServer {
     // a closed listener's socket until then): that is when onUnbound is told.
     await this.#stop(this.#running.filter((r) => !answering.includes(r)));
     // What onUnbound throws is the caller's to learn, once all is closed.
-    const unboundFailed: unknown[] = [];
-    const unbound = (async () => {
+    const unbound = (async (): Promise<{ readonly failed: unknown } | null> => {
       await Promise.all(answering.map((r) => r.ctx.udpReplies.settled(grace.signal)));
       await this.#stop(answering);
       try {
         onUnbound?.();
+        return null;
       } catch (error) {
-        unboundFailed.push(error);
+        return { failed: error };
       }
     })();
     await Promise.all(this.#removals.values());
@@ -774,7 +774,8 @@ class Server implements RunningServer {
     clearInterval(this.#sweeper);
     this.#ctx.timeouts.close();
     await lookups;
-    if (unboundFailed.length > 0) throw unboundFailed[0];
+    const unboundOutcome = await unbound;
+    if (unboundOutcome !== null) throw unboundOutcome.failed;
     return { forced };
   }
 }
